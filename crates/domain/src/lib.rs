@@ -1,0 +1,22 @@
+//! Types and rules of the Renkei domain that do no I/O.
+//!
+//! Everything here is plain data and pure functions so that every other crate
+//! (store, identity, web, the binary) can share one vocabulary. The glossary in
+//! the design's DOMAIN.md is the source of the English names; the Japanese term
+//! appears once in a doc comment beside each.
+
+#[macro_use]
+mod labelled;
+pub mod codes;
+pub mod ids;
+pub mod org;
+pub mod people;
+pub mod timestamp;
+pub mod validation;
+
+pub use codes::LocalGovernmentCode;
+pub use ids::{MunicipalityId, OrgId, RegionId, UserId};
+pub use org::OrgKind;
+pub use people::{Profession, Role};
+pub use timestamp::Timestamp;
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,73 @@
+//! Instants as milliseconds since the Unix epoch (UTC).
+//!
+//! Stored as a 64-bit integer on both databases so that SQLite and PostgreSQL
+//! hold byte-identical values; the audit chain hashes them, so they must not
+//! change when a row moves between backends.
+
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, UtcOffset};
+
+/// Japan has one time zone and no daylight saving time, so a fixed +09:00
+/// offset is exact for Asia/Tokyo.
+pub const JST: UtcOffset = time::macros::offset!(+9);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        let now = OffsetDateTime::now_utc();
+        Self((now.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Self(self.0 + seconds * 1000)
+    }
+
+    pub fn to_offset_datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// RFC 3339 in UTC, for CSV exports and the API.
+    pub fn to_rfc3339(self) -> String {
+        self.to_offset_datetime()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+
+    /// `2026-11-22 18:40` in Japan time, for people.
+    pub fn to_jst_display(self) -> String {
+        let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+        self.to_offset_datetime()
+            .to_offset(JST)
+            .format(&format)
+            .unwrap_or_default()
+    }
+
+    /// Parses a `YYYY-MM-DD` date as the start of that day in Japan time.
+    pub fn from_jst_date(date: &str) -> Option<Self> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let day = time::Date::parse(date.trim(), &format).ok()?;
+        let at = day.midnight().assume_offset(JST);
+        Some(Self((at.unix_timestamp_nanos() / 1_000_000) as i64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jst_date_is_nine_hours_before_utc_midnight() {
+        let t = Timestamp::from_jst_date("2026-04-01").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-03-31T15:00:00Z");
+        assert_eq!(t.to_jst_display(), "2026-04-01 00:00");
+        assert!(Timestamp::from_jst_date("2026-13-01").is_none());
+    }
+}

@@ -1,0 +1,302 @@
+//! Storage for Renkei on SQLite (embedded, the default) and PostgreSQL
+//! (several processes, a prefecture).
+//!
+//! Both backends are served by one set of queries: SQL is written once with
+//! `$1` placeholders (which SQLite also understands) and types that exist on
+//! both (BIGINT, TEXT, BOOLEAN). The [`read!`] and [`write!`] macros expand a
+//! query body once per backend so that each runs on its native sqlx driver;
+//! anything backend-specific is confined to `migrations/<backend>/` and to the
+//! few places that call [`Db::backend`]. This is the shape vaultwarden uses.
+
+pub mod audit;
+mod error;
+mod migrations;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use error::StoreError;
+pub use migrations::{LATEST_SCHEMA_VERSION, MIGRATION_COUNT};
+pub use sqlx;
+
+/// Which database engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// SQLite is used through two pools: one connection for every write (SQLite
+/// has a single writer anyway, and queuing in-process is cheaper than
+/// `SQLITE_BUSY` retries) and several read-only connections, which WAL lets
+/// run alongside the writer.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub write: SqlitePool,
+    pub read: SqlitePool,
+    pub path: PathBuf,
+}
+
+/// The database handle every capability's store code receives.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqliteDb),
+    Postgres(PgPool),
+}
+
+/// A write transaction. SQLite transactions start with `BEGIN IMMEDIATE` so a
+/// read-then-write never fails half way with `SQLITE_BUSY`.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to a read connection pool of whichever
+/// backend `$db` is.
+#[macro_export]
+macro_rules! read {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite(sqlite) => {
+                let $conn = &sqlite.read;
+                $body
+            }
+            $crate::Db::Postgres(pool) => {
+                let $conn = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the connection of the open transaction
+/// `$tx` (a `&mut Tx`).
+#[macro_export]
+macro_rules! write {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// Settings for opening a database.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
+    pub url: String,
+    /// Connections per pool (PostgreSQL) or read connections (SQLite).
+    pub max_connections: u32,
+}
+
+impl DbOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Db {
+    /// Opens (and for SQLite creates) the database. Does not migrate.
+    pub async fn connect(options: &DbOptions) -> Result<Db, StoreError> {
+        let url = options.url.trim();
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() {
+                return Err(StoreError::BadUrl(format!(
+                    "{url:?} has no file path; use sqlite://./data/renkei.db"
+                )));
+            }
+            Self::connect_sqlite(Path::new(path), options.max_connections).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let connect = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::BadUrl(format!("{url:?}: {e}")))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(connect)
+                .await
+                .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact(url))))?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::BadUrl(format!(
+                "{:?} is neither sqlite://… nor postgres://…",
+                redact(url)
+            )))
+        }
+    }
+
+    async fn connect_sqlite(path: &Path, readers: u32) -> Result<Db, StoreError> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Unreachable(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        // synchronous=FULL: a write acknowledged to a user survives a power cut.
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone())
+            .await
+            .map_err(|e| StoreError::Unreachable(format!("{}: {e}", path.display())))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(|e| StoreError::Unreachable(format!("{}: {e}", path.display())))?;
+        Ok(Db::Sqlite(SqliteDb {
+            write,
+            read,
+            path: path.to_path_buf(),
+        }))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        match self {
+            Db::Sqlite(s) => Ok(Tx::Sqlite(s.write.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Postgres(p) => Ok(Tx::Postgres(p.begin().await?)),
+        }
+    }
+
+    /// Applies every migration this binary knows. Refuses a database written
+    /// by a newer Renkei instead of guessing.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::run(self).await
+    }
+
+    /// The schema version recorded in the database (0 when empty).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        migrations::applied_version(self).await
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        read!(self, |c| {
+            sqlx::query("SELECT 1").execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Pool sizes for `/metrics`: (open connections, idle connections).
+    pub fn pool_stats(&self) -> (u32, u32) {
+        match self {
+            Db::Sqlite(s) => (
+                s.write.size() + s.read.size(),
+                (s.write.num_idle() + s.read.num_idle()) as u32,
+            ),
+            Db::Postgres(p) => (p.size(), p.num_idle() as u32),
+        }
+    }
+
+    /// Writes a consistent copy of a live SQLite database to `target`
+    /// (`VACUUM INTO` reads one snapshot, so concurrent writes are either
+    /// wholly in the copy or wholly absent). PostgreSQL is backed up with
+    /// `pg_dump`, which the operator guide describes.
+    pub async fn backup_to(&self, target: &Path) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(s) => {
+                if target.exists() {
+                    return Err(StoreError::Invalid(format!(
+                        "{} already exists; choose a new file",
+                        target.display()
+                    )));
+                }
+                let target = target
+                    .to_str()
+                    .ok_or_else(|| StoreError::Invalid("backup path is not UTF-8".into()))?;
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target)
+                    .execute(&s.read)
+                    .await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Invalid(
+                "online backup of PostgreSQL is done with pg_dump; see docs/operations.md".into(),
+            )),
+        }
+    }
+
+    /// Closes every pool, waiting for queries in flight.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(s) => {
+                s.write.close().await;
+                s.read.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Hides the password of a database URL in messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}

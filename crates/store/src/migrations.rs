@@ -1,0 +1,88 @@
+//! Numbered SQL migrations, one directory per backend, embedded in the binary.
+//!
+//! Each capability adds its own numbered files; the file name says which
+//! capability owns the tables (`0002_identity.sql`).
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::{Db, StoreError};
+
+macro_rules! migrations {
+    ($($version:literal => $name:literal),+ $(,)?) => {
+        const SQLITE: &[(i64, &str, &str)] = &[
+            $(($version, $name, include_str!(concat!("../migrations/sqlite/", $name, ".sql")))),+
+        ];
+        const POSTGRES: &[(i64, &str, &str)] = &[
+            $(($version, $name, include_str!(concat!("../migrations/postgres/", $name, ".sql")))),+
+        ];
+    };
+}
+
+migrations! {
+    1 => "0001_store_audit",
+    2 => "0002_identity",
+}
+
+/// The highest schema version this binary knows.
+pub const LATEST_SCHEMA_VERSION: i64 = 2;
+/// How many migrations the binary carries.
+pub const MIGRATION_COUNT: usize = SQLITE.len();
+
+fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations: Vec<Migration> = list
+        .iter()
+        .map(|(version, name, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                Cow::Borrowed(*sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    }
+}
+
+pub(crate) async fn applied_version(db: &Db) -> Result<i64, StoreError> {
+    let exists_sql = match db {
+        Db::Sqlite(_) => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+        }
+        Db::Postgres(_) => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = '_sqlx_migrations' AND table_schema = current_schema()"
+        }
+    };
+    let exists: i64 = crate::read!(db, |c| sqlx::query_scalar(exists_sql).fetch_one(c).await?);
+    if exists == 0 {
+        return Ok(0);
+    }
+    let version: Option<i64> = crate::read!(db, |c| {
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(c)
+            .await?
+    });
+    Ok(version.unwrap_or(0))
+}
+
+pub(crate) async fn run(db: &Db) -> Result<(), StoreError> {
+    let found = applied_version(db).await?;
+    if found > LATEST_SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found,
+            known: LATEST_SCHEMA_VERSION,
+        });
+    }
+    match db {
+        Db::Sqlite(s) => migrator(SQLITE).run(&s.write).await?,
+        Db::Postgres(p) => migrator(POSTGRES).run(p).await?,
+    }
+    Ok(())
+}
