@@ -46,6 +46,8 @@ CREATE TABLE users (
     password_hash    TEXT NOT NULL,
     mfa_secret       TEXT,
     mfa_enabled      BOOLEAN NOT NULL DEFAULT FALSE,
+    -- The last TOTP time step accepted, so a code cannot be replayed.
+    mfa_last_step    BIGINT NOT NULL DEFAULT 0,
     disabled         BOOLEAN NOT NULL DEFAULT FALSE,
     failed_logins    BIGINT NOT NULL DEFAULT 0,
     locked_at        BIGINT,
