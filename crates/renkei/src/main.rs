@@ -1,1 +1,11 @@
-fn main() {}
+//! `renkei`: the one binary. The CLI is thin; everything it does is a call
+//! into the capability crates.
+
+mod cli;
+mod config;
+mod demo;
+mod serve;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,403 @@
+//! Command-line interface.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, Subcommand};
+use renkei_identity::{Actor, Identity, IdentityError, NewOrganisation, NewUser, RequestContext};
+use renkei_store::audit::{self, Verification};
+use renkei_store::{Db, DbOptions};
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(name = "renkei", version, about = "Renkei (連携): home medical and care coordination platform / 在宅医療・介護連携推進事業のための基盤")]
+pub struct Cli {
+    /// Settings file (default: ./renkei.toml if present, or $RENKEI_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (default: SQLite at ./data/renkei.db, http://127.0.0.1:8080).
+    Serve {
+        /// Load the demo region into an empty database and mark every page DEMO.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage organisations (事業所・機関).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage regions (連携圏域).
+    #[command(subcommand)]
+    Region(RegionCommand),
+    /// Manage municipalities (市区町村).
+    #[command(subcommand)]
+    Municipality(MunicipalityCommand),
+    /// Write a consistent copy of the SQLite database while the server runs
+    /// (PostgreSQL: use pg_dump, see docs/operations.md).
+    Backup {
+        /// The new file to write.
+        path: PathBuf,
+    },
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. Without --password-stdin a random password is printed.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// Full name shown to others.
+        #[arg(long)]
+        name: String,
+        /// system_admin, region_admin, municipal_officer, coordinator, professional, family, ems
+        #[arg(long)]
+        role: String,
+        /// doctor, dentist, pharmacist, nurse, therapist, care_manager, care_worker, msw,
+        /// public_health_nurse, coordinator, municipal_officer, ems, family, other
+        #[arg(long, default_value = "other")]
+        profession: String,
+        /// Region code (not for system_admin).
+        #[arg(long)]
+        region: Option<String>,
+        /// Organisation id (repeatable).
+        #[arg(long = "org")]
+        orgs: Vec<i64>,
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user and end their sessions.
+    Disable { username: String },
+    /// Enable a disabled user.
+    Enable { username: String },
+    /// Lift a lock-out after repeated failed logins.
+    Unlock { username: String },
+    /// Remove a user's TOTP and recovery codes; they enrol again at next login.
+    ResetMfa { username: String },
+    /// Set a new password (read from standard input).
+    SetPassword { username: String },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        region: String,
+        /// hospital, clinic, home_care_clinic, dental_clinic, pharmacy, visiting_nursing,
+        /// care_management, care_service, community_care_centre, support_centre, municipality,
+        /// fire_department, health_centre, association, life_support, consultation_desk
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        kana: String,
+        /// 全国地方公共団体コード of its municipality (5 or 6 digits).
+        #[arg(long)]
+        municipality: Option<String>,
+        #[arg(long, default_value = "")]
+        address: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum RegionCommand {
+    /// Create a region.
+    Create {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List regions.
+    List,
+}
+
+#[derive(Subcommand)]
+enum MunicipalityCommand {
+    /// Add a municipality to a region (code check digit is verified).
+    Create {
+        #[arg(long)]
+        region: String,
+        /// 全国地方公共団体コード, 5 digits or 6 with check digit.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        kana: String,
+        #[arg(long)]
+        population: Option<i64>,
+    },
+    /// List municipalities.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit non-zero at the first edited, deleted or reordered record.
+    Verify,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("renkei: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("renkei: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("renkei: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn os_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+}
+
+async fn open(config: &Config, migrate: bool) -> anyhow::Result<Db> {
+    let mut options = DbOptions::new(config.database_url.clone());
+    options.max_connections = config.db_max_connections;
+    let db = Db::connect(&options).await?;
+    if migrate {
+        db.migrate().await?;
+    }
+    Ok(db)
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+    Ok(s.trim_end_matches(['\n', '\r']).to_string())
+}
+
+fn show(e: IdentityError) -> anyhow::Error {
+    match e {
+        IdentityError::Validation(v) => anyhow!(
+            "{}",
+            v.0.iter().map(|f| format!("{}: {} ({})", f.field, f.message_en, f.message)).collect::<Vec<_>>().join("\n")
+        ),
+        IdentityError::NotFound => anyhow!("not found"),
+        other => anyhow!(other),
+    }
+}
+
+async fn region_id(identity: &Identity, code: &str) -> anyhow::Result<i64> {
+    identity
+        .region_by_code(code)
+        .await
+        .map_err(show)?
+        .map(|r| r.id)
+        .ok_or_else(|| anyhow!("no region with code {code:?} (see `renkei region list`)"))
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    let actor = Actor::Cli { os_user: os_user() };
+    let ctx = RequestContext::cli();
+    match command {
+        Command::Serve { demo } => {
+            crate::serve::serve(config, demo).await?;
+        }
+        Command::Migrate => {
+            let db = open(&config, true).await?;
+            println!("database is at schema version {}", db.schema_version().await?);
+        }
+        Command::Backup { path } => {
+            let db = open(&config, false).await?;
+            db.backup_to(&path).await?;
+            println!("backup written to {}", path.display());
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let db = open(&config, false).await?;
+            if db.schema_version().await? == 0 {
+                bail!("the database has no Renkei schema yet");
+            }
+            match audit::verify(&db).await? {
+                Verification::Intact { records, head_hash } => {
+                    println!("audit trail intact: {records} records, head {head_hash}");
+                }
+                Verification::Broken { seq, problem } => {
+                    eprintln!("AUDIT TRAIL BROKEN at record {seq}: {problem}");
+                    return Ok(ExitCode::from(3));
+                }
+            }
+        }
+        Command::Region(cmd) => {
+            let identity = Identity::new(open(&config, true).await?, config.identity.clone());
+            match cmd {
+                RegionCommand::Create { code, name } => {
+                    let id = identity.create_region(&actor, &code, &name, false, &ctx).await.map_err(show)?;
+                    println!("region {code} created (id {id})");
+                }
+                RegionCommand::List => {
+                    for r in identity.list_regions(&actor).await.map_err(show)? {
+                        println!("{}\t{}\t{}{}", r.id, r.code, r.name, if r.is_demo { "\t(demo)" } else { "" });
+                    }
+                }
+            }
+        }
+        Command::Municipality(cmd) => {
+            let identity = Identity::new(open(&config, true).await?, config.identity.clone());
+            match cmd {
+                MunicipalityCommand::Create { region, code, name, kana, population } => {
+                    let region = region_id(&identity, &region).await?;
+                    let id = identity
+                        .create_municipality(&actor, Some(region), &code, &name, &kana, population, &ctx)
+                        .await
+                        .map_err(show)?;
+                    println!("municipality {name} created (id {id})");
+                }
+                MunicipalityCommand::List => {
+                    for m in identity.list_municipalities(&actor).await.map_err(show)? {
+                        println!("{}\t{}\t{}\tregion {}", m.id, m.code, m.name, m.region_id);
+                    }
+                }
+            }
+        }
+        Command::Org(cmd) => {
+            let identity = Identity::new(open(&config, true).await?, config.identity.clone());
+            match cmd {
+                OrgCommand::Create { region, kind, name, kana, municipality, address, phone } => {
+                    let region = region_id(&identity, &region).await?;
+                    let municipality_id = match municipality {
+                        Some(code) => {
+                            let code = renkei_domain::LocalGovernmentCode::parse(&code).map_err(|e| anyhow!("--municipality: {e}"))?;
+                            let list = identity.list_municipalities(&actor).await.map_err(show)?;
+                            Some(
+                                list.iter()
+                                    .find(|m| m.region_id == region && m.code == code.as_str())
+                                    .map(|m| m.id)
+                                    .ok_or_else(|| anyhow!("--municipality: {code} is not in this region"))?,
+                            )
+                        }
+                        None => None,
+                    };
+                    let new = NewOrganisation { region_id: Some(region), kind, name: name.clone(), kana, municipality_id, address, phone };
+                    let id = identity.create_organisation(&actor, &new, &ctx).await.map_err(show)?;
+                    println!("organisation {name} created (id {id})");
+                }
+                OrgCommand::List => {
+                    for o in identity.list_organisations(&actor).await.map_err(show)? {
+                        println!("{}\tregion {}\t{}\t{}", o.id, o.region_id, o.kind, o.name);
+                    }
+                }
+            }
+        }
+        Command::User(cmd) => {
+            let identity = Identity::new(open(&config, true).await?, config.identity.clone());
+            user_command(&identity, &actor, &ctx, cmd).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn user_command(identity: &Identity, actor: &Actor, ctx: &RequestContext, cmd: UserCommand) -> anyhow::Result<()> {
+    let lookup = async |username: &str| identity.user_by_username(actor, username).await.map_err(show);
+    match cmd {
+        UserCommand::Create { username, name, role, profession, region, orgs, email, password_stdin } => {
+            let region_id = match region {
+                Some(code) => Some(region_id(identity, &code).await?),
+                None => None,
+            };
+            let (password, generated) = if password_stdin {
+                (read_password()?, false)
+            } else {
+                (crate::demo::random_password(), true)
+            };
+            let new = NewUser {
+                region_id,
+                username: username.clone(),
+                display_name: name,
+                email,
+                role,
+                profession,
+                password: password.clone(),
+                org_ids: orgs,
+                is_demo: false,
+            };
+            let id = identity.create_user(actor, &new, ctx).await.map_err(show)?;
+            println!("user {username} created (id {id})");
+            if generated {
+                println!("initial password: {password}");
+            }
+        }
+        UserCommand::List => {
+            for u in identity.list_users(actor).await.map_err(show)? {
+                let state = if u.disabled { "disabled" } else if u.locked { "locked" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}\tmfa={}\t{}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    u.display_name,
+                    if u.mfa_enabled { "on" } else { "off" },
+                    state
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            let u = lookup(&username).await?;
+            identity.disable_user(actor, u.id, ctx).await.map_err(show)?;
+            println!("user {username} disabled; their sessions have ended");
+        }
+        UserCommand::Enable { username } => {
+            let u = lookup(&username).await?;
+            identity.enable_user(actor, u.id, ctx).await.map_err(show)?;
+            println!("user {username} enabled");
+        }
+        UserCommand::Unlock { username } => {
+            let u = lookup(&username).await?;
+            identity.unlock_user(actor, u.id, ctx).await.map_err(show)?;
+            println!("user {username} unlocked");
+        }
+        UserCommand::ResetMfa { username } => {
+            let u = lookup(&username).await?;
+            identity.reset_mfa(actor, u.id, ctx).await.map_err(show)?;
+            println!("two-factor authentication of {username} reset; they enrol again at next login");
+        }
+        UserCommand::SetPassword { username } => {
+            let u = lookup(&username).await?;
+            let password = read_password()?;
+            identity.set_password(actor, u.id, &password, ctx).await.map_err(show)?;
+            println!("password of {username} set; their sessions have ended");
+        }
+    }
+    Ok(())
+}

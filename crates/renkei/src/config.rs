@@ -1,0 +1,286 @@
+//! Configuration: `renkei.toml` (or the file named by `--config` /
+//! `RENKEI_CONFIG`), then `RENKEI_*` environment variables, which win.
+//!
+//! A wrong value stops start-up with a message that names the key and the
+//! accepted values; an unknown key is an error too, because a misspelt
+//! setting that is silently ignored is how insecure defaults survive.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use renkei_identity::IdentityConfig;
+use renkei_web::WebConfig;
+use serde::Deserialize;
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+fn err(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.to_string(), message: message.into() }
+}
+
+/// The settings file. Every key is optional; unknown keys are refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub session_idle_minutes: Option<i64>,
+    pub session_absolute_hours: Option<i64>,
+    pub require_mfa: Option<bool>,
+    pub lockout_threshold: Option<i64>,
+    pub cookie_secure: Option<bool>,
+    pub public_url: Option<String>,
+    pub trust_proxy: Option<bool>,
+    pub max_body_bytes: Option<usize>,
+    pub request_timeout_secs: Option<u64>,
+    pub db_max_connections: Option<u32>,
+    pub log_format: Option<String>,
+    pub log: Option<String>,
+}
+
+/// Environment variable ↔ file key. The variable list is also the list of
+/// accepted `RENKEI_*` names.
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("RENKEI_DATABASE_URL", "database_url"),
+    ("RENKEI_LISTEN", "listen"),
+    ("RENKEI_SESSION_IDLE_MINUTES", "session_idle_minutes"),
+    ("RENKEI_SESSION_ABSOLUTE_HOURS", "session_absolute_hours"),
+    ("RENKEI_REQUIRE_MFA", "require_mfa"),
+    ("RENKEI_LOCKOUT_THRESHOLD", "lockout_threshold"),
+    ("RENKEI_COOKIE_SECURE", "cookie_secure"),
+    ("RENKEI_PUBLIC_URL", "public_url"),
+    ("RENKEI_TRUST_PROXY", "trust_proxy"),
+    ("RENKEI_MAX_BODY_BYTES", "max_body_bytes"),
+    ("RENKEI_REQUEST_TIMEOUT_SECS", "request_timeout_secs"),
+    ("RENKEI_DB_MAX_CONNECTIONS", "db_max_connections"),
+    ("RENKEI_LOG_FORMAT", "log_format"),
+    ("RENKEI_LOG", "log"),
+];
+
+/// Variables that are not settings of the server.
+const ENV_OTHER: &[&str] = &["RENKEI_CONFIG"];
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub identity: IdentityConfig,
+    pub web: WebConfig,
+    pub db_max_connections: u32,
+    pub log_json: bool,
+    pub log_filter: String,
+    /// Where the settings file was read from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads `explicit` (or `RENKEI_CONFIG`, or `./renkei.toml` if present)
+    /// and the process environment.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let path = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env.iter().find(|(k, _)| k == "RENKEI_CONFIG").map(|(_, v)| PathBuf::from(v)))
+            .or_else(|| Some(PathBuf::from("renkei.toml")).filter(|p| p.exists()));
+        let file = match &path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| err("config file", format!("cannot read {}: {e}", p.display())))?;
+                parse_file(&text).map_err(|e| ConfigError { key: format!("{} {}", p.display(), e.key), message: e.message })?
+            }
+            None => FileConfig::default(),
+        };
+        let mut config = Self::from_sources(file, &env)?;
+        config.source = path;
+        Ok(config)
+    }
+
+    /// Combines a parsed file with environment variables (which win).
+    pub fn from_sources(mut file: FileConfig, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        for (name, value) in env.iter().filter(|(k, _)| k.starts_with("RENKEI_")) {
+            if name.starts_with("RENKEI_TEST_") || ENV_OTHER.contains(&name.as_str()) {
+                continue;
+            }
+            let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| n == name) else {
+                let accepted: Vec<&str> = ENV_KEYS.iter().map(|(n, _)| *n).chain(ENV_OTHER.iter().copied()).collect();
+                return Err(err(name, format!("unknown setting; accepted: {}", accepted.join(", "))));
+            };
+            apply_env(&mut file, name, key, value)?;
+        }
+
+        let database_url = file.database_url.unwrap_or_else(|| "sqlite://./data/renkei.db".into());
+        let scheme_ok = database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
+        if !scheme_ok {
+            return Err(err(
+                "database_url (RENKEI_DATABASE_URL)",
+                format!("{:?} is not supported; accepted: sqlite://PATH (e.g. sqlite://./data/renkei.db) or postgres://USER@HOST:PORT/DB", renkei_store::redact(&database_url)),
+            ));
+        }
+        let listen_text = file.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            err("listen (RENKEI_LISTEN)", format!("{listen_text:?} is not an address; accepted: IP:PORT such as 127.0.0.1:8080 or 0.0.0.0:8080"))
+        })?;
+        let idle = in_range("session_idle_minutes (RENKEI_SESSION_IDLE_MINUTES)", file.session_idle_minutes.unwrap_or(30), 1, 1440)?;
+        let absolute = in_range("session_absolute_hours (RENKEI_SESSION_ABSOLUTE_HOURS)", file.session_absolute_hours.unwrap_or(12), 1, 72)?;
+        let lockout = in_range("lockout_threshold (RENKEI_LOCKOUT_THRESHOLD)", file.lockout_threshold.unwrap_or(5), 3, 20)?;
+        let max_body = file.max_body_bytes.unwrap_or(1024 * 1024);
+        if !(1024..=100 * 1024 * 1024).contains(&max_body) {
+            return Err(err("max_body_bytes (RENKEI_MAX_BODY_BYTES)", format!("{max_body} is out of range; accepted: 1024 to 104857600")));
+        }
+        let timeout = file.request_timeout_secs.unwrap_or(30);
+        if !(1..=600).contains(&timeout) {
+            return Err(err("request_timeout_secs (RENKEI_REQUEST_TIMEOUT_SECS)", format!("{timeout} is out of range; accepted: 1 to 600")));
+        }
+        let log_json = match file.log_format.as_deref().unwrap_or("text") {
+            "text" => false,
+            "json" => true,
+            other => return Err(err("log_format (RENKEI_LOG_FORMAT)", format!("{other:?}; accepted: text, json"))),
+        };
+        let public_url = file.public_url.unwrap_or_default();
+        if !public_url.is_empty() && !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(err("public_url (RENKEI_PUBLIC_URL)", format!("{public_url:?}; accepted: an http:// or https:// URL")));
+        }
+        let db_max = file.db_max_connections.unwrap_or(8);
+        if !(1..=200).contains(&db_max) {
+            return Err(err("db_max_connections (RENKEI_DB_MAX_CONNECTIONS)", format!("{db_max}; accepted: 1 to 200")));
+        }
+        Ok(Config {
+            database_url,
+            listen,
+            identity: IdentityConfig {
+                session_idle_secs: idle * 60,
+                session_absolute_secs: absolute * 3600,
+                lockout_threshold: lockout,
+                require_mfa: file.require_mfa.unwrap_or(true),
+                ..IdentityConfig::default()
+            },
+            web: WebConfig {
+                cookie_secure: file.cookie_secure.unwrap_or(true),
+                hsts: public_url.starts_with("https://"),
+                max_body_bytes: max_body,
+                request_timeout: Duration::from_secs(timeout),
+                trust_proxy: file.trust_proxy.unwrap_or(false),
+                ..WebConfig::default()
+            },
+            db_max_connections: db_max,
+            log_json,
+            log_filter: file.log.unwrap_or_else(|| "info,sqlx=warn,tower_http=info".into()),
+            source: None,
+        })
+    }
+}
+
+fn parse_file(text: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let message = e.message().to_string();
+        let accepted: Vec<&str> = ENV_KEYS.iter().map(|(_, k)| *k).collect();
+        if message.contains("unknown field") {
+            err("", format!("{message}; accepted keys: {}", accepted.join(", ")))
+        } else {
+            err("", message)
+        }
+    })
+}
+
+fn in_range(key: &str, value: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(err(key, format!("{value} is out of range; accepted: {min} to {max}")))
+    }
+}
+
+fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Result<(), ConfigError> {
+    fn num<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError> {
+        value.trim().parse().map_err(|_| err(name, format!("{value:?} is not a number")))
+    }
+    fn flag(name: &str, value: &str) -> Result<bool, ConfigError> {
+        match value.trim() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(err(name, format!("{value:?}; accepted: true, false"))),
+        }
+    }
+    let text = Some(value.to_string());
+    match key {
+        "database_url" => file.database_url = text,
+        "listen" => file.listen = text,
+        "session_idle_minutes" => file.session_idle_minutes = Some(num(name, value)?),
+        "session_absolute_hours" => file.session_absolute_hours = Some(num(name, value)?),
+        "require_mfa" => file.require_mfa = Some(flag(name, value)?),
+        "lockout_threshold" => file.lockout_threshold = Some(num(name, value)?),
+        "cookie_secure" => file.cookie_secure = Some(flag(name, value)?),
+        "public_url" => file.public_url = text,
+        "trust_proxy" => file.trust_proxy = Some(flag(name, value)?),
+        "max_body_bytes" => file.max_body_bytes = Some(num(name, value)?),
+        "request_timeout_secs" => file.request_timeout_secs = Some(num(name, value)?),
+        "db_max_connections" => file.db_max_connections = Some(num(name, value)?),
+        "log_format" => file.log_format = text,
+        "log" => file.log = text,
+        _ => return Err(err(name, "not handled")),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = Config::from_sources(FileConfig::default(), &[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://./data/renkei.db");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.identity.session_idle_secs, 1800);
+        assert_eq!(c.identity.session_absolute_secs, 43_200);
+        assert!(c.identity.require_mfa);
+    }
+
+    #[test]
+    fn unknown_file_key_is_named_with_accepted_keys() {
+        let e = parse_file("listen = \"127.0.0.1:1\"\nsesion_idle_minutes = 5\n").unwrap_err();
+        assert!(e.message.contains("sesion_idle_minutes"), "{e}");
+        assert!(e.message.contains("session_idle_minutes"), "{e}");
+    }
+
+    #[test]
+    fn unknown_env_key_is_named() {
+        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_LISTN", "x")])).unwrap_err();
+        assert_eq!(e.key, "RENKEI_LISTN");
+        assert!(e.message.contains("RENKEI_LISTEN"));
+    }
+
+    #[test]
+    fn bad_database_url_lists_accepted_schemes() {
+        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_DATABASE_URL", "mysql://root:secret@db/x")])).unwrap_err();
+        assert!(e.key.contains("RENKEI_DATABASE_URL"));
+        assert!(e.message.contains("sqlite://") && e.message.contains("postgres://"), "{e}");
+        assert!(!e.message.contains("secret"), "password must be redacted: {e}");
+    }
+
+    #[test]
+    fn env_wins_over_file_and_values_are_checked() {
+        let file = parse_file("listen = \"127.0.0.1:9000\"\nsession_idle_minutes = 10\n").unwrap();
+        let c = Config::from_sources(file, &env(&[("RENKEI_LISTEN", "0.0.0.0:8081")])).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:8081");
+        assert_eq!(c.identity.session_idle_secs, 600);
+        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_SESSION_IDLE_MINUTES", "0")])).unwrap_err();
+        assert!(e.message.contains("1 to 1440"), "{e}");
+        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_REQUIRE_MFA", "maybe")])).unwrap_err();
+        assert!(e.message.contains("true, false"), "{e}");
+        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_LISTEN", "localhost")])).unwrap_err();
+        assert!(e.message.contains("127.0.0.1:8080"), "{e}");
+    }
+}

@@ -1,0 +1,83 @@
+//! `renkei serve`.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use anyhow::Context;
+use renkei_identity::Identity;
+use renkei_store::{Db, DbOptions};
+use renkei_web::AppState;
+
+use crate::config::Config;
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = if config.log_json { builder.json().try_init() } else { builder.try_init() };
+}
+
+pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    init_logging(&config);
+    let mut options = DbOptions::new(config.database_url.clone());
+    options.max_connections = config.db_max_connections;
+    let db = Db::connect(&options).await?;
+    db.migrate().await?;
+
+    config.identity.demo_mode = demo;
+    config.web.demo = demo;
+    let identity = Identity::new(db.clone(), config.identity.clone());
+    if demo {
+        let logins = crate::demo::ensure_loaded(&identity).await?;
+        crate::demo::print_logins(&logins);
+        config.web.demo_logins = logins
+            .iter()
+            .map(|l| (l.role_label.to_string(), l.username.to_string(), crate::demo::DEMO_PASSWORD.to_string()))
+            .collect();
+    }
+
+    let state = AppState::new(identity, config.web.clone());
+    let app = renkei_web::app(state);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (set RENKEI_LISTEN or `listen`)", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        listen = %addr,
+        backend = db.backend().name(),
+        database = %renkei_store::redact(&config.database_url),
+        demo,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "renkei ready"
+    );
+    println!("Renkei is listening on http://{addr}/ ({} database{})", db.backend().name(), if demo { ", DEMO" } else { "" });
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

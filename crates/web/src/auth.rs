@@ -1,0 +1,331 @@
+//! Who is asking: the authentication and CSRF middleware, and the extractors
+//! handlers use ([`CurrentUser`], [`PageCtx`], [`Ctx`]).
+//!
+//! Every request passes through [`authenticate`], which resolves the session
+//! cookie or bearer token once, checks the CSRF token of every state-changing
+//! request, and leaves the result in the request's extensions. A handler that
+//! takes [`CurrentUser`] cannot run for anyone who is not fully signed in.
+
+use std::net::SocketAddr;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use rand::RngCore;
+use renkei_identity::service_types::SessionState;
+use renkei_identity::{Credential, Principal, RequestContext, UserSummary};
+
+use crate::error::is_api_path;
+use crate::form::FormData;
+use crate::i18n::Lang;
+use crate::{AppState, WebError};
+
+pub const SESSION_COOKIE: &str = "renkei_session";
+pub const CSRF_COOKIE: &str = "renkei_csrf";
+pub const LANG_COOKIE: &str = "renkei_lang";
+
+/// The authentication state of a request.
+#[derive(Debug, Clone)]
+pub enum AuthState {
+    Anonymous {
+        /// A session cookie was sent but has ended (time-out or logout).
+        expired: bool,
+    },
+    /// Password given, second factor due.
+    Pending { user: UserSummary, enrol: bool },
+    Active(Principal),
+}
+
+/// Everything a page needs to draw the layout.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub lang: Lang,
+    pub csrf: String,
+    pub auth: AuthState,
+    pub demo: bool,
+    pub path: String,
+    /// The raw session cookie, for logout and MFA steps.
+    pub session_token: Option<String>,
+}
+
+impl PageCtx {
+    pub fn anonymous(lang: Lang) -> Self {
+        Self {
+            lang,
+            csrf: String::new(),
+            auth: AuthState::Anonymous { expired: false },
+            demo: false,
+            path: String::new(),
+            session_token: None,
+        }
+    }
+
+    pub fn principal(&self) -> Option<&Principal> {
+        match &self.auth {
+            AuthState::Active(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE).and_then(Lang::from_code).unwrap_or_default()
+}
+
+/// A `Set-Cookie` value with the attributes Renkei always uses.
+pub fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+fn random_csrf() -> String {
+    let mut buf = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut buf);
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn request_context(req: &Request, trust_proxy: bool) -> RequestContext {
+    let forwarded = trust_proxy
+        .then(|| req.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_string());
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    RequestContext {
+        source_addr: forwarded.or(peer).unwrap_or_else(|| "unknown".into()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+/// Resolves the caller and enforces CSRF on state-changing requests.
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match authenticate_inner(state, request, next).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn authenticate_inner(state: AppState, mut request: Request, next: Next) -> Result<Response, WebError> {
+    let path = request.uri().path().to_string();
+    let api = is_api_path(&path);
+    let lang = lang_of(request.headers());
+    let ctx = request_context(&request, state.config.trust_proxy);
+
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|s| s.trim().to_string());
+    let session_token = cookie(request.headers(), SESSION_COOKIE).map(str::to_string);
+
+    let mut session_csrf = None;
+    let mut clear_session_cookie = false;
+    let auth = if let Some(token) = bearer.filter(|_| api) {
+        match state.identity.authenticate_token(&token).await? {
+            Some(p) => AuthState::Active(p),
+            None => return Err(WebError::Unauthenticated),
+        }
+    } else if let Some(token) = &session_token {
+        match state.identity.session(token).await? {
+            Some(SessionState::Active(p)) => {
+                if let Credential::Session { csrf_token } = &p.credential {
+                    session_csrf = Some(csrf_token.clone());
+                }
+                AuthState::Active(p)
+            }
+            Some(SessionState::NeedsMfa { user, csrf_token }) => {
+                session_csrf = Some(csrf_token);
+                AuthState::Pending { user, enrol: false }
+            }
+            Some(SessionState::NeedsEnrolment { user, csrf_token }) => {
+                session_csrf = Some(csrf_token);
+                AuthState::Pending { user, enrol: true }
+            }
+            None => {
+                clear_session_cookie = true;
+                AuthState::Anonymous { expired: true }
+            }
+        }
+    } else {
+        AuthState::Anonymous { expired: false }
+    };
+
+    // The token forms must carry: the session's, or for anonymous visitors
+    // (the login form) a random value also held in a cookie.
+    let anon_cookie = cookie(request.headers(), CSRF_COOKIE).map(str::to_string);
+    let mut new_anon_cookie = None;
+    let expected_csrf = match (&session_csrf, &anon_cookie) {
+        (Some(s), _) => s.clone(),
+        (None, Some(c)) => c.clone(),
+        (None, None) => {
+            let fresh = random_csrf();
+            new_anon_cookie = Some(fresh.clone());
+            fresh
+        }
+    };
+
+    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let via_token = matches!(&auth, AuthState::Active(p) if matches!(p.credential, Credential::ApiToken { .. }));
+    if unsafe_method && !via_token {
+        let header_token = request
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let sent = if api {
+            header_token
+        } else {
+            let is_form = request
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.starts_with("application/x-www-form-urlencoded"))
+                .unwrap_or(false);
+            if is_form {
+                let (parts, body) = request.into_parts();
+                let bytes = to_bytes(body, state.config.max_body_bytes)
+                    .await
+                    .map_err(|_| WebError::PayloadTooLarge)?;
+                let field = FormData::parse(&bytes).ok().map(|f| f.get("csrf").to_string());
+                request = Request::from_parts(parts, Body::from(bytes));
+                field.filter(|f| !f.is_empty()).or(header_token)
+            } else {
+                header_token
+            }
+        };
+        let anonymous_api = api && matches!(auth, AuthState::Anonymous { .. });
+        if !anonymous_api {
+            match sent {
+                Some(s) if constant_time_eq(&s, &expected_csrf) => {}
+                _ => {
+                    tracing::warn!(path = %path, "CSRF token missing or wrong");
+                    return Err(WebError::Csrf);
+                }
+            }
+        }
+    }
+
+    let page_ctx = PageCtx {
+        lang,
+        csrf: expected_csrf,
+        auth: auth.clone(),
+        demo: state.config.demo,
+        path: path.clone(),
+        session_token,
+    };
+    request.extensions_mut().insert(ctx);
+    request.extensions_mut().insert(page_ctx.clone());
+
+    let mut response = next.run(request).await;
+    let is_error_page = response.extensions().get::<crate::error::ErrorInfo>().is_some() && !api;
+    // The error renderer runs outside this middleware; hand it the context.
+    response.extensions_mut().insert(page_ctx);
+    let secure = state.config.cookie_secure;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+        || is_error_page;
+    if let Some(fresh) = new_anon_cookie.filter(|_| is_html) {
+        response.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &fresh, secure, None));
+    }
+    if clear_session_cookie && !response.headers().contains_key(header::SET_COOKIE) {
+        response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", secure, Some(0)));
+    }
+    Ok(response)
+}
+
+/// The signed-in user. Anyone else is sent to the right step of logging in
+/// (pages) or answered 401 (API).
+pub struct CurrentUser(pub Principal);
+
+/// Why [`CurrentUser`] refused.
+pub enum NotSignedIn {
+    Redirect(&'static str),
+    Api,
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self {
+            NotSignedIn::Redirect(to) => Redirect::to(to).into_response(),
+            NotSignedIn::Api => WebError::Unauthenticated.into_response(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let api = is_api_path(parts.uri.path());
+        match parts.extensions.get::<PageCtx>().map(|c| &c.auth) {
+            Some(AuthState::Active(p)) => Ok(CurrentUser(p.clone())),
+            _ if api => Err(NotSignedIn::Api),
+            Some(AuthState::Pending { enrol: true, .. }) => Err(NotSignedIn::Redirect("/mfa/enrol")),
+            Some(AuthState::Pending { enrol: false, .. }) => Err(NotSignedIn::Redirect("/mfa")),
+            Some(AuthState::Anonymous { expired: true }) => Err(NotSignedIn::Redirect("/login?expired=1")),
+            _ => Err(NotSignedIn::Redirect("/login")),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<PageCtx>()
+            .cloned()
+            .ok_or_else(|| WebError::Internal("authenticate middleware missing".into()))
+    }
+}
+
+/// The request's source address and user agent, for the audit trail.
+pub struct Ctx(pub RequestContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Ctx(parts.extensions.get::<RequestContext>().cloned().unwrap_or_default()))
+    }
+}

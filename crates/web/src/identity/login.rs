@@ -1,0 +1,268 @@
+//! Login, two-factor authentication, logout, the home page and the language switch.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use renkei_domain::people::Permission;
+use renkei_identity::service_types::NextStep;
+use renkei_identity::{Actor, IdentityError};
+use serde::Deserialize;
+
+use super::{ok, render};
+use crate::auth::{set_cookie, AuthState, Ctx, CurrentUser, PageCtx, LANG_COOKIE, SESSION_COOKIE};
+use crate::form::FormData;
+use crate::layout::Layout;
+use crate::{AppState, WebError};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    l: Layout,
+    error: Option<&'static str>,
+    info: Option<&'static str>,
+    username: String,
+    demo_logins: &'a [(String, String, String)],
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    #[serde(default)]
+    expired: Option<String>,
+    #[serde(default)]
+    logged_out: Option<String>,
+}
+
+pub async fn login_form(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response, WebError> {
+    if matches!(ctx.auth, AuthState::Active(_)) {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let t = ctx.lang.texts();
+    let expired = q.expired.is_some() || matches!(ctx.auth, AuthState::Anonymous { expired: true });
+    let info = if q.logged_out.is_some() {
+        Some(t.logged_out)
+    } else if expired {
+        Some(t.session_expired)
+    } else {
+        None
+    };
+    ok(&LoginPage {
+        l: Layout::new(&ctx, t.login_title, "login"),
+        error: None,
+        info,
+        username: String::new(),
+        demo_logins: &state.config.demo_logins,
+    })
+}
+
+pub async fn login(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, form: FormData) -> Result<Response, WebError> {
+    let t = ctx.lang.texts();
+    let username = form.get("username").to_string();
+    match state.identity.login(&username, form.get("password"), &rc).await {
+        Ok(result) => {
+            let to = match result.next {
+                NextStep::Home => "/",
+                NextStep::Mfa => "/mfa",
+                NextStep::Enrol => "/mfa/enrol",
+            };
+            let mut r = Redirect::to(to).into_response();
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &result.session_token, state.config.cookie_secure, None),
+            );
+            Ok(r)
+        }
+        Err(e) => {
+            let (status, message) = match e {
+                IdentityError::BadCredentials => (StatusCode::UNPROCESSABLE_ENTITY, t.login_failed),
+                IdentityError::Locked => (StatusCode::FORBIDDEN, t.login_locked),
+                IdentityError::Disabled => (StatusCode::FORBIDDEN, t.login_disabled),
+                IdentityError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
+                other => return Err(other.into()),
+            };
+            render(
+                &LoginPage {
+                    l: Layout::new(&ctx, t.login_title, "login"),
+                    error: Some(message),
+                    info: None,
+                    username,
+                    demo_logins: &state.config.demo_logins,
+                },
+                status,
+            )
+        }
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx) -> Result<Response, WebError> {
+    if let Some(token) = &ctx.session_token {
+        state.identity.logout(token, &rc).await?;
+    }
+    let mut r = Redirect::to("/login?logged_out=1").into_response();
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", state.config.cookie_secure, Some(0)));
+    Ok(r)
+}
+
+#[derive(Template)]
+#[template(path = "mfa.html")]
+struct MfaPage {
+    l: Layout,
+    error: Option<&'static str>,
+    demo_code: Option<String>,
+}
+
+/// Where someone who is not half-way through logging in belongs.
+fn misplaced(ctx: &PageCtx, want_enrol: bool) -> Option<Response> {
+    match &ctx.auth {
+        AuthState::Active(_) => Some(Redirect::to("/").into_response()),
+        AuthState::Anonymous { .. } => Some(Redirect::to("/login").into_response()),
+        AuthState::Pending { enrol, .. } if *enrol != want_enrol => {
+            Some(Redirect::to(if *enrol { "/mfa/enrol" } else { "/mfa" }).into_response())
+        }
+        AuthState::Pending { .. } => None,
+    }
+}
+
+async fn mfa_page(state: &AppState, ctx: &PageCtx, error: Option<&'static str>, status: StatusCode) -> Result<Response, WebError> {
+    let demo_code = match &ctx.auth {
+        AuthState::Pending { user, .. } if user.is_demo => state.identity.demo_totp_code(user.id).await?,
+        _ => None,
+    };
+    let t = ctx.lang.texts();
+    render(&MfaPage { l: Layout::new(ctx, t.mfa_title, "mfa"), error, demo_code }, status)
+}
+
+pub async fn mfa_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, WebError> {
+    if let Some(r) = misplaced(&ctx, false) {
+        return Ok(r);
+    }
+    mfa_page(&state, &ctx, None, StatusCode::OK).await
+}
+
+pub async fn mfa_verify(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, form: FormData) -> Result<Response, WebError> {
+    if let Some(r) = misplaced(&ctx, false) {
+        return Ok(r);
+    }
+    let token = ctx.session_token.clone().unwrap_or_default();
+    match state.identity.verify_mfa(&token, form.get("code"), &rc).await {
+        Ok(()) => Ok(Redirect::to("/").into_response()),
+        Err(IdentityError::BadCode) => mfa_page(&state, &ctx, Some(ctx.lang.texts().bad_code), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(IdentityError::Locked) => Ok(Redirect::to("/login").into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mfa_enrol.html")]
+struct EnrolPage {
+    l: Layout,
+    error: Option<&'static str>,
+    qr_svg: String,
+    secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryPage {
+    l: Layout,
+    codes: Vec<String>,
+}
+
+async fn enrol_page(state: &AppState, ctx: &PageCtx, error: Option<&'static str>, status: StatusCode) -> Result<Response, WebError> {
+    let token = ctx.session_token.clone().unwrap_or_default();
+    let enrolment = state.identity.begin_enrolment(&token).await?;
+    let t = ctx.lang.texts();
+    render(
+        &EnrolPage { l: Layout::new(ctx, t.enrol_title, "mfa"), error, qr_svg: enrolment.qr_svg, secret: enrolment.secret },
+        status,
+    )
+}
+
+pub async fn enrol_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, WebError> {
+    if let Some(r) = misplaced(&ctx, true) {
+        return Ok(r);
+    }
+    enrol_page(&state, &ctx, None, StatusCode::OK).await
+}
+
+pub async fn enrol_confirm(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, form: FormData) -> Result<Response, WebError> {
+    if let Some(r) = misplaced(&ctx, true) {
+        return Ok(r);
+    }
+    let token = ctx.session_token.clone().unwrap_or_default();
+    match state.identity.confirm_enrolment(&token, form.get("code"), &rc).await {
+        Ok(codes) => {
+            let t = ctx.lang.texts();
+            ok(&RecoveryPage { l: Layout::new(&ctx, t.recovery_title, "mfa"), codes })
+        }
+        Err(IdentityError::BadCode) => enrol_page(&state, &ctx, Some(ctx.lang.texts().bad_code), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(IdentityError::Locked) => Ok(Redirect::to("/login").into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    l: Layout,
+    p: renkei_identity::Principal,
+    role: &'static str,
+    profession: &'static str,
+    region: String,
+    orgs: Vec<String>,
+    cards: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+pub async fn home(State(state): State<AppState>, ctx: PageCtx, CurrentUser(p): CurrentUser) -> Result<Response, WebError> {
+    let t = ctx.lang.texts();
+    let lang = ctx.lang.code();
+    let actor = Actor::User(p.clone());
+    let region = match p.region_id {
+        Some(id) => state
+            .identity
+            .list_regions(&actor)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id.0)
+            .map(|r| r.name)
+            .unwrap_or_default(),
+        None => t.none.to_string(),
+    };
+    let orgs = state.identity.organisations_of(&p).await?.into_iter().map(|o| o.name).collect();
+    let mut cards = Vec::new();
+    if p.role.may(Permission::ViewOrganisations) {
+        cards.push(("/admin/organisations", t.nav_orgs, t.card_orgs_desc));
+    }
+    if p.role.may(Permission::ManageUsers) {
+        cards.push(("/admin/users", t.nav_users, t.card_users_desc));
+    }
+    if p.role.may(Permission::ViewAudit) {
+        cards.push(("/admin/audit", t.nav_audit, t.card_audit_desc));
+    }
+    cards.push(("/account", t.nav_account, t.card_account_desc));
+    ok(&HomePage {
+        l: Layout::new(&ctx, t.home_title, "home"),
+        role: p.role.label(lang),
+        profession: p.profession.label(lang),
+        region,
+        orgs,
+        cards,
+        p,
+    })
+}
+
+/// Switches the UI language and returns to the page the user was on.
+pub async fn switch_language(State(state): State<AppState>, form: FormData) -> Result<Response, WebError> {
+    let lang = crate::i18n::Lang::from_code(form.get("lang"))
+        .ok_or_else(|| WebError::BadRequest("lang must be ja or en".into()))?;
+    let back = form.get("back");
+    // Only paths on this site, so the switch cannot be used as an open redirect.
+    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/" };
+    let mut r = Redirect::to(back).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LANG_COOKIE, lang.code(), state.config.cookie_secure, Some(365 * 86_400)),
+    );
+    Ok(r)
+}

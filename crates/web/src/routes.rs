@@ -1,0 +1,118 @@
+//! Every route of Renkei, declared in one table.
+//!
+//! [`route_table`] lists exactly the routes [`app`] serves, because both come
+//! from [`build`]. The authorisation-matrix test walks this list, so a route
+//! added without an entry in the matrix fails that test.
+
+use std::time::Duration;
+
+use axum::handler::Handler;
+use axum::http::{HeaderName, Request};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use axum::Router;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::identity::{account, admin, audit, login};
+use crate::{api, auth, error, metrics, security, system, AppState, WebError};
+
+/// One route: method and path pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+struct Routes {
+    router: Router<AppState>,
+    list: Vec<RouteSpec>,
+}
+
+impl Routes {
+    fn get<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+        self.list.push(RouteSpec { method: "GET", path });
+        self.router = self.router.route(path, get(h));
+        self
+    }
+    fn post<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
+        self.list.push(RouteSpec { method: "POST", path });
+        self.router = self.router.route(path, post(h));
+        self
+    }
+}
+
+fn build() -> Routes {
+    Routes { router: Router::new(), list: Vec::new() }
+        // operations
+        .get("/healthz", system::healthz)
+        .get("/readyz", system::readyz)
+        .get("/metrics", system::metrics)
+        .get("/static/{file}", system::static_file)
+        // identity pages
+        .get("/", login::home)
+        .get("/login", login::login_form)
+        .post("/login", login::login)
+        .post("/logout", login::logout)
+        .get("/mfa", login::mfa_form)
+        .post("/mfa", login::mfa_verify)
+        .get("/mfa/enrol", login::enrol_form)
+        .post("/mfa/enrol", login::enrol_confirm)
+        .post("/lang", login::switch_language)
+        .get("/account", account::show)
+        .post("/account/tokens", account::create_token)
+        .post("/account/tokens/{id}/revoke", account::revoke_token)
+        .get("/admin/organisations", admin::organisations)
+        .post("/admin/organisations", admin::create_organisation)
+        .get("/admin/users", admin::users)
+        .post("/admin/users", admin::create_user)
+        .post("/admin/users/{id}/disable", admin::disable_user)
+        .post("/admin/users/{id}/enable", admin::enable_user)
+        .post("/admin/users/{id}/unlock", admin::unlock_user)
+        .post("/admin/users/{id}/reset-mfa", admin::reset_mfa)
+        .get("/admin/audit", audit::page)
+        .get("/admin/audit.csv", audit::export_csv)
+        // JSON API
+        .get("/api/v1/openapi.json", api::openapi)
+        .get("/api/v1/me", api::me)
+        .get("/api/v1/organizations", api::list_organisations)
+        .post("/api/v1/organizations", api::create_organisation)
+        .get("/api/v1/municipalities", api::list_municipalities)
+        .get("/api/v1/users", api::list_users)
+}
+
+/// Every route `app` serves.
+pub fn route_table() -> Vec<RouteSpec> {
+    build().list
+}
+
+async fn not_found() -> WebError {
+    WebError::NotFound
+}
+
+/// The whole application with its middleware.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let timeout = state.config.request_timeout;
+    let max_body = state.config.max_body_bytes;
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(from_fn_with_state(state.clone(), metrics::record))
+        .layer(from_fn_with_state(state.clone(), security::security_headers))
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            if timeout.is_zero() { Duration::from_secs(30) } else { timeout },
+        ))
+        .layer(from_fn_with_state(state.clone(), security::body_limit))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(from_fn_with_state(state.clone(), auth::authenticate));
+    build().router.fallback(not_found).layer(middleware).with_state(state)
+}

@@ -1,0 +1,203 @@
+//! An in-process Renkei with one signed-in session per role, for the web
+//! tests. Requests go through the full middleware stack via `oneshot`.
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use renkei_identity::service_types::{NextStep, SessionState};
+use renkei_identity::*;
+use renkei_store::testing::TestDb;
+use renkei_store::Backend;
+use renkei_web::{AppState, WebConfig};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Who makes a request in the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Who {
+    Anonymous,
+    /// Password given, TOTP code not yet.
+    PendingMfa,
+    SystemAdmin,
+    RegionAdmin,
+    MunicipalOfficer,
+    Coordinator,
+    Professional,
+    Family,
+    Ems,
+}
+
+impl Who {
+    pub const ALL: [Who; 9] = [
+        Who::Anonymous,
+        Who::PendingMfa,
+        Who::SystemAdmin,
+        Who::RegionAdmin,
+        Who::MunicipalOfficer,
+        Who::Coordinator,
+        Who::Professional,
+        Who::Family,
+        Who::Ems,
+    ];
+    fn role(self) -> Option<&'static str> {
+        Some(match self {
+            Who::SystemAdmin => "system_admin",
+            Who::RegionAdmin => "region_admin",
+            Who::MunicipalOfficer => "municipal_officer",
+            Who::Coordinator => "coordinator",
+            Who::Professional | Who::PendingMfa => "professional",
+            Who::Family => "family",
+            Who::Ems => "ems",
+            Who::Anonymous => return None,
+        })
+    }
+}
+
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub struct World {
+    pub _db: TestDb,
+    pub identity: Identity,
+    pub app: Router,
+    pub region: i64,
+    pub other_region: i64,
+    pub org: i64,
+    pub target_user: i64,
+    pub foreign_user: i64,
+    pub sessions: Vec<(Who, Session)>,
+}
+
+pub fn ctx() -> RequestContext {
+    RequestContext { source_addr: "127.0.0.1".into(), user_agent: "web-test".into() }
+}
+
+pub async fn create_user(identity: &Identity, username: &str, role: &str, region: Option<i64>, orgs: Vec<i64>) -> i64 {
+    identity
+        .create_user(
+            &Actor::Cli { os_user: "test".into() },
+            &NewUser {
+                region_id: region,
+                username: username.into(),
+                display_name: format!("{username} 様"),
+                role: role.into(),
+                profession: "other".into(),
+                password: PASSWORD.into(),
+                org_ids: orgs,
+                ..Default::default()
+            },
+            &ctx(),
+        )
+        .await
+        .expect("create user")
+}
+
+/// Logs in fully (enrolling TOTP where the role requires it).
+pub async fn sign_in(identity: &Identity, username: &str) -> Session {
+    let r = identity.login(username, PASSWORD, &ctx()).await.expect("login");
+    if r.next == NextStep::Enrol {
+        let e = identity.begin_enrolment(&r.session_token).await.unwrap();
+        identity.confirm_enrolment(&r.session_token, &mfa::current_code(&e.secret).unwrap(), &ctx()).await.unwrap();
+    }
+    session_of(identity, r.session_token).await
+}
+
+pub async fn session_of(identity: &Identity, token: String) -> Session {
+    let csrf = match identity.session(&token).await.unwrap() {
+        Some(SessionState::Active(p)) => match p.credential {
+            Credential::Session { csrf_token } => csrf_token,
+            _ => unreachable!(),
+        },
+        Some(SessionState::NeedsMfa { csrf_token, .. }) | Some(SessionState::NeedsEnrolment { csrf_token, .. }) => csrf_token,
+        None => panic!("no session"),
+    };
+    Session { cookie: format!("renkei_session={token}"), csrf }
+}
+
+pub async fn world(backend: Backend, config: WebConfig) -> World {
+    let db = TestDb::new(backend).await;
+    let identity = Identity::new(db.db.clone(), IdentityConfig::default());
+    let cli = Actor::Cli { os_user: "test".into() };
+    let region = identity.create_region(&cli, "r1", "第一圏域", false, &ctx()).await.unwrap();
+    let other_region = identity.create_region(&cli, "r2", "第二圏域", false, &ctx()).await.unwrap();
+    let org = identity
+        .create_organisation(&cli, &NewOrganisation { region_id: Some(region), kind: "clinic".into(), name: "第一診療所".into(), ..Default::default() }, &ctx())
+        .await
+        .unwrap();
+    let target_user = create_user(&identity, "target", "municipal_officer", Some(region), vec![org]).await;
+    let foreign_user = create_user(&identity, "foreign", "municipal_officer", Some(other_region), vec![]).await;
+    let mut sessions = Vec::new();
+    for who in Who::ALL {
+        let Some(role) = who.role() else {
+            sessions.push((who, Session { cookie: "renkei_csrf=anon-token".into(), csrf: "anon-token".into() }));
+            continue;
+        };
+        let username = format!("{who:?}").to_lowercase();
+        let region_id = (who != Who::SystemAdmin).then_some(region);
+        create_user(&identity, &username, role, region_id, if region_id.is_some() { vec![org] } else { vec![] }).await;
+        let session = if who == Who::PendingMfa {
+            // Enrol once, then start a second login that stops at the code.
+            sign_in(&identity, &username).await;
+            let r = identity.login(&username, PASSWORD, &ctx()).await.unwrap();
+            assert_eq!(r.next, NextStep::Mfa);
+            session_of(&identity, r.session_token).await
+        } else {
+            sign_in(&identity, &username).await
+        };
+        sessions.push((who, session));
+    }
+    let app = renkei_web::app(AppState::new(identity.clone(), config));
+    World { _db: db, identity, app, region, other_region, org, target_user, foreign_user, sessions }
+}
+
+impl World {
+    pub fn session(&self, who: Who) -> &Session {
+        &self.sessions.iter().find(|(w, _)| *w == who).expect("session").1
+    }
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+pub async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let location = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let bytes = res.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    Reply { status, location, content_type, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+/// A GET or a form/JSON POST as `session`, with its CSRF token.
+pub fn request(method: &str, path: &str, session: &Session, body: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(path).header(header::COOKIE, &session.cookie);
+    let body = match (method, body) {
+        ("GET", _) => Body::empty(),
+        (_, Some(json)) if path.starts_with("/api/") => {
+            b = b.header(header::CONTENT_TYPE, "application/json").header("x-csrf-token", &session.csrf);
+            Body::from(json.to_string())
+        }
+        (_, form) => {
+            b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let mut f = format!("csrf={}", session.csrf);
+            if let Some(extra) = form {
+                f.push('&');
+                f.push_str(extra);
+            }
+            Body::from(f)
+        }
+    };
+    b.body(body).expect("request")
+}
