@@ -6,12 +6,16 @@ use std::path::{Path, PathBuf};
 
 const ASSETS: &[(&str, &str)] = &[
     ("@digital-go-jp/design-tokens/dist/tokens.css", "tokens.css"),
-    ("@digital-go-jp/design-tokens/LICENSE", "design-tokens-LICENSE.txt"),
+    (
+        "@digital-go-jp/design-tokens/LICENSE",
+        "design-tokens-LICENSE.txt",
+    ),
     ("htmx.org/dist/htmx.min.js", "htmx.min.js"),
 ];
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let node_modules = manifest.join("../../node_modules");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     for (source, name) in ASSETS {

@@ -101,14 +101,26 @@ mod tests {
 
     #[test]
     fn known_codes_from_the_design() {
-        assert_eq!(LocalGovernmentCode::parse("13101").unwrap().as_str(), "131016");
-        assert_eq!(LocalGovernmentCode::parse("13104").unwrap().as_str(), "131041");
-        assert_eq!(LocalGovernmentCode::parse("131130").unwrap().as_str(), "131130");
+        assert_eq!(
+            LocalGovernmentCode::parse("13101").unwrap().as_str(),
+            "131016"
+        );
+        assert_eq!(
+            LocalGovernmentCode::parse("13104").unwrap().as_str(),
+            "131041"
+        );
+        assert_eq!(
+            LocalGovernmentCode::parse("131130").unwrap().as_str(),
+            "131130"
+        );
     }
 
     #[test]
     fn full_width_digits_are_accepted() {
-        assert_eq!(LocalGovernmentCode::parse("１３１０１").unwrap().as_str(), "131016");
+        assert_eq!(
+            LocalGovernmentCode::parse("１３１０１").unwrap().as_str(),
+            "131016"
+        );
     }
 
     #[test]
@@ -126,7 +138,10 @@ mod tests {
     #[test]
     fn bad_shapes_are_refused() {
         for bad in ["", "1310", "1310166", "13a01", "１３１０"] {
-            assert!(matches!(LocalGovernmentCode::parse(bad), Err(CodeError::Shape(_))), "{bad}");
+            assert!(
+                matches!(LocalGovernmentCode::parse(bad), Err(CodeError::Shape(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -72,7 +72,10 @@ impl Role {
         use Permission::*;
         use Role::*;
         match permission {
-            ViewOrganisations => matches!(self, SystemAdmin | RegionAdmin | MunicipalOfficer | Coordinator),
+            ViewOrganisations => matches!(
+                self,
+                SystemAdmin | RegionAdmin | MunicipalOfficer | Coordinator
+            ),
             ManageOrganisations => matches!(self, SystemAdmin | RegionAdmin | Coordinator),
             ManageUsers => matches!(self, SystemAdmin | RegionAdmin),
             ViewAudit => matches!(self, SystemAdmin | RegionAdmin),

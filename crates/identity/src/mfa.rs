@@ -61,8 +61,16 @@ pub fn current_code(secret_b32: &str) -> Result<String, IdentityError> {
 /// Checks `code` against the steps around `now_secs` (one step of clock
 /// skew either way) and returns the matching time step, which must be newer
 /// than `last_step` so a code is never accepted twice.
-pub fn check(secret_b32: &str, code: &str, now_secs: u64, last_step: i64) -> Result<Option<i64>, IdentityError> {
-    let code: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+pub fn check(
+    secret_b32: &str,
+    code: &str,
+    now_secs: u64,
+    last_step: i64,
+) -> Result<Option<i64>, IdentityError> {
+    let code: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
         return Ok(None);
     }
@@ -114,9 +122,19 @@ mod tests {
         let code = totp(&secret, "x").unwrap().generate(now);
         let step = check(&secret, &code, now, 0).unwrap().expect("accepted");
         assert_eq!(step, (now / 30) as i64);
-        assert_eq!(check(&secret, &code, now, step).unwrap(), None, "replay refused");
-        assert!(check(&secret, &code, now + 30, 0).unwrap().is_some(), "one step of skew");
-        assert!(check(&secret, &code, now + 90, 0).unwrap().is_none(), "too old");
+        assert_eq!(
+            check(&secret, &code, now, step).unwrap(),
+            None,
+            "replay refused"
+        );
+        assert!(
+            check(&secret, &code, now + 30, 0).unwrap().is_some(),
+            "one step of skew"
+        );
+        assert!(
+            check(&secret, &code, now + 90, 0).unwrap().is_none(),
+            "too old"
+        );
         assert!(check(&secret, "12ab56", now, 0).unwrap().is_none());
     }
 

@@ -301,3 +301,16 @@ pub struct NewUser {
     #[serde(default)]
     pub is_demo: bool,
 }
+
+/// Input for a new municipality.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct NewMunicipality {
+    pub region_id: Option<i64>,
+    /// 全国地方公共団体コード, five digits or six with the check digit.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub kana: String,
+    #[serde(default)]
+    pub population: Option<i64>,
+}

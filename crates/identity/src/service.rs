@@ -6,7 +6,8 @@ use base64::Engine;
 use rand::RngCore;
 use renkei_domain::people::Permission;
 use renkei_domain::{
-    LocalGovernmentCode, OrgId, OrgKind, Profession, RegionId, Role, Timestamp, UserId, ValidationErrors,
+    LocalGovernmentCode, OrgId, OrgKind, Profession, RegionId, Role, Timestamp, UserId,
+    ValidationErrors,
 };
 use renkei_store::audit::{self, AuditEntry, AuditQuery, AuditRecord, Outcome};
 use renkei_store::{Db, Tx};
@@ -73,9 +74,15 @@ pub enum SessionState {
     /// Fully signed in.
     Active(Principal),
     /// Password given; the TOTP code is still due.
-    NeedsMfa { user: UserSummary, csrf_token: String },
+    NeedsMfa {
+        user: UserSummary,
+        csrf_token: String,
+    },
     /// Password given; this role must enrol TOTP first.
-    NeedsEnrolment { user: UserSummary, csrf_token: String },
+    NeedsEnrolment {
+        user: UserSummary,
+        csrf_token: String,
+    },
 }
 
 /// A TOTP enrolment in progress.
@@ -98,7 +105,13 @@ fn random_token(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
-fn entry(actor: &Actor, ctx: &RequestContext, action: &str, kind: &str, id: impl ToString) -> AuditEntry {
+fn entry(
+    actor: &Actor,
+    ctx: &RequestContext,
+    action: &str,
+    kind: &str,
+    id: impl ToString,
+) -> AuditEntry {
     let (region_id, org_id) = match actor {
         Actor::User(p) => (p.region_id, p.org_ids.first().copied()),
         Actor::Cli { .. } => (None, None),
@@ -120,7 +133,12 @@ fn entry(actor: &Actor, ctx: &RequestContext, action: &str, kind: &str, id: impl
     }
 }
 
-fn user_entry(user: &UserRecord, ctx: &RequestContext, action: &str, outcome: Outcome) -> AuditEntry {
+fn user_entry(
+    user: &UserRecord,
+    ctx: &RequestContext,
+    action: &str,
+    outcome: Outcome,
+) -> AuditEntry {
     AuditEntry {
         region_id: user.region_id.map(RegionId),
         actor_user_id: Some(UserId(user.id)),
@@ -159,12 +177,25 @@ impl Identity {
 
     /// Checks a password. Failures are counted per account (lock-out) and per
     /// source address (throttling), in the database so every process agrees.
-    pub async fn login(&self, username: &str, pass: &str, ctx: &RequestContext) -> Result<LoginResult, IdentityError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        pass: &str,
+        ctx: &RequestContext,
+    ) -> Result<LoginResult, IdentityError> {
         let username = username.trim().to_lowercase();
         let since = Timestamp::now().plus_seconds(-self.config.throttle_window_secs);
         let recent = store::count_login_failures_since(&self.db, &ctx.source_addr, since).await?;
         if recent >= self.config.throttle_per_source {
-            let mut e = entry(&Actor::Cli { os_user: String::new() }, ctx, "login", "user", &username);
+            let mut e = entry(
+                &Actor::Cli {
+                    os_user: String::new(),
+                },
+                ctx,
+                "login",
+                "user",
+                &username,
+            );
             e.actor_username = username.clone();
             e.role = String::new();
             e.outcome = Some(Outcome::Denied);
@@ -178,7 +209,15 @@ impl Identity {
             password::verify_dummy(pass).await;
             let mut tx = self.db.begin().await?;
             store::insert_login_failure(&mut tx, &username, &ctx.source_addr).await?;
-            let mut e = entry(&Actor::Cli { os_user: String::new() }, ctx, "login", "user", "");
+            let mut e = entry(
+                &Actor::Cli {
+                    os_user: String::new(),
+                },
+                ctx,
+                "login",
+                "user",
+                "",
+            );
             e.actor_username = username.clone();
             e.role = String::new();
             e.outcome = Some(Outcome::Failure);
@@ -189,7 +228,11 @@ impl Identity {
         };
         if user.disabled || (user.is_demo && !self.config.demo_mode) {
             let mut e = user_entry(&user, ctx, "login", Outcome::Denied);
-            e.reason = if user.disabled { "disabled".into() } else { "demo account outside --demo".into() };
+            e.reason = if user.disabled {
+                "disabled".into()
+            } else {
+                "demo account outside --demo".into()
+            };
             audit::append_alone(&self.db, &e).await?;
             return Err(IdentityError::Disabled);
         }
@@ -200,7 +243,9 @@ impl Identity {
             return Err(IdentityError::Locked);
         }
         if !password::verify(pass, &user.password_hash).await {
-            return Err(self.count_failure(&user, ctx, "login", "wrong password").await?);
+            return Err(self
+                .count_failure(&user, ctx, "login", "wrong password")
+                .await?);
         }
         let token = random_token(32);
         let next = if !self.needs_mfa(&user) {
@@ -212,8 +257,15 @@ impl Identity {
         };
         let mut tx = self.db.begin().await?;
         store::reset_failed_logins(&mut tx, user.id).await?;
-        store::insert_session(&mut tx, &mfa::sha256_hex(&token), user.id, next == NextStep::Home, &random_token(24), ctx)
-            .await?;
+        store::insert_session(
+            &mut tx,
+            &mfa::sha256_hex(&token),
+            user.id,
+            next == NextStep::Home,
+            &random_token(24),
+            ctx,
+        )
+        .await?;
         let mut e = user_entry(&user, ctx, "login", Outcome::Success);
         e.reason = match next {
             NextStep::Home => "password".into(),
@@ -222,7 +274,10 @@ impl Identity {
         };
         audit::append(&mut tx, &e).await?;
         tx.commit().await?;
-        Ok(LoginResult { session_token: token, next })
+        Ok(LoginResult {
+            session_token: token,
+            next,
+        })
     }
 
     /// Counts one failure against `user` and returns the error to show.
@@ -234,7 +289,8 @@ impl Identity {
         reason: &str,
     ) -> Result<IdentityError, IdentityError> {
         let mut tx = self.db.begin().await?;
-        let (_count, locked) = store::record_failed_login(&mut tx, user.id, self.config.lockout_threshold).await?;
+        let (_count, locked) =
+            store::record_failed_login(&mut tx, user.id, self.config.lockout_threshold).await?;
         store::insert_login_failure(&mut tx, &user.username, &ctx.source_addr).await?;
         let mut e = user_entry(user, ctx, action, Outcome::Failure);
         e.reason = reason.into();
@@ -245,13 +301,21 @@ impl Identity {
             audit::append(&mut tx, &e).await?;
         }
         tx.commit().await?;
-        Ok(if locked { IdentityError::Locked } else if action == "login" { IdentityError::BadCredentials } else { IdentityError::BadCode })
+        Ok(if locked {
+            IdentityError::Locked
+        } else if action == "login" {
+            IdentityError::BadCredentials
+        } else {
+            IdentityError::BadCode
+        })
     }
 
     /// Resolves a session cookie, enforcing the idle and absolute time-outs.
     pub async fn session(&self, token: &str) -> Result<Option<SessionState>, IdentityError> {
         let hash = mfa::sha256_hex(token);
-        let Some(s) = store::session_by_hash(&self.db, &hash).await? else { return Ok(None) };
+        let Some(s) = store::session_by_hash(&self.db, &hash).await? else {
+            return Ok(None);
+        };
         let now = Timestamp::now();
         if s.ended_at.is_some()
             || now.millis() - s.last_seen_at > self.config.session_idle_secs * 1000
@@ -259,7 +323,9 @@ impl Identity {
         {
             return Ok(None);
         }
-        let Some(user) = store::user_by_id(&self.db, s.user_id).await? else { return Ok(None) };
+        let Some(user) = store::user_by_id(&self.db, s.user_id).await? else {
+            return Ok(None);
+        };
         if user.disabled || user.locked_at.is_some() || (user.is_demo && !self.config.demo_mode) {
             return Ok(None);
         }
@@ -269,24 +335,44 @@ impl Identity {
         }
         if !s.mfa_passed && self.needs_mfa(&user) {
             return Ok(Some(if user.mfa_enabled {
-                SessionState::NeedsMfa { user: user.summary(), csrf_token: s.csrf_token }
+                SessionState::NeedsMfa {
+                    user: user.summary(),
+                    csrf_token: s.csrf_token,
+                }
             } else {
-                SessionState::NeedsEnrolment { user: user.summary(), csrf_token: s.csrf_token }
+                SessionState::NeedsEnrolment {
+                    user: user.summary(),
+                    csrf_token: s.csrf_token,
+                }
             }));
         }
         let org_ids = store::org_ids_of_user(&self.db, user.id).await?;
-        Ok(Some(SessionState::Active(principal(&user, org_ids, Credential::Session { csrf_token: s.csrf_token }))))
+        Ok(Some(SessionState::Active(principal(
+            &user,
+            org_ids,
+            Credential::Session {
+                csrf_token: s.csrf_token,
+            },
+        ))))
     }
 
-    async fn pending_session_user(&self, token: &str) -> Result<(String, UserRecord), IdentityError> {
+    async fn pending_session_user(
+        &self,
+        token: &str,
+    ) -> Result<(String, UserRecord), IdentityError> {
         let hash = mfa::sha256_hex(token);
         match self.session(token).await? {
-            Some(SessionState::NeedsMfa { user, .. }) | Some(SessionState::NeedsEnrolment { user, .. }) => {
-                let record = store::user_by_id(&self.db, user.id).await?.ok_or(IdentityError::Unauthenticated)?;
+            Some(SessionState::NeedsMfa { user, .. })
+            | Some(SessionState::NeedsEnrolment { user, .. }) => {
+                let record = store::user_by_id(&self.db, user.id)
+                    .await?
+                    .ok_or(IdentityError::Unauthenticated)?;
                 Ok((hash, record))
             }
             Some(SessionState::Active(p)) => {
-                let record = store::user_by_id(&self.db, p.user_id.0).await?.ok_or(IdentityError::Unauthenticated)?;
+                let record = store::user_by_id(&self.db, p.user_id.0)
+                    .await?
+                    .ok_or(IdentityError::Unauthenticated)?;
                 Ok((hash, record))
             }
             None => Err(IdentityError::Unauthenticated),
@@ -294,7 +380,12 @@ impl Identity {
     }
 
     /// Second factor: a TOTP code or an unused recovery code.
-    pub async fn verify_mfa(&self, token: &str, code: &str, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn verify_mfa(
+        &self,
+        token: &str,
+        code: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         let (hash, user) = self.pending_session_user(token).await?;
         let Some(secret) = user.mfa_secret.as_deref().filter(|_| user.mfa_enabled) else {
             return Err(IdentityError::Forbidden);
@@ -302,9 +393,13 @@ impl Identity {
         let now_secs = Timestamp::now().millis() as u64 / 1000;
         let mut tx = self.db.begin().await?;
         let accepted = if let Some(step) = mfa::check(secret, code, now_secs, user.mfa_last_step)? {
-            store::advance_mfa_step(&mut tx, user.id, step).await?.then_some("totp")
+            store::advance_mfa_step(&mut tx, user.id, step)
+                .await?
+                .then_some("totp")
         } else if code.trim().len() >= 8 {
-            store::use_recovery_code(&mut tx, user.id, &mfa::sha256_hex(code)).await?.then_some("recovery code")
+            store::use_recovery_code(&mut tx, user.id, &mfa::sha256_hex(code))
+                .await?
+                .then_some("recovery code")
         } else {
             None
         };
@@ -320,7 +415,9 @@ impl Identity {
             }
             None => {
                 drop(tx);
-                Err(self.count_failure(&user, ctx, "login.mfa", "wrong or reused code").await?)
+                Err(self
+                    .count_failure(&user, ctx, "login.mfa", "wrong or reused code")
+                    .await?)
             }
         }
     }
@@ -343,11 +440,20 @@ impl Identity {
         };
         let url = mfa::provisioning_url(&secret, &user.username)?;
         let qr_svg = mfa::qr_svg(&url)?;
-        Ok(Enrolment { secret, url, qr_svg })
+        Ok(Enrolment {
+            secret,
+            url,
+            qr_svg,
+        })
     }
 
     /// Confirms enrolment with a first code; returns the recovery codes, shown once.
-    pub async fn confirm_enrolment(&self, token: &str, code: &str, ctx: &RequestContext) -> Result<Vec<String>, IdentityError> {
+    pub async fn confirm_enrolment(
+        &self,
+        token: &str,
+        code: &str,
+        ctx: &RequestContext,
+    ) -> Result<Vec<String>, IdentityError> {
         let (hash, user) = self.pending_session_user(token).await?;
         if user.mfa_enabled {
             return Err(IdentityError::Conflict("MFA is already enabled".into()));
@@ -355,7 +461,9 @@ impl Identity {
         let secret = user.mfa_secret.clone().ok_or(IdentityError::Forbidden)?;
         let now_secs = Timestamp::now().millis() as u64 / 1000;
         let Some(step) = mfa::check(&secret, code, now_secs, 0)? else {
-            return Err(self.count_failure(&user, ctx, "mfa.enrol", "wrong code at enrolment").await?);
+            return Err(self
+                .count_failure(&user, ctx, "mfa.enrol", "wrong code at enrolment")
+                .await?);
         };
         let codes = mfa::new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| mfa::sha256_hex(c)).collect();
@@ -364,7 +472,11 @@ impl Identity {
         store::advance_mfa_step(&mut tx, user.id, step).await?;
         store::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
         store::mark_session_mfa_passed(&mut tx, &hash).await?;
-        audit::append(&mut tx, &user_entry(&user, ctx, "mfa.enrol", Outcome::Success)).await?;
+        audit::append(
+            &mut tx,
+            &user_entry(&user, ctx, "mfa.enrol", Outcome::Success),
+        )
+        .await?;
         tx.commit().await?;
         Ok(codes)
     }
@@ -372,7 +484,9 @@ impl Identity {
     /// Ends a session (on this and every other process, since they share the table).
     pub async fn logout(&self, token: &str, ctx: &RequestContext) -> Result<(), IdentityError> {
         let hash = mfa::sha256_hex(token);
-        let Some(s) = store::session_by_hash(&self.db, &hash).await? else { return Ok(()) };
+        let Some(s) = store::session_by_hash(&self.db, &hash).await? else {
+            return Ok(());
+        };
         let user = store::user_by_id(&self.db, s.user_id).await?;
         let mut tx = self.db.begin().await?;
         if store::end_session(&mut tx, &hash).await? {
@@ -398,17 +512,33 @@ impl Identity {
         let mut v = ValidationErrors::new();
         v.require("name", name, "名前", "Name");
         if name.chars().count() > 100 {
-            v.add("name", "too_long", "名前は100文字以内にしてください。", "Name must be at most 100 characters.");
+            v.add(
+                "name",
+                "too_long",
+                "名前は100文字以内にしてください。",
+                "Name must be at most 100 characters.",
+            );
         }
         if scopes.is_empty() {
-            v.add("scopes", "required", "権限（読み取り・書き込み）を選んでください。", "Choose at least one scope.");
+            v.add(
+                "scopes",
+                "required",
+                "権限（読み取り・書き込み）を選んでください。",
+                "Choose at least one scope.",
+            );
         }
         if days < 1 || days > self.config.api_token_max_days {
             v.add(
                 "days",
                 "range",
-                &format!("有効期間は1〜{}日で指定してください。", self.config.api_token_max_days),
-                &format!("Lifetime must be 1 to {} days.", self.config.api_token_max_days),
+                &format!(
+                    "有効期間は1〜{}日で指定してください。",
+                    self.config.api_token_max_days
+                ),
+                &format!(
+                    "Lifetime must be 1 to {} days.",
+                    self.config.api_token_max_days
+                ),
             );
         }
         v.into_result().map_err(IdentityError::Validation)?;
@@ -441,40 +571,75 @@ impl Identity {
         Ok((id, secret))
     }
 
-    pub async fn list_api_tokens(&self, owner: &Principal) -> Result<Vec<ApiTokenRecord>, IdentityError> {
+    pub async fn list_api_tokens(
+        &self,
+        owner: &Principal,
+    ) -> Result<Vec<ApiTokenRecord>, IdentityError> {
         Ok(store::api_tokens_of_user(&self.db, owner.user_id.0).await?)
     }
 
-    pub async fn revoke_api_token(&self, owner: &Principal, token_id: i64, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn revoke_api_token(
+        &self,
+        owner: &Principal,
+        token_id: i64,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         let mut tx = self.db.begin().await?;
         if !store::revoke_api_token(&mut tx, owner.user_id.0, token_id).await? {
             return Err(IdentityError::NotFound);
         }
-        audit::append(&mut tx, &entry(&Actor::User(owner.clone()), ctx, "api_token.revoke", "api_token", token_id)).await?;
+        audit::append(
+            &mut tx,
+            &entry(
+                &Actor::User(owner.clone()),
+                ctx,
+                "api_token.revoke",
+                "api_token",
+                token_id,
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Resolves a bearer token. Expired, revoked, or belonging to a disabled
     /// or locked user: `None`.
-    pub async fn authenticate_token(&self, secret: &str) -> Result<Option<Principal>, IdentityError> {
+    pub async fn authenticate_token(
+        &self,
+        secret: &str,
+    ) -> Result<Option<Principal>, IdentityError> {
         if !secret.starts_with("rk_") {
             return Ok(None);
         }
-        let Some(t) = store::api_token_by_hash(&self.db, &mfa::sha256_hex(secret)).await? else { return Ok(None) };
+        let Some(t) = store::api_token_by_hash(&self.db, &mfa::sha256_hex(secret)).await? else {
+            return Ok(None);
+        };
         let now = Timestamp::now();
         if !t.is_active(now) {
             return Ok(None);
         }
-        let Some(user) = store::user_by_id(&self.db, t.user_id).await? else { return Ok(None) };
+        let Some(user) = store::user_by_id(&self.db, t.user_id).await? else {
+            return Ok(None);
+        };
         if user.disabled || user.locked_at.is_some() || (user.is_demo && !self.config.demo_mode) {
             return Ok(None);
         }
-        if t.last_used_at.map(|at| now.millis() - at > 60_000).unwrap_or(true) {
+        if t.last_used_at
+            .map(|at| now.millis() - at > 60_000)
+            .unwrap_or(true)
+        {
             store::touch_api_token(&self.db, t.id, now).await?;
         }
         let org_ids = store::org_ids_of_user(&self.db, user.id).await?;
-        Ok(Some(principal(&user, org_ids, Credential::ApiToken { token_id: t.id, scopes: Scope::parse_list(&t.scopes) })))
+        Ok(Some(principal(
+            &user,
+            org_ids,
+            Credential::ApiToken {
+                token_id: t.id,
+                scopes: Scope::parse_list(&t.scopes),
+            },
+        )))
     }
 
     // ---- tenancy --------------------------------------------------------------
@@ -489,30 +654,56 @@ impl Identity {
 
     /// The region an actor acts in when creating something: their own, or
     /// (system administrators only) the one they name.
-    fn target_region(&self, actor: &Actor, requested: Option<i64>) -> Result<RegionId, IdentityError> {
+    fn target_region(
+        &self,
+        actor: &Actor,
+        requested: Option<i64>,
+    ) -> Result<RegionId, IdentityError> {
         match actor.region_scope() {
             Some(own) => match requested {
                 Some(r) if r != own.0 => Err(IdentityError::Forbidden),
                 _ => Ok(own),
             },
             None => requested.map(RegionId).ok_or_else(|| {
-                IdentityError::validation("region_id", "required", "圏域を選んでください。", "Choose a region.")
+                IdentityError::validation(
+                    "region_id",
+                    "required",
+                    "圏域を選んでください。",
+                    "Choose a region.",
+                )
             }),
         }
     }
 
     /// Creates a region (system administrators and the CLI only).
-    pub async fn create_region(&self, actor: &Actor, code: &str, name: &str, is_demo: bool, ctx: &RequestContext) -> Result<i64, IdentityError> {
+    pub async fn create_region(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+        is_demo: bool,
+        ctx: &RequestContext,
+    ) -> Result<i64, IdentityError> {
         self.require(actor, Permission::AllRegions)?;
         let mut v = ValidationErrors::new();
         v.require("code", code, "圏域コード", "Region code");
         v.require("name", name, "圏域名", "Region name");
-        if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            v.add("code", "format", "圏域コードは半角英数字・ハイフンで入力してください。", "Use letters, digits and hyphens.");
+        if !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            v.add(
+                "code",
+                "format",
+                "圏域コードは半角英数字・ハイフンで入力してください。",
+                "Use letters, digits and hyphens.",
+            );
         }
         v.into_result().map_err(IdentityError::Validation)?;
         let mut tx = self.db.begin().await?;
-        let id = store::insert_region(&mut tx, code.trim(), name.trim(), is_demo).await.map_err(conflict("code", "この圏域コードは既に使われています。"))?;
+        let id = store::insert_region(&mut tx, code.trim(), name.trim(), is_demo)
+            .await
+            .map_err(conflict("code", "この圏域コードは既に使われています。"))?;
         let mut e = entry(actor, ctx, "region.create", "region", id);
         e.region_id = Some(RegionId(id));
         audit::append(&mut tx, &e).await?;
@@ -537,15 +728,17 @@ impl Identity {
     pub async fn create_municipality(
         &self,
         actor: &Actor,
-        region: Option<i64>,
-        code: &str,
-        name: &str,
-        kana: &str,
-        population: Option<i64>,
+        new: &NewMunicipality,
         ctx: &RequestContext,
     ) -> Result<i64, IdentityError> {
         self.require(actor, Permission::ManageOrganisations)?;
-        let region = self.target_region(actor, region)?;
+        let region = self.target_region(actor, new.region_id)?;
+        let (code, name, kana, population) = (
+            new.code.as_str(),
+            new.name.as_str(),
+            new.kana.as_str(),
+            new.population,
+        );
         let mut v = ValidationErrors::new();
         v.require("name", name, "市区町村名", "Municipality name");
         let parsed = LocalGovernmentCode::parse(code);
@@ -560,9 +753,19 @@ impl Identity {
         v.into_result().map_err(IdentityError::Validation)?;
         let code = parsed.map_err(|e| IdentityError::Internal(e.to_string()))?;
         let mut tx = self.db.begin().await?;
-        let id = store::insert_municipality(&mut tx, region, code.as_str(), name.trim(), kana.trim(), population)
-            .await
-            .map_err(conflict("code", "この市区町村コードは既に登録されています。"))?;
+        let id = store::insert_municipality(
+            &mut tx,
+            region,
+            code.as_str(),
+            name.trim(),
+            kana.trim(),
+            population,
+        )
+        .await
+        .map_err(conflict(
+            "code",
+            "この市区町村コードは既に登録されています。",
+        ))?;
         let mut e = entry(actor, ctx, "municipality.create", "municipality", id);
         e.region_id = Some(region);
         audit::append(&mut tx, &e).await?;
@@ -570,25 +773,48 @@ impl Identity {
         Ok(id)
     }
 
-    pub async fn list_municipalities(&self, actor: &Actor) -> Result<Vec<Municipality>, IdentityError> {
+    pub async fn list_municipalities(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<Municipality>, IdentityError> {
         Ok(store::list_municipalities(&self.db, actor.region_scope()).await?)
     }
 
-    pub async fn create_organisation(&self, actor: &Actor, new: &NewOrganisation, ctx: &RequestContext) -> Result<i64, IdentityError> {
+    pub async fn create_organisation(
+        &self,
+        actor: &Actor,
+        new: &NewOrganisation,
+        ctx: &RequestContext,
+    ) -> Result<i64, IdentityError> {
         self.require(actor, Permission::ManageOrganisations)?;
         let region = self.target_region(actor, new.region_id)?;
         let mut v = ValidationErrors::new();
         v.require("name", &new.name, "名称", "Name");
         if OrgKind::from_code(&new.kind).is_none() {
-            v.add("kind", "unknown", "種別を一覧から選んでください。", "Choose a kind from the list.");
+            v.add(
+                "kind",
+                "unknown",
+                "種別を一覧から選んでください。",
+                "Choose a kind from the list.",
+            );
         }
         if new.name.chars().count() > 200 {
-            v.add("name", "too_long", "名称は200文字以内にしてください。", "Name must be at most 200 characters.");
+            v.add(
+                "name",
+                "too_long",
+                "名称は200文字以内にしてください。",
+                "Name must be at most 200 characters.",
+            );
         }
         if let Some(m) = new.municipality_id {
             let known = store::list_municipalities(&self.db, Some(region)).await?;
             if !known.iter().any(|k| k.id == m) {
-                v.add("municipality_id", "unknown", "市区町村を一覧から選んでください。", "Choose a municipality of this region.");
+                v.add(
+                    "municipality_id",
+                    "unknown",
+                    "市区町村を一覧から選んでください。",
+                    "Choose a municipality of this region.",
+                );
             }
         }
         v.into_result().map_err(IdentityError::Validation)?;
@@ -604,28 +830,49 @@ impl Identity {
         Ok(id)
     }
 
-    pub async fn list_organisations(&self, actor: &Actor) -> Result<Vec<Organisation>, IdentityError> {
+    pub async fn list_organisations(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<Organisation>, IdentityError> {
         match actor {
             Actor::User(p) if !p.role.may(Permission::ViewOrganisations) => {
-                Ok(store::organisations_by_ids(&self.db, &p.org_ids.iter().map(|o| o.0).collect::<Vec<_>>()).await?)
+                Ok(store::organisations_by_ids(
+                    &self.db,
+                    &p.org_ids.iter().map(|o| o.0).collect::<Vec<_>>(),
+                )
+                .await?)
             }
             _ => Ok(store::list_organisations(&self.db, actor.region_scope()).await?),
         }
     }
 
-    pub async fn organisations_of(&self, principal: &Principal) -> Result<Vec<Organisation>, IdentityError> {
-        Ok(store::organisations_by_ids(&self.db, &principal.org_ids.iter().map(|o| o.0).collect::<Vec<_>>()).await?)
+    pub async fn organisations_of(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<Organisation>, IdentityError> {
+        Ok(store::organisations_by_ids(
+            &self.db,
+            &principal.org_ids.iter().map(|o| o.0).collect::<Vec<_>>(),
+        )
+        .await?)
     }
 
     // ---- users ----------------------------------------------------------------
 
-    pub async fn create_user(&self, actor: &Actor, new: &NewUser, ctx: &RequestContext) -> Result<i64, IdentityError> {
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        new: &NewUser,
+        ctx: &RequestContext,
+    ) -> Result<i64, IdentityError> {
         self.require(actor, Permission::ManageUsers)?;
         let mut v = ValidationErrors::new();
         let username = new.username.trim().to_lowercase();
         if username.len() < 3
             || username.len() > 64
-            || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+            || !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
         {
             v.add(
                 "username",
@@ -637,17 +884,33 @@ impl Identity {
         v.require("display_name", &new.display_name, "氏名", "Name");
         let role = Role::from_code(&new.role);
         if role.is_none() {
-            v.add("role", "unknown", "権限を一覧から選んでください。", "Choose a role from the list.");
+            v.add(
+                "role",
+                "unknown",
+                "権限を一覧から選んでください。",
+                "Choose a role from the list.",
+            );
         }
         if Profession::from_code(&new.profession).is_none() {
-            v.add("profession", "unknown", "職種を一覧から選んでください。", "Choose a profession from the list.");
+            v.add(
+                "profession",
+                "unknown",
+                "職種を一覧から選んでください。",
+                "Choose a profession from the list.",
+            );
         }
         if new.password.chars().count() < password::MIN_LENGTH {
             v.add(
                 "password",
                 "too_short",
-                &format!("パスワードは{}文字以上にしてください。", password::MIN_LENGTH),
-                &format!("Password must be at least {} characters.", password::MIN_LENGTH),
+                &format!(
+                    "パスワードは{}文字以上にしてください。",
+                    password::MIN_LENGTH
+                ),
+                &format!(
+                    "Password must be at least {} characters.",
+                    password::MIN_LENGTH
+                ),
             );
         }
         if role == Some(Role::SystemAdmin) && actor.role() != Role::SystemAdmin {
@@ -669,7 +932,12 @@ impl Identity {
             let orgs = store::list_organisations(&self.db, Some(region)).await?;
             for id in &new.org_ids {
                 if !orgs.iter().any(|o| o.id == *id) {
-                    v.add("org_ids", "unknown", "所属はこの圏域の事業所・機関から選んでください。", "Organisations must belong to the region.");
+                    v.add(
+                        "org_ids",
+                        "unknown",
+                        "所属はこの圏域の事業所・機関から選んでください。",
+                        "Organisations must belong to the region.",
+                    );
                     break;
                 }
             }
@@ -695,12 +963,22 @@ impl Identity {
 
     pub async fn list_users(&self, actor: &Actor) -> Result<Vec<UserSummary>, IdentityError> {
         self.require(actor, Permission::ManageUsers)?;
-        Ok(store::list_users(&self.db, actor.region_scope()).await?.iter().map(UserRecord::summary).collect())
+        Ok(store::list_users(&self.db, actor.region_scope())
+            .await?
+            .iter()
+            .map(UserRecord::summary)
+            .collect())
     }
 
-    pub async fn user_by_username(&self, actor: &Actor, username: &str) -> Result<UserSummary, IdentityError> {
+    pub async fn user_by_username(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<UserSummary, IdentityError> {
         self.require(actor, Permission::ManageUsers)?;
-        let user = store::user_by_username(&self.db, username).await?.ok_or(IdentityError::NotFound)?;
+        let user = store::user_by_username(&self.db, username)
+            .await?
+            .ok_or(IdentityError::NotFound)?;
         self.check_target(actor, &user)?;
         Ok(user.summary())
     }
@@ -725,7 +1003,9 @@ impl Identity {
         change: impl AsyncFnOnce(&mut Tx, &UserRecord) -> Result<(), IdentityError>,
     ) -> Result<(), IdentityError> {
         self.require(actor, Permission::ManageUsers)?;
-        let user = store::user_by_id(&self.db, user_id).await?.ok_or(IdentityError::NotFound)?;
+        let user = store::user_by_id(&self.db, user_id)
+            .await?
+            .ok_or(IdentityError::NotFound)?;
         self.check_target(actor, &user)?;
         let mut tx = self.db.begin().await?;
         change(&mut tx, &user).await?;
@@ -738,9 +1018,19 @@ impl Identity {
     }
 
     /// Disables a user and ends their sessions at once.
-    pub async fn disable_user(&self, actor: &Actor, user_id: i64, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn disable_user(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         if actor.user_id() == Some(UserId(user_id)) {
-            return Err(IdentityError::validation("user", "self", "自分自身は利用停止できません。", "You cannot disable yourself."));
+            return Err(IdentityError::validation(
+                "user",
+                "self",
+                "自分自身は利用停止できません。",
+                "You cannot disable yourself.",
+            ));
         }
         self.admin_change(actor, user_id, "user.disable", ctx, async |tx, u| {
             store::set_disabled(tx, u.id, true).await?;
@@ -750,7 +1040,12 @@ impl Identity {
         .await
     }
 
-    pub async fn enable_user(&self, actor: &Actor, user_id: i64, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn enable_user(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         self.admin_change(actor, user_id, "user.enable", ctx, async |tx, u| {
             store::set_disabled(tx, u.id, false).await?;
             Ok(())
@@ -759,7 +1054,12 @@ impl Identity {
     }
 
     /// Lifts a lock-out after repeated failures (audited).
-    pub async fn unlock_user(&self, actor: &Actor, user_id: i64, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn unlock_user(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         self.admin_change(actor, user_id, "user.unlock", ctx, async |tx, u| {
             store::unlock_user(tx, u.id).await?;
             Ok(())
@@ -769,7 +1069,12 @@ impl Identity {
 
     /// Removes a user's TOTP and recovery codes (a lost phone) and ends their
     /// sessions; they enrol again at the next login.
-    pub async fn reset_mfa(&self, actor: &Actor, user_id: i64, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn reset_mfa(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         self.admin_change(actor, user_id, "user.mfa_reset", ctx, async |tx, u| {
             store::set_mfa_secret(tx, u.id, None, false).await?;
             store::replace_recovery_codes(tx, u.id, &[]).await?;
@@ -780,27 +1085,51 @@ impl Identity {
     }
 
     /// Sets a new password (CLI and administrators) and ends the user's sessions.
-    pub async fn set_password(&self, actor: &Actor, user_id: i64, new_password: &str, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        new_password: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         if new_password.chars().count() < password::MIN_LENGTH {
             return Err(IdentityError::validation(
                 "password",
                 "too_short",
-                &format!("パスワードは{}文字以上にしてください。", password::MIN_LENGTH),
-                &format!("Password must be at least {} characters.", password::MIN_LENGTH),
+                &format!(
+                    "パスワードは{}文字以上にしてください。",
+                    password::MIN_LENGTH
+                ),
+                &format!(
+                    "Password must be at least {} characters.",
+                    password::MIN_LENGTH
+                ),
             ));
         }
         let hash = password::hash(new_password).await?;
-        self.admin_change(actor, user_id, "user.password_set", ctx, async move |tx, u| {
-            store::set_password(tx, u.id, &hash).await?;
-            store::end_sessions_of_user(tx, u.id).await?;
-            Ok(())
-        })
+        self.admin_change(
+            actor,
+            user_id,
+            "user.password_set",
+            ctx,
+            async move |tx, u| {
+                store::set_password(tx, u.id, &hash).await?;
+                store::end_sessions_of_user(tx, u.id).await?;
+                Ok(())
+            },
+        )
         .await
     }
 
     /// Stores a known TOTP secret as enrolled: used only by the demo loader so
     /// that demo users can sign in with the codes the demo page shows.
-    pub async fn enrol_demo_secret(&self, actor: &Actor, user_id: i64, secret: &str, ctx: &RequestContext) -> Result<(), IdentityError> {
+    pub async fn enrol_demo_secret(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        secret: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
         let secret = secret.to_string();
         self.admin_change(actor, user_id, "mfa.enrol", ctx, async move |tx, u| {
             if !u.is_demo {
@@ -818,7 +1147,9 @@ impl Identity {
         if !self.config.demo_mode {
             return Ok(None);
         }
-        let Some(user) = store::user_by_id(&self.db, user_id).await? else { return Ok(None) };
+        let Some(user) = store::user_by_id(&self.db, user_id).await? else {
+            return Ok(None);
+        };
         match (user.is_demo, user.mfa_secret) {
             (true, Some(secret)) => Ok(Some(mfa::current_code(&secret)?)),
             _ => Ok(None),
@@ -832,7 +1163,11 @@ impl Identity {
     // ---- audit ----------------------------------------------------------------
 
     /// Searches the audit trail within the actor's region.
-    pub async fn search_audit(&self, actor: &Actor, mut query: AuditQuery) -> Result<Vec<AuditRecord>, IdentityError> {
+    pub async fn search_audit(
+        &self,
+        actor: &Actor,
+        mut query: AuditQuery,
+    ) -> Result<Vec<AuditRecord>, IdentityError> {
         self.require(actor, Permission::ViewAudit)?;
         query.region_id = actor.region_scope();
         Ok(audit::search(&self.db, &query).await?)
@@ -840,7 +1175,14 @@ impl Identity {
 
     /// Records an audit event on behalf of another part of the system (e.g.
     /// the audit export itself).
-    pub async fn record(&self, actor: &Actor, ctx: &RequestContext, action: &str, kind: &str, id: &str) -> Result<(), IdentityError> {
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+        action: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<(), IdentityError> {
         audit::append_alone(&self.db, &entry(actor, ctx, action, kind, id)).await?;
         Ok(())
     }
@@ -862,9 +1204,14 @@ fn principal(user: &UserRecord, org_ids: Vec<i64>, credential: Credential) -> Pr
 }
 
 /// Turns a unique-constraint conflict into a field error the form can show.
-fn conflict(field: &'static str, message_ja: &'static str) -> impl Fn(renkei_store::StoreError) -> IdentityError {
+fn conflict(
+    field: &'static str,
+    message_ja: &'static str,
+) -> impl Fn(renkei_store::StoreError) -> IdentityError {
     move |e| match e {
-        renkei_store::StoreError::Conflict(_) => IdentityError::validation(field, "taken", message_ja, "Already in use."),
+        renkei_store::StoreError::Conflict(_) => {
+            IdentityError::validation(field, "taken", message_ja, "Already in use.")
+        }
         other => IdentityError::Store(other),
     }
 }

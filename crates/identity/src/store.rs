@@ -13,7 +13,12 @@ const ORG_COLUMNS: &str =
 
 // ---- regions and municipalities -------------------------------------------
 
-pub async fn insert_region(tx: &mut Tx, code: &str, name: &str, is_demo: bool) -> Result<i64, StoreError> {
+pub async fn insert_region(
+    tx: &mut Tx,
+    code: &str,
+    name: &str,
+    is_demo: bool,
+) -> Result<i64, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query_scalar("INSERT INTO regions (code, name, is_demo, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(code)
@@ -44,7 +49,11 @@ pub async fn region_by_code(db: &Db, code: &str) -> Result<Option<Region>, Store
 }
 
 pub async fn count_regions(db: &Db) -> Result<i64, StoreError> {
-    Ok(read!(db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM regions").fetch_one(c).await?))
+    Ok(read!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM regions"
+    )
+    .fetch_one(c)
+    .await?))
 }
 
 pub async fn insert_municipality(
@@ -71,7 +80,10 @@ pub async fn insert_municipality(
     }))
 }
 
-pub async fn list_municipalities(db: &Db, scope: Option<RegionId>) -> Result<Vec<Municipality>, StoreError> {
+pub async fn list_municipalities(
+    db: &Db,
+    scope: Option<RegionId>,
+) -> Result<Vec<Municipality>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, region_id, code, name, kana, population FROM municipalities \
@@ -85,7 +97,11 @@ pub async fn list_municipalities(db: &Db, scope: Option<RegionId>) -> Result<Vec
 
 // ---- organisations --------------------------------------------------------
 
-pub async fn insert_organisation(tx: &mut Tx, region: RegionId, o: &NewOrganisation) -> Result<i64, StoreError> {
+pub async fn insert_organisation(
+    tx: &mut Tx,
+    region: RegionId,
+    o: &NewOrganisation,
+) -> Result<i64, StoreError> {
     let now = Timestamp::now().millis();
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
@@ -105,16 +121,25 @@ pub async fn insert_organisation(tx: &mut Tx, region: RegionId, o: &NewOrganisat
     }))
 }
 
-pub async fn list_organisations(db: &Db, scope: Option<RegionId>) -> Result<Vec<Organisation>, StoreError> {
+pub async fn list_organisations(
+    db: &Db,
+    scope: Option<RegionId>,
+) -> Result<Vec<Organisation>, StoreError> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE ($1 IS NULL OR region_id = $1) ORDER BY region_id, kind, kana, name");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(scope.map(|r| r.0)).fetch_all(c).await?))
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(scope.map(|r| r.0))
+        .fetch_all(c)
+        .await?))
 }
 
 pub async fn organisations_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Organisation>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
     for id in ids {
-        let row: Option<Organisation> = read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await?);
+        let row: Option<Organisation> = read!(db, |c| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(c)
+            .await?);
         out.extend(row);
     }
     Ok(out)
@@ -122,7 +147,12 @@ pub async fn organisations_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Organisati
 
 // ---- users ----------------------------------------------------------------
 
-pub async fn insert_user(tx: &mut Tx, u: &NewUser, password_hash: &str, region: Option<RegionId>) -> Result<i64, StoreError> {
+pub async fn insert_user(
+    tx: &mut Tx,
+    u: &NewUser,
+    password_hash: &str,
+    region: Option<RegionId>,
+) -> Result<i64, StoreError> {
     let now = Timestamp::now().millis();
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
@@ -143,7 +173,12 @@ pub async fn insert_user(tx: &mut Tx, u: &NewUser, password_hash: &str, region: 
     }))
 }
 
-pub async fn insert_membership(tx: &mut Tx, user_id: i64, org_id: i64, region: RegionId) -> Result<(), StoreError> {
+pub async fn insert_membership(
+    tx: &mut Tx,
+    user_id: i64,
+    org_id: i64,
+    region: RegionId,
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("INSERT INTO memberships (user_id, org_id, region_id) VALUES ($1, $2, $3)")
             .bind(user_id)
@@ -157,17 +192,26 @@ pub async fn insert_membership(tx: &mut Tx, user_id: i64, org_id: i64, region: R
 
 pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(username.trim().to_lowercase()).fetch_optional(c).await?))
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(c)
+        .await?))
 }
 
 pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await?))
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
 }
 
 pub async fn list_users(db: &Db, scope: Option<RegionId>) -> Result<Vec<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE ($1 IS NULL OR region_id = $1) ORDER BY region_id, username");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(scope.map(|r| r.0)).fetch_all(c).await?))
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(scope.map(|r| r.0))
+        .fetch_all(c)
+        .await?))
 }
 
 pub async fn org_ids_of_user(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreError> {
@@ -180,13 +224,21 @@ pub async fn org_ids_of_user(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreErr
 }
 
 pub async fn count_users(db: &Db) -> Result<i64, StoreError> {
-    Ok(read!(db, |c| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await?))
+    Ok(read!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users"
+    )
+    .fetch_one(c)
+    .await?))
 }
 
 /// Counts a failed password or code and locks the account at `threshold`.
 /// Returns the new count and whether the account is now locked. Done as one
 /// UPDATE so that processes sharing the database count together.
-pub async fn record_failed_login(tx: &mut Tx, user_id: i64, threshold: i64) -> Result<(i64, bool), StoreError> {
+pub async fn record_failed_login(
+    tx: &mut Tx,
+    user_id: i64,
+    threshold: i64,
+) -> Result<(i64, bool), StoreError> {
     let now = Timestamp::now().millis();
     Ok(write!(tx, |c| {
         sqlx::query_as(
@@ -214,11 +266,13 @@ pub async fn reset_failed_logins(tx: &mut Tx, user_id: i64) -> Result<(), StoreE
 
 pub async fn unlock_user(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {
     write!(tx, |c| {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_at = NULL, updated_at = $2 WHERE id = $1")
-            .bind(user_id)
-            .bind(Timestamp::now().millis())
-            .execute(&mut *c)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_at = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(Timestamp::now().millis())
+        .execute(&mut *c)
+        .await?;
     });
     Ok(())
 }
@@ -248,7 +302,12 @@ pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(), S
 }
 
 /// Stores a pending (not yet confirmed) TOTP secret.
-pub async fn set_mfa_secret(tx: &mut Tx, user_id: i64, secret: Option<&str>, enabled: bool) -> Result<(), StoreError> {
+pub async fn set_mfa_secret(
+    tx: &mut Tx,
+    user_id: i64,
+    secret: Option<&str>,
+    enabled: bool,
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE users SET mfa_secret = $2, mfa_enabled = $3, mfa_last_step = 0, updated_at = $4 WHERE id = $1")
             .bind(user_id)
@@ -275,7 +334,11 @@ pub async fn advance_mfa_step(tx: &mut Tx, user_id: i64, step: i64) -> Result<bo
     Ok(rows == 1)
 }
 
-pub async fn replace_recovery_codes(tx: &mut Tx, user_id: i64, hashes: &[String]) -> Result<(), StoreError> {
+pub async fn replace_recovery_codes(
+    tx: &mut Tx,
+    user_id: i64,
+    hashes: &[String],
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
             .bind(user_id)
@@ -308,16 +371,22 @@ pub async fn use_recovery_code(tx: &mut Tx, user_id: i64, hash: &str) -> Result<
 
 pub async fn unused_recovery_codes(db: &Db, user_id: i64) -> Result<i64, StoreError> {
     Ok(read!(db, |c| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-            .bind(user_id)
-            .fetch_one(c)
-            .await?
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(c)
+        .await?
     }))
 }
 
 // ---- login failures by address ---------------------------------------------
 
-pub async fn insert_login_failure(tx: &mut Tx, username: &str, source: &str) -> Result<(), StoreError> {
+pub async fn insert_login_failure(
+    tx: &mut Tx,
+    username: &str,
+    source: &str,
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("INSERT INTO login_failures (username, source_addr, at) VALUES ($1, $2, $3)")
             .bind(username)
@@ -329,13 +398,19 @@ pub async fn insert_login_failure(tx: &mut Tx, username: &str, source: &str) -> 
     Ok(())
 }
 
-pub async fn count_login_failures_since(db: &Db, source: &str, since: Timestamp) -> Result<i64, StoreError> {
+pub async fn count_login_failures_since(
+    db: &Db,
+    source: &str,
+    since: Timestamp,
+) -> Result<i64, StoreError> {
     Ok(read!(db, |c| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE source_addr = $1 AND at >= $2")
-            .bind(source)
-            .bind(since.millis())
-            .fetch_one(c)
-            .await?
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE source_addr = $1 AND at >= $2",
+        )
+        .bind(source)
+        .bind(since.millis())
+        .fetch_one(c)
+        .await?
     }))
 }
 
@@ -368,7 +443,10 @@ pub async fn insert_session(
     Ok(())
 }
 
-pub async fn session_by_hash(db: &Db, token_hash: &str) -> Result<Option<SessionRecord>, StoreError> {
+pub async fn session_by_hash(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<SessionRecord>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT token_hash, user_id, created_at, last_seen_at, mfa_passed, csrf_token, ended_at FROM sessions WHERE token_hash = $1",
@@ -381,7 +459,12 @@ pub async fn session_by_hash(db: &Db, token_hash: &str) -> Result<Option<Session
 
 /// Refreshes the idle clock. Writes only when the stored time is older than
 /// `min_gap_ms`, so busy pages do not turn every read into a write.
-pub async fn touch_session(db: &Db, token_hash: &str, now: Timestamp, min_gap_ms: i64) -> Result<(), StoreError> {
+pub async fn touch_session(
+    db: &Db,
+    token_hash: &str,
+    now: Timestamp,
+    min_gap_ms: i64,
+) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
     write!(&mut tx, |c| {
         sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $3 AND ended_at IS NULL")
@@ -455,19 +538,33 @@ pub async fn insert_api_token(
     }))
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at";
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at";
 
-pub async fn api_token_by_hash(db: &Db, token_hash: &str) -> Result<Option<ApiTokenRecord>, StoreError> {
+pub async fn api_token_by_hash(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<ApiTokenRecord>, StoreError> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(token_hash).fetch_optional(c).await?))
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(token_hash)
+        .fetch_optional(c)
+        .await?))
 }
 
 pub async fn api_tokens_of_user(db: &Db, user_id: i64) -> Result<Vec<ApiTokenRecord>, StoreError> {
     let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id DESC");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await?))
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_all(c)
+        .await?))
 }
 
-pub async fn revoke_api_token(tx: &mut Tx, user_id: i64, token_id: i64) -> Result<bool, StoreError> {
+pub async fn revoke_api_token(
+    tx: &mut Tx,
+    user_id: i64,
+    token_id: i64,
+) -> Result<bool, StoreError> {
     let rows = write!(tx, |c| {
         sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
             .bind(token_id)

@@ -8,11 +8,16 @@ use renkei_store::audit::{self, AuditQuery, Verification};
 use renkei_store::{both_backends, Db};
 
 fn ctx() -> RequestContext {
-    RequestContext { source_addr: "192.0.2.10".into(), user_agent: "test".into() }
+    RequestContext {
+        source_addr: "192.0.2.10".into(),
+        user_agent: "test".into(),
+    }
 }
 
 fn cli() -> Actor {
-    Actor::Cli { os_user: "test".into() }
+    Actor::Cli {
+        os_user: "test".into(),
+    }
 }
 
 struct World {
@@ -24,10 +29,26 @@ struct World {
 
 async fn world(db: Db, config: IdentityConfig) -> World {
     let identity = Identity::new(db, config);
-    let region = identity.create_region(&cli(), "r1", "第一圏域", false, &ctx()).await.unwrap();
-    let other_region = identity.create_region(&cli(), "r2", "第二圏域", false, &ctx()).await.unwrap();
+    let region = identity
+        .create_region(&cli(), "r1", "第一圏域", false, &ctx())
+        .await
+        .unwrap();
+    let other_region = identity
+        .create_region(&cli(), "r2", "第二圏域", false, &ctx())
+        .await
+        .unwrap();
     let muni = identity
-        .create_municipality(&cli(), Some(region), "13101", "千代田区", "ちよだく", None, &ctx())
+        .create_municipality(
+            &cli(),
+            &NewMunicipality {
+                region_id: Some(region),
+                code: "13101".into(),
+                name: "千代田区".into(),
+                kana: "ちよだく".into(),
+                population: None,
+            },
+            &ctx(),
+        )
         .await
         .unwrap();
     let org = identity
@@ -44,7 +65,12 @@ async fn world(db: Db, config: IdentityConfig) -> World {
         )
         .await
         .unwrap();
-    World { identity, region, other_region, org }
+    World {
+        identity,
+        region,
+        other_region,
+        org,
+    }
 }
 
 async fn add_user(w: &World, username: &str, role: &str, region: i64) -> i64 {
@@ -58,7 +84,11 @@ async fn add_user(w: &World, username: &str, role: &str, region: i64) -> i64 {
                 role: role.into(),
                 profession: "nurse".into(),
                 password: "correct horse battery".into(),
-                org_ids: if region == w.region { vec![w.org] } else { vec![] },
+                org_ids: if region == w.region {
+                    vec![w.org]
+                } else {
+                    vec![]
+                },
                 ..Default::default()
             },
             &ctx(),
@@ -71,162 +101,461 @@ fn totp_now(secret: &str) -> String {
     mfa::current_code(secret).unwrap()
 }
 
-both_backends!(municipality_code_check_digit_is_enforced, |db: Db| async move {
-    let w = world(db, IdentityConfig::default()).await;
-    let err = w
-        .identity
-        .create_municipality(&cli(), Some(w.region), "131017", "誤り", "", None, &ctx())
-        .await
-        .unwrap_err();
-    match err {
-        IdentityError::Validation(v) => assert_eq!(v.0[0].field, "code"),
-        other => panic!("{other:?}"),
-    }
-});
-
-both_backends!(password_login_without_mfa_role_goes_home, |db: Db| async move {
-    let w = world(db, IdentityConfig::default()).await;
-    add_user(&w, "officer", "municipal_officer", w.region).await;
-    let r = w.identity.login("Officer", "correct horse battery", &ctx()).await.unwrap();
-    assert_eq!(r.next, NextStep::Home);
-    match w.identity.session(&r.session_token).await.unwrap() {
-        Some(SessionState::Active(p)) => {
-            assert_eq!(p.role, Role::MunicipalOfficer);
-            assert_eq!(p.org_ids.len(), 1);
+both_backends!(
+    municipality_code_check_digit_is_enforced,
+    |db: Db| async move {
+        let w = world(db, IdentityConfig::default()).await;
+        let err = w
+            .identity
+            .create_municipality(
+                &cli(),
+                &NewMunicipality {
+                    region_id: Some(w.region),
+                    code: "131017".into(),
+                    name: "誤り".into(),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap_err();
+        match err {
+            IdentityError::Validation(v) => assert_eq!(v.0[0].field, "code"),
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
-    w.identity.logout(&r.session_token, &ctx()).await.unwrap();
-    assert!(w.identity.session(&r.session_token).await.unwrap().is_none());
-});
+);
 
-both_backends!(mfa_enrolment_then_login_with_code_and_recovery_code, |db: Db| async move {
-    let w = world(db.clone(), IdentityConfig::default()).await;
-    add_user(&w, "nurse", "professional", w.region).await;
-    let r = w.identity.login("nurse", "correct horse battery", &ctx()).await.unwrap();
-    assert_eq!(r.next, NextStep::Enrol, "professionals must enrol TOTP");
-    assert!(matches!(w.identity.session(&r.session_token).await.unwrap(), Some(SessionState::NeedsEnrolment { .. })));
-    let enrol = w.identity.begin_enrolment(&r.session_token).await.unwrap();
-    assert!(enrol.qr_svg.contains("<svg"));
-    assert!(w.identity.confirm_enrolment(&r.session_token, "000000", &ctx()).await.is_err());
-    let codes = w
-        .identity
-        .confirm_enrolment(&r.session_token, &totp_now(&enrol.secret), &ctx())
-        .await
-        .unwrap();
-    assert_eq!(codes.len(), mfa::RECOVERY_CODES);
-    assert!(matches!(w.identity.session(&r.session_token).await.unwrap(), Some(SessionState::Active(_))));
+both_backends!(
+    password_login_without_mfa_role_goes_home,
+    |db: Db| async move {
+        let w = world(db, IdentityConfig::default()).await;
+        add_user(&w, "officer", "municipal_officer", w.region).await;
+        let r = w
+            .identity
+            .login("Officer", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        assert_eq!(r.next, NextStep::Home);
+        match w.identity.session(&r.session_token).await.unwrap() {
+            Some(SessionState::Active(p)) => {
+                assert_eq!(p.role, Role::MunicipalOfficer);
+                assert_eq!(p.org_ids.len(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        w.identity.logout(&r.session_token, &ctx()).await.unwrap();
+        assert!(w
+            .identity
+            .session(&r.session_token)
+            .await
+            .unwrap()
+            .is_none());
+    }
+);
 
-    // Next login asks for the code; the same code cannot be replayed.
-    let r2 = w.identity.login("nurse", "correct horse battery", &ctx()).await.unwrap();
-    assert_eq!(r2.next, NextStep::Mfa);
-    assert!(matches!(w.identity.verify_mfa(&r2.session_token, &totp_now(&enrol.secret), &ctx()).await, Err(IdentityError::BadCode)));
-    // A recovery code works once.
-    w.identity.verify_mfa(&r2.session_token, &codes[0], &ctx()).await.unwrap();
-    assert!(matches!(w.identity.session(&r2.session_token).await.unwrap(), Some(SessionState::Active(_))));
-    let r3 = w.identity.login("nurse", "correct horse battery", &ctx()).await.unwrap();
-    assert!(w.identity.verify_mfa(&r3.session_token, &codes[0], &ctx()).await.is_err());
+both_backends!(
+    mfa_enrolment_then_login_with_code_and_recovery_code,
+    |db: Db| async move {
+        let w = world(db.clone(), IdentityConfig::default()).await;
+        add_user(&w, "nurse", "professional", w.region).await;
+        let r = w
+            .identity
+            .login("nurse", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        assert_eq!(r.next, NextStep::Enrol, "professionals must enrol TOTP");
+        assert!(matches!(
+            w.identity.session(&r.session_token).await.unwrap(),
+            Some(SessionState::NeedsEnrolment { .. })
+        ));
+        let enrol = w.identity.begin_enrolment(&r.session_token).await.unwrap();
+        assert!(enrol.qr_svg.contains("<svg"));
+        assert!(w
+            .identity
+            .confirm_enrolment(&r.session_token, "000000", &ctx())
+            .await
+            .is_err());
+        let codes = w
+            .identity
+            .confirm_enrolment(&r.session_token, &totp_now(&enrol.secret), &ctx())
+            .await
+            .unwrap();
+        assert_eq!(codes.len(), mfa::RECOVERY_CODES);
+        assert!(matches!(
+            w.identity.session(&r.session_token).await.unwrap(),
+            Some(SessionState::Active(_))
+        ));
 
-    let actions: Vec<String> = audit::search(&db, &AuditQuery { actor_username: Some("nurse".into()), limit: 100, ..Default::default() })
+        // Next login asks for the code; the same code cannot be replayed.
+        let r2 = w
+            .identity
+            .login("nurse", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        assert_eq!(r2.next, NextStep::Mfa);
+        assert!(matches!(
+            w.identity
+                .verify_mfa(&r2.session_token, &totp_now(&enrol.secret), &ctx())
+                .await,
+            Err(IdentityError::BadCode)
+        ));
+        // A recovery code works once.
+        w.identity
+            .verify_mfa(&r2.session_token, &codes[0], &ctx())
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.identity.session(&r2.session_token).await.unwrap(),
+            Some(SessionState::Active(_))
+        ));
+        let r3 = w
+            .identity
+            .login("nurse", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        assert!(w
+            .identity
+            .verify_mfa(&r3.session_token, &codes[0], &ctx())
+            .await
+            .is_err());
+
+        let actions: Vec<String> = audit::search(
+            &db,
+            &AuditQuery {
+                actor_username: Some("nurse".into()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .into_iter()
         .map(|r| format!("{}:{}", r.action, r.outcome))
         .collect();
-    for expected in ["mfa.enrol:success", "login.mfa:success", "login.mfa:failure", "login:success"] {
-        assert!(actions.contains(&expected.to_string()), "{expected} missing from {actions:?}");
+        for expected in [
+            "mfa.enrol:success",
+            "login.mfa:success",
+            "login.mfa:failure",
+            "login:success",
+        ] {
+            assert!(
+                actions.contains(&expected.to_string()),
+                "{expected} missing from {actions:?}"
+            );
+        }
+        assert!(matches!(
+            audit::verify(&db).await.unwrap(),
+            Verification::Intact { .. }
+        ));
     }
-    assert!(matches!(audit::verify(&db).await.unwrap(), Verification::Intact { .. }));
-});
+);
 
-both_backends!(lockout_after_failures_and_audited_unlock, |db: Db| async move {
-    let w = world(db.clone(), IdentityConfig { lockout_threshold: 3, ..IdentityConfig::default() }).await;
-    let id = add_user(&w, "cmgr", "municipal_officer", w.region).await;
-    for _ in 0..2 {
-        assert!(matches!(w.identity.login("cmgr", "wrong password!", &ctx()).await, Err(IdentityError::BadCredentials)));
+both_backends!(
+    lockout_after_failures_and_audited_unlock,
+    |db: Db| async move {
+        let w = world(
+            db.clone(),
+            IdentityConfig {
+                lockout_threshold: 3,
+                ..IdentityConfig::default()
+            },
+        )
+        .await;
+        let id = add_user(&w, "cmgr", "municipal_officer", w.region).await;
+        for _ in 0..2 {
+            assert!(matches!(
+                w.identity.login("cmgr", "wrong password!", &ctx()).await,
+                Err(IdentityError::BadCredentials)
+            ));
+        }
+        assert!(matches!(
+            w.identity.login("cmgr", "wrong password!", &ctx()).await,
+            Err(IdentityError::Locked)
+        ));
+        // Even the right password is refused now.
+        assert!(matches!(
+            w.identity
+                .login("cmgr", "correct horse battery", &ctx())
+                .await,
+            Err(IdentityError::Locked)
+        ));
+        w.identity.unlock_user(&cli(), id, &ctx()).await.unwrap();
+        assert!(w
+            .identity
+            .login("cmgr", "correct horse battery", &ctx())
+            .await
+            .is_ok());
+        let unlocks = audit::search(
+            &db,
+            &AuditQuery {
+                action: Some("user.unlock".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(unlocks.len(), 1);
+        let locks = audit::search(
+            &db,
+            &AuditQuery {
+                action: Some("account.lock".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(locks.len(), 1);
     }
-    assert!(matches!(w.identity.login("cmgr", "wrong password!", &ctx()).await, Err(IdentityError::Locked)));
-    // Even the right password is refused now.
-    assert!(matches!(w.identity.login("cmgr", "correct horse battery", &ctx()).await, Err(IdentityError::Locked)));
-    w.identity.unlock_user(&cli(), id, &ctx()).await.unwrap();
-    assert!(w.identity.login("cmgr", "correct horse battery", &ctx()).await.is_ok());
-    let unlocks = audit::search(&db, &AuditQuery { action: Some("user.unlock".into()), limit: 10, ..Default::default() }).await.unwrap();
-    assert_eq!(unlocks.len(), 1);
-    let locks = audit::search(&db, &AuditQuery { action: Some("account.lock".into()), limit: 10, ..Default::default() }).await.unwrap();
-    assert_eq!(locks.len(), 1);
-});
+);
 
 both_backends!(throttling_by_source_address, |db: Db| async move {
-    let w = world(db, IdentityConfig { throttle_per_source: 4, ..IdentityConfig::default() }).await;
+    let w = world(
+        db,
+        IdentityConfig {
+            throttle_per_source: 4,
+            ..IdentityConfig::default()
+        },
+    )
+    .await;
     for i in 0..4 {
-        let _ = w.identity.login(&format!("ghost{i}"), "whatever-password", &ctx()).await;
+        let _ = w
+            .identity
+            .login(&format!("ghost{i}"), "whatever-password", &ctx())
+            .await;
     }
-    assert!(matches!(w.identity.login("ghost9", "whatever-password", &ctx()).await, Err(IdentityError::Throttled { .. })));
-    let elsewhere = RequestContext { source_addr: "198.51.100.1".into(), user_agent: "t".into() };
-    assert!(matches!(w.identity.login("ghost9", "whatever-password", &elsewhere).await, Err(IdentityError::BadCredentials)));
+    assert!(matches!(
+        w.identity
+            .login("ghost9", "whatever-password", &ctx())
+            .await,
+        Err(IdentityError::Throttled { .. })
+    ));
+    let elsewhere = RequestContext {
+        source_addr: "198.51.100.1".into(),
+        user_agent: "t".into(),
+    };
+    assert!(matches!(
+        w.identity
+            .login("ghost9", "whatever-password", &elsewhere)
+            .await,
+        Err(IdentityError::BadCredentials)
+    ));
 });
 
 both_backends!(idle_timeout_ends_session, |db: Db| async move {
-    let w = world(db, IdentityConfig { session_idle_secs: 1, ..IdentityConfig::default() }).await;
+    let w = world(
+        db,
+        IdentityConfig {
+            session_idle_secs: 1,
+            ..IdentityConfig::default()
+        },
+    )
+    .await;
     add_user(&w, "officer", "municipal_officer", w.region).await;
-    let r = w.identity.login("officer", "correct horse battery", &ctx()).await.unwrap();
-    assert!(w.identity.session(&r.session_token).await.unwrap().is_some());
+    let r = w
+        .identity
+        .login("officer", "correct horse battery", &ctx())
+        .await
+        .unwrap();
+    assert!(w
+        .identity
+        .session(&r.session_token)
+        .await
+        .unwrap()
+        .is_some());
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert!(w.identity.session(&r.session_token).await.unwrap().is_none());
+    assert!(w
+        .identity
+        .session(&r.session_token)
+        .await
+        .unwrap()
+        .is_none());
 });
 
 both_backends!(absolute_timeout_ends_session, |db: Db| async move {
-    let w = world(db, IdentityConfig { session_absolute_secs: 1, ..IdentityConfig::default() }).await;
+    let w = world(
+        db,
+        IdentityConfig {
+            session_absolute_secs: 1,
+            ..IdentityConfig::default()
+        },
+    )
+    .await;
     add_user(&w, "officer", "municipal_officer", w.region).await;
-    let r = w.identity.login("officer", "correct horse battery", &ctx()).await.unwrap();
+    let r = w
+        .identity
+        .login("officer", "correct horse battery", &ctx())
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert!(w.identity.session(&r.session_token).await.unwrap().is_none());
+    assert!(w
+        .identity
+        .session(&r.session_token)
+        .await
+        .unwrap()
+        .is_none());
 });
 
-both_backends!(disable_ends_sessions_and_region_admin_is_scoped, |db: Db| async move {
-    let w = world(db, IdentityConfig { require_mfa: false, ..IdentityConfig::default() }).await;
-    add_user(&w, "admin1", "region_admin", w.region).await;
-    let target = add_user(&w, "officer", "municipal_officer", w.region).await;
-    let foreign = add_user(&w, "foreigner", "municipal_officer", w.other_region).await;
-    let r = w.identity.login("officer", "correct horse battery", &ctx()).await.unwrap();
-    let admin_session = w.identity.login("admin1", "correct horse battery", &ctx()).await.unwrap();
-    let Some(SessionState::Active(admin)) = w.identity.session(&admin_session.session_token).await.unwrap() else { panic!() };
-    let admin = Actor::User(admin);
-    let listed: Vec<String> = w.identity.list_users(&admin).await.unwrap().into_iter().map(|u| u.username).collect();
-    assert!(listed.contains(&"officer".to_string()));
-    assert!(!listed.contains(&"foreigner".to_string()), "other region's users are invisible");
-    assert!(matches!(w.identity.disable_user(&admin, foreign, &ctx()).await, Err(IdentityError::NotFound)));
-    w.identity.disable_user(&admin, target, &ctx()).await.unwrap();
-    assert!(w.identity.session(&r.session_token).await.unwrap().is_none());
-    assert!(matches!(w.identity.login("officer", "correct horse battery", &ctx()).await, Err(IdentityError::Disabled)));
-    // A region admin cannot create a system administrator or an org in another region.
-    let sys = NewUser { username: "root2".into(), display_name: "x".into(), role: "system_admin".into(), profession: "other".into(), password: "long enough password".into(), ..Default::default() };
-    assert!(matches!(w.identity.create_user(&admin, &sys, &ctx()).await, Err(IdentityError::Forbidden)));
-    let org = NewOrganisation { region_id: Some(w.other_region), kind: "clinic".into(), name: "x".into(), ..Default::default() };
-    assert!(matches!(w.identity.create_organisation(&admin, &org, &ctx()).await, Err(IdentityError::Forbidden)));
-});
+both_backends!(
+    disable_ends_sessions_and_region_admin_is_scoped,
+    |db: Db| async move {
+        let w = world(
+            db,
+            IdentityConfig {
+                require_mfa: false,
+                ..IdentityConfig::default()
+            },
+        )
+        .await;
+        add_user(&w, "admin1", "region_admin", w.region).await;
+        let target = add_user(&w, "officer", "municipal_officer", w.region).await;
+        let foreign = add_user(&w, "foreigner", "municipal_officer", w.other_region).await;
+        let r = w
+            .identity
+            .login("officer", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        let admin_session = w
+            .identity
+            .login("admin1", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        let Some(SessionState::Active(admin)) = w
+            .identity
+            .session(&admin_session.session_token)
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let admin = Actor::User(admin);
+        let listed: Vec<String> = w
+            .identity
+            .list_users(&admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert!(listed.contains(&"officer".to_string()));
+        assert!(
+            !listed.contains(&"foreigner".to_string()),
+            "other region's users are invisible"
+        );
+        assert!(matches!(
+            w.identity.disable_user(&admin, foreign, &ctx()).await,
+            Err(IdentityError::NotFound)
+        ));
+        w.identity
+            .disable_user(&admin, target, &ctx())
+            .await
+            .unwrap();
+        assert!(w
+            .identity
+            .session(&r.session_token)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            w.identity
+                .login("officer", "correct horse battery", &ctx())
+                .await,
+            Err(IdentityError::Disabled)
+        ));
+        // A region admin cannot create a system administrator or an org in another region.
+        let sys = NewUser {
+            username: "root2".into(),
+            display_name: "x".into(),
+            role: "system_admin".into(),
+            profession: "other".into(),
+            password: "long enough password".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            w.identity.create_user(&admin, &sys, &ctx()).await,
+            Err(IdentityError::Forbidden)
+        ));
+        let org = NewOrganisation {
+            region_id: Some(w.other_region),
+            kind: "clinic".into(),
+            name: "x".into(),
+            ..Default::default()
+        };
+        assert!(matches!(
+            w.identity.create_organisation(&admin, &org, &ctx()).await,
+            Err(IdentityError::Forbidden)
+        ));
+    }
+);
 
-both_backends!(api_tokens_are_scoped_expiring_and_revocable, |db: Db| async move {
-    let w = world(db, IdentityConfig::default()).await;
-    add_user(&w, "officer", "municipal_officer", w.region).await;
-    let r = w.identity.login("officer", "correct horse battery", &ctx()).await.unwrap();
-    let Some(SessionState::Active(p)) = w.identity.session(&r.session_token).await.unwrap() else { panic!() };
-    assert!(w.identity.create_api_token(&p, "", &[Scope::Read], 30, &ctx()).await.is_err());
-    assert!(w.identity.create_api_token(&p, "x", &[Scope::Read], 9999, &ctx()).await.is_err());
-    let (id, secret) = w.identity.create_api_token(&p, "集計スクリプト", &[Scope::Read], 30, &ctx()).await.unwrap();
-    let tp = w.identity.authenticate_token(&secret).await.unwrap().expect("valid token");
-    assert!(!tp.may_write(), "read-only token");
-    assert!(w.identity.authenticate_token("rk_nonsense").await.unwrap().is_none());
-    let listed = w.identity.list_api_tokens(&p).await.unwrap();
-    assert_eq!(listed.len(), 1);
-    w.identity.revoke_api_token(&p, id, &ctx()).await.unwrap();
-    assert!(w.identity.authenticate_token(&secret).await.unwrap().is_none());
-});
+both_backends!(
+    api_tokens_are_scoped_expiring_and_revocable,
+    |db: Db| async move {
+        let w = world(db, IdentityConfig::default()).await;
+        add_user(&w, "officer", "municipal_officer", w.region).await;
+        let r = w
+            .identity
+            .login("officer", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        let Some(SessionState::Active(p)) = w.identity.session(&r.session_token).await.unwrap()
+        else {
+            panic!()
+        };
+        assert!(w
+            .identity
+            .create_api_token(&p, "", &[Scope::Read], 30, &ctx())
+            .await
+            .is_err());
+        assert!(w
+            .identity
+            .create_api_token(&p, "x", &[Scope::Read], 9999, &ctx())
+            .await
+            .is_err());
+        let (id, secret) = w
+            .identity
+            .create_api_token(&p, "集計スクリプト", &[Scope::Read], 30, &ctx())
+            .await
+            .unwrap();
+        let tp = w
+            .identity
+            .authenticate_token(&secret)
+            .await
+            .unwrap()
+            .expect("valid token");
+        assert!(!tp.may_write(), "read-only token");
+        assert!(w
+            .identity
+            .authenticate_token("rk_nonsense")
+            .await
+            .unwrap()
+            .is_none());
+        let listed = w.identity.list_api_tokens(&p).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        w.identity.revoke_api_token(&p, id, &ctx()).await.unwrap();
+        assert!(w
+            .identity
+            .authenticate_token(&secret)
+            .await
+            .unwrap()
+            .is_none());
+    }
+);
 
 both_backends!(duplicate_username_is_a_field_error, |db: Db| async move {
     let w = world(db, IdentityConfig::default()).await;
     add_user(&w, "same", "municipal_officer", w.region).await;
-    let dup = NewUser { region_id: Some(w.region), username: "SAME".into(), display_name: "x".into(), role: "municipal_officer".into(), profession: "other".into(), password: "long enough password".into(), ..Default::default() };
+    let dup = NewUser {
+        region_id: Some(w.region),
+        username: "SAME".into(),
+        display_name: "x".into(),
+        role: "municipal_officer".into(),
+        profession: "other".into(),
+        password: "long enough password".into(),
+        ..Default::default()
+    };
     match w.identity.create_user(&cli(), &dup, &ctx()).await {
         Err(IdentityError::Validation(v)) => assert_eq!(v.0[0].field, "username"),
         other => panic!("{other:?}"),

@@ -13,7 +13,11 @@ use renkei_store::{Db, DbOptions};
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "renkei", version, about = "Renkei (連携): home medical and care coordination platform / 在宅医療・介護連携推進事業のための基盤")]
+#[command(
+    name = "renkei",
+    version,
+    about = "Renkei (連携): home medical and care coordination platform / 在宅医療・介護連携推進事業のための基盤"
+)]
 pub struct Cli {
     /// Settings file (default: ./renkei.toml if present, or $RENKEI_CONFIG).
     #[arg(long, global = true, value_name = "FILE")]
@@ -172,7 +176,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("renkei: cannot start the async runtime: {e}");
@@ -189,7 +196,9 @@ pub fn main() -> ExitCode {
 }
 
 fn os_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into())
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 async fn open(config: &Config, migrate: bool) -> anyhow::Result<Db> {
@@ -204,7 +213,9 @@ async fn open(config: &Config, migrate: bool) -> anyhow::Result<Db> {
 
 fn read_password() -> anyhow::Result<String> {
     let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the password from standard input")?;
     Ok(s.trim_end_matches(['\n', '\r']).to_string())
 }
 
@@ -212,7 +223,10 @@ fn show(e: IdentityError) -> anyhow::Error {
     match e {
         IdentityError::Validation(v) => anyhow!(
             "{}",
-            v.0.iter().map(|f| format!("{}: {} ({})", f.field, f.message_en, f.message)).collect::<Vec<_>>().join("\n")
+            v.0.iter()
+                .map(|f| format!("{}: {} ({})", f.field, f.message_en, f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
         ),
         IdentityError::NotFound => anyhow!("not found"),
         other => anyhow!(other),
@@ -237,7 +251,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let db = open(&config, true).await?;
-            println!("database is at schema version {}", db.schema_version().await?);
+            println!(
+                "database is at schema version {}",
+                db.schema_version().await?
+            );
         }
         Command::Backup { path } => {
             let db = open(&config, false).await?;
@@ -263,12 +280,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());
             match cmd {
                 RegionCommand::Create { code, name } => {
-                    let id = identity.create_region(&actor, &code, &name, false, &ctx).await.map_err(show)?;
+                    let id = identity
+                        .create_region(&actor, &code, &name, false, &ctx)
+                        .await
+                        .map_err(show)?;
                     println!("region {code} created (id {id})");
                 }
                 RegionCommand::List => {
                     for r in identity.list_regions(&actor).await.map_err(show)? {
-                        println!("{}\t{}\t{}{}", r.id, r.code, r.name, if r.is_demo { "\t(demo)" } else { "" });
+                        println!(
+                            "{}\t{}\t{}{}",
+                            r.id,
+                            r.code,
+                            r.name,
+                            if r.is_demo { "\t(demo)" } else { "" }
+                        );
                     }
                 }
             }
@@ -276,10 +302,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Municipality(cmd) => {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());
             match cmd {
-                MunicipalityCommand::Create { region, code, name, kana, population } => {
+                MunicipalityCommand::Create {
+                    region,
+                    code,
+                    name,
+                    kana,
+                    population,
+                } => {
                     let region = region_id(&identity, &region).await?;
+                    let new = renkei_identity::NewMunicipality {
+                        region_id: Some(region),
+                        code,
+                        name: name.clone(),
+                        kana,
+                        population,
+                    };
                     let id = identity
-                        .create_municipality(&actor, Some(region), &code, &name, &kana, population, &ctx)
+                        .create_municipality(&actor, &new, &ctx)
                         .await
                         .map_err(show)?;
                     println!("municipality {name} created (id {id})");
@@ -294,23 +333,45 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Org(cmd) => {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());
             match cmd {
-                OrgCommand::Create { region, kind, name, kana, municipality, address, phone } => {
+                OrgCommand::Create {
+                    region,
+                    kind,
+                    name,
+                    kana,
+                    municipality,
+                    address,
+                    phone,
+                } => {
                     let region = region_id(&identity, &region).await?;
                     let municipality_id = match municipality {
                         Some(code) => {
-                            let code = renkei_domain::LocalGovernmentCode::parse(&code).map_err(|e| anyhow!("--municipality: {e}"))?;
+                            let code = renkei_domain::LocalGovernmentCode::parse(&code)
+                                .map_err(|e| anyhow!("--municipality: {e}"))?;
                             let list = identity.list_municipalities(&actor).await.map_err(show)?;
                             Some(
                                 list.iter()
                                     .find(|m| m.region_id == region && m.code == code.as_str())
                                     .map(|m| m.id)
-                                    .ok_or_else(|| anyhow!("--municipality: {code} is not in this region"))?,
+                                    .ok_or_else(|| {
+                                        anyhow!("--municipality: {code} is not in this region")
+                                    })?,
                             )
                         }
                         None => None,
                     };
-                    let new = NewOrganisation { region_id: Some(region), kind, name: name.clone(), kana, municipality_id, address, phone };
-                    let id = identity.create_organisation(&actor, &new, &ctx).await.map_err(show)?;
+                    let new = NewOrganisation {
+                        region_id: Some(region),
+                        kind,
+                        name: name.clone(),
+                        kana,
+                        municipality_id,
+                        address,
+                        phone,
+                    };
+                    let id = identity
+                        .create_organisation(&actor, &new, &ctx)
+                        .await
+                        .map_err(show)?;
                     println!("organisation {name} created (id {id})");
                 }
                 OrgCommand::List => {
@@ -328,10 +389,29 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn user_command(identity: &Identity, actor: &Actor, ctx: &RequestContext, cmd: UserCommand) -> anyhow::Result<()> {
-    let lookup = async |username: &str| identity.user_by_username(actor, username).await.map_err(show);
+async fn user_command(
+    identity: &Identity,
+    actor: &Actor,
+    ctx: &RequestContext,
+    cmd: UserCommand,
+) -> anyhow::Result<()> {
+    let lookup = async |username: &str| {
+        identity
+            .user_by_username(actor, username)
+            .await
+            .map_err(show)
+    };
     match cmd {
-        UserCommand::Create { username, name, role, profession, region, orgs, email, password_stdin } => {
+        UserCommand::Create {
+            username,
+            name,
+            role,
+            profession,
+            region,
+            orgs,
+            email,
+            password_stdin,
+        } => {
             let region_id = match region {
                 Some(code) => Some(region_id(identity, &code).await?),
                 None => None,
@@ -360,7 +440,13 @@ async fn user_command(identity: &Identity, actor: &Actor, ctx: &RequestContext, 
         }
         UserCommand::List => {
             for u in identity.list_users(actor).await.map_err(show)? {
-                let state = if u.disabled { "disabled" } else if u.locked { "locked" } else { "active" };
+                let state = if u.disabled {
+                    "disabled"
+                } else if u.locked {
+                    "locked"
+                } else {
+                    "active"
+                };
                 println!(
                     "{}\t{}\t{}\t{}\tmfa={}\t{}",
                     u.id,
@@ -374,7 +460,10 @@ async fn user_command(identity: &Identity, actor: &Actor, ctx: &RequestContext, 
         }
         UserCommand::Disable { username } => {
             let u = lookup(&username).await?;
-            identity.disable_user(actor, u.id, ctx).await.map_err(show)?;
+            identity
+                .disable_user(actor, u.id, ctx)
+                .await
+                .map_err(show)?;
             println!("user {username} disabled; their sessions have ended");
         }
         UserCommand::Enable { username } => {
@@ -390,12 +479,17 @@ async fn user_command(identity: &Identity, actor: &Actor, ctx: &RequestContext, 
         UserCommand::ResetMfa { username } => {
             let u = lookup(&username).await?;
             identity.reset_mfa(actor, u.id, ctx).await.map_err(show)?;
-            println!("two-factor authentication of {username} reset; they enrol again at next login");
+            println!(
+                "two-factor authentication of {username} reset; they enrol again at next login"
+            );
         }
         UserCommand::SetPassword { username } => {
             let u = lookup(&username).await?;
             let password = read_password()?;
-            identity.set_password(actor, u.id, &password, ctx).await.map_err(show)?;
+            identity
+                .set_password(actor, u.id, &password, ctx)
+                .await
+                .map_err(show)?;
             println!("password of {username} set; their sessions have ended");
         }
     }

@@ -22,7 +22,10 @@ pub struct ConfigError {
 }
 
 fn err(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError { key: key.to_string(), message: message.into() }
+    ConfigError {
+        key: key.to_string(),
+        message: message.into(),
+    }
 }
 
 /// The settings file. Every key is optional; unknown keys are refused.
@@ -88,13 +91,20 @@ impl Config {
         let env: Vec<(String, String)> = std::env::vars().collect();
         let path = explicit
             .map(Path::to_path_buf)
-            .or_else(|| env.iter().find(|(k, _)| k == "RENKEI_CONFIG").map(|(_, v)| PathBuf::from(v)))
+            .or_else(|| {
+                env.iter()
+                    .find(|(k, _)| k == "RENKEI_CONFIG")
+                    .map(|(_, v)| PathBuf::from(v))
+            })
             .or_else(|| Some(PathBuf::from("renkei.toml")).filter(|p| p.exists()));
         let file = match &path {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .map_err(|e| err("config file", format!("cannot read {}: {e}", p.display())))?;
-                parse_file(&text).map_err(|e| ConfigError { key: format!("{} {}", p.display(), e.key), message: e.message })?
+                parse_file(&text).map_err(|e| ConfigError {
+                    key: format!("{} {}", p.display(), e.key),
+                    message: e.message,
+                })?
             }
             None => FileConfig::default(),
         };
@@ -104,20 +114,34 @@ impl Config {
     }
 
     /// Combines a parsed file with environment variables (which win).
-    pub fn from_sources(mut file: FileConfig, env: &[(String, String)]) -> Result<Config, ConfigError> {
+    pub fn from_sources(
+        mut file: FileConfig,
+        env: &[(String, String)],
+    ) -> Result<Config, ConfigError> {
         for (name, value) in env.iter().filter(|(k, _)| k.starts_with("RENKEI_")) {
             if name.starts_with("RENKEI_TEST_") || ENV_OTHER.contains(&name.as_str()) {
                 continue;
             }
             let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| n == name) else {
-                let accepted: Vec<&str> = ENV_KEYS.iter().map(|(n, _)| *n).chain(ENV_OTHER.iter().copied()).collect();
-                return Err(err(name, format!("unknown setting; accepted: {}", accepted.join(", "))));
+                let accepted: Vec<&str> = ENV_KEYS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .chain(ENV_OTHER.iter().copied())
+                    .collect();
+                return Err(err(
+                    name,
+                    format!("unknown setting; accepted: {}", accepted.join(", ")),
+                ));
             };
             apply_env(&mut file, name, key, value)?;
         }
 
-        let database_url = file.database_url.unwrap_or_else(|| "sqlite://./data/renkei.db".into());
-        let scheme_ok = database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://");
+        let database_url = file
+            .database_url
+            .unwrap_or_else(|| "sqlite://./data/renkei.db".into());
+        let scheme_ok = database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://");
         if !scheme_ok {
             return Err(err(
                 "database_url (RENKEI_DATABASE_URL)",
@@ -128,29 +152,64 @@ impl Config {
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             err("listen (RENKEI_LISTEN)", format!("{listen_text:?} is not an address; accepted: IP:PORT such as 127.0.0.1:8080 or 0.0.0.0:8080"))
         })?;
-        let idle = in_range("session_idle_minutes (RENKEI_SESSION_IDLE_MINUTES)", file.session_idle_minutes.unwrap_or(30), 1, 1440)?;
-        let absolute = in_range("session_absolute_hours (RENKEI_SESSION_ABSOLUTE_HOURS)", file.session_absolute_hours.unwrap_or(12), 1, 72)?;
-        let lockout = in_range("lockout_threshold (RENKEI_LOCKOUT_THRESHOLD)", file.lockout_threshold.unwrap_or(5), 3, 20)?;
+        let idle = in_range(
+            "session_idle_minutes (RENKEI_SESSION_IDLE_MINUTES)",
+            file.session_idle_minutes.unwrap_or(30),
+            1,
+            1440,
+        )?;
+        let absolute = in_range(
+            "session_absolute_hours (RENKEI_SESSION_ABSOLUTE_HOURS)",
+            file.session_absolute_hours.unwrap_or(12),
+            1,
+            72,
+        )?;
+        let lockout = in_range(
+            "lockout_threshold (RENKEI_LOCKOUT_THRESHOLD)",
+            file.lockout_threshold.unwrap_or(5),
+            3,
+            20,
+        )?;
         let max_body = file.max_body_bytes.unwrap_or(1024 * 1024);
         if !(1024..=100 * 1024 * 1024).contains(&max_body) {
-            return Err(err("max_body_bytes (RENKEI_MAX_BODY_BYTES)", format!("{max_body} is out of range; accepted: 1024 to 104857600")));
+            return Err(err(
+                "max_body_bytes (RENKEI_MAX_BODY_BYTES)",
+                format!("{max_body} is out of range; accepted: 1024 to 104857600"),
+            ));
         }
         let timeout = file.request_timeout_secs.unwrap_or(30);
         if !(1..=600).contains(&timeout) {
-            return Err(err("request_timeout_secs (RENKEI_REQUEST_TIMEOUT_SECS)", format!("{timeout} is out of range; accepted: 1 to 600")));
+            return Err(err(
+                "request_timeout_secs (RENKEI_REQUEST_TIMEOUT_SECS)",
+                format!("{timeout} is out of range; accepted: 1 to 600"),
+            ));
         }
         let log_json = match file.log_format.as_deref().unwrap_or("text") {
             "text" => false,
             "json" => true,
-            other => return Err(err("log_format (RENKEI_LOG_FORMAT)", format!("{other:?}; accepted: text, json"))),
+            other => {
+                return Err(err(
+                    "log_format (RENKEI_LOG_FORMAT)",
+                    format!("{other:?}; accepted: text, json"),
+                ))
+            }
         };
         let public_url = file.public_url.unwrap_or_default();
-        if !public_url.is_empty() && !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(err("public_url (RENKEI_PUBLIC_URL)", format!("{public_url:?}; accepted: an http:// or https:// URL")));
+        let public_url_ok = public_url.is_empty()
+            || public_url.starts_with("http://")
+            || public_url.starts_with("https://");
+        if !public_url_ok {
+            return Err(err(
+                "public_url (RENKEI_PUBLIC_URL)",
+                format!("{public_url:?}; accepted: an http:// or https:// URL"),
+            ));
         }
         let db_max = file.db_max_connections.unwrap_or(8);
         if !(1..=200).contains(&db_max) {
-            return Err(err("db_max_connections (RENKEI_DB_MAX_CONNECTIONS)", format!("{db_max}; accepted: 1 to 200")));
+            return Err(err(
+                "db_max_connections (RENKEI_DB_MAX_CONNECTIONS)",
+                format!("{db_max}; accepted: 1 to 200"),
+            ));
         }
         Ok(Config {
             database_url,
@@ -172,7 +231,9 @@ impl Config {
             },
             db_max_connections: db_max,
             log_json,
-            log_filter: file.log.unwrap_or_else(|| "info,sqlx=warn,tower_http=info".into()),
+            log_filter: file
+                .log
+                .unwrap_or_else(|| "info,sqlx=warn,tower_http=info".into()),
             source: None,
         })
     }
@@ -183,7 +244,10 @@ fn parse_file(text: &str) -> Result<FileConfig, ConfigError> {
         let message = e.message().to_string();
         let accepted: Vec<&str> = ENV_KEYS.iter().map(|(_, k)| *k).collect();
         if message.contains("unknown field") {
-            err("", format!("{message}; accepted keys: {}", accepted.join(", ")))
+            err(
+                "",
+                format!("{message}; accepted keys: {}", accepted.join(", ")),
+            )
         } else {
             err("", message)
         }
@@ -194,13 +258,19 @@ fn in_range(key: &str, value: i64, min: i64, max: i64) -> Result<i64, ConfigErro
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(err(key, format!("{value} is out of range; accepted: {min} to {max}")))
+        Err(err(
+            key,
+            format!("{value} is out of range; accepted: {min} to {max}"),
+        ))
     }
 }
 
 fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Result<(), ConfigError> {
     fn num<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError> {
-        value.trim().parse().map_err(|_| err(name, format!("{value:?} is not a number")))
+        value
+            .trim()
+            .parse()
+            .map_err(|_| err(name, format!("{value:?} is not a number")))
     }
     fn flag(name: &str, value: &str) -> Result<bool, ConfigError> {
         match value.trim() {
@@ -235,7 +305,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -257,17 +330,28 @@ mod tests {
 
     #[test]
     fn unknown_env_key_is_named() {
-        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_LISTN", "x")])).unwrap_err();
+        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_LISTN", "x")]))
+            .unwrap_err();
         assert_eq!(e.key, "RENKEI_LISTN");
         assert!(e.message.contains("RENKEI_LISTEN"));
     }
 
     #[test]
     fn bad_database_url_lists_accepted_schemes() {
-        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_DATABASE_URL", "mysql://root:secret@db/x")])).unwrap_err();
+        let e = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("RENKEI_DATABASE_URL", "mysql://root:secret@db/x")]),
+        )
+        .unwrap_err();
         assert!(e.key.contains("RENKEI_DATABASE_URL"));
-        assert!(e.message.contains("sqlite://") && e.message.contains("postgres://"), "{e}");
-        assert!(!e.message.contains("secret"), "password must be redacted: {e}");
+        assert!(
+            e.message.contains("sqlite://") && e.message.contains("postgres://"),
+            "{e}"
+        );
+        assert!(
+            !e.message.contains("secret"),
+            "password must be redacted: {e}"
+        );
     }
 
     #[test]
@@ -276,11 +360,23 @@ mod tests {
         let c = Config::from_sources(file, &env(&[("RENKEI_LISTEN", "0.0.0.0:8081")])).unwrap();
         assert_eq!(c.listen.to_string(), "0.0.0.0:8081");
         assert_eq!(c.identity.session_idle_secs, 600);
-        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_SESSION_IDLE_MINUTES", "0")])).unwrap_err();
+        let e = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("RENKEI_SESSION_IDLE_MINUTES", "0")]),
+        )
+        .unwrap_err();
         assert!(e.message.contains("1 to 1440"), "{e}");
-        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_REQUIRE_MFA", "maybe")])).unwrap_err();
+        let e = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("RENKEI_REQUIRE_MFA", "maybe")]),
+        )
+        .unwrap_err();
         assert!(e.message.contains("true, false"), "{e}");
-        let e = Config::from_sources(FileConfig::default(), &env(&[("RENKEI_LISTEN", "localhost")])).unwrap_err();
+        let e = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("RENKEI_LISTEN", "localhost")]),
+        )
+        .unwrap_err();
         assert!(e.message.contains("127.0.0.1:8080"), "{e}");
     }
 }

@@ -9,7 +9,9 @@
 //! can sign in only while the server runs with `--demo`.
 
 use rand::Rng;
-use renkei_identity::{mfa, Actor, Identity, NewOrganisation, NewUser, RequestContext};
+use renkei_identity::{
+    mfa, Actor, Identity, NewMunicipality, NewOrganisation, NewUser, RequestContext,
+};
 
 /// The one password of every demo account (printed at start-up).
 pub const DEMO_PASSWORD: &str = "renkei-demo-2026";
@@ -31,58 +33,334 @@ const MUNICIPALITIES: &[(&str, &str, &str, i64)] = &[
 
 /// (kind, name, kana, municipality index, address, phone)
 const ORGANISATIONS: &[(&str, &str, &str, usize, &str, &str)] = &[
-    ("hospital", "みどり野市立総合病院", "みどりのしりつそうごうびょういん", 0, "みどり野市中央1-1-1", "0999-10-1000"),
-    ("support_centre", "みどり野在宅医療・介護連携支援センター", "みどりのざいたくいりょうかいごれんけいしえんせんたー", 0, "みどり野市中央2-3-4 医師会館内", "0999-10-2000"),
-    ("association", "みどり野郡医師会", "みどりのぐんいしかい", 0, "みどり野市中央2-3-4", "0999-10-2001"),
-    ("municipality", "みどり野市 長寿介護課", "みどりのし ちょうじゅかいごか", 0, "みどり野市役所本町1-1", "0999-10-0001"),
-    ("community_care_centre", "みどり野市地域包括支援センター", "みどりのしちいきほうかつしえんせんたー", 0, "みどり野市本町1-5", "0999-10-3000"),
-    ("fire_department", "みどり野広域消防本部", "みどりのこういきしょうぼうほんぶ", 0, "みどり野市消防町1-1", "0999-10-0119"),
-    ("home_care_clinic", "あおぞら在宅クリニック", "あおぞらざいたくくりにっく", 0, "みどり野市東町3-2", "0999-11-0001"),
-    ("home_care_clinic", "さくら川ファミリークリニック", "さくらがわふぁみりーくりにっく", 2, "さくら川町本通り5", "0999-12-0001"),
-    ("home_care_clinic", "やまなみ診療所", "やまなみしんりょうじょ", 4, "やまなみ町中郷12", "0999-14-0001"),
-    ("clinic", "みどり野内科医院", "みどりのないかいいん", 0, "みどり野市西町1-8", "0999-11-0002"),
-    ("clinic", "ひかり整形外科", "ひかりせいけいげか", 0, "みどり野市駅前2-1", "0999-11-0003"),
-    ("clinic", "あおば中央クリニック", "あおばちゅうおうくりにっく", 1, "あおば町中央1-2", "0999-13-0001"),
-    ("clinic", "あおば眼科", "あおばがんか", 1, "あおば町中央3-4", "0999-13-0002"),
-    ("clinic", "ひがし浜こども・内科クリニック", "ひがしはまこども・ないかくりにっく", 3, "ひがし浜町港通り7", "0999-15-0001"),
-    ("clinic", "すずらん皮膚科", "すずらんひふか", 0, "みどり野市北町4-4", "0999-11-0004"),
-    ("clinic", "もみじ心療内科", "もみじしんりょうないか", 0, "みどり野市南町2-9", "0999-11-0005"),
-    ("clinic", "さくら川耳鼻科", "さくらがわじびか", 2, "さくら川町桜台1-1", "0999-12-0002"),
-    ("clinic", "ひがし浜診療所", "ひがしはましんりょうじょ", 3, "ひがし浜町本町3", "0999-15-0002"),
-    ("dental_clinic", "みどり野訪問歯科", "みどりのほうもんしか", 0, "みどり野市東町5-5", "0999-11-0010"),
-    ("pharmacy", "ひまわり薬局 中央店", "ひまわりやっきょく ちゅうおうてん", 0, "みどり野市中央1-3", "0999-11-0020"),
-    ("pharmacy", "あおば在宅薬局", "あおばざいたくやっきょく", 1, "あおば町中央2-2", "0999-13-0020"),
-    ("visiting_nursing", "みどり野訪問看護ステーション", "みどりのほうもんかんごすてーしょん", 0, "みどり野市本町2-2", "0999-11-0030"),
-    ("visiting_nursing", "あおば・さくら訪問看護ステーション", "あおば・さくらほうもんかんごすてーしょん", 1, "あおば町西1-9", "0999-13-0030"),
-    ("care_management", "みどり野居宅介護支援事業所", "みどりのきょたくかいごしえんじぎょうしょ", 0, "みどり野市本町3-1", "0999-11-0040"),
-    ("care_management", "ケアプランセンターあおば", "けあぷらんせんたーあおば", 1, "あおば町中央4-1", "0999-13-0040"),
-    ("care_management", "さくら川ケアマネジメント", "さくらがわけあまねじめんと", 2, "さくら川町本通り8", "0999-12-0040"),
-    ("care_management", "ひがし浜・やまなみ居宅支援", "ひがしはま・やまなみきょたくしえん", 3, "ひがし浜町本町9", "0999-15-0040"),
-    ("care_service", "デイサービスみどりの風", "でいさーびすみどりのかぜ", 0, "みどり野市北町1-1", "0999-11-0050"),
+    (
+        "hospital",
+        "みどり野市立総合病院",
+        "みどりのしりつそうごうびょういん",
+        0,
+        "みどり野市中央1-1-1",
+        "0999-10-1000",
+    ),
+    (
+        "support_centre",
+        "みどり野在宅医療・介護連携支援センター",
+        "みどりのざいたくいりょうかいごれんけいしえんせんたー",
+        0,
+        "みどり野市中央2-3-4 医師会館内",
+        "0999-10-2000",
+    ),
+    (
+        "association",
+        "みどり野郡医師会",
+        "みどりのぐんいしかい",
+        0,
+        "みどり野市中央2-3-4",
+        "0999-10-2001",
+    ),
+    (
+        "municipality",
+        "みどり野市 長寿介護課",
+        "みどりのし ちょうじゅかいごか",
+        0,
+        "みどり野市役所本町1-1",
+        "0999-10-0001",
+    ),
+    (
+        "community_care_centre",
+        "みどり野市地域包括支援センター",
+        "みどりのしちいきほうかつしえんせんたー",
+        0,
+        "みどり野市本町1-5",
+        "0999-10-3000",
+    ),
+    (
+        "fire_department",
+        "みどり野広域消防本部",
+        "みどりのこういきしょうぼうほんぶ",
+        0,
+        "みどり野市消防町1-1",
+        "0999-10-0119",
+    ),
+    (
+        "home_care_clinic",
+        "あおぞら在宅クリニック",
+        "あおぞらざいたくくりにっく",
+        0,
+        "みどり野市東町3-2",
+        "0999-11-0001",
+    ),
+    (
+        "home_care_clinic",
+        "さくら川ファミリークリニック",
+        "さくらがわふぁみりーくりにっく",
+        2,
+        "さくら川町本通り5",
+        "0999-12-0001",
+    ),
+    (
+        "home_care_clinic",
+        "やまなみ診療所",
+        "やまなみしんりょうじょ",
+        4,
+        "やまなみ町中郷12",
+        "0999-14-0001",
+    ),
+    (
+        "clinic",
+        "みどり野内科医院",
+        "みどりのないかいいん",
+        0,
+        "みどり野市西町1-8",
+        "0999-11-0002",
+    ),
+    (
+        "clinic",
+        "ひかり整形外科",
+        "ひかりせいけいげか",
+        0,
+        "みどり野市駅前2-1",
+        "0999-11-0003",
+    ),
+    (
+        "clinic",
+        "あおば中央クリニック",
+        "あおばちゅうおうくりにっく",
+        1,
+        "あおば町中央1-2",
+        "0999-13-0001",
+    ),
+    (
+        "clinic",
+        "あおば眼科",
+        "あおばがんか",
+        1,
+        "あおば町中央3-4",
+        "0999-13-0002",
+    ),
+    (
+        "clinic",
+        "ひがし浜こども・内科クリニック",
+        "ひがしはまこども・ないかくりにっく",
+        3,
+        "ひがし浜町港通り7",
+        "0999-15-0001",
+    ),
+    (
+        "clinic",
+        "すずらん皮膚科",
+        "すずらんひふか",
+        0,
+        "みどり野市北町4-4",
+        "0999-11-0004",
+    ),
+    (
+        "clinic",
+        "もみじ心療内科",
+        "もみじしんりょうないか",
+        0,
+        "みどり野市南町2-9",
+        "0999-11-0005",
+    ),
+    (
+        "clinic",
+        "さくら川耳鼻科",
+        "さくらがわじびか",
+        2,
+        "さくら川町桜台1-1",
+        "0999-12-0002",
+    ),
+    (
+        "clinic",
+        "ひがし浜診療所",
+        "ひがしはましんりょうじょ",
+        3,
+        "ひがし浜町本町3",
+        "0999-15-0002",
+    ),
+    (
+        "dental_clinic",
+        "みどり野訪問歯科",
+        "みどりのほうもんしか",
+        0,
+        "みどり野市東町5-5",
+        "0999-11-0010",
+    ),
+    (
+        "pharmacy",
+        "ひまわり薬局 中央店",
+        "ひまわりやっきょく ちゅうおうてん",
+        0,
+        "みどり野市中央1-3",
+        "0999-11-0020",
+    ),
+    (
+        "pharmacy",
+        "あおば在宅薬局",
+        "あおばざいたくやっきょく",
+        1,
+        "あおば町中央2-2",
+        "0999-13-0020",
+    ),
+    (
+        "visiting_nursing",
+        "みどり野訪問看護ステーション",
+        "みどりのほうもんかんごすてーしょん",
+        0,
+        "みどり野市本町2-2",
+        "0999-11-0030",
+    ),
+    (
+        "visiting_nursing",
+        "あおば・さくら訪問看護ステーション",
+        "あおば・さくらほうもんかんごすてーしょん",
+        1,
+        "あおば町西1-9",
+        "0999-13-0030",
+    ),
+    (
+        "care_management",
+        "みどり野居宅介護支援事業所",
+        "みどりのきょたくかいごしえんじぎょうしょ",
+        0,
+        "みどり野市本町3-1",
+        "0999-11-0040",
+    ),
+    (
+        "care_management",
+        "ケアプランセンターあおば",
+        "けあぷらんせんたーあおば",
+        1,
+        "あおば町中央4-1",
+        "0999-13-0040",
+    ),
+    (
+        "care_management",
+        "さくら川ケアマネジメント",
+        "さくらがわけあまねじめんと",
+        2,
+        "さくら川町本通り8",
+        "0999-12-0040",
+    ),
+    (
+        "care_management",
+        "ひがし浜・やまなみ居宅支援",
+        "ひがしはま・やまなみきょたくしえん",
+        3,
+        "ひがし浜町本町9",
+        "0999-15-0040",
+    ),
+    (
+        "care_service",
+        "デイサービスみどりの風",
+        "でいさーびすみどりのかぜ",
+        0,
+        "みどり野市北町1-1",
+        "0999-11-0050",
+    ),
 ];
 
 /// (username, display name, role, profession, organisation name, role label)
-const USERS: &[(&str, &str, &str, &str, Option<&str>, &str)] = &[
-    ("demo-admin", "管理 太郎", "system_admin", "other", None, "システム管理者 / System admin"),
-    ("demo-region-admin", "圏域 花子", "region_admin", "other", Some("みどり野在宅医療・介護連携支援センター"), "圏域管理者 / Region admin"),
-    ("demo-officer", "市役 一郎", "municipal_officer", "municipal_officer", Some("みどり野市 長寿介護課"), "市区町村担当 / Municipal officer"),
-    ("demo-coordinator", "連携 さくら", "coordinator", "coordinator", Some("みどり野在宅医療・介護連携支援センター"), "コーディネーター / Coordinator"),
-    ("demo-doctor", "青空 健", "professional", "doctor", Some("あおぞら在宅クリニック"), "専門職（医師） / Professional (doctor)"),
-    ("demo-nurse", "看護 みどり", "professional", "nurse", Some("みどり野訪問看護ステーション"), "専門職（看護師） / Professional (nurse)"),
-    ("demo-caremanager", "支援 誠", "professional", "care_manager", Some("みどり野居宅介護支援事業所"), "専門職（ケアマネ） / Professional (care manager)"),
-    ("demo-family", "家族 和子", "family", "family", None, "家族 / Family member"),
-    ("demo-ems", "救急 勇", "ems", "ems", Some("みどり野広域消防本部"), "消防・救急 / EMS"),
+type UserRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+);
+
+const USERS: &[UserRow] = &[
+    (
+        "demo-admin",
+        "管理 太郎",
+        "system_admin",
+        "other",
+        None,
+        "システム管理者 / System admin",
+    ),
+    (
+        "demo-region-admin",
+        "圏域 花子",
+        "region_admin",
+        "other",
+        Some("みどり野在宅医療・介護連携支援センター"),
+        "圏域管理者 / Region admin",
+    ),
+    (
+        "demo-officer",
+        "市役 一郎",
+        "municipal_officer",
+        "municipal_officer",
+        Some("みどり野市 長寿介護課"),
+        "市区町村担当 / Municipal officer",
+    ),
+    (
+        "demo-coordinator",
+        "連携 さくら",
+        "coordinator",
+        "coordinator",
+        Some("みどり野在宅医療・介護連携支援センター"),
+        "コーディネーター / Coordinator",
+    ),
+    (
+        "demo-doctor",
+        "青空 健",
+        "professional",
+        "doctor",
+        Some("あおぞら在宅クリニック"),
+        "専門職（医師） / Professional (doctor)",
+    ),
+    (
+        "demo-nurse",
+        "看護 みどり",
+        "professional",
+        "nurse",
+        Some("みどり野訪問看護ステーション"),
+        "専門職（看護師） / Professional (nurse)",
+    ),
+    (
+        "demo-caremanager",
+        "支援 誠",
+        "professional",
+        "care_manager",
+        Some("みどり野居宅介護支援事業所"),
+        "専門職（ケアマネ） / Professional (care manager)",
+    ),
+    (
+        "demo-family",
+        "家族 和子",
+        "family",
+        "family",
+        None,
+        "家族 / Family member",
+    ),
+    (
+        "demo-ems",
+        "救急 勇",
+        "ems",
+        "ems",
+        Some("みどり野広域消防本部"),
+        "消防・救急 / EMS",
+    ),
 ];
 
 pub fn logins() -> Vec<DemoLogin> {
-    USERS.iter().map(|u| DemoLogin { role_label: u.5, username: u.0 }).collect()
+    USERS
+        .iter()
+        .map(|u| DemoLogin {
+            role_label: u.5,
+            username: u.0,
+        })
+        .collect()
 }
 
 /// A random password for `renkei user create` without `--password-stdin`.
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    (0..16).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
+    (0..16)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
 }
 
 /// Loads the demo region if the database is empty. A database holding other
@@ -97,13 +375,38 @@ pub async fn ensure_loaded(identity: &Identity) -> anyhow::Result<Vec<DemoLogin>
              point RENKEI_DATABASE_URL at a new file, e.g. sqlite://./data/demo.db"
         );
     }
-    let actor = Actor::Cli { os_user: "demo-loader".into() };
-    let ctx = RequestContext { source_addr: "demo".into(), user_agent: "renkei serve --demo".into() };
-    let region = identity.create_region(&actor, DEMO_REGION, "みどり野広域連携圏（デモ）", true, &ctx).await?;
+    let actor = Actor::Cli {
+        os_user: "demo-loader".into(),
+    };
+    let ctx = RequestContext {
+        source_addr: "demo".into(),
+        user_agent: "renkei serve --demo".into(),
+    };
+    let region = identity
+        .create_region(
+            &actor,
+            DEMO_REGION,
+            "みどり野広域連携圏（デモ）",
+            true,
+            &ctx,
+        )
+        .await?;
     let mut municipality_ids = Vec::new();
     for (code, name, kana, population) in MUNICIPALITIES {
         municipality_ids.push(
-            identity.create_municipality(&actor, Some(region), code, name, kana, Some(*population), &ctx).await?,
+            identity
+                .create_municipality(
+                    &actor,
+                    &NewMunicipality {
+                        region_id: Some(region),
+                        code: code.to_string(),
+                        name: name.to_string(),
+                        kana: kana.to_string(),
+                        population: Some(*population),
+                    },
+                    &ctx,
+                )
+                .await?,
         );
     }
     let mut orgs = Vec::new();
@@ -149,7 +452,9 @@ pub async fn ensure_loaded(identity: &Identity) -> anyhow::Result<Vec<DemoLogin>
             .await?;
         // Pre-enrolled so a newcomer can sign in without an authenticator
         // app: under --demo the code page shows the current code.
-        identity.enrol_demo_secret(&actor, id, &mfa::new_secret(), &ctx).await?;
+        identity
+            .enrol_demo_secret(&actor, id, &mfa::new_secret(), &ctx)
+            .await?;
     }
     Ok(logins())
 }

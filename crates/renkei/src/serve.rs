@@ -13,9 +13,15 @@ use crate::config::Config;
 fn init_logging(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let _ = if config.log_json { builder.json().try_init() } else { builder.try_init() };
+    let _ = if config.log_json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
@@ -34,7 +40,13 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         crate::demo::print_logins(&logins);
         config.web.demo_logins = logins
             .iter()
-            .map(|l| (l.role_label.to_string(), l.username.to_string(), crate::demo::DEMO_PASSWORD.to_string()))
+            .map(|l| {
+                (
+                    l.role_label.to_string(),
+                    l.username.to_string(),
+                    crate::demo::DEMO_PASSWORD.to_string(),
+                )
+            })
             .collect();
     }
 
@@ -42,7 +54,12 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     let app = renkei_web::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (set RENKEI_LISTEN or `listen`)", config.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (set RENKEI_LISTEN or `listen`)",
+                config.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     tracing::info!(
         listen = %addr,
@@ -52,10 +69,17 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "renkei ready"
     );
-    println!("Renkei is listening on http://{addr}/ ({} database{})", db.backend().name(), if demo { ", DEMO" } else { "" });
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    println!(
+        "Renkei is listening on http://{addr}/ ({} database{})",
+        db.backend().name(),
+        if demo { ", DEMO" } else { "" }
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     db.close().await;
     Ok(())
 }

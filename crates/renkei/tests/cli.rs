@@ -17,7 +17,11 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -47,7 +51,11 @@ fn help_on_every_command() {
         let mut args = c.to_vec();
         args.push("--help");
         let (ok, stdout, _) = run(&args, &[]);
-        assert!(ok && stdout.contains("Usage:"), "renkei {} --help", c.join(" "));
+        assert!(
+            ok && stdout.contains("Usage:"),
+            "renkei {} --help",
+            c.join(" ")
+        );
     }
 }
 
@@ -55,27 +63,54 @@ fn help_on_every_command() {
 fn unknown_config_key_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("renkei.toml");
-    std::fs::write(&file, "listen = \"127.0.0.1:0\"\nsesion_idle_minutes = 10\n").unwrap();
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:0\"\nsesion_idle_minutes = 10\n",
+    )
+    .unwrap();
     let (ok, _, stderr) = run(&["--config", file.to_str().unwrap(), "migrate"], &[]);
     assert!(!ok);
-    assert!(stderr.contains("sesion_idle_minutes") && stderr.contains("session_idle_minutes"), "{stderr}");
+    assert!(
+        stderr.contains("sesion_idle_minutes") && stderr.contains("session_idle_minutes"),
+        "{stderr}"
+    );
     let (ok, _, stderr) = run(&["migrate"], &[("RENKEI_LISTN", "x")]);
     assert!(!ok);
-    assert!(stderr.contains("RENKEI_LISTN") && stderr.contains("RENKEI_LISTEN"), "{stderr}");
+    assert!(
+        stderr.contains("RENKEI_LISTN") && stderr.contains("RENKEI_LISTEN"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn bad_database_url_is_explained() {
-    let (ok, _, stderr) = run(&["migrate"], &[("RENKEI_DATABASE_URL", "mysql://root:hunter2@db/renkei")]);
+    let (ok, _, stderr) = run(
+        &["migrate"],
+        &[("RENKEI_DATABASE_URL", "mysql://root:hunter2@db/renkei")],
+    );
     assert!(!ok);
-    assert!(stderr.contains("RENKEI_DATABASE_URL") && stderr.contains("sqlite://") && stderr.contains("postgres://"), "{stderr}");
-    assert!(!stderr.contains("hunter2"), "the password must not be printed");
-    let (ok, _, stderr) = run(&["migrate"], &[("RENKEI_DATABASE_URL", "postgres://nobody@127.0.0.1:1/x")]);
+    assert!(
+        stderr.contains("RENKEI_DATABASE_URL")
+            && stderr.contains("sqlite://")
+            && stderr.contains("postgres://"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("hunter2"),
+        "the password must not be printed"
+    );
+    let (ok, _, stderr) = run(
+        &["migrate"],
+        &[("RENKEI_DATABASE_URL", "postgres://nobody@127.0.0.1:1/x")],
+    );
     assert!(!ok);
     assert!(stderr.contains("cannot open the database"), "{stderr}");
     let (ok, _, stderr) = run(&["serve"], &[("RENKEI_LISTEN", "not-an-address")]);
     assert!(!ok);
-    assert!(stderr.contains("RENKEI_LISTEN") && stderr.contains("127.0.0.1:8080"), "{stderr}");
+    assert!(
+        stderr.contains("RENKEI_LISTEN") && stderr.contains("127.0.0.1:8080"),
+        "{stderr}"
+    );
 }
 
 fn tamper_sqlite(path: &str, sql: &str) {
@@ -120,29 +155,113 @@ fn database_from_a_newer_version_is_refused() {
     let out = cli(&url, &["migrate"], None);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("newer Renkei") && stderr.contains("9999"), "{stderr}");
+    assert!(
+        stderr.contains("newer Renkei") && stderr.contains("9999"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn users_and_organisations_from_the_command_line() {
     let (url, _dir) = fresh_url(Backend::Sqlite);
     seed(&url);
-    cli_ok(&url, &["municipality", "create", "--region", "t1", "--code", "13101", "--name", "千代田区"], None);
-    let bad = cli(&url, &["municipality", "create", "--region", "t1", "--code", "131017", "--name", "誤り"], None);
+    cli_ok(
+        &url,
+        &[
+            "municipality",
+            "create",
+            "--region",
+            "t1",
+            "--code",
+            "13101",
+            "--name",
+            "千代田区",
+        ],
+        None,
+    );
+    let bad = cli(
+        &url,
+        &[
+            "municipality",
+            "create",
+            "--region",
+            "t1",
+            "--code",
+            "131017",
+            "--name",
+            "誤り",
+        ],
+        None,
+    );
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("check digit"));
-    let out = cli_ok(&url, &["org", "create", "--region", "t1", "--kind", "visiting_nursing", "--name", "中央訪問看護", "--municipality", "13101"], None);
+    let out = cli_ok(
+        &url,
+        &[
+            "org",
+            "create",
+            "--region",
+            "t1",
+            "--kind",
+            "visiting_nursing",
+            "--name",
+            "中央訪問看護",
+            "--municipality",
+            "13101",
+        ],
+        None,
+    );
     assert!(out.contains("created"));
     assert!(cli_ok(&url, &["org", "list"], None).contains("中央訪問看護"));
-    let out = cli_ok(&url, &["user", "create", "--username", "nurse1", "--name", "看護 一", "--role", "professional", "--profession", "nurse", "--region", "t1"], None);
-    assert!(out.contains("initial password: "), "a password is generated and shown once");
-    let bad = cli(&url, &["user", "create", "--username", "x1", "--name", "x", "--role", "wizard", "--region", "t1"], None);
+    let out = cli_ok(
+        &url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "nurse1",
+            "--name",
+            "看護 一",
+            "--role",
+            "professional",
+            "--profession",
+            "nurse",
+            "--region",
+            "t1",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("initial password: "),
+        "a password is generated and shown once"
+    );
+    let bad = cli(
+        &url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "x1",
+            "--name",
+            "x",
+            "--role",
+            "wizard",
+            "--region",
+            "t1",
+        ],
+        None,
+    );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("role"));
     cli_ok(&url, &["user", "disable", "nurse1"], None);
-    assert!(cli_ok(&url, &["user", "list"], None).contains("nurse1\tprofessional\t看護 一\tmfa=off\tdisabled"));
+    assert!(cli_ok(&url, &["user", "list"], None)
+        .contains("nurse1\tprofessional\t看護 一\tmfa=off\tdisabled"));
     cli_ok(&url, &["user", "enable", "nurse1"], None);
     cli_ok(&url, &["user", "reset-mfa", "nurse1"], None);
-    cli_ok(&url, &["user", "set-password", "nurse1"], Some("a brand new password"));
+    cli_ok(
+        &url,
+        &["user", "set-password", "nurse1"],
+        Some("a brand new password"),
+    );
     let missing = cli(&url, &["user", "disable", "nobody"], None);
     assert!(!missing.status.success());
     assert!(cli_ok(&url, &["audit", "verify"], None).contains("intact"));

@@ -49,7 +49,11 @@ fn start_writers(client: &Client, n: usize) -> Writers {
             }
         }));
     }
-    Writers { acked, stop, handles }
+    Writers {
+        acked,
+        stop,
+        handles,
+    }
 }
 
 impl Writers {
@@ -73,7 +77,11 @@ async fn names_on(server_base: &str) -> BTreeSet<String> {
     let (status, _, body) = c.get("/api/v1/organizations").await;
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    v.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn verify_audit(db_url: &str) {
@@ -97,15 +105,27 @@ async fn crash_test(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.kill9();
     let acked = writers.finish().await;
-    assert!(acked.len() > 20, "the stream wrote too little to mean anything: {}", acked.len());
+    assert!(
+        acked.len() > 20,
+        "the stream wrote too little to mean anything: {}",
+        acked.len()
+    );
 
     let server = Server::start(&db_url, &[]);
     let present = names_on(&server.base).await;
     let lost: Vec<&String> = acked.difference(&present).collect();
-    assert!(lost.is_empty(), "{} acknowledged writes lost after kill -9: {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged writes lost after kill -9: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     server.stop();
     verify_audit(&db_url);
-    eprintln!("{backend:?}: {} acknowledged writes survived kill -9", acked.len());
+    eprintln!(
+        "{backend:?}: {} acknowledged writes survived kill -9",
+        acked.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -138,14 +158,25 @@ async fn online_backup_holds_every_write_acknowledged_before_it_began() {
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "backup failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "backup failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let all = writers.finish().await;
     server.stop();
-    assert!(all.len() > before_backup.len(), "writes kept flowing during the backup");
+    assert!(
+        all.len() > before_backup.len(),
+        "writes kept flowing during the backup"
+    );
 
     // A backup over an existing file is refused rather than overwriting it.
-    let again = cli(&db_url, &["backup", &backup_path.display().to_string()], None);
+    let again = cli(
+        &db_url,
+        &["backup", &backup_path.display().to_string()],
+        None,
+    );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
@@ -154,7 +185,15 @@ async fn online_backup_holds_every_write_acknowledged_before_it_began() {
     let restored = Server::start(&restored_url, &[]);
     let present = names_on(&restored.base).await;
     let missing: Vec<&String> = before_backup.difference(&present).collect();
-    assert!(missing.is_empty(), "backup lacks {} writes acknowledged before it began", missing.len());
+    assert!(
+        missing.is_empty(),
+        "backup lacks {} writes acknowledged before it began",
+        missing.len()
+    );
     restored.stop();
-    eprintln!("backup held all {} writes acknowledged before it began ({} in total)", before_backup.len(), all.len());
+    eprintln!(
+        "backup held all {} writes acknowledged before it began ({} in total)",
+        before_backup.len(),
+        all.len()
+    );
 }

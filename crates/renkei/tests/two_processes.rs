@@ -12,7 +12,23 @@ use support::*;
 async fn sessions_logout_and_throttling_are_shared() {
     let (db_url, _) = fresh_url(Backend::Postgres);
     seed(&db_url);
-    cli_ok(&db_url, &["user", "create", "--username", "victim", "--name", "被害 者", "--role", "coordinator", "--region", "t1", "--password-stdin"], Some(PASSWORD));
+    cli_ok(
+        &db_url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "victim",
+            "--name",
+            "被害 者",
+            "--role",
+            "coordinator",
+            "--region",
+            "t1",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
     let a = Server::start(&db_url, &[]);
     let b = Server::start(&db_url, &[]);
 
@@ -36,7 +52,11 @@ async fn sessions_logout_and_throttling_are_shared() {
     let mut attacker_a = Client::new(&a.base);
     let mut attacker_b = Client::new(&b.base);
     for i in 0..5 {
-        let c = if i % 2 == 0 { &mut attacker_a } else { &mut attacker_b };
+        let c = if i % 2 == 0 {
+            &mut attacker_a
+        } else {
+            &mut attacker_b
+        };
         let (status, _, _) = c.login("victim", "wrong password!").await;
         assert!(status == 422 || status == 403, "attempt {i}: {status}");
     }

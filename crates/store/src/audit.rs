@@ -241,7 +241,10 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
             if row.hash != row.compute_hash() {
                 return Ok(Verification::Broken {
                     seq: row.seq,
-                    problem: format!("record {} was edited: its content no longer matches its hash", row.seq),
+                    problem: format!(
+                        "record {} was edited: its content no longer matches its hash",
+                        row.seq
+                    ),
                 });
             }
             if row.prev_hash != prev_hash {

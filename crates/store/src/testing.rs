@@ -65,7 +65,9 @@ static CLUSTER: OnceLock<PgCluster> = OnceLock::new();
 
 /// The process-wide cluster, started on first use.
 pub fn postgres() -> &'static PgCluster {
-    CLUSTER.get_or_init(|| PgCluster::start().unwrap_or_else(|e| panic!("cannot start PostgreSQL for tests: {e}")))
+    CLUSTER.get_or_init(|| {
+        PgCluster::start().unwrap_or_else(|e| panic!("cannot start PostgreSQL for tests: {e}"))
+    })
 }
 
 fn is_root() -> bool {
@@ -132,12 +134,26 @@ impl PgCluster {
         let out = pg_command("initdb")
             .arg("-D")
             .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--locale=C"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+            ])
             .stdout(Stdio::null())
             .output()
-            .map_err(|e| format!("initdb could not run (is the postgresql package installed?): {e}"))?;
+            .map_err(|e| {
+                format!("initdb could not run (is the postgresql package installed?): {e}")
+            })?;
         if !out.status.success() {
-            return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         // Stop the cluster and remove it once this process has gone.
         let watchdog = format!(
@@ -187,11 +203,26 @@ impl PgCluster {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         let name = format!("renkei_test_{}_{n}", std::process::id());
         let out = pg_command("psql")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-d", "postgres", "-q", "-c"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-q",
+                "-c",
+            ])
             .arg(format!("CREATE DATABASE {name}"))
             .output()
             .expect("run psql");
-        assert!(out.status.success(), "CREATE DATABASE failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
@@ -251,5 +282,8 @@ macro_rules! both_backends {
 
 /// Whether a path is inside the cluster directory (used by cleanup checks).
 pub fn is_cluster_path(path: &Path) -> bool {
-    CLUSTER.get().map(|c| path.starts_with(&c.dir)).unwrap_or(false)
+    CLUSTER
+        .get()
+        .map(|c| path.starts_with(&c.dir))
+        .unwrap_or(false)
 }

@@ -28,11 +28,18 @@ async fn fill(db: &Db, n: usize) {
 /// append-only triggers removed first.
 async fn tamper(db: &Db, sql: &str) {
     let drop = match db {
-        Db::Sqlite(_) => vec!["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"],
+        Db::Sqlite(_) => vec![
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+        ],
         Db::Postgres(_) => vec!["DROP TRIGGER audit_log_no_change ON audit_log"],
     };
     let mut tx = db.begin().await.unwrap();
-    for statement in drop.iter().copied().chain(sql.split(';').map(str::trim).filter(|s| !s.is_empty())) {
+    for statement in drop
+        .iter()
+        .copied()
+        .chain(sql.split(';').map(str::trim).filter(|s| !s.is_empty()))
+    {
         renkei_store::write!(&mut tx, |c| {
             sqlx::query(statement).execute(&mut *c).await.unwrap();
         });
@@ -56,21 +63,34 @@ both_backends!(intact_chain_verifies, |db: Db| async move {
 });
 
 both_backends!(empty_chain_verifies, |db: Db| async move {
-    assert!(matches!(audit::verify(&db).await.unwrap(), Verification::Intact { records: 0, .. }));
+    assert!(matches!(
+        audit::verify(&db).await.unwrap(),
+        Verification::Intact { records: 0, .. }
+    ));
 });
 
-both_backends!(trail_is_append_only_without_tampering, |db: Db| async move {
-    fill(&db, 2).await;
-    let mut tx: Tx = db.begin().await.unwrap();
-    let result = renkei_store::write!(&mut tx, |c| {
-        sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 1").execute(&mut *c).await.map(|_| ())
-    });
-    assert!(result.is_err(), "the trigger must refuse updates");
-});
+both_backends!(
+    trail_is_append_only_without_tampering,
+    |db: Db| async move {
+        fill(&db, 2).await;
+        let mut tx: Tx = db.begin().await.unwrap();
+        let result = renkei_store::write!(&mut tx, |c| {
+            sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 1")
+                .execute(&mut *c)
+                .await
+                .map(|_| ())
+        });
+        assert!(result.is_err(), "the trigger must refuse updates");
+    }
+);
 
 both_backends!(edit_is_caught, |db: Db| async move {
     fill(&db, 10).await;
-    tamper(&db, "UPDATE audit_log SET actor_username = 'someone-else' WHERE seq = 4").await;
+    tamper(
+        &db,
+        "UPDATE audit_log SET actor_username = 'someone-else' WHERE seq = 4",
+    )
+    .await;
     assert_eq!(broken_at(audit::verify(&db).await.unwrap()), 4);
 });
 
@@ -96,19 +116,34 @@ both_backends!(truncation_of_newest_is_caught, |db: Db| async move {
     assert_eq!(broken_at(audit::verify(&db).await.unwrap()), 9);
 });
 
-both_backends!(search_filters_by_user_and_is_newest_first, |db: Db| async move {
-    fill(&db, 5).await;
-    let rows = audit::search(
-        &db,
-        &audit::AuditQuery { actor_username: Some("user3".into()), limit: 10, ..Default::default() },
-    )
-    .await
-    .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].object_id, "3");
-    let all = audit::search(&db, &audit::AuditQuery { limit: 10, ..Default::default() }).await.unwrap();
-    assert_eq!(all.first().map(|r| r.seq), Some(5));
-});
+both_backends!(
+    search_filters_by_user_and_is_newest_first,
+    |db: Db| async move {
+        fill(&db, 5).await;
+        let rows = audit::search(
+            &db,
+            &audit::AuditQuery {
+                actor_username: Some("user3".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].object_id, "3");
+        let all = audit::search(
+            &db,
+            &audit::AuditQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(all.first().map(|r| r.seq), Some(5));
+    }
+);
 
 both_backends!(concurrent_appends_keep_the_chain, |db: Db| async move {
     let mut handles = Vec::new();
@@ -123,7 +158,10 @@ both_backends!(concurrent_appends_keep_the_chain, |db: Db| async move {
     for h in handles {
         h.await.unwrap();
     }
-    assert!(matches!(audit::verify(&db).await.unwrap(), Verification::Intact { records: 80, .. }));
+    assert!(matches!(
+        audit::verify(&db).await.unwrap(),
+        Verification::Intact { records: 80, .. }
+    ));
 });
 
 both_backends!(newer_schema_is_refused, |db: Db| async move {

@@ -35,7 +35,10 @@ pub enum AuthState {
         expired: bool,
     },
     /// Password given, second factor due.
-    Pending { user: UserSummary, enrol: bool },
+    Pending {
+        user: UserSummary,
+        enrol: bool,
+    },
     Active(Principal),
 }
 
@@ -84,7 +87,9 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    cookie(headers, LANG_COOKIE).and_then(Lang::from_code).unwrap_or_default()
+    cookie(headers, LANG_COOKIE)
+        .and_then(Lang::from_code)
+        .unwrap_or_default()
 }
 
 /// A `Set-Cookie` value with the attributes Renkei always uses.
@@ -107,7 +112,11 @@ fn random_csrf() -> String {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn request_context(req: &Request, trust_proxy: bool) -> RequestContext {
@@ -140,7 +149,11 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     }
 }
 
-async fn authenticate_inner(state: AppState, mut request: Request, next: Next) -> Result<Response, WebError> {
+async fn authenticate_inner(
+    state: AppState,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, WebError> {
     let path = request.uri().path().to_string();
     let api = is_api_path(&path);
     let lang = lang_of(request.headers());
@@ -200,7 +213,10 @@ async fn authenticate_inner(state: AppState, mut request: Request, next: Next) -
         }
     };
 
-    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let via_token = matches!(&auth, AuthState::Active(p) if matches!(p.credential, Credential::ApiToken { .. }));
     if unsafe_method && !via_token {
         let header_token = request
@@ -222,7 +238,9 @@ async fn authenticate_inner(state: AppState, mut request: Request, next: Next) -
                 let bytes = to_bytes(body, state.config.max_body_bytes)
                     .await
                     .map_err(|_| WebError::PayloadTooLarge)?;
-                let field = FormData::parse(&bytes).ok().map(|f| f.get("csrf").to_string());
+                let field = FormData::parse(&bytes)
+                    .ok()
+                    .map(|f| f.get("csrf").to_string());
                 request = Request::from_parts(parts, Body::from(bytes));
                 field.filter(|f| !f.is_empty()).or(header_token)
             } else {
@@ -253,7 +271,11 @@ async fn authenticate_inner(state: AppState, mut request: Request, next: Next) -
     request.extensions_mut().insert(page_ctx.clone());
 
     let mut response = next.run(request).await;
-    let is_error_page = response.extensions().get::<crate::error::ErrorInfo>().is_some() && !api;
+    let is_error_page = response
+        .extensions()
+        .get::<crate::error::ErrorInfo>()
+        .is_some()
+        && !api;
     // The error renderer runs outside this middleware; hand it the context.
     response.extensions_mut().insert(page_ctx);
     let secure = state.config.cookie_secure;
@@ -264,10 +286,16 @@ async fn authenticate_inner(state: AppState, mut request: Request, next: Next) -
         .is_some_and(|v| v.starts_with("text/html"))
         || is_error_page;
     if let Some(fresh) = new_anon_cookie.filter(|_| is_html) {
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(CSRF_COOKIE, &fresh, secure, None));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(CSRF_COOKIE, &fresh, secure, None),
+        );
     }
     if clear_session_cookie && !response.headers().contains_key(header::SET_COOKIE) {
-        response.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", secure, Some(0)));
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, "", secure, Some(0)),
+        );
     }
     Ok(response)
 }
@@ -299,9 +327,13 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
         match parts.extensions.get::<PageCtx>().map(|c| &c.auth) {
             Some(AuthState::Active(p)) => Ok(CurrentUser(p.clone())),
             _ if api => Err(NotSignedIn::Api),
-            Some(AuthState::Pending { enrol: true, .. }) => Err(NotSignedIn::Redirect("/mfa/enrol")),
+            Some(AuthState::Pending { enrol: true, .. }) => {
+                Err(NotSignedIn::Redirect("/mfa/enrol"))
+            }
             Some(AuthState::Pending { enrol: false, .. }) => Err(NotSignedIn::Redirect("/mfa")),
-            Some(AuthState::Anonymous { expired: true }) => Err(NotSignedIn::Redirect("/login?expired=1")),
+            Some(AuthState::Anonymous { expired: true }) => {
+                Err(NotSignedIn::Redirect("/login?expired=1"))
+            }
             _ => Err(NotSignedIn::Redirect("/login")),
         }
     }
@@ -326,6 +358,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Ctx(parts.extensions.get::<RequestContext>().cloned().unwrap_or_default()))
+        Ok(Ctx(parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_default()))
     }
 }

@@ -45,7 +45,9 @@ impl From<IdentityError> for WebError {
             IdentityError::Unauthenticated => WebError::Unauthenticated,
             IdentityError::NotFound => WebError::NotFound,
             IdentityError::Conflict(m) => WebError::Conflict(m),
-            IdentityError::Throttled { retry_after_secs } => WebError::TooManyRequests(retry_after_secs),
+            IdentityError::Throttled { retry_after_secs } => {
+                WebError::TooManyRequests(retry_after_secs)
+            }
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -105,7 +107,9 @@ impl IntoResponse for WebError {
         if let Some(v) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        response.extensions_mut().insert(ErrorInfo { detail, errors });
+        response
+            .extensions_mut()
+            .insert(ErrorInfo { detail, errors });
         response
     }
 }
@@ -148,11 +152,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .unwrap_or("")
         .to_string();
     let already_rendered = info.is_none()
-        && (content_type.starts_with("text/html") || content_type.starts_with("application/problem+json"));
+        && (content_type.starts_with("text/html")
+            || content_type.starts_with("application/problem+json"));
     if already_rendered {
         return response;
     }
-    let info = info.unwrap_or(ErrorInfo { detail: String::new(), errors: None });
+    let info = info.unwrap_or(ErrorInfo {
+        detail: String::new(),
+        errors: None,
+    });
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let mut out = if is_api_path(&path) {
         problem(status, &info, &Lang::En)
@@ -170,12 +178,17 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
 pub fn problem(status: StatusCode, info: &ErrorInfo, _lang: &Lang) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
     let detail = match status {
-        StatusCode::UNAUTHORIZED => "Sign in, or send a personal API token as `Authorization: Bearer rk_…`.".to_string(),
+        StatusCode::UNAUTHORIZED => {
+            "Sign in, or send a personal API token as `Authorization: Bearer rk_…`.".to_string()
+        }
         StatusCode::FORBIDDEN if info.detail == "csrf" => {
-            "Requests authenticated by the session cookie must send the X-CSRF-Token header.".to_string()
+            "Requests authenticated by the session cookie must send the X-CSRF-Token header."
+                .to_string()
         }
         StatusCode::FORBIDDEN => "Your role does not allow this.".to_string(),
-        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than the configured limit.".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than the configured limit.".to_string()
+        }
         StatusCode::UNPROCESSABLE_ENTITY => "Some fields are invalid; see `errors`.".to_string(),
         _ if !info.detail.is_empty() => info.detail.clone(),
         _ => title.to_string(),
@@ -194,13 +207,19 @@ pub fn problem(status: StatusCode, info: &ErrorInfo, _lang: &Lang) -> Response {
             .collect::<Vec<_>>());
     }
     let mut response = (status, body.to_string()).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     response
 }
 
-fn error_page(status: StatusCode, info: &ErrorInfo, lang: Lang, ctx: Option<crate::auth::PageCtx>) -> Response {
+fn error_page(
+    status: StatusCode,
+    info: &ErrorInfo,
+    lang: Lang,
+    ctx: Option<crate::auth::PageCtx>,
+) -> Response {
     let t = lang.texts();
     let msg = message(t, status, &info.detail);
     let ctx = ctx.unwrap_or_else(|| crate::auth::PageCtx::anonymous(lang));
@@ -212,7 +231,8 @@ fn error_page(status: StatusCode, info: &ErrorInfo, lang: Lang, ctx: Option<crat
     match askama::Template::render(&page) {
         Ok(html) => {
             let mut r = (status, axum::response::Html(html)).into_response();
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(_) => (status, Body::from(msg)).into_response(),

@@ -19,12 +19,20 @@ impl FormData {
 
     /// The first value of `name`, or "".
     pub fn get(&self, name: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     /// Every value of `name`.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// `name` as an optional integer ("" = none).
@@ -33,7 +41,9 @@ impl FormData {
         if v.is_empty() {
             return Ok(None);
         }
-        v.parse().map(Some).map_err(|_| WebError::BadRequest(format!("{name} must be a number")))
+        v.parse()
+            .map(Some)
+            .map_err(|_| WebError::BadRequest(format!("{name} must be a number")))
     }
 }
 
@@ -41,9 +51,13 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { WebError::PayloadTooLarge } else { WebError::BadRequest(e.body_text()) })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::PayloadTooLarge
+            } else {
+                WebError::BadRequest(e.body_text())
+            }
+        })?;
         FormData::parse(&bytes)
     }
 }

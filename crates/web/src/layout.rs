@@ -40,19 +40,47 @@ impl Layout {
         let lang_code = ctx.lang.code();
         let (user_name, user_role, nav) = match &ctx.auth {
             AuthState::Active(p) => {
-                let mut nav = vec![NavItem { href: "/", label: t.nav_home, current: ctx.path == "/" }];
+                let mut nav = vec![NavItem {
+                    href: "/",
+                    label: t.nav_home,
+                    current: ctx.path == "/",
+                }];
                 let mut add = |href: &'static str, label: &'static str, allowed: bool| {
                     if allowed {
-                        nav.push(NavItem { href, label, current: ctx.path.starts_with(href) });
+                        nav.push(NavItem {
+                            href,
+                            label,
+                            current: ctx.path.starts_with(href),
+                        });
                     }
                 };
-                add("/admin/organisations", t.nav_orgs, p.role.may(Permission::ViewOrganisations));
-                add("/admin/users", t.nav_users, p.role.may(Permission::ManageUsers));
-                add("/admin/audit", t.nav_audit, p.role.may(Permission::ViewAudit));
+                add(
+                    "/admin/organisations",
+                    t.nav_orgs,
+                    p.role.may(Permission::ViewOrganisations),
+                );
+                add(
+                    "/admin/users",
+                    t.nav_users,
+                    p.role.may(Permission::ManageUsers),
+                );
+                add(
+                    "/admin/audit",
+                    t.nav_audit,
+                    p.role.may(Permission::ViewAudit),
+                );
                 add("/account", t.nav_account, true);
-                (Some(p.display_name.clone()), p.role.label(lang_code).to_string(), nav)
+                (
+                    Some(p.display_name.clone()),
+                    p.role.label(lang_code).to_string(),
+                    nav,
+                )
             }
-            AuthState::Pending { user, .. } => (Some(user.display_name.clone()), user.role.label(lang_code).to_string(), vec![]),
+            AuthState::Pending { user, .. } => (
+                Some(user.display_name.clone()),
+                user.role.label(lang_code).to_string(),
+                vec![],
+            ),
             AuthState::Anonymous { .. } => (None, String::new(), vec![]),
         };
         Layout {

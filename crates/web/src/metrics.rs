@@ -51,15 +51,39 @@ impl Metrics {
         let mut registry = Registry::with_prefix("renkei");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0].into_iter())
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ])
         });
         let pool_open = Gauge::default();
         let pool_idle = Gauge::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency", latency.clone());
-        registry.register("db_pool_connections", "Open database connections", pool_open.clone());
-        registry.register("db_pool_idle_connections", "Idle database connections", pool_idle.clone());
-        Self { registry: Mutex::new(registry), requests, latency, pool_open, pool_idle }
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            latency.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            pool_open.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle database connections",
+            pool_idle.clone(),
+        );
+        Self {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            pool_open,
+            pool_idle,
+        }
     }
 
     pub fn render(&self, open: u32, idle: u32) -> String {
@@ -86,8 +110,16 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     state
         .metrics
         .requests
-        .get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status: response.status().as_u16() })
+        .get_or_create(&RequestLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: response.status().as_u16(),
+        })
         .inc();
-    state.metrics.latency.get_or_create(&RouteLabels { method, route }).observe(elapsed);
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabels { method, route })
+        .observe(elapsed);
     response
 }

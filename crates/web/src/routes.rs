@@ -33,54 +33,63 @@ struct Routes {
 
 impl Routes {
     fn get<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
-        self.list.push(RouteSpec { method: "GET", path });
+        self.list.push(RouteSpec {
+            method: "GET",
+            path,
+        });
         self.router = self.router.route(path, get(h));
         self
     }
     fn post<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, h: H) -> Self {
-        self.list.push(RouteSpec { method: "POST", path });
+        self.list.push(RouteSpec {
+            method: "POST",
+            path,
+        });
         self.router = self.router.route(path, post(h));
         self
     }
 }
 
 fn build() -> Routes {
-    Routes { router: Router::new(), list: Vec::new() }
-        // operations
-        .get("/healthz", system::healthz)
-        .get("/readyz", system::readyz)
-        .get("/metrics", system::metrics)
-        .get("/static/{file}", system::static_file)
-        // identity pages
-        .get("/", login::home)
-        .get("/login", login::login_form)
-        .post("/login", login::login)
-        .post("/logout", login::logout)
-        .get("/mfa", login::mfa_form)
-        .post("/mfa", login::mfa_verify)
-        .get("/mfa/enrol", login::enrol_form)
-        .post("/mfa/enrol", login::enrol_confirm)
-        .post("/lang", login::switch_language)
-        .get("/account", account::show)
-        .post("/account/tokens", account::create_token)
-        .post("/account/tokens/{id}/revoke", account::revoke_token)
-        .get("/admin/organisations", admin::organisations)
-        .post("/admin/organisations", admin::create_organisation)
-        .get("/admin/users", admin::users)
-        .post("/admin/users", admin::create_user)
-        .post("/admin/users/{id}/disable", admin::disable_user)
-        .post("/admin/users/{id}/enable", admin::enable_user)
-        .post("/admin/users/{id}/unlock", admin::unlock_user)
-        .post("/admin/users/{id}/reset-mfa", admin::reset_mfa)
-        .get("/admin/audit", audit::page)
-        .get("/admin/audit.csv", audit::export_csv)
-        // JSON API
-        .get("/api/v1/openapi.json", api::openapi)
-        .get("/api/v1/me", api::me)
-        .get("/api/v1/organizations", api::list_organisations)
-        .post("/api/v1/organizations", api::create_organisation)
-        .get("/api/v1/municipalities", api::list_municipalities)
-        .get("/api/v1/users", api::list_users)
+    Routes {
+        router: Router::new(),
+        list: Vec::new(),
+    }
+    // operations
+    .get("/healthz", system::healthz)
+    .get("/readyz", system::readyz)
+    .get("/metrics", system::metrics)
+    .get("/static/{file}", system::static_file)
+    // identity pages
+    .get("/", login::home)
+    .get("/login", login::login_form)
+    .post("/login", login::login)
+    .post("/logout", login::logout)
+    .get("/mfa", login::mfa_form)
+    .post("/mfa", login::mfa_verify)
+    .get("/mfa/enrol", login::enrol_form)
+    .post("/mfa/enrol", login::enrol_confirm)
+    .post("/lang", login::switch_language)
+    .get("/account", account::show)
+    .post("/account/tokens", account::create_token)
+    .post("/account/tokens/{id}/revoke", account::revoke_token)
+    .get("/admin/organisations", admin::organisations)
+    .post("/admin/organisations", admin::create_organisation)
+    .get("/admin/users", admin::users)
+    .post("/admin/users", admin::create_user)
+    .post("/admin/users/{id}/disable", admin::disable_user)
+    .post("/admin/users/{id}/enable", admin::enable_user)
+    .post("/admin/users/{id}/unlock", admin::unlock_user)
+    .post("/admin/users/{id}/reset-mfa", admin::reset_mfa)
+    .get("/admin/audit", audit::page)
+    .get("/admin/audit.csv", audit::export_csv)
+    // JSON API
+    .get("/api/v1/openapi.json", api::openapi)
+    .get("/api/v1/me", api::me)
+    .get("/api/v1/organizations", api::list_organisations)
+    .post("/api/v1/organizations", api::create_organisation)
+    .get("/api/v1/municipalities", api::list_municipalities)
+    .get("/api/v1/users", api::list_users)
 }
 
 /// Every route `app` serves.
@@ -114,5 +123,9 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security::body_limit))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
-    build().router.fallback(not_found).layer(middleware).with_state(state)
+    build()
+        .router
+        .fallback(not_found)
+        .layer(middleware)
+        .with_state(state)
 }

@@ -35,7 +35,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 const TOKENS_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tokens.css"));
-const TOKENS_LICENSE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/design-tokens-LICENSE.txt"));
+const TOKENS_LICENSE: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/design-tokens-LICENSE.txt"));
 const HTMX_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/htmx.min.js"));
 const RENKEI_CSS: &[u8] = include_bytes!("../static/renkei.css");
 
@@ -51,6 +52,9 @@ pub async fn static_file(Path(name): Path<String>) -> Result<Response, WebError>
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     Ok(r)
 }

@@ -16,15 +16,47 @@ use support::*;
 
 use Who::*;
 
-const SIGNED_IN: &[Who] = &[SystemAdmin, RegionAdmin, MunicipalOfficer, Coordinator, Professional, Family, Ems];
-const EVERYONE: &[Who] = &[Anonymous, PendingMfa, SystemAdmin, RegionAdmin, MunicipalOfficer, Coordinator, Professional, Family, Ems];
-const HALF_OR_MORE: &[Who] = &[PendingMfa, SystemAdmin, RegionAdmin, MunicipalOfficer, Coordinator, Professional, Family, Ems];
+const SIGNED_IN: &[Who] = &[
+    SystemAdmin,
+    RegionAdmin,
+    MunicipalOfficer,
+    Coordinator,
+    Professional,
+    Family,
+    Ems,
+];
+const EVERYONE: &[Who] = &[
+    Anonymous,
+    PendingMfa,
+    SystemAdmin,
+    RegionAdmin,
+    MunicipalOfficer,
+    Coordinator,
+    Professional,
+    Family,
+    Ems,
+];
+const HALF_OR_MORE: &[Who] = &[
+    PendingMfa,
+    SystemAdmin,
+    RegionAdmin,
+    MunicipalOfficer,
+    Coordinator,
+    Professional,
+    Family,
+    Ems,
+];
 const VIEW_ORGS: &[Who] = &[SystemAdmin, RegionAdmin, MunicipalOfficer, Coordinator];
 const MANAGE_ORGS: &[Who] = &[SystemAdmin, RegionAdmin, Coordinator];
 const ADMINS: &[Who] = &[SystemAdmin, RegionAdmin];
 
 /// (method, path, who may use it, request body)
-fn matrix() -> Vec<(&'static str, &'static str, &'static [Who], Option<&'static str>)> {
+fn matrix() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static [Who],
+    Option<&'static str>,
+)> {
     vec![
         ("GET", "/healthz", EVERYONE, None),
         ("GET", "/readyz", EVERYONE, None),
@@ -32,7 +64,12 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [Who], Option<&'static 
         ("GET", "/static/{file}", EVERYONE, None),
         ("GET", "/", SIGNED_IN, None),
         ("GET", "/login", EVERYONE, None),
-        ("POST", "/login", EVERYONE, Some("username=nobody&password=wrong-password")),
+        (
+            "POST",
+            "/login",
+            EVERYONE,
+            Some("username=nobody&password=wrong-password"),
+        ),
         ("POST", "/logout", EVERYONE, None),
         ("GET", "/mfa", HALF_OR_MORE, None),
         ("POST", "/mfa", HALF_OR_MORE, Some("code=")),
@@ -43,7 +80,12 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [Who], Option<&'static 
         ("POST", "/account/tokens", SIGNED_IN, Some("name=")),
         ("POST", "/account/tokens/{id}/revoke", SIGNED_IN, None),
         ("GET", "/admin/organisations", VIEW_ORGS, None),
-        ("POST", "/admin/organisations", MANAGE_ORGS, Some("kind=&name=")),
+        (
+            "POST",
+            "/admin/organisations",
+            MANAGE_ORGS,
+            Some("kind=&name="),
+        ),
         ("GET", "/admin/users", ADMINS, None),
         ("POST", "/admin/users", ADMINS, Some("username=")),
         ("POST", "/admin/users/{id}/disable", ADMINS, None),
@@ -55,7 +97,12 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [Who], Option<&'static 
         ("GET", "/api/v1/openapi.json", EVERYONE, None),
         ("GET", "/api/v1/me", SIGNED_IN, None),
         ("GET", "/api/v1/organizations", VIEW_ORGS, None),
-        ("POST", "/api/v1/organizations", MANAGE_ORGS, Some(r#"{"kind":"","name":""}"#)),
+        (
+            "POST",
+            "/api/v1/organizations",
+            MANAGE_ORGS,
+            Some(r#"{"kind":"","name":""}"#),
+        ),
         ("GET", "/api/v1/municipalities", SIGNED_IN, None),
         ("GET", "/api/v1/users", ADMINS, None),
     ]
@@ -64,10 +111,9 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static [Who], Option<&'static 
 /// Denied means: 401 or 403, or sent to the login or code page.
 fn denied(reply: &Reply) -> bool {
     matches!(reply.status.as_u16(), 401 | 403)
-        || reply
-            .location
-            .as_deref()
-            .is_some_and(|l| l == "/login" || l.starts_with("/login?expired") || l.starts_with("/mfa"))
+        || reply.location.as_deref().is_some_and(|l| {
+            l == "/login" || l.starts_with("/login?expired") || l.starts_with("/mfa")
+        })
 }
 
 fn concrete(path: &str, w: &World) -> String {
@@ -81,15 +127,30 @@ fn every_route_is_in_the_matrix_and_nothing_else() {
     let served: Vec<RouteSpec> = route_table();
     let listed: Vec<(&str, &str)> = matrix().iter().map(|(m, p, _, _)| (*m, *p)).collect();
     for r in &served {
-        assert!(listed.contains(&(r.method, r.path)), "route {} {} is not in the authorisation matrix", r.method, r.path);
+        assert!(
+            listed.contains(&(r.method, r.path)),
+            "route {} {} is not in the authorisation matrix",
+            r.method,
+            r.path
+        );
     }
     for (m, p) in &listed {
-        assert!(served.iter().any(|r| r.method == *m && r.path == *p), "matrix lists {m} {p}, which is not served");
+        assert!(
+            served.iter().any(|r| r.method == *m && r.path == *p),
+            "matrix lists {m} {p}, which is not served"
+        );
     }
 }
 
 async fn run_matrix(backend: Backend) {
-    let w = world(backend, WebConfig { cookie_secure: false, ..WebConfig::default() }).await;
+    let w = world(
+        backend,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
     let mut failures = Vec::new();
     let mut checked = 0;
     // Logout ends the session, so it runs last for everyone.
@@ -113,7 +174,12 @@ async fn run_matrix(backend: Backend) {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {checked} checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(checked, route_table().len() * Who::ALL.len());
 }
 
@@ -132,17 +198,56 @@ async fn matrix_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_region_is_out_of_reach() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let w = world(backend, WebConfig { cookie_secure: false, ..WebConfig::default() }).await;
+        let w = world(
+            backend,
+            WebConfig {
+                cookie_secure: false,
+                ..WebConfig::default()
+            },
+        )
+        .await;
         let admin = w.session(RegionAdmin);
-        let reply = send(&w.app, request("POST", &format!("/admin/users/{}/disable", w.foreign_user), admin, None)).await;
+        let reply = send(
+            &w.app,
+            request(
+                "POST",
+                &format!("/admin/users/{}/disable", w.foreign_user),
+                admin,
+                None,
+            ),
+        )
+        .await;
         assert_eq!(reply.status, 404, "{backend:?}");
         let list = send(&w.app, request("GET", "/api/v1/users", admin, None)).await;
-        assert!(list.body.contains("\"target\"") && !list.body.contains("\"foreign\""), "{}", list.body);
-        let sys = send(&w.app, request("GET", "/api/v1/users", w.session(SystemAdmin), None)).await;
-        assert!(sys.body.contains("\"foreign\""), "system admins see every region");
+        assert!(
+            list.body.contains("\"target\"") && !list.body.contains("\"foreign\""),
+            "{}",
+            list.body
+        );
+        let sys = send(
+            &w.app,
+            request("GET", "/api/v1/users", w.session(SystemAdmin), None),
+        )
+        .await;
+        assert!(
+            sys.body.contains("\"foreign\""),
+            "system admins see every region"
+        );
         // Creating in another region is refused.
-        let body = format!(r#"{{"region_id":{},"kind":"clinic","name":"越境診療所"}}"#, w.other_region);
-        let reply = send(&w.app, request("POST", "/api/v1/organizations", w.session(Coordinator), Some(&body))).await;
+        let body = format!(
+            r#"{{"region_id":{},"kind":"clinic","name":"越境診療所"}}"#,
+            w.other_region
+        );
+        let reply = send(
+            &w.app,
+            request(
+                "POST",
+                "/api/v1/organizations",
+                w.session(Coordinator),
+                Some(&body),
+            ),
+        )
+        .await;
         assert_eq!(reply.status, 403);
     }
 }

@@ -12,7 +12,11 @@ use renkei_web::{route_table, WebConfig};
 use support::*;
 
 fn config() -> WebConfig {
-    WebConfig { cookie_secure: false, max_body_bytes: 4096, ..WebConfig::default() }
+    WebConfig {
+        cookie_secure: false,
+        max_body_bytes: 4096,
+        ..WebConfig::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,9 +31,23 @@ async fn post_without_csrf_token_is_refused_with_a_clear_page() {
     let reply = send(&w.app, req).await;
     assert_eq!(reply.status, 403);
     assert!(reply.content_type.starts_with("text/html"));
-    assert!(reply.body.contains("フォームの有効期限が切れたか、不正な送信です"), "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("フォームの有効期限が切れたか、不正な送信です"),
+        "{}",
+        reply.body
+    );
     // A wrong token is refused too, and nothing was created.
-    let req = request("POST", "/admin/organisations", &Session { cookie: s.cookie.clone(), csrf: "forged".into() }, Some("kind=clinic&name=CSRF診療所"));
+    let req = request(
+        "POST",
+        "/admin/organisations",
+        &Session {
+            cookie: s.cookie.clone(),
+            csrf: "forged".into(),
+        },
+        Some("kind=clinic&name=CSRF診療所"),
+    );
     assert_eq!(send(&w.app, req).await.status, 403);
     let list = send(&w.app, request("GET", "/api/v1/organizations", s, None)).await;
     assert!(!list.body.contains("CSRF診療所"));
@@ -50,11 +68,23 @@ async fn oversized_body_gets_413_page_and_problem() {
     let w = world(Backend::Sqlite, config()).await;
     let s = w.session(Who::RegionAdmin);
     let big = format!("name={}", "あ".repeat(5000));
-    let reply = send(&w.app, request("POST", "/admin/organisations", s, Some(&big))).await;
+    let reply = send(
+        &w.app,
+        request("POST", "/admin/organisations", s, Some(&big)),
+    )
+    .await;
     assert_eq!(reply.status, 413);
-    assert!(reply.body.contains("送信されたデータが大きすぎます"), "{}", reply.body);
+    assert!(
+        reply.body.contains("送信されたデータが大きすぎます"),
+        "{}",
+        reply.body
+    );
     let json = format!(r#"{{"kind":"clinic","name":"{}"}}"#, "x".repeat(10_000));
-    let reply = send(&w.app, request("POST", "/api/v1/organizations", s, Some(&json))).await;
+    let reply = send(
+        &w.app,
+        request("POST", "/api/v1/organizations", s, Some(&json)),
+    )
+    .await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.content_type, "application/problem+json");
 }
@@ -64,24 +94,55 @@ async fn validation_errors_are_field_level_in_both_interfaces() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let w = world(backend, config()).await;
         let s = w.session(Who::Coordinator);
-        let reply = send(&w.app, request("POST", "/api/v1/organizations", s, Some(r#"{"kind":"spaceport","name":""}"#))).await;
+        let reply = send(
+            &w.app,
+            request(
+                "POST",
+                "/api/v1/organizations",
+                s,
+                Some(r#"{"kind":"spaceport","name":""}"#),
+            ),
+        )
+        .await;
         assert_eq!(reply.status, 422);
         assert_eq!(reply.content_type, "application/problem+json");
         let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
-        let fields: Vec<&str> = v["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let fields: Vec<&str> = v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
         assert!(fields.contains(&"kind") && fields.contains(&"name"), "{v}");
         assert_eq!(v["status"], 422);
         // The HTML form shows the message beside the field, in Japanese.
-        let reply = send(&w.app, request("POST", "/admin/organisations", s, Some("kind=&name="))).await;
+        let reply = send(
+            &w.app,
+            request("POST", "/admin/organisations", s, Some("kind=&name=")),
+        )
+        .await;
         assert_eq!(reply.status, 422);
         assert!(reply.body.contains("id=\"name-error\""), "{}", reply.body);
         assert!(reply.body.contains("名称を入力してください。"));
         // Malformed JSON is a 400 problem, not a crash.
-        let reply = send(&w.app, request("POST", "/api/v1/organizations", s, Some("{not json"))).await;
+        let reply = send(
+            &w.app,
+            request("POST", "/api/v1/organizations", s, Some("{not json")),
+        )
+        .await;
         assert_eq!(reply.status, 400);
         assert_eq!(reply.content_type, "application/problem+json");
         // And a good one is created (201) and visible.
-        let reply = send(&w.app, request("POST", "/api/v1/organizations", s, Some(r#"{"kind":"pharmacy","name":"青葉薬局"}"#))).await;
+        let reply = send(
+            &w.app,
+            request(
+                "POST",
+                "/api/v1/organizations",
+                s,
+                Some(r#"{"kind":"pharmacy","name":"青葉薬局"}"#),
+            ),
+        )
+        .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
         let list = send(&w.app, request("GET", "/api/v1/organizations", s, None)).await;
         assert!(list.body.contains("青葉薬局"));
@@ -92,21 +153,40 @@ async fn validation_errors_are_field_level_in_both_interfaces() {
 async fn wrong_password_and_expired_session_get_clear_answers() {
     let w = world(Backend::Sqlite, config()).await;
     let anon = w.session(Who::Anonymous);
-    let reply = send(&w.app, request("POST", "/login", anon, Some("username=officer&password=nope-nope-nope"))).await;
+    let reply = send(
+        &w.app,
+        request(
+            "POST",
+            "/login",
+            anon,
+            Some("username=officer&password=nope-nope-nope"),
+        ),
+    )
+    .await;
     assert_eq!(reply.status, 422);
-    assert!(reply.body.contains("ユーザー名またはパスワードが正しくありません。"));
+    assert!(reply
+        .body
+        .contains("ユーザー名またはパスワードが正しくありません。"));
     // An ended session sends the browser to login with the time-out notice.
-    let ended = Session { cookie: "renkei_session=not-a-real-session".into(), csrf: String::new() };
+    let ended = Session {
+        cookie: "renkei_session=not-a-real-session".into(),
+        csrf: String::new(),
+    };
     let reply = send(&w.app, request("GET", "/", &ended, None)).await;
     assert_eq!(reply.location.as_deref(), Some("/login?expired=1"));
     let reply = send(&w.app, request("GET", "/login?expired=1", &ended, None)).await;
-    assert!(reply.body.contains("一定時間操作がなかったため、ログアウトしました"));
+    assert!(reply
+        .body
+        .contains("一定時間操作がなかったため、ログアウトしました"));
     // The API answers 401 problem+json.
     let reply = send(&w.app, request("GET", "/api/v1/me", &ended, None)).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.content_type, "application/problem+json");
     // A bad bearer token too.
-    let req = Request::get("/api/v1/me").header(header::AUTHORIZATION, "Bearer rk_forged").body(Body::empty()).unwrap();
+    let req = Request::get("/api/v1/me")
+        .header(header::AUTHORIZATION, "Bearer rk_forged")
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&w.app, req).await.status, 401);
 }
 
@@ -114,10 +194,30 @@ async fn wrong_password_and_expired_session_get_clear_answers() {
 async fn api_token_reads_and_needs_write_scope_to_write() {
     let w = world(Backend::Sqlite, config()).await;
     let s = w.session(Who::Coordinator);
-    let reply = send(&w.app, request("POST", "/account/tokens", s, Some("name=script&scope=read&days=30"))).await;
+    let reply = send(
+        &w.app,
+        request(
+            "POST",
+            "/account/tokens",
+            s,
+            Some("name=script&scope=read&days=30"),
+        ),
+    )
+    .await;
     assert_eq!(reply.status, 200);
-    let token = reply.body.split("id=\"new-token\">").nth(1).and_then(|r| r.split('<').next()).expect("token shown once").to_string();
-    let get = |path: &str| Request::get(path).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let token = reply
+        .body
+        .split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("token shown once")
+        .to_string();
+    let get = |path: &str| {
+        Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
     let me = send(&w.app, get("/api/v1/me")).await;
     assert_eq!(me.status, 200);
     assert!(me.body.contains("\"coordinator\""));
@@ -126,7 +226,11 @@ async fn api_token_reads_and_needs_write_scope_to_write() {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(r#"{"kind":"clinic","name":"読み取り専用"}"#))
         .unwrap();
-    assert_eq!(send(&w.app, post).await.status, 403, "read-only token cannot write");
+    assert_eq!(
+        send(&w.app, post).await.status,
+        403,
+        "read-only token cannot write"
+    );
     // The token is listed without its secret.
     let account = send(&w.app, request("GET", "/account", s, None)).await;
     assert!(account.body.contains("script") && !account.body.contains(&token));
@@ -134,21 +238,55 @@ async fn api_token_reads_and_needs_write_scope_to_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_and_no_store_on_pages() {
-    let w = world(Backend::Sqlite, WebConfig { hsts: true, ..config() }).await;
-    let reply = send(&w.app, request("GET", "/", w.session(Who::Coordinator), None)).await;
+    let w = world(
+        Backend::Sqlite,
+        WebConfig {
+            hsts: true,
+            ..config()
+        },
+    )
+    .await;
+    let reply = send(
+        &w.app,
+        request("GET", "/", w.session(Who::Coordinator), None),
+    )
+    .await;
     assert_eq!(reply.status, 200);
     let h = &reply.headers;
-    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["referrer-policy"], "same-origin");
-    assert!(h["strict-transport-security"].to_str().unwrap().contains("max-age"));
-    assert_eq!(h["cache-control"], "no-store", "so the back button after logout asks again");
+    assert!(h["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age"));
+    assert_eq!(
+        h["cache-control"], "no-store",
+        "so the back button after logout asks again"
+    );
     assert!(h.contains_key("x-request-id"));
     // Autoescaping: a name with markup is shown as text.
     let s = w.session(Who::Coordinator);
-    send(&w.app, request("POST", "/api/v1/organizations", s, Some(r#"{"kind":"clinic","name":"<script>alert(1)</script>"}"#))).await;
+    send(
+        &w.app,
+        request(
+            "POST",
+            "/api/v1/organizations",
+            s,
+            Some(r#"{"kind":"clinic","name":"<script>alert(1)</script>"}"#),
+        ),
+    )
+    .await;
     let page = send(&w.app, request("GET", "/admin/organisations", s, None)).await;
-    assert!(page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || page.body.contains("&lt;script&gt;"), "escaped");
+    assert!(
+        page.body
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || page.body.contains("&lt;script&gt;"),
+        "escaped"
+    );
     assert!(!page.body.contains("<script>alert(1)</script>"));
 }
 
@@ -159,20 +297,38 @@ async fn logout_ends_the_session_and_old_pages_send_to_login() {
     assert_eq!(send(&w.app, request("GET", "/", s, None)).await.status, 200);
     let out = send(&w.app, request("POST", "/logout", s, None)).await;
     assert_eq!(out.location.as_deref(), Some("/login?logged_out=1"));
-    assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(out.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
     let again = send(&w.app, request("GET", "/", s, None)).await;
-    assert!(again.location.as_deref().unwrap_or("").starts_with("/login"), "{:?}", again.location);
+    assert!(
+        again
+            .location
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("/login"),
+        "{:?}",
+        again.location
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn language_switch_and_english_pages() {
     let w = world(Backend::Sqlite, config()).await;
     let s = w.session(Who::Coordinator);
-    let r = send(&w.app, request("POST", "/lang", s, Some("lang=en&back=//evil.example/"))).await;
+    let r = send(
+        &w.app,
+        request("POST", "/lang", s, Some("lang=en&back=//evil.example/")),
+    )
+    .await;
     assert_eq!(r.location.as_deref(), Some("/"), "no open redirect");
     let cookie = r.headers[header::SET_COOKIE].to_str().unwrap().to_string();
     assert!(cookie.starts_with("renkei_lang=en"));
-    let en = Session { cookie: format!("{}; renkei_lang=en", s.cookie), csrf: s.csrf.clone() };
+    let en = Session {
+        cookie: format!("{}; renkei_lang=en", s.cookie),
+        csrf: s.csrf.clone(),
+    };
     let page = send(&w.app, request("GET", "/", &en, None)).await;
     assert!(page.body.contains("<html lang=\"en\">") && page.body.contains("What you can do"));
 }
@@ -195,21 +351,54 @@ async fn not_found_and_wrong_method_are_pages_or_problems() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_lists_every_api_route() {
     let w = world(Backend::Sqlite, config()).await;
-    let r = send(&w.app, request("GET", "/api/v1/openapi.json", w.session(Who::Anonymous), None)).await;
+    let r = send(
+        &w.app,
+        request(
+            "GET",
+            "/api/v1/openapi.json",
+            w.session(Who::Anonymous),
+            None,
+        ),
+    )
+    .await;
     let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for route in route_table().iter().filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json") {
+    for route in route_table()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json")
+    {
         let op = &doc["paths"][route.path][route.method.to_lowercase()];
-        assert!(op.is_object(), "{} {} is missing from the OpenAPI document", route.method, route.path);
+        assert!(
+            op.is_object(),
+            "{} {} is missing from the OpenAPI document",
+            route.method,
+            route.path
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_expose_requests_and_pool() {
     let w = world(Backend::Sqlite, config()).await;
-    send(&w.app, request("GET", "/healthz", w.session(Who::Anonymous), None)).await;
-    let r = send(&w.app, request("GET", "/metrics", w.session(Who::Anonymous), None)).await;
-    assert!(r.body.contains("renkei_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"), "{}", r.body);
-    assert!(r.body.contains("renkei_http_request_duration_seconds_bucket"));
+    send(
+        &w.app,
+        request("GET", "/healthz", w.session(Who::Anonymous), None),
+    )
+    .await;
+    let r = send(
+        &w.app,
+        request("GET", "/metrics", w.session(Who::Anonymous), None),
+    )
+    .await;
+    assert!(
+        r.body.contains(
+            "renkei_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"
+        ),
+        "{}",
+        r.body
+    );
+    assert!(r
+        .body
+        .contains("renkei_http_request_duration_seconds_bucket"));
     assert!(r.body.contains("renkei_db_pool_connections"));
 }

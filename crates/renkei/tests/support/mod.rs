@@ -13,7 +13,11 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_renkei");
 pub const PASSWORD: &str = "correct horse battery";
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Runs a CLI command against `db_url` and returns its output.
@@ -28,7 +32,12 @@ pub fn cli(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
         .spawn()
         .expect("run renkei");
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -37,15 +46,42 @@ pub fn cli(db_url: &str, args: &[&str], stdin: Option<&str>) -> Output {
 
 pub fn cli_ok(db_url: &str, args: &[&str], stdin: Option<&str>) -> String {
     let out = cli(db_url, args, stdin);
-    assert!(out.status.success(), "renkei {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "renkei {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A region `t1`, one organisation and a coordinator `coord` (password
 /// [`PASSWORD`]); MFA is switched off for these servers.
 pub fn seed(db_url: &str) {
-    cli_ok(db_url, &["region", "create", "--code", "t1", "--name", "試験圏域"], None);
-    cli_ok(db_url, &["user", "create", "--username", "coord", "--name", "試験 太郎", "--role", "coordinator", "--profession", "coordinator", "--region", "t1", "--password-stdin"], Some(PASSWORD));
+    cli_ok(
+        db_url,
+        &["region", "create", "--code", "t1", "--name", "試験圏域"],
+        None,
+    );
+    cli_ok(
+        db_url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "coord",
+            "--name",
+            "試験 太郎",
+            "--role",
+            "coordinator",
+            "--profession",
+            "coordinator",
+            "--region",
+            "t1",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
 }
 
 pub struct Server {
@@ -70,7 +106,11 @@ impl Server {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("start renkei serve");
-        let server = Server { child, port, base: format!("http://127.0.0.1:{port}") };
+        let server = Server {
+            child,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         server.wait_ready();
         server
     }
@@ -95,7 +135,10 @@ impl Server {
     }
 
     pub fn stop(mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -115,10 +158,17 @@ pub mod reqwest {
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         let mut s = std::net::TcpStream::connect(host)?;
         s.set_read_timeout(Some(std::time::Duration::from_secs(2)))?;
-        write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")?;
+        write!(
+            s,
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )?;
         let mut buf = String::new();
         s.read_to_string(&mut buf)?;
-        Ok(buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0))
+        Ok(buf
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
     }
 }
 
@@ -133,7 +183,10 @@ pub struct Client {
 }
 
 pub fn csrf_in(html: &str) -> Option<String> {
-    html.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).map(str::to_string)
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(str::to_string)
 }
 
 impl Client {
@@ -143,7 +196,12 @@ impl Client {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        Client { http, base: base.to_string(), cookies: HashMap::new(), csrf: String::new() }
+        Client {
+            http,
+            base: base.to_string(),
+            cookies: HashMap::new(),
+            csrf: String::new(),
+        }
     }
 
     pub fn on(&self, base: &str) -> Client {
@@ -153,7 +211,11 @@ impl Client {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn keep(&mut self, r: &::reqwest::Response) {
@@ -171,10 +233,20 @@ impl Client {
     }
 
     pub async fn get(&mut self, path: &str) -> (u16, Option<String>, String) {
-        let r = self.http.get(format!("{}{path}", self.base)).header("cookie", self.cookie_header()).send().await.expect("GET");
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
         self.keep(&r);
         let status = r.status().as_u16();
-        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let body = r.text().await.unwrap_or_default();
         if let Some(c) = csrf_in(&body) {
             self.csrf = c;
@@ -182,7 +254,11 @@ impl Client {
         (status, location, body)
     }
 
-    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, Option<String>, String) {
+    pub async fn post_form(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, Option<String>, String) {
         let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
         let body = serde_urlencoded_like(&form);
@@ -197,13 +273,21 @@ impl Client {
             .expect("POST");
         self.keep(&r);
         let status = r.status().as_u16();
-        let location = r.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         (status, location, r.text().await.unwrap_or_default())
     }
 
     /// POST JSON with the session's CSRF header. Errors (e.g. the server was
     /// killed) come back as `Err`.
-    pub async fn post_json(&self, path: &str, json: &str) -> Result<(u16, String), ::reqwest::Error> {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        json: &str,
+    ) -> Result<(u16, String), ::reqwest::Error> {
         let r = self
             .http
             .post(format!("{}{path}", self.base))
@@ -221,7 +305,9 @@ impl Client {
     /// session's CSRF token from the home page.
     pub async fn login(&mut self, username: &str, password: &str) -> (u16, Option<String>, String) {
         self.get("/login").await;
-        let result = self.post_form("/login", &[("username", username), ("password", password)]).await;
+        let result = self
+            .post_form("/login", &[("username", username), ("password", password)])
+            .await;
         if result.1.as_deref() == Some("/") {
             self.get("/").await;
         }
@@ -240,7 +326,9 @@ fn serde_urlencoded_like(fields: &[(&str, &str)]) -> String {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

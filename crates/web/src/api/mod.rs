@@ -26,7 +26,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 Err(WebError::PayloadTooLarge)
             }
             Err(e) => Err(WebError::BadRequest(e.body_text())),
@@ -103,7 +105,10 @@ impl From<renkei_identity::Organisation> for OrganisationOut {
 
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "identity",
     responses((status = 200, body = [OrganisationOut]), (status = 403, description = "Role may not list organisations", content_type = "application/problem+json")))]
-pub async fn list_organisations(State(state): State<AppState>, CurrentUser(p): CurrentUser) -> Result<Json<Vec<OrganisationOut>>, WebError> {
+pub async fn list_organisations(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Json<Vec<OrganisationOut>>, WebError> {
     use renkei_domain::people::Permission;
     if !p.role.may(Permission::ViewOrganisations) {
         return Err(WebError::Forbidden);
@@ -154,7 +159,10 @@ pub async fn create_organisation(
         address: body.address,
         phone: body.phone,
     };
-    let id = state.identity.create_organisation(&Actor::User(p), &new, &rc).await?;
+    let id = state
+        .identity
+        .create_organisation(&Actor::User(p), &new, &rc)
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
@@ -170,11 +178,20 @@ pub struct MunicipalityOut {
 }
 
 #[utoipa::path(get, path = "/api/v1/municipalities", tag = "identity", responses((status = 200, body = [MunicipalityOut])))]
-pub async fn list_municipalities(State(state): State<AppState>, CurrentUser(p): CurrentUser) -> Result<Json<Vec<MunicipalityOut>>, WebError> {
+pub async fn list_municipalities(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Json<Vec<MunicipalityOut>>, WebError> {
     let list = state.identity.list_municipalities(&Actor::User(p)).await?;
     Ok(Json(
         list.into_iter()
-            .map(|m| MunicipalityOut { id: m.id, region_id: m.region_id, code: m.code, name: m.name, kana: m.kana })
+            .map(|m| MunicipalityOut {
+                id: m.id,
+                region_id: m.region_id,
+                code: m.code,
+                name: m.name,
+                kana: m.kana,
+            })
             .collect(),
     ))
 }
@@ -195,7 +212,10 @@ pub struct UserOut {
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "identity",
     responses((status = 200, body = [UserOut]), (status = 403, description = "Administrators only", content_type = "application/problem+json")))]
-pub async fn list_users(State(state): State<AppState>, CurrentUser(p): CurrentUser) -> Result<Json<Vec<UserOut>>, WebError> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+) -> Result<Json<Vec<UserOut>>, WebError> {
     let users = state.identity.list_users(&Actor::User(p)).await?;
     Ok(Json(
         users
@@ -222,11 +242,18 @@ impl Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("rk_…").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("rk_…")
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
         );
     }
 }
@@ -243,7 +270,11 @@ pub struct ApiDoc;
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> Response {
     match ApiDoc::openapi().to_pretty_json() {
-        Ok(json) => ([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Ok(json) => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            json,
+        )
+            .into_response(),
         Err(e) => WebError::Internal(e.to_string()).into_response(),
     }
 }

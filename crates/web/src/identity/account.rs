@@ -58,16 +58,33 @@ async fn page(
             scopes: tk.scopes,
             created: Timestamp(tk.created_at).to_jst_display(),
             expires: Timestamp(tk.expires_at).to_jst_display(),
-            last_used: tk.last_used_at.map(|at| Timestamp(at).to_jst_display()).unwrap_or_else(|| "—".into()),
+            last_used: tk
+                .last_used_at
+                .map(|at| Timestamp(at).to_jst_display())
+                .unwrap_or_else(|| "—".into()),
         })
         .collect();
     let recovery_left = state.identity.unused_recovery_codes(&p).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut l = Layout::new(ctx, t.account_title, "account");
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
-    render(&AccountPage { l, p, recovery_left, tokens, new_token, errors }, status)
+    render(
+        &AccountPage {
+            l,
+            p,
+            recovery_left,
+            tokens,
+            new_token,
+            errors,
+        },
+        status,
+    )
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -93,9 +110,17 @@ pub async fn create_token(
     CurrentUser(p): CurrentUser,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let scopes: Vec<Scope> = form.all("scope").iter().flat_map(|s| Scope::parse_list(s)).collect();
+    let scopes: Vec<Scope> = form
+        .all("scope")
+        .iter()
+        .flat_map(|s| Scope::parse_list(s))
+        .collect();
     let days: i64 = form.get("days").trim().parse().unwrap_or(0);
-    match state.identity.create_api_token(&p, form.get("name"), &scopes, days, &rc).await {
+    match state
+        .identity
+        .create_api_token(&p, form.get("name"), &scopes, days, &rc)
+        .await
+    {
         Ok((_, secret)) => page(&state, &ctx, p, Some(secret), ValidationErrors::new(), None).await,
         Err(IdentityError::Validation(v)) => page(&state, &ctx, p, None, v, None).await,
         Err(e) => Err(e.into()),

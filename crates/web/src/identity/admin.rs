@@ -81,7 +81,11 @@ async fn orgs_page(
         .await?
         .into_iter()
         .map(|o| OrgRow {
-            region: regions.iter().find(|r| r.id == o.region_id).map(|r| r.name.clone()).unwrap_or_default(),
+            region: regions
+                .iter()
+                .find(|r| r.id == o.region_id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
             kind: o.kind().map(|k| k.label(lang)).unwrap_or("—"),
             municipality: munis
                 .iter()
@@ -98,7 +102,11 @@ async fn orgs_page(
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render(
         &OrgsPage {
             l,
@@ -106,8 +114,14 @@ async fn orgs_page(
             show_region: p.region_scope().is_none(),
             can_manage: p.role.may(Permission::ManageOrganisations),
             regions: region_choices(state, &p).await?,
-            kinds: OrgKind::ALL.iter().map(|k| (k.code(), k.label(lang))).collect(),
-            municipalities: munis.iter().map(|m| (m.id, format!("{}（{}）", m.name, m.code))).collect(),
+            kinds: OrgKind::ALL
+                .iter()
+                .map(|k| (k.code(), k.label(lang)))
+                .collect(),
+            municipalities: munis
+                .iter()
+                .map(|m| (m.id, format!("{}（{}）", m.name, m.code)))
+                .collect(),
             form,
             errors,
         },
@@ -122,7 +136,15 @@ pub async fn organisations(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let flash = done.done.map(|_| ctx.lang.texts().org_created);
-    orgs_page(&state, &ctx, p, FormData::default(), ValidationErrors::new(), flash).await
+    orgs_page(
+        &state,
+        &ctx,
+        p,
+        FormData::default(),
+        ValidationErrors::new(),
+        flash,
+    )
+    .await
 }
 
 pub async fn create_organisation(
@@ -141,7 +163,11 @@ pub async fn create_organisation(
         address: form.get("address").to_string(),
         phone: form.get("phone").to_string(),
     };
-    match state.identity.create_organisation(&Actor::User(p.clone()), &new, &rc).await {
+    match state
+        .identity
+        .create_organisation(&Actor::User(p.clone()), &new, &rc)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/organisations?done=1").into_response()),
         Err(IdentityError::Validation(v)) => orgs_page(&state, &ctx, p, form, v, None).await,
         Err(e) => Err(e.into()),
@@ -217,14 +243,21 @@ async fn users_page(
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render(
         &UsersPage {
             l,
             users,
             regions: region_choices(state, &p).await?,
             roles,
-            professions: Profession::ALL.iter().map(|r| (r.code(), r.label(lang))).collect(),
+            professions: Profession::ALL
+                .iter()
+                .map(|r| (r.code(), r.label(lang)))
+                .collect(),
             orgs,
             form,
             errors,
@@ -240,8 +273,22 @@ pub async fn users(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let t = ctx.lang.texts();
-    let flash = done.done.map(|d| if d == "created" { t.user_created } else { t.user_updated });
-    users_page(&state, &ctx, p, FormData::default(), ValidationErrors::new(), flash).await
+    let flash = done.done.map(|d| {
+        if d == "created" {
+            t.user_created
+        } else {
+            t.user_updated
+        }
+    });
+    users_page(
+        &state,
+        &ctx,
+        p,
+        FormData::default(),
+        ValidationErrors::new(),
+        flash,
+    )
+    .await
 }
 
 pub async fn create_user(
@@ -254,7 +301,10 @@ pub async fn create_user(
     let org_ids = form
         .all("org_ids")
         .iter()
-        .map(|s| s.parse::<i64>().map_err(|_| WebError::BadRequest("org_ids must be numbers".into())))
+        .map(|s| {
+            s.parse::<i64>()
+                .map_err(|_| WebError::BadRequest("org_ids must be numbers".into()))
+        })
         .collect::<Result<Vec<i64>, WebError>>()?;
     let new = NewUser {
         region_id: form.opt_i64("region_id")?,
@@ -267,7 +317,11 @@ pub async fn create_user(
         org_ids,
         is_demo: false,
     };
-    match state.identity.create_user(&Actor::User(p.clone()), &new, &rc).await {
+    match state
+        .identity
+        .create_user(&Actor::User(p.clone()), &new, &rc)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/admin/users?done=created").into_response()),
         Err(IdentityError::Validation(v)) => users_page(&state, &ctx, p, form, v, None).await,
         Err(e) => Err(e.into()),

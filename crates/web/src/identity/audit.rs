@@ -41,7 +41,12 @@ impl AuditFilter {
             }
             let t = Timestamp::from_jst_date(value);
             if t.is_none() {
-                v.add(field, "date", "日付は YYYY-MM-DD の形式で入力してください。", "Enter dates as YYYY-MM-DD.");
+                v.add(
+                    field,
+                    "date",
+                    "日付は YYYY-MM-DD の形式で入力してください。",
+                    "Enter dates as YYYY-MM-DD.",
+                );
             }
             t
         };
@@ -97,10 +102,22 @@ pub async fn page(
     let t = ctx.lang.texts();
     let actor = Actor::User(p);
     let (records, errors) = match filter.to_query(PAGE) {
-        Ok(q) => (state.identity.search_audit(&actor, q).await?, ValidationErrors::new()),
+        Ok(q) => (
+            state.identity.search_audit(&actor, q).await?,
+            ValidationErrors::new(),
+        ),
         Err(v) => {
             // Authorise before showing even the empty page.
-            state.identity.search_audit(&actor, AuditQuery { limit: 1, ..Default::default() }).await?;
+            state
+                .identity
+                .search_audit(
+                    &actor,
+                    AuditQuery {
+                        limit: 1,
+                        ..Default::default()
+                    },
+                )
+                .await?;
             (Vec::new(), v)
         }
     };
@@ -110,7 +127,10 @@ pub async fn page(
         .map(|seq| {
             let mut next = filter.clone();
             next.before = Some(seq);
-            format!("/admin/audit?{}", serde_urlencoded::to_string(&next).unwrap_or_default())
+            format!(
+                "/admin/audit?{}",
+                serde_urlencoded::to_string(&next).unwrap_or_default()
+            )
         });
     let mut plain = filter.clone();
     plain.before = None;
@@ -129,7 +149,11 @@ pub async fn page(
             reason: r.reason,
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render(
         &AuditPage {
             l: Layout::new(&ctx, t.audit_title, "audit"),
@@ -156,12 +180,21 @@ pub async fn export_csv(
     let records = state.identity.search_audit(&actor, q).await?;
     state
         .identity
-        .record(&actor, &rc, "audit.export", "audit_log", &format!("{} records", records.len()))
+        .record(
+            &actor,
+            &rc,
+            "audit.export",
+            "audit_log",
+            &format!("{} records", records.len()),
+        )
         .await?;
     let bytes = to_csv(&records).map_err(|e| WebError::Internal(e.to_string()))?;
     let mut r = (StatusCode::OK, bytes).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"renkei-audit.csv\""),
@@ -175,8 +208,21 @@ fn to_csv(records: &[AuditRecord]) -> Result<Vec<u8>, csv::Error> {
     {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record([
-            "seq", "time_utc", "time_jst", "actor", "role", "org_id", "action", "object_kind", "object_id",
-            "patient_id", "outcome", "source_addr", "user_agent", "reason", "hash",
+            "seq",
+            "time_utc",
+            "time_jst",
+            "actor",
+            "role",
+            "org_id",
+            "action",
+            "object_kind",
+            "object_id",
+            "patient_id",
+            "outcome",
+            "source_addr",
+            "user_agent",
+            "reason",
+            "hash",
         ])?;
         for r in records {
             w.write_record([

@@ -33,7 +33,11 @@ pub struct LoginQuery {
     logged_out: Option<String>,
 }
 
-pub async fn login_form(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<LoginQuery>) -> Result<Response, WebError> {
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, WebError> {
     if matches!(ctx.auth, AuthState::Active(_)) {
         return Ok(Redirect::to("/").into_response());
     }
@@ -55,10 +59,19 @@ pub async fn login_form(State(state): State<AppState>, ctx: PageCtx, Query(q): Q
     })
 }
 
-pub async fn login(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, form: FormData) -> Result<Response, WebError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
     let t = ctx.lang.texts();
     let username = form.get("username").to_string();
-    match state.identity.login(&username, form.get("password"), &rc).await {
+    match state
+        .identity
+        .login(&username, form.get("password"), &rc)
+        .await
+    {
         Ok(result) => {
             let to = match result.next {
                 NextStep::Home => "/",
@@ -68,7 +81,12 @@ pub async fn login(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, fo
             let mut r = Redirect::to(to).into_response();
             r.headers_mut().append(
                 header::SET_COOKIE,
-                set_cookie(SESSION_COOKIE, &result.session_token, state.config.cookie_secure, None),
+                set_cookie(
+                    SESSION_COOKIE,
+                    &result.session_token,
+                    state.config.cookie_secure,
+                    None,
+                ),
             );
             Ok(r)
         }
@@ -77,7 +95,9 @@ pub async fn login(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, fo
                 IdentityError::BadCredentials => (StatusCode::UNPROCESSABLE_ENTITY, t.login_failed),
                 IdentityError::Locked => (StatusCode::FORBIDDEN, t.login_locked),
                 IdentityError::Disabled => (StatusCode::FORBIDDEN, t.login_disabled),
-                IdentityError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, t.login_throttled),
+                IdentityError::Throttled { .. } => {
+                    (StatusCode::TOO_MANY_REQUESTS, t.login_throttled)
+                }
                 other => return Err(other.into()),
             };
             render(
@@ -94,13 +114,19 @@ pub async fn login(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, fo
     }
 }
 
-pub async fn logout(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx) -> Result<Response, WebError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+) -> Result<Response, WebError> {
     if let Some(token) = &ctx.session_token {
         state.identity.logout(token, &rc).await?;
     }
     let mut r = Redirect::to("/login?logged_out=1").into_response();
-    r.headers_mut()
-        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", state.config.cookie_secure, Some(0)));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", state.config.cookie_secure, Some(0)),
+    );
     Ok(r)
 }
 
@@ -124,13 +150,27 @@ fn misplaced(ctx: &PageCtx, want_enrol: bool) -> Option<Response> {
     }
 }
 
-async fn mfa_page(state: &AppState, ctx: &PageCtx, error: Option<&'static str>, status: StatusCode) -> Result<Response, WebError> {
+async fn mfa_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
     let demo_code = match &ctx.auth {
-        AuthState::Pending { user, .. } if user.is_demo => state.identity.demo_totp_code(user.id).await?,
+        AuthState::Pending { user, .. } if user.is_demo => {
+            state.identity.demo_totp_code(user.id).await?
+        }
         _ => None,
     };
     let t = ctx.lang.texts();
-    render(&MfaPage { l: Layout::new(ctx, t.mfa_title, "mfa"), error, demo_code }, status)
+    render(
+        &MfaPage {
+            l: Layout::new(ctx, t.mfa_title, "mfa"),
+            error,
+            demo_code,
+        },
+        status,
+    )
 }
 
 pub async fn mfa_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, WebError> {
@@ -140,14 +180,31 @@ pub async fn mfa_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Res
     mfa_page(&state, &ctx, None, StatusCode::OK).await
 }
 
-pub async fn mfa_verify(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, form: FormData) -> Result<Response, WebError> {
+pub async fn mfa_verify(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
     if let Some(r) = misplaced(&ctx, false) {
         return Ok(r);
     }
     let token = ctx.session_token.clone().unwrap_or_default();
-    match state.identity.verify_mfa(&token, form.get("code"), &rc).await {
+    match state
+        .identity
+        .verify_mfa(&token, form.get("code"), &rc)
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/").into_response()),
-        Err(IdentityError::BadCode) => mfa_page(&state, &ctx, Some(ctx.lang.texts().bad_code), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(IdentityError::BadCode) => {
+            mfa_page(
+                &state,
+                &ctx,
+                Some(ctx.lang.texts().bad_code),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(IdentityError::Locked) => Ok(Redirect::to("/login").into_response()),
         Err(e) => Err(e.into()),
     }
@@ -169,12 +226,22 @@ struct RecoveryPage {
     codes: Vec<String>,
 }
 
-async fn enrol_page(state: &AppState, ctx: &PageCtx, error: Option<&'static str>, status: StatusCode) -> Result<Response, WebError> {
+async fn enrol_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Result<Response, WebError> {
     let token = ctx.session_token.clone().unwrap_or_default();
     let enrolment = state.identity.begin_enrolment(&token).await?;
     let t = ctx.lang.texts();
     render(
-        &EnrolPage { l: Layout::new(ctx, t.enrol_title, "mfa"), error, qr_svg: enrolment.qr_svg, secret: enrolment.secret },
+        &EnrolPage {
+            l: Layout::new(ctx, t.enrol_title, "mfa"),
+            error,
+            qr_svg: enrolment.qr_svg,
+            secret: enrolment.secret,
+        },
         status,
     )
 }
@@ -186,17 +253,37 @@ pub async fn enrol_form(State(state): State<AppState>, ctx: PageCtx) -> Result<R
     enrol_page(&state, &ctx, None, StatusCode::OK).await
 }
 
-pub async fn enrol_confirm(State(state): State<AppState>, ctx: PageCtx, Ctx(rc): Ctx, form: FormData) -> Result<Response, WebError> {
+pub async fn enrol_confirm(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
     if let Some(r) = misplaced(&ctx, true) {
         return Ok(r);
     }
     let token = ctx.session_token.clone().unwrap_or_default();
-    match state.identity.confirm_enrolment(&token, form.get("code"), &rc).await {
+    match state
+        .identity
+        .confirm_enrolment(&token, form.get("code"), &rc)
+        .await
+    {
         Ok(codes) => {
             let t = ctx.lang.texts();
-            ok(&RecoveryPage { l: Layout::new(&ctx, t.recovery_title, "mfa"), codes })
+            ok(&RecoveryPage {
+                l: Layout::new(&ctx, t.recovery_title, "mfa"),
+                codes,
+            })
         }
-        Err(IdentityError::BadCode) => enrol_page(&state, &ctx, Some(ctx.lang.texts().bad_code), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(IdentityError::BadCode) => {
+            enrol_page(
+                &state,
+                &ctx,
+                Some(ctx.lang.texts().bad_code),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(IdentityError::Locked) => Ok(Redirect::to("/login").into_response()),
         Err(e) => Err(e.into()),
     }
@@ -214,7 +301,11 @@ struct HomePage {
     cards: Vec<(&'static str, &'static str, &'static str)>,
 }
 
-pub async fn home(State(state): State<AppState>, ctx: PageCtx, CurrentUser(p): CurrentUser) -> Result<Response, WebError> {
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(p): CurrentUser,
+) -> Result<Response, WebError> {
     let t = ctx.lang.texts();
     let lang = ctx.lang.code();
     let actor = Actor::User(p.clone());
@@ -229,7 +320,13 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx, CurrentUser(p): C
             .unwrap_or_default(),
         None => t.none.to_string(),
     };
-    let orgs = state.identity.organisations_of(&p).await?.into_iter().map(|o| o.name).collect();
+    let orgs = state
+        .identity
+        .organisations_of(&p)
+        .await?
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
     let mut cards = Vec::new();
     if p.role.may(Permission::ViewOrganisations) {
         cards.push(("/admin/organisations", t.nav_orgs, t.card_orgs_desc));
@@ -253,16 +350,28 @@ pub async fn home(State(state): State<AppState>, ctx: PageCtx, CurrentUser(p): C
 }
 
 /// Switches the UI language and returns to the page the user was on.
-pub async fn switch_language(State(state): State<AppState>, form: FormData) -> Result<Response, WebError> {
+pub async fn switch_language(
+    State(state): State<AppState>,
+    form: FormData,
+) -> Result<Response, WebError> {
     let lang = crate::i18n::Lang::from_code(form.get("lang"))
         .ok_or_else(|| WebError::BadRequest("lang must be ja or en".into()))?;
     let back = form.get("back");
     // Only paths on this site, so the switch cannot be used as an open redirect.
-    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/" };
+    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back
+    } else {
+        "/"
+    };
     let mut r = Redirect::to(back).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LANG_COOKIE, lang.code(), state.config.cookie_secure, Some(365 * 86_400)),
+        set_cookie(
+            LANG_COOKIE,
+            lang.code(),
+            state.config.cookie_secure,
+            Some(365 * 86_400),
+        ),
     );
     Ok(r)
 }

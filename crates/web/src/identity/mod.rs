@@ -17,7 +17,8 @@ use crate::WebError;
 pub fn render(page: &impl Template, status: axum::http::StatusCode) -> Result<Response, WebError> {
     let html = page.render()?;
     let mut r = (status, Html(html)).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
 

@@ -75,13 +75,24 @@ pub struct World {
 }
 
 pub fn ctx() -> RequestContext {
-    RequestContext { source_addr: "127.0.0.1".into(), user_agent: "web-test".into() }
+    RequestContext {
+        source_addr: "127.0.0.1".into(),
+        user_agent: "web-test".into(),
+    }
 }
 
-pub async fn create_user(identity: &Identity, username: &str, role: &str, region: Option<i64>, orgs: Vec<i64>) -> i64 {
+pub async fn create_user(
+    identity: &Identity,
+    username: &str,
+    role: &str,
+    region: Option<i64>,
+    orgs: Vec<i64>,
+) -> i64 {
     identity
         .create_user(
-            &Actor::Cli { os_user: "test".into() },
+            &Actor::Cli {
+                os_user: "test".into(),
+            },
             &NewUser {
                 region_id: region,
                 username: username.into(),
@@ -100,10 +111,20 @@ pub async fn create_user(identity: &Identity, username: &str, role: &str, region
 
 /// Logs in fully (enrolling TOTP where the role requires it).
 pub async fn sign_in(identity: &Identity, username: &str) -> Session {
-    let r = identity.login(username, PASSWORD, &ctx()).await.expect("login");
+    let r = identity
+        .login(username, PASSWORD, &ctx())
+        .await
+        .expect("login");
     if r.next == NextStep::Enrol {
         let e = identity.begin_enrolment(&r.session_token).await.unwrap();
-        identity.confirm_enrolment(&r.session_token, &mfa::current_code(&e.secret).unwrap(), &ctx()).await.unwrap();
+        identity
+            .confirm_enrolment(
+                &r.session_token,
+                &mfa::current_code(&e.secret).unwrap(),
+                &ctx(),
+            )
+            .await
+            .unwrap();
     }
     session_of(identity, r.session_token).await
 }
@@ -114,33 +135,85 @@ pub async fn session_of(identity: &Identity, token: String) -> Session {
             Credential::Session { csrf_token } => csrf_token,
             _ => unreachable!(),
         },
-        Some(SessionState::NeedsMfa { csrf_token, .. }) | Some(SessionState::NeedsEnrolment { csrf_token, .. }) => csrf_token,
+        Some(SessionState::NeedsMfa { csrf_token, .. })
+        | Some(SessionState::NeedsEnrolment { csrf_token, .. }) => csrf_token,
         None => panic!("no session"),
     };
-    Session { cookie: format!("renkei_session={token}"), csrf }
+    Session {
+        cookie: format!("renkei_session={token}"),
+        csrf,
+    }
 }
 
 pub async fn world(backend: Backend, config: WebConfig) -> World {
     let db = TestDb::new(backend).await;
     let identity = Identity::new(db.db.clone(), IdentityConfig::default());
-    let cli = Actor::Cli { os_user: "test".into() };
-    let region = identity.create_region(&cli, "r1", "第一圏域", false, &ctx()).await.unwrap();
-    let other_region = identity.create_region(&cli, "r2", "第二圏域", false, &ctx()).await.unwrap();
-    let org = identity
-        .create_organisation(&cli, &NewOrganisation { region_id: Some(region), kind: "clinic".into(), name: "第一診療所".into(), ..Default::default() }, &ctx())
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    let region = identity
+        .create_region(&cli, "r1", "第一圏域", false, &ctx())
         .await
         .unwrap();
-    let target_user = create_user(&identity, "target", "municipal_officer", Some(region), vec![org]).await;
-    let foreign_user = create_user(&identity, "foreign", "municipal_officer", Some(other_region), vec![]).await;
+    let other_region = identity
+        .create_region(&cli, "r2", "第二圏域", false, &ctx())
+        .await
+        .unwrap();
+    let org = identity
+        .create_organisation(
+            &cli,
+            &NewOrganisation {
+                region_id: Some(region),
+                kind: "clinic".into(),
+                name: "第一診療所".into(),
+                ..Default::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let target_user = create_user(
+        &identity,
+        "target",
+        "municipal_officer",
+        Some(region),
+        vec![org],
+    )
+    .await;
+    let foreign_user = create_user(
+        &identity,
+        "foreign",
+        "municipal_officer",
+        Some(other_region),
+        vec![],
+    )
+    .await;
     let mut sessions = Vec::new();
     for who in Who::ALL {
         let Some(role) = who.role() else {
-            sessions.push((who, Session { cookie: "renkei_csrf=anon-token".into(), csrf: "anon-token".into() }));
+            sessions.push((
+                who,
+                Session {
+                    cookie: "renkei_csrf=anon-token".into(),
+                    csrf: "anon-token".into(),
+                },
+            ));
             continue;
         };
         let username = format!("{who:?}").to_lowercase();
         let region_id = (who != Who::SystemAdmin).then_some(region);
-        create_user(&identity, &username, role, region_id, if region_id.is_some() { vec![org] } else { vec![] }).await;
+        create_user(
+            &identity,
+            &username,
+            role,
+            region_id,
+            if region_id.is_some() {
+                vec![org]
+            } else {
+                vec![]
+            },
+        )
+        .await;
         let session = if who == Who::PendingMfa {
             // Enrol once, then start a second login that stops at the code.
             sign_in(&identity, &username).await;
@@ -153,12 +226,27 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         sessions.push((who, session));
     }
     let app = renkei_web::app(AppState::new(identity.clone(), config));
-    World { _db: db, identity, app, region, other_region, org, target_user, foreign_user, sessions }
+    World {
+        _db: db,
+        identity,
+        app,
+        region,
+        other_region,
+        org,
+        target_user,
+        foreign_user,
+        sessions,
+    }
 }
 
 impl World {
     pub fn session(&self, who: Who) -> &Session {
-        &self.sessions.iter().find(|(w, _)| *w == who).expect("session").1
+        &self
+            .sessions
+            .iter()
+            .find(|(w, _)| *w == who)
+            .expect("session")
+            .1
     }
 }
 
@@ -174,19 +262,42 @@ pub async fn send(app: &Router, req: Request<Body>) -> Reply {
     let res = app.clone().oneshot(req).await.expect("response");
     let status = res.status();
     let headers = res.headers().clone();
-    let location = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let bytes = res.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    Reply { status, location, content_type, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    let location = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    Reply {
+        status,
+        location,
+        content_type,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 /// A GET or a form/JSON POST as `session`, with its CSRF token.
 pub fn request(method: &str, path: &str, session: &Session, body: Option<&str>) -> Request<Body> {
-    let mut b = Request::builder().method(method).uri(path).header(header::COOKIE, &session.cookie);
+    let mut b = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::COOKIE, &session.cookie);
     let body = match (method, body) {
         ("GET", _) => Body::empty(),
         (_, Some(json)) if path.starts_with("/api/") => {
-            b = b.header(header::CONTENT_TYPE, "application/json").header("x-csrf-token", &session.csrf);
+            b = b
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-csrf-token", &session.csrf);
             Body::from(json.to_string())
         }
         (_, form) => {
