@@ -266,3 +266,41 @@ fn users_and_organisations_from_the_command_line() {
     assert!(!missing.status.success());
     assert!(cli_ok(&url, &["audit", "verify"], None).contains("intact"));
 }
+
+/// `--demo` loads the demo region into an empty database, marks every page
+/// DEMO and lets demo accounts in; without the flag there is no banner and
+/// demo accounts cannot sign in, and `--demo` never touches a database that
+/// already holds other data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_only_with_the_flag() {
+    let (url, _dir) = fresh_url(Backend::Sqlite);
+    let demo = Server::start_with(&url, &["--demo"], &[("RENKEI_REQUIRE_MFA", "true")]);
+    let mut c = Client::new(&demo.base);
+    let (_, _, login_page) = c.get("/login").await;
+    assert!(login_page.contains("demo-banner") && login_page.contains("demo-coordinator"));
+    let (_, location, _) = c.login("demo-coordinator", "renkei-demo-2026").await;
+    assert_eq!(location.as_deref(), Some("/mfa"), "demo accounts are enrolled in TOTP");
+    let (_, _, mfa_page) = c.get("/mfa").await;
+    assert!(mfa_page.contains("id=\"demo-code\""), "the demo shows the current code");
+    demo.stop();
+
+    let plain = Server::start(&url, &[]);
+    let mut c = Client::new(&plain.base);
+    let (_, _, login_page) = c.get("/login").await;
+    assert!(!login_page.contains("demo-banner") && !login_page.contains("demo-coordinator"));
+    let (status, _, body) = c.login("demo-coordinator", "renkei-demo-2026").await;
+    assert_eq!(status, 403);
+    assert!(body.contains("利用停止"), "{body}");
+    plain.stop();
+
+    let (other, _dir2) = fresh_url(Backend::Sqlite);
+    seed(&other);
+    let out = std::process::Command::new(BIN)
+        .args(["serve", "--demo"])
+        .env("RENKEI_DATABASE_URL", &other)
+        .env("RENKEI_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only into an empty database"));
+}

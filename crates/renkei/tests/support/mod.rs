@@ -92,9 +92,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(db_url: &str, extra_env: &[(&str, &str)]) -> Server {
+        Self::start_with(db_url, &[], extra_env)
+    }
+
+    pub fn start_with(db_url: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let mut cmd = Command::new(BIN);
         cmd.arg("serve")
+            .args(args)
             .env("RENKEI_DATABASE_URL", db_url)
             .env("RENKEI_LISTEN", format!("127.0.0.1:{port}"))
             .env("RENKEI_REQUIRE_MFA", "false")
