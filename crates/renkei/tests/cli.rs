@@ -279,9 +279,16 @@ async fn demo_only_with_the_flag() {
     let (_, _, login_page) = c.get("/login").await;
     assert!(login_page.contains("demo-banner") && login_page.contains("demo-coordinator"));
     let (_, location, _) = c.login("demo-coordinator", "renkei-demo-2026").await;
-    assert_eq!(location.as_deref(), Some("/mfa"), "demo accounts are enrolled in TOTP");
+    assert_eq!(
+        location.as_deref(),
+        Some("/mfa"),
+        "demo accounts are enrolled in TOTP"
+    );
     let (_, _, mfa_page) = c.get("/mfa").await;
-    assert!(mfa_page.contains("id=\"demo-code\""), "the demo shows the current code");
+    assert!(
+        mfa_page.contains("id=\"demo-code\""),
+        "the demo shows the current code"
+    );
     demo.stop();
 
     let plain = Server::start(&url, &[]);
