@@ -313,7 +313,7 @@ impl Identity {
     /// Resolves a session cookie, enforcing the idle and absolute time-outs.
     pub async fn session(&self, token: &str) -> Result<Option<SessionState>, IdentityError> {
         let hash = mfa::sha256_hex(token);
-        let Some(s) = store::session_by_hash(&self.db, &hash).await? else {
+        let Some((s, user, org_ids)) = store::session_with_user(&self.db, &hash).await? else {
             return Ok(None);
         };
         let now = Timestamp::now();
@@ -323,9 +323,6 @@ impl Identity {
         {
             return Ok(None);
         }
-        let Some(user) = store::user_by_id(&self.db, s.user_id).await? else {
-            return Ok(None);
-        };
         if user.disabled || user.locked_at.is_some() || (user.is_demo && !self.config.demo_mode) {
             return Ok(None);
         }
@@ -346,7 +343,6 @@ impl Identity {
                 }
             }));
         }
-        let org_ids = store::org_ids_of_user(&self.db, user.id).await?;
         Ok(Some(SessionState::Active(principal(
             &user,
             org_ids,

@@ -457,6 +457,52 @@ pub async fn session_by_hash(
     }))
 }
 
+/// A session with its user and the user's organisations, in one round trip:
+/// this runs on every signed-in request.
+pub async fn session_with_user(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(SessionRecord, UserRecord, Vec<i64>)>, StoreError> {
+    use sqlx::{FromRow, Row};
+    let orgs = match db {
+        Db::Sqlite(_) => "(SELECT group_concat(m.org_id) FROM memberships m WHERE m.user_id = u.id)",
+        Db::Postgres(_) => "(SELECT string_agg(m.org_id::text, ',' ORDER BY m.org_id) FROM memberships m WHERE m.user_id = u.id)",
+    };
+    let user_columns: String = USER_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.mfa_passed, s.csrf_token, s.ended_at, \
+         {user_columns}, {orgs} AS org_ids FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
+    );
+    Ok(read!(db, |c| {
+        match sqlx::query(&sql).bind(token_hash).fetch_optional(c).await? {
+            None => None,
+            Some(row) => {
+                let user = UserRecord::from_row(&row)?;
+                let session = SessionRecord {
+                    token_hash: row.try_get("token_hash")?,
+                    user_id: user.id,
+                    created_at: row.try_get("session_created_at")?,
+                    last_seen_at: row.try_get("last_seen_at")?,
+                    mfa_passed: row.try_get("mfa_passed")?,
+                    csrf_token: row.try_get("csrf_token")?,
+                    ended_at: row.try_get("ended_at")?,
+                };
+                let org_ids: Option<String> = row.try_get("org_ids")?;
+                let org_ids = org_ids
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|id| id.trim().parse().ok())
+                    .collect();
+                Some((session, user, org_ids))
+            }
+        }
+    }))
+}
+
 /// Refreshes the idle clock. Writes only when the stored time is older than
 /// `min_gap_ms`, so busy pages do not turn every read into a write.
 pub async fn touch_session(

@@ -176,9 +176,11 @@ both_backends!(
             .confirm_enrolment(&r.session_token, "000000", &ctx())
             .await
             .is_err());
+        // The same code string is replayed below, so it is taken once.
+        let first_code = totp_now(&enrol.secret);
         let codes = w
             .identity
-            .confirm_enrolment(&r.session_token, &totp_now(&enrol.secret), &ctx())
+            .confirm_enrolment(&r.session_token, &first_code, &ctx())
             .await
             .unwrap();
         assert_eq!(codes.len(), mfa::RECOVERY_CODES);
@@ -196,7 +198,7 @@ both_backends!(
         assert_eq!(r2.next, NextStep::Mfa);
         assert!(matches!(
             w.identity
-                .verify_mfa(&r2.session_token, &totp_now(&enrol.secret), &ctx())
+                .verify_mfa(&r2.session_token, &first_code, &ctx())
                 .await,
             Err(IdentityError::BadCode)
         ));
@@ -561,3 +563,58 @@ both_backends!(duplicate_username_is_a_field_error, |db: Db| async move {
         other => panic!("{other:?}"),
     }
 });
+
+both_backends!(
+    a_user_in_several_organisations_sees_all_of_them,
+    |db: Db| async move {
+        let w = world(db, IdentityConfig::default()).await;
+        let second = w
+            .identity
+            .create_organisation(
+                &cli(),
+                &NewOrganisation {
+                    region_id: Some(w.region),
+                    kind: "pharmacy".into(),
+                    name: "みどり薬局".into(),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        w.identity
+            .create_user(
+                &cli(),
+                &NewUser {
+                    region_id: Some(w.region),
+                    username: "twohats".into(),
+                    display_name: "二所属 さん".into(),
+                    role: "municipal_officer".into(),
+                    profession: "pharmacist".into(),
+                    password: "correct horse battery".into(),
+                    org_ids: vec![w.org, second],
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let r = w
+            .identity
+            .login("twohats", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        let Some(SessionState::Active(p)) = w.identity.session(&r.session_token).await.unwrap()
+        else {
+            panic!()
+        };
+        let mut ids: Vec<i64> = p.org_ids.iter().map(|o| o.0).collect();
+        ids.sort();
+        assert_eq!(ids, {
+            let mut v = vec![w.org, second];
+            v.sort();
+            v
+        });
+        assert_eq!(w.identity.organisations_of(&p).await.unwrap().len(), 2);
+    }
+);
