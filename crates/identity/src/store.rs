@@ -125,7 +125,7 @@ pub async fn list_organisations(
     db: &Db,
     scope: Option<RegionId>,
 ) -> Result<Vec<Organisation>, StoreError> {
-    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE ($1 IS NULL OR region_id = $1) ORDER BY region_id, kind, kana, name");
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE ($1 IS NULL OR region_id = $1) ORDER BY region_id, kana, name");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(scope.map(|r| r.0))
         .fetch_all(c)

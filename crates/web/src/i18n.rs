@@ -140,6 +140,7 @@ texts! {
     orgs_title: "事業所・機関", "Organisations";
     new_org: "事業所・機関の登録", "Register an organisation";
     kind: "種別", "Kind";
+    org_name: "名称", "Name";
     kana: "ふりがな", "Kana";
     municipality: "市区町村", "Municipality";
     address: "所在地", "Address";

@@ -69,6 +69,8 @@ impl AuditFilter {
 
 struct Row {
     seq: i64,
+    action_label: &'static str,
+    outcome_label: &'static str,
     time: String,
     actor: String,
     role: String,
@@ -92,6 +94,47 @@ struct AuditPage {
 }
 
 const PAGE: i64 = 100;
+
+/// People read labels; the filter and the CSV keep the stable codes.
+fn action_label(code: &str, en: bool) -> &'static str {
+    let (ja, english) = match code {
+        "login" => ("ログイン", "Log-in"),
+        "login.mfa" => ("確認コードによる認証", "Second factor"),
+        "logout" => ("ログアウト", "Log-out"),
+        "account.lock" => ("アカウントのロック", "Account locked"),
+        "mfa.enrol" => ("二要素認証の設定", "2FA set up"),
+        "user.create" => ("利用者の登録", "User created"),
+        "user.disable" => ("利用停止", "User disabled"),
+        "user.enable" => ("利用再開", "User enabled"),
+        "user.unlock" => ("ロック解除", "User unlocked"),
+        "user.mfa_reset" => ("二要素認証のリセット", "2FA reset"),
+        "user.password_set" => ("パスワードの設定", "Password set"),
+        "organisation.create" => ("事業所・機関の登録", "Organisation created"),
+        "municipality.create" => ("市区町村の登録", "Municipality created"),
+        "region.create" => ("圏域の登録", "Region created"),
+        "api_token.create" => ("APIトークンの作成", "API token created"),
+        "api_token.revoke" => ("APIトークンの無効化", "API token revoked"),
+        "audit.export" => ("監査ログの出力", "Audit exported"),
+        _ => ("", ""),
+    };
+    if en {
+        english
+    } else {
+        ja
+    }
+}
+
+fn outcome_label(code: &str, en: bool) -> &'static str {
+    match (code, en) {
+        ("success", false) => "成功",
+        ("failure", false) => "失敗",
+        ("denied", false) => "拒否",
+        ("success", true) => "Success",
+        ("failure", true) => "Failure",
+        ("denied", true) => "Denied",
+        _ => "",
+    }
+}
 
 pub async fn page(
     State(state): State<AppState>,
@@ -134,9 +177,12 @@ pub async fn page(
         });
     let mut plain = filter.clone();
     plain.before = None;
+    let en = ctx.lang == crate::i18n::Lang::En;
     let rows = records
         .into_iter()
         .map(|r| Row {
+            action_label: action_label(&r.action, en),
+            outcome_label: outcome_label(&r.outcome, en),
             seq: r.seq,
             time: r.time().to_jst_display(),
             actor: r.actor_username,
