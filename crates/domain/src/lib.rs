@@ -8,9 +8,11 @@
 #[macro_use]
 mod labelled;
 pub mod codes;
+pub mod directory;
 pub mod ids;
 pub mod org;
 pub mod people;
+pub mod text;
 pub mod timestamp;
 pub mod validation;
 

@@ -57,6 +57,28 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import national open data into the resource directory.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// The national care open data (介護サービス情報公表システム): one
+    /// `jigyosho_<service code>.csv` per service, UTF-8, UTF-8 with BOM or
+    /// Shift_JIS. Re-importing updates by 事業所番号 and never overwrites
+    /// locally maintained fields.
+    CareOffices {
+        /// The CSV files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only offices of this prefecture (two digits, e.g. 13).
+        #[arg(long)]
+        prefecture: Option<String>,
+        /// How many rejected rows to print (all are counted).
+        #[arg(long, default_value_t = 50)]
+        show: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -275,6 +297,73 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(3));
                 }
             }
+        }
+        Command::Import(ImportCommand::CareOffices {
+            files,
+            prefecture,
+            show,
+        }) => {
+            if let Some(p) = &prefecture {
+                if p.len() != 2 || !p.chars().all(|c| c.is_ascii_digit()) {
+                    bail!("--prefecture must be two digits such as 13, got {p:?}");
+                }
+            }
+            let mut inputs = Vec::new();
+            for f in &files {
+                let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if renkei_directory::import::care_offices::service_code_from_name(&name).is_none() {
+                    eprintln!("note: {name} is not named jigyosho_<code>.csv; the service is taken from the サービスの種類 column");
+                }
+                inputs.push((name, bytes));
+            }
+            let db = open(&config, true).await?;
+            let started = std::time::Instant::now();
+            let report = renkei_directory::import::import_care_offices(
+                &db,
+                &inputs,
+                prefecture.as_deref(),
+                &actor.username(),
+            )
+            .await?;
+            for (name, encoding) in &report.files {
+                println!("read {name} ({encoding})");
+            }
+            for r in report.rejected.iter().take(show) {
+                println!("rejected {r}");
+            }
+            if report.rejected.len() > show {
+                println!("… and {} more rejected rows", report.rejected.len() - show);
+            }
+            for w in report.warnings.iter().take(show) {
+                println!("warning  {w}");
+            }
+            for c in report.changes.iter().take(show) {
+                println!(
+                    "changed  {} {}: {}",
+                    c.official_code,
+                    c.name,
+                    c.fields.join(", ")
+                );
+            }
+            for (code, name) in report.disappeared.iter().take(show) {
+                println!("gone     {code} {name}");
+            }
+            println!(
+                "rows read {}, accepted {}, rejected {}, outside --prefecture {}; entries created {}, updated {}, unchanged {}, disappeared {} ({:.1} s)",
+                report.rows_read,
+                report.rows_accepted,
+                report.rejected.len(),
+                report.rows_outside_filter,
+                report.created,
+                report.updated,
+                report.unchanged,
+                report.disappeared.len(),
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Region(cmd) => {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());

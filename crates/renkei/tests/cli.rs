@@ -46,6 +46,8 @@ fn help_on_every_command() {
         &["backup"],
         &["audit"],
         &["audit", "verify"],
+        &["import"],
+        &["import", "care-offices"],
     ];
     for c in commands {
         let mut args = c.to_vec();

@@ -23,10 +23,11 @@ macro_rules! migrations {
 migrations! {
     1 => "0001_store_audit",
     2 => "0002_identity",
+    3 => "0003_directory",
 }
 
 /// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 2;
+pub const LATEST_SCHEMA_VERSION: i64 = 3;
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 

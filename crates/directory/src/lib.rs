@@ -1,0 +1,11 @@
+//! The resource directory (地域の医療・介護の資源の把握, program item ア).
+//!
+//! This first part holds the entries and the importers of the national open
+//! data. Imported fields are refreshed by re-imports; locally maintained
+//! fields (acceptance status, notes, consent, contact windows) are never
+//! overwritten by them.
+
+pub mod import;
+pub mod store;
+
+pub use import::{ImportReport, Reject};

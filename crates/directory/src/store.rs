@@ -1,0 +1,388 @@
+//! SQL for directory entries. Import writes touch only the imported columns.
+
+use std::collections::{BTreeSet, HashMap};
+
+use renkei_domain::text::fold;
+use renkei_domain::Timestamp;
+use renkei_store::{read, write, Db, StoreError, Tx};
+
+use crate::import::care_offices::CareOfficeRow;
+
+/// The columns an import owns. Everything else on an entry is maintained
+/// locally and never written here.
+#[derive(Debug, Clone, PartialEq, Default, sqlx::FromRow)]
+pub struct EntryFields {
+    pub official_code: String,
+    pub kind: String,
+    pub name: String,
+    pub kana: String,
+    pub prefecture_code: String,
+    pub municipality_code: String,
+    pub municipality_name: String,
+    pub address: String,
+    pub building: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub phone: String,
+    pub fax: String,
+    pub url: String,
+    pub email: String,
+    pub corporate_number: String,
+    pub corporate_name: String,
+    pub open_days: String,
+    pub open_days_note: String,
+    pub capacity: Option<i64>,
+    pub remarks: String,
+}
+
+const FIELD_COLUMNS: &str = "official_code, kind, name, kana, prefecture_code, municipality_code, municipality_name, \
+    address, building, lat, lon, phone, fax, url, email, corporate_number, corporate_name, open_days, open_days_note, \
+    capacity, remarks";
+
+impl EntryFields {
+    pub fn from_care_office(row: &CareOfficeRow, services: &BTreeSet<String>) -> Self {
+        let kind = if services.contains("130") {
+            "visiting_nursing"
+        } else if services.contains("430") {
+            "care_management"
+        } else {
+            renkei_domain::directory::org_kind_for_care_service(&row.service_code)
+        };
+        EntryFields {
+            official_code: row.office_number.clone(),
+            kind: kind.to_string(),
+            name: row.name.clone(),
+            kana: row.kana.clone(),
+            prefecture_code: row.office_number.chars().take(2).collect(),
+            municipality_code: row.municipality_code.clone(),
+            municipality_name: row.municipality_name.clone(),
+            address: row.address.clone(),
+            building: row.building.clone(),
+            lat: row.lat,
+            lon: row.lon,
+            phone: row.phone.clone(),
+            fax: row.fax.clone(),
+            url: row.url.clone(),
+            email: row.email.clone(),
+            corporate_number: row.corporate_number.clone(),
+            corporate_name: row.corporate_name.clone(),
+            open_days: row.open_days.clone(),
+            open_days_note: row.open_days_note.clone(),
+            capacity: row.capacity,
+            remarks: row.remarks.clone(),
+        }
+    }
+
+    /// Every field as text, in a fixed order, for the change hash.
+    pub fn hash_parts(&self) -> Vec<String> {
+        let opt_f = |v: Option<f64>| v.map(|x| format!("{x:.7}")).unwrap_or_default();
+        vec![
+            self.kind.clone(),
+            self.name.clone(),
+            self.kana.clone(),
+            self.prefecture_code.clone(),
+            self.municipality_code.clone(),
+            self.municipality_name.clone(),
+            self.address.clone(),
+            self.building.clone(),
+            opt_f(self.lat),
+            opt_f(self.lon),
+            self.phone.clone(),
+            self.fax.clone(),
+            self.url.clone(),
+            self.email.clone(),
+            self.corporate_number.clone(),
+            self.corporate_name.clone(),
+            self.open_days.clone(),
+            self.open_days_note.clone(),
+            self.capacity.map(|c| c.to_string()).unwrap_or_default(),
+            self.remarks.clone(),
+        ]
+    }
+
+    /// The names of the fields that differ from `new`.
+    pub fn diff(&self, new: &EntryFields) -> Vec<String> {
+        const NAMES: [&str; 20] = [
+            "kind",
+            "name",
+            "kana",
+            "prefecture_code",
+            "municipality_code",
+            "municipality_name",
+            "address",
+            "building",
+            "lat",
+            "lon",
+            "phone",
+            "fax",
+            "url",
+            "email",
+            "corporate_number",
+            "corporate_name",
+            "open_days",
+            "open_days_note",
+            "capacity",
+            "remarks",
+        ];
+        self.hash_parts()
+            .iter()
+            .zip(new.hash_parts())
+            .zip(NAMES)
+            .filter(|((a, b), _)| *a != b)
+            .map(|(_, n)| n.to_string())
+            .collect()
+    }
+
+    fn search_key(&self) -> String {
+        fold(&format!(
+            "{} {} {} {}",
+            self.name, self.kana, self.address, self.building
+        ))
+    }
+}
+
+/// An imported entry as the importer needs to know it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExistingEntry {
+    pub id: i64,
+    pub official_code: String,
+    pub name: String,
+    pub imported_hash: String,
+    pub disappeared_at: Option<i64>,
+}
+
+pub async fn imported_entries(
+    db: &Db,
+    source: &str,
+) -> Result<HashMap<String, ExistingEntry>, StoreError> {
+    let rows: Vec<ExistingEntry> = read!(db, |c| {
+        sqlx::query_as("SELECT id, official_code, name, imported_hash, disappeared_at FROM directory_entries WHERE source = $1")
+            .bind(source)
+            .fetch_all(c)
+            .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.official_code.clone(), r))
+        .collect())
+}
+
+pub async fn services_of_source(
+    db: &Db,
+    source: &str,
+) -> Result<HashMap<i64, BTreeSet<String>>, StoreError> {
+    let rows: Vec<(i64, String)> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT s.entry_id, s.service_code FROM directory_services s JOIN directory_entries e ON e.id = s.entry_id WHERE e.source = $1",
+        )
+        .bind(source)
+        .fetch_all(c)
+        .await?
+    });
+    Ok(crate::import::services_by_entry(&rows))
+}
+
+pub async fn entry_fields(tx: &mut Tx, id: i64) -> Result<EntryFields, StoreError> {
+    let sql = format!("SELECT {FIELD_COLUMNS} FROM directory_entries WHERE id = $1");
+    Ok(write!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?))
+}
+
+macro_rules! bind_fields {
+    ($q:expr, $f:expr) => {
+        $q.bind(&$f.official_code)
+            .bind(&$f.kind)
+            .bind(&$f.name)
+            .bind(&$f.kana)
+            .bind(&$f.prefecture_code)
+            .bind(&$f.municipality_code)
+            .bind(&$f.municipality_name)
+            .bind(&$f.address)
+            .bind(&$f.building)
+            .bind($f.lat)
+            .bind($f.lon)
+            .bind(&$f.phone)
+            .bind(&$f.fax)
+            .bind(&$f.url)
+            .bind(&$f.email)
+            .bind(&$f.corporate_number)
+            .bind(&$f.corporate_name)
+            .bind(&$f.open_days)
+            .bind(&$f.open_days_note)
+            .bind($f.capacity)
+            .bind(&$f.remarks)
+    };
+}
+
+pub async fn insert_entry(
+    tx: &mut Tx,
+    source: &str,
+    f: &EntryFields,
+    hash: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let sql = format!(
+        "INSERT INTO directory_entries ({FIELD_COLUMNS}, search_key, imported_hash, source, last_imported_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25, $25) \
+         RETURNING id"
+    );
+    let key = f.search_key();
+    Ok(write!(tx, |c| {
+        bind_fields!(sqlx::query_scalar(&sql), f)
+            .bind(&key)
+            .bind(hash)
+            .bind(source)
+            .bind(now.millis())
+            .fetch_one(&mut *c)
+            .await?
+    }))
+}
+
+/// Rewrites the imported columns only; acceptance, notes, consent,
+/// confirmation and the organisation link stay as they were.
+pub async fn update_imported(
+    tx: &mut Tx,
+    id: i64,
+    f: &EntryFields,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let sets: Vec<String> = FIELD_COLUMNS
+        .split(", ")
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE directory_entries SET {}, search_key = $22, imported_hash = $23, last_imported_at = $24, updated_at = $24, \
+         disappeared_at = NULL WHERE id = $25",
+        sets.join(", ")
+    );
+    let key = f.search_key();
+    write!(tx, |c| {
+        bind_fields!(sqlx::query(&sql), f)
+            .bind(&key)
+            .bind(hash)
+            .bind(now.millis())
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn set_services(
+    tx: &mut Tx,
+    id: i64,
+    services: &BTreeSet<String>,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("DELETE FROM directory_services WHERE entry_id = $1")
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        for s in services {
+            sqlx::query("INSERT INTO directory_services (entry_id, service_code) VALUES ($1, $2)")
+                .bind(id)
+                .bind(s)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn mark_disappeared(tx: &mut Tx, id: i64, now: Timestamp) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_entries SET disappeared_at = $2, updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A directory entry with its locally maintained fields, as tests and the
+/// (coming) directory pages read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryRow {
+    pub id: i64,
+    pub official_code: String,
+    pub kind: String,
+    pub name: String,
+    pub kana: String,
+    pub search_key: String,
+    pub municipality_code: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub phone: String,
+    pub url: String,
+    pub email: String,
+    pub capacity: Option<i64>,
+    pub acceptance: String,
+    pub acceptance_note: String,
+    pub local_notes: String,
+    pub disappeared_at: Option<i64>,
+}
+
+pub async fn entry_by_code(
+    db: &Db,
+    source: &str,
+    code: &str,
+) -> Result<Option<(EntryRow, Vec<String>)>, StoreError> {
+    let row: Option<EntryRow> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, official_code, kind, name, kana, search_key, municipality_code, address, lat, lon, phone, url, email, \
+             capacity, acceptance, acceptance_note, local_notes, disappeared_at FROM directory_entries WHERE source = $1 AND official_code = $2",
+        )
+        .bind(source)
+        .bind(code)
+        .fetch_optional(c)
+        .await?
+    });
+    let Some(row) = row else { return Ok(None) };
+    let services: Vec<String> = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT service_code FROM directory_services WHERE entry_id = $1 ORDER BY service_code",
+        )
+        .bind(row.id)
+        .fetch_all(c)
+        .await?
+    });
+    Ok(Some((row, services)))
+}
+
+pub async fn count_entries(db: &Db) -> Result<i64, StoreError> {
+    Ok(read!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM directory_entries"
+    )
+    .fetch_one(c)
+    .await?))
+}
+
+/// Sets the locally maintained acceptance status (used by the coming
+/// directory pages; here it lets tests prove imports leave it alone).
+pub async fn set_acceptance(
+    db: &Db,
+    id: i64,
+    status: &str,
+    note: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    write!(&mut tx, |c| {
+        sqlx::query("UPDATE directory_entries SET acceptance = $2, acceptance_note = $3, acceptance_as_of = $4, updated_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .bind(note)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+    });
+    tx.commit().await
+}

@@ -1,0 +1,51 @@
+//! Japanese text folding for search and matching.
+//!
+//! Names and addresses arrive in every width and kana form: ｶﾀｶﾅ, カタカナ,
+//! ひらがな, full-width ＡＢＣ１２３. Search must ignore those differences, so
+//! both the indexed text and the query pass through [`fold`]: NFKC (width,
+//! compatibility characters such as ㈱), then katakana to hiragana, then
+//! lower case, with spaces removed.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The search key of `s`.
+pub fn fold(s: &str) -> String {
+    s.nfkc()
+        .filter(|c| !c.is_whitespace() && *c != '・' && *c != '･')
+        .map(katakana_to_hiragana)
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// ァ (U+30A1) … ヶ (U+30F6) map to ぁ (U+3041) … ゖ (U+3096); ー and the
+/// rest stay as they are.
+fn katakana_to_hiragana(c: char) -> char {
+    match c {
+        '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+        other => other,
+    }
+}
+
+/// NFKC only (for storing official codes and numbers typed in full width).
+pub fn nfkc(s: &str) -> String {
+    s.nfkc().collect::<String>().trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn width_and_kana_differences_vanish() {
+        assert_eq!(fold("ﾎｳﾓﾝｶﾝｺﾞ"), fold("ほうもんかんご"));
+        assert_eq!(fold("ホウモンカンゴ"), fold("ほうもんかんご"));
+        assert_eq!(fold("ＡＢＣ訪問看護 １２３"), "abc訪問看護123");
+        assert_eq!(fold("ケア・プラン"), fold("けあぷらん"));
+        assert_eq!(fold("㈱みどり"), fold("(株)みどり"));
+    }
+
+    #[test]
+    fn nfkc_folds_full_width_digits() {
+        assert_eq!(nfkc(" １３１０１ "), "13101");
+    }
+}
