@@ -7,5 +7,6 @@
 
 pub mod import;
 pub mod store;
+pub mod synthetic;
 
 pub use import::{ImportReport, Reject};

@@ -240,6 +240,78 @@ pub async fn insert_entry(
     }))
 }
 
+/// Inserts new entries in multi-row statements (the national files hold
+/// hundreds of thousands) and returns (official code, id) pairs. RETURNING
+/// order is not guaranteed, so each id comes back with its code.
+pub async fn insert_entries(
+    tx: &mut Tx,
+    source: &str,
+    items: &[(EntryFields, String)],
+    now: Timestamp,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    const ROWS_PER_STATEMENT: usize = 400; // 27 parameters each, within SQLite's 32,766
+    let mut out = Vec::with_capacity(items.len());
+    let head = format!(
+        "INSERT INTO directory_entries ({FIELD_COLUMNS}, search_key, imported_hash, source, last_imported_at, created_at, updated_at) "
+    );
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        let keys: Vec<String> = chunk.iter().map(|(f, _)| f.search_key()).collect();
+        let rows: Vec<(i64, String)> = write!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(head.as_str());
+            qb.push_values(chunk.iter().zip(&keys), |mut b, ((f, hash), key)| {
+                b.push_bind(f.official_code.as_str())
+                    .push_bind(f.kind.as_str())
+                    .push_bind(f.name.as_str())
+                    .push_bind(f.kana.as_str())
+                    .push_bind(f.prefecture_code.as_str())
+                    .push_bind(f.municipality_code.as_str())
+                    .push_bind(f.municipality_name.as_str())
+                    .push_bind(f.address.as_str())
+                    .push_bind(f.building.as_str())
+                    .push_bind(f.lat)
+                    .push_bind(f.lon)
+                    .push_bind(f.phone.as_str())
+                    .push_bind(f.fax.as_str())
+                    .push_bind(f.url.as_str())
+                    .push_bind(f.email.as_str())
+                    .push_bind(f.corporate_number.as_str())
+                    .push_bind(f.corporate_name.as_str())
+                    .push_bind(f.open_days.as_str())
+                    .push_bind(f.open_days_note.as_str())
+                    .push_bind(f.capacity)
+                    .push_bind(f.remarks.as_str())
+                    .push_bind(key.as_str())
+                    .push_bind(hash.as_str())
+                    .push_bind(source)
+                    .push_bind(now.millis())
+                    .push_bind(now.millis())
+                    .push_bind(now.millis());
+            });
+            qb.push(" RETURNING id, official_code");
+            qb.build_query_as::<(i64, String)>()
+                .fetch_all(&mut *c)
+                .await?
+        });
+        out.extend(rows.into_iter().map(|(id, code)| (code, id)));
+    }
+    Ok(out)
+}
+
+/// Adds service codes to new entries, many rows per statement.
+pub async fn insert_services(tx: &mut Tx, pairs: &[(i64, String)]) -> Result<(), StoreError> {
+    for chunk in pairs.chunks(2000) {
+        write!(tx, |c| {
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO directory_services (entry_id, service_code) ");
+            qb.push_values(chunk, |mut b, (id, code)| {
+                b.push_bind(*id).push_bind(code.as_str());
+            });
+            qb.build().execute(&mut *c).await?;
+        });
+    }
+    Ok(())
+}
+
 /// Rewrites the imported columns only; acceptance, notes, consent,
 /// confirmation and the organisation link stay as they were.
 pub async fn update_imported(

@@ -60,6 +60,25 @@ enum Command {
     /// Import national open data into the resource directory.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Benchmark helpers (see docs/benchmarks.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Write the synthetic national care open data (jigyosho_<code>.csv, about
+    /// 300,000 rows at scale 1.0) into a directory. Deterministic per seed.
+    Generate {
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// 1.0 = national scale.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -297,6 +316,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(3));
                 }
             }
+        }
+        Command::Bench(BenchCommand::Generate { out, seed, scale }) => {
+            if !(scale > 0.0 && scale <= 10.0) {
+                bail!("--scale must be above 0 and at most 10, got {scale}");
+            }
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let mut rows = 0usize;
+            for (name, bytes) in renkei_directory::synthetic::care_files(seed, scale) {
+                rows += bytes.iter().filter(|b| **b == b'\n').count() - 1;
+                std::fs::write(out.join(&name), bytes)
+                    .with_context(|| format!("writing {name}"))?;
+            }
+            println!("wrote {rows} care-service rows into {}", out.display());
         }
         Command::Import(ImportCommand::CareOffices {
             files,

@@ -48,6 +48,7 @@ fn help_on_every_command() {
         &["audit", "verify"],
         &["import"],
         &["import", "care-offices"],
+        &["bench", "generate"],
     ];
     for c in commands {
         let mut args = c.to_vec();

@@ -131,13 +131,13 @@ pub async fn import_care_offices(
     let existing_services = store::services_of_source(db, CARE_SOURCE).await?;
     let now = Timestamp::now();
     let mut tx = db.begin().await?;
+    let mut new_entries: Vec<(EntryFields, String)> = Vec::new();
     for (code, (row, services)) in &merged {
         let fields = EntryFields::from_care_office(row, services);
         let hash = hash_fields(&fields);
         match existing.get(code) {
             None => {
-                let id = store::insert_entry(&mut tx, CARE_SOURCE, &fields, &hash, now).await?;
-                store::set_services(&mut tx, id, services).await?;
+                new_entries.push((fields, hash));
                 report.created += 1;
             }
             Some(old) => {
@@ -177,6 +177,15 @@ pub async fn import_care_offices(
             }
         }
     }
+    let ids = store::insert_entries(&mut tx, CARE_SOURCE, &new_entries, now).await?;
+    drop(new_entries);
+    let mut service_rows: Vec<(i64, String)> = Vec::new();
+    for (code, id) in ids {
+        if let Some((_, services)) = merged.get(&code) {
+            service_rows.extend(services.iter().map(|s| (id, s.clone())));
+        }
+    }
+    store::insert_services(&mut tx, &service_rows).await?;
     // Entries in scope that the files no longer list.
     for (code, old) in &existing {
         if merged.contains_key(code) || old.disappeared_at.is_some() {

@@ -1,0 +1,378 @@
+//! A synthetic national dataset in the official CSV formats, for benchmarks
+//! and load tests: plausible names, kana, addresses and coordinates over all
+//! 47 prefectures and a realistic number of municipalities. Deterministic for
+//! a given seed (its own SplitMix64, so output never changes with a crate
+//! upgrade). Every name is invented.
+
+mod prefectures;
+
+use std::fmt::Write as _;
+
+use renkei_domain::LocalGovernmentCode;
+
+pub use prefectures::PREFECTURES;
+
+/// SplitMix64: small, fast, and stable forever.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+    /// Uniform in [-1, 1).
+    pub fn signed_unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// (kanji, kana) syllables that make place names.
+const PLACE_PARTS: &[(&str, &str)] = &[
+    ("青", "あお"),
+    ("赤", "あか"),
+    ("朝", "あさ"),
+    ("東", "ひがし"),
+    ("西", "にし"),
+    ("南", "みなみ"),
+    ("北", "きた"),
+    ("大", "おお"),
+    ("小", "こ"),
+    ("中", "なか"),
+    ("上", "かみ"),
+    ("下", "しも"),
+    ("山", "やま"),
+    ("川", "かわ"),
+    ("田", "た"),
+    ("野", "の"),
+    ("原", "はら"),
+    ("沢", "さわ"),
+    ("浜", "はま"),
+    ("島", "しま"),
+    ("岡", "おか"),
+    ("森", "もり"),
+    ("松", "まつ"),
+    ("竹", "たけ"),
+    ("梅", "うめ"),
+    ("桜", "さくら"),
+    ("花", "はな"),
+    ("月", "つき"),
+    ("日", "ひ"),
+    ("若", "わか"),
+    ("宮", "みや"),
+    ("坂", "さか"),
+    ("城", "しろ"),
+    ("石", "いし"),
+    ("井", "い"),
+    ("谷", "たに"),
+    ("津", "つ"),
+    ("泉", "いずみ"),
+    ("緑", "みどり"),
+    ("白", "しら"),
+    ("黒", "くろ"),
+    ("新", "しん"),
+];
+
+const BRAND: &[(&str, &str)] = &[
+    ("ひまわり", "ひまわり"),
+    ("あおぞら", "あおぞら"),
+    ("さくら", "さくら"),
+    ("けやき", "けやき"),
+    ("すずらん", "すずらん"),
+    ("ふれあい", "ふれあい"),
+    ("やすらぎ", "やすらぎ"),
+    ("なごみ", "なごみ"),
+    ("ほほえみ", "ほほえみ"),
+    ("こもれび", "こもれび"),
+    ("あんしん", "あんしん"),
+    ("いきいき", "いきいき"),
+    ("ゆうあい", "ゆうあい"),
+    ("はなみずき", "はなみずき"),
+    ("つばさ", "つばさ"),
+    ("ケアセンター", "けあせんたー"),
+    ("ライフ", "らいふ"),
+    ("ハート", "はーと"),
+    ("グリーン", "ぐりーん"),
+    ("サンライズ", "さんらいず"),
+];
+
+const CHO: &[&str] = &[
+    "本町",
+    "中央",
+    "栄町",
+    "緑町",
+    "旭町",
+    "幸町",
+    "寿町",
+    "駅前",
+    "新町",
+    "元町",
+    "昭和町",
+    "若葉",
+    "桜台",
+    "東町",
+    "西町",
+];
+
+/// A synthetic municipality.
+#[derive(Debug, Clone)]
+pub struct Municipality {
+    pub code: String,
+    pub name: String,
+    pub kana: String,
+    pub prefecture: usize,
+    pub lat: f64,
+    pub lon: f64,
+    pub weight: u64,
+}
+
+fn place_name(rng: &mut Rng) -> (String, String) {
+    let n = 2 + rng.below(2) as usize;
+    let mut kanji = String::new();
+    let mut kana = String::new();
+    for _ in 0..n {
+        let (k, r) = rng.pick(PLACE_PARTS);
+        kanji.push_str(k);
+        kana.push_str(r);
+    }
+    (kanji, kana)
+}
+
+/// Municipalities for every prefecture, with valid 全国地方公共団体コード.
+pub fn municipalities(seed: u64) -> Vec<Municipality> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::new();
+    for (pi, p) in PREFECTURES.iter().enumerate() {
+        for m in 0..p.municipalities {
+            let (base, kana) = place_name(&mut rng);
+            let (suffix, suffix_kana, number) = match m {
+                x if x < p.municipalities / 3 => ("市", "し", 201 + x),
+                x if x % 5 == 0 => ("村", "むら", 500 + x),
+                x => ("町", "まち", 300 + x),
+            };
+            let five = format!("{:02}{:03}", p.code, number % 1000);
+            let code = LocalGovernmentCode::parse(&five)
+                .map(|c| c.as_str().to_string())
+                .unwrap_or(five);
+            let spread = 0.35 + 0.25 * rng.signed_unit().abs();
+            out.push(Municipality {
+                code,
+                name: format!("{base}{suffix}"),
+                kana: format!("{kana}{suffix_kana}"),
+                prefecture: pi,
+                lat: p.lat + rng.signed_unit() * spread,
+                lon: p.lon + rng.signed_unit() * spread * 1.2,
+                weight: if suffix == "市" {
+                    6
+                } else if suffix == "町" {
+                    2
+                } else {
+                    1
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Rows per care service code for the national dataset (about 300,000 in
+/// all at scale 1.0), roughly in the proportions of the real files.
+pub const CARE_VOLUME: &[(&str, u32)] = &[
+    ("110", 36_000),
+    ("120", 1_700),
+    ("130", 16_000),
+    ("140", 5_200),
+    ("150", 25_000),
+    ("155", 8_300),
+    ("160", 11_500),
+    ("170", 7_600),
+    ("210", 1_000),
+    ("220", 3_500),
+    ("230", 800),
+    ("320", 6_000),
+    ("331", 1_300),
+    ("332", 200),
+    ("333", 19_500),
+    ("334", 3_500),
+    ("335", 5_700),
+    ("336", 14_200),
+    ("337", 400),
+    ("338", 2_500),
+    ("361", 1_000),
+    ("410", 7_400),
+    ("430", 39_000),
+    ("510", 8_400),
+    ("520", 4_200),
+    ("530", 300),
+    ("540", 900),
+    ("550", 2_500),
+    // The rest of the 300,000: offices that appear in a second service file.
+];
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+const HEADER: &str = "都道府県コード又は市町村コード,No,都道府県名,市区町村名,事業所名,事業所名カナ,サービスの種類,住所,方書（ビル名等）,緯度,経度,電話番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,高齢者の方と障害者の方が同時一体的に利用できるサービス,介護保険の通常の指定基準を満たしている,障害福祉の通常の指定基準を満たしている,備考";
+
+/// The care open data files: (file name, UTF-8 text with BOM). About one row
+/// in eight repeats an office of another service file (one office, several
+/// services), and the usual blemishes appear: full-width digits, missing
+/// coordinates, e-mail in the URL column, 定員 0.
+pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
+    let munis = municipalities(seed);
+    let total_weight: u64 = munis.iter().map(|m| m.weight).sum();
+    let mut rng = Rng::new(seed.wrapping_add(1));
+    let mut files = Vec::new();
+    let mut office_serial: Vec<u64> = vec![0; 48];
+    // Offices created so far, for repeats across services: (number, muni index, name, kana).
+    let mut offices: Vec<(String, usize, String, String)> = Vec::new();
+    for (code, volume) in CARE_VOLUME {
+        let service = renkei_domain::directory::care_service_name(code).unwrap_or("介護サービス");
+        let rows = ((*volume as f64) * scale * 1.28).round() as u64;
+        let mut text = String::with_capacity(rows as usize * 260);
+        text.push('\u{feff}');
+        text.push_str(HEADER);
+        text.push_str("\r\n");
+        for n in 0..rows {
+            let repeat = !offices.is_empty() && rng.below(8) == 0;
+            let (number, mi, name, kana) = if repeat {
+                offices[rng.below(offices.len() as u64) as usize].clone()
+            } else {
+                // Pick a municipality by weight (cities hold more offices).
+                let mut target = rng.below(total_weight);
+                let mut mi = 0;
+                for (i, m) in munis.iter().enumerate() {
+                    if target < m.weight {
+                        mi = i;
+                        break;
+                    }
+                    target -= m.weight;
+                }
+                let m = &munis[mi];
+                let pref = PREFECTURES[m.prefecture].code;
+                office_serial[pref as usize] += 1;
+                let number = format!("{:02}7{:07}", pref, office_serial[pref as usize]);
+                let (b, bk) = rng.pick(BRAND);
+                let (place, place_kana) = place_name(&mut rng);
+                let name = format!("{place}{b}{service}");
+                let kana = format!("{place_kana}{bk}");
+                offices.push((number.clone(), mi, name.clone(), kana.clone()));
+                (number, mi, name, kana)
+            };
+            let m = &munis[mi];
+            let p = &PREFECTURES[m.prefecture];
+            let address = format!(
+                "{}{}{}{}-{}-{}",
+                p.name,
+                m.name,
+                rng.pick(CHO),
+                1 + rng.below(9),
+                1 + rng.below(30),
+                1 + rng.below(20)
+            );
+            let (lat, lon) = if rng.below(40) == 0 {
+                (String::new(), String::new())
+            } else {
+                (
+                    format!("{:.6}", m.lat + rng.signed_unit() * 0.05),
+                    format!("{:.6}", m.lon + rng.signed_unit() * 0.06),
+                )
+            };
+            let phone = format!(
+                "0{}-{:03}-{:04}",
+                10 + rng.below(89),
+                rng.below(1000),
+                rng.below(10_000)
+            );
+            let url = match rng.below(10) {
+                0 => format!("info{}@example.jp", rng.below(100_000)),
+                1..=4 => format!("https://care{}.example.jp/", rng.below(1_000_000)),
+                _ => String::new(),
+            };
+            let capacity = if rng.below(3) == 0 {
+                0
+            } else {
+                5 + rng.below(95)
+            };
+            let number_text = if rng.below(50) == 0 {
+                number
+                    .chars()
+                    .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap_or(c))
+                    .collect()
+            } else {
+                number.clone()
+            };
+            let _ = write!(
+                text,
+                "{},{},{},{},{},{},{},{},,{},{},{},,{:013},{},{},月火水木金,,{},{},,○,,\r\n",
+                m.code,
+                n + 1,
+                p.name,
+                m.name,
+                csv_field(&name),
+                csv_field(&kana),
+                service,
+                csv_field(&address),
+                lat,
+                lon,
+                phone,
+                rng.below(10_000_000_000_000),
+                csv_field(&format!("社会福祉法人{}会", rng.pick(BRAND).0)),
+                number_text,
+                capacity,
+                url
+            );
+        }
+        files.push((format!("jigyosho_{code}.csv"), text.into_bytes()));
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_valid() {
+        let a = care_files(7, 0.01);
+        let b = care_files(7, 0.01);
+        assert_eq!(a, b, "same seed, same bytes");
+        assert_ne!(care_files(8, 0.01), a);
+        let munis = municipalities(7);
+        assert!(munis.len() > 1_700, "{}", munis.len());
+        for m in &munis {
+            assert!(LocalGovernmentCode::parse(&m.code).is_ok(), "{}", m.code);
+        }
+        let prefs: std::collections::BTreeSet<usize> = munis.iter().map(|m| m.prefecture).collect();
+        assert_eq!(prefs.len(), 47);
+    }
+
+    #[test]
+    fn generated_files_import_cleanly() {
+        for (name, bytes) in care_files(3, 0.005) {
+            let parsed = crate::import::care_offices::parse(&name, &bytes);
+            assert!(
+                parsed.rejects.is_empty(),
+                "{name}: {:?}",
+                &parsed.rejects[..parsed.rejects.len().min(3)]
+            );
+            assert!(!parsed.rows.is_empty());
+        }
+    }
+}
