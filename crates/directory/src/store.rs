@@ -458,3 +458,69 @@ pub async fn set_acceptance(
     });
     tx.commit().await
 }
+
+#[derive(sqlx::FromRow)]
+struct IndexRow {
+    id: i64,
+    name: String,
+    kana: String,
+    kind: String,
+    address: String,
+    building: String,
+    municipality_code: String,
+    phone: String,
+    url: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    acceptance: String,
+    acceptance_note: String,
+    acceptance_as_of: Option<i64>,
+    search_key: String,
+}
+
+/// Every current entry with its services, for building the search index.
+pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreError> {
+    let rows: Vec<IndexRow> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, name, kana, kind, address, building, municipality_code, phone, url, lat, lon, acceptance, \
+             acceptance_note, acceptance_as_of, search_key FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id",
+        )
+        .fetch_all(c)
+        .await?
+    });
+    let services: Vec<(i64, String)> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT entry_id, service_code FROM directory_services ORDER BY entry_id, service_code",
+        )
+        .fetch_all(c)
+        .await?
+    });
+    let mut by_entry: HashMap<i64, Vec<String>> = HashMap::new();
+    for (id, code) in services {
+        by_entry.entry(id).or_default().push(code);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| crate::search::Entry {
+            services: by_entry.remove(&r.id).unwrap_or_default(),
+            id: r.id,
+            name: r.name,
+            kana: r.kana,
+            kind: r.kind,
+            address: if r.building.is_empty() {
+                r.address
+            } else {
+                format!("{} {}", r.address, r.building)
+            },
+            municipality_code: r.municipality_code,
+            phone: r.phone,
+            url: r.url,
+            lat: r.lat,
+            lon: r.lon,
+            acceptance: r.acceptance,
+            acceptance_note: r.acceptance_note,
+            acceptance_as_of: r.acceptance_as_of,
+            search_key: r.search_key,
+        })
+        .collect())
+}

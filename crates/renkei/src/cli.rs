@@ -79,6 +79,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Load the directory from the database into the search index and time
+    /// each query shape in-process (p50/p99 over seeded random queries).
+    Search {
+        /// Queries per shape.
+        #[arg(long, default_value_t = 2000)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -329,6 +338,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("writing {name}"))?;
             }
             println!("wrote {rows} care-service rows into {}", out.display());
+        }
+        Command::Bench(BenchCommand::Search { queries, seed }) => {
+            let db = open(&config, true).await?;
+            crate::bench::search(&db, queries, seed).await?;
         }
         Command::Import(ImportCommand::CareOffices {
             files,

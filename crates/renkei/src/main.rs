@@ -1,6 +1,7 @@
 //! `renkei`: the one binary. The CLI is thin; everything it does is a call
 //! into the capability crates.
 
+mod bench;
 mod cli;
 mod config;
 mod demo;

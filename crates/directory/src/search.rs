@@ -1,0 +1,530 @@
+//! In-process search over the whole directory, the same for the
+//! professional UI, the JSON API and the public map.
+//!
+//! Text: every entry's folded search key (name, kana, address; see
+//! `renkei_domain::text::fold`) is cut into character bigrams; a query's
+//! bigram posting lists are intersected (shortest first) and the survivors
+//! are checked with a substring test, so results are exact. Distance: an
+//! R-tree (rstar) yields entries nearest first, so "near + filter" pages
+//! stop as soon as a page is full. The index is immutable; writers build a
+//! new one and swap it in.
+
+use std::collections::HashMap;
+
+use renkei_domain::text::fold;
+use rstar::{PointDistance, RTree, RTreeObject, AABB};
+use serde::Serialize;
+
+/// What an entry looks like in search results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub address: String,
+    pub municipality_code: String,
+    pub phone: String,
+    pub url: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Locally maintained: professionals only.
+    pub acceptance: String,
+    pub acceptance_note: String,
+    pub acceptance_as_of: Option<i64>,
+    pub search_key: String,
+}
+
+/// The acceptance status values (受入状況).
+pub const ACCEPTANCE: &[&str] = &["accepting", "waiting_list", "full", "unknown"];
+
+#[derive(Clone, Copy)]
+struct Point {
+    idx: u32,
+    xyz: [f64; 3],
+}
+
+impl RTreeObject for Point {
+    type Envelope = AABB<[f64; 3]>;
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_point(self.xyz)
+    }
+}
+
+impl PointDistance for Point {
+    fn distance_2(&self, p: &[f64; 3]) -> f64 {
+        (self.xyz[0] - p[0]).powi(2) + (self.xyz[1] - p[1]).powi(2) + (self.xyz[2] - p[2]).powi(2)
+    }
+}
+
+const EARTH_KM: f64 = 6371.0;
+
+/// A point on the unit sphere: straight-line order there is great-circle order.
+fn unit_xyz(lat: f64, lon: f64) -> [f64; 3] {
+    let (la, lo) = (lat.to_radians(), lon.to_radians());
+    [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
+}
+
+/// Great-circle distance in km.
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (
+        a.0.to_radians(),
+        a.1.to_radians(),
+        b.0.to_radians(),
+        b.1.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * EARTH_KM * h.sqrt().asin()
+}
+
+/// The filters of a search.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub text: Option<String>,
+    pub kind: Option<String>,
+    pub service: Option<String>,
+    pub accepting: bool,
+    pub municipality: Option<String>,
+    pub near: Option<(f64, f64)>,
+    pub radius_km: Option<f64>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit<'a> {
+    pub entry: &'a Entry,
+    pub distance_km: Option<f64>,
+}
+
+pub struct Page<'a> {
+    pub items: Vec<Hit<'a>>,
+    /// The offset of the next page, when there is one.
+    pub next_offset: Option<usize>,
+}
+
+/// The immutable search index.
+pub struct Index {
+    /// Entries in kana order, so every posting list is also in result order.
+    entries: Vec<Entry>,
+    bigrams: HashMap<(char, char), Vec<u32>>,
+    unigrams: HashMap<char, Vec<u32>>,
+    by_kind: HashMap<String, Vec<u32>>,
+    by_service: HashMap<String, Vec<u32>>,
+    by_municipality: HashMap<String, Vec<u32>>,
+    accepting: Vec<u32>,
+    tree: RTree<Point>,
+    by_id: HashMap<i64, u32>,
+}
+
+/// Below this many candidates a near query ranks the candidates itself
+/// instead of walking the R-tree outwards.
+const RANK_CANDIDATES_BELOW: usize = 20_000;
+
+impl Index {
+    pub fn build(mut entries: Vec<Entry>) -> Index {
+        entries.sort_by(|a, b| a.kana.cmp(&b.kana).then(a.id.cmp(&b.id)));
+        entries.shrink_to_fit();
+        let mut bigrams: HashMap<(char, char), Vec<u32>> = HashMap::new();
+        let mut unigrams: HashMap<char, Vec<u32>> = HashMap::new();
+        let mut by_kind: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_service: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_municipality: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut accepting = Vec::new();
+        let mut points = Vec::new();
+        let mut by_id = HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let i = i as u32;
+            by_id.insert(e.id, i);
+            let chars: Vec<char> = e.search_key.chars().collect();
+            let mut bi: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+            bi.sort_unstable();
+            bi.dedup();
+            for b in bi {
+                bigrams.entry(b).or_default().push(i);
+            }
+            let mut uni = chars;
+            uni.sort_unstable();
+            uni.dedup();
+            for c in uni {
+                unigrams.entry(c).or_default().push(i);
+            }
+            by_kind.entry(e.kind.clone()).or_default().push(i);
+            for s in &e.services {
+                by_service.entry(s.clone()).or_default().push(i);
+            }
+            if !e.municipality_code.is_empty() {
+                by_municipality
+                    .entry(e.municipality_code.clone())
+                    .or_default()
+                    .push(i);
+            }
+            if e.acceptance == "accepting" {
+                accepting.push(i);
+            }
+            if let (Some(lat), Some(lon)) = (e.lat, e.lon) {
+                points.push(Point {
+                    idx: i,
+                    xyz: unit_xyz(lat, lon),
+                });
+            }
+        }
+        for list in bigrams.values_mut() {
+            list.shrink_to_fit();
+        }
+        Index {
+            tree: RTree::bulk_load(points),
+            entries,
+            bigrams,
+            unigrams,
+            by_kind,
+            by_service,
+            by_municipality,
+            accepting,
+            by_id,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, id: i64) -> Option<&Entry> {
+        self.by_id.get(&id).map(|i| &self.entries[*i as usize])
+    }
+
+    /// The posting lists every result must be in; `None` when one of them is
+    /// empty, so nothing can match.
+    fn lists<'a>(&'a self, q: &Query, folded: Option<&str>) -> Option<Vec<&'a [u32]>> {
+        let mut lists: Vec<&[u32]> = Vec::new();
+        if let Some(t) = folded {
+            let chars: Vec<char> = t.chars().collect();
+            if chars.len() == 1 {
+                lists.push(self.unigrams.get(&chars[0])?);
+            } else {
+                for w in chars.windows(2) {
+                    lists.push(self.bigrams.get(&(w[0], w[1]))?);
+                }
+            }
+        }
+        if let Some(k) = &q.kind {
+            lists.push(self.by_kind.get(k)?);
+        }
+        if let Some(s) = &q.service {
+            lists.push(self.by_service.get(s)?);
+        }
+        if let Some(m) = &q.municipality {
+            lists.push(self.by_municipality.get(m)?);
+        }
+        if q.accepting {
+            lists.push(&self.accepting);
+        }
+        lists.sort_by_key(|l| l.len());
+        lists.dedup_by(|a, b| std::ptr::eq(*a, *b));
+        Some(lists)
+    }
+
+    /// Whether entry `i` is in every list but the first and contains the text.
+    fn matches(&self, i: u32, others: &[&[u32]], folded: Option<&str>) -> bool {
+        others.iter().all(|l| l.binary_search(&i).is_ok())
+            && folded.is_none_or(|t| self.entries[i as usize].search_key.contains(t))
+    }
+
+    pub fn search(&self, q: &Query) -> Page<'_> {
+        let limit = q.limit.clamp(1, 200);
+        let wanted = q.offset + limit + 1;
+        let folded_owned = q.text.as_deref().map(fold).filter(|t| !t.is_empty());
+        let folded = folded_owned.as_deref();
+        let Some(lists) = self.lists(q, folded) else {
+            return Page {
+                items: Vec::new(),
+                next_offset: None,
+            };
+        };
+        let mut hits: Vec<(u32, Option<f64>)> = Vec::with_capacity(wanted.min(1024));
+        match q.near {
+            None => {
+                let (first, others): (Box<dyn Iterator<Item = u32>>, &[&[u32]]) =
+                    match lists.split_first() {
+                        Some((first, others)) => (Box::new(first.iter().copied()), others),
+                        None => (Box::new(0..self.entries.len() as u32), &[]),
+                    };
+                for i in first {
+                    if self.matches(i, others, folded) {
+                        hits.push((i, None));
+                        if hits.len() >= wanted {
+                            break;
+                        }
+                    }
+                }
+            }
+            Some((lat, lon)) => {
+                let radius = q.radius_km.unwrap_or(f64::INFINITY);
+                let distance = |i: u32| {
+                    let e = &self.entries[i as usize];
+                    match (e.lat, e.lon) {
+                        (Some(a), Some(b)) => Some(distance_km((lat, lon), (a, b))),
+                        _ => None,
+                    }
+                };
+                match lists.split_first() {
+                    Some((first, others)) if first.len() < RANK_CANDIDATES_BELOW => {
+                        let mut ranked: Vec<(u32, f64)> = first
+                            .iter()
+                            .copied()
+                            .filter(|i| self.matches(*i, others, folded))
+                            .filter_map(|i| distance(i).map(|d| (i, d)))
+                            .filter(|(_, d)| *d <= radius)
+                            .collect();
+                        if ranked.len() > wanted {
+                            ranked.select_nth_unstable_by(wanted, |a, b| a.1.total_cmp(&b.1));
+                            ranked.truncate(wanted);
+                        }
+                        ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+                        hits.extend(ranked.into_iter().map(|(i, d)| (i, Some(d))));
+                    }
+                    _ => {
+                        let origin = unit_xyz(lat, lon);
+                        for p in self.tree.nearest_neighbor_iter(&origin) {
+                            let d = distance(p.idx).unwrap_or(f64::INFINITY);
+                            if d > radius {
+                                break;
+                            }
+                            if self.matches(p.idx, &lists, folded) {
+                                hits.push((p.idx, Some(d)));
+                                if hits.len() >= wanted {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let next_offset = (hits.len() > q.offset + limit).then_some(q.offset + limit);
+        let items = hits
+            .into_iter()
+            .skip(q.offset)
+            .take(limit)
+            .map(|(i, d)| Hit {
+                entry: &self.entries[i as usize],
+                distance_km: d,
+            })
+            .collect();
+        Page { items, next_offset }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(
+        id: i64,
+        name: &str,
+        kana: &str,
+        kind: &str,
+        services: &[&str],
+        at: Option<(f64, f64)>,
+        acceptance: &str,
+    ) -> Entry {
+        Entry {
+            id,
+            name: name.into(),
+            kana: kana.into(),
+            kind: kind.into(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            address: "東京都千代田区".into(),
+            municipality_code: "131016".into(),
+            phone: String::new(),
+            url: String::new(),
+            lat: at.map(|p| p.0),
+            lon: at.map(|p| p.1),
+            acceptance: acceptance.into(),
+            acceptance_note: String::new(),
+            acceptance_as_of: None,
+            search_key: fold(&format!("{name} {kana} 東京都千代田区")),
+        }
+    }
+
+    fn index() -> Index {
+        Index::build(vec![
+            entry(
+                1,
+                "みどり訪問看護ステーション",
+                "みどりほうもんかんご",
+                "visiting_nursing",
+                &["130"],
+                Some((35.68, 139.76)),
+                "accepting",
+            ),
+            entry(
+                2,
+                "ｱｵﾊﾞ訪問看護",
+                "あおばほうもんかんご",
+                "visiting_nursing",
+                &["130"],
+                Some((35.70, 139.80)),
+                "full",
+            ),
+            entry(
+                3,
+                "さくらヘルパー",
+                "さくらへるぱー",
+                "care_service",
+                &["110"],
+                Some((35.69, 139.77)),
+                "accepting",
+            ),
+            entry(
+                4,
+                "座標なし訪問看護",
+                "ざひょうなし",
+                "visiting_nursing",
+                &["130"],
+                None,
+                "accepting",
+            ),
+        ])
+    }
+
+    #[test]
+    fn text_ignores_width_and_kana() {
+        let idx = index();
+        let ids = |q: &str| -> Vec<i64> {
+            let mut v: Vec<i64> = idx
+                .search(&Query {
+                    text: Some(q.into()),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .items
+                .iter()
+                .map(|h| h.entry.id)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ids("訪問看護"), vec![1, 2, 4]);
+        assert_eq!(
+            ids("アオバ"),
+            vec![2],
+            "half-width name found by full-width katakana"
+        );
+        assert_eq!(ids("ﾐﾄﾞﾘ"), vec![1], "half-width query finds hiragana kana");
+        assert_eq!(ids("ヘルパー"), vec![3]);
+        assert_eq!(ids("存在しない"), Vec::<i64>::new());
+        assert_eq!(
+            ids("ご"),
+            vec![1, 2],
+            "one-character queries use the unigram lists"
+        );
+    }
+
+    #[test]
+    fn near_is_nearest_first_with_filters_and_radius() {
+        let idx = index();
+        let page = idx.search(&Query {
+            near: Some((35.68, 139.76)),
+            limit: 10,
+            ..Default::default()
+        });
+        let ids: Vec<i64> = page.items.iter().map(|h| h.entry.id).collect();
+        assert_eq!(
+            ids,
+            vec![1, 3, 2],
+            "entries without coordinates are not placed"
+        );
+        assert!(page.items[0].distance_km.unwrap() < 0.01);
+        let d = page
+            .items
+            .iter()
+            .map(|h| h.distance_km.unwrap())
+            .collect::<Vec<_>>();
+        assert!(d.windows(2).all(|w| w[0] <= w[1]));
+        let filtered = idx.search(&Query {
+            near: Some((35.70, 139.80)),
+            service: Some("130".into()),
+            accepting: true,
+            limit: 10,
+            ..Default::default()
+        });
+        let unknown = idx.search(&Query {
+            near: Some((35.70, 139.80)),
+            service: Some("999".into()),
+            limit: 10,
+            ..Default::default()
+        });
+        assert!(unknown.items.is_empty());
+        assert_eq!(
+            filtered
+                .items
+                .iter()
+                .map(|h| h.entry.id)
+                .collect::<Vec<_>>(),
+            vec![1]
+        );
+        let close = idx.search(&Query {
+            near: Some((35.68, 139.76)),
+            radius_km: Some(1.0),
+            limit: 10,
+            ..Default::default()
+        });
+        assert_eq!(close.items.len(), 1);
+        let text_near = idx.search(&Query {
+            near: Some((35.70, 139.80)),
+            text: Some("看護".into()),
+            limit: 10,
+            ..Default::default()
+        });
+        assert_eq!(
+            text_near
+                .items
+                .iter()
+                .map(|h| h.entry.id)
+                .collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+    }
+
+    #[test]
+    fn pages_follow_each_other() {
+        let idx = index();
+        let first = idx.search(&Query {
+            limit: 2,
+            ..Default::default()
+        });
+        assert_eq!(first.items.len(), 2);
+        let next = first.next_offset.expect("more");
+        let second = idx.search(&Query {
+            limit: 2,
+            offset: next,
+            ..Default::default()
+        });
+        assert_eq!(second.items.len(), 2);
+        assert!(second.next_offset.is_none());
+        let all: Vec<i64> = first
+            .items
+            .iter()
+            .chain(second.items.iter())
+            .map(|h| h.entry.id)
+            .collect();
+        let mut sorted = all.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 4);
+    }
+
+    #[test]
+    fn distance_is_great_circle() {
+        // Tokyo station to Osaka station ≈ 403 km.
+        let d = distance_km((35.681, 139.767), (34.702, 135.496));
+        assert!((d - 403.0).abs() < 5.0, "{d}");
+    }
+}

@@ -1,0 +1,140 @@
+//! `renkei bench search`: in-process search latency per query shape.
+
+use std::time::Instant;
+
+use renkei_directory::search::{Index, Query};
+use renkei_directory::synthetic::{Rng, PREFECTURES};
+use renkei_store::Db;
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.to_string())
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+const WORDS: &[&str] = &[
+    "訪問",
+    "看護",
+    "ケア",
+    "さくら",
+    "ﾍﾙﾊﾟｰ",
+    "デイ",
+    "ひまわり",
+    "介護",
+    "センター",
+    "みどり",
+    "あおぞら",
+    "居宅",
+];
+const SERVICES: &[&str] = &["110", "130", "150", "430", "333", "170"];
+
+pub async fn search(db: &Db, queries: usize, seed: u64) -> anyhow::Result<()> {
+    let rss_before = rss_mb();
+    let started = Instant::now();
+    let mut entries = renkei_directory::store::load_for_index(db).await?;
+    let loaded = started.elapsed();
+    // Imported data carries no acceptance status; mark a seeded third of the
+    // entries "accepting" so the accepting filter has something to find, as
+    // it will once providers keep their status up to date.
+    let mut marks = Rng::new(seed ^ 0xACCE);
+    let mut marked = 0;
+    for e in entries.iter_mut() {
+        if marks.below(3) == 0 {
+            e.acceptance = "accepting".into();
+            marked += 1;
+        }
+    }
+    let index = Index::build(entries);
+    let built = started.elapsed();
+    println!("({marked} entries marked accepting for this benchmark)");
+    println!(
+        "index: {} entries, loaded in {:.2} s, built in {:.2} s, RSS {:.0} MB → {:.0} MB",
+        index.len(),
+        loaded.as_secs_f64(),
+        (built - loaded).as_secs_f64(),
+        rss_before,
+        rss_mb()
+    );
+    let mut rng = Rng::new(seed);
+    let point = |rng: &mut Rng| {
+        let p = &PREFECTURES[rng.below(PREFECTURES.len() as u64) as usize];
+        (
+            p.lat + rng.signed_unit() * 0.3,
+            p.lon + rng.signed_unit() * 0.3,
+        )
+    };
+    println!("| query shape | queries | p50 ms | p99 ms | max ms | mean results |");
+    println!("|---|---|---|---|---|---|");
+    for shape in [
+        "text only",
+        "text + filter",
+        "near + filter",
+        "near + text + filter + accepting",
+    ] {
+        let mut times = Vec::with_capacity(queries);
+        let mut results = 0usize;
+        for _ in 0..queries {
+            let text = Some(rng.pick(WORDS).to_string());
+            let service = Some(rng.pick(SERVICES).to_string());
+            let q = match shape {
+                "text only" => Query {
+                    text,
+                    limit: 20,
+                    ..Default::default()
+                },
+                "text + filter" => Query {
+                    text,
+                    service,
+                    limit: 20,
+                    ..Default::default()
+                },
+                "near + filter" => Query {
+                    near: Some(point(&mut rng)),
+                    service,
+                    limit: 20,
+                    ..Default::default()
+                },
+                _ => Query {
+                    near: Some(point(&mut rng)),
+                    text,
+                    service,
+                    accepting: true,
+                    radius_km: Some(30.0),
+                    limit: 20,
+                    ..Default::default()
+                },
+            };
+            let t = Instant::now();
+            let page = index.search(&q);
+            results += page.items.len();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        println!(
+            "| {shape} | {queries} | {:.3} | {:.3} | {:.3} | {:.1} |",
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times.last().copied().unwrap_or(0.0),
+            results as f64 / queries as f64
+        );
+    }
+    Ok(())
+}
