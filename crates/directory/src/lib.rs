@@ -6,6 +6,7 @@
 //! overwritten by them.
 
 pub mod import;
+pub mod live;
 pub mod search;
 pub mod store;
 pub mod synthetic;

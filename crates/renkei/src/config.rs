@@ -46,6 +46,7 @@ pub struct FileConfig {
     pub db_max_connections: Option<u32>,
     pub log_format: Option<String>,
     pub log: Option<String>,
+    pub public_search_per_minute: Option<u32>,
 }
 
 /// Environment variable ↔ file key. The variable list is also the list of
@@ -65,6 +66,10 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("RENKEI_DB_MAX_CONNECTIONS", "db_max_connections"),
     ("RENKEI_LOG_FORMAT", "log_format"),
     ("RENKEI_LOG", "log"),
+    (
+        "RENKEI_PUBLIC_SEARCH_PER_MINUTE",
+        "public_search_per_minute",
+    ),
 ];
 
 /// Variables that are not settings of the server.
@@ -227,6 +232,7 @@ impl Config {
                 max_body_bytes: max_body,
                 request_timeout: Duration::from_secs(timeout),
                 trust_proxy: file.trust_proxy.unwrap_or(false),
+                public_search_per_minute: file.public_search_per_minute.unwrap_or(600),
                 ..WebConfig::default()
             },
             db_max_connections: db_max,
@@ -295,6 +301,7 @@ fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Resul
         "db_max_connections" => file.db_max_connections = Some(num(name, value)?),
         "log_format" => file.log_format = text,
         "log" => file.log = text,
+        "public_search_per_minute" => file.public_search_per_minute = Some(num(name, value)?),
         _ => return Err(err(name, "not handled")),
     }
     Ok(())

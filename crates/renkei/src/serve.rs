@@ -51,6 +51,20 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     }
 
     let state = AppState::new(identity, config.web.clone());
+    // The directory index loads in the background (/readyz says so until it
+    // is ready) and follows imports made by other processes.
+    let live = state.directory.clone();
+    let index_db = db.clone();
+    tokio::spawn(async move {
+        loop {
+            match live.refresh(&index_db).await {
+                Ok(true) => tracing::info!(entries = live.current().len(), "directory index built"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "directory index refresh failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+        }
+    });
     let app = renkei_web::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod auth;
+mod directory;
 mod error;
 mod form;
 pub mod i18n;
@@ -42,6 +43,8 @@ pub struct WebConfig {
     /// (role label, user name, password) of the demo accounts, shown on the
     /// login page under `--demo` only.
     pub demo_logins: Vec<(String, String, String)>,
+    /// Public directory searches allowed per source address per minute.
+    pub public_search_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -54,6 +57,7 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             trust_proxy: false,
             demo_logins: Vec::new(),
+            public_search_per_minute: 600,
         }
     }
 }
@@ -66,6 +70,9 @@ pub struct Inner {
     pub identity: Identity,
     pub config: WebConfig,
     pub metrics: metrics::Metrics,
+    /// The directory search index, refreshed by the server's background task.
+    pub directory: renkei_directory::live::LiveIndex,
+    pub public_limiter: directory::RateLimiter,
 }
 
 impl AppState {
@@ -74,6 +81,8 @@ impl AppState {
             identity,
             config,
             metrics: metrics::Metrics::new(),
+            directory: renkei_directory::live::LiveIndex::empty(),
+            public_limiter: directory::RateLimiter::default(),
         }))
     }
 }

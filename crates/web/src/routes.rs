@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::identity::{account, admin, audit, login};
-use crate::{api, auth, error, metrics, security, system, AppState, WebError};
+use crate::{api, auth, directory, error, metrics, security, system, AppState, WebError};
 
 /// One route: method and path pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,6 +90,9 @@ fn build() -> Routes {
     .post("/api/v1/organizations", api::create_organisation)
     .get("/api/v1/municipalities", api::list_municipalities)
     .get("/api/v1/users", api::list_users)
+    // directory
+    .get("/api/v1/directory/search", directory::search_professional)
+    .get("/api/v1/public/directory/search", directory::search_public)
 }
 
 /// Every route `app` serves.

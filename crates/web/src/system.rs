@@ -14,6 +14,9 @@ pub async fn healthz() -> &'static str {
 /// Readiness: the database answers too.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.identity.db().ping().await {
+        Ok(()) if !state.directory.is_ready() => {
+            (StatusCode::SERVICE_UNAVAILABLE, "directory index loading\n").into_response()
+        }
         Ok(()) => (StatusCode::OK, "ready\n").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

@@ -49,6 +49,15 @@ const HALF_OR_MORE: &[Who] = &[
 const VIEW_ORGS: &[Who] = &[SystemAdmin, RegionAdmin, MunicipalOfficer, Coordinator];
 const MANAGE_ORGS: &[Who] = &[SystemAdmin, RegionAdmin, Coordinator];
 const ADMINS: &[Who] = &[SystemAdmin, RegionAdmin];
+/// Everyone signed in but family members, who use the public map.
+const STAFF: &[Who] = &[
+    SystemAdmin,
+    RegionAdmin,
+    MunicipalOfficer,
+    Coordinator,
+    Professional,
+    Ems,
+];
 
 /// (method, path, who may use it, request body)
 fn matrix() -> Vec<(
@@ -105,6 +114,8 @@ fn matrix() -> Vec<(
         ),
         ("GET", "/api/v1/municipalities", SIGNED_IN, None),
         ("GET", "/api/v1/users", ADMINS, None),
+        ("GET", "/api/v1/directory/search", STAFF, None),
+        ("GET", "/api/v1/public/directory/search", EVERYONE, None),
     ]
 }
 

@@ -261,7 +261,8 @@ impl Modify for SecuritySchemes {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Renkei API", description = "JSON API of Renkei (在宅医療・介護連携). Errors are RFC 9457 problem documents."),
-    paths(me, list_organisations, create_organisation, list_municipalities, list_users),
+    paths(me, list_organisations, create_organisation, list_municipalities, list_users,
+        crate::directory::search_professional, crate::directory::search_public),
     modifiers(&SecuritySchemes),
     security(("api_token" = []), ("session" = [])),
 )]

@@ -64,6 +64,7 @@ pub struct Session {
 
 pub struct World {
     pub _db: TestDb,
+    pub state: AppState,
     pub identity: Identity,
     pub app: Router,
     pub region: i64,
@@ -225,9 +226,11 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         };
         sessions.push((who, session));
     }
-    let app = renkei_web::app(AppState::new(identity.clone(), config));
+    let state = AppState::new(identity.clone(), config);
+    let app = renkei_web::app(state.clone());
     World {
         _db: db,
+        state,
         identity,
         app,
         region,

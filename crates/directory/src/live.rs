@@ -1,0 +1,90 @@
+//! The search index a server process serves from, kept in step with the
+//! database. Imports run in another process (`renkei import`), so the server
+//! polls a cheap fingerprint (row count and newest change) and rebuilds the
+//! index when it moves; searches keep using the old index until the new one
+//! is swapped in.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use renkei_store::{read, Db, StoreError};
+
+use crate::search::Index;
+
+#[derive(Clone)]
+pub struct LiveIndex {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    index: RwLock<Arc<Index>>,
+    fingerprint: RwLock<(i64, i64)>,
+    ready: AtomicBool,
+}
+
+impl Default for LiveIndex {
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
+async fn fingerprint(db: &Db) -> Result<(i64, i64), StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM directory_entries")
+            .fetch_one(c)
+            .await?
+    }))
+}
+
+impl LiveIndex {
+    /// An empty index, not yet ready.
+    pub fn empty() -> Self {
+        LiveIndex {
+            inner: Arc::new(Inner {
+                index: RwLock::new(Arc::new(Index::build(Vec::new()))),
+                fingerprint: RwLock::new((-1, -1)),
+                ready: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The index to search now.
+    pub fn current(&self) -> Arc<Index> {
+        match self.inner.index.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Whether the first load has finished (for `/readyz`).
+    pub fn is_ready(&self) -> bool {
+        self.inner.ready.load(Ordering::SeqCst)
+    }
+
+    /// Rebuilds the index when the directory changed since the last build.
+    /// Returns whether it rebuilt.
+    pub async fn refresh(&self, db: &Db) -> Result<bool, StoreError> {
+        let now = fingerprint(db).await?;
+        let last = self
+            .inner
+            .fingerprint
+            .read()
+            .map(|g| *g)
+            .unwrap_or((-1, -1));
+        if now == last && self.is_ready() {
+            return Ok(false);
+        }
+        let entries = crate::store::load_for_index(db).await?;
+        let index = tokio::task::spawn_blocking(move || Index::build(entries))
+            .await
+            .map_err(|e| StoreError::Invalid(format!("index build: {e}")))?;
+        if let Ok(mut guard) = self.inner.index.write() {
+            *guard = Arc::new(index);
+        }
+        if let Ok(mut guard) = self.inner.fingerprint.write() {
+            *guard = now;
+        }
+        self.inner.ready.store(true, Ordering::SeqCst);
+        Ok(true)
+    }
+}

@@ -1,0 +1,364 @@
+//! Directory search over HTTP: the professional API for staff and the
+//! public, anonymous, rate-limited API for residents. Both run the same
+//! in-process search; the public one answers with a type that has no
+//! professional-only fields, so it cannot leak them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{Query, State};
+use axum::Json;
+use renkei_directory::search::{self, Hit};
+use renkei_domain::{OrgKind, Role, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Ctx, CurrentUser};
+use crate::{AppState, WebError};
+
+/// Query parameters shared by both search endpoints.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Text over names, kana and addresses; width and kana differences are ignored.
+    pub q: Option<String>,
+    /// Organisation kind code, e.g. `visiting_nursing`.
+    pub kind: Option<String>,
+    /// Care service code, e.g. `130` (訪問看護).
+    pub service: Option<String>,
+    /// `true`: only entries taking new patients now.
+    pub accepting: Option<String>,
+    /// `LAT,LON`: nearest first.
+    pub near: Option<String>,
+    /// With `near`: only within this distance (km, up to 500).
+    pub radius_km: Option<f64>,
+    /// 6-digit 全国地方公共団体コード.
+    pub municipality: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl SearchParams {
+    fn to_query(&self) -> Result<search::Query, WebError> {
+        let mut v = ValidationErrors::new();
+        let text = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
+            v.add(
+                "q",
+                "too_long",
+                "検索語は100文字以内にしてください。",
+                "q must be at most 100 characters.",
+            );
+        }
+        let kind = self
+            .kind
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if kind
+            .as_deref()
+            .is_some_and(|k| OrgKind::from_code(k).is_none())
+        {
+            v.add(
+                "kind",
+                "unknown",
+                "種別が正しくありません。",
+                "Unknown kind.",
+            );
+        }
+        let service = self
+            .service
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if service
+            .as_deref()
+            .is_some_and(|s| renkei_domain::directory::care_service_name(s).is_none())
+        {
+            v.add(
+                "service",
+                "unknown",
+                "サービス種別コードが正しくありません。",
+                "Unknown service code.",
+            );
+        }
+        let accepting = match self.accepting.as_deref().unwrap_or("") {
+            "" | "false" | "0" => false,
+            "true" | "1" => true,
+            _ => {
+                v.add(
+                    "accepting",
+                    "format",
+                    "accepting は true か false です。",
+                    "accepting must be true or false.",
+                );
+                false
+            }
+        };
+        let near = match self.near.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => {
+                let parts: Vec<Option<f64>> =
+                    s.split(',').map(|p| p.trim().parse::<f64>().ok()).collect();
+                match parts.as_slice() {
+                    [Some(lat), Some(lon)]
+                        if (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon) =>
+                    {
+                        Some((*lat, *lon))
+                    }
+                    _ => {
+                        v.add(
+                            "near",
+                            "format",
+                            "位置は「緯度,経度」で指定してください。",
+                            "near must be LAT,LON.",
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(r) = self.radius_km {
+            if !(r > 0.0 && r <= 500.0) {
+                v.add(
+                    "radius_km",
+                    "range",
+                    "距離は0より大きく500km以下で指定してください。",
+                    "radius_km must be in (0, 500].",
+                );
+            }
+            if self.near.is_none() {
+                v.add(
+                    "radius_km",
+                    "needs_near",
+                    "距離を指定するときは位置（near）も指定してください。",
+                    "radius_km needs near.",
+                );
+            }
+        }
+        let municipality = self
+            .municipality
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if municipality
+            .as_deref()
+            .is_some_and(|m| renkei_domain::LocalGovernmentCode::parse(m).is_err() || m.len() != 6)
+        {
+            v.add(
+                "municipality",
+                "format",
+                "市区町村コードは検査数字つきの6桁です。",
+                "municipality must be a 6-digit code with check digit.",
+            );
+        }
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            v.add(
+                "limit",
+                "range",
+                "件数は1〜100で指定してください。",
+                "limit must be 1 to 100.",
+            );
+        }
+        let offset = match self.cursor.as_deref().filter(|s| !s.is_empty()) {
+            None => 0,
+            Some(c) => match c.strip_prefix('o').and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if n <= 10_000 => n,
+                _ => {
+                    v.add(
+                        "cursor",
+                        "format",
+                        "cursor が正しくありません。",
+                        "Invalid cursor.",
+                    );
+                    0
+                }
+            },
+        };
+        v.into_result().map_err(WebError::Validation)?;
+        Ok(search::Query {
+            text,
+            kind,
+            service,
+            accepting,
+            municipality,
+            near,
+            radius_km: self.radius_km,
+            offset,
+            limit,
+        })
+    }
+}
+
+/// A directory entry as anyone may see it.
+#[derive(Serialize, ToSchema)]
+pub struct PublicItem {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// With `near`: distance in km.
+    pub distance_km: Option<f64>,
+    pub phone: String,
+    pub url: String,
+}
+
+/// A directory entry as staff see it, with the locally maintained fields.
+#[derive(Serialize, ToSchema)]
+pub struct ProfessionalItem {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub distance_km: Option<f64>,
+    pub phone: String,
+    pub url: String,
+    /// 受入状況: accepting, waiting_list, full or unknown.
+    pub acceptance: String,
+    pub acceptance_note: String,
+    /// When the status was last set (Unix ms).
+    pub acceptance_as_of: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicPage {
+    pub items: Vec<PublicItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProfessionalPage {
+    pub items: Vec<ProfessionalItem>,
+    pub next_cursor: Option<String>,
+}
+
+fn round_km(d: Option<f64>) -> Option<f64> {
+    d.map(|d| (d * 100.0).round() / 100.0)
+}
+
+fn public_item(h: &Hit<'_>) -> PublicItem {
+    let e = h.entry;
+    PublicItem {
+        id: e.id,
+        name: e.name.clone(),
+        kind: e.kind.clone(),
+        services: e.services.clone(),
+        address: e.address.clone(),
+        lat: e.lat,
+        lon: e.lon,
+        distance_km: round_km(h.distance_km),
+        phone: e.phone.clone(),
+        url: e.url.clone(),
+    }
+}
+
+/// Staff roles see the professional directory; family members use the
+/// public map like other residents.
+fn may_see_professional_directory(role: Role) -> bool {
+    role != Role::Family
+}
+
+#[utoipa::path(get, path = "/api/v1/directory/search", tag = "directory", params(SearchParams),
+    responses((status = 200, body = ProfessionalPage), (status = 422, description = "Invalid parameters, listed in `errors`", content_type = "application/problem+json"),
+              (status = 403, description = "Not a staff role", content_type = "application/problem+json")))]
+pub async fn search_professional(
+    State(state): State<AppState>,
+    CurrentUser(p): CurrentUser,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<ProfessionalPage>, WebError> {
+    if !may_see_professional_directory(p.role) {
+        return Err(WebError::Forbidden);
+    }
+    let query = params.to_query()?;
+    let index = state.directory.current();
+    let page = index.search(&query);
+    Ok(Json(ProfessionalPage {
+        items: page
+            .items
+            .iter()
+            .map(|h| {
+                let base = public_item(h);
+                ProfessionalItem {
+                    id: base.id,
+                    name: base.name,
+                    kind: base.kind,
+                    services: base.services,
+                    address: base.address,
+                    lat: base.lat,
+                    lon: base.lon,
+                    distance_km: base.distance_km,
+                    phone: base.phone,
+                    url: base.url,
+                    acceptance: h.entry.acceptance.clone(),
+                    acceptance_note: h.entry.acceptance_note.clone(),
+                    acceptance_as_of: h.entry.acceptance_as_of,
+                }
+            })
+            .collect(),
+        next_cursor: page.next_offset.map(|o| format!("o{o}")),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/public/directory/search", tag = "directory", params(SearchParams), security(()),
+    responses((status = 200, body = PublicPage), (status = 422, description = "Invalid parameters", content_type = "application/problem+json"),
+              (status = 429, description = "Too many requests from this address", content_type = "application/problem+json")))]
+pub async fn search_public(
+    State(state): State<AppState>,
+    Ctx(rc): Ctx,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<PublicPage>, WebError> {
+    if !state
+        .public_limiter
+        .allow(&rc.source_addr, state.config.public_search_per_minute)
+    {
+        return Err(WebError::TooManyRequests(60));
+    }
+    let mut query = params.to_query()?;
+    // Acceptance status is professional-only information.
+    query.accepting = false;
+    let index = state.directory.current();
+    let page = index.search(&query);
+    Ok(Json(PublicPage {
+        items: page.items.iter().map(public_item).collect(),
+        next_cursor: page.next_offset.map(|o| format!("o{o}")),
+    }))
+}
+
+/// Requests per minute per source address, in this process.
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn allow(&self, key: &str, per_minute: u32) -> bool {
+        let Ok(mut windows) = self.windows.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
+        }
+        let slot = windows.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(slot.0).as_secs() >= 60 {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+        slot.1 <= per_minute
+    }
+}

@@ -1,0 +1,243 @@
+//! Directory search over HTTP on both databases: the professional and the
+//! public API, width/kana folding, distance order, paging, field-level
+//! errors, the public rate limit, and that no professional-only field ever
+//! appears in a public answer.
+
+mod support;
+
+use renkei_directory::import::{import_care_offices, CARE_SOURCE};
+use renkei_directory::store;
+use renkei_domain::Timestamp;
+use renkei_store::Backend;
+use renkei_web::WebConfig;
+use support::*;
+
+const HEADER: &str = "都道府県コード又は市町村コード,No,都道府県名,市区町村名,事業所名,事業所名カナ,サービスの種類,住所,方書（ビル名等）,緯度,経度,電話番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,高齢者の方と障害者の方が同時一体的に利用できるサービス,介護保険の通常の指定基準を満たしている,障害福祉の通常の指定基準を満たしている,備考";
+
+fn nursing() -> Vec<u8> {
+    [
+        HEADER,
+        "131016,1,東京都,千代田区,みどり訪問看護ステーション,ミドリホウモンカンゴ,訪問看護,東京都千代田区丸の内1,,35.6812,139.7671,03-1111-1111,,,,1370100011,,,,,,,,",
+        "131016,2,東京都,千代田区,ｱｵﾊﾞ訪問看護,アオバホウモンカンゴ,訪問看護,東京都千代田区神田2,,35.6950,139.7700,03-2222-2222,,,,1370100022,,,,,,,,",
+        "131016,3,東京都,千代田区,遠くの訪問看護,トオクノホウモンカンゴ,訪問看護,東京都八王子市,,35.6660,139.3160,03-3333-3333,,,,1370100033,,,,,,,,",
+    ]
+    .join("\n")
+    .into_bytes()
+}
+
+async fn world_with_directory(backend: Backend, config: WebConfig) -> World {
+    let w = world(backend, config).await;
+    let db = w.identity.db().clone();
+    import_care_offices(&db, &[("jigyosho_130.csv".into(), nursing())], None, "test")
+        .await
+        .unwrap();
+    let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
+        .await
+        .unwrap()
+        .unwrap();
+    store::set_acceptance(&db, midori.id, "accepting", "今週2名まで", Timestamp::now())
+        .await
+        .unwrap();
+    w.state.directory.refresh(&db).await.unwrap();
+    w
+}
+
+fn names(body: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn professional_search_near_text_accepting_on_both_databases() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let w = world_with_directory(
+            backend,
+            WebConfig {
+                cookie_secure: false,
+                ..WebConfig::default()
+            },
+        )
+        .await;
+        let s = w.session(Who::Professional);
+        let near =
+            "/api/v1/directory/search?q=%E8%A8%AA%E5%95%8F%E7%9C%8B%E8%AD%B7&near=35.6950,139.7700";
+        let r = send(&w.app, request("GET", near, s, None)).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            names(&r.body),
+            vec![
+                "ｱｵﾊﾞ訪問看護",
+                "みどり訪問看護ステーション",
+                "遠くの訪問看護"
+            ],
+            "nearest first"
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert!(v["items"][1]["distance_km"].as_f64().unwrap() > 1.0);
+        // Full-width katakana finds the half-width name.
+        let r = send(
+            &w.app,
+            request(
+                "GET",
+                "/api/v1/directory/search?q=%E3%82%A2%E3%82%AA%E3%83%90",
+                s,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(names(&r.body), vec!["ｱｵﾊﾞ訪問看護"]);
+        // Accepting now, with the professional-only note.
+        let r = send(
+            &w.app,
+            request(
+                "GET",
+                "/api/v1/directory/search?service=130&accepting=true",
+                s,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(names(&r.body), vec!["みどり訪問看護ステーション"]);
+        assert!(r.body.contains("今週2名まで"));
+        // Radius and paging.
+        let r = send(
+            &w.app,
+            request(
+                "GET",
+                "/api/v1/directory/search?near=35.6812,139.7671&radius_km=5&limit=1",
+                s,
+                None,
+            ),
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["items"].as_array().unwrap().len(), 1);
+        let cursor = v["next_cursor"]
+            .as_str()
+            .expect("a second page")
+            .to_string();
+        let r = send(&w.app, request("GET", &format!("/api/v1/directory/search?near=35.6812,139.7671&radius_km=5&limit=1&cursor={cursor}"), s, None)).await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["items"].as_array().unwrap().len(), 1);
+        assert!(v["next_cursor"].is_null(), "八王子 is outside 5 km");
+        // Family members use the public search.
+        let r = send(
+            &w.app,
+            request(
+                "GET",
+                "/api/v1/directory/search",
+                w.session(Who::Family),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_search_never_shows_professional_fields() {
+    let w = world_with_directory(
+        Backend::Sqlite,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let anon = w.session(Who::Anonymous);
+    let r = send(
+        &w.app,
+        request(
+            "GET",
+            "/api/v1/public/directory/search?service=130",
+            anon,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(names(&r.body).len(), 3);
+    for forbidden in ["acceptance", "今週2名まで", "accepting"] {
+        assert!(
+            !r.body.contains(forbidden),
+            "public answer leaks {forbidden}: {}",
+            r.body
+        );
+    }
+    // The accepting filter is a professional-only fact too: ignored in public.
+    let r = send(
+        &w.app,
+        request(
+            "GET",
+            "/api/v1/public/directory/search?service=130&accepting=true",
+            anon,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(names(&r.body).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_parameters_are_field_errors() {
+    let w = world_with_directory(
+        Backend::Sqlite,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let r = send(&w.app, request("GET", "/api/v1/public/directory/search?near=north&kind=spaceport&limit=0&radius_km=9000&municipality=131017", w.session(Who::Anonymous), None)).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.content_type, "application/problem+json");
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in ["near", "kind", "limit", "radius_km", "municipality"] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_search_is_rate_limited() {
+    let w = world_with_directory(
+        Backend::Sqlite,
+        WebConfig {
+            cookie_secure: false,
+            public_search_per_minute: 5,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let anon = w.session(Who::Anonymous);
+    for _ in 0..5 {
+        assert_eq!(
+            send(
+                &w.app,
+                request("GET", "/api/v1/public/directory/search", anon, None)
+            )
+            .await
+            .status,
+            200
+        );
+    }
+    let r = send(
+        &w.app,
+        request("GET", "/api/v1/public/directory/search", anon, None),
+    )
+    .await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.content_type, "application/problem+json");
+    assert!(r.headers.contains_key("retry-after"));
+}
