@@ -66,6 +66,16 @@ fn unit_xyz(lat: f64, lon: f64) -> [f64; 3] {
     [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
 }
 
+/// Gives freed heap pages back to the system after a build: loading the
+/// rows leaves hundreds of megabytes free but still counted in RSS.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory held by the allocator.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Great-circle distance in km.
 pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (la1, lo1, la2, lo2) = (
@@ -93,22 +103,55 @@ pub struct Query {
     pub limit: usize,
 }
 
+/// One result: a copy of the entry (pages are small; the index keeps its
+/// entries packed).
 #[derive(Debug, Clone)]
-pub struct Hit<'a> {
-    pub entry: &'a Entry,
+pub struct Hit {
+    pub entry: Entry,
     pub distance_km: Option<f64>,
 }
 
-pub struct Page<'a> {
-    pub items: Vec<Hit<'a>>,
+pub struct Page {
+    pub items: Vec<Hit>,
     /// The offset of the next page, when there is one.
     pub next_offset: Option<usize>,
 }
 
+/// A string stored in the index's arena.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// One entry, packed: every text lives in one arena, codes are interned.
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    id: i64,
+    name: Span,
+    kana: Span,
+    address: Span,
+    municipality_code: Span,
+    phone: Span,
+    url: Span,
+    acceptance_note: Span,
+    search_key: Span,
+    /// Start and count in `service_pool`.
+    services: (u32, u16),
+    kind: u16,
+    acceptance: u8,
+    lat: f64,
+    lon: f64,
+    acceptance_as_of: Option<i64>,
+}
+
 /// The immutable search index.
 pub struct Index {
+    arena: String,
     /// Entries in kana order, so every posting list is also in result order.
-    entries: Vec<Entry>,
+    entries: Vec<Packed>,
+    service_pool: Vec<u16>,
+    names: Vec<String>,
     bigrams: HashMap<(char, char), Vec<u32>>,
     unigrams: HashMap<char, Vec<u32>>,
     by_kind: HashMap<String, Vec<u32>>,
@@ -123,10 +166,32 @@ pub struct Index {
 /// instead of walking the R-tree outwards.
 const RANK_CANDIDATES_BELOW: usize = 20_000;
 
+fn push(arena: &mut String, s: &str) -> Span {
+    let start = arena.len() as u32;
+    arena.push_str(s);
+    Span {
+        start,
+        len: s.len() as u32,
+    }
+}
+
+fn intern(names: &mut Vec<String>, value: &str) -> u16 {
+    match names.iter().position(|n| n == value) {
+        Some(i) => i as u16,
+        None => {
+            names.push(value.to_string());
+            (names.len() - 1) as u16
+        }
+    }
+}
+
 impl Index {
     pub fn build(mut entries: Vec<Entry>) -> Index {
         entries.sort_by(|a, b| a.kana.cmp(&b.kana).then(a.id.cmp(&b.id)));
-        entries.shrink_to_fit();
+        let mut arena = String::new();
+        let mut names: Vec<String> = ACCEPTANCE.iter().map(|s| s.to_string()).collect();
+        let mut service_pool: Vec<u16> = Vec::new();
+        let mut packed = Vec::with_capacity(entries.len());
         let mut bigrams: HashMap<(char, char), Vec<u32>> = HashMap::new();
         let mut unigrams: HashMap<char, Vec<u32>> = HashMap::new();
         let mut by_kind: HashMap<String, Vec<u32>> = HashMap::new();
@@ -135,7 +200,7 @@ impl Index {
         let mut accepting = Vec::new();
         let mut points = Vec::new();
         let mut by_id = HashMap::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate() {
+        for (i, e) in entries.into_iter().enumerate() {
             let i = i as u32;
             by_id.insert(e.id, i);
             let chars: Vec<char> = e.search_key.chars().collect();
@@ -152,8 +217,10 @@ impl Index {
                 unigrams.entry(c).or_default().push(i);
             }
             by_kind.entry(e.kind.clone()).or_default().push(i);
+            let services_start = service_pool.len() as u32;
             for s in &e.services {
                 by_service.entry(s.clone()).or_default().push(i);
+                service_pool.push(intern(&mut names, s));
             }
             if !e.municipality_code.is_empty() {
                 by_municipality
@@ -170,13 +237,41 @@ impl Index {
                     xyz: unit_xyz(lat, lon),
                 });
             }
+            packed.push(Packed {
+                id: e.id,
+                name: push(&mut arena, &e.name),
+                kana: push(&mut arena, &e.kana),
+                address: push(&mut arena, &e.address),
+                municipality_code: push(&mut arena, &e.municipality_code),
+                phone: push(&mut arena, &e.phone),
+                url: push(&mut arena, &e.url),
+                acceptance_note: push(&mut arena, &e.acceptance_note),
+                search_key: push(&mut arena, &e.search_key),
+                services: (services_start, e.services.len() as u16),
+                kind: intern(&mut names, &e.kind),
+                acceptance: ACCEPTANCE
+                    .iter()
+                    .position(|a| *a == e.acceptance)
+                    .unwrap_or(ACCEPTANCE.len() - 1) as u8,
+                lat: e.lat.unwrap_or(f64::NAN),
+                lon: e.lon.unwrap_or(f64::NAN),
+                acceptance_as_of: e.acceptance_as_of,
+            });
         }
+        arena.shrink_to_fit();
+        service_pool.shrink_to_fit();
         for list in bigrams.values_mut() {
             list.shrink_to_fit();
         }
-        Index {
+        for list in unigrams.values_mut() {
+            list.shrink_to_fit();
+        }
+        let index = Index {
             tree: RTree::bulk_load(points),
-            entries,
+            arena,
+            entries: packed,
+            service_pool,
+            names,
             bigrams,
             unigrams,
             by_kind,
@@ -184,6 +279,47 @@ impl Index {
             by_municipality,
             accepting,
             by_id,
+        };
+        release_free_memory();
+        index
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.arena[span.start as usize..(span.start + span.len) as usize]
+    }
+
+    fn search_key(&self, i: u32) -> &str {
+        self.text(self.entries[i as usize].search_key)
+    }
+
+    fn position(&self, i: u32) -> Option<(f64, f64)> {
+        let p = &self.entries[i as usize];
+        (!p.lat.is_nan()).then_some((p.lat, p.lon))
+    }
+
+    /// The entry at index position `i`, unpacked.
+    fn entry(&self, i: u32) -> Entry {
+        let p = &self.entries[i as usize];
+        let (start, count) = p.services;
+        Entry {
+            id: p.id,
+            name: self.text(p.name).to_string(),
+            kana: self.text(p.kana).to_string(),
+            kind: self.names[p.kind as usize].clone(),
+            services: self.service_pool[start as usize..start as usize + count as usize]
+                .iter()
+                .map(|s| self.names[*s as usize].clone())
+                .collect(),
+            address: self.text(p.address).to_string(),
+            municipality_code: self.text(p.municipality_code).to_string(),
+            phone: self.text(p.phone).to_string(),
+            url: self.text(p.url).to_string(),
+            lat: self.position(i).map(|x| x.0),
+            lon: self.position(i).map(|x| x.1),
+            acceptance: ACCEPTANCE[p.acceptance as usize].to_string(),
+            acceptance_note: self.text(p.acceptance_note).to_string(),
+            acceptance_as_of: p.acceptance_as_of,
+            search_key: self.text(p.search_key).to_string(),
         }
     }
 
@@ -195,8 +331,8 @@ impl Index {
         self.entries.is_empty()
     }
 
-    pub fn get(&self, id: i64) -> Option<&Entry> {
-        self.by_id.get(&id).map(|i| &self.entries[*i as usize])
+    pub fn get(&self, id: i64) -> Option<Entry> {
+        self.by_id.get(&id).map(|i| self.entry(*i))
     }
 
     /// The posting lists every result must be in; `None` when one of them is
@@ -233,10 +369,10 @@ impl Index {
     /// Whether entry `i` is in every list but the first and contains the text.
     fn matches(&self, i: u32, others: &[&[u32]], folded: Option<&str>) -> bool {
         others.iter().all(|l| l.binary_search(&i).is_ok())
-            && folded.is_none_or(|t| self.entries[i as usize].search_key.contains(t))
+            && folded.is_none_or(|t| self.search_key(i).contains(t))
     }
 
-    pub fn search(&self, q: &Query) -> Page<'_> {
+    pub fn search(&self, q: &Query) -> Page {
         let limit = q.limit.clamp(1, 200);
         let wanted = q.offset + limit + 1;
         let folded_owned = q.text.as_deref().map(fold).filter(|t| !t.is_empty());
@@ -266,13 +402,7 @@ impl Index {
             }
             Some((lat, lon)) => {
                 let radius = q.radius_km.unwrap_or(f64::INFINITY);
-                let distance = |i: u32| {
-                    let e = &self.entries[i as usize];
-                    match (e.lat, e.lon) {
-                        (Some(a), Some(b)) => Some(distance_km((lat, lon), (a, b))),
-                        _ => None,
-                    }
-                };
+                let distance = |i: u32| self.position(i).map(|p| distance_km((lat, lon), p));
                 match lists.split_first() {
                     Some((first, others)) if first.len() < RANK_CANDIDATES_BELOW => {
                         let mut ranked: Vec<(u32, f64)> = first
@@ -313,7 +443,7 @@ impl Index {
             .skip(q.offset)
             .take(limit)
             .map(|(i, d)| Hit {
-                entry: &self.entries[i as usize],
+                entry: self.entry(i),
                 distance_km: d,
             })
             .collect();

@@ -251,8 +251,8 @@ fn round_km(d: Option<f64>) -> Option<f64> {
     d.map(|d| (d * 100.0).round() / 100.0)
 }
 
-fn public_item(h: &Hit<'_>) -> PublicItem {
-    let e = h.entry;
+fn public_item(h: &Hit) -> PublicItem {
+    let e = &h.entry;
     PublicItem {
         id: e.id,
         name: e.name.clone(),
