@@ -41,13 +41,12 @@ const FIELD_COLUMNS: &str = "official_code, kind, name, kana, prefecture_code, m
 
 impl EntryFields {
     pub fn from_care_office(row: &CareOfficeRow, services: &BTreeSet<String>) -> Self {
-        let kind = if services.contains("130") {
-            "visiting_nursing"
-        } else if services.contains("430") {
-            "care_management"
-        } else {
-            renkei_domain::directory::org_kind_for_care_service(&row.service_code)
-        };
+        // The most specific kind any of its services gives.
+        let kind = services
+            .iter()
+            .map(|s| renkei_domain::directory::org_kind_for_care_service(s))
+            .find(|k| *k != "care_service")
+            .unwrap_or("care_service");
         EntryFields {
             official_code: row.office_number.clone(),
             kind: kind.to_string(),
@@ -179,7 +178,11 @@ pub async fn services_of_source(
         .fetch_all(c)
         .await?
     });
-    Ok(crate::import::services_by_entry(&rows))
+    let mut map: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    for (id, code) in rows {
+        map.entry(id).or_default().insert(code);
+    }
+    Ok(map)
 }
 
 pub async fn entry_fields(tx: &mut Tx, id: i64) -> Result<EntryFields, StoreError> {
@@ -214,30 +217,6 @@ macro_rules! bind_fields {
             .bind($f.capacity)
             .bind(&$f.remarks)
     };
-}
-
-pub async fn insert_entry(
-    tx: &mut Tx,
-    source: &str,
-    f: &EntryFields,
-    hash: &str,
-    now: Timestamp,
-) -> Result<i64, StoreError> {
-    let sql = format!(
-        "INSERT INTO directory_entries ({FIELD_COLUMNS}, search_key, imported_hash, source, last_imported_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25, $25) \
-         RETURNING id"
-    );
-    let key = f.search_key();
-    Ok(write!(tx, |c| {
-        bind_fields!(sqlx::query_scalar(&sql), f)
-            .bind(&key)
-            .bind(hash)
-            .bind(source)
-            .bind(now.millis())
-            .fetch_one(&mut *c)
-            .await?
-    }))
 }
 
 /// Inserts new entries in multi-row statements (the national files hold

@@ -55,6 +55,9 @@ pub enum Permission {
     ManageUsers,
     /// Search and export the audit trail.
     ViewAudit,
+    /// The professional directory (capacity, contact windows); family
+    /// members use the public map like other residents.
+    ViewProfessionalDirectory,
     /// Act across every region of the deployment.
     AllRegions,
 }
@@ -79,6 +82,7 @@ impl Role {
             ManageOrganisations => matches!(self, SystemAdmin | RegionAdmin | Coordinator),
             ManageUsers => matches!(self, SystemAdmin | RegionAdmin),
             ViewAudit => matches!(self, SystemAdmin | RegionAdmin),
+            ViewProfessionalDirectory => !matches!(self, Family),
             AllRegions => matches!(self, SystemAdmin),
         }
     }

@@ -133,6 +133,44 @@ fn entry(
     }
 }
 
+/// A login attempt by no known user (or before the user is looked up): the
+/// name as typed, no role.
+fn attempt_entry(
+    username: &str,
+    ctx: &RequestContext,
+    outcome: Outcome,
+    reason: &str,
+) -> AuditEntry {
+    AuditEntry {
+        actor_username: username.to_string(),
+        action: "login".into(),
+        object_kind: "user".into(),
+        outcome: Some(outcome),
+        source_addr: ctx.source_addr.clone(),
+        user_agent: ctx.user_agent.clone(),
+        reason: reason.into(),
+        ..AuditEntry::default()
+    }
+}
+
+/// Refuses passwords shorter than [`password::MIN_LENGTH`].
+fn check_password_length(password: &str, errors: &mut ValidationErrors) {
+    if password.chars().count() < password::MIN_LENGTH {
+        errors.add(
+            "password",
+            "too_short",
+            &format!(
+                "パスワードは{}文字以上にしてください。",
+                password::MIN_LENGTH
+            ),
+            &format!(
+                "Password must be at least {} characters.",
+                password::MIN_LENGTH
+            ),
+        );
+    }
+}
+
 fn user_entry(
     user: &UserRecord,
     ctx: &RequestContext,
@@ -187,19 +225,7 @@ impl Identity {
         let since = Timestamp::now().plus_seconds(-self.config.throttle_window_secs);
         let recent = store::count_login_failures_since(&self.db, &ctx.source_addr, since).await?;
         if recent >= self.config.throttle_per_source {
-            let mut e = entry(
-                &Actor::Cli {
-                    os_user: String::new(),
-                },
-                ctx,
-                "login",
-                "user",
-                &username,
-            );
-            e.actor_username = username.clone();
-            e.role = String::new();
-            e.outcome = Some(Outcome::Denied);
-            e.reason = "throttled".into();
+            let e = attempt_entry(&username, ctx, Outcome::Denied, "throttled");
             audit::append_alone(&self.db, &e).await?;
             return Err(IdentityError::Throttled {
                 retry_after_secs: self.config.throttle_window_secs,
@@ -209,19 +235,7 @@ impl Identity {
             password::verify_dummy(pass).await;
             let mut tx = self.db.begin().await?;
             store::insert_login_failure(&mut tx, &username, &ctx.source_addr).await?;
-            let mut e = entry(
-                &Actor::Cli {
-                    os_user: String::new(),
-                },
-                ctx,
-                "login",
-                "user",
-                "",
-            );
-            e.actor_username = username.clone();
-            e.role = String::new();
-            e.outcome = Some(Outcome::Failure);
-            e.reason = "unknown user".into();
+            let e = attempt_entry(&username, ctx, Outcome::Failure, "unknown user");
             audit::append(&mut tx, &e).await?;
             tx.commit().await?;
             return Err(IdentityError::BadCredentials);
@@ -830,16 +844,8 @@ impl Identity {
         &self,
         actor: &Actor,
     ) -> Result<Vec<Organisation>, IdentityError> {
-        match actor {
-            Actor::User(p) if !p.role.may(Permission::ViewOrganisations) => {
-                Ok(store::organisations_by_ids(
-                    &self.db,
-                    &p.org_ids.iter().map(|o| o.0).collect::<Vec<_>>(),
-                )
-                .await?)
-            }
-            _ => Ok(store::list_organisations(&self.db, actor.region_scope()).await?),
-        }
+        self.require(actor, Permission::ViewOrganisations)?;
+        Ok(store::list_organisations(&self.db, actor.region_scope()).await?)
     }
 
     pub async fn organisations_of(
@@ -895,20 +901,7 @@ impl Identity {
                 "Choose a profession from the list.",
             );
         }
-        if new.password.chars().count() < password::MIN_LENGTH {
-            v.add(
-                "password",
-                "too_short",
-                &format!(
-                    "パスワードは{}文字以上にしてください。",
-                    password::MIN_LENGTH
-                ),
-                &format!(
-                    "Password must be at least {} characters.",
-                    password::MIN_LENGTH
-                ),
-            );
-        }
+        check_password_length(&new.password, &mut v);
         if role == Some(Role::SystemAdmin) && actor.role() != Role::SystemAdmin {
             return Err(IdentityError::Forbidden);
         }
@@ -1088,20 +1081,9 @@ impl Identity {
         new_password: &str,
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
-        if new_password.chars().count() < password::MIN_LENGTH {
-            return Err(IdentityError::validation(
-                "password",
-                "too_short",
-                &format!(
-                    "パスワードは{}文字以上にしてください。",
-                    password::MIN_LENGTH
-                ),
-                &format!(
-                    "Password must be at least {} characters.",
-                    password::MIN_LENGTH
-                ),
-            ));
-        }
+        let mut v = ValidationErrors::new();
+        check_password_length(new_password, &mut v);
+        v.into_result().map_err(IdentityError::Validation)?;
         let hash = password::hash(new_password).await?;
         self.admin_change(
             actor,

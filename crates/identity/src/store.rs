@@ -132,17 +132,24 @@ pub async fn list_organisations(
         .await?))
 }
 
+/// The organisations with these ids, in one query (the home page shows a
+/// user's organisations on every visit).
 pub async fn organisations_by_ids(db: &Db, ids: &[i64]) -> Result<Vec<Organisation>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
-    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
-    for id in ids {
-        let row: Option<Organisation> = read!(db, |c| sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(c)
-            .await?);
-        out.extend(row);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT {ORG_COLUMNS} FROM organisations WHERE id IN ({}) ORDER BY kana, name",
+        placeholders.join(", ")
+    );
+    Ok(read!(db, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await?
+    }))
 }
 
 // ---- users ----------------------------------------------------------------

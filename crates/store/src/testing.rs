@@ -9,7 +9,7 @@
 //! Set `RENKEI_TEST_PG_BIN` to point at another PostgreSQL `bin` directory.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
@@ -278,12 +278,4 @@ macro_rules! both_backends {
             }
         }
     };
-}
-
-/// Whether a path is inside the cluster directory (used by cleanup checks).
-pub fn is_cluster_path(path: &Path) -> bool {
-    CLUSTER
-        .get()
-        .map(|c| path.starts_with(&c.dir))
-        .unwrap_or(false)
 }

@@ -224,7 +224,7 @@ fn error_page(
     let msg = message(t, status, &info.detail);
     let ctx = ctx.unwrap_or_else(|| crate::auth::PageCtx::anonymous(lang));
     let page = crate::layout::ErrorPage {
-        l: crate::layout::Layout::new(&ctx, t.error_title, ""),
+        l: crate::layout::Layout::new(&ctx, t.error_title),
         status: status.as_u16(),
         message: msg,
     };

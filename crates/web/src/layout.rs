@@ -35,7 +35,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(ctx: &PageCtx, title: &str, _section: &str) -> Self {
+    pub fn new(ctx: &PageCtx, title: &str) -> Self {
         let t = ctx.lang.texts();
         let lang_code = ctx.lang.code();
         let (user_name, user_role, nav) = match &ctx.auth {

@@ -9,7 +9,7 @@
 pub mod care_offices;
 pub mod decode;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use renkei_domain::Timestamp;
 use renkei_store::audit::{self, AuditEntry, Outcome};
@@ -242,13 +242,4 @@ pub async fn import_care_offices(
     .await?;
     tx.commit().await?;
     Ok(report)
-}
-
-/// Helper for callers that only need the counts of services per entry.
-pub fn services_by_entry(rows: &[(i64, String)]) -> HashMap<i64, BTreeSet<String>> {
-    let mut map: HashMap<i64, BTreeSet<String>> = HashMap::new();
-    for (id, code) in rows {
-        map.entry(*id).or_default().insert(code.clone());
-    }
-    map
 }

@@ -10,7 +10,8 @@ use std::time::Instant;
 use axum::extract::{Query, State};
 use axum::Json;
 use renkei_directory::search::{self, Hit};
-use renkei_domain::{OrgKind, Role, ValidationErrors};
+use renkei_domain::people::Permission;
+use renkei_domain::{OrgKind, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -215,19 +216,12 @@ pub struct PublicItem {
     pub url: String,
 }
 
-/// A directory entry as staff see it, with the locally maintained fields.
+/// A directory entry as staff see it: the public fields plus the locally
+/// maintained ones.
 #[derive(Serialize, ToSchema)]
 pub struct ProfessionalItem {
-    pub id: i64,
-    pub name: String,
-    pub kind: String,
-    pub services: Vec<String>,
-    pub address: String,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub distance_km: Option<f64>,
-    pub phone: String,
-    pub url: String,
+    #[serde(flatten)]
+    pub public: PublicItem,
     /// 受入状況: accepting, waiting_list, full or unknown.
     pub acceptance: String,
     pub acceptance_note: String,
@@ -251,26 +245,26 @@ fn round_km(d: Option<f64>) -> Option<f64> {
     d.map(|d| (d * 100.0).round() / 100.0)
 }
 
-fn public_item(h: &Hit) -> PublicItem {
-    let e = &h.entry;
-    PublicItem {
+/// The public part of a hit, taken apart without copying; returns the
+/// entry's professional-only fields for callers that may show them.
+fn split(h: Hit) -> (PublicItem, (String, String, Option<i64>)) {
+    let e = h.entry;
+    let public = PublicItem {
         id: e.id,
-        name: e.name.clone(),
-        kind: e.kind.clone(),
-        services: e.services.clone(),
-        address: e.address.clone(),
+        name: e.name,
+        kind: e.kind,
+        services: e.services,
+        address: e.address,
         lat: e.lat,
         lon: e.lon,
         distance_km: round_km(h.distance_km),
-        phone: e.phone.clone(),
-        url: e.url.clone(),
-    }
-}
-
-/// Staff roles see the professional directory; family members use the
-/// public map like other residents.
-fn may_see_professional_directory(role: Role) -> bool {
-    role != Role::Family
+        phone: e.phone,
+        url: e.url,
+    };
+    (
+        public,
+        (e.acceptance, e.acceptance_note, e.acceptance_as_of),
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/directory/search", tag = "directory", params(SearchParams),
@@ -281,36 +275,26 @@ pub async fn search_professional(
     CurrentUser(p): CurrentUser,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<ProfessionalPage>, WebError> {
-    if !may_see_professional_directory(p.role) {
+    if !p.role.may(Permission::ViewProfessionalDirectory) {
         return Err(WebError::Forbidden);
     }
     let query = params.to_query()?;
-    let index = state.directory.current();
-    let page = index.search(&query);
+    let page = state.directory.current().search(&query);
     Ok(Json(ProfessionalPage {
+        next_cursor: page.next_offset.map(|o| format!("o{o}")),
         items: page
             .items
-            .iter()
+            .into_iter()
             .map(|h| {
-                let base = public_item(h);
+                let (public, (acceptance, acceptance_note, acceptance_as_of)) = split(h);
                 ProfessionalItem {
-                    id: base.id,
-                    name: base.name,
-                    kind: base.kind,
-                    services: base.services,
-                    address: base.address,
-                    lat: base.lat,
-                    lon: base.lon,
-                    distance_km: base.distance_km,
-                    phone: base.phone,
-                    url: base.url,
-                    acceptance: h.entry.acceptance.clone(),
-                    acceptance_note: h.entry.acceptance_note.clone(),
-                    acceptance_as_of: h.entry.acceptance_as_of,
+                    public,
+                    acceptance,
+                    acceptance_note,
+                    acceptance_as_of,
                 }
             })
             .collect(),
-        next_cursor: page.next_offset.map(|o| format!("o{o}")),
     }))
 }
 
@@ -331,11 +315,10 @@ pub async fn search_public(
     let mut query = params.to_query()?;
     // Acceptance status is professional-only information.
     query.accepting = false;
-    let index = state.directory.current();
-    let page = index.search(&query);
+    let page = state.directory.current().search(&query);
     Ok(Json(PublicPage {
-        items: page.items.iter().map(public_item).collect(),
         next_cursor: page.next_offset.map(|o| format!("o{o}")),
+        items: page.items.into_iter().map(|h| split(h).0).collect(),
     }))
 }
 

@@ -70,7 +70,7 @@ async fn page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut l = Layout::new(ctx, t.account_title, "account");
+    let mut l = Layout::new(ctx, t.account_title);
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }

@@ -67,18 +67,13 @@ async fn orgs_page(
     errors: ValidationErrors,
     flash: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    if !p.role.may(Permission::ViewOrganisations) {
-        return Err(WebError::Forbidden);
-    }
     let t = ctx.lang.texts();
     let lang = ctx.lang.code();
     let actor = Actor::User(p.clone());
+    let listed = state.identity.list_organisations(&actor).await?;
     let munis = state.identity.list_municipalities(&actor).await?;
     let regions = state.identity.list_regions(&actor).await?;
-    let orgs = state
-        .identity
-        .list_organisations(&actor)
-        .await?
+    let orgs = listed
         .into_iter()
         .map(|o| OrgRow {
             region: regions
@@ -98,7 +93,7 @@ async fn orgs_page(
             phone: o.phone,
         })
         .collect();
-    let mut l = Layout::new(ctx, t.orgs_title, "orgs");
+    let mut l = Layout::new(ctx, t.orgs_title);
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
@@ -239,7 +234,7 @@ async fn users_page(
         .filter(|r| **r != Role::SystemAdmin || p.role == Role::SystemAdmin)
         .map(|r| (r.code(), r.label(lang)))
         .collect();
-    let mut l = Layout::new(ctx, t.users_title, "users");
+    let mut l = Layout::new(ctx, t.users_title);
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }

@@ -202,7 +202,7 @@ pub async fn page(
     };
     render(
         &AuditPage {
-            l: Layout::new(&ctx, t.audit_title, "audit"),
+            l: Layout::new(&ctx, t.audit_title),
             query_string: serde_urlencoded::to_string(&plain).unwrap_or_default(),
             q: filter,
             rows,

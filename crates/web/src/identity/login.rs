@@ -51,7 +51,7 @@ pub async fn login_form(
         None
     };
     ok(&LoginPage {
-        l: Layout::new(&ctx, t.login_title, "login"),
+        l: Layout::new(&ctx, t.login_title),
         error: None,
         info,
         username: String::new(),
@@ -102,7 +102,7 @@ pub async fn login(
             };
             render(
                 &LoginPage {
-                    l: Layout::new(&ctx, t.login_title, "login"),
+                    l: Layout::new(&ctx, t.login_title),
                     error: Some(message),
                     info: None,
                     username,
@@ -165,7 +165,7 @@ async fn mfa_page(
     let t = ctx.lang.texts();
     render(
         &MfaPage {
-            l: Layout::new(ctx, t.mfa_title, "mfa"),
+            l: Layout::new(ctx, t.mfa_title),
             error,
             demo_code,
         },
@@ -237,7 +237,7 @@ async fn enrol_page(
     let t = ctx.lang.texts();
     render(
         &EnrolPage {
-            l: Layout::new(ctx, t.enrol_title, "mfa"),
+            l: Layout::new(ctx, t.enrol_title),
             error,
             qr_svg: enrolment.qr_svg,
             secret: enrolment.secret,
@@ -271,7 +271,7 @@ pub async fn enrol_confirm(
         Ok(codes) => {
             let t = ctx.lang.texts();
             ok(&RecoveryPage {
-                l: Layout::new(&ctx, t.recovery_title, "mfa"),
+                l: Layout::new(&ctx, t.recovery_title),
                 codes,
             })
         }
@@ -339,7 +339,7 @@ pub async fn home(
     }
     cards.push(("/account", t.nav_account, t.card_account_desc));
     ok(&HomePage {
-        l: Layout::new(&ctx, t.home_title, "home"),
+        l: Layout::new(&ctx, t.home_title),
         role: p.role.label(lang),
         profession: p.profession.label(lang),
         region,
