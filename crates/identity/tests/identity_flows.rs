@@ -618,3 +618,68 @@ both_backends!(
         assert_eq!(w.identity.organisations_of(&p).await.unwrap().len(), 2);
     }
 );
+
+both_backends!(
+    activity_keeps_a_session_alive_and_a_new_password_ends_it,
+    |db: Db| async move {
+        let w = world(
+            db,
+            IdentityConfig {
+                session_idle_secs: 4,
+                ..IdentityConfig::default()
+            },
+        )
+        .await;
+        let id = add_user(&w, "officer", "municipal_officer", w.region).await;
+        let r = w
+            .identity
+            .login("officer", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        // Used after 1.5 s (past the 1 s write gap), so the idle clock restarts…
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert!(w
+            .identity
+            .session(&r.session_token)
+            .await
+            .unwrap()
+            .is_some());
+        // …and 4.5 s after login, 3 s after the last use, it is still alive.
+        tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+        assert!(
+            w.identity
+                .session(&r.session_token)
+                .await
+                .unwrap()
+                .is_some(),
+            "activity refreshed the idle clock"
+        );
+        // A new password set by an administrator ends every session.
+        assert!(w
+            .identity
+            .set_password(&cli(), id, "short", &ctx())
+            .await
+            .is_err());
+        w.identity
+            .set_password(&cli(), id, "a brand new password", &ctx())
+            .await
+            .unwrap();
+        assert!(w
+            .identity
+            .session(&r.session_token)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            w.identity
+                .login("officer", "correct horse battery", &ctx())
+                .await,
+            Err(IdentityError::BadCredentials)
+        ));
+        assert!(w
+            .identity
+            .login("officer", "a brand new password", &ctx())
+            .await
+            .is_ok());
+    }
+);
