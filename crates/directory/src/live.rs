@@ -19,6 +19,8 @@ pub struct LiveIndex {
 struct Inner {
     index: RwLock<Arc<Index>>,
     fingerprint: RwLock<(i64, i64)>,
+    /// The procedure list (code, name), read with every refresh.
+    procedures: RwLock<Arc<Vec<(String, String)>>>,
     ready: AtomicBool,
 }
 
@@ -43,6 +45,7 @@ impl LiveIndex {
             inner: Arc::new(Inner {
                 index: RwLock::new(Arc::new(Index::build(Vec::new()))),
                 fingerprint: RwLock::new((-1, -1)),
+                procedures: RwLock::new(Arc::new(Vec::new())),
                 ready: AtomicBool::new(false),
             }),
         }
@@ -56,6 +59,14 @@ impl LiveIndex {
         }
     }
 
+    /// The procedure list as of the last refresh.
+    pub fn procedures(&self) -> Arc<Vec<(String, String)>> {
+        match self.inner.procedures.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
     /// Whether the first load has finished (for `/readyz`).
     pub fn is_ready(&self) -> bool {
         self.inner.ready.load(Ordering::SeqCst)
@@ -64,6 +75,10 @@ impl LiveIndex {
     /// Rebuilds the index when the directory changed since the last build.
     /// Returns whether it rebuilt.
     pub async fn refresh(&self, db: &Db) -> Result<bool, StoreError> {
+        let procedures = crate::store::procedures(db).await?;
+        if let Ok(mut guard) = self.inner.procedures.write() {
+            *guard = Arc::new(procedures);
+        }
         let now = fingerprint(db).await?;
         let last = self
             .inner

@@ -11,12 +11,17 @@
 
 use std::collections::HashMap;
 
+use renkei_domain::directory::{
+    minutes_of, ContactWindow, HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES,
+};
 use renkei_domain::text::fold;
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 use serde::Serialize;
 
-/// What an entry looks like in search results.
-#[derive(Debug, Clone, Serialize)]
+/// What an entry looks like in search results. Which of these fields the
+/// public may see is decided per entry (`public_mask`) and applied by the
+/// interfaces; the index itself serves professionals.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Entry {
     pub id: i64,
     pub name: String,
@@ -29,11 +34,55 @@ pub struct Entry {
     pub url: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
-    /// Locally maintained: professionals only.
+    pub fax: String,
+    pub email: String,
+    pub hours: String,
+    pub features: String,
+    pub languages: String,
+    /// 日常生活圏域 (daily-life area).
+    pub area: String,
+    /// Home-care function codes (`HOME_CARE_FUNCTIONS`).
+    pub functions: Vec<String>,
+    /// Procedure codes (`directory_procedures`).
+    pub procedures: Vec<String>,
+    /// Professionals only.
+    pub contact_windows: Vec<ContactWindow>,
     pub acceptance: String,
     pub acceptance_note: String,
     pub acceptance_as_of: Option<i64>,
+    pub vacant_beds: Option<i64>,
+    pub confirmed_at: Option<i64>,
+    /// Bits of `PUBLIC_FIELD_CHOICES` the entry shows to the public.
+    pub public_mask: u16,
+    /// Consent to publish: without it the entry is not on the public map.
+    pub published: bool,
+    /// Folded name, kana and address; used to build the index and not kept.
+    #[serde(skip)]
     pub search_key: String,
+}
+
+/// The bit of a public-field choice (`PUBLIC_FIELD_CHOICES`).
+pub fn public_bit(field: &str) -> u16 {
+    PUBLIC_FIELD_CHOICES
+        .iter()
+        .position(|(f, _, _)| *f == field)
+        .map(|i| 1u16 << i)
+        .unwrap_or(0)
+}
+
+/// The public-field mask of a comma-separated list.
+pub fn public_mask_of(fields: &str) -> u16 {
+    fields
+        .split(',')
+        .map(|f| public_bit(f.trim()))
+        .fold(0, |a, b| a | b)
+}
+
+impl Entry {
+    /// Whether the public may see `field` of this entry.
+    pub fn is_public(&self, field: &str) -> bool {
+        self.public_mask & public_bit(field) != 0
+    }
 }
 
 /// The acceptance status values (受入状況).
@@ -97,6 +146,15 @@ pub struct Query {
     pub service: Option<String>,
     pub accepting: bool,
     pub municipality: Option<String>,
+    pub function: Option<String>,
+    pub procedure: Option<String>,
+    pub area: Option<String>,
+    /// "Can be contacted now": the weekday (1 = Monday) and minute of the
+    /// day in Japan time that a contact window must cover.
+    pub contactable_at: Option<(u8, u16)>,
+    /// A public search: only entries with consent to publish, and filters
+    /// on a field match only where that field is public.
+    pub public: bool,
     pub near: Option<(f64, f64)>,
     pub radius_km: Option<f64>,
     pub offset: usize,
@@ -134,15 +192,67 @@ struct Packed {
     municipality_code: Span,
     phone: Span,
     url: Span,
-    acceptance_note: Span,
-    search_key: Span,
-    /// Start and count in `service_pool`.
+    /// fax, email, hours, features, languages, area and the acceptance note,
+    /// joined by U+001F: most entries have none of them.
+    extra: Span,
+    /// Start and count in `code_pool` (services, then procedures).
     services: (u32, u16),
+    procedures: u8,
+    /// Start and count in `windows`.
+    windows: (u32, u8),
     kind: u16,
     acceptance: u8,
+    functions: u8,
+    public_mask: u16,
+    published: bool,
+    vacant_beds: i32,
     lat: f64,
     lon: f64,
     acceptance_as_of: Option<i64>,
+    confirmed_at: Option<i64>,
+}
+
+/// A contact window, packed.
+#[derive(Debug, Clone, Copy)]
+struct PackedWindow {
+    days: u8,
+    from: u16,
+    to: u16,
+    method: u16,
+    note: Span,
+}
+
+impl PackedWindow {
+    fn unpack(&self, names: &[String], arena: &str) -> ContactWindow {
+        let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        ContactWindow {
+            method: names[self.method as usize].clone(),
+            weekdays: (1..=7).filter(|d| self.days & (1 << d) != 0).collect(),
+            from: hhmm(self.from),
+            to: hhmm(self.to),
+            note: arena[self.note.start as usize..(self.note.start + self.note.len) as usize]
+                .to_string(),
+        }
+    }
+
+    fn as_window(&self) -> ContactWindow {
+        let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        ContactWindow {
+            method: String::new(),
+            weekdays: (1..=7).filter(|d| self.days & (1 << d) != 0).collect(),
+            from: hhmm(self.from),
+            to: hhmm(self.to),
+            note: String::new(),
+        }
+    }
+}
+
+fn function_bit(code: &str) -> u8 {
+    HOME_CARE_FUNCTIONS
+        .iter()
+        .position(|(c, _, _)| *c == code)
+        .map(|i| 1u8 << i)
+        .unwrap_or(0)
 }
 
 /// The immutable search index.
@@ -151,13 +261,19 @@ pub struct Index {
     /// Entries in kana order, so every posting list is also in result order.
     entries: Vec<Packed>,
     service_pool: Vec<u16>,
+    windows: Vec<PackedWindow>,
     names: Vec<String>,
     bigrams: HashMap<(char, char), Vec<u32>>,
     unigrams: HashMap<char, Vec<u32>>,
     by_kind: HashMap<String, Vec<u32>>,
     by_service: HashMap<String, Vec<u32>>,
     by_municipality: HashMap<String, Vec<u32>>,
+    by_function: HashMap<String, Vec<u32>>,
+    by_procedure: HashMap<String, Vec<u32>>,
+    by_area: HashMap<String, Vec<u32>>,
     accepting: Vec<u32>,
+    with_windows: Vec<u32>,
+    published: Vec<u32>,
     tree: RTree<Point>,
     by_id: HashMap<i64, u32>,
 }
@@ -197,6 +313,12 @@ impl Index {
         let mut by_kind: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_service: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_municipality: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_function: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_procedure: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_area: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut windows: Vec<PackedWindow> = Vec::new();
+        let mut with_windows = Vec::new();
+        let mut published = Vec::new();
         let mut accepting = Vec::new();
         let mut points = Vec::new();
         let mut by_id = HashMap::with_capacity(entries.len());
@@ -231,12 +353,56 @@ impl Index {
             if e.acceptance == "accepting" {
                 accepting.push(i);
             }
+            if e.published {
+                published.push(i);
+            }
+            for f in &e.functions {
+                by_function.entry(f.clone()).or_default().push(i);
+            }
+            for p in &e.procedures {
+                by_procedure.entry(p.clone()).or_default().push(i);
+                service_pool.push(intern(&mut names, p));
+            }
+            if !e.area.is_empty() {
+                by_area.entry(e.area.clone()).or_default().push(i);
+            }
+            let windows_start = windows.len() as u32;
+            for w in &e.contact_windows {
+                let (Some(from), Some(to)) = (minutes_of(&w.from), minutes_of(&w.to)) else {
+                    continue;
+                };
+                windows.push(PackedWindow {
+                    days: w.weekdays.iter().fold(0u8, |m, d| m | (1u8 << (d & 7))),
+                    from,
+                    to,
+                    method: intern(&mut names, &w.method),
+                    note: push(&mut arena, &w.note),
+                });
+            }
+            let window_count = (windows.len() as u32 - windows_start) as u8;
+            if window_count > 0 {
+                with_windows.push(i);
+            }
             if let (Some(lat), Some(lon)) = (e.lat, e.lon) {
                 points.push(Point {
                     idx: i,
                     xyz: unit_xyz(lat, lon),
                 });
             }
+            let extra = [
+                e.fax.as_str(),
+                &e.email,
+                &e.hours,
+                &e.features,
+                &e.languages,
+                &e.area,
+                &e.acceptance_note,
+            ];
+            let extra = if extra.iter().all(|x| x.is_empty()) {
+                Span::default()
+            } else {
+                push(&mut arena, &extra.join("\u{1f}"))
+            };
             packed.push(Packed {
                 id: e.id,
                 name: push(&mut arena, &e.name),
@@ -245,21 +411,28 @@ impl Index {
                 municipality_code: push(&mut arena, &e.municipality_code),
                 phone: push(&mut arena, &e.phone),
                 url: push(&mut arena, &e.url),
-                acceptance_note: push(&mut arena, &e.acceptance_note),
-                search_key: push(&mut arena, &e.search_key),
+                extra,
                 services: (services_start, e.services.len() as u16),
+                procedures: e.procedures.len() as u8,
+                windows: (windows_start, window_count),
                 kind: intern(&mut names, &e.kind),
                 acceptance: ACCEPTANCE
                     .iter()
                     .position(|a| *a == e.acceptance)
                     .unwrap_or(ACCEPTANCE.len() - 1) as u8,
+                functions: e.functions.iter().fold(0, |m, f| m | function_bit(f)),
+                public_mask: e.public_mask,
+                published: e.published,
+                vacant_beds: e.vacant_beds.map(|v| v.clamp(0, i32::MAX as i64) as i32).unwrap_or(-1),
                 lat: e.lat.unwrap_or(f64::NAN),
                 lon: e.lon.unwrap_or(f64::NAN),
                 acceptance_as_of: e.acceptance_as_of,
+                confirmed_at: e.confirmed_at,
             });
         }
         arena.shrink_to_fit();
         service_pool.shrink_to_fit();
+        windows.shrink_to_fit();
         for list in bigrams.values_mut() {
             list.shrink_to_fit();
         }
@@ -277,7 +450,13 @@ impl Index {
             by_kind,
             by_service,
             by_municipality,
+            by_function,
+            by_procedure,
+            by_area,
             accepting,
+            with_windows,
+            published,
+            windows,
             by_id,
         };
         release_free_memory();
@@ -288,8 +467,15 @@ impl Index {
         &self.arena[span.start as usize..(span.start + span.len) as usize]
     }
 
-    fn search_key(&self, i: u32) -> &str {
-        self.text(self.entries[i as usize].search_key)
+    /// The folded text an entry is searched by, as the store computes it.
+    fn search_key(&self, i: u32) -> String {
+        let p = &self.entries[i as usize];
+        fold(&format!(
+            "{} {} {}",
+            self.text(p.name),
+            self.text(p.kana),
+            self.text(p.address)
+        ))
     }
 
     fn position(&self, i: u32) -> Option<(f64, f64)> {
@@ -301,26 +487,73 @@ impl Index {
     fn entry(&self, i: u32) -> Entry {
         let p = &self.entries[i as usize];
         let (start, count) = p.services;
+        let codes = |from: usize, n: usize| -> Vec<String> {
+            self.service_pool[from..from + n]
+                .iter()
+                .map(|s| self.names[*s as usize].clone())
+                .collect()
+        };
+        let extra_text = self.text(p.extra);
+        let mut extra = extra_text.split('\u{1f}').map(str::to_string);
+        let mut next = || extra.next().unwrap_or_default();
+        let (fax, email, hours, features, languages, area, acceptance_note) =
+            (next(), next(), next(), next(), next(), next(), next());
+        let (wstart, wcount) = p.windows;
         Entry {
             id: p.id,
             name: self.text(p.name).to_string(),
             kana: self.text(p.kana).to_string(),
             kind: self.names[p.kind as usize].clone(),
-            services: self.service_pool[start as usize..start as usize + count as usize]
-                .iter()
-                .map(|s| self.names[*s as usize].clone())
-                .collect(),
+            services: codes(start as usize, count as usize),
+            procedures: codes(start as usize + count as usize, p.procedures as usize),
             address: self.text(p.address).to_string(),
             municipality_code: self.text(p.municipality_code).to_string(),
             phone: self.text(p.phone).to_string(),
             url: self.text(p.url).to_string(),
             lat: self.position(i).map(|x| x.0),
             lon: self.position(i).map(|x| x.1),
+            fax,
+            email,
+            hours,
+            features,
+            languages,
+            area,
+            functions: HOME_CARE_FUNCTIONS
+                .iter()
+                .enumerate()
+                .filter(|(b, _)| p.functions & (1 << b) != 0)
+                .map(|(_, (c, _, _))| c.to_string())
+                .collect(),
+            contact_windows: self.windows[wstart as usize..wstart as usize + wcount as usize]
+                .iter()
+                .map(|w| w.unpack(&self.names, &self.arena))
+                .collect(),
             acceptance: ACCEPTANCE[p.acceptance as usize].to_string(),
-            acceptance_note: self.text(p.acceptance_note).to_string(),
+            acceptance_note,
             acceptance_as_of: p.acceptance_as_of,
-            search_key: self.text(p.search_key).to_string(),
+            vacant_beds: (p.vacant_beds >= 0).then_some(p.vacant_beds as i64),
+            confirmed_at: p.confirmed_at,
+            public_mask: p.public_mask,
+            published: p.published,
+            search_key: String::new(),
         }
+    }
+
+    /// Whether one of the entry's contact windows covers the moment.
+    fn contactable(&self, i: u32, (weekday, minute): (u8, u16)) -> bool {
+        let (start, count) = self.entries[i as usize].windows;
+        self.windows[start as usize..start as usize + count as usize]
+            .iter()
+            .any(|w| w.as_window().is_open(weekday, minute))
+    }
+
+    /// Whether a public search may match entry `i` on the filters it uses.
+    fn publicly_matches(&self, i: u32, q: &Query) -> bool {
+        let mask = self.entries[i as usize].public_mask;
+        let needs = |used: bool, field: &str| !used || mask & public_bit(field) != 0;
+        needs(q.accepting, "acceptance")
+            && needs(q.function.is_some(), "functions")
+            && needs(q.procedure.is_some(), "procedures")
     }
 
     pub fn len(&self) -> usize {
@@ -358,17 +591,35 @@ impl Index {
         if let Some(m) = &q.municipality {
             lists.push(self.by_municipality.get(m)?);
         }
+        if let Some(f) = &q.function {
+            lists.push(self.by_function.get(f)?);
+        }
+        if let Some(p) = &q.procedure {
+            lists.push(self.by_procedure.get(p)?);
+        }
+        if let Some(a) = &q.area {
+            lists.push(self.by_area.get(a)?);
+        }
         if q.accepting {
             lists.push(&self.accepting);
+        }
+        if q.contactable_at.is_some() {
+            lists.push(&self.with_windows);
+        }
+        if q.public {
+            lists.push(&self.published);
         }
         lists.sort_by_key(|l| l.len());
         lists.dedup_by(|a, b| std::ptr::eq(*a, *b));
         Some(lists)
     }
 
-    /// Whether entry `i` is in every list but the first and contains the text.
-    fn matches(&self, i: u32, others: &[&[u32]], folded: Option<&str>) -> bool {
+    /// Whether entry `i` is in every list but the first, passes the checks
+    /// lists cannot make, and contains the text.
+    fn matches(&self, i: u32, others: &[&[u32]], folded: Option<&str>, q: &Query) -> bool {
         others.iter().all(|l| l.binary_search(&i).is_ok())
+            && q.contactable_at.is_none_or(|at| self.contactable(i, at))
+            && (!q.public || self.publicly_matches(i, q))
             && folded.is_none_or(|t| self.search_key(i).contains(t))
     }
 
@@ -392,7 +643,7 @@ impl Index {
                         None => (Box::new(0..self.entries.len() as u32), &[]),
                     };
                 for i in first {
-                    if self.matches(i, others, folded) {
+                    if self.matches(i, others, folded, q) {
                         hits.push((i, None));
                         if hits.len() >= wanted {
                             break;
@@ -408,7 +659,7 @@ impl Index {
                         let mut ranked: Vec<(u32, f64)> = first
                             .iter()
                             .copied()
-                            .filter(|i| self.matches(*i, others, folded))
+                            .filter(|i| self.matches(*i, others, folded, q))
                             .filter_map(|i| distance(i).map(|d| (i, d)))
                             .filter(|(_, d)| *d <= radius)
                             .collect();
@@ -426,7 +677,7 @@ impl Index {
                             if d > radius {
                                 break;
                             }
-                            if self.matches(p.idx, &lists, folded) {
+                            if self.matches(p.idx, &lists, folded, q) {
                                 hits.push((p.idx, Some(d)));
                                 if hits.len() >= wanted {
                                     break;
@@ -477,9 +728,9 @@ mod tests {
             lat: at.map(|p| p.0),
             lon: at.map(|p| p.1),
             acceptance: acceptance.into(),
-            acceptance_note: String::new(),
-            acceptance_as_of: None,
+            published: true,
             search_key: fold(&format!("{name} {kana} 東京都千代田区")),
+            ..Entry::default()
         }
     }
 

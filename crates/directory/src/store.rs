@@ -33,11 +33,15 @@ pub struct EntryFields {
     pub open_days_note: String,
     pub capacity: Option<i64>,
     pub remarks: String,
+    /// Opening hours as the source states them (診療時間).
+    pub hours: String,
+    /// 診療科目, ";"-separated as published.
+    pub departments: String,
 }
 
 const FIELD_COLUMNS: &str = "official_code, kind, name, kana, prefecture_code, municipality_code, municipality_name, \
     address, building, lat, lon, phone, fax, url, email, corporate_number, corporate_name, open_days, open_days_note, \
-    capacity, remarks";
+    capacity, remarks, hours, departments";
 
 impl EntryFields {
     pub fn from_care_office(row: &CareOfficeRow, services: &BTreeSet<String>) -> Self {
@@ -69,6 +73,8 @@ impl EntryFields {
             open_days_note: row.open_days_note.clone(),
             capacity: row.capacity,
             remarks: row.remarks.clone(),
+            hours: String::new(),
+            departments: String::new(),
         }
     }
 
@@ -96,12 +102,14 @@ impl EntryFields {
             self.open_days_note.clone(),
             self.capacity.map(|c| c.to_string()).unwrap_or_default(),
             self.remarks.clone(),
+            self.hours.clone(),
+            self.departments.clone(),
         ]
     }
 
     /// The names of the fields that differ from `new`.
     pub fn diff(&self, new: &EntryFields) -> Vec<String> {
-        const NAMES: [&str; 20] = [
+        const NAMES: [&str; 22] = [
             "kind",
             "name",
             "kana",
@@ -122,6 +130,8 @@ impl EntryFields {
             "open_days_note",
             "capacity",
             "remarks",
+            "hours",
+            "departments",
         ];
         self.hash_parts()
             .iter()
@@ -145,6 +155,9 @@ impl EntryFields {
 pub struct ExistingEntry {
     pub id: i64,
     pub official_code: String,
+    pub kind: String,
+    pub prefecture_code: String,
+    pub municipality_code: String,
     pub name: String,
     pub imported_hash: String,
     pub disappeared_at: Option<i64>,
@@ -155,7 +168,8 @@ pub async fn imported_entries(
     source: &str,
 ) -> Result<HashMap<String, ExistingEntry>, StoreError> {
     let rows: Vec<ExistingEntry> = read!(db, |c| {
-        sqlx::query_as("SELECT id, official_code, name, imported_hash, disappeared_at FROM directory_entries WHERE source = $1")
+        sqlx::query_as("SELECT id, official_code, kind, prefecture_code, municipality_code, name, imported_hash, disappeared_at \
+             FROM directory_entries WHERE source = $1")
             .bind(source)
             .fetch_all(c)
             .await?
@@ -216,6 +230,8 @@ macro_rules! bind_fields {
             .bind(&$f.open_days_note)
             .bind($f.capacity)
             .bind(&$f.remarks)
+            .bind(&$f.hours)
+            .bind(&$f.departments)
     };
 }
 
@@ -228,7 +244,7 @@ pub async fn insert_entries(
     items: &[(EntryFields, String)],
     now: Timestamp,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    const ROWS_PER_STATEMENT: usize = 400; // 27 parameters each, within SQLite's 32,766
+    const ROWS_PER_STATEMENT: usize = 400; // 29 parameters each, within SQLite's 32,766
     let mut out = Vec::with_capacity(items.len());
     let head = format!(
         "INSERT INTO directory_entries ({FIELD_COLUMNS}, search_key, imported_hash, source, last_imported_at, created_at, updated_at) "
@@ -259,6 +275,8 @@ pub async fn insert_entries(
                     .push_bind(f.open_days_note.as_str())
                     .push_bind(f.capacity)
                     .push_bind(f.remarks.as_str())
+                    .push_bind(f.hours.as_str())
+                    .push_bind(f.departments.as_str())
                     .push_bind(key.as_str())
                     .push_bind(hash.as_str())
                     .push_bind(source)
@@ -306,8 +324,8 @@ pub async fn update_imported(
         .map(|(i, c)| format!("{c} = ${}", i + 1))
         .collect();
     let sql = format!(
-        "UPDATE directory_entries SET {}, search_key = $22, imported_hash = $23, last_imported_at = $24, updated_at = $24, \
-         disappeared_at = NULL WHERE id = $25",
+        "UPDATE directory_entries SET {}, search_key = $24, imported_hash = $25, last_imported_at = $26, updated_at = $26, \
+         disappeared_at = NULL WHERE id = $27",
         sets.join(", ")
     );
     let key = f.search_key();
@@ -449,23 +467,93 @@ struct IndexRow {
     municipality_code: String,
     phone: String,
     url: String,
+    fax: String,
+    email: String,
+    hours: String,
+    open_days: String,
+    features: String,
+    languages: String,
+    area: String,
+    functions: String,
+    procedures: String,
+    contact_windows: String,
     lat: Option<f64>,
     lon: Option<f64>,
     acceptance: String,
     acceptance_note: String,
     acceptance_as_of: Option<i64>,
+    vacant_beds: Option<i64>,
+    confirmed_at: Option<i64>,
+    public_fields: String,
+    publish_consent: bool,
     search_key: String,
+}
+
+/// Splits a comma-separated code list.
+pub fn codes(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The columns the index reads (also used for one entry's page).
+const INDEX_COLUMNS: &str = "id, name, kana, kind, address, building, municipality_code, phone, url, fax, email, \
+    hours, open_days, features, languages, area, functions, procedures, contact_windows, lat, lon, acceptance, \
+    acceptance_note, acceptance_as_of, vacant_beds, confirmed_at, public_fields, publish_consent, search_key";
+
+impl IndexRow {
+    fn into_entry(self, services: Vec<String>) -> crate::search::Entry {
+        let hours = match (self.open_days.is_empty(), self.hours.is_empty()) {
+            (true, _) => self.hours,
+            (false, true) => self.open_days,
+            (false, false) => format!("{} {}", self.open_days, self.hours),
+        };
+        crate::search::Entry {
+            services,
+            id: self.id,
+            name: self.name,
+            kana: self.kana,
+            kind: self.kind,
+            address: if self.building.is_empty() {
+                self.address
+            } else {
+                format!("{} {}", self.address, self.building)
+            },
+            municipality_code: self.municipality_code,
+            phone: self.phone,
+            url: self.url,
+            fax: self.fax,
+            email: self.email,
+            hours,
+            features: self.features,
+            languages: self.languages,
+            area: self.area,
+            functions: codes(&self.functions),
+            procedures: codes(&self.procedures),
+            contact_windows: serde_json::from_str(&self.contact_windows).unwrap_or_default(),
+            lat: self.lat,
+            lon: self.lon,
+            acceptance: self.acceptance,
+            acceptance_note: self.acceptance_note,
+            acceptance_as_of: self.acceptance_as_of,
+            vacant_beds: self.vacant_beds,
+            confirmed_at: self.confirmed_at,
+            public_mask: crate::search::public_mask_of(&self.public_fields),
+            published: self.publish_consent,
+            search_key: self.search_key,
+        }
+    }
 }
 
 /// Every current entry with its services, for building the search index.
 pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreError> {
+    let sql = format!(
+        "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id"
+    );
     let rows: Vec<IndexRow> = read!(db, |c| {
-        sqlx::query_as(
-            "SELECT id, name, kana, kind, address, building, municipality_code, phone, url, lat, lon, acceptance, \
-             acceptance_note, acceptance_as_of, search_key FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id",
-        )
-        .fetch_all(c)
-        .await?
+        sqlx::query_as(&sql).fetch_all(c).await?
     });
     let services: Vec<(i64, String)> = read!(db, |c| {
         sqlx::query_as(
@@ -480,26 +568,51 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
     }
     Ok(rows
         .into_iter()
-        .map(|r| crate::search::Entry {
-            services: by_entry.remove(&r.id).unwrap_or_default(),
-            id: r.id,
-            name: r.name,
-            kana: r.kana,
-            kind: r.kind,
-            address: if r.building.is_empty() {
-                r.address
-            } else {
-                format!("{} {}", r.address, r.building)
-            },
-            municipality_code: r.municipality_code,
-            phone: r.phone,
-            url: r.url,
-            lat: r.lat,
-            lon: r.lon,
-            acceptance: r.acceptance,
-            acceptance_note: r.acceptance_note,
-            acceptance_as_of: r.acceptance_as_of,
-            search_key: r.search_key,
+        .map(|r| {
+            let services = by_entry.remove(&r.id).unwrap_or_default();
+            r.into_entry(services)
         })
         .collect())
+}
+
+/// One entry as the search index would hold it, read fresh from the
+/// database (entry pages show edits at once, before the index catches up).
+pub async fn entry_by_id(db: &Db, id: i64) -> Result<Option<crate::search::Entry>, StoreError> {
+    let sql = format!("SELECT {INDEX_COLUMNS} FROM directory_entries WHERE id = $1");
+    let row: Option<IndexRow> = read!(db, |c| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
+    });
+    let Some(row) = row else { return Ok(None) };
+    let services: Vec<String> = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT service_code FROM directory_services WHERE entry_id = $1 ORDER BY service_code",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await?
+    });
+    Ok(Some(row.into_entry(services)))
+}
+
+/// The procedure list (code, name) in the order it was made.
+pub async fn procedures(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as("SELECT code, name FROM directory_procedures ORDER BY added_at, code")
+            .fetch_all(c)
+            .await?
+    }))
+}
+
+/// Adds a procedure a region needs beyond the seed list.
+pub async fn add_procedure(db: &Db, code: &str, name: &str) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    write!(&mut tx, |c| {
+        sqlx::query("INSERT INTO directory_procedures (code, name, added_at) VALUES ($1, $2, $3)")
+            .bind(code)
+            .bind(name)
+            .bind(Timestamp::now().millis())
+            .execute(&mut *c)
+            .await?;
+    });
+    tx.commit().await
 }

@@ -51,21 +51,178 @@ pub fn org_kind_for_care_service(code: &str) -> &'static str {
     }
 }
 
-/// Medical procedures a facility can take (DOMAIN.md §3). Regions can add
-/// their own; these are the seed.
-pub const PROCEDURES: &[(&str, &str)] = &[
-    ("tube_feeding", "経管栄養・胃ろう"),
-    ("suction", "喀痰吸引"),
-    ("home_oxygen", "在宅酸素"),
-    ("ventilator", "人工呼吸器"),
-    ("tpn", "中心静脈栄養"),
-    ("iv_drip", "点滴"),
-    ("insulin", "インスリン"),
-    ("pressure_ulcer", "褥瘡処置"),
-    ("stoma", "ストーマ"),
-    ("urinary_catheter", "尿道カテーテル"),
-    ("dialysis", "透析"),
-    ("pain_opioids", "疼痛管理・麻薬"),
-    ("tracheostomy", "気管切開"),
-    ("dementia_bpsd", "認知症・BPSD"),
+/// Home-care functions (在宅医療の機能) an entry can offer.
+pub const HOME_CARE_FUNCTIONS: &[(&str, &str, &str)] = &[
+    ("home_visit", "訪問診療", "Scheduled home visits"),
+    ("house_call", "往診", "House calls"),
+    ("h24", "24時間対応", "24-hour response"),
+    ("end_of_life", "在宅看取り", "End-of-life care at home"),
 ];
+
+/// Informal life-support services (生活支援サービス), listed as entries of
+/// their own with these codes in place of care service codes.
+pub const LIFE_SUPPORT_SERVICES: &[(&str, &str)] = &[
+    ("L01", "配食サービス"),
+    ("L02", "買い物支援"),
+    ("L03", "訪問理美容"),
+    ("L04", "家事援助"),
+    ("L05", "見守り・安否確認"),
+];
+
+/// The name of any service code an entry can carry: care or life support.
+pub fn service_name(code: &str) -> Option<&'static str> {
+    care_service_name(code).or_else(|| {
+        LIFE_SUPPORT_SERVICES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, n)| *n)
+    })
+}
+
+/// The optional fields an entry may show on the public map; the rest of an
+/// entry is either always public (name, kind, address, services, position)
+/// or always for professionals (contact windows, contact person, notes).
+pub const PUBLIC_FIELD_CHOICES: &[(&str, &str, &str)] = &[
+    ("phone", "電話番号", "Phone"),
+    ("fax", "FAX番号", "FAX"),
+    ("url", "ホームページ", "Web site"),
+    ("email", "メールアドレス", "E-mail"),
+    ("hours", "受付時間・休業日", "Hours and closed days"),
+    ("functions", "在宅医療の機能", "Home-care functions"),
+    ("procedures", "対応できる医療処置", "Procedures"),
+    ("features", "特色", "Distinctive features"),
+    ("languages", "対応言語", "Languages"),
+    ("acceptance", "受入状況", "Acceptance status"),
+];
+
+/// What public fields a new entry starts with.
+pub const DEFAULT_PUBLIC_FIELDS: &str = "phone,fax,url,hours,functions,features,languages";
+
+/// How a care manager may reach a provider (連絡方法).
+pub const CONTACT_METHODS: &[(&str, &str, &str)] = &[
+    ("phone", "電話", "Phone"),
+    ("fax", "FAX", "FAX"),
+    ("email", "メール", "E-mail"),
+    ("in_person", "面談", "In person"),
+    ("timeline", "Renkeiタイムライン", "Renkei timeline"),
+];
+
+/// One contact window for care managers (ケアマネタイム): a method, the
+/// weekdays (1 = Monday … 7 = Sunday, 8 = public holiday is not modelled)
+/// and a time range in Japan time. A range whose end is before its start
+/// runs past midnight.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContactWindow {
+    pub method: String,
+    pub weekdays: Vec<u8>,
+    /// "HH:MM", Japan time.
+    pub from: String,
+    pub to: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Minutes after midnight of "HH:MM" (24:00 allowed as an end).
+pub fn minutes_of(hhmm: &str) -> Option<u16> {
+    let (h, m) = hhmm.trim().split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+}
+
+impl ContactWindow {
+    /// Checks the window, naming the first problem in Japanese.
+    pub fn validate(&self) -> Result<(), String> {
+        if !CONTACT_METHODS.iter().any(|(c, _, _)| *c == self.method) {
+            return Err(format!("連絡方法「{}」は選べません", self.method));
+        }
+        if self.weekdays.is_empty() || self.weekdays.iter().any(|d| !(1..=7).contains(d)) {
+            return Err("曜日を1つ以上選んでください".into());
+        }
+        let (Some(from), Some(to)) = (minutes_of(&self.from), minutes_of(&self.to)) else {
+            return Err(format!(
+                "時刻は 09:00 のように入力してください（{}〜{}）",
+                self.from, self.to
+            ));
+        };
+        if from == to {
+            return Err("開始と終了が同じ時刻です".into());
+        }
+        Ok(())
+    }
+
+    /// Whether the window is open at `weekday` (1 = Monday) and `minute` of
+    /// the day, both in Japan time.
+    pub fn is_open(&self, weekday: u8, minute: u16) -> bool {
+        let (Some(from), Some(to)) = (minutes_of(&self.from), minutes_of(&self.to)) else {
+            return false;
+        };
+        if from < to {
+            self.weekdays.contains(&weekday) && (from..to).contains(&minute)
+        } else {
+            // Past midnight: the evening part belongs to the listed day, the
+            // morning part to the day after.
+            let yesterday = if weekday == 1 { 7 } else { weekday - 1 };
+            (self.weekdays.contains(&weekday) && minute >= from)
+                || (self.weekdays.contains(&yesterday) && minute < to)
+        }
+    }
+}
+
+/// The weekday (1 = Monday) and minute of the day of an instant in Japan time.
+pub fn jst_weekday_minute(at: crate::Timestamp) -> (u8, u16) {
+    let t = at.to_offset_datetime().to_offset(crate::timestamp::JST);
+    (
+        t.weekday().number_from_monday(),
+        t.hour() as u16 * 60 + t.minute() as u16,
+    )
+}
+
+/// Japanese weekday names, Monday first.
+pub const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(days: &[u8], from: &str, to: &str) -> ContactWindow {
+        ContactWindow {
+            method: "phone".into(),
+            weekdays: days.to_vec(),
+            from: from.into(),
+            to: to.into(),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn windows_open_and_close_on_time() {
+        let w = window(&[1, 3], "13:00", "14:00");
+        assert!(w.is_open(1, 13 * 60));
+        assert!(w.is_open(3, 13 * 60 + 59));
+        assert!(!w.is_open(1, 14 * 60), "the end is exclusive");
+        assert!(!w.is_open(2, 13 * 60 + 30), "Tuesday is not listed");
+        let night = window(&[5], "22:00", "06:00");
+        assert!(night.is_open(5, 23 * 60));
+        assert!(night.is_open(6, 5 * 60), "Saturday morning belongs to Friday night");
+        assert!(!night.is_open(5, 5 * 60));
+        let sunday_night = window(&[7], "22:00", "02:00");
+        assert!(sunday_night.is_open(1, 60), "Monday 01:00 after Sunday night");
+    }
+
+    #[test]
+    fn bad_windows_are_named() {
+        assert!(window(&[], "09:00", "10:00").validate().is_err());
+        assert!(window(&[1], "9時", "10:00").validate().is_err());
+        assert!(window(&[1], "25:00", "10:00").validate().is_err());
+        assert!(window(&[1], "10:00", "10:00").validate().is_err());
+        assert!(window(&[1], "09:00", "24:00").validate().is_ok());
+    }
+
+    #[test]
+    fn japan_time_is_utc_plus_nine() {
+        // 2026-11-23 04:30 UTC is Monday 13:30 in Japan.
+        let t = crate::Timestamp(1_795_408_200_000);
+        assert_eq!(t.to_jst_display(), "2026-11-23 13:30");
+        assert_eq!(jst_weekday_minute(t), (1, 13 * 60 + 30));
+    }
+}

@@ -107,6 +107,28 @@ enum ImportCommand {
         #[arg(long, default_value_t = 50)]
         show: usize,
     },
+    /// The national medical open data (医療情報ネット) facility files:
+    /// 01-1_hospital_facility_info_*.csv, 02-1_clinic_…, 03-1_dental_…,
+    /// 05_pharmacy_…. Re-importing updates by the 13-digit ID.
+    Medical {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only facilities of this prefecture (two digits, e.g. 13).
+        #[arg(long)]
+        prefecture: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        show: usize,
+    },
+    /// The municipal standard datasets 医療機関一覧 and 介護サービス事業所一覧
+    /// (自治体標準オープンデータセット); which one a file is, is read from
+    /// its header. Offices of the listed municipalities that a file no
+    /// longer lists are marked as gone.
+    MunicipalStandard {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, default_value_t = 50)]
+        show: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -337,78 +359,94 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 std::fs::write(out.join(&name), bytes)
                     .with_context(|| format!("writing {name}"))?;
             }
-            println!("wrote {rows} care-service rows into {}", out.display());
+            let medical_dir = out.join("medical");
+            std::fs::create_dir_all(&medical_dir)
+                .with_context(|| format!("creating {}", medical_dir.display()))?;
+            let mut facilities = 0usize;
+            for (name, bytes) in renkei_directory::synthetic::medical_files(seed, scale) {
+                facilities += bytes.iter().filter(|b| **b == b'\n').count() - 1;
+                std::fs::write(medical_dir.join(&name), bytes)
+                    .with_context(|| format!("writing {name}"))?;
+            }
+            println!(
+                "wrote {rows} care-service rows into {} and {facilities} medical facilities into {}",
+                out.display(),
+                medical_dir.display()
+            );
         }
         Command::Bench(BenchCommand::Search { queries, seed }) => {
             let db = open(&config, true).await?;
             crate::bench::search(&db, queries, seed).await?;
         }
-        Command::Import(ImportCommand::CareOffices {
-            files,
-            prefecture,
-            show,
-        }) => {
+        Command::Import(cmd) => {
+            let (files, prefecture, show) = match &cmd {
+                ImportCommand::CareOffices {
+                    files,
+                    prefecture,
+                    show,
+                }
+                | ImportCommand::Medical {
+                    files,
+                    prefecture,
+                    show,
+                } => (files, prefecture.clone(), *show),
+                ImportCommand::MunicipalStandard { files, show } => (files, None, *show),
+            };
             if let Some(p) = &prefecture {
                 if p.len() != 2 || !p.chars().all(|c| c.is_ascii_digit()) {
                     bail!("--prefecture must be two digits such as 13, got {p:?}");
                 }
             }
             let mut inputs = Vec::new();
-            for f in &files {
+            for f in files {
                 let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
                 let name = f
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                if renkei_directory::import::care_offices::service_code_from_name(&name).is_none() {
+                if matches!(cmd, ImportCommand::CareOffices { .. })
+                    && renkei_directory::import::care_offices::service_code_from_name(&name)
+                        .is_none()
+                {
                     eprintln!("note: {name} is not named jigyosho_<code>.csv; the service is taken from the サービスの種類 column");
                 }
                 inputs.push((name, bytes));
             }
             let db = open(&config, true).await?;
             let started = std::time::Instant::now();
-            let report = renkei_directory::import::import_care_offices(
-                &db,
-                &inputs,
-                prefecture.as_deref(),
-                &actor.username(),
-            )
-            .await?;
-            for (name, encoding) in &report.files {
-                println!("read {name} ({encoding})");
+            let who = actor.username();
+            let reports = match cmd {
+                ImportCommand::CareOffices { .. } => {
+                    vec![
+                        renkei_directory::import::import_care_offices(
+                            &db,
+                            &inputs,
+                            prefecture.as_deref(),
+                            &who,
+                        )
+                        .await?,
+                    ]
+                }
+                ImportCommand::Medical { .. } => {
+                    vec![
+                        renkei_directory::import::import_medical(
+                            &db,
+                            &inputs,
+                            prefecture.as_deref(),
+                            &who,
+                        )
+                        .await?,
+                    ]
+                }
+                ImportCommand::MunicipalStandard { .. } => {
+                    renkei_directory::import::import_municipal_standard(&db, &inputs, &who)
+                        .await?
+                }
+            };
+            for report in &reports {
+                print_import_report(report, show);
             }
-            for r in report.rejected.iter().take(show) {
-                println!("rejected {r}");
-            }
-            if report.rejected.len() > show {
-                println!("… and {} more rejected rows", report.rejected.len() - show);
-            }
-            for w in report.warnings.iter().take(show) {
-                println!("warning  {w}");
-            }
-            for c in report.changes.iter().take(show) {
-                println!(
-                    "changed  {} {}: {}",
-                    c.official_code,
-                    c.name,
-                    c.fields.join(", ")
-                );
-            }
-            for (code, name) in report.disappeared.iter().take(show) {
-                println!("gone     {code} {name}");
-            }
-            println!(
-                "rows read {}, accepted {}, rejected {}, outside --prefecture {}; entries created {}, updated {}, unchanged {}, disappeared {} ({:.1} s)",
-                report.rows_read,
-                report.rows_accepted,
-                report.rejected.len(),
-                report.rows_outside_filter,
-                report.created,
-                report.updated,
-                report.unchanged,
-                report.disappeared.len(),
-                started.elapsed().as_secs_f64()
-            );
+            println!("({:.1} s)", started.elapsed().as_secs_f64());
         }
         Command::Region(cmd) => {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());
@@ -628,4 +666,41 @@ async fn user_command(
         }
     }
     Ok(())
+}
+
+fn print_import_report(report: &renkei_directory::import::ImportReport, show: usize) {
+    for (name, encoding) in &report.files {
+        println!("read {name} ({encoding})");
+    }
+    for r in report.rejected.iter().take(show) {
+        println!("rejected {r}");
+    }
+    if report.rejected.len() > show {
+        println!("… and {} more rejected rows", report.rejected.len() - show);
+    }
+    for w in report.warnings.iter().take(show) {
+        println!("warning  {w}");
+    }
+    for c in report.changes.iter().take(show) {
+        println!(
+            "changed  {} {}: {}",
+            c.official_code,
+            c.name,
+            c.fields.join(", ")
+        );
+    }
+    for (code, name) in report.disappeared.iter().take(show) {
+        println!("gone     {code} {name}");
+    }
+    println!(
+        "rows read {}, accepted {}, rejected {}, outside --prefecture {}; entries created {}, updated {}, unchanged {}, disappeared {}",
+        report.rows_read,
+        report.rows_accepted,
+        report.rejected.len(),
+        report.rows_outside_filter,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.disappeared.len(),
+    );
 }

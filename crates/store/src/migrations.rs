@@ -24,10 +24,11 @@ migrations! {
     1 => "0001_store_audit",
     2 => "0002_identity",
     3 => "0003_directory",
+    4 => "0004_directory_care_details",
 }
 
 /// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 3;
+pub const LATEST_SCHEMA_VERSION: i64 = 4;
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 

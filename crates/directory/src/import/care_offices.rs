@@ -4,11 +4,13 @@
 //! The parser is pure (bytes in, rows and rejects out) so that it can be
 //! fuzzed and tested without a database. One bad row never stops a file.
 
-use std::collections::HashMap;
-
 use renkei_domain::text::nfkc;
 
-use super::decode::{decode, SourceEncoding};
+use super::decode::SourceEncoding;
+use super::table::{
+    classify_url, digits_only, local_government_code, position, positive_count, read_table,
+    reject, Column, UrlField,
+};
 use super::Reject;
 
 /// One office as read from one row.
@@ -53,7 +55,7 @@ pub struct ParsedFile {
     pub warnings: Vec<Reject>,
 }
 
-const COLUMNS: &[(&str, &[&str])] = &[
+const COLUMNS: &[Column] = &[
     (
         "code",
         &[
@@ -93,222 +95,99 @@ pub fn service_code_from_name(file_name: &str) -> Option<String> {
     (digits.len() == 3).then_some(digits)
 }
 
-fn clean(s: &str) -> String {
-    s.trim().trim_matches('\u{feff}').trim().to_string()
-}
-
-fn digits_only(s: &str) -> String {
-    nfkc(s).chars().filter(|c| c.is_ascii_digit()).collect()
-}
-
-fn coordinate(s: &str, range: std::ops::RangeInclusive<f64>) -> Result<Option<f64>, ()> {
-    let s = nfkc(s);
-    if s.is_empty() {
-        return Ok(None);
-    }
-    match s.parse::<f64>() {
-        Ok(v) if range.contains(&v) => Ok(Some(v)),
-        _ => Err(()),
-    }
-}
-
 /// Parses one file. `file_name` is used in reports and for the service code.
 pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedFile {
-    let mut out = ParsedFile::default();
-    let (text, encoding) = decode(bytes);
-    out.encoding = Some(encoding);
-    let reject = |line: u64, column: &str, reason: String| Reject {
-        file: file_name.to_string(),
-        line,
-        column: column.to_string(),
-        reason,
+    let mut out = ParsedFile {
+        service_code: service_code_from_name(file_name).unwrap_or_default(),
+        ..ParsedFile::default()
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(text.as_bytes());
-    // Line numbers as an editor shows them: a row starts at the first byte
-    // after the previous row that is not a line break (csv's own positions
-    // drift with CR LF endings and blank lines).
-    let newlines: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
-    let bytes_of_text = text.as_bytes();
-    let line_at = |from: u64| -> u64 {
-        let mut i = from as usize;
-        while i < bytes_of_text.len() && (bytes_of_text[i] == b'\n' || bytes_of_text[i] == b'\r') {
-            i += 1;
-        }
-        newlines.partition_point(|&n| n < i) as u64 + 1
-    };
-    let mut record = csv::StringRecord::new();
-    let mut previous_end = 0u64;
-    // The next record and the line it starts on; `None` at the end.
-    let mut next_record = |record: &mut csv::StringRecord| -> Option<Result<u64, (u64, String)>> {
-        let start = line_at(previous_end);
-        let result = reader.read_record(record);
-        previous_end = reader.position().byte();
-        match result {
-            Ok(false) => None,
-            Ok(true) => Some(Ok(start)),
-            Err(e) => Some(Err((start, e.to_string()))),
-        }
-    };
-    let header = loop {
-        match next_record(&mut record) {
-            None => {
-                out.rejects.push(reject(1, "", "the file is empty".into()));
-                return out;
-            }
-            Some(Err((line, e))) => {
-                out.rejects
-                    .push(reject(line, "", format!("unreadable header: {e}")));
-                return out;
-            }
-            Some(Ok(_)) if record.iter().all(|f| clean(f).is_empty()) => continue,
-            Some(Ok(_)) => break record.clone(),
-        }
-    };
-    let names: Vec<String> = header.iter().map(|h| nfkc(&clean(h))).collect();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (key, aliases) in COLUMNS {
-        if let Some(i) = names
-            .iter()
-            .position(|n| aliases.iter().any(|a| nfkc(a) == *n))
-        {
-            index.insert(key, i);
-        }
-    }
-    for required in ["office_number", "name"] {
-        if !index.contains_key(required) {
-            let label = COLUMNS
-                .iter()
-                .find(|(k, _)| *k == required)
-                .map(|(_, a)| a[0])
-                .unwrap_or(required);
-            out.rejects.push(reject(
-                1,
-                label,
-                format!("required column {label} is missing from the header"),
-            ));
-            return out;
-        }
-    }
-    out.service_code = service_code_from_name(file_name).unwrap_or_default();
-
-    while let Some(next) = next_record(&mut record) {
-        let line = match next {
-            Ok(line) => line,
-            Err((line, e)) => {
-                out.rejects
-                    .push(reject(line, "", format!("unreadable row: {e}")));
-                continue;
-            }
-        };
-        if record.iter().all(|f| clean(f).is_empty()) {
-            continue; // blank line
-        }
-        let get = |key: &str| -> String {
-            index
-                .get(key)
-                .and_then(|i| record.get(*i))
-                .map(clean)
-                .unwrap_or_default()
-        };
-        let present = |key: &str| index.get(key).is_some_and(|i| *i < record.len());
-
-        let office_number = digits_only(&get("office_number"));
-        if !present("office_number") {
-            out.rejects.push(reject(
+    let mut rejects = Vec::new();
+    let mut warnings = Vec::new();
+    let mut rows = Vec::new();
+    let service_code = out.service_code.clone();
+    let table = read_table(file_name, bytes, COLUMNS, &["office_number", "name"], |r| {
+        let line = r.line;
+        let office_number = digits_only(&r.get("office_number"));
+        if !r.present("office_number") {
+            rejects.push(reject(
+                file_name,
                 line,
                 "事業所番号",
                 "the row ends before 事業所番号 (truncated line)".into(),
             ));
-            continue;
+            return;
         }
         if office_number.len() != 10 {
-            out.rejects.push(reject(
+            rejects.push(reject(
+                file_name,
                 line,
                 "事業所番号",
-                format!(
-                    "事業所番号 must be 10 digits, got {:?}",
-                    get("office_number")
-                ),
+                format!("事業所番号 must be 10 digits, got {:?}", r.get("office_number")),
             ));
-            continue;
+            return;
         }
-        let name = get("name");
+        let name = r.get("name");
         if name.is_empty() {
-            out.rejects
-                .push(reject(line, "事業所名", "事業所名 is empty".into()));
-            continue;
+            rejects.push(reject(file_name, line, "事業所名", "事業所名 is empty".into()));
+            return;
         }
         let mut row = CareOfficeRow {
             office_number,
-            service_code: out.service_code.clone(),
+            service_code: service_code.clone(),
             name,
-            kana: get("kana"),
-            prefecture_name: get("prefecture"),
-            municipality_name: get("municipality"),
-            address: get("address"),
-            building: get("building"),
-            phone: nfkc(&get("phone")),
-            fax: nfkc(&get("fax")),
-            corporate_number: digits_only(&get("corporate_number")),
-            corporate_name: get("corporate_name"),
-            open_days: get("open_days"),
-            open_days_note: get("open_days_note"),
-            remarks: get("remarks"),
+            kana: r.get("kana"),
+            prefecture_name: r.get("prefecture"),
+            municipality_name: r.get("municipality"),
+            municipality_code: local_government_code(&r.get("code")),
+            address: r.get("address"),
+            building: r.get("building"),
+            phone: nfkc(&r.get("phone")),
+            fax: nfkc(&r.get("fax")),
+            corporate_number: digits_only(&r.get("corporate_number")),
+            corporate_name: r.get("corporate_name"),
+            open_days: r.get("open_days"),
+            open_days_note: r.get("open_days_note"),
+            remarks: r.get("remarks"),
+            // 定員 0 means "not entered".
+            capacity: positive_count(&r.get("capacity")),
             line,
             ..CareOfficeRow::default()
         };
         if row.service_code.is_empty() {
             // No code in the file name: take the one the text names.
-            let service = get("service");
-            row.service_code = renkei_domain::directory::CARE_SERVICES
-                .iter()
-                .find(|(_, n)| *n == service)
-                .map(|(c, _)| c.to_string())
-                .unwrap_or_default();
+            row.service_code = care_service_code_by_name(&r.get("service")).unwrap_or_default();
         }
-        let code = digits_only(&get("code"));
-        if code.len() == 6 {
-            row.municipality_code = code;
-        } else if code.len() == 5 {
-            if let Ok(c) = renkei_domain::LocalGovernmentCode::parse(&code) {
-                row.municipality_code = c.as_str().to_string();
-            }
-        }
-        match (coordinate(&get("lat"), 20.0..=46.0), coordinate(&get("lon"), 122.0..=154.0)) {
-            (Ok(lat), Ok(lon)) if lat.is_some() == lon.is_some() => {
-                row.lat = lat;
-                row.lon = lon;
-            }
-            _ => out.warnings.push(reject(line, "緯度/経度", format!(
-                "coordinates ({:?}, {:?}) are not a point in Japan; the office is kept without a map position",
-                get("lat"),
-                get("lon")
-            ))),
-        }
-        // 定員 0 means "not entered".
-        row.capacity = digits_only(&get("capacity"))
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n > 0);
-        // The URL column also holds e-mail addresses and phone numbers.
-        let url = nfkc(&get("url"));
-        if url.contains('@') && !url.starts_with("http") {
-            row.email = url.trim_start_matches("mailto:").to_string();
-        } else if url.starts_with("http://") || url.starts_with("https://") {
-            row.url = url;
-        } else if url.chars().filter(|c| c.is_ascii_digit()).count() >= 9 && row.phone.is_empty() {
-            row.phone = url;
-        } else if !url.is_empty() {
-            out.warnings.push(reject(
+        (row.lat, row.lon) = position(&r.get("lat"), &r.get("lon"), |w| {
+            warnings.push(reject(file_name, line, "緯度/経度", w))
+        });
+        match classify_url(&r.get("url")) {
+            UrlField::Empty => {}
+            UrlField::Web(u) => row.url = u,
+            UrlField::Email(e) => row.email = e,
+            UrlField::Phone(p) if row.phone.is_empty() => row.phone = p,
+            UrlField::Phone(p) | UrlField::Other(p) => warnings.push(reject(
+                file_name,
                 line,
                 "URL",
-                format!("{url:?} is neither a web address nor an e-mail address; ignored"),
-            ));
+                format!("{p:?} is neither a web address nor an e-mail address; ignored"),
+            )),
         }
-        out.rows.push(row);
-    }
+        rows.push(row);
+    });
+    out.encoding = table.encoding;
+    out.rejects = table.rejects;
+    out.rejects.extend(rejects);
+    out.rejects.sort_by_key(|r| r.line);
+    out.warnings = warnings;
+    out.rows = rows;
     out
+}
+
+/// The care service code whose published name is `name`.
+pub fn care_service_code_by_name(name: &str) -> Option<String> {
+    let name = nfkc(name.trim());
+    renkei_domain::directory::CARE_SERVICES
+        .iter()
+        .find(|(_, n)| nfkc(n) == name)
+        .map(|(c, _)| c.to_string())
 }

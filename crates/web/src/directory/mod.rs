@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use axum::extract::{Query, State};
 use axum::Json;
-use renkei_directory::search::{self, Hit};
+use renkei_directory::search;
 use renkei_domain::people::Permission;
-use renkei_domain::{OrgKind, ValidationErrors};
+use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,10 +26,19 @@ pub struct SearchParams {
     pub q: Option<String>,
     /// Organisation kind code, e.g. `visiting_nursing`.
     pub kind: Option<String>,
-    /// Care service code, e.g. `130` (訪問看護).
+    /// Care service code, e.g. `130` (訪問看護), or a life-support code (`L01` 配食).
     pub service: Option<String>,
+    /// Home-care function: `home_visit` (訪問診療), `house_call` (往診), `h24`, `end_of_life`.
+    pub function: Option<String>,
+    /// Procedure code, e.g. `suction` (喀痰吸引).
+    pub procedure: Option<String>,
     /// `true`: only entries taking new patients now.
     pub accepting: Option<String>,
+    /// `true`: only entries with a contact window for care managers open now
+    /// (Asia/Tokyo). Professional search only.
+    pub contactable_now: Option<String>,
+    /// 日常生活圏域 (daily-life area) name.
+    pub area: Option<String>,
     /// `LAT,LON`: nearest first.
     pub near: Option<String>,
     /// With `near`: only within this distance (km, up to 500).
@@ -42,8 +51,38 @@ pub struct SearchParams {
     pub cursor: Option<String>,
 }
 
+fn flag(v: &mut ValidationErrors, field: &str, value: Option<&str>) -> bool {
+    match value.unwrap_or("") {
+        "" | "false" | "0" => false,
+        "true" | "1" | "on" => true,
+        _ => {
+            v.add(
+                field,
+                "format",
+                &format!("{field} は true か false です。"),
+                &format!("{field} must be true or false."),
+            );
+            false
+        }
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
 impl SearchParams {
-    fn to_query(&self) -> Result<search::Query, WebError> {
+    /// Checks every parameter and names each bad one. `procedures` are the
+    /// codes the region's list knows; `public` refuses professional-only
+    /// filters.
+    pub fn to_query(
+        &self,
+        procedures: &[(String, String)],
+        public: bool,
+    ) -> Result<search::Query, WebError> {
         let mut v = ValidationErrors::new();
         let text = self
             .q
@@ -82,7 +121,7 @@ impl SearchParams {
             .map(str::to_string);
         if service
             .as_deref()
-            .is_some_and(|s| renkei_domain::directory::care_service_name(s).is_none())
+            .is_some_and(|s| renkei_domain::directory::service_name(s).is_none())
         {
             v.add(
                 "service",
@@ -91,19 +130,50 @@ impl SearchParams {
                 "Unknown service code.",
             );
         }
-        let accepting = match self.accepting.as_deref().unwrap_or("") {
-            "" | "false" | "0" => false,
-            "true" | "1" => true,
-            _ => {
-                v.add(
-                    "accepting",
-                    "format",
-                    "accepting は true か false です。",
-                    "accepting must be true or false.",
-                );
-                false
-            }
-        };
+        let accepting = flag(&mut v, "accepting", self.accepting.as_deref());
+        let contactable_now = flag(&mut v, "contactable_now", self.contactable_now.as_deref());
+        if contactable_now && public {
+            v.add(
+                "contactable_now",
+                "professional_only",
+                "連絡可能時間での絞り込みは専門職向け検索でのみ使えます。",
+                "contactable_now is available in the professional search only.",
+            );
+        }
+        let function = non_empty(&self.function);
+        if function.as_deref().is_some_and(|f| {
+            !renkei_domain::directory::HOME_CARE_FUNCTIONS
+                .iter()
+                .any(|(c, _, _)| *c == f)
+        }) {
+            v.add(
+                "function",
+                "unknown",
+                "在宅医療の機能が正しくありません（home_visit, house_call, h24, end_of_life）。",
+                "function must be home_visit, house_call, h24 or end_of_life.",
+            );
+        }
+        let procedure = non_empty(&self.procedure);
+        if procedure
+            .as_deref()
+            .is_some_and(|p| !procedures.iter().any(|(c, _)| c == p))
+        {
+            v.add(
+                "procedure",
+                "unknown",
+                "医療処置のコードが正しくありません。",
+                "Unknown procedure code.",
+            );
+        }
+        let area = non_empty(&self.area);
+        if area.as_ref().is_some_and(|a| a.chars().count() > 50) {
+            v.add(
+                "area",
+                "too_long",
+                "圏域名は50文字以内です。",
+                "area must be at most 50 characters.",
+            );
+        }
         let near = match self.near.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => {
@@ -191,6 +261,12 @@ impl SearchParams {
             kind,
             service,
             accepting,
+            function,
+            procedure,
+            area,
+            contactable_at: contactable_now
+                .then(|| renkei_domain::directory::jst_weekday_minute(Timestamp::now())),
+            public,
             municipality,
             near,
             radius_km: self.radius_km,
@@ -200,7 +276,8 @@ impl SearchParams {
     }
 }
 
-/// A directory entry as anyone may see it.
+/// A directory entry as anyone may see it. Optional fields appear only
+/// where the entry has made them public.
 #[derive(Serialize, ToSchema)]
 pub struct PublicItem {
     pub id: i64,
@@ -212,21 +289,74 @@ pub struct PublicItem {
     pub lon: Option<f64>,
     /// With `near`: distance in km.
     pub distance_km: Option<f64>,
-    pub phone: String,
-    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fax: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub functions: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub procedures: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub languages: Option<String>,
+    /// 受入状況, when the entry has made it public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<String>,
 }
 
-/// A directory entry as staff see it: the public fields plus the locally
-/// maintained ones.
+/// A contact window for care managers (Japan time).
+#[derive(Serialize, ToSchema)]
+pub struct ContactWindowItem {
+    /// phone, fax, email, in_person or timeline.
+    pub method: String,
+    /// 1 = Monday … 7 = Sunday.
+    pub weekdays: Vec<u8>,
+    pub from: String,
+    pub to: String,
+    pub note: String,
+}
+
+/// A directory entry as staff see it: every field, public or not.
 #[derive(Serialize, ToSchema)]
 pub struct ProfessionalItem {
-    #[serde(flatten)]
-    pub public: PublicItem,
+    pub id: i64,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub distance_km: Option<f64>,
+    pub phone: String,
+    pub fax: String,
+    pub url: String,
+    pub email: String,
+    pub hours: String,
+    pub area: String,
+    pub functions: Vec<String>,
+    pub procedures: Vec<String>,
+    pub features: String,
+    pub languages: String,
+    pub contact_windows: Vec<ContactWindowItem>,
     /// 受入状況: accepting, waiting_list, full or unknown.
     pub acceptance: String,
     pub acceptance_note: String,
     /// When the status was last set (Unix ms).
     pub acceptance_as_of: Option<i64>,
+    pub vacant_beds: Option<i64>,
+    /// When the entry was last confirmed as correct (Unix ms).
+    pub confirmed_at: Option<i64>,
+    /// Consent to publish on the public map.
+    pub published: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -245,26 +375,72 @@ fn round_km(d: Option<f64>) -> Option<f64> {
     d.map(|d| (d * 100.0).round() / 100.0)
 }
 
-/// The public part of a hit, taken apart without copying; returns the
-/// entry's professional-only fields for callers that may show them.
-fn split(h: Hit) -> (PublicItem, (String, String, Option<i64>)) {
-    let e = h.entry;
-    let public = PublicItem {
+/// The public view of an entry: each optional field only where the entry
+/// made it public. This is the one place that decides.
+pub fn public_item(e: search::Entry, distance_km: Option<f64>) -> PublicItem {
+    let show = |field: &str| e.is_public(field);
+    let text = |field: &str, value: String| (show(field) && !value.is_empty()).then_some(value);
+    PublicItem {
         id: e.id,
+        phone: text("phone", e.phone.clone()),
+        fax: text("fax", e.fax.clone()),
+        url: text("url", e.url.clone()),
+        email: text("email", e.email.clone()),
+        hours: text("hours", e.hours.clone()),
+        functions: show("functions").then(|| e.functions.clone()),
+        procedures: show("procedures").then(|| e.procedures.clone()),
+        features: text("features", e.features.clone()),
+        languages: text("languages", e.languages.clone()),
+        acceptance: show("acceptance").then(|| e.acceptance.clone()),
         name: e.name,
         kind: e.kind,
         services: e.services,
         address: e.address,
         lat: e.lat,
         lon: e.lon,
-        distance_km: round_km(h.distance_km),
+        distance_km: round_km(distance_km),
+    }
+}
+
+pub fn professional_item(e: search::Entry, distance_km: Option<f64>) -> ProfessionalItem {
+    ProfessionalItem {
+        id: e.id,
+        name: e.name,
+        kana: e.kana,
+        kind: e.kind,
+        services: e.services,
+        address: e.address,
+        lat: e.lat,
+        lon: e.lon,
+        distance_km: round_km(distance_km),
         phone: e.phone,
+        fax: e.fax,
         url: e.url,
-    };
-    (
-        public,
-        (e.acceptance, e.acceptance_note, e.acceptance_as_of),
-    )
+        email: e.email,
+        hours: e.hours,
+        area: e.area,
+        functions: e.functions,
+        procedures: e.procedures,
+        features: e.features,
+        languages: e.languages,
+        contact_windows: e
+            .contact_windows
+            .into_iter()
+            .map(|w| ContactWindowItem {
+                method: w.method,
+                weekdays: w.weekdays,
+                from: w.from,
+                to: w.to,
+                note: w.note,
+            })
+            .collect(),
+        acceptance: e.acceptance,
+        acceptance_note: e.acceptance_note,
+        acceptance_as_of: e.acceptance_as_of,
+        vacant_beds: e.vacant_beds,
+        confirmed_at: e.confirmed_at,
+        published: e.published,
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/directory/search", tag = "directory", params(SearchParams),
@@ -278,22 +454,14 @@ pub async fn search_professional(
     if !p.role.may(Permission::ViewProfessionalDirectory) {
         return Err(WebError::Forbidden);
     }
-    let query = params.to_query()?;
+    let query = params.to_query(&state.directory.procedures(), false)?;
     let page = state.directory.current().search(&query);
     Ok(Json(ProfessionalPage {
         next_cursor: page.next_offset.map(|o| format!("o{o}")),
         items: page
             .items
             .into_iter()
-            .map(|h| {
-                let (public, (acceptance, acceptance_note, acceptance_as_of)) = split(h);
-                ProfessionalItem {
-                    public,
-                    acceptance,
-                    acceptance_note,
-                    acceptance_as_of,
-                }
-            })
+            .map(|h| professional_item(h.entry, h.distance_km))
             .collect(),
     }))
 }
@@ -312,13 +480,15 @@ pub async fn search_public(
     {
         return Err(WebError::TooManyRequests(60));
     }
-    let mut query = params.to_query()?;
-    // Acceptance status is professional-only information.
-    query.accepting = false;
+    let query = params.to_query(&state.directory.procedures(), true)?;
     let page = state.directory.current().search(&query);
     Ok(Json(PublicPage {
         next_cursor: page.next_offset.map(|o| format!("o{o}")),
-        items: page.items.into_iter().map(|h| split(h).0).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|h| public_item(h.entry, h.distance_km))
+            .collect(),
     }))
 }
 

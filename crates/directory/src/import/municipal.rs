@@ -1,0 +1,248 @@
+//! `municipal-standard`: the municipal standard datasets (自治体標準オープン
+//! データセット) 医療機関一覧 and 介護サービス事業所一覧. Which of the two a
+//! file is, is read from its header.
+//!
+//! 医療機関一覧 rows are keyed by 医療機関コード; 介護サービス事業所一覧
+//! rows by 事業所番号, the same code the national care open data uses, so a
+//! town's own list and the national files update the same entries.
+
+use std::collections::BTreeSet;
+
+use renkei_domain::text::nfkc;
+
+use super::care_offices::care_service_code_by_name;
+use super::table::{
+    classify_url, digits_only, local_government_code, position, positive_count, read_table,
+    reject, Column, Row, UrlField,
+};
+use super::ParsedEntries;
+use crate::store::EntryFields;
+
+/// Which municipal standard dataset a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dataset {
+    /// 医療機関一覧
+    Medical,
+    /// 介護サービス事業所一覧
+    Care,
+}
+
+const COLUMNS: &[Column] = &[
+    (
+        "code",
+        &["都道府県コード又は市区町村コード", "都道府県コード又は市町村コード"],
+    ),
+    ("municipality", &["市区町村名"]),
+    ("medical_name", &["名称"]),
+    ("medical_kana", &["名称_カナ"]),
+    ("medical_kind", &["医療機関の種類"]),
+    ("care_name", &["介護サービス事業所名称"]),
+    ("care_kana", &["介護サービス事業所名称_カナ"]),
+    ("care_services", &["実施サービス"]),
+    ("address", &["住所"]),
+    ("building", &["方書"]),
+    ("lat", &["緯度"]),
+    ("lon", &["経度"]),
+    ("phone", &["電話番号"]),
+    ("extension", &["内線番号"]),
+    ("fax", &["FAX番号"]),
+    ("corporate_number", &["法人番号"]),
+    ("corporate_name", &["法人の名称"]),
+    ("medical_code", &["医療機関コード"]),
+    ("office_number", &["事業所番号"]),
+    ("days", &["診療曜日", "利用可能曜日"]),
+    ("start", &["診療開始時間", "開始時間"]),
+    ("end", &["診療終了時間", "終了時間"]),
+    (
+        "days_note",
+        &["診療日時特記事項", "利用可能日時特記事項"],
+    ),
+    ("after_hours", &["時間外における対応"]),
+    ("departments", &["診療科目"]),
+    ("beds", &["病床数"]),
+    ("capacity", &["定員"]),
+    ("url", &["URL"]),
+    ("remarks", &["備考"]),
+];
+
+/// The source name entries of each dataset are stored under.
+pub fn source_of(dataset: Dataset) -> &'static str {
+    match dataset {
+        Dataset::Medical => MEDICAL_CODE_SOURCE,
+        Dataset::Care => super::CARE_SOURCE,
+    }
+}
+
+/// Entries keyed by 医療機関コード (10 digits).
+pub const MEDICAL_CODE_SOURCE: &str = "medical_institution_code";
+
+fn medical_kind(text: &str) -> &'static str {
+    let t = nfkc(text);
+    if t.contains("歯科") {
+        "dental_clinic"
+    } else if t.contains("薬局") {
+        "pharmacy"
+    } else if t.contains("病院") {
+        "hospital"
+    } else if t.contains("訪問看護") {
+        "visiting_nursing"
+    } else {
+        "clinic"
+    }
+}
+
+fn common_fields(r: &Row<'_>, file_name: &str, warnings: &mut Vec<super::Reject>) -> EntryFields {
+    let line = r.line;
+    let (lat, lon) = position(&r.get("lat"), &r.get("lon"), |w| {
+        warnings.push(reject(file_name, line, "緯度/経度", w))
+    });
+    let municipality_code = local_government_code(&r.get("code"));
+    let mut phone = nfkc(&r.get("phone"));
+    let extension = nfkc(&r.get("extension"));
+    if !extension.is_empty() {
+        phone = format!("{phone} 内線{extension}");
+    }
+    let hours = match (r.get("start"), r.get("end")) {
+        (s, e) if s.is_empty() && e.is_empty() => String::new(),
+        (s, e) => format!("{}〜{}", nfkc(&s), nfkc(&e)),
+    };
+    let mut remarks = r.get("remarks");
+    let after_hours = r.get("after_hours");
+    if !after_hours.is_empty() {
+        remarks = format!("時間外: {after_hours} {remarks}").trim().to_string();
+    }
+    EntryFields {
+        prefecture_code: municipality_code.chars().take(2).collect(),
+        municipality_code,
+        municipality_name: r.get("municipality"),
+        address: r.get("address"),
+        building: r.get("building"),
+        lat,
+        lon,
+        phone,
+        fax: nfkc(&r.get("fax")),
+        corporate_number: digits_only(&r.get("corporate_number")),
+        corporate_name: r.get("corporate_name"),
+        open_days: r.get("days"),
+        open_days_note: r.get("days_note"),
+        hours,
+        departments: r.get("departments"),
+        remarks,
+        ..EntryFields::default()
+    }
+}
+
+pub fn parse(file_name: &str, bytes: &[u8]) -> (Option<Dataset>, ParsedEntries) {
+    let mut out = ParsedEntries::default();
+    let mut dataset: Option<Dataset> = None;
+    let mut rows = Vec::new();
+    let mut rejects = Vec::new();
+    let mut warnings = Vec::new();
+    let table = read_table(file_name, bytes, COLUMNS, &[], |r| {
+        let line = r.line;
+        let ds = *dataset.get_or_insert(if r.has_column("care_name") {
+            Dataset::Care
+        } else {
+            Dataset::Medical
+        });
+        let (code_key, code_label, digits, name_key, name_label) = match ds {
+            Dataset::Medical => ("medical_code", "医療機関コード", 10, "medical_name", "名称"),
+            Dataset::Care => ("office_number", "事業所番号", 10, "care_name", "介護サービス事業所名称"),
+        };
+        if !r.has_column(code_key) || !r.has_column(name_key) {
+            if rejects.is_empty() {
+                rejects.push(reject(
+                    file_name,
+                    1,
+                    code_label,
+                    format!("required columns {code_label} and {name_label} are missing from the header"),
+                ));
+            }
+            return;
+        }
+        if !r.present(code_key) {
+            rejects.push(reject(
+                file_name,
+                line,
+                code_label,
+                format!("the row ends before {code_label} (truncated line)"),
+            ));
+            return;
+        }
+        let code = digits_only(&r.get(code_key));
+        if code.len() != digits {
+            rejects.push(reject(
+                file_name,
+                line,
+                code_label,
+                format!("{code_label} must be {digits} digits, got {:?}", r.get(code_key)),
+            ));
+            return;
+        }
+        let name = r.get(name_key);
+        if name.is_empty() {
+            rejects.push(reject(file_name, line, name_label, format!("{name_label} is empty")));
+            return;
+        }
+        let mut fields = common_fields(r, file_name, &mut warnings);
+        if fields.prefecture_code.is_empty() {
+            fields.prefecture_code = code[..2].to_string();
+        }
+        fields.official_code = code;
+        fields.name = name;
+        let mut services = BTreeSet::new();
+        match ds {
+            Dataset::Medical => {
+                fields.kana = r.get("medical_kana");
+                fields.kind = medical_kind(&r.get("medical_kind")).to_string();
+                fields.capacity = positive_count(&r.get("beds"));
+            }
+            Dataset::Care => {
+                fields.kana = r.get("care_kana");
+                fields.capacity = positive_count(&r.get("capacity"));
+                for name in r.get("care_services").split([';', '；', '、']) {
+                    let name = name.trim();
+                    if name.is_empty() {
+                        continue;
+                    }
+                    match care_service_code_by_name(name) {
+                        Some(code) => {
+                            services.insert(code);
+                        }
+                        None => warnings.push(reject(
+                            file_name,
+                            line,
+                            "実施サービス",
+                            format!("unknown service {name:?}; the office is kept without it"),
+                        )),
+                    }
+                }
+                fields.kind = services
+                    .iter()
+                    .map(|s| renkei_domain::directory::org_kind_for_care_service(s))
+                    .find(|k| *k != "care_service")
+                    .unwrap_or("care_service")
+                    .to_string();
+            }
+        }
+        match classify_url(&r.get("url")) {
+            UrlField::Empty => {}
+            UrlField::Web(u) => fields.url = u,
+            UrlField::Email(e) => fields.email = e,
+            UrlField::Phone(p) if fields.phone.is_empty() => fields.phone = p,
+            UrlField::Phone(p) | UrlField::Other(p) => warnings.push(reject(
+                file_name,
+                line,
+                "URL",
+                format!("{p:?} is neither a web address nor an e-mail address; ignored"),
+            )),
+        }
+        rows.push((fields, services));
+    });
+    if table.header_ok && table.rows == 0 && dataset.is_none() {
+        // A header without rows: nothing to import, nothing disappears.
+        rejects.push(reject(file_name, 1, "", "the file has no rows".into()));
+    }
+    out.finish(table, rows, rejects, warnings);
+    (dataset, out)
+}

@@ -1,0 +1,228 @@
+//! The medical open data and municipal standard importers against the
+//! malformed-input cases, in every encoding, on SQLite and PostgreSQL.
+
+use renkei_directory::import::municipal::MEDICAL_CODE_SOURCE;
+use renkei_directory::import::{
+    import_medical, import_municipal_standard, CARE_SOURCE, MEDICAL_SOURCE,
+};
+use renkei_directory::store;
+use renkei_domain::Timestamp;
+use renkei_store::{both_backends, Db};
+
+const MEDICAL_HEADER: &str = "ID,正式名称,正式名称（フリガナ）,略称,略称（フリガナ）,英語表記（ローマ字表記）,機関区分,都道府県コード,市区町村コード,所在地,所在地座標（緯度）,所在地座標（経度）,案内用ホームページアドレス,案内用電子メールアドレス,案内用電話番号,病床数";
+
+/// A clinic file: full-width digits in the ID and phone, an e-mail address
+/// in the web-site column, no coordinates, 病床数 0, a blank line, a short
+/// ID, an empty name and a truncated last line.
+fn clinic_csv() -> String {
+    [
+        MEDICAL_HEADER,
+        "１３１０１２３４５６７８９,みどり内科クリニック,ミドリナイカクリニック,,,,2,13,13101,東京都千代田区千代田１－１,35.6812,139.7671,info@midori-clinic.example.jp,,０３－１１１１－２２２２,0",
+        "1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,131016,東京都千代田区神田２－２,,,https://aoba-zaitaku.example.jp/,,03-3333-4444,19",
+        "",
+        "131012345,番号の短い診療所,,,,,2,13,13101,東京都千代田区,35.1,139.1,,,,",
+        "1310111111111,,,,,,2,13,13101,東京都千代田区,35.1,139.1,,,,",
+        "1310122222222,途中で切れた診療所,,,,,2,13",
+    ]
+    .join("\r\n")
+}
+
+const CARE_LIST_HEADER: &str = "都道府県コード又は市区町村コード,NO,都道府県名,市区町村名,介護サービス事業所名称,介護サービス事業所名称_カナ,実施サービス,住所,方書,緯度,経度,電話番号,内線番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,開始時間,終了時間,利用可能日時特記事項,定員,URL,備考";
+const MEDICAL_LIST_HEADER: &str = "都道府県コード又は市区町村コード,NO,都道府県名,市区町村名,名称,名称_カナ,医療機関の種類,住所,方書,緯度,経度,電話番号,内線番号,FAX番号,法人番号,法人の名称,医療機関コード,診療曜日,診療開始時間,診療終了時間,診療日時特記事項,時間外における対応,診療科目,病床数,URL,備考";
+
+/// A town's care list: one office with two services, one with 定員 0 and an
+/// e-mail in the URL column, and a truncated last line.
+fn care_list_csv() -> String {
+    [
+        CARE_LIST_HEADER,
+        "999016,1,デモ県,デモ市,みなみ訪問看護,ミナミホウモンカンゴ,訪問看護;訪問介護,デモ市南町１,,34.51,135.51,0120-000-001,12,,,,9970100011,月～金,9:00,18:00,祝日休み,0,minami@example.jp,",
+        "999016,2,デモ県,デモ市,ひがし居宅介護支援,ヒガシキョタクカイゴシエン,居宅介護支援,デモ市東町２,,,,0120-000-002,,,,,9970100022,月～金,８:３０,17:30,,,,",
+        "999016,3,デモ県,デモ市,切れた事業所,,訪問",
+    ]
+    .join("\n")
+}
+
+fn medical_list_csv() -> String {
+    [
+        MEDICAL_LIST_HEADER,
+        "999016,1,デモ県,デモ市,デモ市立病院,デモシリツビョウイン,病院,デモ市中央１,,34.50,135.50,0120-111-111,,0120-111-112,,,9910100011,月～金,8:30,17:00,,救急外来あり,内科;外科;整形外科,199,https://hospital.example.jp/,",
+        "999016,2,デモ県,デモ市,みなと歯科,ミナトシカ,歯科診療所,デモ市港町２,,,,0120-222-222,,,,,9930100022,月～土,9:00,19:00,,,歯科,0,,",
+    ]
+    .join("\n")
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Enc {
+    Utf8,
+    Utf8Bom,
+    Cp932,
+}
+
+fn encode(text: &str, enc: Enc) -> Vec<u8> {
+    match enc {
+        Enc::Utf8 => text.as_bytes().to_vec(),
+        Enc::Utf8Bom => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+        Enc::Cp932 => {
+            let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+            assert!(!unmappable, "test text must be representable in CP932");
+            bytes.into_owned()
+        }
+    }
+}
+
+async fn check_medical(db: &Db, enc: Enc) {
+    let files = vec![(
+        "02-1_clinic_facility_info_20261101.csv".to_string(),
+        encode(&clinic_csv(), enc),
+    )];
+    let report = import_medical(db, &files, None, "test").await.unwrap();
+    let rejected: Vec<String> = report
+        .rejected
+        .iter()
+        .map(|r| format!("{}:{}", r.line, r.column))
+        .collect();
+    assert_eq!(rejected, vec!["5:ID", "6:正式名称", "7:市区町村コード"], "{enc:?} {:#?}", report.rejected);
+    assert!(report.rejected[2].reason.contains("truncated"));
+    assert_eq!(report.created, 2, "{enc:?}");
+    let (midori, _) = store::entry_by_code(db, MEDICAL_SOURCE, "1310123456789")
+        .await
+        .unwrap()
+        .expect("full-width ID folded");
+    assert_eq!(midori.kind, "clinic");
+    assert_eq!(midori.email, "info@midori-clinic.example.jp");
+    assert_eq!(midori.url, "");
+    assert_eq!(midori.phone, "03-1111-2222");
+    assert_eq!(midori.capacity, None, "病床数 0 means not entered");
+    assert_eq!(midori.municipality_code, "131016", "5-digit code gets its check digit");
+    let (aoba, _) = store::entry_by_code(db, MEDICAL_SOURCE, "1310198765432")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((aoba.lat, aoba.lon), (None, None), "missing coordinates kept as none");
+    assert_eq!(aoba.capacity, Some(19));
+    assert!(aoba.search_key.contains("あおばざいたく"), "{}", aoba.search_key);
+}
+
+both_backends!(medical_utf8, |db: Db| async move {
+    check_medical(&db, Enc::Utf8).await;
+});
+both_backends!(medical_utf8_bom, |db: Db| async move {
+    check_medical(&db, Enc::Utf8Bom).await;
+});
+both_backends!(medical_cp932, |db: Db| async move {
+    check_medical(&db, Enc::Cp932).await;
+});
+
+both_backends!(medical_reimport_keeps_local_fields_and_reports_disappearance, |db: Db| async move {
+    let name = "02-1_clinic_facility_info_20261101.csv".to_string();
+    import_medical(&db, &[(name.clone(), clinic_csv().into_bytes())], None, "test")
+        .await
+        .unwrap();
+    let (aoba, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1310198765432")
+        .await
+        .unwrap()
+        .unwrap();
+    store::set_acceptance(&db, aoba.id, "full", "12月まで満床", Timestamp::now())
+        .await
+        .unwrap();
+    let again = import_medical(&db, &[(name.clone(), clinic_csv().into_bytes())], None, "test")
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
+    // A newer file: みどり is gone, あおば moved.
+    let newer = [
+        MEDICAL_HEADER,
+        "1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,131016,東京都千代田区神田３－３,,,https://aoba-zaitaku.example.jp/,,03-3333-4444,19",
+    ]
+    .join("\n");
+    let newer_report = import_medical(
+        &db,
+        &[("02-1_clinic_facility_info_20261201.csv".into(), newer.into_bytes())],
+        None,
+        "test",
+    )
+    .await
+    .unwrap();
+    assert_eq!(newer_report.updated, 1);
+    assert_eq!(newer_report.changes[0].fields, vec!["address"]);
+    assert_eq!(newer_report.disappeared.len(), 1);
+    assert_eq!(newer_report.disappeared[0].0, "1310123456789");
+    let (aoba, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1310198765432")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(aoba.acceptance, "full", "locally maintained status survives");
+    assert_eq!(aoba.acceptance_note, "12月まで満床");
+    // A hospital file does not make clinics disappear.
+    let hospitals = [
+        MEDICAL_HEADER,
+        "1310100000001,千代田中央病院,チヨダチュウオウビョウイン,,,,1,13,13101,東京都千代田区,35.69,139.75,,,03-0000-0000,300",
+    ]
+    .join("\n");
+    let h = import_medical(
+        &db,
+        &[("01-1_hospital_facility_info_20261201.csv".into(), hospitals.into_bytes())],
+        None,
+        "test",
+    )
+    .await
+    .unwrap();
+    assert!(h.disappeared.is_empty(), "{:?}", h.disappeared);
+    let bad = import_medical(
+        &db,
+        &[("01-2_hospital_speciality_hours_20261201.csv".into(), b"ID\n1".to_vec())],
+        None,
+        "test",
+    )
+    .await
+    .unwrap();
+    assert!(bad.rejected[0].reason.contains("not a facility file"));
+});
+
+async fn check_municipal(db: &Db, enc: Enc) {
+    let files = vec![
+        ("kaigo_list.csv".to_string(), encode(&care_list_csv(), enc)),
+        ("iryo_list.csv".to_string(), encode(&medical_list_csv(), enc)),
+    ];
+    let reports = import_municipal_standard(db, &files, "test").await.unwrap();
+    assert_eq!(reports.len(), 2);
+    let care = reports
+        .iter()
+        .find(|r| r.files[0].0 == "kaigo_list.csv")
+        .unwrap();
+    assert_eq!(care.created, 2, "{enc:?} {:#?}", care.rejected);
+    assert_eq!(care.rejected.len(), 1);
+    assert_eq!(care.rejected[0].line, 4);
+    assert!(care.rejected[0].reason.contains("truncated"));
+    let (minami, services) = store::entry_by_code(db, CARE_SOURCE, "9970100011")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(services, vec!["110", "130"], "one office, two services");
+    assert_eq!(minami.kind, "visiting_nursing");
+    assert_eq!(minami.email, "minami@example.jp");
+    assert_eq!(minami.capacity, None, "定員 0");
+    assert_eq!(minami.phone, "0120-000-001 内線12");
+    let (hospital, _) = store::entry_by_code(db, MEDICAL_CODE_SOURCE, "9910100011")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hospital.kind, "hospital");
+    assert_eq!(hospital.capacity, Some(199));
+    assert_eq!(hospital.url, "https://hospital.example.jp/");
+    let (dental, _) = store::entry_by_code(db, MEDICAL_CODE_SOURCE, "9930100022")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dental.kind, "dental_clinic");
+}
+
+both_backends!(municipal_utf8, |db: Db| async move {
+    check_municipal(&db, Enc::Utf8).await;
+});
+both_backends!(municipal_utf8_bom, |db: Db| async move {
+    check_municipal(&db, Enc::Utf8Bom).await;
+});
+both_backends!(municipal_cp932, |db: Db| async move {
+    check_municipal(&db, Enc::Cp932).await;
+});
