@@ -8,6 +8,7 @@
 pub mod import;
 pub mod live;
 pub mod search;
+pub mod service;
 pub mod store;
 pub mod synthetic;
 

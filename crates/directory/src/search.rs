@@ -423,7 +423,10 @@ impl Index {
                 functions: e.functions.iter().fold(0, |m, f| m | function_bit(f)),
                 public_mask: e.public_mask,
                 published: e.published,
-                vacant_beds: e.vacant_beds.map(|v| v.clamp(0, i32::MAX as i64) as i32).unwrap_or(-1),
+                vacant_beds: e
+                    .vacant_beds
+                    .map(|v| v.clamp(0, i32::MAX as i64) as i32)
+                    .unwrap_or(-1),
                 lat: e.lat.unwrap_or(f64::NAN),
                 lon: e.lon.unwrap_or(f64::NAN),
                 acceptance_as_of: e.acceptance_as_of,

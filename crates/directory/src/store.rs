@@ -552,9 +552,7 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
     let sql = format!(
         "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id"
     );
-    let rows: Vec<IndexRow> = read!(db, |c| {
-        sqlx::query_as(&sql).fetch_all(c).await?
-    });
+    let rows: Vec<IndexRow> = read!(db, |c| { sqlx::query_as(&sql).fetch_all(c).await? });
     let services: Vec<(i64, String)> = read!(db, |c| {
         sqlx::query_as(
             "SELECT entry_id, service_code FROM directory_services ORDER BY entry_id, service_code",
@@ -615,4 +613,538 @@ pub async fn add_procedure(db: &Db, code: &str, name: &str) -> Result<(), StoreE
             .await?;
     });
     tx.commit().await
+}
+
+/// What an entry's maintainers may change (never written by imports).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct LocalFields {
+    pub area: String,
+    pub functions: Vec<String>,
+    pub procedures: Vec<String>,
+    pub contact_windows: Vec<renkei_domain::directory::ContactWindow>,
+    pub contact_person: String,
+    pub features: String,
+    pub languages: String,
+    pub local_notes: String,
+    pub public_fields: Vec<String>,
+    pub publish_consent: bool,
+}
+
+impl LocalFields {
+    /// The names of the fields that differ.
+    pub fn changed_fields(&self, new: &LocalFields) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut check = |name: &'static str, differs: bool| {
+            if differs {
+                out.push(name);
+            }
+        };
+        check("area", self.area != new.area);
+        check("functions", self.functions != new.functions);
+        check("procedures", self.procedures != new.procedures);
+        check(
+            "contact_windows",
+            self.contact_windows != new.contact_windows,
+        );
+        check("contact_person", self.contact_person != new.contact_person);
+        check("features", self.features != new.features);
+        check("languages", self.languages != new.languages);
+        check("local_notes", self.local_notes != new.local_notes);
+        check("public_fields", self.public_fields != new.public_fields);
+        check(
+            "publish_consent",
+            self.publish_consent != new.publish_consent,
+        );
+        out
+    }
+}
+
+/// An entry's bookkeeping: where it came from and who looks after it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryMeta {
+    pub id: i64,
+    pub source: String,
+    pub official_code: String,
+    pub org_id: Option<i64>,
+    pub municipality_code: String,
+    pub municipality_name: String,
+    pub departments: String,
+    pub remarks: String,
+    pub corporate_name: String,
+    pub capacity: Option<i64>,
+    pub confirmed_at: Option<i64>,
+    pub confirmed_by_name: Option<String>,
+    pub org_name: Option<String>,
+    pub disappeared_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LocalRow {
+    area: String,
+    functions: String,
+    procedures: String,
+    contact_windows: String,
+    contact_person: String,
+    features: String,
+    languages: String,
+    local_notes: String,
+    public_fields: String,
+    publish_consent: bool,
+}
+
+pub async fn entry_meta(db: &Db, id: i64) -> Result<Option<EntryMeta>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT e.id, e.source, e.official_code, e.org_id, e.municipality_code, e.municipality_name, e.departments, \
+             e.remarks, e.corporate_name, e.capacity, e.confirmed_at, u.display_name AS confirmed_by_name, \
+             o.name AS org_name, e.disappeared_at \
+             FROM directory_entries e LEFT JOIN users u ON u.id = e.confirmed_by \
+             LEFT JOIN organisations o ON o.id = e.org_id WHERE e.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
+pub async fn local_fields(db: &Db, id: i64) -> Result<Option<LocalFields>, StoreError> {
+    let row: Option<LocalRow> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT area, functions, procedures, contact_windows, contact_person, features, languages, local_notes, \
+             public_fields, publish_consent FROM directory_entries WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    });
+    Ok(row.map(|r| LocalFields {
+        area: r.area,
+        functions: codes(&r.functions),
+        procedures: codes(&r.procedures),
+        contact_windows: serde_json::from_str(&r.contact_windows).unwrap_or_default(),
+        contact_person: r.contact_person,
+        features: r.features,
+        languages: r.languages,
+        local_notes: r.local_notes,
+        public_fields: codes(&r.public_fields),
+        publish_consent: r.publish_consent,
+    }))
+}
+
+pub async fn write_local_fields(
+    tx: &mut Tx,
+    id: i64,
+    f: &LocalFields,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let windows = serde_json::to_string(&f.contact_windows)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_entries SET area = $2, functions = $3, procedures = $4, contact_windows = $5, \
+             contact_person = $6, features = $7, languages = $8, local_notes = $9, public_fields = $10, \
+             publish_consent = $11, updated_at = $12 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&f.area)
+        .bind(f.functions.join(","))
+        .bind(f.procedures.join(","))
+        .bind(&windows)
+        .bind(&f.contact_person)
+        .bind(&f.features)
+        .bind(&f.languages)
+        .bind(&f.local_notes)
+        .bind(f.public_fields.join(","))
+        .bind(f.publish_consent)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn write_acceptance(
+    tx: &mut Tx,
+    id: i64,
+    status: &str,
+    note: &str,
+    vacant_beds: Option<i64>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_entries SET acceptance = $2, acceptance_note = $3, vacant_beds = $4, \
+             acceptance_as_of = $5, updated_at = $5 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(note)
+        .bind(vacant_beds)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn write_confirmation(
+    tx: &mut Tx,
+    id: i64,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_entries SET confirmed_by = $2, confirmed_at = $3, updated_at = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn link_org(
+    tx: &mut Tx,
+    id: i64,
+    org_id: Option<i64>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("UPDATE directory_entries SET org_id = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(org_id)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Whether an entry belongs to a region: through the organisation that
+/// maintains it, or through its municipality.
+pub async fn entry_in_region(db: &Db, id: i64, region_id: i64) -> Result<bool, StoreError> {
+    let n: i64 = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM directory_entries e WHERE e.id = $1 AND ( \
+               e.org_id IN (SELECT id FROM organisations WHERE region_id = $2) \
+               OR e.municipality_code IN (SELECT code FROM municipalities WHERE region_id = $2))",
+        )
+        .bind(id)
+        .bind(region_id)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(n > 0)
+}
+
+/// A change waiting for (or past) the coordinator's review.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeRequestRow {
+    pub id: i64,
+    pub entry_id: i64,
+    pub entry_name: String,
+    pub requested_by_name: String,
+    pub requested_at: i64,
+    pub changes: String,
+    pub status: String,
+}
+
+pub async fn insert_change_request(
+    tx: &mut Tx,
+    entry_id: i64,
+    user_id: i64,
+    changes: &LocalFields,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let json = serde_json::to_string(changes).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    Ok(write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO directory_change_requests (entry_id, requested_by, requested_at, changes) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(entry_id)
+        .bind(user_id)
+        .bind(now.millis())
+        .bind(&json)
+        .fetch_one(&mut *c)
+        .await?
+    }))
+}
+
+const CHANGE_REQUEST_SELECT: &str =
+    "SELECT r.id, r.entry_id, e.name AS entry_name, u.display_name AS requested_by_name, \
+    r.requested_at, r.changes, r.status FROM directory_change_requests r \
+    JOIN directory_entries e ON e.id = r.entry_id JOIN users u ON u.id = r.requested_by";
+
+/// Pending requests of a region (every region for `None`), oldest first.
+pub async fn pending_change_requests(
+    db: &Db,
+    region_id: Option<i64>,
+) -> Result<Vec<ChangeRequestRow>, StoreError> {
+    let sql = format!(
+        "{CHANGE_REQUEST_SELECT} WHERE r.status = 'pending' AND ($1 IS NULL OR u.region_id = $1) ORDER BY r.requested_at"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(region_id).fetch_all(c).await?
+    }))
+}
+
+pub async fn pending_for_entry(
+    db: &Db,
+    entry_id: i64,
+) -> Result<Vec<ChangeRequestRow>, StoreError> {
+    let sql = format!(
+        "{CHANGE_REQUEST_SELECT} WHERE r.status = 'pending' AND r.entry_id = $1 ORDER BY r.requested_at"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(entry_id).fetch_all(c).await?
+    }))
+}
+
+pub async fn change_request(db: &Db, id: i64) -> Result<Option<ChangeRequestRow>, StoreError> {
+    let sql = format!("{CHANGE_REQUEST_SELECT} WHERE r.id = $1");
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
+    }))
+}
+
+pub async fn close_change_request(
+    tx: &mut Tx,
+    id: i64,
+    status: &str,
+    reviewer: i64,
+    note: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_change_requests SET status = $2, reviewed_by = $3, reviewed_at = $4, review_note = $5 \
+             WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(reviewer)
+        .bind(now.millis())
+        .bind(note)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// Freshness of one municipality: how many current entries there are and
+/// how many were confirmed since `since`.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct MunicipalityFreshness {
+    pub code: String,
+    pub name: String,
+    pub entries: i64,
+    pub confirmed: i64,
+}
+
+impl MunicipalityFreshness {
+    /// Share of entries confirmed in time, 0–1 (1 when there are none).
+    pub fn share(&self) -> f64 {
+        if self.entries == 0 {
+            1.0
+        } else {
+            self.confirmed as f64 / self.entries as f64
+        }
+    }
+}
+
+pub async fn freshness_by_municipality(
+    db: &Db,
+    region_id: i64,
+    since: Timestamp,
+) -> Result<Vec<MunicipalityFreshness>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT m.code, m.name, COUNT(e.id) AS entries, \
+             COALESCE(SUM(CASE WHEN e.confirmed_at >= $2 THEN 1 ELSE 0 END), 0) AS confirmed \
+             FROM municipalities m LEFT JOIN directory_entries e \
+               ON e.municipality_code = m.code AND e.disappeared_at IS NULL \
+             WHERE m.region_id = $1 GROUP BY m.code, m.name ORDER BY m.code",
+        )
+        .bind(region_id)
+        .bind(since.millis())
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// An entry whose confirmation is overdue.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OverdueRow {
+    pub id: i64,
+    pub name: String,
+    pub municipality_name: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub confirmed_at: Option<i64>,
+    pub last_reminder_at: Option<i64>,
+}
+
+/// Entries of a region not confirmed since `since`, oldest first.
+pub async fn overdue_entries(
+    db: &Db,
+    region_id: i64,
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<OverdueRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT e.id, e.name, e.municipality_name, e.org_id, o.name AS org_name, e.confirmed_at, \
+             (SELECT MAX(r.sent_at) FROM directory_reminders r WHERE r.entry_id = e.id) AS last_reminder_at \
+             FROM directory_entries e LEFT JOIN organisations o ON o.id = e.org_id \
+             WHERE e.disappeared_at IS NULL AND (e.confirmed_at IS NULL OR e.confirmed_at < $2) AND ( \
+               e.org_id IN (SELECT id FROM organisations WHERE region_id = $1) \
+               OR e.municipality_code IN (SELECT code FROM municipalities WHERE region_id = $1)) \
+             ORDER BY e.org_id IS NULL, COALESCE(e.confirmed_at, 0), e.id LIMIT $3",
+        )
+        .bind(region_id)
+        .bind(since.millis())
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// Active members of an organisation with an e-mail address.
+pub async fn member_addresses(db: &Db, org_id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id \
+             WHERE m.org_id = $1 AND u.email <> '' AND NOT u.disabled ORDER BY u.id",
+        )
+        .bind(org_id)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+pub async fn record_reminder(
+    db: &Db,
+    entry_id: i64,
+    to: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let mut tx = db.begin().await?;
+    write!(&mut tx, |c| {
+        sqlx::query(
+            "INSERT INTO directory_reminders (entry_id, sent_to, sent_at) VALUES ($1, $2, $3)",
+        )
+        .bind(entry_id)
+        .bind(to)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    tx.commit().await
+}
+
+/// Entries an organisation maintains.
+pub async fn entries_of_orgs(db: &Db, org_ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+    if org_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = org_ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT id, name FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL ORDER BY name"
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+}
+
+/// A locally kept entry (life-support service, consultation desk, or a
+/// resource the open data does not list).
+#[derive(Debug, Clone, Default)]
+pub struct NewLocalEntry {
+    pub kind: String,
+    pub name: String,
+    pub kana: String,
+    pub municipality_code: String,
+    pub municipality_name: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub phone: String,
+    pub url: String,
+    pub hours: String,
+    pub services: Vec<String>,
+    pub org_id: Option<i64>,
+}
+
+pub const LOCAL_SOURCE: &str = "local";
+
+pub async fn insert_local_entry(
+    tx: &mut Tx,
+    e: &NewLocalEntry,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let fields = EntryFields {
+        official_code: String::new(),
+        kind: e.kind.clone(),
+        name: e.name.clone(),
+        kana: e.kana.clone(),
+        prefecture_code: e.municipality_code.chars().take(2).collect(),
+        municipality_code: e.municipality_code.clone(),
+        municipality_name: e.municipality_name.clone(),
+        address: e.address.clone(),
+        lat: e.lat,
+        lon: e.lon,
+        phone: e.phone.clone(),
+        url: e.url.clone(),
+        hours: e.hours.clone(),
+        ..EntryFields::default()
+    };
+    let key = fields.search_key();
+    let id: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO directory_entries (source, official_code, kind, name, kana, search_key, prefecture_code, \
+             municipality_code, municipality_name, address, lat, lon, phone, url, hours, org_id, created_at, updated_at) \
+             VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+        )
+        .bind(LOCAL_SOURCE)
+        .bind(&fields.kind)
+        .bind(&fields.name)
+        .bind(&fields.kana)
+        .bind(&key)
+        .bind(&fields.prefecture_code)
+        .bind(&fields.municipality_code)
+        .bind(&fields.municipality_name)
+        .bind(&fields.address)
+        .bind(fields.lat)
+        .bind(fields.lon)
+        .bind(&fields.phone)
+        .bind(&fields.url)
+        .bind(&fields.hours)
+        .bind(e.org_id)
+        .bind(now.millis())
+        .fetch_one(&mut *c)
+        .await?
+    });
+    // Local entries are numbered by their id (L000123).
+    write!(tx, |c| {
+        sqlx::query("UPDATE directory_entries SET official_code = $2 WHERE id = $1")
+            .bind(id)
+            .bind(format!("L{id:06}"))
+            .execute(&mut *c)
+            .await?;
+        for s in &e.services {
+            sqlx::query("INSERT INTO directory_services (entry_id, service_code) VALUES ($1, $2)")
+                .bind(id)
+                .bind(s)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    Ok(id)
 }

@@ -81,7 +81,12 @@ async fn check_medical(db: &Db, enc: Enc) {
         .iter()
         .map(|r| format!("{}:{}", r.line, r.column))
         .collect();
-    assert_eq!(rejected, vec!["5:ID", "6:正式名称", "7:市区町村コード"], "{enc:?} {:#?}", report.rejected);
+    assert_eq!(
+        rejected,
+        vec!["5:ID", "6:正式名称", "7:市区町村コード"],
+        "{enc:?} {:#?}",
+        report.rejected
+    );
     assert!(report.rejected[2].reason.contains("truncated"));
     assert_eq!(report.created, 2, "{enc:?}");
     let (midori, _) = store::entry_by_code(db, MEDICAL_SOURCE, "1310123456789")
@@ -93,14 +98,25 @@ async fn check_medical(db: &Db, enc: Enc) {
     assert_eq!(midori.url, "");
     assert_eq!(midori.phone, "03-1111-2222");
     assert_eq!(midori.capacity, None, "病床数 0 means not entered");
-    assert_eq!(midori.municipality_code, "131016", "5-digit code gets its check digit");
+    assert_eq!(
+        midori.municipality_code, "131016",
+        "5-digit code gets its check digit"
+    );
     let (aoba, _) = store::entry_by_code(db, MEDICAL_SOURCE, "1310198765432")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((aoba.lat, aoba.lon), (None, None), "missing coordinates kept as none");
+    assert_eq!(
+        (aoba.lat, aoba.lon),
+        (None, None),
+        "missing coordinates kept as none"
+    );
     assert_eq!(aoba.capacity, Some(19));
-    assert!(aoba.search_key.contains("あおばざいたく"), "{}", aoba.search_key);
+    assert!(
+        aoba.search_key.contains("あおばざいたく"),
+        "{}",
+        aoba.search_key
+    );
 }
 
 both_backends!(medical_utf8, |db: Db| async move {
@@ -113,76 +129,104 @@ both_backends!(medical_cp932, |db: Db| async move {
     check_medical(&db, Enc::Cp932).await;
 });
 
-both_backends!(medical_reimport_keeps_local_fields_and_reports_disappearance, |db: Db| async move {
-    let name = "02-1_clinic_facility_info_20261101.csv".to_string();
-    import_medical(&db, &[(name.clone(), clinic_csv().into_bytes())], None, "test")
+both_backends!(
+    medical_reimport_keeps_local_fields_and_reports_disappearance,
+    |db: Db| async move {
+        let name = "02-1_clinic_facility_info_20261101.csv".to_string();
+        import_medical(
+            &db,
+            &[(name.clone(), clinic_csv().into_bytes())],
+            None,
+            "test",
+        )
         .await
         .unwrap();
-    let (aoba, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1310198765432")
+        let (aoba, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1310198765432")
+            .await
+            .unwrap()
+            .unwrap();
+        store::set_acceptance(&db, aoba.id, "full", "12月まで満床", Timestamp::now())
+            .await
+            .unwrap();
+        let again = import_medical(
+            &db,
+            &[(name.clone(), clinic_csv().into_bytes())],
+            None,
+            "test",
+        )
         .await
-        .unwrap()
         .unwrap();
-    store::set_acceptance(&db, aoba.id, "full", "12月まで満床", Timestamp::now())
-        .await
-        .unwrap();
-    let again = import_medical(&db, &[(name.clone(), clinic_csv().into_bytes())], None, "test")
-        .await
-        .unwrap();
-    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
-    // A newer file: みどり is gone, あおば moved.
-    let newer = [
+        assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
+        // A newer file: みどり is gone, あおば moved.
+        let newer = [
         MEDICAL_HEADER,
         "1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,131016,東京都千代田区神田３－３,,,https://aoba-zaitaku.example.jp/,,03-3333-4444,19",
     ]
     .join("\n");
-    let newer_report = import_medical(
-        &db,
-        &[("02-1_clinic_facility_info_20261201.csv".into(), newer.into_bytes())],
-        None,
-        "test",
-    )
-    .await
-    .unwrap();
-    assert_eq!(newer_report.updated, 1);
-    assert_eq!(newer_report.changes[0].fields, vec!["address"]);
-    assert_eq!(newer_report.disappeared.len(), 1);
-    assert_eq!(newer_report.disappeared[0].0, "1310123456789");
-    let (aoba, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1310198765432")
+        let newer_report = import_medical(
+            &db,
+            &[(
+                "02-1_clinic_facility_info_20261201.csv".into(),
+                newer.into_bytes(),
+            )],
+            None,
+            "test",
+        )
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(aoba.acceptance, "full", "locally maintained status survives");
-    assert_eq!(aoba.acceptance_note, "12月まで満床");
-    // A hospital file does not make clinics disappear.
-    let hospitals = [
+        assert_eq!(newer_report.updated, 1);
+        assert_eq!(newer_report.changes[0].fields, vec!["address"]);
+        assert_eq!(newer_report.disappeared.len(), 1);
+        assert_eq!(newer_report.disappeared[0].0, "1310123456789");
+        let (aoba, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1310198765432")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            aoba.acceptance, "full",
+            "locally maintained status survives"
+        );
+        assert_eq!(aoba.acceptance_note, "12月まで満床");
+        // A hospital file does not make clinics disappear.
+        let hospitals = [
         MEDICAL_HEADER,
         "1310100000001,千代田中央病院,チヨダチュウオウビョウイン,,,,1,13,13101,東京都千代田区,35.69,139.75,,,03-0000-0000,300",
     ]
     .join("\n");
-    let h = import_medical(
-        &db,
-        &[("01-1_hospital_facility_info_20261201.csv".into(), hospitals.into_bytes())],
-        None,
-        "test",
-    )
-    .await
-    .unwrap();
-    assert!(h.disappeared.is_empty(), "{:?}", h.disappeared);
-    let bad = import_medical(
-        &db,
-        &[("01-2_hospital_speciality_hours_20261201.csv".into(), b"ID\n1".to_vec())],
-        None,
-        "test",
-    )
-    .await
-    .unwrap();
-    assert!(bad.rejected[0].reason.contains("not a facility file"));
-});
+        let h = import_medical(
+            &db,
+            &[(
+                "01-1_hospital_facility_info_20261201.csv".into(),
+                hospitals.into_bytes(),
+            )],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(h.disappeared.is_empty(), "{:?}", h.disappeared);
+        let bad = import_medical(
+            &db,
+            &[(
+                "01-2_hospital_speciality_hours_20261201.csv".into(),
+                b"ID\n1".to_vec(),
+            )],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(bad.rejected[0].reason.contains("not a facility file"));
+    }
+);
 
 async fn check_municipal(db: &Db, enc: Enc) {
     let files = vec![
         ("kaigo_list.csv".to_string(), encode(&care_list_csv(), enc)),
-        ("iryo_list.csv".to_string(), encode(&medical_list_csv(), enc)),
+        (
+            "iryo_list.csv".to_string(),
+            encode(&medical_list_csv(), enc),
+        ),
     ];
     let reports = import_municipal_standard(db, &files, "test").await.unwrap();
     assert_eq!(reports.len(), 2);

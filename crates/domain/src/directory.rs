@@ -203,10 +203,16 @@ mod tests {
         assert!(!w.is_open(2, 13 * 60 + 30), "Tuesday is not listed");
         let night = window(&[5], "22:00", "06:00");
         assert!(night.is_open(5, 23 * 60));
-        assert!(night.is_open(6, 5 * 60), "Saturday morning belongs to Friday night");
+        assert!(
+            night.is_open(6, 5 * 60),
+            "Saturday morning belongs to Friday night"
+        );
         assert!(!night.is_open(5, 5 * 60));
         let sunday_night = window(&[7], "22:00", "02:00");
-        assert!(sunday_night.is_open(1, 60), "Monday 01:00 after Sunday night");
+        assert!(
+            sunday_night.is_open(1, 60),
+            "Monday 01:00 after Sunday night"
+        );
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub enum Permission {
     /// The professional directory (capacity, contact windows); family
     /// members use the public map like other residents.
     ViewProfessionalDirectory,
+    /// Review directory changes, add local entries and run the
+    /// confirmation campaign for one's region.
+    CurateDirectory,
     /// Act across every region of the deployment.
     AllRegions,
 }
@@ -83,6 +86,7 @@ impl Role {
             ManageUsers => matches!(self, SystemAdmin | RegionAdmin),
             ViewAudit => matches!(self, SystemAdmin | RegionAdmin),
             ViewProfessionalDirectory => !matches!(self, Family),
+            CurateDirectory => matches!(self, SystemAdmin | RegionAdmin | Coordinator),
             AllRegions => matches!(self, SystemAdmin),
         }
     }

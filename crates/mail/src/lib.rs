@@ -200,6 +200,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(data.contains("To: cm@example.jp"), "{data}");
-        assert!(data.contains("Subject: =?utf-8?"), "Japanese subject encoded: {data}");
+        assert!(
+            data.contains("Subject: =?utf-8?"),
+            "Japanese subject encoded: {data}"
+        );
     }
 }

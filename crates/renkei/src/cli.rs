@@ -439,8 +439,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     ]
                 }
                 ImportCommand::MunicipalStandard { .. } => {
-                    renkei_directory::import::import_municipal_standard(&db, &inputs, &who)
-                        .await?
+                    renkei_directory::import::import_municipal_standard(&db, &inputs, &who).await?
                 }
             };
             for report in &reports {

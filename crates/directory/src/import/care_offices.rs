@@ -8,8 +8,8 @@ use renkei_domain::text::nfkc;
 
 use super::decode::SourceEncoding;
 use super::table::{
-    classify_url, digits_only, local_government_code, position, positive_count, read_table,
-    reject, Column, UrlField,
+    classify_url, digits_only, local_government_code, position, positive_count, read_table, reject,
+    Column, UrlField,
 };
 use super::Reject;
 
@@ -122,13 +122,21 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedFile {
                 file_name,
                 line,
                 "事業所番号",
-                format!("事業所番号 must be 10 digits, got {:?}", r.get("office_number")),
+                format!(
+                    "事業所番号 must be 10 digits, got {:?}",
+                    r.get("office_number")
+                ),
             ));
             return;
         }
         let name = r.get("name");
         if name.is_empty() {
-            rejects.push(reject(file_name, line, "事業所名", "事業所名 is empty".into()));
+            rejects.push(reject(
+                file_name,
+                line,
+                "事業所名",
+                "事業所名 is empty".into(),
+            ));
             return;
         }
         let mut row = CareOfficeRow {

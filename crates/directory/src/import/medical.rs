@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use renkei_domain::text::nfkc;
 
 use super::table::{
-    classify_url, digits_only, local_government_code, position, positive_count, read_table,
-    reject, Column, UrlField,
+    classify_url, digits_only, local_government_code, position, positive_count, read_table, reject,
+    Column, UrlField,
 };
 use super::ParsedEntries;
 use crate::store::EntryFields;
@@ -22,7 +22,12 @@ const COLUMNS: &[Column] = &[
     ("name", &["正式名称", "名称"]),
     (
         "kana",
-        &["正式名称（フリガナ）", "正式名称(フリガナ)", "名称（フリガナ）", "名称_カナ"],
+        &[
+            "正式名称（フリガナ）",
+            "正式名称(フリガナ)",
+            "名称（フリガナ）",
+            "名称_カナ",
+        ],
     ),
     ("prefecture_code", &["都道府県コード"]),
     ("municipality_code", &["市区町村コード"]),
@@ -31,7 +36,10 @@ const COLUMNS: &[Column] = &[
     ("lon", &["所在地座標（経度）", "所在地座標(経度)", "経度"]),
     ("phone", &["案内用電話番号", "電話番号"]),
     ("fax", &["案内用ファクシミリ番号", "FAX番号"]),
-    ("url", &["案内用ホームページアドレス", "ホームページアドレス"]),
+    (
+        "url",
+        &["案内用ホームページアドレス", "ホームページアドレス"],
+    ),
     ("email", &["案内用電子メールアドレス"]),
     ("beds", &["病床数", "許可病床数"]),
     ("hours", &["診療時間"]),
@@ -90,7 +98,12 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedEntries {
         }
         let name = r.get("name");
         if name.is_empty() {
-            rejects.push(reject(file_name, line, "正式名称", "正式名称 is empty".into()));
+            rejects.push(reject(
+                file_name,
+                line,
+                "正式名称",
+                "正式名称 is empty".into(),
+            ));
             return;
         }
         let mut prefecture_code = digits_only(&r.get("prefecture_code"));

@@ -196,7 +196,14 @@ pub async fn import_medical(
     // One file at a time, so only one decoded file is in memory.
     for (name, bytes) in files {
         let parsed = medical::parse(name, bytes);
-        collect(&mut report, &mut merged, name, parsed, prefecture, &mut kinds);
+        collect(
+            &mut report,
+            &mut merged,
+            name,
+            parsed,
+            prefecture,
+            &mut kinds,
+        );
     }
     let scope = |old: &store::ExistingEntry, _: &BTreeSet<String>| {
         prefecture.is_none_or(|p| old.prefecture_code == p) && kinds.contains(&old.kind)

@@ -12,8 +12,8 @@ use renkei_domain::text::nfkc;
 
 use super::care_offices::care_service_code_by_name;
 use super::table::{
-    classify_url, digits_only, local_government_code, position, positive_count, read_table,
-    reject, Column, Row, UrlField,
+    classify_url, digits_only, local_government_code, position, positive_count, read_table, reject,
+    Column, Row, UrlField,
 };
 use super::ParsedEntries;
 use crate::store::EntryFields;
@@ -30,7 +30,10 @@ pub enum Dataset {
 const COLUMNS: &[Column] = &[
     (
         "code",
-        &["都道府県コード又は市区町村コード", "都道府県コード又は市町村コード"],
+        &[
+            "都道府県コード又は市区町村コード",
+            "都道府県コード又は市町村コード",
+        ],
     ),
     ("municipality", &["市区町村名"]),
     ("medical_name", &["名称"]),
@@ -53,10 +56,7 @@ const COLUMNS: &[Column] = &[
     ("days", &["診療曜日", "利用可能曜日"]),
     ("start", &["診療開始時間", "開始時間"]),
     ("end", &["診療終了時間", "終了時間"]),
-    (
-        "days_note",
-        &["診療日時特記事項", "利用可能日時特記事項"],
-    ),
+    ("days_note", &["診療日時特記事項", "利用可能日時特記事項"]),
     ("after_hours", &["時間外における対応"]),
     ("departments", &["診療科目"]),
     ("beds", &["病床数"]),
@@ -109,7 +109,9 @@ fn common_fields(r: &Row<'_>, file_name: &str, warnings: &mut Vec<super::Reject>
     let mut remarks = r.get("remarks");
     let after_hours = r.get("after_hours");
     if !after_hours.is_empty() {
-        remarks = format!("時間外: {after_hours} {remarks}").trim().to_string();
+        remarks = format!("時間外: {after_hours} {remarks}")
+            .trim()
+            .to_string();
     }
     EntryFields {
         prefecture_code: municipality_code.chars().take(2).collect(),
@@ -147,7 +149,13 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> (Option<Dataset>, ParsedEntries) 
         });
         let (code_key, code_label, digits, name_key, name_label) = match ds {
             Dataset::Medical => ("medical_code", "医療機関コード", 10, "medical_name", "名称"),
-            Dataset::Care => ("office_number", "事業所番号", 10, "care_name", "介護サービス事業所名称"),
+            Dataset::Care => (
+                "office_number",
+                "事業所番号",
+                10,
+                "care_name",
+                "介護サービス事業所名称",
+            ),
         };
         if !r.has_column(code_key) || !r.has_column(name_key) {
             if rejects.is_empty() {
@@ -175,13 +183,21 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> (Option<Dataset>, ParsedEntries) 
                 file_name,
                 line,
                 code_label,
-                format!("{code_label} must be {digits} digits, got {:?}", r.get(code_key)),
+                format!(
+                    "{code_label} must be {digits} digits, got {:?}",
+                    r.get(code_key)
+                ),
             ));
             return;
         }
         let name = r.get(name_key);
         if name.is_empty() {
-            rejects.push(reject(file_name, line, name_label, format!("{name_label} is empty")));
+            rejects.push(reject(
+                file_name,
+                line,
+                name_label,
+                format!("{name_label} is empty"),
+            ));
             return;
         }
         let mut fields = common_fields(r, file_name, &mut warnings);

@@ -203,11 +203,7 @@ fn coordinate(s: &str, range: std::ops::RangeInclusive<f64>) -> Result<Option<f6
 
 /// A map position inside Japan, or `None` with a warning when the pair is
 /// missing, half-missing or elsewhere.
-pub fn position(
-    lat: &str,
-    lon: &str,
-    warn: impl FnOnce(String),
-) -> (Option<f64>, Option<f64>) {
+pub fn position(lat: &str, lon: &str, warn: impl FnOnce(String)) -> (Option<f64>, Option<f64>) {
     match (coordinate(lat, 20.0..=46.0), coordinate(lon, 122.0..=154.0)) {
         (Ok(la), Ok(lo)) if la.is_some() == lo.is_some() => (la, lo),
         _ => {

@@ -353,7 +353,11 @@ const MEDICAL_VOLUME: &[(&str, u8, u64, &[(&str, &str)])] = &[
         "01-1_hospital_facility_info",
         1,
         7_700,
-        &[("病院", "びょういん"), ("記念病院", "きねんびょういん"), ("中央病院", "ちゅうおうびょういん")],
+        &[
+            ("病院", "びょういん"),
+            ("記念病院", "きねんびょういん"),
+            ("中央病院", "ちゅうおうびょういん"),
+        ],
     ),
     (
         "02-1_clinic_facility_info",
@@ -371,7 +375,10 @@ const MEDICAL_VOLUME: &[(&str, u8, u64, &[(&str, &str)])] = &[
         "03-1_dental_facility_info",
         3,
         55_000,
-        &[("歯科医院", "しかいいん"), ("歯科クリニック", "しかくりにっく")],
+        &[
+            ("歯科医院", "しかいいん"),
+            ("歯科クリニック", "しかくりにっく"),
+        ],
     ),
     (
         "05_pharmacy_facility_info",
@@ -504,7 +511,11 @@ mod tests {
         let mut rows = 0;
         for (name, bytes) in files {
             let parsed = crate::import::medical::parse(&name, &bytes);
-            assert!(parsed.rejects.is_empty(), "{name}: {:?}", parsed.rejects.first());
+            assert!(
+                parsed.rejects.is_empty(),
+                "{name}: {:?}",
+                parsed.rejects.first()
+            );
             rows += parsed.rows.len();
         }
         assert!(rows > 2_000, "{rows}");

@@ -1,0 +1,718 @@
+//! Keeping the directory fresh (program item ア): organisations edit their
+//! own entries, a coordinator reviews changes to public fields, acceptance
+//! status is set in two taps, and a yearly confirmation campaign reminds
+//! whoever has not confirmed their entry.
+//!
+//! Authorisation lives here, not in the pages: a member of the organisation
+//! that maintains an entry may edit it; a curator (coordinator or region
+//! administrator, `Permission::CurateDirectory`) may edit and review every
+//! entry of the region.
+
+use std::sync::Arc;
+
+use renkei_domain::directory::{HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES};
+use renkei_domain::people::Permission;
+use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
+use renkei_identity::{Actor, Principal, RequestContext};
+use renkei_mail::{Mail, Mailer};
+use renkei_store::audit::{self, AuditEntry, Outcome};
+use renkei_store::{Db, StoreError};
+use thiserror::Error;
+
+use crate::live::LiveIndex;
+use crate::search::{Entry, ACCEPTANCE};
+use crate::store::{self, EntryMeta, LocalFields, NewLocalEntry};
+
+/// The one error type of the directory service.
+#[derive(Debug, Error)]
+pub enum DirectoryError {
+    #[error("invalid input: {0}")]
+    Validation(ValidationErrors),
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ValidationErrors> for DirectoryError {
+    fn from(v: ValidationErrors) -> Self {
+        DirectoryError::Validation(v)
+    }
+}
+
+/// Settings of the campaign.
+#[derive(Debug, Clone)]
+pub struct DirectoryConfig {
+    /// An entry confirmed longer ago than this is overdue (default 365).
+    pub confirm_every_days: i64,
+    /// A reminder is not repeated within this many days (default 14).
+    pub remind_every_days: i64,
+    /// Links in e-mail start here (`https://renkei.example.jp`).
+    pub public_url: String,
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        Self {
+            confirm_every_days: 365,
+            remind_every_days: 14,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Directory {
+    db: Db,
+    live: LiveIndex,
+    mailer: Arc<dyn Mailer>,
+    config: DirectoryConfig,
+}
+
+/// One entry as its page shows it.
+pub struct EntryView {
+    pub entry: Entry,
+    pub meta: EntryMeta,
+    pub local: LocalFields,
+    pub pending: Vec<store::ChangeRequestRow>,
+    pub may_edit: bool,
+    pub may_curate: bool,
+    pub overdue: bool,
+}
+
+/// What an edit did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditOutcome {
+    Applied,
+    /// The change touches public fields and waits for the coordinator.
+    AwaitingReview(i64),
+    Unchanged,
+}
+
+/// The result of sending reminders.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReminderRun {
+    pub sent: usize,
+    pub entries: usize,
+    pub without_address: usize,
+    pub recently_reminded: usize,
+    pub failed: usize,
+    /// False when mail only went to the capturing sink (demo).
+    pub delivered: bool,
+}
+
+/// The coordinator's view of freshness.
+pub struct Freshness {
+    pub by_municipality: Vec<store::MunicipalityFreshness>,
+    pub overdue: Vec<store::OverdueRow>,
+    pub since: Timestamp,
+}
+
+fn principal(actor: &Actor) -> Result<&Principal, DirectoryError> {
+    match actor {
+        Actor::User(p) => Ok(p),
+        Actor::Cli { .. } => Err(DirectoryError::Forbidden),
+    }
+}
+
+fn audit_entry(
+    p: &Principal,
+    ctx: &RequestContext,
+    action: &str,
+    id: i64,
+    reason: String,
+) -> AuditEntry {
+    AuditEntry {
+        region_id: p.region_id,
+        actor_user_id: Some(p.user_id),
+        actor_username: p.username.clone(),
+        role: p.role.code().to_string(),
+        org_id: p.org_ids.first().copied(),
+        action: action.to_string(),
+        object_kind: "directory_entry".into(),
+        object_id: id.to_string(),
+        outcome: Some(Outcome::Success),
+        source_addr: ctx.source_addr.clone(),
+        user_agent: ctx.user_agent.clone(),
+        reason,
+        ..AuditEntry::default()
+    }
+}
+
+impl Directory {
+    pub fn new(db: Db, live: LiveIndex, mailer: Arc<dyn Mailer>, config: DirectoryConfig) -> Self {
+        Self {
+            db,
+            live,
+            mailer,
+            config,
+        }
+    }
+
+    pub fn live(&self) -> &LiveIndex {
+        &self.live
+    }
+
+    pub fn config(&self) -> &DirectoryConfig {
+        &self.config
+    }
+
+    fn since(&self) -> Timestamp {
+        Timestamp::now().plus_seconds(-self.config.confirm_every_days * 86_400)
+    }
+
+    /// Rebuilds the search index in the background so lists catch up with
+    /// an edit; the entry's own page reads the database and shows it at once.
+    fn refresh_soon(&self) {
+        let live = self.live.clone();
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = live.refresh(&db).await {
+                tracing::warn!(error = %e, "directory index refresh after an edit failed");
+            }
+        });
+    }
+
+    /// Whether `p` may curate entry `id` (coordinator of its region).
+    async fn curates(&self, p: &Principal, id: i64) -> Result<bool, DirectoryError> {
+        if !p.role.may(Permission::CurateDirectory) {
+            return Ok(false);
+        }
+        match p.region_scope() {
+            None => Ok(true),
+            Some(region) => Ok(store::entry_in_region(&self.db, id, region.0).await?),
+        }
+    }
+
+    async fn may_edit(&self, p: &Principal, meta: &EntryMeta) -> Result<bool, DirectoryError> {
+        if meta
+            .org_id
+            .is_some_and(|o| p.org_ids.iter().any(|m| m.0 == o))
+        {
+            return Ok(true);
+        }
+        self.curates(p, meta.id).await
+    }
+
+    /// One entry with everything its page needs.
+    pub async fn entry(&self, actor: &Actor, id: i64) -> Result<EntryView, DirectoryError> {
+        let p = principal(actor)?;
+        if !p.role.may(Permission::ViewProfessionalDirectory) {
+            return Err(DirectoryError::Forbidden);
+        }
+        let meta = store::entry_meta(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        let entry = store::entry_by_id(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        let local = store::local_fields(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        let may_edit = self.may_edit(p, &meta).await?;
+        let may_curate = self.curates(p, id).await?;
+        let pending = if may_edit {
+            store::pending_for_entry(&self.db, id).await?
+        } else {
+            Vec::new()
+        };
+        let overdue = meta.confirmed_at.is_none_or(|t| t < self.since().millis());
+        Ok(EntryView {
+            entry,
+            meta,
+            local,
+            pending,
+            may_edit,
+            may_curate,
+            overdue,
+        })
+    }
+
+    /// The public view of an entry, for the resident map: `None` without
+    /// consent to publish.
+    pub async fn public_entry(&self, id: i64) -> Result<Option<Entry>, DirectoryError> {
+        let entry = store::entry_by_id(&self.db, id).await?;
+        Ok(entry.filter(|e| e.published))
+    }
+
+    /// Entries the user's organisations maintain ("my entries").
+    pub async fn my_entries(&self, actor: &Actor) -> Result<Vec<(i64, String)>, DirectoryError> {
+        let p = principal(actor)?;
+        let orgs: Vec<i64> = p.org_ids.iter().map(|o| o.0).collect();
+        Ok(store::entries_of_orgs(&self.db, &orgs).await?)
+    }
+
+    /// Checks an edit and names every problem.
+    pub fn validate(&self, f: &LocalFields) -> Result<(), ValidationErrors> {
+        let mut v = ValidationErrors::new();
+        let procedures = self.live.procedures();
+        for code in &f.functions {
+            if !HOME_CARE_FUNCTIONS.iter().any(|(c, _, _)| c == code) {
+                v.add(
+                    "functions",
+                    "unknown",
+                    "在宅医療の機能が正しくありません。",
+                    "Unknown function.",
+                );
+            }
+        }
+        for code in &f.procedures {
+            if !procedures.iter().any(|(c, _)| c == code) {
+                v.add(
+                    "procedures",
+                    "unknown",
+                    "医療処置が正しくありません。",
+                    "Unknown procedure.",
+                );
+            }
+        }
+        for field in &f.public_fields {
+            if !PUBLIC_FIELD_CHOICES.iter().any(|(c, _, _)| c == field) {
+                v.add(
+                    "public_fields",
+                    "unknown",
+                    "公開項目が正しくありません。",
+                    "Unknown public field.",
+                );
+            }
+        }
+        for (i, w) in f.contact_windows.iter().enumerate() {
+            if let Err(message) = w.validate() {
+                v.add(
+                    &format!("contact_windows[{i}]"),
+                    "invalid",
+                    &format!("連絡可能時間{}: {message}", i + 1),
+                    &format!("Contact window {}: {message}", i + 1),
+                );
+            }
+        }
+        if f.contact_windows.len() > 20 {
+            v.add(
+                "contact_windows",
+                "too_many",
+                "連絡可能時間は20件までです。",
+                "At most 20 contact windows.",
+            );
+        }
+        for (field, value, max) in [
+            ("area", &f.area, 50),
+            ("contact_person", &f.contact_person, 100),
+            ("features", &f.features, 1000),
+            ("languages", &f.languages, 200),
+            ("local_notes", &f.local_notes, 2000),
+        ] {
+            if value.chars().count() > max {
+                v.add(
+                    field,
+                    "too_long",
+                    &format!("{max}文字以内で入力してください。"),
+                    &format!("At most {max} characters."),
+                );
+            }
+        }
+        v.into_result()
+    }
+
+    /// Saves an edit. Changes to what the public sees (a public field, the
+    /// list of public fields, consent) from a non-curator wait for review;
+    /// everything else applies at once.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: i64,
+        new: LocalFields,
+        ctx: &RequestContext,
+    ) -> Result<EditOutcome, DirectoryError> {
+        let p = principal(actor)?;
+        let meta = store::entry_meta(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        if !self.may_edit(p, &meta).await? {
+            return Err(DirectoryError::Forbidden);
+        }
+        self.validate(&new)?;
+        let old = store::local_fields(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        let changed = old.changed_fields(&new);
+        if changed.is_empty() {
+            return Ok(EditOutcome::Unchanged);
+        }
+        let public_now: Vec<&str> = old
+            .public_fields
+            .iter()
+            .chain(new.public_fields.iter())
+            .map(String::as_str)
+            .collect();
+        let touches_public = changed
+            .iter()
+            .any(|f| matches!(*f, "public_fields" | "publish_consent") || public_now.contains(f));
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let outcome = if touches_public && !self.curates(p, id).await? {
+            let request = store::insert_change_request(&mut tx, id, p.user_id.0, &new, now).await?;
+            audit::append(
+                &mut tx,
+                &audit_entry(p, ctx, "directory.change_requested", id, changed.join(",")),
+            )
+            .await?;
+            EditOutcome::AwaitingReview(request)
+        } else {
+            store::write_local_fields(&mut tx, id, &new, now).await?;
+            audit::append(
+                &mut tx,
+                &audit_entry(p, ctx, "directory.update", id, changed.join(",")),
+            )
+            .await?;
+            EditOutcome::Applied
+        };
+        tx.commit().await?;
+        self.refresh_soon();
+        Ok(outcome)
+    }
+
+    /// Sets the acceptance status: time-sensitive, so it never waits for
+    /// review.
+    pub async fn set_acceptance(
+        &self,
+        actor: &Actor,
+        id: i64,
+        status: &str,
+        note: &str,
+        vacant_beds: Option<i64>,
+        ctx: &RequestContext,
+    ) -> Result<(), DirectoryError> {
+        let p = principal(actor)?;
+        let meta = store::entry_meta(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        if !self.may_edit(p, &meta).await? {
+            return Err(DirectoryError::Forbidden);
+        }
+        let mut v = ValidationErrors::new();
+        if !ACCEPTANCE.contains(&status) {
+            v.add(
+                "acceptance",
+                "unknown",
+                "受入状況を選んでください。",
+                "Choose an acceptance status.",
+            );
+        }
+        if note.chars().count() > 200 {
+            v.add(
+                "acceptance_note",
+                "too_long",
+                "補足は200文字以内です。",
+                "At most 200 characters.",
+            );
+        }
+        if vacant_beds.is_some_and(|b| !(0..=10_000).contains(&b)) {
+            v.add(
+                "vacant_beds",
+                "range",
+                "空床数は0〜10000です。",
+                "Vacant beds must be 0 to 10000.",
+            );
+        }
+        v.into_result()?;
+        let mut tx = self.db.begin().await?;
+        store::write_acceptance(
+            &mut tx,
+            id,
+            status,
+            note.trim(),
+            vacant_beds,
+            Timestamp::now(),
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "directory.acceptance", id, status.to_string()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.refresh_soon();
+        Ok(())
+    }
+
+    /// "Still correct": records who confirmed the entry and when.
+    pub async fn confirm(
+        &self,
+        actor: &Actor,
+        id: i64,
+        ctx: &RequestContext,
+    ) -> Result<(), DirectoryError> {
+        let p = principal(actor)?;
+        let meta = store::entry_meta(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        if !self.may_edit(p, &meta).await? {
+            return Err(DirectoryError::Forbidden);
+        }
+        let mut tx = self.db.begin().await?;
+        store::write_confirmation(&mut tx, id, p.user_id.0, Timestamp::now()).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "directory.confirm", id, String::new()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.refresh_soon();
+        Ok(())
+    }
+
+    /// Changes waiting for review in the curator's region.
+    pub async fn pending_reviews(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<store::ChangeRequestRow>, DirectoryError> {
+        let p = principal(actor)?;
+        if !p.role.may(Permission::CurateDirectory) {
+            return Err(DirectoryError::Forbidden);
+        }
+        Ok(store::pending_change_requests(&self.db, p.region_scope().map(|r| r.0)).await?)
+    }
+
+    /// The requested fields of a change request next to the current ones.
+    pub async fn change_request(
+        &self,
+        actor: &Actor,
+        request_id: i64,
+    ) -> Result<(store::ChangeRequestRow, LocalFields, LocalFields), DirectoryError> {
+        let p = principal(actor)?;
+        let request = store::change_request(&self.db, request_id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        if !self.curates(p, request.entry_id).await? {
+            return Err(DirectoryError::Forbidden);
+        }
+        let proposed: LocalFields = serde_json::from_str(&request.changes)
+            .map_err(|e| StoreError::Invalid(format!("change request {request_id}: {e}")))?;
+        let current = store::local_fields(&self.db, request.entry_id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        Ok((request, current, proposed))
+    }
+
+    /// Approves (applies) or rejects a change request.
+    pub async fn review(
+        &self,
+        actor: &Actor,
+        request_id: i64,
+        approve: bool,
+        note: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), DirectoryError> {
+        let p = principal(actor)?;
+        let (request, _, proposed) = self.change_request(actor, request_id).await?;
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let status = if approve { "approved" } else { "rejected" };
+        if !store::close_change_request(&mut tx, request_id, status, p.user_id.0, note.trim(), now)
+            .await?
+        {
+            return Err(DirectoryError::Conflict("already reviewed".into()));
+        }
+        if approve {
+            store::write_local_fields(&mut tx, request.entry_id, &proposed, now).await?;
+        }
+        audit::append(
+            &mut tx,
+            &audit_entry(
+                p,
+                ctx,
+                &format!("directory.review.{status}"),
+                request.entry_id,
+                format!("request {request_id}"),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.refresh_soon();
+        Ok(())
+    }
+
+    /// Freshness per municipality and the overdue entries of the region.
+    pub async fn freshness(&self, actor: &Actor) -> Result<Freshness, DirectoryError> {
+        let p = principal(actor)?;
+        if !p.role.may(Permission::CurateDirectory) {
+            return Err(DirectoryError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(DirectoryError::Forbidden)?;
+        let since = self.since();
+        Ok(Freshness {
+            by_municipality: store::freshness_by_municipality(&self.db, region.0, since).await?,
+            overdue: store::overdue_entries(&self.db, region.0, since, 500).await?,
+            since,
+        })
+    }
+
+    /// Sends the confirmation reminders: one e-mail per overdue entry to
+    /// each member of the organisation that maintains it, at most once per
+    /// `remind_every_days`. The body holds only the entry's name and a link.
+    pub async fn send_reminders(
+        &self,
+        actor: &Actor,
+        ctx: &RequestContext,
+    ) -> Result<ReminderRun, DirectoryError> {
+        let p = principal(actor)?;
+        let freshness = self.freshness(actor).await?;
+        let now = Timestamp::now();
+        let quiet_since = now
+            .plus_seconds(-self.config.remind_every_days * 86_400)
+            .millis();
+        let mut run = ReminderRun {
+            delivered: self.mailer.delivers(),
+            ..ReminderRun::default()
+        };
+        for entry in &freshness.overdue {
+            let Some(org) = entry.org_id else { continue };
+            run.entries += 1;
+            if entry.last_reminder_at.is_some_and(|t| t >= quiet_since) {
+                run.recently_reminded += 1;
+                continue;
+            }
+            let addresses = store::member_addresses(&self.db, org).await?;
+            if addresses.is_empty() {
+                run.without_address += 1;
+                continue;
+            }
+            for to in addresses {
+                let mail = Mail {
+                    to: to.clone(),
+                    subject: format!("【Renkei】掲載情報の確認のお願い（{}）", entry.name),
+                    body: format!(
+                        "地域の医療・介護資源マップに掲載している「{}」の情報が、{}日以上確認されていません。\n\
+                         内容に変わりがなければ「この内容で正しい」を押してください。変更があれば修正してください。\n\n\
+                         {}/directory/entries/{}\n\n\
+                         このメールは在宅医療・介護連携支援センターの確認依頼として自動送信しています。",
+                        entry.name,
+                        self.config.confirm_every_days,
+                        self.config.public_url.trim_end_matches('/'),
+                        entry.id
+                    ),
+                };
+                match self.mailer.send(mail).await {
+                    Ok(()) => {
+                        store::record_reminder(&self.db, entry.id, &to, now).await?;
+                        run.sent += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, entry = entry.id, "reminder not sent");
+                        run.failed += 1;
+                    }
+                }
+            }
+        }
+        audit::append_alone(
+            &self.db,
+            &audit_entry(
+                p,
+                ctx,
+                "directory.reminders",
+                0,
+                format!(
+                    "sent {}, failed {}, entries {}",
+                    run.sent, run.failed, run.entries
+                ),
+            ),
+        )
+        .await?;
+        Ok(run)
+    }
+
+    /// Adds a locally kept entry (life-support service, consultation desk).
+    pub async fn create_local(
+        &self,
+        actor: &Actor,
+        new: NewLocalEntry,
+        ctx: &RequestContext,
+    ) -> Result<i64, DirectoryError> {
+        let p = principal(actor)?;
+        if !p.role.may(Permission::CurateDirectory) {
+            return Err(DirectoryError::Forbidden);
+        }
+        let mut v = ValidationErrors::new();
+        if new.name.trim().is_empty() || new.name.chars().count() > 200 {
+            v.add(
+                "name",
+                "required",
+                "名称を200文字以内で入力してください。",
+                "Name is required (200 characters at most).",
+            );
+        }
+        if OrgKind::from_code(&new.kind).is_none() {
+            v.add(
+                "kind",
+                "unknown",
+                "種別を選んでください。",
+                "Choose a kind.",
+            );
+        }
+        for s in &new.services {
+            if renkei_domain::directory::service_name(s).is_none() {
+                v.add(
+                    "services",
+                    "unknown",
+                    "サービスが正しくありません。",
+                    "Unknown service.",
+                );
+            }
+        }
+        if new.lat.is_some() != new.lon.is_some()
+            || new.lat.is_some_and(|l| !(20.0..=46.0).contains(&l))
+            || new.lon.is_some_and(|l| !(122.0..=154.0).contains(&l))
+        {
+            v.add(
+                "lat",
+                "range",
+                "緯度・経度は日本国内の値を両方入力してください。",
+                "Latitude and longitude must both be in Japan.",
+            );
+        }
+        v.into_result()?;
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_local_entry(&mut tx, &new, Timestamp::now()).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "directory.create", id, new.kind.clone()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.refresh_soon();
+        Ok(id)
+    }
+
+    /// Links an entry to the organisation whose members maintain it.
+    pub async fn link_organisation(
+        &self,
+        actor: &Actor,
+        id: i64,
+        org_id: Option<i64>,
+        ctx: &RequestContext,
+    ) -> Result<(), DirectoryError> {
+        let p = principal(actor)?;
+        if !self.curates(p, id).await? {
+            return Err(DirectoryError::Forbidden);
+        }
+        let mut tx = self.db.begin().await?;
+        store::link_org(&mut tx, id, org_id, Timestamp::now()).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(
+                p,
+                ctx,
+                "directory.link",
+                id,
+                org_id.map(|o| o.to_string()).unwrap_or_default(),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
