@@ -11,6 +11,31 @@ const ASSETS: &[(&str, &str)] = &[
         "design-tokens-LICENSE.txt",
     ),
     ("htmx.org/dist/htmx.min.js", "htmx.min.js"),
+    ("leaflet/dist/leaflet.js", "leaflet.js"),
+    ("leaflet/dist/leaflet.css", "leaflet.css"),
+    ("leaflet/dist/images/marker-icon.png", "marker-icon.png"),
+    (
+        "leaflet/dist/images/marker-icon-2x.png",
+        "marker-icon-2x.png",
+    ),
+    ("leaflet/dist/images/marker-shadow.png", "marker-shadow.png"),
+    ("leaflet/LICENSE", "leaflet-LICENSE.txt"),
+    (
+        "leaflet.markercluster/dist/leaflet.markercluster.js",
+        "leaflet.markercluster.js",
+    ),
+    (
+        "leaflet.markercluster/dist/MarkerCluster.css",
+        "MarkerCluster.css",
+    ),
+    (
+        "leaflet.markercluster/dist/MarkerCluster.Default.css",
+        "MarkerCluster.Default.css",
+    ),
+    (
+        "leaflet.markercluster/MIT-LICENCE.txt",
+        "markercluster-LICENSE.txt",
+    ),
 ];
 
 fn main() {

@@ -7,82 +7,18 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
-import AxeBuilder from '@axe-core/playwright';
 import * as OTPAuth from 'otpauth';
+import { start, checkA11y, shot } from './support.mjs';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const BIN = process.env.RENKEI_BIN || join(ROOT, 'target/debug/renkei');
-const SHOTS = join(ROOT, 'docs/images');
-const ARTIFACTS = join(ROOT, 'tests/browser/artifacts');
-mkdirSync(SHOTS, { recursive: true });
-mkdirSync(ARTIFACTS, { recursive: true });
-
-let server, base, dir, dbUrl, browser;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-async function waitReady(url) {
-  for (let i = 0; i < 200; i++) {
-    try { if ((await fetch(url + '/readyz')).ok) return; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('renkei did not start');
-}
-
-function cli(args, input) {
-  return execFileSync(BIN, args, { env: { ...process.env, RENKEI_DATABASE_URL: dbUrl, RENKEI_LOG: 'warn' }, input, encoding: 'utf8' });
-}
+let base, browser, cli, stop;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'renkei-browser-'));
-  dbUrl = `sqlite://${join(dir, 'renkei.db')}`;
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--demo'], {
-    env: { ...process.env, RENKEI_DATABASE_URL: dbUrl, RENKEI_LISTEN: `127.0.0.1:${port}`, RENKEI_LOG: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await waitReady(base);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  ({ base, browser, cli, stop } = await start());
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  await stop?.();
 });
-
-/** Fails on any serious or critical axe-core violation of the current page. */
-async function checkA11y(page, name) {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `axe violations on ${name}`,
-  );
-}
-
-async function shot(page, name, forDocs = false) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  if (forDocs) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 async function visit(page, path, name, forDocs = false) {
   const response = await page.goto(base + path);

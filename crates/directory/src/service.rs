@@ -189,6 +189,9 @@ impl Directory {
     }
 
     async fn may_edit(&self, p: &Principal, meta: &EntryMeta) -> Result<bool, DirectoryError> {
+        if !p.role.may(Permission::ViewProfessionalDirectory) {
+            return Ok(false);
+        }
         if meta
             .org_id
             .is_some_and(|o| p.org_ids.iter().any(|m| m.0 == o))

@@ -552,7 +552,7 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
     let sql = format!(
         "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id"
     );
-    let rows: Vec<IndexRow> = read!(db, |c| { sqlx::query_as(&sql).fetch_all(c).await? });
+    let rows: Vec<IndexRow> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
     let services: Vec<(i64, String)> = read!(db, |c| {
         sqlx::query_as(
             "SELECT entry_id, service_code FROM directory_services ORDER BY entry_id, service_code",

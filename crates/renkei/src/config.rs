@@ -47,6 +47,11 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub log: Option<String>,
     pub public_search_per_minute: Option<u32>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub map_tile_url: Option<String>,
+    pub map_attribution: Option<String>,
+    pub directory_confirm_days: Option<i64>,
 }
 
 /// Environment variable ↔ file key. The variable list is also the list of
@@ -70,6 +75,11 @@ const ENV_KEYS: &[(&str, &str)] = &[
         "RENKEI_PUBLIC_SEARCH_PER_MINUTE",
         "public_search_per_minute",
     ),
+    ("RENKEI_SMTP_URL", "smtp_url"),
+    ("RENKEI_MAIL_FROM", "mail_from"),
+    ("RENKEI_MAP_TILE_URL", "map_tile_url"),
+    ("RENKEI_MAP_ATTRIBUTION", "map_attribution"),
+    ("RENKEI_DIRECTORY_CONFIRM_DAYS", "directory_confirm_days"),
 ];
 
 /// Variables that are not settings of the server.
@@ -87,6 +97,10 @@ pub struct Config {
     pub log_filter: String,
     /// Where the settings file was read from, if any.
     pub source: Option<PathBuf>,
+    /// SMTP server (lettre URL); without it no e-mail is sent.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub directory: renkei_directory::service::DirectoryConfig,
 }
 
 impl Config {
@@ -209,6 +223,33 @@ impl Config {
                 format!("{public_url:?}; accepted: an http:// or https:// URL"),
             ));
         }
+        let map_tile_url = file
+            .map_tile_url
+            .unwrap_or_else(|| renkei_web::GSI_TILES.to_string());
+        if !(map_tile_url.starts_with("https://") || map_tile_url.starts_with("http://"))
+            || !map_tile_url.contains("{z}")
+        {
+            return Err(err(
+                "map_tile_url (RENKEI_MAP_TILE_URL)",
+                format!("{map_tile_url:?}; accepted: an http(s) URL with {{z}}, {{x}} and {{y}}"),
+            ));
+        }
+        let confirm_days = file.directory_confirm_days.unwrap_or(365);
+        if !(7..=3650).contains(&confirm_days) {
+            return Err(err(
+                "directory_confirm_days (RENKEI_DIRECTORY_CONFIRM_DAYS)",
+                format!("{confirm_days}; accepted: 7 to 3650"),
+            ));
+        }
+        let smtp_url = file.smtp_url.filter(|u| !u.is_empty());
+        if let Some(u) = &smtp_url {
+            if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                return Err(err(
+                    "smtp_url (RENKEI_SMTP_URL)",
+                    "accepted: smtp://host:587, smtp://host:587?tls=required or smtps://user:pass@host:465".to_string(),
+                ));
+            }
+        }
         let db_max = file.db_max_connections.unwrap_or(8);
         if !(1..=200).contains(&db_max) {
             return Err(err(
@@ -233,7 +274,24 @@ impl Config {
                 request_timeout: Duration::from_secs(timeout),
                 trust_proxy: file.trust_proxy.unwrap_or(false),
                 public_search_per_minute: file.public_search_per_minute.unwrap_or(600),
+                map_tile_url,
+                map_attribution: file
+                    .map_attribution
+                    .unwrap_or_else(|| WebConfig::default().map_attribution),
                 ..WebConfig::default()
+            },
+            smtp_url,
+            mail_from: file
+                .mail_from
+                .unwrap_or_else(|| "renkei@localhost".to_string()),
+            directory: renkei_directory::service::DirectoryConfig {
+                confirm_every_days: confirm_days,
+                public_url: if public_url.is_empty() {
+                    format!("http://{listen}")
+                } else {
+                    public_url.clone()
+                },
+                ..Default::default()
             },
             db_max_connections: db_max,
             log_json,
@@ -302,6 +360,11 @@ fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Resul
         "log_format" => file.log_format = text,
         "log" => file.log = text,
         "public_search_per_minute" => file.public_search_per_minute = Some(num(name, value)?),
+        "smtp_url" => file.smtp_url = text,
+        "mail_from" => file.mail_from = text,
+        "map_tile_url" => file.map_tile_url = text,
+        "map_attribution" => file.map_attribution = text,
+        "directory_confirm_days" => file.directory_confirm_days = Some(num(name, value)?),
         _ => return Err(err(name, "not handled")),
     }
     Ok(())

@@ -50,7 +50,19 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
             .collect();
     }
 
-    let state = AppState::new(identity, config.web.clone());
+    // Without SMTP the demo keeps its e-mail in memory (the freshness page
+    // says so); a real server without SMTP refuses to pretend it sent any.
+    let mailer: std::sync::Arc<dyn renkei_mail::Mailer> = match (&config.smtp_url, demo) {
+        (None, true) => std::sync::Arc::new(renkei_mail::CapturingMailer::default()),
+        (url, _) => renkei_mail::from_config(url.as_deref(), &config.mail_from)
+            .map_err(|e| anyhow::anyhow!("smtp_url (RENKEI_SMTP_URL): {e}"))?,
+    };
+    let state = AppState::with_mail(
+        identity,
+        config.web.clone(),
+        mailer,
+        config.directory.clone(),
+    );
     // The directory index loads in the background (/readyz says so until it
     // is ready) and follows imports made by other processes.
     let live = state.directory.clone();

@@ -53,6 +53,19 @@ impl From<IdentityError> for WebError {
     }
 }
 
+impl From<renkei_directory::service::DirectoryError> for WebError {
+    fn from(e: renkei_directory::service::DirectoryError) -> Self {
+        use renkei_directory::service::DirectoryError as D;
+        match e {
+            D::Validation(v) => WebError::Validation(v),
+            D::Forbidden => WebError::Forbidden,
+            D::NotFound => WebError::NotFound,
+            D::Conflict(m) => WebError::Conflict(m),
+            D::Store(e) => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         WebError::Internal(format!("template: {e}"))

@@ -55,6 +55,12 @@ impl Layout {
                     }
                 };
                 add(
+                    "/directory",
+                    t.nav_directory,
+                    p.role.may(Permission::ViewProfessionalDirectory),
+                );
+                add("/map", t.nav_map, true);
+                add(
                     "/admin/organisations",
                     t.nav_orgs,
                     p.role.may(Permission::ViewOrganisations),

@@ -45,7 +45,14 @@ pub struct WebConfig {
     pub demo_logins: Vec<(String, String, String)>,
     /// Public directory searches allowed per source address per minute.
     pub public_search_per_minute: u32,
+    /// Base map tiles (`{z}/{x}/{y}`): 地理院タイル 標準地図 by default.
+    pub map_tile_url: String,
+    /// Attribution shown on the map for the tiles.
+    pub map_attribution: String,
 }
+
+/// 地理院タイル（標準地図）.
+pub const GSI_TILES: &str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png";
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -57,6 +64,10 @@ impl Default for WebConfig {
             request_timeout: Duration::from_secs(30),
             trust_proxy: false,
             demo_logins: Vec::new(),
+            map_tile_url: GSI_TILES.into(),
+            map_attribution:
+                "<a href=\"https://maps.gsi.go.jp/development/ichiran.html\">地理院タイル</a>"
+                    .into(),
             public_search_per_minute: 600,
         }
     }
@@ -72,17 +83,46 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// The directory search index, refreshed by the server's background task.
     pub directory: renkei_directory::live::LiveIndex,
+    /// Edits, reviews and the confirmation campaign of the directory.
+    pub directory_service: renkei_directory::service::Directory,
     pub public_limiter: directory::RateLimiter,
+    /// The Content-Security-Policy, which names the map tile server.
+    pub csp: axum::http::HeaderValue,
 }
 
 impl AppState {
+    /// A state that sends no e-mail (tests that do not look at mail).
     pub fn new(identity: Identity, config: WebConfig) -> Self {
+        Self::with_mail(
+            identity,
+            config,
+            Arc::new(renkei_mail::NoMailer),
+            renkei_directory::service::DirectoryConfig::default(),
+        )
+    }
+
+    pub fn with_mail(
+        identity: Identity,
+        config: WebConfig,
+        mailer: Arc<dyn renkei_mail::Mailer>,
+        directory_config: renkei_directory::service::DirectoryConfig,
+    ) -> Self {
+        let live = renkei_directory::live::LiveIndex::empty();
+        let directory_service = renkei_directory::service::Directory::new(
+            identity.db().clone(),
+            live.clone(),
+            mailer,
+            directory_config,
+        );
+        let csp = security::content_security_policy(&config.map_tile_url);
         Self(Arc::new(Inner {
             identity,
             config,
             metrics: metrics::Metrics::new(),
-            directory: renkei_directory::live::LiveIndex::empty(),
+            directory: live,
+            directory_service,
             public_limiter: directory::RateLimiter::default(),
+            csp,
         }))
     }
 }

@@ -93,6 +93,32 @@ fn build() -> Routes {
     // directory
     .get("/api/v1/directory/search", directory::search_professional)
     .get("/api/v1/public/directory/search", directory::search_public)
+    // directory pages
+    .get("/directory", directory::pages::directory_page)
+    .get("/directory/mine", directory::pages::mine)
+    .get("/directory/entries/{id}", directory::pages::entry_page)
+    .post(
+        "/directory/entries/{id}/acceptance",
+        directory::pages::set_acceptance,
+    )
+    .post("/directory/entries/{id}/confirm", directory::pages::confirm)
+    .post(
+        "/directory/entries/{id}/link",
+        directory::pages::link_organisation,
+    )
+    .get("/directory/entries/{id}/edit", directory::pages::edit_form)
+    .post("/directory/entries/{id}/edit", directory::pages::edit)
+    .get("/directory/reviews", directory::pages::reviews)
+    .post("/directory/reviews/{id}", directory::pages::review)
+    .get("/directory/freshness", directory::pages::freshness)
+    .post(
+        "/directory/freshness/remind",
+        directory::pages::send_reminders,
+    )
+    .get("/directory/new", directory::pages::new_entry_form)
+    .post("/directory/new", directory::pages::create_entry)
+    .get("/map", directory::pages::public_map)
+    .get("/map/entries/{id}", directory::pages::public_entry)
 }
 
 /// Every route `app` serves.

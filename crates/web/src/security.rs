@@ -7,9 +7,22 @@ use axum::response::{IntoResponse, Response};
 
 use crate::{AppState, WebError};
 
-/// Scripts and styles only from Renkei itself; no framing; no inline script.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-    font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// Scripts and styles only from Renkei itself; no framing; no inline
+/// script. Images may also come from the map tile server's origin.
+pub fn content_security_policy(tile_url: &str) -> HeaderValue {
+    let tiles = url::Url::parse(&tile_url.replace(['{', '}'], ""))
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {tiles}; \
+         font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    );
+    HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+    })
+}
 
 pub async fn security_headers(
     State(state): State<AppState>,
@@ -18,10 +31,7 @@ pub async fn security_headers(
 ) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -37,21 +37,94 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     r
 }
 
-const TOKENS_CSS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tokens.css"));
-const TOKENS_LICENSE: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/design-tokens-LICENSE.txt"));
-const HTMX_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/htmx.min.js"));
-const RENKEI_CSS: &[u8] = include_bytes!("../static/renkei.css");
-
-/// Assets compiled into the binary, so one file is the whole deployment.
-pub async fn static_file(Path(name): Path<String>) -> Result<Response, WebError> {
-    let (body, content_type) = match name.as_str() {
-        "tokens.css" => (TOKENS_CSS, "text/css; charset=utf-8"),
-        "renkei.css" => (RENKEI_CSS, "text/css; charset=utf-8"),
-        "htmx.min.js" => (HTMX_JS, "text/javascript; charset=utf-8"),
-        "design-tokens-LICENSE.txt" => (TOKENS_LICENSE, "text/plain; charset=utf-8"),
-        _ => return Err(WebError::NotFound),
+macro_rules! asset {
+    ($name:literal) => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/", $name))
     };
+}
+
+/// Assets compiled into the binary, so one file is the whole deployment:
+/// (name, bytes, content type). The npm ones come from `node_modules`
+/// through build.rs.
+const ASSETS: &[(&str, &[u8], &str)] = &[
+    (
+        "tokens.css",
+        asset!("tokens.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "design-tokens-LICENSE.txt",
+        asset!("design-tokens-LICENSE.txt"),
+        "text/plain; charset=utf-8",
+    ),
+    (
+        "htmx.min.js",
+        asset!("htmx.min.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "leaflet.js",
+        asset!("leaflet.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "leaflet.css",
+        asset!("leaflet.css"),
+        "text/css; charset=utf-8",
+    ),
+    ("marker-icon.png", asset!("marker-icon.png"), "image/png"),
+    (
+        "marker-icon-2x.png",
+        asset!("marker-icon-2x.png"),
+        "image/png",
+    ),
+    (
+        "marker-shadow.png",
+        asset!("marker-shadow.png"),
+        "image/png",
+    ),
+    (
+        "leaflet-LICENSE.txt",
+        asset!("leaflet-LICENSE.txt"),
+        "text/plain; charset=utf-8",
+    ),
+    (
+        "leaflet.markercluster.js",
+        asset!("leaflet.markercluster.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "MarkerCluster.css",
+        asset!("MarkerCluster.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "MarkerCluster.Default.css",
+        asset!("MarkerCluster.Default.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "markercluster-LICENSE.txt",
+        asset!("markercluster-LICENSE.txt"),
+        "text/plain; charset=utf-8",
+    ),
+    (
+        "renkei.css",
+        include_bytes!("../static/renkei.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "map.js",
+        include_bytes!("../static/map.js"),
+        "text/javascript; charset=utf-8",
+    ),
+];
+
+pub async fn static_file(Path(name): Path<String>) -> Result<Response, WebError> {
+    let Some((_, body, content_type)) = ASSETS.iter().find(|(n, _, _)| *n == name) else {
+        return Err(WebError::NotFound);
+    };
+    let (body, content_type) = (*body, *content_type);
     let mut r = (StatusCode::OK, body).into_response();
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

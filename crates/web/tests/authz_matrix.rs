@@ -59,6 +59,11 @@ const STAFF: &[Who] = &[
     Ems,
 ];
 
+/// Those who curate the directory of their region.
+const CURATORS: &[Who] = &[SystemAdmin, RegionAdmin, Coordinator];
+/// Curators bound to one region (freshness is counted per region).
+const REGION_CURATORS: &[Who] = &[RegionAdmin, Coordinator];
+
 /// (method, path, who may use it, request body)
 fn matrix() -> Vec<(
     &'static str,
@@ -116,6 +121,46 @@ fn matrix() -> Vec<(
         ("GET", "/api/v1/users", ADMINS, None),
         ("GET", "/api/v1/directory/search", STAFF, None),
         ("GET", "/api/v1/public/directory/search", EVERYONE, None),
+        ("GET", "/directory", STAFF, None),
+        ("GET", "/directory/mine", STAFF, None),
+        ("GET", "/directory/entries/{id}", STAFF, None),
+        // Members of the maintaining organisation (every staff user of the
+        // test region is one) and curators; never family members.
+        (
+            "POST",
+            "/directory/entries/{id}/acceptance",
+            STAFF,
+            Some("acceptance=full"),
+        ),
+        ("POST", "/directory/entries/{id}/confirm", STAFF, None),
+        ("GET", "/directory/entries/{id}/edit", STAFF, None),
+        (
+            "POST",
+            "/directory/entries/{id}/edit",
+            STAFF,
+            Some("area=test"),
+        ),
+        ("GET", "/directory/reviews", CURATORS, None),
+        (
+            "POST",
+            "/directory/reviews/{id}",
+            CURATORS,
+            Some("decision=reject"),
+        ),
+        ("GET", "/directory/freshness", REGION_CURATORS, None),
+        ("POST", "/directory/freshness/remind", REGION_CURATORS, None),
+        ("GET", "/directory/new", CURATORS, None),
+        ("POST", "/directory/new", CURATORS, Some("kind=&name=")),
+        ("GET", "/map", EVERYONE, None),
+        ("GET", "/map/entries/{id}", EVERYONE, None),
+        // Last but for logout: it unlinks the entry from its organisation,
+        // which ends the members' right to edit it.
+        (
+            "POST",
+            "/directory/entries/{id}/link",
+            CURATORS,
+            Some("org_id="),
+        ),
     ]
 }
 
@@ -129,6 +174,15 @@ fn denied(reply: &Reply) -> bool {
 
 fn concrete(path: &str, w: &World) -> String {
     path.replace("{file}", "renkei.css")
+        .replace(
+            "/directory/entries/{id}",
+            &format!("/directory/entries/{}", w.entry),
+        )
+        .replace("/map/entries/{id}", &format!("/map/entries/{}", w.entry))
+        .replace(
+            "/directory/reviews/{id}",
+            &format!("/directory/reviews/{}", w.change_request),
+        )
         .replace("/account/tokens/{id}", "/account/tokens/999999")
         .replace("{id}", &w.target_user.to_string())
 }

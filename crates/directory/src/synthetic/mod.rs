@@ -348,7 +348,9 @@ const MEDICAL_HEADER: &str = "ID,正式名称,正式名称（フリガナ）,略
 
 /// The medical facility files by kind: (file prefix, 機関区分, count at
 /// national scale, name suffixes).
-const MEDICAL_VOLUME: &[(&str, u8, u64, &[(&str, &str)])] = &[
+type NameParts = &'static [(&'static str, &'static str)];
+
+const MEDICAL_VOLUME: &[(&str, u8, u64, NameParts)] = &[
     (
         "01-1_hospital_facility_info",
         1,

@@ -3,6 +3,8 @@
 //! in-process search; the public one answers with a type that has no
 //! professional-only fields, so it cannot leak them.
 
+pub mod pages;
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -19,7 +21,7 @@ use crate::auth::{Ctx, CurrentUser};
 use crate::{AppState, WebError};
 
 /// Query parameters shared by both search endpoints.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Text over names, kana and addresses; width and kana differences are ignored.
@@ -42,11 +44,11 @@ pub struct SearchParams {
     /// `LAT,LON`: nearest first.
     pub near: Option<String>,
     /// With `near`: only within this distance (km, up to 500).
-    pub radius_km: Option<f64>,
+    pub radius_km: Option<String>,
     /// 6-digit 全国地方公共団体コード.
     pub municipality: Option<String>,
     /// 1–100, default 20.
-    pub limit: Option<usize>,
+    pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
@@ -197,7 +199,14 @@ impl SearchParams {
                 }
             }
         };
-        if let Some(r) = self.radius_km {
+        let radius_km = match non_empty(&self.radius_km) {
+            None => None,
+            Some(r) => match r.parse::<f64>() {
+                Ok(r) => Some(r),
+                Err(_) => Some(f64::NAN),
+            },
+        };
+        if let Some(r) = radius_km {
             if !(r > 0.0 && r <= 500.0) {
                 v.add(
                     "radius_km",
@@ -206,7 +215,7 @@ impl SearchParams {
                     "radius_km must be in (0, 500].",
                 );
             }
-            if self.near.is_none() {
+            if near.is_none() {
                 v.add(
                     "radius_km",
                     "needs_near",
@@ -231,7 +240,10 @@ impl SearchParams {
                 "municipality must be a 6-digit code with check digit.",
             );
         }
-        let limit = self.limit.unwrap_or(20);
+        let limit = match non_empty(&self.limit) {
+            None => 20,
+            Some(l) => l.parse::<usize>().unwrap_or(0),
+        };
         if !(1..=100).contains(&limit) {
             v.add(
                 "limit",
@@ -269,7 +281,7 @@ impl SearchParams {
             public,
             municipality,
             near,
-            radius_km: self.radius_km,
+            radius_km,
             offset,
             limit,
         })

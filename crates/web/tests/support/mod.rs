@@ -72,6 +72,9 @@ pub struct World {
     pub org: i64,
     pub target_user: i64,
     pub foreign_user: i64,
+    /// A directory entry maintained by `org`, and a pending change to it.
+    pub entry: i64,
+    pub change_request: i64,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -226,7 +229,53 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         };
         sessions.push((who, session));
     }
+    identity
+        .create_municipality(
+            &cli,
+            &renkei_identity::NewMunicipality {
+                region_id: Some(region),
+                code: "131016".into(),
+                name: "千代田区".into(),
+                kana: "ちよだく".into(),
+                population: None,
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let (entry, change_request) = {
+        use renkei_directory::store as ds;
+        let now = renkei_domain::Timestamp::now();
+        let mut tx = db.db.begin().await.unwrap();
+        let entry = ds::insert_local_entry(
+            &mut tx,
+            &ds::NewLocalEntry {
+                kind: "clinic".into(),
+                name: "第一診療所".into(),
+                municipality_code: "131016".into(),
+                lat: Some(35.0),
+                lon: Some(135.0),
+                org_id: Some(org),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let request = ds::insert_change_request(
+            &mut tx,
+            entry,
+            target_user,
+            &ds::LocalFields::default(),
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        (entry, request)
+    };
     let state = AppState::new(identity.clone(), config);
+    state.directory.refresh(&db.db).await.unwrap();
     let app = renkei_web::app(state.clone());
     World {
         _db: db,
@@ -238,6 +287,8 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         org,
         target_user,
         foreign_user,
+        entry,
+        change_request,
         sessions,
     }
 }

@@ -1,0 +1,126 @@
+// Browser journeys of the resource directory (program item ア): a care
+// manager searches 訪問看護 near a point with the accepting filter and sees
+// the list and the map agree; a nurse updates her station's acceptance in
+// two taps on a phone and proposes a public change that the coordinator
+// approves; the coordinator sends confirmation reminders; a resident uses
+// the public map, which still shows its markers without base tiles (the
+// test machine has no internet, so the tiles never load).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, checkA11y, shot, demoLogin } from './support.mjs';
+
+let base, browser, stop;
+
+before(async () => {
+  ({ base, browser, stop } = await start());
+});
+
+after(async () => {
+  await stop?.();
+});
+
+test('a care manager finds visiting nursing near a point that accepts new patients, on the list and the map', async () => {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await demoLogin(page, base, 'demo-caremanager');
+  await page.getByRole('navigation').getByRole('link', { name: '資源検索' }).click();
+  await page.waitForURL('**/directory');
+  await page.getByLabel('名称・ふりがな・住所').fill('訪問看護');
+  await page.getByRole('button', { name: '検索', exact: true }).click();
+  await page.waitForURL(/q=/);
+  const all = await page.locator('#entry-list > li').count();
+  assert.ok(all >= 2, `both stations found, got ${all}`);
+  // Nearest first from the centre of みどり野市, accepting only.
+  await page.goto(base + '/directory?q=%E8%A8%AA%E5%95%8F%E7%9C%8B%E8%AD%B7&near=36.318,139.201&accepting=true');
+  const names = await page.locator('#entry-list > li h3').allTextContents();
+  assert.deepEqual(names, ['みどり野訪問看護ステーション'], 'the full station is filtered out');
+  assert.match(await page.locator('#entry-list > li').first().textContent(), /km/);
+  assert.match(await page.locator('#entry-list > li').first().textContent(), /受入可/);
+  assert.match(await page.locator('#entry-list > li').first().textContent(), /緊急当番携帯/, 'contact windows shown to professionals');
+  // The map shows the same entries: one marker per listed entry with a position.
+  await page.locator('.leaflet-marker-icon').first().waitFor();
+  assert.equal(await page.locator('.leaflet-marker-icon').count(), names.length);
+  await page.getByRole('button', { name: '地図（一覧と同じ資源を表示）' }).first().click();
+  await page.locator('.leaflet-popup-content a', { hasText: 'みどり野訪問看護ステーション' }).waitFor();
+  await checkA11y(page, '/directory (search)');
+  await shot(page, 'directory-search', true);
+  // The entry page shows contact windows and procedures.
+  await page.getByRole('link', { name: 'みどり野訪問看護ステーション' }).first().click();
+  await page.getByRole('heading', { name: 'ケアマネジャーからの連絡方法・時間' }).waitFor();
+  await checkA11y(page, '/directory/entries/{id}');
+  await shot(page, 'directory-entry', true);
+  // Bad input gets a message, not a crash.
+  const bad = await page.goto(base + '/directory?near=north&radius_km=9000');
+  assert.equal(bad.status(), 422);
+  await page.getByText('位置は「緯度,経度」で指定してください。').waitFor();
+  await context.close();
+});
+
+test('a nurse updates acceptance in two taps on a phone; a public change waits for the coordinator', async () => {
+  const phone = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await phone.newPage();
+  await demoLogin(page, base, 'demo-nurse');
+  await page.goto(base + '/directory/mine');                           // tap 1 (from the menu)
+  await checkA11y(page, '/directory/mine');
+  await page.getByRole('button', { name: '満床・受入不可' }).first().tap(); // tap 2
+  await page.waitForURL('**/directory/mine?done=acceptance');
+  await page.getByText('受入状況を更新しました。').waitFor();
+  assert.equal(await page.locator('.entry-card .badge').first().textContent(), '満床・受入不可');
+  await shot(page, 'directory-phone-acceptance', true);
+
+  // A professional-only change (contact window) applies at once; a public
+  // one (features) waits for review.
+  await page.getByRole('link', { name: 'みどり野訪問看護ステーション' }).click();
+  await page.getByRole('link', { name: '掲載内容を修正する' }).click();
+  await page.locator('#w2_from').fill('12:00');
+  await page.locator('#w2_to').fill('13:00');
+  await page.locator('input[name="w2_day"][value="3"]').check();
+  await page.locator('#w2_note').fill('水曜昼は所長が直接');
+  await page.getByRole('button', { name: '保存する' }).click();
+  await page.getByText('保存しました。').waitFor();
+  await page.getByText('水曜昼は所長が直接', { exact: false }).first().waitFor();
+  await page.getByRole('link', { name: '掲載内容を修正する' }).click();
+  await page.locator('#features').fill('小児の訪問看護にも対応します');
+  await page.getByRole('button', { name: '保存する' }).click();
+  await page.getByText('支援センターの確認後に反映されます').waitFor();
+  await phone.close();
+
+  const desk = await browser.newContext({ locale: 'ja-JP' });
+  const coord = await desk.newPage();
+  await demoLogin(coord, base, 'demo-coordinator');
+  await coord.goto(base + '/directory/reviews');
+  await coord.getByText('小児の訪問看護にも対応します').waitFor();
+  await checkA11y(coord, '/directory/reviews');
+  await shot(coord, 'directory-review', true);
+  await coord.getByRole('button', { name: '承認して反映' }).click();
+  await coord.getByText('確認結果を記録しました。').waitFor();
+  await coord.getByText('確認待ちの変更はありません。').waitFor();
+
+  // The confirmation campaign: overdue entries and reminders by e-mail
+  // (captured under --demo).
+  await coord.goto(base + '/directory/freshness');
+  await checkA11y(coord, '/directory/freshness');
+  assert.ok(await coord.locator('#overdue-table tbody tr').count() > 10);
+  await coord.getByRole('button', { name: '確認依頼メールを送る' }).click();
+  const flash = await coord.getByRole('status').textContent();
+  assert.match(flash, /送信 [1-9]\d*件/);
+  assert.match(flash, /デモ/);
+  await shot(coord, 'directory-freshness', true);
+  await desk.close();
+});
+
+test('a resident uses the public map: public fields only, where to ask, markers even offline', async () => {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(base + '/map?q=%E8%A8%AA%E5%95%8F%E7%9C%8B%E8%AD%B7');
+  await page.getByRole('heading', { name: 'どこに相談すればよいですか？' }).waitFor();
+  await page.getByText('ひがし浜町 福祉なんでも相談窓口').waitFor();
+  const body = await page.locator('main').textContent();
+  assert.doesNotMatch(body, /受入可|満床|緊急当番携帯|連絡方法/, 'no professional-only field in public');
+  await page.locator('.leaflet-marker-icon').first().waitFor();
+  await page.locator('#map-offline').waitFor({ state: 'visible' });
+  await checkA11y(page, '/map');
+  await shot(page, 'map-public', true);
+  await context.close();
+});
