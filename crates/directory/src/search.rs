@@ -906,6 +906,133 @@ mod tests {
     }
 
     #[test]
+    fn contactable_now_follows_the_windows_in_japan_time() {
+        let window = |days: &[u8], from: &str, to: &str| ContactWindow {
+            method: "phone".into(),
+            weekdays: days.to_vec(),
+            from: from.into(),
+            to: to.into(),
+            note: String::new(),
+        };
+        let mut lunch = entry(1, "昼の診療所", "ひる", "clinic", &[], None, "unknown");
+        lunch.contact_windows = vec![window(&[1, 3], "13:00", "14:00")];
+        let mut night = entry(
+            2,
+            "夜間の訪問看護",
+            "よる",
+            "visiting_nursing",
+            &[],
+            None,
+            "unknown",
+        );
+        night.contact_windows = vec![window(&[5], "22:00", "06:00")];
+        let none = entry(3, "窓口なし", "なし", "clinic", &[], None, "unknown");
+        let idx = Index::build(vec![lunch, night, none]);
+        let at = |weekday: u8, hhmm: u16| -> Vec<i64> {
+            idx.search(&Query {
+                contactable_at: Some((weekday, hhmm)),
+                limit: 10,
+                ..Default::default()
+            })
+            .items
+            .iter()
+            .map(|h| h.entry.id)
+            .collect()
+        };
+        assert_eq!(at(1, 13 * 60 + 30), vec![1], "Monday 13:30");
+        assert_eq!(at(1, 14 * 60), Vec::<i64>::new(), "the end is exclusive");
+        assert_eq!(at(2, 13 * 60 + 30), Vec::<i64>::new(), "not on Tuesday");
+        assert_eq!(at(5, 23 * 60), vec![2], "Friday night");
+        assert_eq!(
+            at(6, 5 * 60),
+            vec![2],
+            "Saturday 05:00 is still Friday's night window"
+        );
+        assert_eq!(at(6, 7 * 60), Vec::<i64>::new());
+        // The windows come back unpacked as they were stored.
+        let e = idx.get(1).unwrap();
+        assert_eq!(e.contact_windows, vec![window(&[1, 3], "13:00", "14:00")]);
+    }
+
+    #[test]
+    fn public_searches_respect_consent_and_field_visibility() {
+        let mut open = entry(
+            1,
+            "公開する診療所",
+            "こうかい",
+            "clinic",
+            &[],
+            None,
+            "accepting",
+        );
+        open.public_mask = public_mask_of("phone,acceptance,functions");
+        open.functions = vec!["home_visit".into()];
+        let mut private_acceptance = entry(
+            2,
+            "受入は非公開",
+            "ひこうかい",
+            "clinic",
+            &[],
+            None,
+            "accepting",
+        );
+        private_acceptance.public_mask = public_mask_of("phone");
+        private_acceptance.functions = vec!["home_visit".into()];
+        let mut unpublished = entry(
+            3,
+            "掲載に同意なし",
+            "どういなし",
+            "clinic",
+            &[],
+            None,
+            "accepting",
+        );
+        unpublished.published = false;
+        let idx = Index::build(vec![open, private_acceptance, unpublished]);
+        let ids = |q: Query| -> Vec<i64> {
+            let mut v: Vec<i64> = idx.search(&q).items.iter().map(|h| h.entry.id).collect();
+            v.sort();
+            v
+        };
+        let public = |q: Query| Query {
+            public: true,
+            limit: 10,
+            ..q
+        };
+        assert_eq!(
+            ids(public(Query::default())),
+            vec![1, 2],
+            "no consent, not public"
+        );
+        assert_eq!(
+            ids(public(Query {
+                accepting: true,
+                ..Default::default()
+            })),
+            vec![1],
+            "filtering on a private field must not reveal it"
+        );
+        assert_eq!(
+            ids(public(Query {
+                function: Some("home_visit".into()),
+                ..Default::default()
+            })),
+            vec![1]
+        );
+        assert_eq!(
+            ids(Query {
+                accepting: true,
+                limit: 10,
+                ..Default::default()
+            }),
+            vec![1, 2, 3],
+            "professionals see everything"
+        );
+        let e = idx.get(1).unwrap();
+        assert!(e.is_public("acceptance") && e.is_public("phone") && !e.is_public("fax"));
+    }
+
+    #[test]
     fn distance_is_great_circle() {
         // Tokyo station to Osaka station ≈ 403 km.
         let d = distance_km((35.681, 139.767), (34.702, 135.496));

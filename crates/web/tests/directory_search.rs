@@ -38,6 +38,31 @@ async fn world_with_directory(backend: Backend, config: WebConfig) -> World {
     store::set_acceptance(&db, midori.id, "accepting", "今週2名まで", Timestamp::now())
         .await
         .unwrap();
+    // Professional-only details that must never reach the public API.
+    let mut tx = db.begin().await.unwrap();
+    store::write_local_fields(
+        &mut tx,
+        midori.id,
+        &store::LocalFields {
+            contact_windows: vec![renkei_domain::directory::ContactWindow {
+                method: "phone".into(),
+                weekdays: vec![1, 2, 3, 4, 5, 6, 7],
+                from: "00:00".into(),
+                to: "24:00".into(),
+                note: "所長直通".into(),
+            }],
+            contact_person: "担当者 秘密".into(),
+            local_notes: "連携メモ 秘密".into(),
+            procedures: vec!["suction".into()],
+            public_fields: vec!["phone".into()],
+            publish_consent: true,
+            ..Default::default()
+        },
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     w.state.directory.refresh(&db).await.unwrap();
     w
 }
@@ -104,6 +129,38 @@ async fn professional_search_near_text_accepting_on_both_databases() {
         .await;
         assert_eq!(names(&r.body), vec!["みどり訪問看護ステーション"]);
         assert!(r.body.contains("今週2名まで"));
+        assert!(
+            r.body.contains("所長直通"),
+            "contact windows for professionals"
+        );
+        // Can be contacted now: only the entry with an always-open window;
+        // filters on procedures work too.
+        for query in ["contactable_now=true", "procedure=suction", "function=h24"] {
+            let r = send(
+                &w.app,
+                request("GET", &format!("/api/v1/directory/search?{query}"), s, None),
+            )
+            .await;
+            let expected: Vec<&str> = if query == "function=h24" {
+                vec![]
+            } else {
+                vec!["みどり訪問看護ステーション"]
+            };
+            assert_eq!(names(&r.body), expected, "{query}");
+        }
+        // The public API refuses the professional-only filter by name.
+        let r = send(
+            &w.app,
+            request(
+                "GET",
+                "/api/v1/public/directory/search?contactable_now=true&procedure=nonsense",
+                w.session(Who::Anonymous),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("contactable_now") && r.body.contains("procedure"));
         // Radius and paging.
         let r = send(
             &w.app,
@@ -163,7 +220,16 @@ async fn public_search_never_shows_professional_fields() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(names(&r.body).len(), 3);
-    for forbidden in ["acceptance", "今週2名まで", "accepting"] {
+    for forbidden in [
+        "acceptance",
+        "今週2名まで",
+        "accepting",
+        "所長直通",
+        "contact_windows",
+        "秘密",
+        "suction",
+        "procedures",
+    ] {
         assert!(
             !r.body.contains(forbidden),
             "public answer leaks {forbidden}: {}",

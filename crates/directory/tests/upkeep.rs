@@ -1,0 +1,315 @@
+//! Keeping the directory fresh, on SQLite and PostgreSQL: an organisation's
+//! member edits its entry (professional-only changes apply, public ones wait
+//! for the coordinator), acceptance in one call, the confirmation campaign
+//! with e-mail reminders through the capturing sink, freshness per
+//! municipality, and that outsiders are refused and every change is audited.
+
+use std::sync::Arc;
+
+use renkei_directory::live::LiveIndex;
+use renkei_directory::search::Query;
+use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError, EditOutcome};
+use renkei_directory::store::{self, NewLocalEntry};
+use renkei_domain::directory::ContactWindow;
+use renkei_domain::Timestamp;
+use renkei_identity::service_types::SessionState;
+use renkei_identity::{
+    Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation, NewUser, RequestContext,
+};
+use renkei_mail::CapturingMailer;
+use renkei_store::audit::{self, Verification};
+use renkei_store::{both_backends, Db};
+
+fn ctx() -> RequestContext {
+    RequestContext {
+        source_addr: "127.0.0.1".into(),
+        user_agent: "upkeep-test".into(),
+    }
+}
+
+async fn user(identity: &Identity, name: &str, role: &str, region: i64, orgs: Vec<i64>) -> Actor {
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    identity
+        .create_user(
+            &cli,
+            &NewUser {
+                region_id: Some(region),
+                username: name.into(),
+                display_name: name.into(),
+                email: format!("{name}@example.jp"),
+                role: role.into(),
+                profession: "other".into(),
+                password: "correct horse battery".into(),
+                org_ids: orgs,
+                ..Default::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let login = identity
+        .login(name, "correct horse battery", &ctx())
+        .await
+        .unwrap();
+    match identity.session(&login.session_token).await.unwrap() {
+        Some(SessionState::Active(p)) => Actor::User(p),
+        _ => panic!("no active session"),
+    }
+}
+
+both_backends!(edit_review_remind_confirm, |db: Db| async move {
+    let identity = Identity::new(
+        db.clone(),
+        IdentityConfig {
+            require_mfa: false,
+            ..IdentityConfig::default()
+        },
+    );
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    let region = identity
+        .create_region(&cli, "r1", "第一圏域", false, &ctx())
+        .await
+        .unwrap();
+    identity
+        .create_municipality(
+            &cli,
+            &NewMunicipality {
+                region_id: Some(region),
+                code: "131016".into(),
+                name: "千代田区".into(),
+                kana: String::new(),
+                population: None,
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let org = |name: &'static str| NewOrganisation {
+        region_id: Some(region),
+        kind: "visiting_nursing".into(),
+        name: name.into(),
+        ..Default::default()
+    };
+    let station = identity
+        .create_organisation(&cli, &org("みどり訪問看護"), &ctx())
+        .await
+        .unwrap();
+    let other = identity
+        .create_organisation(&cli, &org("あおば訪問看護"), &ctx())
+        .await
+        .unwrap();
+    let nurse = user(&identity, "nurse", "professional", region, vec![station]).await;
+    let outsider = user(&identity, "outsider", "professional", region, vec![other]).await;
+    let coordinator = user(&identity, "coord", "coordinator", region, vec![]).await;
+
+    let mut tx = db.begin().await.unwrap();
+    let entry = store::insert_local_entry(
+        &mut tx,
+        &NewLocalEntry {
+            kind: "visiting_nursing".into(),
+            name: "みどり訪問看護".into(),
+            municipality_code: "131016".into(),
+            municipality_name: "千代田区".into(),
+            lat: Some(35.68),
+            lon: Some(139.76),
+            org_id: Some(station),
+            ..Default::default()
+        },
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let live = LiveIndex::empty();
+    live.refresh(&db).await.unwrap();
+    let mailer = CapturingMailer::default();
+    let directory = Directory::new(
+        db.clone(),
+        live.clone(),
+        Arc::new(mailer.clone()),
+        DirectoryConfig {
+            public_url: "https://renkei.example.jp".into(),
+            ..DirectoryConfig::default()
+        },
+    );
+
+    // A professional-only change by a member applies at once.
+    let mut fields = directory.entry(&nurse, entry).await.unwrap().local.clone();
+    fields.contact_windows = vec![ContactWindow {
+        method: "phone".into(),
+        weekdays: vec![1, 3],
+        from: "13:00".into(),
+        to: "14:00".into(),
+        note: "管理者".into(),
+    }];
+    assert_eq!(
+        directory
+            .update(&nurse, entry, fields.clone(), &ctx())
+            .await
+            .unwrap(),
+        EditOutcome::Applied
+    );
+    // A public one waits for review and changes nothing yet.
+    let mut public_change = fields.clone();
+    public_change.features = "小児にも対応".into();
+    let outcome = directory
+        .update(&nurse, entry, public_change.clone(), &ctx())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, EditOutcome::AwaitingReview(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        store::local_fields(&db, entry)
+            .await
+            .unwrap()
+            .unwrap()
+            .features,
+        ""
+    );
+    // Bad input is named field by field.
+    let mut bad = fields.clone();
+    bad.contact_windows[0].from = "25:00".into();
+    bad.procedures = vec!["teleportation".into()];
+    match directory.update(&nurse, entry, bad, &ctx()).await {
+        Err(DirectoryError::Validation(v)) => {
+            assert!(v.for_field("contact_windows[0]").is_some(), "{v}");
+            assert!(v.for_field("procedures").is_some(), "{v}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another organisation's member may not edit, review or set acceptance.
+    assert!(matches!(
+        directory
+            .update(&outsider, entry, fields.clone(), &ctx())
+            .await,
+        Err(DirectoryError::Forbidden)
+    ));
+    assert!(matches!(
+        directory
+            .set_acceptance(&outsider, entry, "full", "", None, &ctx())
+            .await,
+        Err(DirectoryError::Forbidden)
+    ));
+    assert!(matches!(
+        directory.pending_reviews(&outsider).await,
+        Err(DirectoryError::Forbidden)
+    ));
+
+    // The coordinator approves the public change.
+    let pending = directory.pending_reviews(&coordinator).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    directory
+        .review(&coordinator, pending[0].id, true, "確認済み", &ctx())
+        .await
+        .unwrap();
+    assert_eq!(
+        store::local_fields(&db, entry)
+            .await
+            .unwrap()
+            .unwrap()
+            .features,
+        "小児にも対応"
+    );
+    assert!(matches!(
+        directory
+            .review(&coordinator, pending[0].id, true, "", &ctx())
+            .await,
+        Err(DirectoryError::Conflict(_))
+    ));
+
+    // Acceptance in one call; nonsense refused.
+    directory
+        .set_acceptance(&nurse, entry, "accepting", "今週2名", Some(0), &ctx())
+        .await
+        .unwrap();
+    assert!(matches!(
+        directory
+            .set_acceptance(&nurse, entry, "maybe", "", None, &ctx())
+            .await,
+        Err(DirectoryError::Validation(_))
+    ));
+
+    // The campaign: never confirmed means overdue; one reminder to the member.
+    let f = directory.freshness(&coordinator).await.unwrap();
+    assert_eq!(f.overdue.len(), 1);
+    assert_eq!(
+        (f.by_municipality[0].entries, f.by_municipality[0].confirmed),
+        (1, 0)
+    );
+    let run = directory
+        .send_reminders(&coordinator, &ctx())
+        .await
+        .unwrap();
+    assert_eq!((run.sent, run.entries, run.delivered), (1, 1, false));
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "nurse@example.jp");
+    assert!(sent[0].body.contains(&format!(
+        "https://renkei.example.jp/directory/entries/{entry}"
+    )));
+    // Not again within the quiet period.
+    let again = directory
+        .send_reminders(&coordinator, &ctx())
+        .await
+        .unwrap();
+    assert_eq!((again.sent, again.recently_reminded), (0, 1));
+    assert_eq!(mailer.sent().len(), 1);
+
+    // "Still correct" clears it and moves the municipality's number.
+    directory.confirm(&nurse, entry, &ctx()).await.unwrap();
+    let f = directory.freshness(&coordinator).await.unwrap();
+    assert!(f.overdue.is_empty());
+    assert_eq!(f.by_municipality[0].share(), 1.0);
+    let view = directory.entry(&nurse, entry).await.unwrap();
+    assert_eq!(view.meta.confirmed_by_name.as_deref(), Some("nurse"));
+    assert!(!view.overdue);
+
+    // Searches see the new state once the index catches up.
+    live.refresh(&db).await.unwrap();
+    let hit = live.current().search(&Query {
+        accepting: true,
+        limit: 5,
+        ..Query::default()
+    });
+    assert_eq!(hit.items.len(), 1);
+    assert_eq!(hit.items[0].entry.features, "小児にも対応");
+    assert_eq!(hit.items[0].entry.contact_windows.len(), 1);
+
+    // Every change is in the audit trail, and the chain holds.
+    let actions: Vec<String> = audit::search(
+        &db,
+        &audit::AuditQuery {
+            limit: 1000,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| r.action)
+    .collect();
+    for a in [
+        "directory.update",
+        "directory.change_requested",
+        "directory.review.approved",
+        "directory.acceptance",
+        "directory.reminders",
+        "directory.confirm",
+    ] {
+        assert!(
+            actions.iter().any(|x| x == a),
+            "{a} missing from {actions:?}"
+        );
+    }
+    assert!(matches!(
+        audit::verify(&db).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+});
