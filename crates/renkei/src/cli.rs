@@ -60,6 +60,9 @@ enum Command {
     /// Import national open data into the resource directory.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Export the resource directory.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Benchmark helpers (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -87,6 +90,36 @@ enum BenchCommand {
         queries: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The directory as the municipal standard CSV (医療機関一覧 or
+    /// 介護サービス事業所一覧), an xlsx workbook, or the printed guidebook
+    /// (HTML, or PDF through chromium when --out ends in .pdf).
+    Directory {
+        /// csv, xlsx or booklet
+        #[arg(long)]
+        format: String,
+        /// Where to write (created or replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// public (consented entries, public fields only) or professional.
+        #[arg(long, default_value = "public")]
+        edition: String,
+        /// Only this region's municipalities (region code).
+        #[arg(long)]
+        region: Option<String>,
+        /// Only these municipalities (6-digit codes); repeatable.
+        #[arg(long)]
+        municipality: Vec<String>,
+        /// With --format csv: medical (医療機関一覧) or care (介護サービス事業所一覧).
+        #[arg(long, default_value = "medical")]
+        dataset: String,
+        /// The booklet's title.
+        #[arg(long, default_value = "医療・介護資源ガイドブック")]
+        title: String,
     },
 }
 
@@ -447,6 +480,81 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             println!("({:.1} s)", started.elapsed().as_secs_f64());
         }
+        Command::Export(ExportCommand::Directory {
+            format,
+            out,
+            edition,
+            region,
+            municipality,
+            dataset,
+            title,
+        }) => {
+            use renkei_directory::export::{self, Edition};
+            let edition = Edition::parse(&edition).ok_or_else(|| {
+                anyhow!("--edition must be public or professional, got {edition:?}")
+            })?;
+            let db = open(&config, true).await?;
+            let mut codes: Vec<String> = Vec::new();
+            for m in &municipality {
+                let code = renkei_domain::LocalGovernmentCode::parse(m)
+                    .map_err(|e| anyhow!("--municipality {m:?}: {e}"))?;
+                codes.push(code.as_str().to_string());
+            }
+            if let Some(r) = &region {
+                let identity = Identity::new(db.clone(), config.identity.clone());
+                let id = region_id(&identity, r).await?;
+                codes.extend(
+                    identity
+                        .list_municipalities(&actor)
+                        .await
+                        .map_err(show)?
+                        .into_iter()
+                        .filter(|m| m.region_id == id)
+                        .map(|m| m.code),
+                );
+                if codes.is_empty() {
+                    bail!("region {r:?} has no municipalities (see `renkei municipality create`)");
+                }
+            }
+            let entries = export::load(&db, &codes, edition).await?;
+            let procedures = renkei_directory::store::procedures(&db).await?;
+            let written = match format.as_str() {
+                "csv" => {
+                    let dataset = match dataset.as_str() {
+                        "medical" => export::csv_standard::Dataset::Medical,
+                        "care" => export::csv_standard::Dataset::Care,
+                        other => bail!("--dataset must be medical or care, got {other:?}"),
+                    };
+                    let mut file = std::io::BufWriter::new(
+                        std::fs::File::create(&out)
+                            .with_context(|| format!("creating {}", out.display()))?,
+                    );
+                    export::csv_standard::write(&entries, dataset, edition, &mut file)?
+                }
+                "xlsx" => export::xlsx::write(&entries, edition, &procedures, &out)
+                    .map_err(|e| anyhow!("writing {}: {e}", out.display()))?,
+                "booklet" => {
+                    if entries.len() > 20_000 {
+                        bail!(
+                            "{} entries are too many for a printed booklet; choose --region or --municipality",
+                            entries.len()
+                        );
+                    }
+                    let html = export::booklet::render(&entries, edition, &title, &procedures)
+                        .map_err(|e| anyhow!("booklet: {e}"))?;
+                    let is_pdf = out.extension().is_some_and(|e| e == "pdf");
+                    if is_pdf {
+                        print_pdf(&html, &out)?;
+                    } else {
+                        std::fs::write(&out, html)
+                            .with_context(|| format!("writing {}", out.display()))?;
+                    }
+                    entries.len()
+                }
+                other => bail!("--format must be csv, xlsx or booklet, got {other:?}"),
+            };
+            println!("wrote {written} entries to {}", out.display());
+        }
         Command::Region(cmd) => {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());
             match cmd {
@@ -702,4 +810,37 @@ fn print_import_report(report: &renkei_directory::import::ImportReport, show: us
         report.unchanged,
         report.disappeared.len(),
     );
+}
+
+/// Prints HTML to PDF with the system's chromium (headless), so the
+/// booklet is the same document a browser would print.
+fn print_pdf(html: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let page = dir.path().join("booklet.html");
+    std::fs::write(&page, html)?;
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let out_abs = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        std::env::current_dir()?.join(out)
+    };
+    let status = std::process::Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", out_abs.display()),
+            &format!("file://{}", page.display()),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .with_context(|| {
+            format!("running {chromium} (set CHROMIUM to its path, or write .html)")
+        })?;
+    if !status.success() || !out_abs.exists() {
+        bail!("{chromium} could not print the booklet ({status}); write .html and print it from a browser");
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 //! a given seed (its own SplitMix64, so output never changes with a crate
 //! upgrade). Every name is invented.
 
-mod prefectures;
+pub mod prefectures;
 
 use std::fmt::Write as _;
 
