@@ -168,6 +168,36 @@ impl ContactWindow {
     }
 }
 
+impl ContactWindow {
+    /// "電話 月・水 13:00〜14:00（管理者）" (or the English equivalent).
+    pub fn describe(&self, lang: &str) -> String {
+        const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        let en = lang == "en";
+        let method = CONTACT_METHODS
+            .iter()
+            .find(|(c, _, _)| *c == self.method)
+            .map(|(_, ja, e)| if en { *e } else { *ja })
+            .unwrap_or("");
+        let days: Vec<&str> = self
+            .weekdays
+            .iter()
+            .filter_map(|d| {
+                let i = (*d as usize).checked_sub(1)?;
+                if en {
+                    WEEKDAYS_EN.get(i).copied()
+                } else {
+                    WEEKDAYS_JA.get(i).copied()
+                }
+            })
+            .collect();
+        let mut s = format!("{method} {} {}〜{}", days.join("・"), self.from, self.to);
+        if !self.note.is_empty() {
+            s.push_str(&format!("（{}）", self.note));
+        }
+        s
+    }
+}
+
 /// The weekday (1 = Monday) and minute of the day of an instant in Japan time.
 pub fn jst_weekday_minute(at: crate::Timestamp) -> (u8, u16) {
     let t = at.to_offset_datetime().to_offset(crate::timestamp::JST);

@@ -98,7 +98,7 @@ impl ExportEntry {
         self.entry
             .contact_windows
             .iter()
-            .map(|w| describe_window(w))
+            .map(|w| w.describe("ja"))
             .collect()
     }
 
@@ -129,29 +129,6 @@ impl ExportEntry {
             "その他".to_string()
         }
     }
-}
-
-/// "電話 月・水 13:00〜14:00（…）"
-pub fn describe_window(w: &renkei_domain::directory::ContactWindow) -> String {
-    let method = renkei_domain::directory::CONTACT_METHODS
-        .iter()
-        .find(|(c, _, _)| *c == w.method)
-        .map(|(_, ja, _)| *ja)
-        .unwrap_or("");
-    let days: Vec<&str> = w
-        .weekdays
-        .iter()
-        .filter_map(|d| {
-            renkei_domain::directory::WEEKDAYS_JA
-                .get((*d as usize).checked_sub(1)?)
-                .copied()
-        })
-        .collect();
-    let mut s = format!("{method} {} {}〜{}", days.join("・"), w.from, w.to);
-    if !w.note.is_empty() {
-        s.push_str(&format!("（{}）", w.note));
-    }
-    s
 }
 
 /// Booklet categories in the order a guidebook lists them.

@@ -57,33 +57,6 @@ fn function_label(lang: &str, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// "電話 月・水 13:00〜14:00（…）"
-pub fn describe_window(lang: &str, w: &ContactWindow) -> String {
-    let method = CONTACT_METHODS
-        .iter()
-        .find(|(c, _, _)| *c == w.method)
-        .map(|(_, ja, en)| pick(lang, ja, en))
-        .unwrap_or("");
-    const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let days: Vec<&str> = w
-        .weekdays
-        .iter()
-        .filter_map(|d| {
-            let i = (*d as usize).checked_sub(1)?;
-            if lang == "en" {
-                WEEKDAYS_EN.get(i).copied()
-            } else {
-                WEEKDAYS_JA.get(i).copied()
-            }
-        })
-        .collect();
-    let mut s = format!("{method} {} {}〜{}", days.join("・"), w.from, w.to);
-    if !w.note.is_empty() {
-        s.push_str(&format!("（{}）", w.note));
-    }
-    s
-}
-
 /// One result as the list shows it.
 pub struct Card {
     pub id: i64,
@@ -151,10 +124,7 @@ fn card(l: &Layout, e: &Entry, distance: Option<f64>, public: bool) -> Card {
         windows: if public {
             Vec::new()
         } else {
-            e.contact_windows
-                .iter()
-                .map(|w| describe_window(lang, w))
-                .collect()
+            e.contact_windows.iter().map(|w| w.describe(lang)).collect()
         },
         functions: if show("functions") {
             e.functions
@@ -880,7 +850,7 @@ fn describe_fields(lang: &str, f: &LocalFields) -> Vec<(&'static str, String)> {
             "contact_windows",
             f.contact_windows
                 .iter()
-                .map(|w| describe_window(lang, w))
+                .map(|w| w.describe(lang))
                 .collect::<Vec<_>>()
                 .join(" / "),
         ),
