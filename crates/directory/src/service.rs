@@ -242,6 +242,24 @@ impl Directory {
         Ok(entry.filter(|e| e.published))
     }
 
+    /// One entry for the FHIR read interactions (callers check the role).
+    pub async fn entry_for_interop(&self, id: i64) -> Result<Option<Entry>, DirectoryError> {
+        Ok(store::entry_by_id(&self.db, id).await?)
+    }
+
+    /// (source, official code) of entries, for FHIR identifiers.
+    pub async fn codes_of(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, (String, String)>, DirectoryError> {
+        Ok(store::codes_of(&self.db, ids).await?)
+    }
+
+    /// Entries with an official code, for FHIR `identifier` searches.
+    pub async fn ids_by_official_code(&self, code: &str) -> Result<Vec<i64>, DirectoryError> {
+        Ok(store::ids_by_official_code(&self.db, code).await?)
+    }
+
     /// Entries the user's organisations maintain ("my entries").
     pub async fn my_entries(&self, actor: &Actor) -> Result<Vec<(i64, String)>, DirectoryError> {
         let p = principal(actor)?;

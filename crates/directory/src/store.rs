@@ -1224,3 +1224,32 @@ pub async fn entries_for_export(
         })
         .collect())
 }
+
+/// (source, official code) of the given entries, for FHIR identifiers.
+pub async fn codes_of(db: &Db, ids: &[i64]) -> Result<HashMap<i64, (String, String)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Integers only, so they are written into the statement.
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql =
+        format!("SELECT id, source, official_code FROM directory_entries WHERE id IN ({list})");
+    let rows: Vec<(i64, String, String)> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|(id, s, c)| (id, (s, c))).collect())
+}
+
+/// Current entries with this official code (any source).
+pub async fn ids_by_official_code(db: &Db, code: &str) -> Result<Vec<i64>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT id FROM directory_entries WHERE official_code = $1 AND disappeared_at IS NULL ORDER BY id",
+        )
+        .bind(code)
+        .fetch_all(c)
+        .await?
+    }))
+}

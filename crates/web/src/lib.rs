@@ -6,6 +6,7 @@ pub mod api;
 mod auth;
 mod directory;
 mod error;
+mod fhir;
 mod form;
 pub mod i18n;
 mod identity;

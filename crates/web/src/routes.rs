@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::identity::{account, admin, audit, login};
-use crate::{api, auth, directory, error, metrics, security, system, AppState, WebError};
+use crate::{api, auth, directory, error, fhir, metrics, security, system, AppState, WebError};
 
 /// One route: method and path pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,6 +119,17 @@ fn build() -> Routes {
     .post("/directory/new", directory::pages::create_entry)
     .get("/map", directory::pages::public_map)
     .get("/map/entries/{id}", directory::pages::public_entry)
+    // FHIR
+    .get("/fhir/metadata", fhir::metadata)
+    .get("/fhir/Organization", fhir::search_organization)
+    .get("/fhir/Organization/{id}", fhir::read_organization)
+    .get("/fhir/Location", fhir::search_location)
+    .get("/fhir/Location/{id}", fhir::read_location)
+    .get("/fhir/HealthcareService", fhir::search_healthcare_service)
+    .get(
+        "/fhir/HealthcareService/{id}",
+        fhir::read_healthcare_service,
+    )
 }
 
 /// Every route `app` serves.

@@ -153,6 +153,13 @@ fn matrix() -> Vec<(
         ("POST", "/directory/new", CURATORS, Some("kind=&name=")),
         ("GET", "/map", EVERYONE, None),
         ("GET", "/map/entries/{id}", EVERYONE, None),
+        ("GET", "/fhir/metadata", EVERYONE, None),
+        ("GET", "/fhir/Organization", STAFF, None),
+        ("GET", "/fhir/Organization/{id}", STAFF, None),
+        ("GET", "/fhir/Location", STAFF, None),
+        ("GET", "/fhir/Location/{id}", STAFF, None),
+        ("GET", "/fhir/HealthcareService", STAFF, None),
+        ("GET", "/fhir/HealthcareService/{id}", STAFF, None),
         // Last but for logout: it unlinks the entry from its organisation,
         // which ends the members' right to edit it.
         (
@@ -179,6 +186,18 @@ fn concrete(path: &str, w: &World) -> String {
             &format!("/directory/entries/{}", w.entry),
         )
         .replace("/map/entries/{id}", &format!("/map/entries/{}", w.entry))
+        .replace(
+            "/fhir/Organization/{id}",
+            &format!("/fhir/Organization/{}", w.entry),
+        )
+        .replace(
+            "/fhir/Location/{id}",
+            &format!("/fhir/Location/{}", w.entry),
+        )
+        .replace(
+            "/fhir/HealthcareService/{id}",
+            &format!("/fhir/HealthcareService/{}", w.entry),
+        )
         .replace(
             "/directory/reviews/{id}",
             &format!("/directory/reviews/{}", w.change_request),

@@ -308,3 +308,103 @@ async fn public_search_is_rate_limited() {
     assert_eq!(r.content_type, "application/problem+json");
     assert!(r.headers.contains_key("retry-after"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fhir_directory_on_both_databases() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let w = world_with_directory(
+            backend,
+            WebConfig {
+                cookie_secure: false,
+                ..WebConfig::default()
+            },
+        )
+        .await;
+        let s = w.session(Who::Professional);
+        let get = |path: String| {
+            let app = w.app.clone();
+            async move {
+                let r = send(&app, request("GET", &path, s, None)).await;
+                assert_eq!(r.status, 200, "{path}: {}", r.body);
+                assert!(
+                    r.content_type.starts_with("application/fhir+json"),
+                    "{}",
+                    r.content_type
+                );
+                serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+            }
+        };
+        let meta = get("/fhir/metadata".into()).await;
+        let types: Vec<&str> = meta["rest"][0]["resource"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, vec!["Organization", "Location", "HealthcareService"]);
+
+        // Name search ignores width and kana, like the directory.
+        let b = get("/fhir/Organization?name=%E3%82%A2%E3%82%AA%E3%83%90".into()).await;
+        assert_eq!(b["resourceType"], "Bundle");
+        let org = &b["entry"][0]["resource"];
+        assert_eq!(org["name"], "ｱｵﾊﾞ訪問看護");
+        assert_eq!(
+            org["meta"]["profile"][0],
+            "http://jpfhir.jp/fhir/core/StructureDefinition/JP_Organization"
+        );
+        assert_eq!(
+            org["identifier"][0]["system"],
+            "urn:renkei:id:care-office-number"
+        );
+        assert_eq!(org["identifier"][0]["value"], "1370100022");
+        // Identifier search and read.
+        let b = get(
+            "/fhir/Organization?identifier=urn:renkei:id:care-office-number%7C1370100011".into(),
+        )
+        .await;
+        assert_eq!(
+            b["entry"][0]["resource"]["name"],
+            "みどり訪問看護ステーション"
+        );
+        let id = b["entry"][0]["resource"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let read = get(format!("/fhir/Location/{id}")).await;
+        assert_eq!(read["position"]["latitude"].as_f64(), Some(35.6812));
+        // Location near: nearest first, within the distance.
+        let b = get("/fhir/Location?near=35.6812%7C139.7671%7C5%7Ckm".into()).await;
+        let names: Vec<&str> = b["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["resource"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["みどり訪問看護ステーション", "ｱｵﾊﾞ訪問看護"],
+            "八王子 is outside 5 km"
+        );
+        // HealthcareService by service type carries the contact windows.
+        let b = get("/fhir/HealthcareService?service-type=130&_count=1".into()).await;
+        assert_eq!(b["entry"].as_array().unwrap().len(), 1);
+        assert!(b["link"][1]["url"].as_str().unwrap().contains("_offset=1"));
+        let hs = get(format!("/fhir/HealthcareService/{id}")).await;
+        assert_eq!(hs["availableTime"][0]["allDay"], true);
+        assert_eq!(hs["type"][0]["coding"][0]["code"], "130");
+        // Bad parameters are named; family members are refused.
+        let r = send(
+            &w.app,
+            request("GET", "/fhir/Location?near=north&_count=0", s, None),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("near") && r.body.contains("_count"));
+        let r = send(
+            &w.app,
+            request("GET", "/fhir/Organization", w.session(Who::Family), None),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+    }
+}
