@@ -8,12 +8,15 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { start, checkA11y, shot, demoLogin } from './support.mjs';
 
-let base, browser, stop;
+let base, browser, cli, stop;
 
 before(async () => {
-  ({ base, browser, stop } = await start());
+  ({ base, browser, cli, stop } = await start());
 });
 
 after(async () => {
@@ -123,4 +126,24 @@ test('a resident uses the public map: public fields only, where to ask, markers 
   await checkA11y(page, '/map');
   await shot(page, 'map-public', true);
   await context.close();
+});
+
+test('the printed guidebook has contents, areas and a map page, and the CLI prints it to PDF', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'renkei-booklet-'));
+  try {
+    cli(['export', 'directory', '--format', 'booklet', '--region', 'demo', '--out', join(dir, 'book.html')]);
+    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 900, height: 1200 } });
+    const page = await context.newPage();
+    await page.goto('file://' + join(dir, 'book.html'));
+    await page.getByRole('heading', { name: '目次' }).waitFor();
+    assert.ok(await page.locator('svg .pin').count() > 10, 'map pages carry the entries');
+    assert.doesNotMatch(await page.locator('body').textContent(), /緊急当番携帯/, 'public edition');
+    await page.locator('.map').first().scrollIntoViewIfNeeded();
+    await page.locator('.map').first().screenshot({ path: new URL('../../docs/images/booklet.png', import.meta.url).pathname });
+    await context.close();
+    cli(['export', 'directory', '--format', 'booklet', '--edition', 'professional', '--region', 'demo', '--out', join(dir, 'book.pdf')]);
+    assert.ok(statSync(join(dir, 'book.pdf')).size > 10000, 'a PDF was printed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

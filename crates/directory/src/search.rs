@@ -273,7 +273,6 @@ pub struct Index {
     by_area: HashMap<String, Vec<u32>>,
     accepting: Vec<u32>,
     with_windows: Vec<u32>,
-    published: Vec<u32>,
     tree: RTree<Point>,
     by_id: HashMap<i64, u32>,
 }
@@ -318,7 +317,6 @@ impl Index {
         let mut by_area: HashMap<String, Vec<u32>> = HashMap::new();
         let mut windows: Vec<PackedWindow> = Vec::new();
         let mut with_windows = Vec::new();
-        let mut published = Vec::new();
         let mut accepting = Vec::new();
         let mut points = Vec::new();
         let mut by_id = HashMap::with_capacity(entries.len());
@@ -352,9 +350,6 @@ impl Index {
             }
             if e.acceptance == "accepting" {
                 accepting.push(i);
-            }
-            if e.published {
-                published.push(i);
             }
             for f in &e.functions {
                 by_function.entry(f.clone()).or_default().push(i);
@@ -458,7 +453,6 @@ impl Index {
             by_area,
             accepting,
             with_windows,
-            published,
             windows,
             by_id,
         };
@@ -609,9 +603,6 @@ impl Index {
         if q.contactable_at.is_some() {
             lists.push(&self.with_windows);
         }
-        if q.public {
-            lists.push(&self.published);
-        }
         lists.sort_by_key(|l| l.len());
         lists.dedup_by(|a, b| std::ptr::eq(*a, *b));
         Some(lists)
@@ -622,7 +613,7 @@ impl Index {
     fn matches(&self, i: u32, others: &[&[u32]], folded: Option<&str>, q: &Query) -> bool {
         others.iter().all(|l| l.binary_search(&i).is_ok())
             && q.contactable_at.is_none_or(|at| self.contactable(i, at))
-            && (!q.public || self.publicly_matches(i, q))
+            && (!q.public || (self.entries[i as usize].published && self.publicly_matches(i, q)))
             && folded.is_none_or(|t| self.search_key(i).contains(t))
     }
 
@@ -674,13 +665,22 @@ impl Index {
                         hits.extend(ranked.into_iter().map(|(i, d)| (i, Some(d))));
                     }
                     _ => {
+                        // The tree orders by squared chord length on the unit
+                        // sphere, which orders like great-circle distance; km
+                        // are computed only for hits.
                         let origin = unit_xyz(lat, lon);
-                        for p in self.tree.nearest_neighbor_iter(&origin) {
-                            let d = distance(p.idx).unwrap_or(f64::INFINITY);
-                            if d > radius {
+                        let chord_limit = if radius.is_finite() {
+                            let c = 2.0 * (radius / (2.0 * EARTH_KM)).min(std::f64::consts::FRAC_PI_2).sin();
+                            c * c
+                        } else {
+                            f64::INFINITY
+                        };
+                        for (p, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&origin) {
+                            if d2 > chord_limit {
                                 break;
                             }
                             if self.matches(p.idx, &lists, folded, q) {
+                                let d = 2.0 * EARTH_KM * (d2.sqrt() / 2.0).min(1.0).asin();
                                 hits.push((p.idx, Some(d)));
                                 if hits.len() >= wanted {
                                     break;

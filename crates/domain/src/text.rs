@@ -10,11 +10,23 @@ use unicode_normalization::UnicodeNormalization;
 
 /// The search key of `s`.
 pub fn fold(s: &str) -> String {
-    s.nfkc()
+    let mut out = String::with_capacity(s.len());
+    for c in s
+        .nfkc()
         .filter(|c| !c.is_whitespace() && *c != '・' && *c != '･')
         .map(katakana_to_hiragana)
-        .flat_map(char::to_lowercase)
-        .collect()
+    {
+        // Kana, kanji and ASCII need no case table: this is the hot path of
+        // search verification.
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if ('\u{3040}'..='\u{9fff}').contains(&c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// ァ (U+30A1) … ヶ (U+30F6) map to ぁ (U+3041) … ゖ (U+3096); ー and the

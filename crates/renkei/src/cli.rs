@@ -63,6 +63,9 @@ enum Command {
     /// Export the resource directory.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Directory reference data.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// Benchmark helpers (see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -91,6 +94,20 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Add a medical procedure to the list entries can offer (the seed list
+    /// is DOMAIN.md §3; a region adds what it needs).
+    AddProcedure {
+        /// A short code: lower-case letters, digits and _, e.g. `nasal_feeding`.
+        code: String,
+        /// The name shown to users, e.g. 経鼻経管栄養.
+        name: String,
+    },
+    /// List the procedures.
+    Procedures,
 }
 
 #[derive(Subcommand)]
@@ -554,6 +571,36 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 other => bail!("--format must be csv, xlsx or booklet, got {other:?}"),
             };
             println!("wrote {written} entries to {}", out.display());
+        }
+        Command::Directory(DirectoryCommand::AddProcedure { code, name }) => {
+            let ok = !code.is_empty()
+                && code.len() <= 40
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                bail!("the code must be 1–40 lower-case letters, digits or _, got {code:?}");
+            }
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 60 {
+                bail!("the name must be 1–60 characters");
+            }
+            let db = open(&config, true).await?;
+            if renkei_directory::store::procedures(&db)
+                .await?
+                .iter()
+                .any(|(c, _)| c == &code)
+            {
+                bail!("procedure {code:?} already exists (see `renkei directory procedures`)");
+            }
+            renkei_directory::store::add_procedure(&db, &code, name).await?;
+            println!("procedure {code} ({name}) added; servers pick it up within 15 s");
+        }
+        Command::Directory(DirectoryCommand::Procedures) => {
+            let db = open(&config, true).await?;
+            for (code, name) in renkei_directory::store::procedures(&db).await? {
+                println!("{code}\t{name}");
+            }
         }
         Command::Region(cmd) => {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());
