@@ -19,6 +19,10 @@ pub struct LiveIndex {
 struct Inner {
     index: RwLock<Arc<Index>>,
     fingerprint: RwLock<(i64, i64)>,
+    /// One build at a time: a national build needs ~850 MB for a few
+    /// seconds, so edits arriving together must not start builds together.
+    /// A caller that waited finds the fingerprint current and returns.
+    building: tokio::sync::Mutex<()>,
     /// The procedure list (code, name), read with every refresh.
     procedures: RwLock<Arc<Vec<(String, String)>>>,
     ready: AtomicBool,
@@ -45,6 +49,7 @@ impl LiveIndex {
             inner: Arc::new(Inner {
                 index: RwLock::new(Arc::new(Index::build(Vec::new()))),
                 fingerprint: RwLock::new((-1, -1)),
+                building: tokio::sync::Mutex::new(()),
                 procedures: RwLock::new(Arc::new(Vec::new())),
                 ready: AtomicBool::new(false),
             }),
@@ -75,6 +80,7 @@ impl LiveIndex {
     /// Rebuilds the index when the directory changed since the last build.
     /// Returns whether it rebuilt.
     pub async fn refresh(&self, db: &Db) -> Result<bool, StoreError> {
+        let _one_at_a_time = self.inner.building.lock().await;
         let procedures = crate::store::procedures(db).await?;
         if let Ok(mut guard) = self.inner.procedures.write() {
             *guard = Arc::new(procedures);

@@ -670,7 +670,10 @@ impl Index {
                         // are computed only for hits.
                         let origin = unit_xyz(lat, lon);
                         let chord_limit = if radius.is_finite() {
-                            let c = 2.0 * (radius / (2.0 * EARTH_KM)).min(std::f64::consts::FRAC_PI_2).sin();
+                            let c = 2.0
+                                * (radius / (2.0 * EARTH_KM))
+                                    .min(std::f64::consts::FRAC_PI_2)
+                                    .sin();
                             c * c
                         } else {
                             f64::INFINITY

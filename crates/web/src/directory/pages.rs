@@ -340,14 +340,12 @@ pub async fn public_map(
     }
     // Consultation desks and community general support centres near the
     // same point (or anywhere when no point is given).
+    let place = params.to_query(&procedures, true).ok();
     let desk_query = |kind: &str| search::Query {
         kind: Some(kind.to_string()),
         public: true,
-        near: params.to_query(&procedures, true).ok().and_then(|q| q.near),
-        municipality: params
-            .to_query(&procedures, true)
-            .ok()
-            .and_then(|q| q.municipality),
+        near: place.as_ref().and_then(|q| q.near),
+        municipality: place.as_ref().and_then(|q| q.municipality.clone()),
         limit: 5,
         ..search::Query::default()
     };
