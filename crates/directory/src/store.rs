@@ -1152,7 +1152,6 @@ pub async fn insert_local_entry(
 /// What an export needs beyond the index's view of an entry.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExportMeta {
-    pub id: i64,
     pub source: String,
     pub official_code: String,
     pub prefecture_code: String,
@@ -1165,8 +1164,17 @@ pub struct ExportMeta {
     pub contact_person: String,
 }
 
+#[derive(sqlx::FromRow)]
+struct ExportRow {
+    #[sqlx(flatten)]
+    entry: IndexRow,
+    #[sqlx(flatten)]
+    meta: ExportMeta,
+}
+
 /// Current entries of the given municipalities (all when empty), with
-/// their export details, in municipality and kana order.
+/// their export details, in municipality and kana order: one query for
+/// the entries and one for the services of those entries.
 pub async fn entries_for_export(
     db: &Db,
     municipalities: &[String],
@@ -1181,46 +1189,37 @@ pub async fn entries_for_export(
         format!(" AND municipality_code IN ({})", marks.join(", "))
     };
     let sql = format!(
-        "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL{filter} \
-         ORDER BY municipality_code, kana, id"
+        "SELECT {INDEX_COLUMNS}, source, official_code, prefecture_code, municipality_name, corporate_number, \
+         corporate_name, departments, capacity, remarks, contact_person \
+         FROM directory_entries WHERE disappeared_at IS NULL{filter} ORDER BY municipality_code, kana, id"
     );
-    let meta_sql = format!(
-        "SELECT id, source, official_code, prefecture_code, municipality_name, corporate_number, corporate_name, \
-         departments, capacity, remarks, contact_person FROM directory_entries WHERE disappeared_at IS NULL{filter} \
-         ORDER BY municipality_code, kana, id"
+    let services_sql = format!(
+        "SELECT entry_id, service_code FROM directory_services WHERE entry_id IN \
+         (SELECT id FROM directory_entries WHERE disappeared_at IS NULL{filter}) ORDER BY entry_id, service_code"
     );
-    let rows: Vec<IndexRow> = read!(db, |c| {
+    let rows: Vec<ExportRow> = read!(db, |c| {
         let mut q = sqlx::query_as(&sql);
         for m in municipalities {
             q = q.bind(m);
         }
         q.fetch_all(c).await?
     });
-    let metas: Vec<ExportMeta> = read!(db, |c| {
-        let mut q = sqlx::query_as(&meta_sql);
+    let services: Vec<(i64, String)> = read!(db, |c| {
+        let mut q = sqlx::query_as(&services_sql);
         for m in municipalities {
             q = q.bind(m);
         }
         q.fetch_all(c).await?
     });
-    let services: Vec<(i64, String)> = read!(db, |c| {
-        sqlx::query_as(
-            "SELECT entry_id, service_code FROM directory_services ORDER BY entry_id, service_code",
-        )
-        .fetch_all(c)
-        .await?
-    });
     let mut by_entry: HashMap<i64, Vec<String>> = HashMap::new();
     for (id, code) in services {
         by_entry.entry(id).or_default().push(code);
     }
-    let mut metas: HashMap<i64, ExportMeta> = metas.into_iter().map(|m| (m.id, m)).collect();
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            let meta = metas.remove(&r.id)?;
-            let services = by_entry.remove(&r.id).unwrap_or_default();
-            Some((r.into_entry(services), meta))
+        .map(|r| {
+            let services = by_entry.remove(&r.entry.id).unwrap_or_default();
+            (r.entry.into_entry(services), r.meta)
         })
         .collect())
 }

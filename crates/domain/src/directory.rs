@@ -171,7 +171,6 @@ impl ContactWindow {
 impl ContactWindow {
     /// "電話 月・水 13:00〜14:00（管理者）" (or the English equivalent).
     pub fn describe(&self, lang: &str) -> String {
-        const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
         let en = lang == "en";
         let method = CONTACT_METHODS
             .iter()
@@ -209,6 +208,8 @@ pub fn jst_weekday_minute(at: crate::Timestamp) -> (u8, u16) {
 
 /// Japanese weekday names, Monday first.
 pub const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
+/// English weekday names, Monday first.
+pub const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 #[cfg(test)]
 mod tests {

@@ -8,8 +8,8 @@ use renkei_domain::text::nfkc;
 
 use super::decode::SourceEncoding;
 use super::table::{
-    classify_url, digits_only, local_government_code, position, positive_count, read_table, reject,
-    Column, UrlField,
+    digits_only, local_government_code, place_url, position, positive_count, read_table, reject,
+    Column,
 };
 use super::Reject;
 
@@ -168,17 +168,8 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedFile {
         (row.lat, row.lon) = position(&r.get("lat"), &r.get("lon"), |w| {
             warnings.push(reject(file_name, line, "緯度/経度", w))
         });
-        match classify_url(&r.get("url")) {
-            UrlField::Empty => {}
-            UrlField::Web(u) => row.url = u,
-            UrlField::Email(e) => row.email = e,
-            UrlField::Phone(p) if row.phone.is_empty() => row.phone = p,
-            UrlField::Phone(p) | UrlField::Other(p) => warnings.push(reject(
-                file_name,
-                line,
-                "URL",
-                format!("{p:?} is neither a web address nor an e-mail address; ignored"),
-            )),
+        if let Some(w) = place_url(&r.get("url"), &mut row.url, &mut row.email, &mut row.phone) {
+            warnings.push(reject(file_name, line, "URL", w));
         }
         rows.push(row);
     });

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use renkei_domain::text::nfkc;
 
 use super::table::{
-    classify_url, digits_only, local_government_code, position, positive_count, read_table, reject,
-    Column, UrlField,
+    digits_only, local_government_code, place_url, position, positive_count, read_table, reject,
+    Column,
 };
 use super::ParsedEntries;
 use crate::store::EntryFields;
@@ -131,17 +131,13 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedEntries {
             departments: r.get("departments"),
             ..EntryFields::default()
         };
-        match classify_url(&r.get("url")) {
-            UrlField::Empty => {}
-            UrlField::Web(u) => fields.url = u,
-            UrlField::Email(e) if fields.email.is_empty() => fields.email = e,
-            UrlField::Phone(p) if fields.phone.is_empty() => fields.phone = p,
-            UrlField::Email(p) | UrlField::Phone(p) | UrlField::Other(p) => warnings.push(reject(
-                file_name,
-                line,
-                "案内用ホームページアドレス",
-                format!("{p:?} is not a web address; ignored"),
-            )),
+        if let Some(w) = place_url(
+            &r.get("url"),
+            &mut fields.url,
+            &mut fields.email,
+            &mut fields.phone,
+        ) {
+            warnings.push(reject(file_name, line, "案内用ホームページアドレス", w));
         }
         rows.push((fields, BTreeSet::new()));
     });

@@ -12,8 +12,8 @@ use renkei_domain::text::nfkc;
 
 use super::care_offices::care_service_code_by_name;
 use super::table::{
-    classify_url, digits_only, local_government_code, position, positive_count, read_table, reject,
-    Column, Row, UrlField,
+    digits_only, local_government_code, place_url, position, positive_count, read_table, reject,
+    Column, Row,
 };
 use super::ParsedEntries;
 use crate::store::EntryFields;
@@ -241,17 +241,13 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> (Option<Dataset>, ParsedEntries) 
                     .to_string();
             }
         }
-        match classify_url(&r.get("url")) {
-            UrlField::Empty => {}
-            UrlField::Web(u) => fields.url = u,
-            UrlField::Email(e) => fields.email = e,
-            UrlField::Phone(p) if fields.phone.is_empty() => fields.phone = p,
-            UrlField::Phone(p) | UrlField::Other(p) => warnings.push(reject(
-                file_name,
-                line,
-                "URL",
-                format!("{p:?} is neither a web address nor an e-mail address; ignored"),
-            )),
+        if let Some(w) = place_url(
+            &r.get("url"),
+            &mut fields.url,
+            &mut fields.email,
+            &mut fields.phone,
+        ) {
+            warnings.push(reject(file_name, line, "URL", w));
         }
         rows.push((fields, services));
     });

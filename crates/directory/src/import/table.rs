@@ -215,28 +215,37 @@ pub fn position(lat: &str, lon: &str, warn: impl FnOnce(String)) -> (Option<f64>
     }
 }
 
-/// What a "URL" column really held: government files put e-mail addresses
-/// and phone numbers there too.
-pub enum UrlField {
-    Empty,
-    Web(String),
-    Email(String),
-    Phone(String),
-    Other(String),
-}
-
-pub fn classify_url(raw: &str) -> UrlField {
-    let url = nfkc(raw);
-    if url.is_empty() {
-        UrlField::Empty
-    } else if url.contains('@') && !url.starts_with("http") {
-        UrlField::Email(url.trim_start_matches("mailto:").to_string())
-    } else if url.starts_with("http://") || url.starts_with("https://") {
-        UrlField::Web(url)
-    } else if url.chars().filter(|c| c.is_ascii_digit()).count() >= 9 {
-        UrlField::Phone(url)
+/// Where a "URL" column's value belongs: government files put e-mail
+/// addresses and phone numbers there too. A web address fills `url`; an
+/// e-mail address or a phone number fills `email` or `phone` when they are
+/// still empty. Anything else comes back as a warning text.
+pub fn place_url(
+    raw: &str,
+    url: &mut String,
+    email: &mut String,
+    phone: &mut String,
+) -> Option<String> {
+    let value = nfkc(raw);
+    if value.is_empty() {
+        return None;
+    }
+    let slot = if value.starts_with("http://") || value.starts_with("https://") {
+        Some(url)
+    } else if value.contains('@') {
+        Some(email).filter(|e| e.is_empty())
+    } else if value.chars().filter(|c| c.is_ascii_digit()).count() >= 9 {
+        Some(phone).filter(|p| p.is_empty())
     } else {
-        UrlField::Other(url)
+        None
+    };
+    match slot {
+        Some(slot) => {
+            *slot = value.trim_start_matches("mailto:").to_string();
+            None
+        }
+        None => Some(format!(
+            "{value:?} is not a web address, or is an e-mail address or phone number the row already has; ignored"
+        )),
     }
 }
 

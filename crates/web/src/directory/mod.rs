@@ -486,12 +486,7 @@ pub async fn search_public(
     Ctx(rc): Ctx,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<PublicPage>, WebError> {
-    if !state
-        .public_limiter
-        .allow(&rc.source_addr, state.config.public_search_per_minute)
-    {
-        return Err(WebError::TooManyRequests(60));
-    }
+    check_public_rate(&state, &rc)?;
     let query = params.to_query(&state.directory.procedures(), true)?;
     let page = state.directory.current().search(&query);
     Ok(Json(PublicPage {
@@ -502,6 +497,21 @@ pub async fn search_public(
             .map(|h| public_item(h.entry, h.distance_km))
             .collect(),
     }))
+}
+
+/// Anonymous directory requests (API and map) share one per-address budget.
+pub fn check_public_rate(
+    state: &AppState,
+    rc: &renkei_identity::RequestContext,
+) -> Result<(), WebError> {
+    if state
+        .public_limiter
+        .allow(&rc.source_addr, state.config.public_search_per_minute)
+    {
+        Ok(())
+    } else {
+        Err(WebError::TooManyRequests(60))
+    }
 }
 
 /// Requests per minute per source address, in this process.

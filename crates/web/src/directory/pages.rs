@@ -12,7 +12,7 @@ use renkei_directory::service::{EditOutcome, EntryView};
 use renkei_directory::store::{LocalFields, NewLocalEntry};
 use renkei_domain::directory::{
     service_name, ContactWindow, CARE_SERVICES, CONTACT_METHODS, HOME_CARE_FUNCTIONS,
-    LIFE_SUPPORT_SERVICES, PUBLIC_FIELD_CHOICES, WEEKDAYS_JA,
+    LIFE_SUPPORT_SERVICES, PUBLIC_FIELD_CHOICES, WEEKDAYS_EN, WEEKDAYS_JA,
 };
 use renkei_domain::people::Permission;
 use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
@@ -313,12 +313,7 @@ pub async fn public_map(
     Ctx(rc): Ctx,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    if !state
-        .public_limiter
-        .allow(&rc.source_addr, state.config.public_search_per_minute)
-    {
-        return Err(WebError::TooManyRequests(60));
-    }
+    super::check_public_rate(&state, &rc)?;
     let form = query_form(raw)?;
     let l = Layout::new(&ctx, ctx.lang.texts().map_title);
     let params = params_from(&form);
@@ -667,7 +662,7 @@ fn edit_page(
                 (
                     d,
                     if lang == "en" {
-                        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][d as usize - 1]
+                        WEEKDAYS_EN[d as usize - 1]
                     } else {
                         WEEKDAYS_JA[d as usize - 1]
                     },
