@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod labelled;
+pub mod care;
 pub mod codes;
 pub mod directory;
 pub mod ids;

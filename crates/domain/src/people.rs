@@ -61,6 +61,15 @@ pub enum Permission {
     /// Review directory changes, add local entries and run the
     /// confirmation campaign for one's region.
     CurateDirectory,
+    /// Register patients (for one's own organisation) and record consent.
+    RegisterPatients,
+    /// Be invited to a patient's care team.
+    JoinCareTeams,
+    /// Take part in regional professional groups (no patient information).
+    ProfessionalGroups,
+    /// Open a patient's record in an emergency without being on the team
+    /// (緊急アクセス, "break-glass"): with a reason, time-limited, flagged.
+    BreakGlass,
     /// Act across every region of the deployment.
     AllRegions,
 }
@@ -87,6 +96,10 @@ impl Role {
             ViewAudit => matches!(self, SystemAdmin | RegionAdmin),
             ViewProfessionalDirectory => !matches!(self, Family),
             CurateDirectory => matches!(self, SystemAdmin | RegionAdmin | Coordinator),
+            RegisterPatients => matches!(self, Professional | Coordinator),
+            JoinCareTeams => matches!(self, Professional | Coordinator | Family),
+            ProfessionalGroups => matches!(self, Professional | Coordinator),
+            BreakGlass => matches!(self, Coordinator | Ems),
             AllRegions => matches!(self, SystemAdmin),
         }
     }

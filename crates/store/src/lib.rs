@@ -9,6 +9,7 @@
 //! few places that call [`Db::backend`]. This is the shape vaultwarden uses.
 
 pub mod audit;
+pub mod batch;
 mod error;
 mod migrations;
 #[cfg(feature = "testing")]

@@ -25,10 +25,11 @@ migrations! {
     2 => "0002_identity",
     3 => "0003_directory",
     4 => "0004_directory_care_details",
+    5 => "0005_care",
 }
 
 /// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 4;
+pub const LATEST_SCHEMA_VERSION: i64 = 5;
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 

@@ -1,0 +1,233 @@
+//! Who may see a patient, decided in one pure function.
+//!
+//! The rule (ARCHITECTURE.md, "Data, privacy, security"): a user sees a
+//! patient only as an active member of that patient's care team, under a
+//! recorded consent. Until consent is recorded — and again from the moment it
+//! is withdrawn — only members acting for the registering organisation keep
+//! access. A consent names who it covers (organisations, professions,
+//! family); members outside that coverage are shut out even if invited.
+//! Break-glass access by a coordinator or EMS is the one exception: read-only,
+//! time-limited, and flagged in the audit trail.
+
+use renkei_domain::care::TeamRole;
+use renkei_domain::Profession;
+
+use crate::store::{AccessRow, Coverage};
+
+/// How a user reaches a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// An active member.
+    Member {
+        team_role: TeamRole,
+        is_lead: bool,
+        /// Family members see the clinical summary only when the lead opened it.
+        clinical: bool,
+        /// Posts up to this id predate the membership.
+        joined_after_post: i64,
+    },
+    /// Emergency access: read-only until `expires_at`.
+    BreakGlass {
+        id: i64,
+        reason: String,
+        expires_at: i64,
+    },
+}
+
+impl Access {
+    pub fn may_write(&self) -> bool {
+        matches!(self, Access::Member { .. })
+    }
+
+    pub fn sees_clinical(&self) -> bool {
+        match self {
+            Access::Member { clinical, .. } => *clinical,
+            Access::BreakGlass { .. } => true,
+        }
+    }
+
+    pub fn is_lead(&self) -> bool {
+        matches!(self, Access::Member { is_lead: true, .. })
+    }
+
+    pub fn team_role(&self) -> Option<TeamRole> {
+        match self {
+            Access::Member { team_role, .. } => Some(*team_role),
+            Access::BreakGlass { .. } => None,
+        }
+    }
+
+    /// The audit record's reason: break-glass reads carry theirs.
+    pub fn audit_reason(&self) -> String {
+        match self {
+            Access::BreakGlass { id, reason, .. } => format!("break-glass #{id}: {reason}"),
+            Access::Member { .. } => String::new(),
+        }
+    }
+}
+
+/// Whether the member acting for `member_org` with `profession` is covered by
+/// the consent `coverage` of a patient registered by `registering_org`.
+pub fn covered(
+    coverage: Option<&Coverage>,
+    registering_org: i64,
+    member_org: Option<i64>,
+    profession: Profession,
+    team_role: TeamRole,
+) -> bool {
+    if member_org == Some(registering_org) {
+        return true;
+    }
+    let Some(c) = coverage else { return false };
+    if team_role == TeamRole::Family || profession == Profession::Family {
+        return c.family;
+    }
+    member_org.is_some_and(|o| c.org_ids.contains(&o))
+        || c.professions.iter().any(|p| p == profession.code())
+}
+
+/// The decision. `coverage` is the active consent's coverage (None when no
+/// consent is active), `user_region` the user's region.
+pub fn decide(
+    row: &AccessRow,
+    coverage: Option<&Coverage>,
+    profession: Profession,
+    user_region: Option<i64>,
+    now_ms: i64,
+) -> Option<Access> {
+    if user_region.is_some_and(|r| r != row.region_id) {
+        return None;
+    }
+    let member = match (&row.member_status, &row.team_role) {
+        (Some(status), Some(role)) if status == "active" => TeamRole::from_code(role),
+        _ => None,
+    };
+    if let Some(team_role) = member {
+        let allowed = match row.registering_org_id {
+            // A group carries no patient information: membership is enough.
+            None => true,
+            Some(reg) => covered(coverage, reg, row.member_org_id, profession, team_role),
+        };
+        if allowed {
+            let family = team_role == TeamRole::Family;
+            return Some(Access::Member {
+                team_role,
+                is_lead: row.is_lead.unwrap_or(false),
+                clinical: !family || row.family_summary_open,
+                joined_after_post: row.joined_after_post.unwrap_or(0),
+            });
+        }
+    }
+    match (row.break_glass_id, row.break_glass_expires) {
+        (Some(id), Some(exp)) if exp > now_ms && row.patient_id.is_some() => {
+            Some(Access::BreakGlass {
+                id,
+                reason: row.break_glass_reason.clone().unwrap_or_default(),
+                expires_at: exp,
+            })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: Option<&str>, org: Option<i64>, role: &str) -> AccessRow {
+        AccessRow {
+            space_id: 1,
+            kind: "patient".into(),
+            region_id: 1,
+            family_summary_open: false,
+            member_status: status.map(str::to_string),
+            team_role: Some(role.into()),
+            is_lead: Some(false),
+            member_org_id: org,
+            joined_after_post: Some(0),
+            patient_id: Some(7),
+            registering_org_id: Some(10),
+            consent_id: None,
+            break_glass_id: None,
+            break_glass_reason: None,
+            break_glass_expires: None,
+        }
+    }
+
+    #[test]
+    fn registering_org_sees_without_consent() {
+        let r = row(Some("active"), Some(10), "care_manager");
+        assert!(decide(&r, None, Profession::CareManager, Some(1), 0).is_some());
+    }
+
+    #[test]
+    fn other_org_needs_covering_consent() {
+        let r = row(Some("active"), Some(20), "visiting_nurse");
+        assert!(decide(&r, None, Profession::Nurse, Some(1), 0).is_none());
+        let by_org = Coverage {
+            org_ids: vec![20],
+            ..Default::default()
+        };
+        assert!(decide(&r, Some(&by_org), Profession::Nurse, Some(1), 0).is_some());
+        let by_prof = Coverage {
+            professions: vec!["nurse".into()],
+            ..Default::default()
+        };
+        assert!(decide(&r, Some(&by_prof), Profession::Nurse, Some(1), 0).is_some());
+        let other = Coverage {
+            professions: vec!["doctor".into()],
+            ..Default::default()
+        };
+        assert!(decide(&r, Some(&other), Profession::Nurse, Some(1), 0).is_none());
+    }
+
+    #[test]
+    fn family_needs_family_consent_and_no_clinical_by_default() {
+        let r = row(Some("active"), None, "family");
+        assert!(decide(
+            &r,
+            Some(&Coverage::default()),
+            Profession::Family,
+            Some(1),
+            0
+        )
+        .is_none());
+        let c = Coverage {
+            family: true,
+            ..Default::default()
+        };
+        let a = decide(&r, Some(&c), Profession::Family, Some(1), 0).unwrap();
+        assert!(!a.sees_clinical());
+        let mut open = r.clone();
+        open.family_summary_open = true;
+        assert!(decide(&open, Some(&c), Profession::Family, Some(1), 0)
+            .unwrap()
+            .sees_clinical());
+    }
+
+    #[test]
+    fn invited_or_left_members_see_nothing() {
+        for s in ["invited", "left", "declined"] {
+            let r = row(Some(s), Some(10), "care_manager");
+            assert!(decide(&r, None, Profession::CareManager, Some(1), 0).is_none());
+        }
+    }
+
+    #[test]
+    fn other_region_sees_nothing() {
+        let r = row(Some("active"), Some(10), "care_manager");
+        assert!(decide(&r, None, Profession::CareManager, Some(2), 0).is_none());
+    }
+
+    #[test]
+    fn break_glass_expires() {
+        let mut r = row(None, None, "other");
+        r.team_role = None;
+        r.break_glass_id = Some(3);
+        r.break_glass_expires = Some(1000);
+        r.break_glass_reason = Some("救急搬送".into());
+        let a = decide(&r, None, Profession::Ems, Some(1), 999).unwrap();
+        assert!(!a.may_write());
+        assert!(decide(&r, None, Profession::Ems, Some(1), 1000).is_none());
+    }
+}

@@ -1,0 +1,2601 @@
+//! The care service: every rule about patients, consent, teams, posts and
+//! the summary, and the audit record of every read and write of patient
+//! data. Handlers call these functions; nothing else touches the tables.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use renkei_domain::care::{
+    CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole, Vitals,
+    DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE,
+};
+use renkei_domain::people::Permission;
+use renkei_domain::text::fold;
+use renkei_domain::{Profession, Role, Timestamp, ValidationErrors};
+use renkei_identity::{Principal, RequestContext};
+use renkei_mail::{Mail, Mailer};
+use renkei_store::audit::{self, AuditEntry, Outcome};
+use renkei_store::batch::WriteBatcher;
+use renkei_store::{Db, StoreError};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::access::{self, Access};
+use crate::attachments::CheckedUpload;
+use crate::store::{
+    self, AttachmentMeta, ConsentRow, Contact, Coverage, MemberRow, PatientFields, PatientRow,
+    PostRow, PostVersionRow, Preferences, ReceiptRow, SpaceRow, SummaryFields, SummaryRow,
+    TimelineQuery,
+};
+
+/// The one error type of the care service.
+#[derive(Debug, Error)]
+pub enum CareError {
+    #[error("invalid input")]
+    Validation(ValidationErrors),
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ValidationErrors> for CareError {
+    fn from(v: ValidationErrors) -> Self {
+        CareError::Validation(v)
+    }
+}
+
+fn invalid(field: &str, code: &str, ja: &str, en: &str) -> CareError {
+    let mut e = ValidationErrors::new();
+    e.add(field, code, ja, en);
+    CareError::Validation(e)
+}
+
+/// Settings of the care capability.
+#[derive(Debug, Clone)]
+pub struct CareConfig {
+    /// Links in e-mail start here.
+    pub public_url: String,
+    /// How long break-glass access lasts (default 60 minutes).
+    pub break_glass_minutes: i64,
+    /// Largest attachment (default 10 MB).
+    pub max_attachment_bytes: usize,
+    /// Posts per timeline page.
+    pub page_size: i64,
+}
+
+impl Default for CareConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            break_glass_minutes: 60,
+            max_attachment_bytes: crate::attachments::DEFAULT_MAX_BYTES,
+            page_size: 20,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Care {
+    db: Db,
+    batcher: WriteBatcher,
+    mailer: Arc<dyn Mailer>,
+    config: CareConfig,
+}
+
+// ------------------------------------------------------------------ inputs
+
+/// A patient's basic fields as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PatientInput {
+    pub name: String,
+    pub kana: String,
+    pub birth_date: String,
+    pub sex: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub insured_number: String,
+    #[serde(default)]
+    pub care_level: String,
+    #[serde(default)]
+    pub care_level_from: String,
+    #[serde(default)]
+    pub care_level_to: String,
+    #[serde(default)]
+    pub care_application: String,
+    #[serde(default)]
+    pub independence_physical: String,
+    #[serde(default)]
+    pub independence_dementia: String,
+    #[serde(default)]
+    pub household: String,
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+}
+
+/// What a consent record says.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ConsentInput {
+    #[serde(default)]
+    pub covers_orgs: Vec<i64>,
+    #[serde(default)]
+    pub covers_professions: Vec<String>,
+    #[serde(default)]
+    pub covers_family: bool,
+    /// `YYYY-MM-DD`.
+    pub obtained_on: String,
+    /// Who obtained it (name, profession).
+    pub obtained_by: String,
+    /// Who signed: the patient or their representative.
+    #[serde(default)]
+    pub signer: String,
+}
+
+/// A new post.
+#[derive(Debug, Clone, Default)]
+pub struct PostInput {
+    pub category: String,
+    pub body: String,
+    pub vitals: Vitals,
+    pub urgent: bool,
+    pub ack_role: String,
+    pub reply_to: Option<i64>,
+    pub idempotency_key: String,
+    /// The writer confirmed values outside the plausible range.
+    pub confirm_unusual: bool,
+}
+
+/// What posting did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostOutcome {
+    pub post_id: i64,
+    /// The same key was already used for this exact post: nothing new was
+    /// written (a retry over a bad link).
+    pub duplicate: bool,
+}
+
+// ------------------------------------------------------------------- views
+
+/// One post with what its card shows.
+#[derive(Debug, Clone)]
+pub struct PostView {
+    pub post: PostRow,
+    pub replies: Vec<PostView>,
+    pub receipts: Vec<ReceiptRow>,
+    pub attachments: Vec<AttachmentMeta>,
+    pub mentions_me: bool,
+    pub may_ack: bool,
+    pub may_edit: bool,
+    pub may_withdraw: bool,
+}
+
+/// A page of a timeline.
+pub struct TimelineView {
+    pub space: SpaceRow,
+    pub patient: Option<PatientRow>,
+    pub access: Access,
+    pub urgent: Vec<PostView>,
+    pub posts: Vec<PostView>,
+    /// The id to ask for the next (older) page.
+    pub next_before: Option<i64>,
+    pub members: Vec<MemberRow>,
+    pub consent_active: bool,
+}
+
+/// A space in the user's lists.
+#[derive(Debug, Clone)]
+pub struct SpaceCard {
+    pub space_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub kana: String,
+    pub patient_id: Option<i64>,
+    pub status: String,
+    pub team_role: String,
+    pub is_lead: bool,
+    pub unread: i64,
+    pub urgent_open: i64,
+    pub last_post_at: Option<i64>,
+}
+
+pub struct TeamView {
+    pub space: SpaceRow,
+    pub patient: Option<PatientRow>,
+    pub access: Access,
+    pub members: Vec<MemberRow>,
+    pub consent: Option<ConsentRow>,
+    pub candidates: Vec<store::InviteeRow>,
+}
+
+pub struct SummaryView {
+    pub patient: PatientRow,
+    pub access: Access,
+    pub current: Option<SummaryRow>,
+    pub history: Vec<SummaryRow>,
+}
+
+pub struct ConsentView {
+    pub patient: PatientRow,
+    pub access: Access,
+    pub consents: Vec<ConsentRow>,
+    pub may_record: bool,
+    pub organisations: Vec<(i64, String)>,
+}
+
+/// The result of one digest run.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DigestRun {
+    pub sent: usize,
+    pub nothing_unread: usize,
+    pub failed: usize,
+}
+
+fn audit_entry(
+    p: &Principal,
+    ctx: &RequestContext,
+    action: &str,
+    kind: &str,
+    id: i64,
+) -> AuditEntry {
+    AuditEntry {
+        region_id: p.region_id,
+        actor_user_id: Some(p.user_id),
+        actor_username: p.username.clone(),
+        role: p.role.code().to_string(),
+        org_id: p.org_ids.first().copied(),
+        action: action.to_string(),
+        object_kind: kind.to_string(),
+        object_id: id.to_string(),
+        patient_id: None,
+        outcome: Some(Outcome::Success),
+        source_addr: ctx.source_addr.clone(),
+        user_agent: ctx.user_agent.clone(),
+        reason: String::new(),
+    }
+}
+
+/// The audit record of an action on a space: patient spaces name the patient.
+fn space_audit(
+    p: &Principal,
+    ctx: &RequestContext,
+    action: &str,
+    space: &store::AccessRow,
+    access: Option<&Access>,
+) -> AuditEntry {
+    let (kind, id) = match space.patient_id {
+        Some(pid) => ("patient", pid),
+        None => ("care_group", space.space_id),
+    };
+    let mut e = audit_entry(p, ctx, action, kind, id);
+    e.patient_id = space.patient_id.map(|i| i.to_string());
+    if let Some(a) = access {
+        e.reason = a.audit_reason();
+    }
+    e
+}
+
+fn check_date(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &str,
+    required: bool,
+    ja: &str,
+    en: &str,
+) {
+    let v = value.trim();
+    if v.is_empty() {
+        if required {
+            errors.require(field, v, ja, en);
+        }
+        return;
+    }
+    if Timestamp::from_jst_date(v).is_none() {
+        errors.add(
+            field,
+            "date",
+            &format!("{ja}は 2026-04-01 の形で入力してください。"),
+            &format!("{en} must be a date like 2026-04-01."),
+        );
+    }
+}
+
+impl PatientInput {
+    /// Checks and normalises the fields.
+    pub fn validate(&self) -> Result<PatientFields, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        e.require("name", &self.name, "氏名", "Name");
+        e.require("kana", &self.kana, "ふりがな", "Kana");
+        check_date(
+            &mut e,
+            "birth_date",
+            &self.birth_date,
+            true,
+            "生年月日",
+            "Birth date",
+        );
+        if !self.birth_date.trim().is_empty() {
+            if let Some(b) = Timestamp::from_jst_date(self.birth_date.trim()) {
+                if b.millis() > Timestamp::now().millis() {
+                    e.add(
+                        "birth_date",
+                        "future",
+                        "生年月日が未来の日付です。",
+                        "The birth date is in the future.",
+                    );
+                }
+            }
+        }
+        let sex = if self.sex.trim().is_empty() {
+            "unknown"
+        } else {
+            self.sex.trim()
+        };
+        if Sex::from_code(sex).is_none() {
+            e.add("sex", "choice", "性別を選んでください。", "Choose a sex.");
+        }
+        let insured = renkei_domain::text::nfkc(self.insured_number.trim());
+        if !insured.is_empty()
+            && (insured.len() != 10 || !insured.chars().all(|c| c.is_ascii_digit()))
+        {
+            e.add(
+                "insured_number",
+                "digits",
+                "被保険者番号は10桁の数字です。",
+                "The insured person number has 10 digits.",
+            );
+        }
+        let level = if self.care_level.trim().is_empty() {
+            "none"
+        } else {
+            self.care_level.trim()
+        };
+        if CareLevel::from_code(level).is_none() {
+            e.add(
+                "care_level",
+                "choice",
+                "要介護度を選んでください。",
+                "Choose a care level.",
+            );
+        }
+        let application = if self.care_application.trim().is_empty() {
+            "not_applied"
+        } else {
+            self.care_application.trim()
+        };
+        if CareApplication::from_code(application).is_none() {
+            e.add(
+                "care_application",
+                "choice",
+                "申請状況を選んでください。",
+                "Choose the application status.",
+            );
+        }
+        check_date(
+            &mut e,
+            "care_level_from",
+            &self.care_level_from,
+            false,
+            "認定有効期間（開始）",
+            "Valid from",
+        );
+        check_date(
+            &mut e,
+            "care_level_to",
+            &self.care_level_to,
+            false,
+            "認定有効期間（終了）",
+            "Valid to",
+        );
+        if !self.care_level_from.trim().is_empty()
+            && !self.care_level_to.trim().is_empty()
+            && self.care_level_from.trim() > self.care_level_to.trim()
+        {
+            e.add(
+                "care_level_to",
+                "order",
+                "有効期間の終了が開始より前です。",
+                "The validity ends before it starts.",
+            );
+        }
+        let physical = self.independence_physical.trim();
+        if !physical.is_empty() && !PHYSICAL_INDEPENDENCE.contains(&physical) {
+            e.add(
+                "independence_physical",
+                "choice",
+                "障害高齢者の日常生活自立度を選んでください。",
+                "Choose a level.",
+            );
+        }
+        let dementia = self.independence_dementia.trim();
+        if !dementia.is_empty() && !DEMENTIA_INDEPENDENCE.contains(&dementia) {
+            e.add(
+                "independence_dementia",
+                "choice",
+                "認知症高齢者の日常生活自立度を選んでください。",
+                "Choose a level.",
+            );
+        }
+        let household = self.household.trim();
+        if !household.is_empty() && Household::from_code(household).is_none() {
+            e.add(
+                "household",
+                "choice",
+                "世帯を選んでください。",
+                "Choose a household type.",
+            );
+        }
+        let contacts: Vec<Contact> = self
+            .contacts
+            .iter()
+            .filter(|c| !c.name.trim().is_empty() || !c.phone.trim().is_empty())
+            .map(|c| Contact {
+                name: c.name.trim().to_string(),
+                relation: c.relation.trim().to_string(),
+                phone: c.phone.trim().to_string(),
+                key_person: c.key_person,
+                emergency: c.emergency,
+            })
+            .collect();
+        for (i, c) in contacts.iter().enumerate() {
+            if c.name.is_empty() {
+                e.add(
+                    &format!("contact_{i}_name"),
+                    "required",
+                    "連絡先の氏名を入力してください。",
+                    "Enter the contact's name.",
+                );
+            }
+        }
+        for (field, value) in [
+            ("name", &self.name),
+            ("kana", &self.kana),
+            ("address", &self.address),
+        ] {
+            if value.chars().count() > 200 {
+                e.add(
+                    field,
+                    "too_long",
+                    "200文字以内で入力してください。",
+                    "At most 200 characters.",
+                );
+            }
+        }
+        e.into_result()?;
+        Ok(PatientFields {
+            name: self.name.trim().to_string(),
+            kana: self.kana.trim().to_string(),
+            birth_date: self.birth_date.trim().to_string(),
+            sex: sex.to_string(),
+            address: self.address.trim().to_string(),
+            phone: self.phone.trim().to_string(),
+            insured_number: insured,
+            care_level: level.to_string(),
+            care_level_from: self.care_level_from.trim().to_string(),
+            care_level_to: self.care_level_to.trim().to_string(),
+            care_application: application.to_string(),
+            independence_physical: physical.to_string(),
+            independence_dementia: dementia.to_string(),
+            household: household.to_string(),
+            contacts: serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into()),
+        })
+    }
+}
+
+/// `@username` tokens of a post body.
+pub fn mention_names(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, _) in body.match_indices('@') {
+        let before_ok = body[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || !c.is_ascii_alphanumeric());
+        if !before_ok {
+            continue;
+        }
+        let name: String = body[i + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect();
+        let name = name.trim_end_matches('.').to_string();
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+fn valid_key(key: &str) -> bool {
+    (8..=100).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+impl Care {
+    /// Starts the care service (and its group-commit writer).
+    pub fn new(db: Db, mailer: Arc<dyn Mailer>, config: CareConfig) -> Self {
+        let batcher = WriteBatcher::start(db.clone());
+        Self {
+            db,
+            batcher,
+            mailer,
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &CareConfig {
+        &self.config
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Appends audit records through the group-commit writer.
+    async fn audit(&self, entries: Vec<AuditEntry>) -> Result<(), CareError> {
+        self.batcher
+            .run(move |tx| {
+                Box::pin(async move {
+                    for e in &entries {
+                        audit::append(tx, e).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Records a refused attempt on a patient, then refuses.
+    async fn deny(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        row: &store::AccessRow,
+        action: &str,
+    ) -> CareError {
+        let mut e = space_audit(p, ctx, action, row, None);
+        e.outcome = Some(Outcome::Denied);
+        if let Err(err) = self.audit(vec![e]).await {
+            tracing::error!(error = %err, "could not audit a denied access");
+        }
+        CareError::Forbidden
+    }
+
+    async fn coverage(&self, patient_id: i64) -> Result<Option<Coverage>, CareError> {
+        let consents = store::consents(&self.db, patient_id).await?;
+        Ok(consents.into_iter().find(|c| c.active()).map(|c| Coverage {
+            org_ids: c.org_ids(),
+            professions: c.professions(),
+            family: c.covers_family,
+        }))
+    }
+
+    /// Decides access to a space. `None` with the row when refused.
+    async fn access(
+        &self,
+        p: &Principal,
+        space_id: i64,
+    ) -> Result<(store::AccessRow, Option<Access>), CareError> {
+        let now = Timestamp::now();
+        let row = store::access_row(&self.db, space_id, p.user_id.0, now)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        // Coverage matters only for members outside the registering organisation.
+        let needs_coverage = row.consent_id.is_some()
+            && row.member_status.as_deref() == Some("active")
+            && row.member_org_id != row.registering_org_id;
+        let coverage = match (needs_coverage, row.patient_id) {
+            (true, Some(pid)) => self.coverage(pid).await?,
+            _ => None,
+        };
+        let decided = access::decide(
+            &row,
+            coverage.as_ref(),
+            p.profession,
+            p.region_scope().map(|r| r.0),
+            now.millis(),
+        );
+        Ok((row, decided))
+    }
+
+    /// Access or an audited refusal.
+    async fn require(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        action: &str,
+    ) -> Result<(store::AccessRow, Access), CareError> {
+        let (row, access) = self.access(p, space_id).await?;
+        match access {
+            Some(a) => Ok((row, a)),
+            None => Err(self.deny(p, ctx, &row, action).await),
+        }
+    }
+
+    async fn space_of_patient(&self, patient_id: i64) -> Result<PatientRow, CareError> {
+        store::patient(&self.db, patient_id)
+            .await?
+            .ok_or(CareError::NotFound)
+    }
+
+    /// The space a patient id belongs to.
+    pub async fn patient_space(&self, patient_id: i64) -> Result<i64, CareError> {
+        Ok(self.space_of_patient(patient_id).await?.space_id)
+    }
+
+    // --------------------------------------------------------- patients
+
+    /// Registers a patient for one of the user's organisations; the user
+    /// becomes the team lead in `team_role`.
+    pub async fn register_patient(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        org_id: Option<i64>,
+        team_role: &str,
+        input: &PatientInput,
+    ) -> Result<i64, CareError> {
+        if !p.role.may(Permission::RegisterPatients) {
+            return Err(CareError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(CareError::Forbidden)?;
+        let org = match org_id {
+            Some(o) => o,
+            None => p.org_ids.first().map(|o| o.0).ok_or_else(|| {
+                invalid(
+                    "org_id",
+                    "no_organisation",
+                    "患者を登録するには事業所に所属している必要があります。",
+                    "You must belong to an organisation to register patients.",
+                )
+            })?,
+        };
+        let mut errors = ValidationErrors::new();
+        if !p.org_ids.iter().any(|o| o.0 == org) {
+            errors.add(
+                "org_id",
+                "not_member",
+                "所属している事業所を選んでください。",
+                "Choose one of your organisations.",
+            );
+        }
+        let role = TeamRole::from_code(team_role);
+        if role.is_none() || role == Some(TeamRole::Family) {
+            errors.add(
+                "team_role",
+                "choice",
+                "チームでの役割を選んでください。",
+                "Choose your role in the team.",
+            );
+        }
+        let fields = match input.validate() {
+            Ok(f) => Some(f),
+            Err(v) => {
+                errors.0.extend(v.0);
+                None
+            }
+        };
+        errors.into_result()?;
+        let (Some(fields), Some(role)) = (fields, role) else {
+            return Err(CareError::Forbidden);
+        };
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let space =
+            store::insert_space(&mut tx, region.0, "patient", "", "", p.user_id.0, now).await?;
+        let id =
+            store::insert_patient(&mut tx, space, region.0, org, p.user_id.0, &fields, now).await?;
+        store::upsert_member(
+            &mut tx,
+            &store::NewMember {
+                space_id: space,
+                user_id: p.user_id.0,
+                org_id: Some(org),
+                team_role: role.code(),
+                is_lead: true,
+                status: "active",
+                invited_by: None,
+            },
+            now,
+        )
+        .await?;
+        let mut e = audit_entry(p, ctx, "patient.create", "patient", id);
+        e.patient_id = Some(id.to_string());
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A patient's basic record (audited read).
+    pub async fn patient(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+    ) -> Result<(PatientRow, Access), CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "patient.read")
+            .await?;
+        self.audit(vec![space_audit(
+            p,
+            ctx,
+            "patient.read",
+            &row,
+            Some(&access),
+        )])
+        .await?;
+        Ok((patient, access))
+    }
+
+    pub async fn update_patient(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+        input: &PatientInput,
+    ) -> Result<(), CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "patient.update")
+            .await?;
+        if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
+            return Err(self.deny(p, ctx, &row, "patient.update").await);
+        }
+        let fields = input.validate()?;
+        let mut tx = self.db.begin().await?;
+        store::update_patient(&mut tx, patient_id, &fields, Timestamp::now()).await?;
+        audit::append(
+            &mut tx,
+            &space_audit(p, ctx, "patient.update", &row, Some(&access)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The user's patients, groups and invitations with unread counts. Only
+    /// spaces the user may see right now are listed (a withdrawn consent
+    /// removes the patient from other organisations' lists at once); the
+    /// listing itself is audited because it shows patient names.
+    pub async fn my_spaces(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<SpaceCard>, CareError> {
+        let rows = store::my_spaces(&self.db, p.user_id.0).await?;
+        let mut cards = Vec::with_capacity(rows.len());
+        let mut coverage_cache: HashMap<i64, Option<Coverage>> = HashMap::new();
+        let mut shown_patients = 0usize;
+        for r in rows {
+            let visible = match (r.patient_id, r.registering_org_id) {
+                (Some(pid), Some(reg)) => {
+                    let role = TeamRole::from_code(&r.team_role).unwrap_or(TeamRole::Other);
+                    if r.member_org_id == Some(reg) {
+                        true
+                    } else if r.consent_id.is_none() {
+                        false
+                    } else {
+                        if !coverage_cache.contains_key(&pid) {
+                            let c = self.coverage(pid).await?;
+                            coverage_cache.insert(pid, c);
+                        }
+                        let c = coverage_cache.get(&pid).and_then(|c| c.as_ref());
+                        access::covered(c, reg, r.member_org_id, p.profession, role)
+                    }
+                }
+                _ => true,
+            };
+            if !visible {
+                continue;
+            }
+            if r.patient_id.is_some() {
+                shown_patients += 1;
+            }
+            cards.push(SpaceCard {
+                space_id: r.space_id,
+                kind: r.kind,
+                name: r.patient_name.unwrap_or(r.space_name),
+                kana: r.patient_kana.unwrap_or_default(),
+                patient_id: r.patient_id,
+                status: r.status,
+                team_role: r.team_role,
+                is_lead: r.is_lead,
+                unread: r.unread,
+                urgent_open: r.urgent_open,
+                last_post_at: r.last_post_at,
+            });
+        }
+        if shown_patients > 0 {
+            let mut e = audit_entry(p, ctx, "patient.list", "patient_list", p.user_id.0);
+            e.reason = format!("{shown_patients} patients listed");
+            self.audit(vec![e]).await?;
+        }
+        Ok(cards)
+    }
+
+    // ---------------------------------------------------------- consent
+
+    /// Members acting for the registering organisation record and withdraw
+    /// consent (they obtained it); so may the team lead.
+    fn may_manage_consent(&self, row: &store::AccessRow, access: &Access) -> bool {
+        access.may_write()
+            && access.team_role() != Some(TeamRole::Family)
+            && (access.is_lead()
+                || (row.member_org_id.is_some() && row.member_org_id == row.registering_org_id))
+    }
+
+    pub async fn consent_view(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+    ) -> Result<ConsentView, CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "patient.consent.read")
+            .await?;
+        let consents = store::consents(&self.db, patient_id).await?;
+        let may_record = self.may_manage_consent(&row, &access);
+        let organisations = self.region_organisations(row.region_id).await?;
+        self.audit(vec![space_audit(
+            p,
+            ctx,
+            "patient.consent.read",
+            &row,
+            Some(&access),
+        )])
+        .await?;
+        Ok(ConsentView {
+            patient,
+            access,
+            consents,
+            may_record,
+            organisations,
+        })
+    }
+
+    async fn region_organisations(&self, region_id: i64) -> Result<Vec<(i64, String)>, CareError> {
+        Ok(renkei_store::read!(&self.db, |c| {
+            sqlx::query_as::<_, (i64, String)>(
+                "SELECT id, name FROM organisations WHERE region_id = $1 AND NOT disabled ORDER BY kana, name",
+            )
+            .bind(region_id)
+            .fetch_all(c)
+            .await
+            .map_err(StoreError::from)?
+        }))
+    }
+
+    pub async fn record_consent(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+        input: &ConsentInput,
+        form: Option<CheckedUpload>,
+    ) -> Result<i64, CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "patient.consent.record")
+            .await?;
+        if !self.may_manage_consent(&row, &access) {
+            return Err(self.deny(p, ctx, &row, "patient.consent.record").await);
+        }
+        let mut e = ValidationErrors::new();
+        check_date(
+            &mut e,
+            "obtained_on",
+            &input.obtained_on,
+            true,
+            "同意取得日",
+            "Date obtained",
+        );
+        if let Some(d) = Timestamp::from_jst_date(input.obtained_on.trim()) {
+            if d.millis() > Timestamp::now().millis() {
+                e.add(
+                    "obtained_on",
+                    "future",
+                    "同意取得日が未来の日付です。",
+                    "The date is in the future.",
+                );
+            }
+        }
+        e.require(
+            "obtained_by",
+            &input.obtained_by,
+            "同意を取得した人",
+            "Obtained by",
+        );
+        let orgs: Vec<(i64, String)> = self.region_organisations(row.region_id).await?;
+        for o in &input.covers_orgs {
+            if !orgs.iter().any(|(id, _)| id == o) {
+                e.add(
+                    "covers_orgs",
+                    "unknown",
+                    "この圏域の事業所を選んでください。",
+                    "Choose organisations of this region.",
+                );
+                break;
+            }
+        }
+        for prof in &input.covers_professions {
+            if Profession::from_code(prof).is_none() {
+                e.add(
+                    "covers_professions",
+                    "unknown",
+                    "職種の選択が正しくありません。",
+                    "Unknown profession.",
+                );
+                break;
+            }
+        }
+        if input.covers_orgs.is_empty()
+            && input.covers_professions.is_empty()
+            && !input.covers_family
+        {
+            e.add(
+                "covers_orgs",
+                "empty",
+                "同意の範囲（事業所・職種・家族）を一つ以上選んでください。",
+                "Choose at least one organisation, profession or family.",
+            );
+        }
+        e.into_result()?;
+        let coverage = Coverage {
+            org_ids: input.covers_orgs.clone(),
+            professions: input.covers_professions.clone(),
+            family: input.covers_family,
+        };
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let form_id = match &form {
+            Some(f) => Some(
+                store::insert_attachment(
+                    &mut tx,
+                    &store::NewAttachment {
+                        space_id: patient.space_id,
+                        post_id: None,
+                        purpose: "consent",
+                        media_type: f.media_type,
+                        sha256: &f.sha256,
+                        filename: &f.filename,
+                        data: &f.data,
+                        thumbnail: f.thumbnail.as_deref(),
+                        uploaded_by: p.user_id.0,
+                    },
+                    now,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        // A new consent replaces the one in force.
+        store::withdraw_consents(&mut tx, patient_id, p.user_id.0, "superseded", now).await?;
+        let id = store::insert_consent(
+            &mut tx,
+            &store::NewConsent {
+                patient_id,
+                coverage: &coverage,
+                obtained_on: input.obtained_on.trim(),
+                obtained_by: input.obtained_by.trim(),
+                signer: input.signer.trim(),
+                form_attachment_id: form_id,
+                recorded_by: p.user_id.0,
+            },
+            now,
+        )
+        .await?;
+        let mut entry = space_audit(p, ctx, "patient.consent.record", &row, Some(&access));
+        entry.object_kind = "consent".into();
+        entry.object_id = id.to_string();
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Withdraws consent: from this moment only the registering
+    /// organisation's members see the patient. Nothing is deleted.
+    pub async fn withdraw_consent(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+        reason: &str,
+    ) -> Result<(), CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "patient.consent.withdraw")
+            .await?;
+        if !self.may_manage_consent(&row, &access) {
+            return Err(self.deny(p, ctx, &row, "patient.consent.withdraw").await);
+        }
+        if reason.trim().is_empty() {
+            return Err(invalid(
+                "reason",
+                "required",
+                "撤回の理由（本人の申し出など）を入力してください。",
+                "Give the reason for the withdrawal.",
+            ));
+        }
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let n =
+            store::withdraw_consents(&mut tx, patient_id, p.user_id.0, reason.trim(), now).await?;
+        if n == 0 {
+            return Err(CareError::Conflict("no consent is in force".into()));
+        }
+        let mut entry = space_audit(p, ctx, "patient.consent.withdraw", &row, Some(&access));
+        entry.reason = reason.trim().to_string();
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn consents(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+    ) -> Result<Vec<ConsentRow>, CareError> {
+        Ok(self.consent_view(p, ctx, patient_id).await?.consents)
+    }
+
+    // ------------------------------------------------------------- team
+
+    pub async fn team(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+    ) -> Result<TeamView, CareError> {
+        let (row, access) = self.require(p, ctx, space_id, "team.read").await?;
+        let space = store::space(&self.db, space_id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let patient = match row.patient_id {
+            Some(_) => store::patient_by_space(&self.db, space_id).await?,
+            None => None,
+        };
+        let members = store::members(&self.db, space_id).await?;
+        let consent = match row.patient_id {
+            Some(pid) => store::consents(&self.db, pid)
+                .await?
+                .into_iter()
+                .find(|c| c.active()),
+            None => None,
+        };
+        let candidates = if access.may_write() && access.team_role() != Some(TeamRole::Family) {
+            store::region_users(&self.db, row.region_id)
+                .await?
+                .into_iter()
+                .filter(|u| {
+                    !members.iter().any(|m| {
+                        m.user_id == u.id && (m.status == "active" || m.status == "invited")
+                    })
+                })
+                .filter(|u| row.patient_id.is_some() || u.role != Role::Family.code())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.audit(vec![space_audit(p, ctx, "team.read", &row, Some(&access))])
+            .await?;
+        Ok(TeamView {
+            space,
+            patient,
+            access,
+            members,
+            consent,
+            candidates,
+        })
+    }
+
+    /// Invites a user. The invitee must be of the same region, may join care
+    /// teams, and (for a patient) be covered by the consent in force unless
+    /// they belong to the registering organisation.
+    pub async fn invite(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        invitee: &str,
+        team_role: &str,
+    ) -> Result<(), CareError> {
+        let (row, access) = self.require(p, ctx, space_id, "team.invite").await?;
+        if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
+            return Err(self.deny(p, ctx, &row, "team.invite").await);
+        }
+        let user = match invitee.trim().parse::<i64>() {
+            Ok(id) => store::user(&self.db, id).await?,
+            Err(_) => store::user_by_username(&self.db, invitee.trim()).await?,
+        };
+        let Some(user) = user.filter(|u| !u.disabled && u.region_id == Some(row.region_id)) else {
+            return Err(invalid(
+                "invitee",
+                "unknown",
+                "この圏域の利用者を選んでください。",
+                "Choose a user of this region.",
+            ));
+        };
+        let role = Role::from_code(&user.role).unwrap_or(Role::Family);
+        let profession = Profession::from_code(&user.profession).unwrap_or(Profession::Other);
+        let is_group = row.patient_id.is_none();
+        let team_role = if is_group {
+            TeamRole::Other
+        } else {
+            match TeamRole::from_code(team_role) {
+                Some(t) => t,
+                None => {
+                    return Err(invalid(
+                        "team_role",
+                        "choice",
+                        "チームでの役割を選んでください。",
+                        "Choose a team role.",
+                    ))
+                }
+            }
+        };
+        let allowed = if is_group {
+            role.may(Permission::ProfessionalGroups)
+        } else {
+            role.may(Permission::JoinCareTeams)
+        };
+        if !allowed {
+            return Err(invalid(
+                "invitee",
+                "role",
+                "この利用者はチームに参加できない権限です。",
+                "This user's role cannot join teams.",
+            ));
+        }
+        if !is_group && ((role == Role::Family) != (team_role == TeamRole::Family)) {
+            return Err(invalid(
+                "team_role",
+                "family",
+                "家族の利用者は役割「家族」で、専門職は家族以外の役割で招待してください。",
+                "Family users join as family; professionals in a professional role.",
+            ));
+        }
+        let orgs = store::user_orgs(&self.db, user.id).await?;
+        let org_id = match (row.registering_org_id, role) {
+            (_, Role::Family) => None,
+            (Some(reg), _) if orgs.contains(&reg) => Some(reg),
+            _ => orgs.first().copied(),
+        };
+        if let (Some(pid), Some(reg)) = (row.patient_id, row.registering_org_id) {
+            let coverage = self.coverage(pid).await?;
+            if !access::covered(coverage.as_ref(), reg, org_id, profession, team_role)
+                && !orgs
+                    .iter()
+                    .any(|o| coverage.as_ref().is_some_and(|c| c.org_ids.contains(o)))
+            {
+                return Err(invalid(
+                    "invitee",
+                    "not_consented",
+                    "この方は本人の同意の範囲に含まれていません。先に同意の範囲を更新してください。",
+                    "The patient's consent does not cover this person; update the consent first.",
+                ));
+            }
+        }
+        let org_id = match (org_id, row.patient_id) {
+            // Pick the organisation the consent names, when the invitee has several.
+            (Some(o), Some(pid)) if Some(o) != row.registering_org_id => {
+                let coverage = self.coverage(pid).await?;
+                orgs.iter()
+                    .copied()
+                    .find(|x| coverage.as_ref().is_some_and(|c| c.org_ids.contains(x)))
+                    .or(Some(o))
+            }
+            (o, _) => o,
+        };
+        if let Some(m) = store::member(&self.db, space_id, user.id).await? {
+            if m.status == "active" || m.status == "invited" {
+                return Err(CareError::Conflict("already a member or invited".into()));
+            }
+        }
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        store::upsert_member(
+            &mut tx,
+            &store::NewMember {
+                space_id,
+                user_id: user.id,
+                org_id,
+                team_role: team_role.code(),
+                is_lead: false,
+                status: "invited",
+                invited_by: Some(p.user_id.0),
+            },
+            now,
+        )
+        .await?;
+        let mut e = space_audit(p, ctx, "team.invite", &row, Some(&access));
+        e.reason = format!("user {} as {}", user.id, team_role.code());
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The invitee accepts (only their own invitation).
+    pub async fn accept(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+    ) -> Result<(), CareError> {
+        let (row, _) = self.access(p, space_id).await?;
+        if row.member_status.as_deref() != Some("invited") {
+            return Err(self.deny(p, ctx, &row, "team.accept").await);
+        }
+        if let (Some(pid), Some(reg)) = (row.patient_id, row.registering_org_id) {
+            let coverage = self.coverage(pid).await?;
+            let role = row
+                .team_role
+                .as_deref()
+                .and_then(TeamRole::from_code)
+                .unwrap_or(TeamRole::Other);
+            if !access::covered(
+                coverage.as_ref(),
+                reg,
+                row.member_org_id,
+                p.profession,
+                role,
+            ) {
+                return Err(invalid(
+                    "consent",
+                    "not_consented",
+                    "本人の同意の範囲が変わったため、参加できません。",
+                    "The patient's consent no longer covers you.",
+                ));
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        store::set_member_status(&mut tx, space_id, p.user_id.0, "active", Timestamp::now())
+            .await?;
+        audit::append(&mut tx, &space_audit(p, ctx, "team.accept", &row, None)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Leaving (or declining an invitation) ends access at once. The lead
+    /// hands over first unless nobody else is left.
+    pub async fn leave(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        confirm: bool,
+    ) -> Result<(), CareError> {
+        let (row, _) = self.access(p, space_id).await?;
+        let status = row.member_status.clone().unwrap_or_default();
+        if status != "active" && status != "invited" {
+            return Err(self.deny(p, ctx, &row, "team.leave").await);
+        }
+        if !confirm {
+            return Err(invalid(
+                "confirm",
+                "required",
+                "確認にチェックを入れてください。",
+                "Tick the confirmation.",
+            ));
+        }
+        if row.is_lead == Some(true) {
+            let others = store::members(&self.db, space_id)
+                .await?
+                .into_iter()
+                .filter(|m| m.status == "active" && m.user_id != p.user_id.0)
+                .count();
+            if others > 0 {
+                return Err(invalid(
+                    "confirm",
+                    "lead",
+                    "チームリーダーは、先に他のメンバーにリーダーを交代してから退出してください。",
+                    "Hand the lead to another member before leaving.",
+                ));
+            }
+        }
+        let new_status = if status == "invited" {
+            "declined"
+        } else {
+            "left"
+        };
+        let mut tx = self.db.begin().await?;
+        store::set_member_status(&mut tx, space_id, p.user_id.0, new_status, Timestamp::now())
+            .await?;
+        audit::append(
+            &mut tx,
+            &space_audit(
+                p,
+                ctx,
+                if status == "invited" {
+                    "team.decline"
+                } else {
+                    "team.leave"
+                },
+                &row,
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The lead hands the lead to another active member.
+    pub async fn set_lead(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        user_id: i64,
+    ) -> Result<(), CareError> {
+        let (row, access) = self.require(p, ctx, space_id, "team.lead").await?;
+        if !access.is_lead() {
+            return Err(self.deny(p, ctx, &row, "team.lead").await);
+        }
+        let target = store::member(&self.db, space_id, user_id).await?;
+        match target {
+            Some(m) if m.status == "active" && m.team_role != TeamRole::Family.code() => {}
+            _ => {
+                return Err(invalid(
+                    "user_id",
+                    "not_member",
+                    "リーダーはチームの専門職メンバーから選んでください。",
+                    "Choose a professional member of the team.",
+                ))
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        store::set_lead(&mut tx, space_id, user_id).await?;
+        let mut e = space_audit(p, ctx, "team.lead", &row, Some(&access));
+        e.reason = format!("lead to user {user_id}");
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The lead opens (or closes) the clinical summary to family members.
+    pub async fn set_family_summary(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        open: bool,
+    ) -> Result<(), CareError> {
+        let (row, access) = self
+            .require(p, ctx, space_id, "team.family_summary")
+            .await?;
+        if !access.is_lead() || row.patient_id.is_none() {
+            return Err(self.deny(p, ctx, &row, "team.family_summary").await);
+        }
+        let mut tx = self.db.begin().await?;
+        store::set_family_summary_open(&mut tx, space_id, open).await?;
+        let mut e = space_audit(p, ctx, "team.family_summary", &row, Some(&access));
+        e.reason = if open {
+            "opened to family"
+        } else {
+            "closed to family"
+        }
+        .into();
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ posts
+
+    /// Validates a post: category, text, vital signs (with the plausibility
+    /// confirmation), urgency and mentions. Returns the mentioned user ids.
+    fn validate_post(
+        &self,
+        row: &store::AccessRow,
+        input: &PostInput,
+        members: &[MemberRow],
+        uploads: usize,
+    ) -> Result<Vec<i64>, CareError> {
+        let mut e = ValidationErrors::new();
+        if PostCategory::from_code(&input.category).is_none() {
+            e.add(
+                "category",
+                "choice",
+                "分類を選んでください。",
+                "Choose a category.",
+            );
+        }
+        let body_len = input.body.chars().count();
+        if input.body.trim().is_empty() && input.vitals.is_empty() && uploads == 0 {
+            e.add(
+                "body",
+                "required",
+                "本文・バイタル・添付のいずれかを入力してください。",
+                "Write something, add vital signs or attach a file.",
+            );
+        }
+        if body_len > 10_000 {
+            e.add(
+                "body",
+                "too_long",
+                "本文は10,000文字以内です。",
+                "At most 10,000 characters.",
+            );
+        }
+        if !valid_key(&input.idempotency_key) {
+            e.add(
+                "idempotency_key",
+                "invalid",
+                "送信キーが正しくありません。画面を読み込み直してください。",
+                "Idempotency key must be 8–100 characters of A–Z, a–z, 0–9, '-' or '_'.",
+            );
+        }
+        if row.patient_id.is_none() && !input.vitals.is_empty() {
+            e.add(
+                "vital_temperature",
+                "no_patient_information",
+                "このグループは患者情報を扱いません。バイタルは患者のタイムラインに書いてください。",
+                "This group carries no patient information; post vital signs in the patient's timeline.",
+            );
+        }
+        let warnings = input.vitals.check(&mut e);
+        if !input.confirm_unusual {
+            for (code, ja, en) in warnings.0 {
+                e.add(&format!("vital_{code}"), "unusual", &ja, &en);
+            }
+        }
+        if input.urgent {
+            match TeamRole::from_code(&input.ack_role) {
+                None => e.add(
+                    "ack_role",
+                    "required",
+                    "確認してほしい役割を選んでください。",
+                    "Choose who must acknowledge.",
+                ),
+                Some(role) => {
+                    let present = members
+                        .iter()
+                        .any(|m| m.status == "active" && acknowledges(role, &m.team_role));
+                    if !present {
+                        e.add(
+                            "ack_role",
+                            "absent",
+                            &format!("このチームに「{}」のメンバーがいません。", role.label_ja()),
+                            &format!("Nobody in this team is {}.", role.label_en()),
+                        );
+                    }
+                }
+            }
+        }
+        let mut mentions = Vec::new();
+        for name in mention_names(&input.body) {
+            match members
+                .iter()
+                .find(|m| m.status == "active" && username_matches(m, &name))
+            {
+                Some(m) => mentions.push(m.user_id),
+                None => e.add(
+                    "body",
+                    "mention",
+                    &format!("@{name} はこのチームのメンバーではありません。"),
+                    &format!("@{name} is not a member of this team."),
+                ),
+            }
+        }
+        e.into_result()?;
+        Ok(mentions)
+    }
+
+    /// Posts to a space. A retry with the same idempotency key and the same
+    /// content returns the first post; the same key with different content
+    /// is a conflict. The answer comes only after the commit.
+    pub async fn post(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        input: PostInput,
+        uploads: Vec<CheckedUpload>,
+    ) -> Result<PostOutcome, CareError> {
+        let (row, access) = self.require(p, ctx, space_id, "post.create").await?;
+        if !access.may_write() {
+            return Err(self.deny(p, ctx, &row, "post.create").await);
+        }
+        let members = store::members(&self.db, space_id).await?;
+        let mentions = self.validate_post(&row, &input, &members, uploads.len())?;
+        if let Some(parent) = input.reply_to {
+            match store::post(&self.db, parent).await? {
+                Some(pp) if pp.space_id == space_id && pp.reply_to.is_none() => {}
+                _ => {
+                    return Err(invalid(
+                        "reply_to",
+                        "unknown",
+                        "返信先の投稿が見つかりません。",
+                        "The post replied to was not found.",
+                    ))
+                }
+            }
+        }
+        let vitals = input.vitals.rounded();
+        let mut hasher = Sha256::new();
+        hasher.update(input.category.as_bytes());
+        hasher.update([0]);
+        hasher.update(input.body.as_bytes());
+        hasher.update([0]);
+        hasher.update(
+            serde_json::to_string(&vitals)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        hasher.update(
+            format!("|{}|{}|{:?}", input.urgent, input.ack_role, input.reply_to).as_bytes(),
+        );
+        for u in &uploads {
+            hasher.update(u.sha256.as_bytes());
+        }
+        let request_hash = hex::encode(hasher.finalize());
+        let team_role = access.team_role().map(|t| t.code()).unwrap_or("other");
+        let new_post = store::NewPost {
+            space_id,
+            author_id: p.user_id.0,
+            author_role: team_role.to_string(),
+            kind: "post".into(),
+            category: input.category.clone(),
+            search_text: fold(&input.body),
+            body: input.body.clone(),
+            reply_to: input.reply_to,
+            vitals,
+            urgent: input.urgent,
+            ack_role: if input.urgent {
+                input.ack_role.clone()
+            } else {
+                String::new()
+            },
+            idempotency_key: Some(input.idempotency_key.clone()),
+            request_hash: request_hash.clone(),
+            mentions,
+        };
+        let audit_entry = space_audit(p, ctx, "post.create", &row, Some(&access));
+        let author = p.user_id.0;
+        let key = input.idempotency_key.clone();
+        enum Done {
+            New(i64),
+            Duplicate(i64),
+            KeyReused,
+        }
+        let done = self
+            .batcher
+            .run(move |tx| {
+                Box::pin(async move {
+                    if let Some(existing) = store::post_by_key(tx, author, &key).await? {
+                        return Ok(
+                            if existing.request_hash == request_hash
+                                && existing.space_id == new_post.space_id
+                            {
+                                Done::Duplicate(existing.id)
+                            } else {
+                                Done::KeyReused
+                            },
+                        );
+                    }
+                    let now = Timestamp::now();
+                    let id = store::insert_post(tx, &new_post, now).await?;
+                    for u in &uploads {
+                        store::insert_attachment(
+                            tx,
+                            &store::NewAttachment {
+                                space_id: new_post.space_id,
+                                post_id: Some(id),
+                                purpose: "post",
+                                media_type: u.media_type,
+                                sha256: &u.sha256,
+                                filename: &u.filename,
+                                data: &u.data,
+                                thumbnail: u.thumbnail.as_deref(),
+                                uploaded_by: author,
+                            },
+                            now,
+                        )
+                        .await?;
+                    }
+                    let mut e = audit_entry;
+                    e.object_kind = "post".into();
+                    e.object_id = id.to_string();
+                    audit::append(tx, &e).await?;
+                    Ok(Done::New(id))
+                })
+            })
+            .await?;
+        match done {
+            Done::New(id) => {
+                if input.urgent {
+                    self.notify_urgent(space_id, row.patient_id, author);
+                }
+                Ok(PostOutcome {
+                    post_id: id,
+                    duplicate: false,
+                })
+            }
+            Done::Duplicate(id) => Ok(PostOutcome {
+                post_id: id,
+                duplicate: true,
+            }),
+            Done::KeyReused => Err(CareError::Conflict(
+                "this idempotency key was already used for a different post".into(),
+            )),
+        }
+    }
+
+    /// E-mails the team about an urgent post: a link, never patient content.
+    fn notify_urgent(&self, space_id: i64, patient_id: Option<i64>, author: i64) {
+        let db = self.db.clone();
+        let mailer = self.mailer.clone();
+        let link = match patient_id {
+            Some(pid) => format!("{}/patients/{pid}", self.config.public_url),
+            None => format!("{}/groups/{space_id}", self.config.public_url),
+        };
+        tokio::spawn(async move {
+            let recipients = match store::urgent_recipients(&db, space_id, author).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "urgent recipients");
+                    return;
+                }
+            };
+            for r in recipients {
+                let mail = Mail {
+                    to: r.email.clone(),
+                    subject: "【Renkei】至急の確認依頼があります / Urgent post".into(),
+                    body: format!(
+                        "担当チームに至急の確認依頼が投稿されました。内容は Renkei にログインしてご確認ください。\n\
+                         An urgent post needs your attention. Sign in to Renkei to read it.\n\n{link}\n"
+                    ),
+                };
+                if let Err(e) = mailer.send(mail).await {
+                    tracing::warn!(error = %e, user = r.user_id, "urgent mail not sent");
+                }
+            }
+        });
+    }
+
+    /// One page of a timeline. Shown posts are marked read and the reading
+    /// is audited in one group-committed write before the page is returned.
+    pub async fn timeline(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        mut q: TimelineQuery,
+    ) -> Result<TimelineView, CareError> {
+        let (row, access) = self.require(p, ctx, space_id, "timeline.read").await?;
+        if q.limit <= 0 {
+            q.limit = self.config.page_size;
+        }
+        let limit = q.limit;
+        q.limit += 1;
+        if let Some(t) = &q.text {
+            let folded = fold(t.trim());
+            q.text = (!folded.is_empty()).then_some(folded);
+        }
+        let mut posts = store::timeline(&self.db, space_id, &q).await?;
+        let next_before = if posts.len() as i64 > limit {
+            posts.truncate(limit as usize);
+            posts.last().map(|p| p.id)
+        } else {
+            None
+        };
+        let first_page = q.before.is_none() && q.text.is_none() && q.category.is_none();
+        let urgent = if first_page {
+            store::open_urgent(&self.db, space_id).await?
+        } else {
+            Vec::new()
+        };
+        let search = q.text.is_some();
+        let top_ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+        let replies = if search {
+            Vec::new()
+        } else {
+            store::replies(&self.db, &top_ids).await?
+        };
+        let members = store::members(&self.db, space_id).await?;
+        let (urgent, posts) = self.views(p, &access, posts, replies, urgent).await?;
+        // Receipts: what this page showed, by a member (break-glass readers
+        // leave no receipt: they are not part of the team's conversation).
+        let mut shown: Vec<i64> = Vec::new();
+        if access.may_write() {
+            for v in urgent.iter().chain(posts.iter()) {
+                if v.post.author_id != p.user_id.0
+                    && !v.receipts.iter().any(|r| r.user_id == p.user_id.0)
+                {
+                    shown.push(v.post.id);
+                }
+                for r in &v.replies {
+                    if r.post.author_id != p.user_id.0
+                        && !r.receipts.iter().any(|x| x.user_id == p.user_id.0)
+                    {
+                        shown.push(r.post.id);
+                    }
+                }
+            }
+            shown.sort_unstable();
+            shown.dedup();
+        }
+        let entry = space_audit(p, ctx, "timeline.read", &row, Some(&access));
+        let user = p.user_id.0;
+        self.batcher
+            .run(move |tx| {
+                Box::pin(async move {
+                    store::mark_read(tx, user, &shown, Timestamp::now()).await?;
+                    audit::append(tx, &entry).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        let space = store::space(&self.db, space_id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let patient = match row.patient_id {
+            Some(_) => store::patient_by_space(&self.db, space_id).await?,
+            None => None,
+        };
+        Ok(TimelineView {
+            space,
+            patient,
+            consent_active: row.consent_id.is_some(),
+            access,
+            urgent,
+            posts,
+            next_before,
+            members,
+        })
+    }
+
+    async fn views(
+        &self,
+        p: &Principal,
+        access: &Access,
+        posts: Vec<PostRow>,
+        replies: Vec<PostRow>,
+        urgent: Vec<PostRow>,
+    ) -> Result<(Vec<PostView>, Vec<PostView>), CareError> {
+        let mut ids: Vec<i64> = posts
+            .iter()
+            .chain(replies.iter())
+            .chain(urgent.iter())
+            .map(|p| p.id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let receipts = store::receipts(&self.db, &ids).await?;
+        let attachments = store::attachments_of_posts(&self.db, &ids).await?;
+        let mut by_post: HashMap<i64, Vec<ReceiptRow>> = HashMap::new();
+        for r in receipts {
+            by_post.entry(r.post_id).or_default().push(r);
+        }
+        let mut files: HashMap<i64, Vec<AttachmentMeta>> = HashMap::new();
+        for a in attachments {
+            if let Some(pid) = a.post_id {
+                files.entry(pid).or_default().push(a);
+            }
+        }
+        let me = p.user_id.0;
+        let my_handle = format!("@{}", p.username);
+        let lead = access.is_lead();
+        let role = access.team_role();
+        let make = |post: PostRow| -> PostView {
+            let mine = post.author_id == me && post.kind == "post";
+            let open = post.withdrawn_at.is_none();
+            PostView {
+                receipts: by_post.get(&post.id).cloned().unwrap_or_default(),
+                attachments: if open {
+                    files.get(&post.id).cloned().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
+                mentions_me: post.body.contains(&my_handle),
+                may_ack: open
+                    && post.urgent
+                    && post.acked_at.is_none()
+                    && role.is_some_and(|r| {
+                        TeamRole::from_code(&post.ack_role)
+                            .is_some_and(|a| acknowledges(a, r.code()))
+                    }),
+                may_edit: mine && open && access.may_write(),
+                may_withdraw: open && access.may_write() && (mine || (lead && post.kind == "post")),
+                replies: Vec::new(),
+                post,
+            }
+        };
+        let mut reply_views: HashMap<i64, Vec<PostView>> = HashMap::new();
+        for r in replies {
+            if let Some(parent) = r.reply_to {
+                reply_views.entry(parent).or_default().push(make(r));
+            }
+        }
+        let urgent_views = urgent.into_iter().map(&make).collect();
+        let post_views = posts
+            .into_iter()
+            .map(|post| {
+                let id = post.id;
+                let mut v = make(post);
+                v.replies = reply_views.remove(&id).unwrap_or_default();
+                v
+            })
+            .collect();
+        Ok((urgent_views, post_views))
+    }
+
+    async fn post_and_access(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+        action: &str,
+    ) -> Result<(PostRow, store::AccessRow, Access), CareError> {
+        let post = store::post(&self.db, post_id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let (row, access) = self.require(p, ctx, post.space_id, action).await?;
+        Ok((post, row, access))
+    }
+
+    /// Acknowledges an urgent post: only a member holding the named role
+    /// (a 副主治医 covers for the 主治医).
+    pub async fn acknowledge(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+    ) -> Result<i64, CareError> {
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.acknowledge")
+            .await?;
+        let allowed = post.urgent
+            && access.team_role().is_some_and(|r| {
+                TeamRole::from_code(&post.ack_role).is_some_and(|a| acknowledges(a, r.code()))
+            });
+        if !allowed {
+            return Err(self.deny(p, ctx, &row, "post.acknowledge").await);
+        }
+        if post.acked_at.is_some() {
+            return Err(CareError::Conflict("already acknowledged".into()));
+        }
+        let mut e = space_audit(p, ctx, "post.acknowledge", &row, Some(&access));
+        e.object_kind = "post".into();
+        e.object_id = post_id.to_string();
+        let user = p.user_id.0;
+        let done = self
+            .batcher
+            .run(move |tx| {
+                Box::pin(async move {
+                    let now = Timestamp::now();
+                    if !store::acknowledge(tx, post_id, user, now).await? {
+                        return Ok(false);
+                    }
+                    store::mark_read(tx, user, &[post_id], now).await?;
+                    audit::append(tx, &e).await?;
+                    Ok(true)
+                })
+            })
+            .await?;
+        if !done {
+            return Err(CareError::Conflict("already acknowledged".into()));
+        }
+        Ok(post.space_id)
+    }
+
+    /// Marks one post read (the API's explicit receipt).
+    pub async fn mark_read(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+    ) -> Result<(), CareError> {
+        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
+        if !access.may_write() {
+            return Err(self.deny(p, ctx, &row, "post.read").await);
+        }
+        let mut e = space_audit(p, ctx, "post.read", &row, Some(&access));
+        e.object_kind = "post".into();
+        e.object_id = post.id.to_string();
+        let user = p.user_id.0;
+        self.batcher
+            .run(move |tx| {
+                Box::pin(async move {
+                    store::mark_read(tx, user, &[post_id], Timestamp::now()).await?;
+                    audit::append(tx, &e).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// A post with its receipts, replies and earlier versions (audited).
+    pub async fn post_detail(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+    ) -> Result<(PostView, Vec<PostVersionRow>, store::AccessRow), CareError> {
+        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
+        let replies = store::replies(&self.db, &[post.id]).await?;
+        let (_, mut views) = self
+            .views(p, &access, vec![post], replies, Vec::new())
+            .await?;
+        let view = views.pop().ok_or(CareError::NotFound)?;
+        let versions = store::post_versions(&self.db, &[post_id])
+            .await?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let mut e = space_audit(p, ctx, "post.read", &row, Some(&access));
+        e.object_kind = "post".into();
+        e.object_id = post_id.to_string();
+        self.audit(vec![e]).await?;
+        Ok((view, versions, row))
+    }
+
+    /// The author edits a post; the earlier text stays as a visible version.
+    pub async fn edit_post(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+        input: PostInput,
+    ) -> Result<i64, CareError> {
+        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.edit").await?;
+        if post.author_id != p.user_id.0 || post.kind != "post" || !access.may_write() {
+            return Err(self.deny(p, ctx, &row, "post.edit").await);
+        }
+        if post.withdrawn_at.is_some() {
+            return Err(CareError::Conflict("the post was withdrawn".into()));
+        }
+        let members = store::members(&self.db, post.space_id).await?;
+        let check = PostInput {
+            urgent: false,
+            idempotency_key: "edit-of-a-post".into(),
+            ..input.clone()
+        };
+        let attachments = store::attachments_of_posts(&self.db, &[post_id])
+            .await?
+            .len();
+        self.validate_post(&row, &check, &members, attachments)?;
+        let vitals = input.vitals.rounded();
+        let mut tx = self.db.begin().await?;
+        let current = store::post_in_tx(&mut tx, post_id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        store::edit_post(
+            &mut tx,
+            &current,
+            &input.category,
+            &input.body,
+            &fold(&input.body),
+            &vitals,
+            p.user_id.0,
+            Timestamp::now(),
+        )
+        .await?;
+        let mut e = space_audit(p, ctx, "post.edit", &row, Some(&access));
+        e.object_kind = "post".into();
+        e.object_id = post_id.to_string();
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(post.space_id)
+    }
+
+    /// Withdraws a post (its author, or the team lead): the text leaves the
+    /// timeline, a marker stays, and the audit trail says who and why.
+    pub async fn withdraw_post(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+        reason: &str,
+    ) -> Result<i64, CareError> {
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.withdraw")
+            .await?;
+        let mine = post.author_id == p.user_id.0;
+        if !access.may_write() || post.kind != "post" || !(mine || access.is_lead()) {
+            return Err(self.deny(p, ctx, &row, "post.withdraw").await);
+        }
+        if reason.trim().is_empty() {
+            return Err(invalid(
+                "reason",
+                "required",
+                "取り消しの理由を入力してください。",
+                "Give a reason.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        if !store::withdraw_post(
+            &mut tx,
+            post_id,
+            p.user_id.0,
+            reason.trim(),
+            Timestamp::now(),
+        )
+        .await?
+        {
+            return Err(CareError::Conflict("already withdrawn".into()));
+        }
+        let mut e = space_audit(p, ctx, "post.withdraw", &row, Some(&access));
+        e.object_kind = "post".into();
+        e.object_id = post_id.to_string();
+        e.reason = reason.trim().to_string();
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(post.space_id)
+    }
+
+    /// Who has read a post, and when.
+    pub async fn receipts(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+    ) -> Result<Vec<ReceiptRow>, CareError> {
+        let (view, _, _) = self.post_detail(p, ctx, post_id).await?;
+        Ok(view.receipts)
+    }
+
+    /// An attachment's bytes (audited). Consent forms are for professionals.
+    pub async fn attachment(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: i64,
+        thumbnail: bool,
+    ) -> Result<(AttachmentMeta, Vec<u8>), CareError> {
+        let meta = store::attachment_meta(&self.db, id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let (row, access) = self
+            .require(p, ctx, meta.space_id, "attachment.read")
+            .await?;
+        if meta.purpose == "consent" && !access.sees_clinical() {
+            return Err(self.deny(p, ctx, &row, "attachment.read").await);
+        }
+        if let Some(post_id) = meta.post_id {
+            if let Some(post) = store::post(&self.db, post_id).await? {
+                if post.withdrawn_at.is_some() {
+                    return Err(CareError::NotFound);
+                }
+            }
+        }
+        let bytes = store::attachment_bytes(&self.db, id, thumbnail)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let mut e = space_audit(p, ctx, "attachment.read", &row, Some(&access));
+        e.object_kind = "attachment".into();
+        e.object_id = id.to_string();
+        self.audit(vec![e]).await?;
+        Ok((meta, bytes))
+    }
+
+    /// Posts with vital signs of the last `days` days, for the charts.
+    pub async fn vitals(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+        days: i64,
+    ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "vitals.read")
+            .await?;
+        let since = Timestamp::now().plus_seconds(-days.clamp(1, 3650) * 86_400);
+        let posts = store::vitals_since(&self.db, patient.space_id, since).await?;
+        self.audit(vec![space_audit(
+            p,
+            ctx,
+            "vitals.read",
+            &row,
+            Some(&access),
+        )])
+        .await?;
+        Ok((patient, posts))
+    }
+
+    // ---------------------------------------------------------- summary
+
+    pub async fn summary(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+    ) -> Result<SummaryView, CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "summary.read")
+            .await?;
+        if !access.sees_clinical() {
+            return Err(self.deny(p, ctx, &row, "summary.read").await);
+        }
+        let history = store::summaries(&self.db, patient_id).await?;
+        self.audit(vec![space_audit(
+            p,
+            ctx,
+            "summary.read",
+            &row,
+            Some(&access),
+        )])
+        .await?;
+        Ok(SummaryView {
+            patient,
+            access,
+            current: history.first().cloned(),
+            history,
+        })
+    }
+
+    /// Saves a new version of the summary. `base_version` is the version the
+    /// writer started from; if someone saved in between, the save is refused
+    /// so nobody overwrites a colleague's change unseen.
+    pub async fn save_summary(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+        base_version: i64,
+        fields: &SummaryFields,
+    ) -> Result<i64, CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "summary.update")
+            .await?;
+        if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
+            return Err(self.deny(p, ctx, &row, "summary.update").await);
+        }
+        let mut e = ValidationErrors::new();
+        for (field, value) in [
+            ("diagnoses", &fields.diagnoses),
+            ("medicines", &fields.medicines),
+            ("allergies", &fields.allergies),
+            ("adl", &fields.adl),
+            ("procedures", &fields.procedures),
+            ("notes", &fields.notes),
+        ] {
+            if value.chars().count() > 5_000 {
+                e.add(
+                    field,
+                    "too_long",
+                    "5,000文字以内で入力してください。",
+                    "At most 5,000 characters.",
+                );
+            }
+        }
+        e.into_result()?;
+        let current = store::summaries(&self.db, patient_id)
+            .await?
+            .first()
+            .map(|s| s.version)
+            .unwrap_or(0);
+        if current != base_version {
+            return Err(CareError::Conflict(format!(
+                "the summary was changed by someone else (now version {current}); reload and apply your change again"
+            )));
+        }
+        let version = current + 1;
+        let mut tx = self.db.begin().await?;
+        store::insert_summary(
+            &mut tx,
+            patient_id,
+            version,
+            fields,
+            p.user_id.0,
+            Timestamp::now(),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                CareError::Conflict("the summary was changed at the same moment; reload".into())
+            }
+            other => CareError::Store(other),
+        })?;
+        let mut a = space_audit(p, ctx, "summary.update", &row, Some(&access));
+        a.reason = format!("version {version}");
+        audit::append(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    // ------------------------------------------------------ break-glass
+
+    /// Emergency access for a coordinator or EMS user who knows whom they
+    /// look for (insured number or patient id): a reason is required, the
+    /// access is read-only and time-limited, the team sees a notice in the
+    /// timeline and gets an e-mail, and the audit record is flagged.
+    pub async fn break_glass(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        key: &str,
+        reason: &str,
+    ) -> Result<i64, CareError> {
+        if !p.role.may(Permission::BreakGlass) {
+            return Err(CareError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(CareError::Forbidden)?;
+        let mut e = ValidationErrors::new();
+        e.require(
+            "key",
+            key,
+            "被保険者番号または患者番号",
+            "Insured number or patient number",
+        );
+        if reason.trim().chars().count() < 4 {
+            e.add(
+                "reason",
+                "required",
+                "緊急アクセスの理由を具体的に入力してください。",
+                "Give the reason for emergency access.",
+            );
+        }
+        e.into_result()?;
+        let key = renkei_domain::text::nfkc(key.trim());
+        let Some(patient) = store::find_patient_for_break_glass(&self.db, region.0, &key).await?
+        else {
+            let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", 0);
+            a.outcome = Some(Outcome::Failure);
+            a.reason = format!("no patient for the key given: {}", reason.trim());
+            self.audit(vec![a]).await?;
+            return Err(invalid(
+                "key",
+                "not_found",
+                "該当する患者が見つかりません。",
+                "No patient matches.",
+            ));
+        };
+        let now = Timestamp::now();
+        let expires = now.plus_seconds(self.config.break_glass_minutes * 60);
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_break_glass(
+            &mut tx,
+            patient.id,
+            p.user_id.0,
+            reason.trim(),
+            now,
+            expires,
+        )
+        .await?;
+        let body = format!(
+            "緊急アクセス: {}（{}）が {} まで閲覧しています。理由: {}\nBreak-glass access by {} until {}. Reason: {}",
+            p.display_name,
+            p.role.label_ja(),
+            expires.to_jst_display(),
+            reason.trim(),
+            p.display_name,
+            expires.to_jst_display(),
+            reason.trim()
+        );
+        store::insert_post(
+            &mut tx,
+            &store::NewPost {
+                space_id: patient.space_id,
+                author_id: p.user_id.0,
+                author_role: "break_glass".into(),
+                kind: "notice".into(),
+                category: PostCategory::Other.code().into(),
+                search_text: fold(&body),
+                body,
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+        let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", patient.id);
+        a.patient_id = Some(patient.id.to_string());
+        a.reason = format!("break-glass #{id}: {}", reason.trim());
+        audit::append(&mut tx, &a).await?;
+        tx.commit().await?;
+        self.notify_urgent(patient.space_id, Some(patient.id), p.user_id.0);
+        Ok(patient.id)
+    }
+
+    pub async fn active_break_glass(
+        &self,
+        p: &Principal,
+    ) -> Result<Vec<store::BreakGlassRow>, CareError> {
+        Ok(store::active_break_glass(&self.db, p.user_id.0, Timestamp::now()).await?)
+    }
+
+    // ----------------------------------------------------------- groups
+
+    /// Creates a regional professional group (no patient information).
+    pub async fn create_group(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        name: &str,
+        description: &str,
+    ) -> Result<i64, CareError> {
+        if !p.role.may(Permission::ProfessionalGroups) {
+            return Err(CareError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(CareError::Forbidden)?;
+        let mut e = ValidationErrors::new();
+        e.require("name", name, "グループ名", "Group name");
+        if name.chars().count() > 100 {
+            e.add(
+                "name",
+                "too_long",
+                "100文字以内で入力してください。",
+                "At most 100 characters.",
+            );
+        }
+        e.into_result()?;
+        let now = Timestamp::now();
+        let mut tx = self.db.begin().await?;
+        let space = store::insert_space(
+            &mut tx,
+            region.0,
+            "group",
+            name.trim(),
+            description.trim(),
+            p.user_id.0,
+            now,
+        )
+        .await?;
+        store::upsert_member(
+            &mut tx,
+            &store::NewMember {
+                space_id: space,
+                user_id: p.user_id.0,
+                org_id: p.org_ids.first().map(|o| o.0),
+                team_role: TeamRole::Other.code(),
+                is_lead: true,
+                status: "active",
+                invited_by: None,
+            },
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "group.create", "care_group", space),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(space)
+    }
+
+    /// Whether a space is a group (not a patient).
+    pub async fn is_group(&self, space_id: i64) -> Result<bool, CareError> {
+        Ok(store::space(&self.db, space_id)
+            .await?
+            .ok_or(CareError::NotFound)?
+            .kind
+            == "group")
+    }
+
+    // ---------------------------------------------------- notifications
+
+    pub async fn preferences(&self, p: &Principal) -> Result<Preferences, CareError> {
+        Ok(store::preferences(&self.db, p.user_id.0).await?)
+    }
+
+    pub async fn set_preferences(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        prefs: Preferences,
+    ) -> Result<(), CareError> {
+        let mut tx = self.db.begin().await?;
+        store::set_preferences(&mut tx, p.user_id.0, prefs).await?;
+        let mut e = audit_entry(p, ctx, "notification.preferences", "user", p.user_id.0);
+        e.reason = format!(
+            "urgent={} digest={}",
+            prefs.email_urgent, prefs.email_digest
+        );
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends the daily digest to everyone who wants it and has unread posts:
+    /// the number of unread posts and a link, nothing about any patient. Not
+    /// repeated within 20 hours.
+    pub async fn send_digests(&self) -> Result<DigestRun, CareError> {
+        let now = Timestamp::now();
+        let mut run = DigestRun::default();
+        let candidates = store::digest_candidates(&self.db, now.plus_seconds(-20 * 3600)).await?;
+        for r in candidates {
+            let spaces = store::my_spaces(&self.db, r.user_id).await?;
+            let unread: i64 = spaces
+                .iter()
+                .filter(|s| s.status == "active")
+                .map(|s| s.unread)
+                .sum();
+            if unread == 0 {
+                run.nothing_unread += 1;
+                continue;
+            }
+            let mail = Mail {
+                to: r.email.clone(),
+                subject: format!("【Renkei】未読の投稿が {unread} 件あります / {unread} unread posts"),
+                body: format!(
+                    "担当チームに未読の投稿が {unread} 件あります。\nYou have {unread} unread posts in your teams.\n\n{}/patients\n",
+                    self.config.public_url
+                ),
+            };
+            match self.mailer.send(mail).await {
+                Ok(()) => {
+                    let mut tx = self.db.begin().await?;
+                    store::record_digest(&mut tx, r.user_id, now).await?;
+                    tx.commit().await?;
+                    run.sent += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, user = r.user_id, "digest not sent");
+                    run.failed += 1;
+                }
+            }
+        }
+        Ok(run)
+    }
+
+    // ------------------------------------------------------------- FHIR
+
+    /// Every patient the user may see now, with the access (for FHIR
+    /// searches). The search is audited once, naming how many were returned.
+    pub async fn accessible_patients(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<(PatientRow, Access)>, CareError> {
+        let rows = store::my_spaces(&self.db, p.user_id.0).await?;
+        let mut ids: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.status == "active" && r.patient_id.is_some())
+            .map(|r| r.space_id)
+            .collect();
+        for b in store::active_break_glass(&self.db, p.user_id.0, Timestamp::now()).await? {
+            if let Some(pt) = store::patient(&self.db, b.patient_id).await? {
+                ids.push(pt.space_id);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for space in ids {
+            if let (_, Some(a)) = self.access(p, space).await? {
+                if let Some(pt) = store::patient_by_space(&self.db, space).await? {
+                    out.push((pt, a));
+                }
+            }
+        }
+        let mut e = audit_entry(p, ctx, "fhir.search", "patient_list", p.user_id.0);
+        e.reason = format!("{} patients", out.len());
+        self.audit(vec![e]).await?;
+        Ok(out)
+    }
+
+    /// Posts (newest first) of one patient, for FHIR Communication/Observation.
+    pub async fn patient_posts(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+        vitals_only: bool,
+        limit: i64,
+    ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        if vitals_only && !access.sees_clinical() {
+            return Err(self.deny(p, ctx, &row, "fhir.read").await);
+        }
+        let posts = if vitals_only {
+            store::posts_with_vitals(&self.db, &[patient.space_id], limit).await?
+        } else {
+            store::recent_posts(&self.db, &[patient.space_id], limit).await?
+        };
+        self.audit(vec![space_audit(p, ctx, "fhir.read", &row, Some(&access))])
+            .await?;
+        Ok((patient, posts))
+    }
+
+    /// One post by id (FHIR Communication/Observation read).
+    pub async fn post_for_fhir(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        post_id: i64,
+    ) -> Result<(PatientRow, PostRow, Access), CareError> {
+        let (post, row, access) = self.post_and_access(p, ctx, post_id, "fhir.read").await?;
+        let patient = store::patient_by_space(&self.db, post.space_id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let mut e = space_audit(p, ctx, "fhir.read", &row, Some(&access));
+        e.object_kind = "post".into();
+        e.object_id = post_id.to_string();
+        self.audit(vec![e]).await?;
+        Ok((patient, post, access))
+    }
+
+    /// One consent by id with its patient.
+    pub async fn consent_for_fhir(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        consent_id: i64,
+    ) -> Result<(PatientRow, ConsentRow), CareError> {
+        let consent = store::consent(&self.db, consent_id)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let patient = self.space_of_patient(consent.patient_id).await?;
+        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let mut e = space_audit(p, ctx, "fhir.read", &row, Some(&access));
+        e.object_kind = "consent".into();
+        e.object_id = consent_id.to_string();
+        self.audit(vec![e]).await?;
+        Ok((patient, consent))
+    }
+
+    /// Members of a patient's team (FHIR CareTeam).
+    pub async fn team_for_fhir(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+    ) -> Result<(PatientRow, Vec<MemberRow>), CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let members = store::members(&self.db, patient.space_id).await?;
+        self.audit(vec![space_audit(p, ctx, "fhir.read", &row, Some(&access))])
+            .await?;
+        Ok((patient, members))
+    }
+}
+
+/// Whether a member in `member_role` may acknowledge what `required` must
+/// acknowledge: the role itself, and the 副主治医 for the 主治医 (they cover
+/// each other at night).
+pub fn acknowledges(required: TeamRole, member_role: &str) -> bool {
+    member_role == required.code()
+        || (required == TeamRole::AttendingDoctor && member_role == TeamRole::BackupDoctor.code())
+}
+
+fn username_matches(m: &MemberRow, name: &str) -> bool {
+    m.username.eq_ignore_ascii_case(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_found() {
+        assert_eq!(
+            mention_names("@dr_sato 発熱です。@nurse-1 さんも"),
+            vec!["dr_sato", "nurse-1"]
+        );
+        assert!(mention_names("mail@example.jp").is_empty());
+        assert_eq!(mention_names("（@kato）"), vec!["kato"]);
+    }
+
+    #[test]
+    fn backup_doctor_covers_attending() {
+        assert!(acknowledges(TeamRole::AttendingDoctor, "backup_doctor"));
+        assert!(acknowledges(TeamRole::AttendingDoctor, "attending_doctor"));
+        assert!(!acknowledges(TeamRole::AttendingDoctor, "visiting_nurse"));
+        assert!(!acknowledges(TeamRole::VisitingNurse, "attending_doctor"));
+    }
+
+    #[test]
+    fn idempotency_keys() {
+        assert!(valid_key("2f1c9a6e-6a1b-4c4e-9a55-0b8e0f1d2c3b"));
+        assert!(!valid_key("short"));
+        assert!(!valid_key("has space in it"));
+    }
+}

@@ -1,0 +1,1528 @@
+//! SQL for care spaces, patients, consent, members, posts, receipts,
+//! attachments, summaries, break-glass and notification preferences.
+//!
+//! Functions here do what they are told; who may do it is decided in
+//! [`crate::service`].
+
+use renkei_domain::care::Vitals;
+use renkei_domain::Timestamp;
+use renkei_store::{read, write, Db, StoreError, Tx};
+use serde::{Deserialize, Serialize};
+
+/// A comma-separated list of ids for an `IN (…)` clause. Ids are integers,
+/// so the list cannot carry SQL.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+// ---------------------------------------------------------------- patients
+
+/// A key person or emergency contact (キーパーソン・緊急連絡先).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: String,
+    #[serde(default)]
+    pub relation: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub key_person: bool,
+    #[serde(default)]
+    pub emergency: bool,
+}
+
+/// The basic fields of a patient (基本情報), as the handoff forms ask them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct PatientFields {
+    pub name: String,
+    pub kana: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    pub sex: String,
+    pub address: String,
+    pub phone: String,
+    /// 介護保険被保険者番号 (10 digits).
+    pub insured_number: String,
+    pub care_level: String,
+    pub care_level_from: String,
+    pub care_level_to: String,
+    pub care_application: String,
+    /// 障害高齢者の日常生活自立度.
+    pub independence_physical: String,
+    /// 認知症高齢者の日常生活自立度.
+    pub independence_dementia: String,
+    pub household: String,
+    /// JSON list of [`Contact`].
+    pub contacts: String,
+}
+
+impl PatientFields {
+    pub fn contact_list(&self) -> Vec<Contact> {
+        serde_json::from_str(&self.contacts).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PatientRow {
+    pub id: i64,
+    pub space_id: i64,
+    pub region_id: i64,
+    pub registering_org_id: i64,
+    pub registered_by: i64,
+    #[sqlx(flatten)]
+    pub fields: PatientFields,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const PATIENT_COLUMNS: &str =
+    "id, space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
+    address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
+    independence_physical, independence_dementia, household, contacts, created_at, updated_at";
+
+pub async fn insert_space(
+    tx: &mut Tx,
+    region_id: i64,
+    kind: &str,
+    name: &str,
+    description: &str,
+    created_by: i64,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO care_spaces (region_id, kind, name, description, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(region_id)
+        .bind(kind)
+        .bind(name)
+        .bind(description)
+        .bind(created_by)
+        .bind(now.millis())
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(id)
+}
+
+pub async fn insert_patient(
+    tx: &mut Tx,
+    space_id: i64,
+    region_id: i64,
+    org_id: i64,
+    registered_by: i64,
+    f: &PatientFields,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO patients (space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
+             address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
+             independence_physical, independence_dementia, household, contacts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
+             RETURNING id",
+        )
+        .bind(space_id)
+        .bind(region_id)
+        .bind(org_id)
+        .bind(registered_by)
+        .bind(&f.name)
+        .bind(&f.kana)
+        .bind(&f.birth_date)
+        .bind(&f.sex)
+        .bind(&f.address)
+        .bind(&f.phone)
+        .bind(&f.insured_number)
+        .bind(&f.care_level)
+        .bind(&f.care_level_from)
+        .bind(&f.care_level_to)
+        .bind(&f.care_application)
+        .bind(&f.independence_physical)
+        .bind(&f.independence_dementia)
+        .bind(&f.household)
+        .bind(&f.contacts)
+        .bind(now.millis())
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(id)
+}
+
+pub async fn update_patient(
+    tx: &mut Tx,
+    id: i64,
+    f: &PatientFields,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE patients SET name = $2, kana = $3, birth_date = $4, sex = $5, address = $6, phone = $7, \
+             insured_number = $8, care_level = $9, care_level_from = $10, care_level_to = $11, care_application = $12, \
+             independence_physical = $13, independence_dementia = $14, household = $15, contacts = $16, updated_at = $17 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&f.name)
+        .bind(&f.kana)
+        .bind(&f.birth_date)
+        .bind(&f.sex)
+        .bind(&f.address)
+        .bind(&f.phone)
+        .bind(&f.insured_number)
+        .bind(&f.care_level)
+        .bind(&f.care_level_from)
+        .bind(&f.care_level_to)
+        .bind(&f.care_application)
+        .bind(&f.independence_physical)
+        .bind(&f.independence_dementia)
+        .bind(&f.household)
+        .bind(&f.contacts)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn patient(db: &Db, id: i64) -> Result<Option<PatientRow>, StoreError> {
+    let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1");
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
+    }))
+}
+
+pub async fn patient_by_space(db: &Db, space_id: i64) -> Result<Option<PatientRow>, StoreError> {
+    let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE space_id = $1");
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql)
+            .bind(space_id)
+            .fetch_optional(c)
+            .await?
+    }))
+}
+
+/// Patients of a region whose insured number or id is `key` (break-glass
+/// lookup: the caller must already know exactly whom they look for).
+pub async fn find_patient_for_break_glass(
+    db: &Db,
+    region_id: i64,
+    key: &str,
+) -> Result<Option<PatientRow>, StoreError> {
+    let sql = format!(
+        "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND (insured_number = $2 OR CAST(id AS TEXT) = $2) \
+         ORDER BY id LIMIT 1"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql)
+            .bind(region_id)
+            .bind(key)
+            .fetch_optional(c)
+            .await?
+    }))
+}
+
+/// Patients in FHIR searches: every patient of these spaces.
+pub async fn patients_of_spaces(db: &Db, space_ids: &[i64]) -> Result<Vec<PatientRow>, StoreError> {
+    if space_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {PATIENT_COLUMNS} FROM patients WHERE space_id IN ({}) ORDER BY kana, id",
+        id_list(space_ids)
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+}
+
+// ------------------------------------------------------------------ spaces
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SpaceRow {
+    pub id: i64,
+    pub region_id: i64,
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub family_summary_open: bool,
+    pub created_by: i64,
+    pub created_at: i64,
+}
+
+pub async fn space(db: &Db, id: i64) -> Result<Option<SpaceRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, region_id, kind, name, description, family_summary_open, created_by, created_at \
+             FROM care_spaces WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
+pub async fn set_family_summary_open(
+    tx: &mut Tx,
+    space_id: i64,
+    open: bool,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("UPDATE care_spaces SET family_summary_open = $2 WHERE id = $1")
+            .bind(space_id)
+            .bind(open)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Everything an access decision about one user and one space needs, read
+/// in one query (it runs on every patient request).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessRow {
+    pub space_id: i64,
+    pub kind: String,
+    pub region_id: i64,
+    pub family_summary_open: bool,
+    pub member_status: Option<String>,
+    pub team_role: Option<String>,
+    pub is_lead: Option<bool>,
+    pub member_org_id: Option<i64>,
+    pub joined_after_post: Option<i64>,
+    pub patient_id: Option<i64>,
+    pub registering_org_id: Option<i64>,
+    pub consent_id: Option<i64>,
+    pub break_glass_id: Option<i64>,
+    pub break_glass_reason: Option<String>,
+    pub break_glass_expires: Option<i64>,
+}
+
+pub async fn access_row(
+    db: &Db,
+    space_id: i64,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<Option<AccessRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT s.id AS space_id, s.kind, s.region_id, s.family_summary_open, \
+                    m.status AS member_status, m.team_role, m.is_lead, m.org_id AS member_org_id, m.joined_after_post, \
+                    p.id AS patient_id, p.registering_org_id, \
+                    (SELECT c.id FROM care_consents c WHERE c.patient_id = p.id AND c.withdrawn_at IS NULL \
+                     ORDER BY c.id DESC LIMIT 1) AS consent_id, \
+                    b.id AS break_glass_id, b.reason AS break_glass_reason, b.expires_at AS break_glass_expires \
+             FROM care_spaces s \
+             LEFT JOIN care_members m ON m.space_id = s.id AND m.user_id = $2 \
+             LEFT JOIN patients p ON p.space_id = s.id \
+             LEFT JOIN care_break_glass b ON b.id = (SELECT MAX(g.id) FROM care_break_glass g \
+                 WHERE g.patient_id = p.id AND g.user_id = $2 AND g.expires_at > $3) \
+             WHERE s.id = $1",
+        )
+        .bind(space_id)
+        .bind(user_id)
+        .bind(now.millis())
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
+// ----------------------------------------------------------------- consent
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ConsentRow {
+    pub id: i64,
+    pub patient_id: i64,
+    pub covers_orgs: String,
+    pub covers_professions: String,
+    pub covers_family: bool,
+    pub obtained_on: String,
+    pub obtained_by: String,
+    pub signer: String,
+    pub form_attachment_id: Option<i64>,
+    pub recorded_by: i64,
+    pub recorded_by_name: String,
+    pub recorded_at: i64,
+    pub withdrawn_at: Option<i64>,
+    pub withdrawn_by: Option<i64>,
+    pub withdrawal_reason: String,
+}
+
+impl ConsentRow {
+    pub fn org_ids(&self) -> Vec<i64> {
+        serde_json::from_str(&self.covers_orgs).unwrap_or_default()
+    }
+    pub fn professions(&self) -> Vec<String> {
+        serde_json::from_str(&self.covers_professions).unwrap_or_default()
+    }
+    pub fn active(&self) -> bool {
+        self.withdrawn_at.is_none()
+    }
+}
+
+/// What a consent covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub org_ids: Vec<i64>,
+    pub professions: Vec<String>,
+    pub family: bool,
+}
+
+pub struct NewConsent<'a> {
+    pub patient_id: i64,
+    pub coverage: &'a Coverage,
+    pub obtained_on: &'a str,
+    pub obtained_by: &'a str,
+    pub signer: &'a str,
+    pub form_attachment_id: Option<i64>,
+    pub recorded_by: i64,
+}
+
+const CONSENT_SELECT: &str = "SELECT c.id, c.patient_id, c.covers_orgs, c.covers_professions, c.covers_family, \
+    c.obtained_on, c.obtained_by, c.signer, c.form_attachment_id, c.recorded_by, u.display_name AS recorded_by_name, \
+    c.recorded_at, c.withdrawn_at, c.withdrawn_by, c.withdrawal_reason \
+    FROM care_consents c JOIN users u ON u.id = c.recorded_by";
+
+pub async fn insert_consent(
+    tx: &mut Tx,
+    n: &NewConsent<'_>,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let orgs = serde_json::to_string(&n.coverage.org_ids).unwrap_or_else(|_| "[]".into());
+    let profs = serde_json::to_string(&n.coverage.professions).unwrap_or_else(|_| "[]".into());
+    let id: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO care_consents (patient_id, covers_orgs, covers_professions, covers_family, obtained_on, \
+             obtained_by, signer, form_attachment_id, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(n.patient_id)
+        .bind(&orgs)
+        .bind(&profs)
+        .bind(n.coverage.family)
+        .bind(n.obtained_on)
+        .bind(n.obtained_by)
+        .bind(n.signer)
+        .bind(n.form_attachment_id)
+        .bind(n.recorded_by)
+        .bind(now.millis())
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(id)
+}
+
+/// Withdraws every active consent of the patient; returns how many.
+pub async fn withdraw_consents(
+    tx: &mut Tx,
+    patient_id: i64,
+    by: i64,
+    reason: &str,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let n = write!(tx, |c| {
+        sqlx::query(
+            "UPDATE care_consents SET withdrawn_at = $2, withdrawn_by = $3, withdrawal_reason = $4 \
+             WHERE patient_id = $1 AND withdrawn_at IS NULL",
+        )
+        .bind(patient_id)
+        .bind(now.millis())
+        .bind(by)
+        .bind(reason)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(n)
+}
+
+pub async fn consents(db: &Db, patient_id: i64) -> Result<Vec<ConsentRow>, StoreError> {
+    let sql = format!("{CONSENT_SELECT} WHERE c.patient_id = $1 ORDER BY c.id DESC");
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
+    }))
+}
+
+pub async fn consent(db: &Db, id: i64) -> Result<Option<ConsentRow>, StoreError> {
+    let sql = format!("{CONSENT_SELECT} WHERE c.id = $1");
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+// ----------------------------------------------------------------- members
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MemberRow {
+    pub id: i64,
+    pub space_id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub profession: String,
+    pub user_role: String,
+    pub email: String,
+    pub org_id: Option<i64>,
+    pub org_name: Option<String>,
+    pub team_role: String,
+    pub is_lead: bool,
+    pub status: String,
+    pub invited_by: Option<i64>,
+    pub invited_at: i64,
+    pub accepted_at: Option<i64>,
+    pub left_at: Option<i64>,
+    pub joined_after_post: i64,
+}
+
+const MEMBER_SELECT: &str = "SELECT m.id, m.space_id, m.user_id, u.username, u.display_name, u.profession, u.role AS user_role, u.email, \
+    m.org_id, o.name AS org_name, m.team_role, m.is_lead, m.status, m.invited_by, m.invited_at, m.accepted_at, \
+    m.left_at, m.joined_after_post \
+    FROM care_members m JOIN users u ON u.id = m.user_id LEFT JOIN organisations o ON o.id = m.org_id";
+
+pub async fn members(db: &Db, space_id: i64) -> Result<Vec<MemberRow>, StoreError> {
+    let sql = format!(
+        "{MEMBER_SELECT} WHERE m.space_id = $1 ORDER BY CASE m.status WHEN 'active' THEN 0 WHEN 'invited' THEN 1 ELSE 2 END, \
+         m.is_lead DESC, m.id"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(space_id).fetch_all(c).await?
+    }))
+}
+
+pub async fn member(db: &Db, space_id: i64, user_id: i64) -> Result<Option<MemberRow>, StoreError> {
+    let sql = format!("{MEMBER_SELECT} WHERE m.space_id = $1 AND m.user_id = $2");
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql)
+            .bind(space_id)
+            .bind(user_id)
+            .fetch_optional(c)
+            .await?
+    }))
+}
+
+pub struct NewMember<'a> {
+    pub space_id: i64,
+    pub user_id: i64,
+    pub org_id: Option<i64>,
+    pub team_role: &'a str,
+    pub is_lead: bool,
+    pub status: &'a str,
+    pub invited_by: Option<i64>,
+}
+
+/// Adds a member, or re-invites someone who left or declined.
+pub async fn upsert_member(
+    tx: &mut Tx,
+    m: &NewMember<'_>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let last_post = last_post_id(tx, m.space_id).await?;
+    let accepted = (m.status == "active").then_some(now.millis());
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO care_members (space_id, user_id, org_id, team_role, is_lead, status, invited_by, invited_at, \
+             accepted_at, joined_after_post) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (space_id, user_id) DO UPDATE SET org_id = excluded.org_id, team_role = excluded.team_role, \
+             is_lead = excluded.is_lead, status = excluded.status, invited_by = excluded.invited_by, \
+             invited_at = excluded.invited_at, accepted_at = excluded.accepted_at, left_at = NULL, \
+             joined_after_post = excluded.joined_after_post",
+        )
+        .bind(m.space_id)
+        .bind(m.user_id)
+        .bind(m.org_id)
+        .bind(m.team_role)
+        .bind(m.is_lead)
+        .bind(m.status)
+        .bind(m.invited_by)
+        .bind(now.millis())
+        .bind(accepted)
+        .bind(last_post)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn set_member_status(
+    tx: &mut Tx,
+    space_id: i64,
+    user_id: i64,
+    status: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let last_post = last_post_id(tx, space_id).await?;
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE care_members SET status = $3, \
+               accepted_at = CASE WHEN $3 = 'active' THEN $4 ELSE accepted_at END, \
+               joined_after_post = CASE WHEN $3 = 'active' THEN $5 ELSE joined_after_post END, \
+               left_at = CASE WHEN $3 = 'left' THEN $4 ELSE left_at END, \
+               is_lead = CASE WHEN $3 = 'active' THEN is_lead ELSE FALSE END \
+             WHERE space_id = $1 AND user_id = $2",
+        )
+        .bind(space_id)
+        .bind(user_id)
+        .bind(status)
+        .bind(now.millis())
+        .bind(last_post)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn set_lead(tx: &mut Tx, space_id: i64, user_id: i64) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("UPDATE care_members SET is_lead = (user_id = $2) WHERE space_id = $1")
+            .bind(space_id)
+            .bind(user_id)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}
+
+async fn last_post_id(tx: &mut Tx, space_id: i64) -> Result<i64, StoreError> {
+    let id: Option<i64> = write!(tx, |c| {
+        sqlx::query_scalar("SELECT MAX(id) FROM care_posts WHERE space_id = $1")
+            .bind(space_id)
+            .fetch_one(&mut *c)
+            .await?
+    });
+    Ok(id.unwrap_or(0))
+}
+
+/// One of a user's spaces with what the lists show.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MySpaceRow {
+    pub space_id: i64,
+    pub kind: String,
+    pub space_name: String,
+    pub status: String,
+    pub team_role: String,
+    pub is_lead: bool,
+    pub member_org_id: Option<i64>,
+    pub patient_id: Option<i64>,
+    pub patient_name: Option<String>,
+    pub patient_kana: Option<String>,
+    pub registering_org_id: Option<i64>,
+    pub consent_id: Option<i64>,
+    pub unread: i64,
+    pub urgent_open: i64,
+    pub last_post_at: Option<i64>,
+}
+
+/// Every space the user is an active or invited member of, with unread and
+/// open-urgent counts. Counting is bounded by the posts since each
+/// membership began (`joined_after_post`), checked against the receipt
+/// primary key, so it costs the user's own traffic, not the region's.
+pub async fn my_spaces(db: &Db, user_id: i64) -> Result<Vec<MySpaceRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT s.id AS space_id, s.kind, s.name AS space_name, m.status, m.team_role, m.is_lead, \
+                    m.org_id AS member_org_id, p.id AS patient_id, p.name AS patient_name, p.kana AS patient_kana, \
+                    p.registering_org_id, \
+                    (SELECT c.id FROM care_consents c WHERE c.patient_id = p.id AND c.withdrawn_at IS NULL \
+                     ORDER BY c.id DESC LIMIT 1) AS consent_id, \
+                    CASE WHEN m.status = 'active' THEN (SELECT COUNT(*) FROM care_posts t \
+                       WHERE t.space_id = m.space_id AND t.id > m.joined_after_post AND t.author_id <> m.user_id \
+                       AND t.withdrawn_at IS NULL \
+                       AND NOT EXISTS (SELECT 1 FROM care_reads r WHERE r.post_id = t.id AND r.user_id = m.user_id)) \
+                    ELSE 0 END AS unread, \
+                    CASE WHEN m.status = 'active' THEN (SELECT COUNT(*) FROM care_posts t \
+                       WHERE t.space_id = m.space_id AND t.urgent AND t.acked_at IS NULL AND t.withdrawn_at IS NULL) \
+                    ELSE 0 END AS urgent_open, \
+                    (SELECT MAX(t.created_at) FROM care_posts t WHERE t.space_id = m.space_id) AS last_post_at \
+             FROM care_members m \
+             JOIN care_spaces s ON s.id = m.space_id \
+             LEFT JOIN patients p ON p.space_id = s.id \
+             WHERE m.user_id = $1 AND m.status IN ('active', 'invited') \
+             ORDER BY m.status DESC, s.kind DESC, p.kana, s.name, s.id",
+        )
+        .bind(user_id)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+// ------------------------------------------------------------------- posts
+
+/// What a new post carries.
+#[derive(Debug, Clone, Default)]
+pub struct NewPost {
+    pub space_id: i64,
+    pub author_id: i64,
+    pub author_role: String,
+    pub kind: String,
+    pub category: String,
+    pub body: String,
+    pub search_text: String,
+    pub reply_to: Option<i64>,
+    pub vitals: Vitals,
+    pub urgent: bool,
+    pub ack_role: String,
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+    pub mentions: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PostRow {
+    pub id: i64,
+    pub space_id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    pub author_profession: String,
+    pub author_role: String,
+    pub kind: String,
+    pub category: String,
+    pub body: String,
+    pub reply_to: Option<i64>,
+    pub temperature: Option<f64>,
+    pub bp_systolic: Option<f64>,
+    pub bp_diastolic: Option<f64>,
+    pub pulse: Option<f64>,
+    pub spo2: Option<f64>,
+    pub respiration: Option<f64>,
+    pub weight: Option<f64>,
+    pub glucose: Option<f64>,
+    pub pain: Option<f64>,
+    pub has_vitals: bool,
+    pub urgent: bool,
+    pub ack_role: String,
+    pub acked_by: Option<i64>,
+    pub acked_by_name: Option<String>,
+    pub acked_at: Option<i64>,
+    pub version: i64,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub withdrawn_at: Option<i64>,
+    pub withdrawn_by: Option<i64>,
+    pub withdrawn_reason: String,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
+    #[serde(skip)]
+    pub request_hash: String,
+}
+
+impl PostRow {
+    pub fn vitals(&self) -> Vitals {
+        Vitals {
+            temperature: self.temperature,
+            bp_systolic: self.bp_systolic,
+            bp_diastolic: self.bp_diastolic,
+            pulse: self.pulse,
+            spo2: self.spo2,
+            respiration: self.respiration,
+            weight: self.weight,
+            glucose: self.glucose,
+            pain: self.pain,
+        }
+    }
+}
+
+const POST_SELECT: &str = "SELECT p.id, p.space_id, p.author_id, u.display_name AS author_name, u.profession AS author_profession, \
+    p.author_role, p.kind, p.category, p.body, p.reply_to, p.temperature, p.bp_systolic, p.bp_diastolic, p.pulse, p.spo2, \
+    p.respiration, p.weight, p.glucose, p.pain, p.has_vitals, p.urgent, p.ack_role, p.acked_by, a.display_name AS acked_by_name, \
+    p.acked_at, p.version, p.created_at, p.edited_at, p.withdrawn_at, p.withdrawn_by, p.withdrawn_reason, \
+    p.idempotency_key, p.request_hash \
+    FROM care_posts p JOIN users u ON u.id = p.author_id LEFT JOIN users a ON a.id = p.acked_by";
+
+/// The post an author already made with this idempotency key.
+pub async fn post_by_key(
+    tx: &mut Tx,
+    author_id: i64,
+    key: &str,
+) -> Result<Option<PostRow>, StoreError> {
+    let sql = format!("{POST_SELECT} WHERE p.author_id = $1 AND p.idempotency_key = $2");
+    Ok(write!(tx, |c| {
+        sqlx::query_as(&sql)
+            .bind(author_id)
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?
+    }))
+}
+
+pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64, StoreError> {
+    let v = &p.vitals;
+    let id: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO care_posts (space_id, author_id, author_role, kind, category, body, search_text, reply_to, \
+             temperature, bp_systolic, bp_diastolic, pulse, spo2, respiration, weight, glucose, pain, has_vitals, \
+             urgent, ack_role, created_at, idempotency_key, request_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
+             RETURNING id",
+        )
+        .bind(p.space_id)
+        .bind(p.author_id)
+        .bind(&p.author_role)
+        .bind(&p.kind)
+        .bind(&p.category)
+        .bind(&p.body)
+        .bind(&p.search_text)
+        .bind(p.reply_to)
+        .bind(v.temperature)
+        .bind(v.bp_systolic)
+        .bind(v.bp_diastolic)
+        .bind(v.pulse)
+        .bind(v.spo2)
+        .bind(v.respiration)
+        .bind(v.weight)
+        .bind(v.glucose)
+        .bind(v.pain)
+        .bind(!v.is_empty())
+        .bind(p.urgent)
+        .bind(&p.ack_role)
+        .bind(now.millis())
+        .bind(&p.idempotency_key)
+        .bind(&p.request_hash)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    if !p.mentions.is_empty() {
+        let values: Vec<String> = p.mentions.iter().map(|u| format!("({id}, {u})")).collect();
+        let sql = format!(
+            "INSERT INTO care_mentions (post_id, user_id) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        write!(tx, |c| {
+            sqlx::query(&sql).execute(&mut *c).await?;
+        });
+    }
+    // The author has read what they wrote.
+    write!(tx, |c| {
+        sqlx::query("INSERT INTO care_reads (post_id, user_id, read_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(p.author_id)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(id)
+}
+
+pub async fn post(db: &Db, id: i64) -> Result<Option<PostRow>, StoreError> {
+    let sql = format!("{POST_SELECT} WHERE p.id = $1");
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn post_in_tx(tx: &mut Tx, id: i64) -> Result<Option<PostRow>, StoreError> {
+    let sql = format!("{POST_SELECT} WHERE p.id = $1");
+    Ok(write!(tx, |c| {
+        sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?
+    }))
+}
+
+/// Which page of a timeline to read.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineQuery {
+    /// Only posts older than this id (the next page).
+    pub before: Option<i64>,
+    /// Folded search text; matches replies too.
+    pub text: Option<String>,
+    pub category: Option<String>,
+    pub limit: i64,
+}
+
+/// Top-level posts newest first (or every matching post when searching).
+pub async fn timeline(
+    db: &Db,
+    space_id: i64,
+    q: &TimelineQuery,
+) -> Result<Vec<PostRow>, StoreError> {
+    let mut sql = format!("{POST_SELECT} WHERE p.space_id = $1");
+    let mut n = 1;
+    if q.text.is_none() {
+        sql.push_str(" AND p.reply_to IS NULL");
+    }
+    if q.before.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND p.id < ${n}"));
+    }
+    if q.text.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND p.search_text LIKE ${n} ESCAPE '\\'"));
+    }
+    if q.category.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND p.category = ${n}"));
+    }
+    sql.push_str(&format!(
+        " ORDER BY p.id DESC LIMIT {}",
+        q.limit.clamp(1, 200)
+    ));
+    let pattern = q.text.as_ref().map(|t| {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    Ok(read!(db, |c| {
+        let mut query = sqlx::query_as(&sql).bind(space_id);
+        if let Some(b) = q.before {
+            query = query.bind(b);
+        }
+        if let Some(p) = &pattern {
+            query = query.bind(p.clone());
+        }
+        if let Some(cat) = &q.category {
+            query = query.bind(cat.clone());
+        }
+        query.fetch_all(c).await?
+    }))
+}
+
+/// Replies to these posts, oldest first.
+pub async fn replies(db: &Db, parent_ids: &[i64]) -> Result<Vec<PostRow>, StoreError> {
+    if parent_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{POST_SELECT} WHERE p.reply_to IN ({}) ORDER BY p.id",
+        id_list(parent_ids)
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+}
+
+/// Urgent posts still waiting for acknowledgement, oldest first.
+pub async fn open_urgent(db: &Db, space_id: i64) -> Result<Vec<PostRow>, StoreError> {
+    let sql = format!(
+        "{POST_SELECT} WHERE p.space_id = $1 AND p.urgent AND p.acked_at IS NULL AND p.withdrawn_at IS NULL ORDER BY p.id"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(space_id).fetch_all(c).await?
+    }))
+}
+
+/// Posts with vital signs since `since`, oldest first (for the charts).
+pub async fn vitals_since(
+    db: &Db,
+    space_id: i64,
+    since: Timestamp,
+) -> Result<Vec<PostRow>, StoreError> {
+    let sql = format!(
+        "{POST_SELECT} WHERE p.space_id = $1 AND p.has_vitals AND p.created_at >= $2 AND p.withdrawn_at IS NULL \
+         ORDER BY p.created_at, p.id"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql)
+            .bind(space_id)
+            .bind(since.millis())
+            .fetch_all(c)
+            .await?
+    }))
+}
+
+/// All posts of a space with vitals (FHIR Observation search).
+pub async fn posts_with_vitals(
+    db: &Db,
+    space_ids: &[i64],
+    limit: i64,
+) -> Result<Vec<PostRow>, StoreError> {
+    if space_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{POST_SELECT} WHERE p.space_id IN ({}) AND p.has_vitals AND p.withdrawn_at IS NULL ORDER BY p.id DESC LIMIT {}",
+        id_list(space_ids),
+        limit.clamp(1, 1000)
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+}
+
+/// Newest posts of these spaces (FHIR Communication search).
+pub async fn recent_posts(
+    db: &Db,
+    space_ids: &[i64],
+    limit: i64,
+) -> Result<Vec<PostRow>, StoreError> {
+    if space_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{POST_SELECT} WHERE p.space_id IN ({}) ORDER BY p.id DESC LIMIT {}",
+        id_list(space_ids),
+        limit.clamp(1, 1000)
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+}
+
+pub async fn acknowledge(
+    tx: &mut Tx,
+    post_id: i64,
+    by: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = write!(tx, |c| {
+        sqlx::query(
+            "UPDATE care_posts SET acked_by = $2, acked_at = $3 WHERE id = $1 AND urgent AND acked_at IS NULL",
+        )
+        .bind(post_id)
+        .bind(by)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// Keeps the current text as a version and writes the new one.
+pub async fn edit_post(
+    tx: &mut Tx,
+    old: &PostRow,
+    category: &str,
+    body: &str,
+    search_text: &str,
+    vitals: &Vitals,
+    by: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let old_vitals = serde_json::to_string(&old.vitals()).unwrap_or_else(|_| "{}".into());
+    let written_at = old.edited_at.unwrap_or(old.created_at);
+    let written_by = if old.version == 1 { old.author_id } else { by };
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO care_post_versions (post_id, version, category, body, vitals, written_by, written_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(old.id)
+        .bind(old.version)
+        .bind(&old.category)
+        .bind(&old.body)
+        .bind(&old_vitals)
+        .bind(written_by)
+        .bind(written_at)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "UPDATE care_posts SET category = $2, body = $3, search_text = $4, temperature = $5, bp_systolic = $6, \
+             bp_diastolic = $7, pulse = $8, spo2 = $9, respiration = $10, weight = $11, glucose = $12, pain = $13, \
+             has_vitals = $14, version = version + 1, edited_at = $15 WHERE id = $1",
+        )
+        .bind(old.id)
+        .bind(category)
+        .bind(body)
+        .bind(search_text)
+        .bind(vitals.temperature)
+        .bind(vitals.bp_systolic)
+        .bind(vitals.bp_diastolic)
+        .bind(vitals.pulse)
+        .bind(vitals.spo2)
+        .bind(vitals.respiration)
+        .bind(vitals.weight)
+        .bind(vitals.glucose)
+        .bind(vitals.pain)
+        .bind(!vitals.is_empty())
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct PostVersionRow {
+    pub version: i64,
+    pub category: String,
+    pub body: String,
+    pub vitals: String,
+    pub written_by: i64,
+    pub written_by_name: String,
+    pub written_at: i64,
+}
+
+pub async fn post_versions(
+    db: &Db,
+    post_ids: &[i64],
+) -> Result<Vec<(i64, PostVersionRow)>, StoreError> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        post_id: i64,
+        #[sqlx(flatten)]
+        v: PostVersionRow,
+    }
+    let sql = format!(
+        "SELECT v.post_id, v.version, v.category, v.body, v.vitals, v.written_by, u.display_name AS written_by_name, \
+         v.written_at FROM care_post_versions v JOIN users u ON u.id = v.written_by \
+         WHERE v.post_id IN ({}) ORDER BY v.post_id, v.version",
+        id_list(post_ids)
+    );
+    let rows: Vec<Row> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|r| (r.post_id, r.v)).collect())
+}
+
+/// Withdrawal keeps the row (and its versions) and hides the text from the
+/// timeline; the audit trail says who and why.
+pub async fn withdraw_post(
+    tx: &mut Tx,
+    id: i64,
+    by: i64,
+    reason: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = write!(tx, |c| {
+        sqlx::query(
+            "UPDATE care_posts SET withdrawn_at = $2, withdrawn_by = $3, withdrawn_reason = $4 \
+             WHERE id = $1 AND withdrawn_at IS NULL",
+        )
+        .bind(id)
+        .bind(now.millis())
+        .bind(by)
+        .bind(reason)
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+// ---------------------------------------------------------- read receipts
+
+/// Records that `user_id` has read these posts (first reading only).
+pub async fn mark_read(
+    tx: &mut Tx,
+    user_id: i64,
+    post_ids: &[i64],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if post_ids.is_empty() {
+        return Ok(());
+    }
+    let at = now.millis();
+    let values: Vec<String> = post_ids
+        .iter()
+        .map(|p| format!("({p}, {user_id}, {at})"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO care_reads (post_id, user_id, read_at) VALUES {} ON CONFLICT DO NOTHING",
+        values.join(", ")
+    );
+    write!(tx, |c| {
+        sqlx::query(&sql).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReceiptRow {
+    pub post_id: i64,
+    pub user_id: i64,
+    pub display_name: String,
+    pub read_at: i64,
+}
+
+pub async fn receipts(db: &Db, post_ids: &[i64]) -> Result<Vec<ReceiptRow>, StoreError> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT r.post_id, r.user_id, u.display_name, r.read_at FROM care_reads r JOIN users u ON u.id = r.user_id \
+         WHERE r.post_id IN ({}) ORDER BY r.post_id, r.read_at",
+        id_list(post_ids)
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+}
+
+// ------------------------------------------------------------- attachments
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub space_id: i64,
+    pub post_id: Option<i64>,
+    pub purpose: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub filename: String,
+    pub has_thumbnail: bool,
+    pub uploaded_by: i64,
+    pub uploaded_at: i64,
+}
+
+const ATTACHMENT_META: &str =
+    "SELECT id, space_id, post_id, purpose, media_type, size, sha256, filename, \
+    (thumbnail IS NOT NULL) AS has_thumbnail, uploaded_by, uploaded_at FROM care_attachments";
+
+pub struct NewAttachment<'a> {
+    pub space_id: i64,
+    pub post_id: Option<i64>,
+    pub purpose: &'a str,
+    pub media_type: &'a str,
+    pub sha256: &'a str,
+    pub filename: &'a str,
+    pub data: &'a [u8],
+    pub thumbnail: Option<&'a [u8]>,
+    pub uploaded_by: i64,
+}
+
+pub async fn insert_attachment(
+    tx: &mut Tx,
+    a: &NewAttachment<'_>,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO care_attachments (space_id, post_id, purpose, media_type, size, sha256, filename, data, \
+             thumbnail, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(a.space_id)
+        .bind(a.post_id)
+        .bind(a.purpose)
+        .bind(a.media_type)
+        .bind(a.data.len() as i64)
+        .bind(a.sha256)
+        .bind(a.filename)
+        .bind(a.data)
+        .bind(a.thumbnail)
+        .bind(a.uploaded_by)
+        .bind(now.millis())
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(id)
+}
+
+pub async fn attachments_of_posts(
+    db: &Db,
+    post_ids: &[i64],
+) -> Result<Vec<AttachmentMeta>, StoreError> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{ATTACHMENT_META} WHERE post_id IN ({}) ORDER BY id",
+        id_list(post_ids)
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+}
+
+pub async fn attachment_meta(db: &Db, id: i64) -> Result<Option<AttachmentMeta>, StoreError> {
+    let sql = format!("{ATTACHMENT_META} WHERE id = $1");
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// The stored bytes (or the thumbnail).
+pub async fn attachment_bytes(
+    db: &Db,
+    id: i64,
+    thumbnail: bool,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let sql = if thumbnail {
+        "SELECT thumbnail FROM care_attachments WHERE id = $1"
+    } else {
+        "SELECT data FROM care_attachments WHERE id = $1"
+    };
+    let bytes: Option<Option<Vec<u8>>> = read!(db, |c| {
+        sqlx::query_scalar(sql).bind(id).fetch_optional(c).await?
+    });
+    Ok(bytes.flatten())
+}
+
+// ----------------------------------------------------------------- summary
+
+/// The shared summary (在宅サマリー): the current picture of a patient.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SummaryFields {
+    /// 病名・既往.
+    pub diagnoses: String,
+    /// 服薬.
+    pub medicines: String,
+    /// アレルギー.
+    pub allergies: String,
+    pub adl: String,
+    /// 在宅での医療処置.
+    pub procedures: String,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SummaryRow {
+    pub patient_id: i64,
+    pub version: i64,
+    #[sqlx(flatten)]
+    pub fields: SummaryFields,
+    pub changed_by: i64,
+    pub changed_by_name: String,
+    pub changed_at: i64,
+}
+
+const SUMMARY_SELECT: &str =
+    "SELECT s.patient_id, s.version, s.diagnoses, s.medicines, s.allergies, s.adl, s.procedures, \
+    s.notes, s.changed_by, u.display_name AS changed_by_name, s.changed_at \
+    FROM care_summaries s JOIN users u ON u.id = s.changed_by";
+
+/// Every version, newest first.
+pub async fn summaries(db: &Db, patient_id: i64) -> Result<Vec<SummaryRow>, StoreError> {
+    let sql = format!("{SUMMARY_SELECT} WHERE s.patient_id = $1 ORDER BY s.version DESC");
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
+    }))
+}
+
+/// Writes version `version` (the primary key turns a concurrent save of the
+/// same version into a conflict).
+pub async fn insert_summary(
+    tx: &mut Tx,
+    patient_id: i64,
+    version: i64,
+    f: &SummaryFields,
+    by: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO care_summaries (patient_id, version, diagnoses, medicines, allergies, adl, procedures, notes, \
+             changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(patient_id)
+        .bind(version)
+        .bind(&f.diagnoses)
+        .bind(&f.medicines)
+        .bind(&f.allergies)
+        .bind(&f.adl)
+        .bind(&f.procedures)
+        .bind(&f.notes)
+        .bind(by)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+// ------------------------------------------------------------- break-glass
+
+pub async fn insert_break_glass(
+    tx: &mut Tx,
+    patient_id: i64,
+    user_id: i64,
+    reason: &str,
+    now: Timestamp,
+    expires: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO care_break_glass (patient_id, user_id, reason, started_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(patient_id)
+        .bind(user_id)
+        .bind(reason)
+        .bind(now.millis())
+        .bind(expires.millis())
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(id)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BreakGlassRow {
+    pub id: i64,
+    pub patient_id: i64,
+    pub patient_name: String,
+    pub reason: String,
+    pub started_at: i64,
+    pub expires_at: i64,
+}
+
+/// A user's break-glass accesses that are still running.
+pub async fn active_break_glass(
+    db: &Db,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<Vec<BreakGlassRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT b.id, b.patient_id, p.name AS patient_name, b.reason, b.started_at, b.expires_at \
+             FROM care_break_glass b JOIN patients p ON p.id = b.patient_id \
+             WHERE b.user_id = $1 AND b.expires_at > $2 ORDER BY b.id DESC",
+        )
+        .bind(user_id)
+        .bind(now.millis())
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+// ------------------------------------------------------------ notification
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Preferences {
+    pub email_urgent: bool,
+    pub email_digest: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            email_urgent: true,
+            email_digest: true,
+        }
+    }
+}
+
+pub async fn preferences(db: &Db, user_id: i64) -> Result<Preferences, StoreError> {
+    let row: Option<Preferences> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT email_urgent, email_digest FROM care_notification_prefs WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(c)
+        .await?
+    });
+    Ok(row.unwrap_or_default())
+}
+
+pub async fn set_preferences(tx: &mut Tx, user_id: i64, p: Preferences) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO care_notification_prefs (user_id, email_urgent, email_digest) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET email_urgent = excluded.email_urgent, email_digest = excluded.email_digest",
+        )
+        .bind(user_id)
+        .bind(p.email_urgent)
+        .bind(p.email_digest)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A member to tell about an urgent post.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub email: String,
+}
+
+/// Active members of a space (but `except`) who want urgent e-mail and
+/// have an address.
+pub async fn urgent_recipients(
+    db: &Db,
+    space_id: i64,
+    except: i64,
+) -> Result<Vec<Recipient>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT u.id AS user_id, u.email FROM care_members m JOIN users u ON u.id = m.user_id \
+             LEFT JOIN care_notification_prefs n ON n.user_id = u.id \
+             WHERE m.space_id = $1 AND m.status = 'active' AND m.user_id <> $2 AND u.email <> '' \
+             AND NOT u.disabled AND COALESCE(n.email_urgent, TRUE)",
+        )
+        .bind(space_id)
+        .bind(except)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// Users who want the daily digest, have an address, and were not sent one
+/// since `not_since`.
+pub async fn digest_candidates(
+    db: &Db,
+    not_since: Timestamp,
+) -> Result<Vec<Recipient>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT DISTINCT u.id AS user_id, u.email FROM care_members m JOIN users u ON u.id = m.user_id \
+             LEFT JOIN care_notification_prefs n ON n.user_id = u.id \
+             WHERE m.status = 'active' AND u.email <> '' AND NOT u.disabled AND COALESCE(n.email_digest, TRUE) \
+             AND (n.digest_sent_at IS NULL OR n.digest_sent_at < $1) ORDER BY u.id",
+        )
+        .bind(not_since.millis())
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+pub async fn record_digest(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO care_notification_prefs (user_id, digest_sent_at) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET digest_sent_at = excluded.digest_sent_at",
+        )
+        .bind(user_id)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Users of a region by id, for invitations and mentions: (id, display
+/// name, role code, profession code, organisation ids).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InviteeRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub profession: String,
+    pub region_id: Option<i64>,
+    pub disabled: bool,
+}
+
+pub async fn user(db: &Db, id: i64) -> Result<Option<InviteeRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, username, display_name, role, profession, region_id, disabled FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
+pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<InviteeRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, username, display_name, role, profession, region_id, disabled FROM users WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
+/// Organisation ids of a user.
+pub async fn user_orgs(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar("SELECT org_id FROM memberships WHERE user_id = $1 ORDER BY org_id")
+            .bind(user_id)
+            .fetch_all(c)
+            .await?
+    }))
+}
+
+/// Users of the region who could be invited, for the invitation form.
+pub async fn region_users(db: &Db, region_id: i64) -> Result<Vec<InviteeRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, username, display_name, role, profession, region_id, disabled FROM users \
+             WHERE region_id = $1 AND NOT disabled AND role IN ('professional', 'coordinator', 'family') \
+             ORDER BY display_name",
+        )
+        .bind(region_id)
+        .fetch_all(c)
+        .await?
+    }))
+}

@@ -1,0 +1,1 @@
+//! Synthetic prefecture for the benchmarks (written later).
