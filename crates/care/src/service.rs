@@ -627,6 +627,14 @@ impl Care {
             .ok_or(CareError::NotFound)
     }
 
+    /// The space a post belongs to.
+    pub async fn post_space(&self, post_id: i64) -> Result<i64, CareError> {
+        Ok(store::post(&self.db, post_id)
+            .await?
+            .ok_or(CareError::NotFound)?
+            .space_id)
+    }
+
     /// The space a patient id belongs to.
     pub async fn patient_space(&self, patient_id: i64) -> Result<i64, CareError> {
         Ok(self.space_of_patient(patient_id).await?.space_id)
@@ -2380,6 +2388,11 @@ impl Care {
     }
 
     // ---------------------------------------------------- notifications
+
+    /// The user's own e-mail address ("" when none): notifications need one.
+    pub async fn email_of(&self, p: &Principal) -> Result<String, CareError> {
+        Ok(store::user_email(&self.db, p.user_id.0).await?)
+    }
 
     pub async fn preferences(&self, p: &Principal) -> Result<Preferences, CareError> {
         Ok(store::preferences(&self.db, p.user_id.0).await?)

@@ -1526,3 +1526,13 @@ pub async fn region_users(db: &Db, region_id: i64) -> Result<Vec<InviteeRow>, St
         .await?
     }))
 }
+
+pub async fn user_email(db: &Db, user_id: i64) -> Result<String, StoreError> {
+    let email: Option<String> = read!(db, |c| {
+        sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(c)
+            .await?
+    });
+    Ok(email.unwrap_or_default())
+}

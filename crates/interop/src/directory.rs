@@ -243,13 +243,26 @@ pub fn capability_statement(base: &str, version: &str) -> Value {
         }
         r
     };
+    // Patient data: only the patient's care team (or break-glass), audited.
+    let care_resource = |kind: &str, profile: Option<&str>, params: &[(&str, &str, &str)]| {
+        let mut r = json!({
+            "type": kind,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": search(params),
+            "documentation": "Only members of the patient's care team under consent; every read is audited.",
+        });
+        if let Some(p) = profile {
+            r["supportedProfile"] = json!([format!("{JP_CORE}{p}")]);
+        }
+        r
+    };
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": "2026-11-22",
         "kind": "instance",
         "software": {"name": "Renkei", "version": version},
-        "implementation": {"description": "Renkei resource directory", "url": format!("{base}/fhir")},
+        "implementation": {"description": "Renkei: resource directory and care teams", "url": format!("{base}/fhir")},
         "fhirVersion": "4.0.1",
         "format": ["json"],
         "rest": [{
@@ -259,6 +272,11 @@ pub fn capability_statement(base: &str, version: &str) -> Value {
                 resource("Organization", Some("JP_Organization"), &[]),
                 resource("Location", Some("JP_Location"), &[("near", "special", "lat|lon|distance|km (distance default 10 km)")]),
                 resource("HealthcareService", None, &[("service-type", "token", "介護サービス種類コード (urn:renkei:cs:care-service)")]),
+                care_resource("Patient", Some("JP_Patient"), &[("name", "string", "氏名・ふりがな")]),
+                care_resource("CareTeam", None, &[("patient", "reference", "required")]),
+                care_resource("Communication", None, &[("patient", "reference", "required"), ("_count", "number", "1–100")]),
+                care_resource("Observation", Some("JP_Observation_VitalSigns"), &[("patient", "reference", "required"), ("code", "token", "LOINC, e.g. 8310-5")]),
+                care_resource("Consent", None, &[("patient", "reference", "required")]),
             ],
         }],
     })

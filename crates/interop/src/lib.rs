@@ -2,6 +2,7 @@
 //! JP Core profiles (DOMAIN.md §9). Pure functions from domain values to
 //! FHIR JSON; the web layer serves them under `/fhir/`.
 
+pub mod care;
 pub mod directory;
 
 /// The JP Core canonical base.

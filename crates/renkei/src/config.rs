@@ -52,6 +52,9 @@ pub struct FileConfig {
     pub map_tile_url: Option<String>,
     pub map_attribution: Option<String>,
     pub directory_confirm_days: Option<i64>,
+    pub break_glass_minutes: Option<i64>,
+    pub max_attachment_mb: Option<usize>,
+    pub digest_hour: Option<u32>,
 }
 
 /// Environment variable ↔ file key. The variable list is also the list of
@@ -80,6 +83,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("RENKEI_MAP_TILE_URL", "map_tile_url"),
     ("RENKEI_MAP_ATTRIBUTION", "map_attribution"),
     ("RENKEI_DIRECTORY_CONFIRM_DAYS", "directory_confirm_days"),
+    ("RENKEI_BREAK_GLASS_MINUTES", "break_glass_minutes"),
+    ("RENKEI_MAX_ATTACHMENT_MB", "max_attachment_mb"),
+    ("RENKEI_DIGEST_HOUR", "digest_hour"),
 ];
 
 /// Variables that are not settings of the server.
@@ -101,6 +107,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub directory: renkei_directory::service::DirectoryConfig,
+    pub care: renkei_care::CareConfig,
+    /// Hour of the day (Japan time) the daily digest goes out.
+    pub digest_hour: u32,
 }
 
 impl Config {
@@ -241,6 +250,27 @@ impl Config {
                 format!("{confirm_days}; accepted: 7 to 3650"),
             ));
         }
+        let break_glass = file.break_glass_minutes.unwrap_or(60);
+        if !(5..=720).contains(&break_glass) {
+            return Err(err(
+                "break_glass_minutes (RENKEI_BREAK_GLASS_MINUTES)",
+                format!("{break_glass}; accepted: 5 to 720"),
+            ));
+        }
+        let attachment_mb = file.max_attachment_mb.unwrap_or(10);
+        if !(1..=100).contains(&attachment_mb) {
+            return Err(err(
+                "max_attachment_mb (RENKEI_MAX_ATTACHMENT_MB)",
+                format!("{attachment_mb}; accepted: 1 to 100"),
+            ));
+        }
+        let digest_hour = file.digest_hour.unwrap_or(7);
+        if digest_hour > 23 {
+            return Err(err(
+                "digest_hour (RENKEI_DIGEST_HOUR)",
+                format!("{digest_hour}; accepted: 0 to 23"),
+            ));
+        }
         let smtp_url = file.smtp_url.filter(|u| !u.is_empty());
         if let Some(u) = &smtp_url {
             if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
@@ -278,8 +308,21 @@ impl Config {
                 map_attribution: file
                     .map_attribution
                     .unwrap_or_else(|| WebConfig::default().map_attribution),
+                // Room for a few attachments and the form around them.
+                max_upload_bytes: attachment_mb * 1024 * 1024 * 3 + 1024 * 1024,
                 ..WebConfig::default()
             },
+            care: renkei_care::CareConfig {
+                public_url: if public_url.is_empty() {
+                    format!("http://{listen}")
+                } else {
+                    public_url.clone()
+                },
+                break_glass_minutes: break_glass,
+                max_attachment_bytes: attachment_mb * 1024 * 1024,
+                ..renkei_care::CareConfig::default()
+            },
+            digest_hour,
             smtp_url,
             mail_from: file
                 .mail_from
@@ -365,6 +408,9 @@ fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Resul
         "map_tile_url" => file.map_tile_url = text,
         "map_attribution" => file.map_attribution = text,
         "directory_confirm_days" => file.directory_confirm_days = Some(num(name, value)?),
+        "break_glass_minutes" => file.break_glass_minutes = Some(num(name, value)?),
+        "max_attachment_mb" => file.max_attachment_mb = Some(num(name, value)?),
+        "digest_hour" => file.digest_hour = Some(num(name, value)?),
         _ => return Err(err(name, "not handled")),
     }
     Ok(())

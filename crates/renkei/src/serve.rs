@@ -57,12 +57,36 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         (url, _) => renkei_mail::from_config(url.as_deref(), &config.mail_from)
             .map_err(|e| anyhow::anyhow!("smtp_url (RENKEI_SMTP_URL): {e}"))?,
     };
-    let state = AppState::with_mail(
+    let state = AppState::with_services(
         identity,
         config.web.clone(),
         mailer,
         config.directory.clone(),
+        config.care.clone(),
     );
+    // The daily digest of unread posts, once a day at the configured hour
+    // (Japan time); a restart the same day does not send it twice.
+    let care = state.care.clone();
+    let digest_hour = config.digest_hour;
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+            let hour: u32 = renkei_domain::Timestamp::now()
+                .to_jst_display()
+                .get(11..13)
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(99);
+            if hour == digest_hour {
+                match care.send_digests().await {
+                    Ok(run) if run.sent > 0 || run.failed > 0 => {
+                        tracing::info!(sent = run.sent, failed = run.failed, "daily digest")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "daily digest failed"),
+                }
+            }
+        }
+    });
     // The directory index loads in the background (/readyz says so until it
     // is ready) and follows imports made by other processes.
     let live = state.directory.clone();

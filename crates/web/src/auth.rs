@@ -233,7 +233,24 @@ async fn authenticate_inner(
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.starts_with("application/x-www-form-urlencoded"))
                 .unwrap_or(false);
-            if is_form {
+            let is_multipart = request
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("multipart/form-data"));
+            if is_multipart {
+                // Upload forms carry the token in their action URL: the
+                // body is a stream of files this middleware does not buffer.
+                request
+                    .uri()
+                    .query()
+                    .and_then(|q| {
+                        url::form_urlencoded::parse(q.as_bytes())
+                            .find(|(k, _)| k == "csrf")
+                            .map(|(_, v)| v.into_owned())
+                    })
+                    .or(header_token)
+            } else if is_form {
                 let (parts, body) = request.into_parts();
                 let bytes = to_bytes(body, state.config.max_body_bytes)
                     .await

@@ -66,6 +66,19 @@ impl From<renkei_directory::service::DirectoryError> for WebError {
     }
 }
 
+impl From<renkei_care::CareError> for WebError {
+    fn from(e: renkei_care::CareError) -> Self {
+        use renkei_care::CareError as C;
+        match e {
+            C::Validation(v) => WebError::Validation(v),
+            C::Forbidden => WebError::Forbidden,
+            C::NotFound => WebError::NotFound,
+            C::Conflict(m) => WebError::Conflict(m),
+            C::Store(e) => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<askama::Error> for WebError {
     fn from(e: askama::Error) -> Self {
         WebError::Internal(format!("template: {e}"))

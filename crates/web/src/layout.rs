@@ -55,6 +55,24 @@ impl Layout {
                     }
                 };
                 add(
+                    "/patients",
+                    if lang_code == "en" {
+                        "Patients"
+                    } else {
+                        "担当患者"
+                    },
+                    p.role.may(Permission::JoinCareTeams) || p.role.may(Permission::BreakGlass),
+                );
+                add(
+                    "/groups",
+                    if lang_code == "en" {
+                        "Groups"
+                    } else {
+                        "グループ"
+                    },
+                    p.role.may(Permission::ProfessionalGroups),
+                );
+                add(
                     "/directory",
                     t.nav_directory,
                     p.role.may(Permission::ViewProfessionalDirectory),
@@ -102,6 +120,16 @@ impl Layout {
             nav,
             path: ctx.path.clone(),
             flash: None,
+        }
+    }
+
+    /// The text in the page's language: care pages keep both languages
+    /// beside each other in the template.
+    pub fn tr<'a>(&self, ja: &'a str, en: &'a str) -> &'a str {
+        if self.lang == "en" {
+            en
+        } else {
+            ja
         }
     }
 

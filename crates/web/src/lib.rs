@@ -4,6 +4,7 @@
 
 pub mod api;
 mod auth;
+mod care;
 mod directory;
 mod error;
 mod fhir;
@@ -37,6 +38,9 @@ pub struct WebConfig {
     pub hsts: bool,
     /// Largest request body accepted.
     pub max_body_bytes: usize,
+    /// Largest `multipart/form-data` body (posts with attachments, consent
+    /// forms); each file is also held to the care capability's limit.
+    pub max_upload_bytes: usize,
     /// Longest time a request may take.
     pub request_timeout: Duration,
     /// Take the client address from `X-Forwarded-For` (behind a reverse proxy).
@@ -62,6 +66,7 @@ impl Default for WebConfig {
             cookie_secure: true,
             hsts: false,
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 32 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             trust_proxy: false,
             demo_logins: Vec::new(),
@@ -87,6 +92,8 @@ pub struct Inner {
     /// Edits, reviews and the confirmation campaign of the directory.
     pub directory_service: renkei_directory::service::Directory,
     pub public_limiter: directory::RateLimiter,
+    /// Patients, teams, the timeline and the summary.
+    pub care: renkei_care::Care,
     /// The Content-Security-Policy, which names the map tile server.
     pub csp: axum::http::HeaderValue,
 }
@@ -108,6 +115,22 @@ impl AppState {
         mailer: Arc<dyn renkei_mail::Mailer>,
         directory_config: renkei_directory::service::DirectoryConfig,
     ) -> Self {
+        let care_config = renkei_care::CareConfig {
+            public_url: directory_config.public_url.clone(),
+            ..renkei_care::CareConfig::default()
+        };
+        Self::with_services(identity, config, mailer, directory_config, care_config)
+    }
+
+    /// Every service with its own settings (the server).
+    pub fn with_services(
+        identity: Identity,
+        config: WebConfig,
+        mailer: Arc<dyn renkei_mail::Mailer>,
+        directory_config: renkei_directory::service::DirectoryConfig,
+        care_config: renkei_care::CareConfig,
+    ) -> Self {
+        let care = renkei_care::Care::new(identity.db().clone(), mailer.clone(), care_config);
         let live = renkei_directory::live::LiveIndex::empty();
         let directory_service = renkei_directory::service::Directory::new(
             identity.db().clone(),
@@ -123,6 +146,7 @@ impl AppState {
             directory: live,
             directory_service,
             public_limiter: directory::RateLimiter::default(),
+            care,
             csp,
         }))
     }

@@ -17,7 +17,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::identity::{account, admin, audit, login};
-use crate::{api, auth, directory, error, fhir, metrics, security, system, AppState, WebError};
+use crate::{
+    api, auth, care, directory, error, fhir, metrics, security, system, AppState, WebError,
+};
 
 /// One route: method and path pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,6 +121,81 @@ fn build() -> Routes {
     .post("/directory/new", directory::pages::create_entry)
     .get("/map", directory::pages::public_map)
     .get("/map/entries/{id}", directory::pages::public_entry)
+    // care: patients, teams, the timeline
+    .get("/patients", care::pages::patients)
+    .get("/patients/new", care::pages::new_patient_form)
+    .post("/patients/new", care::pages::create_patient)
+    .get("/patients/break-glass", care::pages::break_glass_form)
+    .post("/patients/break-glass", care::pages::break_glass)
+    .get("/patients/{id}", care::pages::patient_timeline)
+    .post("/patients/{id}/posts", care::pages::create_patient_post)
+    .get("/patients/{id}/vitals", care::pages::vitals)
+    .get("/patients/{id}/summary", care::pages::summary)
+    .post("/patients/{id}/summary", care::pages::save_summary)
+    .get("/patients/{id}/profile", care::pages::profile_form)
+    .post("/patients/{id}/profile", care::pages::update_profile)
+    .get("/patients/{id}/team", care::pages::patient_team)
+    .post("/patients/{id}/team/invite", care::pages::patient_invite)
+    .post("/patients/{id}/team/accept", care::pages::patient_accept)
+    .post("/patients/{id}/team/leave", care::pages::patient_leave)
+    .post("/patients/{id}/team/lead", care::pages::patient_lead)
+    .post(
+        "/patients/{id}/team/family-summary",
+        care::pages::patient_family_summary,
+    )
+    .get("/patients/{id}/consent", care::pages::consent)
+    .post("/patients/{id}/consent", care::pages::record_consent)
+    .post(
+        "/patients/{id}/consent/withdraw",
+        care::pages::withdraw_consent,
+    )
+    .get("/posts/{id}", care::pages::post_detail)
+    .post("/posts/{id}/ack", care::pages::acknowledge)
+    .post("/posts/{id}/edit", care::pages::edit_post)
+    .post("/posts/{id}/withdraw", care::pages::withdraw_post)
+    .get("/attachments/{id}", care::pages::attachment)
+    .get("/attachments/{id}/thumbnail", care::pages::thumbnail)
+    .get("/groups", care::pages::groups)
+    .post("/groups", care::pages::create_group)
+    .get("/groups/{id}", care::pages::group_timeline)
+    .post("/groups/{id}/posts", care::pages::create_group_post)
+    .get("/groups/{id}/members", care::pages::group_members)
+    .post("/groups/{id}/invite", care::pages::group_invite)
+    .post("/groups/{id}/accept", care::pages::group_accept)
+    .post("/groups/{id}/leave", care::pages::group_leave)
+    .get("/notifications", care::pages::notifications)
+    .post("/notifications", care::pages::save_notifications)
+    // care API
+    .get("/api/v1/patients", care::api::list_patients)
+    .post("/api/v1/patients", care::api::create_patient)
+    .get("/api/v1/patients/{id}", care::api::get_patient)
+    .get("/api/v1/patients/{id}/consents", care::api::list_consents)
+    .post("/api/v1/patients/{id}/consents", care::api::record_consent)
+    .post(
+        "/api/v1/patients/{id}/consents/withdraw",
+        care::api::withdraw_consent,
+    )
+    .get("/api/v1/patients/{id}/team", care::api::team)
+    .post("/api/v1/patients/{id}/team", care::api::invite)
+    .post("/api/v1/patients/{id}/team/accept", care::api::accept)
+    .post("/api/v1/patients/{id}/team/leave", care::api::leave)
+    .get("/api/v1/patients/{id}/posts", care::api::list_posts)
+    .post("/api/v1/patients/{id}/posts", care::api::create_post)
+    .post(
+        "/api/v1/patients/{id}/posts/{post}/acknowledge",
+        care::api::acknowledge,
+    )
+    .post(
+        "/api/v1/patients/{id}/posts/{post}/read",
+        care::api::mark_read,
+    )
+    .get(
+        "/api/v1/patients/{id}/posts/{post}/reads",
+        care::api::receipts,
+    )
+    .get("/api/v1/patients/{id}/summary", care::api::summary)
+    .post("/api/v1/patients/{id}/summary", care::api::save_summary)
+    .get("/api/v1/me/unread", care::api::unread)
     // FHIR
     .get("/fhir/metadata", fhir::metadata)
     .get("/fhir/Organization", fhir::search_organization)
@@ -130,6 +207,16 @@ fn build() -> Routes {
         "/fhir/HealthcareService/{id}",
         fhir::read_healthcare_service,
     )
+    .get("/fhir/Patient", fhir::search_patient)
+    .get("/fhir/Patient/{id}", fhir::read_patient)
+    .get("/fhir/CareTeam", fhir::search_care_team)
+    .get("/fhir/CareTeam/{id}", fhir::read_care_team)
+    .get("/fhir/Communication", fhir::search_communication)
+    .get("/fhir/Communication/{id}", fhir::read_communication)
+    .get("/fhir/Observation", fhir::search_observation)
+    .get("/fhir/Observation/{id}", fhir::read_observation)
+    .get("/fhir/Consent", fhir::search_consent)
+    .get("/fhir/Consent/{id}", fhir::read_consent)
 }
 
 /// Every route `app` serves.
@@ -146,6 +233,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let timeout = state.config.request_timeout;
     let max_body = state.config.max_body_bytes;
+    let max_upload = state.config.max_upload_bytes;
     let middleware = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -165,7 +253,7 @@ pub fn app(state: AppState) -> Router {
             if timeout.is_zero() { Duration::from_secs(30) } else { timeout },
         ))
         .layer(from_fn_with_state(state.clone(), security::body_limit))
-        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body.max(max_upload)))
         .layer(from_fn_with_state(state.clone(), auth::authenticate));
     build()
         .router

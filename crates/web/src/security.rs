@@ -61,13 +61,27 @@ pub async fn security_headers(
 /// Refuses a declared body over the limit before reading it; bodies without a
 /// length are cut off by the limit layer and by the extractors.
 pub async fn body_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Uploads (multipart) get the larger limit; everything else the small one.
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let limit = if multipart {
+        state.config.max_upload_bytes
+    } else {
+        state.config.max_body_bytes
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > state.config.max_body_bytes) {
+    if declared.is_some_and(|n| n > limit) {
         return WebError::PayloadTooLarge.into_response();
     }
+    // A body without a length is cut off at the limit while it is read.
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     next.run(request).await
 }

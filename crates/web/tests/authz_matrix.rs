@@ -64,6 +64,20 @@ const CURATORS: &[Who] = &[SystemAdmin, RegionAdmin, Coordinator];
 /// Curators bound to one region (freshness is counted per region).
 const REGION_CURATORS: &[Who] = &[RegionAdmin, Coordinator];
 
+/// Who may open care pages at all (teams or break-glass).
+const CARE_USERS: &[Who] = &[Coordinator, Professional, Family, Ems];
+/// Who may register patients and create groups.
+const REGISTRARS: &[Who] = &[Coordinator, Professional];
+/// The test patient's team: the Professional (lead, 主治医) and the Family
+/// user. Nobody else, whatever their role, sees the patient.
+const TEAM: &[Who] = &[Professional, Family];
+/// The team's professionals (not family).
+const TEAM_PRO: &[Who] = &[Professional];
+/// Break-glass roles.
+const BREAK_GLASS: &[Who] = &[Coordinator, Ems];
+/// Nobody in the matrix holds an invitation.
+const NOBODY: &[Who] = &[];
+
 /// (method, path, who may use it, request body)
 fn matrix() -> Vec<(
     &'static str,
@@ -160,6 +174,172 @@ fn matrix() -> Vec<(
         ("GET", "/fhir/Location/{id}", STAFF, None),
         ("GET", "/fhir/HealthcareService", STAFF, None),
         ("GET", "/fhir/HealthcareService/{id}", STAFF, None),
+        // care pages
+        ("GET", "/patients", CARE_USERS, None),
+        ("GET", "/patients/new", REGISTRARS, None),
+        ("POST", "/patients/new", REGISTRARS, Some("name=")),
+        ("GET", "/patients/break-glass", BREAK_GLASS, None),
+        (
+            "POST",
+            "/patients/break-glass",
+            BREAK_GLASS,
+            Some("key=&reason="),
+        ),
+        ("GET", "/patients/{id}", TEAM, None),
+        (
+            "POST",
+            "/patients/{id}/posts",
+            TEAM,
+            Some("idempotency_key="),
+        ),
+        ("GET", "/patients/{id}/vitals", TEAM, None),
+        ("GET", "/patients/{id}/summary", TEAM_PRO, None),
+        (
+            "POST",
+            "/patients/{id}/summary",
+            TEAM_PRO,
+            Some("version=999"),
+        ),
+        ("GET", "/patients/{id}/profile", TEAM_PRO, None),
+        ("POST", "/patients/{id}/profile", TEAM_PRO, Some("name=")),
+        ("GET", "/patients/{id}/team", TEAM, None),
+        (
+            "POST",
+            "/patients/{id}/team/invite",
+            TEAM_PRO,
+            Some("invitee="),
+        ),
+        ("POST", "/patients/{id}/team/accept", NOBODY, None),
+        ("POST", "/patients/{id}/team/leave", TEAM, None),
+        (
+            "POST",
+            "/patients/{id}/team/lead",
+            TEAM_PRO,
+            Some("user_id="),
+        ),
+        ("POST", "/patients/{id}/team/family-summary", TEAM_PRO, None),
+        ("GET", "/patients/{id}/consent", TEAM, None),
+        (
+            "POST",
+            "/patients/{id}/consent",
+            TEAM_PRO,
+            Some("obtained_on="),
+        ),
+        (
+            "POST",
+            "/patients/{id}/consent/withdraw",
+            TEAM_PRO,
+            Some("reason="),
+        ),
+        ("GET", "/posts/{id}", TEAM, None),
+        ("POST", "/posts/{id}/ack", TEAM_PRO, None),
+        ("POST", "/posts/{id}/edit", TEAM_PRO, Some("body=")),
+        ("POST", "/posts/{id}/withdraw", TEAM_PRO, Some("reason=")),
+        ("GET", "/attachments/{id}", TEAM, None),
+        ("GET", "/attachments/{id}/thumbnail", TEAM, None),
+        ("GET", "/groups", REGISTRARS, None),
+        ("POST", "/groups", REGISTRARS, Some("name=")),
+        ("GET", "/groups/{id}", TEAM_PRO, None),
+        (
+            "POST",
+            "/groups/{id}/posts",
+            TEAM_PRO,
+            Some("idempotency_key="),
+        ),
+        ("GET", "/groups/{id}/members", TEAM_PRO, None),
+        ("POST", "/groups/{id}/invite", TEAM_PRO, Some("invitee=")),
+        ("POST", "/groups/{id}/accept", NOBODY, None),
+        ("POST", "/groups/{id}/leave", TEAM_PRO, None),
+        ("GET", "/notifications", SIGNED_IN, None),
+        (
+            "POST",
+            "/notifications",
+            SIGNED_IN,
+            Some("email_urgent=on&email_digest=on"),
+        ),
+        // care API
+        ("GET", "/api/v1/patients", CARE_USERS, None),
+        (
+            "POST",
+            "/api/v1/patients",
+            REGISTRARS,
+            Some(r#"{"team_role":"","name":"","kana":"","birth_date":"","sex":""}"#),
+        ),
+        ("GET", "/api/v1/patients/{id}", TEAM, None),
+        ("GET", "/api/v1/patients/{id}/consents", TEAM, None),
+        (
+            "POST",
+            "/api/v1/patients/{id}/consents",
+            TEAM_PRO,
+            Some(r#"{"obtained_on":"","obtained_by":""}"#),
+        ),
+        (
+            "POST",
+            "/api/v1/patients/{id}/consents/withdraw",
+            TEAM_PRO,
+            Some(r#"{"reason":""}"#),
+        ),
+        ("GET", "/api/v1/patients/{id}/team", TEAM, None),
+        (
+            "POST",
+            "/api/v1/patients/{id}/team",
+            TEAM_PRO,
+            Some(r#"{"invitee":"","team_role":""}"#),
+        ),
+        (
+            "POST",
+            "/api/v1/patients/{id}/team/accept",
+            NOBODY,
+            Some("{}"),
+        ),
+        ("GET", "/api/v1/patients/{id}/posts", TEAM, None),
+        (
+            "POST",
+            "/api/v1/patients/{id}/posts",
+            TEAM,
+            Some(r#"{"category":""}"#),
+        ),
+        (
+            "POST",
+            "/api/v1/patients/{id}/posts/{post}/acknowledge",
+            TEAM_PRO,
+            Some("{}"),
+        ),
+        (
+            "POST",
+            "/api/v1/patients/{id}/posts/{post}/read",
+            TEAM,
+            Some("{}"),
+        ),
+        (
+            "GET",
+            "/api/v1/patients/{id}/posts/{post}/reads",
+            TEAM,
+            None,
+        ),
+        ("GET", "/api/v1/patients/{id}/summary", TEAM_PRO, None),
+        (
+            "POST",
+            "/api/v1/patients/{id}/summary",
+            TEAM_PRO,
+            Some(r#"{"base_version":999}"#),
+        ),
+        ("GET", "/api/v1/me/unread", CARE_USERS, None),
+        // care FHIR
+        ("GET", "/fhir/Patient", CARE_USERS, None),
+        ("GET", "/fhir/Patient/{id}", TEAM, None),
+        ("GET", "/fhir/CareTeam", TEAM, None),
+        ("GET", "/fhir/CareTeam/{id}", TEAM, None),
+        ("GET", "/fhir/Communication", TEAM, None),
+        ("GET", "/fhir/Communication/{id}", TEAM, None),
+        ("GET", "/fhir/Observation", TEAM_PRO, None),
+        ("GET", "/fhir/Observation/{id}", TEAM_PRO, None),
+        ("GET", "/fhir/Consent", TEAM, None),
+        ("GET", "/fhir/Consent/{id}", TEAM, None),
+        // Leaving through the API needs no confirmation: the lead is held
+        // back (other members remain) but the family member really leaves,
+        // so this runs after every other patient route.
+        ("POST", "/api/v1/patients/{id}/team/leave", TEAM, Some("{}")),
         // Last but for logout: it unlinks the entry from its organisation,
         // which ends the members' right to edit it.
         (
@@ -180,6 +360,40 @@ fn denied(reply: &Reply) -> bool {
 }
 
 fn concrete(path: &str, w: &World) -> String {
+    let patient_query = |p: &str| -> Option<String> {
+        let kinds = ["CareTeam", "Communication", "Observation", "Consent"];
+        kinds
+            .iter()
+            .any(|k| p == format!("/fhir/{k}"))
+            .then(|| format!("{p}?patient={}", w.patient))
+    };
+    if let Some(q) = patient_query(path) {
+        return q;
+    }
+    if path.starts_with("/patients/{id}")
+        || path.starts_with("/api/v1/patients/{id}")
+        || path.starts_with("/fhir/Patient/{id}")
+        || path.starts_with("/fhir/CareTeam/{id}")
+    {
+        return path
+            .replace("{id}", &w.patient.to_string())
+            .replace("{post}", &w.post.to_string());
+    }
+    if path.starts_with("/posts/{id}") || path.starts_with("/fhir/Communication/{id}") {
+        return path.replace("{id}", &w.post.to_string());
+    }
+    if path == "/fhir/Observation/{id}" {
+        return format!("/fhir/Observation/{}-temperature", w.post);
+    }
+    if path == "/fhir/Consent/{id}" {
+        return format!("/fhir/Consent/{}", w.consent);
+    }
+    if path.starts_with("/attachments/{id}") {
+        return path.replace("{id}", &w.attachment.to_string());
+    }
+    if path.starts_with("/groups/{id}") {
+        return path.replace("{id}", &w.group.to_string());
+    }
     path.replace("{file}", "renkei.css")
         .replace(
             "/directory/entries/{id}",
@@ -333,5 +547,152 @@ async fn other_region_is_out_of_reach() {
         )
         .await;
         assert_eq!(reply.status, 403);
+    }
+}
+
+/// Every route that names a patient, a post, an attachment or a patient's
+/// FHIR resource refuses three kinds of outsider: a professional of the
+/// same organisation on another patient's team, a professional of another
+/// organisation of the region, and a professional of another region. Each
+/// refusal is in the audit trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patient_routes_refuse_other_teams_organisations_and_regions() {
+    use renkei_care::service::PatientInput;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let w = world(
+            backend,
+            WebConfig {
+                cookie_secure: false,
+                ..WebConfig::default()
+            },
+        )
+        .await;
+        let cli = renkei_identity::Actor::Cli {
+            os_user: "test".into(),
+        };
+        let other_org = w
+            .identity
+            .create_organisation(
+                &cli,
+                &renkei_identity::NewOrganisation {
+                    region_id: Some(w.region),
+                    kind: "visiting_nursing".into(),
+                    name: "別の訪問看護".into(),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let far_org = w
+            .identity
+            .create_organisation(
+                &cli,
+                &renkei_identity::NewOrganisation {
+                    region_id: Some(w.other_region),
+                    kind: "clinic".into(),
+                    name: "遠くの診療所".into(),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        create_user(
+            &w.identity,
+            "same_org_other_team",
+            "professional",
+            Some(w.region),
+            vec![w.org],
+        )
+        .await;
+        create_user(
+            &w.identity,
+            "other_org",
+            "professional",
+            Some(w.region),
+            vec![other_org],
+        )
+        .await;
+        create_user(
+            &w.identity,
+            "other_region",
+            "professional",
+            Some(w.other_region),
+            vec![far_org],
+        )
+        .await;
+        let same_org = sign_in(&w.identity, "same_org_other_team").await;
+        let other = sign_in(&w.identity, "other_org").await;
+        let far = sign_in(&w.identity, "other_region").await;
+        // The first outsider has a team of their own.
+        let p = principal_of(&w.identity, &same_org).await;
+        w.state
+            .care
+            .register_patient(
+                &p,
+                &ctx(),
+                None,
+                "attending_doctor",
+                &PatientInput {
+                    name: "別の 患者".into(),
+                    kana: "べつの かんじゃ".into(),
+                    birth_date: "1945-03-03".into(),
+                    sex: "male".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut checked = 0;
+        for (method, path, _, body) in matrix() {
+            let names_patient = [
+                "/patients/{id}",
+                "/api/v1/patients/{id}",
+                "/posts/{id}",
+                "/attachments/{id}",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p))
+                || [
+                    "/fhir/Patient/",
+                    "/fhir/CareTeam",
+                    "/fhir/Communication",
+                    "/fhir/Observation",
+                    "/fhir/Consent",
+                ]
+                .iter()
+                .any(|p| path.starts_with(p));
+            if !names_patient {
+                continue;
+            }
+            for (who, session) in [
+                ("same_org_other_team", &same_org),
+                ("other_org", &other),
+                ("other_region", &far),
+            ] {
+                let reply = send(&w.app, request(method, &concrete(path, &w), session, body)).await;
+                checked += 1;
+                assert_eq!(
+                    reply.status.as_u16(),
+                    403,
+                    "{method} {path} as {who}: {} {}",
+                    reply.status,
+                    reply.body
+                );
+            }
+        }
+        assert!(checked > 100, "{checked}");
+        let denied: i64 = renkei_store::read!(&w.state.care.db().clone(), |c| {
+            renkei_store::sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE outcome = 'denied' AND patient_id = $1 \
+                 AND actor_username IN ('same_org_other_team', 'other_org', 'other_region')",
+            )
+            .bind(w.patient.to_string())
+            .fetch_one(c)
+            .await
+            .unwrap()
+        });
+        assert!(denied >= 60, "denied attempts audited: {denied}");
     }
 }

@@ -258,7 +258,13 @@ impl Modify for SecuritySchemes {
 #[openapi(
     info(title = "Renkei API", description = "JSON API of Renkei (在宅医療・介護連携). Errors are RFC 9457 problem documents."),
     paths(me, list_organisations, create_organisation, list_municipalities, list_users,
-        crate::directory::search_professional, crate::directory::search_public),
+        crate::directory::search_professional, crate::directory::search_public,
+        crate::care::api::list_patients, crate::care::api::create_patient, crate::care::api::get_patient,
+        crate::care::api::list_consents, crate::care::api::record_consent, crate::care::api::withdraw_consent,
+        crate::care::api::team, crate::care::api::invite, crate::care::api::accept, crate::care::api::leave,
+        crate::care::api::list_posts, crate::care::api::create_post, crate::care::api::acknowledge,
+        crate::care::api::mark_read, crate::care::api::receipts, crate::care::api::summary,
+        crate::care::api::save_summary, crate::care::api::unread),
     modifiers(&SecuritySchemes),
     security(("api_token" = []), ("session" = [])),
 )]

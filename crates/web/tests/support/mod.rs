@@ -75,6 +75,13 @@ pub struct World {
     /// A directory entry maintained by `org`, and a pending change to it.
     pub entry: i64,
     pub change_request: i64,
+    /// A patient whose team is the Professional (lead, attending doctor)
+    /// and the Family user; an urgent post with a PDF and a group.
+    pub patient: i64,
+    pub post: i64,
+    pub attachment: i64,
+    pub group: i64,
+    pub consent: i64,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -276,6 +283,8 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
     };
     let state = AppState::new(identity.clone(), config);
     state.directory.refresh(&db.db).await.unwrap();
+    let (patient, post, attachment, group, consent) =
+        care_world(&state, &identity, &sessions).await;
     let app = renkei_web::app(state.clone());
     World {
         _db: db,
@@ -289,8 +298,113 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         foreign_user,
         entry,
         change_request,
+        patient,
+        post,
+        attachment,
+        group,
+        consent,
         sessions,
     }
+}
+
+/// The signed-in principal behind a session.
+pub async fn principal_of(identity: &Identity, session: &Session) -> Principal {
+    let token = session
+        .cookie
+        .strip_prefix("renkei_session=")
+        .expect("a session cookie");
+    match identity.session(token).await.unwrap() {
+        Some(SessionState::Active(p)) => p,
+        _ => panic!("not an active session"),
+    }
+}
+
+async fn care_world(
+    state: &AppState,
+    identity: &Identity,
+    sessions: &[(Who, Session)],
+) -> (i64, i64, i64, i64, i64) {
+    use renkei_care::service::{ConsentInput, PatientInput, PostInput};
+    let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
+    let pro = principal_of(identity, session(Who::Professional)).await;
+    let family = principal_of(identity, session(Who::Family)).await;
+    let c = ctx();
+    let patient = state
+        .care
+        .register_patient(
+            &pro,
+            &c,
+            None,
+            "attending_doctor",
+            &PatientInput {
+                name: "試験 花子".into(),
+                kana: "しけん はなこ".into(),
+                birth_date: "1940-01-02".into(),
+                sex: "female".into(),
+                insured_number: "1234567890".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let consent = state
+        .care
+        .record_consent(
+            &pro,
+            &c,
+            patient,
+            &ConsentInput {
+                covers_family: true,
+                obtained_on: "2026-11-01".into(),
+                obtained_by: "試験".into(),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let space = state.care.patient_space(patient).await.unwrap();
+    state
+        .care
+        .invite(&pro, &c, space, "family", "family")
+        .await
+        .unwrap();
+    state.care.accept(&family, &c, space).await.unwrap();
+    let pdf = renkei_care::attachments::check(
+        "指示書.pdf",
+        b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF".to_vec(),
+        1 << 20,
+    )
+    .unwrap();
+    let post = state
+        .care
+        .post(
+            &pro,
+            &c,
+            space,
+            PostInput {
+                category: "vitals".into(),
+                body: "発熱".into(),
+                urgent: true,
+                ack_role: "attending_doctor".into(),
+                idempotency_key: "matrix-post-0001".into(),
+                ..Default::default()
+            },
+            vec![pdf],
+        )
+        .await
+        .unwrap()
+        .post_id;
+    let attachment = renkei_care::store::attachments_of_posts(state.care.db(), &[post])
+        .await
+        .unwrap()[0]
+        .id;
+    let group = state
+        .care
+        .create_group(&pro, &c, "訪問看護連絡会", "")
+        .await
+        .unwrap();
+    (patient, post, attachment, group, consent)
 }
 
 impl World {
