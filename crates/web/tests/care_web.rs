@@ -1,0 +1,239 @@
+//! The care pages and API over HTTP on both databases: script in a post
+//! renders inert, an executable renamed to .jpg is refused with a message,
+//! and an API retry with the same Idempotency-Key answers with the first post.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{header, Request};
+use renkei_store::Backend;
+use renkei_web::WebConfig;
+use support::*;
+
+fn multipart(
+    path: &str,
+    session: &Session,
+    parts: &[(&str, Option<&str>, &[u8])],
+) -> Request<Body> {
+    let boundary = "----renkeitestboundary";
+    let mut body = Vec::new();
+    for (name, filename, data) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method("POST")
+        .uri(format!("{path}?csrf={}", session.csrf))
+        .header(header::COOKIE, &session.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn run(backend: Backend) {
+    let w = world(
+        backend,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let pro = w.session(Who::Professional);
+    let path = format!("/patients/{}/posts", w.patient);
+
+    // XSS: the payload is stored as written and shown as text.
+    let payload = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+    let reply = send(
+        &w.app,
+        multipart(
+            &path,
+            pro,
+            &[
+                ("category", None, b"other"),
+                ("body", None, payload.as_bytes()),
+                ("idempotency_key", None, b"xss-test-key-1"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let page = send(
+        &w.app,
+        request(
+            "GET",
+            &format!("/patients/{}", w.patient),
+            w.session(Who::Family),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("<script>alert"), "script rendered live");
+    assert!(!page.body.contains("<img src=x"), "img rendered live");
+    let at = page.body.find("alert").expect("the text is shown");
+    let shown = &page.body[at.saturating_sub(40)..at + 80];
+    assert!(
+        shown.contains("&lt;script&gt;") || shown.contains("&#60;script&#62;"),
+        "{shown}"
+    );
+    let api = send(
+        &w.app,
+        request(
+            "GET",
+            &format!("/api/v1/patients/{}/posts", w.patient),
+            pro,
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        api.body.contains("\\u003cscript") || api.body.contains("<script>alert"),
+        "API returns the text as data"
+    );
+
+    // Type spoofing: an ELF executable named photo.jpg.
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.extend(std::iter::repeat_n(0u8, 256));
+    let reply = send(
+        &w.app,
+        multipart(
+            &path,
+            pro,
+            &[
+                ("category", None, b"skin"),
+                ("body", None, "褥瘡の写真".as_bytes()),
+                ("idempotency_key", None, b"spoof-key-0001"),
+                ("files", Some("photo.jpg"), &elf),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 422);
+    assert!(reply.body.contains("添付できるのは画像"), "{}", reply.body);
+    let count = send(
+        &w.app,
+        request("GET", &format!("/patients/{}?q=褥瘡", w.patient), pro, None),
+    )
+    .await;
+    assert!(!count.body.contains("褥瘡の写真</p>"), "nothing was posted");
+
+    // A real image is accepted and gets a thumbnail.
+    let png = {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::RgbImage::from_pixel(64, 48, image::Rgb([10, 120, 60]))
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let reply = send(
+        &w.app,
+        multipart(
+            &path,
+            pro,
+            &[
+                ("category", None, b"skin"),
+                ("body", None, "写真".as_bytes()),
+                ("idempotency_key", None, b"png-key-00001"),
+                ("files", Some("wound.png"), &png),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+
+    // Multipart without the token in the URL is refused.
+    let mut req = multipart(&path, pro, &[("body", None, b"x")]);
+    *req.uri_mut() = path.parse().unwrap();
+    assert_eq!(send(&w.app, req).await.status, 403);
+
+    // API retries: same key and body → the same post, 201 then 200.
+    let body = r#"{"category":"vitals","text":"訪問時","vitals":{"temperature":37.2}}"#;
+    let post = |key: &'static str| {
+        let mut r = request(
+            "POST",
+            &format!("/api/v1/patients/{}/posts", w.patient),
+            pro,
+            Some(body),
+        );
+        r.headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+        r
+    };
+    let first = send(&w.app, post("api-retry-key-1")).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = send(&w.app, post("api-retry-key-1")).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let id = |b: &str| serde_json::from_str::<serde_json::Value>(b).unwrap()["id"].clone();
+    assert_eq!(id(&first.body), id(&again.body));
+    let missing = send(
+        &w.app,
+        request(
+            "POST",
+            &format!("/api/v1/patients/{}/posts", w.patient),
+            pro,
+            Some(body),
+        ),
+    )
+    .await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.content_type.starts_with("application/problem+json"));
+    assert!(missing.body.contains("idempotency_key"));
+
+    // Unusual values come back as field errors to confirm.
+    let mut r = request(
+        "POST",
+        &format!("/api/v1/patients/{}/posts", w.patient),
+        pro,
+        Some(r#"{"category":"vitals","vitals":{"temperature":43.0}}"#),
+    );
+    r.headers_mut()
+        .insert("idempotency-key", "unusual-key-1".parse().unwrap());
+    let unusual = send(&w.app, r).await;
+    assert_eq!(unusual.status, 422);
+    assert!(unusual.body.contains("\"unusual\""), "{}", unusual.body);
+
+    // FHIR Observation carries LOINC and UCUM.
+    let obs = send(
+        &w.app,
+        request(
+            "GET",
+            &format!("/fhir/Observation?patient={}&code=8310-5", w.patient),
+            pro,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(obs.status, 200, "{}", obs.body);
+    assert!(
+        obs.body.contains("\"8310-5\"") && obs.body.contains("\"Cel\""),
+        "{}",
+        obs.body
+    );
+    // The OpenAPI document lists the care API.
+    let doc = send(&w.app, request("GET", "/api/v1/openapi.json", pro, None)).await;
+    assert!(doc
+        .body
+        .contains("/api/v1/patients/{id}/posts/{post}/acknowledge"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn care_http_on_sqlite() {
+    run(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn care_http_on_postgres() {
+    run(Backend::Postgres).await;
+}
