@@ -1536,3 +1536,32 @@ pub async fn user_email(db: &Db, user_id: i64) -> Result<String, StoreError> {
     });
     Ok(email.unwrap_or_default())
 }
+
+/// Moves a post (and its read receipts) to another time. Only the demo
+/// loader and the benchmark generator use this, to lay out a week of care.
+pub async fn set_post_time(
+    tx: &mut Tx,
+    post_id: i64,
+    created_at: i64,
+    acked_at: Option<i64>,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("UPDATE care_posts SET created_at = $2, acked_at = COALESCE($3, acked_at) WHERE id = $1")
+            .bind(post_id)
+            .bind(created_at)
+            .bind(acked_at)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("UPDATE care_reads SET read_at = $2 WHERE post_id = $1 AND read_at < $2")
+            .bind(post_id)
+            .bind(created_at + 600_000)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("UPDATE care_reads SET read_at = $2 WHERE post_id = $1 AND read_at > $2")
+            .bind(post_id)
+            .bind(created_at + 600_000)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}

@@ -9,8 +9,10 @@
 //! can sign in only while the server runs with `--demo`.
 
 use rand::Rng;
+use renkei_domain::{OrgId, RegionId, UserId};
 use renkei_identity::{
-    mfa, Actor, Identity, NewMunicipality, NewOrganisation, NewUser, RequestContext,
+    mfa, Actor, Credential, Identity, NewMunicipality, NewOrganisation, NewUser, Principal,
+    RequestContext,
 };
 
 /// The one password of every demo account (printed at start-up).
@@ -327,6 +329,14 @@ const USERS: &[UserRow] = &[
         "専門職（ケアマネ） / Professional (care manager)",
     ),
     (
+        "demo-pharmacist",
+        "調剤 ゆう",
+        "professional",
+        "pharmacist",
+        Some("あおば在宅薬局"),
+        "専門職（薬剤師） / Professional (pharmacist)",
+    ),
+    (
         "demo-family",
         "家族 和子",
         "family",
@@ -429,11 +439,13 @@ pub async fn ensure_loaded(identity: &Identity) -> anyhow::Result<Vec<DemoLogin>
         orgs.push((name.to_string(), id));
     }
     load_directory(identity.db(), &orgs, &municipality_ids, identity, &actor).await?;
+    let mut users = Vec::new();
     for (username, name, role, profession, org, _) in USERS {
         let org_ids = org
             .and_then(|o| orgs.iter().find(|(n, _)| n == o))
             .map(|(_, id)| vec![*id])
             .unwrap_or_default();
+        let users_orgs = org_ids.clone();
         let id = identity
             .create_user(
                 &actor,
@@ -456,7 +468,22 @@ pub async fn ensure_loaded(identity: &Identity) -> anyhow::Result<Vec<DemoLogin>
         identity
             .enrol_demo_secret(&actor, id, &mfa::new_secret(), &ctx)
             .await?;
+        users.push(Principal {
+            user_id: UserId(id),
+            username: username.to_string(),
+            display_name: name.to_string(),
+            role: role.parse().map_err(anyhow::Error::msg)?,
+            profession: profession.parse().map_err(anyhow::Error::msg)?,
+            region_id: (*role != "system_admin").then_some(RegionId(region)),
+            org_ids: users_orgs.into_iter().map(OrgId).collect(),
+            credential: Credential::Session {
+                csrf_token: String::new(),
+            },
+            mfa_enabled: true,
+            is_demo: true,
+        });
     }
+    crate::demo_care::load(identity.db(), &users, &ctx).await?;
     Ok(logins())
 }
 

@@ -5,6 +5,7 @@ mod bench;
 mod cli;
 mod config;
 mod demo;
+mod demo_care;
 mod serve;
 
 fn main() -> std::process::ExitCode {
