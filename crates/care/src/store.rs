@@ -1565,3 +1565,12 @@ pub async fn set_post_time(
     });
     Ok(())
 }
+
+/// (patients, users) — the benchmark picks random ones.
+pub async fn counts(db: &Db) -> Result<(i64, i64), StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM users)")
+            .fetch_one(c)
+            .await?
+    }))
+}

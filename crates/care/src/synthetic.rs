@@ -1,1 +1,427 @@
-//! Synthetic prefecture for the benchmarks (written later).
+//! A synthetic prefecture for the care benchmarks: professionals in
+//! organisations, patients under consent in teams averaging six members,
+//! and millions of posts (10 % with vital signs, 1 % urgent) with read
+//! receipts, written straight into the tables in large batches. Deterministic
+//! per seed. Only `renkei bench care-generate` calls this, on an empty
+//! database.
+
+use renkei_domain::text::fold;
+use renkei_domain::Timestamp;
+use renkei_store::{write, Backend, Db, StoreError, Tx};
+
+/// How big the prefecture is.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    pub organisations: i64,
+    pub professionals: i64,
+    pub patients: i64,
+    pub members_per_team: i64,
+    pub posts: i64,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Self {
+            organisations: 600,
+            professionals: 30_000,
+            patients: 100_000,
+            members_per_team: 6,
+            posts: 5_000_000,
+        }
+    }
+}
+
+/// What was written, and one user the HTTP benchmark signs in as.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub users: i64,
+    pub patients: i64,
+    pub members: i64,
+    pub posts: i64,
+    pub receipts: i64,
+    pub sample_username: String,
+    pub sample_patients: Vec<i64>,
+}
+
+/// A small, fast, seeded generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const TEXTS: &[&str] = &[
+    "定期訪問。食事は7割、水分もとれています。",
+    "入浴介助を実施。皮膚トラブルなし。",
+    "服薬カレンダーを確認、飲み忘れなし。",
+    "夜間の排泄はポータブルトイレで自立。",
+    "デイサービスでの様子：レクリエーションに参加。",
+    "家族より、最近よく眠れているとのこと。",
+    "歩行器で室内移動、ふらつきなし。",
+    "仙骨部の発赤は改善傾向。",
+    "訪問リハ：立ち上がり練習10回。",
+    "次回の担当者会議の日程を調整中です。",
+];
+
+const ROLES: &[(&str, &str)] = &[
+    ("attending_doctor", "doctor"),
+    ("visiting_nurse", "nurse"),
+    ("care_manager", "care_manager"),
+    ("pharmacist", "pharmacist"),
+    ("helper", "care_worker"),
+    ("rehab", "therapist"),
+];
+
+/// Rows per INSERT statement and statements per transaction.
+const ROWS_PER_STATEMENT: usize = 250;
+const ROWS_PER_TX: usize = 50_000;
+
+async fn exec(tx: &mut Tx, sql: &str) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(sql).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}"))
+        .unwrap_or_else(|| "NULL".into())
+}
+
+/// Writes rows (already rendered as SQL tuples of numbers and quoted
+/// literals from this module's own constants) into several tables through
+/// one transaction at a time (SQLite has one writer), in batches.
+struct Bulk<'a> {
+    db: &'a Db,
+    heads: Vec<String>,
+    rows: Vec<Vec<String>>,
+    written: Vec<i64>,
+    tx: Option<Tx>,
+    in_tx: usize,
+}
+
+impl<'a> Bulk<'a> {
+    fn new(db: &'a Db, heads: &[&str]) -> Self {
+        Self {
+            db,
+            heads: heads.iter().map(|h| h.to_string()).collect(),
+            rows: heads
+                .iter()
+                .map(|_| Vec::with_capacity(ROWS_PER_STATEMENT))
+                .collect(),
+            written: heads.iter().map(|_| 0).collect(),
+            tx: None,
+            in_tx: 0,
+        }
+    }
+
+    async fn push(&mut self, table: usize, row: String) -> Result<(), StoreError> {
+        self.rows[table].push(row);
+        if self.rows[table].len() >= ROWS_PER_STATEMENT {
+            // Tables are listed parents first: their pending rows go in
+            // before the rows that reference them.
+            for t in 0..=table {
+                self.flush(t).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, table: usize) -> Result<(), StoreError> {
+        if self.rows[table].is_empty() {
+            return Ok(());
+        }
+        if self.tx.is_none() {
+            self.tx = Some(self.db.begin().await?);
+        }
+        let sql = format!(
+            "{} VALUES {}",
+            self.heads[table],
+            self.rows[table].join(",")
+        );
+        if let Some(tx) = self.tx.as_mut() {
+            exec(tx, &sql).await?;
+        }
+        self.in_tx += self.rows[table].len();
+        self.written[table] += self.rows[table].len() as i64;
+        self.rows[table].clear();
+        if self.in_tx >= ROWS_PER_TX {
+            // Rows of other tables may still wait; they only reference rows
+            // already flushed (parents are pushed and flushed first).
+            if let Some(tx) = self.tx.take() {
+                tx.commit().await?;
+            }
+            self.in_tx = 0;
+        }
+        Ok(())
+    }
+
+    /// Flushes every table in order and commits; returns rows per table.
+    async fn finish(mut self) -> Result<Vec<i64>, StoreError> {
+        for t in 0..self.heads.len() {
+            self.flush(t).await?;
+        }
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
+        Ok(self.written)
+    }
+}
+
+/// Generates the prefecture into an empty, migrated database.
+pub async fn generate(
+    db: &Db,
+    scale: Scale,
+    seed: u64,
+    password_hash: &str,
+) -> Result<Generated, StoreError> {
+    let mut rng = Rng(seed);
+    let now = Timestamp::now().millis();
+    let day = 86_400_000i64;
+    let span = 180 * day;
+
+    let mut tx = db.begin().await?;
+    exec(&mut tx, &format!("INSERT INTO regions (id, code, name, is_demo, created_at) VALUES (1, 'bench', '負荷試験県', FALSE, {now})")).await?;
+    tx.commit().await?;
+
+    let mut orgs = Bulk::new(
+        db,
+        &["INSERT INTO organisations (id, region_id, kind, name, kana, created_at, updated_at)"],
+    );
+    for o in 1..=scale.organisations {
+        let kind = [
+            "home_care_clinic",
+            "visiting_nursing",
+            "care_management",
+            "pharmacy",
+            "care_service",
+            "clinic",
+        ][(o % 6) as usize];
+        orgs.push(
+            0,
+            format!("({o}, 1, '{kind}', '事業所{o:04}', 'じぎょうしょ{o:04}', {now}, {now})"),
+        )
+        .await?;
+    }
+    orgs.finish().await?;
+
+    let mut users = Bulk::new(
+        db,
+        &[
+            "INSERT INTO users (id, region_id, username, display_name, email, role, profession, password_hash, mfa_enabled, created_at, updated_at)",
+            "INSERT INTO memberships (user_id, org_id, region_id)",
+        ],
+    );
+    let hash = quote(password_hash);
+    for u in 1..=scale.professionals {
+        let (_, profession) = ROLES[(u % ROLES.len() as i64) as usize];
+        users
+            .push(0, format!(
+                "({u}, 1, 'pro{u:05}', '職員{u:05}', '', 'professional', '{profession}', {hash}, FALSE, {now}, {now})"
+            ))
+            .await?;
+        users
+            .push(1, format!("({u}, {}, 1)", (u % scale.organisations) + 1))
+            .await?;
+    }
+    let users_written = users.finish().await?[0];
+
+    // Teams: one professional per role, picked so each user lands in about
+    // patients × members / professionals teams.
+    let per_role = scale.professionals / ROLES.len() as i64;
+    // Spaces and patients are flushed before the rows that reference them.
+    let mut teams_bulk = Bulk::new(
+        db,
+        &[
+            "INSERT INTO care_spaces (id, region_id, kind, created_by, created_at)",
+            "INSERT INTO patients (id, space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, insured_number, care_level, created_at, updated_at)",
+            "INSERT INTO care_consents (patient_id, covers_orgs, covers_professions, covers_family, obtained_on, obtained_by, recorded_by, recorded_at)",
+            "INSERT INTO care_members (space_id, user_id, org_id, team_role, is_lead, status, invited_at, accepted_at, joined_after_post)",
+        ],
+    );
+    let mut teams: Vec<[i64; 6]> = Vec::with_capacity(scale.patients as usize);
+    let team_size = scale.members_per_team.clamp(2, 6) as usize;
+    let mut sample = None;
+    for p in 1..=scale.patients {
+        let mut team = [0i64; 6];
+        for (i, slot) in team.iter_mut().enumerate().take(team_size) {
+            // User ids with u % 6 == i hold role i.
+            let k = rng.below(per_role as u64) as i64;
+            *slot = k * ROLES.len() as i64 + i as i64;
+            if *slot == 0 {
+                *slot = ROLES.len() as i64;
+            }
+        }
+        let lead = team[2];
+        let org_of = |u: i64| (u % scale.organisations) + 1;
+        teams_bulk
+            .push(0, format!("({p}, 1, 'patient', {lead}, {now})"))
+            .await?;
+        let level = ["care1", "care2", "care3", "care4", "care5", "support2"][(p % 6) as usize];
+        teams_bulk
+            .push(1, format!(
+                "({p}, {p}, 1, {}, {lead}, '患者{p:06}', 'かんじゃ{p:06}', '1940-01-01', '{}', '{:010}', '{level}', {now}, {now})",
+                org_of(lead),
+                if p % 2 == 0 { "female" } else { "male" },
+                p
+            ))
+            .await?;
+        let covered: Vec<String> = team[..team_size]
+            .iter()
+            .map(|u| org_of(*u).to_string())
+            .collect();
+        teams_bulk
+            .push(
+                2,
+                format!(
+                    "({p}, '[{}]', '[]', TRUE, '2026-04-01', 'bench', {lead}, {now})",
+                    covered.join(",")
+                ),
+            )
+            .await?;
+        for (i, u) in team[..team_size].iter().enumerate() {
+            teams_bulk
+                .push(
+                    3,
+                    format!(
+                        "({p}, {u}, {}, '{}', {}, 'active', {now}, {now}, 0)",
+                        org_of(*u),
+                        ROLES[i].0,
+                        if i == 2 { "TRUE" } else { "FALSE" }
+                    ),
+                )
+                .await?;
+        }
+        if sample.is_none() {
+            sample = Some(team[0]);
+        }
+        teams.push(team);
+    }
+    let written = teams_bulk.finish().await?;
+    let (patients_written, members_written) = (written[1], written[3]);
+
+    // Posts, oldest first, spread over half a year; each read by its author
+    // and, except the newest few per team, by one or two colleagues.
+    let mut posts = Bulk::new(
+        db,
+        &[
+            "INSERT INTO care_posts (id, space_id, author_id, author_role, kind, category, body, search_text, temperature, \
+             bp_systolic, bp_diastolic, pulse, spo2, has_vitals, urgent, ack_role, acked_by, acked_at, created_at)",
+            "INSERT INTO care_reads (post_id, user_id, read_at)",
+        ],
+    );
+    let folded: Vec<String> = TEXTS.iter().map(|t| fold(t)).collect();
+    for id in 1..=scale.posts {
+        let p = rng.below(scale.patients as u64) as i64 + 1;
+        let team = teams[(p - 1) as usize];
+        let i = rng.below(team_size as u64) as usize;
+        let author = team[i];
+        let created = now - span + (span * id) / scale.posts;
+        let with_vitals = rng.below(10) == 0;
+        let urgent = rng.below(100) == 0;
+        let t = rng.below(TEXTS.len() as u64) as usize;
+        let (temp, sys, dia, pulse, spo2) = if with_vitals {
+            (
+                Some(36.0 + rng.below(30) as f64 / 10.0),
+                Some(110.0 + rng.below(50) as f64),
+                Some(60.0 + rng.below(30) as f64),
+                Some(60.0 + rng.below(40) as f64),
+                Some(92.0 + rng.below(8) as f64),
+            )
+        } else {
+            (None, None, None, None, None)
+        };
+        // Urgent posts of the last week are still open; older ones were
+        // acknowledged by the team's doctor.
+        let open = urgent && created > now - 7 * day;
+        let (acked_by, acked_at) = if urgent && !open {
+            (team[0].to_string(), (created + 1_800_000).to_string())
+        } else {
+            ("NULL".into(), "NULL".into())
+        };
+        posts
+            .push(0, format!(
+                "({id}, {p}, {author}, '{}', 'post', '{}', '{}', '{}', {}, {}, {}, {}, {}, {}, {}, '{}', {acked_by}, {acked_at}, {created})",
+                ROLES[i].0,
+                if with_vitals { "vitals" } else { "visit_report" },
+                TEXTS[t],
+                folded[t],
+                opt(temp),
+                opt(sys),
+                opt(dia),
+                opt(pulse),
+                opt(spo2),
+                if with_vitals { "TRUE" } else { "FALSE" },
+                if urgent { "TRUE" } else { "FALSE" },
+                if urgent { "attending_doctor" } else { "" },
+            ))
+            .await?;
+        posts
+            .push(1, format!("({id}, {author}, {created})"))
+            .await?;
+        if created < now - 2 * day {
+            let other = team[(i + 1 + rng.below(team_size as u64 - 1) as usize) % team_size];
+            posts
+                .push(1, format!("({id}, {other}, {})", created + 3_600_000))
+                .await?;
+        }
+    }
+    let written = posts.finish().await?;
+    let (posts_written, reads_written) = (written[0], written[1]);
+
+    if db.backend() == Backend::Postgres {
+        let mut tx = db.begin().await?;
+        for table in [
+            "regions",
+            "organisations",
+            "users",
+            "care_spaces",
+            "patients",
+            "care_consents",
+            "care_members",
+            "care_posts",
+        ] {
+            exec(
+                &mut tx,
+                &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"),
+            )
+            .await?;
+        }
+        exec(&mut tx, "ANALYZE").await?;
+        tx.commit().await?;
+    } else {
+        let mut tx = db.begin().await?;
+        exec(&mut tx, "ANALYZE").await?;
+        tx.commit().await?;
+    }
+
+    let sample_user = sample.unwrap_or(1);
+    let sample_patients: Vec<i64> = teams
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.contains(&sample_user))
+        .map(|(i, _)| i as i64 + 1)
+        .collect();
+    Ok(Generated {
+        users: users_written,
+        patients: patients_written,
+        members: members_written,
+        posts: posts_written,
+        receipts: reads_written,
+        sample_username: format!("pro{sample_user:05}"),
+        sample_patients,
+    })
+}

@@ -85,6 +85,35 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Write the synthetic prefecture (professionals, patients in teams,
+    /// posts with receipts) into an empty database (RENKEI_DATABASE_URL).
+    CareGenerate {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 30_000)]
+        professionals: i64,
+        #[arg(long, default_value_t = 100_000)]
+        patients: i64,
+        #[arg(long, default_value_t = 5_000_000)]
+        posts: i64,
+        /// Write the HTTP benchmark's user name and its patient ids here.
+        #[arg(long)]
+        sample_out: Option<PathBuf>,
+    },
+    /// Time the care hot paths in-process on the generated prefecture.
+    Care {
+        /// Samples per read path.
+        #[arg(long, default_value_t = 2000)]
+        samples: usize,
+        /// Seconds of sustained post creation.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent writers.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Load the directory from the database into the search index and time
     /// each query shape in-process (p50/p99 over seeded random queries).
     Search {
@@ -427,6 +456,38 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Search { queries, seed }) => {
             let db = open(&config, true).await?;
             crate::bench::search(&db, queries, seed).await?;
+        }
+        Command::Bench(BenchCommand::CareGenerate {
+            seed,
+            professionals,
+            patients,
+            posts,
+            sample_out,
+        }) => {
+            let db = open(&config, true).await?;
+            let identity = renkei_identity::Identity::new(db.clone(), config.identity.clone());
+            if !identity.is_empty().await? {
+                bail!("care-generate writes into an empty database only; point RENKEI_DATABASE_URL at a new one");
+            }
+            if professionals < 6 || patients < 1 || posts < 1 {
+                bail!("--professionals must be at least 6, --patients and --posts at least 1");
+            }
+            let scale = renkei_care::synthetic::Scale {
+                professionals,
+                patients,
+                posts,
+                ..Default::default()
+            };
+            crate::bench_care::generate(&db, scale, seed, sample_out.as_deref()).await?;
+        }
+        Command::Bench(BenchCommand::Care {
+            samples,
+            seconds,
+            concurrency,
+            seed,
+        }) => {
+            let db = open(&config, true).await?;
+            crate::bench_care::measure(&db, samples, seconds, concurrency.max(1), seed).await?;
         }
         Command::Import(cmd) => {
             let (files, prefecture, show) = match &cmd {

@@ -2,6 +2,7 @@
 //! into the capability crates.
 
 mod bench;
+mod bench_care;
 mod cli;
 mod config;
 mod demo;
