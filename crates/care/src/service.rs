@@ -793,9 +793,10 @@ impl Care {
                     } else if r.consent_id.is_none() {
                         false
                     } else {
-                        if !coverage_cache.contains_key(&pid) {
-                            let c = self.coverage(pid).await?;
-                            coverage_cache.insert(pid, c);
+                        if let std::collections::hash_map::Entry::Vacant(slot) =
+                            coverage_cache.entry(pid)
+                        {
+                            slot.insert(self.coverage(pid).await?);
                         }
                         let c = coverage_cache.get(&pid).and_then(|c| c.as_ref());
                         access::covered(c, reg, r.member_org_id, p.profession, role)

@@ -978,6 +978,7 @@ pub async fn acknowledge(
 }
 
 /// Keeps the current text as a version and writes the new one.
+#[allow(clippy::too_many_arguments)]
 pub async fn edit_post(
     tx: &mut Tx,
     old: &PostRow,

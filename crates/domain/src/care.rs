@@ -389,9 +389,13 @@ impl Vitals {
     }
 }
 
+/// The text typed is not a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotANumber;
+
 /// Parses a number typed on a phone: full-width digits, a comma as the
 /// decimal mark and surrounding spaces are accepted.
-pub fn parse_number(raw: &str) -> Result<Option<f64>, ()> {
+pub fn parse_number(raw: &str) -> Result<Option<f64>, NotANumber> {
     let text = crate::text::nfkc(raw.trim()).replace(',', ".");
     let text = text.trim();
     if text.is_empty() {
@@ -401,7 +405,7 @@ pub fn parse_number(raw: &str) -> Result<Option<f64>, ()> {
         .ok()
         .filter(|x| x.is_finite())
         .map(Some)
-        .ok_or(())
+        .ok_or(NotANumber)
 }
 
 #[cfg(test)]

@@ -341,7 +341,19 @@ async fn fhir_directory_on_both_databases() {
             .iter()
             .map(|r| r["type"].as_str().unwrap())
             .collect();
-        assert_eq!(types, vec!["Organization", "Location", "HealthcareService"]);
+        assert_eq!(
+            types,
+            vec![
+                "Organization",
+                "Location",
+                "HealthcareService",
+                "Patient",
+                "CareTeam",
+                "Communication",
+                "Observation",
+                "Consent"
+            ]
+        );
 
         // Name search ignores width and kana, like the directory.
         let b = get("/fhir/Organization?name=%E3%82%A2%E3%82%AA%E3%83%90".into()).await;

@@ -112,7 +112,7 @@ pub fn post_input(f: &FormData) -> Result<PostInput, ValidationErrors> {
         let field = format!("vital_{}", v.code);
         match parse_number(f.get(&field)) {
             Ok(x) => vitals.set(v.code, x),
-            Err(()) => errors.add(
+            Err(_) => errors.add(
                 &field,
                 "number",
                 &format!("{}は数字で入力してください。", v.label_ja),
