@@ -281,6 +281,14 @@ fn space_audit(
     e
 }
 
+/// Points an audit record at one object (a post, an attachment, a consent)
+/// of the space it already names.
+fn about(mut e: AuditEntry, kind: &str, id: i64) -> AuditEntry {
+    e.object_kind = kind.to_string();
+    e.object_id = id.to_string();
+    e
+}
+
 fn check_date(
     errors: &mut ValidationErrors,
     field: &str,
@@ -592,10 +600,8 @@ impl Care {
         let needs_coverage = row.consent_id.is_some()
             && row.member_status.as_deref() == Some("active")
             && row.member_org_id != row.registering_org_id;
-        let coverage = match (needs_coverage, row.patient_id) {
-            (true, Some(pid)) => self.coverage(pid).await?,
-            _ => None,
-        };
+        // The access query read the consent in force with it.
+        let coverage = if needs_coverage { row.coverage() } else { None };
         let decided = access::decide(
             &row,
             coverage.as_ref(),
@@ -625,6 +631,13 @@ impl Care {
         store::patient(&self.db, patient_id)
             .await?
             .ok_or(CareError::NotFound)
+    }
+
+    /// The patient a space belongs to (`None` for a group).
+    pub async fn patient_of_space(&self, space_id: i64) -> Result<Option<i64>, CareError> {
+        Ok(store::patient_by_space(&self.db, space_id)
+            .await?
+            .map(|p| p.id))
     }
 
     /// The space a post belongs to.
@@ -782,24 +795,18 @@ impl Care {
     ) -> Result<Vec<SpaceCard>, CareError> {
         let rows = store::my_spaces(&self.db, p.user_id.0).await?;
         let mut cards = Vec::with_capacity(rows.len());
-        let mut coverage_cache: HashMap<i64, Option<Coverage>> = HashMap::new();
         let mut shown_patients = 0usize;
         for r in rows {
             let visible = match (r.patient_id, r.registering_org_id) {
-                (Some(pid), Some(reg)) => {
+                (Some(_), Some(reg)) => {
                     let role = TeamRole::from_code(&r.team_role).unwrap_or(TeamRole::Other);
                     if r.member_org_id == Some(reg) {
                         true
                     } else if r.consent_id.is_none() {
                         false
                     } else {
-                        if let std::collections::hash_map::Entry::Vacant(slot) =
-                            coverage_cache.entry(pid)
-                        {
-                            slot.insert(self.coverage(pid).await?);
-                        }
-                        let c = coverage_cache.get(&pid).and_then(|c| c.as_ref());
-                        access::covered(c, reg, r.member_org_id, p.profession, role)
+                        let c = r.coverage();
+                        access::covered(c.as_ref(), reg, r.member_org_id, p.profession, role)
                     }
                 }
                 _ => true,
@@ -1004,9 +1011,11 @@ impl Care {
             now,
         )
         .await?;
-        let mut entry = space_audit(p, ctx, "patient.consent.record", &row, Some(&access));
-        entry.object_kind = "consent".into();
-        entry.object_id = id.to_string();
+        let entry = about(
+            space_audit(p, ctx, "patient.consent.record", &row, Some(&access)),
+            "consent",
+            id,
+        );
         audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(id)
@@ -1176,18 +1185,24 @@ impl Care {
             ));
         }
         let orgs = store::user_orgs(&self.db, user.id).await?;
-        let org_id = match (row.registering_org_id, role) {
-            (_, Role::Family) => None,
-            (Some(reg), _) if orgs.contains(&reg) => Some(reg),
-            _ => orgs.first().copied(),
+        // The organisation the member acts for: none for family; the
+        // registering one if they belong to it; else one the consent names;
+        // else their first. Coverage is then checked once for that choice.
+        let coverage = match row.patient_id {
+            Some(pid) => self.coverage(pid).await?,
+            None => None,
         };
-        if let (Some(pid), Some(reg)) = (row.patient_id, row.registering_org_id) {
-            let coverage = self.coverage(pid).await?;
-            if !access::covered(coverage.as_ref(), reg, org_id, profession, team_role)
-                && !orgs
-                    .iter()
-                    .any(|o| coverage.as_ref().is_some_and(|c| c.org_ids.contains(o)))
-            {
+        let named = |o: &i64| coverage.as_ref().is_some_and(|c| c.org_ids.contains(o));
+        let org_id = match role {
+            Role::Family => None,
+            _ => row
+                .registering_org_id
+                .filter(|reg| orgs.contains(reg))
+                .or_else(|| orgs.iter().copied().find(named))
+                .or_else(|| orgs.first().copied()),
+        };
+        if let Some(reg) = row.registering_org_id {
+            if !access::covered(coverage.as_ref(), reg, org_id, profession, team_role) {
                 return Err(invalid(
                     "invitee",
                     "not_consented",
@@ -1196,17 +1211,6 @@ impl Care {
                 ));
             }
         }
-        let org_id = match (org_id, row.patient_id) {
-            // Pick the organisation the consent names, when the invitee has several.
-            (Some(o), Some(pid)) if Some(o) != row.registering_org_id => {
-                let coverage = self.coverage(pid).await?;
-                orgs.iter()
-                    .copied()
-                    .find(|x| coverage.as_ref().is_some_and(|c| c.org_ids.contains(x)))
-                    .or(Some(o))
-            }
-            (o, _) => o,
-        };
         if let Some(m) = store::member(&self.db, space_id, user.id).await? {
             if m.status == "active" || m.status == "invited" {
                 return Err(CareError::Conflict("already a member or invited".into()));
@@ -1438,14 +1442,6 @@ impl Care {
                 "At most 10,000 characters.",
             );
         }
-        if !valid_key(&input.idempotency_key) {
-            e.add(
-                "idempotency_key",
-                "invalid",
-                "送信キーが正しくありません。画面を読み込み直してください。",
-                "Idempotency key must be 8–100 characters of A–Z, a–z, 0–9, '-' or '_'.",
-            );
-        }
         if row.patient_id.is_none() && !input.vitals.is_empty() {
             e.add(
                 "vital_temperature",
@@ -1516,6 +1512,14 @@ impl Care {
         let (row, access) = self.require(p, ctx, space_id, "post.create").await?;
         if !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.create").await);
+        }
+        if !valid_key(&input.idempotency_key) {
+            return Err(invalid(
+                "idempotency_key",
+                "invalid",
+                "送信キーが正しくありません。画面を読み込み直してください。",
+                "Idempotency key must be 8–100 characters of A–Z, a–z, 0–9, '-' or '_'.",
+            ));
         }
         let members = store::members(&self.db, space_id).await?;
         let mentions = self.validate_post(&row, &input, &members, uploads.len())?;
@@ -1614,10 +1618,7 @@ impl Care {
                         )
                         .await?;
                     }
-                    let mut e = audit_entry;
-                    e.object_kind = "post".into();
-                    e.object_id = id.to_string();
-                    audit::append(tx, &e).await?;
+                    audit::append(tx, &about(audit_entry, "post", id)).await?;
                     Ok(Done::New(id))
                 })
             })
@@ -1681,6 +1682,31 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         space_id: i64,
+        q: TimelineQuery,
+    ) -> Result<TimelineView, CareError> {
+        self.timeline_of(p, ctx, space_id, None, q).await
+    }
+
+    /// A patient's timeline, addressed by patient id: the patient is read
+    /// once and handed on.
+    pub async fn patient_timeline(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: i64,
+        q: TimelineQuery,
+    ) -> Result<TimelineView, CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        self.timeline_of(p, ctx, patient.space_id, Some(patient), q)
+            .await
+    }
+
+    async fn timeline_of(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        space_id: i64,
+        patient: Option<PatientRow>,
         mut q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
         let (row, access) = self.require(p, ctx, space_id, "timeline.read").await?;
@@ -1747,15 +1773,13 @@ impl Care {
                 })
             })
             .await?;
-        let space = store::space(&self.db, space_id)
-            .await?
-            .ok_or(CareError::NotFound)?;
-        let patient = match row.patient_id {
-            Some(_) => store::patient_by_space(&self.db, space_id).await?,
-            None => None,
+        let patient = match (patient, row.patient_id) {
+            (Some(pt), _) => Some(pt),
+            (None, Some(_)) => store::patient_by_space(&self.db, space_id).await?,
+            (None, None) => None,
         };
         Ok(TimelineView {
-            space,
+            space: row.space(),
             patient,
             consent_active: row.consent_id.is_some(),
             access,
@@ -1876,9 +1900,11 @@ impl Care {
         if post.acked_at.is_some() {
             return Err(CareError::Conflict("already acknowledged".into()));
         }
-        let mut e = space_audit(p, ctx, "post.acknowledge", &row, Some(&access));
-        e.object_kind = "post".into();
-        e.object_id = post_id.to_string();
+        let e = about(
+            space_audit(p, ctx, "post.acknowledge", &row, Some(&access)),
+            "post",
+            post_id,
+        );
         let user = p.user_id.0;
         let done = self
             .batcher
@@ -1911,9 +1937,11 @@ impl Care {
         if !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.read").await);
         }
-        let mut e = space_audit(p, ctx, "post.read", &row, Some(&access));
-        e.object_kind = "post".into();
-        e.object_id = post.id.to_string();
+        let e = about(
+            space_audit(p, ctx, "post.read", &row, Some(&access)),
+            "post",
+            post.id,
+        );
         let user = p.user_id.0;
         self.batcher
             .run(move |tx| {
@@ -1945,9 +1973,11 @@ impl Care {
             .into_iter()
             .map(|(_, v)| v)
             .collect();
-        let mut e = space_audit(p, ctx, "post.read", &row, Some(&access));
-        e.object_kind = "post".into();
-        e.object_id = post_id.to_string();
+        let e = about(
+            space_audit(p, ctx, "post.read", &row, Some(&access)),
+            "post",
+            post_id,
+        );
         self.audit(vec![e]).await?;
         Ok((view, versions, row))
     }
@@ -1968,9 +1998,9 @@ impl Care {
             return Err(CareError::Conflict("the post was withdrawn".into()));
         }
         let members = store::members(&self.db, post.space_id).await?;
+        // The urgency of a post is not editable; only its content is checked.
         let check = PostInput {
             urgent: false,
-            idempotency_key: "edit-of-a-post".into(),
             ..input.clone()
         };
         let attachments = store::attachments_of_posts(&self.db, &[post_id])
@@ -1993,9 +2023,11 @@ impl Care {
             Timestamp::now(),
         )
         .await?;
-        let mut e = space_audit(p, ctx, "post.edit", &row, Some(&access));
-        e.object_kind = "post".into();
-        e.object_id = post_id.to_string();
+        let e = about(
+            space_audit(p, ctx, "post.edit", &row, Some(&access)),
+            "post",
+            post_id,
+        );
         audit::append(&mut tx, &e).await?;
         tx.commit().await?;
         Ok(post.space_id)
@@ -2037,9 +2069,11 @@ impl Care {
         {
             return Err(CareError::Conflict("already withdrawn".into()));
         }
-        let mut e = space_audit(p, ctx, "post.withdraw", &row, Some(&access));
-        e.object_kind = "post".into();
-        e.object_id = post_id.to_string();
+        let mut e = about(
+            space_audit(p, ctx, "post.withdraw", &row, Some(&access)),
+            "post",
+            post_id,
+        );
         e.reason = reason.trim().to_string();
         audit::append(&mut tx, &e).await?;
         tx.commit().await?;
@@ -2084,9 +2118,11 @@ impl Care {
         let bytes = store::attachment_bytes(&self.db, id, thumbnail)
             .await?
             .ok_or(CareError::NotFound)?;
-        let mut e = space_audit(p, ctx, "attachment.read", &row, Some(&access));
-        e.object_kind = "attachment".into();
-        e.object_id = id.to_string();
+        let e = about(
+            space_audit(p, ctx, "attachment.read", &row, Some(&access)),
+            "attachment",
+            id,
+        );
         self.audit(vec![e]).await?;
         Ok((meta, bytes))
     }
@@ -2530,9 +2566,11 @@ impl Care {
         let patient = store::patient_by_space(&self.db, post.space_id)
             .await?
             .ok_or(CareError::NotFound)?;
-        let mut e = space_audit(p, ctx, "fhir.read", &row, Some(&access));
-        e.object_kind = "post".into();
-        e.object_id = post_id.to_string();
+        let e = about(
+            space_audit(p, ctx, "fhir.read", &row, Some(&access)),
+            "post",
+            post_id,
+        );
         self.audit(vec![e]).await?;
         Ok((patient, post, access))
     }
@@ -2549,9 +2587,11 @@ impl Care {
             .ok_or(CareError::NotFound)?;
         let patient = self.space_of_patient(consent.patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
-        let mut e = space_audit(p, ctx, "fhir.read", &row, Some(&access));
-        e.object_kind = "consent".into();
-        e.object_id = consent_id.to_string();
+        let e = about(
+            space_audit(p, ctx, "fhir.read", &row, Some(&access)),
+            "consent",
+            consent_id,
+        );
         self.audit(vec![e]).await?;
         Ok((patient, consent))
     }

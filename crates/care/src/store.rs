@@ -286,6 +286,10 @@ pub struct AccessRow {
     pub kind: String,
     pub region_id: i64,
     pub family_summary_open: bool,
+    pub space_name: String,
+    pub space_description: String,
+    pub space_created_by: i64,
+    pub space_created_at: i64,
     pub member_status: Option<String>,
     pub team_role: Option<String>,
     pub is_lead: Option<bool>,
@@ -294,9 +298,71 @@ pub struct AccessRow {
     pub patient_id: Option<i64>,
     pub registering_org_id: Option<i64>,
     pub consent_id: Option<i64>,
+    /// What the consent in force covers (JSON lists, as stored).
+    pub covers_orgs: Option<String>,
+    pub covers_professions: Option<String>,
+    pub covers_family: Option<bool>,
     pub break_glass_id: Option<i64>,
     pub break_glass_reason: Option<String>,
     pub break_glass_expires: Option<i64>,
+}
+
+/// The coverage of the consent in force, from the columns the access and
+/// list queries read with it.
+fn coverage_of(
+    consent: Option<i64>,
+    orgs: &Option<String>,
+    professions: &Option<String>,
+    family: Option<bool>,
+) -> Option<Coverage> {
+    consent?;
+    Some(Coverage {
+        org_ids: orgs
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default(),
+        professions: professions
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default(),
+        family: family.unwrap_or(false),
+    })
+}
+
+impl MySpaceRow {
+    pub fn coverage(&self) -> Option<Coverage> {
+        coverage_of(
+            self.consent_id,
+            &self.covers_orgs,
+            &self.covers_professions,
+            self.covers_family,
+        )
+    }
+}
+
+impl AccessRow {
+    pub fn coverage(&self) -> Option<Coverage> {
+        coverage_of(
+            self.consent_id,
+            &self.covers_orgs,
+            &self.covers_professions,
+            self.covers_family,
+        )
+    }
+
+    /// The space itself (the access query already read it).
+    pub fn space(&self) -> SpaceRow {
+        SpaceRow {
+            id: self.space_id,
+            region_id: self.region_id,
+            kind: self.kind.clone(),
+            name: self.space_name.clone(),
+            description: self.space_description.clone(),
+            family_summary_open: self.family_summary_open,
+            created_by: self.space_created_by,
+            created_at: self.space_created_at,
+        }
+    }
 }
 
 pub async fn access_row(
@@ -307,15 +373,18 @@ pub async fn access_row(
 ) -> Result<Option<AccessRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT s.id AS space_id, s.kind, s.region_id, s.family_summary_open, \
+            "SELECT s.id AS space_id, s.kind, s.region_id, s.family_summary_open, s.name AS space_name, \
+                    s.description AS space_description, s.created_by AS space_created_by, \
+                    s.created_at AS space_created_at, \
                     m.status AS member_status, m.team_role, m.is_lead, m.org_id AS member_org_id, m.joined_after_post, \
                     p.id AS patient_id, p.registering_org_id, \
-                    (SELECT c.id FROM care_consents c WHERE c.patient_id = p.id AND c.withdrawn_at IS NULL \
-                     ORDER BY c.id DESC LIMIT 1) AS consent_id, \
+                    c.id AS consent_id, c.covers_orgs, c.covers_professions, c.covers_family, \
                     b.id AS break_glass_id, b.reason AS break_glass_reason, b.expires_at AS break_glass_expires \
              FROM care_spaces s \
              LEFT JOIN care_members m ON m.space_id = s.id AND m.user_id = $2 \
              LEFT JOIN patients p ON p.space_id = s.id \
+             LEFT JOIN care_consents c ON c.id = (SELECT MAX(x.id) FROM care_consents x \
+                 WHERE x.patient_id = p.id AND x.withdrawn_at IS NULL) \
              LEFT JOIN care_break_glass b ON b.id = (SELECT MAX(g.id) FROM care_break_glass g \
                  WHERE g.patient_id = p.id AND g.user_id = $2 AND g.expires_at > $3) \
              WHERE s.id = $1",
@@ -609,6 +678,10 @@ pub struct MySpaceRow {
     pub patient_kana: Option<String>,
     pub registering_org_id: Option<i64>,
     pub consent_id: Option<i64>,
+    /// What the consent in force covers (JSON lists, as stored).
+    pub covers_orgs: Option<String>,
+    pub covers_professions: Option<String>,
+    pub covers_family: Option<bool>,
     pub unread: i64,
     pub urgent_open: i64,
     pub last_post_at: Option<i64>,
@@ -624,8 +697,7 @@ pub async fn my_spaces(db: &Db, user_id: i64) -> Result<Vec<MySpaceRow>, StoreEr
             "SELECT s.id AS space_id, s.kind, s.name AS space_name, m.status, m.team_role, m.is_lead, \
                     m.org_id AS member_org_id, p.id AS patient_id, p.name AS patient_name, p.kana AS patient_kana, \
                     p.registering_org_id, \
-                    (SELECT c.id FROM care_consents c WHERE c.patient_id = p.id AND c.withdrawn_at IS NULL \
-                     ORDER BY c.id DESC LIMIT 1) AS consent_id, \
+                    c.id AS consent_id, c.covers_orgs, c.covers_professions, c.covers_family, \
                     CASE WHEN m.status = 'active' THEN (SELECT COUNT(*) FROM care_posts t \
                        WHERE t.space_id = m.space_id AND t.id > m.joined_after_post AND t.author_id <> m.user_id \
                        AND t.withdrawn_at IS NULL \
@@ -638,6 +710,8 @@ pub async fn my_spaces(db: &Db, user_id: i64) -> Result<Vec<MySpaceRow>, StoreEr
              FROM care_members m \
              JOIN care_spaces s ON s.id = m.space_id \
              LEFT JOIN patients p ON p.space_id = s.id \
+             LEFT JOIN care_consents c ON c.id = (SELECT MAX(x.id) FROM care_consents x \
+                 WHERE x.patient_id = p.id AND x.withdrawn_at IS NULL) \
              WHERE m.user_id = $1 AND m.status IN ('active', 'invited') \
              ORDER BY m.status DESC, s.kind DESC, p.kana, s.name, s.id",
         )

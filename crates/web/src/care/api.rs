@@ -448,6 +448,16 @@ pub struct TimelineParams {
     pub limit: Option<i64>,
 }
 
+impl From<&renkei_care::store::ReceiptRow> for ReceiptOut {
+    fn from(r: &renkei_care::store::ReceiptRow) -> Self {
+        ReceiptOut {
+            user_id: r.user_id,
+            display_name: r.display_name.clone(),
+            read_at: rfc3339(r.read_at),
+        }
+    }
+}
+
 fn post_out(v: &renkei_care::service::PostView) -> PostOut {
     let p = &v.post;
     let withdrawn = p.withdrawn_at.is_some();
@@ -477,15 +487,7 @@ fn post_out(v: &renkei_care::service::PostView) -> PostOut {
         created_at: rfc3339(p.created_at),
         edited_at: p.edited_at.map(rfc3339),
         withdrawn_at: p.withdrawn_at.map(rfc3339),
-        read_by: v
-            .receipts
-            .iter()
-            .map(|r| ReceiptOut {
-                user_id: r.user_id,
-                display_name: r.display_name.clone(),
-                read_at: rfc3339(r.read_at),
-            })
-            .collect(),
+        read_by: v.receipts.iter().map(ReceiptOut::from).collect(),
         attachment_ids: v.attachments.iter().map(|a| a.id).collect(),
     }
 }
@@ -500,13 +502,12 @@ pub async fn list_posts(
     Path(id): Path<i64>,
     Query(q): Query<TimelineParams>,
 ) -> Result<Json<TimelineOut>, WebError> {
-    let space = state.care.patient_space(id).await?;
     let v = state
         .care
-        .timeline(
+        .patient_timeline(
             &p,
             &rc,
-            space,
+            id,
             TimelineQuery {
                 before: q.before,
                 text: q.q,
@@ -664,15 +665,7 @@ pub async fn receipts(
 ) -> Result<Json<Vec<ReceiptOut>>, WebError> {
     check_post(&state, id, post).await?;
     let r = state.care.receipts(&p, &rc, post).await?;
-    Ok(Json(
-        r.into_iter()
-            .map(|r| ReceiptOut {
-                user_id: r.user_id,
-                display_name: r.display_name,
-                read_at: rfc3339(r.read_at),
-            })
-            .collect(),
-    ))
+    Ok(Json(r.iter().map(ReceiptOut::from).collect()))
 }
 
 /// The shared summary.

@@ -422,6 +422,33 @@ impl PostFormState {
             ..Default::default()
         }
     }
+    /// The form as it was sent, to show again with the errors; the same
+    /// idempotency key, so resending it cannot post twice.
+    fn refused(f: &FormData, errors: &ValidationErrors) -> Self {
+        let key = f.get("idempotency_key");
+        Self {
+            category: f.get("category").to_string(),
+            body: f.get("body").to_string(),
+            vitals: VITAL_SIGNS
+                .iter()
+                .map(|s| {
+                    (
+                        s.code.to_string(),
+                        f.get(&format!("vital_{}", s.code)).to_string(),
+                    )
+                })
+                .collect(),
+            urgent: f.get("urgent") == "on",
+            ack_role: f.get("ack_role").to_string(),
+            key: if key.is_empty() {
+                new_key()
+            } else {
+                key.to_string()
+            },
+            ask_confirm: errors.0.iter().any(|e| e.code == "unusual"),
+        }
+    }
+
     pub fn vital(&self, code: &str) -> &str {
         self.vitals
             .iter()
@@ -490,13 +517,28 @@ fn sign_fields(lang: &str) -> Vec<SignField> {
         .collect()
 }
 
+/// Whose timeline a page shows.
+#[derive(Clone, Copy)]
+enum Timeline {
+    Patient(i64),
+    Group(i64),
+}
+
+impl Timeline {
+    fn base(self) -> String {
+        match self {
+            Timeline::Patient(id) => format!("/patients/{id}"),
+            Timeline::Group(id) => format!("/groups/{id}"),
+        }
+    }
+}
+
 async fn timeline_page(
     state: &AppState,
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    space_id: i64,
-    base: String,
+    which: Timeline,
     params: TimelineParams,
     form: PostFormState,
     errors: ValidationErrors,
@@ -509,7 +551,11 @@ async fn timeline_page(
         category: PostCategory::from_code(&params.category).map(|c| c.code().to_string()),
         limit: 0,
     };
-    let v = state.care.timeline(p, rc, space_id, q).await?;
+    let v = match which {
+        Timeline::Patient(id) => state.care.patient_timeline(p, rc, id, q).await?,
+        Timeline::Group(id) => state.care.timeline(p, rc, id, q).await?,
+    };
+    let base = which.base();
     let now = Timestamp::now().millis();
     let is_group = v.space.kind == "group";
     let (title, patient) = match &v.patient {
@@ -571,14 +617,12 @@ pub async fn patient_timeline(
     Path(id): Path<i64>,
     Query(params): Query<TimelineParams>,
 ) -> Result<Response, WebError> {
-    let space = state.care.patient_space(id).await?;
     timeline_page(
         &state,
         &p,
         &ctx,
         &rc,
-        space,
-        format!("/patients/{id}"),
+        Timeline::Patient(id),
         params,
         PostFormState::fresh(),
         ValidationErrors::new(),
@@ -603,8 +647,7 @@ pub async fn group_timeline(
         &p,
         &ctx,
         &rc,
-        id,
-        format!("/groups/{id}"),
+        Timeline::Group(id),
         params,
         PostFormState::fresh(),
         ValidationErrors::new(),
@@ -619,35 +662,10 @@ async fn create_post_in(
     ctx: PageCtx,
     rc: renkei_identity::RequestContext,
     space: i64,
-    base: String,
+    which: Timeline,
     form: UploadForm,
 ) -> Result<Response, WebError> {
     let f = &form.fields;
-    let state_of = |ask_confirm: bool| PostFormState {
-        category: f.get("category").to_string(),
-        body: f.get("body").to_string(),
-        vitals: VITAL_SIGNS
-            .iter()
-            .map(|s| {
-                (
-                    s.code.to_string(),
-                    f.get(&format!("vital_{}", s.code)).to_string(),
-                )
-            })
-            .collect(),
-        urgent: f.get("urgent") == "on",
-        ack_role: f.get("ack_role").to_string(),
-        key: if f.get("idempotency_key").is_empty() {
-            new_key()
-        } else {
-            f.get("idempotency_key").to_string()
-        },
-        ask_confirm,
-    };
-    let refused = |errors: ValidationErrors| {
-        let ask = errors.0.iter().any(|e| e.code == "unusual");
-        (state_of(ask), errors)
-    };
     let outcome = if !form.file_errors.is_empty() {
         Err(CareError::Validation(form.file_errors.clone()))
     } else {
@@ -661,16 +679,15 @@ async fn create_post_in(
         }
     };
     match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("{base}?posted=1")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("{}?posted=1", which.base())).into_response()),
         Err(CareError::Validation(errors)) => {
-            let (st, errors) = refused(errors);
+            let st = PostFormState::refused(f, &errors);
             timeline_page(
                 &state,
                 &p,
                 &ctx,
                 &rc,
-                space,
-                base,
+                which,
                 TimelineParams::default(),
                 st,
                 errors,
@@ -691,7 +708,7 @@ pub async fn create_patient_post(
     form: UploadForm,
 ) -> Result<Response, WebError> {
     let space = state.care.patient_space(id).await?;
-    create_post_in(state, p, ctx, rc, space, format!("/patients/{id}"), form).await
+    create_post_in(state, p, ctx, rc, space, Timeline::Patient(id), form).await
 }
 
 pub async fn create_group_post(
@@ -705,7 +722,7 @@ pub async fn create_group_post(
     if !state.care.is_group(id).await? {
         return Err(WebError::NotFound);
     }
-    create_post_in(state, p, ctx, rc, id, format!("/groups/{id}"), form).await
+    create_post_in(state, p, ctx, rc, id, Timeline::Group(id), form).await
 }
 
 // ---------------------------------------------------------- one post
@@ -723,16 +740,12 @@ struct PostPage {
     errors: ValidationErrors,
 }
 
-async fn back_link(
-    state: &AppState,
-    space_id: i64,
-    patient_id: Option<i64>,
-) -> Result<String, WebError> {
-    let _ = state;
-    Ok(match patient_id {
+/// Where a space's pages live: the patient's timeline or the group's.
+fn space_link(space_id: i64, patient_id: Option<i64>) -> String {
+    match patient_id {
         Some(pid) => format!("/patients/{pid}"),
         None => format!("/groups/{space_id}"),
-    })
+    }
 }
 
 async fn post_page(
@@ -747,7 +760,7 @@ async fn post_page(
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
     let (view, versions, row) = state.care.post_detail(p, rc, id).await?;
-    let back = back_link(state, row.space_id, row.patient_id).await?;
+    let back = space_link(row.space_id, row.patient_id);
     let post = &view.post;
     let form = form.unwrap_or_else(|| PostFormState {
         category: post.category.clone(),
@@ -823,17 +836,10 @@ pub async fn post_detail(
 }
 
 async fn back_of_post(state: &AppState, space_id: i64) -> Result<String, WebError> {
-    Ok(match state.care.is_group(space_id).await? {
-        true => format!("/groups/{space_id}"),
-        false => {
-            let pid = renkei_care::store::patient_by_space(state.care.db(), space_id)
-                .await
-                .map_err(|e| WebError::Internal(e.to_string()))?
-                .map(|p| p.id)
-                .unwrap_or(0);
-            format!("/patients/{pid}")
-        }
-    })
+    Ok(space_link(
+        space_id,
+        state.care.patient_of_space(space_id).await?,
+    ))
 }
 
 pub async fn acknowledge(
@@ -863,20 +869,8 @@ pub async fn edit_post(
         Ok(_) => Ok(Redirect::to(&format!("/posts/{id}")).into_response()),
         Err(CareError::Validation(errors)) => {
             let st = PostFormState {
-                category: form.get("category").into(),
-                body: form.get("body").into(),
-                vitals: VITAL_SIGNS
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.code.to_string(),
-                            form.get(&format!("vital_{}", s.code)).to_string(),
-                        )
-                    })
-                    .collect(),
-                ask_confirm: errors.0.iter().any(|e| e.code == "unusual"),
                 key: new_key(),
-                ..Default::default()
+                ..PostFormState::refused(&form, &errors)
             };
             post_page(
                 &state,
