@@ -5,6 +5,7 @@
 //! per seed. Only `renkei bench care-generate` calls this, on an empty
 //! database.
 
+use renkei_domain::seeded::Rng;
 use renkei_domain::text::fold;
 use renkei_domain::Timestamp;
 use renkei_store::{write, Backend, Db, StoreError, Tx};
@@ -41,22 +42,6 @@ pub struct Generated {
     pub receipts: i64,
     pub sample_username: String,
     pub sample_patients: Vec<i64>,
-}
-
-/// A small, fast, seeded generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 const TEXTS: &[&str] = &[
@@ -188,7 +173,7 @@ pub async fn generate(
     seed: u64,
     password_hash: &str,
 ) -> Result<Generated, StoreError> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let now = Timestamp::now().millis();
     let day = 86_400_000i64;
     let span = 180 * day;

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod ids;
 pub mod org;
 pub mod people;
+pub mod seeded;
 pub mod text;
 pub mod timestamp;
 pub mod validation;

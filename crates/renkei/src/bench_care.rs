@@ -124,13 +124,8 @@ pub async fn measure(
         patients > 0,
         "no patients: run `renkei bench care-generate` first"
     );
-    let mut rng = seed.max(1);
-    let mut next = move |n: i64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng % n as u64) as i64 + 1
-    };
+    let mut rng = renkei_domain::seeded::Rng::new(seed);
+    let mut next = move |n: i64| rng.below(n as u64) as i64 + 1;
     println!("| path | samples | p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---|---|");
 
@@ -176,15 +171,14 @@ pub async fn measure(
     for w in 0..concurrency {
         let care = care.clone();
         let db = db.clone();
-        let mut local = (seed as i64 + w as i64 * 7919).max(1);
+        let mut rng = renkei_domain::seeded::Rng::new(seed ^ (w as u64 + 1));
         handles.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {
-                local = (local * 48271) % 2_147_483_647;
-                let p = local % patients + 1;
+                let p = rng.below(patients as u64) as i64 + 1;
                 let team = team_of(&db, p).await?;
-                let user = team[(local as usize / 7) % team.len()];
+                let user = team[rng.below(team.len() as u64) as usize];
                 n += 1;
                 let input = PostInput {
                     category: "vitals".into(),
