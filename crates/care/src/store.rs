@@ -225,18 +225,6 @@ pub async fn find_patient_for_break_glass(
     }))
 }
 
-/// Patients in FHIR searches: every patient of these spaces.
-pub async fn patients_of_spaces(db: &Db, space_ids: &[i64]) -> Result<Vec<PatientRow>, StoreError> {
-    if space_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {PATIENT_COLUMNS} FROM patients WHERE space_id IN ({}) ORDER BY kana, id",
-        id_list(space_ids)
-    );
-    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
-}
-
 // ------------------------------------------------------------------ spaces
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1164,3 +1164,50 @@ both_backends!(audit_chain_names_every_access, |db: Db| async move {
     ));
     let _ = &w.identity;
 });
+
+both_backends!(synthetic_prefecture_and_demo_helpers, |db: Db| async move {
+    use renkei_care::synthetic::{generate, Scale};
+    let g = generate(
+        &db,
+        Scale {
+            organisations: 6,
+            professionals: 12,
+            patients: 5,
+            members_per_team: 6,
+            posts: 200,
+        },
+        7,
+        "not-a-real-hash",
+    )
+    .await
+    .unwrap();
+    assert_eq!((g.users, g.patients, g.members, g.posts), (12, 5, 30, 200));
+    assert!(g.receipts >= 200);
+    assert!(!g.sample_patients.is_empty());
+    assert_eq!(renkei_care::store::counts(&db).await.unwrap(), (5, 12));
+    // Ids continue after the generated ones (PostgreSQL sequences were moved).
+    let mut tx = db.begin().await.unwrap();
+    renkei_care::store::set_post_time(&mut tx, 1, 1_000, Some(2_000))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let moved = renkei_care::store::post(&db, 1).await.unwrap().unwrap();
+    assert_eq!(moved.created_at, 1_000);
+    let mut tx = db.begin().await.unwrap();
+    let space = renkei_care::store::insert_space(
+        &mut tx,
+        1,
+        "group",
+        "g",
+        "",
+        1,
+        renkei_domain::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        space > 5,
+        "space ids continue after the generated ones: {space}"
+    );
+});
