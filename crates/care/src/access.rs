@@ -158,6 +158,7 @@ mod tests {
             break_glass_id: None,
             break_glass_reason: None,
             break_glass_expires: None,
+            open_urgent: 0,
         }
     }
 

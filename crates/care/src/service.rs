@@ -596,6 +596,29 @@ impl Care {
         let row = store::access_row(&self.db, space_id, p.user_id.0, now)
             .await?
             .ok_or(CareError::NotFound)?;
+        Ok(self.decide(p, row, now))
+    }
+
+    /// Access to a patient's team, with the patient read in the same query.
+    async fn access_to_patient(
+        &self,
+        p: &Principal,
+        patient_id: i64,
+    ) -> Result<(store::AccessRow, Option<Access>, PatientRow), CareError> {
+        let now = Timestamp::now();
+        let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id.0, now)
+            .await?
+            .ok_or(CareError::NotFound)?;
+        let (row, decided) = self.decide(p, row, now);
+        Ok((row, decided, patient))
+    }
+
+    fn decide(
+        &self,
+        p: &Principal,
+        row: store::AccessRow,
+        now: Timestamp,
+    ) -> (store::AccessRow, Option<Access>) {
         // Coverage matters only for members outside the registering organisation.
         let needs_coverage = row.consent_id.is_some()
             && row.member_status.as_deref() == Some("active")
@@ -609,7 +632,7 @@ impl Care {
             p.region_scope().map(|r| r.0),
             now.millis(),
         );
-        Ok((row, decided))
+        (row, decided)
     }
 
     /// Access or an audited refusal.
@@ -1684,7 +1707,8 @@ impl Care {
         space_id: i64,
         q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
-        self.timeline_of(p, ctx, space_id, None, q).await
+        let allowed = self.require(p, ctx, space_id, "timeline.read").await?;
+        self.timeline_of(p, ctx, allowed, None, q).await
     }
 
     /// A patient's timeline, addressed by patient id: the patient is read
@@ -1696,20 +1720,27 @@ impl Care {
         patient_id: i64,
         q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
-        let patient = self.space_of_patient(patient_id).await?;
-        self.timeline_of(p, ctx, patient.space_id, Some(patient), q)
+        let (row, access, patient) = self.access_to_patient(p, patient_id).await?;
+        let access = match access {
+            Some(a) => a,
+            None => return Err(self.deny(p, ctx, &row, "timeline.read").await),
+        };
+        self.timeline_of(p, ctx, (row, access), Some(patient), q)
             .await
     }
 
+    /// A page of a timeline the caller may read (`allowed`: the access
+    /// query's row and decision).
     async fn timeline_of(
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        allowed: (store::AccessRow, Access),
         patient: Option<PatientRow>,
         mut q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "timeline.read").await?;
+        let (row, access) = allowed;
+        let space_id = row.space_id;
         if q.limit <= 0 {
             q.limit = self.config.page_size;
         }
@@ -1727,20 +1758,26 @@ impl Care {
             None
         };
         let first_page = q.before.is_none() && q.text.is_none() && q.category.is_none();
-        let urgent = if first_page {
+        let urgent = if first_page && row.open_urgent > 0 {
             store::open_urgent(&self.db, space_id).await?
         } else {
             Vec::new()
         };
         let search = q.text.is_some();
-        let top_ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+        let answered: Vec<i64> = posts
+            .iter()
+            .filter(|p| p.has_replies)
+            .map(|p| p.id)
+            .collect();
         let replies = if search {
             Vec::new()
         } else {
-            store::replies(&self.db, &top_ids).await?
+            store::replies(&self.db, &answered).await?
         };
         let members = store::members(&self.db, space_id).await?;
-        let (urgent, posts) = self.views(p, &access, posts, replies, urgent).await?;
+        let (urgent, posts) = self
+            .views(p, &access, &members, posts, replies, urgent)
+            .await?;
         // Receipts: what this page showed, by a member (break-glass readers
         // leave no receipt: they are not part of the team's conversation).
         let mut shown: Vec<i64> = Vec::new();
@@ -1794,24 +1831,37 @@ impl Care {
         &self,
         p: &Principal,
         access: &Access,
+        members: &[MemberRow],
         posts: Vec<PostRow>,
         replies: Vec<PostRow>,
         urgent: Vec<PostRow>,
     ) -> Result<(Vec<PostView>, Vec<PostView>), CareError> {
-        let mut ids: Vec<i64> = posts
+        let mut with_files: Vec<i64> = posts
             .iter()
             .chain(replies.iter())
             .chain(urgent.iter())
+            .filter(|p| p.has_attachments)
             .map(|p| p.id)
             .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let receipts = store::receipts(&self.db, &ids).await?;
-        let attachments = store::attachments_of_posts(&self.db, &ids).await?;
-        let mut by_post: HashMap<i64, Vec<ReceiptRow>> = HashMap::new();
-        for r in receipts {
-            by_post.entry(r.post_id).or_default().push(r);
-        }
+        with_files.sort_unstable();
+        with_files.dedup();
+        let attachments = store::attachments_of_posts(&self.db, &with_files).await?;
+        // Readers are (or were) members: the team list names them.
+        let names: HashMap<i64, &str> = members
+            .iter()
+            .map(|m| (m.user_id, m.display_name.as_str()))
+            .collect();
+        let receipts_of = |post: &PostRow| -> Vec<ReceiptRow> {
+            post.readers()
+                .into_iter()
+                .map(|(user_id, read_at)| ReceiptRow {
+                    post_id: post.id,
+                    user_id,
+                    display_name: names.get(&user_id).copied().unwrap_or("—").to_string(),
+                    read_at,
+                })
+                .collect()
+        };
         let mut files: HashMap<i64, Vec<AttachmentMeta>> = HashMap::new();
         for a in attachments {
             if let Some(pid) = a.post_id {
@@ -1826,7 +1876,7 @@ impl Care {
             let mine = post.author_id == me && post.kind == "post";
             let open = post.withdrawn_at.is_none();
             PostView {
-                receipts: by_post.get(&post.id).cloned().unwrap_or_default(),
+                receipts: receipts_of(&post),
                 attachments: if open {
                     files.get(&post.id).cloned().unwrap_or_default()
                 } else {
@@ -1964,8 +2014,9 @@ impl Care {
     ) -> Result<(PostView, Vec<PostVersionRow>, store::AccessRow), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
         let replies = store::replies(&self.db, &[post.id]).await?;
+        let members = store::members(&self.db, post.space_id).await?;
         let (_, mut views) = self
-            .views(p, &access, vec![post], replies, Vec::new())
+            .views(p, &access, &members, vec![post], replies, Vec::new())
             .await?;
         let view = views.pop().ok_or(CareError::NotFound)?;
         let versions = store::post_versions(&self.db, &[post_id])

@@ -293,6 +293,9 @@ pub struct AccessRow {
     pub break_glass_id: Option<i64>,
     pub break_glass_reason: Option<String>,
     pub break_glass_expires: Option<i64>,
+    /// Urgent posts still waiting for acknowledgement (the timeline reads
+    /// them only when there are some).
+    pub open_urgent: i64,
 }
 
 /// The coverage of the consent in force, from the columns the access and
@@ -353,35 +356,71 @@ impl AccessRow {
     }
 }
 
+/// What [`access_row`] reads: the space, the user's membership, the patient,
+/// the consent in force, a live break-glass and the open urgent count.
+/// `$2` is the user, `$3` the time.
+const ACCESS_COLUMNS: &str = "s.id AS space_id, s.kind, s.region_id, s.family_summary_open, s.name AS space_name, \
+    s.description AS space_description, s.created_by AS space_created_by, \
+    s.created_at AS space_created_at, \
+    m.status AS member_status, m.team_role, m.is_lead, m.org_id AS member_org_id, m.joined_after_post, \
+    p.id AS patient_id, p.registering_org_id, \
+    c.id AS consent_id, c.covers_orgs, c.covers_professions, c.covers_family, \
+    b.id AS break_glass_id, b.reason AS break_glass_reason, b.expires_at AS break_glass_expires, \
+    (SELECT COUNT(*) FROM care_posts u WHERE u.space_id = s.id \
+        AND u.urgent AND u.acked_at IS NULL AND u.withdrawn_at IS NULL) AS open_urgent";
+const ACCESS_FROM: &str = "FROM care_spaces s \
+    LEFT JOIN care_members m ON m.space_id = s.id AND m.user_id = $2 \
+    LEFT JOIN patients p ON p.space_id = s.id \
+    LEFT JOIN care_consents c ON c.id = (SELECT MAX(x.id) FROM care_consents x \
+        WHERE x.patient_id = p.id AND x.withdrawn_at IS NULL) \
+    LEFT JOIN care_break_glass b ON b.id = (SELECT MAX(g.id) FROM care_break_glass g \
+        WHERE g.patient_id = p.id AND g.user_id = $2 AND g.expires_at > $3)";
+
 pub async fn access_row(
     db: &Db,
     space_id: i64,
     user_id: i64,
     now: Timestamp,
 ) -> Result<Option<AccessRow>, StoreError> {
+    let sql = format!("SELECT {ACCESS_COLUMNS} {ACCESS_FROM} WHERE s.id = $1");
     Ok(read!(db, |c| {
-        sqlx::query_as(
-            "SELECT s.id AS space_id, s.kind, s.region_id, s.family_summary_open, s.name AS space_name, \
-                    s.description AS space_description, s.created_by AS space_created_by, \
-                    s.created_at AS space_created_at, \
-                    m.status AS member_status, m.team_role, m.is_lead, m.org_id AS member_org_id, m.joined_after_post, \
-                    p.id AS patient_id, p.registering_org_id, \
-                    c.id AS consent_id, c.covers_orgs, c.covers_professions, c.covers_family, \
-                    b.id AS break_glass_id, b.reason AS break_glass_reason, b.expires_at AS break_glass_expires \
-             FROM care_spaces s \
-             LEFT JOIN care_members m ON m.space_id = s.id AND m.user_id = $2 \
-             LEFT JOIN patients p ON p.space_id = s.id \
-             LEFT JOIN care_consents c ON c.id = (SELECT MAX(x.id) FROM care_consents x \
-                 WHERE x.patient_id = p.id AND x.withdrawn_at IS NULL) \
-             LEFT JOIN care_break_glass b ON b.id = (SELECT MAX(g.id) FROM care_break_glass g \
-                 WHERE g.patient_id = p.id AND g.user_id = $2 AND g.expires_at > $3) \
-             WHERE s.id = $1",
-        )
-        .bind(space_id)
-        .bind(user_id)
-        .bind(now.millis())
-        .fetch_optional(c)
-        .await?
+        sqlx::query_as(&sql)
+            .bind(space_id)
+            .bind(user_id)
+            .bind(now.millis())
+            .fetch_optional(c)
+            .await?
+    }))
+}
+
+/// [`access_row`] for a patient's team, with the patient read in the same
+/// query (the timeline page needs both; one query less per page).
+pub async fn access_row_of_patient(
+    db: &Db,
+    patient_id: i64,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<Option<(AccessRow, PatientRow)>, StoreError> {
+    use sqlx::FromRow;
+    // space_id, region_id and registering_org_id are already among the
+    // access columns (the same values: the space is the patient's).
+    let sql = format!(
+        "SELECT {ACCESS_COLUMNS}, p.id, p.registered_by, p.name, p.kana, p.birth_date, p.sex, p.address, p.phone, \
+         p.insured_number, p.care_level, p.care_level_from, p.care_level_to, p.care_application, \
+         p.independence_physical, p.independence_dementia, p.household, p.contacts, p.created_at, p.updated_at \
+         {ACCESS_FROM} WHERE p.id = $1"
+    );
+    Ok(read!(db, |c| {
+        match sqlx::query(&sql)
+            .bind(patient_id)
+            .bind(user_id)
+            .bind(now.millis())
+            .fetch_optional(c)
+            .await?
+        {
+            Some(row) => Some((AccessRow::from_row(&row)?, PatientRow::from_row(&row)?)),
+            None => None,
+        }
     }))
 }
 
@@ -767,9 +806,25 @@ pub struct PostRow {
     pub idempotency_key: Option<String>,
     #[serde(skip)]
     pub request_hash: String,
+    /// Whether any reply or attachment exists, so that a page asks for
+    /// replies and attachments only when there are some.
+    #[serde(skip)]
+    pub has_replies: bool,
+    #[serde(skip)]
+    pub has_attachments: bool,
+    /// Who has read the post, as `user:millis,…` (timeline queries only;
+    /// see [`PostRow::readers`]).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub read_by: Option<String>,
 }
 
 impl PostRow {
+    /// The (user, read at) pairs of `read_by`, earliest first.
+    pub fn readers(&self) -> Vec<(i64, i64)> {
+        parse_readers(self.read_by.as_deref().unwrap_or_default())
+    }
+
     pub fn vitals(&self) -> Vitals {
         Vitals {
             temperature: self.temperature,
@@ -785,12 +840,30 @@ impl PostRow {
     }
 }
 
-const POST_SELECT: &str = "SELECT p.id, p.space_id, p.author_id, u.display_name AS author_name, u.profession AS author_profession, \
+/// The columns of a post with its author's and acknowledger's names; `$extra`
+/// adds columns.
+macro_rules! post_select {
+    ($extra:literal) => {
+        concat!(
+            "SELECT p.id, p.space_id, p.author_id, u.display_name AS author_name, u.profession AS author_profession, \
     p.author_role, p.kind, p.category, p.body, p.reply_to, p.temperature, p.bp_systolic, p.bp_diastolic, p.pulse, p.spo2, \
     p.respiration, p.weight, p.glucose, p.pain, p.has_vitals, p.urgent, p.ack_role, p.acked_by, a.display_name AS acked_by_name, \
     p.acked_at, p.version, p.created_at, p.edited_at, p.withdrawn_at, p.withdrawn_by, p.withdrawn_reason, \
-    p.idempotency_key, p.request_hash \
-    FROM care_posts p JOIN users u ON u.id = p.author_id LEFT JOIN users a ON a.id = p.acked_by";
+    p.idempotency_key, p.request_hash, \
+    EXISTS (SELECT 1 FROM care_posts r WHERE r.reply_to = p.id) AS has_replies, \
+    EXISTS (SELECT 1 FROM care_attachments f WHERE f.post_id = p.id) AS has_attachments",
+            $extra,
+            " FROM care_posts p JOIN users u ON u.id = p.author_id LEFT JOIN users a ON a.id = p.acked_by"
+        )
+    };
+}
+const POST_SELECT: &str = post_select!("");
+/// Posts as a timeline shows them: with who has read each, as
+/// `user:millis,…` (digits only, so portable SQL and trivial to parse; the
+/// page names readers from the team's member list).
+const TIMELINE_SELECT: &str = post_select!(
+    ", (SELECT string_agg(r.user_id || ':' || r.read_at, ',') FROM care_reads r WHERE r.post_id = p.id) AS read_by"
+);
 
 /// The post an author already made with this idempotency key.
 pub async fn post_by_key(
@@ -867,7 +940,7 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64
 }
 
 pub async fn post(db: &Db, id: i64) -> Result<Option<PostRow>, StoreError> {
-    let sql = format!("{POST_SELECT} WHERE p.id = $1");
+    let sql = format!("{TIMELINE_SELECT} WHERE p.id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(c)
@@ -901,7 +974,7 @@ pub async fn timeline(
     space_id: i64,
     q: &TimelineQuery,
 ) -> Result<Vec<PostRow>, StoreError> {
-    let mut sql = format!("{POST_SELECT} WHERE p.space_id = $1");
+    let mut sql = format!("{TIMELINE_SELECT} WHERE p.space_id = $1");
     let mut n = 1;
     if q.text.is_none() {
         sql.push_str(" AND p.reply_to IS NULL");
@@ -950,7 +1023,7 @@ pub async fn replies(db: &Db, parent_ids: &[i64]) -> Result<Vec<PostRow>, StoreE
         return Ok(Vec::new());
     }
     let sql = format!(
-        "{POST_SELECT} WHERE p.reply_to IN ({}) ORDER BY p.id",
+        "{TIMELINE_SELECT} WHERE p.reply_to IN ({}) ORDER BY p.id",
         id_list(parent_ids)
     );
     Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
@@ -959,7 +1032,7 @@ pub async fn replies(db: &Db, parent_ids: &[i64]) -> Result<Vec<PostRow>, StoreE
 /// Urgent posts still waiting for acknowledgement, oldest first.
 pub async fn open_urgent(db: &Db, space_id: i64) -> Result<Vec<PostRow>, StoreError> {
     let sql = format!(
-        "{POST_SELECT} WHERE p.space_id = $1 AND p.urgent AND p.acked_at IS NULL AND p.withdrawn_at IS NULL ORDER BY p.id"
+        "{TIMELINE_SELECT} WHERE p.space_id = $1 AND p.urgent AND p.acked_at IS NULL AND p.withdrawn_at IS NULL ORDER BY p.id"
     );
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(space_id).fetch_all(c).await?
@@ -1636,4 +1709,32 @@ pub async fn counts(db: &Db) -> Result<(i64, i64), StoreError> {
             .fetch_one(c)
             .await?
     }))
+}
+
+/// `user:millis,…` as (user, read at) pairs, earliest first.
+fn parse_readers(read_by: &str) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = read_by
+        .split(',')
+        .filter_map(|pair| {
+            let (user, at) = pair.split_once(':')?;
+            Some((user.trim().parse().ok()?, at.trim().parse().ok()?))
+        })
+        .collect();
+    out.sort_by_key(|&(user, at)| (at, user));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_readers;
+
+    #[test]
+    fn readers_come_earliest_first_and_nothing_reads_as_no_one() {
+        assert_eq!(
+            parse_readers("7:300,3:100,5:300"),
+            vec![(3, 100), (5, 300), (7, 300)]
+        );
+        assert!(parse_readers("").is_empty());
+        assert_eq!(parse_readers("x:1,4:2,9"), vec![(4, 2)]);
+    }
 }

@@ -298,25 +298,33 @@ pub async fn generate(
     let written = teams_bulk.finish().await?;
     let (patients_written, members_written) = (written[1], written[3]);
 
-    // Posts, oldest first, spread over half a year; each read by its author
-    // and, except the newest few per team, by one or two colleagues.
+    // Posts, oldest first, spread over half a year; one in twenty is a reply
+    // to the patient's latest post. Each is read by its author and, except
+    // the newest few per team, by one colleague.
     let mut posts = Bulk::new(
         db,
         &[
             "INSERT INTO care_posts (id, space_id, author_id, author_role, kind, category, body, search_text, temperature, \
-             bp_systolic, bp_diastolic, pulse, spo2, has_vitals, urgent, ack_role, acked_by, acked_at, created_at)",
+             bp_systolic, bp_diastolic, pulse, spo2, has_vitals, urgent, ack_role, acked_by, acked_at, reply_to, created_at)",
             "INSERT INTO care_reads (post_id, user_id, read_at)",
         ],
     );
     let folded: Vec<String> = TEXTS.iter().map(|t| fold(t)).collect();
+    // The newest top-level post of each patient: one post in twenty answers it.
+    let mut last_top: Vec<i64> = vec![0; scale.patients as usize];
     for id in 1..=scale.posts {
         let p = rng.below(scale.patients as u64) as i64 + 1;
         let team = teams[(p - 1) as usize];
         let i = rng.below(team_size as u64) as usize;
         let author = team[i];
         let created = now - span + (span * id) / scale.posts;
-        let with_vitals = rng.below(10) == 0;
-        let urgent = rng.below(100) == 0;
+        let parent = last_top[(p - 1) as usize];
+        let reply_to = (parent > 0 && rng.below(20) == 0).then_some(parent);
+        if reply_to.is_none() {
+            last_top[(p - 1) as usize] = id;
+        }
+        let with_vitals = reply_to.is_none() && rng.below(10) == 0;
+        let urgent = reply_to.is_none() && rng.below(100) == 0;
         let t = rng.below(TEXTS.len() as u64) as usize;
         let (temp, sys, dia, pulse, spo2) = if with_vitals {
             (
@@ -339,7 +347,7 @@ pub async fn generate(
         };
         posts
             .push(0, format!(
-                "({id}, {p}, {author}, '{}', 'post', '{}', '{}', '{}', {}, {}, {}, {}, {}, {}, {}, '{}', {acked_by}, {acked_at}, {created})",
+                "({id}, {p}, {author}, '{}', 'post', '{}', '{}', '{}', {}, {}, {}, {}, {}, {}, {}, '{}', {acked_by}, {acked_at}, {}, {created})",
                 ROLES[i].0,
                 if with_vitals { "vitals" } else { "visit_report" },
                 TEXTS[t],
@@ -352,6 +360,7 @@ pub async fn generate(
                 if with_vitals { "TRUE" } else { "FALSE" },
                 if urgent { "TRUE" } else { "FALSE" },
                 if urgent { "attending_doctor" } else { "" },
+                reply_to.map_or_else(|| "NULL".to_string(), |r| r.to_string()),
             ))
             .await?;
         posts

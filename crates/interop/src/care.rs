@@ -320,6 +320,9 @@ mod tests {
             withdrawn_reason: String::new(),
             idempotency_key: None,
             request_hash: String::new(),
+            has_replies: false,
+            has_attachments: false,
+            read_by: None,
         }
     }
 
