@@ -8,6 +8,7 @@ use renkei_domain::care::Vitals;
 use renkei_domain::Timestamp;
 use renkei_store::{read, write, Db, StoreError, Tx};
 use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
 
 /// A comma-separated list of ids for an `IN (…)` clause. Ids are integers,
 /// so the list cannot carry SQL.
@@ -109,6 +110,29 @@ pub async fn insert_space(
     Ok(id)
 }
 
+/// Binds the patient's own fields, in [`PatientFields`] order, to the next
+/// fifteen placeholders (registration and update write the same fields).
+macro_rules! bind_patient_fields {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind(&$f.name)
+            .bind(&$f.kana)
+            .bind(&$f.birth_date)
+            .bind(&$f.sex)
+            .bind(&$f.address)
+            .bind(&$f.phone)
+            .bind(&$f.insured_number)
+            .bind(&$f.care_level)
+            .bind(&$f.care_level_from)
+            .bind(&$f.care_level_to)
+            .bind(&$f.care_application)
+            .bind(&$f.independence_physical)
+            .bind(&$f.independence_dementia)
+            .bind(&$f.household)
+            .bind(&$f.contacts)
+    };
+}
+
 pub async fn insert_patient(
     tx: &mut Tx,
     space_id: i64,
@@ -119,7 +143,7 @@ pub async fn insert_patient(
     now: Timestamp,
 ) -> Result<i64, StoreError> {
     let id: i64 = write!(tx, |c| {
-        sqlx::query_scalar(
+        let query = sqlx::query_scalar(
             "INSERT INTO patients (space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
              address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
              independence_physical, independence_dementia, household, contacts, created_at, updated_at) \
@@ -129,25 +153,11 @@ pub async fn insert_patient(
         .bind(space_id)
         .bind(region_id)
         .bind(org_id)
-        .bind(registered_by)
-        .bind(&f.name)
-        .bind(&f.kana)
-        .bind(&f.birth_date)
-        .bind(&f.sex)
-        .bind(&f.address)
-        .bind(&f.phone)
-        .bind(&f.insured_number)
-        .bind(&f.care_level)
-        .bind(&f.care_level_from)
-        .bind(&f.care_level_to)
-        .bind(&f.care_application)
-        .bind(&f.independence_physical)
-        .bind(&f.independence_dementia)
-        .bind(&f.household)
-        .bind(&f.contacts)
-        .bind(now.millis())
-        .fetch_one(&mut *c)
-        .await?
+        .bind(registered_by);
+        bind_patient_fields!(query, f)
+            .bind(now.millis())
+            .fetch_one(&mut *c)
+            .await?
     });
     Ok(id)
 }
@@ -159,31 +169,17 @@ pub async fn update_patient(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE patients SET name = $2, kana = $3, birth_date = $4, sex = $5, address = $6, phone = $7, \
              insured_number = $8, care_level = $9, care_level_from = $10, care_level_to = $11, care_application = $12, \
              independence_physical = $13, independence_dementia = $14, household = $15, contacts = $16, updated_at = $17 \
              WHERE id = $1",
         )
-        .bind(id)
-        .bind(&f.name)
-        .bind(&f.kana)
-        .bind(&f.birth_date)
-        .bind(&f.sex)
-        .bind(&f.address)
-        .bind(&f.phone)
-        .bind(&f.insured_number)
-        .bind(&f.care_level)
-        .bind(&f.care_level_from)
-        .bind(&f.care_level_to)
-        .bind(&f.care_application)
-        .bind(&f.independence_physical)
-        .bind(&f.independence_dementia)
-        .bind(&f.household)
-        .bind(&f.contacts)
-        .bind(now.millis())
-        .execute(&mut *c)
-        .await?;
+        .bind(id);
+        bind_patient_fields!(query, f)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
     });
     Ok(())
 }
@@ -402,16 +398,23 @@ pub async fn access_row_of_patient(
     now: Timestamp,
 ) -> Result<Option<(AccessRow, PatientRow)>, StoreError> {
     use sqlx::FromRow;
-    // space_id, region_id and registering_org_id are already among the
-    // access columns (the same values: the space is the patient's).
-    let sql = format!(
-        "SELECT {ACCESS_COLUMNS}, p.id, p.registered_by, p.name, p.kana, p.birth_date, p.sex, p.address, p.phone, \
-         p.insured_number, p.care_level, p.care_level_from, p.care_level_to, p.care_application, \
-         p.independence_physical, p.independence_dementia, p.household, p.contacts, p.created_at, p.updated_at \
-         {ACCESS_FROM} WHERE p.id = $1"
-    );
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        // space_id, region_id and registering_org_id are already among the
+        // access columns (the same values: the space is the patient's).
+        let patient: Vec<String> = PATIENT_COLUMNS
+            .split(", ")
+            .map(str::trim)
+            .filter(|c| !["space_id", "region_id", "registering_org_id"].contains(c))
+            .map(|c| format!("p.{c}"))
+            .collect();
+        format!(
+            "SELECT {ACCESS_COLUMNS}, {} {ACCESS_FROM} WHERE p.id = $1",
+            patient.join(", ")
+        )
+    });
     Ok(read!(db, |c| {
-        match sqlx::query(&sql)
+        match sqlx::query(sql)
             .bind(patient_id)
             .bind(user_id)
             .bind(now.millis())
