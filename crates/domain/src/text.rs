@@ -61,3 +61,50 @@ mod tests {
         assert_eq!(nfkc(" １３１０１ "), "13101");
     }
 }
+
+/// A CSV cell that a spreadsheet will show as text, never run as a formula
+/// (CSV / formula injection, OWASP). Cells beginning with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return get a leading apostrophe, which Excel and
+/// LibreOffice hide and treat as "this is text". Plain numbers such as
+/// `-3.5` or `+81` are left alone: they cannot carry a formula.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = matches!(
+        cell.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    );
+    let number = cell.len() > 1
+        && cell[1..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        && cell[1..].chars().any(|c| c.is_ascii_digit())
+        && !cell.starts_with(['=', '@', '\t', '\r']);
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+#[cfg(test)]
+mod csv_safe_tests {
+    use super::csv_safe;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay() {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"a\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "-",
+            "=1",
+        ] {
+            assert!(csv_safe(bad).starts_with('\''), "{bad:?}");
+        }
+        for good in ["-3.5", "+81", "山田", "", "1-2-3", "a=b", "0"] {
+            assert_eq!(csv_safe(good), good, "{good:?}");
+        }
+    }
+}

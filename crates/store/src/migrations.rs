@@ -26,10 +26,13 @@ migrations! {
     3 => "0003_directory",
     4 => "0004_directory_care_details",
     5 => "0005_care",
+    6 => "0006_identity_lockout",
+    7 => "0007_audit_checkpoints",
+    8 => "0008_directory_import_runs",
 }
 
 /// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 5;
+pub const LATEST_SCHEMA_VERSION: i64 = 8;
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 

@@ -271,7 +271,9 @@ fn to_csv(records: &[AuditRecord]) -> Result<Vec<u8>, csv::Error> {
             "hash",
         ])?;
         for r in records {
-            w.write_record([
+            // Usernames and user agents are typed by anonymous callers:
+            // every cell is made formula-safe.
+            let cells = [
                 r.seq.to_string(),
                 r.time().to_rfc3339(),
                 r.time().to_jst_display(),
@@ -287,7 +289,8 @@ fn to_csv(records: &[AuditRecord]) -> Result<Vec<u8>, csv::Error> {
                 r.user_agent.clone(),
                 r.reason.clone(),
                 r.hash.clone(),
-            ])?;
+            ];
+            w.write_record(cells.iter().map(|c| renkei_domain::text::csv_safe(c).into_owned()))?;
         }
         w.flush()?;
     }

