@@ -8,6 +8,17 @@
 //!
 //! Records are appended inside the caller's transaction, so a change and its
 //! audit record commit together or not at all.
+//!
+//! The chain alone cannot show that someone with write access to the database
+//! deleted the newest records or rewrote the trail and recomputed every hash;
+//! [`anchor`] signs checkpoints of the head with a key kept outside the
+//! database, and [`anchor::verify_anchored`] checks the chain against them.
+//!
+//! Every text field is cut to a documented bound ([`bounds`]) before it is
+//! hashed and stored, so no request can grow the append-only table without
+//! limit.
+
+pub mod anchor;
 
 use renkei_domain::{OrgId, RegionId, Timestamp, UserId};
 use serde::Serialize;
@@ -37,6 +48,37 @@ impl Outcome {
             Outcome::Failure => "failure",
         }
     }
+}
+
+/// The most characters (Unicode scalar values) each text field of a record
+/// keeps. A longer value is cut and ends with [`bounds::MARKER`], so the
+/// stored text is exactly the bound long and visibly incomplete. The values
+/// are documented in docs/security.md.
+pub mod bounds {
+    pub const ACTOR_USERNAME: usize = 128;
+    pub const ROLE: usize = 64;
+    pub const ACTION: usize = 64;
+    pub const OBJECT_KIND: usize = 64;
+    pub const OBJECT_ID: usize = 128;
+    pub const PATIENT_ID: usize = 128;
+    pub const SOURCE_ADDR: usize = 64;
+    pub const USER_AGENT: usize = 300;
+    pub const REASON: usize = 1000;
+    /// Ends every cut value.
+    pub const MARKER: &str = "…[truncated]";
+}
+
+/// `s` unchanged when it has at most `max_chars` characters; otherwise its
+/// first characters followed by [`bounds::MARKER`], `max_chars` in all.
+pub fn bounded(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        return s.to_string();
+    }
+    let marker_chars = bounds::MARKER.chars().count();
+    let keep = max_chars.saturating_sub(marker_chars);
+    let mut out: String = s.chars().take(keep).collect();
+    out.push_str(bounds::MARKER);
+    out
 }
 
 /// A record to append; the store adds the sequence number, time and hashes.
@@ -132,17 +174,20 @@ pub async fn append(tx: &mut Tx, entry: &AuditEntry) -> Result<i64, StoreError> 
         at: Timestamp::now().millis(),
         region_id: entry.region_id.map(|r| r.0),
         actor_user_id: entry.actor_user_id.map(|u| u.0),
-        actor_username: entry.actor_username.clone(),
-        role: entry.role.clone(),
+        actor_username: bounded(&entry.actor_username, bounds::ACTOR_USERNAME),
+        role: bounded(&entry.role, bounds::ROLE),
         org_id: entry.org_id.map(|o| o.0),
-        action: entry.action.clone(),
-        object_kind: entry.object_kind.clone(),
-        object_id: entry.object_id.clone(),
-        patient_id: entry.patient_id.clone(),
+        action: bounded(&entry.action, bounds::ACTION),
+        object_kind: bounded(&entry.object_kind, bounds::OBJECT_KIND),
+        object_id: bounded(&entry.object_id, bounds::OBJECT_ID),
+        patient_id: entry
+            .patient_id
+            .as_deref()
+            .map(|p| bounded(p, bounds::PATIENT_ID)),
         outcome: entry.outcome.unwrap_or(Outcome::Success).code().to_string(),
-        source_addr: entry.source_addr.clone(),
-        user_agent: truncate(&entry.user_agent, 300),
-        reason: entry.reason.clone(),
+        source_addr: bounded(&entry.source_addr, bounds::SOURCE_ADDR),
+        user_agent: bounded(&entry.user_agent, bounds::USER_AGENT),
+        reason: bounded(&entry.reason, bounds::REASON),
         prev_hash,
         hash: String::new(),
     };
@@ -189,10 +234,6 @@ pub async fn append_alone(db: &Db, entry: &AuditEntry) -> Result<i64, StoreError
     Ok(seq)
 }
 
-fn truncate(s: &str, max_chars: usize) -> String {
-    s.chars().take(max_chars).collect()
-}
-
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Verification {
@@ -205,22 +246,71 @@ pub enum Verification {
 const SELECT_RECORD: &str = "SELECT seq, at, region_id, actor_user_id, actor_username, role, org_id, action, \
     object_kind, object_id, patient_id, outcome, source_addr, user_agent, reason, prev_hash, hash FROM audit_log";
 
-/// Recomputes the whole chain, in batches, and reports the first problem.
-pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
-    const BATCH: i64 = 5000;
-    let (head_seq, head_hash): (i64, String) = read!(db, |c| {
+/// A place the chain must pass through: record `seq` must have `hash`
+/// (taken from a signed checkpoint). `label` names it in messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expected {
+    pub seq: i64,
+    pub hash: String,
+    pub label: String,
+}
+
+/// The newest sequence number and hash, as last committed.
+pub async fn head(db: &Db) -> Result<(i64, String), StoreError> {
+    Ok(read!(db, |c| {
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(c)
             .await?
-    });
-    let mut expected_seq = 1i64;
-    let mut prev_hash = GENESIS_HASH.to_string();
-    let mut last_seen = 0i64;
+    }))
+}
+
+/// Recomputes the whole chain, in batches, and reports the first problem.
+///
+/// Only records up to the head read at the start are checked, so records
+/// appended meanwhile by a running server are not mistaken for damage.
+pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
+    let (head_seq, head_hash) = head(db).await?;
+    walk(db, 0, GENESIS_HASH, head_seq, &head_hash, &[]).await
+}
+
+/// Recomputes the chain from the record after `start_seq` (whose hash is
+/// `start_hash`) up to `head_seq`, which must end at `head_hash`, and checks
+/// that it passes through every place in `expected`.
+pub(crate) async fn walk(
+    db: &Db,
+    start_seq: i64,
+    start_hash: &str,
+    head_seq: i64,
+    head_hash: &str,
+    expected: &[Expected],
+) -> Result<Verification, StoreError> {
+    const BATCH: i64 = 5000;
+    let mut expected: Vec<&Expected> = expected.iter().filter(|e| e.seq >= start_seq).collect();
+    expected.sort_by_key(|e| e.seq);
+    let mut next = 0usize;
+    // The newest record a checkpoint has confirmed (or the starting point).
+    let mut confirmed = start_seq;
+    while let Some(e) = expected.get(next).filter(|e| e.seq == start_seq) {
+        if e.hash != start_hash {
+            return Ok(Verification::Broken {
+                seq: start_seq.max(1),
+                problem: format!(
+                    "{}: record {} does not have the hash that was signed",
+                    e.label, start_seq
+                ),
+            });
+        }
+        next += 1;
+    }
+    let mut expected_seq = start_seq + 1;
+    let mut prev_hash = start_hash.to_string();
+    let mut last_seen = start_seq;
     loop {
-        let sql = format!("{SELECT_RECORD} WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let sql = format!("{SELECT_RECORD} WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
         let rows: Vec<AuditRecord> = read!(db, |c| {
             sqlx::query_as(&sql)
                 .bind(last_seen)
+                .bind(head_seq)
                 .bind(BATCH)
                 .fetch_all(c)
                 .await?
@@ -257,6 +347,23 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
                     ),
                 });
             }
+            while let Some(e) = expected.get(next).filter(|e| e.seq == row.seq) {
+                if e.hash != row.hash {
+                    return Ok(Verification::Broken {
+                        seq: confirmed + 1,
+                        problem: format!(
+                            "{}: record {} no longer has the hash that was signed, so one or more of records {}–{} were \
+                             rewritten and the chain recomputed",
+                            e.label,
+                            row.seq,
+                            confirmed + 1,
+                            row.seq
+                        ),
+                    });
+                }
+                confirmed = row.seq;
+                next += 1;
+            }
             prev_hash = row.hash.clone();
             expected_seq += 1;
             last_seen = row.seq;
@@ -268,6 +375,16 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
             seq: records + 1,
             problem: format!(
                 "the trail ends at record {records} but {head_seq} records were written: the newest records were deleted or replaced"
+            ),
+        });
+    }
+    if let Some(e) = expected.get(next) {
+        return Ok(Verification::Broken {
+            seq: records + 1,
+            problem: format!(
+                "{} covers {} records but the trail ends at record {records}: the newest records were deleted \
+                 (or this database is a copy older than the checkpoint)",
+                e.label, e.seq
             ),
         });
     }
