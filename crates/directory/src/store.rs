@@ -825,6 +825,29 @@ pub async fn link_org(
 
 /// Whether an entry belongs to a region: through the organisation that
 /// maintains it, or through its municipality.
+/// The region of an organisation, `None` when there is no such organisation.
+pub async fn organisation_region(db: &Db, org_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar("SELECT region_id FROM organisations WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(c)
+            .await?
+    }))
+}
+
+/// The region of a municipality by its 6-digit code.
+pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<i64>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT region_id FROM municipalities WHERE code = $1 \
+             OR (length($1) = 6 AND code = substr($1, 1, 5)) ORDER BY id LIMIT 1",
+        )
+        .bind(code)
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
 pub async fn entry_in_region(db: &Db, id: i64, region_id: i64) -> Result<bool, StoreError> {
     let n: i64 = read!(db, |c| {
         sqlx::query_scalar(
@@ -1251,4 +1274,184 @@ pub async fn ids_by_official_code(db: &Db, code: &str) -> Result<Vec<i64>, Store
         .fetch_all(c)
         .await?
     }))
+}
+
+const EXISTING_COLUMNS: &str = "id, official_code, kind, prefecture_code, municipality_code, name, imported_hash, disappeared_at";
+
+/// The imported entries of `source` with these official codes.
+pub async fn imported_entries_by_code(
+    tx: &mut Tx,
+    source: &str,
+    codes: &[String],
+) -> Result<HashMap<String, ExistingEntry>, StoreError> {
+    let mut out = HashMap::with_capacity(codes.len());
+    for chunk in codes.chunks(500) {
+        let rows: Vec<ExistingEntry> = write!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(format!(
+                "SELECT {EXISTING_COLUMNS} FROM directory_entries WHERE source = "
+            ));
+            qb.push_bind(source).push(" AND official_code IN (");
+            let mut list = qb.separated(", ");
+            for code in chunk {
+                list.push_bind(code.as_str());
+            }
+            list.push_unseparated(")");
+            qb.build_query_as::<ExistingEntry>()
+                .fetch_all(&mut *c)
+                .await?
+        });
+        out.extend(rows.into_iter().map(|r| (r.official_code.clone(), r)));
+    }
+    Ok(out)
+}
+
+/// One page of the imported entries of `source`, by id after `after_id`.
+pub async fn imported_entries_page(
+    tx: &mut Tx,
+    source: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<ExistingEntry>, StoreError> {
+    let sql = format!(
+        "SELECT {EXISTING_COLUMNS} FROM directory_entries WHERE source = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    Ok(write!(tx, |c| sqlx::query_as(&sql)
+        .bind(source)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?))
+}
+
+/// The service codes of these entries.
+pub async fn services_of_entries(
+    tx: &mut Tx,
+    ids: &[i64],
+) -> Result<HashMap<i64, BTreeSet<String>>, StoreError> {
+    let mut map: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, String)> = write!(tx, |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT entry_id, service_code FROM directory_services WHERE entry_id IN (",
+            );
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(")");
+            qb.build_query_as::<(i64, String)>()
+                .fetch_all(&mut *c)
+                .await?
+        });
+        for (id, code) in rows {
+            map.entry(id).or_default().insert(code);
+        }
+    }
+    Ok(map)
+}
+
+/// The valid rows of the last accepted import of a scope
+/// (`care-offices/130/all`, `medical/hospital/13`, …).
+pub async fn last_import_rows(db: &Db, scope: &str) -> Result<Option<i64>, StoreError> {
+    let row: Option<(i64,)> = read!(db, |c| {
+        sqlx::query_as("SELECT valid_rows FROM directory_import_runs WHERE scope = $1")
+            .bind(scope)
+            .fetch_optional(c)
+            .await?
+    });
+    Ok(row.map(|(n,)| n))
+}
+
+/// Records an accepted import of a scope.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_import_run(
+    tx: &mut Tx,
+    scope: &str,
+    valid_rows: i64,
+    files: &str,
+    by: &str,
+    mass_removal_allowed: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO directory_import_runs (scope, valid_rows, files, imported_by, mass_removal_allowed, imported_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (scope) DO UPDATE SET valid_rows = excluded.valid_rows, files = excluded.files, \
+             imported_by = excluded.imported_by, mass_removal_allowed = excluded.mass_removal_allowed, \
+             imported_at = excluded.imported_at",
+        )
+        .bind(scope)
+        .bind(valid_rows)
+        .bind(files)
+        .bind(by)
+        .bind(mass_removal_allowed)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Entries of `source` listed now (not disappeared) with a care service,
+/// in one prefecture or (`""`) all.
+pub async fn count_listed_with_service(
+    db: &Db,
+    source: &str,
+    service: &str,
+    prefecture: &str,
+) -> Result<i64, StoreError> {
+    let (n,): (i64,) = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT COUNT(*) FROM directory_services s JOIN directory_entries e ON e.id = s.entry_id \
+             WHERE e.source = $1 AND s.service_code = $2 AND e.disappeared_at IS NULL \
+             AND ($3 = '' OR e.prefecture_code = $3)",
+        )
+        .bind(source)
+        .bind(service)
+        .bind(prefecture)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(n)
+}
+
+/// Entries of `source` listed now of one kind, in one prefecture or all.
+pub async fn count_listed_of_kind(
+    db: &Db,
+    source: &str,
+    kind: &str,
+    prefecture: &str,
+) -> Result<i64, StoreError> {
+    let (n,): (i64,) = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT COUNT(*) FROM directory_entries WHERE source = $1 AND kind = $2 \
+             AND disappeared_at IS NULL AND ($3 = '' OR prefecture_code = $3)",
+        )
+        .bind(source)
+        .bind(kind)
+        .bind(prefecture)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(n)
+}
+
+/// Entries of `source` listed now in one municipality.
+pub async fn count_listed_in_municipality(
+    db: &Db,
+    source: &str,
+    municipality: &str,
+) -> Result<i64, StoreError> {
+    let (n,): (i64,) = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT COUNT(*) FROM directory_entries WHERE source = $1 AND municipality_code = $2 \
+             AND disappeared_at IS NULL",
+        )
+        .bind(source)
+        .bind(municipality)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(n)
 }

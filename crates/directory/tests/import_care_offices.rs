@@ -1,7 +1,9 @@
 //! The care open data importer against every malformed-input case, in every
 //! encoding, on SQLite and PostgreSQL.
 
-use renkei_directory::import::{import_care_offices, CARE_SOURCE};
+use renkei_directory::import::{
+    import_care_office_files, import_care_offices, ImportFile, ImportOptions, CARE_SOURCE,
+};
 use renkei_directory::store;
 use renkei_domain::Timestamp;
 use renkei_store::{both_backends, Db};
@@ -285,3 +287,651 @@ both_backends!(
         assert!(empty.rejected[0].reason.contains("empty"));
     }
 );
+
+/// A care row with every column: `number` is the office's serial (10-digit
+/// 事業所番号 1370100000 + number), `name`, `email` and `remarks` as given.
+fn care_row(number: u32, name: &str, email: &str, remarks: &str) -> String {
+    format!(
+        "131016,{number},東京都,千代田区,{name},,訪問看護,東京都千代田区{number},,35.68,139.76,03-0000-{number:04},,,,{},,,,{email},,,,{remarks}",
+        1370100000u64 + number as u64
+    )
+}
+
+fn care_file(rows: &[String]) -> Vec<u8> {
+    let mut text = HEADER.to_string();
+    for r in rows {
+        text.push('\n');
+        text.push_str(r);
+    }
+    text.push('\n');
+    text.into_bytes()
+}
+
+async fn listed(db: &Db) -> Vec<(String, bool, Vec<String>)> {
+    let mut out = Vec::new();
+    for n in (0..=40u64).chain([55]) {
+        let code = (1370100000u64 + n).to_string();
+        if let Some((e, services)) = store::entry_by_code(db, CARE_SOURCE, &code).await.unwrap() {
+            out.push((code, e.disappeared_at.is_some(), services));
+        }
+    }
+    out
+}
+
+fn allow() -> ImportOptions {
+    ImportOptions {
+        allow_mass_removal: true,
+        ..ImportOptions::default()
+    }
+}
+
+both_backends!(a_broken_file_changes_nothing, |db: Db| async move {
+    import_care_offices(&db, &files(Enc::Utf8), None, "test")
+        .await
+        .unwrap();
+    let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
+        .await
+        .unwrap()
+        .unwrap();
+    store::set_acceptance(&db, midori.id, "accepting", "受入可", Timestamp::now())
+        .await
+        .unwrap();
+    let before = listed(&db).await;
+    assert_eq!(before.len(), 3);
+    let mut random = vec![0u8; 4096];
+    let mut x: u32 = 0x1234_5678;
+    for b in random.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    let medical_header = "ID,正式名称,正式名称（フリガナ）,都道府県コード,市区町村コード,所在地\n1310123456789,みどり内科,,13,13101,東京都千代田区\n";
+    let broken: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", Vec::new()),
+        (
+            "binary",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0".to_vec(),
+        ),
+        ("random bytes", random),
+        ("header only", format!("{HEADER}\r\n").into_bytes()),
+        ("a medical file", medical_header.as_bytes().to_vec()),
+        ("blank lines only", b"\r\n\r\n,,,\r\n".to_vec()),
+    ];
+    for (what, bytes) in broken {
+        let report = import_care_offices(
+            &db,
+            &[("jigyosho_130.csv".to_string(), bytes)],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(!report.refused.is_empty(), "{what}: refused");
+        assert!(
+            report
+                .refused
+                .iter()
+                .any(|r| r.contains("jigyosho_130.csv")),
+            "{what}: the message names the file: {:?}",
+            report.refused
+        );
+        assert_eq!(
+            (report.created, report.updated, report.disappeared_total),
+            (0, 0, 0),
+            "{what}"
+        );
+        assert_eq!(listed(&db).await, before, "{what}: nothing changed");
+    }
+    // Even with mass removal allowed, a file without a usable header is
+    // refused: only a real, empty list may empty a service.
+    let report = import_care_office_files(
+        &db,
+        &[ImportFile::bytes("jigyosho_130.csv", b"a,b,c\n1,2,3\n")],
+        &allow(),
+        "test",
+    )
+    .await
+    .unwrap();
+    assert!(!report.refused.is_empty());
+    assert_eq!(listed(&db).await, before);
+    let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(midori.acceptance, "accepting");
+    // Refusals are audited, and the chain is intact.
+    assert!(matches!(
+        renkei_store::audit::verify(&db).await.unwrap(),
+        renkei_store::audit::Verification::Intact { .. }
+    ));
+});
+
+both_backends!(
+    a_shrunken_file_is_refused_unless_mass_removal_is_allowed,
+    |db: Db| async move {
+        let ten: Vec<String> = (1..=10)
+            .map(|n| care_row(n, &format!("事業所{n}"), "", ""))
+            .collect();
+        let first = import_care_offices(
+            &db,
+            &[("jigyosho_130.csv".into(), care_file(&ten))],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert_eq!(first.created, 10, "{:?}", first.rejected);
+        // One office also provides 訪問介護, from another file.
+        import_care_offices(
+            &db,
+            &[("jigyosho_110.csv".into(), care_file(&ten[..1]))],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        let (kept, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100002")
+            .await
+            .unwrap()
+            .unwrap();
+        store::set_acceptance(&db, kept.id, "full", "満床", Timestamp::now())
+            .await
+            .unwrap();
+        let before = listed(&db).await;
+
+        // Three of ten is below half of the last import: refused, nothing changes.
+        let shrunk = care_file(&ten[..3]);
+        let refused = import_care_offices(
+            &db,
+            &[("jigyosho_130.csv".into(), shrunk.clone())],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(
+            refused
+                .refused
+                .iter()
+                .any(|r| r.contains("130") && r.contains("3 valid rows") && r.contains("10")),
+            "{:?}",
+            refused.refused
+        );
+        assert_eq!(listed(&db).await, before);
+
+        // Five of ten is not: the other five disappear.
+        let half = import_care_offices(
+            &db,
+            &[("jigyosho_130.csv".into(), care_file(&ten[..5]))],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(half.refused.is_empty(), "{:?}", half.refused);
+        assert_eq!(half.disappeared_total, 5);
+        // Two of five is refused again, unless the operator says the
+        // offices really closed.
+        let two = care_file(&ten[..2]);
+        let refused = import_care_offices(
+            &db,
+            &[("jigyosho_130.csv".into(), two.clone())],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(!refused.refused.is_empty());
+        let allowed = import_care_office_files(
+            &db,
+            &[ImportFile::bytes("jigyosho_130.csv", &two)],
+            &allow(),
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(allowed.refused.is_empty(), "{:?}", allowed.refused);
+        assert_eq!(allowed.disappeared_total, 3);
+        // A header-only file with the flag empties the service: the office
+        // that provides only 130 disappears, the one with 110 too loses 130.
+        let emptied = import_care_office_files(
+            &db,
+            &[ImportFile::bytes(
+                "jigyosho_130.csv",
+                format!("{HEADER}\n").as_bytes(),
+            )],
+            &allow(),
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(emptied.refused.is_empty(), "{:?}", emptied.refused);
+        assert_eq!(emptied.disappeared_total, 1);
+        let (one, services) = store::entry_by_code(&db, CARE_SOURCE, "1370100001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(one.disappeared_at.is_none());
+        assert_eq!(services, vec!["110"]);
+        // Disappearance is a mark: local fields stay and come back with the office.
+        let (gone, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(gone.disappeared_at.is_some());
+        assert_eq!(
+            (gone.acceptance.as_str(), gone.acceptance_note.as_str()),
+            ("full", "満床")
+        );
+        let back = import_care_offices(
+            &db,
+            &[("jigyosho_130.csv".into(), care_file(&ten))],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(
+            back.refused.is_empty(),
+            "an empty last import refuses nothing"
+        );
+        let (gone, services) = store::entry_by_code(&db, CARE_SOURCE, "1370100002")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(gone.disappeared_at.is_none());
+        assert_eq!(services, vec!["130"]);
+        assert_eq!(gone.acceptance_note, "満床");
+    }
+);
+
+both_backends!(
+    rows_of_the_wrong_shape_or_size_are_rejected,
+    |db: Db| async move {
+        let good = care_row(1, "正しい事業所", "", "");
+        import_care_offices(
+            &db,
+            &[(
+                "jigyosho_130.csv".into(),
+                care_file(std::slice::from_ref(&good)),
+            )],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        // 16 columns (ends at 事業所番号) with words for coordinates.
+        let short: Vec<&str> = good.split(',').take(16).collect();
+        let mut short = short.join(",");
+        short = short.replace("35.68,139.76", "北緯,東経");
+        let long = format!("{good},extra");
+        let mut wide = care_row(1, "x", "", "");
+        wide.push_str(&",".repeat(1_000_000));
+        let huge = care_row(2, &"長".repeat(7_000_000), "", "");
+        let file = care_file(&[good.clone(), short, long, wide, huge]);
+        let report = import_care_offices(&db, &[("jigyosho_130.csv".into(), file)], None, "test")
+            .await
+            .unwrap();
+        let lines: Vec<String> = report.rejected.iter().map(|r| r.to_string()).collect();
+        assert_eq!(report.rejected_total, 4, "{lines:#?}");
+        assert!(
+            lines[0].starts_with("jigyosho_130.csv:3: 利用可能曜日: the row ends before 利用可能曜日: 16 of 24 columns"),
+            "{}",
+            lines[0]
+        );
+        assert!(
+            lines[1].starts_with(
+                "jigyosho_130.csv:4: column 25: the row has 25 columns, the header 24"
+            ),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("jigyosho_130.csv:5: column 25: the row has 1000024 columns"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].starts_with("jigyosho_130.csv:6: 事業所名: 7000000 characters, at most 200"),
+            "{}",
+            lines[3]
+        );
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        let (e, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.name, "正しい事業所", "no row renamed the office");
+        assert!(store::entry_by_code(&db, CARE_SOURCE, "1370100002")
+            .await
+            .unwrap()
+            .is_none());
+    }
+);
+
+both_backends!(
+    an_office_in_several_files_does_not_depend_on_their_order,
+    |db: Db| async move {
+        // The same office in two service files with different e-mail and
+        // remarks; only one of them gives 定員.
+        let nursing = care_file(&[care_row(7, "みどり", "nurse@example.jp", "看護の備考")]);
+        let helper = care_file(&[care_row(7, "みどり", "helper@example.jp", "介護の備考")
+            .replace(",,,,helper", ",,,12,helper")]);
+        let a = vec![
+            ("jigyosho_130.csv".to_string(), nursing.clone()),
+            ("jigyosho_110.csv".to_string(), helper.clone()),
+        ];
+        let b = vec![
+            ("jigyosho_110.csv".to_string(), helper),
+            ("jigyosho_130.csv".to_string(), nursing),
+        ];
+        import_care_offices(&db, &a, None, "test").await.unwrap();
+        let (first, services) = store::entry_by_code(&db, CARE_SOURCE, "1370100007")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(services, vec!["110", "130"]);
+        let again = import_care_offices(&db, &b, None, "test").await.unwrap();
+        assert_eq!(
+            (again.updated, again.unchanged),
+            (0, 1),
+            "{:?}",
+            again.changes
+        );
+        let (second, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100007")
+            .await
+            .unwrap()
+            .unwrap();
+        let remarks = |id: i64| {
+            let db = db.clone();
+            async move { store::entry_meta(&db, id).await.unwrap().unwrap().remarks }
+        };
+        assert_eq!(
+            (first.email.as_str(), remarks(first.id).await),
+            (second.email.as_str(), remarks(second.id).await)
+        );
+        // The lower service code speaks first; a field it leaves empty is
+        // taken from the next.
+        assert_eq!(first.email, "helper@example.jp");
+        assert_eq!(remarks(first.id).await, "介護の備考");
+        assert_eq!(first.capacity, Some(12));
+    }
+);
+
+/// Counts this thread's live heap bytes, so that a test can show that
+/// reading a file does not grow with the file.
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static LIVE: Cell<usize> = const { Cell::new(0) };
+        static PEAK: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn grow(by: usize) {
+        let _ = LIVE.try_with(|live| {
+            let n = live.get() + by;
+            live.set(n);
+            let _ = PEAK.try_with(|peak| peak.set(peak.get().max(n)));
+        });
+    }
+
+    fn shrink(by: usize) {
+        let _ = LIVE.try_with(|live| live.set(live.get().saturating_sub(by)));
+    }
+
+    // SAFETY: every call is passed on to the system allocator unchanged;
+    // the counters only read the sizes.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc(layout) };
+            if !p.is_null() {
+                grow(layout.size());
+            }
+            p
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) };
+            shrink(layout.size());
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let p = unsafe { System.realloc(ptr, layout, new_size) };
+            if !p.is_null() {
+                shrink(layout.size());
+                grow(new_size);
+            }
+            p
+        }
+    }
+
+    /// Runs `f` and returns the most heap it held at once on this thread.
+    pub fn peak_of(f: impl FnOnce()) -> usize {
+        let start = LIVE.with(Cell::get);
+        PEAK.with(|p| p.set(start));
+        f();
+        PEAK.with(Cell::get).saturating_sub(start)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+/// A care file of `rows` rows made on the fly, never held whole; one row
+/// in the middle has a 10-million-character remark.
+struct Generated {
+    rows: u64,
+    next: u64,
+    /// Characters of the long remark still to come.
+    long: usize,
+    buf: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Generated {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.buf.len() {
+            self.buf.clear();
+            self.at = 0;
+            if self.long > 0 {
+                let n = self.long.min(4096);
+                self.buf.extend_from_slice("備".repeat(n).as_bytes());
+                self.long -= n;
+                if self.long == 0 {
+                    self.buf.extend_from_slice(b"\r\n");
+                }
+            } else if self.next == 0 {
+                self.buf.extend_from_slice(HEADER.as_bytes());
+                self.buf.extend_from_slice(b"\r\n");
+                self.next += 1;
+            } else if self.next <= self.rows {
+                let n = (self.next % 9_999) as u32;
+                self.buf
+                    .extend_from_slice(care_row(n, "生成された事業所", "", "").as_bytes());
+                if self.next == self.rows / 2 {
+                    // 備考 is the last column: the remark goes on from here.
+                    self.long = 10_000_000;
+                } else {
+                    self.buf.extend_from_slice(b"\r\n");
+                }
+                self.next += 1;
+            } else {
+                return Ok(0);
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.at);
+        out[..n].copy_from_slice(&self.buf[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn reading_a_file_does_not_grow_with_the_file() {
+    use renkei_directory::import::care_offices;
+    use renkei_directory::import::decode::SourceEncoding;
+    let rows = 40_000;
+    let mut valid = 0usize;
+    let mut rejected = 0usize;
+    let peak = counting::peak_of(|| {
+        let input = Generated {
+            rows,
+            next: 0,
+            long: 0,
+            buf: Vec::new(),
+            at: 0,
+        };
+        let mut table =
+            care_offices::open("jigyosho_130.csv", input, SourceEncoding::Utf8).unwrap();
+        while let Some(row) = table.next_row().unwrap() {
+            match row {
+                Ok(row) => {
+                    match care_offices::parse_row("jigyosho_130.csv", "130", &row, &mut |_| {}) {
+                        Ok(_) => valid += 1,
+                        Err(_) => rejected += 1,
+                    }
+                }
+                Err(_) => rejected += 1,
+            }
+        }
+    });
+    assert_eq!((valid, rejected), (rows as usize - 1, 1));
+    // About 45 MB of input (10 MB of it one field) in well under 2 MB.
+    assert!(peak < 2 * 1024 * 1024, "peak {peak} bytes");
+}
+
+/// Fuzzing of the decoders and parsers on the stable toolchain: a few
+/// hundred seeded cases per property on every `cargo test`, none may panic,
+/// and what is accepted stays within the column bounds.
+mod fuzz {
+    use super::HEADER;
+    use proptest::prelude::*;
+    use renkei_directory::import::decode::{self, SourceEncoding};
+    use renkei_directory::import::table::{CsvReader, Record, MAX_FIELD_CHARS};
+    use renkei_directory::import::{care_offices, medical, municipal};
+
+    const MEDICAL_HEADER: &str = "ID,正式名称,正式名称（フリガナ）,都道府県コード,市区町村コード,所在地,所在地座標（緯度）,所在地座標（経度）,案内用ホームページアドレス,案内用電話番号,病床数";
+    const CARE_LIST_HEADER: &str = "都道府県コード又は市区町村コード,NO,市区町村名,介護サービス事業所名称,実施サービス,住所,緯度,経度,電話番号,事業所番号,定員,URL,備考";
+
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            cases: 200,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9０-９]{0,14}",
+            "[ぁ-んァ-ン一-龥a-zA-Z ]{0,12}",
+            "[\",\r\n ]{0,4}",
+            "[0-9.\\-]{0,8}",
+            Just("=HYPERLINK(\"http://x\",\"a\")".to_string()),
+            Just("info@example.jp".to_string()),
+            "\\PC{0,16}",
+            (0usize..300).prop_map(|n| "長".repeat(n)),
+        ]
+    }
+
+    fn check_all(bytes: &[u8]) {
+        let _ = decode::decode(bytes);
+        for name in ["jigyosho_130.csv", "other.csv"] {
+            let parsed = care_offices::parse(name, bytes);
+            for r in &parsed.rows {
+                assert_eq!(r.office_number.len(), 10);
+                assert!(r.office_number.bytes().all(|b| b.is_ascii_digit()));
+                assert!(!r.name.is_empty() && r.name.chars().count() <= 200);
+                assert!(r.address.chars().count() <= 500);
+                assert!(r.remarks.chars().count() <= MAX_FIELD_CHARS);
+            }
+            for r in parsed.rejects.iter().chain(&parsed.warnings) {
+                assert_eq!(r.file, name);
+                assert!(!r.to_string().is_empty());
+            }
+        }
+        let parsed = medical::parse("02-1_clinic_facility_info_20260101.csv", bytes);
+        for (f, _) in &parsed.rows {
+            assert_eq!(f.official_code.len(), 13);
+            assert!(f.name.chars().count() <= 200);
+        }
+        let (_, parsed) = municipal::parse("list.csv", bytes);
+        for (f, _) in &parsed.rows {
+            assert_eq!(f.official_code.len(), 10);
+            assert!(f.name.chars().count() <= 200);
+        }
+    }
+
+    fn encode(text: &str, how: u8) -> Vec<u8> {
+        match how % 3 {
+            0 => text.as_bytes().to_vec(),
+            1 => [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+            _ => encoding_rs::SHIFT_JIS.encode(text).0.into_owned(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..3000)) {
+            check_all(&bytes);
+        }
+
+        #[test]
+        fn broken_files(
+            header in 0usize..3,
+            rows in prop::collection::vec(prop::collection::vec(cell(), 0..28), 0..10),
+            how in any::<u8>(),
+            cut in any::<prop::sample::Index>(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        ) {
+            let mut text = [HEADER, MEDICAL_HEADER, CARE_LIST_HEADER][header].to_string();
+            for row in &rows {
+                text.push_str("\r\n");
+                text.push_str(&row.join(","));
+            }
+            let mut bytes = encode(&text, how);
+            for (at, b) in flips {
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = b;
+                }
+            }
+            let keep = cut.index(bytes.len() + 1);
+            bytes.truncate(keep.max(bytes.len() * 3 / 4));
+            check_all(&bytes);
+        }
+
+        /// The CSV reader agrees with the `csv` crate on anything the
+        /// `csv` crate writes.
+        #[test]
+        fn records_read_back_as_written(
+            rows in prop::collection::vec(prop::collection::vec(cell(), 1..30), 1..10),
+        ) {
+            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            for row in &rows {
+                w.write_record(row).unwrap();
+            }
+            let bytes = w.into_inner().unwrap();
+            let mut expected = Vec::new();
+            let mut r = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(&bytes[..]);
+            for rec in r.records() {
+                expected.push(rec.unwrap().iter().map(str::to_string).collect::<Vec<_>>());
+            }
+            let mut reader = CsvReader::new(&bytes[..], SourceEncoding::Utf8);
+            let mut record = Record::default();
+            let mut got = Vec::new();
+            while reader.read_record(&mut record, 64, 100_000).unwrap().is_some() {
+                got.push((0..record.len()).map(|i| record.get(i).unwrap().to_string()).collect::<Vec<_>>());
+            }
+            prop_assert_eq!(got, expected);
+        }
+    }
+}

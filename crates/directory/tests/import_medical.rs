@@ -3,7 +3,8 @@
 
 use renkei_directory::import::municipal::MEDICAL_CODE_SOURCE;
 use renkei_directory::import::{
-    import_medical, import_municipal_standard, CARE_SOURCE, MEDICAL_SOURCE,
+    import_medical, import_medical_files, import_municipal_standard, ImportFile, ImportOptions,
+    CARE_SOURCE, MEDICAL_SOURCE,
 };
 use renkei_directory::store;
 use renkei_domain::Timestamp;
@@ -270,3 +271,149 @@ both_backends!(municipal_utf8_bom, |db: Db| async move {
 both_backends!(municipal_cp932, |db: Db| async move {
     check_municipal(&db, Enc::Cp932).await;
 });
+
+both_backends!(
+    a_wrong_or_shrunken_medical_file_changes_nothing,
+    |db: Db| async move {
+        let name = "02-1_clinic_facility_info_20261101.csv";
+        import_medical(
+            &db,
+            &[(name.into(), clinic_csv().into_bytes())],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        let listed = |db: Db| async move {
+            let mut out = Vec::new();
+            for code in ["1310123456789", "1310198765432"] {
+                let (e, _) = store::entry_by_code(&db, MEDICAL_SOURCE, code)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                out.push((e.name, e.disappeared_at.is_some()));
+            }
+            out
+        };
+        let before = listed(db.clone()).await;
+        // A clinic file with the care header, a header-only clinic file, a
+        // hospital file that is the speciality file's header.
+        let care_header =
+            "都道府県コード又は市町村コード,事業所名,事業所番号\n131016,x,1370100011\n";
+        let cases: Vec<(&str, String)> = vec![
+            (name, care_header.to_string()),
+            (name, format!("{MEDICAL_HEADER}\n")),
+            (
+                "01-1_hospital_facility_info_20261201.csv",
+                "ID,診療科目,診療時間\n1310100000001,内科,9-17\n".into(),
+            ),
+            (name, String::new()),
+        ];
+        for (file, text) in cases {
+            let report = import_medical(&db, &[(file.into(), text.into_bytes())], None, "test")
+                .await
+                .unwrap();
+            assert!(!report.refused.is_empty(), "{file}: {:?}", report.rejected);
+            assert_eq!(report.disappeared_total, 0);
+            assert_eq!(listed(db.clone()).await, before);
+        }
+        // A clinic file with one of many clinics: a header row and one of
+        // the two, after a file of twenty.
+        let mut twenty = MEDICAL_HEADER.to_string();
+        for n in 0..20 {
+            twenty.push_str(&format!(
+                "\n13100000000{n:02},診療所{n},,,,,2,13,13101,東京都千代田区,35.1,139.1,,,03-0000-0000,0"
+            ));
+        }
+        let r = import_medical(&db, &[(name.into(), twenty.into_bytes())], None, "test")
+            .await
+            .unwrap();
+        assert!(r.refused.is_empty(), "{:?}", r.refused);
+        let one = format!(
+            "{MEDICAL_HEADER}\n1310000000001,診療所1,,,,,2,13,13101,東京都千代田区,35.1,139.1,,,03-0000-0000,0"
+        );
+        let r = import_medical(
+            &db,
+            &[(name.into(), one.clone().into_bytes())],
+            None,
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(
+            r.refused
+                .iter()
+                .any(|m| m.contains("clinic") && m.contains("1 valid rows")),
+            "{:?}",
+            r.refused
+        );
+        let r = import_medical_files(
+            &db,
+            &[ImportFile::bytes(name, one.as_bytes())],
+            &ImportOptions {
+                allow_mass_removal: true,
+                ..ImportOptions::default()
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+        assert!(r.refused.is_empty(), "{:?}", r.refused);
+        assert_eq!(r.disappeared_total, 19);
+    }
+);
+
+both_backends!(
+    a_municipal_list_that_lost_most_rows_is_refused,
+    |db: Db| async move {
+        let row = |n: u32| {
+            format!("999016,{n},デモ県,デモ市,事業所{n},,訪問看護,デモ市{n},,,,0120-000-{n:03},,,,,99701000{n:02},,,,,,,")
+        };
+        let list = |rows: Vec<String>| {
+            let mut text = CARE_LIST_HEADER.to_string();
+            for r in rows {
+                text.push('\n');
+                text.push_str(&r);
+            }
+            vec![("kaigo_list.csv".to_string(), text.into_bytes())]
+        };
+        let first = import_municipal_standard(&db, &list((1..=10).map(row).collect()), "test")
+            .await
+            .unwrap();
+        assert_eq!(first[0].created, 10, "{:?}", first[0].rejected);
+        // Eight of ten rows now have one column too many.
+        let broken: Vec<String> = (1..=10)
+            .map(|n| {
+                if n > 2 {
+                    format!("{},", row(n))
+                } else {
+                    row(n)
+                }
+            })
+            .collect();
+        let reports = import_municipal_standard(&db, &list(broken), "test")
+            .await
+            .unwrap();
+        assert_eq!(reports[0].rejected_total, 8);
+        assert!(
+            reports[0]
+                .refused
+                .iter()
+                .any(|m| m.contains("999016") && m.contains("2 valid rows")),
+            "{:?}",
+            reports[0].refused
+        );
+        let header_only = import_municipal_standard(&db, &list(Vec::new()), "test")
+            .await
+            .unwrap();
+        assert!(!header_only[0].refused.is_empty());
+        for n in 1..=10 {
+            let (e, services) = store::entry_by_code(&db, CARE_SOURCE, &format!("99701000{n:02}"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(e.disappeared_at.is_none(), "{n}");
+            assert_eq!(services, vec!["130"]);
+        }
+    }
+);

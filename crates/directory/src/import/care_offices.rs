@@ -1,15 +1,15 @@
 //! `care-offices`: the national care open data (介護サービス情報公表システム),
 //! one CSV per service code (`jigyosho_<code>.csv`), 24 columns (DOMAIN.md §8).
 //!
-//! The parser is pure (bytes in, rows and rejects out) so that it can be
+//! The parser is pure (a stream in, rows and rejects out) so that it can be
 //! fuzzed and tested without a database. One bad row never stops a file.
 
 use renkei_domain::text::nfkc;
 
 use super::decode::SourceEncoding;
 use super::table::{
-    digits_only, local_government_code, place_url, position, positive_count, read_table, reject,
-    Column,
+    digits_only, local_government_code, place_url, position, positive_count, reject, Column, Row,
+    Table,
 };
 use super::Reject;
 
@@ -95,90 +95,125 @@ pub fn service_code_from_name(file_name: &str) -> Option<String> {
     (digits.len() == 3).then_some(digits)
 }
 
-/// Parses one file. `file_name` is used in reports and for the service code.
+/// The columns every care file must have.
+pub const REQUIRED: &[&str] = &["office_number", "name"];
+
+/// Opens a care file's table (header checked).
+pub fn open<R: std::io::Read>(
+    file_name: &str,
+    input: R,
+    encoding: SourceEncoding,
+) -> Result<Table<R>, Reject> {
+    Table::open(file_name, input, encoding, COLUMNS, REQUIRED)
+}
+
+/// Reads one row. `service_code` is the file's (from its name), empty when
+/// the name gives none and the row's サービスの種類 is used.
+pub fn parse_row(
+    file_name: &str,
+    service_code: &str,
+    r: &Row<'_>,
+    warnings: &mut dyn FnMut(Reject),
+) -> Result<CareOfficeRow, Reject> {
+    let line = r.line;
+    let office_number = digits_only(&r.get("office_number"));
+    if office_number.len() != 10 {
+        return Err(reject(
+            file_name,
+            line,
+            "事業所番号",
+            format!(
+                "事業所番号 must be 10 digits, got {:?}",
+                r.get("office_number")
+            ),
+        ));
+    }
+    let name = r.get("name");
+    if name.is_empty() {
+        return Err(reject(
+            file_name,
+            line,
+            "事業所名",
+            "事業所名 is empty".into(),
+        ));
+    }
+    let mut row = CareOfficeRow {
+        office_number,
+        service_code: service_code.to_string(),
+        name,
+        kana: r.get("kana"),
+        prefecture_name: r.get("prefecture"),
+        municipality_name: r.get("municipality"),
+        municipality_code: local_government_code(&r.get("code")),
+        address: r.get("address"),
+        building: r.get("building"),
+        phone: nfkc(&r.get("phone")),
+        fax: nfkc(&r.get("fax")),
+        corporate_number: digits_only(&r.get("corporate_number")),
+        corporate_name: r.get("corporate_name"),
+        open_days: r.get("open_days"),
+        open_days_note: r.get("open_days_note"),
+        remarks: r.get("remarks"),
+        // 定員 0 means "not entered".
+        capacity: positive_count(&r.get("capacity")),
+        line,
+        ..CareOfficeRow::default()
+    };
+    if row.service_code.is_empty() {
+        // No code in the file name: take the one the text names.
+        row.service_code = care_service_code_by_name(&r.get("service")).unwrap_or_default();
+    }
+    (row.lat, row.lon) = position(&r.get("lat"), &r.get("lon"), |w| {
+        warnings(reject(file_name, line, "緯度/経度", w))
+    });
+    if let Some(w) = place_url(&r.get("url"), &mut row.url, &mut row.email, &mut row.phone) {
+        warnings(reject(file_name, line, "URL", w));
+    }
+    Ok(row)
+}
+
+/// Parses one file held in memory (tests, fuzzing, the synthetic data
+/// check). `file_name` is used in reports and for the service code. The
+/// importer itself streams files through [`open`] and [`parse_row`].
 pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedFile {
     let mut out = ParsedFile {
         service_code: service_code_from_name(file_name).unwrap_or_default(),
         ..ParsedFile::default()
     };
-    let mut rejects = Vec::new();
+    let encoding = super::decode::detect(bytes).unwrap_or(SourceEncoding::ShiftJis);
+    out.encoding = Some(encoding);
+    let mut table = match open(file_name, bytes, encoding) {
+        Ok(t) => t,
+        Err(r) => {
+            out.rejects.push(r);
+            return out;
+        }
+    };
     let mut warnings = Vec::new();
-    let mut rows = Vec::new();
-    let service_code = out.service_code.clone();
-    let table = read_table(file_name, bytes, COLUMNS, &["office_number", "name"], |r| {
-        let line = r.line;
-        let office_number = digits_only(&r.get("office_number"));
-        if !r.present("office_number") {
-            rejects.push(reject(
-                file_name,
-                line,
-                "事業所番号",
-                "the row ends before 事業所番号 (truncated line)".into(),
-            ));
-            return;
+    loop {
+        match table.next_row() {
+            Ok(None) => break,
+            Err(e) => {
+                out.rejects.push(reject(
+                    file_name,
+                    0,
+                    "",
+                    format!("cannot read the file: {e}"),
+                ));
+                break;
+            }
+            Ok(Some(Err(r))) => out.rejects.push(r),
+            Ok(Some(Ok(row))) => {
+                match parse_row(file_name, &out.service_code, &row, &mut |w| {
+                    warnings.push(w)
+                }) {
+                    Ok(row) => out.rows.push(row),
+                    Err(r) => out.rejects.push(r),
+                }
+            }
         }
-        if office_number.len() != 10 {
-            rejects.push(reject(
-                file_name,
-                line,
-                "事業所番号",
-                format!(
-                    "事業所番号 must be 10 digits, got {:?}",
-                    r.get("office_number")
-                ),
-            ));
-            return;
-        }
-        let name = r.get("name");
-        if name.is_empty() {
-            rejects.push(reject(
-                file_name,
-                line,
-                "事業所名",
-                "事業所名 is empty".into(),
-            ));
-            return;
-        }
-        let mut row = CareOfficeRow {
-            office_number,
-            service_code: service_code.clone(),
-            name,
-            kana: r.get("kana"),
-            prefecture_name: r.get("prefecture"),
-            municipality_name: r.get("municipality"),
-            municipality_code: local_government_code(&r.get("code")),
-            address: r.get("address"),
-            building: r.get("building"),
-            phone: nfkc(&r.get("phone")),
-            fax: nfkc(&r.get("fax")),
-            corporate_number: digits_only(&r.get("corporate_number")),
-            corporate_name: r.get("corporate_name"),
-            open_days: r.get("open_days"),
-            open_days_note: r.get("open_days_note"),
-            remarks: r.get("remarks"),
-            // 定員 0 means "not entered".
-            capacity: positive_count(&r.get("capacity")),
-            line,
-            ..CareOfficeRow::default()
-        };
-        if row.service_code.is_empty() {
-            // No code in the file name: take the one the text names.
-            row.service_code = care_service_code_by_name(&r.get("service")).unwrap_or_default();
-        }
-        (row.lat, row.lon) = position(&r.get("lat"), &r.get("lon"), |w| {
-            warnings.push(reject(file_name, line, "緯度/経度", w))
-        });
-        if let Some(w) = place_url(&r.get("url"), &mut row.url, &mut row.email, &mut row.phone) {
-            warnings.push(reject(file_name, line, "URL", w));
-        }
-        rows.push(row);
-    });
-    out.encoding = table.encoding;
-    out.rejects = table.rejects;
-    out.rejects.extend(rejects);
-    out.rejects.sort_by_key(|r| r.line);
+    }
     out.warnings = warnings;
-    out.rows = rows;
     out
 }
 

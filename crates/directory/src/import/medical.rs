@@ -10,11 +10,12 @@ use std::collections::BTreeSet;
 
 use renkei_domain::text::nfkc;
 
+use super::decode::SourceEncoding;
 use super::table::{
-    digits_only, local_government_code, place_url, position, positive_count, read_table, reject,
-    Column,
+    digits_only, local_government_code, place_url, position, positive_count, reject, Column, Row,
+    Table,
 };
-use super::ParsedEntries;
+use super::{ParsedEntries, Reject};
 use crate::store::EntryFields;
 
 const COLUMNS: &[Column] = &[
@@ -60,87 +61,130 @@ pub fn kind_from_name(file_name: &str) -> Option<&'static str> {
     }
 }
 
+/// The columns every facility file must have.
+pub const REQUIRED: &[&str] = &["id", "name"];
+
+/// Why a file name is not a facility file's.
+pub fn not_a_facility_file(file_name: &str) -> Reject {
+    reject(
+        file_name,
+        0,
+        "",
+        "not a facility file: expected 01-1_hospital_…, 02-1_clinic_…, 03-1_dental_… or 05_pharmacy_… (.csv)".into(),
+    )
+}
+
+/// Opens a facility file's table (header checked).
+pub fn open<R: std::io::Read>(
+    file_name: &str,
+    input: R,
+    encoding: SourceEncoding,
+) -> Result<Table<R>, Reject> {
+    Table::open(file_name, input, encoding, COLUMNS, REQUIRED)
+}
+
+/// Reads one row of a facility file of `kind`.
+pub fn parse_row(
+    file_name: &str,
+    kind: &str,
+    r: &Row<'_>,
+    warnings: &mut dyn FnMut(Reject),
+) -> Result<EntryFields, Reject> {
+    let line = r.line;
+    let id = digits_only(&r.get("id"));
+    if id.len() != 13 {
+        return Err(reject(
+            file_name,
+            line,
+            "ID",
+            format!("ID must be 13 digits, got {:?}", r.get("id")),
+        ));
+    }
+    let name = r.get("name");
+    if name.is_empty() {
+        return Err(reject(
+            file_name,
+            line,
+            "正式名称",
+            "正式名称 is empty".into(),
+        ));
+    }
+    let mut prefecture_code = digits_only(&r.get("prefecture_code"));
+    if prefecture_code.len() != 2 {
+        prefecture_code = id[..2].to_string();
+    }
+    let (lat, lon) = position(&r.get("lat"), &r.get("lon"), |w| {
+        warnings(reject(file_name, line, "所在地座標", w))
+    });
+    let mut fields = EntryFields {
+        official_code: id,
+        kind: kind.to_string(),
+        name,
+        kana: r.get("kana"),
+        prefecture_code,
+        municipality_code: local_government_code(&r.get("municipality_code")),
+        address: r.get("address"),
+        lat,
+        lon,
+        phone: nfkc(&r.get("phone")),
+        fax: nfkc(&r.get("fax")),
+        email: nfkc(&r.get("email")),
+        capacity: positive_count(&r.get("beds")),
+        hours: r.get("hours"),
+        departments: r.get("departments"),
+        ..EntryFields::default()
+    };
+    if let Some(w) = place_url(
+        &r.get("url"),
+        &mut fields.url,
+        &mut fields.email,
+        &mut fields.phone,
+    ) {
+        warnings(reject(file_name, line, "案内用ホームページアドレス", w));
+    }
+    Ok(fields)
+}
+
+/// Parses one file held in memory (tests, fuzzing, the synthetic data
+/// check); the importer streams files through [`open`] and [`parse_row`].
 pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedEntries {
     let mut out = ParsedEntries::default();
     let Some(kind) = kind_from_name(file_name) else {
-        out.rejects.push(reject(
-            file_name,
-            0,
-            "",
-            "not a facility file: expected 01-1_hospital_…, 02-1_clinic_…, 03-1_dental_… or 05_pharmacy_… (.csv)".into(),
-        ));
+        out.rejects.push(not_a_facility_file(file_name));
         return out;
     };
     out.scope = kind.to_string();
-    let mut rows = Vec::new();
-    let mut rejects = Vec::new();
+    let encoding = super::decode::detect(bytes).unwrap_or(SourceEncoding::ShiftJis);
+    out.encoding = Some(encoding);
+    let mut table = match open(file_name, bytes, encoding) {
+        Ok(t) => t,
+        Err(r) => {
+            out.rejects.push(r);
+            return out;
+        }
+    };
     let mut warnings = Vec::new();
-    let table = read_table(file_name, bytes, COLUMNS, &["id", "name"], |r| {
-        let line = r.line;
-        if let Some(column) = r.missing_from() {
-            rejects.push(reject(
-                file_name,
-                line,
-                column,
-                format!("the row ends before {column} (truncated line)"),
-            ));
-            return;
+    loop {
+        match table.next_row() {
+            Ok(None) => break,
+            Err(e) => {
+                out.rejects.push(reject(
+                    file_name,
+                    0,
+                    "",
+                    format!("cannot read the file: {e}"),
+                ));
+                break;
+            }
+            Ok(Some(Err(r))) => out.rejects.push(r),
+            Ok(Some(Ok(row))) => {
+                match parse_row(file_name, kind, &row, &mut |w| warnings.push(w)) {
+                    Ok(fields) => out.rows.push((fields, BTreeSet::new())),
+                    Err(r) => out.rejects.push(r),
+                }
+            }
         }
-        let id = digits_only(&r.get("id"));
-        if id.len() != 13 {
-            rejects.push(reject(
-                file_name,
-                line,
-                "ID",
-                format!("ID must be 13 digits, got {:?}", r.get("id")),
-            ));
-            return;
-        }
-        let name = r.get("name");
-        if name.is_empty() {
-            rejects.push(reject(
-                file_name,
-                line,
-                "正式名称",
-                "正式名称 is empty".into(),
-            ));
-            return;
-        }
-        let mut prefecture_code = digits_only(&r.get("prefecture_code"));
-        if prefecture_code.len() != 2 {
-            prefecture_code = id[..2].to_string();
-        }
-        let (lat, lon) = position(&r.get("lat"), &r.get("lon"), |w| {
-            warnings.push(reject(file_name, line, "所在地座標", w))
-        });
-        let mut fields = EntryFields {
-            official_code: id,
-            kind: kind.to_string(),
-            name,
-            kana: r.get("kana"),
-            prefecture_code,
-            municipality_code: local_government_code(&r.get("municipality_code")),
-            address: r.get("address"),
-            lat,
-            lon,
-            phone: nfkc(&r.get("phone")),
-            fax: nfkc(&r.get("fax")),
-            email: nfkc(&r.get("email")),
-            capacity: positive_count(&r.get("beds")),
-            hours: r.get("hours"),
-            departments: r.get("departments"),
-            ..EntryFields::default()
-        };
-        if let Some(w) = place_url(
-            &r.get("url"),
-            &mut fields.url,
-            &mut fields.email,
-            &mut fields.phone,
-        ) {
-            warnings.push(reject(file_name, line, "案内用ホームページアドレス", w));
-        }
-        rows.push((fields, BTreeSet::new()));
-    });
-    out.finish(table, rows, rejects, warnings);
+    }
+    out.warnings = warnings;
     out
 }

@@ -5,6 +5,18 @@
 //! or a newer file is idempotent (upsert by official code), reports what
 //! changed and what disappeared, and never overwrites locally maintained
 //! fields.
+//!
+//! A run is checked before anything is written (docs/security.md,
+//! "Import safety"): a file that cannot be read or has no usable header is
+//! refused; so, unless the operator passes `allow_mass_removal`, is a file
+//! that yields no valid row, and a part of the data (a care service, a kind
+//! of facility, a municipality) whose valid rows fall below half of what
+//! its last accepted import had. A refused run changes nothing.
+//!
+//! Files are streamed twice, row by row: the first pass validates and
+//! counts, the second writes in batches. Memory holds the compact codes of
+//! the run's entries (for what disappeared), the offices still waiting for
+//! a later file that lists them too, one batch, and the capped report.
 
 pub mod care_offices;
 pub mod decode;
@@ -12,15 +24,18 @@ pub mod medical;
 pub mod municipal;
 pub mod table;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
+use std::path::PathBuf;
 
 use renkei_domain::Timestamp;
 use renkei_store::audit::{self, AuditEntry, Outcome};
-use renkei_store::{Db, StoreError};
+use renkei_store::{Db, StoreError, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::store::{self, EntryFields};
+use crate::store::{self, EntryFields, ExistingEntry};
 
 /// A row that was not imported (or imported with a caveat).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,25 +72,76 @@ pub struct Change {
     pub fields: Vec<String>,
 }
 
+/// How many rejected rows, warnings, changes and disappeared entries a
+/// report keeps; the totals count all of them.
+pub const REPORT_LIMIT: usize = 1_000;
+
+/// A part of the data whose valid rows fall below this share of its last
+/// accepted import is refused (unless mass removal is allowed).
+pub const MASS_REMOVAL_SHARE: f64 = 0.5;
+
 /// The outcome of one import run.
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
+    /// (file name, encoding) in the order the files were read.
     pub files: Vec<(String, String)>,
     pub rows_read: usize,
     pub rows_accepted: usize,
     pub rows_outside_filter: usize,
+    /// The first [`REPORT_LIMIT`] rejected rows.
     pub rejected: Vec<Reject>,
+    pub rejected_total: usize,
+    /// The first [`REPORT_LIMIT`] warnings.
     pub warnings: Vec<Reject>,
+    pub warnings_total: usize,
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// The first [`REPORT_LIMIT`] changes (`updated` counts all).
     pub changes: Vec<Change>,
-    /// Entries no longer in the files (official code, name).
+    /// The first [`REPORT_LIMIT`] entries no longer in the files (official
+    /// code, name).
     pub disappeared: Vec<(String, String)>,
+    pub disappeared_total: usize,
+    /// Why the run was refused. When this is not empty nothing was written.
+    pub refused: Vec<String>,
+}
+
+impl ImportReport {
+    fn reject(&mut self, r: Reject) {
+        self.rejected_total += 1;
+        if self.rejected.len() < REPORT_LIMIT {
+            self.rejected.push(r);
+        }
+    }
+
+    fn warn(&mut self, r: Reject) {
+        self.warnings_total += 1;
+        if self.warnings.len() < REPORT_LIMIT {
+            self.warnings.push(r);
+        }
+    }
+
+    fn change(&mut self, c: Change) {
+        self.updated += 1;
+        if self.changes.len() < REPORT_LIMIT {
+            self.changes.push(c);
+        }
+    }
+
+    fn gone(&mut self, code: &str, name: &str) {
+        self.disappeared_total += 1;
+        if self.disappeared.len() < REPORT_LIMIT {
+            self.disappeared.push((code.to_string(), name.to_string()));
+        }
+    }
 }
 
 /// Source name stored with care open data entries.
 pub const CARE_SOURCE: &str = "care_open_data";
+
+/// Source name stored with national medical open data entries (13-digit ID).
+pub const MEDICAL_SOURCE: &str = "medical_open_data";
 
 fn hash_fields(f: &EntryFields) -> String {
     let mut h = Sha256::new();
@@ -86,352 +152,993 @@ fn hash_fields(f: &EntryFields) -> String {
     hex::encode(h.finalize())
 }
 
-/// What a medical or municipal file gave: entries ready to store.
+/// The most specific organisation kind any of an office's services gives.
+pub(crate) fn care_kind(services: &BTreeSet<String>) -> &'static str {
+    services
+        .iter()
+        .map(|s| renkei_domain::directory::org_kind_for_care_service(s))
+        .find(|k| *k != "care_service")
+        .unwrap_or("care_service")
+}
+
+/// What a medical or municipal file held in memory gave (tests, fuzzing).
 #[derive(Debug, Default)]
 pub struct ParsedEntries {
     pub encoding: Option<decode::SourceEncoding>,
-    /// What the file covers (a facility kind for medical files); entries in
-    /// scope that the files no longer list have disappeared.
+    /// What the file covers (a facility kind for medical files).
     pub scope: String,
     pub rows: Vec<(EntryFields, BTreeSet<String>)>,
     pub rejects: Vec<Reject>,
     pub warnings: Vec<Reject>,
 }
 
-impl ParsedEntries {
-    fn finish(
-        &mut self,
-        table: table::TableOutcome,
-        rows: Vec<(EntryFields, BTreeSet<String>)>,
-        rejects: Vec<Reject>,
-        warnings: Vec<Reject>,
-    ) {
-        self.encoding = table.encoding;
-        self.rejects.extend(table.rejects);
-        self.rejects.extend(rejects);
-        self.rejects.sort_by_key(|r| r.line);
-        self.warnings.extend(warnings);
-        self.rows = rows;
+/// One input file: a path read as a stream, or bytes already in memory.
+pub struct ImportFile<'a> {
+    /// The name reports use; for care and medical files it also says what
+    /// the file holds (`jigyosho_130.csv`, `01-1_hospital_…`).
+    pub name: String,
+    input: Input<'a>,
+}
+
+enum Input<'a> {
+    Bytes(&'a [u8]),
+    Path(PathBuf),
+}
+
+impl<'a> ImportFile<'a> {
+    pub fn bytes(name: impl Into<String>, bytes: &'a [u8]) -> Self {
+        ImportFile {
+            name: name.into(),
+            input: Input::Bytes(bytes),
+        }
+    }
+
+    /// A file on disk, named by its last path component.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        ImportFile {
+            name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string()),
+            input: Input::Path(path),
+        }
+    }
+
+    fn open(&self) -> std::io::Result<Box<dyn Read + Send + '_>> {
+        Ok(match &self.input {
+            Input::Bytes(b) => Box::new(*b),
+            Input::Path(p) => Box::new(std::fs::File::open(p)?),
+        })
+    }
+
+    fn sort_key(&self, kind: Kind) -> (String, String, String) {
+        let code = match kind {
+            Kind::Care => care_offices::service_code_from_name(&self.name).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let path = match &self.input {
+            Input::Path(p) => p.display().to_string(),
+            Input::Bytes(_) => String::new(),
+        };
+        (code, self.name.clone(), path)
     }
 }
 
-/// Source name stored with national medical open data entries (13-digit ID).
-pub const MEDICAL_SOURCE: &str = "medical_open_data";
+/// How a run may change the directory.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Only entries of this prefecture ("13") are imported or may disappear.
+    pub prefecture: Option<String>,
+    /// Accept files with no valid row and parts of the data that shrink
+    /// below [`MASS_REMOVAL_SHARE`] of their last import (offices really
+    /// closed). Unreadable files and files without a usable header are
+    /// refused even then.
+    pub allow_mass_removal: bool,
+}
 
-/// Entries merged from all files of one run, by official code, with their
-/// service codes.
-type Merged = BTreeMap<String, (EntryFields, BTreeSet<String>)>;
-
-/// Imports `jigyosho_<code>.csv` files. `prefecture` ("13") limits the import
-/// (and what may disappear) to one prefecture.
+/// Imports `jigyosho_<code>.csv` files held in memory. `prefecture` ("13")
+/// limits the import (and what may disappear) to one prefecture.
 pub async fn import_care_offices(
     db: &Db,
     files: &[(String, Vec<u8>)],
     prefecture: Option<&str>,
     actor: &str,
 ) -> Result<ImportReport, StoreError> {
-    let mut report = ImportReport::default();
-    let mut merged: Merged = BTreeMap::new();
-    let mut imported_codes: BTreeSet<String> = BTreeSet::new();
-    for (name, bytes) in files {
-        let parsed = care_offices::parse(name, bytes);
-        report.files.push((
-            name.clone(),
-            parsed.encoding.map(|e| e.name()).unwrap_or("-").to_string(),
-        ));
-        report.rows_read += parsed.rows.len() + parsed.rejects.len();
-        report.rejected.extend(parsed.rejects);
-        report.warnings.extend(parsed.warnings);
-        if !parsed.service_code.is_empty() {
-            imported_codes.insert(parsed.service_code.clone());
-        }
-        for row in parsed.rows {
-            if prefecture.is_some_and(|p| !row.office_number.starts_with(p)) {
-                report.rows_outside_filter += 1;
-                continue;
-            }
-            report.rows_accepted += 1;
-            if !row.service_code.is_empty() {
-                imported_codes.insert(row.service_code.clone());
-            }
-            let services = merged
-                .remove(&row.office_number)
-                .map(|(_, s)| s)
-                .unwrap_or_default();
-            let mut services = services;
-            if !row.service_code.is_empty() {
-                services.insert(row.service_code.clone());
-            }
-            let fields = EntryFields::from_care_office(&row, &services);
-            merged.insert(row.office_number, (fields, services));
-        }
-    }
-    let scope = |old: &store::ExistingEntry, services: &BTreeSet<String>| {
-        prefecture.is_none_or(|p| old.official_code.starts_with(p))
-            && services.iter().any(|s| imported_codes.contains(s))
+    let files = in_memory(files);
+    let options = ImportOptions {
+        prefecture: prefecture.map(str::to_string),
+        allow_mass_removal: false,
     };
-    apply(
-        db,
-        CARE_SOURCE,
-        "care-offices",
-        merged,
-        &imported_codes,
-        scope,
-        report,
-        actor,
-    )
-    .await
+    let mut reports = run(db, Kind::Care, &files, &options, actor).await?;
+    Ok(reports.pop().unwrap_or_default())
 }
 
-/// Imports national medical open data facility files.
+/// Imports national medical open data facility files held in memory.
 pub async fn import_medical(
     db: &Db,
     files: &[(String, Vec<u8>)],
     prefecture: Option<&str>,
     actor: &str,
 ) -> Result<ImportReport, StoreError> {
-    let mut report = ImportReport::default();
-    let mut merged: Merged = BTreeMap::new();
-    let mut kinds: BTreeSet<String> = BTreeSet::new();
-    // One file at a time, so only one decoded file is in memory.
-    for (name, bytes) in files {
-        let parsed = medical::parse(name, bytes);
-        collect(
-            &mut report,
-            &mut merged,
-            name,
-            parsed,
-            prefecture,
-            &mut kinds,
-        );
-    }
-    let scope = |old: &store::ExistingEntry, _: &BTreeSet<String>| {
-        prefecture.is_none_or(|p| old.prefecture_code == p) && kinds.contains(&old.kind)
+    let files = in_memory(files);
+    let options = ImportOptions {
+        prefecture: prefecture.map(str::to_string),
+        allow_mass_removal: false,
     };
-    apply(
-        db,
-        MEDICAL_SOURCE,
-        "medical",
-        merged,
-        &BTreeSet::new(),
-        scope,
-        report,
-        actor,
-    )
-    .await
+    let mut reports = run(db, Kind::Medical, &files, &options, actor).await?;
+    Ok(reports.pop().unwrap_or_default())
 }
 
 /// Imports the municipal standard datasets 医療機関一覧 and
-/// 介護サービス事業所一覧. What disappears is limited to the municipalities
-/// the files cover.
+/// 介護サービス事業所一覧 held in memory. What disappears is limited to the
+/// municipalities the files cover.
 pub async fn import_municipal_standard(
     db: &Db,
     files: &[(String, Vec<u8>)],
     actor: &str,
 ) -> Result<Vec<ImportReport>, StoreError> {
-    let mut by_dataset: BTreeMap<&'static str, (ImportReport, Merged, BTreeSet<String>)> =
-        BTreeMap::new();
-    for (name, bytes) in files {
-        let (dataset, parsed) = municipal::parse(name, bytes);
-        let source = municipal::source_of(dataset.unwrap_or(municipal::Dataset::Medical));
-        let (report, merged, municipalities) = by_dataset.entry(source).or_default();
-        for (f, _) in &parsed.rows {
-            municipalities.insert(f.municipality_code.clone());
+    let files = in_memory(files);
+    run(
+        db,
+        Kind::Municipal,
+        &files,
+        &ImportOptions::default(),
+        actor,
+    )
+    .await
+}
+
+fn in_memory(files: &[(String, Vec<u8>)]) -> Vec<ImportFile<'_>> {
+    files
+        .iter()
+        .map(|(name, bytes)| ImportFile::bytes(name.clone(), bytes))
+        .collect()
+}
+
+/// Imports care open data files (streamed).
+pub async fn import_care_office_files(
+    db: &Db,
+    files: &[ImportFile<'_>],
+    options: &ImportOptions,
+    actor: &str,
+) -> Result<ImportReport, StoreError> {
+    let mut reports = run(db, Kind::Care, files, options, actor).await?;
+    Ok(reports.pop().unwrap_or_default())
+}
+
+/// Imports medical open data facility files (streamed).
+pub async fn import_medical_files(
+    db: &Db,
+    files: &[ImportFile<'_>],
+    options: &ImportOptions,
+    actor: &str,
+) -> Result<ImportReport, StoreError> {
+    let mut reports = run(db, Kind::Medical, files, options, actor).await?;
+    Ok(reports.pop().unwrap_or_default())
+}
+
+/// Imports municipal standard dataset files (streamed); one report per
+/// dataset. `options.prefecture` is ignored: a town's list covers its
+/// municipalities.
+pub async fn import_municipal_standard_files(
+    db: &Db,
+    files: &[ImportFile<'_>],
+    options: &ImportOptions,
+    actor: &str,
+) -> Result<Vec<ImportReport>, StoreError> {
+    let options = ImportOptions {
+        prefecture: None,
+        ..options.clone()
+    };
+    run(db, Kind::Municipal, files, &options, actor).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Care,
+    Medical,
+    Municipal,
+}
+
+/// What the rows of one file are.
+enum Format {
+    Care { service_code: String },
+    Medical { kind: &'static str },
+    Municipal(municipal::Dataset),
+}
+
+/// One valid row.
+struct Valid {
+    fields: EntryFields,
+    services: BTreeSet<String>,
+}
+
+impl Valid {
+    /// Adds what a later row of the same entry says: a field the entry
+    /// does not have yet is taken, one it has is kept, services are joined.
+    /// Files are read in a fixed order (care: by service code), so the
+    /// result does not depend on the order the files were named in.
+    fn merge(&mut self, later: Valid) {
+        fn fill(a: &mut String, b: String) {
+            if a.is_empty() {
+                *a = b;
+            }
         }
-        let mut scopes = BTreeSet::new();
-        collect(report, merged, name, parsed, None, &mut scopes);
+        let EntryFields {
+            official_code: _,
+            kind,
+            name,
+            kana,
+            prefecture_code,
+            municipality_code,
+            municipality_name,
+            address,
+            building,
+            lat,
+            lon,
+            phone,
+            fax,
+            url,
+            email,
+            corporate_number,
+            corporate_name,
+            open_days,
+            open_days_note,
+            capacity,
+            remarks,
+            hours,
+            departments,
+        } = later.fields;
+        let f = &mut self.fields;
+        fill(&mut f.kind, kind);
+        fill(&mut f.name, name);
+        fill(&mut f.kana, kana);
+        fill(&mut f.prefecture_code, prefecture_code);
+        fill(&mut f.municipality_code, municipality_code);
+        fill(&mut f.municipality_name, municipality_name);
+        fill(&mut f.address, address);
+        fill(&mut f.building, building);
+        if f.lat.is_none() && f.lon.is_none() {
+            (f.lat, f.lon) = (lat, lon);
+        }
+        fill(&mut f.phone, phone);
+        fill(&mut f.fax, fax);
+        fill(&mut f.url, url);
+        fill(&mut f.email, email);
+        fill(&mut f.corporate_number, corporate_number);
+        fill(&mut f.corporate_name, corporate_name);
+        fill(&mut f.open_days, open_days);
+        fill(&mut f.open_days_note, open_days_note);
+        if f.capacity.is_none() {
+            f.capacity = capacity;
+        }
+        fill(&mut f.remarks, remarks);
+        fill(&mut f.hours, hours);
+        fill(&mut f.departments, departments);
+        self.services.extend(later.services);
+    }
+}
+
+/// A file being read row by row.
+struct FileRows<'a> {
+    name: &'a str,
+    format: Format,
+    table: table::Table<Box<dyn Read + Send + 'a>>,
+}
+
+fn unreadable(file: &str, e: std::io::Error) -> Reject {
+    table::reject(file, 0, "", format!("cannot read the file: {e}"))
+}
+
+impl<'a> FileRows<'a> {
+    /// Opens a file: chooses its encoding (one streaming read) and reads
+    /// its header. A file that is not of `kind` is refused here.
+    fn open(file: &'a ImportFile<'_>, kind: Kind) -> Result<Self, Reject> {
+        let name = file.name.as_str();
+        let medical_kind = match kind {
+            Kind::Medical => Some(
+                medical::kind_from_name(name).ok_or_else(|| medical::not_a_facility_file(name))?,
+            ),
+            _ => None,
+        };
+        let encoding = file
+            .open()
+            .and_then(decode::detect)
+            .map_err(|e| unreadable(name, e))?;
+        let input = file.open().map_err(|e| unreadable(name, e))?;
+        let (format, table) = match (kind, medical_kind) {
+            (Kind::Medical, Some(kind)) => (
+                Format::Medical { kind },
+                medical::open(name, input, encoding)?,
+            ),
+            (Kind::Municipal, _) => {
+                let (dataset, table) = municipal::open(name, input, encoding)?;
+                (Format::Municipal(dataset), table)
+            }
+            _ => (
+                Format::Care {
+                    service_code: care_offices::service_code_from_name(name).unwrap_or_default(),
+                },
+                care_offices::open(name, input, encoding)?,
+            ),
+        };
+        Ok(FileRows {
+            name,
+            format,
+            table,
+        })
+    }
+
+    /// The next valid row; rejected rows and warnings go to `report`.
+    fn next(&mut self, report: &mut ImportReport) -> std::io::Result<Option<Valid>> {
+        loop {
+            let row = match self.table.next_row()? {
+                None => return Ok(None),
+                Some(Err(r)) => {
+                    report.reject(r);
+                    continue;
+                }
+                Some(Ok(row)) => row,
+            };
+            let mut warnings = Vec::new();
+            let mut warn = |w: Reject| warnings.push(w);
+            let result = match &self.format {
+                Format::Care { service_code } => {
+                    care_offices::parse_row(self.name, service_code, &row, &mut warn).map(|r| {
+                        let services: BTreeSet<String> = (!r.service_code.is_empty())
+                            .then(|| r.service_code.clone())
+                            .into_iter()
+                            .collect();
+                        Valid {
+                            fields: EntryFields::from_care_office(&r, &services),
+                            services,
+                        }
+                    })
+                }
+                Format::Medical { kind } => medical::parse_row(self.name, kind, &row, &mut warn)
+                    .map(|fields| Valid {
+                        fields,
+                        services: BTreeSet::new(),
+                    }),
+                Format::Municipal(ds) => municipal::parse_row(self.name, *ds, &row, &mut warn)
+                    .map(|(fields, services)| Valid { fields, services }),
+            };
+            for w in warnings {
+                report.warn(w);
+            }
+            match result {
+                Ok(v) => return Ok(Some(v)),
+                Err(r) => report.reject(r),
+            }
+        }
+    }
+}
+
+/// An official code as a small key: its digits and their number. Every
+/// code an import stores is 10 or 13 digits; anything else is no code a
+/// file of this run could have listed.
+fn compact(code: &str) -> Option<u64> {
+    if code.is_empty() || code.len() > 17 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    code.parse::<u64>()
+        .ok()
+        .map(|n| (n << 5) | code.len() as u64)
+}
+
+/// A part of the data the run speaks for, and how many valid rows it has.
+struct Scope {
+    rows: usize,
+    label: String,
+    baseline: Baseline,
+}
+
+/// How to count what a scope lists now, when no import of it was recorded.
+enum Baseline {
+    Service { code: String, prefecture: String },
+    Kind { kind: String, prefecture: String },
+    Municipality { source: &'static str, code: String },
+}
+
+/// One source's share of a run (municipal files feed two sources).
+struct Group {
+    source: &'static str,
+    what: &'static str,
+    /// Indices of the files with a usable header, in reading order.
+    files: Vec<usize>,
+    /// Remaining rows per compact code: set by the first pass, counted down
+    /// by the second; its keys are every entry the files list.
+    counts: HashMap<u64, u32>,
+    scopes: BTreeMap<String, Scope>,
+    /// Care service codes the files speak for.
+    services: BTreeSet<String>,
+    kinds: BTreeSet<String>,
+    municipalities: BTreeSet<String>,
+    report: ImportReport,
+}
+
+impl Group {
+    fn new(source: &'static str, what: &'static str) -> Self {
+        Group {
+            source,
+            what,
+            files: Vec::new(),
+            counts: HashMap::new(),
+            scopes: BTreeMap::new(),
+            services: BTreeSet::new(),
+            kinds: BTreeSet::new(),
+            municipalities: BTreeSet::new(),
+            report: ImportReport::default(),
+        }
+    }
+
+    fn scope(
+        &mut self,
+        key: String,
+        label: impl FnOnce() -> String,
+        baseline: impl FnOnce() -> Baseline,
+    ) -> &mut Scope {
+        self.scopes.entry(key).or_insert_with(|| Scope {
+            rows: 0,
+            label: label(),
+            baseline: baseline(),
+        })
+    }
+}
+
+fn service_scope(code: &str, prefecture: Option<&str>) -> String {
+    format!("care-offices/{code}/{}", prefecture.unwrap_or("all"))
+}
+
+fn service_label(code: &str, prefecture: Option<&str>) -> String {
+    let name = renkei_domain::directory::CARE_SERVICES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| format!(" ({n})"))
+        .unwrap_or_default();
+    format!(
+        "care service {code}{name}, {}",
+        prefecture
+            .map(|p| format!("prefecture {p}"))
+            .unwrap_or_else(|| "all prefectures".into())
+    )
+}
+
+fn refusal_hint() -> &'static str {
+    "nothing was changed; check the file, or re-run with --allow-mass-removal if the offices really closed"
+}
+
+/// The first pass: reads every file once, validating and counting.
+fn survey(
+    kind: Kind,
+    files: &[ImportFile<'_>],
+    options: &ImportOptions,
+) -> (Vec<Group>, Vec<String>) {
+    let prefecture = options.prefecture.as_deref();
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_cached_key(|&i| files[i].sort_key(kind));
+    let mut groups = match kind {
+        Kind::Care => vec![Group::new(CARE_SOURCE, "care-offices")],
+        Kind::Medical => vec![Group::new(MEDICAL_SOURCE, "medical")],
+        Kind::Municipal => vec![
+            Group::new(municipal::MEDICAL_CODE_SOURCE, "municipal-standard medical"),
+            Group::new(CARE_SOURCE, "municipal-standard care"),
+        ],
+    };
+    let mut refused = Vec::new();
+    for i in order {
+        let file = &files[i];
+        let mut rows = match FileRows::open(file, kind) {
+            Ok(rows) => rows,
+            Err(r) => {
+                // Not a file of this kind: refused whatever the options.
+                let g = &mut groups[0];
+                g.report.files.push((file.name.clone(), "-".into()));
+                refused.push(format!("{}: {}", file.name, r.reason));
+                g.report.reject(r);
+                continue;
+            }
+        };
+        let g = match rows.format {
+            Format::Municipal(municipal::Dataset::Care) => &mut groups[1],
+            _ => &mut groups[0],
+        };
+        g.report
+            .files
+            .push((file.name.clone(), rows.table.encoding.name().to_string()));
+        g.files.push(i);
+        match &rows.format {
+            Format::Care { service_code } if !service_code.is_empty() => {
+                g.services.insert(service_code.clone());
+                let code = service_code.clone();
+                g.scope(
+                    service_scope(&code, prefecture),
+                    || service_label(&code, prefecture),
+                    || Baseline::Service {
+                        code: code.clone(),
+                        prefecture: prefecture.unwrap_or_default().to_string(),
+                    },
+                );
+            }
+            Format::Medical { kind } => {
+                g.kinds.insert(kind.to_string());
+                g.scope(
+                    format!("medical/{kind}/{}", prefecture.unwrap_or("all")),
+                    || {
+                        format!(
+                            "{kind} facilities, {}",
+                            prefecture
+                                .map(|p| format!("prefecture {p}"))
+                                .unwrap_or_else(|| "all prefectures".into())
+                        )
+                    },
+                    || Baseline::Kind {
+                        kind: kind.to_string(),
+                        prefecture: prefecture.unwrap_or_default().to_string(),
+                    },
+                );
+            }
+            _ => {}
+        }
+        let mut valid = 0usize;
+        loop {
+            let v = match rows.next(&mut g.report) {
+                Ok(Some(v)) => v,
+                Ok(None) => break,
+                Err(e) => {
+                    let r = unreadable(&file.name, e);
+                    refused.push(format!("{}: {}", file.name, r.reason));
+                    g.report.reject(r);
+                    break;
+                }
+            };
+            valid += 1;
+            if prefecture.is_some_and(|p| v.fields.prefecture_code != p) {
+                g.report.rows_outside_filter += 1;
+                continue;
+            }
+            g.report.rows_accepted += 1;
+            let Some(key) = compact(&v.fields.official_code) else {
+                continue; // every parser checks the code's digits
+            };
+            *g.counts.entry(key).or_insert(0) += 1;
+            match &rows.format {
+                Format::Care { .. } => {
+                    for code in &v.services {
+                        g.services.insert(code.clone());
+                        g.scope(
+                            service_scope(code, prefecture),
+                            || service_label(code, prefecture),
+                            || Baseline::Service {
+                                code: code.clone(),
+                                prefecture: prefecture.unwrap_or_default().to_string(),
+                            },
+                        )
+                        .rows += 1;
+                    }
+                }
+                Format::Medical { kind } => {
+                    g.scope(
+                        format!("medical/{kind}/{}", prefecture.unwrap_or("all")),
+                        String::new,
+                        || Baseline::Kind {
+                            kind: kind.to_string(),
+                            prefecture: String::new(),
+                        },
+                    )
+                    .rows += 1;
+                }
+                Format::Municipal(_) => {
+                    let code = v.fields.municipality_code.clone();
+                    if code.is_empty() {
+                        continue;
+                    }
+                    g.municipalities.insert(code.clone());
+                    let source = g.source;
+                    g.scope(
+                        format!("municipal-standard/{source}/{code}"),
+                        || format!("{}, municipality {code}", g_what(source)),
+                        || Baseline::Municipality {
+                            source,
+                            code: code.clone(),
+                        },
+                    )
+                    .rows += 1;
+                }
+            }
+        }
+        g.report.rows_read += rows.table.rows;
+        if valid == 0 && !options.allow_mass_removal {
+            refused.push(format!("{}: no valid row", file.name));
+        }
+    }
+    (groups, refused)
+}
+
+fn g_what(source: &str) -> &'static str {
+    if source == CARE_SOURCE {
+        "municipal-standard care list"
+    } else {
+        "municipal-standard medical list"
+    }
+}
+
+async fn baseline(db: &Db, key: &str, b: &Baseline) -> Result<i64, StoreError> {
+    if let Some(rows) = store::last_import_rows(db, key).await? {
+        return Ok(rows);
+    }
+    match b {
+        Baseline::Service { code, prefecture } => {
+            store::count_listed_with_service(db, CARE_SOURCE, code, prefecture).await
+        }
+        Baseline::Kind { kind, prefecture } => {
+            store::count_listed_of_kind(db, MEDICAL_SOURCE, kind, prefecture).await
+        }
+        Baseline::Municipality { source, code } => {
+            store::count_listed_in_municipality(db, source, code).await
+        }
+    }
+}
+
+async fn run(
+    db: &Db,
+    kind: Kind,
+    files: &[ImportFile<'_>],
+    options: &ImportOptions,
+    actor: &str,
+) -> Result<Vec<ImportReport>, StoreError> {
+    let (mut groups, mut refused) = survey(kind, files, options);
+    for g in &groups {
+        for (key, scope) in &g.scopes {
+            let before = baseline(db, key, &scope.baseline).await?;
+            if before > 0
+                && (scope.rows as f64) < before as f64 * MASS_REMOVAL_SHARE
+                && !options.allow_mass_removal
+            {
+                refused.push(format!(
+                    "{}: {} valid rows, the last accepted import listed {before}",
+                    scope.label, scope.rows
+                ));
+            }
+        }
+    }
+    // Municipal runs report per dataset that has files; the others always
+    // report once.
+    let keep = |g: &Group| kind != Kind::Municipal || !g.report.files.is_empty();
+    if !refused.is_empty() {
+        refused.push(refusal_hint().to_string());
+        let mut tx = db.begin().await?;
+        let what = match kind {
+            Kind::Care => "care-offices",
+            Kind::Medical => "medical",
+            Kind::Municipal => "municipal-standard",
+        };
+        let reason = format!("refused: {}", refused.join("; "));
+        audit_run(&mut tx, actor, what, Outcome::Failure, reason).await?;
+        tx.commit().await?;
+        return Ok(groups
+            .into_iter()
+            .filter(keep)
+            .map(|mut g| {
+                g.report.refused = refused.clone();
+                g.report
+            })
+            .collect());
     }
     let mut reports = Vec::new();
-    for (source, (report, merged, municipalities)) in by_dataset {
-        let services: BTreeSet<String> = merged
-            .values()
-            .flat_map(|(_, s)| s.iter().cloned())
-            .collect();
-        let scope = |old: &store::ExistingEntry, _: &BTreeSet<String>| {
-            !old.municipality_code.is_empty() && municipalities.contains(&old.municipality_code)
-        };
-        let what = if source == CARE_SOURCE {
-            "municipal-standard care"
-        } else {
-            "municipal-standard medical"
-        };
-        // A town's list is the whole truth for its offices: their services
-        // are replaced, not merged.
-        let replaced: BTreeSet<String> = if source == CARE_SOURCE {
-            renkei_domain::directory::CARE_SERVICES
-                .iter()
-                .map(|(c, _)| c.to_string())
-                .chain(services)
-                .collect()
-        } else {
-            services
-        };
-        reports.push(apply(db, source, what, merged, &replaced, scope, report, actor).await?);
+    for g in groups.iter_mut().filter(|g| keep(g)) {
+        write_group(db, kind, files, g, options, actor).await?;
+    }
+    for g in groups.into_iter().filter(keep) {
+        reports.push(g.report);
     }
     Ok(reports)
 }
 
-fn collect(
-    report: &mut ImportReport,
-    merged: &mut Merged,
-    name: &str,
-    parsed: ParsedEntries,
-    prefecture: Option<&str>,
-    scopes: &mut BTreeSet<String>,
-) {
-    report.files.push((
-        name.to_string(),
-        parsed.encoding.map(|e| e.name()).unwrap_or("-").to_string(),
-    ));
-    report.rows_read += parsed.rows.len() + parsed.rejects.len();
-    report.rejected.extend(parsed.rejects);
-    report.warnings.extend(parsed.warnings);
-    if !parsed.scope.is_empty() {
-        scopes.insert(parsed.scope);
-    }
-    for (fields, services) in parsed.rows {
-        if prefecture.is_some_and(|p| fields.prefecture_code != p) {
-            report.rows_outside_filter += 1;
-            continue;
-        }
-        report.rows_accepted += 1;
-        merged.insert(fields.official_code.clone(), (fields, services));
-    }
-}
+/// Rows per database round trip.
+const BATCH: usize = 400;
 
-/// Stores one run's entries: inserts the new, updates the changed (imported
-/// columns only), and marks entries in `scope` that the files no longer list
-/// as disappeared. `imported_services` are the service codes the files
-/// speak for; an entry's other services are kept.
-#[allow(clippy::too_many_arguments)]
-async fn apply(
+/// The second pass of one group: inserts the new, updates the changed
+/// (imported columns only), and marks entries in scope that the files no
+/// longer list as disappeared, in one transaction.
+async fn write_group(
     db: &Db,
-    source: &str,
-    what: &str,
-    merged: Merged,
-    imported_services: &BTreeSet<String>,
-    scope: impl Fn(&store::ExistingEntry, &BTreeSet<String>) -> bool,
-    mut report: ImportReport,
+    kind: Kind,
+    files: &[ImportFile<'_>],
+    g: &mut Group,
+    options: &ImportOptions,
     actor: &str,
-) -> Result<ImportReport, StoreError> {
-    let existing = store::imported_entries(db, source).await?;
-    let existing_services = store::services_of_source(db, source).await?;
+) -> Result<(), StoreError> {
+    let prefecture = options.prefecture.as_deref();
     let now = Timestamp::now();
+    // The service codes this run speaks for; an entry's others are kept.
+    let imported_services: BTreeSet<String> = match (kind, g.source) {
+        (Kind::Care, _) => g.services.clone(),
+        // A town's list is the whole truth for its offices: their services
+        // are replaced, not merged.
+        (Kind::Municipal, CARE_SOURCE) => renkei_domain::directory::CARE_SERVICES
+            .iter()
+            .map(|(c, _)| c.to_string())
+            .chain(g.services.iter().cloned())
+            .collect(),
+        _ => BTreeSet::new(),
+    };
     let mut tx = db.begin().await?;
-    let mut new_entries: Vec<(EntryFields, String)> = Vec::new();
-    let mut new_services: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let no_services = BTreeSet::new();
-    for (code, (fields, services)) in &merged {
-        let hash = hash_fields(fields);
-        match existing.get(code) {
-            None => {
-                new_entries.push((fields.clone(), hash));
-                if !services.is_empty() {
-                    new_services.insert(code.clone(), services.clone());
-                }
-                report.created += 1;
+    let mut w = Writer {
+        source: g.source,
+        imported_services: &imported_services,
+        now,
+        counts: &mut g.counts,
+        pending: HashMap::new(),
+        batch: Vec::new(),
+        report: &mut g.report,
+    };
+    let changed = |name: &str| {
+        StoreError::Invalid(format!(
+            "{name} changed while it was being imported; nothing was written"
+        ))
+    };
+    for &i in &g.files {
+        let file = &files[i];
+        let mut rows = FileRows::open(file, kind).map_err(|_| changed(&file.name))?;
+        // Rejects and warnings were reported by the first pass.
+        let mut again = ImportReport::default();
+        while let Some(v) = rows
+            .next(&mut again)
+            .map_err(|e| StoreError::Invalid(format!("{}: cannot read the file: {e}", file.name)))?
+        {
+            again.rejected.clear();
+            again.warnings.clear();
+            if prefecture.is_some_and(|p| v.fields.prefecture_code != p) {
+                continue;
             }
-            Some(old) => {
-                let before = existing_services.get(&old.id).unwrap_or(&no_services);
-                // Services this import does not speak for stay as they were.
-                let after: BTreeSet<String> = before
-                    .iter()
-                    .filter(|s| !imported_services.contains(*s))
-                    .cloned()
-                    .chain(services.iter().cloned())
-                    .collect();
-                let fields_changed = old.imported_hash != hash;
-                if !fields_changed && after == *before && old.disappeared_at.is_none() {
-                    report.unchanged += 1;
-                    continue;
+            if !w.add(&mut tx, v).await? {
+                return Err(changed(&file.name));
+            }
+        }
+    }
+    w.flush(&mut tx).await?;
+    if !w.pending.is_empty() || w.counts.values().any(|n| *n != 0) {
+        return Err(changed("a file"));
+    }
+    // Entries in scope that the files no longer list.
+    let no_services = BTreeSet::new();
+    let mut after_id = 0i64;
+    loop {
+        let page = store::imported_entries_page(&mut tx, g.source, after_id, 1_000).await?;
+        let Some(last) = page.last() else { break };
+        after_id = last.id;
+        let candidates: Vec<&ExistingEntry> = page
+            .iter()
+            .filter(|old| {
+                old.disappeared_at.is_none()
+                    && !compact(&old.official_code).is_some_and(|k| w.counts.contains_key(&k))
+            })
+            .collect();
+        let ids: Vec<i64> = candidates.iter().map(|o| o.id).collect();
+        let services = store::services_of_entries(&mut tx, &ids).await?;
+        for old in candidates {
+            let before = services.get(&old.id).unwrap_or(&no_services);
+            let in_scope = match kind {
+                Kind::Care => {
+                    prefecture.is_none_or(|p| old.official_code.starts_with(p))
+                        && before.iter().any(|s| imported_services.contains(s))
                 }
-                let mut changed = Vec::new();
-                if fields_changed {
-                    let stored = store::entry_fields(&mut tx, old.id).await?;
-                    changed.extend(stored.diff(fields));
-                    store::update_imported(&mut tx, old.id, fields, &hash, now).await?;
-                } else if old.disappeared_at.is_some() {
-                    store::update_imported(&mut tx, old.id, fields, &hash, now).await?;
+                Kind::Medical => {
+                    prefecture.is_none_or(|p| old.prefecture_code == p)
+                        && g.kinds.contains(&old.kind)
                 }
-                if old.disappeared_at.is_some() {
-                    changed.push("reappeared".into());
+                Kind::Municipal => {
+                    !old.municipality_code.is_empty()
+                        && g.municipalities.contains(&old.municipality_code)
                 }
-                if after != *before {
+            };
+            if !in_scope {
+                continue;
+            }
+            let after: BTreeSet<String> = before
+                .iter()
+                .filter(|s| !imported_services.contains(*s))
+                .cloned()
+                .collect();
+            if after.is_empty() {
+                if !before.is_empty() {
                     store::set_services(&mut tx, old.id, &after).await?;
-                    changed.push("services".into());
                 }
-                report.updated += 1;
-                report.changes.push(Change {
-                    official_code: code.clone(),
-                    name: fields.name.clone(),
-                    fields: changed,
+                // Only the mark: local fields stay, and the entry comes
+                // back as it was if a later file lists it again.
+                store::mark_disappeared(&mut tx, old.id, now).await?;
+                w.report.gone(&old.official_code, &old.name);
+            } else {
+                store::set_services(&mut tx, old.id, &after).await?;
+                w.report.change(Change {
+                    official_code: old.official_code.clone(),
+                    name: old.name.clone(),
+                    fields: vec!["services".into()],
                 });
             }
         }
     }
-    let ids = store::insert_entries(&mut tx, source, &new_entries, now).await?;
-    drop(new_entries);
-    let mut service_rows: Vec<(i64, String)> = Vec::new();
-    for (code, id) in ids {
-        if let Some(services) = new_services.get(&code) {
-            service_rows.extend(services.iter().map(|s| (id, s.clone())));
-        }
+    let report = &*w.report;
+    let names: Vec<&str> = report.files.iter().map(|(n, _)| n.as_str()).collect();
+    for (key, scope) in &g.scopes {
+        store::record_import_run(
+            &mut tx,
+            key,
+            scope.rows as i64,
+            &names.join(", "),
+            actor,
+            options.allow_mass_removal,
+            now,
+        )
+        .await?;
     }
-    store::insert_services(&mut tx, &service_rows).await?;
-    // Entries in scope that the files no longer list.
-    for (code, old) in &existing {
-        if merged.contains_key(code) || old.disappeared_at.is_some() {
-            continue;
-        }
-        let before = existing_services.get(&old.id).unwrap_or(&no_services);
-        if !scope(old, before) {
-            continue;
-        }
-        let after: BTreeSet<String> = before
-            .iter()
-            .filter(|s| !imported_services.contains(*s))
-            .cloned()
-            .collect();
-        if after.is_empty() {
-            if !before.is_empty() {
-                store::set_services(&mut tx, old.id, &after).await?;
-            }
-            store::mark_disappeared(&mut tx, old.id, now).await?;
-            report.disappeared.push((code.clone(), old.name.clone()));
+    let reason = format!(
+        "{} files; created {}, updated {}, unchanged {}, disappeared {}, rejected {}{}",
+        report.files.len(),
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.disappeared_total,
+        report.rejected_total,
+        if options.allow_mass_removal {
+            "; mass removal allowed"
         } else {
-            store::set_services(&mut tx, old.id, &after).await?;
-            report.changes.push(Change {
-                official_code: code.clone(),
-                name: old.name.clone(),
-                fields: vec!["services".into()],
-            });
-            report.updated += 1;
+            ""
         }
-    }
+    );
+    audit_run(&mut tx, actor, g.what, Outcome::Success, reason).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn audit_run(
+    tx: &mut Tx,
+    actor: &str,
+    what: &str,
+    outcome: Outcome,
+    reason: String,
+) -> Result<(), StoreError> {
     audit::append(
-        &mut tx,
+        tx,
         &AuditEntry {
             actor_username: actor.to_string(),
             role: "system_admin".into(),
             action: "directory.import".into(),
             object_kind: "directory".into(),
             object_id: what.into(),
-            outcome: Some(Outcome::Success),
+            outcome: Some(outcome),
             source_addr: "cli".into(),
             user_agent: "renkei import".into(),
-            reason: format!(
-                "{} files; created {}, updated {}, unchanged {}, disappeared {}, rejected {}",
-                report.files.len(),
-                report.created,
-                report.updated,
-                report.unchanged,
-                report.disappeared.len(),
-                report.rejected.len()
-            ),
+            reason,
             ..AuditEntry::default()
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(report)
+    Ok(())
+}
+
+/// Writes finished entries in batches.
+struct Writer<'g> {
+    source: &'static str,
+    imported_services: &'g BTreeSet<String>,
+    now: Timestamp,
+    counts: &'g mut HashMap<u64, u32>,
+    /// Entries listed again by a later row, merged so far.
+    pending: HashMap<u64, Valid>,
+    batch: Vec<Valid>,
+    report: &'g mut ImportReport,
+}
+
+impl Writer<'_> {
+    /// Takes one valid row; `false` when the first pass did not see it
+    /// (the file changed in between).
+    async fn add(&mut self, tx: &mut Tx, v: Valid) -> Result<bool, StoreError> {
+        let Some(key) = compact(&v.fields.official_code) else {
+            return Ok(true);
+        };
+        let Some(remaining) = self.counts.get_mut(&key).filter(|n| **n > 0) else {
+            return Ok(false);
+        };
+        *remaining -= 1;
+        let v = if *remaining == 0 {
+            match self.pending.remove(&key) {
+                Some(mut first) => {
+                    first.merge(v);
+                    first
+                }
+                None => v,
+            }
+        } else {
+            match self.pending.entry(key) {
+                MapEntry::Occupied(mut e) => e.get_mut().merge(v),
+                MapEntry::Vacant(e) => {
+                    e.insert(v);
+                }
+            }
+            return Ok(true);
+        };
+        self.batch.push(v);
+        if self.batch.len() >= BATCH {
+            self.flush(tx).await?;
+        }
+        Ok(true)
+    }
+
+    async fn flush(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let codes: Vec<String> = batch
+            .iter()
+            .map(|v| v.fields.official_code.clone())
+            .collect();
+        let existing = store::imported_entries_by_code(tx, self.source, &codes).await?;
+        let ids: Vec<i64> = existing.values().map(|e| e.id).collect();
+        let existing_services = store::services_of_entries(tx, &ids).await?;
+        let no_services = BTreeSet::new();
+        let mut new_entries: Vec<(EntryFields, String)> = Vec::new();
+        let mut new_services: Vec<BTreeSet<String>> = Vec::new();
+        for mut v in batch {
+            if self.source == CARE_SOURCE {
+                v.fields.kind = care_kind(&v.services).to_string();
+            }
+            let hash = hash_fields(&v.fields);
+            let Some(old) = existing.get(&v.fields.official_code) else {
+                new_entries.push((v.fields, hash));
+                new_services.push(v.services);
+                self.report.created += 1;
+                continue;
+            };
+            let before = existing_services.get(&old.id).unwrap_or(&no_services);
+            // Services this import does not speak for stay as they were.
+            let after: BTreeSet<String> = before
+                .iter()
+                .filter(|s| !self.imported_services.contains(*s))
+                .cloned()
+                .chain(v.services.iter().cloned())
+                .collect();
+            let fields_changed = old.imported_hash != hash;
+            if !fields_changed && after == *before && old.disappeared_at.is_none() {
+                self.report.unchanged += 1;
+                continue;
+            }
+            let mut changed = Vec::new();
+            if fields_changed {
+                let stored = store::entry_fields(tx, old.id).await?;
+                changed.extend(stored.diff(&v.fields));
+            }
+            if fields_changed || old.disappeared_at.is_some() {
+                store::update_imported(tx, old.id, &v.fields, &hash, self.now).await?;
+            }
+            if old.disappeared_at.is_some() {
+                changed.push("reappeared".into());
+            }
+            if after != *before {
+                store::set_services(tx, old.id, &after).await?;
+                changed.push("services".into());
+            }
+            self.report.change(Change {
+                official_code: v.fields.official_code.clone(),
+                name: v.fields.name.clone(),
+                fields: changed,
+            });
+        }
+        let ids = store::insert_entries(tx, self.source, &new_entries, self.now).await?;
+        let by_code: HashMap<&str, &BTreeSet<String>> = new_entries
+            .iter()
+            .zip(&new_services)
+            .map(|((f, _), s)| (f.official_code.as_str(), s))
+            .collect();
+        let mut service_rows: Vec<(i64, String)> = Vec::new();
+        for (code, id) in ids {
+            if let Some(services) = by_code.get(code.as_str()) {
+                service_rows.extend(services.iter().map(|s| (id, s.clone())));
+            }
+        }
+        store::insert_services(tx, &service_rows).await?;
+        Ok(())
+    }
 }

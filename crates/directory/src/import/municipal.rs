@@ -11,11 +11,12 @@ use std::collections::BTreeSet;
 use renkei_domain::text::nfkc;
 
 use super::care_offices::care_service_code_by_name;
+use super::decode::SourceEncoding;
 use super::table::{
-    digits_only, local_government_code, place_url, position, positive_count, read_table, reject,
-    Column, Row,
+    digits_only, local_government_code, place_url, position, positive_count, reject, Column, Row,
+    Table,
 };
-use super::ParsedEntries;
+use super::{ParsedEntries, Reject};
 use crate::store::EntryFields;
 
 /// Which municipal standard dataset a file holds.
@@ -91,10 +92,10 @@ fn medical_kind(text: &str) -> &'static str {
     }
 }
 
-fn common_fields(r: &Row<'_>, file_name: &str, warnings: &mut Vec<super::Reject>) -> EntryFields {
+fn common_fields(r: &Row<'_>, file_name: &str, warnings: &mut dyn FnMut(Reject)) -> EntryFields {
     let line = r.line;
     let (lat, lon) = position(&r.get("lat"), &r.get("lon"), |w| {
-        warnings.push(reject(file_name, line, "緯度/経度", w))
+        warnings(reject(file_name, line, "緯度/経度", w))
     });
     let municipality_code = local_government_code(&r.get("code"));
     let mut phone = nfkc(&r.get("phone"));
@@ -134,127 +135,157 @@ fn common_fields(r: &Row<'_>, file_name: &str, warnings: &mut Vec<super::Reject>
     }
 }
 
-pub fn parse(file_name: &str, bytes: &[u8]) -> (Option<Dataset>, ParsedEntries) {
-    let mut out = ParsedEntries::default();
-    let mut dataset: Option<Dataset> = None;
-    let mut rows = Vec::new();
-    let mut rejects = Vec::new();
-    let mut warnings = Vec::new();
-    let table = read_table(file_name, bytes, COLUMNS, &[], |r| {
-        let line = r.line;
-        let ds = *dataset.get_or_insert(if r.has_column("care_name") {
-            Dataset::Care
-        } else {
-            Dataset::Medical
-        });
-        let (code_key, code_label, digits, name_key, name_label) = match ds {
-            Dataset::Medical => ("medical_code", "医療機関コード", 10, "medical_name", "名称"),
+impl Dataset {
+    /// The key column, its header name and the name column's key and header name.
+    fn columns(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Dataset::Medical => ("medical_code", "医療機関コード", "medical_name", "名称"),
             Dataset::Care => (
                 "office_number",
                 "事業所番号",
-                10,
                 "care_name",
                 "介護サービス事業所名称",
             ),
-        };
-        if !r.has_column(code_key) || !r.has_column(name_key) {
-            if rejects.is_empty() {
-                rejects.push(reject(
-                    file_name,
-                    1,
-                    code_label,
-                    format!("required columns {code_label} and {name_label} are missing from the header"),
-                ));
-            }
-            return;
         }
-        if !r.present(code_key) {
-            rejects.push(reject(
-                file_name,
-                line,
-                code_label,
-                format!("the row ends before {code_label} (truncated line)"),
-            ));
-            return;
-        }
-        let code = digits_only(&r.get(code_key));
-        if code.len() != digits {
-            rejects.push(reject(
-                file_name,
-                line,
-                code_label,
-                format!(
-                    "{code_label} must be {digits} digits, got {:?}",
-                    r.get(code_key)
-                ),
-            ));
-            return;
-        }
-        let name = r.get(name_key);
-        if name.is_empty() {
-            rejects.push(reject(
-                file_name,
-                line,
-                name_label,
-                format!("{name_label} is empty"),
-            ));
-            return;
-        }
-        let mut fields = common_fields(r, file_name, &mut warnings);
-        if fields.prefecture_code.is_empty() {
-            fields.prefecture_code = code[..2].to_string();
-        }
-        fields.official_code = code;
-        fields.name = name;
-        let mut services = BTreeSet::new();
-        match ds {
-            Dataset::Medical => {
-                fields.kana = r.get("medical_kana");
-                fields.kind = medical_kind(&r.get("medical_kind")).to_string();
-                fields.capacity = positive_count(&r.get("beds"));
-            }
-            Dataset::Care => {
-                fields.kana = r.get("care_kana");
-                fields.capacity = positive_count(&r.get("capacity"));
-                for name in r.get("care_services").split([';', '；', '、']) {
-                    let name = name.trim();
-                    if name.is_empty() {
-                        continue;
-                    }
-                    match care_service_code_by_name(name) {
-                        Some(code) => {
-                            services.insert(code);
-                        }
-                        None => warnings.push(reject(
-                            file_name,
-                            line,
-                            "実施サービス",
-                            format!("unknown service {name:?}; the office is kept without it"),
-                        )),
-                    }
-                }
-                fields.kind = services
-                    .iter()
-                    .map(|s| renkei_domain::directory::org_kind_for_care_service(s))
-                    .find(|k| *k != "care_service")
-                    .unwrap_or("care_service")
-                    .to_string();
-            }
-        }
-        if let Some(w) = place_url(
-            &r.get("url"),
-            &mut fields.url,
-            &mut fields.email,
-            &mut fields.phone,
-        ) {
-            warnings.push(reject(file_name, line, "URL", w));
-        }
-        rows.push((fields, services));
-    });
-    if table.header_ok && table.rows == 0 && dataset.is_none() {
-        // A header without rows: nothing to import, nothing disappears.
-        rejects.push(reject(file_name, 1, "", "the file has no rows".into()));
     }
-    out.finish(table, rows, rejects, warnings);
-    (dataset, out)
+}
+
+/// Opens a municipal standard file: which dataset it is comes from its
+/// header, which must have that dataset's code and name columns.
+pub fn open<R: std::io::Read>(
+    file_name: &str,
+    input: R,
+    encoding: SourceEncoding,
+) -> Result<(Dataset, Table<R>), Reject> {
+    let table = Table::open(file_name, input, encoding, COLUMNS, &[])?;
+    let dataset = if table.has_column("care_name") {
+        Dataset::Care
+    } else {
+        Dataset::Medical
+    };
+    let (code_key, code_label, name_key, name_label) = dataset.columns();
+    if !table.has_column(code_key) || !table.has_column(name_key) {
+        return Err(reject(
+            file_name,
+            1,
+            code_label,
+            format!("required columns {code_label} and {name_label} are missing from the header"),
+        ));
+    }
+    Ok((dataset, table))
+}
+
+/// Reads one row of a file of `ds`: the entry and its care services.
+pub fn parse_row(
+    file_name: &str,
+    ds: Dataset,
+    r: &Row<'_>,
+    warnings: &mut dyn FnMut(Reject),
+) -> Result<(EntryFields, BTreeSet<String>), Reject> {
+    let line = r.line;
+    let (code_key, code_label, name_key, name_label) = ds.columns();
+    let digits = 10;
+    let code = digits_only(&r.get(code_key));
+    if code.len() != digits {
+        return Err(reject(
+            file_name,
+            line,
+            code_label,
+            format!(
+                "{code_label} must be {digits} digits, got {:?}",
+                r.get(code_key)
+            ),
+        ));
+    }
+    let name = r.get(name_key);
+    if name.is_empty() {
+        return Err(reject(
+            file_name,
+            line,
+            name_label,
+            format!("{name_label} is empty"),
+        ));
+    }
+    let mut fields = common_fields(r, file_name, warnings);
+    if fields.prefecture_code.is_empty() {
+        fields.prefecture_code = code[..2].to_string();
+    }
+    fields.official_code = code;
+    fields.name = name;
+    let mut services = BTreeSet::new();
+    match ds {
+        Dataset::Medical => {
+            fields.kana = r.get("medical_kana");
+            fields.kind = medical_kind(&r.get("medical_kind")).to_string();
+            fields.capacity = positive_count(&r.get("beds"));
+        }
+        Dataset::Care => {
+            fields.kana = r.get("care_kana");
+            fields.capacity = positive_count(&r.get("capacity"));
+            for name in r.get("care_services").split([';', '；', '、']) {
+                let name = name.trim();
+                if name.is_empty() {
+                    continue;
+                }
+                match care_service_code_by_name(name) {
+                    Some(code) => {
+                        services.insert(code);
+                    }
+                    None => warnings(reject(
+                        file_name,
+                        line,
+                        "実施サービス",
+                        format!("unknown service {name:?}; the office is kept without it"),
+                    )),
+                }
+            }
+            fields.kind = super::care_kind(&services).to_string();
+        }
+    }
+    if let Some(w) = place_url(
+        &r.get("url"),
+        &mut fields.url,
+        &mut fields.email,
+        &mut fields.phone,
+    ) {
+        warnings(reject(file_name, line, "URL", w));
+    }
+    Ok((fields, services))
+}
+
+/// Parses one file held in memory (tests and fuzzing); the importer
+/// streams files through [`open`] and [`parse_row`].
+pub fn parse(file_name: &str, bytes: &[u8]) -> (Option<Dataset>, ParsedEntries) {
+    let mut out = ParsedEntries::default();
+    let encoding = super::decode::detect(bytes).unwrap_or(SourceEncoding::ShiftJis);
+    out.encoding = Some(encoding);
+    let (ds, mut table) = match open(file_name, bytes, encoding) {
+        Ok(t) => t,
+        Err(r) => {
+            out.rejects.push(r);
+            return (None, out);
+        }
+    };
+    let mut warnings = Vec::new();
+    loop {
+        match table.next_row() {
+            Ok(None) => break,
+            Err(e) => {
+                out.rejects.push(reject(
+                    file_name,
+                    0,
+                    "",
+                    format!("cannot read the file: {e}"),
+                ));
+                break;
+            }
+            Ok(Some(Err(r))) => out.rejects.push(r),
+            Ok(Some(Ok(row))) => match parse_row(file_name, ds, &row, &mut |w| warnings.push(w)) {
+                Ok(entry) => out.rows.push(entry),
+                Err(r) => out.rejects.push(r),
+            },
+        }
+    }
+    out.warnings = warnings;
+    (Some(ds), out)
 }
