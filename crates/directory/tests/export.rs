@@ -125,3 +125,46 @@ both_backends!(
         assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip file");
     }
 );
+
+both_backends!(
+    a_formula_in_a_name_is_exported_as_text,
+    |db: Db| async move {
+        let list = CARE_LIST
+            .replace(
+                "みなみ訪問看護",
+                "\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"みなみ\"\")\"",
+            )
+            .replace("千代田区南町1", "@SUM(A1)")
+            .replace("ヒガシキョタク", "+cmd|' /C calc'!A0");
+        let r = import_municipal_standard(&db, &[("care.csv".into(), list.into_bytes())], "test")
+            .await
+            .unwrap();
+        assert_eq!(r[0].created, 2, "{:?}", r[0].rejected);
+        let all = export::load(&db, &[], Edition::Professional).await.unwrap();
+        let mut out = Vec::new();
+        export::csv_standard::write(&all, Dataset::Care, Edition::Professional, &mut out).unwrap();
+        let mut reader = csv::Reader::from_reader(&out[3..]);
+        let mut cells = Vec::new();
+        for record in reader.records() {
+            cells.extend(record.unwrap().iter().map(str::to_string));
+        }
+        assert!(
+            cells.contains(&"'=HYPERLINK(\"http://evil.example/\",\"みなみ\")".to_string()),
+            "{cells:?}"
+        );
+        assert!(cells.contains(&"'@SUM(A1)".to_string()), "{cells:?}");
+        assert!(
+            cells.contains(&"'+cmd|' /C calc'!A0".to_string()),
+            "{cells:?}"
+        );
+        for cell in &cells {
+            let formula = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+            assert!(!formula, "{cell:?} would be a formula");
+        }
+        // Numbers and codes are untouched.
+        assert!(
+            cells.contains(&"1370100011".to_string()) && cells.contains(&"35.681000".to_string())
+        );
+    }
+);

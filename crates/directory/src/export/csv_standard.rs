@@ -1,8 +1,33 @@
 //! The municipal standard datasets (自治体標準オープンデータセット):
 //! 医療機関一覧 and 介護サービス事業所一覧, in UTF-8 with a BOM so that
 //! spreadsheet programs open them correctly. The importer reads them back.
+//!
+//! Every cell goes through [`csv_safe`]: a cell that a spreadsheet would
+//! take for a formula (`=`, `+`, `-`, `@`, tab or CR first) is written as
+//! text with a leading apostrophe, so a name such as `=HYPERLINK(…)` in
+//! imported open data cannot run in the reader's spreadsheet.
+
+use renkei_domain::text::csv_safe;
 
 use super::{is_medical, prefecture_name, Edition, ExportEntry};
+
+/// [`csv_safe`] for one cell. Every character that makes a formula is
+/// ASCII, so a cell starting with any other character is safe as it is;
+/// it is not passed on because `csv_safe` slices after the first byte,
+/// which is inside a multi-byte first character such as 都.
+fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(|c: char| c.is_ascii()) {
+        csv_safe(cell)
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Writes one record with every cell made formula-safe.
+fn write_safe<W: std::io::Write>(w: &mut csv::Writer<W>, cells: &[&str]) -> csv::Result<()> {
+    let safe: Vec<std::borrow::Cow<'_, str>> = cells.iter().map(|c| safe_cell(c)).collect();
+    w.write_record(safe.iter().map(|c| c.as_bytes()))
+}
 
 /// Which dataset to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +110,13 @@ pub fn write(
 ) -> Result<usize, csv::Error> {
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(match dataset {
-        Dataset::Medical => MEDICAL_HEADER,
-        Dataset::Care => CARE_HEADER,
-    })?;
+    write_safe(
+        &mut w,
+        match dataset {
+            Dataset::Medical => MEDICAL_HEADER,
+            Dataset::Care => CARE_HEADER,
+        },
+    )?;
     let mut n = 0;
     for x in entries
         .iter()
@@ -141,7 +169,7 @@ pub fn write(
                         m.remarks.as_str(),
                     ])
                     .collect();
-                w.write_record(&record)?;
+                write_safe(&mut w, &record)?;
             }
             Dataset::Care => {
                 let services = x.services_text();
@@ -169,7 +197,7 @@ pub fn write(
                         m.remarks.as_str(),
                     ])
                     .collect();
-                w.write_record(&record)?;
+                write_safe(&mut w, &record)?;
             }
         }
     }
