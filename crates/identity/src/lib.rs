@@ -14,7 +14,7 @@ pub mod store;
 
 pub use error::IdentityError;
 pub use model::*;
-pub use service::{Identity, IdentityConfig, LoginResult};
+pub use service::{CredentialsEnded, Identity, IdentityConfig, LoginResult};
 
 /// The service's result types, for callers that match on them.
 pub mod service_types {

@@ -69,6 +69,12 @@ pub struct UserRecord {
     pub is_demo: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Wrong second-factor codes since the last successful second factor.
+    pub mfa_failures: i64,
+    /// A lock-out ends by itself at this instant (Unix ms).
+    pub locked_until: Option<i64>,
+    /// Lock-outs since the last full login: each one lasts twice as long.
+    pub lock_count: i64,
 }
 
 impl UserRecord {
@@ -79,6 +85,10 @@ impl UserRecord {
     }
     pub fn profession(&self) -> Profession {
         Profession::from_code(&self.profession).unwrap_or(Profession::Other)
+    }
+    /// Whether a lock-out is in force at `now`.
+    pub fn locked_at_time(&self, now: Timestamp) -> bool {
+        self.locked_until.is_some_and(|until| until > now.millis())
     }
     pub fn summary(&self) -> UserSummary {
         UserSummary {
@@ -91,7 +101,7 @@ impl UserRecord {
             profession: self.profession(),
             mfa_enabled: self.mfa_enabled,
             disabled: self.disabled,
-            locked: self.locked_at.is_some(),
+            locked: self.locked_at_time(Timestamp::now()),
             failed_logins: self.failed_logins,
             is_demo: self.is_demo,
         }
@@ -125,6 +135,8 @@ pub struct SessionRecord {
     pub mfa_passed: bool,
     pub csrf_token: String,
     pub ended_at: Option<i64>,
+    /// Wrong codes typed in this (pending) session.
+    pub mfa_failures: i64,
 }
 
 /// A personal API token as listed to its owner (never the secret).

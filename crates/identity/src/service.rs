@@ -22,8 +22,16 @@ pub struct IdentityConfig {
     pub session_idle_secs: i64,
     /// A session ends this long after login whatever happens.
     pub session_absolute_secs: i64,
-    /// Consecutive failed passwords or codes before an account locks.
+    /// Consecutive failed passwords, or consecutive failed codes, before an
+    /// account locks.
     pub lockout_threshold: i64,
+    /// How long the first lock-out lasts; each further one (before a full
+    /// successful login) lasts twice as long, up to `lockout_max_secs`.
+    pub lockout_base_secs: i64,
+    pub lockout_max_secs: i64,
+    /// Wrong codes one pending session may type before it ends (the user
+    /// starts again from the password).
+    pub mfa_attempts_per_session: i64,
     /// Failed logins allowed from one address within `throttle_window_secs`.
     pub throttle_per_source: i64,
     pub throttle_window_secs: i64,
@@ -41,6 +49,9 @@ impl Default for IdentityConfig {
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 3600,
             lockout_threshold: 5,
+            lockout_base_secs: 15 * 60,
+            lockout_max_secs: 24 * 3600,
+            mfa_attempts_per_session: 5,
             throttle_per_source: 30,
             throttle_window_secs: 15 * 60,
             require_mfa: true,
@@ -59,6 +70,13 @@ pub enum NextStep {
     Mfa,
     /// This role must enrol TOTP before anything else.
     Enrol,
+}
+
+/// What an account-recovery step ended: the CLI and the admin page say so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CredentialsEnded {
+    pub sessions: u64,
+    pub api_tokens: u64,
 }
 
 /// The cookie value of a new session and where to go next.
@@ -213,8 +231,44 @@ impl Identity {
 
     // ---- logging in ---------------------------------------------------------
 
+    /// How long the next lock-out of `user` lasts: the base period, doubled
+    /// for every lock-out since the last full login, up to the maximum.
+    fn lock_ms(&self, user: &UserRecord) -> i64 {
+        let doubling = user.lock_count.clamp(0, 20) as u32;
+        self.config
+            .lockout_base_secs
+            .saturating_mul(1i64 << doubling)
+            .min(self.config.lockout_max_secs)
+            .max(1)
+            * 1000
+    }
+
+    /// Refuses when one address has failed too often recently (passwords and
+    /// codes alike).
+    async fn check_throttle(
+        &self,
+        username: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        let since = Timestamp::now().plus_seconds(-self.config.throttle_window_secs);
+        let recent = store::count_login_failures_since(&self.db, &ctx.source_addr, since).await?;
+        if recent >= self.config.throttle_per_source {
+            let e = attempt_entry(username, ctx, Outcome::Denied, "throttled");
+            audit::append_alone(&self.db, &e).await?;
+            return Err(IdentityError::Throttled {
+                retry_after_secs: self.config.throttle_window_secs,
+            });
+        }
+        Ok(())
+    }
+
     /// Checks a password. Failures are counted per account (lock-out) and per
     /// source address (throttling), in the database so every process agrees.
+    ///
+    /// A locked account and a wrong password get the same answer
+    /// ([`IdentityError::BadCredentials`]), so the answer reveals neither
+    /// which names exist nor which accounts are locked; the audit trail
+    /// records which it was.
     pub async fn login(
         &self,
         username: &str,
@@ -222,15 +276,7 @@ impl Identity {
         ctx: &RequestContext,
     ) -> Result<LoginResult, IdentityError> {
         let username = username.trim().to_lowercase();
-        let since = Timestamp::now().plus_seconds(-self.config.throttle_window_secs);
-        let recent = store::count_login_failures_since(&self.db, &ctx.source_addr, since).await?;
-        if recent >= self.config.throttle_per_source {
-            let e = attempt_entry(&username, ctx, Outcome::Denied, "throttled");
-            audit::append_alone(&self.db, &e).await?;
-            return Err(IdentityError::Throttled {
-                retry_after_secs: self.config.throttle_window_secs,
-            });
-        }
+        self.check_throttle(&username, ctx).await?;
         let Some(user) = store::user_by_username(&self.db, &username).await? else {
             password::verify_dummy(pass).await;
             let mut tx = self.db.begin().await?;
@@ -240,6 +286,32 @@ impl Identity {
             tx.commit().await?;
             return Err(IdentityError::BadCredentials);
         };
+        let now = Timestamp::now();
+        if user.locked_at_time(now) {
+            // The hash is still checked so a locked account answers as slowly
+            // as any other; the attempt counts against the address only.
+            let _ = password::verify(pass, &user.password_hash).await;
+            let mut tx = self.db.begin().await?;
+            store::insert_login_failure(&mut tx, &user.username, &ctx.source_addr).await?;
+            let mut e = user_entry(&user, ctx, "login", Outcome::Denied);
+            e.reason = "locked".into();
+            audit::append(&mut tx, &e).await?;
+            tx.commit().await?;
+            return Err(IdentityError::BadCredentials);
+        }
+        if !password::verify(pass, &user.password_hash).await {
+            return Err(self
+                .count_failure(
+                    &user,
+                    ctx,
+                    "login",
+                    "wrong password",
+                    store::FailureCounter::Password,
+                )
+                .await?);
+        }
+        // Only someone who knows the password learns that the account is
+        // disabled.
         if user.disabled || (user.is_demo && !self.config.demo_mode) {
             let mut e = user_entry(&user, ctx, "login", Outcome::Denied);
             e.reason = if user.disabled {
@@ -250,17 +322,6 @@ impl Identity {
             audit::append_alone(&self.db, &e).await?;
             return Err(IdentityError::Disabled);
         }
-        if user.locked_at.is_some() {
-            let mut e = user_entry(&user, ctx, "login", Outcome::Denied);
-            e.reason = "locked".into();
-            audit::append_alone(&self.db, &e).await?;
-            return Err(IdentityError::Locked);
-        }
-        if !password::verify(pass, &user.password_hash).await {
-            return Err(self
-                .count_failure(&user, ctx, "login", "wrong password")
-                .await?);
-        }
         let token = random_token(32);
         let next = if !self.needs_mfa(&user) {
             NextStep::Home
@@ -270,7 +331,12 @@ impl Identity {
             NextStep::Enrol
         };
         let mut tx = self.db.begin().await?;
-        store::reset_failed_logins(&mut tx, user.id).await?;
+        if next == NextStep::Home {
+            store::reset_all_failures(&mut tx, user.id).await?;
+        } else {
+            // Wrong codes are remembered until a second factor succeeds.
+            store::reset_failed_logins(&mut tx, user.id).await?;
+        }
         store::insert_session(
             &mut tx,
             &mfa::sha256_hex(&token),
@@ -301,26 +367,43 @@ impl Identity {
         ctx: &RequestContext,
         action: &str,
         reason: &str,
+        counter: store::FailureCounter,
     ) -> Result<IdentityError, IdentityError> {
+        let now = Timestamp::now();
+        let lock_ms = self.lock_ms(user);
         let mut tx = self.db.begin().await?;
-        let (_count, locked) =
-            store::record_failed_login(&mut tx, user.id, self.config.lockout_threshold).await?;
+        let locked = store::record_failure(
+            &mut tx,
+            user.id,
+            counter,
+            self.config.lockout_threshold,
+            now,
+            lock_ms,
+        )
+        .await?;
         store::insert_login_failure(&mut tx, &user.username, &ctx.source_addr).await?;
         let mut e = user_entry(user, ctx, action, Outcome::Failure);
         e.reason = reason.into();
         audit::append(&mut tx, &e).await?;
-        if locked && user.locked_at.is_none() {
+        if locked {
+            store::end_pending_sessions_of_user(&mut tx, user.id).await?;
             let mut e = user_entry(user, ctx, "account.lock", Outcome::Success);
-            e.reason = format!("{} consecutive failures", self.config.lockout_threshold);
+            e.reason = format!(
+                "{} consecutive failures ({}); locked for {} min",
+                self.config.lockout_threshold,
+                match counter {
+                    store::FailureCounter::Password => "passwords",
+                    store::FailureCounter::SecondFactor => "codes",
+                },
+                lock_ms / 60_000
+            );
             audit::append(&mut tx, &e).await?;
         }
         tx.commit().await?;
-        Ok(if locked {
-            IdentityError::Locked
-        } else if action == "login" {
-            IdentityError::BadCredentials
-        } else {
-            IdentityError::BadCode
+        Ok(match (action, locked) {
+            ("login", _) => IdentityError::BadCredentials,
+            (_, true) => IdentityError::Locked,
+            _ => IdentityError::BadCode,
         })
     }
 
@@ -337,7 +420,10 @@ impl Identity {
         {
             return Ok(None);
         }
-        if user.disabled || user.locked_at.is_some() || (user.is_demo && !self.config.demo_mode) {
+        // A lock-out stops new logins; sessions that passed both factors
+        // before it go on (otherwise anyone could sign a user out by typing
+        // wrong passwords). Pending sessions were ended when the lock began.
+        if user.disabled || (user.is_demo && !self.config.demo_mode) {
             return Ok(None);
         }
         let gap = (self.config.session_idle_secs * 1000 / 4).clamp(1000, 60_000);
@@ -389,24 +475,111 @@ impl Identity {
         }
     }
 
-    /// Second factor: a TOTP code or an unused recovery code.
+    /// Checks that a pending session may try another code: the address is
+    /// not throttled, the account not locked, the session not used up.
+    async fn check_code_attempt(
+        &self,
+        hash: &str,
+        user: &UserRecord,
+        ctx: &RequestContext,
+    ) -> Result<(), IdentityError> {
+        self.check_throttle(&user.username, ctx).await?;
+        let session_failures = store::session_by_hash(&self.db, hash)
+            .await?
+            .map(|s| s.mfa_failures)
+            .unwrap_or(0);
+        if user.locked_at_time(Timestamp::now())
+            || session_failures >= self.config.mfa_attempts_per_session
+        {
+            let mut tx = self.db.begin().await?;
+            store::end_session(&mut tx, hash).await?;
+            let mut e = user_entry(user, ctx, "login.mfa", Outcome::Denied);
+            e.reason = if session_failures >= self.config.mfa_attempts_per_session {
+                "too many codes in this session".into()
+            } else {
+                "locked".into()
+            };
+            audit::append(&mut tx, &e).await?;
+            tx.commit().await?;
+            return Err(IdentityError::Locked);
+        }
+        Ok(())
+    }
+
+    /// A wrong code: counted against the account (second-factor counter),
+    /// the address and the pending session, which ends at its limit.
+    async fn wrong_code(
+        &self,
+        hash: &str,
+        user: &UserRecord,
+        ctx: &RequestContext,
+        action: &str,
+        reason: &str,
+    ) -> Result<IdentityError, IdentityError> {
+        let err = self
+            .count_failure(
+                user,
+                ctx,
+                action,
+                reason,
+                store::FailureCounter::SecondFactor,
+            )
+            .await?;
+        let mut tx = self.db.begin().await?;
+        let n = store::count_session_mfa_failure(&mut tx, hash).await?;
+        let used_up = n >= self.config.mfa_attempts_per_session;
+        if used_up {
+            store::end_session(&mut tx, hash).await?;
+        }
+        tx.commit().await?;
+        Ok(if used_up { IdentityError::Locked } else { err })
+    }
+
+    /// Replaces a pending session by a fully signed-in one: a new cookie
+    /// value and a new CSRF token, so a copy of the pre-MFA cookie is worth
+    /// nothing. Runs inside the caller's transaction.
+    async fn promote_session(
+        &self,
+        tx: &mut Tx,
+        old_hash: &str,
+        user: &UserRecord,
+        ctx: &RequestContext,
+    ) -> Result<String, IdentityError> {
+        store::end_session(tx, old_hash).await?;
+        let token = random_token(32);
+        store::insert_session(
+            tx,
+            &mfa::sha256_hex(&token),
+            user.id,
+            true,
+            &random_token(24),
+            ctx,
+        )
+        .await?;
+        store::reset_all_failures(tx, user.id).await?;
+        Ok(token)
+    }
+
+    /// Second factor: a TOTP code or an unused recovery code. Returns the
+    /// new session cookie value (the pending one has ended).
     pub async fn verify_mfa(
         &self,
         token: &str,
         code: &str,
         ctx: &RequestContext,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<String, IdentityError> {
         let (hash, user) = self.pending_session_user(token).await?;
         let Some(secret) = user.mfa_secret.as_deref().filter(|_| user.mfa_enabled) else {
             return Err(IdentityError::Forbidden);
         };
+        self.check_code_attempt(&hash, &user, ctx).await?;
         let now_secs = Timestamp::now().millis() as u64 / 1000;
         let mut tx = self.db.begin().await?;
         let accepted = if let Some(step) = mfa::check(secret, code, now_secs, user.mfa_last_step)? {
             store::advance_mfa_step(&mut tx, user.id, step)
                 .await?
                 .then_some("totp")
-        } else if code.trim().len() >= 8 {
+        } else if code.trim().len() >= 8 && code.len() <= 64 {
             store::use_recovery_code(&mut tx, user.id, &mfa::sha256_hex(code))
                 .await?
                 .then_some("recovery code")
@@ -415,18 +588,17 @@ impl Identity {
         };
         match accepted {
             Some(how) => {
-                store::mark_session_mfa_passed(&mut tx, &hash).await?;
-                store::reset_failed_logins(&mut tx, user.id).await?;
+                let new_token = self.promote_session(&mut tx, &hash, &user, ctx).await?;
                 let mut e = user_entry(&user, ctx, "login.mfa", Outcome::Success);
                 e.reason = how.into();
                 audit::append(&mut tx, &e).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(new_token)
             }
             None => {
                 drop(tx);
                 Err(self
-                    .count_failure(&user, ctx, "login.mfa", "wrong or reused code")
+                    .wrong_code(&hash, &user, ctx, "login.mfa", "wrong or reused code")
                     .await?)
             }
         }
@@ -457,22 +629,25 @@ impl Identity {
         })
     }
 
-    /// Confirms enrolment with a first code; returns the recovery codes, shown once.
+    /// Confirms enrolment with a first code; returns the new session cookie
+    /// value (the pending session has ended) and the recovery codes, shown
+    /// once.
     pub async fn confirm_enrolment(
         &self,
         token: &str,
         code: &str,
         ctx: &RequestContext,
-    ) -> Result<Vec<String>, IdentityError> {
+    ) -> Result<(String, Vec<String>), IdentityError> {
         let (hash, user) = self.pending_session_user(token).await?;
         if user.mfa_enabled {
             return Err(IdentityError::Conflict("MFA is already enabled".into()));
         }
         let secret = user.mfa_secret.clone().ok_or(IdentityError::Forbidden)?;
+        self.check_code_attempt(&hash, &user, ctx).await?;
         let now_secs = Timestamp::now().millis() as u64 / 1000;
         let Some(step) = mfa::check(&secret, code, now_secs, 0)? else {
             return Err(self
-                .count_failure(&user, ctx, "mfa.enrol", "wrong code at enrolment")
+                .wrong_code(&hash, &user, ctx, "mfa.enrol", "wrong code at enrolment")
                 .await?);
         };
         let codes = mfa::new_recovery_codes();
@@ -481,14 +656,14 @@ impl Identity {
         store::set_mfa_secret(&mut tx, user.id, Some(&secret), true).await?;
         store::advance_mfa_step(&mut tx, user.id, step).await?;
         store::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
-        store::mark_session_mfa_passed(&mut tx, &hash).await?;
+        let new_token = self.promote_session(&mut tx, &hash, &user, ctx).await?;
         audit::append(
             &mut tx,
             &user_entry(&user, ctx, "mfa.enrol", Outcome::Success),
         )
         .await?;
         tx.commit().await?;
-        Ok(codes)
+        Ok((new_token, codes))
     }
 
     /// Ends a session (on this and every other process, since they share the table).
@@ -632,7 +807,7 @@ impl Identity {
         let Some(user) = store::user_by_id(&self.db, t.user_id).await? else {
             return Ok(None);
         };
-        if user.disabled || user.locked_at.is_some() || (user.is_demo && !self.config.demo_mode) {
+        if user.disabled || (user.is_demo && !self.config.demo_mode) {
             return Ok(None);
         }
         if t.last_used_at
@@ -983,36 +1158,37 @@ impl Identity {
         Ok(())
     }
 
-    async fn admin_change(
+    async fn admin_change<T: AuditNote>(
         &self,
         actor: &Actor,
         user_id: i64,
         action: &str,
         ctx: &RequestContext,
-        change: impl AsyncFnOnce(&mut Tx, &UserRecord) -> Result<(), IdentityError>,
-    ) -> Result<(), IdentityError> {
+        change: impl AsyncFnOnce(&mut Tx, &UserRecord) -> Result<T, IdentityError>,
+    ) -> Result<T, IdentityError> {
         self.require(actor, Permission::ManageUsers)?;
         let user = store::user_by_id(&self.db, user_id)
             .await?
             .ok_or(IdentityError::NotFound)?;
         self.check_target(actor, &user)?;
         let mut tx = self.db.begin().await?;
-        change(&mut tx, &user).await?;
+        let outcome = change(&mut tx, &user).await?;
         let mut e = entry(actor, ctx, action, "user", user.id);
         e.region_id = user.region_id.map(RegionId);
-        e.reason = user.username.clone();
+        e.reason = format!("{}{}", user.username, outcome.note());
         audit::append(&mut tx, &e).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(outcome)
     }
 
-    /// Disables a user and ends their sessions at once.
+    /// Disables a user, ends their sessions and revokes their API tokens at
+    /// once.
     pub async fn disable_user(
         &self,
         actor: &Actor,
         user_id: i64,
         ctx: &RequestContext,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<CredentialsEnded, IdentityError> {
         if actor.user_id() == Some(UserId(user_id)) {
             return Err(IdentityError::validation(
                 "user",
@@ -1023,21 +1199,22 @@ impl Identity {
         }
         self.admin_change(actor, user_id, "user.disable", ctx, async |tx, u| {
             store::set_disabled(tx, u.id, true).await?;
-            store::end_sessions_of_user(tx, u.id).await?;
-            Ok(())
+            end_credentials(tx, u.id).await
         })
         .await
     }
 
+    /// Enables a user again. Whatever credentials survived (none should,
+    /// since disabling ends them) are ended too: the user signs in afresh.
     pub async fn enable_user(
         &self,
         actor: &Actor,
         user_id: i64,
         ctx: &RequestContext,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<CredentialsEnded, IdentityError> {
         self.admin_change(actor, user_id, "user.enable", ctx, async |tx, u| {
             store::set_disabled(tx, u.id, false).await?;
-            Ok(())
+            end_credentials(tx, u.id).await
         })
         .await
     }
@@ -1056,31 +1233,32 @@ impl Identity {
         .await
     }
 
-    /// Removes a user's TOTP and recovery codes (a lost phone) and ends their
-    /// sessions; they enrol again at the next login.
+    /// Removes a user's TOTP and recovery codes (a lost phone), ends their
+    /// sessions and revokes their API tokens; they enrol again at the next
+    /// login.
     pub async fn reset_mfa(
         &self,
         actor: &Actor,
         user_id: i64,
         ctx: &RequestContext,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<CredentialsEnded, IdentityError> {
         self.admin_change(actor, user_id, "user.mfa_reset", ctx, async |tx, u| {
             store::set_mfa_secret(tx, u.id, None, false).await?;
             store::replace_recovery_codes(tx, u.id, &[]).await?;
-            store::end_sessions_of_user(tx, u.id).await?;
-            Ok(())
+            end_credentials(tx, u.id).await
         })
         .await
     }
 
-    /// Sets a new password (CLI and administrators) and ends the user's sessions.
+    /// Sets a new password (CLI and administrators), ends the user's
+    /// sessions and revokes their API tokens.
     pub async fn set_password(
         &self,
         actor: &Actor,
         user_id: i64,
         new_password: &str,
         ctx: &RequestContext,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<CredentialsEnded, IdentityError> {
         let mut v = ValidationErrors::new();
         check_password_length(new_password, &mut v);
         v.into_result().map_err(IdentityError::Validation)?;
@@ -1092,8 +1270,7 @@ impl Identity {
             ctx,
             async move |tx, u| {
                 store::set_password(tx, u.id, &hash).await?;
-                store::end_sessions_of_user(tx, u.id).await?;
-                Ok(())
+                end_credentials(tx, u.id).await
             },
         )
         .await
@@ -1163,6 +1340,36 @@ impl Identity {
     ) -> Result<(), IdentityError> {
         audit::append_alone(&self.db, &entry(actor, ctx, action, kind, id)).await?;
         Ok(())
+    }
+}
+
+/// Ends every session and revokes every API token of a user: the step that
+/// makes an account recovery (new password, new second factor, disable)
+/// actually shut out whoever held the old credentials.
+async fn end_credentials(tx: &mut Tx, user_id: i64) -> Result<CredentialsEnded, IdentityError> {
+    Ok(CredentialsEnded {
+        sessions: store::end_sessions_of_user(tx, user_id).await?,
+        api_tokens: store::revoke_api_tokens_of_user(tx, user_id).await?,
+    })
+}
+
+/// What an administrative change adds to its audit record's reason.
+trait AuditNote {
+    fn note(&self) -> String;
+}
+
+impl AuditNote for () {
+    fn note(&self) -> String {
+        String::new()
+    }
+}
+
+impl AuditNote for CredentialsEnded {
+    fn note(&self) -> String {
+        format!(
+            "; {} sessions ended, {} API tokens revoked",
+            self.sessions, self.api_tokens
+        )
     }
 }
 

@@ -7,7 +7,7 @@ use renkei_store::{read, write, Db, StoreError, Tx};
 use crate::model::*;
 
 const USER_COLUMNS: &str = "id, region_id, username, display_name, email, role, profession, password_hash, \
-    mfa_secret, mfa_enabled, mfa_last_step, disabled, failed_logins, locked_at, is_demo, created_at, updated_at";
+    mfa_secret, mfa_enabled, mfa_last_step, disabled, failed_logins, locked_at, is_demo, created_at, updated_at, mfa_failures, locked_until, lock_count";
 const ORG_COLUMNS: &str =
     "id, region_id, kind, name, kana, municipality_id, address, phone, disabled, created_at, updated_at";
 
@@ -238,35 +238,88 @@ pub async fn count_users(db: &Db) -> Result<i64, StoreError> {
     .await?))
 }
 
-/// Counts a failed password or code and locks the account at `threshold`.
-/// Returns the new count and whether the account is now locked. Done as one
+/// Which counter a failure goes to. Password failures are forgotten at the
+/// next correct password; second-factor failures only when a second factor
+/// succeeds, so "password, then wrong codes" cannot be repeated for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureCounter {
+    Password,
+    SecondFactor,
+}
+
+impl FailureCounter {
+    fn column(self) -> &'static str {
+        match self {
+            FailureCounter::Password => "failed_logins",
+            FailureCounter::SecondFactor => "mfa_failures",
+        }
+    }
+}
+
+/// Counts a failure and, at `threshold`, locks the account until
+/// `now + lock_ms` (both counters start again at zero and `lock_count`
+/// grows). Returns whether this failure locked the account. Done as one
 /// UPDATE so that processes sharing the database count together.
-pub async fn record_failed_login(
+pub async fn record_failure(
     tx: &mut Tx,
     user_id: i64,
+    counter: FailureCounter,
     threshold: i64,
-) -> Result<(i64, bool), StoreError> {
-    let now = Timestamp::now().millis();
+    now: Timestamp,
+    lock_ms: i64,
+) -> Result<bool, StoreError> {
+    let col = counter.column();
+    let sql = format!(
+        "UPDATE users SET \
+         locked_at = CASE WHEN {col} + 1 >= $2 THEN $3 ELSE locked_at END, \
+         locked_until = CASE WHEN {col} + 1 >= $2 THEN $4 ELSE locked_until END, \
+         lock_count = CASE WHEN {col} + 1 >= $2 THEN lock_count + 1 ELSE lock_count END, \
+         failed_logins = CASE WHEN {col} + 1 >= $2 THEN 0 ELSE failed_logins + $5 END, \
+         mfa_failures = CASE WHEN {col} + 1 >= $2 THEN 0 ELSE mfa_failures + $6 END \
+         WHERE id = $1 RETURNING COALESCE(locked_at = $3, FALSE)"
+    );
+    let (password, code) = match counter {
+        FailureCounter::Password => (1i64, 0i64),
+        FailureCounter::SecondFactor => (0, 1),
+    };
     Ok(write!(tx, |c| {
-        sqlx::query_as(
-            "UPDATE users SET failed_logins = failed_logins + 1, \
-             locked_at = CASE WHEN failed_logins + 1 >= $2 AND locked_at IS NULL THEN $3 ELSE locked_at END \
-             WHERE id = $1 RETURNING failed_logins, locked_at IS NOT NULL",
-        )
-        .bind(user_id)
-        .bind(threshold)
-        .bind(now)
-        .fetch_one(&mut *c)
-        .await?
+        sqlx::query_scalar::<_, bool>(&sql)
+            .bind(user_id)
+            .bind(threshold)
+            .bind(now.millis())
+            .bind(now.millis() + lock_ms)
+            .bind(password)
+            .bind(code)
+            .fetch_one(&mut *c)
+            .await?
     }))
 }
 
+/// A correct password: forgets earlier wrong passwords and an expired lock.
 pub async fn reset_failed_logins(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {
     write!(tx, |c| {
-        sqlx::query("UPDATE users SET failed_logins = 0 WHERE id = $1 AND failed_logins <> 0")
-            .bind(user_id)
-            .execute(&mut *c)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_at = NULL, locked_until = NULL \
+             WHERE id = $1 AND (failed_logins <> 0 OR locked_at IS NOT NULL)",
+        )
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// A full login (password and, where due, second factor): every counter
+/// and the lock-out escalation start again.
+pub async fn reset_all_failures(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, mfa_failures = 0, lock_count = 0, locked_at = NULL, locked_until = NULL \
+             WHERE id = $1 AND (failed_logins <> 0 OR mfa_failures <> 0 OR lock_count <> 0 OR locked_at IS NOT NULL)",
+        )
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
     });
     Ok(())
 }
@@ -274,7 +327,8 @@ pub async fn reset_failed_logins(tx: &mut Tx, user_id: i64) -> Result<(), StoreE
 pub async fn unlock_user(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_at = NULL, updated_at = $2 WHERE id = $1",
+            "UPDATE users SET failed_logins = 0, mfa_failures = 0, lock_count = 0, locked_at = NULL, \
+             locked_until = NULL, updated_at = $2 WHERE id = $1",
         )
         .bind(user_id)
         .bind(Timestamp::now().millis())
@@ -456,7 +510,7 @@ pub async fn session_by_hash(
 ) -> Result<Option<SessionRecord>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT token_hash, user_id, created_at, last_seen_at, mfa_passed, csrf_token, ended_at FROM sessions WHERE token_hash = $1",
+            "SELECT token_hash, user_id, created_at, last_seen_at, mfa_passed, csrf_token, ended_at, mfa_failures FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(c)
@@ -481,7 +535,7 @@ pub async fn session_with_user(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.mfa_passed, s.csrf_token, s.ended_at, \
+        "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.mfa_passed, s.csrf_token, s.ended_at, s.mfa_failures AS session_mfa_failures, \
          {user_columns}, {orgs} AS org_ids FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
     );
     Ok(read!(db, |c| {
@@ -497,6 +551,7 @@ pub async fn session_with_user(
                     mfa_passed: row.try_get("mfa_passed")?,
                     csrf_token: row.try_get("csrf_token")?,
                     ended_at: row.try_get("ended_at")?,
+                    mfa_failures: row.try_get("session_mfa_failures")?,
                 };
                 let org_ids: Option<String> = row.try_get("org_ids")?;
                 let org_ids = org_ids
@@ -530,14 +585,32 @@ pub async fn touch_session(
     tx.commit().await
 }
 
-pub async fn mark_session_mfa_passed(tx: &mut Tx, token_hash: &str) -> Result<(), StoreError> {
-    write!(tx, |c| {
-        sqlx::query("UPDATE sessions SET mfa_passed = TRUE WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut *c)
-            .await?;
-    });
-    Ok(())
+/// One more wrong code in a pending session; returns the session's count.
+pub async fn count_session_mfa_failure(tx: &mut Tx, token_hash: &str) -> Result<i64, StoreError> {
+    Ok(write!(tx, |c| {
+        sqlx::query_scalar(
+            "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE token_hash = $1 RETURNING mfa_failures",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *c)
+        .await?
+        .unwrap_or(0)
+    }))
+}
+
+/// Ends the sessions of a user that have not passed the second factor (at a
+/// lock-out: whoever is guessing codes must start again from the password).
+pub async fn end_pending_sessions_of_user(tx: &mut Tx, user_id: i64) -> Result<u64, StoreError> {
+    Ok(write!(tx, |c| {
+        sqlx::query(
+            "UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL AND mfa_passed = FALSE",
+        )
+        .bind(user_id)
+        .bind(Timestamp::now().millis())
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    }))
 }
 
 pub async fn end_session(tx: &mut Tx, token_hash: &str) -> Result<bool, StoreError> {
@@ -628,6 +701,20 @@ pub async fn revoke_api_token(
             .rows_affected()
     });
     Ok(rows == 1)
+}
+
+/// Revokes every live token of a user (account recovery); returns how many.
+pub async fn revoke_api_tokens_of_user(tx: &mut Tx, user_id: i64) -> Result<u64, StoreError> {
+    Ok(write!(tx, |c| {
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(Timestamp::now().millis())
+        .execute(&mut *c)
+        .await?
+        .rows_affected()
+    }))
 }
 
 pub async fn touch_api_token(db: &Db, token_id: i64, now: Timestamp) -> Result<(), StoreError> {

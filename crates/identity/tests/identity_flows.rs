@@ -178,14 +178,22 @@ both_backends!(
             .is_err());
         // The same code string is replayed below, so it is taken once.
         let first_code = totp_now(&enrol.secret);
-        let codes = w
+        let (enrolled, codes) = w
             .identity
             .confirm_enrolment(&r.session_token, &first_code, &ctx())
             .await
             .unwrap();
         assert_eq!(codes.len(), mfa::RECOVERY_CODES);
+        // The session is rotated at the second factor: the pre-MFA cookie
+        // value is dead, the new one is fully signed in.
+        assert!(w
+            .identity
+            .session(&r.session_token)
+            .await
+            .unwrap()
+            .is_none());
         assert!(matches!(
-            w.identity.session(&r.session_token).await.unwrap(),
+            w.identity.session(&enrolled).await.unwrap(),
             Some(SessionState::Active(_))
         ));
 
@@ -203,14 +211,21 @@ both_backends!(
             Err(IdentityError::BadCode)
         ));
         // A recovery code works once.
-        w.identity
+        let signed_in = w
+            .identity
             .verify_mfa(&r2.session_token, &codes[0], &ctx())
             .await
             .unwrap();
         assert!(matches!(
-            w.identity.session(&r2.session_token).await.unwrap(),
+            w.identity.session(&signed_in).await.unwrap(),
             Some(SessionState::Active(_))
         ));
+        assert!(w
+            .identity
+            .session(&r2.session_token)
+            .await
+            .unwrap()
+            .is_none());
         let r3 = w
             .identity
             .login("nurse", "correct horse battery", &ctx())
@@ -271,16 +286,24 @@ both_backends!(
                 Err(IdentityError::BadCredentials)
             ));
         }
+        // The failure that locks answers like any wrong password, and so
+        // does the right password while the lock lasts: the answer reveals
+        // neither the lock nor the account.
         assert!(matches!(
             w.identity.login("cmgr", "wrong password!", &ctx()).await,
-            Err(IdentityError::Locked)
+            Err(IdentityError::BadCredentials)
         ));
-        // Even the right password is refused now.
         assert!(matches!(
             w.identity
                 .login("cmgr", "correct horse battery", &ctx())
                 .await,
-            Err(IdentityError::Locked)
+            Err(IdentityError::BadCredentials)
+        ));
+        assert!(matches!(
+            w.identity
+                .login("nobody", "correct horse battery", &ctx())
+                .await,
+            Err(IdentityError::BadCredentials)
         ));
         w.identity.unlock_user(&cli(), id, &ctx()).await.unwrap();
         assert!(w
@@ -681,5 +704,265 @@ both_backends!(
             .login("officer", "a brand new password", &ctx())
             .await
             .is_ok());
+    }
+);
+
+/// Reads a user's lock-out columns straight from the database.
+async fn lock_state(db: &Db, username: &str) -> (i64, Option<i64>, Option<i64>, i64, i64) {
+    renkei_store::read!(db, |c| {
+        renkei_store::sqlx::query_as(
+            "SELECT failed_logins, locked_at, locked_until, lock_count, mfa_failures FROM users WHERE username = $1",
+        )
+        .bind(username)
+        .fetch_one(c)
+        .await
+        .unwrap()
+    })
+}
+
+async fn enrolled_user(w: &World, username: &str) -> String {
+    add_user(w, username, "professional", w.region).await;
+    let r = w
+        .identity
+        .login(username, "correct horse battery", &ctx())
+        .await
+        .unwrap();
+    let e = w.identity.begin_enrolment(&r.session_token).await.unwrap();
+    w.identity
+        .confirm_enrolment(&r.session_token, &totp_now(&e.secret), &ctx())
+        .await
+        .unwrap();
+    e.secret
+}
+
+// Issue 10, point 2: a correct password used to reset the failure counter
+// before the code was checked, so "password, then four wrong codes" could
+// be repeated for ever. Wrong codes now count until a code succeeds.
+both_backends!(
+    wrong_codes_count_across_password_logins,
+    |db: Db| async move {
+        let w = world(db.clone(), IdentityConfig::default()).await;
+        let secret = enrolled_user(&w, "nurse2").await;
+        let mut results = Vec::new();
+        for _round in 0..2 {
+            let r = w
+                .identity
+                .login("nurse2", "correct horse battery", &ctx())
+                .await
+                .expect("password accepted while not locked");
+            for _ in 0..4 {
+                results.push(
+                    w.identity
+                        .verify_mfa(&r.session_token, "000000", &ctx())
+                        .await,
+                );
+                if matches!(results.last(), Some(Err(IdentityError::Locked))) {
+                    break;
+                }
+            }
+            if matches!(results.last(), Some(Err(IdentityError::Locked))) {
+                break;
+            }
+        }
+        assert_eq!(results.len(), 5, "the fifth wrong code locks: {results:?}");
+        assert!(matches!(results[4], Err(IdentityError::Locked)));
+        let (_, _, until, count, _) = lock_state(&db, "nurse2").await;
+        assert!(until.is_some() && count == 1);
+        // Locked: even the right password and a right code get nowhere.
+        assert!(matches!(
+            w.identity
+                .login("nurse2", "correct horse battery", &ctx())
+                .await,
+            Err(IdentityError::BadCredentials)
+        ));
+        // Recovery codes are second factors too: they are counted the same.
+        let _ = secret;
+    }
+);
+
+// Point 2: one pending session may try only so many codes; recovery codes
+// count like TOTP codes; the address is throttled on codes as on passwords.
+both_backends!(
+    a_pending_session_ends_after_its_code_attempts,
+    |db: Db| async move {
+        let w = world(
+            db.clone(),
+            IdentityConfig {
+                mfa_attempts_per_session: 3,
+                lockout_threshold: 10,
+                ..IdentityConfig::default()
+            },
+        )
+        .await;
+        let secret = enrolled_user(&w, "nurse3").await;
+        let r = w
+            .identity
+            .login("nurse3", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        for code in ["000000", "not-a-recovery-code", "000001"] {
+            let _ = w.identity.verify_mfa(&r.session_token, code, &ctx()).await;
+        }
+        let (_, _, _, _, mfa_failures) = lock_state(&db, "nurse3").await;
+        assert_eq!(mfa_failures, 3, "the recovery-code guess counted too");
+        // The session has ended: even the right code is refused.
+        assert!(w
+            .identity
+            .verify_mfa(&r.session_token, &totp_now(&secret), &ctx())
+            .await
+            .is_err());
+        assert!(w
+            .identity
+            .session(&r.session_token)
+            .await
+            .unwrap()
+            .is_none());
+
+        // The same deployment with a tight per-address limit.
+        let w = World {
+            identity: Identity::new(
+                db.clone(),
+                IdentityConfig {
+                    throttle_per_source: 4,
+                    lockout_threshold: 50,
+                    mfa_attempts_per_session: 50,
+                    ..IdentityConfig::default()
+                },
+            ),
+            ..w
+        };
+        let secret = enrolled_user(&w, "nurse4").await;
+        let r = w
+            .identity
+            .login("nurse4", "correct horse battery", &ctx())
+            .await
+            .unwrap();
+        let mut throttled = false;
+        for _ in 0..10 {
+            if let Err(IdentityError::Throttled { .. }) = w
+                .identity
+                .verify_mfa(&r.session_token, "000000", &ctx())
+                .await
+            {
+                throttled = true;
+                break;
+            }
+        }
+        assert!(throttled, "codes from one address are throttled");
+        assert!(matches!(
+            w.identity
+                .verify_mfa(&r.session_token, &totp_now(&secret), &ctx())
+                .await,
+            Err(IdentityError::Throttled { .. })
+        ));
+    }
+);
+
+// Point 6: a lock-out ends by itself, and the next one lasts longer; a full
+// login resets the escalation.
+both_backends!(lockouts_expire_and_escalate, |db: Db| async move {
+    let w = world(
+        db.clone(),
+        IdentityConfig {
+            lockout_threshold: 2,
+            lockout_base_secs: 1,
+            ..IdentityConfig::default()
+        },
+    )
+    .await;
+    add_user(&w, "officer", "municipal_officer", w.region).await;
+    for _ in 0..2 {
+        let _ = w.identity.login("officer", "wrong password!", &ctx()).await;
+    }
+    let (_, at, until, count, _) = lock_state(&db, "officer").await;
+    let first = until.unwrap() - at.unwrap();
+    assert_eq!((first, count), (1000, 1));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for _ in 0..2 {
+        let _ = w.identity.login("officer", "wrong password!", &ctx()).await;
+    }
+    let (_, at, until, count, _) = lock_state(&db, "officer").await;
+    assert_eq!((until.unwrap() - at.unwrap(), count), (2000, 2), "doubled");
+    assert!(w
+        .identity
+        .login("officer", "correct horse battery", &ctx())
+        .await
+        .is_err());
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    w.identity
+        .login("officer", "correct horse battery", &ctx())
+        .await
+        .expect("the lock has ended by itself");
+    let (failed, at, until, count, _) = lock_state(&db, "officer").await;
+    assert_eq!((failed, at, until, count), (0, None, None, 0));
+});
+
+// Point 4: every recovery step ends sessions and API tokens.
+both_backends!(
+    recovery_steps_revoke_tokens_and_sessions,
+    |db: Db| async move {
+        let w = world(db.clone(), IdentityConfig::default()).await;
+        let id = add_user(&w, "analyst", "municipal_officer", w.region).await;
+        for step in ["set-password", "reset-mfa", "disable", "enable"] {
+            let r = w
+                .identity
+                .login("analyst", "correct horse battery", &ctx())
+                .await;
+            let Ok(r) = r else {
+                assert_eq!(step, "enable", "only a disabled user cannot log in");
+                continue;
+            };
+            let p = match w.identity.session(&r.session_token).await.unwrap() {
+                Some(SessionState::Active(p)) => p,
+                other => panic!("{other:?}"),
+            };
+            let (_, secret) = w
+                .identity
+                .create_api_token(&p, "script", &[Scope::Read], 30, &ctx())
+                .await
+                .unwrap();
+            assert!(w
+                .identity
+                .authenticate_token(&secret)
+                .await
+                .unwrap()
+                .is_some());
+            let ended = match step {
+                "set-password" => w
+                    .identity
+                    .set_password(&cli(), id, "correct horse battery", &ctx())
+                    .await
+                    .unwrap(),
+                "reset-mfa" => w.identity.reset_mfa(&cli(), id, &ctx()).await.unwrap(),
+                "disable" => {
+                    let e = w.identity.disable_user(&cli(), id, &ctx()).await.unwrap();
+                    w.identity.enable_user(&cli(), id, &ctx()).await.unwrap();
+                    e
+                }
+                _ => w.identity.enable_user(&cli(), id, &ctx()).await.unwrap(),
+            };
+            assert_eq!(
+                ended,
+                CredentialsEnded {
+                    sessions: 1,
+                    api_tokens: 1
+                },
+                "{step}"
+            );
+            assert!(
+                w.identity
+                    .authenticate_token(&secret)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{step}: the token still works"
+            );
+            assert!(w
+                .identity
+                .session(&r.session_token)
+                .await
+                .unwrap()
+                .is_none());
+        }
     }
 );

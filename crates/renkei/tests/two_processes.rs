@@ -60,10 +60,16 @@ async fn sessions_logout_and_throttling_are_shared() {
         let (status, _, _) = c.login("victim", "wrong password!").await;
         assert!(status == 422 || status == 403, "attempt {i}: {status}");
     }
+    // Locked on both processes: the right password gets the same answer as
+    // a wrong one (the lock-out is not revealed), and no session.
     for c in [&mut attacker_a, &mut attacker_b] {
-        let (status, _, body) = c.login("victim", PASSWORD).await;
-        assert_eq!(status, 403, "locked on both processes");
-        assert!(body.contains("ロックされています"), "{body}");
+        let (status, location, body) = c.login("victim", PASSWORD).await;
+        assert_eq!(status, 422, "locked on both processes");
+        assert_eq!(location, None);
+        assert!(
+            body.contains("ユーザー名またはパスワードが正しくありません"),
+            "{body}"
+        );
     }
     // The unlock is an audited administrator action.
     cli_ok(&db_url, &["user", "unlock", "victim"], None);

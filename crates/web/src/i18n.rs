@@ -72,8 +72,8 @@ texts! {
     username: "ユーザー名", "User name";
     password: "パスワード", "Password";
     login_button: "ログイン", "Log in";
-    login_failed: "ユーザー名またはパスワードが正しくありません。", "The user name or password is wrong.";
-    login_locked: "ログインの失敗が続いたため、このアカウントはロックされています。所属の管理者に解除を依頼してください。", "This account is locked after repeated failed logins. Ask your administrator to unlock it.";
+    login_failed: "ユーザー名またはパスワードが正しくありません。失敗が続いたアカウントは、しばらくの間（最初は15分）ログインできません。", "The user name or password is wrong. An account with repeated failures cannot sign in for a while (15 minutes at first).";
+    login_again: "確認コードの誤りが続いたため、この手続きを終了しました。パスワードからやり直してください。誤りが続いたアカウントは、しばらくの間ログインできません。", "Too many wrong codes: this sign-in has ended. Start again from the password. An account with repeated failures cannot sign in for a while.";
     login_disabled: "このアカウントは利用停止されています。所属の管理者にお問い合わせください。", "This account is disabled. Contact your administrator.";
     login_throttled: "この端末からのログイン失敗が多すぎます。15分ほど待ってからもう一度お試しください。", "Too many failed logins from this device. Wait about 15 minutes and try again.";
     logged_out: "ログアウトしました。", "You have logged out.";
@@ -165,6 +165,7 @@ texts! {
     st_locked: "ロック中", "Locked";
     user_created: "利用者を登録しました。", "User registered.";
     user_updated: "利用者の設定を変更しました。", "User updated.";
+    user_credentials_ended: "利用者の設定を変更しました。この利用者のログイン中のセッションはすべて終了し、APIトークンはすべて無効になりました。", "User updated. All of this user's sessions have ended and all their API tokens are revoked.";
     confirm_reset: "この利用者の二要素認証をリセットします。次回ログイン時に再設定が必要です。", "Resets this user's 2FA; they set it up again at next login.";
 
     audit_title: "監査ログ", "Audit trail";

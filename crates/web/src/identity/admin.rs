@@ -268,12 +268,10 @@ pub async fn users(
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
     let t = ctx.lang.texts();
-    let flash = done.done.map(|d| {
-        if d == "created" {
-            t.user_created
-        } else {
-            t.user_updated
-        }
+    let flash = done.done.map(|d| match d.as_str() {
+        "created" => t.user_created,
+        "credentials_ended" => t.user_credentials_ended,
+        _ => t.user_updated,
     });
     users_page(
         &state,
@@ -332,14 +330,28 @@ pub async fn user_action(
     action: &str,
 ) -> Result<Response, WebError> {
     let actor = Actor::User(p);
-    match action {
-        "disable" => state.identity.disable_user(&actor, id, &rc).await?,
-        "enable" => state.identity.enable_user(&actor, id, &rc).await?,
-        "unlock" => state.identity.unlock_user(&actor, id, &rc).await?,
-        "reset-mfa" => state.identity.reset_mfa(&actor, id, &rc).await?,
+    // Disable, enable and MFA reset end the user's sessions and revoke their
+    // API tokens (the page's notice says so).
+    let done = match action {
+        "disable" => {
+            state.identity.disable_user(&actor, id, &rc).await?;
+            "credentials_ended"
+        }
+        "enable" => {
+            state.identity.enable_user(&actor, id, &rc).await?;
+            "credentials_ended"
+        }
+        "unlock" => {
+            state.identity.unlock_user(&actor, id, &rc).await?;
+            "updated"
+        }
+        "reset-mfa" => {
+            state.identity.reset_mfa(&actor, id, &rc).await?;
+            "credentials_ended"
+        }
         _ => return Err(WebError::NotFound),
-    }
-    Ok(Redirect::to("/admin/users?done=updated").into_response())
+    };
+    Ok(Redirect::to(&format!("/admin/users?done={done}")).into_response())
 }
 
 macro_rules! user_action_handler {

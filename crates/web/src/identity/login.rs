@@ -6,7 +6,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use renkei_domain::people::Permission;
 use renkei_identity::service_types::NextStep;
-use renkei_identity::{Actor, IdentityError};
+use renkei_identity::service_types::SessionState;
+use renkei_identity::{Actor, Credential, IdentityError};
 use serde::Deserialize;
 
 use super::{ok, render};
@@ -31,6 +32,9 @@ pub struct LoginQuery {
     expired: Option<String>,
     #[serde(default)]
     logged_out: Option<String>,
+    /// Sent back from the code page after too many wrong codes.
+    #[serde(default)]
+    again: Option<String>,
 }
 
 pub async fn login_form(
@@ -43,7 +47,9 @@ pub async fn login_form(
     }
     let t = ctx.lang.texts();
     let expired = q.expired.is_some() || matches!(ctx.auth, AuthState::Anonymous { expired: true });
-    let info = if q.logged_out.is_some() {
+    let info = if q.again.is_some() {
+        Some(t.login_again)
+    } else if q.logged_out.is_some() {
         Some(t.logged_out)
     } else if expired {
         Some(t.session_expired)
@@ -93,7 +99,6 @@ pub async fn login(
         Err(e) => {
             let (status, message) = match e {
                 IdentityError::BadCredentials => (StatusCode::UNPROCESSABLE_ENTITY, t.login_failed),
-                IdentityError::Locked => (StatusCode::FORBIDDEN, t.login_locked),
                 IdentityError::Disabled => (StatusCode::FORBIDDEN, t.login_disabled),
                 IdentityError::Throttled { .. } => {
                     (StatusCode::TOO_MANY_REQUESTS, t.login_throttled)
@@ -128,6 +133,17 @@ pub async fn logout(
         set_cookie(SESSION_COOKIE, "", state.config.cookie_secure, Some(0)),
     );
     Ok(r)
+}
+
+/// A response that also sets the session cookie (a new session after the
+/// second factor).
+fn with_session_cookie(state: &AppState, r: impl IntoResponse, token: &str) -> Response {
+    let mut r = r.into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, token, state.config.cookie_secure, None),
+    );
+    r
 }
 
 #[derive(Template)]
@@ -195,7 +211,7 @@ pub async fn mfa_verify(
         .verify_mfa(&token, form.get("code"), &rc)
         .await
     {
-        Ok(()) => Ok(Redirect::to("/").into_response()),
+        Ok(new_token) => Ok(with_session_cookie(&state, Redirect::to("/"), &new_token)),
         Err(IdentityError::BadCode) => {
             mfa_page(
                 &state,
@@ -205,7 +221,7 @@ pub async fn mfa_verify(
             )
             .await
         }
-        Err(IdentityError::Locked) => Ok(Redirect::to("/login").into_response()),
+        Err(IdentityError::Locked) => Ok(Redirect::to("/login?again=1").into_response()),
         Err(e) => Err(e.into()),
     }
 }
@@ -268,12 +284,21 @@ pub async fn enrol_confirm(
         .confirm_enrolment(&token, form.get("code"), &rc)
         .await
     {
-        Ok(codes) => {
+        Ok((new_token, codes)) => {
             let t = ctx.lang.texts();
-            ok(&RecoveryPage {
-                l: Layout::new(&ctx, t.recovery_title),
+            // The page is drawn for the new session (its CSRF token).
+            let mut page_ctx = ctx.clone();
+            if let Some(SessionState::Active(p)) = state.identity.session(&new_token).await? {
+                if let Credential::Session { csrf_token } = &p.credential {
+                    page_ctx.csrf = csrf_token.clone();
+                }
+                page_ctx.auth = AuthState::Active(p);
+            }
+            let page = ok(&RecoveryPage {
+                l: Layout::new(&page_ctx, t.recovery_title),
                 codes,
-            })
+            })?;
+            Ok(with_session_cookie(&state, page, &new_token))
         }
         Err(IdentityError::BadCode) => {
             enrol_page(
@@ -284,7 +309,7 @@ pub async fn enrol_confirm(
             )
             .await
         }
-        Err(IdentityError::Locked) => Ok(Redirect::to("/login").into_response()),
+        Err(IdentityError::Locked) => Ok(Redirect::to("/login?again=1").into_response()),
         Err(e) => Err(e.into()),
     }
 }
@@ -356,13 +381,8 @@ pub async fn switch_language(
 ) -> Result<Response, WebError> {
     let lang = crate::i18n::Lang::from_code(form.get("lang"))
         .ok_or_else(|| WebError::BadRequest("lang must be ja or en".into()))?;
-    let back = form.get("back");
     // Only paths on this site, so the switch cannot be used as an open redirect.
-    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
-        back
-    } else {
-        "/"
-    };
+    let back = same_site_path(form.get("back"));
     let mut r = Redirect::to(back).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
@@ -374,4 +394,42 @@ pub async fn switch_language(
         ),
     );
     Ok(r)
+}
+
+/// `back` if it is a path on this site, else `/`: it must start with one
+/// `/`, and hold no backslash, space or control character (a tab, CR or LF
+/// would otherwise reach the `Location` header, or be dropped by browsers
+/// so that `/<tab>/evil` becomes `//evil`, another site).
+fn same_site_path(back: &str) -> &str {
+    let ok = back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.contains('\\')
+        && !back.chars().any(|c| c.is_control() || c.is_whitespace());
+    if ok {
+        back
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn only_same_site_paths_come_back() {
+        assert_eq!(same_site_path("/patients?x=1"), "/patients?x=1");
+        for bad in [
+            "//evil.example",
+            "/\t/evil",
+            "\t//evil",
+            "/\\evil",
+            "/a\r\nSet-Cookie: x=1",
+            "https://evil",
+            "",
+            "/ /x",
+        ] {
+            assert_eq!(same_site_path(bad), "/", "{bad:?}");
+        }
+    }
 }
