@@ -129,18 +129,25 @@ test('the demo week: vitals chart, versioned summary, team and consent; family s
   await famPage.getByRole('heading', { name: 'タイムライン' }).waitFor();
   const summary = await famPage.goto(famPage.url() + '/summary');
   assert.equal(summary.status(), 403, 'no clinical summary for family until the lead opens it');
+  const vitals = await famPage.goto(famPage.url().replace('/summary', '/vitals'));
+  assert.equal(vitals.status(), 403, 'no vital-sign charts for family either');
   await fam.close();
 });
 
-test('break-glass: EMS gives a reason, reads, and the team sees the notice', async () => {
+test('break-glass: EMS identifies the patient, gives a reason, reads, and the team sees the notice', async () => {
   const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await demoLogin(page, base, 'demo-ems');
   await page.goto(base + '/patients/break-glass');
   await page.getByRole('button', { name: '理由を記録して閲覧する' }).click();
-  await page.getByText('緊急アクセスの理由を具体的に入力してください。').waitFor();
-  await page.getByLabel('被保険者番号または患者番号').fill('9920100123');
-  await page.getByLabel('理由').fill('自宅で意識低下、救急搬送中。既往歴と服薬の確認。');
+  await page.getByText('理由の分類を選んでください。').waitFor();
+  await page.getByLabel('被保険者番号').fill('9920100123');
+  await page.getByLabel('理由の分類').selectOption('emergency_transport');
+  await page.getByLabel('状況（10文字以上）').fill('搬送中');
+  await page.getByRole('button', { name: '理由を記録して閲覧する' }).click();
+  await page.getByText('状況を10文字以上で具体的に書いてください。').waitFor();
+  await checkA11y(page, '/patients/break-glass (refused)');
+  await page.getByLabel('状況（10文字以上）').fill('自宅で意識低下、救急搬送中。既往歴と服薬の確認。');
   await page.getByRole('button', { name: '理由を記録して閲覧する' }).click();
   await page.getByText('緊急アクセスで閲覧しています').waitFor();
   assert.equal(await page.getByRole('heading', { name: '投稿する' }).count(), 0, 'read-only');

@@ -46,6 +46,15 @@ impl Access {
         }
     }
 
+    /// Whether structured vital signs are shown: the one rule for every
+    /// path (timeline page, vitals chart, JSON API, FHIR Communication and
+    /// Observation). Vital signs are clinical, so a family member sees them
+    /// only when the lead has opened the clinical summary to the family; the
+    /// text of the posts they see stays.
+    pub fn sees_vitals(&self) -> bool {
+        self.sees_clinical()
+    }
+
     pub fn is_lead(&self) -> bool {
         matches!(self, Access::Member { is_lead: true, .. })
     }
@@ -206,11 +215,14 @@ mod tests {
         };
         let a = decide(&r, Some(&c), Profession::Family, Some(1), 0).unwrap();
         assert!(!a.sees_clinical());
+        assert!(
+            !a.sees_vitals(),
+            "family sees no structured vitals by default"
+        );
         let mut open = r.clone();
         open.family_summary_open = true;
-        assert!(decide(&open, Some(&c), Profession::Family, Some(1), 0)
-            .unwrap()
-            .sees_clinical());
+        let opened = decide(&open, Some(&c), Profession::Family, Some(1), 0).unwrap();
+        assert!(opened.sees_clinical() && opened.sees_vitals());
     }
 
     #[test]

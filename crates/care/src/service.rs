@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use renkei_domain::care::{
-    CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole, Vitals,
+    BreakGlassReason, CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole, Vitals,
     DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE,
 };
 use renkei_domain::people::Permission;
@@ -39,6 +39,9 @@ pub enum CareError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A per-user limit was reached (the number allowed a day).
+    #[error("limit reached ({0} a day)")]
+    Limited(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -66,6 +69,8 @@ pub struct CareConfig {
     pub max_attachment_bytes: usize,
     /// Posts per timeline page.
     pub page_size: i64,
+    /// Break-glass attempts (found or not) one user may make in 24 hours.
+    pub break_glass_per_day: i64,
 }
 
 impl Default for CareConfig {
@@ -75,7 +80,111 @@ impl Default for CareConfig {
             break_glass_minutes: 60,
             max_attachment_bytes: crate::attachments::DEFAULT_MAX_BYTES,
             page_size: 20,
+            break_glass_per_day: 5,
         }
+    }
+}
+
+/// A break-glass request: a real identification of the patient and a
+/// reason from the list with a written explanation.
+#[derive(Debug, Clone)]
+pub struct BreakGlassRequest {
+    /// 被保険者番号; when empty, name and birth date identify the patient.
+    pub insured_number: String,
+    pub name: String,
+    /// YYYY-MM-DD.
+    pub birth_date: String,
+    pub reason_code: BreakGlassReason,
+    /// At least [`BreakGlassRequest::MIN_EXPLANATION`] characters.
+    pub explanation: String,
+}
+
+impl BreakGlassRequest {
+    pub const MIN_EXPLANATION: usize = 10;
+
+    /// Parses the form's fields; an unknown reason code is a field error.
+    pub fn from_fields(
+        insured_number: &str,
+        name: &str,
+        birth_date: &str,
+        reason_code: &str,
+        explanation: &str,
+    ) -> Result<Self, CareError> {
+        let reason_code = BreakGlassReason::from_code(reason_code).ok_or_else(|| {
+            invalid(
+                "reason_code",
+                "required",
+                "理由の分類を選んでください。",
+                "Choose the kind of reason.",
+            )
+        })?;
+        Ok(Self {
+            insured_number: insured_number.into(),
+            name: name.into(),
+            birth_date: birth_date.into(),
+            reason_code,
+            explanation: explanation.into(),
+        })
+    }
+
+    /// (insured number, folded name, birth date, reason text) or the field
+    /// errors.
+    fn check(&self) -> Result<(String, String, String, String), CareError> {
+        let mut e = ValidationErrors::new();
+        let insured: String = renkei_domain::text::nfkc(self.insured_number.trim())
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        let name_key = fold(&self.name);
+        let birth = self.birth_date.trim().to_string();
+        if insured.is_empty() {
+            if name_key.is_empty() || birth.is_empty() {
+                e.add(
+                    "insured_number",
+                    "required",
+                    "被保険者番号、または氏名と生年月日を入力してください。",
+                    "Enter the insured number, or the name and the birth date.",
+                );
+            } else if Timestamp::from_jst_date(&birth).is_none() {
+                e.add(
+                    "birth_date",
+                    "format",
+                    "生年月日は 1940-01-31 の形で入力してください。",
+                    "Enter the birth date as 1940-01-31.",
+                );
+            }
+        } else if insured.len() > 20 || !insured.chars().all(|c| c.is_ascii_alphanumeric()) {
+            e.add(
+                "insured_number",
+                "format",
+                "被保険者番号は数字（と英字）で入力してください。",
+                "The insured number has digits (and letters) only.",
+            );
+        }
+        let explanation = self.explanation.trim();
+        let n = explanation.chars().count();
+        if n < Self::MIN_EXPLANATION {
+            e.add(
+                "explanation",
+                "too_short",
+                "状況を10文字以上で具体的に書いてください。",
+                "Describe the situation in at least 10 characters.",
+            );
+        } else if n > 500 {
+            e.add(
+                "explanation",
+                "too_long",
+                "状況は500文字以内で書いてください。",
+                "Keep the description within 500 characters.",
+            );
+        }
+        e.into_result()?;
+        Ok((
+            insured,
+            name_key,
+            birth,
+            format!("{}: {explanation}", self.reason_code.label_ja()),
+        ))
     }
 }
 
@@ -577,6 +686,21 @@ impl Care {
         CareError::Forbidden
     }
 
+    /// Like [`Care::deny`], but for a caller with no access at all: the
+    /// answer is "not found", the same as for an id that does not exist, so
+    /// refusals do not reveal which patients, posts or attachments exist
+    /// (also across regions). The audit trail still records the attempt.
+    async fn conceal(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        row: &store::AccessRow,
+        action: &str,
+    ) -> CareError {
+        let _ = self.deny(p, ctx, row, action).await;
+        CareError::NotFound
+    }
+
     async fn coverage(&self, patient_id: i64) -> Result<Option<Coverage>, CareError> {
         let consents = store::consents(&self.db, patient_id).await?;
         Ok(consents.into_iter().find(|c| c.active()).map(|c| Coverage {
@@ -646,7 +770,7 @@ impl Care {
         let (row, access) = self.access(p, space_id).await?;
         match access {
             Some(a) => Ok((row, a)),
-            None => Err(self.deny(p, ctx, &row, action).await),
+            None => Err(self.conceal(p, ctx, &row, action).await),
         }
     }
 
@@ -1270,6 +1394,9 @@ impl Care {
         space_id: i64,
     ) -> Result<(), CareError> {
         let (row, _) = self.access(p, space_id).await?;
+        if row.member_status.is_none() {
+            return Err(self.conceal(p, ctx, &row, "team.accept").await);
+        }
         if row.member_status.as_deref() != Some("invited") {
             return Err(self.deny(p, ctx, &row, "team.accept").await);
         }
@@ -1313,7 +1440,9 @@ impl Care {
         confirm: bool,
     ) -> Result<(), CareError> {
         let (row, _) = self.access(p, space_id).await?;
-        let status = row.member_status.clone().unwrap_or_default();
+        let Some(status) = row.member_status.clone() else {
+            return Err(self.conceal(p, ctx, &row, "team.leave").await);
+        };
         if status != "active" && status != "invited" {
             return Err(self.deny(p, ctx, &row, "team.leave").await);
         }
@@ -1723,7 +1852,7 @@ impl Care {
         let (row, access, patient) = self.access_to_patient(p, patient_id).await?;
         let access = match access {
             Some(a) => a,
-            None => return Err(self.deny(p, ctx, &row, "timeline.read").await),
+            None => return Err(self.conceal(p, ctx, &row, "timeline.read").await),
         };
         self.timeline_of(p, ctx, (row, access), Some(patient), q)
             .await
@@ -1836,6 +1965,9 @@ impl Care {
         replies: Vec<PostRow>,
         urgent: Vec<PostRow>,
     ) -> Result<(Vec<PostView>, Vec<PostView>), CareError> {
+        let posts = shown_to(access, p, posts);
+        let replies = shown_to(access, p, replies);
+        let urgent = shown_to(access, p, urgent);
         let mut with_files: Vec<i64> = posts
             .iter()
             .chain(replies.iter())
@@ -2019,11 +2151,18 @@ impl Care {
             .views(p, &access, &members, vec![post], replies, Vec::new())
             .await?;
         let view = views.pop().ok_or(CareError::NotFound)?;
-        let versions = store::post_versions(&self.db, &[post_id])
-            .await?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect();
+        // A withdrawn post's earlier texts are its author's alone; the team
+        // sees the marker and the reason. The versions stay in the database
+        // and the audit trail records every edit and the withdrawal.
+        let versions = if view.post.withdrawn_at.is_some() && view.post.author_id != p.user_id.0 {
+            Vec::new()
+        } else {
+            store::post_versions(&self.db, &[post_id])
+                .await?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect()
+        };
         let e = about(
             space_audit(p, ctx, "post.read", &row, Some(&access)),
             "post",
@@ -2190,6 +2329,9 @@ impl Care {
         let (row, access) = self
             .require(p, ctx, patient.space_id, "vitals.read")
             .await?;
+        if !access.sees_vitals() {
+            return Err(self.deny(p, ctx, &row, "vitals.read").await);
+        }
         let since = Timestamp::now().plus_seconds(-days.clamp(1, 3650) * 86_400);
         let posts = store::vitals_since(&self.db, patient.space_id, since).await?;
         self.audit(vec![space_audit(
@@ -2316,64 +2458,82 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        key: &str,
-        reason: &str,
+        request: &BreakGlassRequest,
+        now: Timestamp,
     ) -> Result<i64, CareError> {
         if !p.role.may(Permission::BreakGlass) {
             return Err(CareError::Forbidden);
         }
         let region = p.region_scope().ok_or(CareError::Forbidden)?;
-        let mut e = ValidationErrors::new();
-        e.require(
-            "key",
-            key,
-            "被保険者番号または患者番号",
-            "Insured number or patient number",
-        );
-        if reason.trim().chars().count() < 4 {
-            e.add(
-                "reason",
-                "required",
-                "緊急アクセスの理由を具体的に入力してください。",
-                "Give the reason for emergency access.",
-            );
-        }
-        e.into_result()?;
-        let key = renkei_domain::text::nfkc(key.trim());
-        let Some(patient) = store::find_patient_for_break_glass(&self.db, region.0, &key).await?
-        else {
+        let (insured, name_key, birth_date, reason) = request.check()?;
+        let since = now.plus_seconds(-86_400);
+        let attempts = store::break_glass_attempts_since(&self.db, p.user_id.0, since).await?;
+        if attempts >= self.config.break_glass_per_day {
             let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", 0);
-            a.outcome = Some(Outcome::Failure);
-            a.reason = format!("no patient for the key given: {}", reason.trim());
+            a.outcome = Some(Outcome::Denied);
+            a.reason = format!(
+                "limit of {} a day reached: {reason}",
+                self.config.break_glass_per_day
+            );
             self.audit(vec![a]).await?;
-            return Err(invalid(
-                "key",
-                "not_found",
-                "該当する患者が見つかりません。",
-                "No patient matches.",
-            ));
-        };
-        let now = Timestamp::now();
-        let expires = now.plus_seconds(self.config.break_glass_minutes * 60);
-        let mut tx = self.db.begin().await?;
-        let id = store::insert_break_glass(
-            &mut tx,
-            patient.id,
-            p.user_id.0,
-            reason.trim(),
-            now,
-            expires,
+            return Err(CareError::Limited(self.config.break_glass_per_day));
+        }
+        let found = store::find_patients_for_break_glass(
+            &self.db,
+            region.0,
+            &insured,
+            &name_key,
+            &birth_date,
         )
         .await?;
+        let patient = match found.as_slice() {
+            [one] => one.clone(),
+            many => {
+                let mut tx = self.db.begin().await?;
+                store::insert_break_glass_attempt(&mut tx, p.user_id.0, now, false).await?;
+                let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", 0);
+                a.outcome = Some(Outcome::Failure);
+                a.reason = format!(
+                    "{} for the identification given: {reason}",
+                    if many.is_empty() {
+                        "no patient"
+                    } else {
+                        "several patients"
+                    }
+                );
+                audit::append(&mut tx, &a).await?;
+                tx.commit().await?;
+                return Err(if many.is_empty() {
+                    invalid(
+                        "insured_number",
+                        "not_found",
+                        "該当する患者が見つかりません。被保険者番号、または氏名と生年月日を確かめてください。",
+                        "No patient matches. Check the insured number, or the name and birth date.",
+                    )
+                } else {
+                    invalid(
+                        "insured_number",
+                        "ambiguous",
+                        "氏名と生年月日が同じ患者が複数います。被保険者番号で探してください。",
+                        "Several patients share this name and birth date. Use the insured number.",
+                    )
+                });
+            }
+        };
+        let expires = now.plus_seconds(self.config.break_glass_minutes * 60);
+        let mut tx = self.db.begin().await?;
+        store::insert_break_glass_attempt(&mut tx, p.user_id.0, now, true).await?;
+        let id = store::insert_break_glass(&mut tx, patient.id, p.user_id.0, &reason, now, expires)
+            .await?;
         let body = format!(
             "緊急アクセス: {}（{}）が {} まで閲覧しています。理由: {}\nBreak-glass access by {} until {}. Reason: {}",
             p.display_name,
             p.role.label_ja(),
             expires.to_jst_display(),
-            reason.trim(),
+            reason,
             p.display_name,
             expires.to_jst_display(),
-            reason.trim()
+            reason
         );
         store::insert_post(
             &mut tx,
@@ -2392,11 +2552,60 @@ impl Care {
         .await?;
         let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", patient.id);
         a.patient_id = Some(patient.id.to_string());
-        a.reason = format!("break-glass #{id}: {}", reason.trim());
+        a.reason = format!("break-glass #{id}: {reason}");
         audit::append(&mut tx, &a).await?;
         tx.commit().await?;
         self.notify_urgent(patient.space_id, Some(patient.id), p.user_id.0);
+        self.notify_break_glass_watchers(region.0, p, id, request.reason_code, now);
         Ok(patient.id)
+    }
+
+    /// Tells the region's coordinators and administrators of a break-glass
+    /// use: who, when and why (the reason category), never which patient,
+    /// since e-mail carries no patient information. They find the record in
+    /// the audit trail by its number.
+    fn notify_break_glass_watchers(
+        &self,
+        region_id: i64,
+        p: &Principal,
+        id: i64,
+        reason: BreakGlassReason,
+        at: Timestamp,
+    ) {
+        let db = self.db.clone();
+        let mailer = self.mailer.clone();
+        let who = format!("{}（{}）", p.display_name, p.role.label_ja());
+        let link = format!(
+            "{}/admin/audit?action=patient.break_glass",
+            self.config.public_url
+        );
+        let actor = p.user_id.0;
+        tokio::spawn(async move {
+            let recipients = match store::break_glass_watchers(&db, region_id, actor).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "break-glass watchers");
+                    return;
+                }
+            };
+            for r in recipients {
+                let mail = Mail {
+                    to: r.email.clone(),
+                    subject: format!("【Renkei】緊急アクセスが使われました #{id} / Break-glass access used"),
+                    body: format!(
+                        "圏域内で緊急アクセスが使われました。\n利用者: {who}\n日時: {}\n理由の分類: {}\n記録番号: #{id}\n\n\
+                         Break-glass access was used in your region by {who} at {} ({}), record #{id}.\n\n{link}\n",
+                        at.to_jst_display(),
+                        reason.label_ja(),
+                        at.to_jst_display(),
+                        reason.label_en(),
+                    ),
+                };
+                if let Err(e) = mailer.send(mail).await {
+                    tracing::warn!(error = %e, user = r.user_id, "break-glass notice not sent");
+                }
+            }
+        });
     }
 
     pub async fn active_break_glass(
@@ -2599,7 +2808,11 @@ impl Care {
         let posts = if vitals_only {
             store::posts_with_vitals(&self.db, &[patient.space_id], limit).await?
         } else {
-            store::recent_posts(&self.db, &[patient.space_id], limit).await?
+            shown_to(
+                &access,
+                p,
+                store::recent_posts(&self.db, &[patient.space_id], limit).await?,
+            )
         };
         self.audit(vec![space_audit(p, ctx, "fhir.read", &row, Some(&access))])
             .await?;
@@ -2623,6 +2836,9 @@ impl Care {
             post_id,
         );
         self.audit(vec![e]).await?;
+        let post = shown_to(&access, p, vec![post])
+            .pop()
+            .ok_or(CareError::NotFound)?;
         Ok((patient, post, access))
     }
 
@@ -2703,4 +2919,27 @@ mod tests {
         assert!(!valid_key("short"));
         assert!(!valid_key("has space in it"));
     }
+}
+
+/// `posts` as `reader` with `access` may see them: without structured vital
+/// signs unless the reader sees clinical information
+/// (`Access::sees_vitals`), and a withdrawn post without its text and vital
+/// signs unless the reader wrote it.
+fn shown_to(access: &Access, reader: &Principal, posts: Vec<PostRow>) -> Vec<PostRow> {
+    posts
+        .into_iter()
+        .map(|post| {
+            let withdrawn_from_reader =
+                post.withdrawn_at.is_some() && post.author_id != reader.user_id.0;
+            if withdrawn_from_reader {
+                let mut post = post.without_vitals();
+                post.body = String::new();
+                post
+            } else if access.sees_vitals() {
+                post
+            } else {
+                post.without_vitals()
+            }
+        })
+        .collect()
 }

@@ -203,21 +203,108 @@ pub async fn patient_by_space(db: &Db, space_id: i64) -> Result<Option<PatientRo
 
 /// Patients of a region whose insured number or id is `key` (break-glass
 /// lookup: the caller must already know exactly whom they look for).
-pub async fn find_patient_for_break_glass(
+/// The patients of a region matching a break-glass identification: the
+/// 被保険者番号, or the folded name and the birth date. Never an internal
+/// id, which anyone could count through. At most two rows, so the caller
+/// can refuse an ambiguous match.
+pub async fn find_patients_for_break_glass(
     db: &Db,
     region_id: i64,
-    key: &str,
-) -> Result<Option<PatientRow>, StoreError> {
-    let sql = format!(
-        "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND (insured_number = $2 OR CAST(id AS TEXT) = $2) \
-         ORDER BY id LIMIT 1"
-    );
-    Ok(read!(db, |c| {
+    insured_number: &str,
+    name_key: &str,
+    birth_date: &str,
+) -> Result<Vec<PatientRow>, StoreError> {
+    let by_number = !insured_number.is_empty();
+    let sql = if by_number {
+        format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND insured_number = $2 \
+             ORDER BY id LIMIT 2"
+        )
+    } else {
+        format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND birth_date = $3 \
+             ORDER BY id"
+        )
+    };
+    let rows: Vec<PatientRow> = read!(db, |c| {
         sqlx::query_as(&sql)
             .bind(region_id)
-            .bind(key)
-            .fetch_optional(c)
+            .bind(insured_number)
+            .bind(birth_date)
+            .fetch_all(c)
             .await?
+    });
+    if by_number {
+        return Ok(rows);
+    }
+    // Names are compared folded (width, kana, spaces), in Rust, over the
+    // few patients born on that day.
+    Ok(rows
+        .into_iter()
+        .filter(|p| {
+            renkei_domain::text::fold(&p.fields.name) == name_key
+                || renkei_domain::text::fold(&p.fields.kana) == name_key
+        })
+        .take(2)
+        .collect())
+}
+
+/// Records a break-glass attempt (found or not) for the per-user limit.
+pub async fn insert_break_glass_attempt(
+    tx: &mut Tx,
+    user_id: i64,
+    at: Timestamp,
+    found: bool,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO care_break_glass_attempts (user_id, at, found) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(at.millis())
+        .bind(found)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Break-glass attempts of a user since `since`.
+pub async fn break_glass_attempts_since(
+    db: &Db,
+    user_id: i64,
+    since: Timestamp,
+) -> Result<i64, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM care_break_glass_attempts WHERE user_id = $1 AND at >= $2",
+        )
+        .bind(user_id)
+        .bind(since.millis())
+        .fetch_one(c)
+        .await?
+    }))
+}
+
+/// The region's coordinators and region administrators with an address:
+/// they are told of every break-glass use.
+// Reads identity's users table, as the other recipient queries here do;
+// issue 11 moves these behind identity's published interface.
+pub async fn break_glass_watchers(
+    db: &Db,
+    region_id: i64,
+    except: i64,
+) -> Result<Vec<Recipient>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT u.id AS user_id, u.email FROM users u \
+             WHERE u.region_id = $1 AND u.role IN ('coordinator', 'region_admin') \
+             AND u.id <> $2 AND u.email <> '' AND NOT u.disabled ORDER BY u.id",
+        )
+        .bind(region_id)
+        .bind(except)
+        .fetch_all(c)
+        .await?
     }))
 }
 
@@ -823,6 +910,22 @@ pub struct PostRow {
 }
 
 impl PostRow {
+    /// The post without its structured vital signs (for readers who may not
+    /// see them; see `Access::sees_vitals`).
+    pub fn without_vitals(mut self) -> Self {
+        self.temperature = None;
+        self.bp_systolic = None;
+        self.bp_diastolic = None;
+        self.pulse = None;
+        self.spo2 = None;
+        self.respiration = None;
+        self.weight = None;
+        self.glucose = None;
+        self.pain = None;
+        self.has_vitals = false;
+        self
+    }
+
     /// The (user, read at) pairs of `read_by`, earliest first.
     pub fn readers(&self) -> Vec<(i64, i64)> {
         parse_readers(self.read_by.as_deref().unwrap_or_default())

@@ -8,10 +8,11 @@
 use std::sync::Arc;
 
 use renkei_care::attachments;
-use renkei_care::service::{ConsentInput, PatientInput, PostInput};
+use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, PostInput};
 use renkei_care::store::{Contact, Preferences, SummaryFields, TimelineQuery};
 use renkei_care::{Care, CareConfig, CareError};
 use renkei_domain::care::Vitals;
+use renkei_domain::Timestamp;
 use renkei_identity::service_types::SessionState;
 use renkei_identity::{
     Actor, Identity, IdentityConfig, NewOrganisation, NewUser, Principal, RequestContext,
@@ -909,6 +910,30 @@ both_backends!(edits_and_withdrawal_are_visible, |db: Db| async move {
     let p = t.posts.iter().find(|p| p.post.id == out.post_id).unwrap();
     assert!(p.post.withdrawn_at.is_some());
     assert_eq!(p.post.withdrawn_reason, "別の患者の記録");
+    // Issue 10, point 15: after edit-then-withdraw, the team sees the marker
+    // and the reason, but neither the text nor the earlier versions; only
+    // the author still does.
+    assert_eq!(p.post.body, "", "the withdrawn text is the author's alone");
+    let (view, versions, _) = w
+        .care
+        .post_detail(&w.doctor, &c, out.post_id)
+        .await
+        .unwrap();
+    assert!(
+        versions.is_empty() && view.post.body.is_empty(),
+        "{versions:?}"
+    );
+    let api = w
+        .care
+        .patient_posts(&w.doctor, &c, pid, false, 50)
+        .await
+        .unwrap()
+        .1;
+    let withdrawn = api.iter().find(|x| x.id == out.post_id).unwrap();
+    assert!(withdrawn.body.is_empty(), "nor over the API / FHIR");
+    let (view, versions, _) = w.care.post_detail(&w.nurse, &c, out.post_id).await.unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(view.post.body, "血圧 128/96（訂正）");
     let actions = audit_actions(&db, pid).await;
     assert!(actions
         .iter()
@@ -943,24 +968,91 @@ both_backends!(edits_and_withdrawal_are_visible, |db: Db| async move {
     assert_eq!(found.posts.len(), 1);
 });
 
+fn bg(insured: &str, name: &str, birth: &str, code: &str, text: &str) -> BreakGlassRequest {
+    BreakGlassRequest::from_fields(insured, name, birth, code, text).unwrap()
+}
+
 both_backends!(break_glass_audited_notified_expires, |db: Db| async move {
     let w = world(&db).await;
     let c = ctx();
+    let now = Timestamp::now();
     let (pid, space) = team(&w).await;
+    let why = "心肺停止で救急搬送中、既往歴の確認";
     // Professionals cannot; a reason is required; the key must match.
     assert!(matches!(
         w.care
-            .break_glass(&w.outsider, &c, "0123456789", "救急搬送のため")
+            .break_glass(
+                &w.outsider,
+                &c,
+                &bg("0123456789", "", "", "emergency_transport", why),
+                now
+            )
             .await,
         Err(CareError::Forbidden)
     ));
+    // Issue 10, point 7: a reason from the list plus a real explanation.
+    assert!(BreakGlassRequest::from_fields("0123456789", "", "", "", why).is_err());
     assert!(matches!(
-        w.care.break_glass(&w.ems, &c, "0123456789", "").await,
+        w.care
+            .break_glass(
+                &w.ems,
+                &c,
+                &bg("0123456789", "", "", "emergency_transport", "急変"),
+                now
+            )
+            .await,
         Err(CareError::Validation(_))
     ));
     assert!(matches!(
         w.care
-            .break_glass(&w.ems, &c, "9999999999", "救急搬送のため")
+            .break_glass(
+                &w.ems,
+                &c,
+                &bg("9999999999", "", "", "emergency_transport", why),
+                now
+            )
+            .await,
+        Err(CareError::Validation(_))
+    ));
+    // The internal patient id is no identification.
+    assert!(matches!(
+        w.care
+            .break_glass(
+                &w.ems,
+                &c,
+                &bg(&pid.to_string(), "", "", "emergency_transport", why),
+                now
+            )
+            .await,
+        Err(CareError::Validation(_))
+    ));
+    // Name and birth date identify the patient (any width or kana form).
+    assert_eq!(
+        w.care
+            .break_glass(
+                &w.ems,
+                &c,
+                &bg(
+                    "",
+                    "ヤマダ　ハナコ",
+                    "1938-05-02",
+                    "sudden_deterioration",
+                    why
+                ),
+                now
+            )
+            .await
+            .unwrap(),
+        pid
+    );
+    assert!(matches!(
+        w.care
+            .break_glass(
+                &w.ems,
+                &c,
+                &bg("", "山田花子", "1938-05-03", "sudden_deterioration", why),
+                now
+            )
             .await,
         Err(CareError::Validation(_))
     ));
@@ -969,8 +1061,8 @@ both_backends!(break_glass_audited_notified_expires, |db: Db| async move {
         .break_glass(
             &w.ems,
             &c,
-            "0123456789",
-            "心肺停止で救急搬送中、既往歴の確認",
+            &bg("0123456789", "", "", "emergency_transport", why),
+            now,
         )
         .await
         .unwrap();
@@ -1011,6 +1103,41 @@ both_backends!(break_glass_audited_notified_expires, |db: Db| async move {
         .any(|p| p.post.kind == "notice" && p.post.body.contains("緊急アクセス")));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(w.mail.sent().iter().any(|m| m.to == "dr_sato@example.jp"));
+    // The region's coordinator is told of every use, without patient data.
+    let notices: Vec<_> = w
+        .mail
+        .sent()
+        .into_iter()
+        .filter(|m| m.to == "coord@example.jp" && m.subject.contains("緊急アクセス"))
+        .collect();
+    assert_eq!(notices.len(), 2, "one notice per use");
+    assert!(notices
+        .iter()
+        .all(|m| !m.body.contains("山田")
+            && (m.body.contains("救急搬送") || m.body.contains("急変"))));
+    // A per-user limit: five attempts a day, found or not (three failed
+    // guesses and two uses so far), counted in the database.
+    assert!(matches!(
+        w.care
+            .break_glass(
+                &w.ems,
+                &c,
+                &bg("0123456789", "", "", "emergency_transport", why),
+                now
+            )
+            .await,
+        Err(CareError::Limited(5))
+    ));
+    assert!(w
+        .care
+        .break_glass(
+            &w.ems,
+            &c,
+            &bg("0123456789", "", "", "emergency_transport", why),
+            now.plus_seconds(86_401)
+        )
+        .await
+        .is_ok());
     // Expiry ends it.
     let mut tx = db.begin().await.unwrap();
     renkei_store::write!(&mut tx, |c| {
@@ -1022,7 +1149,7 @@ both_backends!(break_glass_audited_notified_expires, |db: Db| async move {
     tx.commit().await.unwrap();
     assert!(matches!(
         w.care.patient(&w.ems, &c, pid).await,
-        Err(CareError::Forbidden)
+        Err(CareError::NotFound)
     ));
     // Another region's EMS cannot find the patient at all.
     let _ = (w.region, w.station, w.cm_office, w.outsider_org);
@@ -1210,4 +1337,77 @@ both_backends!(synthetic_prefecture_and_demo_helpers, |db: Db| async move {
         space > 5,
         "space ids continue after the generated ones: {space}"
     );
+});
+
+// Issue 10, point 8: one rule for vital signs, on every path. Family
+// members see the posts' text but no structured vitals (timeline, API, FHIR
+// Communication) and no vitals chart, until the lead opens the clinical
+// summary to the family.
+both_backends!(family_sees_no_vitals_until_opened, |db: Db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let (pid, space) = team(&w).await;
+    let mut input = text_post("夕方に発熱", 70);
+    input.category = "vitals".into();
+    input.vitals = Vitals {
+        temperature: Some(38.4),
+        ..Default::default()
+    };
+    let out = w
+        .care
+        .post(&w.nurse, &c, space, input, vec![])
+        .await
+        .unwrap();
+    let seen_by = |v: &renkei_care::service::TimelineView| {
+        v.posts
+            .iter()
+            .find(|p| p.post.id == out.post_id)
+            .map(|p| (p.post.body.clone(), p.post.temperature, p.post.has_vitals))
+            .unwrap()
+    };
+    let doctor = w
+        .care
+        .timeline(&w.doctor, &c, space, TimelineQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        seen_by(&doctor),
+        ("夕方に発熱".to_string(), Some(38.4), true)
+    );
+    let family = w
+        .care
+        .timeline(&w.family, &c, space, TimelineQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(seen_by(&family), ("夕方に発熱".to_string(), None, false));
+    assert!(matches!(
+        w.care.vitals(&w.family, &c, pid, 30).await,
+        Err(CareError::Forbidden)
+    ));
+    let (_, fhir_posts) = w
+        .care
+        .patient_posts(&w.family, &c, pid, false, 50)
+        .await
+        .unwrap();
+    assert!(fhir_posts
+        .iter()
+        .all(|p| !p.has_vitals && p.temperature.is_none()));
+    let (_, one, _) = w
+        .care
+        .post_for_fhir(&w.family, &c, out.post_id)
+        .await
+        .unwrap();
+    assert!(one.temperature.is_none());
+    // Opened by the lead: the family sees them too.
+    w.care
+        .set_family_summary(&w.care_manager, &c, space, true)
+        .await
+        .unwrap();
+    let family = w
+        .care
+        .timeline(&w.family, &c, space, TimelineQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(seen_by(&family).1, Some(38.4));
+    w.care.vitals(&w.family, &c, pid, 30).await.unwrap();
 });

@@ -467,3 +467,21 @@ mod tests {
         assert_eq!(v.pulse, Some(72.0));
     }
 }
+
+labelled_enum!(
+    /// 緊急アクセスの理由: why someone outside the team opens a patient's
+    /// record. A closed list, so the region's coordinator can see at a glance
+    /// what emergency access is used for; a written explanation goes with it.
+    BreakGlassReason {
+        /// 救急搬送.
+        EmergencyTransport = ("emergency_transport", "救急搬送", "Emergency transport"),
+        /// 急変時の対応.
+        SuddenDeterioration = ("sudden_deterioration", "急変時の対応", "Sudden deterioration"),
+        /// 担当チームに連絡がつかない.
+        TeamUnreachable = ("team_unreachable", "担当チームに連絡がつかない", "Care team unreachable"),
+        /// 災害時の対応.
+        Disaster = ("disaster", "災害時の対応", "Disaster response"),
+        /// その他.
+        Other = ("other", "その他", "Other"),
+    }
+);

@@ -29,10 +29,11 @@ migrations! {
     6 => "0006_identity_lockout",
     7 => "0007_audit_checkpoints",
     8 => "0008_directory_import_runs",
+    9 => "0009_care_break_glass_attempts",
 }
 
 /// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 8;
+pub const LATEST_SCHEMA_VERSION: i64 = 9;
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 

@@ -48,6 +48,7 @@ impl FromRequest<AppState> for UploadForm {
         let mut fields = Vec::new();
         let mut files = Vec::new();
         let mut file_errors = ValidationErrors::new();
+        let mut uploads: Vec<(String, String, Vec<u8>)> = Vec::new();
         loop {
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
@@ -70,29 +71,39 @@ impl FromRequest<AppState> for UploadForm {
                 if filename.is_empty() && bytes.is_empty() {
                     continue;
                 }
-                match attachments::check(&filename, bytes.to_vec(), max) {
-                    Ok(f) => files.push(f),
-                    Err(e) => file_errors.add(
-                        &name,
-                        "file",
-                        &format!(
-                            "{}: {}",
-                            attachments::clean_filename(&filename),
-                            e.message_ja()
-                        ),
-                        &format!(
-                            "{}: {}",
-                            attachments::clean_filename(&filename),
-                            e.message_en()
-                        ),
-                    ),
-                }
+                uploads.push((name, filename, bytes.to_vec()));
             } else {
                 let text = field
                     .text()
                     .await
                     .map_err(|e| WebError::BadRequest(e.body_text()))?;
                 fields.push((name, text));
+            }
+        }
+        // Checked together: one pixel budget per request, images decoded on
+        // the blocking pool (never on the async runtime).
+        let (names, to_check): (Vec<(String, String)>, Vec<(String, Vec<u8>)>) = uploads
+            .into_iter()
+            .map(|(field, filename, data)| ((field, filename.clone()), (filename, data)))
+            .unzip();
+        let checked = attachments::check_all(to_check, max).await;
+        for ((field, filename), result) in names.into_iter().zip(checked) {
+            match result {
+                Ok(f) => files.push(f),
+                Err(e) => file_errors.add(
+                    &field,
+                    "file",
+                    &format!(
+                        "{}: {}",
+                        attachments::clean_filename(&filename),
+                        e.message_ja()
+                    ),
+                    &format!(
+                        "{}: {}",
+                        attachments::clean_filename(&filename),
+                        e.message_en()
+                    ),
+                ),
             }
         }
         Ok(UploadForm {

@@ -11,12 +11,12 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use renkei_care::service::{ConsentInput, PatientInput, SpaceCard};
+use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, SpaceCard};
 use renkei_care::store::{Contact, PatientFields, Preferences, SummaryFields, TimelineQuery};
 use renkei_care::CareError;
 use renkei_domain::care::{
-    CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole, DEMENTIA_INDEPENDENCE,
-    PHYSICAL_INDEPENDENCE, VITAL_SIGNS,
+    BreakGlassReason, CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole,
+    DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE, VITAL_SIGNS,
 };
 use renkei_domain::people::Permission;
 use renkei_domain::{Profession, Timestamp, ValidationErrors};
@@ -955,14 +955,37 @@ async fn send_attachment(
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
     // Images and PDFs open in the browser; the sandbox CSP keeps them inert.
-    let disposition = "inline";
-    let encoded: String = url::form_urlencoded::byte_serialize(meta.filename.as_bytes()).collect();
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("{disposition}; filename*=UTF-8''{encoded}"))
+        HeaderValue::from_str(&content_disposition("inline", &meta.filename))
             .unwrap_or_else(|_| HeaderValue::from_static("inline")),
     );
     Ok(r)
+}
+
+/// A `Content-Disposition` value (RFC 6266): an ASCII `filename` for old
+/// clients and the exact name as `filename*` in UTF-8, percent-encoded as
+/// RFC 8187 asks (a space is `%20`, never `+`).
+pub fn content_disposition(disposition: &str, filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in filename.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 pub async fn attachment(
@@ -1843,10 +1866,41 @@ pub async fn withdraw_consent(
 #[template(path = "care_break_glass.html")]
 struct BreakGlassPage {
     l: Layout,
-    key: String,
-    reason: String,
+    form: FormData,
+    reasons: Vec<(&'static str, &'static str)>,
     minutes: i64,
+    per_day: i64,
     errors: ValidationErrors,
+    limited: bool,
+}
+
+fn break_glass_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    form: FormData,
+    errors: ValidationErrors,
+    limited: bool,
+) -> BreakGlassPage {
+    let lang = ctx.lang.code();
+    BreakGlassPage {
+        l: Layout::new(
+            ctx,
+            if lang == "en" {
+                "Emergency access"
+            } else {
+                "緊急アクセス"
+            },
+        ),
+        form,
+        reasons: BreakGlassReason::ALL
+            .iter()
+            .map(|r| (r.code(), r.label(lang)))
+            .collect(),
+        minutes: state.care.config().break_glass_minutes,
+        per_day: state.care.config().break_glass_per_day,
+        errors,
+        limited,
+    }
 }
 
 pub async fn break_glass_form(
@@ -1857,20 +1911,13 @@ pub async fn break_glass_form(
     if !p.role.may(Permission::BreakGlass) {
         return Err(WebError::Forbidden);
     }
-    ok(&BreakGlassPage {
-        l: Layout::new(
-            &ctx,
-            if ctx.lang.code() == "en" {
-                "Emergency access"
-            } else {
-                "緊急アクセス"
-            },
-        ),
-        key: String::new(),
-        reason: String::new(),
-        minutes: state.care.config().break_glass_minutes,
-        errors: ValidationErrors::new(),
-    })
+    ok(&break_glass_page(
+        &state,
+        &ctx,
+        FormData::default(),
+        ValidationErrors::new(),
+        false,
+    ))
 }
 
 pub async fn break_glass(
@@ -1880,28 +1927,31 @@ pub async fn break_glass(
     Ctx(rc): Ctx,
     form: FormData,
 ) -> Result<Response, WebError> {
-    match state
-        .care
-        .break_glass(&p, &rc, form.get("key"), form.get("reason"))
-        .await
-    {
+    let request = BreakGlassRequest::from_fields(
+        form.get("insured_number"),
+        form.get("name"),
+        form.get("birth_date"),
+        form.get("reason_code"),
+        form.get("explanation"),
+    );
+    let outcome = match request {
+        Ok(r) => state.care.break_glass(&p, &rc, &r, Timestamp::now()).await,
+        Err(e) => {
+            if !p.role.may(Permission::BreakGlass) {
+                return Err(WebError::Forbidden);
+            }
+            Err(e)
+        }
+    };
+    match outcome {
         Ok(pid) => Ok(Redirect::to(&format!("/patients/{pid}")).into_response()),
         Err(CareError::Validation(errors)) => render(
-            &BreakGlassPage {
-                l: Layout::new(
-                    &ctx,
-                    if ctx.lang.code() == "en" {
-                        "Emergency access"
-                    } else {
-                        "緊急アクセス"
-                    },
-                ),
-                key: form.get("key").into(),
-                reason: form.get("reason").into(),
-                minutes: state.care.config().break_glass_minutes,
-                errors,
-            },
+            &break_glass_page(&state, &ctx, form, errors, false),
             StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(CareError::Limited(_)) => render(
+            &break_glass_page(&state, &ctx, form, ValidationErrors::new(), true),
+            StatusCode::TOO_MANY_REQUESTS,
         ),
         Err(e) => Err(e.into()),
     }
@@ -2062,4 +2112,22 @@ pub async fn save_notifications(
     };
     state.care.set_preferences(&p, &rc, prefs).await?;
     Ok(Redirect::to("/notifications?saved=1").into_response())
+}
+
+#[cfg(test)]
+mod disposition_tests {
+    use super::content_disposition;
+
+    #[test]
+    fn names_are_encoded_as_rfc_6266_asks() {
+        assert_eq!(
+            content_disposition("inline", "処方 箋.pdf"),
+            "inline; filename=\"____.pdf\"; filename*=UTF-8''%E5%87%A6%E6%96%B9%20%E7%AE%8B.pdf"
+        );
+        let v = content_disposition("inline", "a\"b;c.pdf");
+        assert!(
+            v.starts_with("inline; filename=\"a_b;c.pdf\"; filename*=UTF-8''a%22b%3Bc.pdf"),
+            "{v}"
+        );
+    }
 }
