@@ -684,6 +684,31 @@ impl Directory {
                 );
             }
         }
+        if !new.url.trim().is_empty() && !renkei_domain::directory::is_web_url(&new.url) {
+            v.add(
+                "url",
+                "scheme",
+                "ホームページは http:// または https:// で始まるアドレスを入力してください。",
+                "The web address must start with http:// or https://.",
+            );
+        }
+        // A region's curator adds entries in the region's own municipalities.
+        if let Some(region) = p.region_scope() {
+            let code = new.municipality_code.trim();
+            let in_region = !code.is_empty()
+                && store::municipality_region(&self.db, code).await? == Some(region.0);
+            if !in_region {
+                v.add(
+                    "municipality_code",
+                    "other_region",
+                    "この圏域の市区町村コードを入力してください。",
+                    "Enter the code of a municipality of this region.",
+                );
+            }
+        }
+        if let Some(org) = new.org_id {
+            self.check_linkable(p, org, &mut v).await?;
+        }
         if new.lat.is_some() != new.lon.is_some()
             || new.lat.is_some_and(|l| !(20.0..=46.0).contains(&l))
             || new.lon.is_some_and(|l| !(122.0..=154.0).contains(&l))
@@ -708,6 +733,35 @@ impl Directory {
         Ok(id)
     }
 
+    /// An organisation may maintain an entry only if it exists and belongs to
+    /// the curator's region: its members gain the right to edit the entry.
+    async fn check_linkable(
+        &self,
+        p: &Principal,
+        org: i64,
+        v: &mut ValidationErrors,
+    ) -> Result<(), DirectoryError> {
+        match (
+            store::organisation_region(&self.db, org).await?,
+            p.region_scope(),
+        ) {
+            (None, _) => v.add(
+                "org_id",
+                "not_found",
+                "その事業所・機関は登録されていません。番号を確かめてください。",
+                "No organisation has that number.",
+            ),
+            (Some(r), Some(mine)) if r != mine.0 => v.add(
+                "org_id",
+                "other_region",
+                "他の圏域の事業所・機関には紐づけられません。",
+                "An organisation of another region cannot maintain this entry.",
+            ),
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Links an entry to the organisation whose members maintain it.
     pub async fn link_organisation(
         &self,
@@ -719,6 +773,11 @@ impl Directory {
         let p = principal(actor)?;
         if !self.curates(p, id).await? {
             return Err(DirectoryError::Forbidden);
+        }
+        if let Some(org) = org_id {
+            let mut v = ValidationErrors::new();
+            self.check_linkable(p, org, &mut v).await?;
+            v.into_result()?;
         }
         let mut tx = self.db.begin().await?;
         store::link_org(&mut tx, id, org_id, Timestamp::now()).await?;

@@ -263,3 +263,56 @@ mod tests {
         assert_eq!(jst_weekday_minute(t), (1, 13 * 60 + 30));
     }
 }
+
+/// Whether `url` may be stored as a web address and shown as a link: only
+/// `http://` and `https://` with a host, no spaces or control characters
+/// (`javascript:`, `data:` and the like are refused). Case is ignored in the
+/// scheme, as browsers ignore it.
+pub fn is_web_url(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty()
+                && url.len() <= 2000
+                && !url
+                    .trim()
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace())
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod web_url_tests {
+    use super::is_web_url;
+
+    #[test]
+    fn only_http_and_https_with_a_host() {
+        for ok in [
+            "https://example.jp/",
+            "http://clinic.example.jp/a?b#c",
+            "HTTPS://X.JP",
+        ] {
+            assert!(is_web_url(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "data:text/html,<script>",
+            "https://",
+            "https:///path",
+            "ftp://example.jp",
+            "//example.jp",
+            "https://exa mple.jp",
+            "https://example.jp/\tx",
+        ] {
+            assert!(!is_web_url(bad), "{bad}");
+        }
+    }
+}

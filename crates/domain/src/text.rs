@@ -68,20 +68,22 @@ mod tests {
 /// LibreOffice hide and treat as "this is text". Plain numbers such as
 /// `-3.5` or `+81` are left alone: they cannot carry a formula.
 pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
-    let risky = matches!(
-        cell.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    );
-    let number = cell.len() > 1
-        && cell[1..]
+    let Some(first) = cell.chars().next() else {
+        return std::borrow::Cow::Borrowed(cell);
+    };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    let rest = &cell[first.len_utf8()..];
+    let number = matches!(first, '+' | '-')
+        && rest
             .chars()
             .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-        && cell[1..].chars().any(|c| c.is_ascii_digit())
-        && !cell.starts_with(['=', '@', '\t', '\r']);
-    if risky && !number {
-        std::borrow::Cow::Owned(format!("'{cell}"))
-    } else {
+        && rest.chars().any(|c| c.is_ascii_digit());
+    if number {
         std::borrow::Cow::Borrowed(cell)
+    } else {
+        std::borrow::Cow::Owned(format!("'{cell}"))
     }
 }
 
@@ -100,10 +102,12 @@ mod csv_safe_tests {
             "\r=1",
             "-",
             "=1",
+            "=第一",
+            "-ー",
         ] {
             assert!(csv_safe(bad).starts_with('\''), "{bad:?}");
         }
-        for good in ["-3.5", "+81", "山田", "", "1-2-3", "a=b", "0"] {
+        for good in ["-3.5", "+81", "山田", "第一診療所", "", "1-2-3", "a=b", "0"] {
             assert_eq!(csv_safe(good), good, "{good:?}");
         }
     }

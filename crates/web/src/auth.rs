@@ -119,13 +119,67 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn request_context(req: &Request, trust_proxy: bool) -> RequestContext {
+/// The client's address as the trusted proxies saw it.
+///
+/// Each proxy appends the address it received the request from, so only
+/// the right-most `hops` entries were written by proxies we trust; anything
+/// further left was sent by the client and is ignored. With one proxy
+/// (`hops = 1`) that is the right-most entry. `Forwarded` (RFC 7239) is used
+/// when present, else `X-Forwarded-For`. `None` when neither header holds a
+/// usable address, so the caller falls back to the TCP peer.
+pub fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<std::net::IpAddr> {
+    let forwarded: Vec<String> = headers
+        .get_all("forwarded")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (k, v) = pair.trim().split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("for")
+                    .then(|| v.trim().trim_matches('"').to_string())
+            })
+        })
+        .collect();
+    let list: Vec<String> = if !forwarded.is_empty() {
+        forwarded
+    } else {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let hops = hops.max(1);
+    let chosen = if list.len() >= hops {
+        &list[list.len() - hops]
+    } else {
+        list.first()?
+    };
+    parse_node(chosen)
+}
+
+/// An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`,
+/// `[2001:db8::1]:4711` or `2001:db8::1`.
+fn parse_node(node: &str) -> Option<std::net::IpAddr> {
+    if let Ok(ip) = node.parse() {
+        return Some(ip);
+    }
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    node.parse::<SocketAddr>().ok().map(|s| s.ip())
+}
+
+fn request_context(req: &Request, trust_proxy: bool, hops: usize) -> RequestContext {
     let forwarded = trust_proxy
-        .then(|| req.headers().get("x-forwarded-for"))
+        .then(|| forwarded_client(req.headers(), hops))
         .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_string());
+        .map(|ip| ip.to_string());
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -137,7 +191,60 @@ fn request_context(req: &Request, trust_proxy: bool) -> RequestContext {
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
-            .to_string(),
+            .chars()
+            .take(300)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn a_prepended_address_is_ignored() {
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
+        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
+        // Two proxies: the second appended the first one's address.
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.2")]);
+        assert_eq!(forwarded_client(&h, 2), "203.0.113.7".parse().ok());
+        // Several header lines count as one list.
+        let h = headers(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ]);
+        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
+    }
+
+    #[test]
+    fn forwarded_header_wins_and_ports_are_dropped() {
+        let h = headers(&[
+            (
+                "forwarded",
+                "for=6.6.6.6, for=\"[2001:db8::7]:4711\";proto=https",
+            ),
+            ("x-forwarded-for", "9.9.9.9"),
+        ]);
+        assert_eq!(forwarded_client(&h, 1), "2001:db8::7".parse().ok());
+        let h = headers(&[("forwarded", "for=192.0.2.60:8080;by=203.0.113.43")]);
+        assert_eq!(forwarded_client(&h, 1), "192.0.2.60".parse().ok());
+    }
+
+    #[test]
+    fn garbage_falls_back_to_the_peer() {
+        assert_eq!(
+            forwarded_client(&headers(&[("x-forwarded-for", "x")]), 1),
+            None
+        );
+        assert_eq!(forwarded_client(&HeaderMap::new(), 1), None);
     }
 }
 
@@ -157,7 +264,11 @@ async fn authenticate_inner(
     let path = request.uri().path().to_string();
     let api = is_api_path(&path);
     let lang = lang_of(request.headers());
-    let ctx = request_context(&request, state.config.trust_proxy);
+    let ctx = request_context(
+        &request,
+        state.config.trust_proxy,
+        state.config.trusted_proxy_hops,
+    );
 
     let bearer = request
         .headers()
@@ -167,6 +278,10 @@ async fn authenticate_inner(
         .map(|s| s.trim().to_string());
     let session_token = cookie(request.headers(), SESSION_COOKIE).map(str::to_string);
 
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let mut session_csrf = None;
     let mut clear_session_cookie = false;
     let auth = if let Some(token) = bearer.filter(|_| api) {
@@ -213,11 +328,15 @@ async fn authenticate_inner(
         }
     };
 
-    let unsafe_method = !matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
     let via_token = matches!(&auth, AuthState::Active(p) if matches!(p.credential, Credential::ApiToken { .. }));
+    // Scopes are enforced here, once, for every route: a token without the
+    // write scope can change nothing, whatever the handler checks.
+    if let AuthState::Active(p) = &auth {
+        if unsafe_method && !p.may_write() {
+            tracing::warn!(path = %path, "API token without the write scope");
+            return Err(WebError::InsufficientScope);
+        }
+    }
     if unsafe_method && !via_token {
         let header_token = request
             .headers()

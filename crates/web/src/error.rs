@@ -23,6 +23,9 @@ pub enum WebError {
     Unauthenticated,
     #[error("CSRF token missing or wrong")]
     Csrf,
+    /// An API token without the scope this request needs.
+    #[error("insufficient scope")]
+    InsufficientScope,
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("validation failed")]
@@ -74,6 +77,7 @@ impl From<renkei_care::CareError> for WebError {
             C::Forbidden => WebError::Forbidden,
             C::NotFound => WebError::NotFound,
             C::Conflict(m) => WebError::Conflict(m),
+            C::Limited(_) => WebError::TooManyRequests(3600),
             C::Store(e) => WebError::Internal(e.to_string()),
         }
     }
@@ -96,7 +100,9 @@ impl WebError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
-            WebError::Forbidden | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::Csrf | WebError::InsufficientScope => {
+                StatusCode::FORBIDDEN
+            }
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,6 +125,7 @@ impl IntoResponse for WebError {
             }
             WebError::BadRequest(m) | WebError::Conflict(m) => m.clone(),
             WebError::Csrf => "csrf".into(),
+            WebError::InsufficientScope => "insufficient_scope".into(),
             _ => String::new(),
         };
         let retry_after = match &self {
@@ -211,6 +218,10 @@ pub fn problem(status: StatusCode, info: &ErrorInfo, _lang: &Lang) -> Response {
             "Requests authenticated by the session cookie must send the X-CSRF-Token header."
                 .to_string()
         }
+        StatusCode::FORBIDDEN if info.detail == "insufficient_scope" => {
+            "This API token has only the read scope; changes need a token with the write scope."
+                .to_string()
+        }
         StatusCode::FORBIDDEN => "Your role does not allow this.".to_string(),
         StatusCode::PAYLOAD_TOO_LARGE => {
             "The request body is larger than the configured limit.".to_string()
@@ -249,10 +260,26 @@ fn error_page(
     let t = lang.texts();
     let msg = message(t, status, &info.detail);
     let ctx = ctx.unwrap_or_else(|| crate::auth::PageCtx::anonymous(lang));
+    let details = info
+        .errors
+        .as_ref()
+        .map(|v| {
+            v.0.iter()
+                .map(|e| {
+                    if lang.code() == "en" {
+                        e.message_en.to_string()
+                    } else {
+                        e.message.to_string()
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let page = crate::layout::ErrorPage {
         l: crate::layout::Layout::new(&ctx, t.error_title),
         status: status.as_u16(),
         message: msg,
+        details,
     };
     match askama::Template::render(&page) {
         Ok(html) => {

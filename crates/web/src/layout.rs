@@ -145,4 +145,6 @@ pub struct ErrorPage {
     pub l: Layout,
     pub status: u16,
     pub message: &'static str,
+    /// The field messages of a refused form, in the page's language.
+    pub details: Vec<String>,
 }

@@ -43,8 +43,12 @@ pub struct WebConfig {
     pub max_upload_bytes: usize,
     /// Longest time a request may take.
     pub request_timeout: Duration,
-    /// Take the client address from `X-Forwarded-For` (behind a reverse proxy).
+    /// Take the client address from `Forwarded` / `X-Forwarded-For` (behind
+    /// a reverse proxy).
     pub trust_proxy: bool,
+    /// How many reverse proxies in front of Renkei append to those headers:
+    /// the client address is the entry that many places from the right.
+    pub trusted_proxy_hops: usize,
     /// (role label, user name, password) of the demo accounts, shown on the
     /// login page under `--demo` only.
     pub demo_logins: Vec<(String, String, String)>,
@@ -69,6 +73,7 @@ impl Default for WebConfig {
             max_upload_bytes: 32 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             trust_proxy: false,
+            trusted_proxy_hops: 1,
             demo_logins: Vec::new(),
             map_tile_url: GSI_TILES.into(),
             map_attribution:

@@ -29,9 +29,19 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
+    let api = crate::error::is_api_path(request.uri().path());
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
+    // A handler's stricter policy (attachments: `default-src 'none'; sandbox`)
+    // is kept; every other response gets the site's.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, state.csp.clone());
+    }
+    // JSON API and FHIR answers may carry patient data: never cached by
+    // the browser or a proxy, unless a handler chose otherwise.
+    if api && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -192,7 +192,8 @@ fn matrix() -> Vec<(
             TEAM,
             Some("idempotency_key="),
         ),
-        ("GET", "/patients/{id}/vitals", TEAM, None),
+        // Structured vital signs are clinical: not for family by default.
+        ("GET", "/patients/{id}/vitals", TEAM_PRO, None),
         ("GET", "/patients/{id}/summary", TEAM_PRO, None),
         (
             "POST",
@@ -351,12 +352,38 @@ fn matrix() -> Vec<(
     ]
 }
 
-/// Denied means: 401 or 403, or sent to the login or code page.
-fn denied(reply: &Reply) -> bool {
+/// Denied means: 401 or 403, or sent to the login or code page. On routes
+/// that name a patient, a post, an attachment or a group, someone off the
+/// team gets 404, as for an id that does not exist (issue 10, point 9).
+fn denied(path: &str, reply: &Reply) -> bool {
     matches!(reply.status.as_u16(), 401 | 403)
+        || (reply.status.as_u16() == 404
+            && (names_patient(path) || path.starts_with("/groups/{id}")))
         || reply.location.as_deref().is_some_and(|l| {
             l == "/login" || l.starts_with("/login?expired") || l.starts_with("/mfa")
         })
+}
+
+/// Whether a route names a patient, a post, an attachment or a patient's
+/// FHIR resource.
+fn names_patient(path: &str) -> bool {
+    [
+        "/patients/{id}",
+        "/api/v1/patients/{id}",
+        "/posts/{id}",
+        "/attachments/{id}",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+        || [
+            "/fhir/Patient/",
+            "/fhir/CareTeam",
+            "/fhir/Communication",
+            "/fhir/Observation",
+            "/fhir/Consent",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
 fn concrete(path: &str, w: &World) -> String {
@@ -383,7 +410,10 @@ fn concrete(path: &str, w: &World) -> String {
         return path.replace("{id}", &w.post.to_string());
     }
     if path == "/fhir/Observation/{id}" {
-        return format!("/fhir/Observation/{}-temperature", w.post);
+        return format!("/fhir/Observation/{}-temperature", w.vitals_post);
+    }
+    if path == "/attachments/{id}/thumbnail" {
+        return format!("/attachments/{}/thumbnail", w.image);
     }
     if path == "/fhir/Consent/{id}" {
         return format!("/fhir/Consent/{}", w.consent);
@@ -462,7 +492,7 @@ async fn run_matrix(backend: Backend) {
             let expect_allowed = allowed.contains(&who);
             checked += 1;
             outcomes.insert((format!("{method} {path}"), who), reply.status.as_u16());
-            if denied(&reply) == expect_allowed {
+            if denied(path, &reply) == expect_allowed {
                 failures.push(format!(
                     "{method} {path} as {who:?}: expected {}, got {} {:?}",
                     if expect_allowed { "allow" } else { "deny" },
@@ -646,24 +676,7 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
             .unwrap();
         let mut checked = 0;
         for (method, path, _, body) in matrix() {
-            let names_patient = [
-                "/patients/{id}",
-                "/api/v1/patients/{id}",
-                "/posts/{id}",
-                "/attachments/{id}",
-            ]
-            .iter()
-            .any(|p| path.starts_with(p))
-                || [
-                    "/fhir/Patient/",
-                    "/fhir/CareTeam",
-                    "/fhir/Communication",
-                    "/fhir/Observation",
-                    "/fhir/Consent",
-                ]
-                .iter()
-                .any(|p| path.starts_with(p));
-            if !names_patient {
+            if !names_patient(path) {
                 continue;
             }
             for (who, session) in [
@@ -673,12 +686,28 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
             ] {
                 let reply = send(&w.app, request(method, &concrete(path, &w), session, body)).await;
                 checked += 1;
+                // Not theirs answers as not there: 404, never 403, so ids
+                // cannot be probed (issue 10, point 9).
                 assert_eq!(
                     reply.status.as_u16(),
-                    403,
+                    404,
                     "{method} {path} as {who}: {} {}",
                     reply.status,
                     reply.body
+                );
+                let missing = concrete(path, &w)
+                    .replace(&format!("/{}", w.patient), "/987654")
+                    .replace(&format!("={}", w.patient), "=987654")
+                    .replace(&format!("/{}", w.post), "/987655")
+                    .replace(&format!("/{}", w.attachment), "/987656")
+                    .replace(&format!("/{}", w.image), "/987658")
+                    .replace(&format!("/{}-", w.vitals_post), "/987659-")
+                    .replace(&format!("/{}", w.consent), "/987657");
+                let reply_missing = send(&w.app, request(method, &missing, session, body)).await;
+                assert_eq!(
+                    reply_missing.status.as_u16(),
+                    reply.status.as_u16(),
+                    "{method} {missing} (no such id) as {who} answers like {path}"
                 );
             }
         }
@@ -694,5 +723,88 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
             .unwrap()
         });
         assert!(denied >= 60, "denied attempts audited: {denied}");
+    }
+}
+
+/// Issue 10, point 1: an API token with only the read scope changes nothing.
+/// Every unsafe API route is sent with a read-only token of every role and
+/// must be refused with 403 before any handler runs; every safe API route
+/// answers as it does for that role's session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_tokens_change_nothing() {
+    use renkei_identity::Scope;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let w = world(
+            backend,
+            WebConfig {
+                cookie_secure: false,
+                ..WebConfig::default()
+            },
+        )
+        .await;
+        let mut tokens = Vec::new();
+        for who in SIGNED_IN {
+            let p = principal_of(&w.identity, w.session(*who)).await;
+            let (_, secret) = w
+                .identity
+                .create_api_token(&p, "read only", &[Scope::Read], 30, &ctx())
+                .await
+                .unwrap();
+            tokens.push((*who, secret));
+        }
+        let consents_before = renkei_store::read!(&w.state.care.db().clone(), |c| {
+            renkei_store::sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM care_consents")
+                .fetch_one(c)
+                .await
+                .unwrap()
+        });
+        let mut unsafe_checked = 0;
+        let mut failures = Vec::new();
+        for (method, path, allowed, body) in matrix() {
+            if !(path.starts_with("/api/") || path.starts_with("/fhir/")) {
+                continue;
+            }
+            for (who, secret) in &tokens {
+                let uri = concrete(path, &w);
+                let mut b = axum::http::Request::builder()
+                    .method(method)
+                    .uri(&uri)
+                    .header("authorization", format!("Bearer {secret}"));
+                if method != "GET" {
+                    b = b.header("content-type", "application/json");
+                }
+                let req = b
+                    .body(axum::body::Body::from(body.unwrap_or("").to_string()))
+                    .unwrap();
+                let reply = send(&w.app, req).await;
+                if method == "GET" {
+                    if denied(path, &reply) == allowed.contains(who) {
+                        failures.push(format!(
+                            "GET {path} with {who:?}'s read-only token: {}",
+                            reply.status
+                        ));
+                    }
+                } else {
+                    unsafe_checked += 1;
+                    if reply.status != 403 || !reply.body.contains("read scope") {
+                        failures.push(format!(
+                            "{method} {path} with {who:?}'s read-only token: {} {}",
+                            reply.status, reply.body
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // Eleven unsafe API routes today, each with seven roles' tokens.
+        assert!(unsafe_checked >= 11 * SIGNED_IN.len(), "{unsafe_checked}");
+        // The two requests of the report: widen consent, invite an outsider.
+        let consents_after = renkei_store::read!(&w.state.care.db().clone(), |c| {
+            renkei_store::sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM care_consents")
+                .fetch_one(c)
+                .await
+                .unwrap()
+        });
+        assert_eq!(consents_before, consents_after);
     }
 }

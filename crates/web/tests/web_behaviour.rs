@@ -402,3 +402,295 @@ async fn metrics_expose_requests_and_pool() {
         .contains("renkei_http_request_duration_seconds_bucket"));
     assert!(r.body.contains("renkei_db_pool_connections"));
 }
+
+// ---- issue 10: hardening -------------------------------------------------
+
+fn form_post(path: &str, s: &Session, body: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::COOKIE, &s.cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={}&{body}", s.csrf)))
+        .unwrap()
+}
+
+/// Point 3: behind a proxy, the address the proxy appended is the client's;
+/// a value the client put in front is ignored (login throttle and audit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_the_appended_address_counts() {
+    let w = world(
+        Backend::Sqlite,
+        WebConfig {
+            trust_proxy: true,
+            ..config()
+        },
+    )
+    .await;
+    let anon = w.session(Who::Anonymous);
+    for i in 0..3 {
+        let req = Request::post("/login")
+            .header(header::COOKIE, &anon.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", format!("10.66.0.{i}, 203.0.113.9"))
+            .body(Body::from(format!(
+                "csrf={}&username=nobody&password=wrong-password",
+                anon.csrf
+            )))
+            .unwrap();
+        send(&w.app, req).await;
+    }
+    let sources: Vec<String> = renkei_store::read!(&w.state.care.db().clone(), |c| {
+        renkei_store::sqlx::query_scalar(
+            "SELECT source_addr FROM audit_log WHERE actor_username = 'nobody' ORDER BY seq",
+        )
+        .fetch_all(c)
+        .await
+        .unwrap()
+    });
+    assert_eq!(sources, vec!["203.0.113.9"; 3], "{sources:?}");
+}
+
+/// Point 5: the session id and CSRF token change when the second factor
+/// completes; the pre-MFA cookie is worth nothing afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_is_rotated_at_the_second_factor() {
+    use renkei_identity::service_types::NextStep;
+    let w = world(Backend::Sqlite, config()).await;
+    let r = w
+        .identity
+        .login("professional", PASSWORD, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(r.next, NextStep::Mfa);
+    let pending = session_of(&w.identity, r.session_token.clone()).await;
+    let secret: String = renkei_store::read!(&w.state.care.db().clone(), |c| {
+        renkei_store::sqlx::query_scalar(
+            "SELECT mfa_secret FROM users WHERE username = 'professional'",
+        )
+        .fetch_one(c)
+        .await
+        .unwrap()
+    });
+    // The step the world's sign-in used cannot be replayed: forget it.
+    let mut tx = w.state.care.db().begin().await.unwrap();
+    renkei_store::write!(&mut tx, |c| {
+        renkei_store::sqlx::query(
+            "UPDATE users SET mfa_last_step = 0 WHERE username = 'professional'",
+        )
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    });
+    tx.commit().await.unwrap();
+    let code = renkei_identity::mfa::current_code(&secret).unwrap();
+    let reply = send(&w.app, form_post("/mfa", &pending, &format!("code={code}"))).await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let set = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("renkei_session="))
+        .expect("a new session cookie")
+        .to_string();
+    let new_token = set
+        .trim_start_matches("renkei_session=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_ne!(new_token, r.session_token);
+    let old = send(
+        &w.app,
+        Request::get("/patients")
+            .header(header::COOKIE, &pending.cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        old.location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/login")),
+        "{:?}",
+        old.location
+    );
+    let fresh = session_of(&w.identity, new_token).await;
+    assert_ne!(fresh.csrf, pending.csrf, "the CSRF token is new too");
+    let page = send(
+        &w.app,
+        Request::get("/patients")
+            .header(header::COOKIE, &fresh.cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+}
+
+/// Point 18: what an anonymous caller typed cannot become a formula in the
+/// administrator's audit export.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_export_neutralises_formulas() {
+    let w = world(Backend::Sqlite, config()).await;
+    let anon = w.session(Who::Anonymous);
+    let req = Request::post("/login")
+        .header(header::COOKIE, &anon.cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::USER_AGENT, "@SUM(1+1)*cmd|' /C calc'!A0")
+        .body(Body::from(format!(
+            "csrf={}&username=%3DHYPERLINK(%22http%3A%2F%2Fevil%22%2C%22x%22)&password=wrong-password",
+            anon.csrf
+        )))
+        .unwrap();
+    send(&w.app, req).await;
+    let csv = send(
+        &w.app,
+        Request::get("/admin/audit.csv")
+            .header(header::COOKIE, &w.session(Who::SystemAdmin).cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.contains("'=hyperlink("), "{}", csv.body);
+    assert!(csv.body.contains("'@SUM("), "{}", csv.body);
+    assert!(!csv.body.contains(",=hyperlink(") && !csv.body.contains(",@SUM("));
+}
+
+/// Points 19, 21, 22: attachments keep their sandbox policy, API and FHIR
+/// answers are never cached, `/lang` returns only to same-site paths.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_api_and_language_switch_headers() {
+    let w = world(Backend::Sqlite, config()).await;
+    let pro = w.session(Who::Professional);
+    let get = |path: String| {
+        Request::get(path)
+            .header(header::COOKIE, &pro.cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let a = send(&w.app, get(format!("/attachments/{}", w.attachment))).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.headers.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+        "default-src 'none'; sandbox"
+    );
+    let cd = a
+        .headers
+        .get(header::CONTENT_DISPOSITION)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        cd.contains("filename*=UTF-8''%E6%8C%87%E7%A4%BA%E6%9B%B8.pdf"),
+        "{cd}"
+    );
+    for path in [
+        format!("/api/v1/patients/{}", w.patient),
+        format!("/api/v1/patients/{}/posts", w.patient),
+        format!("/fhir/Patient/{}", w.patient),
+        format!("/fhir/Communication?patient={}", w.patient),
+    ] {
+        let r = send(&w.app, get(path.clone())).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(
+            r.headers.get(header::CACHE_CONTROL).unwrap(),
+            "no-store",
+            "{path}"
+        );
+    }
+    let anon = w.session(Who::Anonymous);
+    for back in [
+        "/%09/evil.example",
+        "%0d%0a/x",
+        "//evil.example",
+        "/ok%0d%0aSet-Cookie:%20x=1",
+    ] {
+        let req = Request::post("/lang")
+            .header(header::COOKIE, &anon.cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "csrf={}&lang=en&back={back}",
+                anon.csrf
+            )))
+            .unwrap();
+        let r = send(&w.app, req).await;
+        assert_eq!(r.status, 303, "{back}: {}", r.status);
+        assert_eq!(r.location.as_deref(), Some("/"), "{back}");
+    }
+}
+
+/// Point 10: a coordinator links entries only to existing organisations of
+/// their own region, and creates entries only in their region's
+/// municipalities; each refusal says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_links_stay_in_the_region() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let w = world(backend, config()).await;
+        let far_org = w
+            .identity
+            .create_organisation(
+                &renkei_identity::Actor::Cli {
+                    os_user: "test".into(),
+                },
+                &renkei_identity::NewOrganisation {
+                    region_id: Some(w.other_region),
+                    kind: "clinic".into(),
+                    name: "遠くの診療所".into(),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let coord = w.session(Who::Coordinator);
+        let path = format!("/directory/entries/{}/link", w.entry);
+        let r = send(
+            &w.app,
+            form_post(&path, coord, &format!("org_id={far_org}")),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{backend:?}");
+        assert!(
+            r.body
+                .contains("他の圏域の事業所・機関には紐づけられません"),
+            "{}",
+            r.body
+        );
+        let r = send(&w.app, form_post(&path, coord, "org_id=999999")).await;
+        assert_eq!(
+            r.status, 422,
+            "a missing organisation is a clear refusal, not a 500"
+        );
+        assert!(r.body.contains("その事業所・機関は登録されていません"));
+        let r = send(
+            &w.app,
+            form_post(&path, coord, &format!("org_id={}", w.org)),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        // A municipality of another region (Osaka's 大阪市北区 271276).
+        let r = send(
+            &w.app,
+            form_post(
+                "/directory/new",
+                coord,
+                "kind=clinic&name=越境クリニック&municipality_code=271276",
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(r.body.contains("この圏域の市区町村コード"), "{}", r.body);
+        let r = send(
+            &w.app,
+            form_post(
+                "/directory/new",
+                coord,
+                "kind=clinic&name=危ないクリニック&municipality_code=131016&url=javascript%3Aalert(1)",
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 422);
+        assert!(r.body.contains("http:// または https://"), "{}", r.body);
+    }
+}

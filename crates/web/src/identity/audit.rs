@@ -290,7 +290,11 @@ fn to_csv(records: &[AuditRecord]) -> Result<Vec<u8>, csv::Error> {
                 r.reason.clone(),
                 r.hash.clone(),
             ];
-            w.write_record(cells.iter().map(|c| renkei_domain::text::csv_safe(c).into_owned()))?;
+            w.write_record(
+                cells
+                    .iter()
+                    .map(|c| renkei_domain::text::csv_safe(c).into_owned()),
+            )?;
         }
         w.flush()?;
     }

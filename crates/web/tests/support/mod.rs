@@ -82,6 +82,9 @@ pub struct World {
     pub attachment: i64,
     pub group: i64,
     pub consent: i64,
+    /// A post with vital signs and a photo that no matrix row changes.
+    pub vitals_post: i64,
+    pub image: i64,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -128,7 +131,7 @@ pub async fn sign_in(identity: &Identity, username: &str) -> Session {
         .expect("login");
     if r.next == NextStep::Enrol {
         let e = identity.begin_enrolment(&r.session_token).await.unwrap();
-        identity
+        let (signed_in, _codes) = identity
             .confirm_enrolment(
                 &r.session_token,
                 &mfa::current_code(&e.secret).unwrap(),
@@ -136,6 +139,7 @@ pub async fn sign_in(identity: &Identity, username: &str) -> Session {
             )
             .await
             .unwrap();
+        return session_of(identity, signed_in).await;
     }
     session_of(identity, r.session_token).await
 }
@@ -283,8 +287,15 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
     };
     let state = AppState::new(identity.clone(), config);
     state.directory.refresh(&db.db).await.unwrap();
-    let (patient, post, attachment, group, consent) =
-        care_world(&state, &identity, &sessions).await;
+    let CareIds {
+        patient,
+        post,
+        attachment,
+        group,
+        consent,
+        vitals_post,
+        image,
+    } = care_world(&state, &identity, &sessions).await;
     let app = renkei_web::app(state.clone());
     World {
         _db: db,
@@ -303,6 +314,8 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         attachment,
         group,
         consent,
+        vitals_post,
+        image,
         sessions,
     }
 }
@@ -319,11 +332,7 @@ pub async fn principal_of(identity: &Identity, session: &Session) -> Principal {
     }
 }
 
-async fn care_world(
-    state: &AppState,
-    identity: &Identity,
-    sessions: &[(Who, Session)],
-) -> (i64, i64, i64, i64, i64) {
+async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Session)]) -> CareIds {
     use renkei_care::service::{ConsentInput, PatientInput, PostInput};
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
@@ -385,6 +394,7 @@ async fn care_world(
             PostInput {
                 category: "vitals".into(),
                 body: "発熱".into(),
+
                 urgent: true,
                 ack_role: "attending_doctor".into(),
                 idempotency_key: "matrix-post-0001".into(),
@@ -399,12 +409,65 @@ async fn care_world(
         .await
         .unwrap()[0]
         .id;
+    // A second post that no matrix row edits: vital signs (FHIR
+    // Observation) and a photo (thumbnail).
+    let png = {
+        let img = image::RgbImage::from_pixel(64, 48, image::Rgb([200, 40, 40]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let photo = renkei_care::attachments::check("創部.png", png, 1 << 20).unwrap();
+    let vitals_post = state
+        .care
+        .post(
+            &pro,
+            &c,
+            space,
+            PostInput {
+                category: "vitals".into(),
+                body: "夕方の測定".into(),
+                vitals: renkei_domain::care::Vitals {
+                    temperature: Some(38.2),
+                    ..Default::default()
+                },
+                idempotency_key: "matrix-post-0002".into(),
+                ..Default::default()
+            },
+            vec![photo],
+        )
+        .await
+        .unwrap()
+        .post_id;
+    let image = renkei_care::store::attachments_of_posts(state.care.db(), &[vitals_post])
+        .await
+        .unwrap()[0]
+        .id;
     let group = state
         .care
         .create_group(&pro, &c, "訪問看護連絡会", "")
         .await
         .unwrap();
-    (patient, post, attachment, group, consent)
+    CareIds {
+        patient,
+        post,
+        attachment,
+        group,
+        consent,
+        vitals_post,
+        image,
+    }
+}
+
+/// What the care part of the world made.
+struct CareIds {
+    patient: i64,
+    post: i64,
+    attachment: i64,
+    group: i64,
+    consent: i64,
+    vitals_post: i64,
+    image: i64,
 }
 
 impl World {
