@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 use renkei_identity::{Actor, Identity, IdentityError, NewOrganisation, NewUser, RequestContext};
-use renkei_store::audit::{self, Verification};
+use renkei_store::audit::{self, anchor, Verification};
 use renkei_store::{Db, DbOptions};
 
 use crate::config::Config;
@@ -314,8 +314,31 @@ enum MunicipalityCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; exit non-zero at the first edited, deleted or reordered record.
-    Verify,
+    /// Recompute the hash chain; exit non-zero at the first edited, deleted or
+    /// reordered record (3), or at an invalid anchor file (4).
+    Verify {
+        /// Also require the chain to pass through every signed checkpoint in
+        /// this anchor file (one JSON line each), which catches the newest
+        /// records deleted or the chain rewritten and recomputed.
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<PathBuf>,
+        /// The public key(s) the checkpoints must be signed with (PEM;
+        /// repeatable, e.g. after a key change). Default: the configured
+        /// audit_key_file.
+        #[arg(long = "public-key", value_name = "FILE")]
+        public_keys: Vec<PathBuf>,
+    },
+    /// Generate an Ed25519 signing key for checkpoints: FILE (mode 0600) and
+    /// its public key FILE.pub for auditors. Keep FILE outside the database
+    /// and its backups, then set audit_key_file (RENKEI_AUDIT_KEY_FILE).
+    Keygen {
+        /// The new key file (never overwritten).
+        path: PathBuf,
+    },
+    /// Sign a checkpoint of the audit trail now and append it to the anchor file.
+    Checkpoint,
+    /// Print the public key of the configured audit_key_file (PEM), for auditors.
+    PublicKey,
 }
 
 pub fn main() -> ExitCode {
@@ -409,24 +432,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Backup { path } => {
             let db = open(&config, false).await?;
+            // The checkpoint comes first so that the copy holds every record
+            // it covers (and the checkpoint itself).
+            let mut code = ExitCode::SUCCESS;
+            if db.backend() == renkei_store::Backend::Sqlite && !path.exists() {
+                code = backup_checkpoint(&config, &db).await?;
+            }
             db.backup_to(&path).await?;
             println!("backup written to {}", path.display());
+            return Ok(code);
         }
-        Command::Audit(AuditCommand::Verify) => {
-            let db = open(&config, false).await?;
-            if db.schema_version().await? == 0 {
-                bail!("the database has no Renkei schema yet");
-            }
-            match audit::verify(&db).await? {
-                Verification::Intact { records, head_hash } => {
-                    println!("audit trail intact: {records} records, head {head_hash}");
-                }
-                Verification::Broken { seq, problem } => {
-                    eprintln!("AUDIT TRAIL BROKEN at record {seq}: {problem}");
-                    return Ok(ExitCode::from(3));
-                }
-            }
-        }
+        Command::Audit(cmd) => return audit_command(&config, cmd).await,
         Command::Bench(BenchCommand::Generate { out, seed, scale }) => {
             if !(scale > 0.0 && scale <= 10.0) {
                 bail!("--scale must be above 0 and at most 10, got {scale}");
@@ -771,6 +787,167 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => {
             let identity = Identity::new(open(&config, true).await?, config.identity.clone());
             user_command(&identity, &actor, &ctx, cmd).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The configured signing key, if any.
+fn audit_key(config: &Config) -> anyhow::Result<Option<anchor::AuditKey>> {
+    let Some(path) = &config.audit.key_file else {
+        return Ok(None);
+    };
+    let key = anchor::AuditKey::load(path).context("audit_key_file (RENKEI_AUDIT_KEY_FILE)")?;
+    if let Some(warning) = anchor::key_permission_warning(path) {
+        eprintln!("warning: {warning}");
+    }
+    Ok(Some(key))
+}
+
+const NO_KEY: &str = "audit_key_file (RENKEI_AUDIT_KEY_FILE) is not set, so no checkpoint is \
+    written and the audit trail is not anchored outside the database; create a key with \
+    `renkei audit keygen FILE` (see docs/operations.md)";
+
+/// Signs a checkpoint and reports it; exit code 3 when the chain is broken.
+async fn write_checkpoint(
+    config: &Config,
+    db: &Db,
+    key: &anchor::AuditKey,
+    source: &str,
+) -> anyhow::Result<ExitCode> {
+    let file = config.audit.anchor_file.as_deref();
+    match anchor::checkpoint(db, key, file, source, false).await? {
+        anchor::CheckpointOutcome::Written(c) | anchor::CheckpointOutcome::Unchanged(c) => {
+            println!(
+                "audit checkpoint: records 1–{} signed by key {}, appended to {}",
+                c.seq,
+                c.key_id,
+                file.map(|f| f.display().to_string())
+                    .unwrap_or_else(|| "(no anchor file)".into())
+            );
+            println!("{}", c.to_line());
+            Ok(ExitCode::SUCCESS)
+        }
+        anchor::CheckpointOutcome::Refused { seq, problem } => {
+            eprintln!("AUDIT TRAIL BROKEN at record {seq}: {problem}; no checkpoint was signed");
+            Ok(ExitCode::from(3))
+        }
+    }
+}
+
+/// The checkpoint `renkei backup` writes before copying.
+async fn backup_checkpoint(config: &Config, db: &Db) -> anyhow::Result<ExitCode> {
+    let Some(key) = audit_key(config)? else {
+        eprintln!("warning: {NO_KEY}");
+        return Ok(ExitCode::SUCCESS);
+    };
+    if db.schema_version().await? < anchor::CHECKPOINT_SCHEMA_VERSION {
+        eprintln!(
+            "warning: the database predates audit checkpoints (run `renkei migrate`); no checkpoint written"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    write_checkpoint(config, db, &key, "backup").await
+}
+
+async fn audit_command(config: &Config, cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::Keygen { path } => {
+            let key = anchor::write_new_key(&path)?;
+            println!(
+                "audit signing key {} written to {} (mode 0600); public key in {}",
+                key.public().id(),
+                path.display(),
+                anchor::public_key_path(&path).display()
+            );
+            println!("set audit_key_file = {:?} (or RENKEI_AUDIT_KEY_FILE) and keep the file out of database backups", path.display().to_string());
+        }
+        AuditCommand::PublicKey => {
+            let key = audit_key(config)?.ok_or_else(|| anyhow!("{NO_KEY}"))?;
+            print!("{}", key.public().to_pem());
+        }
+        AuditCommand::Checkpoint => {
+            let key = audit_key(config)?.ok_or_else(|| anyhow!("{NO_KEY}"))?;
+            let db = open(config, true).await?;
+            return write_checkpoint(config, &db, &key, "cli").await;
+        }
+        AuditCommand::Verify {
+            anchor: anchor_file,
+            public_keys,
+        } => {
+            let db = open(config, false).await?;
+            if db.schema_version().await? == 0 {
+                bail!("the database has no Renkei schema yet");
+            }
+            // The anchor's signatures are checked first: a forged line is
+            // reported as such, whatever the database holds.
+            let checkpoints = match &anchor_file {
+                None => None,
+                Some(file) => {
+                    let keys = if public_keys.is_empty() {
+                        let key = audit_key(config)?.ok_or_else(|| {
+                            anyhow!("--anchor needs --public-key FILE or a configured audit_key_file (RENKEI_AUDIT_KEY_FILE)")
+                        })?;
+                        vec![key.public().clone()]
+                    } else {
+                        public_keys
+                            .iter()
+                            .map(|p| anchor::PublicKey::load(p).context("--public-key"))
+                            .collect::<anyhow::Result<Vec<_>>>()?
+                    };
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("reading the anchor file {}", file.display()))?;
+                    match anchor::check_anchor(&text, &keys) {
+                        anchor::AnchorFile::Valid(list) => Some((file, list)),
+                        anchor::AnchorFile::Invalid { line, problem } => {
+                            eprintln!(
+                                "ANCHOR FILE INVALID: {}{}: {problem}",
+                                file.display(),
+                                if line > 0 {
+                                    format!(" line {line}")
+                                } else {
+                                    String::new()
+                                }
+                            );
+                            return Ok(ExitCode::from(4));
+                        }
+                    }
+                }
+            };
+            let result = match &checkpoints {
+                Some((_, list)) => anchor::verify_anchored(&db, list).await?,
+                None => audit::verify(&db).await?,
+            };
+            match result {
+                Verification::Intact { records, head_hash } => {
+                    println!("audit trail intact: {records} records, head {head_hash}");
+                    match &checkpoints {
+                        Some((file, list)) => {
+                            let newest = list.iter().map(|(_, c)| c).max_by_key(|c| (c.seq, c.at));
+                            if let Some(c) = newest {
+                                println!(
+                                    "anchor {}: {} signed checkpoints hold; the newest covers records 1–{} \
+                                     (signed {} by key {}); {} later records are protected by the chain only",
+                                    file.display(),
+                                    list.len(),
+                                    c.seq,
+                                    c.time().to_rfc3339(),
+                                    c.key_id,
+                                    records - c.seq
+                                );
+                            }
+                        }
+                        None => println!(
+                            "no anchor was checked: the chain alone cannot show that the newest records were \
+                             deleted or the whole chain rewritten; use --anchor FILE"
+                        ),
+                    }
+                }
+                Verification::Broken { seq, problem } => {
+                    eprintln!("AUDIT TRAIL BROKEN at record {seq}: {problem}");
+                    return Ok(ExitCode::from(3));
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

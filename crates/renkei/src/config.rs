@@ -55,6 +55,9 @@ pub struct FileConfig {
     pub break_glass_minutes: Option<i64>,
     pub max_attachment_mb: Option<usize>,
     pub digest_hour: Option<u32>,
+    pub audit_key_file: Option<String>,
+    pub audit_anchor_file: Option<String>,
+    pub audit_checkpoint_minutes: Option<u64>,
 }
 
 /// Environment variable ↔ file key. The variable list is also the list of
@@ -86,6 +89,12 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("RENKEI_BREAK_GLASS_MINUTES", "break_glass_minutes"),
     ("RENKEI_MAX_ATTACHMENT_MB", "max_attachment_mb"),
     ("RENKEI_DIGEST_HOUR", "digest_hour"),
+    ("RENKEI_AUDIT_KEY_FILE", "audit_key_file"),
+    ("RENKEI_AUDIT_ANCHOR_FILE", "audit_anchor_file"),
+    (
+        "RENKEI_AUDIT_CHECKPOINT_MINUTES",
+        "audit_checkpoint_minutes",
+    ),
 ];
 
 /// Variables that are not settings of the server.
@@ -110,6 +119,21 @@ pub struct Config {
     pub care: renkei_care::CareConfig,
     /// Hour of the day (Japan time) the daily digest goes out.
     pub digest_hour: u32,
+    /// Signed checkpoints of the audit trail.
+    pub audit: AuditAnchorConfig,
+}
+
+/// Where the audit trail is anchored outside the database (see
+/// docs/security.md, "Anchoring the audit trail").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchorConfig {
+    /// The Ed25519 signing key (PKCS#8 PEM); without it nothing is anchored.
+    pub key_file: Option<PathBuf>,
+    /// Where checkpoints are appended, one JSON line each: the setting, or
+    /// `audit-anchors.jsonl` beside the key file.
+    pub anchor_file: Option<PathBuf>,
+    /// How often `serve` writes a checkpoint (when the head has moved).
+    pub checkpoint_interval: Duration,
 }
 
 impl Config {
@@ -271,6 +295,31 @@ impl Config {
                 format!("{digest_hour}; accepted: 0 to 23"),
             ));
         }
+        let audit_minutes = file.audit_checkpoint_minutes.unwrap_or(10);
+        if !(1..=1440).contains(&audit_minutes) {
+            return Err(err(
+                "audit_checkpoint_minutes (RENKEI_AUDIT_CHECKPOINT_MINUTES)",
+                format!("{audit_minutes}; accepted: 1 to 1440"),
+            ));
+        }
+        let audit_key_file = file
+            .audit_key_file
+            .filter(|p| !p.trim().is_empty())
+            .map(PathBuf::from);
+        let audit_anchor_file = match file.audit_anchor_file.filter(|p| !p.trim().is_empty()) {
+            Some(p) => Some(PathBuf::from(p)),
+            None => audit_key_file.as_ref().map(|k| {
+                k.parent()
+                    .unwrap_or_else(|| Path::new(""))
+                    .join("audit-anchors.jsonl")
+            }),
+        };
+        if audit_anchor_file.is_some() && audit_key_file.is_none() {
+            return Err(err(
+                "audit_anchor_file (RENKEI_AUDIT_ANCHOR_FILE)",
+                "needs audit_key_file (RENKEI_AUDIT_KEY_FILE): checkpoints are signed; create a key with `renkei audit keygen FILE`",
+            ));
+        }
         let smtp_url = file.smtp_url.filter(|u| !u.is_empty());
         if let Some(u) = &smtp_url {
             if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
@@ -323,6 +372,11 @@ impl Config {
                 ..renkei_care::CareConfig::default()
             },
             digest_hour,
+            audit: AuditAnchorConfig {
+                key_file: audit_key_file,
+                anchor_file: audit_anchor_file,
+                checkpoint_interval: Duration::from_secs(audit_minutes * 60),
+            },
             smtp_url,
             mail_from: file
                 .mail_from
@@ -411,6 +465,9 @@ fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Resul
         "break_glass_minutes" => file.break_glass_minutes = Some(num(name, value)?),
         "max_attachment_mb" => file.max_attachment_mb = Some(num(name, value)?),
         "digest_hour" => file.digest_hour = Some(num(name, value)?),
+        "audit_key_file" => file.audit_key_file = text,
+        "audit_anchor_file" => file.audit_anchor_file = text,
+        "audit_checkpoint_minutes" => file.audit_checkpoint_minutes = Some(num(name, value)?),
         _ => return Err(err(name, "not handled")),
     }
     Ok(())
@@ -494,5 +551,45 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("127.0.0.1:8080"), "{e}");
+    }
+
+    #[test]
+    fn audit_anchor_settings() {
+        let c = Config::from_sources(FileConfig::default(), &[]).unwrap();
+        assert_eq!(c.audit.key_file, None);
+        assert_eq!(c.audit.anchor_file, None);
+        assert_eq!(c.audit.checkpoint_interval, Duration::from_secs(600));
+        let c = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("RENKEI_AUDIT_KEY_FILE", "/etc/renkei/audit.key")]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.audit.anchor_file.as_deref(),
+            Some(Path::new("/etc/renkei/audit-anchors.jsonl"))
+        );
+        let file = parse_file(
+            "audit_key_file = \"k.pem\"\naudit_anchor_file = \"/var/log/a.jsonl\"\naudit_checkpoint_minutes = 5\n",
+        )
+        .unwrap();
+        let c = Config::from_sources(file, &[]).unwrap();
+        assert_eq!(c.audit.key_file.as_deref(), Some(Path::new("k.pem")));
+        assert_eq!(
+            c.audit.anchor_file.as_deref(),
+            Some(Path::new("/var/log/a.jsonl"))
+        );
+        assert_eq!(c.audit.checkpoint_interval, Duration::from_secs(300));
+        let e = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("RENKEI_AUDIT_CHECKPOINT_MINUTES", "0")]),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("1 to 1440"), "{e}");
+        let e = Config::from_sources(
+            FileConfig::default(),
+            &env(&[("RENKEI_AUDIT_ANCHOR_FILE", "a.jsonl")]),
+        )
+        .unwrap_err();
+        assert!(e.key.contains("RENKEI_AUDIT_ANCHOR_FILE"), "{e}");
     }
 }

@@ -101,6 +101,7 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
             tokio::time::sleep(std::time::Duration::from_secs(15)).await;
         }
     });
+    start_audit_checkpoints(&config, &db)?;
     let app = renkei_web::app(state);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -131,6 +132,54 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     db.close().await;
+    Ok(())
+}
+
+/// Signs a checkpoint of the audit trail at start and then every
+/// `audit_checkpoint_minutes` when the head has moved, appending it to the
+/// anchor file and logging it (so a log shipped elsewhere is a second
+/// anchor). Without a key the server runs and says once that the trail is
+/// not anchored; a key that is configured but unreadable stops start-up.
+fn start_audit_checkpoints(config: &Config, db: &Db) -> anyhow::Result<()> {
+    use renkei_store::audit::anchor::{self, AuditKey, CheckpointOutcome};
+    let Some(key_file) = config.audit.key_file.clone() else {
+        tracing::warn!(
+            "audit_key_file (RENKEI_AUDIT_KEY_FILE) is not set: no signed checkpoints are written, so whoever \
+             can write the database could delete the newest audit records or rewrite the chain undetected; \
+             create a key with `renkei audit keygen FILE` (docs/operations.md)"
+        );
+        return Ok(());
+    };
+    let key = AuditKey::load(&key_file).context("audit_key_file (RENKEI_AUDIT_KEY_FILE)")?;
+    if let Some(warning) = anchor::key_permission_warning(&key_file) {
+        tracing::warn!("audit_key_file: {warning}");
+    }
+    let anchor_file = config.audit.anchor_file.clone();
+    let interval = config.audit.checkpoint_interval;
+    tracing::info!(
+        key_id = key.public().id(),
+        anchor_file = %anchor_file.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+        interval_secs = interval.as_secs(),
+        "audit checkpoints on"
+    );
+    let db = db.clone();
+    tokio::spawn(async move {
+        loop {
+            match anchor::checkpoint(&db, &key, anchor_file.as_deref(), "serve", true).await {
+                Ok(CheckpointOutcome::Written(c)) => {
+                    tracing::info!(seq = c.seq, checkpoint = %c.to_line(), "audit checkpoint")
+                }
+                Ok(CheckpointOutcome::Unchanged(_)) => {}
+                Ok(CheckpointOutcome::Refused { seq, problem }) => tracing::error!(
+                    seq,
+                    problem = %problem,
+                    "AUDIT TRAIL BROKEN: no checkpoint signed; run `renkei audit verify --anchor FILE`"
+                ),
+                Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    });
     Ok(())
 }
 

@@ -46,6 +46,9 @@ fn help_on_every_command() {
         &["backup"],
         &["audit"],
         &["audit", "verify"],
+        &["audit", "keygen"],
+        &["audit", "checkpoint"],
+        &["audit", "public-key"],
         &["import"],
         &["import", "care-offices"],
         &["bench", "generate"],
@@ -144,6 +147,223 @@ fn audit_verify_catches_edit_delete_and_swap() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("AUDIT TRAIL BROKEN") && stderr.contains(record), "{name}: {stderr}");
     }
+}
+
+/// Runs the binary against `url` with the audit key configured.
+fn with_key(url: &str, key: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("RENKEI_DATABASE_URL", url)
+        .env("RENKEI_AUDIT_KEY_FILE", key)
+        .env("RENKEI_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// keygen → backup writes a signed checkpoint → the newest records are
+/// deleted and the head set back (the chain alone still says intact) →
+/// `audit verify --anchor` fails; a forged anchor line fails too.
+#[test]
+fn audit_anchor_catches_what_the_chain_cannot() {
+    let (url, dir) = fresh_url(Backend::Sqlite);
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("audit.key");
+    let key = key.to_str().unwrap();
+    let public = format!("{key}.pub");
+    let anchors = keys.path().join("audit-anchors.jsonl");
+    let anchors = anchors.to_str().unwrap();
+    let out = cli(&url, &["audit", "keygen", key], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("mode 0600"), "{}", text(&out));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(
+        !cli(&url, &["audit", "keygen", key], None).status.success(),
+        "never overwritten"
+    );
+
+    seed(&url);
+    cli_ok(
+        &url,
+        &[
+            "org",
+            "create",
+            "--region",
+            "t1",
+            "--kind",
+            "clinic",
+            "--name",
+            "A診療所",
+        ],
+        None,
+    );
+    cli_ok(
+        &url,
+        &[
+            "org",
+            "create",
+            "--region",
+            "t1",
+            "--kind",
+            "clinic",
+            "--name",
+            "B診療所",
+        ],
+        None,
+    );
+    let backup = dir.as_ref().unwrap().path().join("copy.db");
+    let out = with_key(&url, key, &["backup", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("audit checkpoint: records 1–4"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read_to_string(anchors).unwrap().lines().count(), 1);
+
+    let verify = [
+        "audit",
+        "verify",
+        "--anchor",
+        anchors,
+        "--public-key",
+        &public,
+    ];
+    let out = cli(&url, &verify, None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("1 signed checkpoints hold"),
+        "{}",
+        text(&out)
+    );
+    let copy = format!("sqlite://{}", backup.display());
+    let out = cli(&copy, &verify, None);
+    assert!(
+        out.status.success(),
+        "the backup holds what its checkpoint covers: {}",
+        text(&out)
+    );
+    assert!(cli_ok(&url, &["audit", "verify"], None).contains("no anchor was checked"));
+
+    let path = dir.as_ref().unwrap().path().join("renkei.db");
+    tamper_sqlite(
+        path.to_str().unwrap(),
+        "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; \
+         DELETE FROM audit_log WHERE seq > 2; \
+         UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_log WHERE seq = 2);",
+    );
+    assert!(
+        cli_ok(&url, &["audit", "verify"], None).contains("intact: 2 records"),
+        "the chain alone cannot see this"
+    );
+    let out = cli(&url, &verify, None);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("AUDIT TRAIL BROKEN at record 3") && stderr.contains("deleted"),
+        "{stderr}"
+    );
+    // The configured key verifies too, without --public-key.
+    let out = with_key(&url, key, &["audit", "verify", "--anchor", anchors]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    // The server would not sign the truncated trail either.
+    let out = with_key(&url, key, &["audit", "checkpoint"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+
+    // Moving the checkpoint back to hide the deletion breaks its signature.
+    let line = std::fs::read_to_string(anchors).unwrap();
+    std::fs::write(anchors, line.replace("\"seq\":4", "\"seq\":2")).unwrap();
+    let out = cli(&url, &verify, None);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ANCHOR FILE INVALID")
+            && stderr.contains("line 1")
+            && stderr.contains("does not verify"),
+        "{stderr}"
+    );
+}
+
+/// Without a key, backup still works and says nothing was anchored; with a
+/// key, `serve` signs a checkpoint at start and `audit checkpoint` on demand.
+#[test]
+fn serve_and_checkpoint_command_write_checkpoints() {
+    let (url, dir) = fresh_url(Backend::Sqlite);
+    seed(&url);
+    let backup = dir.as_ref().unwrap().path().join("copy.db");
+    let out = cli(&url, &["backup", backup.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("RENKEI_AUDIT_KEY_FILE"),
+        "{}",
+        text(&out)
+    );
+    let out = cli(&url, &["audit", "checkpoint"], None);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("renkei audit keygen"), "{}", text(&out));
+
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("k.pem");
+    let key = key.to_str().unwrap();
+    let anchors = keys.path().join("anchors.jsonl");
+    let anchors = anchors.to_str().unwrap();
+    cli_ok(&url, &["audit", "keygen", key], None);
+    let server = Server::start(
+        &url,
+        &[
+            ("RENKEI_AUDIT_KEY_FILE", key),
+            ("RENKEI_AUDIT_ANCHOR_FILE", anchors),
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::read_to_string(anchors)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve wrote no checkpoint"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.stop();
+    let first = std::fs::read_to_string(anchors).unwrap();
+    assert!(first.contains("\"seq\":2"), "{first}");
+    let out = Command::new(BIN)
+        .args(["audit", "checkpoint"])
+        .env("RENKEI_DATABASE_URL", &url)
+        .env("RENKEI_AUDIT_KEY_FILE", key)
+        .env("RENKEI_AUDIT_ANCHOR_FILE", anchors)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(anchors).unwrap().lines().count(), 2);
+    let out = with_key(&url, key, &["audit", "public-key"]);
+    let pem = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----"), "{pem}");
+    assert!(std::fs::read_to_string(format!("{key}.pub"))
+        .unwrap()
+        .contains(&pem));
+    let out = with_key(&url, key, &["audit", "verify", "--anchor", anchors]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("2 signed checkpoints hold"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
