@@ -317,7 +317,7 @@ both_backends!(
         );
         assert!(matches!(
             w.care.patient(&w.nurse, &c, pid).await,
-            Err(CareError::Forbidden)
+            Err(CareError::NotFound)
         ));
 
         let (pid, space) = {
@@ -332,15 +332,15 @@ both_backends!(
         // she is not on the team.
         assert!(matches!(
             w.care.patient(&w.outsider, &c, pid).await,
-            Err(CareError::Forbidden)
+            Err(CareError::NotFound)
         ));
         assert!(matches!(
             w.care.patient(&w.foreign, &c, pid).await,
-            Err(CareError::Forbidden)
+            Err(CareError::NotFound)
         ));
         assert!(matches!(
             w.care.patient(&w.coordinator, &c, pid).await,
-            Err(CareError::Forbidden)
+            Err(CareError::NotFound)
         ));
         let lists = w.care.my_spaces(&w.doctor, &c).await.unwrap();
         assert_eq!(
@@ -363,17 +363,18 @@ both_backends!(
             .withdraw_consent(&w.care_manager, &c, pid, "本人の申し出")
             .await
             .unwrap();
-        // At once: everyone outside the registering organisation is out.
+        // At once: everyone outside the registering organisation is out, and
+        // is answered as if the patient did not exist (issue 10, point 9).
         for who in [&w.doctor, &w.nurse, &w.family] {
             assert!(matches!(
                 w.care.patient(who, &c, pid).await,
-                Err(CareError::Forbidden)
+                Err(CareError::NotFound)
             ));
             assert!(matches!(
                 w.care
                     .timeline(who, &c, space, TimelineQuery::default())
                     .await,
-                Err(CareError::Forbidden)
+                Err(CareError::NotFound)
             ));
             let lists = w.care.my_spaces(who, &c).await.unwrap();
             assert!(
@@ -438,7 +439,7 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
         .unwrap();
     assert!(matches!(
         w.care.patient(&w.outsider, &c, pid).await,
-        Err(CareError::Forbidden)
+        Err(CareError::NotFound)
     ));
     let invitations = w.care.my_spaces(&w.outsider, &c).await.unwrap();
     assert_eq!(invitations[0].status, "invited");
@@ -454,7 +455,7 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
     w.care.leave(&w.outsider, &c, space, true).await.unwrap();
     assert!(matches!(
         w.care.patient(&w.outsider, &c, pid).await,
-        Err(CareError::Forbidden)
+        Err(CareError::NotFound)
     ));
     // The lead hands over before leaving.
     assert!(matches!(
@@ -486,7 +487,7 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
         .unwrap();
     assert!(matches!(
         w.care.patient(&w.care_manager, &c, pid).await,
-        Err(CareError::Forbidden)
+        Err(CareError::NotFound)
     ));
     let actions = audit_actions(&db, pid).await;
     for a in ["team.invite", "team.accept", "team.leave", "team.lead"] {
@@ -854,7 +855,7 @@ both_backends!(attachments_by_content, |db: Db| async move {
     assert_eq!(bytes, pdf);
     assert!(matches!(
         w.care.attachment(&w.outsider, &c, a.id, false).await,
-        Err(CareError::Forbidden)
+        Err(CareError::NotFound)
     ));
 });
 
@@ -1207,7 +1208,7 @@ both_backends!(groups_carry_no_patient_information, |db: Db| async move {
         w.care
             .timeline(&w.doctor, &c, g, TimelineQuery::default())
             .await,
-        Err(CareError::Forbidden)
+        Err(CareError::NotFound)
     ));
 });
 
