@@ -2891,6 +2891,29 @@ fn username_matches(m: &MemberRow, name: &str) -> bool {
     m.username.eq_ignore_ascii_case(name)
 }
 
+/// `posts` as `reader` with `access` may see them: without structured vital
+/// signs unless the reader sees clinical information
+/// (`Access::sees_vitals`), and a withdrawn post without its text and vital
+/// signs unless the reader wrote it.
+fn shown_to(access: &Access, reader: &Principal, posts: Vec<PostRow>) -> Vec<PostRow> {
+    posts
+        .into_iter()
+        .map(|post| {
+            let withdrawn_from_reader =
+                post.withdrawn_at.is_some() && post.author_id != reader.user_id.0;
+            if withdrawn_from_reader {
+                let mut post = post.without_vitals();
+                post.body = String::new();
+                post
+            } else if access.sees_vitals() {
+                post
+            } else {
+                post.without_vitals()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2919,27 +2942,4 @@ mod tests {
         assert!(!valid_key("short"));
         assert!(!valid_key("has space in it"));
     }
-}
-
-/// `posts` as `reader` with `access` may see them: without structured vital
-/// signs unless the reader sees clinical information
-/// (`Access::sees_vitals`), and a withdrawn post without its text and vital
-/// signs unless the reader wrote it.
-fn shown_to(access: &Access, reader: &Principal, posts: Vec<PostRow>) -> Vec<PostRow> {
-    posts
-        .into_iter()
-        .map(|post| {
-            let withdrawn_from_reader =
-                post.withdrawn_at.is_some() && post.author_id != reader.user_id.0;
-            if withdrawn_from_reader {
-                let mut post = post.without_vitals();
-                post.body = String::new();
-                post
-            } else if access.sees_vitals() {
-                post
-            } else {
-                post.without_vitals()
-            }
-        })
-        .collect()
 }

@@ -197,57 +197,6 @@ fn request_context(req: &Request, trust_proxy: bool, hops: usize) -> RequestCont
     }
 }
 
-#[cfg(test)]
-mod forwarded_tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
-
-    #[test]
-    fn a_prepended_address_is_ignored() {
-        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
-        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
-        // Two proxies: the second appended the first one's address.
-        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.2")]);
-        assert_eq!(forwarded_client(&h, 2), "203.0.113.7".parse().ok());
-        // Several header lines count as one list.
-        let h = headers(&[
-            ("x-forwarded-for", "6.6.6.6"),
-            ("x-forwarded-for", "203.0.113.7"),
-        ]);
-        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
-    }
-
-    #[test]
-    fn forwarded_header_wins_and_ports_are_dropped() {
-        let h = headers(&[
-            (
-                "forwarded",
-                "for=6.6.6.6, for=\"[2001:db8::7]:4711\";proto=https",
-            ),
-            ("x-forwarded-for", "9.9.9.9"),
-        ]);
-        assert_eq!(forwarded_client(&h, 1), "2001:db8::7".parse().ok());
-        let h = headers(&[("forwarded", "for=192.0.2.60:8080;by=203.0.113.43")]);
-        assert_eq!(forwarded_client(&h, 1), "192.0.2.60".parse().ok());
-    }
-
-    #[test]
-    fn garbage_falls_back_to_the_peer() {
-        assert_eq!(
-            forwarded_client(&headers(&[("x-forwarded-for", "x")]), 1),
-            None
-        );
-        assert_eq!(forwarded_client(&HeaderMap::new(), 1), None);
-    }
-}
-
 /// Resolves the caller and enforces CSRF on state-changing requests.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match authenticate_inner(state, request, next).await {
@@ -499,5 +448,56 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             .get::<RequestContext>()
             .cloned()
             .unwrap_or_default()))
+    }
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn a_prepended_address_is_ignored() {
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
+        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
+        // Two proxies: the second appended the first one's address.
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.2")]);
+        assert_eq!(forwarded_client(&h, 2), "203.0.113.7".parse().ok());
+        // Several header lines count as one list.
+        let h = headers(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ]);
+        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
+    }
+
+    #[test]
+    fn forwarded_header_wins_and_ports_are_dropped() {
+        let h = headers(&[
+            (
+                "forwarded",
+                "for=6.6.6.6, for=\"[2001:db8::7]:4711\";proto=https",
+            ),
+            ("x-forwarded-for", "9.9.9.9"),
+        ]);
+        assert_eq!(forwarded_client(&h, 1), "2001:db8::7".parse().ok());
+        let h = headers(&[("forwarded", "for=192.0.2.60:8080;by=203.0.113.43")]);
+        assert_eq!(forwarded_client(&h, 1), "192.0.2.60".parse().ok());
+    }
+
+    #[test]
+    fn garbage_falls_back_to_the_peer() {
+        assert_eq!(
+            forwarded_client(&headers(&[("x-forwarded-for", "x")]), 1),
+            None
+        );
+        assert_eq!(forwarded_client(&HeaderMap::new(), 1), None);
     }
 }

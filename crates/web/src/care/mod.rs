@@ -82,10 +82,12 @@ impl FromRequest<AppState> for UploadForm {
         }
         // Checked together: one pixel budget per request, images decoded on
         // the blocking pool (never on the async runtime).
-        let (names, to_check): (Vec<(String, String)>, Vec<(String, Vec<u8>)>) = uploads
-            .into_iter()
-            .map(|(field, filename, data)| ((field, filename.clone()), (filename, data)))
-            .unzip();
+        let mut names = Vec::with_capacity(uploads.len());
+        let mut to_check = Vec::with_capacity(uploads.len());
+        for (field, filename, data) in uploads {
+            names.push((field, filename.clone()));
+            to_check.push((filename, data));
+        }
         let checked = attachments::check_all(to_check, max).await;
         for ((field, filename), result) in names.into_iter().zip(checked) {
             match result {
