@@ -175,6 +175,13 @@ enum ImportCommand {
     /// `jigyosho_<service code>.csv` per service, UTF-8, UTF-8 with BOM or
     /// Shift_JIS. Re-importing updates by 事業所番号 and never overwrites
     /// locally maintained fields.
+    ///
+    /// Import safety: every file is checked before anything is written. A
+    /// file that cannot be read or lacks the 事業所番号/事業所名 header is
+    /// refused; so is a file with no valid row, and a service whose valid
+    /// rows fall below half of its last accepted import. A refused run
+    /// changes nothing and exits with status 5. Offices a file no longer
+    /// lists are only marked as disappeared; their local fields are kept.
     CareOffices {
         /// The CSV files.
         #[arg(required = true)]
@@ -185,10 +192,20 @@ enum ImportCommand {
         /// How many rejected rows to print (all are counted).
         #[arg(long, default_value_t = 50)]
         show: usize,
+        /// Accept a file with no valid row, or a service that lost more
+        /// than half of its offices since the last import (they really
+        /// closed). Unreadable files and wrong headers are refused even so.
+        #[arg(long)]
+        allow_mass_removal: bool,
     },
     /// The national medical open data (医療情報ネット) facility files:
     /// 01-1_hospital_facility_info_*.csv, 02-1_clinic_…, 03-1_dental_…,
     /// 05_pharmacy_…. Re-importing updates by the 13-digit ID.
+    ///
+    /// Import safety as for care-offices: a file with the wrong header or
+    /// no valid row, or a kind of facility whose valid rows fall below half
+    /// of its last accepted import, is refused (exit status 5, nothing
+    /// changed).
     Medical {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -197,16 +214,25 @@ enum ImportCommand {
         prefecture: Option<String>,
         #[arg(long, default_value_t = 50)]
         show: usize,
+        /// Accept a file with no valid row, or a kind of facility that lost
+        /// more than half of its entries since the last import.
+        #[arg(long)]
+        allow_mass_removal: bool,
     },
     /// The municipal standard datasets 医療機関一覧 and 介護サービス事業所一覧
     /// (自治体標準オープンデータセット); which one a file is, is read from
     /// its header. Offices of the listed municipalities that a file no
-    /// longer lists are marked as gone.
+    /// longer lists are marked as gone. Import safety as for care-offices,
+    /// per municipality (exit status 5, nothing changed).
     MunicipalStandard {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         #[arg(long, default_value_t = 50)]
         show: usize,
+        /// Accept a file with no valid row, or a municipality that lost
+        /// more than half of its entries since the last import.
+        #[arg(long)]
+        allow_mass_removal: bool,
     },
 }
 
@@ -506,73 +532,69 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             crate::bench_care::measure(&db, samples, seconds, concurrency.max(1), seed).await?;
         }
         Command::Import(cmd) => {
-            let (files, prefecture, show) = match &cmd {
+            let (files, prefecture, show, allow_mass_removal) = match &cmd {
                 ImportCommand::CareOffices {
                     files,
                     prefecture,
                     show,
+                    allow_mass_removal,
                 }
                 | ImportCommand::Medical {
                     files,
                     prefecture,
                     show,
-                } => (files, prefecture.clone(), *show),
-                ImportCommand::MunicipalStandard { files, show } => (files, None, *show),
+                    allow_mass_removal,
+                } => (files, prefecture.clone(), *show, *allow_mass_removal),
+                ImportCommand::MunicipalStandard {
+                    files,
+                    show,
+                    allow_mass_removal,
+                } => (files, None, *show, *allow_mass_removal),
             };
             if let Some(p) = &prefecture {
                 if p.len() != 2 || !p.chars().all(|c| c.is_ascii_digit()) {
                     bail!("--prefecture must be two digits such as 13, got {p:?}");
                 }
             }
-            let mut inputs = Vec::new();
-            for f in files {
-                let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-                let name = f
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if matches!(cmd, ImportCommand::CareOffices { .. })
-                    && renkei_directory::import::care_offices::service_code_from_name(&name)
-                        .is_none()
-                {
-                    eprintln!("note: {name} is not named jigyosho_<code>.csv; the service is taken from the サービスの種類 column");
+            use renkei_directory::import::{self as import, ImportFile, ImportOptions};
+            // Files are streamed by the importer, not read into memory here.
+            let inputs: Vec<ImportFile<'_>> = files.iter().map(ImportFile::path).collect();
+            if matches!(cmd, ImportCommand::CareOffices { .. }) {
+                for f in &inputs {
+                    if import::care_offices::service_code_from_name(&f.name).is_none() {
+                        eprintln!("note: {} is not named jigyosho_<code>.csv; the service is taken from the サービスの種類 column", f.name);
+                    }
                 }
-                inputs.push((name, bytes));
             }
+            let options = ImportOptions {
+                prefecture,
+                allow_mass_removal,
+            };
             let db = open(&config, true).await?;
             let started = std::time::Instant::now();
             let who = actor.username();
             let reports = match cmd {
                 ImportCommand::CareOffices { .. } => {
-                    vec![
-                        renkei_directory::import::import_care_offices(
-                            &db,
-                            &inputs,
-                            prefecture.as_deref(),
-                            &who,
-                        )
-                        .await?,
-                    ]
+                    vec![import::import_care_office_files(&db, &inputs, &options, &who).await?]
                 }
                 ImportCommand::Medical { .. } => {
-                    vec![
-                        renkei_directory::import::import_medical(
-                            &db,
-                            &inputs,
-                            prefecture.as_deref(),
-                            &who,
-                        )
-                        .await?,
-                    ]
+                    vec![import::import_medical_files(&db, &inputs, &options, &who).await?]
                 }
                 ImportCommand::MunicipalStandard { .. } => {
-                    renkei_directory::import::import_municipal_standard(&db, &inputs, &who).await?
+                    import::import_municipal_standard_files(&db, &inputs, &options, &who).await?
                 }
             };
             for report in &reports {
                 print_import_report(report, show);
             }
             println!("({:.1} s)", started.elapsed().as_secs_f64());
+            if let Some(refused) = reports.iter().find(|r| !r.refused.is_empty()) {
+                eprintln!("IMPORT REFUSED, nothing was changed:");
+                for reason in &refused.refused {
+                    eprintln!("  {reason}");
+                }
+                return Ok(ExitCode::from(5));
+            }
         }
         Command::Export(ExportCommand::Directory {
             format,
@@ -1067,11 +1089,20 @@ fn print_import_report(report: &renkei_directory::import::ImportReport, show: us
     for r in report.rejected.iter().take(show) {
         println!("rejected {r}");
     }
-    if report.rejected.len() > show {
-        println!("… and {} more rejected rows", report.rejected.len() - show);
+    if report.rejected_total > show {
+        println!(
+            "… and {} more rejected rows",
+            report.rejected_total - show.min(report.rejected_total)
+        );
     }
     for w in report.warnings.iter().take(show) {
         println!("warning  {w}");
+    }
+    if report.warnings_total > show {
+        println!(
+            "… and {} more warnings",
+            report.warnings_total - show.min(report.warnings_total)
+        );
     }
     for c in report.changes.iter().take(show) {
         println!(
@@ -1088,13 +1119,16 @@ fn print_import_report(report: &renkei_directory::import::ImportReport, show: us
         "rows read {}, accepted {}, rejected {}, outside --prefecture {}; entries created {}, updated {}, unchanged {}, disappeared {}",
         report.rows_read,
         report.rows_accepted,
-        report.rejected.len(),
+        report.rejected_total,
         report.rows_outside_filter,
         report.created,
         report.updated,
         report.unchanged,
-        report.disappeared.len(),
+        report.disappeared_total,
     );
+    for reason in &report.refused {
+        println!("refused  {reason}");
+    }
 }
 
 /// Prints HTML to PDF with the system's chromium (headless), so the

@@ -534,3 +534,57 @@ async fn demo_only_with_the_flag() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("only into an empty database"));
 }
+
+/// `renkei import`: a broken file exits with status 5 and changes nothing;
+/// `--allow-mass-removal` lets a real, empty list through.
+#[test]
+fn import_of_a_broken_file_is_refused_with_status_5() {
+    const HEADER: &str = "都道府県コード又は市町村コード,No,都道府県名,市区町村名,事業所名,事業所名カナ,サービスの種類,住所,方書（ビル名等）,緯度,経度,電話番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,高齢者の方と障害者の方が同時一体的に利用できるサービス,介護保険の通常の指定基準を満たしている,障害福祉の通常の指定基準を満たしている,備考";
+    let (url, _dir) = fresh_url(Backend::Sqlite);
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("jigyosho_130.csv");
+    let mut good = HEADER.to_string();
+    for n in 1..=4 {
+        good.push_str(&format!(
+            "\n131016,{n},東京都,千代田区,事業所{n},,訪問看護,東京都千代田区,,35.68,139.76,,,,,137010000{n},,,,,,,,"
+        ));
+    }
+    std::fs::write(&file, &good).unwrap();
+    let path = file.to_str().unwrap();
+    let out = cli_ok(&url, &["import", "care-offices", path], None);
+    assert!(out.contains("entries created 4"), "{out}");
+    for (what, bytes) in [
+        ("empty", Vec::new()),
+        ("binary", vec![0u8, 159, 146, 150, 255, 0, 1]),
+        ("header only", format!("{HEADER}\n").into_bytes()),
+    ] {
+        std::fs::write(&file, bytes).unwrap();
+        let out = cli(&url, &["import", "care-offices", path], None);
+        assert_eq!(out.status.code(), Some(5), "{what}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("IMPORT REFUSED") && stderr.contains("jigyosho_130.csv"),
+            "{what}: {stderr}"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("disappeared 0"),
+            "{what}"
+        );
+    }
+    let out = cli(
+        &url,
+        &["import", "care-offices", "/nonexistent/jigyosho_130.csv"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(5));
+    // The operator says every office of the service closed.
+    let out = cli_ok(
+        &url,
+        &["import", "care-offices", "--allow-mass-removal", path],
+        None,
+    );
+    assert!(out.contains("disappeared 4"), "{out}");
+    let (ok, help, _) = run(&["import", "care-offices", "--help"], &[]);
+    assert!(ok && help.contains("--allow-mass-removal") && help.contains("status 5"));
+    assert!(cli_ok(&url, &["audit", "verify"], None).contains("intact"));
+}
