@@ -135,8 +135,8 @@ pub struct SessionRecord {
     pub mfa_passed: bool,
     pub csrf_token: String,
     pub ended_at: Option<i64>,
-    /// Wrong codes typed in this (pending) session.
-    pub mfa_failures: i64,
+    /// Codes tried in this session (see `store::reserve_code_attempt`).
+    pub code_attempts: i64,
 }
 
 /// A personal API token as listed to its owner (never the secret).

@@ -475,42 +475,51 @@ impl Identity {
         }
     }
 
-    /// Checks that a pending session may try another code: the address is
-    /// not throttled, the account not locked, the session not used up.
-    async fn check_code_attempt(
+    /// Checks that a pending session may try another code, and takes one of
+    /// its attempts: the address is not throttled, the account not locked,
+    /// the session neither ended nor used up. Returns how many attempts the
+    /// session has now used.
+    async fn take_code_attempt(
         &self,
         hash: &str,
         user: &UserRecord,
         ctx: &RequestContext,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<i64, IdentityError> {
         self.check_throttle(&user.username, ctx).await?;
-        let session_failures = store::session_by_hash(&self.db, hash)
-            .await?
-            .map(|s| s.mfa_failures)
-            .unwrap_or(0);
-        if user.locked_at_time(Timestamp::now())
-            || session_failures >= self.config.mfa_attempts_per_session
-        {
-            let mut tx = self.db.begin().await?;
-            store::end_session(&mut tx, hash).await?;
-            let mut e = user_entry(user, ctx, "login.mfa", Outcome::Denied);
-            e.reason = if session_failures >= self.config.mfa_attempts_per_session {
-                "too many codes in this session".into()
-            } else {
-                "locked".into()
-            };
-            audit::append(&mut tx, &e).await?;
-            tx.commit().await?;
-            return Err(IdentityError::Locked);
+        let mut tx = self.db.begin().await?;
+        let locked = user.locked_at_time(Timestamp::now());
+        let taken = if locked {
+            None
+        } else {
+            store::reserve_code_attempt(&mut tx, hash, self.config.mfa_attempts_per_session).await?
+        };
+        match taken {
+            Some(n) => {
+                tx.commit().await?;
+                Ok(n)
+            }
+            None => {
+                store::end_session(&mut tx, hash).await?;
+                let mut e = user_entry(user, ctx, "login.mfa", Outcome::Denied);
+                e.reason = if locked {
+                    "locked".into()
+                } else {
+                    "no code attempts left in this session".into()
+                };
+                audit::append(&mut tx, &e).await?;
+                tx.commit().await?;
+                Err(IdentityError::Locked)
+            }
         }
-        Ok(())
     }
 
-    /// A wrong code: counted against the account (second-factor counter),
-    /// the address and the pending session, which ends at its limit.
+    /// A wrong code: counted against the account (second-factor counter)
+    /// and the address; the pending session ends when its attempts are used
+    /// up.
     async fn wrong_code(
         &self,
         hash: &str,
+        attempts_used: i64,
         user: &UserRecord,
         ctx: &RequestContext,
         action: &str,
@@ -525,14 +534,13 @@ impl Identity {
                 store::FailureCounter::SecondFactor,
             )
             .await?;
-        let mut tx = self.db.begin().await?;
-        let n = store::count_session_mfa_failure(&mut tx, hash).await?;
-        let used_up = n >= self.config.mfa_attempts_per_session;
-        if used_up {
+        if attempts_used >= self.config.mfa_attempts_per_session {
+            let mut tx = self.db.begin().await?;
             store::end_session(&mut tx, hash).await?;
+            tx.commit().await?;
+            return Ok(IdentityError::Locked);
         }
-        tx.commit().await?;
-        Ok(if used_up { IdentityError::Locked } else { err })
+        Ok(err)
     }
 
     /// Replaces a pending session by a fully signed-in one: a new cookie
@@ -545,7 +553,14 @@ impl Identity {
         user: &UserRecord,
         ctx: &RequestContext,
     ) -> Result<String, IdentityError> {
-        store::end_session(tx, old_hash).await?;
+        // The pending session must still be live (not ended by a lock-out or
+        // by its attempt limit while this code was being checked), and the
+        // account not locked, both read inside this transaction.
+        if !store::end_session(tx, old_hash).await?
+            || store::locked_now(tx, user.id, Timestamp::now()).await?
+        {
+            return Err(IdentityError::Locked);
+        }
         let token = random_token(32);
         store::insert_session(
             tx,
@@ -572,7 +587,7 @@ impl Identity {
         let Some(secret) = user.mfa_secret.as_deref().filter(|_| user.mfa_enabled) else {
             return Err(IdentityError::Forbidden);
         };
-        self.check_code_attempt(&hash, &user, ctx).await?;
+        let attempts_used = self.take_code_attempt(&hash, &user, ctx).await?;
         let now_secs = Timestamp::now().millis() as u64 / 1000;
         let mut tx = self.db.begin().await?;
         let accepted = if let Some(step) = mfa::check(secret, code, now_secs, user.mfa_last_step)? {
@@ -598,7 +613,14 @@ impl Identity {
             None => {
                 drop(tx);
                 Err(self
-                    .wrong_code(&hash, &user, ctx, "login.mfa", "wrong or reused code")
+                    .wrong_code(
+                        &hash,
+                        attempts_used,
+                        &user,
+                        ctx,
+                        "login.mfa",
+                        "wrong or reused code",
+                    )
                     .await?)
             }
         }
@@ -643,11 +665,18 @@ impl Identity {
             return Err(IdentityError::Conflict("MFA is already enabled".into()));
         }
         let secret = user.mfa_secret.clone().ok_or(IdentityError::Forbidden)?;
-        self.check_code_attempt(&hash, &user, ctx).await?;
+        let attempts_used = self.take_code_attempt(&hash, &user, ctx).await?;
         let now_secs = Timestamp::now().millis() as u64 / 1000;
         let Some(step) = mfa::check(&secret, code, now_secs, 0)? else {
             return Err(self
-                .wrong_code(&hash, &user, ctx, "mfa.enrol", "wrong code at enrolment")
+                .wrong_code(
+                    &hash,
+                    attempts_used,
+                    &user,
+                    ctx,
+                    "mfa.enrol",
+                    "wrong code at enrolment",
+                )
                 .await?);
         };
         let codes = mfa::new_recovery_codes();

@@ -510,7 +510,7 @@ pub async fn session_by_hash(
 ) -> Result<Option<SessionRecord>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT token_hash, user_id, created_at, last_seen_at, mfa_passed, csrf_token, ended_at, mfa_failures FROM sessions WHERE token_hash = $1",
+            "SELECT token_hash, user_id, created_at, last_seen_at, mfa_passed, csrf_token, ended_at, code_attempts FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(c)
@@ -535,7 +535,7 @@ pub async fn session_with_user(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.mfa_passed, s.csrf_token, s.ended_at, s.mfa_failures AS session_mfa_failures, \
+        "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.mfa_passed, s.csrf_token, s.ended_at, s.code_attempts, \
          {user_columns}, {orgs} AS org_ids FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1"
     );
     Ok(read!(db, |c| {
@@ -551,7 +551,7 @@ pub async fn session_with_user(
                     mfa_passed: row.try_get("mfa_passed")?,
                     csrf_token: row.try_get("csrf_token")?,
                     ended_at: row.try_get("ended_at")?,
-                    mfa_failures: row.try_get("session_mfa_failures")?,
+                    code_attempts: row.try_get("code_attempts")?,
                 };
                 let org_ids: Option<String> = row.try_get("org_ids")?;
                 let org_ids = org_ids
@@ -585,16 +585,41 @@ pub async fn touch_session(
     tx.commit().await
 }
 
-/// One more wrong code in a pending session; returns the session's count.
-pub async fn count_session_mfa_failure(tx: &mut Tx, token_hash: &str) -> Result<i64, StoreError> {
+/// Takes one of a session's code attempts, atomically: `None` when the
+/// session has ended or used all `limit` attempts. (A signed-in session
+/// enrolling voluntarily takes attempts too.)
+/// Taken before the code is checked, so parallel guesses on one session
+/// cannot all pass a "how many so far" check.
+pub async fn reserve_code_attempt(
+    tx: &mut Tx,
+    token_hash: &str,
+    limit: i64,
+) -> Result<Option<i64>, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
-            "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE token_hash = $1 RETURNING mfa_failures",
+            "UPDATE sessions SET code_attempts = code_attempts + 1 \
+             WHERE token_hash = $1 AND ended_at IS NULL AND code_attempts < $2 \
+             RETURNING code_attempts",
         )
         .bind(token_hash)
+        .bind(limit)
         .fetch_optional(&mut *c)
         .await?
-        .unwrap_or(0)
+    }))
+}
+
+/// Whether a lock-out of the user is in force at `now` (read inside the
+/// transaction that would sign them in).
+pub async fn locked_now(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<bool, StoreError> {
+    Ok(write!(tx, |c| {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT COALESCE(locked_until > $2, FALSE) FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(now.millis())
+        .fetch_optional(&mut *c)
+        .await?
+        .unwrap_or(true)
     }))
 }
 

@@ -14,6 +14,14 @@ fn ctx() -> RequestContext {
     }
 }
 
+/// Another client address, so throttling by address stays apart.
+fn other_address() -> RequestContext {
+    RequestContext {
+        source_addr: "198.51.100.20".into(),
+        user_agent: "test".into(),
+    }
+}
+
 fn cli() -> Actor {
     Actor::Cli {
         os_user: "test".into(),
@@ -775,7 +783,6 @@ both_backends!(
                 .await,
             Err(IdentityError::BadCredentials)
         ));
-        // Recovery codes are second factors too: they are counted the same.
         let _ = secret;
     }
 );
@@ -819,6 +826,33 @@ both_backends!(
             .is_none());
 
         // The same deployment with a tight per-address limit.
+        // Parallel guesses on one pending session: each takes an attempt
+        // before its code is checked, so no more than the limit are ever
+        // checked, however many arrive at once.
+        let r = w
+            .identity
+            .login("nurse3", "correct horse battery", &other_address())
+            .await
+            .unwrap();
+        let guesses: Vec<_> = (0..12)
+            .map(|i| {
+                let id = w.identity.clone();
+                let token = r.session_token.clone();
+                tokio::spawn(async move {
+                    id.verify_mfa(&token, &format!("00000{}", i % 10), &other_address())
+                        .await
+                })
+            })
+            .collect();
+        for g in guesses {
+            let _ = g.await.unwrap();
+        }
+        let (_, _, _, _, mfa_failures) = lock_state(&db, "nurse3").await;
+        assert!(
+            mfa_failures <= 3 + 3,
+            "at most three more codes were checked: {mfa_failures}"
+        );
+
         let w = World {
             identity: Identity::new(
                 db.clone(),

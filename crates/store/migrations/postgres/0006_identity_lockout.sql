@@ -8,7 +8,10 @@ ALTER TABLE users ADD COLUMN mfa_failures BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN locked_until BIGINT;
 ALTER TABLE users ADD COLUMN lock_count BIGINT NOT NULL DEFAULT 0;
 -- Accounts locked under the old rule (until an administrator unlocked them)
--- stay locked for one base period from now on.
+-- stay locked until 15 minutes (the default first period) after they were
+-- locked, so those locked long ago can sign in again; an administrator can
+-- still unlock at once.
 UPDATE users SET locked_until = locked_at + 900000, lock_count = 1 WHERE locked_at IS NOT NULL;
--- Wrong codes typed into one pending session: the session ends at the limit.
-ALTER TABLE sessions ADD COLUMN mfa_failures BIGINT NOT NULL DEFAULT 0;
+-- Codes tried in one session (taken before each code is checked): the
+-- session ends at the limit.
+ALTER TABLE sessions ADD COLUMN code_attempts BIGINT NOT NULL DEFAULT 0;
