@@ -1910,7 +1910,8 @@ impl Care {
         // Receipts: what this page showed, by a member (break-glass readers
         // leave no receipt: they are not part of the team's conversation).
         let mut shown: Vec<i64> = Vec::new();
-        if access.may_write() {
+        // A read-only API token leaves no receipt: it may change nothing.
+        if access.may_write() && p.may_write() {
             for v in urgent.iter().chain(posts.iter()) {
                 if v.post.author_id != p.user_id.0
                     && !v.receipts.iter().any(|r| r.user_id == p.user_id.0)
@@ -2466,9 +2467,15 @@ impl Care {
         }
         let region = p.region_scope().ok_or(CareError::Forbidden)?;
         let (insured, name_key, birth_date, reason) = request.check()?;
+        // The attempt is recorded (committed) before it is counted, so that
+        // parallel requests cannot all slip under the limit: each counts at
+        // least every attempt committed before its own.
+        let mut tx = self.db.begin().await?;
+        let attempt = store::insert_break_glass_attempt(&mut tx, p.user_id.0, now, false).await?;
+        tx.commit().await?;
         let since = now.plus_seconds(-86_400);
         let attempts = store::break_glass_attempts_since(&self.db, p.user_id.0, since).await?;
-        if attempts >= self.config.break_glass_per_day {
+        if attempts > self.config.break_glass_per_day {
             let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", 0);
             a.outcome = Some(Outcome::Denied);
             a.reason = format!(
@@ -2490,7 +2497,6 @@ impl Care {
             [one] => one.clone(),
             many => {
                 let mut tx = self.db.begin().await?;
-                store::insert_break_glass_attempt(&mut tx, p.user_id.0, now, false).await?;
                 let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", 0);
                 a.outcome = Some(Outcome::Failure);
                 a.reason = format!(
@@ -2522,7 +2528,7 @@ impl Care {
         };
         let expires = now.plus_seconds(self.config.break_glass_minutes * 60);
         let mut tx = self.db.begin().await?;
-        store::insert_break_glass_attempt(&mut tx, p.user_id.0, now, true).await?;
+        store::mark_break_glass_attempt_found(&mut tx, attempt).await?;
         let id = store::insert_break_glass(&mut tx, patient.id, p.user_id.0, &reason, now, expires)
             .await?;
         let body = format!(

@@ -249,22 +249,32 @@ pub async fn find_patients_for_break_glass(
         .collect())
 }
 
-/// Records a break-glass attempt (found or not) for the per-user limit.
+/// Records a break-glass attempt for the per-user limit; returns its id.
 pub async fn insert_break_glass_attempt(
     tx: &mut Tx,
     user_id: i64,
     at: Timestamp,
     found: bool,
-) -> Result<(), StoreError> {
-    write!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO care_break_glass_attempts (user_id, at, found) VALUES ($1, $2, $3)",
+) -> Result<i64, StoreError> {
+    Ok(write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO care_break_glass_attempts (user_id, at, found) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(user_id)
         .bind(at.millis())
         .bind(found)
-        .execute(&mut *c)
-        .await?;
+        .fetch_one(&mut *c)
+        .await?
+    }))
+}
+
+/// The attempt found its patient.
+pub async fn mark_break_glass_attempt_found(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("UPDATE care_break_glass_attempts SET found = TRUE WHERE id = $1")
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
     });
     Ok(())
 }
@@ -1318,7 +1328,7 @@ pub async fn withdraw_post(
 ) -> Result<bool, StoreError> {
     let n = write!(tx, |c| {
         sqlx::query(
-            "UPDATE care_posts SET withdrawn_at = $2, withdrawn_by = $3, withdrawn_reason = $4 \
+            "UPDATE care_posts SET withdrawn_at = $2, withdrawn_by = $3, withdrawn_reason = $4, search_text = '' \
              WHERE id = $1 AND withdrawn_at IS NULL",
         )
         .bind(id)
