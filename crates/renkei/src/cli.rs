@@ -1046,16 +1046,19 @@ async fn user_command(
         }
         UserCommand::Disable { username } => {
             let u = lookup(&username).await?;
-            identity
+            let ended = identity
                 .disable_user(actor, u.id, ctx)
                 .await
                 .map_err(show)?;
-            println!("user {username} disabled; their sessions have ended");
+            println!("user {username} disabled; {}", ended_text(ended));
         }
         UserCommand::Enable { username } => {
             let u = lookup(&username).await?;
-            identity.enable_user(actor, u.id, ctx).await.map_err(show)?;
-            println!("user {username} enabled");
+            let ended = identity.enable_user(actor, u.id, ctx).await.map_err(show)?;
+            println!(
+                "user {username} enabled; {}; they sign in afresh",
+                ended_text(ended)
+            );
         }
         UserCommand::Unlock { username } => {
             let u = lookup(&username).await?;
@@ -1064,22 +1067,31 @@ async fn user_command(
         }
         UserCommand::ResetMfa { username } => {
             let u = lookup(&username).await?;
-            identity.reset_mfa(actor, u.id, ctx).await.map_err(show)?;
+            let ended = identity.reset_mfa(actor, u.id, ctx).await.map_err(show)?;
             println!(
-                "two-factor authentication of {username} reset; they enrol again at next login"
+                "two-factor authentication of {username} reset; {}; they enrol again at next login",
+                ended_text(ended)
             );
         }
         UserCommand::SetPassword { username } => {
             let u = lookup(&username).await?;
             let password = read_password()?;
-            identity
+            let ended = identity
                 .set_password(actor, u.id, &password, ctx)
                 .await
                 .map_err(show)?;
-            println!("password of {username} set; their sessions have ended");
+            println!("password of {username} set; {}", ended_text(ended));
         }
     }
     Ok(())
+}
+
+/// What an account-recovery step ended, for the operator.
+fn ended_text(e: renkei_identity::CredentialsEnded) -> String {
+    format!(
+        "{} sessions ended and {} API tokens revoked",
+        e.sessions, e.api_tokens
+    )
 }
 
 fn print_import_report(report: &renkei_directory::import::ImportReport, show: usize) {

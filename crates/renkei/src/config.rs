@@ -41,6 +41,9 @@ pub struct FileConfig {
     pub cookie_secure: Option<bool>,
     pub public_url: Option<String>,
     pub trust_proxy: Option<bool>,
+    pub trusted_proxy_hops: Option<usize>,
+    pub proxy_header: Option<String>,
+    pub lockout_minutes: Option<i64>,
     pub max_body_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub db_max_connections: Option<u32>,
@@ -53,6 +56,7 @@ pub struct FileConfig {
     pub map_attribution: Option<String>,
     pub directory_confirm_days: Option<i64>,
     pub break_glass_minutes: Option<i64>,
+    pub break_glass_per_day: Option<i64>,
     pub max_attachment_mb: Option<usize>,
     pub digest_hour: Option<u32>,
     pub audit_key_file: Option<String>,
@@ -72,6 +76,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("RENKEI_COOKIE_SECURE", "cookie_secure"),
     ("RENKEI_PUBLIC_URL", "public_url"),
     ("RENKEI_TRUST_PROXY", "trust_proxy"),
+    ("RENKEI_TRUSTED_PROXY_HOPS", "trusted_proxy_hops"),
+    ("RENKEI_PROXY_HEADER", "proxy_header"),
+    ("RENKEI_LOCKOUT_MINUTES", "lockout_minutes"),
     ("RENKEI_MAX_BODY_BYTES", "max_body_bytes"),
     ("RENKEI_REQUEST_TIMEOUT_SECS", "request_timeout_secs"),
     ("RENKEI_DB_MAX_CONNECTIONS", "db_max_connections"),
@@ -87,6 +94,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("RENKEI_MAP_ATTRIBUTION", "map_attribution"),
     ("RENKEI_DIRECTORY_CONFIRM_DAYS", "directory_confirm_days"),
     ("RENKEI_BREAK_GLASS_MINUTES", "break_glass_minutes"),
+    ("RENKEI_BREAK_GLASS_PER_DAY", "break_glass_per_day"),
     ("RENKEI_MAX_ATTACHMENT_MB", "max_attachment_mb"),
     ("RENKEI_DIGEST_HOUR", "digest_hour"),
     ("RENKEI_AUDIT_KEY_FILE", "audit_key_file"),
@@ -281,6 +289,40 @@ impl Config {
                 format!("{break_glass}; accepted: 5 to 720"),
             ));
         }
+        let ranged = |value: i64, range: std::ops::RangeInclusive<i64>, name: &str| {
+            if range.contains(&value) {
+                Ok(value)
+            } else {
+                Err(err(
+                    name,
+                    format!("{value}; accepted: {} to {}", range.start(), range.end()),
+                ))
+            }
+        };
+        let break_glass_per_day = ranged(
+            file.break_glass_per_day.unwrap_or(5),
+            1..=100,
+            "break_glass_per_day (RENKEI_BREAK_GLASS_PER_DAY)",
+        )?;
+        let lockout_minutes = ranged(
+            file.lockout_minutes.unwrap_or(15),
+            1..=24 * 60,
+            "lockout_minutes (RENKEI_LOCKOUT_MINUTES)",
+        )?;
+        let proxy_hops = ranged(
+            file.trusted_proxy_hops.unwrap_or(1) as i64,
+            1..=16,
+            "trusted_proxy_hops (RENKEI_TRUSTED_PROXY_HOPS)",
+        )? as usize;
+        let proxy_header = match file.proxy_header.as_deref() {
+            None => renkei_web::ProxyHeader::XForwardedFor,
+            Some(v) => renkei_web::ProxyHeader::from_code(v).ok_or_else(|| {
+                err(
+                    "proxy_header (RENKEI_PROXY_HEADER)",
+                    format!("{v:?}; accepted: x-forwarded-for, forwarded"),
+                )
+            })?,
+        };
         let attachment_mb = file.max_attachment_mb.unwrap_or(10);
         if !(1..=100).contains(&attachment_mb) {
             return Err(err(
@@ -343,6 +385,7 @@ impl Config {
                 session_idle_secs: idle * 60,
                 session_absolute_secs: absolute * 3600,
                 lockout_threshold: lockout,
+                lockout_base_secs: lockout_minutes * 60,
                 require_mfa: file.require_mfa.unwrap_or(true),
                 ..IdentityConfig::default()
             },
@@ -352,6 +395,8 @@ impl Config {
                 max_body_bytes: max_body,
                 request_timeout: Duration::from_secs(timeout),
                 trust_proxy: file.trust_proxy.unwrap_or(false),
+                trusted_proxy_hops: proxy_hops,
+                proxy_header,
                 public_search_per_minute: file.public_search_per_minute.unwrap_or(600),
                 map_tile_url,
                 map_attribution: file
@@ -368,6 +413,7 @@ impl Config {
                     public_url.clone()
                 },
                 break_glass_minutes: break_glass,
+                break_glass_per_day,
                 max_attachment_bytes: attachment_mb * 1024 * 1024,
                 ..renkei_care::CareConfig::default()
             },
@@ -451,6 +497,9 @@ fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Resul
         "cookie_secure" => file.cookie_secure = Some(flag(name, value)?),
         "public_url" => file.public_url = text,
         "trust_proxy" => file.trust_proxy = Some(flag(name, value)?),
+        "trusted_proxy_hops" => file.trusted_proxy_hops = Some(num(name, value)?),
+        "proxy_header" => file.proxy_header = text,
+        "lockout_minutes" => file.lockout_minutes = Some(num(name, value)?),
         "max_body_bytes" => file.max_body_bytes = Some(num(name, value)?),
         "request_timeout_secs" => file.request_timeout_secs = Some(num(name, value)?),
         "db_max_connections" => file.db_max_connections = Some(num(name, value)?),
@@ -463,6 +512,7 @@ fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Resul
         "map_attribution" => file.map_attribution = text,
         "directory_confirm_days" => file.directory_confirm_days = Some(num(name, value)?),
         "break_glass_minutes" => file.break_glass_minutes = Some(num(name, value)?),
+        "break_glass_per_day" => file.break_glass_per_day = Some(num(name, value)?),
         "max_attachment_mb" => file.max_attachment_mb = Some(num(name, value)?),
         "digest_hour" => file.digest_hour = Some(num(name, value)?),
         "audit_key_file" => file.audit_key_file = text,
@@ -492,6 +542,42 @@ mod tests {
         assert_eq!(c.identity.session_idle_secs, 1800);
         assert_eq!(c.identity.session_absolute_secs, 43_200);
         assert!(c.identity.require_mfa);
+    }
+
+    #[test]
+    fn hardening_settings_are_read_and_checked() {
+        let c = Config::from_sources(
+            FileConfig::default(),
+            &env(&[
+                ("RENKEI_TRUSTED_PROXY_HOPS", "2"),
+                ("RENKEI_LOCKOUT_MINUTES", "30"),
+                ("RENKEI_BREAK_GLASS_PER_DAY", "3"),
+                ("RENKEI_PROXY_HEADER", "Forwarded"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.web.proxy_header, renkei_web::ProxyHeader::Forwarded);
+        assert_eq!(c.web.trusted_proxy_hops, 2);
+        assert_eq!(c.identity.lockout_base_secs, 1800);
+        assert_eq!(c.care.break_glass_per_day, 3);
+        let d = Config::from_sources(FileConfig::default(), &[]).unwrap();
+        assert_eq!(
+            (
+                d.web.trusted_proxy_hops,
+                d.identity.lockout_base_secs,
+                d.care.break_glass_per_day
+            ),
+            (1, 900, 5)
+        );
+        for (key, value) in [
+            ("RENKEI_TRUSTED_PROXY_HOPS", "0"),
+            ("RENKEI_LOCKOUT_MINUTES", "0"),
+            ("RENKEI_BREAK_GLASS_PER_DAY", "1000"),
+            ("RENKEI_PROXY_HEADER", "x-real-ip"),
+        ] {
+            let e = Config::from_sources(FileConfig::default(), &env(&[(key, value)])).unwrap_err();
+            assert!(e.key.contains(key) && e.message.contains("accepted"), "{e}");
+        }
     }
 
     #[test]

@@ -124,42 +124,43 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 /// Each proxy appends the address it received the request from, so only
 /// the right-most `hops` entries were written by proxies we trust; anything
 /// further left was sent by the client and is ignored. With one proxy
-/// (`hops = 1`) that is the right-most entry. `Forwarded` (RFC 7239) is used
-/// when present, else `X-Forwarded-For`. `None` when neither header holds a
-/// usable address, so the caller falls back to the TCP peer.
-pub fn forwarded_client(headers: &HeaderMap, hops: usize) -> Option<std::net::IpAddr> {
-    let forwarded: Vec<String> = headers
-        .get_all("forwarded")
+/// (`hops = 1`) that is the right-most entry. Only the one header the
+/// proxies write is read (`proxy_header`): a proxy that appends to
+/// `X-Forwarded-For` passes a client's own `Forwarded` through untouched,
+/// and the other way round. `None` when the header holds fewer entries than
+/// there are proxies, or no usable address, so the caller falls back to the
+/// TCP peer.
+pub fn forwarded_client(
+    headers: &HeaderMap,
+    header: crate::ProxyHeader,
+    hops: usize,
+) -> Option<std::net::IpAddr> {
+    let values = headers.get_all(match header {
+        crate::ProxyHeader::XForwardedFor => "x-forwarded-for",
+        crate::ProxyHeader::Forwarded => "forwarded",
+    });
+    let elements = values
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|element| {
-            element.split(';').find_map(|pair| {
-                let (k, v) = pair.trim().split_once('=')?;
-                k.trim()
-                    .eq_ignore_ascii_case("for")
-                    .then(|| v.trim().trim_matches('"').to_string())
-            })
-        })
-        .collect();
-    let list: Vec<String> = if !forwarded.is_empty() {
-        forwarded
-    } else {
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
+        .flat_map(|v| v.split(','));
+    let list: Vec<String> = match header {
+        crate::ProxyHeader::XForwardedFor => elements
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
-            .collect()
+            .collect(),
+        crate::ProxyHeader::Forwarded => elements
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.trim().split_once('=')?;
+                    k.trim()
+                        .eq_ignore_ascii_case("for")
+                        .then(|| v.trim().trim_matches('"').to_string())
+                })
+            })
+            .collect(),
     };
     let hops = hops.max(1);
-    let chosen = if list.len() >= hops {
-        &list[list.len() - hops]
-    } else {
-        list.first()?
-    };
+    let chosen = list.len().checked_sub(hops).map(|i| &list[i])?;
     parse_node(chosen)
 }
 
@@ -175,9 +176,14 @@ fn parse_node(node: &str) -> Option<std::net::IpAddr> {
     node.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
-fn request_context(req: &Request, trust_proxy: bool, hops: usize) -> RequestContext {
+fn request_context(
+    req: &Request,
+    trust_proxy: bool,
+    header: crate::ProxyHeader,
+    hops: usize,
+) -> RequestContext {
     let forwarded = trust_proxy
-        .then(|| forwarded_client(req.headers(), hops))
+        .then(|| forwarded_client(req.headers(), header, hops))
         .flatten()
         .map(|ip| ip.to_string());
     let peer = req
@@ -216,6 +222,7 @@ async fn authenticate_inner(
     let ctx = request_context(
         &request,
         state.config.trust_proxy,
+        state.config.proxy_header,
         state.config.trusted_proxy_hops,
     );
 
@@ -454,6 +461,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 #[cfg(test)]
 mod forwarded_tests {
     use super::*;
+    use crate::ProxyHeader::{Forwarded, XForwardedFor};
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -466,20 +474,42 @@ mod forwarded_tests {
     #[test]
     fn a_prepended_address_is_ignored() {
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
-        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
+        assert_eq!(
+            forwarded_client(&h, XForwardedFor, 1),
+            "203.0.113.7".parse().ok()
+        );
         // Two proxies: the second appended the first one's address.
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.0.0.2")]);
-        assert_eq!(forwarded_client(&h, 2), "203.0.113.7".parse().ok());
+        assert_eq!(
+            forwarded_client(&h, XForwardedFor, 2),
+            "203.0.113.7".parse().ok()
+        );
         // Several header lines count as one list.
         let h = headers(&[
             ("x-forwarded-for", "6.6.6.6"),
             ("x-forwarded-for", "203.0.113.7"),
         ]);
-        assert_eq!(forwarded_client(&h, 1), "203.0.113.7".parse().ok());
+        assert_eq!(
+            forwarded_client(&h, XForwardedFor, 1),
+            "203.0.113.7".parse().ok()
+        );
+        // Fewer entries than proxies: nothing here is trusted.
+        let h = headers(&[("x-forwarded-for", "6.6.6.6")]);
+        assert_eq!(forwarded_client(&h, XForwardedFor, 2), None);
     }
 
     #[test]
-    fn forwarded_header_wins_and_ports_are_dropped() {
+    fn only_the_configured_header_is_read() {
+        // The proxy appends to X-Forwarded-For and passes the client's own
+        // Forwarded header through: it must not count.
+        let h = headers(&[
+            ("forwarded", "for=6.6.6.6"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ]);
+        assert_eq!(
+            forwarded_client(&h, XForwardedFor, 1),
+            "203.0.113.7".parse().ok()
+        );
         let h = headers(&[
             (
                 "forwarded",
@@ -487,17 +517,23 @@ mod forwarded_tests {
             ),
             ("x-forwarded-for", "9.9.9.9"),
         ]);
-        assert_eq!(forwarded_client(&h, 1), "2001:db8::7".parse().ok());
+        assert_eq!(
+            forwarded_client(&h, Forwarded, 1),
+            "2001:db8::7".parse().ok()
+        );
         let h = headers(&[("forwarded", "for=192.0.2.60:8080;by=203.0.113.43")]);
-        assert_eq!(forwarded_client(&h, 1), "192.0.2.60".parse().ok());
+        assert_eq!(
+            forwarded_client(&h, Forwarded, 1),
+            "192.0.2.60".parse().ok()
+        );
     }
 
     #[test]
     fn garbage_falls_back_to_the_peer() {
         assert_eq!(
-            forwarded_client(&headers(&[("x-forwarded-for", "x")]), 1),
+            forwarded_client(&headers(&[("x-forwarded-for", "x")]), XForwardedFor, 1),
             None
         );
-        assert_eq!(forwarded_client(&HeaderMap::new(), 1), None);
+        assert_eq!(forwarded_client(&HeaderMap::new(), XForwardedFor, 1), None);
     }
 }

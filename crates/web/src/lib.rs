@@ -46,7 +46,9 @@ pub struct WebConfig {
     /// Take the client address from `Forwarded` / `X-Forwarded-For` (behind
     /// a reverse proxy).
     pub trust_proxy: bool,
-    /// How many reverse proxies in front of Renkei append to those headers:
+    /// The one header the reverse proxies append the client address to.
+    pub proxy_header: ProxyHeader,
+    /// How many reverse proxies in front of Renkei append to that header:
     /// the client address is the entry that many places from the right.
     pub trusted_proxy_hops: usize,
     /// (role label, user name, password) of the demo accounts, shown on the
@@ -58,6 +60,26 @@ pub struct WebConfig {
     pub map_tile_url: String,
     /// Attribution shown on the map for the tiles.
     pub map_attribution: String,
+}
+
+/// Which header carries the client address behind reverse proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For` (nginx `$proxy_add_x_forwarded_for`, most proxies).
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239), its `for=` parameters.
+    Forwarded,
+}
+
+impl ProxyHeader {
+    /// The setting's value: `x-forwarded-for` or `forwarded`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "x-forwarded-for" => Some(Self::XForwardedFor),
+            "forwarded" => Some(Self::Forwarded),
+            _ => None,
+        }
+    }
 }
 
 /// 地理院タイル（標準地図）.
@@ -73,6 +95,7 @@ impl Default for WebConfig {
             max_upload_bytes: 32 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             trust_proxy: false,
+            proxy_header: ProxyHeader::XForwardedFor,
             trusted_proxy_hops: 1,
             demo_logins: Vec::new(),
             map_tile_url: GSI_TILES.into(),

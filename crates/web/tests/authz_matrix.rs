@@ -752,12 +752,21 @@ async fn read_only_tokens_change_nothing() {
                 .unwrap();
             tokens.push((*who, secret));
         }
-        let consents_before = renkei_store::read!(&w.state.care.db().clone(), |c| {
-            renkei_store::sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM care_consents")
-                .fetch_one(c)
-                .await
-                .unwrap()
-        });
+        let count = |table: &'static str| {
+            let db = w.state.care.db().clone();
+            async move {
+                let sql = format!("SELECT COUNT(*) FROM {table}");
+                renkei_store::read!(&db, |c| {
+                    renkei_store::sqlx::query_scalar::<_, i64>(&sql)
+                        .fetch_one(c)
+                        .await
+                        .unwrap()
+                })
+            }
+        };
+        let consents_before = count("care_consents").await;
+        let members_before = count("care_members").await;
+        let reads_before = count("care_reads").await;
         let mut unsafe_checked = 0;
         let mut failures = Vec::new();
         for (method, path, allowed, body) in matrix() {
@@ -799,12 +808,9 @@ async fn read_only_tokens_change_nothing() {
         // Eleven unsafe API routes today, each with seven roles' tokens.
         assert!(unsafe_checked >= 11 * SIGNED_IN.len(), "{unsafe_checked}");
         // The two requests of the report: widen consent, invite an outsider.
-        let consents_after = renkei_store::read!(&w.state.care.db().clone(), |c| {
-            renkei_store::sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM care_consents")
-                .fetch_one(c)
-                .await
-                .unwrap()
-        });
-        assert_eq!(consents_before, consents_after);
+        assert_eq!(consents_before, count("care_consents").await);
+        assert_eq!(members_before, count("care_members").await);
+        // Reading posts with a read-only token leaves no read receipt.
+        assert_eq!(reads_before, count("care_reads").await, "receipts written");
     }
 }

@@ -11,21 +11,9 @@ use renkei_domain::text::csv_safe;
 
 use super::{is_medical, prefecture_name, Edition, ExportEntry};
 
-/// [`csv_safe`] for one cell. Every character that makes a formula is
-/// ASCII, so a cell starting with any other character is safe as it is;
-/// it is not passed on because `csv_safe` slices after the first byte,
-/// which is inside a multi-byte first character such as 都.
-fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(|c: char| c.is_ascii()) {
-        csv_safe(cell)
-    } else {
-        std::borrow::Cow::Borrowed(cell)
-    }
-}
-
 /// Writes one record with every cell made formula-safe.
 fn write_safe<W: std::io::Write>(w: &mut csv::Writer<W>, cells: &[&str]) -> csv::Result<()> {
-    let safe: Vec<std::borrow::Cow<'_, str>> = cells.iter().map(|c| safe_cell(c)).collect();
+    let safe: Vec<std::borrow::Cow<'_, str>> = cells.iter().map(|c| csv_safe(c)).collect();
     w.write_record(safe.iter().map(|c| c.as_bytes()))
 }
 
