@@ -19,6 +19,13 @@ const ARTIFACTS = join(ROOT, 'tests/browser/artifacts');
 mkdirSync(SHOTS, { recursive: true });
 mkdirSync(ARTIFACTS, { recursive: true });
 
+/** The environment for renkei: RENKEI_BIN is ours, not a setting (renkei
+ * refuses RENKEI_* variables it does not know). */
+function childEnv() {
+  const { RENKEI_BIN: _bin, ...env } = process.env;
+  return env;
+}
+
 function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer();
@@ -41,7 +48,7 @@ export async function start() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(BIN, ['serve', '--demo'], {
-    env: { ...process.env, RENKEI_DATABASE_URL: dbUrl, RENKEI_LISTEN: `127.0.0.1:${port}`, RENKEI_LOG: 'warn' },
+    env: { ...childEnv(), RENKEI_DATABASE_URL: dbUrl, RENKEI_LISTEN: `127.0.0.1:${port}`, RENKEI_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await waitReady(base);
@@ -52,7 +59,7 @@ export async function start() {
       '--disable-component-update', '--disable-sync'],
   });
   const cli = (args, input) => execFileSync(BIN, args, {
-    env: { ...process.env, RENKEI_DATABASE_URL: dbUrl, RENKEI_LOG: 'warn' }, input, encoding: 'utf8',
+    env: { ...childEnv(), RENKEI_DATABASE_URL: dbUrl, RENKEI_LOG: 'warn' }, input, encoding: 'utf8',
   });
   const stop = async () => {
     await browser?.close();
