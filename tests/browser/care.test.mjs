@@ -148,6 +148,7 @@ test('break-glass: EMS identifies the patient, gives a reason, reads, and the te
   await page.getByText('状況を10文字以上で具体的に書いてください。').waitFor();
   await checkA11y(page, '/patients/break-glass (refused)');
   await page.getByLabel('状況（10文字以上）').fill('自宅で意識低下、救急搬送中。既往歴と服薬の確認。');
+  await shot(page, 'care-break-glass-form', true);
   await page.getByRole('button', { name: '理由を記録して閲覧する' }).click();
   await page.getByText('緊急アクセスで閲覧しています').waitFor();
   assert.equal(await page.getByRole('heading', { name: '投稿する' }).count(), 0, 'read-only');

@@ -88,7 +88,7 @@ export async function shot(page, name, forDocs = false) {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   // The docs' pictures change only on request (`./dev docs-images`), so a
   // test run leaves every tracked file as it was.
-  if (forDocs && process.env.RENKEI_DOCS_IMAGES === '1') {
+  if (forDocs && process.env.DOCS_IMAGES === '1') {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
 }
