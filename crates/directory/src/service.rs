@@ -694,9 +694,13 @@ impl Directory {
         }
         // A region's curator adds entries in the region's own municipalities.
         if let Some(region) = p.region_scope() {
-            let code = new.municipality_code.trim();
-            let in_region = !code.is_empty()
-                && store::municipality_region(&self.db, code).await? == Some(region.0);
+            let in_region = match renkei_domain::LocalGovernmentCode::parse(&new.municipality_code)
+            {
+                Ok(code) => {
+                    store::municipality_region(&self.db, code.as_str()).await? == Some(region.0)
+                }
+                Err(_) => false,
+            };
             if !in_region {
                 v.add(
                     "municipality_code",

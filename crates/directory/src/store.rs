@@ -835,16 +835,14 @@ pub async fn organisation_region(db: &Db, org_id: i64) -> Result<Option<i64>, St
     }))
 }
 
-/// The region of a municipality by its 6-digit code.
+/// The region of a municipality by its 6-digit code (identity stores the
+/// codes normalised, check digit included).
 pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<i64>, StoreError> {
     Ok(read!(db, |c| {
-        sqlx::query_scalar(
-            "SELECT region_id FROM municipalities WHERE code = $1 \
-             OR (length($1) = 6 AND code = substr($1, 1, 5)) ORDER BY id LIMIT 1",
-        )
-        .bind(code)
-        .fetch_optional(c)
-        .await?
+        sqlx::query_scalar("SELECT region_id FROM municipalities WHERE code = $1")
+            .bind(code)
+            .fetch_optional(c)
+            .await?
     }))
 }
 

@@ -197,9 +197,7 @@ fn request_context(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
-            .chars()
-            .take(300)
-            .collect(),
+            .to_string(),
     }
 }
 

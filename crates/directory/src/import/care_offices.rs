@@ -190,29 +190,13 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedFile {
         }
     };
     let mut warnings = Vec::new();
-    loop {
-        match table.next_row() {
-            Ok(None) => break,
-            Err(e) => {
-                out.rejects.push(reject(
-                    file_name,
-                    0,
-                    "",
-                    format!("cannot read the file: {e}"),
-                ));
-                break;
-            }
-            Ok(Some(Err(r))) => out.rejects.push(r),
-            Ok(Some(Ok(row))) => {
-                match parse_row(file_name, &out.service_code, &row, &mut |w| {
-                    warnings.push(w)
-                }) {
-                    Ok(row) => out.rows.push(row),
-                    Err(r) => out.rejects.push(r),
-                }
-            }
-        }
-    }
+    let code = out.service_code.clone();
+    table.read_all(
+        &mut out.rows,
+        &mut out.rejects,
+        &mut warnings,
+        |row, warn| parse_row(file_name, &code, row, warn),
+    );
     out.warnings = warnings;
     out
 }

@@ -164,27 +164,12 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> ParsedEntries {
         }
     };
     let mut warnings = Vec::new();
-    loop {
-        match table.next_row() {
-            Ok(None) => break,
-            Err(e) => {
-                out.rejects.push(reject(
-                    file_name,
-                    0,
-                    "",
-                    format!("cannot read the file: {e}"),
-                ));
-                break;
-            }
-            Ok(Some(Err(r))) => out.rejects.push(r),
-            Ok(Some(Ok(row))) => {
-                match parse_row(file_name, kind, &row, &mut |w| warnings.push(w)) {
-                    Ok(fields) => out.rows.push((fields, BTreeSet::new())),
-                    Err(r) => out.rejects.push(r),
-                }
-            }
-        }
-    }
+    table.read_all(
+        &mut out.rows,
+        &mut out.rejects,
+        &mut warnings,
+        |row, warn| parse_row(file_name, kind, row, warn).map(|fields| (fields, BTreeSet::new())),
+    );
     out.warnings = warnings;
     out
 }

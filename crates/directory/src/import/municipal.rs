@@ -267,25 +267,12 @@ pub fn parse(file_name: &str, bytes: &[u8]) -> (Option<Dataset>, ParsedEntries) 
         }
     };
     let mut warnings = Vec::new();
-    loop {
-        match table.next_row() {
-            Ok(None) => break,
-            Err(e) => {
-                out.rejects.push(reject(
-                    file_name,
-                    0,
-                    "",
-                    format!("cannot read the file: {e}"),
-                ));
-                break;
-            }
-            Ok(Some(Err(r))) => out.rejects.push(r),
-            Ok(Some(Ok(row))) => match parse_row(file_name, ds, &row, &mut |w| warnings.push(w)) {
-                Ok(entry) => out.rows.push(entry),
-                Err(r) => out.rejects.push(r),
-            },
-        }
-    }
+    table.read_all(
+        &mut out.rows,
+        &mut out.rejects,
+        &mut warnings,
+        |row, warn| parse_row(file_name, ds, row, warn),
+    );
     out.warnings = warnings;
     (Some(ds), out)
 }

@@ -370,6 +370,34 @@ impl<R: Read> Table<R> {
         self.index.get(key).map(|i| self.names[*i].as_str())
     }
 
+    /// Reads every remaining row of a file held in memory (the in-memory
+    /// parsers of each format, for tests, fuzzing and the synthetic check):
+    /// valid rows go through `parse` into `rows`, everything else into
+    /// `rejects` and `warnings`. The importer streams with [`Table::next_row`].
+    pub fn read_all<T>(
+        &mut self,
+        rows: &mut Vec<T>,
+        rejects: &mut Vec<Reject>,
+        warnings: &mut Vec<Reject>,
+        mut parse: impl FnMut(&Row<'_>, &mut dyn FnMut(Reject)) -> Result<T, Reject>,
+    ) {
+        let file = self.file.clone();
+        loop {
+            match self.next_row() {
+                Ok(None) => break,
+                Err(e) => {
+                    rejects.push(reject(&file, 0, "", format!("cannot read the file: {e}")));
+                    break;
+                }
+                Ok(Some(Err(r))) => rejects.push(r),
+                Ok(Some(Ok(row))) => match parse(&row, &mut |w| warnings.push(w)) {
+                    Ok(v) => rows.push(v),
+                    Err(r) => rejects.push(r),
+                },
+            }
+        }
+    }
+
     /// The next non-blank data row, or why it was rejected; `None` at the
     /// end of the file.
     pub fn next_row(&mut self) -> std::io::Result<Option<Result<Row<'_>, Reject>>> {
