@@ -10,7 +10,6 @@ const ASSETS: &[(&str, &str)] = &[
         "@digital-go-jp/design-tokens/LICENSE",
         "design-tokens-LICENSE.txt",
     ),
-    ("htmx.org/dist/htmx.min.js", "htmx.min.js"),
     ("leaflet/dist/leaflet.js", "leaflet.js"),
     ("leaflet/dist/leaflet.css", "leaflet.css"),
     ("leaflet/dist/images/marker-icon.png", "marker-icon.png"),

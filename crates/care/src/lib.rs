@@ -7,6 +7,7 @@
 pub mod access;
 pub mod attachments;
 pub mod chart;
+pub mod demo;
 pub mod service;
 pub mod store;
 pub mod synthetic;

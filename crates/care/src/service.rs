@@ -18,7 +18,6 @@ use renkei_store::audit::{self, AuditEntry, Outcome};
 use renkei_store::batch::WriteBatcher;
 use renkei_store::{Db, StoreError};
 use sha2::{Digest, Sha256};
-use thiserror::Error;
 
 use crate::access::{self, Access};
 use crate::attachments::CheckedUpload;
@@ -28,29 +27,9 @@ use crate::store::{
     TimelineQuery,
 };
 
-/// The one error type of the care service.
-#[derive(Debug, Error)]
-pub enum CareError {
-    #[error("invalid input")]
-    Validation(ValidationErrors),
-    #[error("not allowed")]
-    Forbidden,
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// A per-user limit was reached (the number allowed a day).
-    #[error("limit reached ({0} a day)")]
-    Limited(i64),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<ValidationErrors> for CareError {
-    fn from(v: ValidationErrors) -> Self {
-        CareError::Validation(v)
-    }
-}
+/// The one error type of the care service: the shape every capability
+/// service shares.
+pub type CareError = renkei_store::ServiceError;
 
 fn invalid(field: &str, code: &str, ja: &str, en: &str) -> CareError {
     let mut e = ValidationErrors::new();
@@ -71,6 +50,8 @@ pub struct CareConfig {
     pub page_size: i64,
     /// Break-glass attempts (found or not) one user may make in 24 hours.
     pub break_glass_per_day: i64,
+    /// The hour (Japan time, 0–23) the daily digest of unread posts goes out.
+    pub digest_hour: u32,
 }
 
 impl Default for CareConfig {
@@ -81,6 +62,7 @@ impl Default for CareConfig {
             max_attachment_bytes: crate::attachments::DEFAULT_MAX_BYTES,
             page_size: 20,
             break_glass_per_day: 5,
+            digest_hour: 7,
         }
     }
 }

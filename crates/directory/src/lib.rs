@@ -5,6 +5,7 @@
 //! fields (acceptance status, notes, consent, contact windows) are never
 //! overwritten by them.
 
+pub mod demo;
 pub mod export;
 pub mod import;
 pub mod live;

@@ -17,32 +17,14 @@ use renkei_identity::{Actor, Principal, RequestContext};
 use renkei_mail::{Mail, Mailer};
 use renkei_store::audit::{self, AuditEntry, Outcome};
 use renkei_store::{Db, StoreError};
-use thiserror::Error;
 
 use crate::live::LiveIndex;
 use crate::search::{Entry, ACCEPTANCE};
 use crate::store::{self, EntryMeta, LocalFields, NewLocalEntry};
 
-/// The one error type of the directory service.
-#[derive(Debug, Error)]
-pub enum DirectoryError {
-    #[error("invalid input: {0}")]
-    Validation(ValidationErrors),
-    #[error("not allowed")]
-    Forbidden,
-    #[error("not found")]
-    NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<ValidationErrors> for DirectoryError {
-    fn from(v: ValidationErrors) -> Self {
-        DirectoryError::Validation(v)
-    }
-}
+/// The one error type of the directory service: the shape every
+/// capability service shares.
+pub type DirectoryError = renkei_store::ServiceError;
 
 /// Settings of the campaign.
 #[derive(Debug, Clone)]

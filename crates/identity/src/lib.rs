@@ -5,6 +5,7 @@
 //! audit) → [`store`] (SQL). Every change and every login attempt is written
 //! to the audit trail in the same transaction as the change itself.
 
+pub mod demo;
 mod error;
 pub mod mfa;
 pub mod model;

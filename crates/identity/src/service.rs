@@ -1402,7 +1402,7 @@ impl AuditNote for CredentialsEnded {
     }
 }
 
-fn principal(user: &UserRecord, org_ids: Vec<i64>, credential: Credential) -> Principal {
+pub(crate) fn principal(user: &UserRecord, org_ids: Vec<i64>, credential: Credential) -> Principal {
     Principal {
         user_id: UserId(user.id),
         username: user.username.clone(),

@@ -1,11 +1,95 @@
-//! Interoperability (連携の標準化): Renkei's data in HL7 FHIR R4 with the
-//! JP Core profiles (DOMAIN.md §9). Pure functions from domain values to
-//! FHIR JSON; the web layer serves them under `/fhir/`.
+//! Interoperability (連携の標準化): the shared FHIR R4 / JP Core kit
+//! (DOMAIN.md §9). Each capability maps its own data to FHIR in its web
+//! crate and declares the resources it serves as [`FhirResource`]s; the
+//! CapabilityStatement at `/fhir/metadata` is assembled from those
+//! declarations by [`capability_statement`], so it cannot drift from the
+//! routes the capabilities register.
 
-pub mod care;
-pub mod directory;
+use serde_json::{json, Value};
 
 /// The JP Core canonical base.
 pub const JP_CORE: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/";
 /// JP Core extensions live under this base.
 pub const JP_CORE_EXTENSION: &str = "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/";
+
+/// One search parameter of a resource, as the CapabilityStatement lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchParam {
+    pub name: &'static str,
+    /// FHIR search parameter type: `string`, `token`, `reference`, `number`, `special`.
+    pub kind: &'static str,
+    pub documentation: &'static str,
+}
+
+/// A resource type a capability serves (read and search-type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FhirResource {
+    /// The FHIR resource type, e.g. `Organization`.
+    pub kind: &'static str,
+    /// The JP Core profile name, e.g. `JP_Organization`, if one applies.
+    pub profile: Option<&'static str>,
+    pub search: Vec<SearchParam>,
+    /// Who may read it, when that is narrower than "staff".
+    pub documentation: Option<&'static str>,
+}
+
+impl FhirResource {
+    fn to_json(&self) -> Value {
+        let mut r = json!({
+            "type": self.kind,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": self.search.iter().map(|p| json!({
+                "name": p.name, "type": p.kind, "documentation": p.documentation,
+            })).collect::<Vec<_>>(),
+        });
+        if let Some(p) = self.profile {
+            r["supportedProfile"] = json!([format!("{JP_CORE}{p}")]);
+        }
+        if let Some(d) = self.documentation {
+            r["documentation"] = json!(d);
+        }
+        r
+    }
+}
+
+/// The CapabilityStatement for `/fhir/metadata`, listing exactly the
+/// resources the registered capabilities declare.
+pub fn capability_statement(base: &str, version: &str, resources: &[FhirResource]) -> Value {
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-22",
+        "kind": "instance",
+        "software": {"name": "Renkei", "version": version},
+        "implementation": {"description": "Renkei: resource directory and care teams", "url": format!("{base}/fhir")},
+        "fhirVersion": "4.0.1",
+        "format": ["json"],
+        "rest": [{
+            "mode": "server",
+            "security": {"description": "Session cookie or Bearer API token of a staff user (read scope)."},
+            "resource": resources.iter().map(FhirResource::to_json).collect::<Vec<_>>(),
+        }],
+    })
+}
+
+/// A searchset Bundle.
+pub fn searchset(
+    base: &str,
+    self_url: &str,
+    next_url: Option<String>,
+    resources: Vec<Value>,
+) -> Value {
+    let mut links = vec![json!({"relation": "self", "url": self_url})];
+    if let Some(n) = next_url {
+        links.push(json!({"relation": "next", "url": n}));
+    }
+    json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": links,
+        "entry": resources.into_iter().map(|r| {
+            let full = format!("{base}/fhir/{}/{}", r["resourceType"].as_str().unwrap_or(""), r["id"].as_str().unwrap_or(""));
+            json!({"fullUrl": full, "resource": r, "search": {"mode": "match"}})
+        }).collect::<Vec<_>>(),
+    })
+}

@@ -125,8 +125,6 @@ pub struct Config {
     pub mail_from: String,
     pub directory: renkei_directory::service::DirectoryConfig,
     pub care: renkei_care::CareConfig,
-    /// Hour of the day (Japan time) the daily digest goes out.
-    pub digest_hour: u32,
     /// Signed checkpoints of the audit trail.
     pub audit: AuditAnchorConfig,
 }
@@ -415,9 +413,9 @@ impl Config {
                 break_glass_minutes: break_glass,
                 break_glass_per_day,
                 max_attachment_bytes: attachment_mb * 1024 * 1024,
+                digest_hour,
                 ..renkei_care::CareConfig::default()
             },
-            digest_hour,
             audit: AuditAnchorConfig {
                 key_file: audit_key_file,
                 anchor_file: audit_anchor_file,

@@ -6,7 +6,6 @@ mod bench_care;
 mod cli;
 mod config;
 mod demo;
-mod demo_care;
 mod serve;
 
 fn main() -> std::process::ExitCode {

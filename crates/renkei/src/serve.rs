@@ -35,8 +35,10 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     config.identity.demo_mode = demo;
     config.web.demo = demo;
     let identity = Identity::new(db.clone(), config.identity.clone());
-    if demo {
-        let logins = crate::demo::ensure_loaded(&identity).await?;
+    // The demo goes only into an empty database (or one that has it).
+    let load_demo = if demo {
+        let state = renkei_identity::demo::state(&identity).await?;
+        let logins = renkei_identity::demo::logins();
         crate::demo::print_logins(&logins);
         config.web.demo_logins = logins
             .iter()
@@ -44,11 +46,14 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                 (
                     l.role_label.to_string(),
                     l.username.to_string(),
-                    crate::demo::DEMO_PASSWORD.to_string(),
+                    renkei_identity::demo::DEMO_PASSWORD.to_string(),
                 )
             })
             .collect();
-    }
+        state == renkei_identity::demo::DemoState::Empty
+    } else {
+        false
+    };
 
     // Without SMTP the demo keeps its e-mail in memory (the freshness page
     // says so); a real server without SMTP refuses to pretend it sent any.
@@ -64,45 +69,24 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         config.directory.clone(),
         config.care.clone(),
     );
-    // The daily digest of unread posts, once a day at the configured hour
-    // (Japan time); a restart the same day does not send it twice.
-    let care = state.care.clone();
-    let digest_hour = config.digest_hour;
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
-            let hour: u32 = renkei_domain::Timestamp::now()
-                .to_jst_display()
-                .get(11..13)
-                .and_then(|h| h.parse().ok())
-                .unwrap_or(99);
-            if hour == digest_hour {
-                match care.send_digests().await {
-                    Ok(run) if run.sent > 0 || run.failed > 0 => {
-                        tracing::info!(sent = run.sent, failed = run.failed, "daily digest")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "daily digest failed"),
-                }
-            }
+    // Every capability's background jobs (the directory index, the daily
+    // digest, …), each in its own loop, given the time of each run.
+    let assembly = renkei_web::assemble(state);
+    if load_demo {
+        // Every capability's demo data, in registration order (people
+        // before the teams they are on).
+        for (capability, loader) in &assembly.demo {
+            let summary = loader()
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the {capability} demo data: {e}"))?;
+            tracing::info!(capability, "{summary}");
         }
-    });
-    // The directory index loads in the background (/readyz says so until it
-    // is ready) and follows imports made by other processes.
-    let live = state.directory.clone();
-    let index_db = db.clone();
-    tokio::spawn(async move {
-        loop {
-            match live.refresh(&index_db).await {
-                Ok(true) => tracing::info!(entries = live.current().len(), "directory index built"),
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "directory index refresh failed"),
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(15)).await;
-        }
-    });
+    }
+    for (capability, job) in &assembly.jobs {
+        spawn_job(capability, job.clone());
+    }
     start_audit_checkpoints(&config, &db)?;
-    let app = renkei_web::app(state);
+    let app = assembly.router;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -133,6 +117,24 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     .await?;
     db.close().await;
     Ok(())
+}
+
+/// Runs `job` every `job.every` for as long as the server runs. A failed
+/// run is logged and the next one comes at its time.
+fn spawn_job(capability: &'static str, job: renkei_web::Job) {
+    tokio::spawn(async move {
+        if !job.first_run_at_start {
+            tokio::time::sleep(job.every).await;
+        }
+        loop {
+            match (job.run)(renkei_domain::Timestamp::now()).await {
+                Ok(summary) if summary.is_empty() => {}
+                Ok(summary) => tracing::info!(capability, job = job.name, "{summary}"),
+                Err(e) => tracing::warn!(capability, job = job.name, error = %e, "job failed"),
+            }
+            tokio::time::sleep(job.every).await;
+        }
+    });
 }
 
 /// Signs a checkpoint of the audit trail at start and then every

@@ -37,3 +37,42 @@ impl From<sqlx::Error> for StoreError {
         }
     }
 }
+
+/// The one error shape of every capability's service (care, directory, and
+/// the capabilities after them): what the caller did wrong, or what the
+/// store said. Identity keeps its own richer type for the login steps.
+///
+/// The web kit maps it once for every capability: the store's `NotFound`
+/// and `Conflict` become 404 and 409 even where a service did not
+/// anticipate them.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("invalid input: {0}")]
+    Validation(renkei_domain::ValidationErrors),
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A per-user limit was reached (the number allowed a day).
+    #[error("limit reached ({0} a day)")]
+    Limited(i64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<renkei_domain::ValidationErrors> for ServiceError {
+    fn from(v: renkei_domain::ValidationErrors) -> Self {
+        ServiceError::Validation(v)
+    }
+}
+
+impl ServiceError {
+    /// A refusal of one field.
+    pub fn invalid(field: &str, code: &str, ja: &str, en: &str) -> Self {
+        let mut e = renkei_domain::ValidationErrors::new();
+        e.add(field, code, ja, en);
+        ServiceError::Validation(e)
+    }
+}

@@ -24,7 +24,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use error::StoreError;
+pub use error::{ServiceError, StoreError};
 pub use migrations::{LATEST_SCHEMA_VERSION, MIGRATION_COUNT};
 pub use sqlx;
 

@@ -1,113 +1,31 @@
-//! The web layer of Renkei: router assembly, the page layout, authentication
-//! and CSRF middleware, security headers, metrics, error pages and the JSON
-//! API base. Handlers call capability services; they never run SQL.
+//! The assembly: the one place that knows which capabilities Renkei has.
+//!
+//! [`capabilities`] builds each capability's declaration from its services
+//! (one line per capability); [`assemble`] merges their routes, menu,
+//! OpenAPI fragments, FHIR resources, home items, readiness checks and jobs,
+//! and wraps everything in the middleware every request passes through
+//! (request ids, tracing, metrics, security headers, error pages, time-out,
+//! body limits, authentication and CSRF). Handlers live in the capabilities'
+//! web crates and never run SQL.
 
-pub mod api;
-mod auth;
-mod care;
-mod directory;
-mod error;
-mod fhir;
-mod form;
-pub mod i18n;
-mod identity;
-mod layout;
+mod home;
 pub mod metrics;
+mod openapi;
 mod routes;
 mod security;
 mod system;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use renkei_identity::Identity;
+use renkei_web_kit::Capability;
 
-pub use auth::{AuthState, CurrentUser, PageCtx};
-pub use error::WebError;
-pub use routes::{app, route_table, RouteSpec};
+pub use renkei_web_kit::routes::{audience, MatrixRow, Persona, RowOrder};
+pub use renkei_web_kit::{i18n, Job, ProxyHeader, RouteSpec, WebConfig, WebError, GSI_TILES};
+pub use renkei_web_kit::{AuthState, CurrentUser, PageCtx};
+pub use routes::{app, assemble, Assembly};
 
-/// Web settings, from `renkei.toml` / `RENKEI_*`.
-#[derive(Debug, Clone)]
-pub struct WebConfig {
-    /// Running with `--demo`: every page is marked DEMO.
-    pub demo: bool,
-    /// Send cookies with `Secure` (on by default; browsers accept it on
-    /// http://localhost, so turning it off is only for unusual set-ups).
-    pub cookie_secure: bool,
-    /// Send `Strict-Transport-Security` (when served over TLS).
-    pub hsts: bool,
-    /// Largest request body accepted.
-    pub max_body_bytes: usize,
-    /// Largest `multipart/form-data` body (posts with attachments, consent
-    /// forms); each file is also held to the care capability's limit.
-    pub max_upload_bytes: usize,
-    /// Longest time a request may take.
-    pub request_timeout: Duration,
-    /// Take the client address from `Forwarded` / `X-Forwarded-For` (behind
-    /// a reverse proxy).
-    pub trust_proxy: bool,
-    /// The one header the reverse proxies append the client address to.
-    pub proxy_header: ProxyHeader,
-    /// How many reverse proxies in front of Renkei append to that header:
-    /// the client address is the entry that many places from the right.
-    pub trusted_proxy_hops: usize,
-    /// (role label, user name, password) of the demo accounts, shown on the
-    /// login page under `--demo` only.
-    pub demo_logins: Vec<(String, String, String)>,
-    /// Public directory searches allowed per source address per minute.
-    pub public_search_per_minute: u32,
-    /// Base map tiles (`{z}/{x}/{y}`): 地理院タイル 標準地図 by default.
-    pub map_tile_url: String,
-    /// Attribution shown on the map for the tiles.
-    pub map_attribution: String,
-}
-
-/// Which header carries the client address behind reverse proxies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProxyHeader {
-    /// `X-Forwarded-For` (nginx `$proxy_add_x_forwarded_for`, most proxies).
-    XForwardedFor,
-    /// `Forwarded` (RFC 7239), its `for=` parameters.
-    Forwarded,
-}
-
-impl ProxyHeader {
-    /// The setting's value: `x-forwarded-for` or `forwarded`.
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code.trim().to_ascii_lowercase().as_str() {
-            "x-forwarded-for" => Some(Self::XForwardedFor),
-            "forwarded" => Some(Self::Forwarded),
-            _ => None,
-        }
-    }
-}
-
-/// 地理院タイル（標準地図）.
-pub const GSI_TILES: &str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png";
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        Self {
-            demo: false,
-            cookie_secure: true,
-            hsts: false,
-            max_body_bytes: 1024 * 1024,
-            max_upload_bytes: 32 * 1024 * 1024,
-            request_timeout: Duration::from_secs(30),
-            trust_proxy: false,
-            proxy_header: ProxyHeader::XForwardedFor,
-            trusted_proxy_hops: 1,
-            demo_logins: Vec::new(),
-            map_tile_url: GSI_TILES.into(),
-            map_attribution:
-                "<a href=\"https://maps.gsi.go.jp/development/ichiran.html\">地理院タイル</a>"
-                    .into(),
-            public_search_per_minute: 600,
-        }
-    }
-}
-
-/// Shared state of every handler.
+/// Every capability's services, built once by the server (or a test).
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -115,15 +33,37 @@ pub struct Inner {
     pub identity: Identity,
     pub config: WebConfig,
     pub metrics: metrics::Metrics,
-    /// The directory search index, refreshed by the server's background task.
+    /// The directory search index, refreshed by the directory's job.
     pub directory: renkei_directory::live::LiveIndex,
     /// Edits, reviews and the confirmation campaign of the directory.
     pub directory_service: renkei_directory::service::Directory,
-    pub public_limiter: directory::RateLimiter,
     /// Patients, teams, the timeline and the summary.
     pub care: renkei_care::Care,
     /// The Content-Security-Policy, which names the map tile server.
     pub csp: axum::http::HeaderValue,
+}
+
+/// Every registered capability, in menu and demo-data order. Adding a
+/// capability is one line here (and its services in [`AppState`]).
+pub fn capabilities(state: &AppState) -> Vec<Capability> {
+    let (identity, config) = (&state.identity, &state.config);
+    vec![
+        renkei_identity_web::capability(renkei_identity_web::IdentityState::new(
+            identity.clone(),
+            config.clone(),
+        )),
+        renkei_directory_web::capability(renkei_directory_web::DirectoryState::new(
+            identity.clone(),
+            config.clone(),
+            state.directory.clone(),
+            state.directory_service.clone(),
+        )),
+        renkei_care_web::capability(renkei_care_web::CareState::new(
+            identity.clone(),
+            config.clone(),
+            state.care.clone(),
+        )),
+    ]
 }
 
 impl AppState {
@@ -173,7 +113,6 @@ impl AppState {
             metrics: metrics::Metrics::new(),
             directory: live,
             directory_service,
-            public_limiter: directory::RateLimiter::default(),
             care,
             csp,
         }))

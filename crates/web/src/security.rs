@@ -29,7 +29,7 @@ pub async fn security_headers(
     request: Request,
     next: Next,
 ) -> Response {
-    let api = crate::error::is_api_path(request.uri().path());
+    let api = renkei_web_kit::error::is_api_path(request.uri().path());
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     // A handler's stricter policy (attachments: `default-src 'none'; sandbox`)

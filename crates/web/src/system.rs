@@ -4,20 +4,23 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::{AppState, WebError};
+use crate::routes::Assembled;
+use crate::WebError;
 
 /// Liveness: the process answers.
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Readiness: the database answers too.
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.identity.db().ping().await {
-        Ok(()) if !state.directory.is_ready() => {
-            (StatusCode::SERVICE_UNAVAILABLE, "directory index loading\n").into_response()
-        }
-        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+/// Readiness: the database answers, and every capability is ready.
+pub async fn readyz(State(state): State<Assembled>) -> Response {
+    match state.app.identity.db().ping().await {
+        Ok(()) => match state.not_ready.iter().find_map(|check| check()) {
+            Some(reason) => {
+                (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response()
+            }
+            None => (StatusCode::OK, "ready\n").into_response(),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
@@ -26,9 +29,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    let (open, idle) = state.identity.db().pool_stats();
-    let body = state.metrics.render(open, idle);
+pub async fn metrics(State(state): State<Assembled>) -> Response {
+    let (open, idle) = state.app.identity.db().pool_stats();
+    let body = state.app.metrics.render(open, idle);
     let mut r = (StatusCode::OK, body).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -56,11 +59,6 @@ const ASSETS: &[(&str, &[u8], &str)] = &[
         "design-tokens-LICENSE.txt",
         asset!("design-tokens-LICENSE.txt"),
         "text/plain; charset=utf-8",
-    ),
-    (
-        "htmx.min.js",
-        asset!("htmx.min.js"),
-        "text/javascript; charset=utf-8",
     ),
     (
         "leaflet.js",
@@ -118,6 +116,11 @@ const ASSETS: &[(&str, &[u8], &str)] = &[
         include_bytes!("../static/map.js"),
         "text/javascript; charset=utf-8",
     ),
+    (
+        "nav.js",
+        include_bytes!("../static/nav.js"),
+        "text/javascript; charset=utf-8",
+    ),
 ];
 
 pub async fn static_file(Path(name): Path<String>) -> Result<Response, WebError> {
@@ -133,4 +136,10 @@ pub async fn static_file(Path(name): Path<String>) -> Result<Response, WebError>
         HeaderValue::from_static("public, max-age=3600"),
     );
     Ok(r)
+}
+
+/// The CapabilityStatement, assembled from what the capabilities register:
+/// open to everyone, as FHIR expects.
+pub async fn fhir_metadata(State(state): State<Assembled>) -> Response {
+    renkei_web_kit::fhir::fhir_json(StatusCode::OK, &state.capability_statement)
 }

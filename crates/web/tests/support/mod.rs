@@ -16,45 +16,21 @@ use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Who makes a request in the matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Who {
-    Anonymous,
-    /// Password given, TOTP code not yet.
-    PendingMfa,
-    SystemAdmin,
-    RegionAdmin,
-    MunicipalOfficer,
-    Coordinator,
-    Professional,
-    Family,
-    Ems,
-}
+/// Who makes a request in the matrix: the personas the capabilities'
+/// matrix rows name.
+pub use renkei_web::Persona as Who;
 
-impl Who {
-    pub const ALL: [Who; 9] = [
-        Who::Anonymous,
-        Who::PendingMfa,
-        Who::SystemAdmin,
-        Who::RegionAdmin,
-        Who::MunicipalOfficer,
-        Who::Coordinator,
-        Who::Professional,
-        Who::Family,
-        Who::Ems,
-    ];
-    fn role(self) -> Option<&'static str> {
-        Some(match self {
-            Who::SystemAdmin => "system_admin",
-            Who::RegionAdmin => "region_admin",
-            Who::MunicipalOfficer => "municipal_officer",
-            Who::Coordinator => "coordinator",
-            Who::Professional | Who::PendingMfa => "professional",
-            Who::Family => "family",
-            Who::Ems => "ems",
-            Who::Anonymous => return None,
-        })
-    }
+fn role_of(who: Who) -> Option<&'static str> {
+    Some(match who {
+        Who::SystemAdmin => "system_admin",
+        Who::RegionAdmin => "region_admin",
+        Who::MunicipalOfficer => "municipal_officer",
+        Who::Coordinator => "coordinator",
+        Who::Professional | Who::PendingMfa => "professional",
+        Who::Family => "family",
+        Who::Ems => "ems",
+        Who::Anonymous => return None,
+    })
 }
 
 pub struct Session {
@@ -67,6 +43,8 @@ pub struct World {
     pub state: AppState,
     pub identity: Identity,
     pub app: Router,
+    /// Every route the app serves, with its matrix row.
+    pub rows: Vec<renkei_web::MatrixRow>,
     pub region: i64,
     pub other_region: i64,
     pub org: i64,
@@ -205,7 +183,7 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
     .await;
     let mut sessions = Vec::new();
     for who in Who::ALL {
-        let Some(role) = who.role() else {
+        let Some(role) = role_of(who) else {
             sessions.push((
                 who,
                 Session {
@@ -296,12 +274,13 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         vitals_post,
         image,
     } = care_world(&state, &identity, &sessions).await;
-    let app = renkei_web::app(state.clone());
+    let assembly = renkei_web::assemble(state.clone());
     World {
         _db: db,
         state,
         identity,
-        app,
+        app: assembly.router,
+        rows: assembly.rows,
         region,
         other_region,
         org,
@@ -471,6 +450,31 @@ struct CareIds {
 }
 
 impl World {
+    /// The world's ids by the names matrix rows use in their sample paths.
+    pub fn ids(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("patient", self.patient.to_string()),
+            ("post", self.post.to_string()),
+            ("vitals_post", self.vitals_post.to_string()),
+            ("attachment", self.attachment.to_string()),
+            ("image", self.image.to_string()),
+            ("consent", self.consent.to_string()),
+            ("group", self.group.to_string()),
+            ("entry", self.entry.to_string()),
+            ("change_request", self.change_request.to_string()),
+            ("user", self.target_user.to_string()),
+        ]
+    }
+
+    /// A matrix row's sample path with the world's ids filled in.
+    pub fn concrete(&self, row: &renkei_web::MatrixRow) -> String {
+        let mut path = row.sample_path().to_string();
+        for (name, id) in self.ids() {
+            path = path.replace(&format!("{{{name}}}"), &id);
+        }
+        path
+    }
+
     pub fn session(&self, who: Who) -> &Session {
         &self
             .sessions

@@ -1,0 +1,357 @@
+//! The care team's records as FHIR R4 / JP Core: Patient (JP_Patient),
+//! CareTeam, Communication (timeline posts), Observation
+//! (JP_Observation_VitalSigns, LOINC coded, UCUM units) and Consent.
+
+use renkei_care::store::{ConsentRow, MemberRow, PatientRow, PostRow};
+use renkei_domain::care::{CareLevel, PostCategory, TeamRole, VITAL_SIGNS};
+use renkei_domain::Timestamp;
+use serde_json::{json, Value};
+
+use renkei_interop::JP_CORE;
+
+/// Renkei's own code systems (no national one exists for these).
+pub const TEAM_ROLE_SYSTEM: &str = "urn:renkei:cs:care-team-role";
+pub const POST_CATEGORY_SYSTEM: &str = "urn:renkei:cs:post-category";
+/// Patient ids within one Renkei deployment.
+pub const PATIENT_ID_SYSTEM: &str = "urn:renkei:sid:patient";
+/// 介護保険被保険者番号 (there is no JP Core identifier system for it yet).
+pub const CARE_INSURED_SYSTEM: &str = "urn:renkei:sid:care-insurance-insured-number";
+
+fn reference(kind: &str, id: i64) -> Value {
+    json!({"reference": format!("{kind}/{id}")})
+}
+
+fn time(ms: i64) -> String {
+    Timestamp(ms).to_rfc3339()
+}
+
+fn human_name(text: &str, representation: &str) -> Value {
+    let mut parts = text.split([' ', '　']).filter(|p| !p.is_empty());
+    let family = parts.next().unwrap_or("");
+    let given: Vec<&str> = parts.collect();
+    let mut n = json!({
+        "extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation",
+            "valueCode": representation,
+        }],
+        "use": "official",
+        "text": text,
+        "family": family,
+    });
+    if !given.is_empty() {
+        n["given"] = json!(given);
+    }
+    n
+}
+
+/// JP_Patient: kanji and kana names, sex, birth date, address, phone, the
+/// Renkei id and the 介護保険被保険者番号, and the care level (要介護度) as a
+/// Renkei extension.
+pub fn patient(p: &PatientRow) -> Value {
+    let f = &p.fields;
+    let mut identifiers = vec![json!({"system": PATIENT_ID_SYSTEM, "value": p.id.to_string()})];
+    if !f.insured_number.is_empty() {
+        identifiers.push(json!({"system": CARE_INSURED_SYSTEM, "value": f.insured_number}));
+    }
+    let mut r = json!({
+        "resourceType": "Patient",
+        "id": p.id.to_string(),
+        "meta": {"profile": [format!("{JP_CORE}JP_Patient")], "lastUpdated": time(p.updated_at)},
+        "identifier": identifiers,
+        "active": true,
+        "name": [human_name(&f.name, "IDE"), human_name(&f.kana, "SYL")],
+        "gender": match f.sex.as_str() { "female" | "male" | "other" => f.sex.as_str(), _ => "unknown" },
+        "birthDate": f.birth_date,
+        "managingOrganization": {"display": format!("organisation #{}", p.registering_org_id)},
+    });
+    if !f.address.is_empty() {
+        r["address"] = json!([{"text": f.address, "country": "JP"}]);
+    }
+    if !f.phone.is_empty() {
+        r["telecom"] = json!([{"system": "phone", "value": f.phone}]);
+    }
+    if let Some(level) = CareLevel::from_code(&f.care_level) {
+        r["extension"] = json!([{
+            "url": "urn:renkei:ext:care-level",
+            "valueCoding": {"system": "urn:renkei:cs:care-level", "code": level.code(), "display": level.label_ja()},
+        }]);
+    }
+    r
+}
+
+/// The patient's care team; its id is the patient's.
+pub fn care_team(p: &PatientRow, members: &[MemberRow]) -> Value {
+    let participants: Vec<Value> = members
+        .iter()
+        .filter(|m| m.status == "active")
+        .map(|m| {
+            let role = TeamRole::from_code(&m.team_role);
+            let mut part = json!({
+                "role": [{"coding": [{
+                    "system": TEAM_ROLE_SYSTEM,
+                    "code": m.team_role,
+                    "display": role.map(|r| r.label_ja()).unwrap_or(""),
+                }]}],
+                "member": {"display": m.display_name},
+                "period": {"start": time(m.accepted_at.unwrap_or(m.invited_at))},
+            });
+            if let Some(org) = &m.org_name {
+                part["onBehalfOf"] = json!({"display": org});
+            }
+            part
+        })
+        .collect();
+    json!({
+        "resourceType": "CareTeam",
+        "id": p.id.to_string(),
+        "status": "active",
+        "name": "在宅ケアチーム",
+        "subject": reference("Patient", p.id),
+        "participant": participants,
+    })
+}
+
+/// A timeline post. Withdrawn posts keep their place as
+/// `entered-in-error` without their text.
+pub fn communication(patient_id: i64, post: &PostRow) -> Value {
+    let withdrawn = post.withdrawn_at.is_some();
+    let category = PostCategory::from_code(&post.category);
+    let mut r = json!({
+        "resourceType": "Communication",
+        "id": post.id.to_string(),
+        "status": if withdrawn { "entered-in-error" } else { "completed" },
+        "category": [{"coding": [{
+            "system": POST_CATEGORY_SYSTEM,
+            "code": post.category,
+            "display": category.map(|c| c.label_ja()).unwrap_or(""),
+        }]}],
+        "priority": if post.urgent { "urgent" } else { "routine" },
+        "subject": reference("Patient", patient_id),
+        "sent": time(post.created_at),
+        "sender": {"display": post.author_name},
+    });
+    if !withdrawn && !post.body.is_empty() {
+        r["payload"] = json!([{"contentString": post.body}]);
+    }
+    if let Some(parent) = post.reply_to {
+        r["inResponseTo"] = json!([reference("Communication", parent)]);
+    }
+    if post.has_vitals && !withdrawn {
+        r["about"] = json!(vital_ids(post)
+            .into_iter()
+            .map(|id| json!({"reference": format!("Observation/{id}")}))
+            .collect::<Vec<_>>());
+    }
+    r
+}
+
+/// The Observation ids of a post: `<post>-<sign>` (blood pressure is one
+/// panel, `<post>-bp`).
+pub fn vital_ids(post: &PostRow) -> Vec<String> {
+    let v = post.vitals();
+    let mut ids = Vec::new();
+    if v.bp_systolic.is_some() && v.bp_diastolic.is_some() {
+        ids.push(format!("{}-bp", post.id));
+    }
+    for s in VITAL_SIGNS {
+        if s.code.starts_with("bp_") {
+            continue;
+        }
+        if v.get(s.code).is_some() {
+            ids.push(format!("{}-{}", post.id, s.code));
+        }
+    }
+    ids
+}
+
+fn quantity(value: f64, unit: &str, ucum: &str) -> Value {
+    json!({"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": ucum})
+}
+
+/// JP_Observation_VitalSigns for one sign of a post (`code` is a sign code
+/// or `bp`). `None` when the post has no such value.
+pub fn observation(patient_id: i64, post: &PostRow, code: &str) -> Option<Value> {
+    if post.withdrawn_at.is_some() {
+        return None;
+    }
+    let v = post.vitals();
+    let base = |id: String, loinc: &str, display: &str| {
+        json!({
+            "resourceType": "Observation",
+            "id": id,
+            "meta": {"profile": [format!("{JP_CORE}JP_Observation_VitalSigns")]},
+            "status": "final",
+            "category": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "vital-signs",
+                "display": "Vital Signs",
+            }]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": loinc, "display": display}]},
+            "subject": reference("Patient", patient_id),
+            "effectiveDateTime": time(post.created_at),
+            "performer": [{"display": post.author_name}],
+            "derivedFrom": [reference("Communication", post.id)],
+        })
+    };
+    if code == "bp" {
+        let (s, d) = (v.bp_systolic?, v.bp_diastolic?);
+        let mut r = base(
+            format!("{}-bp", post.id),
+            "85354-9",
+            "Blood pressure panel with all children optional",
+        );
+        let comp = |loinc: &str, display: &str, x: f64| {
+            json!({
+                "code": {"coding": [{"system": "http://loinc.org", "code": loinc, "display": display}]},
+                "valueQuantity": quantity(x, "mmHg", "mm[Hg]"),
+            })
+        };
+        r["component"] = json!([
+            comp("8480-6", "Systolic blood pressure", s),
+            comp("8462-4", "Diastolic blood pressure", d),
+        ]);
+        return Some(r);
+    }
+    let sign = VITAL_SIGNS
+        .iter()
+        .find(|s| s.code == code && !s.code.starts_with("bp_"))?;
+    let value = v.get(sign.code)?;
+    let mut r = base(
+        format!("{}-{}", post.id, sign.code),
+        sign.loinc,
+        sign.loinc_display,
+    );
+    r["valueQuantity"] = quantity(value, sign.unit, sign.ucum);
+    Some(r)
+}
+
+/// Every Observation of a post.
+pub fn observations(patient_id: i64, post: &PostRow) -> Vec<Value> {
+    vital_ids(post)
+        .iter()
+        .filter_map(|id| id.split_once('-'))
+        .filter_map(|(_, code)| observation(patient_id, post, code))
+        .collect()
+}
+
+/// The consent to share: who it covers, when and by whom it was obtained,
+/// the signed form, and whether it is still in force.
+pub fn consent(c: &ConsentRow, org_names: &dyn Fn(i64) -> String) -> Value {
+    let mut actors: Vec<Value> = c
+        .org_ids()
+        .into_iter()
+        .map(|o| {
+            json!({
+                "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient"}]},
+                "reference": {"display": org_names(o)},
+            })
+        })
+        .collect();
+    for p in c.professions() {
+        actors.push(json!({
+            "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+            "reference": {"display": format!("profession:{p}")},
+        }));
+    }
+    if c.covers_family {
+        actors.push(json!({
+            "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
+            "reference": {"display": "family"},
+        }));
+    }
+    let mut r = json!({
+        "resourceType": "Consent",
+        "id": c.id.to_string(),
+        "status": if c.active() { "active" } else { "inactive" },
+        "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}]}],
+        "patient": reference("Patient", c.patient_id),
+        "dateTime": c.obtained_on,
+        "performer": [{"display": if c.signer.is_empty() { "patient".to_string() } else { c.signer.clone() }}],
+        "organization": [{"display": c.obtained_by}],
+        "policyRule": {"text": "在宅医療・介護連携のための情報共有"},
+        "provision": {"type": "permit", "actor": actors},
+    });
+    if let Some(form) = c.form_attachment_id {
+        r["sourceAttachment"] = json!({"url": format!("/attachments/{form}"), "title": "同意書"});
+    }
+    if let Some(w) = c.withdrawn_at {
+        r["provision"]["period"] = json!({"end": time(w)});
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post() -> PostRow {
+        PostRow {
+            id: 7,
+            space_id: 1,
+            author_id: 2,
+            author_name: "加藤".into(),
+            author_profession: "nurse".into(),
+            author_role: "visiting_nurse".into(),
+            kind: "post".into(),
+            category: "vitals".into(),
+            body: "発熱".into(),
+            reply_to: None,
+            temperature: Some(38.9),
+            bp_systolic: Some(150.0),
+            bp_diastolic: Some(90.0),
+            pulse: None,
+            spo2: Some(93.0),
+            respiration: None,
+            weight: None,
+            glucose: None,
+            pain: None,
+            has_vitals: true,
+            urgent: true,
+            ack_role: "attending_doctor".into(),
+            acked_by: None,
+            acked_by_name: None,
+            acked_at: None,
+            version: 1,
+            created_at: 0,
+            edited_at: None,
+            withdrawn_at: None,
+            withdrawn_by: None,
+            withdrawn_reason: String::new(),
+            idempotency_key: None,
+            request_hash: String::new(),
+            has_replies: false,
+            has_attachments: false,
+            read_by: None,
+        }
+    }
+
+    #[test]
+    fn vitals_become_loinc_observations() {
+        let obs = observations(3, &post());
+        let codes: Vec<&str> = obs
+            .iter()
+            .map(|o| o["code"]["coding"][0]["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, vec!["85354-9", "8310-5", "59408-5"]);
+        assert_eq!(obs[1]["valueQuantity"]["code"], "Cel");
+        assert_eq!(obs[0]["component"][0]["valueQuantity"]["value"], 150.0);
+        assert!(obs[0]["meta"]["profile"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("JP_Observation_VitalSigns"));
+    }
+
+    #[test]
+    fn communication_is_urgent_and_links_observations() {
+        let c = communication(3, &post());
+        assert_eq!(c["priority"], "urgent");
+        assert_eq!(c["about"][0]["reference"], "Observation/7-bp");
+        let mut w = post();
+        w.withdrawn_at = Some(1);
+        let c = communication(3, &w);
+        assert_eq!(c["status"], "entered-in-error");
+        assert!(c.get("payload").is_none());
+        assert!(observations(3, &w).is_empty());
+    }
+}

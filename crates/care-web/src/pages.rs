@@ -1,0 +1,2134 @@
+//! The care pages: my patients and groups with unread counts, registering a
+//! patient, the timeline with its one-handed posting form, vital-sign
+//! charts, the shared summary, the team, consent, break-glass, and
+//! notification settings.
+
+// The page helpers take the request's parts (state, user, page context,
+// audit context) plus what they re-render after a refusal.
+#![allow(clippy::too_many_arguments)]
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, SpaceCard};
+use renkei_care::store::{Contact, PatientFields, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::CareError;
+use renkei_domain::care::{
+    BreakGlassReason, CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole,
+    DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE, VITAL_SIGNS,
+};
+use renkei_domain::people::Permission;
+use renkei_domain::{Profession, Timestamp, ValidationErrors};
+use renkei_identity::Principal;
+use serde::Deserialize;
+
+use crate::posts::{new_key, post_card, post_input, team_role_label, PostCard, UploadForm};
+use crate::CareState;
+use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
+use renkei_web_kit::page::{ok, render};
+use renkei_web_kit::FormData;
+use renkei_web_kit::Layout;
+use renkei_web_kit::WebError;
+
+fn age(birth: &str) -> String {
+    let today = Timestamp::now().to_jst_display();
+    let (Some(b), Some(t)) = (birth.get(0..10), today.get(0..10)) else {
+        return String::new();
+    };
+    let by: i32 = b[0..4].parse().unwrap_or(0);
+    let ty: i32 = t[0..4].parse().unwrap_or(0);
+    let mut years = ty - by;
+    if t[5..10] < b[5..10] {
+        years -= 1;
+    }
+    if by == 0 {
+        String::new()
+    } else {
+        years.to_string()
+    }
+}
+
+/// The line under a patient's name: age, sex, care level.
+pub struct PatientHeader {
+    pub id: i64,
+    pub name: String,
+    pub kana: String,
+    pub age: String,
+    pub sex: String,
+    pub care_level: String,
+}
+
+fn header_of(lang: &str, p: &renkei_care::store::PatientRow) -> PatientHeader {
+    PatientHeader {
+        id: p.id,
+        name: p.fields.name.clone(),
+        kana: p.fields.kana.clone(),
+        age: age(&p.fields.birth_date),
+        sex: Sex::from_code(&p.fields.sex)
+            .map(|s| s.label(lang).to_string())
+            .unwrap_or_default(),
+        care_level: CareLevel::from_code(&p.fields.care_level)
+            .map(|c| c.label(lang).to_string())
+            .unwrap_or_default(),
+    }
+}
+
+// ------------------------------------------------------------- my lists
+
+#[derive(Template)]
+#[template(path = "care/patients.html")]
+struct PatientsPage {
+    l: Layout,
+    patients: Vec<SpaceCard>,
+    invitations: Vec<SpaceCard>,
+    may_register: bool,
+    may_break_glass: bool,
+    break_glass: Vec<(i64, String, String)>,
+    total_unread: i64,
+}
+
+pub async fn patients(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+) -> Result<Response, WebError> {
+    crate::posts::require_care_role(&p)?;
+    let l = Layout::new(
+        &ctx,
+        if ctx.lang.code() == "en" {
+            "Patients"
+        } else {
+            "担当患者"
+        },
+    );
+    let spaces = state.care.my_spaces(&p, &rc).await?;
+    let (invitations, rest): (Vec<_>, Vec<_>) =
+        spaces.into_iter().partition(|s| s.status == "invited");
+    let patients: Vec<SpaceCard> = rest.into_iter().filter(|s| s.kind == "patient").collect();
+    let total_unread = patients.iter().map(|s| s.unread).sum();
+    let break_glass = state
+        .care
+        .active_break_glass(&p)
+        .await?
+        .into_iter()
+        .map(|b| {
+            (
+                b.patient_id,
+                b.patient_name,
+                Timestamp(b.expires_at).to_jst_display(),
+            )
+        })
+        .collect();
+    ok(&PatientsPage {
+        l,
+        patients,
+        invitations,
+        may_register: p.role.may(Permission::RegisterPatients),
+        may_break_glass: p.role.may(Permission::BreakGlass),
+        break_glass,
+        total_unread,
+    })
+}
+
+// ---------------------------------------------------- patient's record
+
+#[derive(Template)]
+#[template(path = "care/patient_form.html")]
+struct PatientFormPage {
+    l: Layout,
+    action: String,
+    new: bool,
+    f: PatientFields,
+    contacts: Vec<Contact>,
+    errors: ValidationErrors,
+    orgs: Vec<(i64, String)>,
+    org_id: i64,
+    team_role: String,
+    sexes: &'static [Sex],
+    levels: &'static [CareLevel],
+    applications: &'static [CareApplication],
+    households: &'static [Household],
+    physical: &'static [&'static str],
+    dementia: &'static [&'static str],
+    roles: Vec<TeamRole>,
+}
+
+fn patient_input(f: &FormData) -> PatientInput {
+    let mut contacts = Vec::new();
+    for i in 0..3 {
+        contacts.push(Contact {
+            name: f.get(&format!("contact_{i}_name")).to_string(),
+            relation: f.get(&format!("contact_{i}_relation")).to_string(),
+            phone: f.get(&format!("contact_{i}_phone")).to_string(),
+            key_person: f.get(&format!("contact_{i}_key")) == "on",
+            emergency: f.get(&format!("contact_{i}_emergency")) == "on",
+        });
+    }
+    PatientInput {
+        name: f.get("name").into(),
+        kana: f.get("kana").into(),
+        birth_date: f.get("birth_date").into(),
+        sex: f.get("sex").into(),
+        address: f.get("address").into(),
+        phone: f.get("phone").into(),
+        insured_number: f.get("insured_number").into(),
+        care_level: f.get("care_level").into(),
+        care_level_from: f.get("care_level_from").into(),
+        care_level_to: f.get("care_level_to").into(),
+        care_application: f.get("care_application").into(),
+        independence_physical: f.get("independence_physical").into(),
+        independence_dementia: f.get("independence_dementia").into(),
+        household: f.get("household").into(),
+        contacts,
+    }
+}
+
+fn fields_of(i: &PatientInput) -> PatientFields {
+    PatientFields {
+        name: i.name.clone(),
+        kana: i.kana.clone(),
+        birth_date: i.birth_date.clone(),
+        sex: i.sex.clone(),
+        address: i.address.clone(),
+        phone: i.phone.clone(),
+        insured_number: i.insured_number.clone(),
+        care_level: i.care_level.clone(),
+        care_level_from: i.care_level_from.clone(),
+        care_level_to: i.care_level_to.clone(),
+        care_application: i.care_application.clone(),
+        independence_physical: i.independence_physical.clone(),
+        independence_dementia: i.independence_dementia.clone(),
+        household: i.household.clone(),
+        contacts: String::new(),
+    }
+}
+
+fn padded(mut c: Vec<Contact>) -> Vec<Contact> {
+    while c.len() < 3 {
+        c.push(Contact::default());
+    }
+    c
+}
+
+async fn my_orgs(state: &CareState, p: &Principal) -> Result<Vec<(i64, String)>, WebError> {
+    let orgs = state.identity.organisations_of(p).await?;
+    Ok(orgs.into_iter().map(|o| (o.id, o.name)).collect())
+}
+
+fn professional_roles() -> Vec<TeamRole> {
+    TeamRole::ALL
+        .iter()
+        .copied()
+        .filter(|r| *r != TeamRole::Family)
+        .collect()
+}
+
+fn patient_form(
+    ctx: &PageCtx,
+    title: &str,
+    action: String,
+    new: bool,
+    f: PatientFields,
+    contacts: Vec<Contact>,
+    errors: ValidationErrors,
+    orgs: Vec<(i64, String)>,
+    org_id: i64,
+    team_role: String,
+) -> PatientFormPage {
+    PatientFormPage {
+        l: Layout::new(ctx, title),
+        action,
+        new,
+        f,
+        contacts: padded(contacts),
+        errors,
+        orgs,
+        org_id,
+        team_role,
+        sexes: Sex::ALL,
+        levels: CareLevel::ALL,
+        applications: CareApplication::ALL,
+        households: Household::ALL,
+        physical: PHYSICAL_INDEPENDENCE,
+        dementia: DEMENTIA_INDEPENDENCE,
+        roles: professional_roles(),
+    }
+}
+
+pub async fn new_patient_form(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+) -> Result<Response, WebError> {
+    if !p.role.may(Permission::RegisterPatients) {
+        return Err(WebError::Forbidden);
+    }
+    let orgs = my_orgs(&state, &p).await?;
+    let first = orgs.first().map(|o| o.0).unwrap_or(0);
+    let title = if ctx.lang.code() == "en" {
+        "Register a patient"
+    } else {
+        "患者の登録"
+    };
+    ok(&patient_form(
+        &ctx,
+        title,
+        "/patients/new".into(),
+        true,
+        PatientFields {
+            care_level: "none".into(),
+            care_application: "not_applied".into(),
+            ..Default::default()
+        },
+        Vec::new(),
+        ValidationErrors::new(),
+        orgs,
+        first,
+        "care_manager".into(),
+    ))
+}
+
+pub async fn create_patient(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let input = patient_input(&form);
+    let org_id = form.opt_i64("org_id")?;
+    let role = form.get("team_role").to_string();
+    match state
+        .care
+        .register_patient(&p, &rc, org_id, &role, &input)
+        .await
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/patients/{id}/consent?new=1")).into_response()),
+        Err(CareError::Validation(errors)) => {
+            let orgs = my_orgs(&state, &p).await?;
+            let title = if ctx.lang.code() == "en" {
+                "Register a patient"
+            } else {
+                "患者の登録"
+            };
+            render(
+                &patient_form(
+                    &ctx,
+                    title,
+                    "/patients/new".into(),
+                    true,
+                    fields_of(&input),
+                    input.contacts.clone(),
+                    errors,
+                    orgs,
+                    org_id.unwrap_or(0),
+                    role,
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn profile_form(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let (patient, access) = state.care.patient(&p, &rc, id).await?;
+    if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
+        return Err(WebError::Forbidden);
+    }
+    let title = if ctx.lang.code() == "en" {
+        "Basic information"
+    } else {
+        "基本情報"
+    };
+    let contacts = patient.fields.contact_list();
+    ok(&patient_form(
+        &ctx,
+        title,
+        format!("/patients/{id}/profile"),
+        false,
+        patient.fields,
+        contacts,
+        ValidationErrors::new(),
+        Vec::new(),
+        0,
+        String::new(),
+    ))
+}
+
+pub async fn update_profile(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let input = patient_input(&form);
+    match state.care.update_patient(&p, &rc, id, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}/summary")).into_response()),
+        Err(CareError::Validation(errors)) => {
+            let title = if ctx.lang.code() == "en" {
+                "Basic information"
+            } else {
+                "基本情報"
+            };
+            render(
+                &patient_form(
+                    &ctx,
+                    title,
+                    format!("/patients/{id}/profile"),
+                    false,
+                    fields_of(&input),
+                    input.contacts.clone(),
+                    errors,
+                    Vec::new(),
+                    0,
+                    String::new(),
+                ),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------------ timeline
+
+/// What the posting form shows again after a refusal.
+#[derive(Default)]
+pub struct PostFormState {
+    pub category: String,
+    pub body: String,
+    pub vitals: Vec<(String, String)>,
+    pub urgent: bool,
+    pub ack_role: String,
+    pub key: String,
+    /// Values outside the plausible range were found: show the confirmation.
+    pub ask_confirm: bool,
+}
+
+impl PostFormState {
+    fn fresh() -> Self {
+        Self {
+            key: new_key(),
+            ..Default::default()
+        }
+    }
+    /// The form as it was sent, to show again with the errors; the same
+    /// idempotency key, so resending it cannot post twice.
+    fn refused(f: &FormData, errors: &ValidationErrors) -> Self {
+        let key = f.get("idempotency_key");
+        Self {
+            category: f.get("category").to_string(),
+            body: f.get("body").to_string(),
+            vitals: VITAL_SIGNS
+                .iter()
+                .map(|s| {
+                    (
+                        s.code.to_string(),
+                        f.get(&format!("vital_{}", s.code)).to_string(),
+                    )
+                })
+                .collect(),
+            urgent: f.get("urgent") == "on",
+            ack_role: f.get("ack_role").to_string(),
+            key: if key.is_empty() {
+                new_key()
+            } else {
+                key.to_string()
+            },
+            ask_confirm: errors.0.iter().any(|e| e.code == "unusual"),
+        }
+    }
+
+    pub fn vital(&self, code: &str) -> &str {
+        self.vitals
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+pub struct SignField {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    pub min: String,
+    pub max: String,
+}
+
+#[derive(Template)]
+#[template(path = "care/timeline.html")]
+struct TimelinePage {
+    l: Layout,
+    base: String,
+    is_group: bool,
+    title: String,
+    description: String,
+    patient: Option<PatientHeader>,
+    consent_active: bool,
+    break_glass_until: String,
+    may_write: bool,
+    urgent: Vec<PostCard>,
+    posts: Vec<PostCard>,
+    next_before: Option<i64>,
+    q: String,
+    category: String,
+    categories: Vec<(&'static str, &'static str)>,
+    ack_roles: Vec<(&'static str, &'static str)>,
+    signs: Vec<SignField>,
+    form: PostFormState,
+    errors: ValidationErrors,
+    members: usize,
+    posted: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct TimelineParams {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub before: Option<i64>,
+    #[serde(default)]
+    pub posted: Option<String>,
+}
+
+fn sign_fields(lang: &str) -> Vec<SignField> {
+    VITAL_SIGNS
+        .iter()
+        .map(|s| SignField {
+            code: s.code,
+            label: s.label(lang),
+            unit: s.unit,
+            min: format!("{}", s.accept.0),
+            max: format!("{}", s.accept.1),
+        })
+        .collect()
+}
+
+/// Whose timeline a page shows.
+#[derive(Clone, Copy)]
+enum Timeline {
+    Patient(i64),
+    Group(i64),
+}
+
+impl Timeline {
+    fn base(self) -> String {
+        match self {
+            Timeline::Patient(id) => format!("/patients/{id}"),
+            Timeline::Group(id) => format!("/groups/{id}"),
+        }
+    }
+}
+
+async fn timeline_page(
+    state: &CareState,
+    p: &Principal,
+    ctx: &PageCtx,
+    rc: &renkei_identity::RequestContext,
+    which: Timeline,
+    params: TimelineParams,
+    form: PostFormState,
+    errors: ValidationErrors,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let lang = ctx.lang.code();
+    let q = TimelineQuery {
+        before: params.before,
+        text: (!params.q.trim().is_empty()).then(|| params.q.clone()),
+        category: PostCategory::from_code(&params.category).map(|c| c.code().to_string()),
+        limit: 0,
+    };
+    let v = match which {
+        Timeline::Patient(id) => state.care.patient_timeline(p, rc, id, q).await?,
+        Timeline::Group(id) => state.care.timeline(p, rc, id, q).await?,
+    };
+    let base = which.base();
+    let now = Timestamp::now().millis();
+    let is_group = v.space.kind == "group";
+    let (title, patient) = match &v.patient {
+        Some(pt) => (pt.fields.name.clone(), Some(header_of(lang, pt))),
+        None => (v.space.name.clone(), None),
+    };
+    let mut roles: Vec<(&'static str, &'static str)> = Vec::new();
+    for r in TeamRole::ALL {
+        if *r == TeamRole::Family {
+            continue;
+        }
+        if v.members
+            .iter()
+            .any(|m| m.status == "active" && renkei_care::service::acknowledges(*r, &m.team_role))
+        {
+            roles.push((r.code(), r.label(lang)));
+        }
+    }
+    let break_glass_until = match &v.access {
+        renkei_care::Access::BreakGlass { expires_at, .. } => {
+            Timestamp(*expires_at).to_jst_display()
+        }
+        _ => String::new(),
+    };
+    let page = TimelinePage {
+        l: Layout::new(ctx, &title),
+        base,
+        is_group,
+        description: v.space.description.clone(),
+        title,
+        patient,
+        consent_active: v.consent_active,
+        break_glass_until,
+        may_write: v.access.may_write(),
+        urgent: v.urgent.iter().map(|x| post_card(lang, x, now)).collect(),
+        posts: v.posts.iter().map(|x| post_card(lang, x, now)).collect(),
+        next_before: v.next_before,
+        q: params.q,
+        category: params.category,
+        categories: PostCategory::ALL
+            .iter()
+            .map(|c| (c.code(), c.label(lang)))
+            .collect(),
+        ack_roles: roles,
+        signs: sign_fields(lang),
+        form,
+        errors,
+        members: v.members.iter().filter(|m| m.status == "active").count(),
+        posted: params.posted.is_some(),
+    };
+    render(&page, status)
+}
+
+pub async fn patient_timeline(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    Query(params): Query<TimelineParams>,
+) -> Result<Response, WebError> {
+    timeline_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        Timeline::Patient(id),
+        params,
+        PostFormState::fresh(),
+        ValidationErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn group_timeline(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    Query(params): Query<TimelineParams>,
+) -> Result<Response, WebError> {
+    if !state.care.is_group(id).await? {
+        return Err(WebError::NotFound);
+    }
+    timeline_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        Timeline::Group(id),
+        params,
+        PostFormState::fresh(),
+        ValidationErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn create_post_in(
+    state: CareState,
+    p: Principal,
+    ctx: PageCtx,
+    rc: renkei_identity::RequestContext,
+    space: i64,
+    which: Timeline,
+    form: UploadForm,
+) -> Result<Response, WebError> {
+    let f = &form.fields;
+    let outcome = if !form.file_errors.is_empty() {
+        Err(CareError::Validation(form.file_errors.clone()))
+    } else {
+        match post_input(f) {
+            Ok(input) => state
+                .care
+                .post(&p, &rc, space, input, form.files)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(CareError::Validation(e)),
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("{}?posted=1", which.base())).into_response()),
+        Err(CareError::Validation(errors)) => {
+            let st = PostFormState::refused(f, &errors);
+            timeline_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                which,
+                TimelineParams::default(),
+                st,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn create_patient_post(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: UploadForm,
+) -> Result<Response, WebError> {
+    let space = state.care.patient_space(id).await?;
+    create_post_in(state, p, ctx, rc, space, Timeline::Patient(id), form).await
+}
+
+pub async fn create_group_post(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: UploadForm,
+) -> Result<Response, WebError> {
+    if !state.care.is_group(id).await? {
+        return Err(WebError::NotFound);
+    }
+    create_post_in(state, p, ctx, rc, id, Timeline::Group(id), form).await
+}
+
+// ---------------------------------------------------------- one post
+
+#[derive(Template)]
+#[template(path = "care/post.html")]
+struct PostPage {
+    l: Layout,
+    back: String,
+    card: PostCard,
+    versions: Vec<(i64, String, String, String, String)>,
+    categories: Vec<(&'static str, &'static str)>,
+    signs: Vec<SignField>,
+    form: PostFormState,
+    errors: ValidationErrors,
+}
+
+/// Where a space's pages live: the patient's timeline or the group's.
+fn space_link(space_id: i64, patient_id: Option<i64>) -> String {
+    match patient_id {
+        Some(pid) => format!("/patients/{pid}"),
+        None => format!("/groups/{space_id}"),
+    }
+}
+
+async fn post_page(
+    state: &CareState,
+    p: &Principal,
+    ctx: &PageCtx,
+    rc: &renkei_identity::RequestContext,
+    id: i64,
+    form: Option<PostFormState>,
+    errors: ValidationErrors,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let lang = ctx.lang.code();
+    let (view, versions, row) = state.care.post_detail(p, rc, id).await?;
+    let back = space_link(row.space_id, row.patient_id);
+    let post = &view.post;
+    let form = form.unwrap_or_else(|| PostFormState {
+        category: post.category.clone(),
+        body: post.body.clone(),
+        vitals: VITAL_SIGNS
+            .iter()
+            .map(|s| {
+                (
+                    s.code.to_string(),
+                    post.vitals()
+                        .get(s.code)
+                        .map(|x| renkei_care::chart::format_value(x, s.decimals))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect(),
+        key: new_key(),
+        ..Default::default()
+    });
+    let versions = versions
+        .into_iter()
+        .map(|v| {
+            let vitals: renkei_domain::care::Vitals =
+                serde_json::from_str(&v.vitals).unwrap_or_default();
+            let shown = crate::posts::vitals_shown(lang, &vitals)
+                .into_iter()
+                .map(|s| format!("{} {}", s.label, s.value))
+                .collect::<Vec<_>>()
+                .join("、");
+            (
+                v.version,
+                v.written_by_name,
+                Timestamp(v.written_at).to_jst_display(),
+                v.body,
+                shown,
+            )
+        })
+        .collect();
+    let page = PostPage {
+        l: Layout::new(ctx, if lang == "en" { "Post" } else { "投稿" }),
+        back,
+        card: post_card(lang, &view, Timestamp::now().millis()),
+        versions,
+        categories: PostCategory::ALL
+            .iter()
+            .map(|c| (c.code(), c.label(lang)))
+            .collect(),
+        signs: sign_fields(lang),
+        form,
+        errors,
+    };
+    render(&page, status)
+}
+
+pub async fn post_detail(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    post_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        id,
+        None,
+        ValidationErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn back_of_post(state: &CareState, space_id: i64) -> Result<String, WebError> {
+    Ok(space_link(
+        space_id,
+        state.care.patient_of_space(space_id).await?,
+    ))
+}
+
+pub async fn acknowledge(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let space = state.care.acknowledge(&p, &rc, id).await?;
+    let back = back_of_post(&state, space).await?;
+    Ok(Redirect::to(&format!("{back}#post-{id}")).into_response())
+}
+
+pub async fn edit_post(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let result = match post_input(&form) {
+        Ok(input) => state.care.edit_post(&p, &rc, id, input).await,
+        Err(e) => Err(CareError::Validation(e)),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/posts/{id}")).into_response()),
+        Err(CareError::Validation(errors)) => {
+            let st = PostFormState {
+                key: new_key(),
+                ..PostFormState::refused(&form, &errors)
+            };
+            post_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                id,
+                Some(st),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn withdraw_post(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    match state
+        .care
+        .withdraw_post(&p, &rc, id, form.get("reason"))
+        .await
+    {
+        Ok(space) => {
+            let back = back_of_post(&state, space).await?;
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(CareError::Validation(errors)) => {
+            post_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                id,
+                None,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn send_attachment(
+    state: CareState,
+    p: Principal,
+    rc: renkei_identity::RequestContext,
+    id: i64,
+    thumb: bool,
+) -> Result<Response, WebError> {
+    let (meta, bytes) = state.care.attachment(&p, &rc, id, thumb).await?;
+    let media = if thumb {
+        "image/jpeg"
+    } else {
+        meta.media_type.as_str()
+    };
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(media).map_err(|e| WebError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    // PDFs open in the browser's viewer; nothing here is ever run as a page.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    // Images and PDFs open in the browser; the sandbox CSP keeps them inert.
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&content_disposition("inline", &meta.filename))
+            .unwrap_or_else(|_| HeaderValue::from_static("inline")),
+    );
+    Ok(r)
+}
+
+/// A `Content-Disposition` value (RFC 6266): an ASCII `filename` for old
+/// clients and the exact name as `filename*` in UTF-8, percent-encoded as
+/// RFC 8187 asks (a space is `%20`, never `+`).
+pub fn content_disposition(disposition: &str, filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' && c != '%' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in filename.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+pub async fn attachment(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    send_attachment(state, p, rc, id, false).await
+}
+
+pub async fn thumbnail(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    send_attachment(state, p, rc, id, true).await
+}
+
+// -------------------------------------------------------------- vitals
+
+#[derive(Template)]
+#[template(path = "care/vitals.html")]
+struct VitalsPage {
+    l: Layout,
+    patient: PatientHeader,
+    days: i64,
+    charts: Vec<(String, String)>,
+    rows: Vec<(i64, String, String, Vec<crate::posts::VitalShown>)>,
+}
+
+#[derive(Deserialize)]
+pub struct DaysParam {
+    #[serde(default)]
+    days: Option<String>,
+}
+
+pub async fn vitals(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    Query(d): Query<DaysParam>,
+) -> Result<Response, WebError> {
+    let lang = ctx.lang.code();
+    let days = match d.days.as_deref().map(str::trim) {
+        None | Some("") => 14,
+        Some(s) => s
+            .parse::<i64>()
+            .map_err(|_| WebError::BadRequest("days must be a number".into()))?
+            .clamp(1, 365),
+    };
+    let (patient, posts) = state.care.vitals(&p, &rc, id, days).await?;
+    let mut charts = Vec::new();
+    let series_of = |code: &str| -> Vec<(i64, f64)> {
+        posts
+            .iter()
+            .filter_map(|p| p.vitals().get(code).map(|v| (p.created_at, v)))
+            .collect()
+    };
+    for sign in VITAL_SIGNS {
+        if sign.code == "bp_diastolic" {
+            continue;
+        }
+        let main = series_of(sign.code);
+        if main.is_empty() {
+            continue;
+        }
+        let (title, svg) = if sign.code == "bp_systolic" {
+            let dia = series_of("bp_diastolic");
+            let title = if lang == "en" {
+                "Blood pressure (mmHg)"
+            } else {
+                "血圧（mmHg）"
+            };
+            let svg = renkei_care::chart::render(
+                sign,
+                title,
+                &[
+                    renkei_care::chart::Series {
+                        label: if lang == "en" { "Systolic" } else { "上" },
+                        colour: "#b3261e",
+                        points: &main,
+                    },
+                    renkei_care::chart::Series {
+                        label: if lang == "en" { "Diastolic" } else { "下" },
+                        colour: "#1a56a8",
+                        points: &dia,
+                    },
+                ],
+            );
+            (title.to_string(), svg)
+        } else {
+            let title = format!("{}（{}）", sign.label(lang), sign.unit);
+            let svg = renkei_care::chart::render(
+                sign,
+                &title,
+                &[renkei_care::chart::Series {
+                    label: sign.label(lang),
+                    colour: "#1a56a8",
+                    points: &main,
+                }],
+            );
+            (title, svg)
+        };
+        charts.push((title, svg));
+    }
+    let rows = posts
+        .iter()
+        .rev()
+        .map(|x| {
+            (
+                x.id,
+                Timestamp(x.created_at).to_jst_display(),
+                x.author_name.clone(),
+                crate::posts::vitals_shown(lang, &x.vitals()),
+            )
+        })
+        .collect();
+    ok(&VitalsPage {
+        l: Layout::new(
+            &ctx,
+            if lang == "en" {
+                "Vital signs"
+            } else {
+                "バイタルの推移"
+            },
+        ),
+        patient: header_of(lang, &patient),
+        days,
+        charts,
+        rows,
+    })
+}
+
+// ------------------------------------------------------------- summary
+
+#[derive(Template)]
+#[template(path = "care/summary.html")]
+struct SummaryPage {
+    l: Layout,
+    patient: PatientHeader,
+    basics: Vec<(&'static str, String)>,
+    contacts: Vec<Contact>,
+    current: SummaryFields,
+    version: i64,
+    changed: String,
+    history: Vec<(i64, String, String, SummaryFields)>,
+    may_edit: bool,
+    errors: ValidationErrors,
+    conflict: bool,
+}
+
+fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, String)> {
+    let en = lang == "en";
+    let f = &p.fields;
+    let level = CareLevel::from_code(&f.care_level)
+        .map(|c| c.label(lang))
+        .unwrap_or("");
+    let application = CareApplication::from_code(&f.care_application)
+        .map(|c| c.label(lang))
+        .unwrap_or("");
+    let validity = if f.care_level_from.is_empty() && f.care_level_to.is_empty() {
+        String::new()
+    } else {
+        format!("{}〜{}", f.care_level_from, f.care_level_to)
+    };
+    vec![
+        (
+            if en { "Birth date" } else { "生年月日" },
+            format!(
+                "{}（{}{}）",
+                f.birth_date,
+                age(&f.birth_date),
+                if en { "" } else { "歳" }
+            ),
+        ),
+        (
+            if en { "Sex" } else { "性別" },
+            Sex::from_code(&f.sex)
+                .map(|s| s.label(lang).to_string())
+                .unwrap_or_default(),
+        ),
+        (if en { "Address" } else { "住所" }, f.address.clone()),
+        (if en { "Phone" } else { "電話" }, f.phone.clone()),
+        (
+            if en {
+                "Insured person number"
+            } else {
+                "被保険者番号"
+            },
+            f.insured_number.clone(),
+        ),
+        (
+            if en { "Care level" } else { "要介護度" },
+            format!("{level} {validity} {application}")
+                .trim()
+                .to_string(),
+        ),
+        (
+            if en {
+                "Independence (physical)"
+            } else {
+                "障害高齢者の日常生活自立度"
+            },
+            f.independence_physical.clone(),
+        ),
+        (
+            if en {
+                "Independence (dementia)"
+            } else {
+                "認知症高齢者の日常生活自立度"
+            },
+            f.independence_dementia.clone(),
+        ),
+        (
+            if en { "Household" } else { "世帯" },
+            Household::from_code(&f.household)
+                .map(|h| h.label(lang).to_string())
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
+async fn summary_page(
+    state: &CareState,
+    p: &Principal,
+    ctx: &PageCtx,
+    rc: &renkei_identity::RequestContext,
+    id: i64,
+    draft: Option<SummaryFields>,
+    errors: ValidationErrors,
+    conflict: bool,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let lang = ctx.lang.code();
+    let v = state.care.summary(p, rc, id).await?;
+    let current = v
+        .current
+        .as_ref()
+        .map(|c| c.fields.clone())
+        .unwrap_or_default();
+    let page = SummaryPage {
+        l: Layout::new(
+            ctx,
+            if lang == "en" {
+                "Shared summary"
+            } else {
+                "共有サマリー"
+            },
+        ),
+        patient: header_of(lang, &v.patient),
+        basics: basics(lang, &v.patient),
+        contacts: v.patient.fields.contact_list(),
+        version: v.current.as_ref().map(|c| c.version).unwrap_or(0),
+        changed: v
+            .current
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    Timestamp(c.changed_at).to_jst_display(),
+                    c.changed_by_name
+                )
+            })
+            .unwrap_or_default(),
+        current: draft.unwrap_or(current),
+        history: v
+            .history
+            .iter()
+            .map(|h| {
+                (
+                    h.version,
+                    h.changed_by_name.clone(),
+                    Timestamp(h.changed_at).to_jst_display(),
+                    h.fields.clone(),
+                )
+            })
+            .collect(),
+        may_edit: v.access.may_write() && v.access.team_role() != Some(TeamRole::Family),
+        errors,
+        conflict,
+    };
+    render(&page, status)
+}
+
+pub async fn summary(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    summary_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        id,
+        None,
+        ValidationErrors::new(),
+        false,
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub fn summary_fields(f: &FormData) -> SummaryFields {
+    let t = |n: &str| f.get(n).replace("\r\n", "\n").trim().to_string();
+    SummaryFields {
+        diagnoses: t("diagnoses"),
+        medicines: t("medicines"),
+        allergies: t("allergies"),
+        adl: t("adl"),
+        procedures: t("procedures"),
+        notes: t("notes"),
+    }
+}
+
+pub async fn save_summary(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let fields = summary_fields(&form);
+    let base = form.opt_i64("version")?.unwrap_or(0);
+    match state.care.save_summary(&p, &rc, id, base, &fields).await {
+        Ok(_) => Ok(Redirect::to(&format!("/patients/{id}/summary")).into_response()),
+        Err(CareError::Validation(errors)) => {
+            summary_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                id,
+                Some(fields),
+                errors,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(CareError::Conflict(_)) => {
+            summary_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                id,
+                Some(fields),
+                ValidationErrors::new(),
+                true,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- team
+
+pub struct MemberShown {
+    pub user_id: i64,
+    pub name: String,
+    pub username: String,
+    pub profession: String,
+    pub org: String,
+    pub role: String,
+    pub is_lead: bool,
+    pub status: String,
+    pub since: String,
+}
+
+#[derive(Template)]
+#[template(path = "care/team.html")]
+struct TeamPage {
+    l: Layout,
+    base: String,
+    is_group: bool,
+    title: String,
+    members: Vec<MemberShown>,
+    candidates: Vec<(String, String)>,
+    roles: Vec<(&'static str, &'static str)>,
+    may_invite: bool,
+    is_lead: bool,
+    is_member: bool,
+    family_summary_open: bool,
+    consent_line: String,
+    errors: ValidationErrors,
+}
+
+async fn team_page(
+    state: &CareState,
+    p: &Principal,
+    ctx: &PageCtx,
+    rc: &renkei_identity::RequestContext,
+    space: i64,
+    base: String,
+    errors: ValidationErrors,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let lang = ctx.lang.code();
+    let v = state.care.team(p, rc, space).await?;
+    let is_group = v.space.kind == "group";
+    let title = match &v.patient {
+        Some(pt) => pt.fields.name.clone(),
+        None => v.space.name.clone(),
+    };
+    let members = v
+        .members
+        .iter()
+        .filter(|m| m.status == "active" || m.status == "invited")
+        .map(|m| MemberShown {
+            user_id: m.user_id,
+            name: m.display_name.clone(),
+            username: m.username.clone(),
+            profession: Profession::from_code(&m.profession)
+                .map(|x| x.label(lang).to_string())
+                .unwrap_or_default(),
+            org: m.org_name.clone().unwrap_or_default(),
+            role: if is_group {
+                String::new()
+            } else {
+                team_role_label(lang, &m.team_role)
+            },
+            is_lead: m.is_lead,
+            status: m.status.clone(),
+            since: Timestamp(m.accepted_at.unwrap_or(m.invited_at)).to_jst_display(),
+        })
+        .collect();
+    let consent_line = match &v.consent {
+        Some(c) => format!(
+            "{} {}（{}）",
+            if lang == "en" {
+                "Consent in force since"
+            } else {
+                "同意取得日"
+            },
+            c.obtained_on,
+            c.obtained_by
+        ),
+        None if is_group => String::new(),
+        None => if lang == "en" {
+            "No consent in force: only the registering organisation has access."
+        } else {
+            "有効な同意がありません。登録した事業所の職員だけが閲覧できます。"
+        }
+        .to_string(),
+    };
+    let page = TeamPage {
+        l: Layout::new(ctx, if lang == "en" { "Team" } else { "チーム" }),
+        base,
+        is_group,
+        title,
+        members,
+        candidates: v
+            .candidates
+            .iter()
+            .map(|u| {
+                let prof = Profession::from_code(&u.profession)
+                    .map(|x| x.label(lang))
+                    .unwrap_or("");
+                (
+                    u.username.clone(),
+                    format!("{}（{}）", u.display_name, prof),
+                )
+            })
+            .collect(),
+        roles: TeamRole::ALL
+            .iter()
+            .map(|r| (r.code(), r.label(lang)))
+            .collect(),
+        may_invite: v.access.may_write() && v.access.team_role() != Some(TeamRole::Family),
+        is_lead: v.access.is_lead(),
+        is_member: v.access.may_write(),
+        family_summary_open: v.space.family_summary_open,
+        consent_line,
+        errors,
+    };
+    render(&page, status)
+}
+
+pub async fn patient_team(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let space = state.care.patient_space(id).await?;
+    team_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        space,
+        format!("/patients/{id}"),
+        ValidationErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn group_members(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    if !state.care.is_group(id).await? {
+        return Err(WebError::NotFound);
+    }
+    team_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        id,
+        format!("/groups/{id}"),
+        ValidationErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Which space a team action is about, and where its pages live.
+async fn space_and_base(state: &CareState, kind: &str, id: i64) -> Result<(i64, String), WebError> {
+    if kind == "patients" {
+        Ok((
+            state.care.patient_space(id).await?,
+            format!("/patients/{id}"),
+        ))
+    } else if state.care.is_group(id).await? {
+        Ok((id, format!("/groups/{id}")))
+    } else {
+        Err(WebError::NotFound)
+    }
+}
+
+async fn team_action(
+    state: CareState,
+    p: Principal,
+    ctx: PageCtx,
+    rc: renkei_identity::RequestContext,
+    kind: &str,
+    id: i64,
+    action: &str,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let (space, base) = space_and_base(&state, kind, id).await?;
+    let result = match action {
+        "invite" => {
+            state
+                .care
+                .invite(&p, &rc, space, form.get("invitee"), form.get("team_role"))
+                .await
+        }
+        "accept" => state.care.accept(&p, &rc, space).await,
+        "leave" => {
+            state
+                .care
+                .leave(&p, &rc, space, form.get("confirm") == "on")
+                .await
+        }
+        // A missing choice is user 0, which the service refuses as "not a
+        // member" after checking that the caller is the lead.
+        "lead" => {
+            let user = form.opt_i64("user_id")?.unwrap_or(0);
+            state.care.set_lead(&p, &rc, space, user).await
+        }
+        _ => {
+            state
+                .care
+                .set_family_summary(&p, &rc, space, form.get("open") == "on")
+                .await
+        }
+    };
+    let team = if kind == "patients" {
+        format!("{base}/team")
+    } else {
+        format!("{base}/members")
+    };
+    match result {
+        Ok(()) if action == "accept" => Ok(Redirect::to(&base).into_response()),
+        Ok(()) if action == "leave" => Ok(Redirect::to(if kind == "patients" {
+            "/patients"
+        } else {
+            "/groups"
+        })
+        .into_response()),
+        Ok(()) => Ok(Redirect::to(&team).into_response()),
+        Err(CareError::Validation(errors)) if action != "accept" && action != "leave" => {
+            team_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                space,
+                base,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(CareError::Validation(errors)) => {
+            // Leaving or accepting is refused: show why on the team page
+            // when the user can still see it, otherwise as an error.
+            match team_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                space,
+                base,
+                errors.clone(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+            {
+                Ok(r) => Ok(r),
+                Err(_) => Err(WebError::Validation(errors)),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+macro_rules! team_handler {
+    ($name:ident, $kind:literal, $action:literal) => {
+        pub async fn $name(
+            State(state): State<CareState>,
+            CurrentUser(p): CurrentUser,
+            ctx: PageCtx,
+            Ctx(rc): Ctx,
+            Path(id): Path<i64>,
+            form: FormData,
+        ) -> Result<Response, WebError> {
+            team_action(state, p, ctx, rc, $kind, id, $action, form).await
+        }
+    };
+}
+
+team_handler!(patient_invite, "patients", "invite");
+team_handler!(patient_accept, "patients", "accept");
+team_handler!(patient_leave, "patients", "leave");
+team_handler!(patient_lead, "patients", "lead");
+team_handler!(patient_family_summary, "patients", "family");
+team_handler!(group_invite, "groups", "invite");
+team_handler!(group_accept, "groups", "accept");
+team_handler!(group_leave, "groups", "leave");
+
+// ------------------------------------------------------------- consent
+
+pub struct ConsentShown {
+    pub id: i64,
+    pub active: bool,
+    pub obtained_on: String,
+    pub obtained_by: String,
+    pub signer: String,
+    pub covers: Vec<String>,
+    pub form_id: Option<i64>,
+    pub recorded: String,
+    pub withdrawn: String,
+    pub withdrawal_reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "care/consent.html")]
+struct ConsentPage {
+    l: Layout,
+    patient: PatientHeader,
+    consents: Vec<ConsentShown>,
+    may_record: bool,
+    organisations: Vec<(i64, String)>,
+    professions: Vec<(&'static str, &'static str)>,
+    errors: ValidationErrors,
+    just_registered: bool,
+    today: String,
+}
+
+#[derive(Deserialize)]
+pub struct NewParam {
+    #[serde(default)]
+    new: Option<String>,
+}
+
+async fn consent_page(
+    state: &CareState,
+    p: &Principal,
+    ctx: &PageCtx,
+    rc: &renkei_identity::RequestContext,
+    id: i64,
+    errors: ValidationErrors,
+    just_registered: bool,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    let lang = ctx.lang.code();
+    let v = state.care.consent_view(p, rc, id).await?;
+    let org_name = |o: i64| {
+        v.organisations
+            .iter()
+            .find(|(i, _)| *i == o)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| format!("#{o}"))
+    };
+    let consents = v
+        .consents
+        .iter()
+        .map(|c| {
+            let mut covers: Vec<String> = c.org_ids().into_iter().map(org_name).collect();
+            covers.extend(
+                c.professions()
+                    .iter()
+                    .filter_map(|x| Profession::from_code(x))
+                    .map(|x| x.label(lang).to_string()),
+            );
+            if c.covers_family {
+                covers.push(if lang == "en" { "Family" } else { "家族" }.into());
+            }
+            ConsentShown {
+                id: c.id,
+                active: c.active(),
+                obtained_on: c.obtained_on.clone(),
+                obtained_by: c.obtained_by.clone(),
+                signer: c.signer.clone(),
+                covers,
+                form_id: c.form_attachment_id,
+                recorded: format!(
+                    "{} {}",
+                    Timestamp(c.recorded_at).to_jst_display(),
+                    c.recorded_by_name
+                ),
+                withdrawn: c
+                    .withdrawn_at
+                    .map(|t| Timestamp(t).to_jst_display())
+                    .unwrap_or_default(),
+                withdrawal_reason: c.withdrawal_reason.clone(),
+            }
+        })
+        .collect();
+    let page = ConsentPage {
+        l: Layout::new(ctx, if lang == "en" { "Consent" } else { "同意" }),
+        patient: header_of(lang, &v.patient),
+        consents,
+        may_record: v.may_record,
+        organisations: v.organisations.clone(),
+        professions: Profession::ALL
+            .iter()
+            .filter(|x| {
+                !matches!(
+                    x,
+                    Profession::Family | Profession::MunicipalOfficer | Profession::Ems
+                )
+            })
+            .map(|x| (x.code(), x.label(lang)))
+            .collect(),
+        errors,
+        just_registered,
+        today: Timestamp::now().to_jst_display().chars().take(10).collect(),
+    };
+    render(&page, status)
+}
+
+pub async fn consent(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    Query(n): Query<NewParam>,
+) -> Result<Response, WebError> {
+    consent_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        id,
+        ValidationErrors::new(),
+        n.new.is_some(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn record_consent(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: UploadForm,
+) -> Result<Response, WebError> {
+    let f = &form.fields;
+    let input = ConsentInput {
+        covers_orgs: f
+            .all("covers_orgs")
+            .iter()
+            .filter_map(|s| s.parse().ok())
+            .collect(),
+        covers_professions: f
+            .all("covers_professions")
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        covers_family: f.get("covers_family") == "on",
+        obtained_on: f.get("obtained_on").into(),
+        obtained_by: f.get("obtained_by").into(),
+        signer: f.get("signer").into(),
+    };
+    let result = if !form.file_errors.is_empty() {
+        Err(CareError::Validation(form.file_errors.clone()))
+    } else {
+        state
+            .care
+            .record_consent(&p, &rc, id, &input, form.files.into_iter().next())
+            .await
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/patients/{id}/team")).into_response()),
+        Err(CareError::Validation(errors)) => {
+            consent_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                id,
+                errors,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn withdraw_consent(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    match state
+        .care
+        .withdraw_consent(&p, &rc, id, form.get("reason"))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/patients/{id}/consent")).into_response()),
+        Err(CareError::Validation(errors)) => {
+            consent_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                id,
+                errors,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// --------------------------------------------------------- break-glass
+
+#[derive(Template)]
+#[template(path = "care/break_glass.html")]
+struct BreakGlassPage {
+    l: Layout,
+    form: FormData,
+    reasons: Vec<(&'static str, &'static str)>,
+    minutes: i64,
+    per_day: i64,
+    errors: ValidationErrors,
+    limited: bool,
+}
+
+fn break_glass_page(
+    state: &CareState,
+    ctx: &PageCtx,
+    form: FormData,
+    errors: ValidationErrors,
+    limited: bool,
+) -> BreakGlassPage {
+    let lang = ctx.lang.code();
+    BreakGlassPage {
+        l: Layout::new(
+            ctx,
+            if lang == "en" {
+                "Emergency access"
+            } else {
+                "緊急アクセス"
+            },
+        ),
+        form,
+        reasons: BreakGlassReason::ALL
+            .iter()
+            .map(|r| (r.code(), r.label(lang)))
+            .collect(),
+        minutes: state.care.config().break_glass_minutes,
+        per_day: state.care.config().break_glass_per_day,
+        errors,
+        limited,
+    }
+}
+
+pub async fn break_glass_form(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+) -> Result<Response, WebError> {
+    if !p.role.may(Permission::BreakGlass) {
+        return Err(WebError::Forbidden);
+    }
+    ok(&break_glass_page(
+        &state,
+        &ctx,
+        FormData::default(),
+        ValidationErrors::new(),
+        false,
+    ))
+}
+
+pub async fn break_glass(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let request = BreakGlassRequest::from_fields(
+        form.get("insured_number"),
+        form.get("name"),
+        form.get("birth_date"),
+        form.get("reason_code"),
+        form.get("explanation"),
+    );
+    let outcome = match request {
+        Ok(r) => state.care.break_glass(&p, &rc, &r, Timestamp::now()).await,
+        Err(e) => {
+            if !p.role.may(Permission::BreakGlass) {
+                return Err(WebError::Forbidden);
+            }
+            Err(e)
+        }
+    };
+    match outcome {
+        Ok(pid) => Ok(Redirect::to(&format!("/patients/{pid}")).into_response()),
+        Err(CareError::Validation(errors)) => render(
+            &break_glass_page(&state, &ctx, form, errors, false),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(CareError::Limited(_)) => render(
+            &break_glass_page(&state, &ctx, form, ValidationErrors::new(), true),
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// -------------------------------------------------------------- groups
+
+#[derive(Template)]
+#[template(path = "care/groups.html")]
+struct GroupsPage {
+    l: Layout,
+    groups: Vec<SpaceCard>,
+    invitations: Vec<SpaceCard>,
+    name: String,
+    description: String,
+    errors: ValidationErrors,
+}
+
+async fn groups_page(
+    state: &CareState,
+    p: &Principal,
+    ctx: &PageCtx,
+    rc: &renkei_identity::RequestContext,
+    name: String,
+    description: String,
+    errors: ValidationErrors,
+    status: StatusCode,
+) -> Result<Response, WebError> {
+    if !p.role.may(Permission::ProfessionalGroups) {
+        return Err(WebError::Forbidden);
+    }
+    let spaces: Vec<SpaceCard> = state
+        .care
+        .my_spaces(p, rc)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == "group")
+        .collect();
+    let (invitations, groups) = spaces.into_iter().partition(|s| s.status == "invited");
+    render(
+        &GroupsPage {
+            l: Layout::new(
+                ctx,
+                if ctx.lang.code() == "en" {
+                    "Groups"
+                } else {
+                    "グループ"
+                },
+            ),
+            groups,
+            invitations,
+            name,
+            description,
+            errors,
+        },
+        status,
+    )
+}
+
+pub async fn groups(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+) -> Result<Response, WebError> {
+    groups_page(
+        &state,
+        &p,
+        &ctx,
+        &rc,
+        String::new(),
+        String::new(),
+        ValidationErrors::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn create_group(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
+    match state
+        .care
+        .create_group(&p, &rc, form.get("name"), form.get("description"))
+        .await
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/groups/{id}/members")).into_response()),
+        Err(CareError::Validation(errors)) => {
+            groups_page(
+                &state,
+                &p,
+                &ctx,
+                &rc,
+                form.get("name").into(),
+                form.get("description").into(),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------- notifications
+
+#[derive(Template)]
+#[template(path = "care/notifications.html")]
+struct NotificationsPage {
+    l: Layout,
+    prefs: Preferences,
+    saved: bool,
+    has_email: bool,
+}
+
+#[derive(Deserialize)]
+pub struct SavedParam {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub async fn notifications(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Query(s): Query<SavedParam>,
+) -> Result<Response, WebError> {
+    let prefs = state.care.preferences(&p).await?;
+    let has_email = !state.care.email_of(&p).await?.is_empty();
+    ok(&NotificationsPage {
+        l: Layout::new(
+            &ctx,
+            if ctx.lang.code() == "en" {
+                "Notifications"
+            } else {
+                "通知設定"
+            },
+        ),
+        prefs,
+        saved: s.saved.is_some(),
+        has_email,
+    })
+}
+
+pub async fn save_notifications(
+    State(state): State<CareState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let prefs = Preferences {
+        email_urgent: form.get("email_urgent") == "on",
+        email_digest: form.get("email_digest") == "on",
+    };
+    state.care.set_preferences(&p, &rc, prefs).await?;
+    Ok(Redirect::to("/notifications?saved=1").into_response())
+}
+
+#[cfg(test)]
+mod disposition_tests {
+    use super::content_disposition;
+
+    #[test]
+    fn names_are_encoded_as_rfc_6266_asks() {
+        assert_eq!(
+            content_disposition("inline", "処方 箋.pdf"),
+            "inline; filename=\"____.pdf\"; filename*=UTF-8''%E5%87%A6%E6%96%B9%20%E7%AE%8B.pdf"
+        );
+        let v = content_disposition("inline", "a\"b;c.pdf");
+        assert!(
+            v.starts_with("inline; filename=\"a_b;c.pdf\"; filename*=UTF-8''a%22b%3Bc.pdf"),
+            "{v}"
+        );
+    }
+}

@@ -1,0 +1,538 @@
+//! Directory search over HTTP: the professional API for staff and the
+//! public, anonymous, rate-limited API for residents. Both run the same
+//! in-process search; the public one answers with a type that has no
+//! professional-only fields, so it cannot leak them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{Query, State};
+use axum::Json;
+use renkei_directory::search;
+use renkei_domain::people::Permission;
+use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::DirectoryState;
+use renkei_web_kit::auth::{Ctx, CurrentUser};
+use renkei_web_kit::WebError;
+
+/// Query parameters shared by both search endpoints.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Text over names, kana and addresses; width and kana differences are ignored.
+    pub q: Option<String>,
+    /// Organisation kind code, e.g. `visiting_nursing`.
+    pub kind: Option<String>,
+    /// Care service code, e.g. `130` (訪問看護), or a life-support code (`L01` 配食).
+    pub service: Option<String>,
+    /// Home-care function: `home_visit` (訪問診療), `house_call` (往診), `h24`, `end_of_life`.
+    pub function: Option<String>,
+    /// Procedure code, e.g. `suction` (喀痰吸引).
+    pub procedure: Option<String>,
+    /// `true`: only entries taking new patients now.
+    pub accepting: Option<String>,
+    /// `true`: only entries with a contact window for care managers open now
+    /// (Asia/Tokyo). Professional search only.
+    pub contactable_now: Option<String>,
+    /// 日常生活圏域 (daily-life area) name.
+    pub area: Option<String>,
+    /// `LAT,LON`: nearest first.
+    pub near: Option<String>,
+    /// With `near`: only within this distance (km, up to 500).
+    pub radius_km: Option<String>,
+    /// 6-digit 全国地方公共団体コード.
+    pub municipality: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+fn flag(v: &mut ValidationErrors, field: &str, value: Option<&str>) -> bool {
+    match value.unwrap_or("") {
+        "" | "false" | "0" => false,
+        "true" | "1" | "on" => true,
+        _ => {
+            v.add(
+                field,
+                "format",
+                &format!("{field} は true か false です。"),
+                &format!("{field} must be true or false."),
+            );
+            false
+        }
+    }
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl SearchParams {
+    /// Checks every parameter and names each bad one. `procedures` are the
+    /// codes the region's list knows; `public` refuses professional-only
+    /// filters.
+    pub fn to_query(
+        &self,
+        procedures: &[(String, String)],
+        public: bool,
+    ) -> Result<search::Query, WebError> {
+        let mut v = ValidationErrors::new();
+        let text = self
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
+            v.add(
+                "q",
+                "too_long",
+                "検索語は100文字以内にしてください。",
+                "q must be at most 100 characters.",
+            );
+        }
+        let kind = self
+            .kind
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if kind
+            .as_deref()
+            .is_some_and(|k| OrgKind::from_code(k).is_none())
+        {
+            v.add(
+                "kind",
+                "unknown",
+                "種別が正しくありません。",
+                "Unknown kind.",
+            );
+        }
+        let service = self
+            .service
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if service
+            .as_deref()
+            .is_some_and(|s| renkei_domain::directory::service_name(s).is_none())
+        {
+            v.add(
+                "service",
+                "unknown",
+                "サービス種別コードが正しくありません。",
+                "Unknown service code.",
+            );
+        }
+        let accepting = flag(&mut v, "accepting", self.accepting.as_deref());
+        let contactable_now = flag(&mut v, "contactable_now", self.contactable_now.as_deref());
+        if contactable_now && public {
+            v.add(
+                "contactable_now",
+                "professional_only",
+                "連絡可能時間での絞り込みは専門職向け検索でのみ使えます。",
+                "contactable_now is available in the professional search only.",
+            );
+        }
+        let function = non_empty(&self.function);
+        if function.as_deref().is_some_and(|f| {
+            !renkei_domain::directory::HOME_CARE_FUNCTIONS
+                .iter()
+                .any(|(c, _, _)| *c == f)
+        }) {
+            v.add(
+                "function",
+                "unknown",
+                "在宅医療の機能が正しくありません（home_visit, house_call, h24, end_of_life）。",
+                "function must be home_visit, house_call, h24 or end_of_life.",
+            );
+        }
+        let procedure = non_empty(&self.procedure);
+        if procedure
+            .as_deref()
+            .is_some_and(|p| !procedures.iter().any(|(c, _)| c == p))
+        {
+            v.add(
+                "procedure",
+                "unknown",
+                "医療処置のコードが正しくありません。",
+                "Unknown procedure code.",
+            );
+        }
+        let area = non_empty(&self.area);
+        if area.as_ref().is_some_and(|a| a.chars().count() > 50) {
+            v.add(
+                "area",
+                "too_long",
+                "圏域名は50文字以内です。",
+                "area must be at most 50 characters.",
+            );
+        }
+        let near = match self.near.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => {
+                let parts: Vec<Option<f64>> =
+                    s.split(',').map(|p| p.trim().parse::<f64>().ok()).collect();
+                match parts.as_slice() {
+                    [Some(lat), Some(lon)]
+                        if (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon) =>
+                    {
+                        Some((*lat, *lon))
+                    }
+                    _ => {
+                        v.add(
+                            "near",
+                            "format",
+                            "位置は「緯度,経度」で指定してください。",
+                            "near must be LAT,LON.",
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let radius_km = match non_empty(&self.radius_km) {
+            None => None,
+            Some(r) => match r.parse::<f64>() {
+                Ok(r) => Some(r),
+                Err(_) => Some(f64::NAN),
+            },
+        };
+        if let Some(r) = radius_km {
+            if !(r > 0.0 && r <= 500.0) {
+                v.add(
+                    "radius_km",
+                    "range",
+                    "距離は0より大きく500km以下で指定してください。",
+                    "radius_km must be in (0, 500].",
+                );
+            }
+            if near.is_none() {
+                v.add(
+                    "radius_km",
+                    "needs_near",
+                    "距離を指定するときは位置（near）も指定してください。",
+                    "radius_km needs near.",
+                );
+            }
+        }
+        let municipality = self
+            .municipality
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        if municipality
+            .as_deref()
+            .is_some_and(|m| renkei_domain::LocalGovernmentCode::parse(m).is_err() || m.len() != 6)
+        {
+            v.add(
+                "municipality",
+                "format",
+                "市区町村コードは検査数字つきの6桁です。",
+                "municipality must be a 6-digit code with check digit.",
+            );
+        }
+        let limit = match non_empty(&self.limit) {
+            None => 20,
+            Some(l) => l.parse::<usize>().unwrap_or(0),
+        };
+        if !(1..=100).contains(&limit) {
+            v.add(
+                "limit",
+                "range",
+                "件数は1〜100で指定してください。",
+                "limit must be 1 to 100.",
+            );
+        }
+        let offset = match self.cursor.as_deref().filter(|s| !s.is_empty()) {
+            None => 0,
+            Some(c) => match c.strip_prefix('o').and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) if n <= 10_000 => n,
+                _ => {
+                    v.add(
+                        "cursor",
+                        "format",
+                        "cursor が正しくありません。",
+                        "Invalid cursor.",
+                    );
+                    0
+                }
+            },
+        };
+        v.into_result().map_err(WebError::Validation)?;
+        Ok(search::Query {
+            text,
+            kind,
+            service,
+            accepting,
+            function,
+            procedure,
+            area,
+            contactable_at: contactable_now
+                .then(|| renkei_domain::directory::jst_weekday_minute(Timestamp::now())),
+            public,
+            municipality,
+            near,
+            radius_km,
+            offset,
+            limit,
+        })
+    }
+}
+
+/// A directory entry as anyone may see it. Optional fields appear only
+/// where the entry has made them public.
+#[derive(Serialize, ToSchema)]
+pub struct PublicItem {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// With `near`: distance in km.
+    pub distance_km: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fax: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub functions: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub procedures: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub features: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub languages: Option<String>,
+    /// 受入状況, when the entry has made it public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acceptance: Option<String>,
+}
+
+/// A contact window for care managers (Japan time).
+#[derive(Serialize, ToSchema)]
+pub struct ContactWindowItem {
+    /// phone, fax, email, in_person or timeline.
+    pub method: String,
+    /// 1 = Monday … 7 = Sunday.
+    pub weekdays: Vec<u8>,
+    pub from: String,
+    pub to: String,
+    pub note: String,
+}
+
+/// A directory entry as staff see it: every field, public or not.
+#[derive(Serialize, ToSchema)]
+pub struct ProfessionalItem {
+    pub id: i64,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub distance_km: Option<f64>,
+    pub phone: String,
+    pub fax: String,
+    pub url: String,
+    pub email: String,
+    pub hours: String,
+    pub area: String,
+    pub functions: Vec<String>,
+    pub procedures: Vec<String>,
+    pub features: String,
+    pub languages: String,
+    pub contact_windows: Vec<ContactWindowItem>,
+    /// 受入状況: accepting, waiting_list, full or unknown.
+    pub acceptance: String,
+    pub acceptance_note: String,
+    /// When the status was last set (Unix ms).
+    pub acceptance_as_of: Option<i64>,
+    pub vacant_beds: Option<i64>,
+    /// When the entry was last confirmed as correct (Unix ms).
+    pub confirmed_at: Option<i64>,
+    /// Consent to publish on the public map.
+    pub published: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicPage {
+    pub items: Vec<PublicItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProfessionalPage {
+    pub items: Vec<ProfessionalItem>,
+    pub next_cursor: Option<String>,
+}
+
+fn round_km(d: Option<f64>) -> Option<f64> {
+    d.map(|d| (d * 100.0).round() / 100.0)
+}
+
+/// The public view of an entry: each optional field only where the entry
+/// made it public. This is the one place that decides.
+pub fn public_item(e: search::Entry, distance_km: Option<f64>) -> PublicItem {
+    let show = |field: &str| e.is_public(field);
+    let text = |field: &str, value: String| (show(field) && !value.is_empty()).then_some(value);
+    PublicItem {
+        id: e.id,
+        phone: text("phone", e.phone.clone()),
+        fax: text("fax", e.fax.clone()),
+        url: text("url", e.url.clone()),
+        email: text("email", e.email.clone()),
+        hours: text("hours", e.hours.clone()),
+        functions: show("functions").then(|| e.functions.clone()),
+        procedures: show("procedures").then(|| e.procedures.clone()),
+        features: text("features", e.features.clone()),
+        languages: text("languages", e.languages.clone()),
+        acceptance: show("acceptance").then(|| e.acceptance.clone()),
+        name: e.name,
+        kind: e.kind,
+        services: e.services,
+        address: e.address,
+        lat: e.lat,
+        lon: e.lon,
+        distance_km: round_km(distance_km),
+    }
+}
+
+pub fn professional_item(e: search::Entry, distance_km: Option<f64>) -> ProfessionalItem {
+    ProfessionalItem {
+        id: e.id,
+        name: e.name,
+        kana: e.kana,
+        kind: e.kind,
+        services: e.services,
+        address: e.address,
+        lat: e.lat,
+        lon: e.lon,
+        distance_km: round_km(distance_km),
+        phone: e.phone,
+        fax: e.fax,
+        url: e.url,
+        email: e.email,
+        hours: e.hours,
+        area: e.area,
+        functions: e.functions,
+        procedures: e.procedures,
+        features: e.features,
+        languages: e.languages,
+        contact_windows: e
+            .contact_windows
+            .into_iter()
+            .map(|w| ContactWindowItem {
+                method: w.method,
+                weekdays: w.weekdays,
+                from: w.from,
+                to: w.to,
+                note: w.note,
+            })
+            .collect(),
+        acceptance: e.acceptance,
+        acceptance_note: e.acceptance_note,
+        acceptance_as_of: e.acceptance_as_of,
+        vacant_beds: e.vacant_beds,
+        confirmed_at: e.confirmed_at,
+        published: e.published,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/directory/search", tag = "directory", params(SearchParams),
+    responses((status = 200, body = ProfessionalPage), (status = 422, description = "Invalid parameters, listed in `errors`", content_type = "application/problem+json"),
+              (status = 403, description = "Not a staff role", content_type = "application/problem+json")))]
+pub async fn search_professional(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<ProfessionalPage>, WebError> {
+    if !p.role.may(Permission::ViewProfessionalDirectory) {
+        return Err(WebError::Forbidden);
+    }
+    let query = params.to_query(&state.directory.procedures(), false)?;
+    let page = state.directory.current().search(&query);
+    Ok(Json(ProfessionalPage {
+        next_cursor: page.next_offset.map(|o| format!("o{o}")),
+        items: page
+            .items
+            .into_iter()
+            .map(|h| professional_item(h.entry, h.distance_km))
+            .collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/public/directory/search", tag = "directory", params(SearchParams), security(()),
+    responses((status = 200, body = PublicPage), (status = 422, description = "Invalid parameters", content_type = "application/problem+json"),
+              (status = 429, description = "Too many requests from this address", content_type = "application/problem+json")))]
+pub async fn search_public(
+    State(state): State<DirectoryState>,
+    Ctx(rc): Ctx,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<PublicPage>, WebError> {
+    check_public_rate(&state, &rc)?;
+    let query = params.to_query(&state.directory.procedures(), true)?;
+    let page = state.directory.current().search(&query);
+    Ok(Json(PublicPage {
+        next_cursor: page.next_offset.map(|o| format!("o{o}")),
+        items: page
+            .items
+            .into_iter()
+            .map(|h| public_item(h.entry, h.distance_km))
+            .collect(),
+    }))
+}
+
+/// Anonymous directory requests (API and map) share one per-address budget.
+pub fn check_public_rate(
+    state: &DirectoryState,
+    rc: &renkei_identity::RequestContext,
+) -> Result<(), WebError> {
+    if state
+        .public_limiter
+        .allow(&rc.source_addr, state.config.public_search_per_minute)
+    {
+        Ok(())
+    } else {
+        Err(WebError::TooManyRequests(60))
+    }
+}
+
+/// Requests per minute per source address, in this process.
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn allow(&self, key: &str, per_minute: u32) -> bool {
+        let Ok(mut windows) = self.windows.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
+        }
+        let slot = windows.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(slot.0).as_secs() >= 60 {
+            *slot = (now, 0);
+        }
+        slot.1 += 1;
+        slot.1 <= per_minute
+    }
+}

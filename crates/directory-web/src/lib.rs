@@ -1,0 +1,332 @@
+//! The resource directory's web side (地域の医療・介護資源の把握): the
+//! professional and public search (pages, map, JSON API), entry upkeep and
+//! review pages, and the FHIR Organization, Location and HealthcareService.
+//! [`capability`] declares all of it for the assembly.
+
+pub mod api;
+pub mod fhir;
+pub mod fhir_resources;
+pub mod pages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use renkei_directory::live::LiveIndex;
+use renkei_directory::service::Directory;
+use renkei_domain::people::Permission;
+use renkei_domain::Timestamp;
+use renkei_identity::{Actor, Identity, Principal, RequestContext};
+use renkei_interop::{FhirResource, SearchParam};
+use renkei_web_kit::capability::BoxFuture;
+use renkei_web_kit::i18n::Lang;
+use renkei_web_kit::routes::audience::{EVERYONE, STAFF};
+use renkei_web_kit::routes::{Persona, RowOrder};
+use renkei_web_kit::{
+    Capability, HomeItem, HomeItems, Job, NavEntry, RouteTable, Urgency, WebConfig,
+};
+use utoipa::OpenApi;
+
+/// What the directory's handlers need.
+#[derive(Clone)]
+pub struct DirectoryState(Arc<Inner>);
+
+pub struct Inner {
+    pub identity: Identity,
+    pub config: WebConfig,
+    /// The search index, refreshed by the capability's background job.
+    pub directory: LiveIndex,
+    /// Edits, reviews and the confirmation campaign.
+    pub directory_service: Directory,
+    /// Anonymous searches per source address.
+    pub public_limiter: api::RateLimiter,
+}
+
+impl DirectoryState {
+    pub fn new(identity: Identity, config: WebConfig, live: LiveIndex, service: Directory) -> Self {
+        Self(Arc::new(Inner {
+            identity,
+            config,
+            directory: live,
+            directory_service: service,
+            public_limiter: api::RateLimiter::default(),
+        }))
+    }
+}
+
+impl std::ops::Deref for DirectoryState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+use Persona::*;
+/// Those who curate the directory of their region.
+const CURATORS: &[Persona] = &[SystemAdmin, RegionAdmin, Coordinator];
+/// Curators bound to one region (freshness is counted per region).
+const REGION_CURATORS: &[Persona] = &[RegionAdmin, Coordinator];
+
+/// The directory's routes, each with its authorisation-matrix row.
+fn routes() -> RouteTable<DirectoryState> {
+    RouteTable::new()
+        .get("/api/v1/directory/search", api::search_professional, STAFF)
+        .get(
+            "/api/v1/public/directory/search",
+            api::search_public,
+            EVERYONE,
+        )
+        .get("/directory", pages::directory_page, STAFF)
+        .get("/directory/mine", pages::mine, STAFF)
+        .get("/directory/entries/{id}", pages::entry_page, STAFF)
+        .sample("/directory/entries/{entry}")
+        // Members of the maintaining organisation (every staff user of the
+        // test region is one) and curators; never family members.
+        .post(
+            "/directory/entries/{id}/acceptance",
+            pages::set_acceptance,
+            STAFF,
+        )
+        .sample("/directory/entries/{entry}/acceptance")
+        .body("acceptance=full")
+        .post("/directory/entries/{id}/confirm", pages::confirm, STAFF)
+        .sample("/directory/entries/{entry}/confirm")
+        // It unlinks the entry from its organisation, which ends the
+        // members' right to edit it: late in the matrix.
+        .post(
+            "/directory/entries/{id}/link",
+            pages::link_organisation,
+            CURATORS,
+        )
+        .sample("/directory/entries/{entry}/link")
+        .body("org_id=")
+        .order(RowOrder::Later)
+        .get("/directory/entries/{id}/edit", pages::edit_form, STAFF)
+        .sample("/directory/entries/{entry}/edit")
+        .post("/directory/entries/{id}/edit", pages::edit, STAFF)
+        .sample("/directory/entries/{entry}/edit")
+        .body("area=test")
+        .get("/directory/reviews", pages::reviews, CURATORS)
+        .post("/directory/reviews/{id}", pages::review, CURATORS)
+        .sample("/directory/reviews/{change_request}")
+        .body("decision=reject")
+        .get("/directory/freshness", pages::freshness, REGION_CURATORS)
+        .post(
+            "/directory/freshness/remind",
+            pages::send_reminders,
+            REGION_CURATORS,
+        )
+        .get("/directory/new", pages::new_entry_form, CURATORS)
+        .post("/directory/new", pages::create_entry, CURATORS)
+        .body("kind=&name=")
+        .get("/map", pages::public_map, EVERYONE)
+        .get("/map/entries/{id}", pages::public_entry, EVERYONE)
+        .sample("/map/entries/{entry}")
+        .get("/fhir/Organization", fhir::search_organization, STAFF)
+        .get("/fhir/Organization/{id}", fhir::read_organization, STAFF)
+        .sample("/fhir/Organization/{entry}")
+        .get("/fhir/Location", fhir::search_location, STAFF)
+        .get("/fhir/Location/{id}", fhir::read_location, STAFF)
+        .sample("/fhir/Location/{entry}")
+        .get(
+            "/fhir/HealthcareService",
+            fhir::search_healthcare_service,
+            STAFF,
+        )
+        .get(
+            "/fhir/HealthcareService/{id}",
+            fhir::read_healthcare_service,
+            STAFF,
+        )
+        .sample("/fhir/HealthcareService/{entry}")
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(api::search_professional, api::search_public))]
+struct DirectoryApi;
+
+/// The FHIR resources the directory serves.
+fn fhir_resources() -> Vec<FhirResource> {
+    let common = [
+        SearchParam {
+            name: "name",
+            kind: "string",
+            documentation: "名称・ふりがな・住所（全角半角・ひらがなカタカナの違いを無視）",
+        },
+        SearchParam {
+            name: "type",
+            kind: "token",
+            documentation: "種別 (urn:renkei:cs:org-kind)",
+        },
+        SearchParam {
+            name: "identifier",
+            kind: "token",
+            documentation: "公的コード: system|value または value",
+        },
+        SearchParam {
+            name: "_count",
+            kind: "number",
+            documentation: "1–100, default 20",
+        },
+    ];
+    let with = |extra: &[SearchParam]| {
+        let mut v = common.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    vec![
+        FhirResource {
+            kind: "Organization",
+            profile: Some("JP_Organization"),
+            search: with(&[]),
+            documentation: None,
+        },
+        FhirResource {
+            kind: "Location",
+            profile: Some("JP_Location"),
+            search: with(&[SearchParam {
+                name: "near",
+                kind: "special",
+                documentation: "lat|lon|distance|km (distance default 10 km)",
+            }]),
+            documentation: None,
+        },
+        FhirResource {
+            kind: "HealthcareService",
+            profile: None,
+            search: with(&[SearchParam {
+                name: "service-type",
+                kind: "token",
+                documentation: "介護サービス種類コード (urn:renkei:cs:care-service)",
+            }]),
+            documentation: None,
+        },
+    ]
+}
+
+/// The directory's part of a user's work list: change requests waiting for
+/// a curator, entries nobody has confirmed for a year.
+struct DirectoryHome(DirectoryState);
+
+impl HomeItems for DirectoryHome {
+    fn items<'a>(
+        &'a self,
+        user: &'a Principal,
+        _ctx: &'a RequestContext,
+        lang: Lang,
+        _now: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<HomeItem>, String>> {
+        Box::pin(async move {
+            let mut items = Vec::new();
+            if !user.role.may(Permission::CurateDirectory) {
+                return Ok(items);
+            }
+            let actor = Actor::User(user.clone());
+            let service = &self.0.directory_service;
+            let pending = service
+                .pending_reviews(&actor)
+                .await
+                .map_err(|e| e.to_string())?;
+            if !pending.is_empty() {
+                items.push(HomeItem {
+                    urgency: Urgency::Due,
+                    title: match lang {
+                        Lang::Ja => format!("資源情報の変更申請 {}件が確認待ちです", pending.len()),
+                        Lang::En => {
+                            format!("{} directory change requests await review", pending.len())
+                        }
+                    },
+                    detail: pending
+                        .iter()
+                        .take(3)
+                        .map(|r| r.entry_name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    href: "/directory/reviews".into(),
+                });
+            }
+            if user.region_scope().is_some() {
+                let fresh = service.freshness(&actor).await.map_err(|e| e.to_string())?;
+                if !fresh.overdue.is_empty() {
+                    items.push(HomeItem {
+                        urgency: Urgency::Info,
+                        title: match lang {
+                            Lang::Ja => format!(
+                                "1年以上確認されていない資源情報が {}件あります",
+                                fresh.overdue.len()
+                            ),
+                            Lang::En => format!(
+                                "{} directory entries have not been confirmed for a year",
+                                fresh.overdue.len()
+                            ),
+                        },
+                        detail: String::new(),
+                        href: "/directory/freshness".into(),
+                    });
+                }
+            }
+            Ok(items)
+        })
+    }
+}
+
+/// Everything the directory contributes to the assembly.
+pub fn capability(state: DirectoryState) -> Capability {
+    let mut cap = Capability::new(
+        "directory",
+        routes().with_state(state.clone()),
+        DirectoryApi::openapi(),
+    );
+    cap.nav = vec![
+        NavEntry {
+            href: "/directory",
+            ja: "資源検索",
+            en: "Directory",
+            order: 30,
+            shown_to: |p| p.role.may(Permission::ViewProfessionalDirectory),
+        },
+        NavEntry {
+            href: "/map",
+            ja: "地域の資源マップ",
+            en: "Resource map",
+            order: 40,
+            shown_to: |_| true,
+        },
+    ];
+    cap.fhir = fhir_resources();
+    cap.home = Some(Arc::new(DirectoryHome(state.clone())));
+    let demo = state.clone();
+    cap.demo = Some(Arc::new(move || {
+        let state = demo.clone();
+        Box::pin(async move {
+            renkei_directory::demo::load(state.identity.db(), &state.identity)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }));
+    let live = state.directory.clone();
+    cap.not_ready = Some(Arc::new(move || {
+        (!live.is_ready()).then_some("directory index loading")
+    }));
+    // The index loads in the background (/readyz says so until it is
+    // ready) and follows imports made by other processes.
+    let refresh = state.clone();
+    cap.jobs = vec![Job {
+        name: "directory index refresh",
+        every: Duration::from_secs(15),
+        first_run_at_start: true,
+        run: Arc::new(move |_now| {
+            let state = refresh.clone();
+            Box::pin(async move {
+                match state.directory.refresh(state.identity.db()).await {
+                    Ok(true) => Ok(format!(
+                        "directory index built: {} entries",
+                        state.directory.current().len()
+                    )),
+                    Ok(false) => Ok(String::new()),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+        }),
+    }];
+    cap
+}

@@ -1,0 +1,1175 @@
+//! The directory's pages: the professional search with its map
+//! (`/directory`), one entry, editing one's own entry, the two-tap
+//! acceptance update, the coordinator's review and freshness pages, and the
+//! public resident map (`/map`).
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use renkei_directory::search::{self, Entry};
+use renkei_directory::service::{EditOutcome, EntryView};
+use renkei_directory::store::{LocalFields, NewLocalEntry};
+use renkei_domain::directory::{
+    service_name, ContactWindow, CARE_SERVICES, CONTACT_METHODS, HOME_CARE_FUNCTIONS,
+    LIFE_SUPPORT_SERVICES, PUBLIC_FIELD_CHOICES, WEEKDAYS_EN, WEEKDAYS_JA,
+};
+use renkei_domain::people::Permission;
+use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
+use renkei_identity::{Actor, Principal};
+use serde::Serialize;
+
+use crate::api::{public_item, SearchParams};
+use crate::DirectoryState;
+use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
+use renkei_web_kit::page::render;
+use renkei_web_kit::FormData;
+use renkei_web_kit::Layout;
+use renkei_web_kit::WebError;
+
+fn pick(lang: &str, ja: &'static str, en: &'static str) -> &'static str {
+    if lang == "en" {
+        en
+    } else {
+        ja
+    }
+}
+
+fn acceptance_label(l: &Layout, code: &str) -> &'static str {
+    match code {
+        "accepting" => l.t.acc_accepting,
+        "waiting_list" => l.t.acc_waiting_list,
+        "full" => l.t.acc_full,
+        _ => l.t.acc_unknown,
+    }
+}
+
+fn kind_label(lang: &str, code: &str) -> String {
+    OrgKind::from_code(code)
+        .map(|k| k.label(lang).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+fn function_label(lang: &str, code: &str) -> String {
+    HOME_CARE_FUNCTIONS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, ja, en)| pick(lang, ja, en).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// One result as the list shows it.
+pub struct Card {
+    pub id: i64,
+    pub name: String,
+    pub kana: String,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub address: String,
+    pub phone: String,
+    pub distance: String,
+    pub acceptance: String,
+    pub acceptance_label: &'static str,
+    pub acceptance_note: String,
+    pub acceptance_as_of: String,
+    pub windows: Vec<String>,
+    pub functions: Vec<String>,
+    pub has_position: bool,
+}
+
+/// A marker for map.js: the list and the map show the same entries.
+#[derive(Serialize)]
+struct Marker {
+    id: i64,
+    name: String,
+    lat: f64,
+    lon: f64,
+    href: String,
+}
+
+fn card(l: &Layout, e: &Entry, distance: Option<f64>, public: bool) -> Card {
+    let lang = l.lang;
+    let show = |field: &str| !public || e.is_public(field);
+    Card {
+        id: e.id,
+        name: e.name.clone(),
+        kana: e.kana.clone(),
+        kind: kind_label(lang, &e.kind),
+        services: e
+            .services
+            .iter()
+            .map(|s| service_name(s).unwrap_or(s).to_string())
+            .collect(),
+        address: e.address.clone(),
+        phone: if show("phone") {
+            e.phone.clone()
+        } else {
+            String::new()
+        },
+        distance: distance.map(|d| format!("{d:.1} km")).unwrap_or_default(),
+        acceptance: if show("acceptance") {
+            e.acceptance.clone()
+        } else {
+            String::new()
+        },
+        acceptance_label: acceptance_label(l, &e.acceptance),
+        acceptance_note: if public {
+            String::new()
+        } else {
+            e.acceptance_note.clone()
+        },
+        acceptance_as_of: e
+            .acceptance_as_of
+            .map(|t| Timestamp(t).to_jst_display())
+            .unwrap_or_default(),
+        windows: if public {
+            Vec::new()
+        } else {
+            e.contact_windows.iter().map(|w| w.describe(lang)).collect()
+        },
+        functions: if show("functions") {
+            e.functions
+                .iter()
+                .map(|f| function_label(lang, f))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        has_position: e.lat.is_some(),
+    }
+}
+
+fn markers(entries: &[(Entry, Option<f64>)], base: &str) -> String {
+    let list: Vec<Marker> = entries
+        .iter()
+        .filter_map(|(e, _)| {
+            Some(Marker {
+                id: e.id,
+                name: e.name.clone(),
+                lat: e.lat?,
+                lon: e.lon?,
+                href: format!("{base}{}", e.id),
+            })
+        })
+        .collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
+}
+
+/// The choices of the search form.
+pub struct Choices {
+    pub kinds: Vec<(&'static str, &'static str)>,
+    pub services: Vec<(&'static str, &'static str)>,
+    pub functions: Vec<(&'static str, &'static str)>,
+    pub procedures: Vec<(String, String)>,
+}
+
+fn choices(state: &DirectoryState, lang: &str) -> Choices {
+    Choices {
+        kinds: OrgKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label(lang)))
+            .collect(),
+        services: CARE_SERVICES
+            .iter()
+            .chain(LIFE_SUPPORT_SERVICES.iter())
+            .map(|(c, n)| (*c, *n))
+            .collect(),
+        functions: HOME_CARE_FUNCTIONS
+            .iter()
+            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .collect(),
+        procedures: state.directory.procedures().as_ref().clone(),
+    }
+}
+
+fn params_from(form: &FormData) -> SearchParams {
+    let opt = |k: &str| Some(form.get(k).to_string()).filter(|v| !v.is_empty());
+    SearchParams {
+        q: opt("q"),
+        kind: opt("kind"),
+        service: opt("service"),
+        function: opt("function"),
+        procedure: opt("procedure"),
+        accepting: opt("accepting"),
+        contactable_now: opt("contactable_now"),
+        area: opt("area"),
+        near: opt("near"),
+        radius_km: opt("radius_km"),
+        municipality: opt("municipality"),
+        limit: None,
+        cursor: opt("cursor"),
+    }
+}
+
+/// The query string of the next page: the same filters, a new cursor.
+fn next_link(base: &str, form: &FormData, cursor: Option<usize>) -> String {
+    let Some(c) = cursor else {
+        return String::new();
+    };
+    let mut pairs: Vec<(String, String)> = form
+        .0
+        .iter()
+        .filter(|(k, v)| k != "cursor" && !v.is_empty())
+        .cloned()
+        .collect();
+    pairs.push(("cursor".into(), format!("o{c}")));
+    format!(
+        "{base}?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
+}
+
+#[derive(Template)]
+#[template(path = "directory/search.html")]
+struct DirectoryPage {
+    l: Layout,
+    form: FormData,
+    errors: ValidationErrors,
+    c: Choices,
+    cards: Vec<Card>,
+    markers: String,
+    next: String,
+    may_curate: bool,
+    tiles: String,
+    attribution: String,
+}
+
+fn query_form(raw: Option<String>) -> Result<FormData, WebError> {
+    FormData::parse(raw.unwrap_or_default().as_bytes())
+}
+
+fn require_staff(p: &Principal) -> Result<(), WebError> {
+    if p.role.may(Permission::ViewProfessionalDirectory) {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
+}
+
+/// The professional directory: search, list and map.
+pub async fn directory_page(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    require_staff(&p)?;
+    let form = query_form(raw)?;
+    let l = Layout::new(&ctx, ctx.lang.texts().dir_title);
+    let params = params_from(&form);
+    let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
+    match params.to_query(&state.directory.procedures(), false) {
+        Ok(query) => {
+            let page = state.directory.current().search(&query);
+            next = page.next_offset;
+            hits = page
+                .items
+                .into_iter()
+                .map(|h| (h.entry, h.distance_km))
+                .collect();
+        }
+        Err(WebError::Validation(v)) => errors = v,
+        Err(e) => return Err(e),
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = DirectoryPage {
+        cards: hits.iter().map(|(e, d)| card(&l, e, *d, false)).collect(),
+        markers: markers(&hits, "/directory/entries/"),
+        next: next_link("/directory", &form, next),
+        may_curate: p.role.may(Permission::CurateDirectory),
+        c: choices(&state, l.lang),
+        tiles: state.config.map_tile_url.clone(),
+        attribution: state.config.map_attribution.clone(),
+        l,
+        form,
+        errors,
+    };
+    render(&page, status)
+}
+
+#[derive(Template)]
+#[template(path = "directory/map.html")]
+struct MapPage {
+    l: Layout,
+    form: FormData,
+    errors: ValidationErrors,
+    c: Choices,
+    cards: Vec<Card>,
+    desks: Vec<Card>,
+    markers: String,
+    next: String,
+    tiles: String,
+    attribution: String,
+}
+
+/// The public resident map: public fields only, large type, and the
+/// consultation desks ("where can I ask?").
+pub async fn public_map(
+    State(state): State<DirectoryState>,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    crate::api::check_public_rate(&state, &rc)?;
+    let form = query_form(raw)?;
+    let l = Layout::new(&ctx, ctx.lang.texts().map_title);
+    let params = params_from(&form);
+    let procedures = state.directory.procedures();
+    let index = state.directory.current();
+    let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
+    match params.to_query(&procedures, true) {
+        Ok(query) => {
+            let page = index.search(&query);
+            next = page.next_offset;
+            hits = page
+                .items
+                .into_iter()
+                .map(|h| (h.entry, h.distance_km))
+                .collect();
+        }
+        Err(WebError::Validation(v)) => errors = v,
+        Err(e) => return Err(e),
+    }
+    // Consultation desks and community general support centres near the
+    // same point (or anywhere when no point is given).
+    let place = params.to_query(&procedures, true).ok();
+    let desk_query = |kind: &str| search::Query {
+        kind: Some(kind.to_string()),
+        public: true,
+        near: place.as_ref().and_then(|q| q.near),
+        municipality: place.as_ref().and_then(|q| q.municipality.clone()),
+        limit: 5,
+        ..search::Query::default()
+    };
+    let mut desks: Vec<Card> = Vec::new();
+    for kind in [
+        "consultation_desk",
+        "community_care_centre",
+        "support_centre",
+    ] {
+        for h in index.search(&desk_query(kind)).items {
+            desks.push(card(&l, &h.entry, h.distance_km, true));
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = MapPage {
+        cards: hits.iter().map(|(e, d)| card(&l, e, *d, true)).collect(),
+        markers: markers(&hits, "/map/entries/"),
+        next: next_link("/map", &form, next),
+        desks,
+        c: choices(&state, l.lang),
+        tiles: state.config.map_tile_url.clone(),
+        attribution: state.config.map_attribution.clone(),
+        l,
+        form,
+        errors,
+    };
+    render(&page, status)
+}
+
+#[derive(Template)]
+#[template(path = "directory/map_entry.html")]
+struct PublicEntryPage {
+    l: Layout,
+    card: Card,
+    item: crate::api::PublicItem,
+    markers: String,
+    tiles: String,
+    attribution: String,
+}
+
+/// One entry on the public map: only what the entry made public.
+pub async fn public_entry(
+    State(state): State<DirectoryState>,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let entry = state
+        .directory_service
+        .public_entry(id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let l = Layout::new(&ctx, &entry.name);
+    let page = PublicEntryPage {
+        card: card(&l, &entry, None, true),
+        markers: markers(&[(entry.clone(), None)], "/map/entries/"),
+        item: public_item(entry, None),
+        tiles: state.config.map_tile_url.clone(),
+        attribution: state.config.map_attribution.clone(),
+        l,
+    };
+    render(&page, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "directory/entry.html")]
+struct EntryPage {
+    l: Layout,
+    v: EntryView,
+    card: Card,
+    markers: String,
+    tiles: String,
+    attribution: String,
+    departments: String,
+    procedures: Vec<String>,
+    public_fields: Vec<&'static str>,
+    confirmed: String,
+    orgs: Vec<(i64, String)>,
+}
+
+/// One entry with everything a professional may see.
+pub async fn entry_page(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    entry_response(&state, &ctx, p, id, None).await
+}
+
+async fn entry_response(
+    state: &DirectoryState,
+    ctx: &PageCtx,
+    p: Principal,
+    id: i64,
+    flash: Option<(&'static str, &'static str)>,
+) -> Result<Response, WebError> {
+    let actor = Actor::User(p.clone());
+    let v = state.directory_service.entry(&actor, id).await?;
+    let mut l = Layout::new(ctx, &v.entry.name);
+    if let Some((kind, message)) = flash {
+        l = l.with_flash(kind, message);
+    }
+    let lang = l.lang;
+    let procedures = state.directory.procedures();
+    let orgs = if v.may_curate {
+        state
+            .identity
+            .list_organisations(&actor)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let page = EntryPage {
+        card: card(&l, &v.entry, None, false),
+        markers: markers(&[(v.entry.clone(), None)], "/directory/entries/"),
+        tiles: state.config.map_tile_url.clone(),
+        attribution: state.config.map_attribution.clone(),
+        departments: v.meta.departments.replace(';', "・"),
+        procedures: v
+            .entry
+            .procedures
+            .iter()
+            .map(|c| {
+                procedures
+                    .iter()
+                    .find(|(k, _)| k == c)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_else(|| c.clone())
+            })
+            .collect(),
+        public_fields: PUBLIC_FIELD_CHOICES
+            .iter()
+            .filter(|(f, _, _)| v.entry.is_public(f))
+            .map(|(_, ja, en)| pick(lang, ja, en))
+            .collect(),
+        confirmed: match (&v.meta.confirmed_at, &v.meta.confirmed_by_name) {
+            (Some(t), Some(who)) => format!("{} {who}", Timestamp(*t).to_jst_display()),
+            (Some(t), None) => Timestamp(*t).to_jst_display(),
+            _ => String::new(),
+        },
+        orgs,
+        l,
+        v,
+    };
+    render(&page, StatusCode::OK)
+}
+
+/// The two-tap acceptance update (one tap on the entry or "my entries"
+/// page after opening it).
+pub async fn set_acceptance(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = FormData::parse(&body)?;
+    let beds = form.get("vacant_beds").trim();
+    let vacant_beds = if beds.is_empty() {
+        None
+    } else {
+        match renkei_domain::text::nfkc(beds).parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => Some(-1),
+        }
+    };
+    state
+        .directory_service
+        .set_acceptance(
+            &Actor::User(p.clone()),
+            id,
+            form.get("acceptance"),
+            form.get("acceptance_note"),
+            vacant_beds,
+            &rc,
+        )
+        .await?;
+    let back = form.get("back");
+    if back == "/directory/mine" {
+        return Ok(Redirect::to("/directory/mine?done=acceptance").into_response());
+    }
+    entry_response(
+        &state,
+        &ctx,
+        p,
+        id,
+        Some(("success", ctx.lang.texts().dir_acceptance_set)),
+    )
+    .await
+}
+
+/// "Still correct".
+pub async fn confirm(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    state
+        .directory_service
+        .confirm(&Actor::User(p.clone()), id, &rc)
+        .await?;
+    entry_response(
+        &state,
+        &ctx,
+        p,
+        id,
+        Some(("success", ctx.lang.texts().dir_confirmed_done)),
+    )
+    .await
+}
+
+/// A curator sets which organisation maintains an entry.
+pub async fn link_organisation(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = FormData::parse(&body)?;
+    let org = form.opt_i64("org_id")?;
+    state
+        .directory_service
+        .link_organisation(&Actor::User(p), id, org, &rc)
+        .await?;
+    Ok(Redirect::to(&format!("/directory/entries/{id}")).into_response())
+}
+
+/// One row of the contact-window editor.
+pub struct WindowRow {
+    pub method: String,
+    pub days: Vec<u8>,
+    pub from: String,
+    pub to: String,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "directory/edit.html")]
+struct EditPage {
+    l: Layout,
+    id: i64,
+    name: String,
+    f: LocalFields,
+    rows: Vec<WindowRow>,
+    errors: ValidationErrors,
+    functions: Vec<(&'static str, &'static str)>,
+    procedures: Vec<(String, String)>,
+    methods: Vec<(&'static str, &'static str)>,
+    public_choices: Vec<(&'static str, &'static str)>,
+    weekdays: Vec<(u8, &'static str)>,
+}
+
+fn edit_page(
+    state: &DirectoryState,
+    ctx: &PageCtx,
+    id: i64,
+    name: String,
+    f: LocalFields,
+    errors: ValidationErrors,
+) -> Result<Response, WebError> {
+    let l = Layout::new(ctx, ctx.lang.texts().dir_edit_title);
+    let lang = l.lang;
+    let mut rows: Vec<WindowRow> = f
+        .contact_windows
+        .iter()
+        .map(|w| WindowRow {
+            method: w.method.clone(),
+            days: w.weekdays.clone(),
+            from: w.from.clone(),
+            to: w.to.clone(),
+            note: w.note.clone(),
+        })
+        .collect();
+    for _ in 0..2 {
+        rows.push(WindowRow {
+            method: "phone".into(),
+            days: Vec::new(),
+            from: String::new(),
+            to: String::new(),
+            note: String::new(),
+        });
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = EditPage {
+        id,
+        name,
+        rows,
+        errors,
+        functions: HOME_CARE_FUNCTIONS
+            .iter()
+            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .collect(),
+        procedures: state.directory.procedures().as_ref().clone(),
+        methods: CONTACT_METHODS
+            .iter()
+            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .collect(),
+        public_choices: PUBLIC_FIELD_CHOICES
+            .iter()
+            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .collect(),
+        weekdays: (1..=7u8)
+            .map(|d| {
+                (
+                    d,
+                    if lang == "en" {
+                        WEEKDAYS_EN[d as usize - 1]
+                    } else {
+                        WEEKDAYS_JA[d as usize - 1]
+                    },
+                )
+            })
+            .collect(),
+        f,
+        l,
+    };
+    render(&page, status)
+}
+
+pub async fn edit_form(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Path(id): Path<i64>,
+) -> Result<Response, WebError> {
+    let v = state.directory_service.entry(&Actor::User(p), id).await?;
+    if !v.may_edit {
+        return Err(WebError::Forbidden);
+    }
+    edit_page(
+        &state,
+        &ctx,
+        id,
+        v.entry.name,
+        v.local,
+        ValidationErrors::new(),
+    )
+}
+
+/// Reads the edit form. Contact-window rows are `w{i}_method`, `w{i}_day`
+/// (repeated), `w{i}_from`, `w{i}_to`, `w{i}_note`; blank rows are dropped.
+fn local_fields_from(form: &FormData) -> LocalFields {
+    let mut windows = Vec::new();
+    for i in 0..30 {
+        let key = |k: &str| format!("w{i}_{k}");
+        if !form.0.iter().any(|(k, _)| k.starts_with(&format!("w{i}_"))) {
+            continue;
+        }
+        let days: Vec<u8> = form
+            .all(&key("day"))
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect();
+        let (from, to) = (
+            renkei_domain::text::nfkc(form.get(&key("from"))),
+            renkei_domain::text::nfkc(form.get(&key("to"))),
+        );
+        let note = form.get(&key("note")).trim().to_string();
+        if days.is_empty() && from.is_empty() && to.is_empty() && note.is_empty() {
+            continue;
+        }
+        windows.push(ContactWindow {
+            method: form.get(&key("method")).to_string(),
+            weekdays: days,
+            from,
+            to,
+            note,
+        });
+    }
+    let list = |k: &str| -> Vec<String> { form.all(k).iter().map(|s| s.to_string()).collect() };
+    LocalFields {
+        area: form.get("area").trim().to_string(),
+        functions: list("functions"),
+        procedures: list("procedures"),
+        contact_windows: windows,
+        contact_person: form.get("contact_person").trim().to_string(),
+        features: form.get("features").trim().to_string(),
+        languages: form.get("languages").trim().to_string(),
+        local_notes: form.get("local_notes").trim().to_string(),
+        public_fields: list("public_fields"),
+        publish_consent: form.get("publish_consent") == "on",
+    }
+}
+
+pub async fn edit(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = FormData::parse(&body)?;
+    let fields = local_fields_from(&form);
+    let actor = Actor::User(p.clone());
+    match state
+        .directory_service
+        .update(&actor, id, fields.clone(), &rc)
+        .await
+    {
+        Ok(outcome) => {
+            let t = ctx.lang.texts();
+            let flash = match outcome {
+                EditOutcome::Applied => ("success", t.dir_saved),
+                EditOutcome::AwaitingReview(_) => ("warning", t.dir_awaiting_review),
+                EditOutcome::Unchanged => ("success", t.dir_unchanged),
+            };
+            entry_response(&state, &ctx, p, id, Some(flash)).await
+        }
+        Err(renkei_directory::service::DirectoryError::Validation(errors)) => {
+            let v = state.directory_service.entry(&actor, id).await?;
+            edit_page(&state, &ctx, id, v.entry.name, fields, errors)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An own entry with its status buttons.
+pub struct MineRow {
+    pub card: Card,
+}
+
+#[derive(Template)]
+#[template(path = "directory/mine.html")]
+struct MinePage {
+    l: Layout,
+    rows: Vec<MineRow>,
+}
+
+/// The user's organisations' entries, each with one-tap status buttons.
+pub async fn mine(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
+    require_staff(&p)?;
+    let actor = Actor::User(p);
+    let mut l = Layout::new(&ctx, ctx.lang.texts().dir_mine_title);
+    if raw.as_deref() == Some("done=acceptance") {
+        let message = l.t.dir_acceptance_set;
+        l = l.with_flash("success", message);
+    }
+    let mut rows = Vec::new();
+    for (id, _) in state.directory_service.my_entries(&actor).await? {
+        let v = state.directory_service.entry(&actor, id).await?;
+        rows.push(MineRow {
+            card: card(&l, &v.entry, None, false),
+        });
+    }
+    render(&MinePage { l, rows }, StatusCode::OK)
+}
+
+/// A change request as the review page lists it.
+pub struct ReviewRow {
+    pub id: i64,
+    pub entry_id: i64,
+    pub entry_name: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// (field, current, proposed)
+    pub diffs: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "directory/reviews.html")]
+struct ReviewsPage {
+    l: Layout,
+    rows: Vec<ReviewRow>,
+}
+
+fn describe_fields(lang: &str, f: &LocalFields) -> Vec<(&'static str, String)> {
+    vec![
+        ("area", f.area.clone()),
+        (
+            "functions",
+            f.functions
+                .iter()
+                .map(|c| function_label(lang, c))
+                .collect::<Vec<_>>()
+                .join("・"),
+        ),
+        ("procedures", f.procedures.join(", ")),
+        (
+            "contact_windows",
+            f.contact_windows
+                .iter()
+                .map(|w| w.describe(lang))
+                .collect::<Vec<_>>()
+                .join(" / "),
+        ),
+        ("contact_person", f.contact_person.clone()),
+        ("features", f.features.clone()),
+        ("languages", f.languages.clone()),
+        ("local_notes", f.local_notes.clone()),
+        ("public_fields", f.public_fields.join(", ")),
+        ("publish_consent", f.publish_consent.to_string()),
+    ]
+}
+
+pub async fn reviews(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+) -> Result<Response, WebError> {
+    reviews_response(&state, &ctx, p, None).await
+}
+
+async fn reviews_response(
+    state: &DirectoryState,
+    ctx: &PageCtx,
+    p: Principal,
+    flash: Option<&'static str>,
+) -> Result<Response, WebError> {
+    let actor = Actor::User(p);
+    let mut l = Layout::new(ctx, ctx.lang.texts().dir_reviews_title);
+    if let Some(m) = flash {
+        l = l.with_flash("success", m);
+    }
+    let mut rows = Vec::new();
+    for r in state.directory_service.pending_reviews(&actor).await? {
+        let (_, current, proposed) = state.directory_service.change_request(&actor, r.id).await?;
+        let diffs = describe_fields(l.lang, &current)
+            .into_iter()
+            .zip(describe_fields(l.lang, &proposed))
+            .filter(|((_, a), (_, b))| a != b)
+            .map(|((name, a), (_, b))| (name.to_string(), a, b))
+            .collect();
+        rows.push(ReviewRow {
+            id: r.id,
+            entry_id: r.entry_id,
+            entry_name: r.entry_name,
+            requested_by: r.requested_by_name,
+            requested_at: Timestamp(r.requested_at).to_jst_display(),
+            diffs,
+        });
+    }
+    render(&ReviewsPage { l, rows }, StatusCode::OK)
+}
+
+pub async fn review(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = FormData::parse(&body)?;
+    let approve = match form.get("decision") {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(WebError::BadRequest(
+                "decision must be approve or reject".into(),
+            ))
+        }
+    };
+    state
+        .directory_service
+        .review(&Actor::User(p.clone()), id, approve, form.get("note"), &rc)
+        .await?;
+    reviews_response(&state, &ctx, p, Some(ctx.lang.texts().dir_reviewed)).await
+}
+
+pub struct FreshnessRow {
+    pub name: String,
+    pub code: String,
+    pub entries: i64,
+    pub confirmed: i64,
+    pub share: String,
+}
+
+pub struct OverdueItem {
+    pub id: i64,
+    pub name: String,
+    pub municipality: String,
+    pub org: String,
+    pub confirmed: String,
+    pub reminded: String,
+}
+
+#[derive(Template)]
+#[template(path = "directory/freshness.html")]
+struct FreshnessPage {
+    l: Layout,
+    days: i64,
+    rows: Vec<FreshnessRow>,
+    overdue: Vec<OverdueItem>,
+}
+
+pub async fn freshness(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+) -> Result<Response, WebError> {
+    freshness_response(&state, &ctx, p, None).await
+}
+
+async fn freshness_response(
+    state: &DirectoryState,
+    ctx: &PageCtx,
+    p: Principal,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
+    let f = state.directory_service.freshness(&Actor::User(p)).await?;
+    let mut l = Layout::new(ctx, ctx.lang.texts().dir_freshness_title);
+    if let Some(m) = flash {
+        l = l.with_flash("success", m);
+    }
+    let never = l.t.dir_never_confirmed;
+    let page = FreshnessPage {
+        days: state.directory_service.config().confirm_every_days,
+        rows: f
+            .by_municipality
+            .iter()
+            .map(|m| FreshnessRow {
+                name: m.name.clone(),
+                code: m.code.clone(),
+                entries: m.entries,
+                confirmed: m.confirmed,
+                share: format!("{:.0}%", m.share() * 100.0),
+            })
+            .collect(),
+        overdue: f
+            .overdue
+            .into_iter()
+            .map(|o| OverdueItem {
+                id: o.id,
+                name: o.name,
+                municipality: o.municipality_name,
+                org: o.org_name.unwrap_or_default(),
+                confirmed: o
+                    .confirmed_at
+                    .map(|t| Timestamp(t).to_jst_display())
+                    .unwrap_or_else(|| never.to_string()),
+                reminded: o
+                    .last_reminder_at
+                    .map(|t| Timestamp(t).to_jst_display())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        l,
+    };
+    render(&page, StatusCode::OK)
+}
+
+pub async fn send_reminders(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+) -> Result<Response, WebError> {
+    let run = state
+        .directory_service
+        .send_reminders(&Actor::User(p.clone()), &rc)
+        .await?;
+    let t = ctx.lang.texts();
+    let message = if ctx.lang.code() == "en" {
+        format!(
+            "{}: sent {}, failed {}, no address {}, reminded recently {} {}",
+            t.dir_reminders_sent,
+            run.sent,
+            run.failed,
+            run.without_address,
+            run.recently_reminded,
+            if run.delivered {
+                ""
+            } else {
+                t.dir_mail_captured
+            }
+        )
+    } else {
+        format!(
+            "{}: 送信 {}件、失敗 {}件、宛先なし {}件、最近依頼済み {}件 {}",
+            t.dir_reminders_sent,
+            run.sent,
+            run.failed,
+            run.without_address,
+            run.recently_reminded,
+            if run.delivered {
+                ""
+            } else {
+                t.dir_mail_captured
+            }
+        )
+    };
+    freshness_response(&state, &ctx, p, Some(message)).await
+}
+
+#[derive(Template)]
+#[template(path = "directory/new.html")]
+struct NewEntryPage {
+    l: Layout,
+    form: FormData,
+    errors: ValidationErrors,
+    kinds: Vec<(&'static str, &'static str)>,
+    services: Vec<(&'static str, &'static str)>,
+}
+
+fn new_entry_page(
+    ctx: &PageCtx,
+    form: FormData,
+    errors: ValidationErrors,
+) -> Result<Response, WebError> {
+    let l = Layout::new(ctx, ctx.lang.texts().dir_new_title);
+    let lang = l.lang;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = NewEntryPage {
+        kinds: [
+            OrgKind::LifeSupport,
+            OrgKind::ConsultationDesk,
+            OrgKind::CommunityCareCentre,
+            OrgKind::SupportCentre,
+            OrgKind::Municipality,
+            OrgKind::HealthCentre,
+            OrgKind::Association,
+            OrgKind::CareService,
+            OrgKind::Clinic,
+        ]
+        .iter()
+        .map(|k| (k.code(), k.label(lang)))
+        .collect(),
+        services: LIFE_SUPPORT_SERVICES.to_vec(),
+        l,
+        form,
+        errors,
+    };
+    render(&page, status)
+}
+
+pub async fn new_entry_form(
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+) -> Result<Response, WebError> {
+    if !p.role.may(Permission::CurateDirectory) {
+        return Err(WebError::Forbidden);
+    }
+    new_entry_page(&ctx, FormData::default(), ValidationErrors::new())
+}
+
+pub async fn create_entry(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = FormData::parse(&body)?;
+    let coordinate = |k: &str| -> Result<Option<f64>, ()> {
+        let v = renkei_domain::text::nfkc(form.get(k));
+        if v.is_empty() {
+            Ok(None)
+        } else {
+            v.parse::<f64>().map(Some).map_err(|_| ())
+        }
+    };
+    let mut errors = ValidationErrors::new();
+    let (lat, lon) = match (coordinate("lat"), coordinate("lon")) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => {
+            errors.add(
+                "lat",
+                "format",
+                "緯度・経度は数字で入力してください（例: 35.6812）。",
+                "Latitude and longitude must be numbers (e.g. 35.6812).",
+            );
+            (None, None)
+        }
+    };
+    let municipality_code = renkei_domain::text::nfkc(form.get("municipality_code"));
+    if !municipality_code.is_empty()
+        && (municipality_code.len() != 6
+            || renkei_domain::LocalGovernmentCode::parse(&municipality_code).is_err())
+    {
+        errors.add(
+            "municipality_code",
+            "format",
+            "市区町村コードは検査数字つきの6桁です。",
+            "The municipality code has 6 digits including the check digit.",
+        );
+    }
+    if !errors.is_empty() {
+        return new_entry_page(&ctx, form, errors);
+    }
+    let new = NewLocalEntry {
+        kind: form.get("kind").to_string(),
+        name: form.get("name").trim().to_string(),
+        kana: form.get("kana").trim().to_string(),
+        municipality_code,
+        municipality_name: form.get("municipality_name").trim().to_string(),
+        address: form.get("address").trim().to_string(),
+        lat,
+        lon,
+        phone: renkei_domain::text::nfkc(form.get("phone")),
+        url: form.get("url").trim().to_string(),
+        hours: form.get("hours").trim().to_string(),
+        services: form.all("services").iter().map(|s| s.to_string()).collect(),
+        org_id: None,
+    };
+    match state
+        .directory_service
+        .create_local(&Actor::User(p.clone()), new, &rc)
+        .await
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/directory/entries/{id}")).into_response()),
+        Err(renkei_directory::service::DirectoryError::Validation(errors)) => {
+            new_entry_page(&ctx, form, errors)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

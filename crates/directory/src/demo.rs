@@ -1,0 +1,336 @@
+//! The demo region's directory (`renkei serve --demo`): one entry per
+//! organisation of identity's demo region (linked to it, so its members
+//! maintain it), with contact windows, functions, procedures and
+//! acceptance status, plus life-support services and a consultation desk
+//! of their own. Some entries are left unconfirmed so the freshness page
+//! has something to show. The organisations are read through identity's
+//! service; the entries are written by the directory's own store.
+
+use renkei_domain::directory::ContactWindow;
+use renkei_identity::{demo, Identity};
+use renkei_store::{Db, ServiceError, StoreError};
+
+use crate::store::{self, LocalFields, NewLocalEntry};
+
+/// Municipality centres of the fictional region: (lat, lon).
+const CENTRES: [(f64, f64); 5] = [
+    (36.3180, 139.2010),
+    (36.3620, 139.1240),
+    (36.2710, 139.0880),
+    (36.2450, 139.3050),
+    (36.4140, 139.0160),
+];
+
+/// The demo region's directory: one entry per organisation (linked to it,
+/// so its members maintain it), with contact windows, functions,
+/// procedures and acceptance status, plus life-support services and a
+/// consultation desk of their own. Some entries are left unconfirmed so
+/// the freshness page has something to show.
+pub async fn load(db: &Db, identity: &Identity) -> Result<String, ServiceError> {
+    let actor = demo::actor();
+    let refused =
+        |e: renkei_identity::IdentityError| ServiceError::Store(StoreError::Invalid(e.to_string()));
+    let region = identity
+        .region_by_code(demo::DEMO_REGION)
+        .await
+        .map_err(refused)?
+        .ok_or(ServiceError::NotFound)?;
+    // In the order identity created them, which is the order of its demo lists.
+    let mut munis: Vec<_> = identity
+        .list_municipalities(&actor)
+        .await
+        .map_err(refused)?
+        .into_iter()
+        .filter(|m| m.region_id == region.id)
+        .collect();
+    munis.sort_by_key(|m| m.id);
+    let mut orgs: Vec<_> = identity
+        .list_organisations(&actor)
+        .await
+        .map_err(refused)?
+        .into_iter()
+        .filter(|o| o.region_id == region.id)
+        .collect();
+    orgs.sort_by_key(|o| o.id);
+    let code_of = |i: usize| -> (String, String) {
+        munis
+            .get(i)
+            .map(|m| (m.code.clone(), m.name.clone()))
+            .unwrap_or_default()
+    };
+    let muni_index = |id: Option<i64>| -> usize {
+        id.and_then(|id| munis.iter().position(|m| m.id == id))
+            .unwrap_or(0)
+            .min(CENTRES.len() - 1)
+    };
+    let window = |method: &str, days: &[u8], from: &str, to: &str, note: &str| ContactWindow {
+        method: method.into(),
+        weekdays: days.to_vec(),
+        from: from.into(),
+        to: to.into(),
+        note: note.into(),
+    };
+    let now = renkei_domain::Timestamp::now();
+    let mut tx = db.begin().await?;
+    let entries = orgs.len();
+    for (i, org) in orgs.iter().enumerate() {
+        let (kind, name, kana, address, phone) = (
+            org.kind.as_str(),
+            org.name.as_str(),
+            org.kana.as_str(),
+            org.address.as_str(),
+            org.phone.as_str(),
+        );
+        let muni = &muni_index(org.municipality_id);
+        let (code, muni_name) = code_of(*muni);
+        let (clat, clon) = CENTRES[*muni];
+        // Spread the entries around their municipality's centre.
+        let angle = i as f64 * 2.399;
+        let r = 0.004 + 0.0016 * (i % 7) as f64;
+        let org_id = Some(org.id);
+        let id = store::insert_local_entry(
+            &mut tx,
+            &NewLocalEntry {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                kana: kana.to_string(),
+                municipality_code: code,
+                municipality_name: muni_name,
+                address: address.to_string(),
+                lat: Some(clat + r * angle.sin()),
+                lon: Some(clon + r * 1.2 * angle.cos()),
+                phone: phone.to_string(),
+                url: String::new(),
+                hours: match kind {
+                    "hospital" => "月〜金 8:30〜17:00（救急は24時間）".into(),
+                    "clinic" | "home_care_clinic" | "dental_clinic" => {
+                        "月〜金 9:00〜12:00・15:00〜18:00、土 9:00〜12:00（日祝休診）".into()
+                    }
+                    "pharmacy" => "月〜土 9:00〜19:00".into(),
+                    _ => "月〜金 8:30〜17:15".into(),
+                },
+                services: match kind {
+                    "visiting_nursing" => vec!["130".into()],
+                    "care_management" => vec!["430".into()],
+                    "care_service" => vec!["150".into()],
+                    _ => Vec::new(),
+                },
+                org_id,
+            },
+            now,
+        )
+        .await?;
+        let (functions, procedures, windows, acceptance): (
+            &[&str],
+            &[&str],
+            Vec<ContactWindow>,
+            &str,
+        ) = match kind {
+            "home_care_clinic" => (
+                &["home_visit", "house_call", "h24", "end_of_life"],
+                &[
+                    "home_oxygen",
+                    "tpn",
+                    "iv_drip",
+                    "pain_opioids",
+                    "pressure_ulcer",
+                    "urinary_catheter",
+                ],
+                vec![
+                    window("phone", &[1, 3, 5], "13:00", "14:00", "医師が直接受けます"),
+                    window(
+                        "fax",
+                        &[1, 2, 3, 4, 5],
+                        "09:00",
+                        "17:00",
+                        "返信は翌診療日まで",
+                    ),
+                    window(
+                        "timeline",
+                        &[1, 2, 3, 4, 5, 6, 7],
+                        "00:00",
+                        "24:00",
+                        "緊急でない連絡はRenkeiで",
+                    ),
+                ],
+                if i % 2 == 0 {
+                    "accepting"
+                } else {
+                    "waiting_list"
+                },
+            ),
+            "clinic" => (
+                if i % 3 == 0 { &["home_visit"] } else { &[] },
+                &["insulin"],
+                vec![window("fax", &[1, 2, 4, 5], "12:30", "13:30", "")],
+                "unknown",
+            ),
+            "hospital" => (
+                &["h24"],
+                &["ventilator", "tracheostomy", "dialysis", "tpn", "suction"],
+                vec![window(
+                    "phone",
+                    &[1, 2, 3, 4, 5],
+                    "09:00",
+                    "17:00",
+                    "地域連携室",
+                )],
+                "waiting_list",
+            ),
+            "visiting_nursing" => (
+                &["h24", "end_of_life"],
+                &[
+                    "tube_feeding",
+                    "suction",
+                    "home_oxygen",
+                    "ventilator",
+                    "stoma",
+                    "urinary_catheter",
+                    "pressure_ulcer",
+                    "pain_opioids",
+                ],
+                vec![
+                    window("phone", &[1, 2, 3, 4, 5], "08:30", "17:30", "管理者"),
+                    window(
+                        "phone",
+                        &[1, 2, 3, 4, 5, 6, 7],
+                        "17:30",
+                        "08:30",
+                        "緊急当番携帯",
+                    ),
+                ],
+                if i == 21 { "accepting" } else { "full" },
+            ),
+            "pharmacy" => (
+                &["h24"],
+                &["tpn", "pain_opioids"],
+                vec![window("phone", &[1, 2, 3, 4, 5, 6], "09:00", "19:00", "")],
+                "accepting",
+            ),
+            "dental_clinic" => (
+                &["home_visit"],
+                &[],
+                vec![window("phone", &[2, 4], "14:00", "16:00", "訪問歯科の相談")],
+                "accepting",
+            ),
+            "care_management" => (
+                &[],
+                &[],
+                vec![window("phone", &[1, 2, 3, 4, 5], "08:30", "17:30", "")],
+                if i % 2 == 0 {
+                    "accepting"
+                } else {
+                    "waiting_list"
+                },
+            ),
+            _ => (&[], &[], Vec::new(), "unknown"),
+        };
+        store::write_local_fields(
+            &mut tx,
+            id,
+            &LocalFields {
+                functions: functions.iter().map(|s| s.to_string()).collect(),
+                procedures: procedures.iter().map(|s| s.to_string()).collect(),
+                contact_windows: windows,
+                public_fields: renkei_domain::directory::DEFAULT_PUBLIC_FIELDS
+                    .split(',')
+                    .map(str::to_string)
+                    .collect(),
+                // Public services only: the fire department is not a
+                // resource residents look up on the map.
+                publish_consent: kind != "fire_department",
+                area: format!("{}圏域", code_of(*muni).1),
+                ..LocalFields::default()
+            },
+            now,
+        )
+        .await?;
+        if acceptance != "unknown" {
+            store::write_acceptance(&mut tx, id, acceptance, "", None, now).await?;
+        }
+    }
+    // Entries of their own: life support and a consultation desk.
+    // (kind, name, kana, services, municipality index, phone)
+    type OwnEntry = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        usize,
+        &'static str,
+    );
+    let extra: &[OwnEntry] = &[
+        (
+            "life_support",
+            "みどり野配食サービス「まごころ弁当」",
+            "みどりのはいしょくさーびす まごころべんとう",
+            &["L01"],
+            0,
+            "0999-10-5100",
+        ),
+        (
+            "life_support",
+            "あおば買い物支援バス",
+            "あおばかいものしえんばす",
+            &["L02"],
+            1,
+            "0999-20-5200",
+        ),
+        (
+            "life_support",
+            "訪問理美容さくら",
+            "ほうもんりびようさくら",
+            &["L03"],
+            2,
+            "0999-30-5300",
+        ),
+        (
+            "consultation_desk",
+            "ひがし浜町 福祉なんでも相談窓口",
+            "ひがしはまちょう ふくしなんでもそうだんまどぐち",
+            &[],
+            3,
+            "0999-40-5400",
+        ),
+    ];
+    for (i, (kind, name, kana, services, muni, phone)) in extra.iter().enumerate() {
+        let (code, muni_name) = code_of(*muni);
+        let (clat, clon) = CENTRES[*muni];
+        let id = store::insert_local_entry(
+            &mut tx,
+            &NewLocalEntry {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                kana: kana.to_string(),
+                municipality_code: code,
+                municipality_name: muni_name.clone(),
+                address: format!("{muni_name}本町{}-{}", i + 2, i + 5),
+                lat: Some(clat + 0.006),
+                lon: Some(clon - 0.005),
+                phone: phone.to_string(),
+                url: String::new(),
+                hours: "月〜金 9:00〜17:00".into(),
+                services: services.iter().map(|s| s.to_string()).collect(),
+                org_id: None,
+            },
+            now,
+        )
+        .await?;
+        store::write_local_fields(
+            &mut tx,
+            id,
+            &LocalFields {
+                public_fields: renkei_domain::directory::DEFAULT_PUBLIC_FIELDS
+                    .split(',')
+                    .map(str::to_string)
+                    .collect(),
+                publish_consent: true,
+                ..LocalFields::default()
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(format!("demo directory: {} entries", entries + extra.len()))
+}

@@ -1,0 +1,295 @@
+//! The one error type of the web layer. It becomes an HTML error page in the
+//! user's language for the UI and `application/problem+json` (RFC 9457) for
+//! `/api/` — the choice is made in [`render_errors`], which knows the request.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use renkei_domain::ValidationErrors;
+use renkei_identity::IdentityError;
+use serde_json::json;
+
+use crate::i18n::{Lang, Texts};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("CSRF token missing or wrong")]
+    Csrf,
+    /// An API token without the scope this request needs.
+    #[error("insufficient scope")]
+    InsufficientScope,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("validation failed")]
+    Validation(ValidationErrors),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    TooManyRequests(i64),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<IdentityError> for WebError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::Validation(v) => WebError::Validation(v),
+            IdentityError::Forbidden => WebError::Forbidden,
+            IdentityError::Unauthenticated => WebError::Unauthenticated,
+            IdentityError::NotFound => WebError::NotFound,
+            IdentityError::Conflict(m) => WebError::Conflict(m),
+            IdentityError::Throttled { retry_after_secs } => {
+                WebError::TooManyRequests(retry_after_secs)
+            }
+            IdentityError::Store(e) => e.into(),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The one mapping of every capability service's errors. The store's
+/// `NotFound` and `Conflict` answer 404 and 409 wherever they come from, so
+/// a constraint a service did not anticipate is not a 500.
+impl From<renkei_store::ServiceError> for WebError {
+    fn from(e: renkei_store::ServiceError) -> Self {
+        use renkei_store::ServiceError as S;
+        match e {
+            S::Validation(v) => WebError::Validation(v),
+            S::Forbidden => WebError::Forbidden,
+            S::NotFound => WebError::NotFound,
+            S::Conflict(m) => WebError::Conflict(m),
+            S::Limited(_) => WebError::TooManyRequests(3600),
+            S::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<renkei_store::StoreError> for WebError {
+    fn from(e: renkei_store::StoreError) -> Self {
+        use renkei_store::StoreError as S;
+        match e {
+            S::NotFound => WebError::NotFound,
+            S::Conflict(m) => WebError::Conflict(m),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<askama::Error> for WebError {
+    fn from(e: askama::Error) -> Self {
+        WebError::Internal(format!("template: {e}"))
+    }
+}
+
+/// Attached to error responses so [`render_errors`] can render them.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub detail: String,
+    pub errors: Option<ValidationErrors>,
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Forbidden | WebError::Csrf | WebError::InsufficientScope => {
+                StatusCode::FORBIDDEN
+            }
+            WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            // Internals go to the log, never to the client.
+            WebError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                String::new()
+            }
+            WebError::BadRequest(m) | WebError::Conflict(m) => m.clone(),
+            WebError::Csrf => "csrf".into(),
+            WebError::InsufficientScope => "insufficient_scope".into(),
+            _ => String::new(),
+        };
+        let retry_after = match &self {
+            WebError::TooManyRequests(secs) => HeaderValue::from_str(&secs.to_string()).ok(),
+            _ => None,
+        };
+        let errors = match self {
+            WebError::Validation(v) => Some(v),
+            _ => None,
+        };
+        let mut response = (status, "").into_response();
+        if let Some(v) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+            .extensions_mut()
+            .insert(ErrorInfo { detail, errors });
+        response
+    }
+}
+
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/fhir/")
+}
+
+fn message(t: &Texts, status: StatusCode, detail: &str) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => t.err_not_found,
+        StatusCode::FORBIDDEN if detail == "csrf" => t.err_csrf,
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => t.err_forbidden,
+        StatusCode::PAYLOAD_TOO_LARGE => t.err_too_large,
+        StatusCode::REQUEST_TIMEOUT => t.err_timeout,
+        StatusCode::METHOD_NOT_ALLOWED => t.err_method,
+        StatusCode::TOO_MANY_REQUESTS => t.login_throttled,
+        StatusCode::UNPROCESSABLE_ENTITY => t.err_form,
+        s if s.is_server_error() => t.err_internal,
+        _ => t.err_bad_request,
+    }
+}
+
+/// Turns every error response (ours, axum's rejections, tower-http's 408 and
+/// 413) into a proper page or problem document.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let lang = crate::auth::lang_of(request.headers());
+    let response = next.run(request).await;
+    let page_ctx = response.extensions().get::<crate::auth::PageCtx>().cloned();
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let info = response.extensions().get::<ErrorInfo>().cloned();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let already_rendered = info.is_none()
+        && (content_type.starts_with("text/html")
+            || content_type.starts_with("application/problem+json"));
+    if already_rendered {
+        return response;
+    }
+    let info = info.unwrap_or(ErrorInfo {
+        detail: String::new(),
+        errors: None,
+    });
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let mut out = if is_api_path(&path) {
+        problem(status, &info, &Lang::En)
+    } else {
+        error_page(status, &info, lang, page_ctx)
+    };
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    out
+}
+
+/// An RFC 9457 problem document. API errors are in English, with the
+/// Japanese message alongside for field errors.
+pub fn problem(status: StatusCode, info: &ErrorInfo, _lang: &Lang) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let detail = match status {
+        StatusCode::UNAUTHORIZED => {
+            "Sign in, or send a personal API token as `Authorization: Bearer rk_…`.".to_string()
+        }
+        StatusCode::FORBIDDEN if info.detail == "csrf" => {
+            "Requests authenticated by the session cookie must send the X-CSRF-Token header."
+                .to_string()
+        }
+        StatusCode::FORBIDDEN if info.detail == "insufficient_scope" => {
+            "This API token has only the read scope; changes need a token with the write scope."
+                .to_string()
+        }
+        StatusCode::FORBIDDEN => "Your role does not allow this.".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            "The request body is larger than the configured limit.".to_string()
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => "Some fields are invalid; see `errors`.".to_string(),
+        _ if !info.detail.is_empty() => info.detail.clone(),
+        _ => title.to_string(),
+    };
+    let mut body = json!({
+        "type": "about:blank",
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let Some(errors) = &info.errors {
+        body["errors"] = json!(errors
+            .0
+            .iter()
+            .map(|e| json!({"field": e.field, "code": e.code, "message": e.message_en, "message_ja": e.message}))
+            .collect::<Vec<_>>());
+    }
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+fn error_page(
+    status: StatusCode,
+    info: &ErrorInfo,
+    lang: Lang,
+    ctx: Option<crate::auth::PageCtx>,
+) -> Response {
+    let t = lang.texts();
+    let msg = message(t, status, &info.detail);
+    let ctx = ctx.unwrap_or_else(|| crate::auth::PageCtx::anonymous(lang));
+    let details = info
+        .errors
+        .as_ref()
+        .map(|v| {
+            v.0.iter()
+                .map(|e| {
+                    if lang.code() == "en" {
+                        e.message_en.to_string()
+                    } else {
+                        e.message.to_string()
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = crate::layout::ErrorPage {
+        l: crate::layout::Layout::new(&ctx, t.error_title),
+        status: status.as_u16(),
+        message: msg,
+        details,
+    };
+    match askama::Template::render(&page) {
+        Ok(html) => {
+            let mut r = (status, axum::response::Html(html)).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(_) => (status, Body::from(msg)).into_response(),
+    }
+}

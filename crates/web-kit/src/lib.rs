@@ -1,0 +1,64 @@
+//! The small shared kit every capability's web crate is built on.
+//!
+//! A capability's web crate (`renkei-<cap>-web`) depends on this kit and on
+//! its own capability crate, never on another capability's web crate. From
+//! the kit it takes: the request context ([`CurrentUser`], [`PageCtx`],
+//! [`auth::Ctx`]), the one error type [`WebError`] with its HTML and
+//! problem+json rendering, the page frame [`Layout`], form reading
+//! ([`FormData`]), JSON bodies ([`ApiJson`]), the texts ([`i18n`]), and the
+//! route table whose every route carries its authorisation-matrix row
+//! ([`routes::RouteTable`]). It hands the assembly (`renkei-web`) one
+//! [`Capability`] value that says everything it contributes.
+
+pub mod api;
+pub mod auth;
+pub mod capability;
+mod config;
+pub mod error;
+pub mod fhir;
+pub mod form;
+pub mod i18n;
+pub mod layout;
+pub mod page;
+pub mod routes;
+
+use std::sync::Arc;
+
+use renkei_identity::Identity;
+
+pub use api::ApiJson;
+pub use auth::{AuthState, CurrentUser, PageCtx};
+pub use capability::{Capability, HomeItem, HomeItems, Job, NavEntry, Urgency};
+pub use config::{ProxyHeader, WebConfig, GSI_TILES};
+pub use error::WebError;
+pub use form::FormData;
+pub use layout::Layout;
+pub use routes::{Persona, RouteSpec, RouteTable, Routes};
+
+/// What the authentication middleware needs: identity, the settings, and
+/// the merged navigation of every registered capability.
+#[derive(Clone)]
+pub struct Kit(Arc<KitInner>);
+
+pub struct KitInner {
+    pub identity: Identity,
+    pub config: WebConfig,
+    pub nav: Arc<[NavEntry]>,
+}
+
+impl Kit {
+    pub fn new(identity: Identity, config: WebConfig, nav: Vec<NavEntry>) -> Self {
+        Self(Arc::new(KitInner {
+            identity,
+            config,
+            nav: nav.into(),
+        }))
+    }
+}
+
+impl std::ops::Deref for Kit {
+    type Target = KitInner;
+    fn deref(&self) -> &KitInner {
+        &self.0
+    }
+}

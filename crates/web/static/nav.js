@@ -1,0 +1,14 @@
+// The main menu folds behind its button on narrow screens (renkei.css
+// decides when). Without this script the menu simply stays open.
+(function () {
+  var nav = document.querySelector('.site-nav');
+  if (!nav) return;
+  var button = document.querySelector('.nav-toggle');
+  if (!button) return;
+  nav.classList.add('foldable');
+  button.hidden = false;
+  button.addEventListener('click', function () {
+    var open = nav.classList.toggle('open');
+    button.setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+})();
