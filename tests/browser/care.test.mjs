@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, checkA11y, shot, demoLogin } from './support.mjs';
+import { start, checkA11y, shot, demoLogin, menuLink } from './support.mjs';
 
 let base, browser, stop;
 
@@ -23,7 +23,7 @@ test('a nurse posts urgent vitals from a phone; the doctor sees them on top, ack
   const phone = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const nursePage = await phone.newPage();
   await demoLogin(nursePage, base, 'demo-nurse');
-  await nursePage.getByRole('navigation').getByRole('link', { name: '担当患者' }).click();
+  await menuLink(nursePage, '担当患者');
   await nursePage.waitForURL('**/patients');
   await nursePage.getByRole('link', { name: '緑川 ハナ' }).click();
   await nursePage.getByRole('heading', { name: '投稿する' }).waitFor();

@@ -141,7 +141,16 @@ test('the demo administrator manages users and searches the audit trail; phone-s
   await visit(page, '/admin/audit', 'audit', true);
   assert.ok((await page.locator('#audit-table tbody tr').count()) > 5);
 
+  // On a phone the header is one line and the menu folds behind a button,
+  // so the work list starts near the top (issue 11, point 8).
   await page.setViewportSize({ width: 390, height: 844 });
   await visit(page, '/', 'home-phone', true);
+  const top = await page.locator('main h1').evaluate((h) => h.getBoundingClientRect().top);
+  assert.ok(top < 150, `content starts ${top}px down on a 390×844 phone`);
+  assert.equal(await page.locator('.site-nav').getByRole('link', { name: 'アカウント' }).isVisible(), false);
+  const menu = page.getByRole('button', { name: 'メニュー' });
+  await menu.click();
+  assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+  assert.ok(await page.locator('.site-nav').getByRole('link', { name: 'アカウント' }).isVisible());
   await context.close();
 });

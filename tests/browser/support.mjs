@@ -72,7 +72,7 @@ export async function start() {
 /** Fails on any serious or critical axe-core violation of the current page. */
 export async function checkA11y(page, name) {
   // The CSP (style-src 'self') refuses inline <style> elements; none may be
-  // in the page (htmx adds one unless its config says not to).
+  // in the page.
   const inlineStyles = await page.locator('style').count();
   assert.equal(inlineStyles, 0, `inline <style> on ${name}, refused by the CSP`);
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
@@ -103,4 +103,12 @@ export async function demoLogin(page, base, username) {
   await page.getByLabel('確認コード').fill((await page.locator('#demo-code').textContent()).trim());
   await page.getByRole('button', { name: '確認する' }).click();
   await page.waitForURL(base + '/');
+}
+
+/** Follows a link of the main menu, opening the menu first where it is
+ * folded behind its button (phones). */
+export async function menuLink(page, name) {
+  const toggle = page.locator('.nav-toggle');
+  if (await toggle.isVisible()) await toggle.click();
+  await page.getByRole('navigation').getByRole('link', { name }).click();
 }
