@@ -1,7 +1,7 @@
 //! An in-process Renkei with one signed-in session per role, for the web
 //! tests. Requests go through the full middleware stack via `oneshot`.
 
-#![allow(dead_code)]
+
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

@@ -7,14 +7,14 @@
 //! without saying who may use it. This test walks every registered
 //! capability's rows.
 
-mod support;
+
 
 use std::collections::HashMap;
 
 use renkei_store::Backend;
 use renkei_web::audience::SIGNED_IN;
 use renkei_web::{MatrixRow, WebConfig};
-use support::*;
+use crate::support::*;
 
 use Who::*;
 

@@ -3,13 +3,13 @@
 //! OpenAPI document matching the routes. Runs on both databases where the
 //! database matters.
 
-mod support;
+
 
 use axum::body::Body;
 use axum::http::{header, Request};
 use renkei_store::Backend;
 use renkei_web::WebConfig;
-use support::*;
+use crate::support::*;
 
 fn config() -> WebConfig {
     WebConfig {
