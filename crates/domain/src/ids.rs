@@ -1,5 +1,7 @@
 //! Explicit identifier types, so that a user id can never be passed where an
-//! organisation id is expected (the Kanidm habit the design asks for).
+//! organisation id is expected (the Kanidm habit the design asks for), down
+//! to the path extractor (`Path<PatientId>`) and the SQL bind (with the
+//! `sqlx` feature each id encodes and decodes as the `BIGINT` it is stored as).
 
 use serde::{Deserialize, Serialize};
 
@@ -7,8 +9,17 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
+        #[cfg_attr(feature = "sqlx", sqlx(transparent))]
         #[serde(transparent)]
         pub struct $name(pub i64);
+
+        impl std::str::FromStr for $name {
+            type Err = std::num::ParseIntError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                s.parse().map($name)
+            }
+        }
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -33,4 +44,36 @@ id_type!(
 id_type!(
     /// A user account.
     UserId
+);
+id_type!(
+    /// A care space (a patient's timeline or a professional group).
+    SpaceId
+);
+id_type!(
+    /// A patient (利用者・患者) registered with a care team.
+    PatientId
+);
+id_type!(
+    /// A post (投稿) on a care timeline.
+    PostId
+);
+id_type!(
+    /// A file attached to a post or a consent form.
+    AttachmentId
+);
+id_type!(
+    /// A recorded consent (同意) of a patient.
+    ConsentId
+);
+id_type!(
+    /// One break-glass access (緊急時の閲覧).
+    BreakGlassId
+);
+id_type!(
+    /// An entry of the resource directory (地域資源).
+    EntryId
+);
+id_type!(
+    /// A requested change to a directory entry, waiting for review.
+    ChangeRequestId
 );

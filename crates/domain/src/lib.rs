@@ -19,7 +19,10 @@ pub mod timestamp;
 pub mod validation;
 
 pub use codes::LocalGovernmentCode;
-pub use ids::{MunicipalityId, OrgId, RegionId, UserId};
+pub use ids::{
+    AttachmentId, BreakGlassId, ChangeRequestId, ConsentId, EntryId, MunicipalityId, OrgId,
+    PatientId, PostId, RegionId, SpaceId, UserId,
+};
 pub use org::OrgKind;
 pub use people::{Profession, Role};
 pub use timestamp::Timestamp;
