@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::api::{public_item, SearchParams};
 use crate::DirectoryState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
-use renkei_web_kit::page::render;
+use renkei_web_kit::page::{form_status, render};
 use renkei_web_kit::FormData;
 use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
@@ -271,11 +271,7 @@ pub async fn directory_page(
         Err(WebError::Validation(v)) => errors = v,
         Err(e) => return Err(e),
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let page = DirectoryPage {
         cards: hits.iter().map(|(e, d)| card(&l, e, *d, false)).collect(),
         markers: markers(&hits, "/directory/entries/"),
@@ -355,11 +351,7 @@ pub async fn public_map(
             desks.push(card(&l, &h.entry, h.distance_km, true));
         }
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let page = MapPage {
         cards: hits.iter().map(|(e, d)| card(&l, e, *d, true)).collect(),
         markers: markers(&hits, "/map/entries/"),
@@ -635,11 +627,7 @@ fn edit_page(
             note: String::new(),
         });
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let page = EditPage {
         id,
         name,
@@ -1064,11 +1052,7 @@ fn new_entry_page(
 ) -> Result<Response, WebError> {
     let l = Layout::new(ctx, ctx.lang.texts().dir_new_title);
     let lang = l.lang;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let page = NewEntryPage {
         kinds: [
             OrgKind::LifeSupport,

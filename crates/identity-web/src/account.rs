@@ -2,14 +2,13 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renkei_domain::{Timestamp, ValidationErrors};
 use renkei_identity::{IdentityError, Principal, Scope};
 
 use crate::IdentityState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
-use renkei_web_kit::page::render;
+use renkei_web_kit::page::{form_status, render};
 use renkei_web_kit::FormData;
 use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
@@ -66,11 +65,7 @@ async fn page(
         })
         .collect();
     let recovery_left = state.identity.unused_recovery_codes(&p).await?;
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     let mut l = Layout::new(ctx, t.account_title);
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);

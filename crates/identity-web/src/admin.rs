@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use renkei_domain::people::Permission;
 use renkei_domain::{OrgKind, Profession, Role, ValidationErrors};
@@ -11,7 +10,7 @@ use serde::Deserialize;
 
 use crate::IdentityState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
-use renkei_web_kit::page::render;
+use renkei_web_kit::page::{form_status, render};
 use renkei_web_kit::FormData;
 use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
@@ -101,11 +100,7 @@ async fn orgs_page(
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     render(
         &OrgsPage {
             l,
@@ -242,11 +237,7 @@ async fn users_page(
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     render(
         &UsersPage {
             l,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::IdentityState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
-use renkei_web_kit::page::render;
+use renkei_web_kit::page::{form_status, render};
 use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
 
@@ -196,11 +196,7 @@ pub async fn page(
             reason: r.reason,
         })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(&errors);
     render(
         &AuditPage {
             l: Layout::new(&ctx, t.audit_title),
