@@ -4,11 +4,15 @@
 //! The flow is always handler → [`Identity`] (service: rules, authorisation,
 //! audit) → [`store`] (SQL). Every change and every login attempt is written
 //! to the audit trail in the same transaction as the change itself.
+//!
+//! Other capabilities read identity through the views of [`read_model`]
+//! (never through its tables) or through the service.
 
 mod error;
 pub mod mfa;
 pub mod model;
 pub mod password;
+pub mod read_model;
 mod service;
 pub mod store;
 

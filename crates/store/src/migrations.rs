@@ -30,10 +30,11 @@ migrations! {
     7 => "0007_audit_checkpoints",
     8 => "0008_directory_import_runs",
     9 => "0009_care_break_glass_attempts",
+    10 => "0010_identity_read_model",
 }
 
 /// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 9;
+pub const LATEST_SCHEMA_VERSION: i64 = 10;
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 
