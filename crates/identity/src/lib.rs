@@ -13,6 +13,7 @@ pub mod mfa;
 pub mod model;
 pub mod password;
 pub mod read_model;
+pub mod seed;
 mod service;
 pub mod store;
 
