@@ -1,7 +1,8 @@
 //! Numbered SQL migrations, one directory per backend, embedded in the binary.
 //!
 //! Each capability adds its own numbered files; the file name says which
-//! capability owns the tables (`0002_identity.sql`).
+//! capability owns the tables it creates (`0002_identity.sql`, and the
+//! views it publishes); `ownership.rs` derives its owner map from this.
 
 use std::borrow::Cow;
 
@@ -11,10 +12,10 @@ use crate::{Db, StoreError};
 
 macro_rules! migrations {
     ($($version:literal => $name:literal),+ $(,)?) => {
-        const SQLITE: &[(i64, &str, &str)] = &[
+        pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
             $(($version, $name, include_str!(concat!("../migrations/sqlite/", $name, ".sql")))),+
         ];
-        const POSTGRES: &[(i64, &str, &str)] = &[
+        pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
             $(($version, $name, include_str!(concat!("../migrations/postgres/", $name, ".sql")))),+
         ];
     };
