@@ -601,18 +601,24 @@ pub async fn procedures(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
     }))
 }
 
-/// Adds a procedure a region needs beyond the seed list.
-pub async fn add_procedure(db: &Db, code: &str, name: &str) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
-    write!(&mut tx, |c| {
+/// Adds a procedure a region needs beyond the seed list (the service
+/// checks it and writes the audit record in the same transaction). A code
+/// already listed is a [`StoreError::Conflict`].
+pub async fn insert_procedure(
+    tx: &mut Tx,
+    code: &str,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
         sqlx::query("INSERT INTO directory_procedures (code, name, added_at) VALUES ($1, $2, $3)")
             .bind(code)
             .bind(name)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?;
     });
-    tx.commit().await
+    Ok(())
 }
 
 /// What an entry's maintainers may change (never written by imports).
