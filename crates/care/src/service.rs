@@ -31,6 +31,20 @@ use crate::store::{
 /// service shares.
 pub type CareError = renkei_store::ServiceError;
 
+/// The roles that have `permission`, for queries that select users by role:
+/// `Role::may` stays the one place that decides.
+fn roles_that_may(permission: Permission) -> Vec<Role> {
+    Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| r.may(permission))
+        .collect()
+}
+
+/// Who in a region is told of every break-glass use: its coordinators and
+/// region administrators (those with an e-mail address).
+const BREAK_GLASS_WATCHERS: &[Role] = &[Role::Coordinator, Role::RegionAdmin];
+
 fn invalid(field: &str, code: &str, ja: &str, en: &str) -> CareError {
     let mut e = ValidationErrors::new();
     e.add(field, code, ja, en);
@@ -1010,15 +1024,7 @@ impl Care {
     }
 
     async fn region_organisations(&self, region_id: i64) -> Result<Vec<(i64, String)>, CareError> {
-        Ok(renkei_store::read!(&self.db, |c| {
-            sqlx::query_as::<_, (i64, String)>(
-                "SELECT id, name FROM organisations WHERE region_id = $1 AND NOT disabled ORDER BY kana, name",
-            )
-            .bind(region_id)
-            .fetch_all(c)
-            .await
-            .map_err(StoreError::from)?
-        }))
+        Ok(store::region_organisations(&self.db, region_id).await?)
     }
 
     pub async fn record_consent(
@@ -1222,7 +1228,13 @@ impl Care {
             None => None,
         };
         let candidates = if access.may_write() && access.team_role() != Some(TeamRole::Family) {
-            store::region_users(&self.db, row.region_id)
+            // The same rule as `invite`: a patient's team takes the roles
+            // that may join care teams, a group those of professional groups.
+            let permission = match row.patient_id {
+                Some(_) => Permission::JoinCareTeams,
+                None => Permission::ProfessionalGroups,
+            };
+            store::region_users(&self.db, row.region_id, &roles_that_may(permission))
                 .await?
                 .into_iter()
                 .filter(|u| {
@@ -1230,7 +1242,6 @@ impl Care {
                         m.user_id == u.id && (m.status == "active" || m.status == "invited")
                     })
                 })
-                .filter(|u| row.patient_id.is_some() || u.role != Role::Family.code())
                 .collect()
         } else {
             Vec::new()
@@ -2569,7 +2580,14 @@ impl Care {
         );
         let actor = p.user_id.0;
         tokio::spawn(async move {
-            let recipients = match store::break_glass_watchers(&db, region_id, actor).await {
+            let recipients = match store::break_glass_watchers(
+                &db,
+                region_id,
+                BREAK_GLASS_WATCHERS,
+                actor,
+            )
+            .await
+            {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "break-glass watchers");

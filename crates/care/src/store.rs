@@ -5,10 +5,18 @@
 //! [`crate::service`].
 
 use renkei_domain::care::Vitals;
-use renkei_domain::Timestamp;
+use renkei_domain::{Role, Timestamp};
 use renkei_store::{read, write, Db, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
+
+/// `$first, $first+1, …` for `n` values bound to an `IN (…)` clause.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A comma-separated list of ids for an `IN (…)` clause. Ids are integers,
 /// so the list cannot carry SQL.
@@ -296,25 +304,29 @@ pub async fn break_glass_attempts_since(
     }))
 }
 
-/// The region's coordinators and region administrators with an address:
-/// they are told of every break-glass use.
-// Reads identity's users table, as the other recipient queries here do;
-// issue 11 moves these behind identity's published interface.
+/// Users of the region in one of `roles` with an address (but `except`):
+/// the service names the roles told of every break-glass use.
 pub async fn break_glass_watchers(
     db: &Db,
     region_id: i64,
+    roles: &[Role],
     except: i64,
 ) -> Result<Vec<Recipient>, StoreError> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT u.id AS user_id, u.email FROM identity_people u \
+         WHERE u.region_id = $1 AND u.id <> $2 AND u.role IN ({}) \
+         AND u.email <> '' AND NOT u.disabled ORDER BY u.id",
+        placeholders(3, roles.len())
+    );
     Ok(read!(db, |c| {
-        sqlx::query_as(
-            "SELECT u.id AS user_id, u.email FROM users u \
-             WHERE u.region_id = $1 AND u.role IN ('coordinator', 'region_admin') \
-             AND u.id <> $2 AND u.email <> '' AND NOT u.disabled ORDER BY u.id",
-        )
-        .bind(region_id)
-        .bind(except)
-        .fetch_all(c)
-        .await?
+        let mut q = sqlx::query_as(&sql).bind(region_id).bind(except);
+        for r in roles {
+            q = q.bind(r.code());
+        }
+        q.fetch_all(c).await?
     }))
 }
 
@@ -578,7 +590,7 @@ pub struct NewConsent<'a> {
 const CONSENT_SELECT: &str = "SELECT c.id, c.patient_id, c.covers_orgs, c.covers_professions, c.covers_family, \
     c.obtained_on, c.obtained_by, c.signer, c.form_attachment_id, c.recorded_by, u.display_name AS recorded_by_name, \
     c.recorded_at, c.withdrawn_at, c.withdrawn_by, c.withdrawal_reason \
-    FROM care_consents c JOIN users u ON u.id = c.recorded_by";
+    FROM care_consents c JOIN identity_people u ON u.id = c.recorded_by";
 
 pub async fn insert_consent(
     tx: &mut Tx,
@@ -675,7 +687,7 @@ pub struct MemberRow {
 const MEMBER_SELECT: &str = "SELECT m.id, m.space_id, m.user_id, u.username, u.display_name, u.profession, u.role AS user_role, u.email, \
     m.org_id, o.name AS org_name, m.team_role, m.is_lead, m.status, m.invited_by, m.invited_at, m.accepted_at, \
     m.left_at, m.joined_after_post \
-    FROM care_members m JOIN users u ON u.id = m.user_id LEFT JOIN organisations o ON o.id = m.org_id";
+    FROM care_members m JOIN identity_people u ON u.id = m.user_id LEFT JOIN identity_organisations o ON o.id = m.org_id";
 
 pub async fn members(db: &Db, space_id: i64) -> Result<Vec<MemberRow>, StoreError> {
     let sql = format!(
@@ -969,7 +981,7 @@ macro_rules! post_select {
     EXISTS (SELECT 1 FROM care_posts r WHERE r.reply_to = p.id) AS has_replies, \
     EXISTS (SELECT 1 FROM care_attachments f WHERE f.post_id = p.id) AS has_attachments",
             $extra,
-            " FROM care_posts p JOIN users u ON u.id = p.author_id LEFT JOIN users a ON a.id = p.acked_by"
+            " FROM care_posts p JOIN identity_people u ON u.id = p.author_id LEFT JOIN identity_people a ON a.id = p.acked_by"
         )
     };
 }
@@ -1309,7 +1321,7 @@ pub async fn post_versions(
     }
     let sql = format!(
         "SELECT v.post_id, v.version, v.category, v.body, v.vitals, v.written_by, u.display_name AS written_by_name, \
-         v.written_at FROM care_post_versions v JOIN users u ON u.id = v.written_by \
+         v.written_at FROM care_post_versions v JOIN identity_people u ON u.id = v.written_by \
          WHERE v.post_id IN ({}) ORDER BY v.post_id, v.version",
         id_list(post_ids)
     );
@@ -1382,7 +1394,7 @@ pub async fn receipts(db: &Db, post_ids: &[i64]) -> Result<Vec<ReceiptRow>, Stor
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT r.post_id, r.user_id, u.display_name, r.read_at FROM care_reads r JOIN users u ON u.id = r.user_id \
+        "SELECT r.post_id, r.user_id, u.display_name, r.read_at FROM care_reads r JOIN identity_people u ON u.id = r.user_id \
          WHERE r.post_id IN ({}) ORDER BY r.post_id, r.read_at",
         id_list(post_ids)
     );
@@ -1519,7 +1531,7 @@ pub struct SummaryRow {
 const SUMMARY_SELECT: &str =
     "SELECT s.patient_id, s.version, s.diagnoses, s.medicines, s.allergies, s.adl, s.procedures, \
     s.notes, s.changed_by, u.display_name AS changed_by_name, s.changed_at \
-    FROM care_summaries s JOIN users u ON u.id = s.changed_by";
+    FROM care_summaries s JOIN identity_people u ON u.id = s.changed_by";
 
 /// Every version, newest first.
 pub async fn summaries(db: &Db, patient_id: i64) -> Result<Vec<SummaryRow>, StoreError> {
@@ -1675,7 +1687,7 @@ pub async fn urgent_recipients(
 ) -> Result<Vec<Recipient>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT u.id AS user_id, u.email FROM care_members m JOIN users u ON u.id = m.user_id \
+            "SELECT u.id AS user_id, u.email FROM care_members m JOIN identity_people u ON u.id = m.user_id \
              LEFT JOIN care_notification_prefs n ON n.user_id = u.id \
              WHERE m.space_id = $1 AND m.status = 'active' AND m.user_id <> $2 AND u.email <> '' \
              AND NOT u.disabled AND COALESCE(n.email_urgent, TRUE)",
@@ -1695,7 +1707,7 @@ pub async fn digest_candidates(
 ) -> Result<Vec<Recipient>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT DISTINCT u.id AS user_id, u.email FROM care_members m JOIN users u ON u.id = m.user_id \
+            "SELECT DISTINCT u.id AS user_id, u.email FROM care_members m JOIN identity_people u ON u.id = m.user_id \
              LEFT JOIN care_notification_prefs n ON n.user_id = u.id \
              WHERE m.status = 'active' AND u.email <> '' AND NOT u.disabled AND COALESCE(n.email_digest, TRUE) \
              AND (n.digest_sent_at IS NULL OR n.digest_sent_at < $1) ORDER BY u.id",
@@ -1736,7 +1748,7 @@ pub struct InviteeRow {
 pub async fn user(db: &Db, id: i64) -> Result<Option<InviteeRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT id, username, display_name, role, profession, region_id, disabled FROM users WHERE id = $1",
+            "SELECT id, username, display_name, role, profession, region_id, disabled FROM identity_people WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(c)
@@ -1747,7 +1759,7 @@ pub async fn user(db: &Db, id: i64) -> Result<Option<InviteeRow>, StoreError> {
 pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<InviteeRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT id, username, display_name, role, profession, region_id, disabled FROM users WHERE username = $1",
+            "SELECT id, username, display_name, role, profession, region_id, disabled FROM identity_people WHERE username = $1",
         )
         .bind(username)
         .fetch_optional(c)
@@ -1758,20 +1770,48 @@ pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<InviteeR
 /// Organisation ids of a user.
 pub async fn user_orgs(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreError> {
     Ok(read!(db, |c| {
-        sqlx::query_scalar("SELECT org_id FROM memberships WHERE user_id = $1 ORDER BY org_id")
-            .bind(user_id)
-            .fetch_all(c)
-            .await?
+        sqlx::query_scalar(
+            "SELECT org_id FROM identity_memberships WHERE user_id = $1 ORDER BY org_id",
+        )
+        .bind(user_id)
+        .fetch_all(c)
+        .await?
     }))
 }
 
-/// Users of the region who could be invited, for the invitation form.
-pub async fn region_users(db: &Db, region_id: i64) -> Result<Vec<InviteeRow>, StoreError> {
+/// Enabled users of the region in one of `roles`, for the invitation form
+/// (the service derives the roles from `Role::may`).
+pub async fn region_users(
+    db: &Db,
+    region_id: i64,
+    roles: &[Role],
+) -> Result<Vec<InviteeRow>, StoreError> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, username, display_name, role, profession, region_id, disabled FROM identity_people \
+         WHERE region_id = $1 AND NOT disabled AND role IN ({}) ORDER BY display_name",
+        placeholders(2, roles.len())
+    );
+    Ok(read!(db, |c| {
+        let mut q = sqlx::query_as(&sql).bind(region_id);
+        for r in roles {
+            q = q.bind(r.code());
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// The enabled organisations of a region as (id, name), in kana order,
+/// for the consent form.
+pub async fn region_organisations(
+    db: &Db,
+    region_id: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
-            "SELECT id, username, display_name, role, profession, region_id, disabled FROM users \
-             WHERE region_id = $1 AND NOT disabled AND role IN ('professional', 'coordinator', 'family') \
-             ORDER BY display_name",
+            "SELECT id, name FROM identity_organisations WHERE region_id = $1 AND NOT disabled ORDER BY kana, name",
         )
         .bind(region_id)
         .fetch_all(c)
@@ -1781,7 +1821,7 @@ pub async fn region_users(db: &Db, region_id: i64) -> Result<Vec<InviteeRow>, St
 
 pub async fn user_email(db: &Db, user_id: i64) -> Result<String, StoreError> {
     let email: Option<String> = read!(db, |c| {
-        sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        sqlx::query_scalar("SELECT email FROM identity_people WHERE id = $1")
             .bind(user_id)
             .fetch_optional(c)
             .await?
@@ -1821,9 +1861,11 @@ pub async fn set_post_time(
 /// (patients, users) — the benchmark picks random ones.
 pub async fn counts(db: &Db) -> Result<(i64, i64), StoreError> {
     Ok(read!(db, |c| {
-        sqlx::query_as("SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM users)")
-            .fetch_one(c)
-            .await?
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM identity_people)",
+        )
+        .fetch_one(c)
+        .await?
     }))
 }
 

@@ -1,13 +1,15 @@
 //! A synthetic prefecture for the care benchmarks: professionals in
 //! organisations, patients under consent in teams averaging six members,
 //! and millions of posts (10 % with vital signs, 1 % urgent) with read
-//! receipts, written straight into the tables in large batches. Deterministic
-//! per seed. Only `renkei bench care-generate` calls this, on an empty
-//! database.
+//! receipts, written straight into care's tables in large batches; the
+//! region, its organisations and the professionals are identity's, written by
+//! `renkei_identity::seed`. Deterministic per seed. Only
+//! `renkei bench care-generate` calls this, on an empty database.
 
 use renkei_domain::seeded::Rng;
 use renkei_domain::text::fold;
-use renkei_domain::Timestamp;
+use renkei_domain::{OrgKind, Profession, Role, Timestamp};
+use renkei_identity::seed::{self, SeedOrganisation, SeedPerson, SeedRegion};
 use renkei_store::{write, Backend, Db, StoreError, Tx};
 
 /// How big the prefecture is.
@@ -57,13 +59,14 @@ const TEXTS: &[&str] = &[
     "次回の担当者会議の日程を調整中です。",
 ];
 
-const ROLES: &[(&str, &str)] = &[
-    ("attending_doctor", "doctor"),
-    ("visiting_nurse", "nurse"),
-    ("care_manager", "care_manager"),
-    ("pharmacist", "pharmacist"),
-    ("helper", "care_worker"),
-    ("rehab", "therapist"),
+/// Team role and profession of the professionals whose index is i mod 6.
+const ROLES: &[(&str, Profession)] = &[
+    ("attending_doctor", Profession::Doctor),
+    ("visiting_nurse", Profession::Nurse),
+    ("care_manager", Profession::CareManager),
+    ("pharmacist", Profession::Pharmacist),
+    ("helper", Profession::CareWorker),
+    ("rehab", Profession::Therapist),
 ];
 
 /// Rows per INSERT statement and statements per transaction.
@@ -75,10 +78,6 @@ async fn exec(tx: &mut Tx, sql: &str) -> Result<(), StoreError> {
         sqlx::query(sql).execute(&mut *c).await?;
     });
     Ok(())
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -178,51 +177,48 @@ pub async fn generate(
     let day = 86_400_000i64;
     let span = 180 * day;
 
-    let mut tx = db.begin().await?;
-    exec(&mut tx, &format!("INSERT INTO regions (id, code, name, is_demo, created_at) VALUES (1, 'bench', '負荷試験県', FALSE, {now})")).await?;
-    tx.commit().await?;
-
-    let mut orgs = Bulk::new(
+    // The region, its organisations and its professionals belong to
+    // identity, which writes them; care writes only its own tables.
+    const KINDS: [OrgKind; 6] = [
+        OrgKind::HomeCareSupportClinic,
+        OrgKind::VisitingNursing,
+        OrgKind::CareManagementOffice,
+        OrgKind::Pharmacy,
+        OrgKind::CareService,
+        OrgKind::Clinic,
+    ];
+    let organisations: Vec<SeedOrganisation> = (1..=scale.organisations)
+        .map(|o| SeedOrganisation {
+            kind: KINDS[(o % 6) as usize],
+            name: format!("事業所{o:04}"),
+            kana: format!("じぎょうしょ{o:04}"),
+        })
+        .collect();
+    // Professional u (1-based) works for organisation u % organisations.
+    let people = (1..=scale.professionals).map(|u| SeedPerson {
+        username: format!("pro{u:05}"),
+        display_name: format!("職員{u:05}"),
+        email: String::new(),
+        role: Role::Professional,
+        profession: ROLES[(u % ROLES.len() as i64) as usize].1,
+        organisation: Some((u % scale.organisations) as usize),
+    });
+    let seeded = seed::bulk_people(
         db,
-        &["INSERT INTO organisations (id, region_id, kind, name, kana, created_at, updated_at)"],
-    );
-    for o in 1..=scale.organisations {
-        let kind = [
-            "home_care_clinic",
-            "visiting_nursing",
-            "care_management",
-            "pharmacy",
-            "care_service",
-            "clinic",
-        ][(o % 6) as usize];
-        orgs.push(
-            0,
-            format!("({o}, 1, '{kind}', '事業所{o:04}', 'じぎょうしょ{o:04}', {now}, {now})"),
-        )
-        .await?;
-    }
-    orgs.finish().await?;
-
-    let mut users = Bulk::new(
-        db,
-        &[
-            "INSERT INTO users (id, region_id, username, display_name, email, role, profession, password_hash, mfa_enabled, created_at, updated_at)",
-            "INSERT INTO memberships (user_id, org_id, region_id)",
-        ],
-    );
-    let hash = quote(password_hash);
-    for u in 1..=scale.professionals {
-        let (_, profession) = ROLES[(u % ROLES.len() as i64) as usize];
-        users
-            .push(0, format!(
-                "({u}, 1, 'pro{u:05}', '職員{u:05}', '', 'professional', '{profession}', {hash}, FALSE, {now}, {now})"
-            ))
-            .await?;
-        users
-            .push(1, format!("({u}, {}, 1)", (u % scale.organisations) + 1))
-            .await?;
-    }
-    let users_written = users.finish().await?[0];
+        SeedRegion {
+            code: "bench",
+            name: "負荷試験県",
+        },
+        &organisations,
+        people,
+        password_hash,
+        Timestamp(now),
+    )
+    .await?;
+    let region = seeded.region_id;
+    let users_written = seeded.person_ids.len() as i64;
+    let user_id = |u: i64| seeded.person_ids[(u - 1) as usize];
+    let org_of = |u: i64| seeded.organisation_ids[(u % scale.organisations) as usize];
 
     // Teams: one professional per role, picked so each user lands in about
     // patients × members / professionals teams.
@@ -243,23 +239,23 @@ pub async fn generate(
     for p in 1..=scale.patients {
         let mut team = [0i64; 6];
         for (i, slot) in team.iter_mut().enumerate().take(team_size) {
-            // User ids with u % 6 == i hold role i.
+            // Professionals whose index u has u % 6 == i hold role i.
             let k = rng.below(per_role as u64) as i64;
             *slot = k * ROLES.len() as i64 + i as i64;
             if *slot == 0 {
                 *slot = ROLES.len() as i64;
             }
         }
-        let lead = team[2];
-        let org_of = |u: i64| (u % scale.organisations) + 1;
+        // `team` holds professionals' indices; the rows take their ids.
+        let lead = user_id(team[2]);
         teams_bulk
-            .push(0, format!("({p}, 1, 'patient', {lead}, {now})"))
+            .push(0, format!("({p}, {region}, 'patient', {lead}, {now})"))
             .await?;
         let level = ["care1", "care2", "care3", "care4", "care5", "support2"][(p % 6) as usize];
         teams_bulk
             .push(1, format!(
-                "({p}, {p}, 1, {}, {lead}, '患者{p:06}', 'かんじゃ{p:06}', '1940-01-01', '{}', '{:010}', '{level}', {now}, {now})",
-                org_of(lead),
+                "({p}, {p}, {region}, {}, {lead}, '患者{p:06}', 'かんじゃ{p:06}', '1940-01-01', '{}', '{:010}', '{level}', {now}, {now})",
+                org_of(team[2]),
                 if p % 2 == 0 { "female" } else { "male" },
                 p
             ))
@@ -282,7 +278,8 @@ pub async fn generate(
                 .push(
                     3,
                     format!(
-                        "({p}, {u}, {}, '{}', {}, 'active', {now}, {now}, 0)",
+                        "({p}, {}, {}, '{}', {}, 'active', {now}, {now}, 0)",
+                        user_id(*u),
                         org_of(*u),
                         ROLES[i].0,
                         if i == 2 { "TRUE" } else { "FALSE" }
@@ -293,7 +290,8 @@ pub async fn generate(
         if sample.is_none() {
             sample = Some(team[0]);
         }
-        teams.push(team);
+        // From here on, teams are kept as user ids.
+        teams.push(team.map(|u| if u > 0 { user_id(u) } else { 0 }));
     }
     let written = teams_bulk.finish().await?;
     let (patients_written, members_written) = (written[1], written[3]);
@@ -379,9 +377,6 @@ pub async fn generate(
     if db.backend() == Backend::Postgres {
         let mut tx = db.begin().await?;
         for table in [
-            "regions",
-            "organisations",
-            "users",
             "care_spaces",
             "patients",
             "care_consents",
@@ -403,10 +398,11 @@ pub async fn generate(
     }
 
     let sample_user = sample.unwrap_or(1);
+    let sample_id = user_id(sample_user);
     let sample_patients: Vec<i64> = teams
         .iter()
         .enumerate()
-        .filter(|(_, t)| t.contains(&sample_user))
+        .filter(|(_, t)| t.contains(&sample_id))
         .map(|(i, _)| i as i64 + 1)
         .collect();
     Ok(Generated {

@@ -125,6 +125,38 @@ fn audit_entry(
     }
 }
 
+/// An audit record of a call by any actor, the operator at the command
+/// line included (as identity records them: `cli:<os user>`, acting as
+/// system administrator, from `cli`).
+fn actor_audit_entry(
+    actor: &Actor,
+    ctx: &RequestContext,
+    action: &str,
+    object_kind: &str,
+    object_id: &str,
+    reason: String,
+) -> AuditEntry {
+    let (region_id, org_id) = match actor {
+        Actor::User(p) => (p.region_id, p.org_ids.first().copied()),
+        Actor::Cli { .. } => (None, None),
+    };
+    AuditEntry {
+        region_id,
+        actor_user_id: actor.user_id(),
+        actor_username: actor.username(),
+        role: actor.role().code().to_string(),
+        org_id,
+        action: action.to_string(),
+        object_kind: object_kind.to_string(),
+        object_id: object_id.to_string(),
+        outcome: Some(Outcome::Success),
+        source_addr: ctx.source_addr.clone(),
+        user_agent: ctx.user_agent.clone(),
+        reason,
+        ..AuditEntry::default()
+    }
+}
+
 impl Directory {
     pub fn new(db: Db, live: LiveIndex, mailer: Arc<dyn Mailer>, config: DirectoryConfig) -> Self {
         Self {
@@ -719,6 +751,69 @@ impl Directory {
         Ok(id)
     }
 
+    /// Adds a medical procedure to the list entries can offer (the seed list
+    /// is DOMAIN.md §3). The list serves every region of the deployment, so
+    /// only the operator or a system administrator extends it; audited in
+    /// the same transaction. Servers see it at their next index refresh.
+    pub async fn add_procedure(
+        &self,
+        actor: &Actor,
+        code: &str,
+        name: &str,
+        ctx: &RequestContext,
+    ) -> Result<(), DirectoryError> {
+        if !actor.role().may(Permission::AllRegions) {
+            return Err(DirectoryError::Forbidden);
+        }
+        let name = name.trim();
+        let mut v = ValidationErrors::new();
+        let code_ok = !code.is_empty()
+            && code.len() <= 40
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !code_ok {
+            v.add(
+                "code",
+                "format",
+                "コードは英小文字・数字・_ の1〜40文字にしてください。",
+                "The code must be 1–40 lower-case letters, digits or _.",
+            );
+        }
+        if name.is_empty() || name.chars().count() > 60 {
+            v.add(
+                "name",
+                "length",
+                "名称は1〜60文字にしてください。",
+                "The name must be 1–60 characters.",
+            );
+        }
+        v.into_result()?;
+        let mut tx = self.db.begin().await?;
+        match store::insert_procedure(&mut tx, code, name, Timestamp::now()).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(DirectoryError::Conflict(format!(
+                    "procedure {code:?} already exists"
+                )))
+            }
+            other => other?,
+        }
+        audit::append(
+            &mut tx,
+            &actor_audit_entry(
+                actor,
+                ctx,
+                "directory.procedure.add",
+                "directory_procedure",
+                code,
+                name.to_string(),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// An organisation may maintain an entry only if it exists and belongs to
     /// the curator's region: its members gain the right to edit the entry.
     async fn check_linkable(
@@ -781,4 +876,89 @@ impl Directory {
         tx.commit().await?;
         Ok(())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use renkei_domain::{Profession, RegionId, Role, UserId};
+    use renkei_identity::Credential;
+    use renkei_store::audit::{AuditQuery, Verification};
+    use renkei_store::both_backends;
+
+    fn user(role: Role) -> Actor {
+        Actor::User(Principal {
+            user_id: UserId(1),
+            username: "someone".into(),
+            display_name: "誰か".into(),
+            role,
+            profession: Profession::Coordinator,
+            region_id: Some(RegionId(1)),
+            org_ids: Vec::new(),
+            credential: Credential::Session {
+                csrf_token: String::new(),
+            },
+            mfa_enabled: true,
+            is_demo: false,
+        })
+    }
+
+    both_backends!(
+        procedures_are_the_operators_and_audited,
+        |db: Db| async move {
+            let directory = Directory::new(
+                db.clone(),
+                LiveIndex::empty(),
+                Arc::new(renkei_mail::NoMailer),
+                DirectoryConfig::default(),
+            );
+            let ctx = RequestContext::cli();
+            for role in [Role::Coordinator, Role::RegionAdmin] {
+                let refused = directory
+                    .add_procedure(&user(role), "nasal_feeding", "経鼻経管栄養", &ctx)
+                    .await;
+                assert!(
+                    matches!(refused, Err(DirectoryError::Forbidden)),
+                    "{role:?}"
+                );
+            }
+            let cli = Actor::Cli {
+                os_user: "op".into(),
+            };
+            directory
+                .add_procedure(&cli, "nasal_feeding", "経鼻経管栄養", &ctx)
+                .await
+                .unwrap();
+            let again = directory
+                .add_procedure(&user(Role::SystemAdmin), "nasal_feeding", "別名", &ctx)
+                .await;
+            assert!(
+                matches!(again, Err(DirectoryError::Conflict(_))),
+                "{again:?}"
+            );
+            assert!(store::procedures(&db)
+                .await
+                .unwrap()
+                .contains(&("nasal_feeding".into(), "経鼻経管栄養".into())));
+            let query = AuditQuery {
+                limit: 10,
+                ..AuditQuery::default()
+            };
+            let records = audit::search(&db, &query).await.unwrap();
+            assert_eq!(records.len(), 1, "only the addition is recorded");
+            let r = &records[0];
+            assert_eq!(
+                (
+                    r.actor_username.as_str(),
+                    r.role.as_str(),
+                    r.action.as_str()
+                ),
+                ("cli:op", "system_admin", "directory.procedure.add")
+            );
+            assert!(matches!(
+                audit::verify(&db).await.unwrap(),
+                Verification::Intact { .. }
+            ));
+        }
+    );
 }

@@ -601,18 +601,24 @@ pub async fn procedures(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
     }))
 }
 
-/// Adds a procedure a region needs beyond the seed list.
-pub async fn add_procedure(db: &Db, code: &str, name: &str) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
-    write!(&mut tx, |c| {
+/// Adds a procedure a region needs beyond the seed list (the service
+/// checks it and writes the audit record in the same transaction). A code
+/// already listed is a [`StoreError::Conflict`].
+pub async fn insert_procedure(
+    tx: &mut Tx,
+    code: &str,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
         sqlx::query("INSERT INTO directory_procedures (code, name, added_at) VALUES ($1, $2, $3)")
             .bind(code)
             .bind(name)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?;
     });
-    tx.commit().await
+    Ok(())
 }
 
 /// What an entry's maintainers may change (never written by imports).
@@ -698,8 +704,8 @@ pub async fn entry_meta(db: &Db, id: i64) -> Result<Option<EntryMeta>, StoreErro
             "SELECT e.id, e.source, e.official_code, e.org_id, e.municipality_code, e.municipality_name, e.departments, \
              e.remarks, e.corporate_name, e.capacity, e.confirmed_at, u.display_name AS confirmed_by_name, \
              o.name AS org_name, e.disappeared_at \
-             FROM directory_entries e LEFT JOIN users u ON u.id = e.confirmed_by \
-             LEFT JOIN organisations o ON o.id = e.org_id WHERE e.id = $1",
+             FROM directory_entries e LEFT JOIN identity_people u ON u.id = e.confirmed_by \
+             LEFT JOIN identity_organisations o ON o.id = e.org_id WHERE e.id = $1",
         )
         .bind(id)
         .fetch_optional(c)
@@ -823,12 +829,10 @@ pub async fn link_org(
     Ok(())
 }
 
-/// Whether an entry belongs to a region: through the organisation that
-/// maintains it, or through its municipality.
 /// The region of an organisation, `None` when there is no such organisation.
 pub async fn organisation_region(db: &Db, org_id: i64) -> Result<Option<i64>, StoreError> {
     Ok(read!(db, |c| {
-        sqlx::query_scalar("SELECT region_id FROM organisations WHERE id = $1")
+        sqlx::query_scalar("SELECT region_id FROM identity_organisations WHERE id = $1")
             .bind(org_id)
             .fetch_optional(c)
             .await?
@@ -839,19 +843,21 @@ pub async fn organisation_region(db: &Db, org_id: i64) -> Result<Option<i64>, St
 /// codes normalised, check digit included).
 pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<i64>, StoreError> {
     Ok(read!(db, |c| {
-        sqlx::query_scalar("SELECT region_id FROM municipalities WHERE code = $1")
+        sqlx::query_scalar("SELECT region_id FROM identity_municipalities WHERE code = $1")
             .bind(code)
             .fetch_optional(c)
             .await?
     }))
 }
 
+/// Whether an entry belongs to a region: through the organisation that
+/// maintains it, or through its municipality.
 pub async fn entry_in_region(db: &Db, id: i64, region_id: i64) -> Result<bool, StoreError> {
     let n: i64 = read!(db, |c| {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM directory_entries e WHERE e.id = $1 AND ( \
-               e.org_id IN (SELECT id FROM organisations WHERE region_id = $2) \
-               OR e.municipality_code IN (SELECT code FROM municipalities WHERE region_id = $2))",
+               e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $2) \
+               OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $2))",
         )
         .bind(id)
         .bind(region_id)
@@ -898,7 +904,7 @@ pub async fn insert_change_request(
 const CHANGE_REQUEST_SELECT: &str =
     "SELECT r.id, r.entry_id, e.name AS entry_name, u.display_name AS requested_by_name, \
     r.requested_at, r.changes, r.status FROM directory_change_requests r \
-    JOIN directory_entries e ON e.id = r.entry_id JOIN users u ON u.id = r.requested_by";
+    JOIN directory_entries e ON e.id = r.entry_id JOIN identity_people u ON u.id = r.requested_by";
 
 /// Pending requests of a region (every region for `None`), oldest first.
 pub async fn pending_change_requests(
@@ -987,7 +993,7 @@ pub async fn freshness_by_municipality(
         sqlx::query_as(
             "SELECT m.code, m.name, COUNT(e.id) AS entries, \
              COALESCE(SUM(CASE WHEN e.confirmed_at >= $2 THEN 1 ELSE 0 END), 0) AS confirmed \
-             FROM municipalities m LEFT JOIN directory_entries e \
+             FROM identity_municipalities m LEFT JOIN directory_entries e \
                ON e.municipality_code = m.code AND e.disappeared_at IS NULL \
              WHERE m.region_id = $1 GROUP BY m.code, m.name ORDER BY m.code",
         )
@@ -1021,10 +1027,10 @@ pub async fn overdue_entries(
         sqlx::query_as(
             "SELECT e.id, e.name, e.municipality_name, e.org_id, o.name AS org_name, e.confirmed_at, \
              (SELECT MAX(r.sent_at) FROM directory_reminders r WHERE r.entry_id = e.id) AS last_reminder_at \
-             FROM directory_entries e LEFT JOIN organisations o ON o.id = e.org_id \
+             FROM directory_entries e LEFT JOIN identity_organisations o ON o.id = e.org_id \
              WHERE e.disappeared_at IS NULL AND (e.confirmed_at IS NULL OR e.confirmed_at < $2) AND ( \
-               e.org_id IN (SELECT id FROM organisations WHERE region_id = $1) \
-               OR e.municipality_code IN (SELECT code FROM municipalities WHERE region_id = $1)) \
+               e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $1) \
+               OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $1)) \
              ORDER BY e.org_id IS NULL, COALESCE(e.confirmed_at, 0), e.id LIMIT $3",
         )
         .bind(region_id)
@@ -1039,7 +1045,7 @@ pub async fn overdue_entries(
 pub async fn member_addresses(db: &Db, org_id: i64) -> Result<Vec<String>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar(
-            "SELECT u.email FROM users u JOIN memberships m ON m.user_id = u.id \
+            "SELECT u.email FROM identity_people u JOIN identity_memberships m ON m.user_id = u.id \
              WHERE m.org_id = $1 AND u.email <> '' AND NOT u.disabled ORDER BY u.id",
         )
         .bind(org_id)

@@ -4,12 +4,17 @@
 //! The flow is always handler → [`Identity`] (service: rules, authorisation,
 //! audit) → [`store`] (SQL). Every change and every login attempt is written
 //! to the audit trail in the same transaction as the change itself.
+//!
+//! Other capabilities read identity through the views of [`read_model`]
+//! (never through its tables) or through the service.
 
 pub mod demo;
 mod error;
 pub mod mfa;
 pub mod model;
 pub mod password;
+pub mod read_model;
+pub mod seed;
 mod service;
 pub mod store;
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
+use renkei_directory::service::DirectoryError;
 use renkei_identity::{Actor, Identity, IdentityError, NewOrganisation, NewUser, RequestContext};
 use renkei_store::audit::{self, anchor, Verification};
 use renkei_store::{Db, DbOptions};
@@ -433,6 +434,20 @@ fn show(e: IdentityError) -> anyhow::Error {
     }
 }
 
+fn show_directory(e: DirectoryError) -> anyhow::Error {
+    match e {
+        DirectoryError::Validation(v) => anyhow!(
+            "{}",
+            v.0.iter()
+                .map(|f| format!("{}: {} ({})", f.field, f.message_en, f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        DirectoryError::Forbidden => anyhow!("not allowed"),
+        other => anyhow!(other),
+    }
+}
+
 async fn region_id(identity: &Identity, code: &str) -> anyhow::Result<i64> {
     identity
         .region_by_code(code)
@@ -672,28 +687,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("wrote {written} entries to {}", out.display());
         }
         Command::Directory(DirectoryCommand::AddProcedure { code, name }) => {
-            let ok = !code.is_empty()
-                && code.len() <= 40
-                && code
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !ok {
-                bail!("the code must be 1–40 lower-case letters, digits or _, got {code:?}");
-            }
-            let name = name.trim();
-            if name.is_empty() || name.chars().count() > 60 {
-                bail!("the name must be 1–60 characters");
-            }
             let db = open(&config, true).await?;
-            if renkei_directory::store::procedures(&db)
-                .await?
-                .iter()
-                .any(|(c, _)| c == &code)
-            {
-                bail!("procedure {code:?} already exists (see `renkei directory procedures`)");
-            }
-            renkei_directory::store::add_procedure(&db, &code, name).await?;
-            println!("procedure {code} ({name}) added; servers pick it up within 15 s");
+            // Through the service, which checks the code and name and
+            // writes the audit record with the procedure.
+            let directory = renkei_directory::service::Directory::new(
+                db,
+                renkei_directory::live::LiveIndex::empty(),
+                std::sync::Arc::new(renkei_mail::NoMailer),
+                config.directory.clone(),
+            );
+            directory
+                .add_procedure(&actor, &code, &name, &ctx)
+                .await
+                .map_err(|e| match e {
+                    DirectoryError::Conflict(m) => {
+                        anyhow!("{m} (see `renkei directory procedures`)")
+                    }
+                    other => show_directory(other),
+                })?;
+            println!(
+                "procedure {code} ({}) added; servers pick it up within 15 s",
+                name.trim()
+            );
         }
         Command::Directory(DirectoryCommand::Procedures) => {
             let db = open(&config, true).await?;

@@ -588,3 +588,59 @@ fn import_of_a_broken_file_is_refused_with_status_5() {
     assert!(ok && help.contains("--allow-mass-removal") && help.contains("status 5"));
     assert!(cli_ok(&url, &["audit", "verify"], None).contains("intact"));
 }
+
+/// `renkei directory add-procedure` goes through the directory service: the
+/// code and name are checked, a duplicate is refused, and the addition is
+/// in the audit trail as the operator's, like every other CLI write.
+#[test]
+fn add_procedure_is_checked_and_audited() {
+    let (url, dir) = fresh_url(Backend::Sqlite);
+    cli_ok(&url, &["migrate"], None);
+    let out = cli_ok(
+        &url,
+        &[
+            "directory",
+            "add-procedure",
+            "nasal_feeding",
+            " 経鼻経管栄養 ",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("procedure nasal_feeding (経鼻経管栄養) added"),
+        "{out}"
+    );
+    assert!(
+        cli_ok(&url, &["directory", "procedures"], None).contains("nasal_feeding\t経鼻経管栄養")
+    );
+    for (args, message) in [
+        (
+            ["directory", "add-procedure", "nasal_feeding", "別名"],
+            "already exists",
+        ),
+        (
+            ["directory", "add-procedure", "Nasal-Feeding", "経鼻"],
+            "lower-case",
+        ),
+        (["directory", "add-procedure", "empty_name", " "], "1–60"),
+    ] {
+        let out = cli(&url, &args, None);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    assert!(cli_ok(&url, &["audit", "verify"], None).contains("intact: 1 records"));
+    let path = dir.as_ref().unwrap().path().join("renkei.db");
+    let out = Command::new("python3")
+        .args(["-c", "import sqlite3,sys; print('|'.join(map(str, sqlite3.connect(sys.argv[1]).execute('SELECT actor_username, role, action, object_id, reason, source_addr FROM audit_log').fetchone())))", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let record = String::from_utf8_lossy(&out.stdout);
+    assert!(record.starts_with("cli:"), "{record}");
+    assert!(
+        record
+            .trim_end()
+            .ends_with("|system_admin|directory.procedure.add|nasal_feeding|経鼻経管栄養|cli"),
+        "{record}"
+    );
+}

@@ -12,6 +12,8 @@ pub mod audit;
 pub mod batch;
 mod error;
 mod migrations;
+#[cfg(test)]
+mod ownership;
 #[cfg(feature = "testing")]
 pub mod testing;
 

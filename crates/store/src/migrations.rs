@@ -1,7 +1,8 @@
 //! Numbered SQL migrations, one directory per backend, embedded in the binary.
 //!
 //! Each capability adds its own numbered files; the file name says which
-//! capability owns the tables (`0002_identity.sql`).
+//! capability owns the tables it creates (`0002_identity.sql`, and the
+//! views it publishes); `ownership.rs` derives its owner map from this.
 
 use std::borrow::Cow;
 
@@ -11,10 +12,10 @@ use crate::{Db, StoreError};
 
 macro_rules! migrations {
     ($($version:literal => $name:literal),+ $(,)?) => {
-        const SQLITE: &[(i64, &str, &str)] = &[
+        pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
             $(($version, $name, include_str!(concat!("../migrations/sqlite/", $name, ".sql")))),+
         ];
-        const POSTGRES: &[(i64, &str, &str)] = &[
+        pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
             $(($version, $name, include_str!(concat!("../migrations/postgres/", $name, ".sql")))),+
         ];
     };
@@ -30,10 +31,11 @@ migrations! {
     7 => "0007_audit_checkpoints",
     8 => "0008_directory_import_runs",
     9 => "0009_care_break_glass_attempts",
+    10 => "0010_identity_read_model",
 }
 
 /// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 9;
+pub const LATEST_SCHEMA_VERSION: i64 = 10;
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 
