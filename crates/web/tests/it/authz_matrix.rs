@@ -7,14 +7,12 @@
 //! without saying who may use it. This test walks every registered
 //! capability's rows.
 
-
-
 use std::collections::HashMap;
 
+use crate::support::*;
 use renkei_store::Backend;
 use renkei_web::audience::SIGNED_IN;
 use renkei_web::{MatrixRow, WebConfig};
-use crate::support::*;
 
 use Who::*;
 

@@ -2,13 +2,11 @@
 //! renders inert, an executable renamed to .jpg is refused with a message,
 //! and an API retry with the same Idempotency-Key answers with the first post.
 
-
-
+use crate::support::*;
 use axum::body::Body;
 use axum::http::{header, Request};
 use renkei_store::Backend;
 use renkei_web::WebConfig;
-use crate::support::*;
 
 fn multipart(
     path: &str,

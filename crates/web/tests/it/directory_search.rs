@@ -3,14 +3,12 @@
 //! errors, the public rate limit, and that no professional-only field ever
 //! appears in a public answer.
 
-
-
+use crate::support::*;
 use renkei_directory::import::{import_care_offices, CARE_SOURCE};
 use renkei_directory::store;
 use renkei_domain::Timestamp;
 use renkei_store::Backend;
 use renkei_web::WebConfig;
-use crate::support::*;
 
 const HEADER: &str = "都道府県コード又は市町村コード,No,都道府県名,市区町村名,事業所名,事業所名カナ,サービスの種類,住所,方書（ビル名等）,緯度,経度,電話番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,高齢者の方と障害者の方が同時一体的に利用できるサービス,介護保険の通常の指定基準を満たしている,障害福祉の通常の指定基準を満たしている,備考";
 

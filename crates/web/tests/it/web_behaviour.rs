@@ -3,13 +3,11 @@
 //! OpenAPI document matching the routes. Runs on both databases where the
 //! database matters.
 
-
-
+use crate::support::*;
 use axum::body::Body;
 use axum::http::{header, Request};
 use renkei_store::Backend;
 use renkei_web::WebConfig;
-use crate::support::*;
 
 fn config() -> WebConfig {
     WebConfig {

@@ -1,8 +1,6 @@
 //! An in-process Renkei with one signed-in session per role, for the web
 //! tests. Requests go through the full middleware stack via `oneshot`.
 
-
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
