@@ -227,7 +227,7 @@ pub async fn export_csv(
             &actor,
             &rc,
             "audit.export",
-            "audit_log",
+            "audit_trail",
             &format!("{} records", records.len()),
         )
         .await?;

@@ -42,6 +42,14 @@ const CHECKED: &[(&str, &str)] = &[
     ("identity", "identity"),
     ("directory", "directory"),
     ("care", "care"),
+    // A capability's web crate is held to its capability's rule; the kit
+    // and the assembly own no tables ("web" has no migration), so no table
+    // name may appear in them at all.
+    ("identity-web", "identity"),
+    ("directory-web", "directory"),
+    ("care-web", "care"),
+    ("web-kit", "web"),
+    ("web", "web"),
 ];
 
 /// Words that make a string literal SQL.
@@ -485,7 +493,7 @@ fn capabilities_name_only_their_own_tables_and_published_views() {
     let mut files_read = 0;
     for (dir, capability) in CHECKED {
         assert!(
-            capabilities.contains(capability),
+            capabilities.contains(capability) || *capability == "web",
             "{dir}: no migration belongs to {capability}"
         );
         let src = crates_dir().join(dir).join("src");
