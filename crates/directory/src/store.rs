@@ -503,14 +503,30 @@ const INDEX_COLUMNS: &str = "id, name, kana, kind, address, building, municipali
     hours, open_days, features, languages, area, functions, procedures, contact_windows, lat, lon, acceptance, \
     acceptance_note, acceptance_as_of, vacant_beds, confirmed_at, public_fields, publish_consent, search_key";
 
+/// An entry's contact windows as stored. JSON that does not parse is never
+/// read as "no windows" (an edit would then erase them): it is logged and
+/// the row refused.
+fn contact_windows(
+    entry_id: i64,
+    json: &str,
+) -> Result<Vec<renkei_domain::directory::ContactWindow>, StoreError> {
+    serde_json::from_str(json).map_err(|e| {
+        tracing::error!(entry_id, error = %e, "directory_entries.contact_windows does not parse");
+        StoreError::Invalid(format!(
+            "directory entry {entry_id}: its stored contact windows are corrupt ({e})"
+        ))
+    })
+}
+
 impl IndexRow {
-    fn into_entry(self, services: Vec<String>) -> crate::search::Entry {
+    fn into_entry(self, services: Vec<String>) -> Result<crate::search::Entry, StoreError> {
+        let contact_windows = contact_windows(self.id, &self.contact_windows)?;
         let hours = match (self.open_days.is_empty(), self.hours.is_empty()) {
             (true, _) => self.hours,
             (false, true) => self.open_days,
             (false, false) => format!("{} {}", self.open_days, self.hours),
         };
-        crate::search::Entry {
+        Ok(crate::search::Entry {
             services,
             id: self.id,
             name: self.name,
@@ -532,7 +548,7 @@ impl IndexRow {
             area: self.area,
             functions: codes(&self.functions),
             procedures: codes(&self.procedures),
-            contact_windows: serde_json::from_str(&self.contact_windows).unwrap_or_default(),
+            contact_windows,
             lat: self.lat,
             lon: self.lon,
             acceptance: self.acceptance,
@@ -543,7 +559,7 @@ impl IndexRow {
             public_mask: crate::search::public_mask_of(&self.public_fields),
             published: self.publish_consent,
             search_key: self.search_key,
-        }
+        })
     }
 }
 
@@ -564,11 +580,13 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
     for (id, code) in services {
         by_entry.entry(id).or_default().push(code);
     }
+    // A row whose stored JSON is corrupt stays out of the index (logged by
+    // contact_windows) rather than keeping every other entry out of it.
     Ok(rows
         .into_iter()
-        .map(|r| {
+        .filter_map(|r| {
             let services = by_entry.remove(&r.id).unwrap_or_default();
-            r.into_entry(services)
+            r.into_entry(services).ok()
         })
         .collect())
 }
@@ -589,7 +607,7 @@ pub async fn entry_by_id(db: &Db, id: i64) -> Result<Option<crate::search::Entry
         .fetch_all(c)
         .await?
     });
-    Ok(Some(row.into_entry(services)))
+    Ok(Some(row.into_entry(services)?))
 }
 
 /// The procedure list (code, name) in the order it was made.
@@ -723,11 +741,12 @@ pub async fn local_fields(db: &Db, id: i64) -> Result<Option<LocalFields>, Store
         .fetch_optional(c)
         .await?
     });
-    Ok(row.map(|r| LocalFields {
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(LocalFields {
+        contact_windows: contact_windows(id, &r.contact_windows)?,
         area: r.area,
         functions: codes(&r.functions),
         procedures: codes(&r.procedures),
-        contact_windows: serde_json::from_str(&r.contact_windows).unwrap_or_default(),
         contact_person: r.contact_person,
         features: r.features,
         languages: r.languages,
@@ -1242,13 +1261,12 @@ pub async fn entries_for_export(
     for (id, code) in services {
         by_entry.entry(id).or_default().push(code);
     }
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
             let services = by_entry.remove(&r.entry.id).unwrap_or_default();
-            (r.entry.into_entry(services), r.meta)
+            Ok((r.entry.into_entry(services)?, r.meta))
         })
-        .collect())
+        .collect()
 }
 
 /// (source, official code) of the given entries, for FHIR identifiers.
@@ -1458,4 +1476,58 @@ pub async fn count_listed_in_municipality(
         .await?
     });
     Ok(n)
+}
+
+#[cfg(test)]
+mod corrupt_json {
+    use renkei_domain::Timestamp;
+    use renkei_store::{both_backends, Db};
+
+    use super::*;
+
+    both_backends!(
+        corrupt_contact_windows_are_refused_not_emptied,
+        |db: Db| async move {
+            let now = Timestamp(1_780_000_000_000);
+            let mut tx = db.begin().await.unwrap();
+            let id = insert_local_entry(
+                &mut tx,
+                &NewLocalEntry {
+                    kind: "clinic".into(),
+                    name: "壊れた窓口の診療所".into(),
+                    ..NewLocalEntry::default()
+                },
+                now,
+            )
+            .await
+            .unwrap();
+            renkei_store::write!(&mut tx, |c| {
+                sqlx::query(
+                    "UPDATE directory_entries SET contact_windows = '[{\"method\":' WHERE id = $1",
+                )
+                .bind(id)
+                .execute(c)
+                .await
+                .unwrap()
+                .rows_affected()
+            });
+            tx.commit().await.unwrap();
+            // The edit form's read is refused: an edit would otherwise save the
+            // windows as empty.
+            assert!(matches!(
+                local_fields(&db, id).await,
+                Err(StoreError::Invalid(_))
+            ));
+            assert!(matches!(
+                entry_by_id(&db, id).await,
+                Err(StoreError::Invalid(_))
+            ));
+            // The index leaves that one entry out and keeps the others.
+            assert!(load_for_index(&db)
+                .await
+                .unwrap()
+                .iter()
+                .all(|e| e.id != id));
+        }
+    );
 }
