@@ -213,7 +213,7 @@ impl HomeItems for DirectoryHome {
         user: &'a Principal,
         _ctx: &'a RequestContext,
         lang: Lang,
-        _now: Timestamp,
+        now: Timestamp,
     ) -> BoxFuture<'a, Result<Vec<HomeItem>, String>> {
         Box::pin(async move {
             let mut items = Vec::new();
@@ -245,7 +245,10 @@ impl HomeItems for DirectoryHome {
                 });
             }
             if user.region_scope().is_some() {
-                let fresh = service.freshness(&actor).await.map_err(|e| e.to_string())?;
+                let fresh = service
+                    .freshness(&actor, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if !fresh.overdue.is_empty() {
                     items.push(HomeItem {
                         urgency: Urgency::Info,

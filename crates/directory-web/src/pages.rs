@@ -435,7 +435,10 @@ async fn entry_response(
     flash: Option<(&'static str, &'static str)>,
 ) -> Result<Response, WebError> {
     let actor = Actor::User(p.clone());
-    let v = state.directory_service.entry(&actor, id).await?;
+    let v = state
+        .directory_service
+        .entry(&actor, id, Timestamp::now())
+        .await?;
     let mut l = Layout::new(ctx, &v.entry.name);
     if let Some((kind, message)) = flash {
         l = l.with_flash(kind, message);
@@ -517,6 +520,7 @@ pub async fn set_acceptance(
             form.get("acceptance_note"),
             vacant_beds,
             &rc,
+            Timestamp::now(),
         )
         .await?;
     let back = form.get("back");
@@ -543,7 +547,7 @@ pub async fn confirm(
 ) -> Result<Response, WebError> {
     state
         .directory_service
-        .confirm(&Actor::User(p.clone()), id, &rc)
+        .confirm(&Actor::User(p.clone()), id, &rc, Timestamp::now())
         .await?;
     entry_response(
         &state,
@@ -567,7 +571,7 @@ pub async fn link_organisation(
     let org = form.opt_i64("org_id")?;
     state
         .directory_service
-        .link_organisation(&Actor::User(p), id, org, &rc)
+        .link_organisation(&Actor::User(p), id, org, &rc, Timestamp::now())
         .await?;
     Ok(Redirect::to(&format!("/directory/entries/{id}")).into_response())
 }
@@ -670,7 +674,10 @@ pub async fn edit_form(
     ctx: PageCtx,
     Path(id): Path<i64>,
 ) -> Result<Response, WebError> {
-    let v = state.directory_service.entry(&Actor::User(p), id).await?;
+    let v = state
+        .directory_service
+        .entry(&Actor::User(p), id, Timestamp::now())
+        .await?;
     if !v.may_edit {
         return Err(WebError::Forbidden);
     }
@@ -742,7 +749,7 @@ pub async fn edit(
     let actor = Actor::User(p.clone());
     match state
         .directory_service
-        .update(&actor, id, fields.clone(), &rc)
+        .update(&actor, id, fields.clone(), &rc, Timestamp::now())
         .await
     {
         Ok(outcome) => {
@@ -755,7 +762,10 @@ pub async fn edit(
             entry_response(&state, &ctx, p, id, Some(flash)).await
         }
         Err(renkei_directory::service::DirectoryError::Validation(errors)) => {
-            let v = state.directory_service.entry(&actor, id).await?;
+            let v = state
+                .directory_service
+                .entry(&actor, id, Timestamp::now())
+                .await?;
             edit_page(&state, &ctx, id, v.entry.name, fields, errors)
         }
         Err(e) => Err(e.into()),
@@ -790,7 +800,10 @@ pub async fn mine(
     }
     let mut rows = Vec::new();
     for (id, _) in state.directory_service.my_entries(&actor).await? {
-        let v = state.directory_service.entry(&actor, id).await?;
+        let v = state
+            .directory_service
+            .entry(&actor, id, Timestamp::now())
+            .await?;
         rows.push(MineRow {
             card: card(&l, &v.entry, None, false),
         });
@@ -905,7 +918,14 @@ pub async fn review(
     };
     state
         .directory_service
-        .review(&Actor::User(p.clone()), id, approve, form.get("note"), &rc)
+        .review(
+            &Actor::User(p.clone()),
+            id,
+            approve,
+            form.get("note"),
+            &rc,
+            Timestamp::now(),
+        )
         .await?;
     reviews_response(&state, &ctx, p, Some(ctx.lang.texts().dir_reviewed)).await
 }
@@ -950,7 +970,10 @@ async fn freshness_response(
     p: Principal,
     flash: Option<String>,
 ) -> Result<Response, WebError> {
-    let f = state.directory_service.freshness(&Actor::User(p)).await?;
+    let f = state
+        .directory_service
+        .freshness(&Actor::User(p), Timestamp::now())
+        .await?;
     let mut l = Layout::new(ctx, ctx.lang.texts().dir_freshness_title);
     if let Some(m) = flash {
         l = l.with_flash("success", m);
@@ -1000,7 +1023,7 @@ pub async fn send_reminders(
 ) -> Result<Response, WebError> {
     let run = state
         .directory_service
-        .send_reminders(&Actor::User(p.clone()), &rc)
+        .send_reminders(&Actor::User(p.clone()), &rc, Timestamp::now())
         .await?;
     let t = ctx.lang.texts();
     let message = if ctx.lang.code() == "en" {
@@ -1147,7 +1170,7 @@ pub async fn create_entry(
     };
     match state
         .directory_service
-        .create_local(&Actor::User(p.clone()), new, &rc)
+        .create_local(&Actor::User(p.clone()), new, &rc, Timestamp::now())
         .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/directory/entries/{id}")).into_response()),

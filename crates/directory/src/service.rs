@@ -175,8 +175,8 @@ impl Directory {
         &self.config
     }
 
-    fn since(&self) -> Timestamp {
-        Timestamp::now().plus_seconds(-self.config.confirm_every_days * 86_400)
+    fn since(&self, now: Timestamp) -> Timestamp {
+        now.plus_seconds(-self.config.confirm_every_days * 86_400)
     }
 
     /// Rebuilds the search index in the background so lists catch up with
@@ -216,7 +216,12 @@ impl Directory {
     }
 
     /// One entry with everything its page needs.
-    pub async fn entry(&self, actor: &Actor, id: i64) -> Result<EntryView, DirectoryError> {
+    pub async fn entry(
+        &self,
+        actor: &Actor,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<EntryView, DirectoryError> {
         let p = principal(actor)?;
         if !p.role.may(Permission::ViewProfessionalDirectory) {
             return Err(DirectoryError::Forbidden);
@@ -237,7 +242,9 @@ impl Directory {
         } else {
             Vec::new()
         };
-        let overdue = meta.confirmed_at.is_none_or(|t| t < self.since().millis());
+        let overdue = meta
+            .confirmed_at
+            .is_none_or(|t| t < self.since(now).millis());
         Ok(EntryView {
             entry,
             meta,
@@ -361,6 +368,7 @@ impl Directory {
         id: i64,
         new: LocalFields,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<EditOutcome, DirectoryError> {
         let p = principal(actor)?;
         let meta = store::entry_meta(&self.db, id)
@@ -386,7 +394,6 @@ impl Directory {
         let touches_public = changed
             .iter()
             .any(|f| matches!(*f, "public_fields" | "publish_consent") || public_now.contains(f));
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let outcome = if touches_public && !self.curates(p, id).await? {
             let request = store::insert_change_request(&mut tx, id, p.user_id.0, &new, now).await?;
@@ -420,6 +427,7 @@ impl Directory {
         note: &str,
         vacant_beds: Option<i64>,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<(), DirectoryError> {
         let p = principal(actor)?;
         let meta = store::entry_meta(&self.db, id)
@@ -455,15 +463,7 @@ impl Directory {
         }
         v.into_result()?;
         let mut tx = self.db.begin().await?;
-        store::write_acceptance(
-            &mut tx,
-            id,
-            status,
-            note.trim(),
-            vacant_beds,
-            Timestamp::now(),
-        )
-        .await?;
+        store::write_acceptance(&mut tx, id, status, note.trim(), vacant_beds, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(p, ctx, "directory.acceptance", id, status.to_string()),
@@ -480,6 +480,7 @@ impl Directory {
         actor: &Actor,
         id: i64,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<(), DirectoryError> {
         let p = principal(actor)?;
         let meta = store::entry_meta(&self.db, id)
@@ -489,7 +490,7 @@ impl Directory {
             return Err(DirectoryError::Forbidden);
         }
         let mut tx = self.db.begin().await?;
-        store::write_confirmation(&mut tx, id, p.user_id.0, Timestamp::now()).await?;
+        store::write_confirmation(&mut tx, id, p.user_id.0, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(p, ctx, "directory.confirm", id, String::new()),
@@ -541,10 +542,10 @@ impl Directory {
         approve: bool,
         note: &str,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<(), DirectoryError> {
         let p = principal(actor)?;
         let (request, _, proposed) = self.change_request(actor, request_id).await?;
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let status = if approve { "approved" } else { "rejected" };
         if !store::close_change_request(&mut tx, request_id, status, p.user_id.0, note.trim(), now)
@@ -572,13 +573,17 @@ impl Directory {
     }
 
     /// Freshness per municipality and the overdue entries of the region.
-    pub async fn freshness(&self, actor: &Actor) -> Result<Freshness, DirectoryError> {
+    pub async fn freshness(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<Freshness, DirectoryError> {
         let p = principal(actor)?;
         if !p.role.may(Permission::CurateDirectory) {
             return Err(DirectoryError::Forbidden);
         }
         let region = p.region_scope().ok_or(DirectoryError::Forbidden)?;
-        let since = self.since();
+        let since = self.since(now);
         Ok(Freshness {
             by_municipality: store::freshness_by_municipality(&self.db, region.0, since).await?,
             overdue: store::overdue_entries(&self.db, region.0, since, 500).await?,
@@ -593,10 +598,10 @@ impl Directory {
         &self,
         actor: &Actor,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<ReminderRun, DirectoryError> {
         let p = principal(actor)?;
-        let freshness = self.freshness(actor).await?;
-        let now = Timestamp::now();
+        let freshness = self.freshness(actor, now).await?;
         let quiet_since = now
             .plus_seconds(-self.config.remind_every_days * 86_400)
             .millis();
@@ -666,6 +671,7 @@ impl Directory {
         actor: &Actor,
         new: NewLocalEntry,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<i64, DirectoryError> {
         let p = principal(actor)?;
         if !p.role.may(Permission::CurateDirectory) {
@@ -740,7 +746,7 @@ impl Directory {
         }
         v.into_result()?;
         let mut tx = self.db.begin().await?;
-        let id = store::insert_local_entry(&mut tx, &new, Timestamp::now()).await?;
+        let id = store::insert_local_entry(&mut tx, &new, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(p, ctx, "directory.create", id, new.kind.clone()),
@@ -761,6 +767,7 @@ impl Directory {
         code: &str,
         name: &str,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<(), DirectoryError> {
         if !actor.role().may(Permission::AllRegions) {
             return Err(DirectoryError::Forbidden);
@@ -790,7 +797,7 @@ impl Directory {
         }
         v.into_result()?;
         let mut tx = self.db.begin().await?;
-        match store::insert_procedure(&mut tx, code, name, Timestamp::now()).await {
+        match store::insert_procedure(&mut tx, code, name, now).await {
             Err(StoreError::Conflict(_)) => {
                 return Err(DirectoryError::Conflict(format!(
                     "procedure {code:?} already exists"
@@ -850,6 +857,7 @@ impl Directory {
         id: i64,
         org_id: Option<i64>,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<(), DirectoryError> {
         let p = principal(actor)?;
         if !self.curates(p, id).await? {
@@ -861,7 +869,7 @@ impl Directory {
             v.into_result()?;
         }
         let mut tx = self.db.begin().await?;
-        store::link_org(&mut tx, id, org_id, Timestamp::now()).await?;
+        store::link_org(&mut tx, id, org_id, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(
@@ -915,7 +923,13 @@ mod tests {
             let ctx = RequestContext::cli();
             for role in [Role::Coordinator, Role::RegionAdmin] {
                 let refused = directory
-                    .add_procedure(&user(role), "nasal_feeding", "経鼻経管栄養", &ctx)
+                    .add_procedure(
+                        &user(role),
+                        "nasal_feeding",
+                        "経鼻経管栄養",
+                        &ctx,
+                        Timestamp::now(),
+                    )
                     .await;
                 assert!(
                     matches!(refused, Err(DirectoryError::Forbidden)),
@@ -926,11 +940,23 @@ mod tests {
                 os_user: "op".into(),
             };
             directory
-                .add_procedure(&cli, "nasal_feeding", "経鼻経管栄養", &ctx)
+                .add_procedure(
+                    &cli,
+                    "nasal_feeding",
+                    "経鼻経管栄養",
+                    &ctx,
+                    Timestamp::now(),
+                )
                 .await
                 .unwrap();
             let again = directory
-                .add_procedure(&user(Role::SystemAdmin), "nasal_feeding", "別名", &ctx)
+                .add_procedure(
+                    &user(Role::SystemAdmin),
+                    "nasal_feeding",
+                    "別名",
+                    &ctx,
+                    Timestamp::now(),
+                )
                 .await;
             assert!(
                 matches!(again, Err(DirectoryError::Conflict(_))),

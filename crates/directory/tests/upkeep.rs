@@ -139,7 +139,12 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     );
 
     // A professional-only change by a member applies at once.
-    let mut fields = directory.entry(&nurse, entry).await.unwrap().local.clone();
+    let mut fields = directory
+        .entry(&nurse, entry, Timestamp::now())
+        .await
+        .unwrap()
+        .local
+        .clone();
     fields.contact_windows = vec![ContactWindow {
         method: "phone".into(),
         weekdays: vec![1, 3],
@@ -149,7 +154,7 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     }];
     assert_eq!(
         directory
-            .update(&nurse, entry, fields.clone(), &ctx())
+            .update(&nurse, entry, fields.clone(), &ctx(), Timestamp::now())
             .await
             .unwrap(),
         EditOutcome::Applied
@@ -158,7 +163,13 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     let mut public_change = fields.clone();
     public_change.features = "小児にも対応".into();
     let outcome = directory
-        .update(&nurse, entry, public_change.clone(), &ctx())
+        .update(
+            &nurse,
+            entry,
+            public_change.clone(),
+            &ctx(),
+            Timestamp::now(),
+        )
         .await
         .unwrap();
     assert!(
@@ -177,7 +188,10 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     let mut bad = fields.clone();
     bad.contact_windows[0].from = "25:00".into();
     bad.procedures = vec!["teleportation".into()];
-    match directory.update(&nurse, entry, bad, &ctx()).await {
+    match directory
+        .update(&nurse, entry, bad, &ctx(), Timestamp::now())
+        .await
+    {
         Err(DirectoryError::Validation(v)) => {
             assert!(v.for_field("contact_windows[0]").is_some(), "{v}");
             assert!(v.for_field("procedures").is_some(), "{v}");
@@ -187,13 +201,13 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     // Another organisation's member may not edit, review or set acceptance.
     assert!(matches!(
         directory
-            .update(&outsider, entry, fields.clone(), &ctx())
+            .update(&outsider, entry, fields.clone(), &ctx(), Timestamp::now())
             .await,
         Err(DirectoryError::Forbidden)
     ));
     assert!(matches!(
         directory
-            .set_acceptance(&outsider, entry, "full", "", None, &ctx())
+            .set_acceptance(&outsider, entry, "full", "", None, &ctx(), Timestamp::now())
             .await,
         Err(DirectoryError::Forbidden)
     ));
@@ -206,7 +220,14 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     let pending = directory.pending_reviews(&coordinator).await.unwrap();
     assert_eq!(pending.len(), 1);
     directory
-        .review(&coordinator, pending[0].id, true, "確認済み", &ctx())
+        .review(
+            &coordinator,
+            pending[0].id,
+            true,
+            "確認済み",
+            &ctx(),
+            Timestamp::now(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -219,32 +240,50 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     );
     assert!(matches!(
         directory
-            .review(&coordinator, pending[0].id, true, "", &ctx())
+            .review(
+                &coordinator,
+                pending[0].id,
+                true,
+                "",
+                &ctx(),
+                Timestamp::now()
+            )
             .await,
         Err(DirectoryError::Conflict(_))
     ));
 
     // Acceptance in one call; nonsense refused.
     directory
-        .set_acceptance(&nurse, entry, "accepting", "今週2名", Some(0), &ctx())
+        .set_acceptance(
+            &nurse,
+            entry,
+            "accepting",
+            "今週2名",
+            Some(0),
+            &ctx(),
+            Timestamp::now(),
+        )
         .await
         .unwrap();
     assert!(matches!(
         directory
-            .set_acceptance(&nurse, entry, "maybe", "", None, &ctx())
+            .set_acceptance(&nurse, entry, "maybe", "", None, &ctx(), Timestamp::now())
             .await,
         Err(DirectoryError::Validation(_))
     ));
 
     // The campaign: never confirmed means overdue; one reminder to the member.
-    let f = directory.freshness(&coordinator).await.unwrap();
+    let f = directory
+        .freshness(&coordinator, Timestamp::now())
+        .await
+        .unwrap();
     assert_eq!(f.overdue.len(), 1);
     assert_eq!(
         (f.by_municipality[0].entries, f.by_municipality[0].confirmed),
         (1, 0)
     );
     let run = directory
-        .send_reminders(&coordinator, &ctx())
+        .send_reminders(&coordinator, &ctx(), Timestamp::now())
         .await
         .unwrap();
     assert_eq!((run.sent, run.entries, run.delivered), (1, 1, false));
@@ -256,18 +295,27 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     )));
     // Not again within the quiet period.
     let again = directory
-        .send_reminders(&coordinator, &ctx())
+        .send_reminders(&coordinator, &ctx(), Timestamp::now())
         .await
         .unwrap();
     assert_eq!((again.sent, again.recently_reminded), (0, 1));
     assert_eq!(mailer.sent().len(), 1);
 
     // "Still correct" clears it and moves the municipality's number.
-    directory.confirm(&nurse, entry, &ctx()).await.unwrap();
-    let f = directory.freshness(&coordinator).await.unwrap();
+    directory
+        .confirm(&nurse, entry, &ctx(), Timestamp::now())
+        .await
+        .unwrap();
+    let f = directory
+        .freshness(&coordinator, Timestamp::now())
+        .await
+        .unwrap();
     assert!(f.overdue.is_empty());
     assert_eq!(f.by_municipality[0].share(), 1.0);
-    let view = directory.entry(&nurse, entry).await.unwrap();
+    let view = directory
+        .entry(&nurse, entry, Timestamp::now())
+        .await
+        .unwrap();
     assert_eq!(view.meta.confirmed_by_name.as_deref(), Some("nurse"));
     assert!(!view.overdue);
 

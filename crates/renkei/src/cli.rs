@@ -697,7 +697,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 config.directory.clone(),
             );
             directory
-                .add_procedure(&actor, &code, &name, &ctx)
+                .add_procedure(&actor, &code, &name, &ctx, renkei_domain::Timestamp::now())
                 .await
                 .map_err(|e| match e {
                     DirectoryError::Conflict(m) => {
