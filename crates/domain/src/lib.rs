@@ -25,5 +25,5 @@ pub use ids::{
 };
 pub use org::OrgKind;
 pub use people::{Profession, Role};
-pub use timestamp::Timestamp;
+pub use timestamp::{Clock, ManualClock, SystemClock, Timestamp};
 pub use validation::{FieldError, ValidationErrors};

@@ -16,6 +16,10 @@ pub const JST: UtcOffset = time::macros::offset!(+9);
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// The system clock. Only the edge reads it (handlers, the CLI, job
+    /// loops, and [`SystemClock`]); a service gets the time as a parameter
+    /// or from the [`Clock`] it was built with, so its rules can be tested
+    /// at any instant. `clippy.toml` forbids it elsewhere.
     pub fn now() -> Self {
         let now = OffsetDateTime::now_utc();
         Self((now.unix_timestamp_nanos() / 1_000_000) as i64)
@@ -69,5 +73,48 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2026-03-31T15:00:00Z");
         assert_eq!(t.to_jst_display(), "2026-04-01 00:00");
         assert!(Timestamp::from_jst_date("2026-13-01").is_none());
+    }
+}
+
+/// Where a long-lived service reads the time (identity, whose every request
+/// needs it): the system clock in production, a [`ManualClock`] in tests of
+/// deadlines and lock-outs.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> Timestamp;
+}
+
+/// The real time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that stands still until a test moves it.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn at(t: Timestamp) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(t.0))
+    }
+
+    pub fn set(&self, t: Timestamp) {
+        self.0.store(t.0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn advance_seconds(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds * 1000, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(std::sync::atomic::Ordering::SeqCst))
     }
 }

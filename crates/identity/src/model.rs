@@ -90,7 +90,8 @@ impl UserRecord {
     pub fn locked_at_time(&self, now: Timestamp) -> bool {
         self.locked_until.is_some_and(|until| until > now.millis())
     }
-    pub fn summary(&self) -> UserSummary {
+    /// The user as lists show them, locked or not at `now`.
+    pub fn summary(&self, now: Timestamp) -> UserSummary {
         UserSummary {
             id: self.id,
             region_id: self.region_id,
@@ -101,7 +102,7 @@ impl UserRecord {
             profession: self.profession(),
             mfa_enabled: self.mfa_enabled,
             disabled: self.disabled,
-            locked: self.locked_at_time(Timestamp::now()),
+            locked: self.locked_at_time(now),
             failed_logins: self.failed_logins,
             is_demo: self.is_demo,
         }

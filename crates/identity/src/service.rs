@@ -115,6 +115,9 @@ pub struct Enrolment {
 pub struct Identity {
     db: Db,
     config: IdentityConfig,
+    /// Where every rule (session idle and absolute limits, lock-outs,
+    /// throttles, code steps) reads the time.
+    clock: std::sync::Arc<dyn renkei_domain::Clock>,
 }
 
 fn random_token(bytes: usize) -> String {
@@ -214,7 +217,22 @@ fn user_entry(
 
 impl Identity {
     pub fn new(db: Db, config: IdentityConfig) -> Self {
-        Self { db, config }
+        Self::with_clock(db, config, std::sync::Arc::new(renkei_domain::SystemClock))
+    }
+
+    /// An identity service that reads the time from `clock` (tests of
+    /// expiry and lock-out at any instant).
+    pub fn with_clock(
+        db: Db,
+        config: IdentityConfig,
+        clock: std::sync::Arc<dyn renkei_domain::Clock>,
+    ) -> Self {
+        Self { db, config, clock }
+    }
+
+    /// The current time, from the service's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     pub fn db(&self) -> &Db {
@@ -250,7 +268,7 @@ impl Identity {
         username: &str,
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
-        let since = Timestamp::now().plus_seconds(-self.config.throttle_window_secs);
+        let since = self.now().plus_seconds(-self.config.throttle_window_secs);
         let recent = store::count_login_failures_since(&self.db, &ctx.source_addr, since).await?;
         if recent >= self.config.throttle_per_source {
             let e = attempt_entry(username, ctx, Outcome::Denied, "throttled");
@@ -280,19 +298,20 @@ impl Identity {
         let Some(user) = store::user_by_username(&self.db, &username).await? else {
             password::verify_dummy(pass).await;
             let mut tx = self.db.begin().await?;
-            store::insert_login_failure(&mut tx, &username, &ctx.source_addr).await?;
+            store::insert_login_failure(&mut tx, &username, &ctx.source_addr, self.now()).await?;
             let e = attempt_entry(&username, ctx, Outcome::Failure, "unknown user");
             audit::append(&mut tx, &e).await?;
             tx.commit().await?;
             return Err(IdentityError::BadCredentials);
         };
-        let now = Timestamp::now();
+        let now = self.now();
         if user.locked_at_time(now) {
             // The hash is still checked so a locked account answers as slowly
             // as any other; the attempt counts against the address only.
             let _ = password::verify(pass, &user.password_hash).await;
             let mut tx = self.db.begin().await?;
-            store::insert_login_failure(&mut tx, &user.username, &ctx.source_addr).await?;
+            store::insert_login_failure(&mut tx, &user.username, &ctx.source_addr, self.now())
+                .await?;
             let mut e = user_entry(&user, ctx, "login", Outcome::Denied);
             e.reason = "locked".into();
             audit::append(&mut tx, &e).await?;
@@ -344,6 +363,7 @@ impl Identity {
             next == NextStep::Home,
             &random_token(24),
             ctx,
+            self.now(),
         )
         .await?;
         let mut e = user_entry(&user, ctx, "login", Outcome::Success);
@@ -369,7 +389,7 @@ impl Identity {
         reason: &str,
         counter: store::FailureCounter,
     ) -> Result<IdentityError, IdentityError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let lock_ms = self.lock_ms(user);
         let mut tx = self.db.begin().await?;
         let locked = store::record_failure(
@@ -381,12 +401,12 @@ impl Identity {
             lock_ms,
         )
         .await?;
-        store::insert_login_failure(&mut tx, &user.username, &ctx.source_addr).await?;
+        store::insert_login_failure(&mut tx, &user.username, &ctx.source_addr, self.now()).await?;
         let mut e = user_entry(user, ctx, action, Outcome::Failure);
         e.reason = reason.into();
         audit::append(&mut tx, &e).await?;
         if locked {
-            store::end_pending_sessions_of_user(&mut tx, user.id).await?;
+            store::end_pending_sessions_of_user(&mut tx, user.id, self.now()).await?;
             let mut e = user_entry(user, ctx, "account.lock", Outcome::Success);
             e.reason = format!(
                 "{} consecutive failures ({}); locked for {} min",
@@ -413,7 +433,7 @@ impl Identity {
         let Some((s, user, org_ids)) = store::session_with_user(&self.db, &hash).await? else {
             return Ok(None);
         };
-        let now = Timestamp::now();
+        let now = self.now();
         if s.ended_at.is_some()
             || now.millis() - s.last_seen_at > self.config.session_idle_secs * 1000
             || now.millis() - s.created_at > self.config.session_absolute_secs * 1000
@@ -433,12 +453,12 @@ impl Identity {
         if !s.mfa_passed && self.needs_mfa(&user) {
             return Ok(Some(if user.mfa_enabled {
                 SessionState::NeedsMfa {
-                    user: user.summary(),
+                    user: user.summary(self.now()),
                     csrf_token: s.csrf_token,
                 }
             } else {
                 SessionState::NeedsEnrolment {
-                    user: user.summary(),
+                    user: user.summary(self.now()),
                     csrf_token: s.csrf_token,
                 }
             }));
@@ -487,7 +507,7 @@ impl Identity {
     ) -> Result<i64, IdentityError> {
         self.check_throttle(&user.username, ctx).await?;
         let mut tx = self.db.begin().await?;
-        let locked = user.locked_at_time(Timestamp::now());
+        let locked = user.locked_at_time(self.now());
         let taken = if locked {
             None
         } else {
@@ -499,7 +519,7 @@ impl Identity {
                 Ok(n)
             }
             None => {
-                store::end_session(&mut tx, hash).await?;
+                store::end_session(&mut tx, hash, self.now()).await?;
                 let mut e = user_entry(user, ctx, "login.mfa", Outcome::Denied);
                 e.reason = if locked {
                     "locked".into()
@@ -536,7 +556,7 @@ impl Identity {
             .await?;
         if attempts_used >= self.config.mfa_attempts_per_session {
             let mut tx = self.db.begin().await?;
-            store::end_session(&mut tx, hash).await?;
+            store::end_session(&mut tx, hash, self.now()).await?;
             tx.commit().await?;
             return Ok(IdentityError::Locked);
         }
@@ -556,8 +576,8 @@ impl Identity {
         // The pending session must still be live (not ended by a lock-out or
         // by its attempt limit while this code was being checked), and the
         // account not locked, both read inside this transaction.
-        if !store::end_session(tx, old_hash).await?
-            || store::locked_now(tx, user.id, Timestamp::now()).await?
+        if !store::end_session(tx, old_hash, self.now()).await?
+            || store::locked_now(tx, user.id, self.now()).await?
         {
             return Err(IdentityError::Locked);
         }
@@ -569,6 +589,7 @@ impl Identity {
             true,
             &random_token(24),
             ctx,
+            self.now(),
         )
         .await?;
         store::reset_all_failures(tx, user.id).await?;
@@ -588,14 +609,14 @@ impl Identity {
             return Err(IdentityError::Forbidden);
         };
         let attempts_used = self.take_code_attempt(&hash, &user, ctx).await?;
-        let now_secs = Timestamp::now().millis() as u64 / 1000;
+        let now_secs = self.now().millis() as u64 / 1000;
         let mut tx = self.db.begin().await?;
         let accepted = if let Some(step) = mfa::check(secret, code, now_secs, user.mfa_last_step)? {
             store::advance_mfa_step(&mut tx, user.id, step)
                 .await?
                 .then_some("totp")
         } else if code.trim().len() >= 8 && code.len() <= 64 {
-            store::use_recovery_code(&mut tx, user.id, &mfa::sha256_hex(code))
+            store::use_recovery_code(&mut tx, user.id, &mfa::sha256_hex(code), self.now())
                 .await?
                 .then_some("recovery code")
         } else {
@@ -637,7 +658,7 @@ impl Identity {
             None => {
                 let s = mfa::new_secret();
                 let mut tx = self.db.begin().await?;
-                store::set_mfa_secret(&mut tx, user.id, Some(&s), false).await?;
+                store::set_mfa_secret(&mut tx, user.id, Some(&s), false, self.now()).await?;
                 tx.commit().await?;
                 s
             }
@@ -666,7 +687,7 @@ impl Identity {
         }
         let secret = user.mfa_secret.clone().ok_or(IdentityError::Forbidden)?;
         let attempts_used = self.take_code_attempt(&hash, &user, ctx).await?;
-        let now_secs = Timestamp::now().millis() as u64 / 1000;
+        let now_secs = self.now().millis() as u64 / 1000;
         let Some(step) = mfa::check(&secret, code, now_secs, 0)? else {
             return Err(self
                 .wrong_code(
@@ -682,7 +703,7 @@ impl Identity {
         let codes = mfa::new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| mfa::sha256_hex(c)).collect();
         let mut tx = self.db.begin().await?;
-        store::set_mfa_secret(&mut tx, user.id, Some(&secret), true).await?;
+        store::set_mfa_secret(&mut tx, user.id, Some(&secret), true, self.now()).await?;
         store::advance_mfa_step(&mut tx, user.id, step).await?;
         store::replace_recovery_codes(&mut tx, user.id, &hashes).await?;
         let new_token = self.promote_session(&mut tx, &hash, &user, ctx).await?;
@@ -703,7 +724,7 @@ impl Identity {
         };
         let user = store::user_by_id(&self.db, s.user_id).await?;
         let mut tx = self.db.begin().await?;
-        if store::end_session(&mut tx, &hash).await? {
+        if store::end_session(&mut tx, &hash, self.now()).await? {
             if let Some(user) = user {
                 audit::append(&mut tx, &user_entry(&user, ctx, "logout", Outcome::Success)).await?;
             }
@@ -775,7 +796,8 @@ impl Identity {
             &prefix,
             &mfa::sha256_hex(&secret),
             &scope_text,
-            Timestamp::now().plus_seconds(days * 86_400),
+            self.now().plus_seconds(days * 86_400),
+            self.now(),
         )
         .await?;
         let mut e = entry(&actor, ctx, "api_token.create", "api_token", id);
@@ -799,7 +821,7 @@ impl Identity {
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
         let mut tx = self.db.begin().await?;
-        if !store::revoke_api_token(&mut tx, owner.user_id.0, token_id).await? {
+        if !store::revoke_api_token(&mut tx, owner.user_id.0, token_id, self.now()).await? {
             return Err(IdentityError::NotFound);
         }
         audit::append(
@@ -829,7 +851,7 @@ impl Identity {
         let Some(t) = store::api_token_by_hash(&self.db, &mfa::sha256_hex(secret)).await? else {
             return Ok(None);
         };
-        let now = Timestamp::now();
+        let now = self.now();
         if !t.is_active(now) {
             return Ok(None);
         }
@@ -915,7 +937,7 @@ impl Identity {
         }
         v.into_result().map_err(IdentityError::Validation)?;
         let mut tx = self.db.begin().await?;
-        let id = store::insert_region(&mut tx, code.trim(), name.trim(), is_demo)
+        let id = store::insert_region(&mut tx, code.trim(), name.trim(), is_demo, self.now())
             .await
             .map_err(conflict("code", "この圏域コードは既に使われています。"))?;
         let mut e = entry(actor, ctx, "region.create", "region", id);
@@ -974,6 +996,7 @@ impl Identity {
             name.trim(),
             kana.trim(),
             population,
+            self.now(),
         )
         .await
         .map_err(conflict(
@@ -1033,7 +1056,7 @@ impl Identity {
         }
         v.into_result().map_err(IdentityError::Validation)?;
         let mut tx = self.db.begin().await?;
-        let id = store::insert_organisation(&mut tx, region, new)
+        let id = store::insert_organisation(&mut tx, region, new, self.now())
             .await
             .map_err(conflict("name", "同じ名称の事業所・機関が既にあります。"))?;
         let mut e = entry(actor, ctx, "organisation.create", "organisation", id);
@@ -1138,7 +1161,7 @@ impl Identity {
         v.into_result().map_err(IdentityError::Validation)?;
         let hash = password::hash(&new.password).await?;
         let mut tx = self.db.begin().await?;
-        let id = store::insert_user(&mut tx, new, &hash, region)
+        let id = store::insert_user(&mut tx, new, &hash, region, self.now())
             .await
             .map_err(conflict("username", "このユーザー名は既に使われています。"))?;
         if let Some(region) = region {
@@ -1159,7 +1182,7 @@ impl Identity {
         Ok(store::list_users(&self.db, actor.region_scope())
             .await?
             .iter()
-            .map(UserRecord::summary)
+            .map(|u| u.summary(self.now()))
             .collect())
     }
 
@@ -1173,7 +1196,7 @@ impl Identity {
             .await?
             .ok_or(IdentityError::NotFound)?;
         self.check_target(actor, &user)?;
-        Ok(user.summary())
+        Ok(user.summary(self.now()))
     }
 
     /// Administrators act only on users of their own region, and only system
@@ -1227,8 +1250,8 @@ impl Identity {
             ));
         }
         self.admin_change(actor, user_id, "user.disable", ctx, async |tx, u| {
-            store::set_disabled(tx, u.id, true).await?;
-            end_credentials(tx, u.id).await
+            store::set_disabled(tx, u.id, true, self.now()).await?;
+            end_credentials(tx, u.id, self.now()).await
         })
         .await
     }
@@ -1242,8 +1265,8 @@ impl Identity {
         ctx: &RequestContext,
     ) -> Result<CredentialsEnded, IdentityError> {
         self.admin_change(actor, user_id, "user.enable", ctx, async |tx, u| {
-            store::set_disabled(tx, u.id, false).await?;
-            end_credentials(tx, u.id).await
+            store::set_disabled(tx, u.id, false, self.now()).await?;
+            end_credentials(tx, u.id, self.now()).await
         })
         .await
     }
@@ -1256,7 +1279,7 @@ impl Identity {
         ctx: &RequestContext,
     ) -> Result<(), IdentityError> {
         self.admin_change(actor, user_id, "user.unlock", ctx, async |tx, u| {
-            store::unlock_user(tx, u.id).await?;
+            store::unlock_user(tx, u.id, self.now()).await?;
             Ok(())
         })
         .await
@@ -1272,9 +1295,9 @@ impl Identity {
         ctx: &RequestContext,
     ) -> Result<CredentialsEnded, IdentityError> {
         self.admin_change(actor, user_id, "user.mfa_reset", ctx, async |tx, u| {
-            store::set_mfa_secret(tx, u.id, None, false).await?;
+            store::set_mfa_secret(tx, u.id, None, false, self.now()).await?;
             store::replace_recovery_codes(tx, u.id, &[]).await?;
-            end_credentials(tx, u.id).await
+            end_credentials(tx, u.id, self.now()).await
         })
         .await
     }
@@ -1298,8 +1321,8 @@ impl Identity {
             "user.password_set",
             ctx,
             async move |tx, u| {
-                store::set_password(tx, u.id, &hash).await?;
-                end_credentials(tx, u.id).await
+                store::set_password(tx, u.id, &hash, self.now()).await?;
+                end_credentials(tx, u.id, self.now()).await
             },
         )
         .await
@@ -1319,7 +1342,7 @@ impl Identity {
             if !u.is_demo {
                 return Err(IdentityError::Forbidden);
             }
-            store::set_mfa_secret(tx, u.id, Some(&secret), true).await?;
+            store::set_mfa_secret(tx, u.id, Some(&secret), true, self.now()).await?;
             Ok(())
         })
         .await
@@ -1375,10 +1398,14 @@ impl Identity {
 /// Ends every session and revokes every API token of a user: the step that
 /// makes an account recovery (new password, new second factor, disable)
 /// actually shut out whoever held the old credentials.
-async fn end_credentials(tx: &mut Tx, user_id: i64) -> Result<CredentialsEnded, IdentityError> {
+async fn end_credentials(
+    tx: &mut Tx,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<CredentialsEnded, IdentityError> {
     Ok(CredentialsEnded {
-        sessions: store::end_sessions_of_user(tx, user_id).await?,
-        api_tokens: store::revoke_api_tokens_of_user(tx, user_id).await?,
+        sessions: store::end_sessions_of_user(tx, user_id, now).await?,
+        api_tokens: store::revoke_api_tokens_of_user(tx, user_id, now).await?,
     })
 }
 

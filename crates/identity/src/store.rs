@@ -18,13 +18,14 @@ pub async fn insert_region(
     code: &str,
     name: &str,
     is_demo: bool,
+    now: Timestamp,
 ) -> Result<i64, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query_scalar("INSERT INTO regions (code, name, is_demo, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(code)
             .bind(name)
             .bind(is_demo)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .fetch_one(&mut *c)
             .await?
     }))
@@ -63,6 +64,7 @@ pub async fn insert_municipality(
     name: &str,
     kana: &str,
     population: Option<i64>,
+    now: Timestamp,
 ) -> Result<i64, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
@@ -74,7 +76,7 @@ pub async fn insert_municipality(
         .bind(name)
         .bind(kana)
         .bind(population)
-        .bind(Timestamp::now().millis())
+        .bind(now.millis())
         .fetch_one(&mut *c)
         .await?
     }))
@@ -101,8 +103,9 @@ pub async fn insert_organisation(
     tx: &mut Tx,
     region: RegionId,
     o: &NewOrganisation,
+    now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let now = Timestamp::now().millis();
+    let now = now.millis();
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO organisations (region_id, kind, name, kana, municipality_id, address, phone, created_at, updated_at) \
@@ -159,8 +162,9 @@ pub async fn insert_user(
     u: &NewUser,
     password_hash: &str,
     region: Option<RegionId>,
+    now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let now = Timestamp::now().millis();
+    let now = now.millis();
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO users (region_id, username, display_name, email, role, profession, password_hash, is_demo, created_at, updated_at) \
@@ -324,38 +328,48 @@ pub async fn reset_all_failures(tx: &mut Tx, user_id: i64) -> Result<(), StoreEr
     Ok(())
 }
 
-pub async fn unlock_user(tx: &mut Tx, user_id: i64) -> Result<(), StoreError> {
+pub async fn unlock_user(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
             "UPDATE users SET failed_logins = 0, mfa_failures = 0, lock_count = 0, locked_at = NULL, \
              locked_until = NULL, updated_at = $2 WHERE id = $1",
         )
         .bind(user_id)
-        .bind(Timestamp::now().millis())
+        .bind(now.millis())
         .execute(&mut *c)
         .await?;
     });
     Ok(())
 }
 
-pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> Result<(), StoreError> {
+pub async fn set_disabled(
+    tx: &mut Tx,
+    user_id: i64,
+    disabled: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(disabled)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?;
     });
     Ok(())
 }
 
-pub async fn set_password(tx: &mut Tx, user_id: i64, hash: &str) -> Result<(), StoreError> {
+pub async fn set_password(
+    tx: &mut Tx,
+    user_id: i64,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
             .bind(user_id)
             .bind(hash)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?;
     });
@@ -368,13 +382,14 @@ pub async fn set_mfa_secret(
     user_id: i64,
     secret: Option<&str>,
     enabled: bool,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE users SET mfa_secret = $2, mfa_enabled = $3, mfa_last_step = 0, updated_at = $4 WHERE id = $1")
             .bind(user_id)
             .bind(secret)
             .bind(enabled)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?;
     });
@@ -417,12 +432,17 @@ pub async fn replace_recovery_codes(
 }
 
 /// Marks a recovery code used; true when it existed and was unused.
-pub async fn use_recovery_code(tx: &mut Tx, user_id: i64, hash: &str) -> Result<bool, StoreError> {
+pub async fn use_recovery_code(
+    tx: &mut Tx,
+    user_id: i64,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let rows = write!(tx, |c| {
         sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL")
             .bind(user_id)
             .bind(hash)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -447,12 +467,13 @@ pub async fn insert_login_failure(
     tx: &mut Tx,
     username: &str,
     source: &str,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("INSERT INTO login_failures (username, source_addr, at) VALUES ($1, $2, $3)")
             .bind(username)
             .bind(source)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?;
     });
@@ -484,8 +505,9 @@ pub async fn insert_session(
     mfa_passed: bool,
     csrf_token: &str,
     ctx: &RequestContext,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
-    let now = Timestamp::now().millis();
+    let now = now.millis();
     write!(tx, |c| {
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, mfa_passed, csrf_token, source_addr, user_agent) \
@@ -625,24 +647,32 @@ pub async fn locked_now(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<boo
 
 /// Ends the sessions of a user that have not passed the second factor (at a
 /// lock-out: whoever is guessing codes must start again from the password).
-pub async fn end_pending_sessions_of_user(tx: &mut Tx, user_id: i64) -> Result<u64, StoreError> {
+pub async fn end_pending_sessions_of_user(
+    tx: &mut Tx,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query(
             "UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL AND mfa_passed = FALSE",
         )
         .bind(user_id)
-        .bind(Timestamp::now().millis())
+        .bind(now.millis())
         .execute(&mut *c)
         .await?
         .rows_affected()
     }))
 }
 
-pub async fn end_session(tx: &mut Tx, token_hash: &str) -> Result<bool, StoreError> {
+pub async fn end_session(
+    tx: &mut Tx,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let rows = write!(tx, |c| {
         sqlx::query("UPDATE sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL")
             .bind(token_hash)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -650,11 +680,15 @@ pub async fn end_session(tx: &mut Tx, token_hash: &str) -> Result<bool, StoreErr
     Ok(rows == 1)
 }
 
-pub async fn end_sessions_of_user(tx: &mut Tx, user_id: i64) -> Result<u64, StoreError> {
+pub async fn end_sessions_of_user(
+    tx: &mut Tx,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query("UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL")
             .bind(user_id)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -671,6 +705,7 @@ pub async fn insert_api_token(
     token_hash: &str,
     scopes: &str,
     expires_at: Timestamp,
+    now: Timestamp,
 ) -> Result<i64, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
@@ -682,7 +717,7 @@ pub async fn insert_api_token(
         .bind(prefix)
         .bind(token_hash)
         .bind(scopes)
-        .bind(Timestamp::now().millis())
+        .bind(now.millis())
         .bind(expires_at.millis())
         .fetch_one(&mut *c)
         .await?
@@ -715,12 +750,13 @@ pub async fn revoke_api_token(
     tx: &mut Tx,
     user_id: i64,
     token_id: i64,
+    now: Timestamp,
 ) -> Result<bool, StoreError> {
     let rows = write!(tx, |c| {
         sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL")
             .bind(token_id)
             .bind(user_id)
-            .bind(Timestamp::now().millis())
+            .bind(now.millis())
             .execute(&mut *c)
             .await?
             .rows_affected()
@@ -729,13 +765,17 @@ pub async fn revoke_api_token(
 }
 
 /// Revokes every live token of a user (account recovery); returns how many.
-pub async fn revoke_api_tokens_of_user(tx: &mut Tx, user_id: i64) -> Result<u64, StoreError> {
+pub async fn revoke_api_tokens_of_user(
+    tx: &mut Tx,
+    user_id: i64,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query(
             "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         )
         .bind(user_id)
-        .bind(Timestamp::now().millis())
+        .bind(now.millis())
         .execute(&mut *c)
         .await?
         .rows_affected()

@@ -36,7 +36,16 @@ struct World {
 }
 
 async fn world(db: Db, config: IdentityConfig) -> World {
-    let identity = Identity::new(db, config);
+    world_at(db, config, std::sync::Arc::new(renkei_domain::SystemClock)).await
+}
+
+/// The world with identity reading the time from `clock`.
+async fn world_at(
+    db: Db,
+    config: IdentityConfig,
+    clock: std::sync::Arc<dyn renkei_domain::Clock>,
+) -> World {
+    let identity = Identity::with_clock(db, config, clock);
     let region = identity
         .create_region(&cli(), "r1", "第一圏域", false, &ctx())
         .await
@@ -377,13 +386,19 @@ both_backends!(throttling_by_source_address, |db: Db| async move {
     ));
 });
 
+// On a clock the test moves: the rule holds at any instant, without
+// waiting for it.
 both_backends!(idle_timeout_ends_session, |db: Db| async move {
-    let w = world(
+    let clock = std::sync::Arc::new(renkei_domain::ManualClock::at(renkei_domain::Timestamp(
+        1_800_000_000_000,
+    )));
+    let w = world_at(
         db,
         IdentityConfig {
-            session_idle_secs: 1,
+            session_idle_secs: 60,
             ..IdentityConfig::default()
         },
+        clock.clone(),
     )
     .await;
     add_user(&w, "officer", "municipal_officer", w.region).await;
@@ -398,7 +413,15 @@ both_backends!(idle_timeout_ends_session, |db: Db| async move {
         .await
         .unwrap()
         .is_some());
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    clock.advance_seconds(59);
+    assert!(w
+        .identity
+        .session(&r.session_token)
+        .await
+        .unwrap()
+        .is_some());
+    // 59 s of quiet after the last use, plus 61: past the idle limit.
+    clock.advance_seconds(61);
     assert!(w
         .identity
         .session(&r.session_token)
