@@ -3,4 +3,5 @@
 //! them, instead of one per file. A new file here is a new `mod` line.
 
 mod audit_chain;
+mod schema_parity;
 mod sqlite_settings;
