@@ -516,9 +516,11 @@ pub async fn set_acceptance(
         .set_acceptance(
             &Actor::User(p.clone()),
             id,
-            form.get("acceptance"),
-            form.get("acceptance_note"),
-            vacant_beds,
+            renkei_directory::service::Acceptance {
+                status: form.get("acceptance"),
+                note: form.get("acceptance_note"),
+                vacant_beds,
+            },
             &rc,
             Timestamp::now(),
         )

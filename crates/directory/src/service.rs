@@ -26,6 +26,16 @@ use crate::store::{self, EntryMeta, LocalFields, NewLocalEntry};
 /// capability service shares.
 pub type DirectoryError = renkei_store::ServiceError;
 
+/// An entry's acceptance of new patients (受入状況) as its maintainer sets it.
+#[derive(Debug, Clone, Copy)]
+pub struct Acceptance<'a> {
+    /// One of [`ACCEPTANCE`].
+    pub status: &'a str,
+    pub note: &'a str,
+    /// Free beds, for those who have beds; `Some(-1)` for an unreadable number.
+    pub vacant_beds: Option<i64>,
+}
+
 /// Settings of the campaign.
 #[derive(Debug, Clone)]
 pub struct DirectoryConfig {
@@ -423,12 +433,15 @@ impl Directory {
         &self,
         actor: &Actor,
         id: i64,
-        status: &str,
-        note: &str,
-        vacant_beds: Option<i64>,
+        acceptance: Acceptance<'_>,
         ctx: &RequestContext,
         now: Timestamp,
     ) -> Result<(), DirectoryError> {
+        let Acceptance {
+            status,
+            note,
+            vacant_beds,
+        } = acceptance;
         let p = principal(actor)?;
         let meta = store::entry_meta(&self.db, id)
             .await?

@@ -789,15 +789,18 @@ impl Identity {
             .join(",");
         let actor = Actor::User(owner.clone());
         let mut tx = self.db.begin().await?;
+        let now = self.now();
         let id = store::insert_api_token(
             &mut tx,
-            owner.user_id.0,
-            name.trim(),
-            &prefix,
-            &mfa::sha256_hex(&secret),
-            &scope_text,
-            self.now().plus_seconds(days * 86_400),
-            self.now(),
+            &store::NewApiToken {
+                user_id: owner.user_id.0,
+                name: name.trim(),
+                prefix: &prefix,
+                token_hash: &mfa::sha256_hex(&secret),
+                scopes: &scope_text,
+                expires_at: now.plus_seconds(days * 86_400),
+            },
+            now,
         )
         .await?;
         let mut e = entry(&actor, ctx, "api_token.create", "api_token", id);

@@ -697,16 +697,29 @@ pub async fn end_sessions_of_user(
 
 // ---- API tokens -----------------------------------------------------------
 
+/// A personal API token to store (only its hash; the secret is shown once).
+pub struct NewApiToken<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub token_hash: &'a str,
+    pub scopes: &'a str,
+    pub expires_at: Timestamp,
+}
+
 pub async fn insert_api_token(
     tx: &mut Tx,
-    user_id: i64,
-    name: &str,
-    prefix: &str,
-    token_hash: &str,
-    scopes: &str,
-    expires_at: Timestamp,
+    token: &NewApiToken<'_>,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
+    let NewApiToken {
+        user_id,
+        name,
+        prefix,
+        token_hash,
+        scopes,
+        expires_at,
+    } = *token;
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, name, prefix, token_hash, scopes, created_at, expires_at) \

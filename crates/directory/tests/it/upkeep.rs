@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use renkei_directory::live::LiveIndex;
 use renkei_directory::search::Query;
-use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError, EditOutcome};
+use renkei_directory::service::{
+    Acceptance, Directory, DirectoryConfig, DirectoryError, EditOutcome,
+};
 use renkei_directory::store::{self, NewLocalEntry};
 use renkei_domain::directory::ContactWindow;
 use renkei_domain::Timestamp;
@@ -207,7 +209,17 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     ));
     assert!(matches!(
         directory
-            .set_acceptance(&outsider, entry, "full", "", None, &ctx(), Timestamp::now())
+            .set_acceptance(
+                &outsider,
+                entry,
+                Acceptance {
+                    status: "full",
+                    note: "",
+                    vacant_beds: None
+                },
+                &ctx(),
+                Timestamp::now()
+            )
             .await,
         Err(DirectoryError::Forbidden)
     ));
@@ -257,9 +269,11 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
         .set_acceptance(
             &nurse,
             entry,
-            "accepting",
-            "今週2名",
-            Some(0),
+            Acceptance {
+                status: "accepting",
+                note: "今週2名",
+                vacant_beds: Some(0),
+            },
             &ctx(),
             Timestamp::now(),
         )
@@ -267,7 +281,17 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
         .unwrap();
     assert!(matches!(
         directory
-            .set_acceptance(&nurse, entry, "maybe", "", None, &ctx(), Timestamp::now())
+            .set_acceptance(
+                &nurse,
+                entry,
+                Acceptance {
+                    status: "maybe",
+                    note: "",
+                    vacant_beds: None
+                },
+                &ctx(),
+                Timestamp::now()
+            )
             .await,
         Err(DirectoryError::Validation(_))
     ));

@@ -7,15 +7,13 @@
 //!   server, verifies its chain, and holds every write acknowledged before
 //!   the backup began.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::support::*;
 use renkei_store::testing::fresh_url;
 use renkei_store::Backend;
-use support::*;
 
 /// Writers that create organisations until told to stop, recording every
 /// name the server acknowledged with 201.

@@ -2,11 +2,9 @@
 //! else: sessions, logout and login throttling are the database's, so both
 //! processes agree.
 
-mod support;
-
+use crate::support::*;
 use renkei_store::testing::fresh_url;
 use renkei_store::Backend;
-use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sessions_logout_and_throttling_are_shared() {

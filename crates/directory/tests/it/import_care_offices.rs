@@ -688,6 +688,8 @@ mod counting {
     // the counters only read the sizes.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: our caller keeps GlobalAlloc::alloc's contract, which
+            // is System's.
             let p = unsafe { System.alloc(layout) };
             if !p.is_null() {
                 grow(layout.size());
@@ -695,10 +697,13 @@ mod counting {
             p
         }
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` came from System.alloc or realloc above with
+            // this layout, as our caller promises.
             unsafe { System.dealloc(ptr, layout) };
             shrink(layout.size());
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: as for dealloc; `new_size` is our caller's, unchanged.
             let p = unsafe { System.realloc(ptr, layout, new_size) };
             if !p.is_null() {
                 shrink(layout.size());

@@ -2,13 +2,11 @@
 //! of bad configuration, `audit verify` catching tampering, a newer database
 //! refused, users and organisations managed.
 
-mod support;
-
 use std::process::Command;
 
+use crate::support::*;
 use renkei_store::testing::fresh_url;
 use renkei_store::Backend;
-use support::*;
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = Command::new(BIN);

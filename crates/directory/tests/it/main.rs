@@ -1,0 +1,12 @@
+//! renkei-directory's integration tests, in one binary: one link step and
+//! one throw-away PostgreSQL cluster (with its migrated template) for all of
+//! them, instead of one per file. A new file here is a new `mod` line.
+//!
+//! `import_care_offices` installs a counting global allocator for the whole
+//! binary; it counts per thread, so the other tests are not measured by it
+//! and only pay a thread-local addition per allocation.
+
+mod export;
+mod import_care_offices;
+mod import_medical;
+mod upkeep;
