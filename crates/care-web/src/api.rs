@@ -9,7 +9,9 @@ use axum::Json;
 use renkei_care::service::{ConsentInput, PatientInput, PostInput};
 use renkei_care::store::{SummaryFields, TimelineQuery};
 use renkei_domain::care::Vitals;
-use renkei_domain::Timestamp;
+use renkei_domain::{
+    AttachmentId, ConsentId, OrgId, PatientId, PostId, SpaceId, Timestamp, UserId,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -25,7 +27,8 @@ fn rfc3339(ms: i64) -> String {
 /// A patient in the user's list.
 #[derive(Serialize, ToSchema)]
 pub struct PatientListItem {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: PatientId,
     pub name: String,
     pub kana: String,
     pub team_role: String,
@@ -37,7 +40,8 @@ pub struct PatientListItem {
 /// A patient's basic record.
 #[derive(Serialize, ToSchema)]
 pub struct PatientOut {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: PatientId,
     pub name: String,
     pub kana: String,
     /// `YYYY-MM-DD`.
@@ -58,7 +62,8 @@ pub struct PatientOut {
     pub household: String,
     #[schema(value_type = Vec<Object>)]
     pub contacts: serde_json::Value,
-    pub registering_organization_id: i64,
+    #[schema(value_type = i64)]
+    pub registering_organization_id: OrgId,
 }
 
 /// A new patient.
@@ -66,7 +71,8 @@ pub struct PatientOut {
 pub struct PatientIn {
     /// One of the caller's organisations (default: the first).
     #[serde(default)]
-    pub organization_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub organization_id: Option<OrgId>,
     /// The caller's role in the new team, e.g. `care_manager`.
     pub team_role: String,
     pub name: String,
@@ -100,6 +106,7 @@ pub struct PatientIn {
 
 #[derive(Serialize, ToSchema)]
 pub struct Created {
+    /// The new patient's or consent's id.
     pub id: i64,
 }
 
@@ -116,14 +123,16 @@ pub async fn list_patients(
         spaces
             .into_iter()
             .filter(|s| s.kind == "patient" && s.status == "active")
-            .map(|s| PatientListItem {
-                id: s.patient_id.unwrap_or(0),
-                name: s.name,
-                kana: s.kana,
-                team_role: s.team_role,
-                is_lead: s.is_lead,
-                unread: s.unread,
-                urgent_open: s.urgent_open,
+            .filter_map(|s| {
+                Some(PatientListItem {
+                    id: s.patient_id?,
+                    name: s.name,
+                    kana: s.kana,
+                    team_role: s.team_role,
+                    is_lead: s.is_lead,
+                    unread: s.unread,
+                    urgent_open: s.urgent_open,
+                })
             })
             .collect(),
     ))
@@ -158,7 +167,7 @@ pub async fn create_patient(
         .care
         .register_patient(&p, &rc, b.organization_id, &b.team_role, &input)
         .await?;
-    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/patients/{id}", tag = "care",
@@ -168,7 +177,7 @@ pub async fn get_patient(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<PatientOut>, WebError> {
     let (pt, _) = state.care.patient(&p, &rc, id).await?;
     let f = pt.fields;
@@ -196,15 +205,18 @@ pub async fn get_patient(
 /// A consent record.
 #[derive(Serialize, ToSchema)]
 pub struct ConsentOut {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ConsentId,
     pub active: bool,
-    pub covers_organization_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub covers_organization_ids: Vec<OrgId>,
     pub covers_professions: Vec<String>,
     pub covers_family: bool,
     pub obtained_on: String,
     pub obtained_by: String,
     pub signer: String,
-    pub form_attachment_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub form_attachment_id: Option<AttachmentId>,
     pub recorded_at: String,
     pub withdrawn_at: Option<String>,
     pub withdrawal_reason: String,
@@ -217,7 +229,7 @@ pub async fn list_consents(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<ConsentOut>>, WebError> {
     let consents = state.care.consents(&p, &rc, id).await?;
     Ok(Json(
@@ -245,7 +257,8 @@ pub async fn list_consents(
 #[derive(Deserialize, ToSchema)]
 pub struct ConsentIn {
     #[serde(default)]
-    pub covers_organization_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub covers_organization_ids: Vec<OrgId>,
     #[serde(default)]
     pub covers_professions: Vec<String>,
     #[serde(default)]
@@ -263,7 +276,7 @@ pub async fn record_consent(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<ConsentIn>,
 ) -> Result<Response, WebError> {
     let input = ConsentInput {
@@ -275,7 +288,7 @@ pub async fn record_consent(
         signer: b.signer,
     };
     let cid = state.care.record_consent(&p, &rc, id, &input, None).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: cid })).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id: cid.0 })).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -290,7 +303,7 @@ pub async fn withdraw_consent(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<ReasonIn>,
 ) -> Result<StatusCode, WebError> {
     state.care.withdraw_consent(&p, &rc, id, &b.reason).await?;
@@ -300,11 +313,13 @@ pub async fn withdraw_consent(
 /// A team member.
 #[derive(Serialize, ToSchema)]
 pub struct MemberOut {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub username: String,
     pub display_name: String,
     pub profession: String,
-    pub organization_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub organization_id: Option<OrgId>,
     pub organization_name: Option<String>,
     /// e.g. `attending_doctor`, `visiting_nurse`, `family`.
     pub team_role: String,
@@ -320,7 +335,7 @@ pub async fn team(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<MemberOut>>, WebError> {
     let space = state.care.patient_space(id).await?;
     let v = state.care.team(&p, &rc, space).await?;
@@ -356,7 +371,7 @@ pub async fn invite(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<InviteIn>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
@@ -374,7 +389,7 @@ pub async fn accept(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
     state.care.accept(&p, &rc, space).await?;
@@ -388,7 +403,7 @@ pub async fn leave(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
     state.care.leave(&p, &rc, space, true).await?;
@@ -398,8 +413,10 @@ pub async fn leave(
 /// A timeline post.
 #[derive(Serialize, ToSchema)]
 pub struct PostOut {
-    pub id: i64,
-    pub author_id: i64,
+    #[schema(value_type = i64)]
+    pub id: PostId,
+    #[schema(value_type = i64)]
+    pub author_id: UserId,
     pub author_name: String,
     pub author_team_role: String,
     /// `post`, or `notice` for what Renkei writes (break-glass).
@@ -407,25 +424,29 @@ pub struct PostOut {
     pub category: String,
     /// Empty when withdrawn.
     pub text: String,
-    pub reply_to: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub reply_to: Option<PostId>,
     #[schema(value_type = Object)]
     pub vitals: Vitals,
     pub urgent: bool,
     pub acknowledgement_role: String,
-    pub acknowledged_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub acknowledged_by: Option<UserId>,
     pub acknowledged_at: Option<String>,
     pub version: i64,
     pub created_at: String,
     pub edited_at: Option<String>,
     pub withdrawn_at: Option<String>,
     pub read_by: Vec<ReceiptOut>,
-    pub attachment_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// Who read a post and when.
 #[derive(Serialize, ToSchema)]
 pub struct ReceiptOut {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub display_name: String,
     pub read_at: String,
 }
@@ -435,13 +456,15 @@ pub struct TimelineOut {
     pub urgent: Vec<PostOut>,
     pub posts: Vec<PostOut>,
     /// Pass as `before` for the next page.
-    pub next_before: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub next_before: Option<PostId>,
 }
 
 #[derive(Deserialize, IntoParams)]
 pub struct TimelineParams {
     /// Posts older than this id.
-    pub before: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub before: Option<PostId>,
     /// Search text.
     pub q: Option<String>,
     pub category: Option<String>,
@@ -500,7 +523,7 @@ pub async fn list_posts(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(q): Query<TimelineParams>,
 ) -> Result<Json<TimelineOut>, WebError> {
     let v = state
@@ -547,7 +570,8 @@ pub struct PostIn {
     #[serde(default)]
     pub acknowledgement_role: String,
     #[serde(default)]
-    pub reply_to: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub reply_to: Option<PostId>,
     /// Set after a 422 with code `unusual` to confirm implausible values.
     #[serde(default)]
     pub confirm_unusual: bool,
@@ -555,7 +579,8 @@ pub struct PostIn {
 
 #[derive(Serialize, ToSchema)]
 pub struct PostCreated {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: PostId,
     /// True when this was a retry of an already committed post.
     pub duplicate: bool,
 }
@@ -571,7 +596,7 @@ pub async fn create_post(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<PostIn>,
 ) -> Result<Response, WebError> {
@@ -619,7 +644,7 @@ pub async fn create_post(
 }
 
 /// The post must belong to the patient in the path.
-async fn check_post(state: &CareState, patient: i64, post: i64) -> Result<(), WebError> {
+async fn check_post(state: &CareState, patient: PatientId, post: PostId) -> Result<(), WebError> {
     let space = state.care.patient_space(patient).await?;
     match state.care.post_space(post).await? {
         s if s == space => Ok(()),
@@ -634,7 +659,7 @@ pub async fn acknowledge(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path((id, post)): Path<(i64, i64)>,
+    Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
     state.care.acknowledge(&p, &rc, post).await?;
@@ -648,7 +673,7 @@ pub async fn mark_read(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path((id, post)): Path<(i64, i64)>,
+    Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
     state.care.mark_read(&p, &rc, post).await?;
@@ -662,7 +687,7 @@ pub async fn receipts(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path((id, post)): Path<(i64, i64)>,
+    Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<Json<Vec<ReceiptOut>>, WebError> {
     check_post(&state, id, post).await?;
     let r = state.care.receipts(&p, &rc, post).await?;
@@ -693,7 +718,7 @@ pub async fn summary(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<SummaryOut>, WebError> {
     let v = state.care.summary(&p, &rc, id).await?;
     let f = v
@@ -745,7 +770,7 @@ pub async fn save_summary(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<SummaryIn>,
 ) -> Result<Response, WebError> {
     let fields = SummaryFields {
@@ -775,8 +800,10 @@ pub struct UnreadOut {
 pub struct UnreadSpace {
     /// `patient` or `group`.
     pub kind: String,
-    pub patient_id: Option<i64>,
-    pub group_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub patient_id: Option<PatientId>,
+    #[schema(value_type = Option<i64>)]
+    pub group_id: Option<SpaceId>,
     pub name: String,
     pub unread: i64,
     pub urgent_open: i64,

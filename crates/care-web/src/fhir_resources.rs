@@ -4,7 +4,7 @@
 
 use renkei_care::store::{ConsentRow, MemberRow, PatientRow, PostRow};
 use renkei_domain::care::{CareLevel, PostCategory, TeamRole, VITAL_SIGNS};
-use renkei_domain::Timestamp;
+use renkei_domain::{OrgId, PatientId, Timestamp};
 use serde_json::{json, Value};
 
 use renkei_interop::JP_CORE;
@@ -17,7 +17,7 @@ pub const PATIENT_ID_SYSTEM: &str = "urn:renkei:sid:patient";
 /// 介護保険被保険者番号 (there is no JP Core identifier system for it yet).
 pub const CARE_INSURED_SYSTEM: &str = "urn:renkei:sid:care-insurance-insured-number";
 
-fn reference(kind: &str, id: i64) -> Value {
+fn reference(kind: &str, id: impl std::fmt::Display) -> Value {
     json!({"reference": format!("{kind}/{id}")})
 }
 
@@ -113,7 +113,7 @@ pub fn care_team(p: &PatientRow, members: &[MemberRow]) -> Value {
 
 /// A timeline post. Withdrawn posts keep their place as
 /// `entered-in-error` without their text.
-pub fn communication(patient_id: i64, post: &PostRow) -> Value {
+pub fn communication(patient_id: PatientId, post: &PostRow) -> Value {
     let withdrawn = post.withdrawn_at.is_some();
     let category = PostCategory::from_code(&post.category);
     let mut r = json!({
@@ -170,7 +170,7 @@ fn quantity(value: f64, unit: &str, ucum: &str) -> Value {
 
 /// JP_Observation_VitalSigns for one sign of a post (`code` is a sign code
 /// or `bp`). `None` when the post has no such value.
-pub fn observation(patient_id: i64, post: &PostRow, code: &str) -> Option<Value> {
+pub fn observation(patient_id: PatientId, post: &PostRow, code: &str) -> Option<Value> {
     if post.withdrawn_at.is_some() {
         return None;
     }
@@ -226,7 +226,7 @@ pub fn observation(patient_id: i64, post: &PostRow, code: &str) -> Option<Value>
 }
 
 /// Every Observation of a post.
-pub fn observations(patient_id: i64, post: &PostRow) -> Vec<Value> {
+pub fn observations(patient_id: PatientId, post: &PostRow) -> Vec<Value> {
     vital_ids(post)
         .iter()
         .filter_map(|id| id.split_once('-'))
@@ -236,7 +236,7 @@ pub fn observations(patient_id: i64, post: &PostRow) -> Vec<Value> {
 
 /// The consent to share: who it covers, when and by whom it was obtained,
 /// the signed form, and whether it is still in force.
-pub fn consent(c: &ConsentRow, org_names: &dyn Fn(i64) -> String) -> Value {
+pub fn consent(c: &ConsentRow, org_names: &dyn Fn(OrgId) -> String) -> Value {
     let mut actors: Vec<Value> = c
         .org_ids()
         .into_iter()
@@ -284,12 +284,13 @@ pub fn consent(c: &ConsentRow, org_names: &dyn Fn(i64) -> String) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use renkei_domain::{PostId, SpaceId, UserId};
 
     fn post() -> PostRow {
         PostRow {
-            id: 7,
-            space_id: 1,
-            author_id: 2,
+            id: PostId(7),
+            space_id: SpaceId(1),
+            author_id: UserId(2),
             author_name: "加藤".into(),
             author_profession: "nurse".into(),
             author_role: "visiting_nurse".into(),
@@ -328,7 +329,7 @@ mod tests {
 
     #[test]
     fn vitals_become_loinc_observations() {
-        let obs = observations(3, &post());
+        let obs = observations(PatientId(3), &post());
         let codes: Vec<&str> = obs
             .iter()
             .map(|o| o["code"]["coding"][0]["code"].as_str().unwrap())
@@ -344,14 +345,14 @@ mod tests {
 
     #[test]
     fn communication_is_urgent_and_links_observations() {
-        let c = communication(3, &post());
+        let c = communication(PatientId(3), &post());
         assert_eq!(c["priority"], "urgent");
         assert_eq!(c["about"][0]["reference"], "Observation/7-bp");
         let mut w = post();
         w.withdrawn_at = Some(1);
-        let c = communication(3, &w);
+        let c = communication(PatientId(3), &w);
         assert_eq!(c["status"], "entered-in-error");
         assert!(c.get("payload").is_none());
-        assert!(observations(3, &w).is_empty());
+        assert!(observations(PatientId(3), &w).is_empty());
     }
 }

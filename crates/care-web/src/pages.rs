@@ -19,7 +19,10 @@ use renkei_domain::care::{
     DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE, VITAL_SIGNS,
 };
 use renkei_domain::people::Permission;
-use renkei_domain::{Profession, Timestamp, ValidationErrors};
+use renkei_domain::{
+    AttachmentId, ConsentId, OrgId, PatientId, PostId, Profession, SpaceId, Timestamp, UserId,
+    ValidationErrors,
+};
 use renkei_identity::Principal;
 use serde::Deserialize;
 
@@ -51,7 +54,7 @@ fn age(birth: &str) -> String {
 
 /// The line under a patient's name: age, sex, care level.
 pub struct PatientHeader {
-    pub id: i64,
+    pub id: PatientId,
     pub name: String,
     pub kana: String,
     pub age: String,
@@ -84,7 +87,7 @@ struct PatientsPage {
     invitations: Vec<SpaceCard>,
     may_register: bool,
     may_break_glass: bool,
-    break_glass: Vec<(i64, String, String)>,
+    break_glass: Vec<(PatientId, String, String)>,
     total_unread: i64,
 }
 
@@ -143,8 +146,8 @@ struct PatientFormPage {
     f: PatientFields,
     contacts: Vec<Contact>,
     errors: ValidationErrors,
-    orgs: Vec<(i64, String)>,
-    org_id: i64,
+    orgs: Vec<(OrgId, String)>,
+    org_id: Option<OrgId>,
     team_role: String,
     sexes: &'static [Sex],
     levels: &'static [CareLevel],
@@ -153,6 +156,13 @@ struct PatientFormPage {
     physical: &'static [&'static str],
     dementia: &'static [&'static str],
     roles: Vec<TeamRole>,
+}
+
+impl PatientFormPage {
+    /// Whether `id` is the organisation chosen.
+    fn is_org(&self, id: &OrgId) -> bool {
+        self.org_id == Some(*id)
+    }
 }
 
 fn patient_input(f: &FormData) -> PatientInput {
@@ -212,9 +222,9 @@ fn padded(mut c: Vec<Contact>) -> Vec<Contact> {
     c
 }
 
-async fn my_orgs(state: &CareState, p: &Principal) -> Result<Vec<(i64, String)>, WebError> {
+async fn my_orgs(state: &CareState, p: &Principal) -> Result<Vec<(OrgId, String)>, WebError> {
     let orgs = state.identity.organisations_of(p).await?;
-    Ok(orgs.into_iter().map(|o| (o.id, o.name)).collect())
+    Ok(orgs.into_iter().map(|o| (OrgId(o.id), o.name)).collect())
 }
 
 fn professional_roles() -> Vec<TeamRole> {
@@ -233,8 +243,8 @@ fn patient_form(
     f: PatientFields,
     contacts: Vec<Contact>,
     errors: ValidationErrors,
-    orgs: Vec<(i64, String)>,
-    org_id: i64,
+    orgs: Vec<(OrgId, String)>,
+    org_id: Option<OrgId>,
     team_role: String,
 ) -> PatientFormPage {
     PatientFormPage {
@@ -266,7 +276,7 @@ pub async fn new_patient_form(
         return Err(WebError::Forbidden);
     }
     let orgs = my_orgs(&state, &p).await?;
-    let first = orgs.first().map(|o| o.0).unwrap_or(0);
+    let first = orgs.first().map(|o| o.0);
     let title = if ctx.lang.code() == "en" {
         "Register a patient"
     } else {
@@ -298,7 +308,7 @@ pub async fn create_patient(
     form: FormData,
 ) -> Result<Response, WebError> {
     let input = patient_input(&form);
-    let org_id = form.opt_i64("org_id")?;
+    let org_id = form.opt_i64("org_id")?.map(OrgId);
     let role = form.get("team_role").to_string();
     match state
         .care
@@ -323,7 +333,7 @@ pub async fn create_patient(
                     input.contacts.clone(),
                     errors,
                     orgs,
-                    org_id.unwrap_or(0),
+                    org_id,
                     role,
                 ),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -338,7 +348,7 @@ pub async fn profile_form(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Response, WebError> {
     let (patient, access) = state.care.patient(&p, &rc, id).await?;
     if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
@@ -359,7 +369,7 @@ pub async fn profile_form(
         contacts,
         ValidationErrors::new(),
         Vec::new(),
-        0,
+        None,
         String::new(),
     ))
 }
@@ -369,7 +379,7 @@ pub async fn update_profile(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     let input = patient_input(&form);
@@ -391,7 +401,7 @@ pub async fn update_profile(
                     input.contacts.clone(),
                     errors,
                     Vec::new(),
-                    0,
+                    None,
                     String::new(),
                 ),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -481,7 +491,7 @@ struct TimelinePage {
     may_write: bool,
     urgent: Vec<PostCard>,
     posts: Vec<PostCard>,
-    next_before: Option<i64>,
+    next_before: Option<PostId>,
     q: String,
     category: String,
     categories: Vec<(&'static str, &'static str)>,
@@ -500,7 +510,7 @@ pub struct TimelineParams {
     #[serde(default)]
     pub category: String,
     #[serde(default)]
-    pub before: Option<i64>,
+    pub before: Option<PostId>,
     #[serde(default)]
     pub posted: Option<String>,
 }
@@ -521,8 +531,8 @@ fn sign_fields(lang: &str) -> Vec<SignField> {
 /// Whose timeline a page shows.
 #[derive(Clone, Copy)]
 enum Timeline {
-    Patient(i64),
-    Group(i64),
+    Patient(PatientId),
+    Group(SpaceId),
 }
 
 impl Timeline {
@@ -615,7 +625,7 @@ pub async fn patient_timeline(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(params): Query<TimelineParams>,
 ) -> Result<Response, WebError> {
     timeline_page(
@@ -637,7 +647,7 @@ pub async fn group_timeline(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<SpaceId>,
     Query(params): Query<TimelineParams>,
 ) -> Result<Response, WebError> {
     if !state.care.is_group(id).await? {
@@ -662,7 +672,7 @@ async fn create_post_in(
     p: Principal,
     ctx: PageCtx,
     rc: renkei_identity::RequestContext,
-    space: i64,
+    space: SpaceId,
     which: Timeline,
     form: UploadForm,
 ) -> Result<Response, WebError> {
@@ -705,7 +715,7 @@ pub async fn create_patient_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: UploadForm,
 ) -> Result<Response, WebError> {
     let space = state.care.patient_space(id).await?;
@@ -717,7 +727,7 @@ pub async fn create_group_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<SpaceId>,
     form: UploadForm,
 ) -> Result<Response, WebError> {
     if !state.care.is_group(id).await? {
@@ -742,7 +752,7 @@ struct PostPage {
 }
 
 /// Where a space's pages live: the patient's timeline or the group's.
-fn space_link(space_id: i64, patient_id: Option<i64>) -> String {
+fn space_link(space_id: SpaceId, patient_id: Option<PatientId>) -> String {
     match patient_id {
         Some(pid) => format!("/patients/{pid}"),
         None => format!("/groups/{space_id}"),
@@ -754,7 +764,7 @@ async fn post_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    id: i64,
+    id: PostId,
     form: Option<PostFormState>,
     errors: ValidationErrors,
     status: StatusCode,
@@ -821,7 +831,7 @@ pub async fn post_detail(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
     post_page(
         &state,
@@ -836,7 +846,7 @@ pub async fn post_detail(
     .await
 }
 
-async fn back_of_post(state: &CareState, space_id: i64) -> Result<String, WebError> {
+async fn back_of_post(state: &CareState, space_id: SpaceId) -> Result<String, WebError> {
     Ok(space_link(
         space_id,
         state.care.patient_of_space(space_id).await?,
@@ -847,7 +857,7 @@ pub async fn acknowledge(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
     let space = state.care.acknowledge(&p, &rc, id).await?;
     let back = back_of_post(&state, space).await?;
@@ -859,7 +869,7 @@ pub async fn edit_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     let result = match post_input(&form) {
@@ -894,7 +904,7 @@ pub async fn withdraw_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     match state
@@ -927,7 +937,7 @@ async fn send_attachment(
     state: CareState,
     p: Principal,
     rc: renkei_identity::RequestContext,
-    id: i64,
+    id: AttachmentId,
     thumb: bool,
 ) -> Result<Response, WebError> {
     let (meta, bytes) = state.care.attachment(&p, &rc, id, thumb).await?;
@@ -993,7 +1003,7 @@ pub async fn attachment(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<AttachmentId>,
 ) -> Result<Response, WebError> {
     send_attachment(state, p, rc, id, false).await
 }
@@ -1002,7 +1012,7 @@ pub async fn thumbnail(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<AttachmentId>,
 ) -> Result<Response, WebError> {
     send_attachment(state, p, rc, id, true).await
 }
@@ -1016,7 +1026,7 @@ struct VitalsPage {
     patient: PatientHeader,
     days: i64,
     charts: Vec<(String, String)>,
-    rows: Vec<(i64, String, String, Vec<crate::posts::VitalShown>)>,
+    rows: Vec<(PostId, String, String, Vec<crate::posts::VitalShown>)>,
 }
 
 #[derive(Deserialize)]
@@ -1030,7 +1040,7 @@ pub async fn vitals(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(d): Query<DaysParam>,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
@@ -1218,7 +1228,7 @@ async fn summary_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    id: i64,
+    id: PatientId,
     draft: Option<SummaryFields>,
     errors: ValidationErrors,
     conflict: bool,
@@ -1280,7 +1290,7 @@ pub async fn summary(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Response, WebError> {
     summary_page(
         &state,
@@ -1313,7 +1323,7 @@ pub async fn save_summary(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     let fields = summary_fields(&form);
@@ -1355,7 +1365,7 @@ pub async fn save_summary(
 // ---------------------------------------------------------------- team
 
 pub struct MemberShown {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub username: String,
     pub profession: String,
@@ -1389,7 +1399,7 @@ async fn team_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    space: i64,
+    space: SpaceId,
     base: String,
     errors: ValidationErrors,
     status: StatusCode,
@@ -1480,7 +1490,7 @@ pub async fn patient_team(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Response, WebError> {
     let space = state.care.patient_space(id).await?;
     team_page(
@@ -1501,7 +1511,7 @@ pub async fn group_members(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<SpaceId>,
 ) -> Result<Response, WebError> {
     if !state.care.is_group(id).await? {
         return Err(WebError::NotFound);
@@ -1519,18 +1529,46 @@ pub async fn group_members(
     .await
 }
 
-/// Which space a team action is about, and where its pages live.
-async fn space_and_base(state: &CareState, kind: &str, id: i64) -> Result<(i64, String), WebError> {
-    if kind == "patients" {
-        Ok((
-            state.care.patient_space(id).await?,
-            format!("/patients/{id}"),
-        ))
-    } else if state.care.is_group(id).await? {
-        Ok((id, format!("/groups/{id}")))
-    } else {
-        Err(WebError::NotFound)
+/// Whose team an action is about: a patient's (addressed by the patient)
+/// or a group's (addressed by its space).
+#[derive(Clone, Copy)]
+enum TeamOf {
+    Patient(PatientId),
+    Group(SpaceId),
+}
+
+impl TeamOf {
+    /// The team's space and where its pages live.
+    async fn space_and_base(self, state: &CareState) -> Result<(SpaceId, String), WebError> {
+        match self {
+            TeamOf::Patient(id) => Ok((
+                state.care.patient_space(id).await?,
+                format!("/patients/{id}"),
+            )),
+            TeamOf::Group(id) if state.care.is_group(id).await? => {
+                Ok((id, format!("/groups/{id}")))
+            }
+            TeamOf::Group(_) => Err(WebError::NotFound),
+        }
     }
+
+    /// The team page, and the list a member who left goes back to.
+    fn pages(self, base: &str) -> (String, &'static str) {
+        match self {
+            TeamOf::Patient(_) => (format!("{base}/team"), "/patients"),
+            TeamOf::Group(_) => (format!("{base}/members"), "/groups"),
+        }
+    }
+}
+
+/// What a team form asks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TeamAction {
+    Invite,
+    Accept,
+    Leave,
+    Lead,
+    FamilySummary,
 }
 
 async fn team_action(
@@ -1538,21 +1576,20 @@ async fn team_action(
     p: Principal,
     ctx: PageCtx,
     rc: renkei_identity::RequestContext,
-    kind: &str,
-    id: i64,
-    action: &str,
+    team: TeamOf,
+    action: TeamAction,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let (space, base) = space_and_base(&state, kind, id).await?;
+    let (space, base) = team.space_and_base(&state).await?;
     let result = match action {
-        "invite" => {
+        TeamAction::Invite => {
             state
                 .care
                 .invite(&p, &rc, space, form.get("invitee"), form.get("team_role"))
                 .await
         }
-        "accept" => state.care.accept(&p, &rc, space).await,
-        "leave" => {
+        TeamAction::Accept => state.care.accept(&p, &rc, space).await,
+        TeamAction::Leave => {
             state
                 .care
                 .leave(&p, &rc, space, form.get("confirm") == "on")
@@ -1560,32 +1597,25 @@ async fn team_action(
         }
         // A missing choice is user 0, which the service refuses as "not a
         // member" after checking that the caller is the lead.
-        "lead" => {
-            let user = form.opt_i64("user_id")?.unwrap_or(0);
+        TeamAction::Lead => {
+            let user = UserId(form.opt_i64("user_id")?.unwrap_or(0));
             state.care.set_lead(&p, &rc, space, user).await
         }
-        _ => {
+        TeamAction::FamilySummary => {
             state
                 .care
                 .set_family_summary(&p, &rc, space, form.get("open") == "on")
                 .await
         }
     };
-    let team = if kind == "patients" {
-        format!("{base}/team")
-    } else {
-        format!("{base}/members")
-    };
+    let (team_page_link, list) = team.pages(&base);
     match result {
-        Ok(()) if action == "accept" => Ok(Redirect::to(&base).into_response()),
-        Ok(()) if action == "leave" => Ok(Redirect::to(if kind == "patients" {
-            "/patients"
-        } else {
-            "/groups"
-        })
-        .into_response()),
-        Ok(()) => Ok(Redirect::to(&team).into_response()),
-        Err(CareError::Validation(errors)) if action != "accept" && action != "leave" => {
+        Ok(()) if action == TeamAction::Accept => Ok(Redirect::to(&base).into_response()),
+        Ok(()) if action == TeamAction::Leave => Ok(Redirect::to(list).into_response()),
+        Ok(()) => Ok(Redirect::to(&team_page_link).into_response()),
+        Err(CareError::Validation(errors))
+            if action != TeamAction::Accept && action != TeamAction::Leave =>
+        {
             team_page(
                 &state,
                 &p,
@@ -1622,39 +1652,48 @@ async fn team_action(
 }
 
 macro_rules! team_handler {
-    ($name:ident, $kind:literal, $action:literal) => {
+    ($name:ident, $id:ty, $team:ident, $action:ident) => {
         pub async fn $name(
             State(state): State<CareState>,
             CurrentUser(p): CurrentUser,
             ctx: PageCtx,
             Ctx(rc): Ctx,
-            Path(id): Path<i64>,
+            Path(id): Path<$id>,
             form: FormData,
         ) -> Result<Response, WebError> {
-            team_action(state, p, ctx, rc, $kind, id, $action, form).await
+            team_action(
+                state,
+                p,
+                ctx,
+                rc,
+                TeamOf::$team(id),
+                TeamAction::$action,
+                form,
+            )
+            .await
         }
     };
 }
 
-team_handler!(patient_invite, "patients", "invite");
-team_handler!(patient_accept, "patients", "accept");
-team_handler!(patient_leave, "patients", "leave");
-team_handler!(patient_lead, "patients", "lead");
-team_handler!(patient_family_summary, "patients", "family");
-team_handler!(group_invite, "groups", "invite");
-team_handler!(group_accept, "groups", "accept");
-team_handler!(group_leave, "groups", "leave");
+team_handler!(patient_invite, PatientId, Patient, Invite);
+team_handler!(patient_accept, PatientId, Patient, Accept);
+team_handler!(patient_leave, PatientId, Patient, Leave);
+team_handler!(patient_lead, PatientId, Patient, Lead);
+team_handler!(patient_family_summary, PatientId, Patient, FamilySummary);
+team_handler!(group_invite, SpaceId, Group, Invite);
+team_handler!(group_accept, SpaceId, Group, Accept);
+team_handler!(group_leave, SpaceId, Group, Leave);
 
 // ------------------------------------------------------------- consent
 
 pub struct ConsentShown {
-    pub id: i64,
+    pub id: ConsentId,
     pub active: bool,
     pub obtained_on: String,
     pub obtained_by: String,
     pub signer: String,
     pub covers: Vec<String>,
-    pub form_id: Option<i64>,
+    pub form_id: Option<AttachmentId>,
     pub recorded: String,
     pub withdrawn: String,
     pub withdrawal_reason: String,
@@ -1667,7 +1706,7 @@ struct ConsentPage {
     patient: PatientHeader,
     consents: Vec<ConsentShown>,
     may_record: bool,
-    organisations: Vec<(i64, String)>,
+    organisations: Vec<(OrgId, String)>,
     professions: Vec<(&'static str, &'static str)>,
     errors: ValidationErrors,
     just_registered: bool,
@@ -1685,14 +1724,14 @@ async fn consent_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    id: i64,
+    id: PatientId,
     errors: ValidationErrors,
     just_registered: bool,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
     let v = state.care.consent_view(p, rc, id).await?;
-    let org_name = |o: i64| {
+    let org_name = |o: OrgId| {
         v.organisations
             .iter()
             .find(|(i, _)| *i == o)
@@ -1762,7 +1801,7 @@ pub async fn consent(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(n): Query<NewParam>,
 ) -> Result<Response, WebError> {
     consent_page(
@@ -1783,7 +1822,7 @@ pub async fn record_consent(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: UploadForm,
 ) -> Result<Response, WebError> {
     let f = &form.fields;
@@ -1835,7 +1874,7 @@ pub async fn withdraw_consent(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     match state

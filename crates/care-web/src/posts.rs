@@ -7,7 +7,7 @@ use axum::http::header;
 use renkei_care::attachments::{self, CheckedUpload};
 use renkei_care::service::{PostInput, PostView};
 use renkei_domain::care::{parse_number, vital_sign, PostCategory, TeamRole, Vitals, VITAL_SIGNS};
-use renkei_domain::{Profession, Timestamp, ValidationErrors};
+use renkei_domain::{AttachmentId, PostId, Profession, Timestamp, ValidationErrors};
 
 use crate::CareState;
 use renkei_web_kit::FormData;
@@ -133,7 +133,7 @@ pub fn post_input(f: &FormData) -> Result<PostInput, ValidationErrors> {
     }
     let reply_to = match f.get("reply_to").trim() {
         "" => None,
-        s => match s.parse::<i64>() {
+        s => match s.parse::<PostId>() {
             Ok(n) => Some(n),
             Err(_) => {
                 errors.add(
@@ -198,7 +198,7 @@ pub struct VitalShown {
 }
 
 pub struct FileShown {
-    pub id: i64,
+    pub id: AttachmentId,
     pub filename: String,
     pub is_image: bool,
     pub size: String,
@@ -211,7 +211,7 @@ pub struct ReceiptShown {
 
 /// A post as its card shows it.
 pub struct PostCard {
-    pub id: i64,
+    pub id: PostId,
     pub author: String,
     pub author_profession: String,
     pub author_role: String,
@@ -237,7 +237,7 @@ pub struct PostCard {
     pub may_edit: bool,
     pub may_withdraw: bool,
     pub mentions_me: bool,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
 }
 
 pub fn vitals_shown(lang: &str, v: &Vitals) -> Vec<VitalShown> {

@@ -11,7 +11,10 @@ use renkei_domain::care::{
 };
 use renkei_domain::people::Permission;
 use renkei_domain::text::fold;
-use renkei_domain::{Profession, Role, Timestamp, ValidationErrors};
+use renkei_domain::{
+    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, Profession, RegionId, Role,
+    SpaceId, Timestamp, UserId, ValidationErrors,
+};
 use renkei_identity::{Principal, RequestContext};
 use renkei_mail::{Mail, Mailer};
 use renkei_store::audit::{self, AuditEntry, Outcome};
@@ -229,7 +232,7 @@ pub struct PatientInput {
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ConsentInput {
     #[serde(default)]
-    pub covers_orgs: Vec<i64>,
+    pub covers_orgs: Vec<OrgId>,
     #[serde(default)]
     pub covers_professions: Vec<String>,
     #[serde(default)]
@@ -251,7 +254,7 @@ pub struct PostInput {
     pub vitals: Vitals,
     pub urgent: bool,
     pub ack_role: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
     pub idempotency_key: String,
     /// The writer confirmed values outside the plausible range.
     pub confirm_unusual: bool,
@@ -260,7 +263,7 @@ pub struct PostInput {
 /// What posting did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostOutcome {
-    pub post_id: i64,
+    pub post_id: PostId,
     /// The same key was already used for this exact post: nothing new was
     /// written (a retry over a bad link).
     pub duplicate: bool,
@@ -289,7 +292,7 @@ pub struct TimelineView {
     pub urgent: Vec<PostView>,
     pub posts: Vec<PostView>,
     /// The id to ask for the next (older) page.
-    pub next_before: Option<i64>,
+    pub next_before: Option<PostId>,
     pub members: Vec<MemberRow>,
     pub consent_active: bool,
 }
@@ -297,11 +300,11 @@ pub struct TimelineView {
 /// A space in the user's lists.
 #[derive(Debug, Clone)]
 pub struct SpaceCard {
-    pub space_id: i64,
+    pub space_id: SpaceId,
     pub kind: String,
     pub name: String,
     pub kana: String,
-    pub patient_id: Option<i64>,
+    pub patient_id: Option<PatientId>,
     pub status: String,
     pub team_role: String,
     pub is_lead: bool,
@@ -331,7 +334,7 @@ pub struct ConsentView {
     pub access: Access,
     pub consents: Vec<ConsentRow>,
     pub may_record: bool,
-    pub organisations: Vec<(i64, String)>,
+    pub organisations: Vec<(OrgId, String)>,
 }
 
 /// The result of one digest run.
@@ -347,7 +350,7 @@ fn audit_entry(
     ctx: &RequestContext,
     action: &str,
     kind: &str,
-    id: i64,
+    id: impl std::fmt::Display,
 ) -> AuditEntry {
     AuditEntry {
         region_id: p.region_id,
@@ -374,11 +377,10 @@ fn space_audit(
     space: &store::AccessRow,
     access: Option<&Access>,
 ) -> AuditEntry {
-    let (kind, id) = match space.patient_id {
-        Some(pid) => ("patient", pid),
-        None => ("care_group", space.space_id),
+    let mut e = match space.patient_id {
+        Some(pid) => audit_entry(p, ctx, action, "patient", pid),
+        None => audit_entry(p, ctx, action, "care_group", space.space_id),
     };
-    let mut e = audit_entry(p, ctx, action, kind, id);
     e.patient_id = space.patient_id.map(|i| i.to_string());
     if let Some(a) = access {
         e.reason = a.audit_reason();
@@ -388,7 +390,7 @@ fn space_audit(
 
 /// Points an audit record at one object (a post, an attachment, a consent)
 /// of the space it already names.
-fn about(mut e: AuditEntry, kind: &str, id: i64) -> AuditEntry {
+fn about(mut e: AuditEntry, kind: &str, id: impl std::fmt::Display) -> AuditEntry {
     e.object_kind = kind.to_string();
     e.object_id = id.to_string();
     e
@@ -697,7 +699,7 @@ impl Care {
         CareError::NotFound
     }
 
-    async fn coverage(&self, patient_id: i64) -> Result<Option<Coverage>, CareError> {
+    async fn coverage(&self, patient_id: PatientId) -> Result<Option<Coverage>, CareError> {
         let consents = store::consents(&self.db, patient_id).await?;
         Ok(consents.into_iter().find(|c| c.active()).map(|c| Coverage {
             org_ids: c.org_ids(),
@@ -710,10 +712,10 @@ impl Care {
     async fn access(
         &self,
         p: &Principal,
-        space_id: i64,
+        space_id: SpaceId,
     ) -> Result<(store::AccessRow, Option<Access>), CareError> {
         let now = Timestamp::now();
-        let row = store::access_row(&self.db, space_id, p.user_id.0, now)
+        let row = store::access_row(&self.db, space_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
         Ok(self.decide(p, row, now))
@@ -723,10 +725,10 @@ impl Care {
     async fn access_to_patient(
         &self,
         p: &Principal,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<(store::AccessRow, Option<Access>, PatientRow), CareError> {
         let now = Timestamp::now();
-        let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id.0, now)
+        let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
         let (row, decided) = self.decide(p, row, now);
@@ -749,7 +751,7 @@ impl Care {
             &row,
             coverage.as_ref(),
             p.profession,
-            p.region_scope().map(|r| r.0),
+            p.region_scope(),
             now.millis(),
         );
         (row, decided)
@@ -760,7 +762,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         action: &str,
     ) -> Result<(store::AccessRow, Access), CareError> {
         let (row, access) = self.access(p, space_id).await?;
@@ -770,21 +772,24 @@ impl Care {
         }
     }
 
-    async fn space_of_patient(&self, patient_id: i64) -> Result<PatientRow, CareError> {
+    async fn space_of_patient(&self, patient_id: PatientId) -> Result<PatientRow, CareError> {
         store::patient(&self.db, patient_id)
             .await?
             .ok_or(CareError::NotFound)
     }
 
     /// The patient a space belongs to (`None` for a group).
-    pub async fn patient_of_space(&self, space_id: i64) -> Result<Option<i64>, CareError> {
+    pub async fn patient_of_space(
+        &self,
+        space_id: SpaceId,
+    ) -> Result<Option<PatientId>, CareError> {
         Ok(store::patient_by_space(&self.db, space_id)
             .await?
             .map(|p| p.id))
     }
 
     /// The space a post belongs to.
-    pub async fn post_space(&self, post_id: i64) -> Result<i64, CareError> {
+    pub async fn post_space(&self, post_id: PostId) -> Result<SpaceId, CareError> {
         Ok(store::post(&self.db, post_id)
             .await?
             .ok_or(CareError::NotFound)?
@@ -792,7 +797,7 @@ impl Care {
     }
 
     /// The space a patient id belongs to.
-    pub async fn patient_space(&self, patient_id: i64) -> Result<i64, CareError> {
+    pub async fn patient_space(&self, patient_id: PatientId) -> Result<SpaceId, CareError> {
         Ok(self.space_of_patient(patient_id).await?.space_id)
     }
 
@@ -804,17 +809,17 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        org_id: Option<i64>,
+        org_id: Option<OrgId>,
         team_role: &str,
         input: &PatientInput,
-    ) -> Result<i64, CareError> {
+    ) -> Result<PatientId, CareError> {
         if !p.role.may(Permission::RegisterPatients) {
             return Err(CareError::Forbidden);
         }
         let region = p.region_scope().ok_or(CareError::Forbidden)?;
         let org = match org_id {
             Some(o) => o,
-            None => p.org_ids.first().map(|o| o.0).ok_or_else(|| {
+            None => p.org_ids.first().copied().ok_or_else(|| {
                 invalid(
                     "org_id",
                     "no_organisation",
@@ -824,7 +829,7 @@ impl Care {
             })?,
         };
         let mut errors = ValidationErrors::new();
-        if !p.org_ids.iter().any(|o| o.0 == org) {
+        if !p.org_ids.contains(&org) {
             errors.add(
                 "org_id",
                 "not_member",
@@ -854,15 +859,14 @@ impl Care {
         };
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
-        let space =
-            store::insert_space(&mut tx, region.0, "patient", "", "", p.user_id.0, now).await?;
+        let space = store::insert_space(&mut tx, region, "patient", "", "", p.user_id, now).await?;
         let id =
-            store::insert_patient(&mut tx, space, region.0, org, p.user_id.0, &fields, now).await?;
+            store::insert_patient(&mut tx, space, region, org, p.user_id, &fields, now).await?;
         store::upsert_member(
             &mut tx,
             &store::NewMember {
                 space_id: space,
-                user_id: p.user_id.0,
+                user_id: p.user_id,
                 org_id: Some(org),
                 team_role: role.code(),
                 is_lead: true,
@@ -884,7 +888,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<(PatientRow, Access), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
@@ -905,7 +909,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         input: &PatientInput,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
@@ -936,7 +940,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
     ) -> Result<Vec<SpaceCard>, CareError> {
-        let rows = store::my_spaces(&self.db, p.user_id.0).await?;
+        let rows = store::my_spaces(&self.db, p.user_id).await?;
         let mut cards = Vec::with_capacity(rows.len());
         let mut shown_patients = 0usize;
         for r in rows {
@@ -975,7 +979,7 @@ impl Care {
             });
         }
         if shown_patients > 0 {
-            let mut e = audit_entry(p, ctx, "patient.list", "patient_list", p.user_id.0);
+            let mut e = audit_entry(p, ctx, "patient.list", "patient_list", p.user_id);
             e.reason = format!("{shown_patients} patients listed");
             self.audit(vec![e]).await?;
         }
@@ -997,7 +1001,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<ConsentView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
@@ -1023,7 +1027,10 @@ impl Care {
         })
     }
 
-    async fn region_organisations(&self, region_id: i64) -> Result<Vec<(i64, String)>, CareError> {
+    async fn region_organisations(
+        &self,
+        region_id: RegionId,
+    ) -> Result<Vec<(OrgId, String)>, CareError> {
         Ok(store::region_organisations(&self.db, region_id).await?)
     }
 
@@ -1031,10 +1038,10 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         input: &ConsentInput,
         form: Option<CheckedUpload>,
-    ) -> Result<i64, CareError> {
+    ) -> Result<ConsentId, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "patient.consent.record")
@@ -1067,7 +1074,7 @@ impl Care {
             "同意を取得した人",
             "Obtained by",
         );
-        let orgs: Vec<(i64, String)> = self.region_organisations(row.region_id).await?;
+        let orgs: Vec<(OrgId, String)> = self.region_organisations(row.region_id).await?;
         for o in &input.covers_orgs {
             if !orgs.iter().any(|(id, _)| id == o) {
                 e.add(
@@ -1122,7 +1129,7 @@ impl Care {
                         filename: &f.filename,
                         data: &f.data,
                         thumbnail: f.thumbnail.as_deref(),
-                        uploaded_by: p.user_id.0,
+                        uploaded_by: p.user_id,
                     },
                     now,
                 )
@@ -1131,7 +1138,7 @@ impl Care {
             None => None,
         };
         // A new consent replaces the one in force.
-        store::withdraw_consents(&mut tx, patient_id, p.user_id.0, "superseded", now).await?;
+        store::withdraw_consents(&mut tx, patient_id, p.user_id, "superseded", now).await?;
         let id = store::insert_consent(
             &mut tx,
             &store::NewConsent {
@@ -1141,7 +1148,7 @@ impl Care {
                 obtained_by: input.obtained_by.trim(),
                 signer: input.signer.trim(),
                 form_attachment_id: form_id,
-                recorded_by: p.user_id.0,
+                recorded_by: p.user_id,
             },
             now,
         )
@@ -1162,7 +1169,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         reason: &str,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
@@ -1183,7 +1190,7 @@ impl Care {
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let n =
-            store::withdraw_consents(&mut tx, patient_id, p.user_id.0, reason.trim(), now).await?;
+            store::withdraw_consents(&mut tx, patient_id, p.user_id, reason.trim(), now).await?;
         if n == 0 {
             return Err(CareError::Conflict("no consent is in force".into()));
         }
@@ -1198,7 +1205,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<Vec<ConsentRow>, CareError> {
         Ok(self.consent_view(p, ctx, patient_id).await?.consents)
     }
@@ -1209,7 +1216,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
     ) -> Result<TeamView, CareError> {
         let (row, access) = self.require(p, ctx, space_id, "team.read").await?;
         let space = store::space(&self.db, space_id)
@@ -1265,7 +1272,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         invitee: &str,
         team_role: &str,
     ) -> Result<(), CareError> {
@@ -1273,7 +1280,7 @@ impl Care {
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "team.invite").await);
         }
-        let user = match invitee.trim().parse::<i64>() {
+        let user = match invitee.trim().parse::<UserId>() {
             Ok(id) => store::user(&self.db, id).await?,
             Err(_) => store::user_by_username(&self.db, invitee.trim()).await?,
         };
@@ -1332,7 +1339,7 @@ impl Care {
             Some(pid) => self.coverage(pid).await?,
             None => None,
         };
-        let named = |o: &i64| coverage.as_ref().is_some_and(|c| c.org_ids.contains(o));
+        let named = |o: &OrgId| coverage.as_ref().is_some_and(|c| c.org_ids.contains(o));
         let org_id = match role {
             Role::Family => None,
             _ => row
@@ -1367,7 +1374,7 @@ impl Care {
                 team_role: team_role.code(),
                 is_lead: false,
                 status: "invited",
-                invited_by: Some(p.user_id.0),
+                invited_by: Some(p.user_id),
             },
             now,
         )
@@ -1384,7 +1391,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
     ) -> Result<(), CareError> {
         let (row, _) = self.access(p, space_id).await?;
         if row.member_status.is_none() {
@@ -1416,8 +1423,7 @@ impl Care {
             }
         }
         let mut tx = self.db.begin().await?;
-        store::set_member_status(&mut tx, space_id, p.user_id.0, "active", Timestamp::now())
-            .await?;
+        store::set_member_status(&mut tx, space_id, p.user_id, "active", Timestamp::now()).await?;
         audit::append(&mut tx, &space_audit(p, ctx, "team.accept", &row, None)).await?;
         tx.commit().await?;
         Ok(())
@@ -1429,7 +1435,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         confirm: bool,
     ) -> Result<(), CareError> {
         let (row, _) = self.access(p, space_id).await?;
@@ -1451,7 +1457,7 @@ impl Care {
             let others = store::members(&self.db, space_id)
                 .await?
                 .into_iter()
-                .filter(|m| m.status == "active" && m.user_id != p.user_id.0)
+                .filter(|m| m.status == "active" && m.user_id != p.user_id)
                 .count();
             if others > 0 {
                 return Err(invalid(
@@ -1468,7 +1474,7 @@ impl Care {
             "left"
         };
         let mut tx = self.db.begin().await?;
-        store::set_member_status(&mut tx, space_id, p.user_id.0, new_status, Timestamp::now())
+        store::set_member_status(&mut tx, space_id, p.user_id, new_status, Timestamp::now())
             .await?;
         audit::append(
             &mut tx,
@@ -1494,8 +1500,8 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
-        user_id: i64,
+        space_id: SpaceId,
+        user_id: UserId,
     ) -> Result<(), CareError> {
         let (row, access) = self.require(p, ctx, space_id, "team.lead").await?;
         if !access.is_lead() {
@@ -1527,7 +1533,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         open: bool,
     ) -> Result<(), CareError> {
         let (row, access) = self
@@ -1560,7 +1566,7 @@ impl Care {
         input: &PostInput,
         members: &[MemberRow],
         uploads: usize,
-    ) -> Result<Vec<i64>, CareError> {
+    ) -> Result<Vec<UserId>, CareError> {
         let mut e = ValidationErrors::new();
         if PostCategory::from_code(&input.category).is_none() {
             e.add(
@@ -1650,7 +1656,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         input: PostInput,
         uploads: Vec<CheckedUpload>,
     ) -> Result<PostOutcome, CareError> {
@@ -1702,7 +1708,7 @@ impl Care {
         let team_role = access.team_role().map(|t| t.code()).unwrap_or("other");
         let new_post = store::NewPost {
             space_id,
-            author_id: p.user_id.0,
+            author_id: p.user_id,
             author_role: team_role.to_string(),
             kind: "post".into(),
             category: input.category.clone(),
@@ -1721,11 +1727,11 @@ impl Care {
             mentions,
         };
         let audit_entry = space_audit(p, ctx, "post.create", &row, Some(&access));
-        let author = p.user_id.0;
+        let author = p.user_id;
         let key = input.idempotency_key.clone();
         enum Done {
-            New(i64),
-            Duplicate(i64),
+            New(PostId),
+            Duplicate(PostId),
             KeyReused,
         }
         let done = self
@@ -1789,7 +1795,7 @@ impl Care {
     }
 
     /// E-mails the team about an urgent post: a link, never patient content.
-    fn notify_urgent(&self, space_id: i64, patient_id: Option<i64>, author: i64) {
+    fn notify_urgent(&self, space_id: SpaceId, patient_id: Option<PatientId>, author: UserId) {
         let db = self.db.clone();
         let mailer = self.mailer.clone();
         let link = match patient_id {
@@ -1814,7 +1820,7 @@ impl Care {
                     ),
                 };
                 if let Err(e) = mailer.send(mail).await {
-                    tracing::warn!(error = %e, user = r.user_id, "urgent mail not sent");
+                    tracing::warn!(error = %e, user = %r.user_id, "urgent mail not sent");
                 }
             }
         });
@@ -1826,7 +1832,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
         let allowed = self.require(p, ctx, space_id, "timeline.read").await?;
@@ -1839,7 +1845,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
         let (row, access, patient) = self.access_to_patient(p, patient_id).await?;
@@ -1886,7 +1892,7 @@ impl Care {
             Vec::new()
         };
         let search = q.text.is_some();
-        let answered: Vec<i64> = posts
+        let answered: Vec<PostId> = posts
             .iter()
             .filter(|p| p.has_replies)
             .map(|p| p.id)
@@ -1902,18 +1908,18 @@ impl Care {
             .await?;
         // Receipts: what this page showed, by a member (break-glass readers
         // leave no receipt: they are not part of the team's conversation).
-        let mut shown: Vec<i64> = Vec::new();
+        let mut shown: Vec<PostId> = Vec::new();
         // A read-only API token leaves no receipt: it may change nothing.
         if access.may_write() && p.may_write() {
             for v in urgent.iter().chain(posts.iter()) {
-                if v.post.author_id != p.user_id.0
-                    && !v.receipts.iter().any(|r| r.user_id == p.user_id.0)
+                if v.post.author_id != p.user_id
+                    && !v.receipts.iter().any(|r| r.user_id == p.user_id)
                 {
                     shown.push(v.post.id);
                 }
                 for r in &v.replies {
-                    if r.post.author_id != p.user_id.0
-                        && !r.receipts.iter().any(|x| x.user_id == p.user_id.0)
+                    if r.post.author_id != p.user_id
+                        && !r.receipts.iter().any(|x| x.user_id == p.user_id)
                     {
                         shown.push(r.post.id);
                     }
@@ -1923,7 +1929,7 @@ impl Care {
             shown.dedup();
         }
         let entry = space_audit(p, ctx, "timeline.read", &row, Some(&access));
-        let user = p.user_id.0;
+        let user = p.user_id;
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
@@ -1962,7 +1968,7 @@ impl Care {
         let posts = shown_to(access, p, posts);
         let replies = shown_to(access, p, replies);
         let urgent = shown_to(access, p, urgent);
-        let mut with_files: Vec<i64> = posts
+        let mut with_files: Vec<PostId> = posts
             .iter()
             .chain(replies.iter())
             .chain(urgent.iter())
@@ -1973,7 +1979,7 @@ impl Care {
         with_files.dedup();
         let attachments = store::attachments_of_posts(&self.db, &with_files).await?;
         // Readers are (or were) members: the team list names them.
-        let names: HashMap<i64, &str> = members
+        let names: HashMap<UserId, &str> = members
             .iter()
             .map(|m| (m.user_id, m.display_name.as_str()))
             .collect();
@@ -1988,13 +1994,13 @@ impl Care {
                 })
                 .collect()
         };
-        let mut files: HashMap<i64, Vec<AttachmentMeta>> = HashMap::new();
+        let mut files: HashMap<PostId, Vec<AttachmentMeta>> = HashMap::new();
         for a in attachments {
             if let Some(pid) = a.post_id {
                 files.entry(pid).or_default().push(a);
             }
         }
-        let me = p.user_id.0;
+        let me = p.user_id;
         let my_handle = format!("@{}", p.username);
         let lead = access.is_lead();
         let role = access.team_role();
@@ -2022,7 +2028,7 @@ impl Care {
                 post,
             }
         };
-        let mut reply_views: HashMap<i64, Vec<PostView>> = HashMap::new();
+        let mut reply_views: HashMap<PostId, Vec<PostView>> = HashMap::new();
         for r in replies {
             if let Some(parent) = r.reply_to {
                 reply_views.entry(parent).or_default().push(make(r));
@@ -2045,7 +2051,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
         action: &str,
     ) -> Result<(PostRow, store::AccessRow, Access), CareError> {
         let post = store::post(&self.db, post_id)
@@ -2061,8 +2067,8 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
-    ) -> Result<i64, CareError> {
+        post_id: PostId,
+    ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
             .post_and_access(p, ctx, post_id, "post.acknowledge")
             .await?;
@@ -2081,7 +2087,7 @@ impl Care {
             "post",
             post_id,
         );
-        let user = p.user_id.0;
+        let user = p.user_id;
         let done = self
             .batcher
             .run(move |tx| {
@@ -2107,7 +2113,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<(), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
         if !access.may_write() {
@@ -2118,7 +2124,7 @@ impl Care {
             "post",
             post.id,
         );
-        let user = p.user_id.0;
+        let user = p.user_id;
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
@@ -2136,7 +2142,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<(PostView, Vec<PostVersionRow>, store::AccessRow), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
         let replies = store::replies(&self.db, &[post.id]).await?;
@@ -2148,7 +2154,7 @@ impl Care {
         // A withdrawn post's earlier texts are its author's alone; the team
         // sees the marker and the reason. The versions stay in the database
         // and the audit trail records every edit and the withdrawal.
-        let versions = if view.post.withdrawn_at.is_some() && view.post.author_id != p.user_id.0 {
+        let versions = if view.post.withdrawn_at.is_some() && view.post.author_id != p.user_id {
             Vec::new()
         } else {
             store::post_versions(&self.db, &[post_id])
@@ -2171,11 +2177,11 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
         input: PostInput,
-    ) -> Result<i64, CareError> {
+    ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.edit").await?;
-        if post.author_id != p.user_id.0 || post.kind != "post" || !access.may_write() {
+        if post.author_id != p.user_id || post.kind != "post" || !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.edit").await);
         }
         if post.withdrawn_at.is_some() {
@@ -2203,7 +2209,7 @@ impl Care {
             &input.body,
             &fold(&input.body),
             &vitals,
-            p.user_id.0,
+            p.user_id,
             Timestamp::now(),
         )
         .await?;
@@ -2223,13 +2229,13 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
         reason: &str,
-    ) -> Result<i64, CareError> {
+    ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
             .post_and_access(p, ctx, post_id, "post.withdraw")
             .await?;
-        let mine = post.author_id == p.user_id.0;
+        let mine = post.author_id == p.user_id;
         if !access.may_write() || post.kind != "post" || !(mine || access.is_lead()) {
             return Err(self.deny(p, ctx, &row, "post.withdraw").await);
         }
@@ -2242,14 +2248,8 @@ impl Care {
             ));
         }
         let mut tx = self.db.begin().await?;
-        if !store::withdraw_post(
-            &mut tx,
-            post_id,
-            p.user_id.0,
-            reason.trim(),
-            Timestamp::now(),
-        )
-        .await?
+        if !store::withdraw_post(&mut tx, post_id, p.user_id, reason.trim(), Timestamp::now())
+            .await?
         {
             return Err(CareError::Conflict("already withdrawn".into()));
         }
@@ -2269,7 +2269,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<Vec<ReceiptRow>, CareError> {
         let (view, _, _) = self.post_detail(p, ctx, post_id).await?;
         Ok(view.receipts)
@@ -2280,7 +2280,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        id: i64,
+        id: AttachmentId,
         thumbnail: bool,
     ) -> Result<(AttachmentMeta, Vec<u8>), CareError> {
         let meta = store::attachment_meta(&self.db, id)
@@ -2316,7 +2316,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         days: i64,
     ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
@@ -2345,7 +2345,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<SummaryView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
@@ -2378,7 +2378,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         base_version: i64,
         fields: &SummaryFields,
     ) -> Result<i64, CareError> {
@@ -2425,7 +2425,7 @@ impl Care {
             patient_id,
             version,
             fields,
-            p.user_id.0,
+            p.user_id,
             Timestamp::now(),
         )
         .await
@@ -2454,7 +2454,7 @@ impl Care {
         ctx: &RequestContext,
         request: &BreakGlassRequest,
         now: Timestamp,
-    ) -> Result<i64, CareError> {
+    ) -> Result<PatientId, CareError> {
         if !p.role.may(Permission::BreakGlass) {
             return Err(CareError::Forbidden);
         }
@@ -2464,10 +2464,10 @@ impl Care {
         // parallel requests cannot all slip under the limit: each counts at
         // least every attempt committed before its own.
         let mut tx = self.db.begin().await?;
-        let attempt = store::insert_break_glass_attempt(&mut tx, p.user_id.0, now, false).await?;
+        let attempt = store::insert_break_glass_attempt(&mut tx, p.user_id, now, false).await?;
         tx.commit().await?;
         let since = now.plus_seconds(-86_400);
-        let attempts = store::break_glass_attempts_since(&self.db, p.user_id.0, since).await?;
+        let attempts = store::break_glass_attempts_since(&self.db, p.user_id, since).await?;
         if attempts > self.config.break_glass_per_day {
             let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", 0);
             a.outcome = Some(Outcome::Denied);
@@ -2480,7 +2480,7 @@ impl Care {
         }
         let found = store::find_patients_for_break_glass(
             &self.db,
-            region.0,
+            region,
             &insured,
             &name_key,
             &birth_date,
@@ -2522,7 +2522,7 @@ impl Care {
         let expires = now.plus_seconds(self.config.break_glass_minutes * 60);
         let mut tx = self.db.begin().await?;
         store::mark_break_glass_attempt_found(&mut tx, attempt).await?;
-        let id = store::insert_break_glass(&mut tx, patient.id, p.user_id.0, &reason, now, expires)
+        let id = store::insert_break_glass(&mut tx, patient.id, p.user_id, &reason, now, expires)
             .await?;
         let body = format!(
             "緊急アクセス: {}（{}）が {} まで閲覧しています。理由: {}\nBreak-glass access by {} until {}. Reason: {}",
@@ -2538,13 +2538,19 @@ impl Care {
             &mut tx,
             &store::NewPost {
                 space_id: patient.space_id,
-                author_id: p.user_id.0,
+                author_id: p.user_id,
                 author_role: "break_glass".into(),
                 kind: "notice".into(),
                 category: PostCategory::Other.code().into(),
                 search_text: fold(&body),
                 body,
-                ..Default::default()
+                reply_to: None,
+                vitals: Vitals::default(),
+                urgent: false,
+                ack_role: String::new(),
+                idempotency_key: None,
+                request_hash: String::new(),
+                mentions: Vec::new(),
             },
             now,
         )
@@ -2554,8 +2560,8 @@ impl Care {
         a.reason = format!("break-glass #{id}: {reason}");
         audit::append(&mut tx, &a).await?;
         tx.commit().await?;
-        self.notify_urgent(patient.space_id, Some(patient.id), p.user_id.0);
-        self.notify_break_glass_watchers(region.0, p, id, request.reason_code, now);
+        self.notify_urgent(patient.space_id, Some(patient.id), p.user_id);
+        self.notify_break_glass_watchers(region, p, id, request.reason_code, now);
         Ok(patient.id)
     }
 
@@ -2565,9 +2571,9 @@ impl Care {
     /// the audit trail by its number.
     fn notify_break_glass_watchers(
         &self,
-        region_id: i64,
+        region_id: RegionId,
         p: &Principal,
-        id: i64,
+        id: BreakGlassId,
         reason: BreakGlassReason,
         at: Timestamp,
     ) {
@@ -2578,7 +2584,7 @@ impl Care {
             "{}/admin/audit?action=patient.break_glass",
             self.config.public_url
         );
-        let actor = p.user_id.0;
+        let actor = p.user_id;
         tokio::spawn(async move {
             let recipients = match store::break_glass_watchers(
                 &db,
@@ -2608,7 +2614,7 @@ impl Care {
                     ),
                 };
                 if let Err(e) = mailer.send(mail).await {
-                    tracing::warn!(error = %e, user = r.user_id, "break-glass notice not sent");
+                    tracing::warn!(error = %e, user = %r.user_id, "break-glass notice not sent");
                 }
             }
         });
@@ -2618,7 +2624,7 @@ impl Care {
         &self,
         p: &Principal,
     ) -> Result<Vec<store::BreakGlassRow>, CareError> {
-        Ok(store::active_break_glass(&self.db, p.user_id.0, Timestamp::now()).await?)
+        Ok(store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await?)
     }
 
     // ----------------------------------------------------------- groups
@@ -2630,7 +2636,7 @@ impl Care {
         ctx: &RequestContext,
         name: &str,
         description: &str,
-    ) -> Result<i64, CareError> {
+    ) -> Result<SpaceId, CareError> {
         if !p.role.may(Permission::ProfessionalGroups) {
             return Err(CareError::Forbidden);
         }
@@ -2650,11 +2656,11 @@ impl Care {
         let mut tx = self.db.begin().await?;
         let space = store::insert_space(
             &mut tx,
-            region.0,
+            region,
             "group",
             name.trim(),
             description.trim(),
-            p.user_id.0,
+            p.user_id,
             now,
         )
         .await?;
@@ -2662,8 +2668,8 @@ impl Care {
             &mut tx,
             &store::NewMember {
                 space_id: space,
-                user_id: p.user_id.0,
-                org_id: p.org_ids.first().map(|o| o.0),
+                user_id: p.user_id,
+                org_id: p.org_ids.first().copied(),
                 team_role: TeamRole::Other.code(),
                 is_lead: true,
                 status: "active",
@@ -2682,7 +2688,7 @@ impl Care {
     }
 
     /// Whether a space is a group (not a patient).
-    pub async fn is_group(&self, space_id: i64) -> Result<bool, CareError> {
+    pub async fn is_group(&self, space_id: SpaceId) -> Result<bool, CareError> {
         Ok(store::space(&self.db, space_id)
             .await?
             .ok_or(CareError::NotFound)?
@@ -2694,11 +2700,11 @@ impl Care {
 
     /// The user's own e-mail address ("" when none): notifications need one.
     pub async fn email_of(&self, p: &Principal) -> Result<String, CareError> {
-        Ok(store::user_email(&self.db, p.user_id.0).await?)
+        Ok(store::user_email(&self.db, p.user_id).await?)
     }
 
     pub async fn preferences(&self, p: &Principal) -> Result<Preferences, CareError> {
-        Ok(store::preferences(&self.db, p.user_id.0).await?)
+        Ok(store::preferences(&self.db, p.user_id).await?)
     }
 
     pub async fn set_preferences(
@@ -2708,8 +2714,8 @@ impl Care {
         prefs: Preferences,
     ) -> Result<(), CareError> {
         let mut tx = self.db.begin().await?;
-        store::set_preferences(&mut tx, p.user_id.0, prefs).await?;
-        let mut e = audit_entry(p, ctx, "notification.preferences", "user", p.user_id.0);
+        store::set_preferences(&mut tx, p.user_id, prefs).await?;
+        let mut e = audit_entry(p, ctx, "notification.preferences", "user", p.user_id);
         e.reason = format!(
             "urgent={} digest={}",
             prefs.email_urgent, prefs.email_digest
@@ -2753,7 +2759,7 @@ impl Care {
                     run.sent += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, user = r.user_id, "digest not sent");
+                    tracing::warn!(error = %e, user = %r.user_id, "digest not sent");
                     run.failed += 1;
                 }
             }
@@ -2770,13 +2776,13 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
     ) -> Result<Vec<(PatientRow, Access)>, CareError> {
-        let rows = store::my_spaces(&self.db, p.user_id.0).await?;
-        let mut ids: Vec<i64> = rows
+        let rows = store::my_spaces(&self.db, p.user_id).await?;
+        let mut ids: Vec<SpaceId> = rows
             .iter()
             .filter(|r| r.status == "active" && r.patient_id.is_some())
             .map(|r| r.space_id)
             .collect();
-        for b in store::active_break_glass(&self.db, p.user_id.0, Timestamp::now()).await? {
+        for b in store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await? {
             if let Some(pt) = store::patient(&self.db, b.patient_id).await? {
                 ids.push(pt.space_id);
             }
@@ -2791,7 +2797,7 @@ impl Care {
                 }
             }
         }
-        let mut e = audit_entry(p, ctx, "fhir.search", "patient_list", p.user_id.0);
+        let mut e = audit_entry(p, ctx, "fhir.search", "patient_list", p.user_id);
         e.reason = format!("{} patients", out.len());
         self.audit(vec![e]).await?;
         Ok(out)
@@ -2802,7 +2808,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         vitals_only: bool,
         limit: i64,
     ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
@@ -2830,7 +2836,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<(PatientRow, PostRow, Access), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "fhir.read").await?;
         let patient = store::patient_by_space(&self.db, post.space_id)
@@ -2853,7 +2859,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        consent_id: i64,
+        consent_id: ConsentId,
     ) -> Result<(PatientRow, ConsentRow), CareError> {
         let consent = store::consent(&self.db, consent_id)
             .await?
@@ -2874,7 +2880,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<(PatientRow, Vec<MemberRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
@@ -2906,7 +2912,7 @@ fn shown_to(access: &Access, reader: &Principal, posts: Vec<PostRow>) -> Vec<Pos
         .into_iter()
         .map(|post| {
             let withdrawn_from_reader =
-                post.withdrawn_at.is_some() && post.author_id != reader.user_id.0;
+                post.withdrawn_at.is_some() && post.author_id != reader.user_id;
             if withdrawn_from_reader {
                 let mut post = post.without_vitals();
                 post.body = String::new();

@@ -5,7 +5,10 @@
 //! [`crate::service`].
 
 use renkei_domain::care::Vitals;
-use renkei_domain::{Role, Timestamp};
+use renkei_domain::{
+    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, RegionId, Role, SpaceId,
+    Timestamp, UserId,
+};
 use renkei_store::{read, write, Db, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -20,7 +23,7 @@ fn placeholders(first: usize, n: usize) -> String {
 
 /// A comma-separated list of ids for an `IN (…)` clause. Ids are integers,
 /// so the list cannot carry SQL.
-fn id_list(ids: &[i64]) -> String {
+fn id_list<T: std::fmt::Display>(ids: &[T]) -> String {
     ids.iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
@@ -76,11 +79,11 @@ impl PatientFields {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PatientRow {
-    pub id: i64,
-    pub space_id: i64,
-    pub region_id: i64,
-    pub registering_org_id: i64,
-    pub registered_by: i64,
+    pub id: PatientId,
+    pub space_id: SpaceId,
+    pub region_id: RegionId,
+    pub registering_org_id: OrgId,
+    pub registered_by: UserId,
     #[sqlx(flatten)]
     pub fields: PatientFields,
     pub created_at: i64,
@@ -94,14 +97,14 @@ const PATIENT_COLUMNS: &str =
 
 pub async fn insert_space(
     tx: &mut Tx,
-    region_id: i64,
+    region_id: RegionId,
     kind: &str,
     name: &str,
     description: &str,
-    created_by: i64,
+    created_by: UserId,
     now: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
+) -> Result<SpaceId, StoreError> {
+    let id: SpaceId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_spaces (region_id, kind, name, description, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -143,14 +146,14 @@ macro_rules! bind_patient_fields {
 
 pub async fn insert_patient(
     tx: &mut Tx,
-    space_id: i64,
-    region_id: i64,
-    org_id: i64,
-    registered_by: i64,
+    space_id: SpaceId,
+    region_id: RegionId,
+    org_id: OrgId,
+    registered_by: UserId,
     f: &PatientFields,
     now: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
+) -> Result<PatientId, StoreError> {
+    let id: PatientId = write!(tx, |c| {
         let query = sqlx::query_scalar(
             "INSERT INTO patients (space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
              address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
@@ -172,7 +175,7 @@ pub async fn insert_patient(
 
 pub async fn update_patient(
     tx: &mut Tx,
-    id: i64,
+    id: PatientId,
     f: &PatientFields,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -192,14 +195,17 @@ pub async fn update_patient(
     Ok(())
 }
 
-pub async fn patient(db: &Db, id: i64) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient(db: &Db, id: PatientId) -> Result<Option<PatientRow>, StoreError> {
     let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
     }))
 }
 
-pub async fn patient_by_space(db: &Db, space_id: i64) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient_by_space(
+    db: &Db,
+    space_id: SpaceId,
+) -> Result<Option<PatientRow>, StoreError> {
     let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE space_id = $1");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql)
@@ -217,7 +223,7 @@ pub async fn patient_by_space(db: &Db, space_id: i64) -> Result<Option<PatientRo
 /// can refuse an ambiguous match.
 pub async fn find_patients_for_break_glass(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     insured_number: &str,
     name_key: &str,
     birth_date: &str,
@@ -257,13 +263,19 @@ pub async fn find_patients_for_break_glass(
         .collect())
 }
 
+/// One recorded break-glass attempt (found or not), counted for the
+/// per-user limit. Only the store and the service handle these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct AttemptId(i64);
+
 /// Records a break-glass attempt for the per-user limit; returns its id.
 pub async fn insert_break_glass_attempt(
     tx: &mut Tx,
-    user_id: i64,
+    user_id: UserId,
     at: Timestamp,
     found: bool,
-) -> Result<i64, StoreError> {
+) -> Result<AttemptId, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_break_glass_attempts (user_id, at, found) VALUES ($1, $2, $3) RETURNING id",
@@ -277,7 +289,7 @@ pub async fn insert_break_glass_attempt(
 }
 
 /// The attempt found its patient.
-pub async fn mark_break_glass_attempt_found(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
+pub async fn mark_break_glass_attempt_found(tx: &mut Tx, id: AttemptId) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE care_break_glass_attempts SET found = TRUE WHERE id = $1")
             .bind(id)
@@ -290,7 +302,7 @@ pub async fn mark_break_glass_attempt_found(tx: &mut Tx, id: i64) -> Result<(), 
 /// Break-glass attempts of a user since `since`.
 pub async fn break_glass_attempts_since(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     since: Timestamp,
 ) -> Result<i64, StoreError> {
     Ok(read!(db, |c| {
@@ -308,9 +320,9 @@ pub async fn break_glass_attempts_since(
 /// the service names the roles told of every break-glass use.
 pub async fn break_glass_watchers(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     roles: &[Role],
-    except: i64,
+    except: UserId,
 ) -> Result<Vec<Recipient>, StoreError> {
     if roles.is_empty() {
         return Ok(Vec::new());
@@ -334,17 +346,17 @@ pub async fn break_glass_watchers(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SpaceRow {
-    pub id: i64,
-    pub region_id: i64,
+    pub id: SpaceId,
+    pub region_id: RegionId,
     pub kind: String,
     pub name: String,
     pub description: String,
     pub family_summary_open: bool,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: i64,
 }
 
-pub async fn space(db: &Db, id: i64) -> Result<Option<SpaceRow>, StoreError> {
+pub async fn space(db: &Db, id: SpaceId) -> Result<Option<SpaceRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, region_id, kind, name, description, family_summary_open, created_by, created_at \
@@ -358,7 +370,7 @@ pub async fn space(db: &Db, id: i64) -> Result<Option<SpaceRow>, StoreError> {
 
 pub async fn set_family_summary_open(
     tx: &mut Tx,
-    space_id: i64,
+    space_id: SpaceId,
     open: bool,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
@@ -375,27 +387,27 @@ pub async fn set_family_summary_open(
 /// in one query (it runs on every patient request).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccessRow {
-    pub space_id: i64,
+    pub space_id: SpaceId,
     pub kind: String,
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub family_summary_open: bool,
     pub space_name: String,
     pub space_description: String,
-    pub space_created_by: i64,
+    pub space_created_by: UserId,
     pub space_created_at: i64,
     pub member_status: Option<String>,
     pub team_role: Option<String>,
     pub is_lead: Option<bool>,
-    pub member_org_id: Option<i64>,
-    pub joined_after_post: Option<i64>,
-    pub patient_id: Option<i64>,
-    pub registering_org_id: Option<i64>,
-    pub consent_id: Option<i64>,
+    pub member_org_id: Option<OrgId>,
+    pub joined_after_post: Option<PostId>,
+    pub patient_id: Option<PatientId>,
+    pub registering_org_id: Option<OrgId>,
+    pub consent_id: Option<ConsentId>,
     /// What the consent in force covers (JSON lists, as stored).
     pub covers_orgs: Option<String>,
     pub covers_professions: Option<String>,
     pub covers_family: Option<bool>,
-    pub break_glass_id: Option<i64>,
+    pub break_glass_id: Option<BreakGlassId>,
     pub break_glass_reason: Option<String>,
     pub break_glass_expires: Option<i64>,
     /// Urgent posts still waiting for acknowledgement (the timeline reads
@@ -406,7 +418,7 @@ pub struct AccessRow {
 /// The coverage of the consent in force, from the columns the access and
 /// list queries read with it.
 fn coverage_of(
-    consent: Option<i64>,
+    consent: Option<ConsentId>,
     orgs: &Option<String>,
     professions: &Option<String>,
     family: Option<bool>,
@@ -483,8 +495,8 @@ const ACCESS_FROM: &str = "FROM care_spaces s \
 
 pub async fn access_row(
     db: &Db,
-    space_id: i64,
-    user_id: i64,
+    space_id: SpaceId,
+    user_id: UserId,
     now: Timestamp,
 ) -> Result<Option<AccessRow>, StoreError> {
     let sql = format!("SELECT {ACCESS_COLUMNS} {ACCESS_FROM} WHERE s.id = $1");
@@ -502,8 +514,8 @@ pub async fn access_row(
 /// query (the timeline page needs both; one query less per page).
 pub async fn access_row_of_patient(
     db: &Db,
-    patient_id: i64,
-    user_id: i64,
+    patient_id: PatientId,
+    user_id: UserId,
     now: Timestamp,
 ) -> Result<Option<(AccessRow, PatientRow)>, StoreError> {
     use sqlx::FromRow;
@@ -540,25 +552,25 @@ pub async fn access_row_of_patient(
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ConsentRow {
-    pub id: i64,
-    pub patient_id: i64,
+    pub id: ConsentId,
+    pub patient_id: PatientId,
     pub covers_orgs: String,
     pub covers_professions: String,
     pub covers_family: bool,
     pub obtained_on: String,
     pub obtained_by: String,
     pub signer: String,
-    pub form_attachment_id: Option<i64>,
-    pub recorded_by: i64,
+    pub form_attachment_id: Option<AttachmentId>,
+    pub recorded_by: UserId,
     pub recorded_by_name: String,
     pub recorded_at: i64,
     pub withdrawn_at: Option<i64>,
-    pub withdrawn_by: Option<i64>,
+    pub withdrawn_by: Option<UserId>,
     pub withdrawal_reason: String,
 }
 
 impl ConsentRow {
-    pub fn org_ids(&self) -> Vec<i64> {
+    pub fn org_ids(&self) -> Vec<OrgId> {
         serde_json::from_str(&self.covers_orgs).unwrap_or_default()
     }
     pub fn professions(&self) -> Vec<String> {
@@ -572,19 +584,19 @@ impl ConsentRow {
 /// What a consent covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
-    pub org_ids: Vec<i64>,
+    pub org_ids: Vec<OrgId>,
     pub professions: Vec<String>,
     pub family: bool,
 }
 
 pub struct NewConsent<'a> {
-    pub patient_id: i64,
+    pub patient_id: PatientId,
     pub coverage: &'a Coverage,
     pub obtained_on: &'a str,
     pub obtained_by: &'a str,
     pub signer: &'a str,
-    pub form_attachment_id: Option<i64>,
-    pub recorded_by: i64,
+    pub form_attachment_id: Option<AttachmentId>,
+    pub recorded_by: UserId,
 }
 
 const CONSENT_SELECT: &str = "SELECT c.id, c.patient_id, c.covers_orgs, c.covers_professions, c.covers_family, \
@@ -596,10 +608,10 @@ pub async fn insert_consent(
     tx: &mut Tx,
     n: &NewConsent<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<ConsentId, StoreError> {
     let orgs = serde_json::to_string(&n.coverage.org_ids).unwrap_or_else(|_| "[]".into());
     let profs = serde_json::to_string(&n.coverage.professions).unwrap_or_else(|_| "[]".into());
-    let id: i64 = write!(tx, |c| {
+    let id: ConsentId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_consents (patient_id, covers_orgs, covers_professions, covers_family, obtained_on, \
              obtained_by, signer, form_attachment_id, recorded_by, recorded_at) \
@@ -624,8 +636,8 @@ pub async fn insert_consent(
 /// Withdraws every active consent of the patient; returns how many.
 pub async fn withdraw_consents(
     tx: &mut Tx,
-    patient_id: i64,
-    by: i64,
+    patient_id: PatientId,
+    by: UserId,
     reason: &str,
     now: Timestamp,
 ) -> Result<u64, StoreError> {
@@ -645,14 +657,14 @@ pub async fn withdraw_consents(
     Ok(n)
 }
 
-pub async fn consents(db: &Db, patient_id: i64) -> Result<Vec<ConsentRow>, StoreError> {
+pub async fn consents(db: &Db, patient_id: PatientId) -> Result<Vec<ConsentRow>, StoreError> {
     let sql = format!("{CONSENT_SELECT} WHERE c.patient_id = $1 ORDER BY c.id DESC");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
     }))
 }
 
-pub async fn consent(db: &Db, id: i64) -> Result<Option<ConsentRow>, StoreError> {
+pub async fn consent(db: &Db, id: ConsentId) -> Result<Option<ConsentRow>, StoreError> {
     let sql = format!("{CONSENT_SELECT} WHERE c.id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -664,32 +676,31 @@ pub async fn consent(db: &Db, id: i64) -> Result<Option<ConsentRow>, StoreError>
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MemberRow {
-    pub id: i64,
-    pub space_id: i64,
-    pub user_id: i64,
+    pub space_id: SpaceId,
+    pub user_id: UserId,
     pub username: String,
     pub display_name: String,
     pub profession: String,
     pub user_role: String,
     pub email: String,
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
     pub org_name: Option<String>,
     pub team_role: String,
     pub is_lead: bool,
     pub status: String,
-    pub invited_by: Option<i64>,
+    pub invited_by: Option<UserId>,
     pub invited_at: i64,
     pub accepted_at: Option<i64>,
     pub left_at: Option<i64>,
-    pub joined_after_post: i64,
+    pub joined_after_post: PostId,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.id, m.space_id, m.user_id, u.username, u.display_name, u.profession, u.role AS user_role, u.email, \
+const MEMBER_SELECT: &str = "SELECT m.space_id, m.user_id, u.username, u.display_name, u.profession, u.role AS user_role, u.email, \
     m.org_id, o.name AS org_name, m.team_role, m.is_lead, m.status, m.invited_by, m.invited_at, m.accepted_at, \
     m.left_at, m.joined_after_post \
     FROM care_members m JOIN identity_people u ON u.id = m.user_id LEFT JOIN identity_organisations o ON o.id = m.org_id";
 
-pub async fn members(db: &Db, space_id: i64) -> Result<Vec<MemberRow>, StoreError> {
+pub async fn members(db: &Db, space_id: SpaceId) -> Result<Vec<MemberRow>, StoreError> {
     let sql = format!(
         "{MEMBER_SELECT} WHERE m.space_id = $1 ORDER BY CASE m.status WHEN 'active' THEN 0 WHEN 'invited' THEN 1 ELSE 2 END, \
          m.is_lead DESC, m.id"
@@ -699,7 +710,11 @@ pub async fn members(db: &Db, space_id: i64) -> Result<Vec<MemberRow>, StoreErro
     }))
 }
 
-pub async fn member(db: &Db, space_id: i64, user_id: i64) -> Result<Option<MemberRow>, StoreError> {
+pub async fn member(
+    db: &Db,
+    space_id: SpaceId,
+    user_id: UserId,
+) -> Result<Option<MemberRow>, StoreError> {
     let sql = format!("{MEMBER_SELECT} WHERE m.space_id = $1 AND m.user_id = $2");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql)
@@ -711,13 +726,13 @@ pub async fn member(db: &Db, space_id: i64, user_id: i64) -> Result<Option<Membe
 }
 
 pub struct NewMember<'a> {
-    pub space_id: i64,
-    pub user_id: i64,
-    pub org_id: Option<i64>,
+    pub space_id: SpaceId,
+    pub user_id: UserId,
+    pub org_id: Option<OrgId>,
     pub team_role: &'a str,
     pub is_lead: bool,
     pub status: &'a str,
-    pub invited_by: Option<i64>,
+    pub invited_by: Option<UserId>,
 }
 
 /// Adds a member, or re-invites someone who left or declined.
@@ -755,8 +770,8 @@ pub async fn upsert_member(
 
 pub async fn set_member_status(
     tx: &mut Tx,
-    space_id: i64,
-    user_id: i64,
+    space_id: SpaceId,
+    user_id: UserId,
     status: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -781,7 +796,7 @@ pub async fn set_member_status(
     Ok(())
 }
 
-pub async fn set_lead(tx: &mut Tx, space_id: i64, user_id: i64) -> Result<(), StoreError> {
+pub async fn set_lead(tx: &mut Tx, space_id: SpaceId, user_id: UserId) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE care_members SET is_lead = (user_id = $2) WHERE space_id = $1")
             .bind(space_id)
@@ -792,31 +807,31 @@ pub async fn set_lead(tx: &mut Tx, space_id: i64, user_id: i64) -> Result<(), St
     Ok(())
 }
 
-async fn last_post_id(tx: &mut Tx, space_id: i64) -> Result<i64, StoreError> {
-    let id: Option<i64> = write!(tx, |c| {
+async fn last_post_id(tx: &mut Tx, space_id: SpaceId) -> Result<PostId, StoreError> {
+    let id: Option<PostId> = write!(tx, |c| {
         sqlx::query_scalar("SELECT MAX(id) FROM care_posts WHERE space_id = $1")
             .bind(space_id)
             .fetch_one(&mut *c)
             .await?
     });
-    Ok(id.unwrap_or(0))
+    Ok(id.unwrap_or(PostId(0)))
 }
 
 /// One of a user's spaces with what the lists show.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MySpaceRow {
-    pub space_id: i64,
+    pub space_id: SpaceId,
     pub kind: String,
     pub space_name: String,
     pub status: String,
     pub team_role: String,
     pub is_lead: bool,
-    pub member_org_id: Option<i64>,
-    pub patient_id: Option<i64>,
+    pub member_org_id: Option<OrgId>,
+    pub patient_id: Option<PatientId>,
     pub patient_name: Option<String>,
     pub patient_kana: Option<String>,
-    pub registering_org_id: Option<i64>,
-    pub consent_id: Option<i64>,
+    pub registering_org_id: Option<OrgId>,
+    pub consent_id: Option<ConsentId>,
     /// What the consent in force covers (JSON lists, as stored).
     pub covers_orgs: Option<String>,
     pub covers_professions: Option<String>,
@@ -830,7 +845,7 @@ pub struct MySpaceRow {
 /// open-urgent counts. Counting is bounded by the posts since each
 /// membership began (`joined_after_post`), checked against the receipt
 /// primary key, so it costs the user's own traffic, not the region's.
-pub async fn my_spaces(db: &Db, user_id: i64) -> Result<Vec<MySpaceRow>, StoreError> {
+pub async fn my_spaces(db: &Db, user_id: UserId) -> Result<Vec<MySpaceRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT s.id AS space_id, s.kind, s.name AS space_name, m.status, m.team_role, m.is_lead, \
@@ -863,36 +878,36 @@ pub async fn my_spaces(db: &Db, user_id: i64) -> Result<Vec<MySpaceRow>, StoreEr
 // ------------------------------------------------------------------- posts
 
 /// What a new post carries.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewPost {
-    pub space_id: i64,
-    pub author_id: i64,
+    pub space_id: SpaceId,
+    pub author_id: UserId,
     pub author_role: String,
     pub kind: String,
     pub category: String,
     pub body: String,
     pub search_text: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
     pub vitals: Vitals,
     pub urgent: bool,
     pub ack_role: String,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
-    pub mentions: Vec<i64>,
+    pub mentions: Vec<UserId>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PostRow {
-    pub id: i64,
-    pub space_id: i64,
-    pub author_id: i64,
+    pub id: PostId,
+    pub space_id: SpaceId,
+    pub author_id: UserId,
     pub author_name: String,
     pub author_profession: String,
     pub author_role: String,
     pub kind: String,
     pub category: String,
     pub body: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
     pub temperature: Option<f64>,
     pub bp_systolic: Option<f64>,
     pub bp_diastolic: Option<f64>,
@@ -905,14 +920,14 @@ pub struct PostRow {
     pub has_vitals: bool,
     pub urgent: bool,
     pub ack_role: String,
-    pub acked_by: Option<i64>,
+    pub acked_by: Option<UserId>,
     pub acked_by_name: Option<String>,
     pub acked_at: Option<i64>,
     pub version: i64,
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub withdrawn_at: Option<i64>,
-    pub withdrawn_by: Option<i64>,
+    pub withdrawn_by: Option<UserId>,
     pub withdrawn_reason: String,
     #[serde(skip)]
     pub idempotency_key: Option<String>,
@@ -949,7 +964,7 @@ impl PostRow {
     }
 
     /// The (user, read at) pairs of `read_by`, earliest first.
-    pub fn readers(&self) -> Vec<(i64, i64)> {
+    pub fn readers(&self) -> Vec<(UserId, i64)> {
         parse_readers(self.read_by.as_deref().unwrap_or_default())
     }
 
@@ -996,7 +1011,7 @@ const TIMELINE_SELECT: &str = post_select!(
 /// The post an author already made with this idempotency key.
 pub async fn post_by_key(
     tx: &mut Tx,
-    author_id: i64,
+    author_id: UserId,
     key: &str,
 ) -> Result<Option<PostRow>, StoreError> {
     let sql = format!("{POST_SELECT} WHERE p.author_id = $1 AND p.idempotency_key = $2");
@@ -1009,9 +1024,9 @@ pub async fn post_by_key(
     }))
 }
 
-pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64, StoreError> {
+pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<PostId, StoreError> {
     let v = &p.vitals;
-    let id: i64 = write!(tx, |c| {
+    let id: PostId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_posts (space_id, author_id, author_role, kind, category, body, search_text, reply_to, \
              temperature, bp_systolic, bp_diastolic, pulse, spo2, respiration, weight, glucose, pain, has_vitals, \
@@ -1067,7 +1082,7 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64
     Ok(id)
 }
 
-pub async fn post(db: &Db, id: i64) -> Result<Option<PostRow>, StoreError> {
+pub async fn post(db: &Db, id: PostId) -> Result<Option<PostRow>, StoreError> {
     let sql = format!("{TIMELINE_SELECT} WHERE p.id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -1075,7 +1090,7 @@ pub async fn post(db: &Db, id: i64) -> Result<Option<PostRow>, StoreError> {
         .await?))
 }
 
-pub async fn post_in_tx(tx: &mut Tx, id: i64) -> Result<Option<PostRow>, StoreError> {
+pub async fn post_in_tx(tx: &mut Tx, id: PostId) -> Result<Option<PostRow>, StoreError> {
     let sql = format!("{POST_SELECT} WHERE p.id = $1");
     Ok(write!(tx, |c| {
         sqlx::query_as(&sql)
@@ -1089,7 +1104,7 @@ pub async fn post_in_tx(tx: &mut Tx, id: i64) -> Result<Option<PostRow>, StoreEr
 #[derive(Debug, Clone, Default)]
 pub struct TimelineQuery {
     /// Only posts older than this id (the next page).
-    pub before: Option<i64>,
+    pub before: Option<PostId>,
     /// Folded search text; matches replies too.
     pub text: Option<String>,
     pub category: Option<String>,
@@ -1099,7 +1114,7 @@ pub struct TimelineQuery {
 /// Top-level posts newest first (or every matching post when searching).
 pub async fn timeline(
     db: &Db,
-    space_id: i64,
+    space_id: SpaceId,
     q: &TimelineQuery,
 ) -> Result<Vec<PostRow>, StoreError> {
     let mut sql = format!("{TIMELINE_SELECT} WHERE p.space_id = $1");
@@ -1146,7 +1161,7 @@ pub async fn timeline(
 }
 
 /// Replies to these posts, oldest first.
-pub async fn replies(db: &Db, parent_ids: &[i64]) -> Result<Vec<PostRow>, StoreError> {
+pub async fn replies(db: &Db, parent_ids: &[PostId]) -> Result<Vec<PostRow>, StoreError> {
     if parent_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1158,7 +1173,7 @@ pub async fn replies(db: &Db, parent_ids: &[i64]) -> Result<Vec<PostRow>, StoreE
 }
 
 /// Urgent posts still waiting for acknowledgement, oldest first.
-pub async fn open_urgent(db: &Db, space_id: i64) -> Result<Vec<PostRow>, StoreError> {
+pub async fn open_urgent(db: &Db, space_id: SpaceId) -> Result<Vec<PostRow>, StoreError> {
     let sql = format!(
         "{TIMELINE_SELECT} WHERE p.space_id = $1 AND p.urgent AND p.acked_at IS NULL AND p.withdrawn_at IS NULL ORDER BY p.id"
     );
@@ -1170,7 +1185,7 @@ pub async fn open_urgent(db: &Db, space_id: i64) -> Result<Vec<PostRow>, StoreEr
 /// Posts with vital signs since `since`, oldest first (for the charts).
 pub async fn vitals_since(
     db: &Db,
-    space_id: i64,
+    space_id: SpaceId,
     since: Timestamp,
 ) -> Result<Vec<PostRow>, StoreError> {
     let sql = format!(
@@ -1189,7 +1204,7 @@ pub async fn vitals_since(
 /// All posts of a space with vitals (FHIR Observation search).
 pub async fn posts_with_vitals(
     db: &Db,
-    space_ids: &[i64],
+    space_ids: &[SpaceId],
     limit: i64,
 ) -> Result<Vec<PostRow>, StoreError> {
     if space_ids.is_empty() {
@@ -1206,7 +1221,7 @@ pub async fn posts_with_vitals(
 /// Newest posts of these spaces (FHIR Communication search).
 pub async fn recent_posts(
     db: &Db,
-    space_ids: &[i64],
+    space_ids: &[SpaceId],
     limit: i64,
 ) -> Result<Vec<PostRow>, StoreError> {
     if space_ids.is_empty() {
@@ -1222,8 +1237,8 @@ pub async fn recent_posts(
 
 pub async fn acknowledge(
     tx: &mut Tx,
-    post_id: i64,
-    by: i64,
+    post_id: PostId,
+    by: UserId,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = write!(tx, |c| {
@@ -1249,7 +1264,7 @@ pub async fn edit_post(
     body: &str,
     search_text: &str,
     vitals: &Vitals,
-    by: i64,
+    by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let old_vitals = serde_json::to_string(&old.vitals()).unwrap_or_else(|_| "{}".into());
@@ -1301,21 +1316,21 @@ pub struct PostVersionRow {
     pub category: String,
     pub body: String,
     pub vitals: String,
-    pub written_by: i64,
+    pub written_by: UserId,
     pub written_by_name: String,
     pub written_at: i64,
 }
 
 pub async fn post_versions(
     db: &Db,
-    post_ids: &[i64],
-) -> Result<Vec<(i64, PostVersionRow)>, StoreError> {
+    post_ids: &[PostId],
+) -> Result<Vec<(PostId, PostVersionRow)>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
     #[derive(sqlx::FromRow)]
     struct Row {
-        post_id: i64,
+        post_id: PostId,
         #[sqlx(flatten)]
         v: PostVersionRow,
     }
@@ -1333,8 +1348,8 @@ pub async fn post_versions(
 /// timeline; the audit trail says who and why.
 pub async fn withdraw_post(
     tx: &mut Tx,
-    id: i64,
-    by: i64,
+    id: PostId,
+    by: UserId,
     reason: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -1359,8 +1374,8 @@ pub async fn withdraw_post(
 /// Records that `user_id` has read these posts (first reading only).
 pub async fn mark_read(
     tx: &mut Tx,
-    user_id: i64,
-    post_ids: &[i64],
+    user_id: UserId,
+    post_ids: &[PostId],
     now: Timestamp,
 ) -> Result<(), StoreError> {
     if post_ids.is_empty() {
@@ -1383,13 +1398,13 @@ pub async fn mark_read(
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ReceiptRow {
-    pub post_id: i64,
-    pub user_id: i64,
+    pub post_id: PostId,
+    pub user_id: UserId,
     pub display_name: String,
     pub read_at: i64,
 }
 
-pub async fn receipts(db: &Db, post_ids: &[i64]) -> Result<Vec<ReceiptRow>, StoreError> {
+pub async fn receipts(db: &Db, post_ids: &[PostId]) -> Result<Vec<ReceiptRow>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1405,16 +1420,16 @@ pub async fn receipts(db: &Db, post_ids: &[i64]) -> Result<Vec<ReceiptRow>, Stor
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AttachmentMeta {
-    pub id: i64,
-    pub space_id: i64,
-    pub post_id: Option<i64>,
+    pub id: AttachmentId,
+    pub space_id: SpaceId,
+    pub post_id: Option<PostId>,
     pub purpose: String,
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
     pub filename: String,
     pub has_thumbnail: bool,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub uploaded_at: i64,
 }
 
@@ -1423,23 +1438,23 @@ const ATTACHMENT_META: &str =
     (thumbnail IS NOT NULL) AS has_thumbnail, uploaded_by, uploaded_at FROM care_attachments";
 
 pub struct NewAttachment<'a> {
-    pub space_id: i64,
-    pub post_id: Option<i64>,
+    pub space_id: SpaceId,
+    pub post_id: Option<PostId>,
     pub purpose: &'a str,
     pub media_type: &'a str,
     pub sha256: &'a str,
     pub filename: &'a str,
     pub data: &'a [u8],
     pub thumbnail: Option<&'a [u8]>,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
 }
 
 pub async fn insert_attachment(
     tx: &mut Tx,
     a: &NewAttachment<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
+) -> Result<AttachmentId, StoreError> {
+    let id: AttachmentId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_attachments (space_id, post_id, purpose, media_type, size, sha256, filename, data, \
              thumbnail, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -1463,7 +1478,7 @@ pub async fn insert_attachment(
 
 pub async fn attachments_of_posts(
     db: &Db,
-    post_ids: &[i64],
+    post_ids: &[PostId],
 ) -> Result<Vec<AttachmentMeta>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
@@ -1475,7 +1490,10 @@ pub async fn attachments_of_posts(
     Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
 }
 
-pub async fn attachment_meta(db: &Db, id: i64) -> Result<Option<AttachmentMeta>, StoreError> {
+pub async fn attachment_meta(
+    db: &Db,
+    id: AttachmentId,
+) -> Result<Option<AttachmentMeta>, StoreError> {
     let sql = format!("{ATTACHMENT_META} WHERE id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -1486,7 +1504,7 @@ pub async fn attachment_meta(db: &Db, id: i64) -> Result<Option<AttachmentMeta>,
 /// The stored bytes (or the thumbnail).
 pub async fn attachment_bytes(
     db: &Db,
-    id: i64,
+    id: AttachmentId,
     thumbnail: bool,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     let sql = if thumbnail {
@@ -1519,11 +1537,11 @@ pub struct SummaryFields {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SummaryRow {
-    pub patient_id: i64,
+    pub patient_id: PatientId,
     pub version: i64,
     #[sqlx(flatten)]
     pub fields: SummaryFields,
-    pub changed_by: i64,
+    pub changed_by: UserId,
     pub changed_by_name: String,
     pub changed_at: i64,
 }
@@ -1534,7 +1552,7 @@ const SUMMARY_SELECT: &str =
     FROM care_summaries s JOIN identity_people u ON u.id = s.changed_by";
 
 /// Every version, newest first.
-pub async fn summaries(db: &Db, patient_id: i64) -> Result<Vec<SummaryRow>, StoreError> {
+pub async fn summaries(db: &Db, patient_id: PatientId) -> Result<Vec<SummaryRow>, StoreError> {
     let sql = format!("{SUMMARY_SELECT} WHERE s.patient_id = $1 ORDER BY s.version DESC");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
@@ -1545,10 +1563,10 @@ pub async fn summaries(db: &Db, patient_id: i64) -> Result<Vec<SummaryRow>, Stor
 /// same version into a conflict).
 pub async fn insert_summary(
     tx: &mut Tx,
-    patient_id: i64,
+    patient_id: PatientId,
     version: i64,
     f: &SummaryFields,
-    by: i64,
+    by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
@@ -1576,13 +1594,13 @@ pub async fn insert_summary(
 
 pub async fn insert_break_glass(
     tx: &mut Tx,
-    patient_id: i64,
-    user_id: i64,
+    patient_id: PatientId,
+    user_id: UserId,
     reason: &str,
     now: Timestamp,
     expires: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
+) -> Result<BreakGlassId, StoreError> {
+    let id: BreakGlassId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_break_glass (patient_id, user_id, reason, started_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -1600,8 +1618,8 @@ pub async fn insert_break_glass(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BreakGlassRow {
-    pub id: i64,
-    pub patient_id: i64,
+    pub id: BreakGlassId,
+    pub patient_id: PatientId,
     pub patient_name: String,
     pub reason: String,
     pub started_at: i64,
@@ -1611,7 +1629,7 @@ pub struct BreakGlassRow {
 /// A user's break-glass accesses that are still running.
 pub async fn active_break_glass(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     now: Timestamp,
 ) -> Result<Vec<BreakGlassRow>, StoreError> {
     Ok(read!(db, |c| {
@@ -1644,7 +1662,7 @@ impl Default for Preferences {
     }
 }
 
-pub async fn preferences(db: &Db, user_id: i64) -> Result<Preferences, StoreError> {
+pub async fn preferences(db: &Db, user_id: UserId) -> Result<Preferences, StoreError> {
     let row: Option<Preferences> = read!(db, |c| {
         sqlx::query_as(
             "SELECT email_urgent, email_digest FROM care_notification_prefs WHERE user_id = $1",
@@ -1656,7 +1674,11 @@ pub async fn preferences(db: &Db, user_id: i64) -> Result<Preferences, StoreErro
     Ok(row.unwrap_or_default())
 }
 
-pub async fn set_preferences(tx: &mut Tx, user_id: i64, p: Preferences) -> Result<(), StoreError> {
+pub async fn set_preferences(
+    tx: &mut Tx,
+    user_id: UserId,
+    p: Preferences,
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
             "INSERT INTO care_notification_prefs (user_id, email_urgent, email_digest) VALUES ($1, $2, $3) \
@@ -1674,7 +1696,7 @@ pub async fn set_preferences(tx: &mut Tx, user_id: i64, p: Preferences) -> Resul
 /// A member to tell about an urgent post.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recipient {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
 }
 
@@ -1682,8 +1704,8 @@ pub struct Recipient {
 /// have an address.
 pub async fn urgent_recipients(
     db: &Db,
-    space_id: i64,
-    except: i64,
+    space_id: SpaceId,
+    except: UserId,
 ) -> Result<Vec<Recipient>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
@@ -1718,7 +1740,7 @@ pub async fn digest_candidates(
     }))
 }
 
-pub async fn record_digest(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<(), StoreError> {
+pub async fn record_digest(tx: &mut Tx, user_id: UserId, now: Timestamp) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
             "INSERT INTO care_notification_prefs (user_id, digest_sent_at) VALUES ($1, $2) \
@@ -1736,16 +1758,16 @@ pub async fn record_digest(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<
 /// name, role code, profession code, organisation ids).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InviteeRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: String,
     pub profession: String,
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
     pub disabled: bool,
 }
 
-pub async fn user(db: &Db, id: i64) -> Result<Option<InviteeRow>, StoreError> {
+pub async fn user(db: &Db, id: UserId) -> Result<Option<InviteeRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, username, display_name, role, profession, region_id, disabled FROM identity_people WHERE id = $1",
@@ -1768,7 +1790,7 @@ pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<InviteeR
 }
 
 /// Organisation ids of a user.
-pub async fn user_orgs(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn user_orgs(db: &Db, user_id: UserId) -> Result<Vec<OrgId>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar(
             "SELECT org_id FROM identity_memberships WHERE user_id = $1 ORDER BY org_id",
@@ -1783,7 +1805,7 @@ pub async fn user_orgs(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreError> {
 /// (the service derives the roles from `Role::may`).
 pub async fn region_users(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     roles: &[Role],
 ) -> Result<Vec<InviteeRow>, StoreError> {
     if roles.is_empty() {
@@ -1807,8 +1829,8 @@ pub async fn region_users(
 /// for the consent form.
 pub async fn region_organisations(
     db: &Db,
-    region_id: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
+    region_id: RegionId,
+) -> Result<Vec<(OrgId, String)>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, name FROM identity_organisations WHERE region_id = $1 AND NOT disabled ORDER BY kana, name",
@@ -1819,7 +1841,7 @@ pub async fn region_organisations(
     }))
 }
 
-pub async fn user_email(db: &Db, user_id: i64) -> Result<String, StoreError> {
+pub async fn user_email(db: &Db, user_id: UserId) -> Result<String, StoreError> {
     let email: Option<String> = read!(db, |c| {
         sqlx::query_scalar("SELECT email FROM identity_people WHERE id = $1")
             .bind(user_id)
@@ -1833,7 +1855,7 @@ pub async fn user_email(db: &Db, user_id: i64) -> Result<String, StoreError> {
 /// loader and the benchmark generator use this, to lay out a week of care.
 pub async fn set_post_time(
     tx: &mut Tx,
-    post_id: i64,
+    post_id: PostId,
     created_at: i64,
     acked_at: Option<i64>,
 ) -> Result<(), StoreError> {
@@ -1870,8 +1892,8 @@ pub async fn counts(db: &Db) -> Result<(i64, i64), StoreError> {
 }
 
 /// `user:millis,…` as (user, read at) pairs, earliest first.
-fn parse_readers(read_by: &str) -> Vec<(i64, i64)> {
-    let mut out: Vec<(i64, i64)> = read_by
+fn parse_readers(read_by: &str) -> Vec<(UserId, i64)> {
+    let mut out: Vec<(UserId, i64)> = read_by
         .split(',')
         .filter_map(|pair| {
             let (user, at) = pair.split_once(':')?;
@@ -1885,14 +1907,15 @@ fn parse_readers(read_by: &str) -> Vec<(i64, i64)> {
 #[cfg(test)]
 mod tests {
     use super::parse_readers;
+    use renkei_domain::UserId;
 
     #[test]
     fn readers_come_earliest_first_and_nothing_reads_as_no_one() {
         assert_eq!(
             parse_readers("7:300,3:100,5:300"),
-            vec![(3, 100), (5, 300), (7, 300)]
+            vec![(UserId(3), 100), (UserId(5), 300), (UserId(7), 300)]
         );
         assert!(parse_readers("").is_empty());
-        assert_eq!(parse_readers("x:1,4:2,9"), vec![(4, 2)]);
+        assert_eq!(parse_readers("x:1,4:2,9"), vec![(UserId(4), 2)]);
     }
 }

@@ -12,7 +12,7 @@ use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, PostIn
 use renkei_care::store::{Contact, Preferences, SummaryFields, TimelineQuery};
 use renkei_care::{Care, CareConfig, CareError};
 use renkei_domain::care::Vitals;
-use renkei_domain::Timestamp;
+use renkei_domain::{OrgId, PatientId, PostId, SpaceId, Timestamp};
 use renkei_identity::service_types::SessionState;
 use renkei_identity::{
     Actor, Identity, IdentityConfig, NewOrganisation, NewUser, Principal, RequestContext,
@@ -237,7 +237,7 @@ fn patient_input() -> PatientInput {
 
 /// The care manager registers the patient, records consent covering the
 /// clinic, nursing (by profession) and family, and builds the team.
-async fn team(w: &World) -> (i64, i64) {
+async fn team(w: &World) -> (PatientId, SpaceId) {
     let c = ctx();
     let pid = w
         .care
@@ -251,7 +251,7 @@ async fn team(w: &World) -> (i64, i64) {
             &c,
             pid,
             &ConsentInput {
-                covers_orgs: vec![w.clinic],
+                covers_orgs: vec![OrgId(w.clinic)],
                 covers_professions: vec!["nurse".into()],
                 covers_family: true,
                 obtained_on: "2026-11-01".into(),
@@ -276,7 +276,7 @@ async fn team(w: &World) -> (i64, i64) {
     (pid, space)
 }
 
-async fn audit_actions(db: &Db, patient: i64) -> Vec<(String, String, String)> {
+async fn audit_actions(db: &Db, patient: PatientId) -> Vec<(String, String, String)> {
     read!(db, |c| {
         sqlx::query_as::<_, (String, String, String)>(
             "SELECT actor_username, action, outcome FROM audit_log WHERE patient_id = $1 ORDER BY seq",
@@ -463,18 +463,16 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
         Err(CareError::Validation(_))
     ));
     assert!(matches!(
-        w.care
-            .set_lead(&w.nurse, &c, space, w.nurse.user_id.0)
-            .await,
+        w.care.set_lead(&w.nurse, &c, space, w.nurse.user_id).await,
         Err(CareError::Forbidden)
     ));
     assert!(w
         .care
-        .set_lead(&w.care_manager, &c, space, w.family.user_id.0)
+        .set_lead(&w.care_manager, &c, space, w.family.user_id)
         .await
         .is_err());
     w.care
-        .set_lead(&w.care_manager, &c, space, w.doctor.user_id.0)
+        .set_lead(&w.care_manager, &c, space, w.doctor.user_id)
         .await
         .unwrap();
     let team = w.care.team(&w.doctor, &c, space).await.unwrap();
@@ -1315,27 +1313,30 @@ both_backends!(synthetic_prefecture_and_demo_helpers, |db: Db| async move {
     assert_eq!(renkei_care::store::counts(&db).await.unwrap(), (5, 12));
     // Ids continue after the generated ones (PostgreSQL sequences were moved).
     let mut tx = db.begin().await.unwrap();
-    renkei_care::store::set_post_time(&mut tx, 1, 1_000, Some(2_000))
+    renkei_care::store::set_post_time(&mut tx, PostId(1), 1_000, Some(2_000))
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let moved = renkei_care::store::post(&db, 1).await.unwrap().unwrap();
+    let moved = renkei_care::store::post(&db, PostId(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(moved.created_at, 1_000);
     let mut tx = db.begin().await.unwrap();
     let space = renkei_care::store::insert_space(
         &mut tx,
-        1,
+        renkei_domain::RegionId(1),
         "group",
         "g",
         "",
-        1,
+        renkei_domain::UserId(1),
         renkei_domain::Timestamp::now(),
     )
     .await
     .unwrap();
     tx.commit().await.unwrap();
     assert!(
-        space > 5,
+        space > SpaceId(5),
         "space ids continue after the generated ones: {space}"
     );
 });

@@ -235,3 +235,36 @@ async fn care_http_on_sqlite() {
 async fn care_http_on_postgres() {
     run(Backend::Postgres).await;
 }
+
+/// An id that does not parse answers as it always has: the pages and the
+/// JSON API refuse the path (400, the path extractor's rejection, rendered
+/// as a page or a problem document), FHIR reads answer 404 as for an id that
+/// does not exist. Typed ids (`Path<PatientId>`) parse exactly as `i64` did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparsable_ids_answer_as_before() {
+    let w = world(
+        Backend::Sqlite,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let pro = w.session(Who::Professional);
+    for (path, status) in [
+        ("/patients/abc", 400),
+        ("/patients/12x/summary", 400),
+        ("/posts/abc", 400),
+        ("/attachments/abc", 400),
+        ("/groups/abc", 400),
+        ("/api/v1/patients/abc", 400),
+        ("/api/v1/patients/abc/posts/1/reads", 400),
+        ("/fhir/Patient/abc", 404),
+        ("/fhir/Communication/abc", 404),
+        ("/fhir/Observation/abc-temperature", 404),
+        ("/fhir/Consent/abc", 404),
+    ] {
+        let reply = send(&w.app, request("GET", path, pro, None)).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+    }
+}
