@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use renkei_care::service::{ConsentInput, PatientInput, PostInput};
-use renkei_care::store::{SummaryFields, TimelineQuery};
-use renkei_domain::care::Vitals;
+use renkei_care::store::{CategoryFilter, SummaryFields, TimelineQuery};
+use renkei_domain::care::{MemberStatus, SpaceKind, Vitals};
 use renkei_domain::{
     AttachmentId, ConsentId, OrgId, PatientId, PostId, SpaceId, Timestamp, UserId,
 };
@@ -122,13 +122,13 @@ pub async fn list_patients(
     Ok(Json(
         spaces
             .into_iter()
-            .filter(|s| s.kind == "patient" && s.status == "active")
+            .filter(|s| s.kind == SpaceKind::Patient && s.status == MemberStatus::Active)
             .filter_map(|s| {
                 Some(PatientListItem {
                     id: s.patient_id?,
                     name: s.name,
                     kana: s.kana,
-                    team_role: s.team_role,
+                    team_role: s.team_role.code().into(),
                     is_lead: s.is_lead,
                     unread: s.unread,
                     urgent_open: s.urgent_open,
@@ -187,17 +187,17 @@ pub async fn get_patient(
         name: f.name,
         kana: f.kana,
         birth_date: f.birth_date,
-        sex: f.sex,
+        sex: f.sex.code().into(),
         address: f.address,
         phone: f.phone,
         insured_number: f.insured_number,
-        care_level: f.care_level,
+        care_level: f.care_level.code().into(),
         care_level_from: f.care_level_from,
         care_level_to: f.care_level_to,
-        care_application: f.care_application,
-        independence_physical: f.independence_physical,
-        independence_dementia: f.independence_dementia,
-        household: f.household,
+        care_application: f.care_application.code().into(),
+        independence_physical: f.independence_physical.map_or("", |x| x.code()).into(),
+        independence_dementia: f.independence_dementia.map_or("", |x| x.code()).into(),
+        household: f.household.map_or("", |x| x.code()).into(),
         registering_organization_id: pt.registering_org_id,
     }))
 }
@@ -239,7 +239,11 @@ pub async fn list_consents(
                 id: c.id,
                 active: c.active(),
                 covers_organization_ids: c.org_ids(),
-                covers_professions: c.professions(),
+                covers_professions: c
+                    .professions()
+                    .iter()
+                    .map(|x| x.code().to_string())
+                    .collect(),
                 covers_family: c.covers_family,
                 obtained_on: c.obtained_on,
                 obtained_by: c.obtained_by,
@@ -346,12 +350,12 @@ pub async fn team(
                 user_id: m.user_id,
                 username: m.username,
                 display_name: m.display_name,
-                profession: m.profession,
+                profession: m.profession.code().into(),
                 organization_id: m.org_id,
                 organization_name: m.org_name,
-                team_role: m.team_role,
+                team_role: m.team_role.code().into(),
                 is_lead: m.is_lead,
-                status: m.status,
+                status: m.status.code().into(),
             })
             .collect(),
     ))
@@ -489,9 +493,9 @@ fn post_out(v: &renkei_care::service::PostView) -> PostOut {
         id: p.id,
         author_id: p.author_id,
         author_name: p.author_name.clone(),
-        author_team_role: p.author_role.clone(),
-        kind: p.kind.clone(),
-        category: p.category.clone(),
+        author_team_role: p.author_role.code().into(),
+        kind: p.kind.code().into(),
+        category: p.category.code().into(),
         text: if withdrawn {
             String::new()
         } else {
@@ -504,7 +508,7 @@ fn post_out(v: &renkei_care::service::PostView) -> PostOut {
             p.vitals()
         },
         urgent: p.urgent,
-        acknowledgement_role: p.ack_role.clone(),
+        acknowledgement_role: p.ack_role.map_or("", |r| r.code()).into(),
         acknowledged_by: p.acked_by,
         acknowledged_at: p.acked_at.map(rfc3339),
         version: p.version,
@@ -535,7 +539,8 @@ pub async fn list_posts(
             TimelineQuery {
                 before: q.before,
                 text: q.q,
-                category: q.category.filter(|c| !c.is_empty()),
+                // A code that names no category matches no post.
+                category: CategoryFilter::from_code(q.category.as_deref().unwrap_or("")),
                 limit: q.limit.unwrap_or(0).clamp(0, 100),
             },
         )
@@ -736,7 +741,7 @@ pub async fn summary(
         notes: f.notes,
         changed_by: v.current.as_ref().map(|c| c.changed_by_name.clone()),
         changed_at: v.current.as_ref().map(|c| rfc3339(c.changed_at)),
-        care_level: v.patient.fields.care_level,
+        care_level: v.patient.fields.care_level.code().into(),
     }))
 }
 
@@ -822,7 +827,7 @@ pub async fn unread(
         .my_spaces(&p, &rc)
         .await?
         .into_iter()
-        .filter(|s| s.status == "active")
+        .filter(|s| s.status == MemberStatus::Active)
         .collect();
     Ok(Json(UnreadOut {
         total: spaces.iter().map(|s| s.unread).sum(),
@@ -830,8 +835,8 @@ pub async fn unread(
         spaces: spaces
             .into_iter()
             .map(|s| UnreadSpace {
-                group_id: (s.kind == "group").then_some(s.space_id),
-                kind: s.kind,
+                group_id: (s.kind == SpaceKind::Group).then_some(s.space_id),
+                kind: s.kind.code().into(),
                 patient_id: s.patient_id,
                 name: s.name,
                 unread: s.unread,

@@ -3,7 +3,7 @@
 //! (JP_Observation_VitalSigns, LOINC coded, UCUM units) and Consent.
 
 use renkei_care::store::{ConsentRow, MemberRow, PatientRow, PostRow};
-use renkei_domain::care::{CareLevel, PostCategory, TeamRole, VITAL_SIGNS};
+use renkei_domain::care::{MemberStatus, VITAL_SIGNS};
 use renkei_domain::{OrgId, PatientId, Timestamp};
 use serde_json::{json, Value};
 
@@ -60,7 +60,8 @@ pub fn patient(p: &PatientRow) -> Value {
         "identifier": identifiers,
         "active": true,
         "name": [human_name(&f.name, "IDE"), human_name(&f.kana, "SYL")],
-        "gender": match f.sex.as_str() { "female" | "male" | "other" => f.sex.as_str(), _ => "unknown" },
+        // Renkei's codes are FHIR's administrative genders.
+        "gender": f.sex.code(),
         "birthDate": f.birth_date,
         "managingOrganization": {"display": format!("organisation #{}", p.registering_org_id)},
     });
@@ -70,12 +71,11 @@ pub fn patient(p: &PatientRow) -> Value {
     if !f.phone.is_empty() {
         r["telecom"] = json!([{"system": "phone", "value": f.phone}]);
     }
-    if let Some(level) = CareLevel::from_code(&f.care_level) {
-        r["extension"] = json!([{
-            "url": "urn:renkei:ext:care-level",
-            "valueCoding": {"system": "urn:renkei:cs:care-level", "code": level.code(), "display": level.label_ja()},
-        }]);
-    }
+    let level = f.care_level;
+    r["extension"] = json!([{
+        "url": "urn:renkei:ext:care-level",
+        "valueCoding": {"system": "urn:renkei:cs:care-level", "code": level.code(), "display": level.label_ja()},
+    }]);
     r
 }
 
@@ -83,14 +83,13 @@ pub fn patient(p: &PatientRow) -> Value {
 pub fn care_team(p: &PatientRow, members: &[MemberRow]) -> Value {
     let participants: Vec<Value> = members
         .iter()
-        .filter(|m| m.status == "active")
+        .filter(|m| m.status == MemberStatus::Active)
         .map(|m| {
-            let role = TeamRole::from_code(&m.team_role);
             let mut part = json!({
                 "role": [{"coding": [{
                     "system": TEAM_ROLE_SYSTEM,
-                    "code": m.team_role,
-                    "display": role.map(|r| r.label_ja()).unwrap_or(""),
+                    "code": m.team_role.code(),
+                    "display": m.team_role.label_ja(),
                 }]}],
                 "member": {"display": m.display_name},
                 "period": {"start": time(m.accepted_at.unwrap_or(m.invited_at))},
@@ -115,15 +114,14 @@ pub fn care_team(p: &PatientRow, members: &[MemberRow]) -> Value {
 /// `entered-in-error` without their text.
 pub fn communication(patient_id: PatientId, post: &PostRow) -> Value {
     let withdrawn = post.withdrawn_at.is_some();
-    let category = PostCategory::from_code(&post.category);
     let mut r = json!({
         "resourceType": "Communication",
         "id": post.id.to_string(),
         "status": if withdrawn { "entered-in-error" } else { "completed" },
         "category": [{"coding": [{
             "system": POST_CATEGORY_SYSTEM,
-            "code": post.category,
-            "display": category.map(|c| c.label_ja()).unwrap_or(""),
+            "code": post.category.code(),
+            "display": post.category.label_ja(),
         }]}],
         "priority": if post.urgent { "urgent" } else { "routine" },
         "subject": reference("Patient", patient_id),
@@ -284,7 +282,8 @@ pub fn consent(c: &ConsentRow, org_names: &dyn Fn(OrgId) -> String) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use renkei_domain::{PostId, SpaceId, UserId};
+    use renkei_domain::care::{PostAuthorRole, PostCategory, PostKind, TeamRole};
+    use renkei_domain::{PostId, Profession, SpaceId, UserId};
 
     fn post() -> PostRow {
         PostRow {
@@ -292,10 +291,10 @@ mod tests {
             space_id: SpaceId(1),
             author_id: UserId(2),
             author_name: "加藤".into(),
-            author_profession: "nurse".into(),
-            author_role: "visiting_nurse".into(),
-            kind: "post".into(),
-            category: "vitals".into(),
+            author_profession: Profession::Nurse,
+            author_role: PostAuthorRole::Team(TeamRole::VisitingNurse),
+            kind: PostKind::Post,
+            category: PostCategory::Vitals,
             body: "発熱".into(),
             reply_to: None,
             temperature: Some(38.9),
@@ -309,7 +308,7 @@ mod tests {
             pain: None,
             has_vitals: true,
             urgent: true,
-            ack_role: "attending_doctor".into(),
+            ack_role: Some(TeamRole::AttendingDoctor),
             acked_by: None,
             acked_by_name: None,
             acked_at: None,

@@ -12,11 +12,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, SpaceCard};
-use renkei_care::store::{Contact, PatientFields, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::store::{CategoryFilter, Contact, Preferences, SummaryFields, TimelineQuery};
 use renkei_care::CareError;
 use renkei_domain::care::{
-    BreakGlassReason, CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole,
-    DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE, VITAL_SIGNS,
+    BreakGlassReason, CareApplication, CareLevel, DementiaIndependence, Household, MemberStatus,
+    PhysicalIndependence, PostCategory, Sex, SpaceKind, TeamRole, VITAL_SIGNS,
 };
 use renkei_domain::people::Permission;
 use renkei_domain::{
@@ -26,7 +26,7 @@ use renkei_domain::{
 use renkei_identity::Principal;
 use serde::Deserialize;
 
-use crate::posts::{new_key, post_card, post_input, team_role_label, PostCard, UploadForm};
+use crate::posts::{new_key, post_card, post_input, PostCard, UploadForm};
 use crate::CareState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
 use renkei_web_kit::page::{ok, render};
@@ -68,12 +68,8 @@ fn header_of(lang: &str, p: &renkei_care::store::PatientRow) -> PatientHeader {
         name: p.fields.name.clone(),
         kana: p.fields.kana.clone(),
         age: age(&p.fields.birth_date),
-        sex: Sex::from_code(&p.fields.sex)
-            .map(|s| s.label(lang).to_string())
-            .unwrap_or_default(),
-        care_level: CareLevel::from_code(&p.fields.care_level)
-            .map(|c| c.label(lang).to_string())
-            .unwrap_or_default(),
+        sex: p.fields.sex.label(lang).to_string(),
+        care_level: p.fields.care_level.label(lang).to_string(),
     }
 }
 
@@ -107,9 +103,13 @@ pub async fn patients(
         },
     );
     let spaces = state.care.my_spaces(&p, &rc).await?;
-    let (invitations, rest): (Vec<_>, Vec<_>) =
-        spaces.into_iter().partition(|s| s.status == "invited");
-    let patients: Vec<SpaceCard> = rest.into_iter().filter(|s| s.kind == "patient").collect();
+    let (invitations, rest): (Vec<_>, Vec<_>) = spaces
+        .into_iter()
+        .partition(|s| s.status == MemberStatus::Invited);
+    let patients: Vec<SpaceCard> = rest
+        .into_iter()
+        .filter(|s| s.kind == SpaceKind::Patient)
+        .collect();
     let total_unread = patients.iter().map(|s| s.unread).sum();
     let break_glass = state
         .care
@@ -143,7 +143,7 @@ struct PatientFormPage {
     l: Layout,
     action: String,
     new: bool,
-    f: PatientFields,
+    f: PatientInput,
     contacts: Vec<Contact>,
     errors: ValidationErrors,
     orgs: Vec<(OrgId, String)>,
@@ -153,8 +153,8 @@ struct PatientFormPage {
     levels: &'static [CareLevel],
     applications: &'static [CareApplication],
     households: &'static [Household],
-    physical: &'static [&'static str],
-    dementia: &'static [&'static str],
+    physical: &'static [PhysicalIndependence],
+    dementia: &'static [DementiaIndependence],
     roles: Vec<TeamRole>,
 }
 
@@ -195,26 +195,6 @@ fn patient_input(f: &FormData) -> PatientInput {
     }
 }
 
-fn fields_of(i: &PatientInput) -> PatientFields {
-    PatientFields {
-        name: i.name.clone(),
-        kana: i.kana.clone(),
-        birth_date: i.birth_date.clone(),
-        sex: i.sex.clone(),
-        address: i.address.clone(),
-        phone: i.phone.clone(),
-        insured_number: i.insured_number.clone(),
-        care_level: i.care_level.clone(),
-        care_level_from: i.care_level_from.clone(),
-        care_level_to: i.care_level_to.clone(),
-        care_application: i.care_application.clone(),
-        independence_physical: i.independence_physical.clone(),
-        independence_dementia: i.independence_dementia.clone(),
-        household: i.household.clone(),
-        contacts: String::new(),
-    }
-}
-
 fn padded(mut c: Vec<Contact>) -> Vec<Contact> {
     while c.len() < 3 {
         c.push(Contact::default());
@@ -240,8 +220,7 @@ fn patient_form(
     title: &str,
     action: String,
     new: bool,
-    f: PatientFields,
-    contacts: Vec<Contact>,
+    f: PatientInput,
     errors: ValidationErrors,
     orgs: Vec<(OrgId, String)>,
     org_id: Option<OrgId>,
@@ -251,8 +230,8 @@ fn patient_form(
         l: Layout::new(ctx, title),
         action,
         new,
+        contacts: padded(f.contacts.clone()),
         f,
-        contacts: padded(contacts),
         errors,
         orgs,
         org_id,
@@ -261,8 +240,8 @@ fn patient_form(
         levels: CareLevel::ALL,
         applications: CareApplication::ALL,
         households: Household::ALL,
-        physical: PHYSICAL_INDEPENDENCE,
-        dementia: DEMENTIA_INDEPENDENCE,
+        physical: PhysicalIndependence::ALL,
+        dementia: DementiaIndependence::ALL,
         roles: professional_roles(),
     }
 }
@@ -287,12 +266,11 @@ pub async fn new_patient_form(
         title,
         "/patients/new".into(),
         true,
-        PatientFields {
-            care_level: "none".into(),
-            care_application: "not_applied".into(),
+        PatientInput {
+            care_level: CareLevel::None.code().into(),
+            care_application: CareApplication::NotApplied.code().into(),
             ..Default::default()
         },
-        Vec::new(),
         ValidationErrors::new(),
         orgs,
         first,
@@ -329,8 +307,7 @@ pub async fn create_patient(
                     title,
                     "/patients/new".into(),
                     true,
-                    fields_of(&input),
-                    input.contacts.clone(),
+                    input,
                     errors,
                     orgs,
                     org_id,
@@ -359,14 +336,12 @@ pub async fn profile_form(
     } else {
         "基本情報"
     };
-    let contacts = patient.fields.contact_list();
     ok(&patient_form(
         &ctx,
         title,
         format!("/patients/{id}/profile"),
         false,
-        patient.fields,
-        contacts,
+        PatientInput::from(&patient.fields),
         ValidationErrors::new(),
         Vec::new(),
         None,
@@ -397,8 +372,7 @@ pub async fn update_profile(
                     title,
                     format!("/patients/{id}/profile"),
                     false,
-                    fields_of(&input),
-                    input.contacts.clone(),
+                    input,
                     errors,
                     Vec::new(),
                     None,
@@ -559,7 +533,9 @@ async fn timeline_page(
     let q = TimelineQuery {
         before: params.before,
         text: (!params.q.trim().is_empty()).then(|| params.q.clone()),
-        category: PostCategory::from_code(&params.category).map(|c| c.code().to_string()),
+        // The page ignores a category it does not know.
+        category: PostCategory::from_code(&params.category)
+            .map_or(CategoryFilter::Any, CategoryFilter::Only),
         limit: 0,
     };
     let v = match which {
@@ -568,7 +544,7 @@ async fn timeline_page(
     };
     let base = which.base();
     let now = Timestamp::now().millis();
-    let is_group = v.space.kind == "group";
+    let is_group = v.space.kind == SpaceKind::Group;
     let (title, patient) = match &v.patient {
         Some(pt) => (pt.fields.name.clone(), Some(header_of(lang, pt))),
         None => (v.space.name.clone(), None),
@@ -578,10 +554,9 @@ async fn timeline_page(
         if *r == TeamRole::Family {
             continue;
         }
-        if v.members
-            .iter()
-            .any(|m| m.status == "active" && renkei_care::service::acknowledges(*r, &m.team_role))
-        {
+        if v.members.iter().any(|m| {
+            m.status == MemberStatus::Active && renkei_care::service::acknowledges(*r, m.team_role)
+        }) {
             roles.push((r.code(), r.label(lang)));
         }
     }
@@ -614,7 +589,11 @@ async fn timeline_page(
         signs: sign_fields(lang),
         form,
         errors,
-        members: v.members.iter().filter(|m| m.status == "active").count(),
+        members: v
+            .members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Active)
+            .count(),
         posted: params.posted.is_some(),
     };
     render(&page, status)
@@ -774,7 +753,7 @@ async fn post_page(
     let back = space_link(row.space_id, row.patient_id);
     let post = &view.post;
     let form = form.unwrap_or_else(|| PostFormState {
-        category: post.category.clone(),
+        category: post.category.code().to_string(),
         body: post.body.clone(),
         vitals: VITAL_SIGNS
             .iter()
@@ -1155,12 +1134,8 @@ struct SummaryPage {
 fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, String)> {
     let en = lang == "en";
     let f = &p.fields;
-    let level = CareLevel::from_code(&f.care_level)
-        .map(|c| c.label(lang))
-        .unwrap_or("");
-    let application = CareApplication::from_code(&f.care_application)
-        .map(|c| c.label(lang))
-        .unwrap_or("");
+    let level = f.care_level.label(lang);
+    let application = f.care_application.label(lang);
     let validity = if f.care_level_from.is_empty() && f.care_level_to.is_empty() {
         String::new()
     } else {
@@ -1178,9 +1153,7 @@ fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, 
         ),
         (
             if en { "Sex" } else { "性別" },
-            Sex::from_code(&f.sex)
-                .map(|s| s.label(lang).to_string())
-                .unwrap_or_default(),
+            f.sex.label(lang).to_string(),
         ),
         (if en { "Address" } else { "住所" }, f.address.clone()),
         (if en { "Phone" } else { "電話" }, f.phone.clone()),
@@ -1204,7 +1177,7 @@ fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, 
             } else {
                 "障害高齢者の日常生活自立度"
             },
-            f.independence_physical.clone(),
+            f.independence_physical.map_or("", |x| x.code()).to_string(),
         ),
         (
             if en {
@@ -1212,13 +1185,11 @@ fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, 
             } else {
                 "認知症高齢者の日常生活自立度"
             },
-            f.independence_dementia.clone(),
+            f.independence_dementia.map_or("", |x| x.code()).to_string(),
         ),
         (
             if en { "Household" } else { "世帯" },
-            Household::from_code(&f.household)
-                .map(|h| h.label(lang).to_string())
-                .unwrap_or_default(),
+            f.household.map_or("", |h| h.label(lang)).to_string(),
         ),
     ]
 }
@@ -1372,7 +1343,8 @@ pub struct MemberShown {
     pub org: String,
     pub role: String,
     pub is_lead: bool,
-    pub status: String,
+    /// Invited, not yet joined (the others listed are active).
+    pub invited: bool,
     pub since: String,
 }
 
@@ -1406,7 +1378,7 @@ async fn team_page(
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
     let v = state.care.team(p, rc, space).await?;
-    let is_group = v.space.kind == "group";
+    let is_group = v.space.kind == SpaceKind::Group;
     let title = match &v.patient {
         Some(pt) => pt.fields.name.clone(),
         None => v.space.name.clone(),
@@ -1414,22 +1386,20 @@ async fn team_page(
     let members = v
         .members
         .iter()
-        .filter(|m| m.status == "active" || m.status == "invited")
+        .filter(|m| m.status.holds_place())
         .map(|m| MemberShown {
             user_id: m.user_id,
             name: m.display_name.clone(),
             username: m.username.clone(),
-            profession: Profession::from_code(&m.profession)
-                .map(|x| x.label(lang).to_string())
-                .unwrap_or_default(),
+            profession: m.profession.label(lang).to_string(),
             org: m.org_name.clone().unwrap_or_default(),
             role: if is_group {
                 String::new()
             } else {
-                team_role_label(lang, &m.team_role)
+                m.team_role.label(lang).to_string()
             },
             is_lead: m.is_lead,
-            status: m.status.clone(),
+            invited: m.status == MemberStatus::Invited,
             since: Timestamp(m.accepted_at.unwrap_or(m.invited_at)).to_jst_display(),
         })
         .collect();
@@ -1462,9 +1432,7 @@ async fn team_page(
             .candidates
             .iter()
             .map(|u| {
-                let prof = Profession::from_code(&u.profession)
-                    .map(|x| x.label(lang))
-                    .unwrap_or("");
+                let prof = u.profession.label(lang);
                 (
                     u.username.clone(),
                     format!("{}（{}）", u.display_name, prof),
@@ -1743,12 +1711,7 @@ async fn consent_page(
         .iter()
         .map(|c| {
             let mut covers: Vec<String> = c.org_ids().into_iter().map(org_name).collect();
-            covers.extend(
-                c.professions()
-                    .iter()
-                    .filter_map(|x| Profession::from_code(x))
-                    .map(|x| x.label(lang).to_string()),
-            );
+            covers.extend(c.professions().iter().map(|x| x.label(lang).to_string()));
             if c.covers_family {
                 covers.push(if lang == "en" { "Family" } else { "家族" }.into());
             }
@@ -2028,9 +1991,11 @@ async fn groups_page(
         .my_spaces(p, rc)
         .await?
         .into_iter()
-        .filter(|s| s.kind == "group")
+        .filter(|s| s.kind == SpaceKind::Group)
         .collect();
-    let (invitations, groups) = spaces.into_iter().partition(|s| s.status == "invited");
+    let (invitations, groups) = spaces
+        .into_iter()
+        .partition(|s| s.status == MemberStatus::Invited);
     render(
         &GroupsPage {
             l: Layout::new(

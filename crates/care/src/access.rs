@@ -9,7 +9,7 @@
 //! Break-glass access by a coordinator or EMS is the one exception: read-only,
 //! time-limited, and flagged in the audit trail.
 
-use renkei_domain::care::TeamRole;
+use renkei_domain::care::{MemberStatus, TeamRole};
 use renkei_domain::{BreakGlassId, OrgId, PostId, Profession, RegionId};
 
 use crate::store::{AccessRow, Coverage};
@@ -91,8 +91,7 @@ pub fn covered(
     if team_role == TeamRole::Family || profession == Profession::Family {
         return c.family;
     }
-    member_org.is_some_and(|o| c.org_ids.contains(&o))
-        || c.professions.iter().any(|p| p == profession.code())
+    member_org.is_some_and(|o| c.org_ids.contains(&o)) || c.professions.contains(&profession)
 }
 
 /// The decision. `coverage` is the active consent's coverage (None when no
@@ -107,8 +106,8 @@ pub fn decide(
     if user_region.is_some_and(|r| r != row.region_id) {
         return None;
     }
-    let member = match (&row.member_status, &row.team_role) {
-        (Some(status), Some(role)) if status == "active" => TeamRole::from_code(role),
+    let member = match (row.member_status, row.team_role) {
+        (Some(MemberStatus::Active), Some(role)) => Some(role),
         _ => None,
     };
     if let Some(team_role) = member {
@@ -142,20 +141,21 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use renkei_domain::care::SpaceKind;
     use renkei_domain::{PatientId, SpaceId, UserId};
 
-    fn row(status: Option<&str>, org: Option<i64>, role: &str) -> AccessRow {
+    fn row(status: Option<MemberStatus>, org: Option<i64>, role: TeamRole) -> AccessRow {
         AccessRow {
             space_id: SpaceId(1),
-            kind: "patient".into(),
+            kind: SpaceKind::Patient,
             region_id: RegionId(1),
             family_summary_open: false,
             space_name: String::new(),
             space_description: String::new(),
             space_created_by: UserId(1),
             space_created_at: 0,
-            member_status: status.map(str::to_string),
-            team_role: Some(role.into()),
+            member_status: status,
+            team_role: Some(role),
             is_lead: Some(false),
             member_org_id: org.map(OrgId),
             joined_after_post: Some(PostId(0)),
@@ -174,13 +174,17 @@ mod tests {
 
     #[test]
     fn registering_org_sees_without_consent() {
-        let r = row(Some("active"), Some(10), "care_manager");
+        let r = row(Some(MemberStatus::Active), Some(10), TeamRole::CareManager);
         assert!(decide(&r, None, Profession::CareManager, Some(RegionId(1)), 0).is_some());
     }
 
     #[test]
     fn other_org_needs_covering_consent() {
-        let r = row(Some("active"), Some(20), "visiting_nurse");
+        let r = row(
+            Some(MemberStatus::Active),
+            Some(20),
+            TeamRole::VisitingNurse,
+        );
         assert!(decide(&r, None, Profession::Nurse, Some(RegionId(1)), 0).is_none());
         let by_org = Coverage {
             org_ids: vec![OrgId(20)],
@@ -188,12 +192,12 @@ mod tests {
         };
         assert!(decide(&r, Some(&by_org), Profession::Nurse, Some(RegionId(1)), 0).is_some());
         let by_prof = Coverage {
-            professions: vec!["nurse".into()],
+            professions: vec![Profession::Nurse],
             ..Default::default()
         };
         assert!(decide(&r, Some(&by_prof), Profession::Nurse, Some(RegionId(1)), 0).is_some());
         let other = Coverage {
-            professions: vec!["doctor".into()],
+            professions: vec![Profession::Doctor],
             ..Default::default()
         };
         assert!(decide(&r, Some(&other), Profession::Nurse, Some(RegionId(1)), 0).is_none());
@@ -201,7 +205,7 @@ mod tests {
 
     #[test]
     fn family_needs_family_consent_and_no_clinical_by_default() {
-        let r = row(Some("active"), None, "family");
+        let r = row(Some(MemberStatus::Active), None, TeamRole::Family);
         assert!(decide(
             &r,
             Some(&Coverage::default()),
@@ -228,21 +232,25 @@ mod tests {
 
     #[test]
     fn invited_or_left_members_see_nothing() {
-        for s in ["invited", "left", "declined"] {
-            let r = row(Some(s), Some(10), "care_manager");
+        for s in [
+            MemberStatus::Invited,
+            MemberStatus::Left,
+            MemberStatus::Declined,
+        ] {
+            let r = row(Some(s), Some(10), TeamRole::CareManager);
             assert!(decide(&r, None, Profession::CareManager, Some(RegionId(1)), 0).is_none());
         }
     }
 
     #[test]
     fn other_region_sees_nothing() {
-        let r = row(Some("active"), Some(10), "care_manager");
+        let r = row(Some(MemberStatus::Active), Some(10), TeamRole::CareManager);
         assert!(decide(&r, None, Profession::CareManager, Some(RegionId(2)), 0).is_none());
     }
 
     #[test]
     fn break_glass_expires() {
-        let mut r = row(None, None, "other");
+        let mut r = row(None, None, TeamRole::Other);
         r.team_role = None;
         r.break_glass_id = Some(BreakGlassId(3));
         r.break_glass_expires = Some(1000);

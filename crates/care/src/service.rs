@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use renkei_domain::care::{
-    BreakGlassReason, CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole, Vitals,
-    DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE,
+    AttachmentPurpose, BreakGlassReason, CareApplication, CareLevel, DementiaIndependence,
+    Household, MemberStatus, PhysicalIndependence, PostAuthorRole, PostCategory, PostKind, Sex,
+    SpaceKind, TeamRole, Vitals,
 };
 use renkei_domain::people::Permission;
 use renkei_domain::text::fold;
@@ -25,9 +26,9 @@ use sha2::{Digest, Sha256};
 use crate::access::{self, Access};
 use crate::attachments::CheckedUpload;
 use crate::store::{
-    self, AttachmentMeta, ConsentRow, Contact, Coverage, MemberRow, PatientFields, PatientRow,
-    PostRow, PostVersionRow, Preferences, ReceiptRow, SpaceRow, SummaryFields, SummaryRow,
-    TimelineQuery,
+    self, AttachmentMeta, CategoryFilter, ConsentRow, Contact, Coverage, MemberRow, PatientFields,
+    PatientRow, PostRow, PostVersionRow, Preferences, ReceiptRow, SpaceRow, SummaryFields,
+    SummaryRow, TimelineQuery,
 };
 
 /// The one error type of the care service: the shape every capability
@@ -260,6 +261,14 @@ pub struct PostInput {
     pub confirm_unusual: bool,
 }
 
+/// A post as its checks found it.
+struct CheckedPost {
+    category: PostCategory,
+    /// Who must acknowledge (urgent posts only).
+    ack_role: Option<TeamRole>,
+    mentions: Vec<UserId>,
+}
+
 /// What posting did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostOutcome {
@@ -301,12 +310,12 @@ pub struct TimelineView {
 #[derive(Debug, Clone)]
 pub struct SpaceCard {
     pub space_id: SpaceId,
-    pub kind: String,
+    pub kind: SpaceKind,
     pub name: String,
     pub kana: String,
     pub patient_id: Option<PatientId>,
-    pub status: String,
-    pub team_role: String,
+    pub status: MemberStatus,
+    pub team_role: TeamRole,
     pub is_lead: bool,
     pub unread: i64,
     pub urgent_open: i64,
@@ -421,6 +430,29 @@ fn check_date(
     }
 }
 
+impl From<&PatientFields> for PatientInput {
+    /// The stored record as its form shows it.
+    fn from(f: &PatientFields) -> Self {
+        PatientInput {
+            name: f.name.clone(),
+            kana: f.kana.clone(),
+            birth_date: f.birth_date.clone(),
+            sex: f.sex.code().into(),
+            address: f.address.clone(),
+            phone: f.phone.clone(),
+            insured_number: f.insured_number.clone(),
+            care_level: f.care_level.code().into(),
+            care_level_from: f.care_level_from.clone(),
+            care_level_to: f.care_level_to.clone(),
+            care_application: f.care_application.code().into(),
+            independence_physical: f.independence_physical.map_or("", |x| x.code()).into(),
+            independence_dementia: f.independence_dementia.map_or("", |x| x.code()).into(),
+            household: f.household.map_or("", |x| x.code()).into(),
+            contacts: f.contact_list(),
+        }
+    }
+}
+
 impl PatientInput {
     /// Checks and normalises the fields.
     pub fn validate(&self) -> Result<PatientFields, ValidationErrors> {
@@ -447,12 +479,11 @@ impl PatientInput {
                 }
             }
         }
-        let sex = if self.sex.trim().is_empty() {
-            "unknown"
-        } else {
-            self.sex.trim()
+        let sex = match self.sex.trim() {
+            "" => Some(Sex::Unknown),
+            code => Sex::from_code(code),
         };
-        if Sex::from_code(sex).is_none() {
+        if sex.is_none() {
             e.add("sex", "choice", "性別を選んでください。", "Choose a sex.");
         }
         let insured = renkei_domain::text::nfkc(self.insured_number.trim());
@@ -466,12 +497,11 @@ impl PatientInput {
                 "The insured person number has 10 digits.",
             );
         }
-        let level = if self.care_level.trim().is_empty() {
-            "none"
-        } else {
-            self.care_level.trim()
+        let level = match self.care_level.trim() {
+            "" => Some(CareLevel::None),
+            code => CareLevel::from_code(code),
         };
-        if CareLevel::from_code(level).is_none() {
+        if level.is_none() {
             e.add(
                 "care_level",
                 "choice",
@@ -479,12 +509,11 @@ impl PatientInput {
                 "Choose a care level.",
             );
         }
-        let application = if self.care_application.trim().is_empty() {
-            "not_applied"
-        } else {
-            self.care_application.trim()
+        let application = match self.care_application.trim() {
+            "" => Some(CareApplication::NotApplied),
+            code => CareApplication::from_code(code),
         };
-        if CareApplication::from_code(application).is_none() {
+        if application.is_none() {
             e.add(
                 "care_application",
                 "choice",
@@ -519,8 +548,9 @@ impl PatientInput {
                 "The validity ends before it starts.",
             );
         }
-        let physical = self.independence_physical.trim();
-        if !physical.is_empty() && !PHYSICAL_INDEPENDENCE.contains(&physical) {
+        let physical =
+            optional_choice(&self.independence_physical, PhysicalIndependence::from_code);
+        if physical.is_err() {
             e.add(
                 "independence_physical",
                 "choice",
@@ -528,8 +558,9 @@ impl PatientInput {
                 "Choose a level.",
             );
         }
-        let dementia = self.independence_dementia.trim();
-        if !dementia.is_empty() && !DEMENTIA_INDEPENDENCE.contains(&dementia) {
+        let dementia =
+            optional_choice(&self.independence_dementia, DementiaIndependence::from_code);
+        if dementia.is_err() {
             e.add(
                 "independence_dementia",
                 "choice",
@@ -537,8 +568,8 @@ impl PatientInput {
                 "Choose a level.",
             );
         }
-        let household = self.household.trim();
-        if !household.is_empty() && Household::from_code(household).is_none() {
+        let household = optional_choice(&self.household, Household::from_code);
+        if household.is_err() {
             e.add(
                 "household",
                 "choice",
@@ -582,24 +613,43 @@ impl PatientInput {
                 );
             }
         }
-        e.into_result()?;
-        Ok(PatientFields {
-            name: self.name.trim().to_string(),
-            kana: self.kana.trim().to_string(),
-            birth_date: self.birth_date.trim().to_string(),
-            sex: sex.to_string(),
-            address: self.address.trim().to_string(),
-            phone: self.phone.trim().to_string(),
-            insured_number: insured,
-            care_level: level.to_string(),
-            care_level_from: self.care_level_from.trim().to_string(),
-            care_level_to: self.care_level_to.trim().to_string(),
-            care_application: application.to_string(),
-            independence_physical: physical.to_string(),
-            independence_dementia: dementia.to_string(),
-            household: household.to_string(),
-            contacts: serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into()),
-        })
+        match (sex, level, application, physical, dementia, household) {
+            (
+                Some(sex),
+                Some(care_level),
+                Some(care_application),
+                Ok(independence_physical),
+                Ok(independence_dementia),
+                Ok(household),
+            ) if e.is_empty() => Ok(PatientFields {
+                name: self.name.trim().to_string(),
+                kana: self.kana.trim().to_string(),
+                birth_date: self.birth_date.trim().to_string(),
+                sex,
+                address: self.address.trim().to_string(),
+                phone: self.phone.trim().to_string(),
+                insured_number: insured,
+                care_level,
+                care_level_from: self.care_level_from.trim().to_string(),
+                care_level_to: self.care_level_to.trim().to_string(),
+                care_application,
+                independence_physical,
+                independence_dementia,
+                household,
+                contacts: serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into()),
+            }),
+            // Every choice that did not parse added its field error.
+            _ => Err(e),
+        }
+    }
+}
+
+/// An optional choice as typed: `""` is none, a known code is that value,
+/// anything else is refused (`Err`).
+fn optional_choice<T>(raw: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ()> {
+    match raw.trim() {
+        "" => Ok(None),
+        code => parse(code).map(Some).ok_or(()),
     }
 }
 
@@ -743,7 +793,7 @@ impl Care {
     ) -> (store::AccessRow, Option<Access>) {
         // Coverage matters only for members outside the registering organisation.
         let needs_coverage = row.consent_id.is_some()
-            && row.member_status.as_deref() == Some("active")
+            && row.member_status == Some(MemberStatus::Active)
             && row.member_org_id != row.registering_org_id;
         // The access query read the consent in force with it.
         let coverage = if needs_coverage { row.coverage() } else { None };
@@ -859,7 +909,9 @@ impl Care {
         };
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
-        let space = store::insert_space(&mut tx, region, "patient", "", "", p.user_id, now).await?;
+        let space =
+            store::insert_space(&mut tx, region, SpaceKind::Patient, "", "", p.user_id, now)
+                .await?;
         let id =
             store::insert_patient(&mut tx, space, region, org, p.user_id, &fields, now).await?;
         store::upsert_member(
@@ -868,9 +920,9 @@ impl Care {
                 space_id: space,
                 user_id: p.user_id,
                 org_id: Some(org),
-                team_role: role.code(),
+                team_role: role,
                 is_lead: true,
-                status: "active",
+                status: MemberStatus::Active,
                 invited_by: None,
             },
             now,
@@ -946,7 +998,7 @@ impl Care {
         for r in rows {
             let visible = match (r.patient_id, r.registering_org_id) {
                 (Some(_), Some(reg)) => {
-                    let role = TeamRole::from_code(&r.team_role).unwrap_or(TeamRole::Other);
+                    let role = r.team_role;
                     if r.member_org_id == Some(reg) {
                         true
                     } else if r.consent_id.is_none() {
@@ -1111,7 +1163,11 @@ impl Care {
         e.into_result()?;
         let coverage = Coverage {
             org_ids: input.covers_orgs.clone(),
-            professions: input.covers_professions.clone(),
+            professions: input
+                .covers_professions
+                .iter()
+                .filter_map(|c| Profession::from_code(c))
+                .collect(),
             family: input.covers_family,
         };
         let now = Timestamp::now();
@@ -1123,7 +1179,7 @@ impl Care {
                     &store::NewAttachment {
                         space_id: patient.space_id,
                         post_id: None,
-                        purpose: "consent",
+                        purpose: AttachmentPurpose::Consent,
                         media_type: f.media_type,
                         sha256: &f.sha256,
                         filename: &f.filename,
@@ -1245,9 +1301,9 @@ impl Care {
                 .await?
                 .into_iter()
                 .filter(|u| {
-                    !members.iter().any(|m| {
-                        m.user_id == u.id && (m.status == "active" || m.status == "invited")
-                    })
+                    !members
+                        .iter()
+                        .any(|m| m.user_id == u.id && m.status.holds_place())
                 })
                 .collect()
         } else {
@@ -1292,8 +1348,7 @@ impl Care {
                 "Choose a user of this region.",
             ));
         };
-        let role = Role::from_code(&user.role).unwrap_or(Role::Family);
-        let profession = Profession::from_code(&user.profession).unwrap_or(Profession::Other);
+        let (role, profession) = (user.role, user.profession);
         let is_group = row.patient_id.is_none();
         let team_role = if is_group {
             TeamRole::Other
@@ -1359,7 +1414,7 @@ impl Care {
             }
         }
         if let Some(m) = store::member(&self.db, space_id, user.id).await? {
-            if m.status == "active" || m.status == "invited" {
+            if m.status.holds_place() {
                 return Err(CareError::Conflict("already a member or invited".into()));
             }
         }
@@ -1371,9 +1426,9 @@ impl Care {
                 space_id,
                 user_id: user.id,
                 org_id,
-                team_role: team_role.code(),
+                team_role,
                 is_lead: false,
-                status: "invited",
+                status: MemberStatus::Invited,
                 invited_by: Some(p.user_id),
             },
             now,
@@ -1397,16 +1452,12 @@ impl Care {
         if row.member_status.is_none() {
             return Err(self.conceal(p, ctx, &row, "team.accept").await);
         }
-        if row.member_status.as_deref() != Some("invited") {
+        if row.member_status != Some(MemberStatus::Invited) {
             return Err(self.deny(p, ctx, &row, "team.accept").await);
         }
         if let (Some(pid), Some(reg)) = (row.patient_id, row.registering_org_id) {
             let coverage = self.coverage(pid).await?;
-            let role = row
-                .team_role
-                .as_deref()
-                .and_then(TeamRole::from_code)
-                .unwrap_or(TeamRole::Other);
+            let role = row.team_role.unwrap_or(TeamRole::Other);
             if !access::covered(
                 coverage.as_ref(),
                 reg,
@@ -1423,7 +1474,14 @@ impl Care {
             }
         }
         let mut tx = self.db.begin().await?;
-        store::set_member_status(&mut tx, space_id, p.user_id, "active", Timestamp::now()).await?;
+        store::set_member_status(
+            &mut tx,
+            space_id,
+            p.user_id,
+            MemberStatus::Active,
+            Timestamp::now(),
+        )
+        .await?;
         audit::append(&mut tx, &space_audit(p, ctx, "team.accept", &row, None)).await?;
         tx.commit().await?;
         Ok(())
@@ -1439,10 +1497,10 @@ impl Care {
         confirm: bool,
     ) -> Result<(), CareError> {
         let (row, _) = self.access(p, space_id).await?;
-        let Some(status) = row.member_status.clone() else {
+        let Some(status) = row.member_status else {
             return Err(self.conceal(p, ctx, &row, "team.leave").await);
         };
-        if status != "active" && status != "invited" {
+        if !status.holds_place() {
             return Err(self.deny(p, ctx, &row, "team.leave").await);
         }
         if !confirm {
@@ -1457,7 +1515,7 @@ impl Care {
             let others = store::members(&self.db, space_id)
                 .await?
                 .into_iter()
-                .filter(|m| m.status == "active" && m.user_id != p.user_id)
+                .filter(|m| m.status == MemberStatus::Active && m.user_id != p.user_id)
                 .count();
             if others > 0 {
                 return Err(invalid(
@@ -1468,10 +1526,11 @@ impl Care {
                 ));
             }
         }
-        let new_status = if status == "invited" {
-            "declined"
+        let invited = status == MemberStatus::Invited;
+        let new_status = if invited {
+            MemberStatus::Declined
         } else {
-            "left"
+            MemberStatus::Left
         };
         let mut tx = self.db.begin().await?;
         store::set_member_status(&mut tx, space_id, p.user_id, new_status, Timestamp::now())
@@ -1481,7 +1540,7 @@ impl Care {
             &space_audit(
                 p,
                 ctx,
-                if status == "invited" {
+                if invited {
                     "team.decline"
                 } else {
                     "team.leave"
@@ -1509,7 +1568,7 @@ impl Care {
         }
         let target = store::member(&self.db, space_id, user_id).await?;
         match target {
-            Some(m) if m.status == "active" && m.team_role != TeamRole::Family.code() => {}
+            Some(m) if m.status == MemberStatus::Active && m.team_role != TeamRole::Family => {}
             _ => {
                 return Err(invalid(
                     "user_id",
@@ -1566,9 +1625,10 @@ impl Care {
         input: &PostInput,
         members: &[MemberRow],
         uploads: usize,
-    ) -> Result<Vec<UserId>, CareError> {
+    ) -> Result<CheckedPost, CareError> {
         let mut e = ValidationErrors::new();
-        if PostCategory::from_code(&input.category).is_none() {
+        let category = PostCategory::from_code(&input.category);
+        if category.is_none() {
             e.add(
                 "category",
                 "choice",
@@ -1607,8 +1667,13 @@ impl Care {
                 e.add(&format!("vital_{code}"), "unusual", &ja, &en);
             }
         }
+        let ack_role = if input.urgent {
+            TeamRole::from_code(&input.ack_role)
+        } else {
+            None
+        };
         if input.urgent {
-            match TeamRole::from_code(&input.ack_role) {
+            match ack_role {
                 None => e.add(
                     "ack_role",
                     "required",
@@ -1616,9 +1681,9 @@ impl Care {
                     "Choose who must acknowledge.",
                 ),
                 Some(role) => {
-                    let present = members
-                        .iter()
-                        .any(|m| m.status == "active" && acknowledges(role, &m.team_role));
+                    let present = members.iter().any(|m| {
+                        m.status == MemberStatus::Active && acknowledges(role, m.team_role)
+                    });
                     if !present {
                         e.add(
                             "ack_role",
@@ -1634,7 +1699,7 @@ impl Care {
         for name in mention_names(&input.body) {
             match members
                 .iter()
-                .find(|m| m.status == "active" && username_matches(m, &name))
+                .find(|m| m.status == MemberStatus::Active && username_matches(m, &name))
             {
                 Some(m) => mentions.push(m.user_id),
                 None => e.add(
@@ -1645,8 +1710,15 @@ impl Care {
                 ),
             }
         }
-        e.into_result()?;
-        Ok(mentions)
+        match category {
+            Some(category) if e.is_empty() => Ok(CheckedPost {
+                category,
+                ack_role,
+                mentions,
+            }),
+            // An unknown category added its field error.
+            _ => Err(CareError::Validation(e)),
+        }
     }
 
     /// Posts to a space. A retry with the same idempotency key and the same
@@ -1673,7 +1745,7 @@ impl Care {
             ));
         }
         let members = store::members(&self.db, space_id).await?;
-        let mentions = self.validate_post(&row, &input, &members, uploads.len())?;
+        let checked = self.validate_post(&row, &input, &members, uploads.len())?;
         if let Some(parent) = input.reply_to {
             match store::post(&self.db, parent).await? {
                 Some(pp) if pp.space_id == space_id && pp.reply_to.is_none() => {}
@@ -1705,26 +1777,22 @@ impl Care {
             hasher.update(u.sha256.as_bytes());
         }
         let request_hash = hex::encode(hasher.finalize());
-        let team_role = access.team_role().map(|t| t.code()).unwrap_or("other");
+        let team_role = access.team_role().unwrap_or(TeamRole::Other);
         let new_post = store::NewPost {
             space_id,
             author_id: p.user_id,
-            author_role: team_role.to_string(),
-            kind: "post".into(),
-            category: input.category.clone(),
+            author_role: PostAuthorRole::Team(team_role),
+            kind: PostKind::Post,
+            category: checked.category,
             search_text: fold(&input.body),
             body: input.body.clone(),
             reply_to: input.reply_to,
             vitals,
             urgent: input.urgent,
-            ack_role: if input.urgent {
-                input.ack_role.clone()
-            } else {
-                String::new()
-            },
+            ack_role: checked.ack_role,
             idempotency_key: Some(input.idempotency_key.clone()),
             request_hash: request_hash.clone(),
-            mentions,
+            mentions: checked.mentions,
         };
         let audit_entry = space_audit(p, ctx, "post.create", &row, Some(&access));
         let author = p.user_id;
@@ -1757,7 +1825,7 @@ impl Care {
                             &store::NewAttachment {
                                 space_id: new_post.space_id,
                                 post_id: Some(id),
-                                purpose: "post",
+                                purpose: AttachmentPurpose::Post,
                                 media_type: u.media_type,
                                 sha256: &u.sha256,
                                 filename: &u.filename,
@@ -1885,7 +1953,8 @@ impl Care {
         } else {
             None
         };
-        let first_page = q.before.is_none() && q.text.is_none() && q.category.is_none();
+        let first_page =
+            q.before.is_none() && q.text.is_none() && q.category == CategoryFilter::Any;
         let urgent = if first_page && row.open_urgent > 0 {
             store::open_urgent(&self.db, space_id).await?
         } else {
@@ -2005,7 +2074,7 @@ impl Care {
         let lead = access.is_lead();
         let role = access.team_role();
         let make = |post: PostRow| -> PostView {
-            let mine = post.author_id == me && post.kind == "post";
+            let mine = post.author_id == me && post.kind == PostKind::Post;
             let open = post.withdrawn_at.is_none();
             PostView {
                 receipts: receipts_of(&post),
@@ -2018,12 +2087,11 @@ impl Care {
                 may_ack: open
                     && post.urgent
                     && post.acked_at.is_none()
-                    && role.is_some_and(|r| {
-                        TeamRole::from_code(&post.ack_role)
-                            .is_some_and(|a| acknowledges(a, r.code()))
-                    }),
+                    && role.is_some_and(|r| post.ack_role.is_some_and(|a| acknowledges(a, r))),
                 may_edit: mine && open && access.may_write(),
-                may_withdraw: open && access.may_write() && (mine || (lead && post.kind == "post")),
+                may_withdraw: open
+                    && access.may_write()
+                    && (mine || (lead && post.kind == PostKind::Post)),
                 replies: Vec::new(),
                 post,
             }
@@ -2073,9 +2141,9 @@ impl Care {
             .post_and_access(p, ctx, post_id, "post.acknowledge")
             .await?;
         let allowed = post.urgent
-            && access.team_role().is_some_and(|r| {
-                TeamRole::from_code(&post.ack_role).is_some_and(|a| acknowledges(a, r.code()))
-            });
+            && access
+                .team_role()
+                .is_some_and(|r| post.ack_role.is_some_and(|a| acknowledges(a, r)));
         if !allowed {
             return Err(self.deny(p, ctx, &row, "post.acknowledge").await);
         }
@@ -2181,7 +2249,7 @@ impl Care {
         input: PostInput,
     ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.edit").await?;
-        if post.author_id != p.user_id || post.kind != "post" || !access.may_write() {
+        if post.author_id != p.user_id || post.kind != PostKind::Post || !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.edit").await);
         }
         if post.withdrawn_at.is_some() {
@@ -2196,7 +2264,7 @@ impl Care {
         let attachments = store::attachments_of_posts(&self.db, &[post_id])
             .await?
             .len();
-        self.validate_post(&row, &check, &members, attachments)?;
+        let checked = self.validate_post(&row, &check, &members, attachments)?;
         let vitals = input.vitals.rounded();
         let mut tx = self.db.begin().await?;
         let current = store::post_in_tx(&mut tx, post_id)
@@ -2205,7 +2273,7 @@ impl Care {
         store::edit_post(
             &mut tx,
             &current,
-            &input.category,
+            checked.category,
             &input.body,
             &fold(&input.body),
             &vitals,
@@ -2236,7 +2304,7 @@ impl Care {
             .post_and_access(p, ctx, post_id, "post.withdraw")
             .await?;
         let mine = post.author_id == p.user_id;
-        if !access.may_write() || post.kind != "post" || !(mine || access.is_lead()) {
+        if !access.may_write() || post.kind != PostKind::Post || !(mine || access.is_lead()) {
             return Err(self.deny(p, ctx, &row, "post.withdraw").await);
         }
         if reason.trim().is_empty() {
@@ -2289,7 +2357,7 @@ impl Care {
         let (row, access) = self
             .require(p, ctx, meta.space_id, "attachment.read")
             .await?;
-        if meta.purpose == "consent" && !access.sees_clinical() {
+        if meta.purpose == AttachmentPurpose::Consent && !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "attachment.read").await);
         }
         if let Some(post_id) = meta.post_id {
@@ -2539,15 +2607,15 @@ impl Care {
             &store::NewPost {
                 space_id: patient.space_id,
                 author_id: p.user_id,
-                author_role: "break_glass".into(),
-                kind: "notice".into(),
-                category: PostCategory::Other.code().into(),
+                author_role: PostAuthorRole::BreakGlass,
+                kind: PostKind::Notice,
+                category: PostCategory::Other,
                 search_text: fold(&body),
                 body,
                 reply_to: None,
                 vitals: Vitals::default(),
                 urgent: false,
-                ack_role: String::new(),
+                ack_role: None,
                 idempotency_key: None,
                 request_hash: String::new(),
                 mentions: Vec::new(),
@@ -2657,7 +2725,7 @@ impl Care {
         let space = store::insert_space(
             &mut tx,
             region,
-            "group",
+            SpaceKind::Group,
             name.trim(),
             description.trim(),
             p.user_id,
@@ -2670,9 +2738,9 @@ impl Care {
                 space_id: space,
                 user_id: p.user_id,
                 org_id: p.org_ids.first().copied(),
-                team_role: TeamRole::Other.code(),
+                team_role: TeamRole::Other,
                 is_lead: true,
-                status: "active",
+                status: MemberStatus::Active,
                 invited_by: None,
             },
             now,
@@ -2693,7 +2761,7 @@ impl Care {
             .await?
             .ok_or(CareError::NotFound)?
             .kind
-            == "group")
+            == SpaceKind::Group)
     }
 
     // ---------------------------------------------------- notifications
@@ -2736,7 +2804,7 @@ impl Care {
             let spaces = store::my_spaces(&self.db, r.user_id).await?;
             let unread: i64 = spaces
                 .iter()
-                .filter(|s| s.status == "active")
+                .filter(|s| s.status == MemberStatus::Active)
                 .map(|s| s.unread)
                 .sum();
             if unread == 0 {
@@ -2779,7 +2847,7 @@ impl Care {
         let rows = store::my_spaces(&self.db, p.user_id).await?;
         let mut ids: Vec<SpaceId> = rows
             .iter()
-            .filter(|r| r.status == "active" && r.patient_id.is_some())
+            .filter(|r| r.status == MemberStatus::Active && r.patient_id.is_some())
             .map(|r| r.space_id)
             .collect();
         for b in store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await? {
@@ -2894,9 +2962,9 @@ impl Care {
 /// Whether a member in `member_role` may acknowledge what `required` must
 /// acknowledge: the role itself, and the 副主治医 for the 主治医 (they cover
 /// each other at night).
-pub fn acknowledges(required: TeamRole, member_role: &str) -> bool {
-    member_role == required.code()
-        || (required == TeamRole::AttendingDoctor && member_role == TeamRole::BackupDoctor.code())
+pub fn acknowledges(required: TeamRole, member_role: TeamRole) -> bool {
+    member_role == required
+        || (required == TeamRole::AttendingDoctor && member_role == TeamRole::BackupDoctor)
 }
 
 fn username_matches(m: &MemberRow, name: &str) -> bool {
@@ -2942,10 +3010,22 @@ mod tests {
 
     #[test]
     fn backup_doctor_covers_attending() {
-        assert!(acknowledges(TeamRole::AttendingDoctor, "backup_doctor"));
-        assert!(acknowledges(TeamRole::AttendingDoctor, "attending_doctor"));
-        assert!(!acknowledges(TeamRole::AttendingDoctor, "visiting_nurse"));
-        assert!(!acknowledges(TeamRole::VisitingNurse, "attending_doctor"));
+        assert!(acknowledges(
+            TeamRole::AttendingDoctor,
+            TeamRole::BackupDoctor
+        ));
+        assert!(acknowledges(
+            TeamRole::AttendingDoctor,
+            TeamRole::AttendingDoctor
+        ));
+        assert!(!acknowledges(
+            TeamRole::AttendingDoctor,
+            TeamRole::VisitingNurse
+        ));
+        assert!(!acknowledges(
+            TeamRole::VisitingNurse,
+            TeamRole::AttendingDoctor
+        ));
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! Functions here do what they are told; who may do it is decided in
 //! [`crate::service`].
 
-use renkei_domain::care::Vitals;
+use renkei_domain::care::{
+    AttachmentPurpose, CareApplication, CareLevel, DementiaIndependence, Household, MemberStatus,
+    PhysicalIndependence, PostAuthorRole, PostCategory, PostKind, Sex, SpaceKind, TeamRole, Vitals,
+};
 use renkei_domain::{
-    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, RegionId, Role, SpaceId,
-    Timestamp, UserId,
+    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, Profession, RegionId, Role,
+    SpaceId, Timestamp, UserId,
 };
 use renkei_store::{read, write, Db, StoreError, Tx};
 use serde::{Deserialize, Serialize};
@@ -47,26 +50,28 @@ pub struct Contact {
 }
 
 /// The basic fields of a patient (基本情報), as the handoff forms ask them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+/// The optional choices are stored as '' when not given and read as `None`
+/// (see [`patient_columns`]).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PatientFields {
     pub name: String,
     pub kana: String,
     /// `YYYY-MM-DD`.
     pub birth_date: String,
-    pub sex: String,
+    pub sex: Sex,
     pub address: String,
     pub phone: String,
     /// 介護保険被保険者番号 (10 digits).
     pub insured_number: String,
-    pub care_level: String,
+    pub care_level: CareLevel,
     pub care_level_from: String,
     pub care_level_to: String,
-    pub care_application: String,
+    pub care_application: CareApplication,
     /// 障害高齢者の日常生活自立度.
-    pub independence_physical: String,
+    pub independence_physical: Option<PhysicalIndependence>,
     /// 認知症高齢者の日常生活自立度.
-    pub independence_dementia: String,
-    pub household: String,
+    pub independence_dementia: Option<DementiaIndependence>,
+    pub household: Option<Household>,
     /// JSON list of [`Contact`].
     pub contacts: String,
 }
@@ -90,15 +95,66 @@ pub struct PatientRow {
     pub updated_at: i64,
 }
 
-const PATIENT_COLUMNS: &str =
-    "id, space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
-    address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
-    independence_physical, independence_dementia, household, contacts, created_at, updated_at";
+/// The columns of `patients` in [`PatientRow`] order.
+const PATIENT_COLUMNS: &[&str] = &[
+    "id",
+    "space_id",
+    "region_id",
+    "registering_org_id",
+    "registered_by",
+    "name",
+    "kana",
+    "birth_date",
+    "sex",
+    "address",
+    "phone",
+    "insured_number",
+    "care_level",
+    "care_level_from",
+    "care_level_to",
+    "care_application",
+    "independence_physical",
+    "independence_dementia",
+    "household",
+    "contacts",
+    "created_at",
+    "updated_at",
+];
+
+/// Optional choices: stored as '' when not given, read as NULL (`None`).
+const OPTIONAL_CODES: &[&str] = &[
+    "independence_physical",
+    "independence_dementia",
+    "household",
+];
+
+/// The select list of a patient row, each column prefixed with `prefix`
+/// (`"p."` or `""`), leaving out `skip`.
+fn patient_columns(prefix: &str, skip: &[&str]) -> String {
+    PATIENT_COLUMNS
+        .iter()
+        .filter(|c| !skip.contains(c))
+        .map(|c| {
+            if OPTIONAL_CODES.contains(c) {
+                format!("NULLIF({prefix}{c}, '') AS {c}")
+            } else {
+                format!("{prefix}{c}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `SELECT <patient columns> FROM patients` (built once).
+fn patient_select() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| format!("SELECT {} FROM patients", patient_columns("", &[])))
+}
 
 pub async fn insert_space(
     tx: &mut Tx,
     region_id: RegionId,
-    kind: &str,
+    kind: SpaceKind,
     name: &str,
     description: &str,
     created_by: UserId,
@@ -129,17 +185,17 @@ macro_rules! bind_patient_fields {
             .bind(&$f.name)
             .bind(&$f.kana)
             .bind(&$f.birth_date)
-            .bind(&$f.sex)
+            .bind($f.sex)
             .bind(&$f.address)
             .bind(&$f.phone)
             .bind(&$f.insured_number)
-            .bind(&$f.care_level)
+            .bind($f.care_level)
             .bind(&$f.care_level_from)
             .bind(&$f.care_level_to)
-            .bind(&$f.care_application)
-            .bind(&$f.independence_physical)
-            .bind(&$f.independence_dementia)
-            .bind(&$f.household)
+            .bind($f.care_application)
+            .bind($f.independence_physical.map_or("", |x| x.code()))
+            .bind($f.independence_dementia.map_or("", |x| x.code()))
+            .bind($f.household.map_or("", |x| x.code()))
             .bind(&$f.contacts)
     };
 }
@@ -196,7 +252,7 @@ pub async fn update_patient(
 }
 
 pub async fn patient(db: &Db, id: PatientId) -> Result<Option<PatientRow>, StoreError> {
-    let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1");
+    let sql = format!("{} WHERE id = $1", patient_select());
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
     }))
@@ -206,7 +262,7 @@ pub async fn patient_by_space(
     db: &Db,
     space_id: SpaceId,
 ) -> Result<Option<PatientRow>, StoreError> {
-    let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE space_id = $1");
+    let sql = format!("{} WHERE space_id = $1", patient_select());
     Ok(read!(db, |c| {
         sqlx::query_as(&sql)
             .bind(space_id)
@@ -231,13 +287,13 @@ pub async fn find_patients_for_break_glass(
     let by_number = !insured_number.is_empty();
     let sql = if by_number {
         format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND insured_number = $2 \
-             ORDER BY id LIMIT 2"
+            "{} WHERE region_id = $1 AND insured_number = $2 ORDER BY id LIMIT 2",
+            patient_select()
         )
     } else {
         format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND birth_date = $3 \
-             ORDER BY id"
+            "{} WHERE region_id = $1 AND birth_date = $3 ORDER BY id",
+            patient_select()
         )
     };
     let rows: Vec<PatientRow> = read!(db, |c| {
@@ -348,7 +404,7 @@ pub async fn break_glass_watchers(
 pub struct SpaceRow {
     pub id: SpaceId,
     pub region_id: RegionId,
-    pub kind: String,
+    pub kind: SpaceKind,
     pub name: String,
     pub description: String,
     pub family_summary_open: bool,
@@ -388,15 +444,15 @@ pub async fn set_family_summary_open(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccessRow {
     pub space_id: SpaceId,
-    pub kind: String,
+    pub kind: SpaceKind,
     pub region_id: RegionId,
     pub family_summary_open: bool,
     pub space_name: String,
     pub space_description: String,
     pub space_created_by: UserId,
     pub space_created_at: i64,
-    pub member_status: Option<String>,
-    pub team_role: Option<String>,
+    pub member_status: Option<MemberStatus>,
+    pub team_role: Option<TeamRole>,
     pub is_lead: Option<bool>,
     pub member_org_id: Option<OrgId>,
     pub joined_after_post: Option<PostId>,
@@ -463,7 +519,7 @@ impl AccessRow {
         SpaceRow {
             id: self.space_id,
             region_id: self.region_id,
-            kind: self.kind.clone(),
+            kind: self.kind,
             name: self.space_name.clone(),
             description: self.space_description.clone(),
             family_summary_open: self.family_summary_open,
@@ -523,16 +579,8 @@ pub async fn access_row_of_patient(
     let sql = SQL.get_or_init(|| {
         // space_id, region_id and registering_org_id are already among the
         // access columns (the same values: the space is the patient's).
-        let patient: Vec<String> = PATIENT_COLUMNS
-            .split(", ")
-            .map(str::trim)
-            .filter(|c| !["space_id", "region_id", "registering_org_id"].contains(c))
-            .map(|c| format!("p.{c}"))
-            .collect();
-        format!(
-            "SELECT {ACCESS_COLUMNS}, {} {ACCESS_FROM} WHERE p.id = $1",
-            patient.join(", ")
-        )
+        let patient = patient_columns("p.", &["space_id", "region_id", "registering_org_id"]);
+        format!("SELECT {ACCESS_COLUMNS}, {patient} {ACCESS_FROM} WHERE p.id = $1")
     });
     Ok(read!(db, |c| {
         match sqlx::query(sql)
@@ -573,7 +621,7 @@ impl ConsentRow {
     pub fn org_ids(&self) -> Vec<OrgId> {
         serde_json::from_str(&self.covers_orgs).unwrap_or_default()
     }
-    pub fn professions(&self) -> Vec<String> {
+    pub fn professions(&self) -> Vec<Profession> {
         serde_json::from_str(&self.covers_professions).unwrap_or_default()
     }
     pub fn active(&self) -> bool {
@@ -585,7 +633,7 @@ impl ConsentRow {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
     pub org_ids: Vec<OrgId>,
-    pub professions: Vec<String>,
+    pub professions: Vec<Profession>,
     pub family: bool,
 }
 
@@ -680,14 +728,14 @@ pub struct MemberRow {
     pub user_id: UserId,
     pub username: String,
     pub display_name: String,
-    pub profession: String,
-    pub user_role: String,
+    pub profession: Profession,
+    pub user_role: Role,
     pub email: String,
     pub org_id: Option<OrgId>,
     pub org_name: Option<String>,
-    pub team_role: String,
+    pub team_role: TeamRole,
     pub is_lead: bool,
-    pub status: String,
+    pub status: MemberStatus,
     pub invited_by: Option<UserId>,
     pub invited_at: i64,
     pub accepted_at: Option<i64>,
@@ -725,24 +773,20 @@ pub async fn member(
     }))
 }
 
-pub struct NewMember<'a> {
+pub struct NewMember {
     pub space_id: SpaceId,
     pub user_id: UserId,
     pub org_id: Option<OrgId>,
-    pub team_role: &'a str,
+    pub team_role: TeamRole,
     pub is_lead: bool,
-    pub status: &'a str,
+    pub status: MemberStatus,
     pub invited_by: Option<UserId>,
 }
 
 /// Adds a member, or re-invites someone who left or declined.
-pub async fn upsert_member(
-    tx: &mut Tx,
-    m: &NewMember<'_>,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+pub async fn upsert_member(tx: &mut Tx, m: &NewMember, now: Timestamp) -> Result<(), StoreError> {
     let last_post = last_post_id(tx, m.space_id).await?;
-    let accepted = (m.status == "active").then_some(now.millis());
+    let accepted = (m.status == MemberStatus::Active).then_some(now.millis());
     write!(tx, |c| {
         sqlx::query(
             "INSERT INTO care_members (space_id, user_id, org_id, team_role, is_lead, status, invited_by, invited_at, \
@@ -772,7 +816,7 @@ pub async fn set_member_status(
     tx: &mut Tx,
     space_id: SpaceId,
     user_id: UserId,
-    status: &str,
+    status: MemberStatus,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let last_post = last_post_id(tx, space_id).await?;
@@ -821,10 +865,10 @@ async fn last_post_id(tx: &mut Tx, space_id: SpaceId) -> Result<PostId, StoreErr
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MySpaceRow {
     pub space_id: SpaceId,
-    pub kind: String,
+    pub kind: SpaceKind,
     pub space_name: String,
-    pub status: String,
-    pub team_role: String,
+    pub status: MemberStatus,
+    pub team_role: TeamRole,
     pub is_lead: bool,
     pub member_org_id: Option<OrgId>,
     pub patient_id: Option<PatientId>,
@@ -882,30 +926,30 @@ pub async fn my_spaces(db: &Db, user_id: UserId) -> Result<Vec<MySpaceRow>, Stor
 pub struct NewPost {
     pub space_id: SpaceId,
     pub author_id: UserId,
-    pub author_role: String,
-    pub kind: String,
-    pub category: String,
+    pub author_role: PostAuthorRole,
+    pub kind: PostKind,
+    pub category: PostCategory,
     pub body: String,
     pub search_text: String,
     pub reply_to: Option<PostId>,
     pub vitals: Vitals,
     pub urgent: bool,
-    pub ack_role: String,
+    pub ack_role: Option<TeamRole>,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
     pub mentions: Vec<UserId>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostRow {
     pub id: PostId,
     pub space_id: SpaceId,
     pub author_id: UserId,
     pub author_name: String,
-    pub author_profession: String,
-    pub author_role: String,
-    pub kind: String,
-    pub category: String,
+    pub author_profession: Profession,
+    pub author_role: PostAuthorRole,
+    pub kind: PostKind,
+    pub category: PostCategory,
     pub body: String,
     pub reply_to: Option<PostId>,
     pub temperature: Option<f64>,
@@ -919,7 +963,7 @@ pub struct PostRow {
     pub pain: Option<f64>,
     pub has_vitals: bool,
     pub urgent: bool,
-    pub ack_role: String,
+    pub ack_role: Option<TeamRole>,
     pub acked_by: Option<UserId>,
     pub acked_by_name: Option<String>,
     pub acked_at: Option<i64>,
@@ -929,19 +973,14 @@ pub struct PostRow {
     pub withdrawn_at: Option<i64>,
     pub withdrawn_by: Option<UserId>,
     pub withdrawn_reason: String,
-    #[serde(skip)]
     pub idempotency_key: Option<String>,
-    #[serde(skip)]
     pub request_hash: String,
     /// Whether any reply or attachment exists, so that a page asks for
     /// replies and attachments only when there are some.
-    #[serde(skip)]
     pub has_replies: bool,
-    #[serde(skip)]
     pub has_attachments: bool,
     /// Who has read the post, as `user:millis,…` (timeline queries only;
     /// see [`PostRow::readers`]).
-    #[serde(skip)]
     #[sqlx(default)]
     pub read_by: Option<String>,
 }
@@ -990,7 +1029,7 @@ macro_rules! post_select {
         concat!(
             "SELECT p.id, p.space_id, p.author_id, u.display_name AS author_name, u.profession AS author_profession, \
     p.author_role, p.kind, p.category, p.body, p.reply_to, p.temperature, p.bp_systolic, p.bp_diastolic, p.pulse, p.spo2, \
-    p.respiration, p.weight, p.glucose, p.pain, p.has_vitals, p.urgent, p.ack_role, p.acked_by, a.display_name AS acked_by_name, \
+    p.respiration, p.weight, p.glucose, p.pain, p.has_vitals, p.urgent, NULLIF(p.ack_role, '') AS ack_role, p.acked_by, a.display_name AS acked_by_name, \
     p.acked_at, p.version, p.created_at, p.edited_at, p.withdrawn_at, p.withdrawn_by, p.withdrawn_reason, \
     p.idempotency_key, p.request_hash, \
     EXISTS (SELECT 1 FROM care_posts r WHERE r.reply_to = p.id) AS has_replies, \
@@ -1036,9 +1075,9 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<Pos
         )
         .bind(p.space_id)
         .bind(p.author_id)
-        .bind(&p.author_role)
-        .bind(&p.kind)
-        .bind(&p.category)
+        .bind(p.author_role.code())
+        .bind(p.kind)
+        .bind(p.category)
         .bind(&p.body)
         .bind(&p.search_text)
         .bind(p.reply_to)
@@ -1053,7 +1092,7 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<Pos
         .bind(v.pain)
         .bind(!v.is_empty())
         .bind(p.urgent)
-        .bind(&p.ack_role)
+        .bind(p.ack_role.map_or("", |r| r.code()))
         .bind(now.millis())
         .bind(&p.idempotency_key)
         .bind(&p.request_hash)
@@ -1100,6 +1139,28 @@ pub async fn post_in_tx(tx: &mut Tx, id: PostId) -> Result<Option<PostRow>, Stor
     }))
 }
 
+/// The categories a timeline page shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CategoryFilter {
+    /// Every category.
+    #[default]
+    Any,
+    Only(PostCategory),
+    /// A code that names no category (the API passes what it was given):
+    /// no post matches.
+    NoSuch,
+}
+
+impl CategoryFilter {
+    /// The filter a code asks for: `""` is every category.
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "" => CategoryFilter::Any,
+            c => PostCategory::from_code(c).map_or(CategoryFilter::NoSuch, CategoryFilter::Only),
+        }
+    }
+}
+
 /// Which page of a timeline to read.
 #[derive(Debug, Clone, Default)]
 pub struct TimelineQuery {
@@ -1107,7 +1168,7 @@ pub struct TimelineQuery {
     pub before: Option<PostId>,
     /// Folded search text; matches replies too.
     pub text: Option<String>,
-    pub category: Option<String>,
+    pub category: CategoryFilter,
     pub limit: i64,
 }
 
@@ -1130,9 +1191,13 @@ pub async fn timeline(
         n += 1;
         sql.push_str(&format!(" AND p.search_text LIKE ${n} ESCAPE '\\'"));
     }
-    if q.category.is_some() {
-        n += 1;
-        sql.push_str(&format!(" AND p.category = ${n}"));
+    match q.category {
+        CategoryFilter::Any => {}
+        CategoryFilter::Only(_) => {
+            n += 1;
+            sql.push_str(&format!(" AND p.category = ${n}"));
+        }
+        CategoryFilter::NoSuch => sql.push_str(" AND 1 = 0"),
     }
     sql.push_str(&format!(
         " ORDER BY p.id DESC LIMIT {}",
@@ -1153,8 +1218,8 @@ pub async fn timeline(
         if let Some(p) = &pattern {
             query = query.bind(p.clone());
         }
-        if let Some(cat) = &q.category {
-            query = query.bind(cat.clone());
+        if let CategoryFilter::Only(category) = q.category {
+            query = query.bind(category);
         }
         query.fetch_all(c).await?
     }))
@@ -1260,7 +1325,7 @@ pub async fn acknowledge(
 pub async fn edit_post(
     tx: &mut Tx,
     old: &PostRow,
-    category: &str,
+    category: PostCategory,
     body: &str,
     search_text: &str,
     vitals: &Vitals,
@@ -1277,7 +1342,7 @@ pub async fn edit_post(
         )
         .bind(old.id)
         .bind(old.version)
-        .bind(&old.category)
+        .bind(old.category)
         .bind(&old.body)
         .bind(&old_vitals)
         .bind(written_by)
@@ -1313,7 +1378,7 @@ pub async fn edit_post(
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PostVersionRow {
     pub version: i64,
-    pub category: String,
+    pub category: PostCategory,
     pub body: String,
     pub vitals: String,
     pub written_by: UserId,
@@ -1423,7 +1488,7 @@ pub struct AttachmentMeta {
     pub id: AttachmentId,
     pub space_id: SpaceId,
     pub post_id: Option<PostId>,
-    pub purpose: String,
+    pub purpose: AttachmentPurpose,
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
@@ -1440,7 +1505,7 @@ const ATTACHMENT_META: &str =
 pub struct NewAttachment<'a> {
     pub space_id: SpaceId,
     pub post_id: Option<PostId>,
-    pub purpose: &'a str,
+    pub purpose: AttachmentPurpose,
     pub media_type: &'a str,
     pub sha256: &'a str,
     pub filename: &'a str,
@@ -1761,8 +1826,8 @@ pub struct InviteeRow {
     pub id: UserId,
     pub username: String,
     pub display_name: String,
-    pub role: String,
-    pub profession: String,
+    pub role: Role,
+    pub profession: Profession,
     pub region_id: Option<RegionId>,
     pub disabled: bool,
 }

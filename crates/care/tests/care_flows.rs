@@ -11,7 +11,7 @@ use renkei_care::attachments;
 use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, PostInput};
 use renkei_care::store::{Contact, Preferences, SummaryFields, TimelineQuery};
 use renkei_care::{Care, CareConfig, CareError};
-use renkei_domain::care::Vitals;
+use renkei_domain::care::{MemberStatus, PostKind, SpaceKind, Vitals};
 use renkei_domain::{OrgId, PatientId, PostId, SpaceId, Timestamp};
 use renkei_identity::service_types::SessionState;
 use renkei_identity::{
@@ -442,7 +442,7 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
         Err(CareError::NotFound)
     ));
     let invitations = w.care.my_spaces(&w.outsider, &c).await.unwrap();
-    assert_eq!(invitations[0].status, "invited");
+    assert_eq!(invitations[0].status, MemberStatus::Invited);
     w.care.accept(&w.outsider, &c, space).await.unwrap();
     w.care.patient(&w.outsider, &c, pid).await.unwrap();
     // Accepting twice is refused.
@@ -1099,7 +1099,7 @@ both_backends!(break_glass_audited_notified_expires, |db: Db| async move {
     assert!(t
         .posts
         .iter()
-        .any(|p| p.post.kind == "notice" && p.post.body.contains("緊急アクセス")));
+        .any(|p| p.post.kind == PostKind::Notice && p.post.body.contains("緊急アクセス")));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(w.mail.sent().iter().any(|m| m.to == "dr_sato@example.jp"));
     // The region's coordinator is told of every use, without patient data.
@@ -1201,7 +1201,7 @@ both_backends!(groups_carry_no_patient_information, |db: Db| async move {
         .unwrap();
     let cards = w.care.my_spaces(&w.nurse, &c).await.unwrap();
     let card = cards.iter().find(|s| s.space_id == g).unwrap();
-    assert_eq!((card.kind.as_str(), card.unread), ("group", 1));
+    assert_eq!((card.kind, card.unread), (SpaceKind::Group, 1));
     assert!(matches!(
         w.care
             .timeline(&w.doctor, &c, g, TimelineQuery::default())
@@ -1326,7 +1326,7 @@ both_backends!(synthetic_prefecture_and_demo_helpers, |db: Db| async move {
     let space = renkei_care::store::insert_space(
         &mut tx,
         renkei_domain::RegionId(1),
-        "group",
+        SpaceKind::Group,
         "g",
         "",
         renkei_domain::UserId(1),
@@ -1412,4 +1412,37 @@ both_backends!(family_sees_no_vitals_until_opened, |db: Db| async move {
         .unwrap();
     assert_eq!(seen_by(&family).1, Some(38.4));
     w.care.vitals(&w.family, &c, pid, 30).await.unwrap();
+});
+
+/// Issue 11: a stored code its vocabulary does not know is refused (and
+/// logged), never read as some default: a team role or a sex nobody wrote
+/// through the service makes the record unreadable instead of guessing.
+both_backends!(unknown_stored_codes_are_refused, |db: Db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let (pid, space) = team(&w).await;
+    let mut tx = db.begin().await.unwrap();
+    renkei_store::write!(&mut tx, |c| {
+        sqlx::query("UPDATE care_members SET team_role = 'docter' WHERE user_id = $1")
+            .bind(w.doctor.user_id)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE patients SET sex = 'f' WHERE id = $1")
+            .bind(pid)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    });
+    tx.commit().await.unwrap();
+    assert!(matches!(
+        w.care
+            .timeline(&w.doctor, &c, space, TimelineQuery::default())
+            .await,
+        Err(CareError::Store(renkei_store::StoreError::Invalid(_)))
+    ));
+    assert!(matches!(
+        w.care.patient(&w.care_manager, &c, pid).await,
+        Err(CareError::Store(renkei_store::StoreError::Invalid(_)))
+    ));
 });
