@@ -6,7 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use renkei_care::service::{ConsentInput, PatientInput, PostInput};
+use renkei_care::model::{PatientInput, PatientRecord};
+use renkei_care::service::{ConsentInput, PostInput};
 use renkei_care::store::{CategoryFilter, SummaryFields, TimelineQuery};
 use renkei_domain::care::{MemberStatus, SpaceKind, Vitals};
 use renkei_domain::{
@@ -42,26 +43,8 @@ pub struct PatientListItem {
 pub struct PatientOut {
     #[schema(value_type = i64)]
     pub id: PatientId,
-    pub name: String,
-    pub kana: String,
-    /// `YYYY-MM-DD`.
-    pub birth_date: String,
-    /// `female`, `male`, `other`, `unknown`.
-    pub sex: String,
-    pub address: String,
-    pub phone: String,
-    /// 介護保険被保険者番号.
-    pub insured_number: String,
-    /// `none`, `support1`, `support2`, `care1` … `care5`.
-    pub care_level: String,
-    pub care_level_from: String,
-    pub care_level_to: String,
-    pub care_application: String,
-    pub independence_physical: String,
-    pub independence_dementia: String,
-    pub household: String,
-    #[schema(value_type = Vec<Object>)]
-    pub contacts: serde_json::Value,
+    #[serde(flatten)]
+    pub record: PatientRecord,
     #[schema(value_type = i64)]
     pub registering_organization_id: OrgId,
 }
@@ -75,33 +58,8 @@ pub struct PatientIn {
     pub organization_id: Option<OrgId>,
     /// The caller's role in the new team, e.g. `care_manager`.
     pub team_role: String,
-    pub name: String,
-    pub kana: String,
-    pub birth_date: String,
-    pub sex: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub insured_number: String,
-    #[serde(default)]
-    pub care_level: String,
-    #[serde(default)]
-    pub care_level_from: String,
-    #[serde(default)]
-    pub care_level_to: String,
-    #[serde(default)]
-    pub care_application: String,
-    #[serde(default)]
-    pub independence_physical: String,
-    #[serde(default)]
-    pub independence_dementia: String,
-    #[serde(default)]
-    pub household: String,
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
-    pub contacts: Vec<renkei_care::store::Contact>,
+    #[serde(flatten)]
+    pub patient: PatientInput,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -146,26 +104,9 @@ pub async fn create_patient(
     Ctx(rc): Ctx,
     ApiJson(b): ApiJson<PatientIn>,
 ) -> Result<Response, WebError> {
-    let input = PatientInput {
-        name: b.name,
-        kana: b.kana,
-        birth_date: b.birth_date,
-        sex: b.sex,
-        address: b.address,
-        phone: b.phone,
-        insured_number: b.insured_number,
-        care_level: b.care_level,
-        care_level_from: b.care_level_from,
-        care_level_to: b.care_level_to,
-        care_application: b.care_application,
-        independence_physical: b.independence_physical,
-        independence_dementia: b.independence_dementia,
-        household: b.household,
-        contacts: b.contacts,
-    };
     let id = state
         .care
-        .register_patient(&p, &rc, b.organization_id, &b.team_role, &input)
+        .register_patient(&p, &rc, b.organization_id, &b.team_role, &b.patient)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })).into_response())
 }
@@ -180,24 +121,9 @@ pub async fn get_patient(
     Path(id): Path<PatientId>,
 ) -> Result<Json<PatientOut>, WebError> {
     let (pt, _) = state.care.patient(&p, &rc, id).await?;
-    let f = pt.fields;
     Ok(Json(PatientOut {
         id: pt.id,
-        contacts: serde_json::from_str(&f.contacts).unwrap_or(serde_json::Value::Array(vec![])),
-        name: f.name,
-        kana: f.kana,
-        birth_date: f.birth_date,
-        sex: f.sex.code().into(),
-        address: f.address,
-        phone: f.phone,
-        insured_number: f.insured_number,
-        care_level: f.care_level.code().into(),
-        care_level_from: f.care_level_from,
-        care_level_to: f.care_level_to,
-        care_application: f.care_application.code().into(),
-        independence_physical: f.independence_physical.map_or("", |x| x.code()).into(),
-        independence_dementia: f.independence_dementia.map_or("", |x| x.code()).into(),
-        household: f.household.map_or("", |x| x.code()).into(),
+        record: pt.record,
         registering_organization_id: pt.registering_org_id,
     }))
 }
@@ -741,7 +667,7 @@ pub async fn summary(
         notes: f.notes,
         changed_by: v.current.as_ref().map(|c| c.changed_by_name.clone()),
         changed_at: v.current.as_ref().map(|c| rfc3339(c.changed_at)),
-        care_level: v.patient.fields.care_level.code().into(),
+        care_level: v.patient.record.care_level.code().into(),
     }))
 }
 

@@ -60,8 +60,8 @@ pub async fn search_patient(
         .iter()
         .filter(|(pt, _)| {
             name.is_empty()
-                || renkei_domain::text::fold(&pt.fields.name).contains(&name)
-                || renkei_domain::text::fold(&pt.fields.kana).contains(&name)
+                || renkei_domain::text::fold(&pt.record.name).contains(&name)
+                || renkei_domain::text::fold(&pt.record.kana).contains(&name)
         })
         .map(|(pt, _)| fhir::patient(pt))
         .collect();

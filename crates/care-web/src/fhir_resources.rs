@@ -2,7 +2,8 @@
 //! CareTeam, Communication (timeline posts), Observation
 //! (JP_Observation_VitalSigns, LOINC coded, UCUM units) and Consent.
 
-use renkei_care::store::{ConsentRow, MemberRow, PatientRow, PostRow};
+use renkei_care::model::Patient;
+use renkei_care::store::{ConsentRow, MemberRow, PostRow};
 use renkei_domain::care::{MemberStatus, VITAL_SIGNS};
 use renkei_domain::{OrgId, PatientId, Timestamp};
 use serde_json::{json, Value};
@@ -47,8 +48,8 @@ fn human_name(text: &str, representation: &str) -> Value {
 /// JP_Patient: kanji and kana names, sex, birth date, address, phone, the
 /// Renkei id and the 介護保険被保険者番号, and the care level (要介護度) as a
 /// Renkei extension.
-pub fn patient(p: &PatientRow) -> Value {
-    let f = &p.fields;
+pub fn patient(p: &Patient) -> Value {
+    let f = &p.record;
     let mut identifiers = vec![json!({"system": PATIENT_ID_SYSTEM, "value": p.id.to_string()})];
     if !f.insured_number.is_empty() {
         identifiers.push(json!({"system": CARE_INSURED_SYSTEM, "value": f.insured_number}));
@@ -80,7 +81,7 @@ pub fn patient(p: &PatientRow) -> Value {
 }
 
 /// The patient's care team; its id is the patient's.
-pub fn care_team(p: &PatientRow, members: &[MemberRow]) -> Value {
+pub fn care_team(p: &Patient, members: &[MemberRow]) -> Value {
     let participants: Vec<Value> = members
         .iter()
         .filter(|m| m.status == MemberStatus::Active)

@@ -11,8 +11,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, SpaceCard};
-use renkei_care::store::{CategoryFilter, Contact, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::model::{Contact, PatientInput};
+use renkei_care::service::{BreakGlassRequest, ConsentInput, SpaceCard};
+use renkei_care::store::{CategoryFilter, Preferences, SummaryFields, TimelineQuery};
 use renkei_care::CareError;
 use renkei_domain::care::{
     BreakGlassReason, CareApplication, CareLevel, DementiaIndependence, Household, MemberStatus,
@@ -62,14 +63,14 @@ pub struct PatientHeader {
     pub care_level: String,
 }
 
-fn header_of(lang: &str, p: &renkei_care::store::PatientRow) -> PatientHeader {
+fn header_of(lang: &str, p: &renkei_care::model::Patient) -> PatientHeader {
     PatientHeader {
         id: p.id,
-        name: p.fields.name.clone(),
-        kana: p.fields.kana.clone(),
-        age: age(&p.fields.birth_date),
-        sex: p.fields.sex.label(lang).to_string(),
-        care_level: p.fields.care_level.label(lang).to_string(),
+        name: p.record.name.clone(),
+        kana: p.record.kana.clone(),
+        age: age(&p.record.birth_date),
+        sex: p.record.sex.label(lang).to_string(),
+        care_level: p.record.care_level.label(lang).to_string(),
     }
 }
 
@@ -165,34 +166,30 @@ impl PatientFormPage {
     }
 }
 
-fn patient_input(f: &FormData) -> PatientInput {
-    let mut contacts = Vec::new();
-    for i in 0..3 {
-        contacts.push(Contact {
+/// The record as the form sent it. The form's fields are named as the
+/// record's (a field left out is empty); the contacts are rows of three.
+fn patient_input(f: &FormData) -> Result<PatientInput, WebError> {
+    let mut fields = match serde_json::to_value(PatientInput::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => return Err(WebError::Internal("the patient form's fields".into())),
+    };
+    for (name, value) in fields.iter_mut() {
+        if let serde_json::Value::String(text) = value {
+            *text = f.get(name).to_string();
+        }
+    }
+    let mut input: PatientInput = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    input.contacts = (0..3)
+        .map(|i| Contact {
             name: f.get(&format!("contact_{i}_name")).to_string(),
             relation: f.get(&format!("contact_{i}_relation")).to_string(),
             phone: f.get(&format!("contact_{i}_phone")).to_string(),
             key_person: f.get(&format!("contact_{i}_key")) == "on",
             emergency: f.get(&format!("contact_{i}_emergency")) == "on",
-        });
-    }
-    PatientInput {
-        name: f.get("name").into(),
-        kana: f.get("kana").into(),
-        birth_date: f.get("birth_date").into(),
-        sex: f.get("sex").into(),
-        address: f.get("address").into(),
-        phone: f.get("phone").into(),
-        insured_number: f.get("insured_number").into(),
-        care_level: f.get("care_level").into(),
-        care_level_from: f.get("care_level_from").into(),
-        care_level_to: f.get("care_level_to").into(),
-        care_application: f.get("care_application").into(),
-        independence_physical: f.get("independence_physical").into(),
-        independence_dementia: f.get("independence_dementia").into(),
-        household: f.get("household").into(),
-        contacts,
-    }
+        })
+        .collect();
+    Ok(input)
 }
 
 fn padded(mut c: Vec<Contact>) -> Vec<Contact> {
@@ -285,7 +282,7 @@ pub async fn create_patient(
     Ctx(rc): Ctx,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let input = patient_input(&form);
+    let input = patient_input(&form)?;
     let org_id = form.opt_i64("org_id")?.map(OrgId);
     let role = form.get("team_role").to_string();
     match state
@@ -341,7 +338,7 @@ pub async fn profile_form(
         title,
         format!("/patients/{id}/profile"),
         false,
-        PatientInput::from(&patient.fields),
+        PatientInput::from(&patient.record),
         ValidationErrors::new(),
         Vec::new(),
         None,
@@ -357,7 +354,7 @@ pub async fn update_profile(
     Path(id): Path<PatientId>,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let input = patient_input(&form);
+    let input = patient_input(&form)?;
     match state.care.update_patient(&p, &rc, id, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}/summary")).into_response()),
         Err(CareError::Validation(errors)) => {
@@ -546,7 +543,7 @@ async fn timeline_page(
     let now = Timestamp::now().millis();
     let is_group = v.space.kind == SpaceKind::Group;
     let (title, patient) = match &v.patient {
-        Some(pt) => (pt.fields.name.clone(), Some(header_of(lang, pt))),
+        Some(pt) => (pt.record.name.clone(), Some(header_of(lang, pt))),
         None => (v.space.name.clone(), None),
     };
     let mut roles: Vec<(&'static str, &'static str)> = Vec::new();
@@ -1131,9 +1128,9 @@ struct SummaryPage {
     conflict: bool,
 }
 
-fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, String)> {
+fn basics(lang: &str, p: &renkei_care::model::Patient) -> Vec<(&'static str, String)> {
     let en = lang == "en";
-    let f = &p.fields;
+    let f = &p.record;
     let level = f.care_level.label(lang);
     let application = f.care_application.label(lang);
     let validity = if f.care_level_from.is_empty() && f.care_level_to.is_empty() {
@@ -1223,7 +1220,7 @@ async fn summary_page(
         ),
         patient: header_of(lang, &v.patient),
         basics: basics(lang, &v.patient),
-        contacts: v.patient.fields.contact_list(),
+        contacts: v.patient.record.contacts.clone(),
         version: v.current.as_ref().map(|c| c.version).unwrap_or(0),
         changed: v
             .current
@@ -1380,7 +1377,7 @@ async fn team_page(
     let v = state.care.team(p, rc, space).await?;
     let is_group = v.space.kind == SpaceKind::Group;
     let title = match &v.patient {
-        Some(pt) => pt.fields.name.clone(),
+        Some(pt) => pt.record.name.clone(),
         None => v.space.name.clone(),
     };
     let members = v

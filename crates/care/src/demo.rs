@@ -13,8 +13,9 @@ use renkei_domain::{OrgId, PostId, Timestamp};
 use renkei_identity::{demo, Identity, Principal};
 use renkei_store::{Db, ServiceError, StoreError};
 
-use crate::service::{ConsentInput, PatientInput, PostInput};
-use crate::store::{set_post_time, Contact, SummaryFields};
+use crate::model::{Contact, PatientInput};
+use crate::service::{ConsentInput, PostInput};
+use crate::store::{set_post_time, SummaryFields};
 use crate::{Care, CareError};
 
 fn who<'a>(users: &'a [Principal], name: &str) -> Result<&'a Principal, CareError> {

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use renkei_domain::care::{
-    AttachmentPurpose, BreakGlassReason, CareApplication, CareLevel, DementiaIndependence,
-    Household, MemberStatus, PhysicalIndependence, PostAuthorRole, PostCategory, PostKind, Sex,
+    AttachmentPurpose, BreakGlassReason, MemberStatus, PostAuthorRole, PostCategory, PostKind,
     SpaceKind, TeamRole, Vitals,
 };
 use renkei_domain::people::Permission;
@@ -25,10 +24,10 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{self, Access};
 use crate::attachments::CheckedUpload;
+use crate::model::{Patient, PatientInput};
 use crate::store::{
-    self, AttachmentMeta, CategoryFilter, ConsentRow, Contact, Coverage, MemberRow, PatientFields,
-    PatientRow, PostRow, PostVersionRow, Preferences, ReceiptRow, SpaceRow, SummaryFields,
-    SummaryRow, TimelineQuery,
+    self, AttachmentMeta, CategoryFilter, ConsentRow, Coverage, MemberRow, PostRow, PostVersionRow,
+    Preferences, ReceiptRow, SpaceRow, SummaryFields, SummaryRow, TimelineQuery,
 };
 
 /// The one error type of the care service: the shape every capability
@@ -198,37 +197,6 @@ pub struct Care {
 
 // ------------------------------------------------------------------ inputs
 
-/// A patient's basic fields as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct PatientInput {
-    pub name: String,
-    pub kana: String,
-    pub birth_date: String,
-    pub sex: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub insured_number: String,
-    #[serde(default)]
-    pub care_level: String,
-    #[serde(default)]
-    pub care_level_from: String,
-    #[serde(default)]
-    pub care_level_to: String,
-    #[serde(default)]
-    pub care_application: String,
-    #[serde(default)]
-    pub independence_physical: String,
-    #[serde(default)]
-    pub independence_dementia: String,
-    #[serde(default)]
-    pub household: String,
-    #[serde(default)]
-    pub contacts: Vec<Contact>,
-}
-
 /// What a consent record says.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ConsentInput {
@@ -296,7 +264,7 @@ pub struct PostView {
 /// A page of a timeline.
 pub struct TimelineView {
     pub space: SpaceRow,
-    pub patient: Option<PatientRow>,
+    pub patient: Option<Patient>,
     pub access: Access,
     pub urgent: Vec<PostView>,
     pub posts: Vec<PostView>,
@@ -324,7 +292,7 @@ pub struct SpaceCard {
 
 pub struct TeamView {
     pub space: SpaceRow,
-    pub patient: Option<PatientRow>,
+    pub patient: Option<Patient>,
     pub access: Access,
     pub members: Vec<MemberRow>,
     pub consent: Option<ConsentRow>,
@@ -332,14 +300,14 @@ pub struct TeamView {
 }
 
 pub struct SummaryView {
-    pub patient: PatientRow,
+    pub patient: Patient,
     pub access: Access,
     pub current: Option<SummaryRow>,
     pub history: Vec<SummaryRow>,
 }
 
 pub struct ConsentView {
-    pub patient: PatientRow,
+    pub patient: Patient,
     pub access: Access,
     pub consents: Vec<ConsentRow>,
     pub may_record: bool,
@@ -403,254 +371,6 @@ fn about(mut e: AuditEntry, kind: &str, id: impl std::fmt::Display) -> AuditEntr
     e.object_kind = kind.to_string();
     e.object_id = id.to_string();
     e
-}
-
-fn check_date(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &str,
-    required: bool,
-    ja: &str,
-    en: &str,
-) {
-    let v = value.trim();
-    if v.is_empty() {
-        if required {
-            errors.require(field, v, ja, en);
-        }
-        return;
-    }
-    if Timestamp::from_jst_date(v).is_none() {
-        errors.add(
-            field,
-            "date",
-            &format!("{ja}は 2026-04-01 の形で入力してください。"),
-            &format!("{en} must be a date like 2026-04-01."),
-        );
-    }
-}
-
-impl From<&PatientFields> for PatientInput {
-    /// The stored record as its form shows it.
-    fn from(f: &PatientFields) -> Self {
-        PatientInput {
-            name: f.name.clone(),
-            kana: f.kana.clone(),
-            birth_date: f.birth_date.clone(),
-            sex: f.sex.code().into(),
-            address: f.address.clone(),
-            phone: f.phone.clone(),
-            insured_number: f.insured_number.clone(),
-            care_level: f.care_level.code().into(),
-            care_level_from: f.care_level_from.clone(),
-            care_level_to: f.care_level_to.clone(),
-            care_application: f.care_application.code().into(),
-            independence_physical: f.independence_physical.map_or("", |x| x.code()).into(),
-            independence_dementia: f.independence_dementia.map_or("", |x| x.code()).into(),
-            household: f.household.map_or("", |x| x.code()).into(),
-            contacts: f.contact_list(),
-        }
-    }
-}
-
-impl PatientInput {
-    /// Checks and normalises the fields.
-    pub fn validate(&self) -> Result<PatientFields, ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        e.require("name", &self.name, "氏名", "Name");
-        e.require("kana", &self.kana, "ふりがな", "Kana");
-        check_date(
-            &mut e,
-            "birth_date",
-            &self.birth_date,
-            true,
-            "生年月日",
-            "Birth date",
-        );
-        if !self.birth_date.trim().is_empty() {
-            if let Some(b) = Timestamp::from_jst_date(self.birth_date.trim()) {
-                if b.millis() > Timestamp::now().millis() {
-                    e.add(
-                        "birth_date",
-                        "future",
-                        "生年月日が未来の日付です。",
-                        "The birth date is in the future.",
-                    );
-                }
-            }
-        }
-        let sex = match self.sex.trim() {
-            "" => Some(Sex::Unknown),
-            code => Sex::from_code(code),
-        };
-        if sex.is_none() {
-            e.add("sex", "choice", "性別を選んでください。", "Choose a sex.");
-        }
-        let insured = renkei_domain::text::nfkc(self.insured_number.trim());
-        if !insured.is_empty()
-            && (insured.len() != 10 || !insured.chars().all(|c| c.is_ascii_digit()))
-        {
-            e.add(
-                "insured_number",
-                "digits",
-                "被保険者番号は10桁の数字です。",
-                "The insured person number has 10 digits.",
-            );
-        }
-        let level = match self.care_level.trim() {
-            "" => Some(CareLevel::None),
-            code => CareLevel::from_code(code),
-        };
-        if level.is_none() {
-            e.add(
-                "care_level",
-                "choice",
-                "要介護度を選んでください。",
-                "Choose a care level.",
-            );
-        }
-        let application = match self.care_application.trim() {
-            "" => Some(CareApplication::NotApplied),
-            code => CareApplication::from_code(code),
-        };
-        if application.is_none() {
-            e.add(
-                "care_application",
-                "choice",
-                "申請状況を選んでください。",
-                "Choose the application status.",
-            );
-        }
-        check_date(
-            &mut e,
-            "care_level_from",
-            &self.care_level_from,
-            false,
-            "認定有効期間（開始）",
-            "Valid from",
-        );
-        check_date(
-            &mut e,
-            "care_level_to",
-            &self.care_level_to,
-            false,
-            "認定有効期間（終了）",
-            "Valid to",
-        );
-        if !self.care_level_from.trim().is_empty()
-            && !self.care_level_to.trim().is_empty()
-            && self.care_level_from.trim() > self.care_level_to.trim()
-        {
-            e.add(
-                "care_level_to",
-                "order",
-                "有効期間の終了が開始より前です。",
-                "The validity ends before it starts.",
-            );
-        }
-        let physical =
-            optional_choice(&self.independence_physical, PhysicalIndependence::from_code);
-        if physical.is_err() {
-            e.add(
-                "independence_physical",
-                "choice",
-                "障害高齢者の日常生活自立度を選んでください。",
-                "Choose a level.",
-            );
-        }
-        let dementia =
-            optional_choice(&self.independence_dementia, DementiaIndependence::from_code);
-        if dementia.is_err() {
-            e.add(
-                "independence_dementia",
-                "choice",
-                "認知症高齢者の日常生活自立度を選んでください。",
-                "Choose a level.",
-            );
-        }
-        let household = optional_choice(&self.household, Household::from_code);
-        if household.is_err() {
-            e.add(
-                "household",
-                "choice",
-                "世帯を選んでください。",
-                "Choose a household type.",
-            );
-        }
-        let contacts: Vec<Contact> = self
-            .contacts
-            .iter()
-            .filter(|c| !c.name.trim().is_empty() || !c.phone.trim().is_empty())
-            .map(|c| Contact {
-                name: c.name.trim().to_string(),
-                relation: c.relation.trim().to_string(),
-                phone: c.phone.trim().to_string(),
-                key_person: c.key_person,
-                emergency: c.emergency,
-            })
-            .collect();
-        for (i, c) in contacts.iter().enumerate() {
-            if c.name.is_empty() {
-                e.add(
-                    &format!("contact_{i}_name"),
-                    "required",
-                    "連絡先の氏名を入力してください。",
-                    "Enter the contact's name.",
-                );
-            }
-        }
-        for (field, value) in [
-            ("name", &self.name),
-            ("kana", &self.kana),
-            ("address", &self.address),
-        ] {
-            if value.chars().count() > 200 {
-                e.add(
-                    field,
-                    "too_long",
-                    "200文字以内で入力してください。",
-                    "At most 200 characters.",
-                );
-            }
-        }
-        match (sex, level, application, physical, dementia, household) {
-            (
-                Some(sex),
-                Some(care_level),
-                Some(care_application),
-                Ok(independence_physical),
-                Ok(independence_dementia),
-                Ok(household),
-            ) if e.is_empty() => Ok(PatientFields {
-                name: self.name.trim().to_string(),
-                kana: self.kana.trim().to_string(),
-                birth_date: self.birth_date.trim().to_string(),
-                sex,
-                address: self.address.trim().to_string(),
-                phone: self.phone.trim().to_string(),
-                insured_number: insured,
-                care_level,
-                care_level_from: self.care_level_from.trim().to_string(),
-                care_level_to: self.care_level_to.trim().to_string(),
-                care_application,
-                independence_physical,
-                independence_dementia,
-                household,
-                contacts: serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into()),
-            }),
-            // Every choice that did not parse added its field error.
-            _ => Err(e),
-        }
-    }
-}
-
-/// An optional choice as typed: `""` is none, a known code is that value,
-/// anything else is refused (`Err`).
-fn optional_choice<T>(raw: &str, parse: fn(&str) -> Option<T>) -> Result<Option<T>, ()> {
-    match raw.trim() {
-        "" => Ok(None),
-        code => parse(code).map(Some).ok_or(()),
-    }
 }
 
 /// `@username` tokens of a post body.
@@ -776,7 +496,7 @@ impl Care {
         &self,
         p: &Principal,
         patient_id: PatientId,
-    ) -> Result<(store::AccessRow, Option<Access>, PatientRow), CareError> {
+    ) -> Result<(store::AccessRow, Option<Access>, Patient), CareError> {
         let now = Timestamp::now();
         let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id, now)
             .await?
@@ -822,7 +542,7 @@ impl Care {
         }
     }
 
-    async fn space_of_patient(&self, patient_id: PatientId) -> Result<PatientRow, CareError> {
+    async fn space_of_patient(&self, patient_id: PatientId) -> Result<Patient, CareError> {
         store::patient(&self.db, patient_id)
             .await?
             .ok_or(CareError::NotFound)
@@ -896,7 +616,7 @@ impl Care {
                 "Choose your role in the team.",
             );
         }
-        let fields = match input.validate() {
+        let fields = match input.check() {
             Ok(f) => Some(f),
             Err(v) => {
                 errors.0.extend(v.0);
@@ -941,7 +661,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
-    ) -> Result<(PatientRow, Access), CareError> {
+    ) -> Result<(Patient, Access), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "patient.read")
@@ -971,7 +691,7 @@ impl Care {
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "patient.update").await);
         }
-        let fields = input.validate()?;
+        let fields = input.check()?;
         let mut tx = self.db.begin().await?;
         store::update_patient(&mut tx, patient_id, &fields, Timestamp::now()).await?;
         audit::append(
@@ -1102,7 +822,7 @@ impl Care {
             return Err(self.deny(p, ctx, &row, "patient.consent.record").await);
         }
         let mut e = ValidationErrors::new();
-        check_date(
+        crate::model::check_date(
             &mut e,
             "obtained_on",
             &input.obtained_on,
@@ -1932,7 +1652,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         allowed: (store::AccessRow, Access),
-        patient: Option<PatientRow>,
+        patient: Option<Patient>,
         mut q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
         let (row, access) = allowed;
@@ -2386,7 +2106,7 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         days: i64,
-    ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
+    ) -> Result<(Patient, Vec<PostRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "vitals.read")
@@ -2843,7 +2563,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-    ) -> Result<Vec<(PatientRow, Access)>, CareError> {
+    ) -> Result<Vec<(Patient, Access)>, CareError> {
         let rows = store::my_spaces(&self.db, p.user_id).await?;
         let mut ids: Vec<SpaceId> = rows
             .iter()
@@ -2879,7 +2599,7 @@ impl Care {
         patient_id: PatientId,
         vitals_only: bool,
         limit: i64,
-    ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
+    ) -> Result<(Patient, Vec<PostRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
         if vitals_only && !access.sees_clinical() {
@@ -2905,7 +2625,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
-    ) -> Result<(PatientRow, PostRow, Access), CareError> {
+    ) -> Result<(Patient, PostRow, Access), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "fhir.read").await?;
         let patient = store::patient_by_space(&self.db, post.space_id)
             .await?
@@ -2928,7 +2648,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         consent_id: ConsentId,
-    ) -> Result<(PatientRow, ConsentRow), CareError> {
+    ) -> Result<(Patient, ConsentRow), CareError> {
         let consent = store::consent(&self.db, consent_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -2949,7 +2669,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
-    ) -> Result<(PatientRow, Vec<MemberRow>), CareError> {
+    ) -> Result<(Patient, Vec<MemberRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
         let members = store::members(&self.db, patient.space_id).await?;

@@ -5,14 +5,16 @@
 //! [`crate::service`].
 
 use renkei_domain::care::{
-    AttachmentPurpose, CareApplication, CareLevel, DementiaIndependence, Household, MemberStatus,
-    PhysicalIndependence, PostAuthorRole, PostCategory, PostKind, Sex, SpaceKind, TeamRole, Vitals,
+    AttachmentPurpose, MemberStatus, PostAuthorRole, PostCategory, PostKind, SpaceKind, TeamRole,
+    Vitals,
 };
 use renkei_domain::{
     AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, Profession, RegionId, Role,
     SpaceId, Timestamp, UserId,
 };
 use renkei_store::{read, write, Db, StoreError, Tx};
+
+use crate::model::{Patient, PatientRecord};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -35,67 +37,43 @@ fn id_list<T: std::fmt::Display>(ids: &[T]) -> String {
 
 // ---------------------------------------------------------------- patients
 
-/// A key person or emergency contact (キーパーソン・緊急連絡先).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contact {
-    pub name: String,
-    #[serde(default)]
-    pub relation: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub key_person: bool,
-    #[serde(default)]
-    pub emergency: bool,
+/// A patient as stored: the contacts are JSON text, read apart so that a
+/// row whose JSON does not parse is refused by name.
+#[derive(sqlx::FromRow)]
+struct StoredPatient {
+    #[sqlx(flatten)]
+    patient: Patient,
+    contacts: String,
 }
 
-/// The basic fields of a patient (基本情報), as the handoff forms ask them.
-/// The optional choices are stored as '' when not given and read as `None`
-/// (see [`patient_columns`]).
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct PatientFields {
-    pub name: String,
-    pub kana: String,
-    /// `YYYY-MM-DD`.
-    pub birth_date: String,
-    pub sex: Sex,
-    pub address: String,
-    pub phone: String,
-    /// 介護保険被保険者番号 (10 digits).
-    pub insured_number: String,
-    pub care_level: CareLevel,
-    pub care_level_from: String,
-    pub care_level_to: String,
-    pub care_application: CareApplication,
-    /// 障害高齢者の日常生活自立度.
-    pub independence_physical: Option<PhysicalIndependence>,
-    /// 認知症高齢者の日常生活自立度.
-    pub independence_dementia: Option<DementiaIndependence>,
-    pub household: Option<Household>,
-    /// JSON list of [`Contact`].
-    pub contacts: String,
-}
-
-impl PatientFields {
-    pub fn contact_list(&self) -> Vec<Contact> {
-        serde_json::from_str(&self.contacts).unwrap_or_default()
+impl StoredPatient {
+    fn into_patient(self) -> Result<Patient, StoreError> {
+        let mut patient = self.patient;
+        patient.record.contacts = json_column("patients", patient.id, "contacts", &self.contacts)?;
+        Ok(patient)
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PatientRow {
-    pub id: PatientId,
-    pub space_id: SpaceId,
-    pub region_id: RegionId,
-    pub registering_org_id: OrgId,
-    pub registered_by: UserId,
-    #[sqlx(flatten)]
-    pub fields: PatientFields,
-    pub created_at: i64,
-    pub updated_at: i64,
+/// The value of a JSON column. A value that does not parse is logged,
+/// naming the table and the row, and refused: never read as a default.
+fn json_column<T: serde::de::DeserializeOwned>(
+    table: &str,
+    row: impl std::fmt::Display,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| {
+        tracing::error!(table, row = %row, column, error = %e, "stored JSON does not parse");
+        StoreError::Invalid(format!("{table} {row}: {column} is not valid JSON ({e})"))
+    })
 }
 
-/// The columns of `patients` in [`PatientRow`] order.
+/// JSON text of a value for a JSON column.
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(format!("JSON: {e}")))
+}
+
+/// The columns of `patients` in [`Patient`] order.
 const PATIENT_COLUMNS: &[&str] = &[
     "id",
     "space_id",
@@ -177,27 +155,52 @@ pub async fn insert_space(
     Ok(id)
 }
 
-/// Binds the patient's own fields, in [`PatientFields`] order, to the next
-/// fifteen placeholders (registration and update write the same fields).
-macro_rules! bind_patient_fields {
-    ($query:expr, $f:expr) => {
+/// The record's own columns, in [`PatientRecord`] order: what registration
+/// and update write.
+const RECORD_COLUMNS: &[&str] = &[
+    "name",
+    "kana",
+    "birth_date",
+    "sex",
+    "address",
+    "phone",
+    "insured_number",
+    "care_level",
+    "care_level_from",
+    "care_level_to",
+    "care_application",
+    "independence_physical",
+    "independence_dementia",
+    "household",
+    "contacts",
+];
+
+/// Binds the record, in [`RECORD_COLUMNS`] order, to the next fifteen
+/// placeholders; optional choices not given are stored as ''.
+macro_rules! bind_record {
+    ($query:expr, $r:expr, $contacts:expr) => {
         $query
-            .bind(&$f.name)
-            .bind(&$f.kana)
-            .bind(&$f.birth_date)
-            .bind($f.sex)
-            .bind(&$f.address)
-            .bind(&$f.phone)
-            .bind(&$f.insured_number)
-            .bind($f.care_level)
-            .bind(&$f.care_level_from)
-            .bind(&$f.care_level_to)
-            .bind($f.care_application)
-            .bind($f.independence_physical.map_or("", |x| x.code()))
-            .bind($f.independence_dementia.map_or("", |x| x.code()))
-            .bind($f.household.map_or("", |x| x.code()))
-            .bind(&$f.contacts)
+            .bind(&$r.name)
+            .bind(&$r.kana)
+            .bind(&$r.birth_date)
+            .bind($r.sex)
+            .bind(&$r.address)
+            .bind(&$r.phone)
+            .bind(&$r.insured_number)
+            .bind($r.care_level)
+            .bind(&$r.care_level_from)
+            .bind(&$r.care_level_to)
+            .bind($r.care_application)
+            .bind($r.independence_physical.map_or("", |x| x.code()))
+            .bind($r.independence_dementia.map_or("", |x| x.code()))
+            .bind($r.household.map_or("", |x| x.code()))
+            .bind($contacts)
     };
+}
+
+/// `$first, $first+1, …` for each record column.
+fn record_placeholders(first: usize) -> String {
+    placeholders(first, RECORD_COLUMNS.len())
 }
 
 pub async fn insert_patient(
@@ -206,22 +209,27 @@ pub async fn insert_patient(
     region_id: RegionId,
     org_id: OrgId,
     registered_by: UserId,
-    f: &PatientFields,
+    r: &PatientRecord,
     now: Timestamp,
 ) -> Result<PatientId, StoreError> {
-    let id: PatientId = write!(tx, |c| {
-        let query = sqlx::query_scalar(
-            "INSERT INTO patients (space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
-             address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
-             independence_physical, independence_dementia, household, contacts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
-             RETURNING id",
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let now = RECORD_COLUMNS.len() + 5;
+        format!(
+            "INSERT INTO patients (space_id, region_id, registering_org_id, registered_by, {}, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, {}, ${now}, ${now}) RETURNING id",
+            RECORD_COLUMNS.join(", "),
+            record_placeholders(5)
         )
-        .bind(space_id)
-        .bind(region_id)
-        .bind(org_id)
-        .bind(registered_by);
-        bind_patient_fields!(query, f)
+    });
+    let contacts = json_text(&r.contacts)?;
+    let id: PatientId = write!(tx, |c| {
+        let query = sqlx::query_scalar(sql)
+            .bind(space_id)
+            .bind(region_id)
+            .bind(org_id)
+            .bind(registered_by);
+        bind_record!(query, r, &contacts)
             .bind(now.millis())
             .fetch_one(&mut *c)
             .await?
@@ -232,18 +240,26 @@ pub async fn insert_patient(
 pub async fn update_patient(
     tx: &mut Tx,
     id: PatientId,
-    f: &PatientFields,
+    r: &PatientRecord,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    write!(tx, |c| {
-        let query = sqlx::query(
-            "UPDATE patients SET name = $2, kana = $3, birth_date = $4, sex = $5, address = $6, phone = $7, \
-             insured_number = $8, care_level = $9, care_level_from = $10, care_level_to = $11, care_application = $12, \
-             independence_physical = $13, independence_dementia = $14, household = $15, contacts = $16, updated_at = $17 \
-             WHERE id = $1",
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let set: Vec<String> = RECORD_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 2))
+            .collect();
+        format!(
+            "UPDATE patients SET {}, updated_at = ${} WHERE id = $1",
+            set.join(", "),
+            RECORD_COLUMNS.len() + 2
         )
-        .bind(id);
-        bind_patient_fields!(query, f)
+    });
+    let contacts = json_text(&r.contacts)?;
+    write!(tx, |c| {
+        let query = sqlx::query(sql).bind(id);
+        bind_record!(query, r, &contacts)
             .bind(now.millis())
             .execute(&mut *c)
             .await?;
@@ -251,28 +267,25 @@ pub async fn update_patient(
     Ok(())
 }
 
-pub async fn patient(db: &Db, id: PatientId) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient(db: &Db, id: PatientId) -> Result<Option<Patient>, StoreError> {
     let sql = format!("{} WHERE id = $1", patient_select());
-    Ok(read!(db, |c| {
+    let row: Option<StoredPatient> = read!(db, |c| {
         sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
-    }))
+    });
+    row.map(StoredPatient::into_patient).transpose()
 }
 
-pub async fn patient_by_space(
-    db: &Db,
-    space_id: SpaceId,
-) -> Result<Option<PatientRow>, StoreError> {
+pub async fn patient_by_space(db: &Db, space_id: SpaceId) -> Result<Option<Patient>, StoreError> {
     let sql = format!("{} WHERE space_id = $1", patient_select());
-    Ok(read!(db, |c| {
+    let row: Option<StoredPatient> = read!(db, |c| {
         sqlx::query_as(&sql)
             .bind(space_id)
             .fetch_optional(c)
             .await?
-    }))
+    });
+    row.map(StoredPatient::into_patient).transpose()
 }
 
-/// Patients of a region whose insured number or id is `key` (break-glass
-/// lookup: the caller must already know exactly whom they look for).
 /// The patients of a region matching a break-glass identification: the
 /// 被保険者番号, or the folded name and the birth date. Never an internal
 /// id, which anyone could count through. At most two rows, so the caller
@@ -283,7 +296,7 @@ pub async fn find_patients_for_break_glass(
     insured_number: &str,
     name_key: &str,
     birth_date: &str,
-) -> Result<Vec<PatientRow>, StoreError> {
+) -> Result<Vec<Patient>, StoreError> {
     let by_number = !insured_number.is_empty();
     let sql = if by_number {
         format!(
@@ -296,7 +309,7 @@ pub async fn find_patients_for_break_glass(
             patient_select()
         )
     };
-    let rows: Vec<PatientRow> = read!(db, |c| {
+    let rows: Vec<StoredPatient> = read!(db, |c| {
         sqlx::query_as(&sql)
             .bind(region_id)
             .bind(insured_number)
@@ -304,6 +317,10 @@ pub async fn find_patients_for_break_glass(
             .fetch_all(c)
             .await?
     });
+    let rows = rows
+        .into_iter()
+        .map(StoredPatient::into_patient)
+        .collect::<Result<Vec<_>, _>>()?;
     if by_number {
         return Ok(rows);
     }
@@ -312,8 +329,8 @@ pub async fn find_patients_for_break_glass(
     Ok(rows
         .into_iter()
         .filter(|p| {
-            renkei_domain::text::fold(&p.fields.name) == name_key
-                || renkei_domain::text::fold(&p.fields.kana) == name_key
+            renkei_domain::text::fold(&p.record.name) == name_key
+                || renkei_domain::text::fold(&p.record.kana) == name_key
         })
         .take(2)
         .collect())
@@ -573,7 +590,7 @@ pub async fn access_row_of_patient(
     patient_id: PatientId,
     user_id: UserId,
     now: Timestamp,
-) -> Result<Option<(AccessRow, PatientRow)>, StoreError> {
+) -> Result<Option<(AccessRow, Patient)>, StoreError> {
     use sqlx::FromRow;
     static SQL: OnceLock<String> = OnceLock::new();
     let sql = SQL.get_or_init(|| {
@@ -590,7 +607,10 @@ pub async fn access_row_of_patient(
             .fetch_optional(c)
             .await?
         {
-            Some(row) => Some((AccessRow::from_row(&row)?, PatientRow::from_row(&row)?)),
+            Some(row) => Some((
+                AccessRow::from_row(&row)?,
+                StoredPatient::from_row(&row)?.into_patient()?,
+            )),
             None => None,
         }
     }))

@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use renkei_care::attachments;
-use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, PostInput};
-use renkei_care::store::{Contact, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::model::{Contact, PatientInput};
+use renkei_care::service::{BreakGlassRequest, ConsentInput, PostInput};
+use renkei_care::store::{Preferences, SummaryFields, TimelineQuery};
 use renkei_care::{Care, CareConfig, CareError};
 use renkei_domain::care::{MemberStatus, PostKind, SpaceKind, Vitals};
 use renkei_domain::{OrgId, PatientId, PostId, SpaceId, Timestamp};
@@ -302,7 +303,7 @@ both_backends!(
         // The registering organisation sees the patient without consent.
         let (p, _) = w.care.patient(&w.care_manager, &c, pid).await.unwrap();
         assert_eq!(
-            p.fields.insured_number, "0123456789",
+            p.record.insured_number, "0123456789",
             "full-width digits normalised"
         );
         // Nobody else can even be invited before consent.
@@ -1414,9 +1415,9 @@ both_backends!(family_sees_no_vitals_until_opened, |db: Db| async move {
     w.care.vitals(&w.family, &c, pid, 30).await.unwrap();
 });
 
-/// Issue 11: a stored code its vocabulary does not know is refused (and
-/// logged), never read as some default: a team role or a sex nobody wrote
-/// through the service makes the record unreadable instead of guessing.
+// Issue 11: a stored code its vocabulary does not know is refused (and
+// logged), never read as some default: a team role or a sex nobody wrote
+// through the service makes the record unreadable instead of guessing.
 both_backends!(unknown_stored_codes_are_refused, |db: Db| async move {
     let w = world(&db).await;
     let c = ctx();

@@ -268,3 +268,57 @@ async fn unparsable_ids_answer_as_before() {
         assert_eq!(reply.status, status, "{path}: {}", reply.body);
     }
 }
+
+/// The API's patient is the record with its id, in the JSON it always had:
+/// the same fields, codes as codes, an optional choice not given as "".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_patient_json_keeps_its_shape() {
+    let w = world(
+        Backend::Sqlite,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let pro = w.session(Who::Professional);
+    let r = send(
+        &w.app,
+        request("GET", &format!("/api/v1/patients/{}", w.patient), pro, None),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "address",
+            "birth_date",
+            "care_application",
+            "care_level",
+            "care_level_from",
+            "care_level_to",
+            "contacts",
+            "household",
+            "id",
+            "independence_dementia",
+            "independence_physical",
+            "insured_number",
+            "kana",
+            "name",
+            "phone",
+            "registering_organization_id",
+            "sex",
+        ]
+    );
+    assert_eq!(v["id"], serde_json::json!(w.patient.0));
+    assert_eq!(v["sex"], "female");
+    assert_eq!(v["care_level"], "none");
+    assert_eq!(v["care_application"], "not_applied");
+    assert_eq!(v["household"], "");
+    assert_eq!(v["independence_physical"], "");
+    assert_eq!(v["contacts"], serde_json::json!([]));
+    assert!(v["registering_organization_id"].is_i64());
+}

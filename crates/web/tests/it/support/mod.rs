@@ -310,7 +310,8 @@ pub async fn principal_of(identity: &Identity, session: &Session) -> Principal {
 }
 
 async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Session)]) -> CareIds {
-    use renkei_care::service::{ConsentInput, PatientInput, PostInput};
+    use renkei_care::model::PatientInput;
+    use renkei_care::service::{ConsentInput, PostInput};
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
     let family = principal_of(identity, session(Who::Family)).await;
