@@ -6,10 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use renkei_care::service::{ConsentInput, PatientInput, PostInput};
-use renkei_care::store::{SummaryFields, TimelineQuery};
-use renkei_domain::care::Vitals;
-use renkei_domain::Timestamp;
+use renkei_care::model::{PatientInput, PatientRecord};
+use renkei_care::service::{ConsentInput, PostInput};
+use renkei_care::store::{CategoryFilter, SummaryFields, TimelineQuery};
+use renkei_domain::care::{MemberStatus, SpaceKind, Vitals};
+use renkei_domain::{
+    AttachmentId, ConsentId, OrgId, PatientId, PostId, SpaceId, Timestamp, UserId,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -25,7 +28,8 @@ fn rfc3339(ms: i64) -> String {
 /// A patient in the user's list.
 #[derive(Serialize, ToSchema)]
 pub struct PatientListItem {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: PatientId,
     pub name: String,
     pub kana: String,
     pub team_role: String,
@@ -37,28 +41,12 @@ pub struct PatientListItem {
 /// A patient's basic record.
 #[derive(Serialize, ToSchema)]
 pub struct PatientOut {
-    pub id: i64,
-    pub name: String,
-    pub kana: String,
-    /// `YYYY-MM-DD`.
-    pub birth_date: String,
-    /// `female`, `male`, `other`, `unknown`.
-    pub sex: String,
-    pub address: String,
-    pub phone: String,
-    /// 介護保険被保険者番号.
-    pub insured_number: String,
-    /// `none`, `support1`, `support2`, `care1` … `care5`.
-    pub care_level: String,
-    pub care_level_from: String,
-    pub care_level_to: String,
-    pub care_application: String,
-    pub independence_physical: String,
-    pub independence_dementia: String,
-    pub household: String,
-    #[schema(value_type = Vec<Object>)]
-    pub contacts: serde_json::Value,
-    pub registering_organization_id: i64,
+    #[schema(value_type = i64)]
+    pub id: PatientId,
+    #[serde(flatten)]
+    pub record: PatientRecord,
+    #[schema(value_type = i64)]
+    pub registering_organization_id: OrgId,
 }
 
 /// A new patient.
@@ -66,40 +54,17 @@ pub struct PatientOut {
 pub struct PatientIn {
     /// One of the caller's organisations (default: the first).
     #[serde(default)]
-    pub organization_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub organization_id: Option<OrgId>,
     /// The caller's role in the new team, e.g. `care_manager`.
     pub team_role: String,
-    pub name: String,
-    pub kana: String,
-    pub birth_date: String,
-    pub sex: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub insured_number: String,
-    #[serde(default)]
-    pub care_level: String,
-    #[serde(default)]
-    pub care_level_from: String,
-    #[serde(default)]
-    pub care_level_to: String,
-    #[serde(default)]
-    pub care_application: String,
-    #[serde(default)]
-    pub independence_physical: String,
-    #[serde(default)]
-    pub independence_dementia: String,
-    #[serde(default)]
-    pub household: String,
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
-    pub contacts: Vec<renkei_care::store::Contact>,
+    #[serde(flatten)]
+    pub patient: PatientInput,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct Created {
+    /// The new patient's or consent's id.
     pub id: i64,
 }
 
@@ -115,15 +80,17 @@ pub async fn list_patients(
     Ok(Json(
         spaces
             .into_iter()
-            .filter(|s| s.kind == "patient" && s.status == "active")
-            .map(|s| PatientListItem {
-                id: s.patient_id.unwrap_or(0),
-                name: s.name,
-                kana: s.kana,
-                team_role: s.team_role,
-                is_lead: s.is_lead,
-                unread: s.unread,
-                urgent_open: s.urgent_open,
+            .filter(|s| s.kind == SpaceKind::Patient && s.status == MemberStatus::Active)
+            .filter_map(|s| {
+                Some(PatientListItem {
+                    id: s.patient_id?,
+                    name: s.name,
+                    kana: s.kana,
+                    team_role: s.team_role.code().into(),
+                    is_lead: s.is_lead,
+                    unread: s.unread,
+                    urgent_open: s.urgent_open,
+                })
             })
             .collect(),
     ))
@@ -137,28 +104,11 @@ pub async fn create_patient(
     Ctx(rc): Ctx,
     ApiJson(b): ApiJson<PatientIn>,
 ) -> Result<Response, WebError> {
-    let input = PatientInput {
-        name: b.name,
-        kana: b.kana,
-        birth_date: b.birth_date,
-        sex: b.sex,
-        address: b.address,
-        phone: b.phone,
-        insured_number: b.insured_number,
-        care_level: b.care_level,
-        care_level_from: b.care_level_from,
-        care_level_to: b.care_level_to,
-        care_application: b.care_application,
-        independence_physical: b.independence_physical,
-        independence_dementia: b.independence_dementia,
-        household: b.household,
-        contacts: b.contacts,
-    };
     let id = state
         .care
-        .register_patient(&p, &rc, b.organization_id, &b.team_role, &input)
+        .register_patient(&p, &rc, b.organization_id, &b.team_role, &b.patient)
         .await?;
-    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/patients/{id}", tag = "care",
@@ -168,27 +118,12 @@ pub async fn get_patient(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<PatientOut>, WebError> {
     let (pt, _) = state.care.patient(&p, &rc, id).await?;
-    let f = pt.fields;
     Ok(Json(PatientOut {
         id: pt.id,
-        contacts: serde_json::from_str(&f.contacts).unwrap_or(serde_json::Value::Array(vec![])),
-        name: f.name,
-        kana: f.kana,
-        birth_date: f.birth_date,
-        sex: f.sex,
-        address: f.address,
-        phone: f.phone,
-        insured_number: f.insured_number,
-        care_level: f.care_level,
-        care_level_from: f.care_level_from,
-        care_level_to: f.care_level_to,
-        care_application: f.care_application,
-        independence_physical: f.independence_physical,
-        independence_dementia: f.independence_dementia,
-        household: f.household,
+        record: pt.record,
         registering_organization_id: pt.registering_org_id,
     }))
 }
@@ -196,15 +131,18 @@ pub async fn get_patient(
 /// A consent record.
 #[derive(Serialize, ToSchema)]
 pub struct ConsentOut {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ConsentId,
     pub active: bool,
-    pub covers_organization_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub covers_organization_ids: Vec<OrgId>,
     pub covers_professions: Vec<String>,
     pub covers_family: bool,
     pub obtained_on: String,
     pub obtained_by: String,
     pub signer: String,
-    pub form_attachment_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub form_attachment_id: Option<AttachmentId>,
     pub recorded_at: String,
     pub withdrawn_at: Option<String>,
     pub withdrawal_reason: String,
@@ -217,7 +155,7 @@ pub async fn list_consents(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<ConsentOut>>, WebError> {
     let consents = state.care.consents(&p, &rc, id).await?;
     Ok(Json(
@@ -227,7 +165,11 @@ pub async fn list_consents(
                 id: c.id,
                 active: c.active(),
                 covers_organization_ids: c.org_ids(),
-                covers_professions: c.professions(),
+                covers_professions: c
+                    .professions()
+                    .iter()
+                    .map(|x| x.code().to_string())
+                    .collect(),
                 covers_family: c.covers_family,
                 obtained_on: c.obtained_on,
                 obtained_by: c.obtained_by,
@@ -245,7 +187,8 @@ pub async fn list_consents(
 #[derive(Deserialize, ToSchema)]
 pub struct ConsentIn {
     #[serde(default)]
-    pub covers_organization_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub covers_organization_ids: Vec<OrgId>,
     #[serde(default)]
     pub covers_professions: Vec<String>,
     #[serde(default)]
@@ -263,7 +206,7 @@ pub async fn record_consent(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<ConsentIn>,
 ) -> Result<Response, WebError> {
     let input = ConsentInput {
@@ -275,7 +218,7 @@ pub async fn record_consent(
         signer: b.signer,
     };
     let cid = state.care.record_consent(&p, &rc, id, &input, None).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: cid })).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id: cid.0 })).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -290,7 +233,7 @@ pub async fn withdraw_consent(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<ReasonIn>,
 ) -> Result<StatusCode, WebError> {
     state.care.withdraw_consent(&p, &rc, id, &b.reason).await?;
@@ -300,11 +243,13 @@ pub async fn withdraw_consent(
 /// A team member.
 #[derive(Serialize, ToSchema)]
 pub struct MemberOut {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub username: String,
     pub display_name: String,
     pub profession: String,
-    pub organization_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub organization_id: Option<OrgId>,
     pub organization_name: Option<String>,
     /// e.g. `attending_doctor`, `visiting_nurse`, `family`.
     pub team_role: String,
@@ -320,7 +265,7 @@ pub async fn team(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<MemberOut>>, WebError> {
     let space = state.care.patient_space(id).await?;
     let v = state.care.team(&p, &rc, space).await?;
@@ -331,12 +276,12 @@ pub async fn team(
                 user_id: m.user_id,
                 username: m.username,
                 display_name: m.display_name,
-                profession: m.profession,
+                profession: m.profession.code().into(),
                 organization_id: m.org_id,
                 organization_name: m.org_name,
-                team_role: m.team_role,
+                team_role: m.team_role.code().into(),
                 is_lead: m.is_lead,
-                status: m.status,
+                status: m.status.code().into(),
             })
             .collect(),
     ))
@@ -356,7 +301,7 @@ pub async fn invite(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<InviteIn>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
@@ -374,7 +319,7 @@ pub async fn accept(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
     state.care.accept(&p, &rc, space).await?;
@@ -388,7 +333,7 @@ pub async fn leave(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
     state.care.leave(&p, &rc, space, true).await?;
@@ -398,8 +343,10 @@ pub async fn leave(
 /// A timeline post.
 #[derive(Serialize, ToSchema)]
 pub struct PostOut {
-    pub id: i64,
-    pub author_id: i64,
+    #[schema(value_type = i64)]
+    pub id: PostId,
+    #[schema(value_type = i64)]
+    pub author_id: UserId,
     pub author_name: String,
     pub author_team_role: String,
     /// `post`, or `notice` for what Renkei writes (break-glass).
@@ -407,25 +354,29 @@ pub struct PostOut {
     pub category: String,
     /// Empty when withdrawn.
     pub text: String,
-    pub reply_to: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub reply_to: Option<PostId>,
     #[schema(value_type = Object)]
     pub vitals: Vitals,
     pub urgent: bool,
     pub acknowledgement_role: String,
-    pub acknowledged_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub acknowledged_by: Option<UserId>,
     pub acknowledged_at: Option<String>,
     pub version: i64,
     pub created_at: String,
     pub edited_at: Option<String>,
     pub withdrawn_at: Option<String>,
     pub read_by: Vec<ReceiptOut>,
-    pub attachment_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// Who read a post and when.
 #[derive(Serialize, ToSchema)]
 pub struct ReceiptOut {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub display_name: String,
     pub read_at: String,
 }
@@ -435,13 +386,15 @@ pub struct TimelineOut {
     pub urgent: Vec<PostOut>,
     pub posts: Vec<PostOut>,
     /// Pass as `before` for the next page.
-    pub next_before: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub next_before: Option<PostId>,
 }
 
 #[derive(Deserialize, IntoParams)]
 pub struct TimelineParams {
     /// Posts older than this id.
-    pub before: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub before: Option<PostId>,
     /// Search text.
     pub q: Option<String>,
     pub category: Option<String>,
@@ -466,9 +419,9 @@ fn post_out(v: &renkei_care::service::PostView) -> PostOut {
         id: p.id,
         author_id: p.author_id,
         author_name: p.author_name.clone(),
-        author_team_role: p.author_role.clone(),
-        kind: p.kind.clone(),
-        category: p.category.clone(),
+        author_team_role: p.author_role.code().into(),
+        kind: p.kind.code().into(),
+        category: p.category.code().into(),
         text: if withdrawn {
             String::new()
         } else {
@@ -481,7 +434,7 @@ fn post_out(v: &renkei_care::service::PostView) -> PostOut {
             p.vitals()
         },
         urgent: p.urgent,
-        acknowledgement_role: p.ack_role.clone(),
+        acknowledgement_role: p.ack_role.map_or("", |r| r.code()).into(),
         acknowledged_by: p.acked_by,
         acknowledged_at: p.acked_at.map(rfc3339),
         version: p.version,
@@ -500,7 +453,7 @@ pub async fn list_posts(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(q): Query<TimelineParams>,
 ) -> Result<Json<TimelineOut>, WebError> {
     let v = state
@@ -512,7 +465,8 @@ pub async fn list_posts(
             TimelineQuery {
                 before: q.before,
                 text: q.q,
-                category: q.category.filter(|c| !c.is_empty()),
+                // A code that names no category matches no post.
+                category: CategoryFilter::from_code(q.category.as_deref().unwrap_or("")),
                 limit: q.limit.unwrap_or(0).clamp(0, 100),
             },
         )
@@ -547,7 +501,8 @@ pub struct PostIn {
     #[serde(default)]
     pub acknowledgement_role: String,
     #[serde(default)]
-    pub reply_to: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub reply_to: Option<PostId>,
     /// Set after a 422 with code `unusual` to confirm implausible values.
     #[serde(default)]
     pub confirm_unusual: bool,
@@ -555,7 +510,8 @@ pub struct PostIn {
 
 #[derive(Serialize, ToSchema)]
 pub struct PostCreated {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: PostId,
     /// True when this was a retry of an already committed post.
     pub duplicate: bool,
 }
@@ -571,7 +527,7 @@ pub async fn create_post(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<PostIn>,
 ) -> Result<Response, WebError> {
@@ -619,7 +575,7 @@ pub async fn create_post(
 }
 
 /// The post must belong to the patient in the path.
-async fn check_post(state: &CareState, patient: i64, post: i64) -> Result<(), WebError> {
+async fn check_post(state: &CareState, patient: PatientId, post: PostId) -> Result<(), WebError> {
     let space = state.care.patient_space(patient).await?;
     match state.care.post_space(post).await? {
         s if s == space => Ok(()),
@@ -634,7 +590,7 @@ pub async fn acknowledge(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path((id, post)): Path<(i64, i64)>,
+    Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
     state.care.acknowledge(&p, &rc, post).await?;
@@ -648,7 +604,7 @@ pub async fn mark_read(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path((id, post)): Path<(i64, i64)>,
+    Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
     state.care.mark_read(&p, &rc, post).await?;
@@ -662,7 +618,7 @@ pub async fn receipts(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path((id, post)): Path<(i64, i64)>,
+    Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<Json<Vec<ReceiptOut>>, WebError> {
     check_post(&state, id, post).await?;
     let r = state.care.receipts(&p, &rc, post).await?;
@@ -693,7 +649,7 @@ pub async fn summary(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Json<SummaryOut>, WebError> {
     let v = state.care.summary(&p, &rc, id).await?;
     let f = v
@@ -711,7 +667,7 @@ pub async fn summary(
         notes: f.notes,
         changed_by: v.current.as_ref().map(|c| c.changed_by_name.clone()),
         changed_at: v.current.as_ref().map(|c| rfc3339(c.changed_at)),
-        care_level: v.patient.fields.care_level,
+        care_level: v.patient.record.care_level.code().into(),
     }))
 }
 
@@ -745,7 +701,7 @@ pub async fn save_summary(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<SummaryIn>,
 ) -> Result<Response, WebError> {
     let fields = SummaryFields {
@@ -775,8 +731,10 @@ pub struct UnreadOut {
 pub struct UnreadSpace {
     /// `patient` or `group`.
     pub kind: String,
-    pub patient_id: Option<i64>,
-    pub group_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub patient_id: Option<PatientId>,
+    #[schema(value_type = Option<i64>)]
+    pub group_id: Option<SpaceId>,
     pub name: String,
     pub unread: i64,
     pub urgent_open: i64,
@@ -795,7 +753,7 @@ pub async fn unread(
         .my_spaces(&p, &rc)
         .await?
         .into_iter()
-        .filter(|s| s.status == "active")
+        .filter(|s| s.status == MemberStatus::Active)
         .collect();
     Ok(Json(UnreadOut {
         total: spaces.iter().map(|s| s.unread).sum(),
@@ -803,8 +761,8 @@ pub async fn unread(
         spaces: spaces
             .into_iter()
             .map(|s| UnreadSpace {
-                group_id: (s.kind == "group").then_some(s.space_id),
-                kind: s.kind,
+                group_id: (s.kind == SpaceKind::Group).then_some(s.space_id),
+                kind: s.kind.code().into(),
                 patient_id: s.patient_id,
                 name: s.name,
                 unread: s.unread,

@@ -6,7 +6,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use renkei_domain::ValidationErrors;
+use renkei_domain::{ConsentId, OrgId, PatientId, PostId, ValidationErrors};
 use serde_json::Value;
 
 use crate::fhir_resources as fhir;
@@ -17,10 +17,10 @@ use renkei_web_kit::{CurrentUser, FormData, WebError};
 
 /// The `patient` search parameter (`123` or `Patient/123`), required for
 /// the per-patient resources.
-fn patient_param(f: &FormData) -> Result<i64, WebError> {
+fn patient_param(f: &FormData) -> Result<PatientId, WebError> {
     let raw = f.get("patient").trim();
     let id = raw.strip_prefix("Patient/").unwrap_or(raw);
-    id.parse::<i64>().map_err(|_| {
+    id.parse::<PatientId>().map_err(|_| {
         let mut e = ValidationErrors::new();
         e.add(
             "patient",
@@ -60,8 +60,8 @@ pub async fn search_patient(
         .iter()
         .filter(|(pt, _)| {
             name.is_empty()
-                || renkei_domain::text::fold(&pt.fields.name).contains(&name)
-                || renkei_domain::text::fold(&pt.fields.kana).contains(&name)
+                || renkei_domain::text::fold(&pt.record.name).contains(&name)
+                || renkei_domain::text::fold(&pt.record.kana).contains(&name)
         })
         .map(|(pt, _)| fhir::patient(pt))
         .collect();
@@ -74,7 +74,7 @@ pub async fn read_patient(
     Ctx(rc): Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: PatientId = id.parse().map_err(|_| WebError::NotFound)?;
     let (pt, _) = state.care.patient(&p, &rc, id).await?;
     Ok(fhir_json(StatusCode::OK, &fhir::patient(&pt)))
 }
@@ -100,7 +100,7 @@ pub async fn read_care_team(
     Ctx(rc): Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: PatientId = id.parse().map_err(|_| WebError::NotFound)?;
     let (pt, members) = state.care.team_for_fhir(&p, &rc, id).await?;
     Ok(fhir_json(StatusCode::OK, &fhir::care_team(&pt, &members)))
 }
@@ -134,7 +134,7 @@ pub async fn read_communication(
     Ctx(rc): Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: PostId = id.parse().map_err(|_| WebError::NotFound)?;
     let (pt, post, _) = state.care.post_for_fhir(&p, &rc, id).await?;
     Ok(fhir_json(
         StatusCode::OK,
@@ -181,7 +181,7 @@ pub async fn read_observation(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let (post_id, code) = id.split_once('-').ok_or(WebError::NotFound)?;
-    let post_id: i64 = post_id.parse().map_err(|_| WebError::NotFound)?;
+    let post_id: PostId = post_id.parse().map_err(|_| WebError::NotFound)?;
     let (pt, post, access) = state.care.post_for_fhir(&p, &rc, post_id).await?;
     if !access.sees_clinical() {
         return Err(WebError::Forbidden);
@@ -198,7 +198,7 @@ pub async fn search_consent(
 ) -> Result<Response, WebError> {
     let pid = patient_param(&parse_query(raw)?)?;
     let v = state.care.consent_view(&p, &rc, pid).await?;
-    let names = |o: i64| {
+    let names = |o: OrgId| {
         v.organisations
             .iter()
             .find(|(i, _)| *i == o)
@@ -223,9 +223,9 @@ pub async fn read_consent(
     Ctx(rc): Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: ConsentId = id.parse().map_err(|_| WebError::NotFound)?;
     let (_, consent) = state.care.consent_for_fhir(&p, &rc, id).await?;
-    let names = |o: i64| format!("organisation #{o}");
+    let names = |o: OrgId| format!("organisation #{o}");
     Ok(fhir_json(StatusCode::OK, &fhir::consent(&consent, &names)))
 }
 

@@ -2,9 +2,10 @@
 //! CareTeam, Communication (timeline posts), Observation
 //! (JP_Observation_VitalSigns, LOINC coded, UCUM units) and Consent.
 
-use renkei_care::store::{ConsentRow, MemberRow, PatientRow, PostRow};
-use renkei_domain::care::{CareLevel, PostCategory, TeamRole, VITAL_SIGNS};
-use renkei_domain::Timestamp;
+use renkei_care::model::Patient;
+use renkei_care::store::{ConsentRow, MemberRow, PostRow};
+use renkei_domain::care::{MemberStatus, VITAL_SIGNS};
+use renkei_domain::{OrgId, PatientId, Timestamp};
 use serde_json::{json, Value};
 
 use renkei_interop::JP_CORE;
@@ -17,7 +18,7 @@ pub const PATIENT_ID_SYSTEM: &str = "urn:renkei:sid:patient";
 /// 介護保険被保険者番号 (there is no JP Core identifier system for it yet).
 pub const CARE_INSURED_SYSTEM: &str = "urn:renkei:sid:care-insurance-insured-number";
 
-fn reference(kind: &str, id: i64) -> Value {
+fn reference(kind: &str, id: impl std::fmt::Display) -> Value {
     json!({"reference": format!("{kind}/{id}")})
 }
 
@@ -47,8 +48,8 @@ fn human_name(text: &str, representation: &str) -> Value {
 /// JP_Patient: kanji and kana names, sex, birth date, address, phone, the
 /// Renkei id and the 介護保険被保険者番号, and the care level (要介護度) as a
 /// Renkei extension.
-pub fn patient(p: &PatientRow) -> Value {
-    let f = &p.fields;
+pub fn patient(p: &Patient) -> Value {
+    let f = &p.record;
     let mut identifiers = vec![json!({"system": PATIENT_ID_SYSTEM, "value": p.id.to_string()})];
     if !f.insured_number.is_empty() {
         identifiers.push(json!({"system": CARE_INSURED_SYSTEM, "value": f.insured_number}));
@@ -60,7 +61,8 @@ pub fn patient(p: &PatientRow) -> Value {
         "identifier": identifiers,
         "active": true,
         "name": [human_name(&f.name, "IDE"), human_name(&f.kana, "SYL")],
-        "gender": match f.sex.as_str() { "female" | "male" | "other" => f.sex.as_str(), _ => "unknown" },
+        // Renkei's codes are FHIR's administrative genders.
+        "gender": f.sex.code(),
         "birthDate": f.birth_date,
         "managingOrganization": {"display": format!("organisation #{}", p.registering_org_id)},
     });
@@ -70,27 +72,25 @@ pub fn patient(p: &PatientRow) -> Value {
     if !f.phone.is_empty() {
         r["telecom"] = json!([{"system": "phone", "value": f.phone}]);
     }
-    if let Some(level) = CareLevel::from_code(&f.care_level) {
-        r["extension"] = json!([{
-            "url": "urn:renkei:ext:care-level",
-            "valueCoding": {"system": "urn:renkei:cs:care-level", "code": level.code(), "display": level.label_ja()},
-        }]);
-    }
+    let level = f.care_level;
+    r["extension"] = json!([{
+        "url": "urn:renkei:ext:care-level",
+        "valueCoding": {"system": "urn:renkei:cs:care-level", "code": level.code(), "display": level.label_ja()},
+    }]);
     r
 }
 
 /// The patient's care team; its id is the patient's.
-pub fn care_team(p: &PatientRow, members: &[MemberRow]) -> Value {
+pub fn care_team(p: &Patient, members: &[MemberRow]) -> Value {
     let participants: Vec<Value> = members
         .iter()
-        .filter(|m| m.status == "active")
+        .filter(|m| m.status == MemberStatus::Active)
         .map(|m| {
-            let role = TeamRole::from_code(&m.team_role);
             let mut part = json!({
                 "role": [{"coding": [{
                     "system": TEAM_ROLE_SYSTEM,
-                    "code": m.team_role,
-                    "display": role.map(|r| r.label_ja()).unwrap_or(""),
+                    "code": m.team_role.code(),
+                    "display": m.team_role.label_ja(),
                 }]}],
                 "member": {"display": m.display_name},
                 "period": {"start": time(m.accepted_at.unwrap_or(m.invited_at))},
@@ -113,17 +113,16 @@ pub fn care_team(p: &PatientRow, members: &[MemberRow]) -> Value {
 
 /// A timeline post. Withdrawn posts keep their place as
 /// `entered-in-error` without their text.
-pub fn communication(patient_id: i64, post: &PostRow) -> Value {
+pub fn communication(patient_id: PatientId, post: &PostRow) -> Value {
     let withdrawn = post.withdrawn_at.is_some();
-    let category = PostCategory::from_code(&post.category);
     let mut r = json!({
         "resourceType": "Communication",
         "id": post.id.to_string(),
         "status": if withdrawn { "entered-in-error" } else { "completed" },
         "category": [{"coding": [{
             "system": POST_CATEGORY_SYSTEM,
-            "code": post.category,
-            "display": category.map(|c| c.label_ja()).unwrap_or(""),
+            "code": post.category.code(),
+            "display": post.category.label_ja(),
         }]}],
         "priority": if post.urgent { "urgent" } else { "routine" },
         "subject": reference("Patient", patient_id),
@@ -170,7 +169,7 @@ fn quantity(value: f64, unit: &str, ucum: &str) -> Value {
 
 /// JP_Observation_VitalSigns for one sign of a post (`code` is a sign code
 /// or `bp`). `None` when the post has no such value.
-pub fn observation(patient_id: i64, post: &PostRow, code: &str) -> Option<Value> {
+pub fn observation(patient_id: PatientId, post: &PostRow, code: &str) -> Option<Value> {
     if post.withdrawn_at.is_some() {
         return None;
     }
@@ -226,7 +225,7 @@ pub fn observation(patient_id: i64, post: &PostRow, code: &str) -> Option<Value>
 }
 
 /// Every Observation of a post.
-pub fn observations(patient_id: i64, post: &PostRow) -> Vec<Value> {
+pub fn observations(patient_id: PatientId, post: &PostRow) -> Vec<Value> {
     vital_ids(post)
         .iter()
         .filter_map(|id| id.split_once('-'))
@@ -236,7 +235,7 @@ pub fn observations(patient_id: i64, post: &PostRow) -> Vec<Value> {
 
 /// The consent to share: who it covers, when and by whom it was obtained,
 /// the signed form, and whether it is still in force.
-pub fn consent(c: &ConsentRow, org_names: &dyn Fn(i64) -> String) -> Value {
+pub fn consent(c: &ConsentRow, org_names: &dyn Fn(OrgId) -> String) -> Value {
     let mut actors: Vec<Value> = c
         .org_ids()
         .into_iter()
@@ -284,17 +283,19 @@ pub fn consent(c: &ConsentRow, org_names: &dyn Fn(i64) -> String) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use renkei_domain::care::{PostAuthorRole, PostCategory, PostKind, TeamRole};
+    use renkei_domain::{PostId, Profession, SpaceId, UserId};
 
     fn post() -> PostRow {
         PostRow {
-            id: 7,
-            space_id: 1,
-            author_id: 2,
+            id: PostId(7),
+            space_id: SpaceId(1),
+            author_id: UserId(2),
             author_name: "加藤".into(),
-            author_profession: "nurse".into(),
-            author_role: "visiting_nurse".into(),
-            kind: "post".into(),
-            category: "vitals".into(),
+            author_profession: Profession::Nurse,
+            author_role: PostAuthorRole::Team(TeamRole::VisitingNurse),
+            kind: PostKind::Post,
+            category: PostCategory::Vitals,
             body: "発熱".into(),
             reply_to: None,
             temperature: Some(38.9),
@@ -308,7 +309,7 @@ mod tests {
             pain: None,
             has_vitals: true,
             urgent: true,
-            ack_role: "attending_doctor".into(),
+            ack_role: Some(TeamRole::AttendingDoctor),
             acked_by: None,
             acked_by_name: None,
             acked_at: None,
@@ -328,7 +329,7 @@ mod tests {
 
     #[test]
     fn vitals_become_loinc_observations() {
-        let obs = observations(3, &post());
+        let obs = observations(PatientId(3), &post());
         let codes: Vec<&str> = obs
             .iter()
             .map(|o| o["code"]["coding"][0]["code"].as_str().unwrap())
@@ -344,14 +345,14 @@ mod tests {
 
     #[test]
     fn communication_is_urgent_and_links_observations() {
-        let c = communication(3, &post());
+        let c = communication(PatientId(3), &post());
         assert_eq!(c["priority"], "urgent");
         assert_eq!(c["about"][0]["reference"], "Observation/7-bp");
         let mut w = post();
         w.withdrawn_at = Some(1);
-        let c = communication(3, &w);
+        let c = communication(PatientId(3), &w);
         assert_eq!(c["status"], "entered-in-error");
         assert!(c.get("payload").is_none());
-        assert!(observations(3, &w).is_empty());
+        assert!(observations(PatientId(3), &w).is_empty());
     }
 }

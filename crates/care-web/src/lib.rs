@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use renkei_care::Care;
+use renkei_domain::care::MemberStatus;
 use renkei_domain::people::Permission;
 use renkei_domain::Timestamp;
 use renkei_identity::{Identity, Principal, RequestContext};
@@ -418,13 +419,14 @@ impl HomeItems for CareHome {
             let en = lang == Lang::En;
             let mut items = Vec::new();
             for s in spaces {
+                let invited = s.status == MemberStatus::Invited;
                 let href = match s.patient_id {
-                    Some(pid) if s.status == "invited" => format!("/patients/{pid}/team"),
+                    Some(pid) if invited => format!("/patients/{pid}/team"),
                     Some(pid) => format!("/patients/{pid}"),
-                    None if s.status == "invited" => format!("/groups/{}/members", s.space_id),
+                    None if invited => format!("/groups/{}/members", s.space_id),
                     None => format!("/groups/{}", s.space_id),
                 };
-                if s.status == "invited" {
+                if invited {
                     items.push(HomeItem {
                         urgency: Urgency::Due,
                         title: if en {

@@ -11,19 +11,23 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, SpaceCard};
-use renkei_care::store::{Contact, PatientFields, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::model::{Contact, PatientInput};
+use renkei_care::service::{BreakGlassRequest, ConsentInput, SpaceCard};
+use renkei_care::store::{CategoryFilter, Preferences, SummaryFields, TimelineQuery};
 use renkei_care::CareError;
 use renkei_domain::care::{
-    BreakGlassReason, CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole,
-    DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE, VITAL_SIGNS,
+    BreakGlassReason, CareApplication, CareLevel, DementiaIndependence, Household, MemberStatus,
+    PhysicalIndependence, PostCategory, Sex, SpaceKind, TeamRole, VITAL_SIGNS,
 };
 use renkei_domain::people::Permission;
-use renkei_domain::{Profession, Timestamp, ValidationErrors};
+use renkei_domain::{
+    AttachmentId, ConsentId, OrgId, PatientId, PostId, Profession, SpaceId, Timestamp, UserId,
+    ValidationErrors,
+};
 use renkei_identity::Principal;
 use serde::Deserialize;
 
-use crate::posts::{new_key, post_card, post_input, team_role_label, PostCard, UploadForm};
+use crate::posts::{new_key, post_card, post_input, PostCard, UploadForm};
 use crate::CareState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
 use renkei_web_kit::page::{ok, render};
@@ -51,7 +55,7 @@ fn age(birth: &str) -> String {
 
 /// The line under a patient's name: age, sex, care level.
 pub struct PatientHeader {
-    pub id: i64,
+    pub id: PatientId,
     pub name: String,
     pub kana: String,
     pub age: String,
@@ -59,18 +63,14 @@ pub struct PatientHeader {
     pub care_level: String,
 }
 
-fn header_of(lang: &str, p: &renkei_care::store::PatientRow) -> PatientHeader {
+fn header_of(lang: &str, p: &renkei_care::model::Patient) -> PatientHeader {
     PatientHeader {
         id: p.id,
-        name: p.fields.name.clone(),
-        kana: p.fields.kana.clone(),
-        age: age(&p.fields.birth_date),
-        sex: Sex::from_code(&p.fields.sex)
-            .map(|s| s.label(lang).to_string())
-            .unwrap_or_default(),
-        care_level: CareLevel::from_code(&p.fields.care_level)
-            .map(|c| c.label(lang).to_string())
-            .unwrap_or_default(),
+        name: p.record.name.clone(),
+        kana: p.record.kana.clone(),
+        age: age(&p.record.birth_date),
+        sex: p.record.sex.label(lang).to_string(),
+        care_level: p.record.care_level.label(lang).to_string(),
     }
 }
 
@@ -84,7 +84,7 @@ struct PatientsPage {
     invitations: Vec<SpaceCard>,
     may_register: bool,
     may_break_glass: bool,
-    break_glass: Vec<(i64, String, String)>,
+    break_glass: Vec<(PatientId, String, String)>,
     total_unread: i64,
 }
 
@@ -104,9 +104,13 @@ pub async fn patients(
         },
     );
     let spaces = state.care.my_spaces(&p, &rc).await?;
-    let (invitations, rest): (Vec<_>, Vec<_>) =
-        spaces.into_iter().partition(|s| s.status == "invited");
-    let patients: Vec<SpaceCard> = rest.into_iter().filter(|s| s.kind == "patient").collect();
+    let (invitations, rest): (Vec<_>, Vec<_>) = spaces
+        .into_iter()
+        .partition(|s| s.status == MemberStatus::Invited);
+    let patients: Vec<SpaceCard> = rest
+        .into_iter()
+        .filter(|s| s.kind == SpaceKind::Patient)
+        .collect();
     let total_unread = patients.iter().map(|s| s.unread).sum();
     let break_glass = state
         .care
@@ -140,69 +144,52 @@ struct PatientFormPage {
     l: Layout,
     action: String,
     new: bool,
-    f: PatientFields,
+    f: PatientInput,
     contacts: Vec<Contact>,
     errors: ValidationErrors,
-    orgs: Vec<(i64, String)>,
-    org_id: i64,
+    orgs: Vec<(OrgId, String)>,
+    org_id: Option<OrgId>,
     team_role: String,
     sexes: &'static [Sex],
     levels: &'static [CareLevel],
     applications: &'static [CareApplication],
     households: &'static [Household],
-    physical: &'static [&'static str],
-    dementia: &'static [&'static str],
+    physical: &'static [PhysicalIndependence],
+    dementia: &'static [DementiaIndependence],
     roles: Vec<TeamRole>,
 }
 
-fn patient_input(f: &FormData) -> PatientInput {
-    let mut contacts = Vec::new();
-    for i in 0..3 {
-        contacts.push(Contact {
+impl PatientFormPage {
+    /// Whether `id` is the organisation chosen.
+    fn is_org(&self, id: &OrgId) -> bool {
+        self.org_id == Some(*id)
+    }
+}
+
+/// The record as the form sent it. The form's fields are named as the
+/// record's (a field left out is empty); the contacts are rows of three.
+fn patient_input(f: &FormData) -> Result<PatientInput, WebError> {
+    let mut fields = match serde_json::to_value(PatientInput::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => return Err(WebError::Internal("the patient form's fields".into())),
+    };
+    for (name, value) in fields.iter_mut() {
+        if let serde_json::Value::String(text) = value {
+            *text = f.get(name).to_string();
+        }
+    }
+    let mut input: PatientInput = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    input.contacts = (0..3)
+        .map(|i| Contact {
             name: f.get(&format!("contact_{i}_name")).to_string(),
             relation: f.get(&format!("contact_{i}_relation")).to_string(),
             phone: f.get(&format!("contact_{i}_phone")).to_string(),
             key_person: f.get(&format!("contact_{i}_key")) == "on",
             emergency: f.get(&format!("contact_{i}_emergency")) == "on",
-        });
-    }
-    PatientInput {
-        name: f.get("name").into(),
-        kana: f.get("kana").into(),
-        birth_date: f.get("birth_date").into(),
-        sex: f.get("sex").into(),
-        address: f.get("address").into(),
-        phone: f.get("phone").into(),
-        insured_number: f.get("insured_number").into(),
-        care_level: f.get("care_level").into(),
-        care_level_from: f.get("care_level_from").into(),
-        care_level_to: f.get("care_level_to").into(),
-        care_application: f.get("care_application").into(),
-        independence_physical: f.get("independence_physical").into(),
-        independence_dementia: f.get("independence_dementia").into(),
-        household: f.get("household").into(),
-        contacts,
-    }
-}
-
-fn fields_of(i: &PatientInput) -> PatientFields {
-    PatientFields {
-        name: i.name.clone(),
-        kana: i.kana.clone(),
-        birth_date: i.birth_date.clone(),
-        sex: i.sex.clone(),
-        address: i.address.clone(),
-        phone: i.phone.clone(),
-        insured_number: i.insured_number.clone(),
-        care_level: i.care_level.clone(),
-        care_level_from: i.care_level_from.clone(),
-        care_level_to: i.care_level_to.clone(),
-        care_application: i.care_application.clone(),
-        independence_physical: i.independence_physical.clone(),
-        independence_dementia: i.independence_dementia.clone(),
-        household: i.household.clone(),
-        contacts: String::new(),
-    }
+        })
+        .collect();
+    Ok(input)
 }
 
 fn padded(mut c: Vec<Contact>) -> Vec<Contact> {
@@ -212,9 +199,9 @@ fn padded(mut c: Vec<Contact>) -> Vec<Contact> {
     c
 }
 
-async fn my_orgs(state: &CareState, p: &Principal) -> Result<Vec<(i64, String)>, WebError> {
+async fn my_orgs(state: &CareState, p: &Principal) -> Result<Vec<(OrgId, String)>, WebError> {
     let orgs = state.identity.organisations_of(p).await?;
-    Ok(orgs.into_iter().map(|o| (o.id, o.name)).collect())
+    Ok(orgs.into_iter().map(|o| (OrgId(o.id), o.name)).collect())
 }
 
 fn professional_roles() -> Vec<TeamRole> {
@@ -230,19 +217,18 @@ fn patient_form(
     title: &str,
     action: String,
     new: bool,
-    f: PatientFields,
-    contacts: Vec<Contact>,
+    f: PatientInput,
     errors: ValidationErrors,
-    orgs: Vec<(i64, String)>,
-    org_id: i64,
+    orgs: Vec<(OrgId, String)>,
+    org_id: Option<OrgId>,
     team_role: String,
 ) -> PatientFormPage {
     PatientFormPage {
         l: Layout::new(ctx, title),
         action,
         new,
+        contacts: padded(f.contacts.clone()),
         f,
-        contacts: padded(contacts),
         errors,
         orgs,
         org_id,
@@ -251,8 +237,8 @@ fn patient_form(
         levels: CareLevel::ALL,
         applications: CareApplication::ALL,
         households: Household::ALL,
-        physical: PHYSICAL_INDEPENDENCE,
-        dementia: DEMENTIA_INDEPENDENCE,
+        physical: PhysicalIndependence::ALL,
+        dementia: DementiaIndependence::ALL,
         roles: professional_roles(),
     }
 }
@@ -266,7 +252,7 @@ pub async fn new_patient_form(
         return Err(WebError::Forbidden);
     }
     let orgs = my_orgs(&state, &p).await?;
-    let first = orgs.first().map(|o| o.0).unwrap_or(0);
+    let first = orgs.first().map(|o| o.0);
     let title = if ctx.lang.code() == "en" {
         "Register a patient"
     } else {
@@ -277,12 +263,11 @@ pub async fn new_patient_form(
         title,
         "/patients/new".into(),
         true,
-        PatientFields {
-            care_level: "none".into(),
-            care_application: "not_applied".into(),
+        PatientInput {
+            care_level: CareLevel::None.code().into(),
+            care_application: CareApplication::NotApplied.code().into(),
             ..Default::default()
         },
-        Vec::new(),
         ValidationErrors::new(),
         orgs,
         first,
@@ -297,8 +282,8 @@ pub async fn create_patient(
     Ctx(rc): Ctx,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let input = patient_input(&form);
-    let org_id = form.opt_i64("org_id")?;
+    let input = patient_input(&form)?;
+    let org_id = form.opt_i64("org_id")?.map(OrgId);
     let role = form.get("team_role").to_string();
     match state
         .care
@@ -319,11 +304,10 @@ pub async fn create_patient(
                     title,
                     "/patients/new".into(),
                     true,
-                    fields_of(&input),
-                    input.contacts.clone(),
+                    input,
                     errors,
                     orgs,
-                    org_id.unwrap_or(0),
+                    org_id,
                     role,
                 ),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -338,7 +322,7 @@ pub async fn profile_form(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Response, WebError> {
     let (patient, access) = state.care.patient(&p, &rc, id).await?;
     if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
@@ -349,17 +333,15 @@ pub async fn profile_form(
     } else {
         "基本情報"
     };
-    let contacts = patient.fields.contact_list();
     ok(&patient_form(
         &ctx,
         title,
         format!("/patients/{id}/profile"),
         false,
-        patient.fields,
-        contacts,
+        PatientInput::from(&patient.record),
         ValidationErrors::new(),
         Vec::new(),
-        0,
+        None,
         String::new(),
     ))
 }
@@ -369,10 +351,10 @@ pub async fn update_profile(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let input = patient_input(&form);
+    let input = patient_input(&form)?;
     match state.care.update_patient(&p, &rc, id, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}/summary")).into_response()),
         Err(CareError::Validation(errors)) => {
@@ -387,11 +369,10 @@ pub async fn update_profile(
                     title,
                     format!("/patients/{id}/profile"),
                     false,
-                    fields_of(&input),
-                    input.contacts.clone(),
+                    input,
                     errors,
                     Vec::new(),
-                    0,
+                    None,
                     String::new(),
                 ),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -481,7 +462,7 @@ struct TimelinePage {
     may_write: bool,
     urgent: Vec<PostCard>,
     posts: Vec<PostCard>,
-    next_before: Option<i64>,
+    next_before: Option<PostId>,
     q: String,
     category: String,
     categories: Vec<(&'static str, &'static str)>,
@@ -500,7 +481,7 @@ pub struct TimelineParams {
     #[serde(default)]
     pub category: String,
     #[serde(default)]
-    pub before: Option<i64>,
+    pub before: Option<PostId>,
     #[serde(default)]
     pub posted: Option<String>,
 }
@@ -521,8 +502,8 @@ fn sign_fields(lang: &str) -> Vec<SignField> {
 /// Whose timeline a page shows.
 #[derive(Clone, Copy)]
 enum Timeline {
-    Patient(i64),
-    Group(i64),
+    Patient(PatientId),
+    Group(SpaceId),
 }
 
 impl Timeline {
@@ -549,7 +530,9 @@ async fn timeline_page(
     let q = TimelineQuery {
         before: params.before,
         text: (!params.q.trim().is_empty()).then(|| params.q.clone()),
-        category: PostCategory::from_code(&params.category).map(|c| c.code().to_string()),
+        // The page ignores a category it does not know.
+        category: PostCategory::from_code(&params.category)
+            .map_or(CategoryFilter::Any, CategoryFilter::Only),
         limit: 0,
     };
     let v = match which {
@@ -558,9 +541,9 @@ async fn timeline_page(
     };
     let base = which.base();
     let now = Timestamp::now().millis();
-    let is_group = v.space.kind == "group";
+    let is_group = v.space.kind == SpaceKind::Group;
     let (title, patient) = match &v.patient {
-        Some(pt) => (pt.fields.name.clone(), Some(header_of(lang, pt))),
+        Some(pt) => (pt.record.name.clone(), Some(header_of(lang, pt))),
         None => (v.space.name.clone(), None),
     };
     let mut roles: Vec<(&'static str, &'static str)> = Vec::new();
@@ -568,10 +551,9 @@ async fn timeline_page(
         if *r == TeamRole::Family {
             continue;
         }
-        if v.members
-            .iter()
-            .any(|m| m.status == "active" && renkei_care::service::acknowledges(*r, &m.team_role))
-        {
+        if v.members.iter().any(|m| {
+            m.status == MemberStatus::Active && renkei_care::service::acknowledges(*r, m.team_role)
+        }) {
             roles.push((r.code(), r.label(lang)));
         }
     }
@@ -604,7 +586,11 @@ async fn timeline_page(
         signs: sign_fields(lang),
         form,
         errors,
-        members: v.members.iter().filter(|m| m.status == "active").count(),
+        members: v
+            .members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Active)
+            .count(),
         posted: params.posted.is_some(),
     };
     render(&page, status)
@@ -615,7 +601,7 @@ pub async fn patient_timeline(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(params): Query<TimelineParams>,
 ) -> Result<Response, WebError> {
     timeline_page(
@@ -637,7 +623,7 @@ pub async fn group_timeline(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<SpaceId>,
     Query(params): Query<TimelineParams>,
 ) -> Result<Response, WebError> {
     if !state.care.is_group(id).await? {
@@ -662,7 +648,7 @@ async fn create_post_in(
     p: Principal,
     ctx: PageCtx,
     rc: renkei_identity::RequestContext,
-    space: i64,
+    space: SpaceId,
     which: Timeline,
     form: UploadForm,
 ) -> Result<Response, WebError> {
@@ -705,7 +691,7 @@ pub async fn create_patient_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: UploadForm,
 ) -> Result<Response, WebError> {
     let space = state.care.patient_space(id).await?;
@@ -717,7 +703,7 @@ pub async fn create_group_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<SpaceId>,
     form: UploadForm,
 ) -> Result<Response, WebError> {
     if !state.care.is_group(id).await? {
@@ -742,7 +728,7 @@ struct PostPage {
 }
 
 /// Where a space's pages live: the patient's timeline or the group's.
-fn space_link(space_id: i64, patient_id: Option<i64>) -> String {
+fn space_link(space_id: SpaceId, patient_id: Option<PatientId>) -> String {
     match patient_id {
         Some(pid) => format!("/patients/{pid}"),
         None => format!("/groups/{space_id}"),
@@ -754,7 +740,7 @@ async fn post_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    id: i64,
+    id: PostId,
     form: Option<PostFormState>,
     errors: ValidationErrors,
     status: StatusCode,
@@ -764,7 +750,7 @@ async fn post_page(
     let back = space_link(row.space_id, row.patient_id);
     let post = &view.post;
     let form = form.unwrap_or_else(|| PostFormState {
-        category: post.category.clone(),
+        category: post.category.code().to_string(),
         body: post.body.clone(),
         vitals: VITAL_SIGNS
             .iter()
@@ -821,7 +807,7 @@ pub async fn post_detail(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
     post_page(
         &state,
@@ -836,7 +822,7 @@ pub async fn post_detail(
     .await
 }
 
-async fn back_of_post(state: &CareState, space_id: i64) -> Result<String, WebError> {
+async fn back_of_post(state: &CareState, space_id: SpaceId) -> Result<String, WebError> {
     Ok(space_link(
         space_id,
         state.care.patient_of_space(space_id).await?,
@@ -847,7 +833,7 @@ pub async fn acknowledge(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
     let space = state.care.acknowledge(&p, &rc, id).await?;
     let back = back_of_post(&state, space).await?;
@@ -859,7 +845,7 @@ pub async fn edit_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     let result = match post_input(&form) {
@@ -894,7 +880,7 @@ pub async fn withdraw_post(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PostId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     match state
@@ -927,7 +913,7 @@ async fn send_attachment(
     state: CareState,
     p: Principal,
     rc: renkei_identity::RequestContext,
-    id: i64,
+    id: AttachmentId,
     thumb: bool,
 ) -> Result<Response, WebError> {
     let (meta, bytes) = state.care.attachment(&p, &rc, id, thumb).await?;
@@ -993,7 +979,7 @@ pub async fn attachment(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<AttachmentId>,
 ) -> Result<Response, WebError> {
     send_attachment(state, p, rc, id, false).await
 }
@@ -1002,7 +988,7 @@ pub async fn thumbnail(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<AttachmentId>,
 ) -> Result<Response, WebError> {
     send_attachment(state, p, rc, id, true).await
 }
@@ -1016,7 +1002,7 @@ struct VitalsPage {
     patient: PatientHeader,
     days: i64,
     charts: Vec<(String, String)>,
-    rows: Vec<(i64, String, String, Vec<crate::posts::VitalShown>)>,
+    rows: Vec<(PostId, String, String, Vec<crate::posts::VitalShown>)>,
 }
 
 #[derive(Deserialize)]
@@ -1030,7 +1016,7 @@ pub async fn vitals(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(d): Query<DaysParam>,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
@@ -1142,15 +1128,11 @@ struct SummaryPage {
     conflict: bool,
 }
 
-fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, String)> {
+fn basics(lang: &str, p: &renkei_care::model::Patient) -> Vec<(&'static str, String)> {
     let en = lang == "en";
-    let f = &p.fields;
-    let level = CareLevel::from_code(&f.care_level)
-        .map(|c| c.label(lang))
-        .unwrap_or("");
-    let application = CareApplication::from_code(&f.care_application)
-        .map(|c| c.label(lang))
-        .unwrap_or("");
+    let f = &p.record;
+    let level = f.care_level.label(lang);
+    let application = f.care_application.label(lang);
     let validity = if f.care_level_from.is_empty() && f.care_level_to.is_empty() {
         String::new()
     } else {
@@ -1168,9 +1150,7 @@ fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, 
         ),
         (
             if en { "Sex" } else { "性別" },
-            Sex::from_code(&f.sex)
-                .map(|s| s.label(lang).to_string())
-                .unwrap_or_default(),
+            f.sex.label(lang).to_string(),
         ),
         (if en { "Address" } else { "住所" }, f.address.clone()),
         (if en { "Phone" } else { "電話" }, f.phone.clone()),
@@ -1194,7 +1174,7 @@ fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, 
             } else {
                 "障害高齢者の日常生活自立度"
             },
-            f.independence_physical.clone(),
+            f.independence_physical.map_or("", |x| x.code()).to_string(),
         ),
         (
             if en {
@@ -1202,13 +1182,11 @@ fn basics(lang: &str, p: &renkei_care::store::PatientRow) -> Vec<(&'static str, 
             } else {
                 "認知症高齢者の日常生活自立度"
             },
-            f.independence_dementia.clone(),
+            f.independence_dementia.map_or("", |x| x.code()).to_string(),
         ),
         (
             if en { "Household" } else { "世帯" },
-            Household::from_code(&f.household)
-                .map(|h| h.label(lang).to_string())
-                .unwrap_or_default(),
+            f.household.map_or("", |h| h.label(lang)).to_string(),
         ),
     ]
 }
@@ -1218,7 +1196,7 @@ async fn summary_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    id: i64,
+    id: PatientId,
     draft: Option<SummaryFields>,
     errors: ValidationErrors,
     conflict: bool,
@@ -1242,7 +1220,7 @@ async fn summary_page(
         ),
         patient: header_of(lang, &v.patient),
         basics: basics(lang, &v.patient),
-        contacts: v.patient.fields.contact_list(),
+        contacts: v.patient.record.contacts.clone(),
         version: v.current.as_ref().map(|c| c.version).unwrap_or(0),
         changed: v
             .current
@@ -1280,7 +1258,7 @@ pub async fn summary(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Response, WebError> {
     summary_page(
         &state,
@@ -1313,7 +1291,7 @@ pub async fn save_summary(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     let fields = summary_fields(&form);
@@ -1355,14 +1333,15 @@ pub async fn save_summary(
 // ---------------------------------------------------------------- team
 
 pub struct MemberShown {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub username: String,
     pub profession: String,
     pub org: String,
     pub role: String,
     pub is_lead: bool,
-    pub status: String,
+    /// Invited, not yet joined (the others listed are active).
+    pub invited: bool,
     pub since: String,
 }
 
@@ -1389,37 +1368,35 @@ async fn team_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    space: i64,
+    space: SpaceId,
     base: String,
     errors: ValidationErrors,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
     let v = state.care.team(p, rc, space).await?;
-    let is_group = v.space.kind == "group";
+    let is_group = v.space.kind == SpaceKind::Group;
     let title = match &v.patient {
-        Some(pt) => pt.fields.name.clone(),
+        Some(pt) => pt.record.name.clone(),
         None => v.space.name.clone(),
     };
     let members = v
         .members
         .iter()
-        .filter(|m| m.status == "active" || m.status == "invited")
+        .filter(|m| m.status.holds_place())
         .map(|m| MemberShown {
             user_id: m.user_id,
             name: m.display_name.clone(),
             username: m.username.clone(),
-            profession: Profession::from_code(&m.profession)
-                .map(|x| x.label(lang).to_string())
-                .unwrap_or_default(),
+            profession: m.profession.label(lang).to_string(),
             org: m.org_name.clone().unwrap_or_default(),
             role: if is_group {
                 String::new()
             } else {
-                team_role_label(lang, &m.team_role)
+                m.team_role.label(lang).to_string()
             },
             is_lead: m.is_lead,
-            status: m.status.clone(),
+            invited: m.status == MemberStatus::Invited,
             since: Timestamp(m.accepted_at.unwrap_or(m.invited_at)).to_jst_display(),
         })
         .collect();
@@ -1452,9 +1429,7 @@ async fn team_page(
             .candidates
             .iter()
             .map(|u| {
-                let prof = Profession::from_code(&u.profession)
-                    .map(|x| x.label(lang))
-                    .unwrap_or("");
+                let prof = u.profession.label(lang);
                 (
                     u.username.clone(),
                     format!("{}（{}）", u.display_name, prof),
@@ -1480,7 +1455,7 @@ pub async fn patient_team(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
 ) -> Result<Response, WebError> {
     let space = state.care.patient_space(id).await?;
     team_page(
@@ -1501,7 +1476,7 @@ pub async fn group_members(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<SpaceId>,
 ) -> Result<Response, WebError> {
     if !state.care.is_group(id).await? {
         return Err(WebError::NotFound);
@@ -1519,18 +1494,46 @@ pub async fn group_members(
     .await
 }
 
-/// Which space a team action is about, and where its pages live.
-async fn space_and_base(state: &CareState, kind: &str, id: i64) -> Result<(i64, String), WebError> {
-    if kind == "patients" {
-        Ok((
-            state.care.patient_space(id).await?,
-            format!("/patients/{id}"),
-        ))
-    } else if state.care.is_group(id).await? {
-        Ok((id, format!("/groups/{id}")))
-    } else {
-        Err(WebError::NotFound)
+/// Whose team an action is about: a patient's (addressed by the patient)
+/// or a group's (addressed by its space).
+#[derive(Clone, Copy)]
+enum TeamOf {
+    Patient(PatientId),
+    Group(SpaceId),
+}
+
+impl TeamOf {
+    /// The team's space and where its pages live.
+    async fn space_and_base(self, state: &CareState) -> Result<(SpaceId, String), WebError> {
+        match self {
+            TeamOf::Patient(id) => Ok((
+                state.care.patient_space(id).await?,
+                format!("/patients/{id}"),
+            )),
+            TeamOf::Group(id) if state.care.is_group(id).await? => {
+                Ok((id, format!("/groups/{id}")))
+            }
+            TeamOf::Group(_) => Err(WebError::NotFound),
+        }
     }
+
+    /// The team page, and the list a member who left goes back to.
+    fn pages(self, base: &str) -> (String, &'static str) {
+        match self {
+            TeamOf::Patient(_) => (format!("{base}/team"), "/patients"),
+            TeamOf::Group(_) => (format!("{base}/members"), "/groups"),
+        }
+    }
+}
+
+/// What a team form asks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TeamAction {
+    Invite,
+    Accept,
+    Leave,
+    Lead,
+    FamilySummary,
 }
 
 async fn team_action(
@@ -1538,21 +1541,20 @@ async fn team_action(
     p: Principal,
     ctx: PageCtx,
     rc: renkei_identity::RequestContext,
-    kind: &str,
-    id: i64,
-    action: &str,
+    team: TeamOf,
+    action: TeamAction,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let (space, base) = space_and_base(&state, kind, id).await?;
+    let (space, base) = team.space_and_base(&state).await?;
     let result = match action {
-        "invite" => {
+        TeamAction::Invite => {
             state
                 .care
                 .invite(&p, &rc, space, form.get("invitee"), form.get("team_role"))
                 .await
         }
-        "accept" => state.care.accept(&p, &rc, space).await,
-        "leave" => {
+        TeamAction::Accept => state.care.accept(&p, &rc, space).await,
+        TeamAction::Leave => {
             state
                 .care
                 .leave(&p, &rc, space, form.get("confirm") == "on")
@@ -1560,32 +1562,25 @@ async fn team_action(
         }
         // A missing choice is user 0, which the service refuses as "not a
         // member" after checking that the caller is the lead.
-        "lead" => {
-            let user = form.opt_i64("user_id")?.unwrap_or(0);
+        TeamAction::Lead => {
+            let user = UserId(form.opt_i64("user_id")?.unwrap_or(0));
             state.care.set_lead(&p, &rc, space, user).await
         }
-        _ => {
+        TeamAction::FamilySummary => {
             state
                 .care
                 .set_family_summary(&p, &rc, space, form.get("open") == "on")
                 .await
         }
     };
-    let team = if kind == "patients" {
-        format!("{base}/team")
-    } else {
-        format!("{base}/members")
-    };
+    let (team_page_link, list) = team.pages(&base);
     match result {
-        Ok(()) if action == "accept" => Ok(Redirect::to(&base).into_response()),
-        Ok(()) if action == "leave" => Ok(Redirect::to(if kind == "patients" {
-            "/patients"
-        } else {
-            "/groups"
-        })
-        .into_response()),
-        Ok(()) => Ok(Redirect::to(&team).into_response()),
-        Err(CareError::Validation(errors)) if action != "accept" && action != "leave" => {
+        Ok(()) if action == TeamAction::Accept => Ok(Redirect::to(&base).into_response()),
+        Ok(()) if action == TeamAction::Leave => Ok(Redirect::to(list).into_response()),
+        Ok(()) => Ok(Redirect::to(&team_page_link).into_response()),
+        Err(CareError::Validation(errors))
+            if action != TeamAction::Accept && action != TeamAction::Leave =>
+        {
             team_page(
                 &state,
                 &p,
@@ -1622,39 +1617,48 @@ async fn team_action(
 }
 
 macro_rules! team_handler {
-    ($name:ident, $kind:literal, $action:literal) => {
+    ($name:ident, $id:ty, $team:ident, $action:ident) => {
         pub async fn $name(
             State(state): State<CareState>,
             CurrentUser(p): CurrentUser,
             ctx: PageCtx,
             Ctx(rc): Ctx,
-            Path(id): Path<i64>,
+            Path(id): Path<$id>,
             form: FormData,
         ) -> Result<Response, WebError> {
-            team_action(state, p, ctx, rc, $kind, id, $action, form).await
+            team_action(
+                state,
+                p,
+                ctx,
+                rc,
+                TeamOf::$team(id),
+                TeamAction::$action,
+                form,
+            )
+            .await
         }
     };
 }
 
-team_handler!(patient_invite, "patients", "invite");
-team_handler!(patient_accept, "patients", "accept");
-team_handler!(patient_leave, "patients", "leave");
-team_handler!(patient_lead, "patients", "lead");
-team_handler!(patient_family_summary, "patients", "family");
-team_handler!(group_invite, "groups", "invite");
-team_handler!(group_accept, "groups", "accept");
-team_handler!(group_leave, "groups", "leave");
+team_handler!(patient_invite, PatientId, Patient, Invite);
+team_handler!(patient_accept, PatientId, Patient, Accept);
+team_handler!(patient_leave, PatientId, Patient, Leave);
+team_handler!(patient_lead, PatientId, Patient, Lead);
+team_handler!(patient_family_summary, PatientId, Patient, FamilySummary);
+team_handler!(group_invite, SpaceId, Group, Invite);
+team_handler!(group_accept, SpaceId, Group, Accept);
+team_handler!(group_leave, SpaceId, Group, Leave);
 
 // ------------------------------------------------------------- consent
 
 pub struct ConsentShown {
-    pub id: i64,
+    pub id: ConsentId,
     pub active: bool,
     pub obtained_on: String,
     pub obtained_by: String,
     pub signer: String,
     pub covers: Vec<String>,
-    pub form_id: Option<i64>,
+    pub form_id: Option<AttachmentId>,
     pub recorded: String,
     pub withdrawn: String,
     pub withdrawal_reason: String,
@@ -1667,7 +1671,7 @@ struct ConsentPage {
     patient: PatientHeader,
     consents: Vec<ConsentShown>,
     may_record: bool,
-    organisations: Vec<(i64, String)>,
+    organisations: Vec<(OrgId, String)>,
     professions: Vec<(&'static str, &'static str)>,
     errors: ValidationErrors,
     just_registered: bool,
@@ -1685,14 +1689,14 @@ async fn consent_page(
     p: &Principal,
     ctx: &PageCtx,
     rc: &renkei_identity::RequestContext,
-    id: i64,
+    id: PatientId,
     errors: ValidationErrors,
     just_registered: bool,
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
     let v = state.care.consent_view(p, rc, id).await?;
-    let org_name = |o: i64| {
+    let org_name = |o: OrgId| {
         v.organisations
             .iter()
             .find(|(i, _)| *i == o)
@@ -1704,12 +1708,7 @@ async fn consent_page(
         .iter()
         .map(|c| {
             let mut covers: Vec<String> = c.org_ids().into_iter().map(org_name).collect();
-            covers.extend(
-                c.professions()
-                    .iter()
-                    .filter_map(|x| Profession::from_code(x))
-                    .map(|x| x.label(lang).to_string()),
-            );
+            covers.extend(c.professions().iter().map(|x| x.label(lang).to_string()));
             if c.covers_family {
                 covers.push(if lang == "en" { "Family" } else { "家族" }.into());
             }
@@ -1762,7 +1761,7 @@ pub async fn consent(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     Query(n): Query<NewParam>,
 ) -> Result<Response, WebError> {
     consent_page(
@@ -1783,7 +1782,7 @@ pub async fn record_consent(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: UploadForm,
 ) -> Result<Response, WebError> {
     let f = &form.fields;
@@ -1835,7 +1834,7 @@ pub async fn withdraw_consent(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<PatientId>,
     form: FormData,
 ) -> Result<Response, WebError> {
     match state
@@ -1989,9 +1988,11 @@ async fn groups_page(
         .my_spaces(p, rc)
         .await?
         .into_iter()
-        .filter(|s| s.kind == "group")
+        .filter(|s| s.kind == SpaceKind::Group)
         .collect();
-    let (invitations, groups) = spaces.into_iter().partition(|s| s.status == "invited");
+    let (invitations, groups) = spaces
+        .into_iter()
+        .partition(|s| s.status == MemberStatus::Invited);
     render(
         &GroupsPage {
             l: Layout::new(

@@ -6,8 +6,8 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use renkei_care::attachments::{self, CheckedUpload};
 use renkei_care::service::{PostInput, PostView};
-use renkei_domain::care::{parse_number, vital_sign, PostCategory, TeamRole, Vitals, VITAL_SIGNS};
-use renkei_domain::{Profession, Timestamp, ValidationErrors};
+use renkei_domain::care::{parse_number, vital_sign, PostCategory, PostKind, Vitals, VITAL_SIGNS};
+use renkei_domain::{AttachmentId, PostId, Timestamp, ValidationErrors};
 
 use crate::CareState;
 use renkei_web_kit::FormData;
@@ -133,7 +133,7 @@ pub fn post_input(f: &FormData) -> Result<PostInput, ValidationErrors> {
     }
     let reply_to = match f.get("reply_to").trim() {
         "" => None,
-        s => match s.parse::<i64>() {
+        s => match s.parse::<PostId>() {
             Ok(n) => Some(n),
             Err(_) => {
                 errors.add(
@@ -176,20 +176,6 @@ pub fn waited(lang: &str, since_ms: i64, now_ms: i64) -> String {
     }
 }
 
-pub fn team_role_label(lang: &str, code: &str) -> String {
-    match code {
-        "break_glass" => if lang == "en" {
-            "Break-glass"
-        } else {
-            "緊急アクセス"
-        }
-        .to_string(),
-        _ => TeamRole::from_code(code)
-            .map(|r| r.label(lang).to_string())
-            .unwrap_or_else(|| code.to_string()),
-    }
-}
-
 /// One vital sign on a card.
 pub struct VitalShown {
     pub label: &'static str,
@@ -198,7 +184,7 @@ pub struct VitalShown {
 }
 
 pub struct FileShown {
-    pub id: i64,
+    pub id: AttachmentId,
     pub filename: String,
     pub is_image: bool,
     pub size: String,
@@ -211,7 +197,7 @@ pub struct ReceiptShown {
 
 /// A post as its card shows it.
 pub struct PostCard {
-    pub id: i64,
+    pub id: PostId,
     pub author: String,
     pub author_profession: String,
     pub author_role: String,
@@ -237,7 +223,7 @@ pub struct PostCard {
     pub may_edit: bool,
     pub may_withdraw: bool,
     pub mentions_me: bool,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
 }
 
 pub fn vitals_shown(lang: &str, v: &Vitals) -> Vec<VitalShown> {
@@ -284,14 +270,10 @@ pub fn post_card(lang: &str, v: &PostView, now_ms: i64) -> PostCard {
     PostCard {
         id: p.id,
         author: p.author_name.clone(),
-        author_profession: Profession::from_code(&p.author_profession)
-            .map(|x| x.label(lang).to_string())
-            .unwrap_or_default(),
-        author_role: team_role_label(lang, &p.author_role),
-        category: p.category.clone(),
-        category_label: PostCategory::from_code(&p.category)
-            .map(|c| c.label(lang).to_string())
-            .unwrap_or_default(),
+        author_profession: p.author_profession.label(lang).to_string(),
+        author_role: p.author_role.label(lang).to_string(),
+        category: p.category.code().to_string(),
+        category_label: p.category.label(lang).to_string(),
         body: if withdrawn {
             String::new()
         } else {
@@ -302,14 +284,14 @@ pub fn post_card(lang: &str, v: &PostView, now_ms: i64) -> PostCard {
         version: p.version,
         withdrawn,
         withdrawn_reason: p.withdrawn_reason.clone(),
-        notice: p.kind == "notice",
+        notice: p.kind == PostKind::Notice,
         vitals: if withdrawn {
             Vec::new()
         } else {
             vitals_shown(lang, &p.vitals())
         },
         urgent: p.urgent,
-        ack_role: team_role_label(lang, &p.ack_role),
+        ack_role: p.ack_role.map_or("", |r| r.label(lang)).to_string(),
         acked_by: p.acked_by_name.clone().unwrap_or_default(),
         acked_at: p
             .acked_at

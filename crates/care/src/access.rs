@@ -9,8 +9,8 @@
 //! Break-glass access by a coordinator or EMS is the one exception: read-only,
 //! time-limited, and flagged in the audit trail.
 
-use renkei_domain::care::TeamRole;
-use renkei_domain::Profession;
+use renkei_domain::care::{MemberStatus, TeamRole};
+use renkei_domain::{BreakGlassId, OrgId, PostId, Profession, RegionId};
 
 use crate::store::{AccessRow, Coverage};
 
@@ -24,11 +24,11 @@ pub enum Access {
         /// Family members see the clinical summary only when the lead opened it.
         clinical: bool,
         /// Posts up to this id predate the membership.
-        joined_after_post: i64,
+        joined_after_post: PostId,
     },
     /// Emergency access: read-only until `expires_at`.
     BreakGlass {
-        id: i64,
+        id: BreakGlassId,
         reason: String,
         expires_at: i64,
     },
@@ -79,8 +79,8 @@ impl Access {
 /// the consent `coverage` of a patient registered by `registering_org`.
 pub fn covered(
     coverage: Option<&Coverage>,
-    registering_org: i64,
-    member_org: Option<i64>,
+    registering_org: OrgId,
+    member_org: Option<OrgId>,
     profession: Profession,
     team_role: TeamRole,
 ) -> bool {
@@ -91,8 +91,7 @@ pub fn covered(
     if team_role == TeamRole::Family || profession == Profession::Family {
         return c.family;
     }
-    member_org.is_some_and(|o| c.org_ids.contains(&o))
-        || c.professions.iter().any(|p| p == profession.code())
+    member_org.is_some_and(|o| c.org_ids.contains(&o)) || c.professions.contains(&profession)
 }
 
 /// The decision. `coverage` is the active consent's coverage (None when no
@@ -101,14 +100,14 @@ pub fn decide(
     row: &AccessRow,
     coverage: Option<&Coverage>,
     profession: Profession,
-    user_region: Option<i64>,
+    user_region: Option<RegionId>,
     now_ms: i64,
 ) -> Option<Access> {
     if user_region.is_some_and(|r| r != row.region_id) {
         return None;
     }
-    let member = match (&row.member_status, &row.team_role) {
-        (Some(status), Some(role)) if status == "active" => TeamRole::from_code(role),
+    let member = match (row.member_status, row.team_role) {
+        (Some(MemberStatus::Active), Some(role)) => Some(role),
         _ => None,
     };
     if let Some(team_role) = member {
@@ -123,7 +122,7 @@ pub fn decide(
                 team_role,
                 is_lead: row.is_lead.unwrap_or(false),
                 clinical: !family || row.family_summary_open,
-                joined_after_post: row.joined_after_post.unwrap_or(0),
+                joined_after_post: row.joined_after_post.unwrap_or(PostId(0)),
             });
         }
     }
@@ -142,24 +141,26 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use renkei_domain::care::SpaceKind;
+    use renkei_domain::{PatientId, SpaceId, UserId};
 
-    fn row(status: Option<&str>, org: Option<i64>, role: &str) -> AccessRow {
+    fn row(status: Option<MemberStatus>, org: Option<i64>, role: TeamRole) -> AccessRow {
         AccessRow {
-            space_id: 1,
-            kind: "patient".into(),
-            region_id: 1,
+            space_id: SpaceId(1),
+            kind: SpaceKind::Patient,
+            region_id: RegionId(1),
             family_summary_open: false,
             space_name: String::new(),
             space_description: String::new(),
-            space_created_by: 1,
+            space_created_by: UserId(1),
             space_created_at: 0,
-            member_status: status.map(str::to_string),
-            team_role: Some(role.into()),
+            member_status: status,
+            team_role: Some(role),
             is_lead: Some(false),
-            member_org_id: org,
-            joined_after_post: Some(0),
-            patient_id: Some(7),
-            registering_org_id: Some(10),
+            member_org_id: org.map(OrgId),
+            joined_after_post: Some(PostId(0)),
+            patient_id: Some(PatientId(7)),
+            registering_org_id: Some(OrgId(10)),
             consent_id: None,
             covers_orgs: None,
             covers_professions: None,
@@ -173,39 +174,43 @@ mod tests {
 
     #[test]
     fn registering_org_sees_without_consent() {
-        let r = row(Some("active"), Some(10), "care_manager");
-        assert!(decide(&r, None, Profession::CareManager, Some(1), 0).is_some());
+        let r = row(Some(MemberStatus::Active), Some(10), TeamRole::CareManager);
+        assert!(decide(&r, None, Profession::CareManager, Some(RegionId(1)), 0).is_some());
     }
 
     #[test]
     fn other_org_needs_covering_consent() {
-        let r = row(Some("active"), Some(20), "visiting_nurse");
-        assert!(decide(&r, None, Profession::Nurse, Some(1), 0).is_none());
+        let r = row(
+            Some(MemberStatus::Active),
+            Some(20),
+            TeamRole::VisitingNurse,
+        );
+        assert!(decide(&r, None, Profession::Nurse, Some(RegionId(1)), 0).is_none());
         let by_org = Coverage {
-            org_ids: vec![20],
+            org_ids: vec![OrgId(20)],
             ..Default::default()
         };
-        assert!(decide(&r, Some(&by_org), Profession::Nurse, Some(1), 0).is_some());
+        assert!(decide(&r, Some(&by_org), Profession::Nurse, Some(RegionId(1)), 0).is_some());
         let by_prof = Coverage {
-            professions: vec!["nurse".into()],
+            professions: vec![Profession::Nurse],
             ..Default::default()
         };
-        assert!(decide(&r, Some(&by_prof), Profession::Nurse, Some(1), 0).is_some());
+        assert!(decide(&r, Some(&by_prof), Profession::Nurse, Some(RegionId(1)), 0).is_some());
         let other = Coverage {
-            professions: vec!["doctor".into()],
+            professions: vec![Profession::Doctor],
             ..Default::default()
         };
-        assert!(decide(&r, Some(&other), Profession::Nurse, Some(1), 0).is_none());
+        assert!(decide(&r, Some(&other), Profession::Nurse, Some(RegionId(1)), 0).is_none());
     }
 
     #[test]
     fn family_needs_family_consent_and_no_clinical_by_default() {
-        let r = row(Some("active"), None, "family");
+        let r = row(Some(MemberStatus::Active), None, TeamRole::Family);
         assert!(decide(
             &r,
             Some(&Coverage::default()),
             Profession::Family,
-            Some(1),
+            Some(RegionId(1)),
             0
         )
         .is_none());
@@ -213,7 +218,7 @@ mod tests {
             family: true,
             ..Default::default()
         };
-        let a = decide(&r, Some(&c), Profession::Family, Some(1), 0).unwrap();
+        let a = decide(&r, Some(&c), Profession::Family, Some(RegionId(1)), 0).unwrap();
         assert!(!a.sees_clinical());
         assert!(
             !a.sees_vitals(),
@@ -221,33 +226,37 @@ mod tests {
         );
         let mut open = r.clone();
         open.family_summary_open = true;
-        let opened = decide(&open, Some(&c), Profession::Family, Some(1), 0).unwrap();
+        let opened = decide(&open, Some(&c), Profession::Family, Some(RegionId(1)), 0).unwrap();
         assert!(opened.sees_clinical() && opened.sees_vitals());
     }
 
     #[test]
     fn invited_or_left_members_see_nothing() {
-        for s in ["invited", "left", "declined"] {
-            let r = row(Some(s), Some(10), "care_manager");
-            assert!(decide(&r, None, Profession::CareManager, Some(1), 0).is_none());
+        for s in [
+            MemberStatus::Invited,
+            MemberStatus::Left,
+            MemberStatus::Declined,
+        ] {
+            let r = row(Some(s), Some(10), TeamRole::CareManager);
+            assert!(decide(&r, None, Profession::CareManager, Some(RegionId(1)), 0).is_none());
         }
     }
 
     #[test]
     fn other_region_sees_nothing() {
-        let r = row(Some("active"), Some(10), "care_manager");
-        assert!(decide(&r, None, Profession::CareManager, Some(2), 0).is_none());
+        let r = row(Some(MemberStatus::Active), Some(10), TeamRole::CareManager);
+        assert!(decide(&r, None, Profession::CareManager, Some(RegionId(2)), 0).is_none());
     }
 
     #[test]
     fn break_glass_expires() {
-        let mut r = row(None, None, "other");
+        let mut r = row(None, None, TeamRole::Other);
         r.team_role = None;
-        r.break_glass_id = Some(3);
+        r.break_glass_id = Some(BreakGlassId(3));
         r.break_glass_expires = Some(1000);
         r.break_glass_reason = Some("救急搬送".into());
-        let a = decide(&r, None, Profession::Ems, Some(1), 999).unwrap();
+        let a = decide(&r, None, Profession::Ems, Some(RegionId(1)), 999).unwrap();
         assert!(!a.may_write());
-        assert!(decide(&r, None, Profession::Ems, Some(1), 1000).is_none());
+        assert!(decide(&r, None, Profession::Ems, Some(RegionId(1)), 1000).is_none());
     }
 }

@@ -9,12 +9,13 @@
 //! the past week afterwards, since the service stamps "now".
 
 use renkei_domain::care::Vitals;
-use renkei_domain::Timestamp;
+use renkei_domain::{OrgId, PostId, Timestamp};
 use renkei_identity::{demo, Identity, Principal};
 use renkei_store::{Db, ServiceError, StoreError};
 
-use crate::service::{ConsentInput, PatientInput, PostInput};
-use crate::store::{set_post_time, Contact, SummaryFields};
+use crate::model::{Contact, PatientInput};
+use crate::service::{ConsentInput, PostInput};
+use crate::store::{set_post_time, SummaryFields};
 use crate::{Care, CareError};
 
 fn who<'a>(users: &'a [Principal], name: &str) -> Result<&'a Principal, CareError> {
@@ -108,9 +109,9 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
         )
         .await?;
     let space = care.patient_space(patient).await?;
-    let orgs: Vec<i64> = [doctor, nurse, pharmacist]
+    let orgs: Vec<OrgId> = [doctor, nurse, pharmacist]
         .iter()
-        .filter_map(|p| p.org_ids.first().map(|o| o.0))
+        .filter_map(|p| p.org_ids.first().copied())
         .collect();
     care.record_consent(
         cm,
@@ -270,9 +271,9 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
 /// times they describe.
 async fn backdate(
     db: &Db,
-    ids: &[(i64, i64, i64, i64, bool)],
-    fever: i64,
-    reply: i64,
+    ids: &[(PostId, i64, i64, i64, bool)],
+    fever: PostId,
+    reply: PostId,
 ) -> Result<(), CareError> {
     let today = Timestamp::from_jst_date(
         &Timestamp::now()

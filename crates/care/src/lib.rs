@@ -8,6 +8,7 @@ pub mod access;
 pub mod attachments;
 pub mod chart;
 pub mod demo;
+pub mod model;
 pub mod service;
 pub mod store;
 pub mod synthetic;

@@ -6,12 +6,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use renkei_domain::care::{
-    BreakGlassReason, CareApplication, CareLevel, Household, PostCategory, Sex, TeamRole, Vitals,
-    DEMENTIA_INDEPENDENCE, PHYSICAL_INDEPENDENCE,
+    AttachmentPurpose, BreakGlassReason, MemberStatus, PostAuthorRole, PostCategory, PostKind,
+    SpaceKind, TeamRole, Vitals,
 };
 use renkei_domain::people::Permission;
 use renkei_domain::text::fold;
-use renkei_domain::{Profession, Role, Timestamp, ValidationErrors};
+use renkei_domain::{
+    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, Profession, RegionId, Role,
+    SpaceId, Timestamp, UserId, ValidationErrors,
+};
 use renkei_identity::{Principal, RequestContext};
 use renkei_mail::{Mail, Mailer};
 use renkei_store::audit::{self, AuditEntry, Outcome};
@@ -21,10 +24,10 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{self, Access};
 use crate::attachments::CheckedUpload;
+use crate::model::{Patient, PatientInput};
 use crate::store::{
-    self, AttachmentMeta, ConsentRow, Contact, Coverage, MemberRow, PatientFields, PatientRow,
-    PostRow, PostVersionRow, Preferences, ReceiptRow, SpaceRow, SummaryFields, SummaryRow,
-    TimelineQuery,
+    self, AttachmentMeta, CategoryFilter, ConsentRow, Coverage, MemberRow, PostRow, PostVersionRow,
+    Preferences, ReceiptRow, SpaceRow, SummaryFields, SummaryRow, TimelineQuery,
 };
 
 /// The one error type of the care service: the shape every capability
@@ -194,42 +197,11 @@ pub struct Care {
 
 // ------------------------------------------------------------------ inputs
 
-/// A patient's basic fields as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct PatientInput {
-    pub name: String,
-    pub kana: String,
-    pub birth_date: String,
-    pub sex: String,
-    #[serde(default)]
-    pub address: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub insured_number: String,
-    #[serde(default)]
-    pub care_level: String,
-    #[serde(default)]
-    pub care_level_from: String,
-    #[serde(default)]
-    pub care_level_to: String,
-    #[serde(default)]
-    pub care_application: String,
-    #[serde(default)]
-    pub independence_physical: String,
-    #[serde(default)]
-    pub independence_dementia: String,
-    #[serde(default)]
-    pub household: String,
-    #[serde(default)]
-    pub contacts: Vec<Contact>,
-}
-
 /// What a consent record says.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct ConsentInput {
     #[serde(default)]
-    pub covers_orgs: Vec<i64>,
+    pub covers_orgs: Vec<OrgId>,
     #[serde(default)]
     pub covers_professions: Vec<String>,
     #[serde(default)]
@@ -251,16 +223,24 @@ pub struct PostInput {
     pub vitals: Vitals,
     pub urgent: bool,
     pub ack_role: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
     pub idempotency_key: String,
     /// The writer confirmed values outside the plausible range.
     pub confirm_unusual: bool,
 }
 
+/// A post as its checks found it.
+struct CheckedPost {
+    category: PostCategory,
+    /// Who must acknowledge (urgent posts only).
+    ack_role: Option<TeamRole>,
+    mentions: Vec<UserId>,
+}
+
 /// What posting did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostOutcome {
-    pub post_id: i64,
+    pub post_id: PostId,
     /// The same key was already used for this exact post: nothing new was
     /// written (a retry over a bad link).
     pub duplicate: bool,
@@ -284,12 +264,12 @@ pub struct PostView {
 /// A page of a timeline.
 pub struct TimelineView {
     pub space: SpaceRow,
-    pub patient: Option<PatientRow>,
+    pub patient: Option<Patient>,
     pub access: Access,
     pub urgent: Vec<PostView>,
     pub posts: Vec<PostView>,
     /// The id to ask for the next (older) page.
-    pub next_before: Option<i64>,
+    pub next_before: Option<PostId>,
     pub members: Vec<MemberRow>,
     pub consent_active: bool,
 }
@@ -297,13 +277,13 @@ pub struct TimelineView {
 /// A space in the user's lists.
 #[derive(Debug, Clone)]
 pub struct SpaceCard {
-    pub space_id: i64,
-    pub kind: String,
+    pub space_id: SpaceId,
+    pub kind: SpaceKind,
     pub name: String,
     pub kana: String,
-    pub patient_id: Option<i64>,
-    pub status: String,
-    pub team_role: String,
+    pub patient_id: Option<PatientId>,
+    pub status: MemberStatus,
+    pub team_role: TeamRole,
     pub is_lead: bool,
     pub unread: i64,
     pub urgent_open: i64,
@@ -312,7 +292,7 @@ pub struct SpaceCard {
 
 pub struct TeamView {
     pub space: SpaceRow,
-    pub patient: Option<PatientRow>,
+    pub patient: Option<Patient>,
     pub access: Access,
     pub members: Vec<MemberRow>,
     pub consent: Option<ConsentRow>,
@@ -320,18 +300,18 @@ pub struct TeamView {
 }
 
 pub struct SummaryView {
-    pub patient: PatientRow,
+    pub patient: Patient,
     pub access: Access,
     pub current: Option<SummaryRow>,
     pub history: Vec<SummaryRow>,
 }
 
 pub struct ConsentView {
-    pub patient: PatientRow,
+    pub patient: Patient,
     pub access: Access,
     pub consents: Vec<ConsentRow>,
     pub may_record: bool,
-    pub organisations: Vec<(i64, String)>,
+    pub organisations: Vec<(OrgId, String)>,
 }
 
 /// The result of one digest run.
@@ -347,7 +327,7 @@ fn audit_entry(
     ctx: &RequestContext,
     action: &str,
     kind: &str,
-    id: i64,
+    id: impl std::fmt::Display,
 ) -> AuditEntry {
     AuditEntry {
         region_id: p.region_id,
@@ -374,11 +354,10 @@ fn space_audit(
     space: &store::AccessRow,
     access: Option<&Access>,
 ) -> AuditEntry {
-    let (kind, id) = match space.patient_id {
-        Some(pid) => ("patient", pid),
-        None => ("care_group", space.space_id),
+    let mut e = match space.patient_id {
+        Some(pid) => audit_entry(p, ctx, action, "patient", pid),
+        None => audit_entry(p, ctx, action, "care_group", space.space_id),
     };
-    let mut e = audit_entry(p, ctx, action, kind, id);
     e.patient_id = space.patient_id.map(|i| i.to_string());
     if let Some(a) = access {
         e.reason = a.audit_reason();
@@ -388,217 +367,10 @@ fn space_audit(
 
 /// Points an audit record at one object (a post, an attachment, a consent)
 /// of the space it already names.
-fn about(mut e: AuditEntry, kind: &str, id: i64) -> AuditEntry {
+fn about(mut e: AuditEntry, kind: &str, id: impl std::fmt::Display) -> AuditEntry {
     e.object_kind = kind.to_string();
     e.object_id = id.to_string();
     e
-}
-
-fn check_date(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: &str,
-    required: bool,
-    ja: &str,
-    en: &str,
-) {
-    let v = value.trim();
-    if v.is_empty() {
-        if required {
-            errors.require(field, v, ja, en);
-        }
-        return;
-    }
-    if Timestamp::from_jst_date(v).is_none() {
-        errors.add(
-            field,
-            "date",
-            &format!("{ja}は 2026-04-01 の形で入力してください。"),
-            &format!("{en} must be a date like 2026-04-01."),
-        );
-    }
-}
-
-impl PatientInput {
-    /// Checks and normalises the fields.
-    pub fn validate(&self) -> Result<PatientFields, ValidationErrors> {
-        let mut e = ValidationErrors::new();
-        e.require("name", &self.name, "氏名", "Name");
-        e.require("kana", &self.kana, "ふりがな", "Kana");
-        check_date(
-            &mut e,
-            "birth_date",
-            &self.birth_date,
-            true,
-            "生年月日",
-            "Birth date",
-        );
-        if !self.birth_date.trim().is_empty() {
-            if let Some(b) = Timestamp::from_jst_date(self.birth_date.trim()) {
-                if b.millis() > Timestamp::now().millis() {
-                    e.add(
-                        "birth_date",
-                        "future",
-                        "生年月日が未来の日付です。",
-                        "The birth date is in the future.",
-                    );
-                }
-            }
-        }
-        let sex = if self.sex.trim().is_empty() {
-            "unknown"
-        } else {
-            self.sex.trim()
-        };
-        if Sex::from_code(sex).is_none() {
-            e.add("sex", "choice", "性別を選んでください。", "Choose a sex.");
-        }
-        let insured = renkei_domain::text::nfkc(self.insured_number.trim());
-        if !insured.is_empty()
-            && (insured.len() != 10 || !insured.chars().all(|c| c.is_ascii_digit()))
-        {
-            e.add(
-                "insured_number",
-                "digits",
-                "被保険者番号は10桁の数字です。",
-                "The insured person number has 10 digits.",
-            );
-        }
-        let level = if self.care_level.trim().is_empty() {
-            "none"
-        } else {
-            self.care_level.trim()
-        };
-        if CareLevel::from_code(level).is_none() {
-            e.add(
-                "care_level",
-                "choice",
-                "要介護度を選んでください。",
-                "Choose a care level.",
-            );
-        }
-        let application = if self.care_application.trim().is_empty() {
-            "not_applied"
-        } else {
-            self.care_application.trim()
-        };
-        if CareApplication::from_code(application).is_none() {
-            e.add(
-                "care_application",
-                "choice",
-                "申請状況を選んでください。",
-                "Choose the application status.",
-            );
-        }
-        check_date(
-            &mut e,
-            "care_level_from",
-            &self.care_level_from,
-            false,
-            "認定有効期間（開始）",
-            "Valid from",
-        );
-        check_date(
-            &mut e,
-            "care_level_to",
-            &self.care_level_to,
-            false,
-            "認定有効期間（終了）",
-            "Valid to",
-        );
-        if !self.care_level_from.trim().is_empty()
-            && !self.care_level_to.trim().is_empty()
-            && self.care_level_from.trim() > self.care_level_to.trim()
-        {
-            e.add(
-                "care_level_to",
-                "order",
-                "有効期間の終了が開始より前です。",
-                "The validity ends before it starts.",
-            );
-        }
-        let physical = self.independence_physical.trim();
-        if !physical.is_empty() && !PHYSICAL_INDEPENDENCE.contains(&physical) {
-            e.add(
-                "independence_physical",
-                "choice",
-                "障害高齢者の日常生活自立度を選んでください。",
-                "Choose a level.",
-            );
-        }
-        let dementia = self.independence_dementia.trim();
-        if !dementia.is_empty() && !DEMENTIA_INDEPENDENCE.contains(&dementia) {
-            e.add(
-                "independence_dementia",
-                "choice",
-                "認知症高齢者の日常生活自立度を選んでください。",
-                "Choose a level.",
-            );
-        }
-        let household = self.household.trim();
-        if !household.is_empty() && Household::from_code(household).is_none() {
-            e.add(
-                "household",
-                "choice",
-                "世帯を選んでください。",
-                "Choose a household type.",
-            );
-        }
-        let contacts: Vec<Contact> = self
-            .contacts
-            .iter()
-            .filter(|c| !c.name.trim().is_empty() || !c.phone.trim().is_empty())
-            .map(|c| Contact {
-                name: c.name.trim().to_string(),
-                relation: c.relation.trim().to_string(),
-                phone: c.phone.trim().to_string(),
-                key_person: c.key_person,
-                emergency: c.emergency,
-            })
-            .collect();
-        for (i, c) in contacts.iter().enumerate() {
-            if c.name.is_empty() {
-                e.add(
-                    &format!("contact_{i}_name"),
-                    "required",
-                    "連絡先の氏名を入力してください。",
-                    "Enter the contact's name.",
-                );
-            }
-        }
-        for (field, value) in [
-            ("name", &self.name),
-            ("kana", &self.kana),
-            ("address", &self.address),
-        ] {
-            if value.chars().count() > 200 {
-                e.add(
-                    field,
-                    "too_long",
-                    "200文字以内で入力してください。",
-                    "At most 200 characters.",
-                );
-            }
-        }
-        e.into_result()?;
-        Ok(PatientFields {
-            name: self.name.trim().to_string(),
-            kana: self.kana.trim().to_string(),
-            birth_date: self.birth_date.trim().to_string(),
-            sex: sex.to_string(),
-            address: self.address.trim().to_string(),
-            phone: self.phone.trim().to_string(),
-            insured_number: insured,
-            care_level: level.to_string(),
-            care_level_from: self.care_level_from.trim().to_string(),
-            care_level_to: self.care_level_to.trim().to_string(),
-            care_application: application.to_string(),
-            independence_physical: physical.to_string(),
-            independence_dementia: dementia.to_string(),
-            household: household.to_string(),
-            contacts: serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into()),
-        })
-    }
 }
 
 /// `@username` tokens of a post body.
@@ -697,7 +469,7 @@ impl Care {
         CareError::NotFound
     }
 
-    async fn coverage(&self, patient_id: i64) -> Result<Option<Coverage>, CareError> {
+    async fn coverage(&self, patient_id: PatientId) -> Result<Option<Coverage>, CareError> {
         let consents = store::consents(&self.db, patient_id).await?;
         Ok(consents.into_iter().find(|c| c.active()).map(|c| Coverage {
             org_ids: c.org_ids(),
@@ -710,10 +482,10 @@ impl Care {
     async fn access(
         &self,
         p: &Principal,
-        space_id: i64,
+        space_id: SpaceId,
     ) -> Result<(store::AccessRow, Option<Access>), CareError> {
         let now = Timestamp::now();
-        let row = store::access_row(&self.db, space_id, p.user_id.0, now)
+        let row = store::access_row(&self.db, space_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
         Ok(self.decide(p, row, now))
@@ -723,10 +495,10 @@ impl Care {
     async fn access_to_patient(
         &self,
         p: &Principal,
-        patient_id: i64,
-    ) -> Result<(store::AccessRow, Option<Access>, PatientRow), CareError> {
+        patient_id: PatientId,
+    ) -> Result<(store::AccessRow, Option<Access>, Patient), CareError> {
         let now = Timestamp::now();
-        let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id.0, now)
+        let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
         let (row, decided) = self.decide(p, row, now);
@@ -741,7 +513,7 @@ impl Care {
     ) -> (store::AccessRow, Option<Access>) {
         // Coverage matters only for members outside the registering organisation.
         let needs_coverage = row.consent_id.is_some()
-            && row.member_status.as_deref() == Some("active")
+            && row.member_status == Some(MemberStatus::Active)
             && row.member_org_id != row.registering_org_id;
         // The access query read the consent in force with it.
         let coverage = if needs_coverage { row.coverage() } else { None };
@@ -749,7 +521,7 @@ impl Care {
             &row,
             coverage.as_ref(),
             p.profession,
-            p.region_scope().map(|r| r.0),
+            p.region_scope(),
             now.millis(),
         );
         (row, decided)
@@ -760,7 +532,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         action: &str,
     ) -> Result<(store::AccessRow, Access), CareError> {
         let (row, access) = self.access(p, space_id).await?;
@@ -770,21 +542,24 @@ impl Care {
         }
     }
 
-    async fn space_of_patient(&self, patient_id: i64) -> Result<PatientRow, CareError> {
+    async fn space_of_patient(&self, patient_id: PatientId) -> Result<Patient, CareError> {
         store::patient(&self.db, patient_id)
             .await?
             .ok_or(CareError::NotFound)
     }
 
     /// The patient a space belongs to (`None` for a group).
-    pub async fn patient_of_space(&self, space_id: i64) -> Result<Option<i64>, CareError> {
+    pub async fn patient_of_space(
+        &self,
+        space_id: SpaceId,
+    ) -> Result<Option<PatientId>, CareError> {
         Ok(store::patient_by_space(&self.db, space_id)
             .await?
             .map(|p| p.id))
     }
 
     /// The space a post belongs to.
-    pub async fn post_space(&self, post_id: i64) -> Result<i64, CareError> {
+    pub async fn post_space(&self, post_id: PostId) -> Result<SpaceId, CareError> {
         Ok(store::post(&self.db, post_id)
             .await?
             .ok_or(CareError::NotFound)?
@@ -792,7 +567,7 @@ impl Care {
     }
 
     /// The space a patient id belongs to.
-    pub async fn patient_space(&self, patient_id: i64) -> Result<i64, CareError> {
+    pub async fn patient_space(&self, patient_id: PatientId) -> Result<SpaceId, CareError> {
         Ok(self.space_of_patient(patient_id).await?.space_id)
     }
 
@@ -804,17 +579,17 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        org_id: Option<i64>,
+        org_id: Option<OrgId>,
         team_role: &str,
         input: &PatientInput,
-    ) -> Result<i64, CareError> {
+    ) -> Result<PatientId, CareError> {
         if !p.role.may(Permission::RegisterPatients) {
             return Err(CareError::Forbidden);
         }
         let region = p.region_scope().ok_or(CareError::Forbidden)?;
         let org = match org_id {
             Some(o) => o,
-            None => p.org_ids.first().map(|o| o.0).ok_or_else(|| {
+            None => p.org_ids.first().copied().ok_or_else(|| {
                 invalid(
                     "org_id",
                     "no_organisation",
@@ -824,7 +599,7 @@ impl Care {
             })?,
         };
         let mut errors = ValidationErrors::new();
-        if !p.org_ids.iter().any(|o| o.0 == org) {
+        if !p.org_ids.contains(&org) {
             errors.add(
                 "org_id",
                 "not_member",
@@ -841,7 +616,7 @@ impl Care {
                 "Choose your role in the team.",
             );
         }
-        let fields = match input.validate() {
+        let fields = match input.check() {
             Ok(f) => Some(f),
             Err(v) => {
                 errors.0.extend(v.0);
@@ -855,18 +630,19 @@ impl Care {
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let space =
-            store::insert_space(&mut tx, region.0, "patient", "", "", p.user_id.0, now).await?;
+            store::insert_space(&mut tx, region, SpaceKind::Patient, "", "", p.user_id, now)
+                .await?;
         let id =
-            store::insert_patient(&mut tx, space, region.0, org, p.user_id.0, &fields, now).await?;
+            store::insert_patient(&mut tx, space, region, org, p.user_id, &fields, now).await?;
         store::upsert_member(
             &mut tx,
             &store::NewMember {
                 space_id: space,
-                user_id: p.user_id.0,
+                user_id: p.user_id,
                 org_id: Some(org),
-                team_role: role.code(),
+                team_role: role,
                 is_lead: true,
-                status: "active",
+                status: MemberStatus::Active,
                 invited_by: None,
             },
             now,
@@ -884,8 +660,8 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
-    ) -> Result<(PatientRow, Access), CareError> {
+        patient_id: PatientId,
+    ) -> Result<(Patient, Access), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "patient.read")
@@ -905,7 +681,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         input: &PatientInput,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
@@ -915,7 +691,7 @@ impl Care {
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "patient.update").await);
         }
-        let fields = input.validate()?;
+        let fields = input.check()?;
         let mut tx = self.db.begin().await?;
         store::update_patient(&mut tx, patient_id, &fields, Timestamp::now()).await?;
         audit::append(
@@ -936,13 +712,13 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
     ) -> Result<Vec<SpaceCard>, CareError> {
-        let rows = store::my_spaces(&self.db, p.user_id.0).await?;
+        let rows = store::my_spaces(&self.db, p.user_id).await?;
         let mut cards = Vec::with_capacity(rows.len());
         let mut shown_patients = 0usize;
         for r in rows {
             let visible = match (r.patient_id, r.registering_org_id) {
                 (Some(_), Some(reg)) => {
-                    let role = TeamRole::from_code(&r.team_role).unwrap_or(TeamRole::Other);
+                    let role = r.team_role;
                     if r.member_org_id == Some(reg) {
                         true
                     } else if r.consent_id.is_none() {
@@ -975,7 +751,7 @@ impl Care {
             });
         }
         if shown_patients > 0 {
-            let mut e = audit_entry(p, ctx, "patient.list", "patient_list", p.user_id.0);
+            let mut e = audit_entry(p, ctx, "patient.list", "patient_list", p.user_id);
             e.reason = format!("{shown_patients} patients listed");
             self.audit(vec![e]).await?;
         }
@@ -997,7 +773,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<ConsentView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
@@ -1023,7 +799,10 @@ impl Care {
         })
     }
 
-    async fn region_organisations(&self, region_id: i64) -> Result<Vec<(i64, String)>, CareError> {
+    async fn region_organisations(
+        &self,
+        region_id: RegionId,
+    ) -> Result<Vec<(OrgId, String)>, CareError> {
         Ok(store::region_organisations(&self.db, region_id).await?)
     }
 
@@ -1031,10 +810,10 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         input: &ConsentInput,
         form: Option<CheckedUpload>,
-    ) -> Result<i64, CareError> {
+    ) -> Result<ConsentId, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "patient.consent.record")
@@ -1043,7 +822,7 @@ impl Care {
             return Err(self.deny(p, ctx, &row, "patient.consent.record").await);
         }
         let mut e = ValidationErrors::new();
-        check_date(
+        crate::model::check_date(
             &mut e,
             "obtained_on",
             &input.obtained_on,
@@ -1067,7 +846,7 @@ impl Care {
             "同意を取得した人",
             "Obtained by",
         );
-        let orgs: Vec<(i64, String)> = self.region_organisations(row.region_id).await?;
+        let orgs: Vec<(OrgId, String)> = self.region_organisations(row.region_id).await?;
         for o in &input.covers_orgs {
             if !orgs.iter().any(|(id, _)| id == o) {
                 e.add(
@@ -1104,7 +883,11 @@ impl Care {
         e.into_result()?;
         let coverage = Coverage {
             org_ids: input.covers_orgs.clone(),
-            professions: input.covers_professions.clone(),
+            professions: input
+                .covers_professions
+                .iter()
+                .filter_map(|c| Profession::from_code(c))
+                .collect(),
             family: input.covers_family,
         };
         let now = Timestamp::now();
@@ -1116,13 +899,13 @@ impl Care {
                     &store::NewAttachment {
                         space_id: patient.space_id,
                         post_id: None,
-                        purpose: "consent",
+                        purpose: AttachmentPurpose::Consent,
                         media_type: f.media_type,
                         sha256: &f.sha256,
                         filename: &f.filename,
                         data: &f.data,
                         thumbnail: f.thumbnail.as_deref(),
-                        uploaded_by: p.user_id.0,
+                        uploaded_by: p.user_id,
                     },
                     now,
                 )
@@ -1131,7 +914,7 @@ impl Care {
             None => None,
         };
         // A new consent replaces the one in force.
-        store::withdraw_consents(&mut tx, patient_id, p.user_id.0, "superseded", now).await?;
+        store::withdraw_consents(&mut tx, patient_id, p.user_id, "superseded", now).await?;
         let id = store::insert_consent(
             &mut tx,
             &store::NewConsent {
@@ -1141,7 +924,7 @@ impl Care {
                 obtained_by: input.obtained_by.trim(),
                 signer: input.signer.trim(),
                 form_attachment_id: form_id,
-                recorded_by: p.user_id.0,
+                recorded_by: p.user_id,
             },
             now,
         )
@@ -1162,7 +945,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         reason: &str,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
@@ -1183,7 +966,7 @@ impl Care {
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let n =
-            store::withdraw_consents(&mut tx, patient_id, p.user_id.0, reason.trim(), now).await?;
+            store::withdraw_consents(&mut tx, patient_id, p.user_id, reason.trim(), now).await?;
         if n == 0 {
             return Err(CareError::Conflict("no consent is in force".into()));
         }
@@ -1198,7 +981,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<Vec<ConsentRow>, CareError> {
         Ok(self.consent_view(p, ctx, patient_id).await?.consents)
     }
@@ -1209,7 +992,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
     ) -> Result<TeamView, CareError> {
         let (row, access) = self.require(p, ctx, space_id, "team.read").await?;
         let space = store::space(&self.db, space_id)
@@ -1238,9 +1021,9 @@ impl Care {
                 .await?
                 .into_iter()
                 .filter(|u| {
-                    !members.iter().any(|m| {
-                        m.user_id == u.id && (m.status == "active" || m.status == "invited")
-                    })
+                    !members
+                        .iter()
+                        .any(|m| m.user_id == u.id && m.status.holds_place())
                 })
                 .collect()
         } else {
@@ -1265,7 +1048,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         invitee: &str,
         team_role: &str,
     ) -> Result<(), CareError> {
@@ -1273,7 +1056,7 @@ impl Care {
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "team.invite").await);
         }
-        let user = match invitee.trim().parse::<i64>() {
+        let user = match invitee.trim().parse::<UserId>() {
             Ok(id) => store::user(&self.db, id).await?,
             Err(_) => store::user_by_username(&self.db, invitee.trim()).await?,
         };
@@ -1285,8 +1068,7 @@ impl Care {
                 "Choose a user of this region.",
             ));
         };
-        let role = Role::from_code(&user.role).unwrap_or(Role::Family);
-        let profession = Profession::from_code(&user.profession).unwrap_or(Profession::Other);
+        let (role, profession) = (user.role, user.profession);
         let is_group = row.patient_id.is_none();
         let team_role = if is_group {
             TeamRole::Other
@@ -1332,7 +1114,7 @@ impl Care {
             Some(pid) => self.coverage(pid).await?,
             None => None,
         };
-        let named = |o: &i64| coverage.as_ref().is_some_and(|c| c.org_ids.contains(o));
+        let named = |o: &OrgId| coverage.as_ref().is_some_and(|c| c.org_ids.contains(o));
         let org_id = match role {
             Role::Family => None,
             _ => row
@@ -1352,7 +1134,7 @@ impl Care {
             }
         }
         if let Some(m) = store::member(&self.db, space_id, user.id).await? {
-            if m.status == "active" || m.status == "invited" {
+            if m.status.holds_place() {
                 return Err(CareError::Conflict("already a member or invited".into()));
             }
         }
@@ -1364,10 +1146,10 @@ impl Care {
                 space_id,
                 user_id: user.id,
                 org_id,
-                team_role: team_role.code(),
+                team_role,
                 is_lead: false,
-                status: "invited",
-                invited_by: Some(p.user_id.0),
+                status: MemberStatus::Invited,
+                invited_by: Some(p.user_id),
             },
             now,
         )
@@ -1384,22 +1166,18 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
     ) -> Result<(), CareError> {
         let (row, _) = self.access(p, space_id).await?;
         if row.member_status.is_none() {
             return Err(self.conceal(p, ctx, &row, "team.accept").await);
         }
-        if row.member_status.as_deref() != Some("invited") {
+        if row.member_status != Some(MemberStatus::Invited) {
             return Err(self.deny(p, ctx, &row, "team.accept").await);
         }
         if let (Some(pid), Some(reg)) = (row.patient_id, row.registering_org_id) {
             let coverage = self.coverage(pid).await?;
-            let role = row
-                .team_role
-                .as_deref()
-                .and_then(TeamRole::from_code)
-                .unwrap_or(TeamRole::Other);
+            let role = row.team_role.unwrap_or(TeamRole::Other);
             if !access::covered(
                 coverage.as_ref(),
                 reg,
@@ -1416,8 +1194,14 @@ impl Care {
             }
         }
         let mut tx = self.db.begin().await?;
-        store::set_member_status(&mut tx, space_id, p.user_id.0, "active", Timestamp::now())
-            .await?;
+        store::set_member_status(
+            &mut tx,
+            space_id,
+            p.user_id,
+            MemberStatus::Active,
+            Timestamp::now(),
+        )
+        .await?;
         audit::append(&mut tx, &space_audit(p, ctx, "team.accept", &row, None)).await?;
         tx.commit().await?;
         Ok(())
@@ -1429,14 +1213,14 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         confirm: bool,
     ) -> Result<(), CareError> {
         let (row, _) = self.access(p, space_id).await?;
-        let Some(status) = row.member_status.clone() else {
+        let Some(status) = row.member_status else {
             return Err(self.conceal(p, ctx, &row, "team.leave").await);
         };
-        if status != "active" && status != "invited" {
+        if !status.holds_place() {
             return Err(self.deny(p, ctx, &row, "team.leave").await);
         }
         if !confirm {
@@ -1451,7 +1235,7 @@ impl Care {
             let others = store::members(&self.db, space_id)
                 .await?
                 .into_iter()
-                .filter(|m| m.status == "active" && m.user_id != p.user_id.0)
+                .filter(|m| m.status == MemberStatus::Active && m.user_id != p.user_id)
                 .count();
             if others > 0 {
                 return Err(invalid(
@@ -1462,20 +1246,21 @@ impl Care {
                 ));
             }
         }
-        let new_status = if status == "invited" {
-            "declined"
+        let invited = status == MemberStatus::Invited;
+        let new_status = if invited {
+            MemberStatus::Declined
         } else {
-            "left"
+            MemberStatus::Left
         };
         let mut tx = self.db.begin().await?;
-        store::set_member_status(&mut tx, space_id, p.user_id.0, new_status, Timestamp::now())
+        store::set_member_status(&mut tx, space_id, p.user_id, new_status, Timestamp::now())
             .await?;
         audit::append(
             &mut tx,
             &space_audit(
                 p,
                 ctx,
-                if status == "invited" {
+                if invited {
                     "team.decline"
                 } else {
                     "team.leave"
@@ -1494,8 +1279,8 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
-        user_id: i64,
+        space_id: SpaceId,
+        user_id: UserId,
     ) -> Result<(), CareError> {
         let (row, access) = self.require(p, ctx, space_id, "team.lead").await?;
         if !access.is_lead() {
@@ -1503,7 +1288,7 @@ impl Care {
         }
         let target = store::member(&self.db, space_id, user_id).await?;
         match target {
-            Some(m) if m.status == "active" && m.team_role != TeamRole::Family.code() => {}
+            Some(m) if m.status == MemberStatus::Active && m.team_role != TeamRole::Family => {}
             _ => {
                 return Err(invalid(
                     "user_id",
@@ -1527,7 +1312,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         open: bool,
     ) -> Result<(), CareError> {
         let (row, access) = self
@@ -1560,9 +1345,10 @@ impl Care {
         input: &PostInput,
         members: &[MemberRow],
         uploads: usize,
-    ) -> Result<Vec<i64>, CareError> {
+    ) -> Result<CheckedPost, CareError> {
         let mut e = ValidationErrors::new();
-        if PostCategory::from_code(&input.category).is_none() {
+        let category = PostCategory::from_code(&input.category);
+        if category.is_none() {
             e.add(
                 "category",
                 "choice",
@@ -1601,8 +1387,13 @@ impl Care {
                 e.add(&format!("vital_{code}"), "unusual", &ja, &en);
             }
         }
+        let ack_role = if input.urgent {
+            TeamRole::from_code(&input.ack_role)
+        } else {
+            None
+        };
         if input.urgent {
-            match TeamRole::from_code(&input.ack_role) {
+            match ack_role {
                 None => e.add(
                     "ack_role",
                     "required",
@@ -1610,9 +1401,9 @@ impl Care {
                     "Choose who must acknowledge.",
                 ),
                 Some(role) => {
-                    let present = members
-                        .iter()
-                        .any(|m| m.status == "active" && acknowledges(role, &m.team_role));
+                    let present = members.iter().any(|m| {
+                        m.status == MemberStatus::Active && acknowledges(role, m.team_role)
+                    });
                     if !present {
                         e.add(
                             "ack_role",
@@ -1628,7 +1419,7 @@ impl Care {
         for name in mention_names(&input.body) {
             match members
                 .iter()
-                .find(|m| m.status == "active" && username_matches(m, &name))
+                .find(|m| m.status == MemberStatus::Active && username_matches(m, &name))
             {
                 Some(m) => mentions.push(m.user_id),
                 None => e.add(
@@ -1639,8 +1430,15 @@ impl Care {
                 ),
             }
         }
-        e.into_result()?;
-        Ok(mentions)
+        match category {
+            Some(category) if e.is_empty() => Ok(CheckedPost {
+                category,
+                ack_role,
+                mentions,
+            }),
+            // An unknown category added its field error.
+            _ => Err(CareError::Validation(e)),
+        }
     }
 
     /// Posts to a space. A retry with the same idempotency key and the same
@@ -1650,7 +1448,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         input: PostInput,
         uploads: Vec<CheckedUpload>,
     ) -> Result<PostOutcome, CareError> {
@@ -1667,7 +1465,7 @@ impl Care {
             ));
         }
         let members = store::members(&self.db, space_id).await?;
-        let mentions = self.validate_post(&row, &input, &members, uploads.len())?;
+        let checked = self.validate_post(&row, &input, &members, uploads.len())?;
         if let Some(parent) = input.reply_to {
             match store::post(&self.db, parent).await? {
                 Some(pp) if pp.space_id == space_id && pp.reply_to.is_none() => {}
@@ -1699,33 +1497,29 @@ impl Care {
             hasher.update(u.sha256.as_bytes());
         }
         let request_hash = hex::encode(hasher.finalize());
-        let team_role = access.team_role().map(|t| t.code()).unwrap_or("other");
+        let team_role = access.team_role().unwrap_or(TeamRole::Other);
         let new_post = store::NewPost {
             space_id,
-            author_id: p.user_id.0,
-            author_role: team_role.to_string(),
-            kind: "post".into(),
-            category: input.category.clone(),
+            author_id: p.user_id,
+            author_role: PostAuthorRole::Team(team_role),
+            kind: PostKind::Post,
+            category: checked.category,
             search_text: fold(&input.body),
             body: input.body.clone(),
             reply_to: input.reply_to,
             vitals,
             urgent: input.urgent,
-            ack_role: if input.urgent {
-                input.ack_role.clone()
-            } else {
-                String::new()
-            },
+            ack_role: checked.ack_role,
             idempotency_key: Some(input.idempotency_key.clone()),
             request_hash: request_hash.clone(),
-            mentions,
+            mentions: checked.mentions,
         };
         let audit_entry = space_audit(p, ctx, "post.create", &row, Some(&access));
-        let author = p.user_id.0;
+        let author = p.user_id;
         let key = input.idempotency_key.clone();
         enum Done {
-            New(i64),
-            Duplicate(i64),
+            New(PostId),
+            Duplicate(PostId),
             KeyReused,
         }
         let done = self
@@ -1751,7 +1545,7 @@ impl Care {
                             &store::NewAttachment {
                                 space_id: new_post.space_id,
                                 post_id: Some(id),
-                                purpose: "post",
+                                purpose: AttachmentPurpose::Post,
                                 media_type: u.media_type,
                                 sha256: &u.sha256,
                                 filename: &u.filename,
@@ -1789,7 +1583,7 @@ impl Care {
     }
 
     /// E-mails the team about an urgent post: a link, never patient content.
-    fn notify_urgent(&self, space_id: i64, patient_id: Option<i64>, author: i64) {
+    fn notify_urgent(&self, space_id: SpaceId, patient_id: Option<PatientId>, author: UserId) {
         let db = self.db.clone();
         let mailer = self.mailer.clone();
         let link = match patient_id {
@@ -1814,7 +1608,7 @@ impl Care {
                     ),
                 };
                 if let Err(e) = mailer.send(mail).await {
-                    tracing::warn!(error = %e, user = r.user_id, "urgent mail not sent");
+                    tracing::warn!(error = %e, user = %r.user_id, "urgent mail not sent");
                 }
             }
         });
@@ -1826,7 +1620,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        space_id: i64,
+        space_id: SpaceId,
         q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
         let allowed = self.require(p, ctx, space_id, "timeline.read").await?;
@@ -1839,7 +1633,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
         let (row, access, patient) = self.access_to_patient(p, patient_id).await?;
@@ -1858,7 +1652,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         allowed: (store::AccessRow, Access),
-        patient: Option<PatientRow>,
+        patient: Option<Patient>,
         mut q: TimelineQuery,
     ) -> Result<TimelineView, CareError> {
         let (row, access) = allowed;
@@ -1879,14 +1673,15 @@ impl Care {
         } else {
             None
         };
-        let first_page = q.before.is_none() && q.text.is_none() && q.category.is_none();
+        let first_page =
+            q.before.is_none() && q.text.is_none() && q.category == CategoryFilter::Any;
         let urgent = if first_page && row.open_urgent > 0 {
             store::open_urgent(&self.db, space_id).await?
         } else {
             Vec::new()
         };
         let search = q.text.is_some();
-        let answered: Vec<i64> = posts
+        let answered: Vec<PostId> = posts
             .iter()
             .filter(|p| p.has_replies)
             .map(|p| p.id)
@@ -1902,18 +1697,18 @@ impl Care {
             .await?;
         // Receipts: what this page showed, by a member (break-glass readers
         // leave no receipt: they are not part of the team's conversation).
-        let mut shown: Vec<i64> = Vec::new();
+        let mut shown: Vec<PostId> = Vec::new();
         // A read-only API token leaves no receipt: it may change nothing.
         if access.may_write() && p.may_write() {
             for v in urgent.iter().chain(posts.iter()) {
-                if v.post.author_id != p.user_id.0
-                    && !v.receipts.iter().any(|r| r.user_id == p.user_id.0)
+                if v.post.author_id != p.user_id
+                    && !v.receipts.iter().any(|r| r.user_id == p.user_id)
                 {
                     shown.push(v.post.id);
                 }
                 for r in &v.replies {
-                    if r.post.author_id != p.user_id.0
-                        && !r.receipts.iter().any(|x| x.user_id == p.user_id.0)
+                    if r.post.author_id != p.user_id
+                        && !r.receipts.iter().any(|x| x.user_id == p.user_id)
                     {
                         shown.push(r.post.id);
                     }
@@ -1923,7 +1718,7 @@ impl Care {
             shown.dedup();
         }
         let entry = space_audit(p, ctx, "timeline.read", &row, Some(&access));
-        let user = p.user_id.0;
+        let user = p.user_id;
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
@@ -1962,7 +1757,7 @@ impl Care {
         let posts = shown_to(access, p, posts);
         let replies = shown_to(access, p, replies);
         let urgent = shown_to(access, p, urgent);
-        let mut with_files: Vec<i64> = posts
+        let mut with_files: Vec<PostId> = posts
             .iter()
             .chain(replies.iter())
             .chain(urgent.iter())
@@ -1973,7 +1768,7 @@ impl Care {
         with_files.dedup();
         let attachments = store::attachments_of_posts(&self.db, &with_files).await?;
         // Readers are (or were) members: the team list names them.
-        let names: HashMap<i64, &str> = members
+        let names: HashMap<UserId, &str> = members
             .iter()
             .map(|m| (m.user_id, m.display_name.as_str()))
             .collect();
@@ -1988,18 +1783,18 @@ impl Care {
                 })
                 .collect()
         };
-        let mut files: HashMap<i64, Vec<AttachmentMeta>> = HashMap::new();
+        let mut files: HashMap<PostId, Vec<AttachmentMeta>> = HashMap::new();
         for a in attachments {
             if let Some(pid) = a.post_id {
                 files.entry(pid).or_default().push(a);
             }
         }
-        let me = p.user_id.0;
+        let me = p.user_id;
         let my_handle = format!("@{}", p.username);
         let lead = access.is_lead();
         let role = access.team_role();
         let make = |post: PostRow| -> PostView {
-            let mine = post.author_id == me && post.kind == "post";
+            let mine = post.author_id == me && post.kind == PostKind::Post;
             let open = post.withdrawn_at.is_none();
             PostView {
                 receipts: receipts_of(&post),
@@ -2012,17 +1807,16 @@ impl Care {
                 may_ack: open
                     && post.urgent
                     && post.acked_at.is_none()
-                    && role.is_some_and(|r| {
-                        TeamRole::from_code(&post.ack_role)
-                            .is_some_and(|a| acknowledges(a, r.code()))
-                    }),
+                    && role.is_some_and(|r| post.ack_role.is_some_and(|a| acknowledges(a, r))),
                 may_edit: mine && open && access.may_write(),
-                may_withdraw: open && access.may_write() && (mine || (lead && post.kind == "post")),
+                may_withdraw: open
+                    && access.may_write()
+                    && (mine || (lead && post.kind == PostKind::Post)),
                 replies: Vec::new(),
                 post,
             }
         };
-        let mut reply_views: HashMap<i64, Vec<PostView>> = HashMap::new();
+        let mut reply_views: HashMap<PostId, Vec<PostView>> = HashMap::new();
         for r in replies {
             if let Some(parent) = r.reply_to {
                 reply_views.entry(parent).or_default().push(make(r));
@@ -2045,7 +1839,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
         action: &str,
     ) -> Result<(PostRow, store::AccessRow, Access), CareError> {
         let post = store::post(&self.db, post_id)
@@ -2061,15 +1855,15 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
-    ) -> Result<i64, CareError> {
+        post_id: PostId,
+    ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
             .post_and_access(p, ctx, post_id, "post.acknowledge")
             .await?;
         let allowed = post.urgent
-            && access.team_role().is_some_and(|r| {
-                TeamRole::from_code(&post.ack_role).is_some_and(|a| acknowledges(a, r.code()))
-            });
+            && access
+                .team_role()
+                .is_some_and(|r| post.ack_role.is_some_and(|a| acknowledges(a, r)));
         if !allowed {
             return Err(self.deny(p, ctx, &row, "post.acknowledge").await);
         }
@@ -2081,7 +1875,7 @@ impl Care {
             "post",
             post_id,
         );
-        let user = p.user_id.0;
+        let user = p.user_id;
         let done = self
             .batcher
             .run(move |tx| {
@@ -2107,7 +1901,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<(), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
         if !access.may_write() {
@@ -2118,7 +1912,7 @@ impl Care {
             "post",
             post.id,
         );
-        let user = p.user_id.0;
+        let user = p.user_id;
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
@@ -2136,7 +1930,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<(PostView, Vec<PostVersionRow>, store::AccessRow), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
         let replies = store::replies(&self.db, &[post.id]).await?;
@@ -2148,7 +1942,7 @@ impl Care {
         // A withdrawn post's earlier texts are its author's alone; the team
         // sees the marker and the reason. The versions stay in the database
         // and the audit trail records every edit and the withdrawal.
-        let versions = if view.post.withdrawn_at.is_some() && view.post.author_id != p.user_id.0 {
+        let versions = if view.post.withdrawn_at.is_some() && view.post.author_id != p.user_id {
             Vec::new()
         } else {
             store::post_versions(&self.db, &[post_id])
@@ -2171,11 +1965,11 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
         input: PostInput,
-    ) -> Result<i64, CareError> {
+    ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.edit").await?;
-        if post.author_id != p.user_id.0 || post.kind != "post" || !access.may_write() {
+        if post.author_id != p.user_id || post.kind != PostKind::Post || !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.edit").await);
         }
         if post.withdrawn_at.is_some() {
@@ -2190,7 +1984,7 @@ impl Care {
         let attachments = store::attachments_of_posts(&self.db, &[post_id])
             .await?
             .len();
-        self.validate_post(&row, &check, &members, attachments)?;
+        let checked = self.validate_post(&row, &check, &members, attachments)?;
         let vitals = input.vitals.rounded();
         let mut tx = self.db.begin().await?;
         let current = store::post_in_tx(&mut tx, post_id)
@@ -2199,11 +1993,11 @@ impl Care {
         store::edit_post(
             &mut tx,
             &current,
-            &input.category,
+            checked.category,
             &input.body,
             &fold(&input.body),
             &vitals,
-            p.user_id.0,
+            p.user_id,
             Timestamp::now(),
         )
         .await?;
@@ -2223,14 +2017,14 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
         reason: &str,
-    ) -> Result<i64, CareError> {
+    ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
             .post_and_access(p, ctx, post_id, "post.withdraw")
             .await?;
-        let mine = post.author_id == p.user_id.0;
-        if !access.may_write() || post.kind != "post" || !(mine || access.is_lead()) {
+        let mine = post.author_id == p.user_id;
+        if !access.may_write() || post.kind != PostKind::Post || !(mine || access.is_lead()) {
             return Err(self.deny(p, ctx, &row, "post.withdraw").await);
         }
         if reason.trim().is_empty() {
@@ -2242,14 +2036,8 @@ impl Care {
             ));
         }
         let mut tx = self.db.begin().await?;
-        if !store::withdraw_post(
-            &mut tx,
-            post_id,
-            p.user_id.0,
-            reason.trim(),
-            Timestamp::now(),
-        )
-        .await?
+        if !store::withdraw_post(&mut tx, post_id, p.user_id, reason.trim(), Timestamp::now())
+            .await?
         {
             return Err(CareError::Conflict("already withdrawn".into()));
         }
@@ -2269,7 +2057,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
+        post_id: PostId,
     ) -> Result<Vec<ReceiptRow>, CareError> {
         let (view, _, _) = self.post_detail(p, ctx, post_id).await?;
         Ok(view.receipts)
@@ -2280,7 +2068,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        id: i64,
+        id: AttachmentId,
         thumbnail: bool,
     ) -> Result<(AttachmentMeta, Vec<u8>), CareError> {
         let meta = store::attachment_meta(&self.db, id)
@@ -2289,7 +2077,7 @@ impl Care {
         let (row, access) = self
             .require(p, ctx, meta.space_id, "attachment.read")
             .await?;
-        if meta.purpose == "consent" && !access.sees_clinical() {
+        if meta.purpose == AttachmentPurpose::Consent && !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "attachment.read").await);
         }
         if let Some(post_id) = meta.post_id {
@@ -2316,9 +2104,9 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         days: i64,
-    ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
+    ) -> Result<(Patient, Vec<PostRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "vitals.read")
@@ -2345,7 +2133,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
     ) -> Result<SummaryView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
@@ -2378,7 +2166,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         base_version: i64,
         fields: &SummaryFields,
     ) -> Result<i64, CareError> {
@@ -2425,7 +2213,7 @@ impl Care {
             patient_id,
             version,
             fields,
-            p.user_id.0,
+            p.user_id,
             Timestamp::now(),
         )
         .await
@@ -2454,7 +2242,7 @@ impl Care {
         ctx: &RequestContext,
         request: &BreakGlassRequest,
         now: Timestamp,
-    ) -> Result<i64, CareError> {
+    ) -> Result<PatientId, CareError> {
         if !p.role.may(Permission::BreakGlass) {
             return Err(CareError::Forbidden);
         }
@@ -2464,10 +2252,10 @@ impl Care {
         // parallel requests cannot all slip under the limit: each counts at
         // least every attempt committed before its own.
         let mut tx = self.db.begin().await?;
-        let attempt = store::insert_break_glass_attempt(&mut tx, p.user_id.0, now, false).await?;
+        let attempt = store::insert_break_glass_attempt(&mut tx, p.user_id, now, false).await?;
         tx.commit().await?;
         let since = now.plus_seconds(-86_400);
-        let attempts = store::break_glass_attempts_since(&self.db, p.user_id.0, since).await?;
+        let attempts = store::break_glass_attempts_since(&self.db, p.user_id, since).await?;
         if attempts > self.config.break_glass_per_day {
             let mut a = audit_entry(p, ctx, "patient.break_glass", "patient", 0);
             a.outcome = Some(Outcome::Denied);
@@ -2480,7 +2268,7 @@ impl Care {
         }
         let found = store::find_patients_for_break_glass(
             &self.db,
-            region.0,
+            region,
             &insured,
             &name_key,
             &birth_date,
@@ -2522,7 +2310,7 @@ impl Care {
         let expires = now.plus_seconds(self.config.break_glass_minutes * 60);
         let mut tx = self.db.begin().await?;
         store::mark_break_glass_attempt_found(&mut tx, attempt).await?;
-        let id = store::insert_break_glass(&mut tx, patient.id, p.user_id.0, &reason, now, expires)
+        let id = store::insert_break_glass(&mut tx, patient.id, p.user_id, &reason, now, expires)
             .await?;
         let body = format!(
             "緊急アクセス: {}（{}）が {} まで閲覧しています。理由: {}\nBreak-glass access by {} until {}. Reason: {}",
@@ -2538,13 +2326,19 @@ impl Care {
             &mut tx,
             &store::NewPost {
                 space_id: patient.space_id,
-                author_id: p.user_id.0,
-                author_role: "break_glass".into(),
-                kind: "notice".into(),
-                category: PostCategory::Other.code().into(),
+                author_id: p.user_id,
+                author_role: PostAuthorRole::BreakGlass,
+                kind: PostKind::Notice,
+                category: PostCategory::Other,
                 search_text: fold(&body),
                 body,
-                ..Default::default()
+                reply_to: None,
+                vitals: Vitals::default(),
+                urgent: false,
+                ack_role: None,
+                idempotency_key: None,
+                request_hash: String::new(),
+                mentions: Vec::new(),
             },
             now,
         )
@@ -2554,8 +2348,8 @@ impl Care {
         a.reason = format!("break-glass #{id}: {reason}");
         audit::append(&mut tx, &a).await?;
         tx.commit().await?;
-        self.notify_urgent(patient.space_id, Some(patient.id), p.user_id.0);
-        self.notify_break_glass_watchers(region.0, p, id, request.reason_code, now);
+        self.notify_urgent(patient.space_id, Some(patient.id), p.user_id);
+        self.notify_break_glass_watchers(region, p, id, request.reason_code, now);
         Ok(patient.id)
     }
 
@@ -2565,9 +2359,9 @@ impl Care {
     /// the audit trail by its number.
     fn notify_break_glass_watchers(
         &self,
-        region_id: i64,
+        region_id: RegionId,
         p: &Principal,
-        id: i64,
+        id: BreakGlassId,
         reason: BreakGlassReason,
         at: Timestamp,
     ) {
@@ -2578,7 +2372,7 @@ impl Care {
             "{}/admin/audit?action=patient.break_glass",
             self.config.public_url
         );
-        let actor = p.user_id.0;
+        let actor = p.user_id;
         tokio::spawn(async move {
             let recipients = match store::break_glass_watchers(
                 &db,
@@ -2608,7 +2402,7 @@ impl Care {
                     ),
                 };
                 if let Err(e) = mailer.send(mail).await {
-                    tracing::warn!(error = %e, user = r.user_id, "break-glass notice not sent");
+                    tracing::warn!(error = %e, user = %r.user_id, "break-glass notice not sent");
                 }
             }
         });
@@ -2618,7 +2412,7 @@ impl Care {
         &self,
         p: &Principal,
     ) -> Result<Vec<store::BreakGlassRow>, CareError> {
-        Ok(store::active_break_glass(&self.db, p.user_id.0, Timestamp::now()).await?)
+        Ok(store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await?)
     }
 
     // ----------------------------------------------------------- groups
@@ -2630,7 +2424,7 @@ impl Care {
         ctx: &RequestContext,
         name: &str,
         description: &str,
-    ) -> Result<i64, CareError> {
+    ) -> Result<SpaceId, CareError> {
         if !p.role.may(Permission::ProfessionalGroups) {
             return Err(CareError::Forbidden);
         }
@@ -2650,11 +2444,11 @@ impl Care {
         let mut tx = self.db.begin().await?;
         let space = store::insert_space(
             &mut tx,
-            region.0,
-            "group",
+            region,
+            SpaceKind::Group,
             name.trim(),
             description.trim(),
-            p.user_id.0,
+            p.user_id,
             now,
         )
         .await?;
@@ -2662,11 +2456,11 @@ impl Care {
             &mut tx,
             &store::NewMember {
                 space_id: space,
-                user_id: p.user_id.0,
-                org_id: p.org_ids.first().map(|o| o.0),
-                team_role: TeamRole::Other.code(),
+                user_id: p.user_id,
+                org_id: p.org_ids.first().copied(),
+                team_role: TeamRole::Other,
                 is_lead: true,
-                status: "active",
+                status: MemberStatus::Active,
                 invited_by: None,
             },
             now,
@@ -2682,23 +2476,23 @@ impl Care {
     }
 
     /// Whether a space is a group (not a patient).
-    pub async fn is_group(&self, space_id: i64) -> Result<bool, CareError> {
+    pub async fn is_group(&self, space_id: SpaceId) -> Result<bool, CareError> {
         Ok(store::space(&self.db, space_id)
             .await?
             .ok_or(CareError::NotFound)?
             .kind
-            == "group")
+            == SpaceKind::Group)
     }
 
     // ---------------------------------------------------- notifications
 
     /// The user's own e-mail address ("" when none): notifications need one.
     pub async fn email_of(&self, p: &Principal) -> Result<String, CareError> {
-        Ok(store::user_email(&self.db, p.user_id.0).await?)
+        Ok(store::user_email(&self.db, p.user_id).await?)
     }
 
     pub async fn preferences(&self, p: &Principal) -> Result<Preferences, CareError> {
-        Ok(store::preferences(&self.db, p.user_id.0).await?)
+        Ok(store::preferences(&self.db, p.user_id).await?)
     }
 
     pub async fn set_preferences(
@@ -2708,8 +2502,8 @@ impl Care {
         prefs: Preferences,
     ) -> Result<(), CareError> {
         let mut tx = self.db.begin().await?;
-        store::set_preferences(&mut tx, p.user_id.0, prefs).await?;
-        let mut e = audit_entry(p, ctx, "notification.preferences", "user", p.user_id.0);
+        store::set_preferences(&mut tx, p.user_id, prefs).await?;
+        let mut e = audit_entry(p, ctx, "notification.preferences", "user", p.user_id);
         e.reason = format!(
             "urgent={} digest={}",
             prefs.email_urgent, prefs.email_digest
@@ -2730,7 +2524,7 @@ impl Care {
             let spaces = store::my_spaces(&self.db, r.user_id).await?;
             let unread: i64 = spaces
                 .iter()
-                .filter(|s| s.status == "active")
+                .filter(|s| s.status == MemberStatus::Active)
                 .map(|s| s.unread)
                 .sum();
             if unread == 0 {
@@ -2753,7 +2547,7 @@ impl Care {
                     run.sent += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, user = r.user_id, "digest not sent");
+                    tracing::warn!(error = %e, user = %r.user_id, "digest not sent");
                     run.failed += 1;
                 }
             }
@@ -2769,14 +2563,14 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-    ) -> Result<Vec<(PatientRow, Access)>, CareError> {
-        let rows = store::my_spaces(&self.db, p.user_id.0).await?;
-        let mut ids: Vec<i64> = rows
+    ) -> Result<Vec<(Patient, Access)>, CareError> {
+        let rows = store::my_spaces(&self.db, p.user_id).await?;
+        let mut ids: Vec<SpaceId> = rows
             .iter()
-            .filter(|r| r.status == "active" && r.patient_id.is_some())
+            .filter(|r| r.status == MemberStatus::Active && r.patient_id.is_some())
             .map(|r| r.space_id)
             .collect();
-        for b in store::active_break_glass(&self.db, p.user_id.0, Timestamp::now()).await? {
+        for b in store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await? {
             if let Some(pt) = store::patient(&self.db, b.patient_id).await? {
                 ids.push(pt.space_id);
             }
@@ -2791,7 +2585,7 @@ impl Care {
                 }
             }
         }
-        let mut e = audit_entry(p, ctx, "fhir.search", "patient_list", p.user_id.0);
+        let mut e = audit_entry(p, ctx, "fhir.search", "patient_list", p.user_id);
         e.reason = format!("{} patients", out.len());
         self.audit(vec![e]).await?;
         Ok(out)
@@ -2802,10 +2596,10 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
+        patient_id: PatientId,
         vitals_only: bool,
         limit: i64,
-    ) -> Result<(PatientRow, Vec<PostRow>), CareError> {
+    ) -> Result<(Patient, Vec<PostRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
         if vitals_only && !access.sees_clinical() {
@@ -2830,8 +2624,8 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        post_id: i64,
-    ) -> Result<(PatientRow, PostRow, Access), CareError> {
+        post_id: PostId,
+    ) -> Result<(Patient, PostRow, Access), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "fhir.read").await?;
         let patient = store::patient_by_space(&self.db, post.space_id)
             .await?
@@ -2853,8 +2647,8 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        consent_id: i64,
-    ) -> Result<(PatientRow, ConsentRow), CareError> {
+        consent_id: ConsentId,
+    ) -> Result<(Patient, ConsentRow), CareError> {
         let consent = store::consent(&self.db, consent_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -2874,8 +2668,8 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
-        patient_id: i64,
-    ) -> Result<(PatientRow, Vec<MemberRow>), CareError> {
+        patient_id: PatientId,
+    ) -> Result<(Patient, Vec<MemberRow>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
         let members = store::members(&self.db, patient.space_id).await?;
@@ -2888,9 +2682,9 @@ impl Care {
 /// Whether a member in `member_role` may acknowledge what `required` must
 /// acknowledge: the role itself, and the 副主治医 for the 主治医 (they cover
 /// each other at night).
-pub fn acknowledges(required: TeamRole, member_role: &str) -> bool {
-    member_role == required.code()
-        || (required == TeamRole::AttendingDoctor && member_role == TeamRole::BackupDoctor.code())
+pub fn acknowledges(required: TeamRole, member_role: TeamRole) -> bool {
+    member_role == required
+        || (required == TeamRole::AttendingDoctor && member_role == TeamRole::BackupDoctor)
 }
 
 fn username_matches(m: &MemberRow, name: &str) -> bool {
@@ -2906,7 +2700,7 @@ fn shown_to(access: &Access, reader: &Principal, posts: Vec<PostRow>) -> Vec<Pos
         .into_iter()
         .map(|post| {
             let withdrawn_from_reader =
-                post.withdrawn_at.is_some() && post.author_id != reader.user_id.0;
+                post.withdrawn_at.is_some() && post.author_id != reader.user_id;
             if withdrawn_from_reader {
                 let mut post = post.without_vitals();
                 post.body = String::new();
@@ -2936,10 +2730,22 @@ mod tests {
 
     #[test]
     fn backup_doctor_covers_attending() {
-        assert!(acknowledges(TeamRole::AttendingDoctor, "backup_doctor"));
-        assert!(acknowledges(TeamRole::AttendingDoctor, "attending_doctor"));
-        assert!(!acknowledges(TeamRole::AttendingDoctor, "visiting_nurse"));
-        assert!(!acknowledges(TeamRole::VisitingNurse, "attending_doctor"));
+        assert!(acknowledges(
+            TeamRole::AttendingDoctor,
+            TeamRole::BackupDoctor
+        ));
+        assert!(acknowledges(
+            TeamRole::AttendingDoctor,
+            TeamRole::AttendingDoctor
+        ));
+        assert!(!acknowledges(
+            TeamRole::AttendingDoctor,
+            TeamRole::VisitingNurse
+        ));
+        assert!(!acknowledges(
+            TeamRole::VisitingNurse,
+            TeamRole::AttendingDoctor
+        ));
     }
 
     #[test]

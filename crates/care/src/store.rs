@@ -4,9 +4,17 @@
 //! Functions here do what they are told; who may do it is decided in
 //! [`crate::service`].
 
-use renkei_domain::care::Vitals;
-use renkei_domain::{Role, Timestamp};
+use renkei_domain::care::{
+    AttachmentPurpose, MemberStatus, PostAuthorRole, PostCategory, PostKind, SpaceKind, TeamRole,
+    Vitals,
+};
+use renkei_domain::{
+    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, Profession, RegionId, Role,
+    SpaceId, Timestamp, UserId,
+};
 use renkei_store::{read, write, Db, StoreError, Tx};
+
+use crate::model::{Patient, PatientRecord};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -20,7 +28,7 @@ fn placeholders(first: usize, n: usize) -> String {
 
 /// A comma-separated list of ids for an `IN (…)` clause. Ids are integers,
 /// so the list cannot carry SQL.
-fn id_list(ids: &[i64]) -> String {
+fn id_list<T: std::fmt::Display>(ids: &[T]) -> String {
     ids.iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
@@ -29,79 +37,108 @@ fn id_list(ids: &[i64]) -> String {
 
 // ---------------------------------------------------------------- patients
 
-/// A key person or emergency contact (キーパーソン・緊急連絡先).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Contact {
-    pub name: String,
-    #[serde(default)]
-    pub relation: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub key_person: bool,
-    #[serde(default)]
-    pub emergency: bool,
+/// A patient as stored: the contacts are JSON text, read apart so that a
+/// row whose JSON does not parse is refused by name.
+#[derive(sqlx::FromRow)]
+struct StoredPatient {
+    #[sqlx(flatten)]
+    patient: Patient,
+    contacts: String,
 }
 
-/// The basic fields of a patient (基本情報), as the handoff forms ask them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct PatientFields {
-    pub name: String,
-    pub kana: String,
-    /// `YYYY-MM-DD`.
-    pub birth_date: String,
-    pub sex: String,
-    pub address: String,
-    pub phone: String,
-    /// 介護保険被保険者番号 (10 digits).
-    pub insured_number: String,
-    pub care_level: String,
-    pub care_level_from: String,
-    pub care_level_to: String,
-    pub care_application: String,
-    /// 障害高齢者の日常生活自立度.
-    pub independence_physical: String,
-    /// 認知症高齢者の日常生活自立度.
-    pub independence_dementia: String,
-    pub household: String,
-    /// JSON list of [`Contact`].
-    pub contacts: String,
-}
-
-impl PatientFields {
-    pub fn contact_list(&self) -> Vec<Contact> {
-        serde_json::from_str(&self.contacts).unwrap_or_default()
+impl StoredPatient {
+    fn into_patient(self) -> Result<Patient, StoreError> {
+        let mut patient = self.patient;
+        patient.record.contacts = json_column("patients", patient.id, "contacts", &self.contacts)?;
+        Ok(patient)
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PatientRow {
-    pub id: i64,
-    pub space_id: i64,
-    pub region_id: i64,
-    pub registering_org_id: i64,
-    pub registered_by: i64,
-    #[sqlx(flatten)]
-    pub fields: PatientFields,
-    pub created_at: i64,
-    pub updated_at: i64,
+/// The value of a JSON column. A value that does not parse is logged,
+/// naming the table and the row, and refused: never read as a default.
+fn json_column<T: serde::de::DeserializeOwned>(
+    table: &str,
+    row: impl std::fmt::Display,
+    column: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| {
+        tracing::error!(table, row = %row, column, error = %e, "stored JSON does not parse");
+        StoreError::Invalid(format!("{table} {row}: {column} is not valid JSON ({e})"))
+    })
 }
 
-const PATIENT_COLUMNS: &str =
-    "id, space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
-    address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
-    independence_physical, independence_dementia, household, contacts, created_at, updated_at";
+/// JSON text of a value for a JSON column.
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(format!("JSON: {e}")))
+}
+
+/// The columns of `patients` in [`Patient`] order.
+const PATIENT_COLUMNS: &[&str] = &[
+    "id",
+    "space_id",
+    "region_id",
+    "registering_org_id",
+    "registered_by",
+    "name",
+    "kana",
+    "birth_date",
+    "sex",
+    "address",
+    "phone",
+    "insured_number",
+    "care_level",
+    "care_level_from",
+    "care_level_to",
+    "care_application",
+    "independence_physical",
+    "independence_dementia",
+    "household",
+    "contacts",
+    "created_at",
+    "updated_at",
+];
+
+/// Optional choices: stored as '' when not given, read as NULL (`None`).
+const OPTIONAL_CODES: &[&str] = &[
+    "independence_physical",
+    "independence_dementia",
+    "household",
+];
+
+/// The select list of a patient row, each column prefixed with `prefix`
+/// (`"p."` or `""`), leaving out `skip`.
+fn patient_columns(prefix: &str, skip: &[&str]) -> String {
+    PATIENT_COLUMNS
+        .iter()
+        .filter(|c| !skip.contains(c))
+        .map(|c| {
+            if OPTIONAL_CODES.contains(c) {
+                format!("NULLIF({prefix}{c}, '') AS {c}")
+            } else {
+                format!("{prefix}{c}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `SELECT <patient columns> FROM patients` (built once).
+fn patient_select() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| format!("SELECT {} FROM patients", patient_columns("", &[])))
+}
 
 pub async fn insert_space(
     tx: &mut Tx,
-    region_id: i64,
-    kind: &str,
+    region_id: RegionId,
+    kind: SpaceKind,
     name: &str,
     description: &str,
-    created_by: i64,
+    created_by: UserId,
     now: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
+) -> Result<SpaceId, StoreError> {
+    let id: SpaceId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_spaces (region_id, kind, name, description, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -118,51 +155,81 @@ pub async fn insert_space(
     Ok(id)
 }
 
-/// Binds the patient's own fields, in [`PatientFields`] order, to the next
-/// fifteen placeholders (registration and update write the same fields).
-macro_rules! bind_patient_fields {
-    ($query:expr, $f:expr) => {
+/// The record's own columns, in [`PatientRecord`] order: what registration
+/// and update write.
+const RECORD_COLUMNS: &[&str] = &[
+    "name",
+    "kana",
+    "birth_date",
+    "sex",
+    "address",
+    "phone",
+    "insured_number",
+    "care_level",
+    "care_level_from",
+    "care_level_to",
+    "care_application",
+    "independence_physical",
+    "independence_dementia",
+    "household",
+    "contacts",
+];
+
+/// Binds the record, in [`RECORD_COLUMNS`] order, to the next fifteen
+/// placeholders; optional choices not given are stored as ''.
+macro_rules! bind_record {
+    ($query:expr, $r:expr, $contacts:expr) => {
         $query
-            .bind(&$f.name)
-            .bind(&$f.kana)
-            .bind(&$f.birth_date)
-            .bind(&$f.sex)
-            .bind(&$f.address)
-            .bind(&$f.phone)
-            .bind(&$f.insured_number)
-            .bind(&$f.care_level)
-            .bind(&$f.care_level_from)
-            .bind(&$f.care_level_to)
-            .bind(&$f.care_application)
-            .bind(&$f.independence_physical)
-            .bind(&$f.independence_dementia)
-            .bind(&$f.household)
-            .bind(&$f.contacts)
+            .bind(&$r.name)
+            .bind(&$r.kana)
+            .bind(&$r.birth_date)
+            .bind($r.sex)
+            .bind(&$r.address)
+            .bind(&$r.phone)
+            .bind(&$r.insured_number)
+            .bind($r.care_level)
+            .bind(&$r.care_level_from)
+            .bind(&$r.care_level_to)
+            .bind($r.care_application)
+            .bind($r.independence_physical.map_or("", |x| x.code()))
+            .bind($r.independence_dementia.map_or("", |x| x.code()))
+            .bind($r.household.map_or("", |x| x.code()))
+            .bind($contacts)
     };
+}
+
+/// `$first, $first+1, …` for each record column.
+fn record_placeholders(first: usize) -> String {
+    placeholders(first, RECORD_COLUMNS.len())
 }
 
 pub async fn insert_patient(
     tx: &mut Tx,
-    space_id: i64,
-    region_id: i64,
-    org_id: i64,
-    registered_by: i64,
-    f: &PatientFields,
+    space_id: SpaceId,
+    region_id: RegionId,
+    org_id: OrgId,
+    registered_by: UserId,
+    r: &PatientRecord,
     now: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
-        let query = sqlx::query_scalar(
-            "INSERT INTO patients (space_id, region_id, registering_org_id, registered_by, name, kana, birth_date, sex, \
-             address, phone, insured_number, care_level, care_level_from, care_level_to, care_application, \
-             independence_physical, independence_dementia, household, contacts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
-             RETURNING id",
+) -> Result<PatientId, StoreError> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let now = RECORD_COLUMNS.len() + 5;
+        format!(
+            "INSERT INTO patients (space_id, region_id, registering_org_id, registered_by, {}, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, {}, ${now}, ${now}) RETURNING id",
+            RECORD_COLUMNS.join(", "),
+            record_placeholders(5)
         )
-        .bind(space_id)
-        .bind(region_id)
-        .bind(org_id)
-        .bind(registered_by);
-        bind_patient_fields!(query, f)
+    });
+    let contacts = json_text(&r.contacts)?;
+    let id: PatientId = write!(tx, |c| {
+        let query = sqlx::query_scalar(sql)
+            .bind(space_id)
+            .bind(region_id)
+            .bind(org_id)
+            .bind(registered_by);
+        bind_record!(query, r, &contacts)
             .bind(now.millis())
             .fetch_one(&mut *c)
             .await?
@@ -172,19 +239,27 @@ pub async fn insert_patient(
 
 pub async fn update_patient(
     tx: &mut Tx,
-    id: i64,
-    f: &PatientFields,
+    id: PatientId,
+    r: &PatientRecord,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    write!(tx, |c| {
-        let query = sqlx::query(
-            "UPDATE patients SET name = $2, kana = $3, birth_date = $4, sex = $5, address = $6, phone = $7, \
-             insured_number = $8, care_level = $9, care_level_from = $10, care_level_to = $11, care_application = $12, \
-             independence_physical = $13, independence_dementia = $14, household = $15, contacts = $16, updated_at = $17 \
-             WHERE id = $1",
+    static SQL: OnceLock<String> = OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let set: Vec<String> = RECORD_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 2))
+            .collect();
+        format!(
+            "UPDATE patients SET {}, updated_at = ${} WHERE id = $1",
+            set.join(", "),
+            RECORD_COLUMNS.len() + 2
         )
-        .bind(id);
-        bind_patient_fields!(query, f)
+    });
+    let contacts = json_text(&r.contacts)?;
+    write!(tx, |c| {
+        let query = sqlx::query(sql).bind(id);
+        bind_record!(query, r, &contacts)
             .bind(now.millis())
             .execute(&mut *c)
             .await?;
@@ -192,49 +267,49 @@ pub async fn update_patient(
     Ok(())
 }
 
-pub async fn patient(db: &Db, id: i64) -> Result<Option<PatientRow>, StoreError> {
-    let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1");
-    Ok(read!(db, |c| {
+pub async fn patient(db: &Db, id: PatientId) -> Result<Option<Patient>, StoreError> {
+    let sql = format!("{} WHERE id = $1", patient_select());
+    let row: Option<StoredPatient> = read!(db, |c| {
         sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
-    }))
+    });
+    row.map(StoredPatient::into_patient).transpose()
 }
 
-pub async fn patient_by_space(db: &Db, space_id: i64) -> Result<Option<PatientRow>, StoreError> {
-    let sql = format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE space_id = $1");
-    Ok(read!(db, |c| {
+pub async fn patient_by_space(db: &Db, space_id: SpaceId) -> Result<Option<Patient>, StoreError> {
+    let sql = format!("{} WHERE space_id = $1", patient_select());
+    let row: Option<StoredPatient> = read!(db, |c| {
         sqlx::query_as(&sql)
             .bind(space_id)
             .fetch_optional(c)
             .await?
-    }))
+    });
+    row.map(StoredPatient::into_patient).transpose()
 }
 
-/// Patients of a region whose insured number or id is `key` (break-glass
-/// lookup: the caller must already know exactly whom they look for).
 /// The patients of a region matching a break-glass identification: the
 /// 被保険者番号, or the folded name and the birth date. Never an internal
 /// id, which anyone could count through. At most two rows, so the caller
 /// can refuse an ambiguous match.
 pub async fn find_patients_for_break_glass(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     insured_number: &str,
     name_key: &str,
     birth_date: &str,
-) -> Result<Vec<PatientRow>, StoreError> {
+) -> Result<Vec<Patient>, StoreError> {
     let by_number = !insured_number.is_empty();
     let sql = if by_number {
         format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND insured_number = $2 \
-             ORDER BY id LIMIT 2"
+            "{} WHERE region_id = $1 AND insured_number = $2 ORDER BY id LIMIT 2",
+            patient_select()
         )
     } else {
         format!(
-            "SELECT {PATIENT_COLUMNS} FROM patients WHERE region_id = $1 AND birth_date = $3 \
-             ORDER BY id"
+            "{} WHERE region_id = $1 AND birth_date = $3 ORDER BY id",
+            patient_select()
         )
     };
-    let rows: Vec<PatientRow> = read!(db, |c| {
+    let rows: Vec<StoredPatient> = read!(db, |c| {
         sqlx::query_as(&sql)
             .bind(region_id)
             .bind(insured_number)
@@ -242,6 +317,10 @@ pub async fn find_patients_for_break_glass(
             .fetch_all(c)
             .await?
     });
+    let rows = rows
+        .into_iter()
+        .map(StoredPatient::into_patient)
+        .collect::<Result<Vec<_>, _>>()?;
     if by_number {
         return Ok(rows);
     }
@@ -250,20 +329,26 @@ pub async fn find_patients_for_break_glass(
     Ok(rows
         .into_iter()
         .filter(|p| {
-            renkei_domain::text::fold(&p.fields.name) == name_key
-                || renkei_domain::text::fold(&p.fields.kana) == name_key
+            renkei_domain::text::fold(&p.record.name) == name_key
+                || renkei_domain::text::fold(&p.record.kana) == name_key
         })
         .take(2)
         .collect())
 }
 
+/// One recorded break-glass attempt (found or not), counted for the
+/// per-user limit. Only the store and the service handle these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct AttemptId(i64);
+
 /// Records a break-glass attempt for the per-user limit; returns its id.
 pub async fn insert_break_glass_attempt(
     tx: &mut Tx,
-    user_id: i64,
+    user_id: UserId,
     at: Timestamp,
     found: bool,
-) -> Result<i64, StoreError> {
+) -> Result<AttemptId, StoreError> {
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_break_glass_attempts (user_id, at, found) VALUES ($1, $2, $3) RETURNING id",
@@ -277,7 +362,7 @@ pub async fn insert_break_glass_attempt(
 }
 
 /// The attempt found its patient.
-pub async fn mark_break_glass_attempt_found(tx: &mut Tx, id: i64) -> Result<(), StoreError> {
+pub async fn mark_break_glass_attempt_found(tx: &mut Tx, id: AttemptId) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE care_break_glass_attempts SET found = TRUE WHERE id = $1")
             .bind(id)
@@ -290,7 +375,7 @@ pub async fn mark_break_glass_attempt_found(tx: &mut Tx, id: i64) -> Result<(), 
 /// Break-glass attempts of a user since `since`.
 pub async fn break_glass_attempts_since(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     since: Timestamp,
 ) -> Result<i64, StoreError> {
     Ok(read!(db, |c| {
@@ -308,9 +393,9 @@ pub async fn break_glass_attempts_since(
 /// the service names the roles told of every break-glass use.
 pub async fn break_glass_watchers(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     roles: &[Role],
-    except: i64,
+    except: UserId,
 ) -> Result<Vec<Recipient>, StoreError> {
     if roles.is_empty() {
         return Ok(Vec::new());
@@ -334,17 +419,17 @@ pub async fn break_glass_watchers(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SpaceRow {
-    pub id: i64,
-    pub region_id: i64,
-    pub kind: String,
+    pub id: SpaceId,
+    pub region_id: RegionId,
+    pub kind: SpaceKind,
     pub name: String,
     pub description: String,
     pub family_summary_open: bool,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: i64,
 }
 
-pub async fn space(db: &Db, id: i64) -> Result<Option<SpaceRow>, StoreError> {
+pub async fn space(db: &Db, id: SpaceId) -> Result<Option<SpaceRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, region_id, kind, name, description, family_summary_open, created_by, created_at \
@@ -358,7 +443,7 @@ pub async fn space(db: &Db, id: i64) -> Result<Option<SpaceRow>, StoreError> {
 
 pub async fn set_family_summary_open(
     tx: &mut Tx,
-    space_id: i64,
+    space_id: SpaceId,
     open: bool,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
@@ -375,27 +460,27 @@ pub async fn set_family_summary_open(
 /// in one query (it runs on every patient request).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccessRow {
-    pub space_id: i64,
-    pub kind: String,
-    pub region_id: i64,
+    pub space_id: SpaceId,
+    pub kind: SpaceKind,
+    pub region_id: RegionId,
     pub family_summary_open: bool,
     pub space_name: String,
     pub space_description: String,
-    pub space_created_by: i64,
+    pub space_created_by: UserId,
     pub space_created_at: i64,
-    pub member_status: Option<String>,
-    pub team_role: Option<String>,
+    pub member_status: Option<MemberStatus>,
+    pub team_role: Option<TeamRole>,
     pub is_lead: Option<bool>,
-    pub member_org_id: Option<i64>,
-    pub joined_after_post: Option<i64>,
-    pub patient_id: Option<i64>,
-    pub registering_org_id: Option<i64>,
-    pub consent_id: Option<i64>,
+    pub member_org_id: Option<OrgId>,
+    pub joined_after_post: Option<PostId>,
+    pub patient_id: Option<PatientId>,
+    pub registering_org_id: Option<OrgId>,
+    pub consent_id: Option<ConsentId>,
     /// What the consent in force covers (JSON lists, as stored).
     pub covers_orgs: Option<String>,
     pub covers_professions: Option<String>,
     pub covers_family: Option<bool>,
-    pub break_glass_id: Option<i64>,
+    pub break_glass_id: Option<BreakGlassId>,
     pub break_glass_reason: Option<String>,
     pub break_glass_expires: Option<i64>,
     /// Urgent posts still waiting for acknowledgement (the timeline reads
@@ -406,7 +491,7 @@ pub struct AccessRow {
 /// The coverage of the consent in force, from the columns the access and
 /// list queries read with it.
 fn coverage_of(
-    consent: Option<i64>,
+    consent: Option<ConsentId>,
     orgs: &Option<String>,
     professions: &Option<String>,
     family: Option<bool>,
@@ -451,7 +536,7 @@ impl AccessRow {
         SpaceRow {
             id: self.space_id,
             region_id: self.region_id,
-            kind: self.kind.clone(),
+            kind: self.kind,
             name: self.space_name.clone(),
             description: self.space_description.clone(),
             family_summary_open: self.family_summary_open,
@@ -483,8 +568,8 @@ const ACCESS_FROM: &str = "FROM care_spaces s \
 
 pub async fn access_row(
     db: &Db,
-    space_id: i64,
-    user_id: i64,
+    space_id: SpaceId,
+    user_id: UserId,
     now: Timestamp,
 ) -> Result<Option<AccessRow>, StoreError> {
     let sql = format!("SELECT {ACCESS_COLUMNS} {ACCESS_FROM} WHERE s.id = $1");
@@ -502,25 +587,17 @@ pub async fn access_row(
 /// query (the timeline page needs both; one query less per page).
 pub async fn access_row_of_patient(
     db: &Db,
-    patient_id: i64,
-    user_id: i64,
+    patient_id: PatientId,
+    user_id: UserId,
     now: Timestamp,
-) -> Result<Option<(AccessRow, PatientRow)>, StoreError> {
+) -> Result<Option<(AccessRow, Patient)>, StoreError> {
     use sqlx::FromRow;
     static SQL: OnceLock<String> = OnceLock::new();
     let sql = SQL.get_or_init(|| {
         // space_id, region_id and registering_org_id are already among the
         // access columns (the same values: the space is the patient's).
-        let patient: Vec<String> = PATIENT_COLUMNS
-            .split(", ")
-            .map(str::trim)
-            .filter(|c| !["space_id", "region_id", "registering_org_id"].contains(c))
-            .map(|c| format!("p.{c}"))
-            .collect();
-        format!(
-            "SELECT {ACCESS_COLUMNS}, {} {ACCESS_FROM} WHERE p.id = $1",
-            patient.join(", ")
-        )
+        let patient = patient_columns("p.", &["space_id", "region_id", "registering_org_id"]);
+        format!("SELECT {ACCESS_COLUMNS}, {patient} {ACCESS_FROM} WHERE p.id = $1")
     });
     Ok(read!(db, |c| {
         match sqlx::query(sql)
@@ -530,7 +607,10 @@ pub async fn access_row_of_patient(
             .fetch_optional(c)
             .await?
         {
-            Some(row) => Some((AccessRow::from_row(&row)?, PatientRow::from_row(&row)?)),
+            Some(row) => Some((
+                AccessRow::from_row(&row)?,
+                StoredPatient::from_row(&row)?.into_patient()?,
+            )),
             None => None,
         }
     }))
@@ -540,28 +620,28 @@ pub async fn access_row_of_patient(
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ConsentRow {
-    pub id: i64,
-    pub patient_id: i64,
+    pub id: ConsentId,
+    pub patient_id: PatientId,
     pub covers_orgs: String,
     pub covers_professions: String,
     pub covers_family: bool,
     pub obtained_on: String,
     pub obtained_by: String,
     pub signer: String,
-    pub form_attachment_id: Option<i64>,
-    pub recorded_by: i64,
+    pub form_attachment_id: Option<AttachmentId>,
+    pub recorded_by: UserId,
     pub recorded_by_name: String,
     pub recorded_at: i64,
     pub withdrawn_at: Option<i64>,
-    pub withdrawn_by: Option<i64>,
+    pub withdrawn_by: Option<UserId>,
     pub withdrawal_reason: String,
 }
 
 impl ConsentRow {
-    pub fn org_ids(&self) -> Vec<i64> {
+    pub fn org_ids(&self) -> Vec<OrgId> {
         serde_json::from_str(&self.covers_orgs).unwrap_or_default()
     }
-    pub fn professions(&self) -> Vec<String> {
+    pub fn professions(&self) -> Vec<Profession> {
         serde_json::from_str(&self.covers_professions).unwrap_or_default()
     }
     pub fn active(&self) -> bool {
@@ -572,19 +652,19 @@ impl ConsentRow {
 /// What a consent covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
-    pub org_ids: Vec<i64>,
-    pub professions: Vec<String>,
+    pub org_ids: Vec<OrgId>,
+    pub professions: Vec<Profession>,
     pub family: bool,
 }
 
 pub struct NewConsent<'a> {
-    pub patient_id: i64,
+    pub patient_id: PatientId,
     pub coverage: &'a Coverage,
     pub obtained_on: &'a str,
     pub obtained_by: &'a str,
     pub signer: &'a str,
-    pub form_attachment_id: Option<i64>,
-    pub recorded_by: i64,
+    pub form_attachment_id: Option<AttachmentId>,
+    pub recorded_by: UserId,
 }
 
 const CONSENT_SELECT: &str = "SELECT c.id, c.patient_id, c.covers_orgs, c.covers_professions, c.covers_family, \
@@ -596,10 +676,10 @@ pub async fn insert_consent(
     tx: &mut Tx,
     n: &NewConsent<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<ConsentId, StoreError> {
     let orgs = serde_json::to_string(&n.coverage.org_ids).unwrap_or_else(|_| "[]".into());
     let profs = serde_json::to_string(&n.coverage.professions).unwrap_or_else(|_| "[]".into());
-    let id: i64 = write!(tx, |c| {
+    let id: ConsentId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_consents (patient_id, covers_orgs, covers_professions, covers_family, obtained_on, \
              obtained_by, signer, form_attachment_id, recorded_by, recorded_at) \
@@ -624,8 +704,8 @@ pub async fn insert_consent(
 /// Withdraws every active consent of the patient; returns how many.
 pub async fn withdraw_consents(
     tx: &mut Tx,
-    patient_id: i64,
-    by: i64,
+    patient_id: PatientId,
+    by: UserId,
     reason: &str,
     now: Timestamp,
 ) -> Result<u64, StoreError> {
@@ -645,14 +725,14 @@ pub async fn withdraw_consents(
     Ok(n)
 }
 
-pub async fn consents(db: &Db, patient_id: i64) -> Result<Vec<ConsentRow>, StoreError> {
+pub async fn consents(db: &Db, patient_id: PatientId) -> Result<Vec<ConsentRow>, StoreError> {
     let sql = format!("{CONSENT_SELECT} WHERE c.patient_id = $1 ORDER BY c.id DESC");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
     }))
 }
 
-pub async fn consent(db: &Db, id: i64) -> Result<Option<ConsentRow>, StoreError> {
+pub async fn consent(db: &Db, id: ConsentId) -> Result<Option<ConsentRow>, StoreError> {
     let sql = format!("{CONSENT_SELECT} WHERE c.id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -664,32 +744,31 @@ pub async fn consent(db: &Db, id: i64) -> Result<Option<ConsentRow>, StoreError>
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MemberRow {
-    pub id: i64,
-    pub space_id: i64,
-    pub user_id: i64,
+    pub space_id: SpaceId,
+    pub user_id: UserId,
     pub username: String,
     pub display_name: String,
-    pub profession: String,
-    pub user_role: String,
+    pub profession: Profession,
+    pub user_role: Role,
     pub email: String,
-    pub org_id: Option<i64>,
+    pub org_id: Option<OrgId>,
     pub org_name: Option<String>,
-    pub team_role: String,
+    pub team_role: TeamRole,
     pub is_lead: bool,
-    pub status: String,
-    pub invited_by: Option<i64>,
+    pub status: MemberStatus,
+    pub invited_by: Option<UserId>,
     pub invited_at: i64,
     pub accepted_at: Option<i64>,
     pub left_at: Option<i64>,
-    pub joined_after_post: i64,
+    pub joined_after_post: PostId,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.id, m.space_id, m.user_id, u.username, u.display_name, u.profession, u.role AS user_role, u.email, \
+const MEMBER_SELECT: &str = "SELECT m.space_id, m.user_id, u.username, u.display_name, u.profession, u.role AS user_role, u.email, \
     m.org_id, o.name AS org_name, m.team_role, m.is_lead, m.status, m.invited_by, m.invited_at, m.accepted_at, \
     m.left_at, m.joined_after_post \
     FROM care_members m JOIN identity_people u ON u.id = m.user_id LEFT JOIN identity_organisations o ON o.id = m.org_id";
 
-pub async fn members(db: &Db, space_id: i64) -> Result<Vec<MemberRow>, StoreError> {
+pub async fn members(db: &Db, space_id: SpaceId) -> Result<Vec<MemberRow>, StoreError> {
     let sql = format!(
         "{MEMBER_SELECT} WHERE m.space_id = $1 ORDER BY CASE m.status WHEN 'active' THEN 0 WHEN 'invited' THEN 1 ELSE 2 END, \
          m.is_lead DESC, m.id"
@@ -699,7 +778,11 @@ pub async fn members(db: &Db, space_id: i64) -> Result<Vec<MemberRow>, StoreErro
     }))
 }
 
-pub async fn member(db: &Db, space_id: i64, user_id: i64) -> Result<Option<MemberRow>, StoreError> {
+pub async fn member(
+    db: &Db,
+    space_id: SpaceId,
+    user_id: UserId,
+) -> Result<Option<MemberRow>, StoreError> {
     let sql = format!("{MEMBER_SELECT} WHERE m.space_id = $1 AND m.user_id = $2");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql)
@@ -710,24 +793,20 @@ pub async fn member(db: &Db, space_id: i64, user_id: i64) -> Result<Option<Membe
     }))
 }
 
-pub struct NewMember<'a> {
-    pub space_id: i64,
-    pub user_id: i64,
-    pub org_id: Option<i64>,
-    pub team_role: &'a str,
+pub struct NewMember {
+    pub space_id: SpaceId,
+    pub user_id: UserId,
+    pub org_id: Option<OrgId>,
+    pub team_role: TeamRole,
     pub is_lead: bool,
-    pub status: &'a str,
-    pub invited_by: Option<i64>,
+    pub status: MemberStatus,
+    pub invited_by: Option<UserId>,
 }
 
 /// Adds a member, or re-invites someone who left or declined.
-pub async fn upsert_member(
-    tx: &mut Tx,
-    m: &NewMember<'_>,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+pub async fn upsert_member(tx: &mut Tx, m: &NewMember, now: Timestamp) -> Result<(), StoreError> {
     let last_post = last_post_id(tx, m.space_id).await?;
-    let accepted = (m.status == "active").then_some(now.millis());
+    let accepted = (m.status == MemberStatus::Active).then_some(now.millis());
     write!(tx, |c| {
         sqlx::query(
             "INSERT INTO care_members (space_id, user_id, org_id, team_role, is_lead, status, invited_by, invited_at, \
@@ -755,9 +834,9 @@ pub async fn upsert_member(
 
 pub async fn set_member_status(
     tx: &mut Tx,
-    space_id: i64,
-    user_id: i64,
-    status: &str,
+    space_id: SpaceId,
+    user_id: UserId,
+    status: MemberStatus,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let last_post = last_post_id(tx, space_id).await?;
@@ -781,7 +860,7 @@ pub async fn set_member_status(
     Ok(())
 }
 
-pub async fn set_lead(tx: &mut Tx, space_id: i64, user_id: i64) -> Result<(), StoreError> {
+pub async fn set_lead(tx: &mut Tx, space_id: SpaceId, user_id: UserId) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query("UPDATE care_members SET is_lead = (user_id = $2) WHERE space_id = $1")
             .bind(space_id)
@@ -792,31 +871,31 @@ pub async fn set_lead(tx: &mut Tx, space_id: i64, user_id: i64) -> Result<(), St
     Ok(())
 }
 
-async fn last_post_id(tx: &mut Tx, space_id: i64) -> Result<i64, StoreError> {
-    let id: Option<i64> = write!(tx, |c| {
+async fn last_post_id(tx: &mut Tx, space_id: SpaceId) -> Result<PostId, StoreError> {
+    let id: Option<PostId> = write!(tx, |c| {
         sqlx::query_scalar("SELECT MAX(id) FROM care_posts WHERE space_id = $1")
             .bind(space_id)
             .fetch_one(&mut *c)
             .await?
     });
-    Ok(id.unwrap_or(0))
+    Ok(id.unwrap_or(PostId(0)))
 }
 
 /// One of a user's spaces with what the lists show.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MySpaceRow {
-    pub space_id: i64,
-    pub kind: String,
+    pub space_id: SpaceId,
+    pub kind: SpaceKind,
     pub space_name: String,
-    pub status: String,
-    pub team_role: String,
+    pub status: MemberStatus,
+    pub team_role: TeamRole,
     pub is_lead: bool,
-    pub member_org_id: Option<i64>,
-    pub patient_id: Option<i64>,
+    pub member_org_id: Option<OrgId>,
+    pub patient_id: Option<PatientId>,
     pub patient_name: Option<String>,
     pub patient_kana: Option<String>,
-    pub registering_org_id: Option<i64>,
-    pub consent_id: Option<i64>,
+    pub registering_org_id: Option<OrgId>,
+    pub consent_id: Option<ConsentId>,
     /// What the consent in force covers (JSON lists, as stored).
     pub covers_orgs: Option<String>,
     pub covers_professions: Option<String>,
@@ -830,7 +909,7 @@ pub struct MySpaceRow {
 /// open-urgent counts. Counting is bounded by the posts since each
 /// membership began (`joined_after_post`), checked against the receipt
 /// primary key, so it costs the user's own traffic, not the region's.
-pub async fn my_spaces(db: &Db, user_id: i64) -> Result<Vec<MySpaceRow>, StoreError> {
+pub async fn my_spaces(db: &Db, user_id: UserId) -> Result<Vec<MySpaceRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT s.id AS space_id, s.kind, s.name AS space_name, m.status, m.team_role, m.is_lead, \
@@ -863,36 +942,36 @@ pub async fn my_spaces(db: &Db, user_id: i64) -> Result<Vec<MySpaceRow>, StoreEr
 // ------------------------------------------------------------------- posts
 
 /// What a new post carries.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewPost {
-    pub space_id: i64,
-    pub author_id: i64,
-    pub author_role: String,
-    pub kind: String,
-    pub category: String,
+    pub space_id: SpaceId,
+    pub author_id: UserId,
+    pub author_role: PostAuthorRole,
+    pub kind: PostKind,
+    pub category: PostCategory,
     pub body: String,
     pub search_text: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
     pub vitals: Vitals,
     pub urgent: bool,
-    pub ack_role: String,
+    pub ack_role: Option<TeamRole>,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
-    pub mentions: Vec<i64>,
+    pub mentions: Vec<UserId>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostRow {
-    pub id: i64,
-    pub space_id: i64,
-    pub author_id: i64,
+    pub id: PostId,
+    pub space_id: SpaceId,
+    pub author_id: UserId,
     pub author_name: String,
-    pub author_profession: String,
-    pub author_role: String,
-    pub kind: String,
-    pub category: String,
+    pub author_profession: Profession,
+    pub author_role: PostAuthorRole,
+    pub kind: PostKind,
+    pub category: PostCategory,
     pub body: String,
-    pub reply_to: Option<i64>,
+    pub reply_to: Option<PostId>,
     pub temperature: Option<f64>,
     pub bp_systolic: Option<f64>,
     pub bp_diastolic: Option<f64>,
@@ -904,29 +983,24 @@ pub struct PostRow {
     pub pain: Option<f64>,
     pub has_vitals: bool,
     pub urgent: bool,
-    pub ack_role: String,
-    pub acked_by: Option<i64>,
+    pub ack_role: Option<TeamRole>,
+    pub acked_by: Option<UserId>,
     pub acked_by_name: Option<String>,
     pub acked_at: Option<i64>,
     pub version: i64,
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub withdrawn_at: Option<i64>,
-    pub withdrawn_by: Option<i64>,
+    pub withdrawn_by: Option<UserId>,
     pub withdrawn_reason: String,
-    #[serde(skip)]
     pub idempotency_key: Option<String>,
-    #[serde(skip)]
     pub request_hash: String,
     /// Whether any reply or attachment exists, so that a page asks for
     /// replies and attachments only when there are some.
-    #[serde(skip)]
     pub has_replies: bool,
-    #[serde(skip)]
     pub has_attachments: bool,
     /// Who has read the post, as `user:millis,…` (timeline queries only;
     /// see [`PostRow::readers`]).
-    #[serde(skip)]
     #[sqlx(default)]
     pub read_by: Option<String>,
 }
@@ -949,7 +1023,7 @@ impl PostRow {
     }
 
     /// The (user, read at) pairs of `read_by`, earliest first.
-    pub fn readers(&self) -> Vec<(i64, i64)> {
+    pub fn readers(&self) -> Vec<(UserId, i64)> {
         parse_readers(self.read_by.as_deref().unwrap_or_default())
     }
 
@@ -975,7 +1049,7 @@ macro_rules! post_select {
         concat!(
             "SELECT p.id, p.space_id, p.author_id, u.display_name AS author_name, u.profession AS author_profession, \
     p.author_role, p.kind, p.category, p.body, p.reply_to, p.temperature, p.bp_systolic, p.bp_diastolic, p.pulse, p.spo2, \
-    p.respiration, p.weight, p.glucose, p.pain, p.has_vitals, p.urgent, p.ack_role, p.acked_by, a.display_name AS acked_by_name, \
+    p.respiration, p.weight, p.glucose, p.pain, p.has_vitals, p.urgent, NULLIF(p.ack_role, '') AS ack_role, p.acked_by, a.display_name AS acked_by_name, \
     p.acked_at, p.version, p.created_at, p.edited_at, p.withdrawn_at, p.withdrawn_by, p.withdrawn_reason, \
     p.idempotency_key, p.request_hash, \
     EXISTS (SELECT 1 FROM care_posts r WHERE r.reply_to = p.id) AS has_replies, \
@@ -996,7 +1070,7 @@ const TIMELINE_SELECT: &str = post_select!(
 /// The post an author already made with this idempotency key.
 pub async fn post_by_key(
     tx: &mut Tx,
-    author_id: i64,
+    author_id: UserId,
     key: &str,
 ) -> Result<Option<PostRow>, StoreError> {
     let sql = format!("{POST_SELECT} WHERE p.author_id = $1 AND p.idempotency_key = $2");
@@ -1009,9 +1083,9 @@ pub async fn post_by_key(
     }))
 }
 
-pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64, StoreError> {
+pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<PostId, StoreError> {
     let v = &p.vitals;
-    let id: i64 = write!(tx, |c| {
+    let id: PostId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_posts (space_id, author_id, author_role, kind, category, body, search_text, reply_to, \
              temperature, bp_systolic, bp_diastolic, pulse, spo2, respiration, weight, glucose, pain, has_vitals, \
@@ -1021,9 +1095,9 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64
         )
         .bind(p.space_id)
         .bind(p.author_id)
-        .bind(&p.author_role)
-        .bind(&p.kind)
-        .bind(&p.category)
+        .bind(p.author_role.code())
+        .bind(p.kind)
+        .bind(p.category)
         .bind(&p.body)
         .bind(&p.search_text)
         .bind(p.reply_to)
@@ -1038,7 +1112,7 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64
         .bind(v.pain)
         .bind(!v.is_empty())
         .bind(p.urgent)
-        .bind(&p.ack_role)
+        .bind(p.ack_role.map_or("", |r| r.code()))
         .bind(now.millis())
         .bind(&p.idempotency_key)
         .bind(&p.request_hash)
@@ -1067,7 +1141,7 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<i64
     Ok(id)
 }
 
-pub async fn post(db: &Db, id: i64) -> Result<Option<PostRow>, StoreError> {
+pub async fn post(db: &Db, id: PostId) -> Result<Option<PostRow>, StoreError> {
     let sql = format!("{TIMELINE_SELECT} WHERE p.id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -1075,7 +1149,7 @@ pub async fn post(db: &Db, id: i64) -> Result<Option<PostRow>, StoreError> {
         .await?))
 }
 
-pub async fn post_in_tx(tx: &mut Tx, id: i64) -> Result<Option<PostRow>, StoreError> {
+pub async fn post_in_tx(tx: &mut Tx, id: PostId) -> Result<Option<PostRow>, StoreError> {
     let sql = format!("{POST_SELECT} WHERE p.id = $1");
     Ok(write!(tx, |c| {
         sqlx::query_as(&sql)
@@ -1085,21 +1159,43 @@ pub async fn post_in_tx(tx: &mut Tx, id: i64) -> Result<Option<PostRow>, StoreEr
     }))
 }
 
+/// The categories a timeline page shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CategoryFilter {
+    /// Every category.
+    #[default]
+    Any,
+    Only(PostCategory),
+    /// A code that names no category (the API passes what it was given):
+    /// no post matches.
+    NoSuch,
+}
+
+impl CategoryFilter {
+    /// The filter a code asks for: `""` is every category.
+    pub fn from_code(code: &str) -> Self {
+        match code {
+            "" => CategoryFilter::Any,
+            c => PostCategory::from_code(c).map_or(CategoryFilter::NoSuch, CategoryFilter::Only),
+        }
+    }
+}
+
 /// Which page of a timeline to read.
 #[derive(Debug, Clone, Default)]
 pub struct TimelineQuery {
     /// Only posts older than this id (the next page).
-    pub before: Option<i64>,
+    pub before: Option<PostId>,
     /// Folded search text; matches replies too.
     pub text: Option<String>,
-    pub category: Option<String>,
+    pub category: CategoryFilter,
     pub limit: i64,
 }
 
 /// Top-level posts newest first (or every matching post when searching).
 pub async fn timeline(
     db: &Db,
-    space_id: i64,
+    space_id: SpaceId,
     q: &TimelineQuery,
 ) -> Result<Vec<PostRow>, StoreError> {
     let mut sql = format!("{TIMELINE_SELECT} WHERE p.space_id = $1");
@@ -1115,9 +1211,13 @@ pub async fn timeline(
         n += 1;
         sql.push_str(&format!(" AND p.search_text LIKE ${n} ESCAPE '\\'"));
     }
-    if q.category.is_some() {
-        n += 1;
-        sql.push_str(&format!(" AND p.category = ${n}"));
+    match q.category {
+        CategoryFilter::Any => {}
+        CategoryFilter::Only(_) => {
+            n += 1;
+            sql.push_str(&format!(" AND p.category = ${n}"));
+        }
+        CategoryFilter::NoSuch => sql.push_str(" AND 1 = 0"),
     }
     sql.push_str(&format!(
         " ORDER BY p.id DESC LIMIT {}",
@@ -1138,15 +1238,15 @@ pub async fn timeline(
         if let Some(p) = &pattern {
             query = query.bind(p.clone());
         }
-        if let Some(cat) = &q.category {
-            query = query.bind(cat.clone());
+        if let CategoryFilter::Only(category) = q.category {
+            query = query.bind(category);
         }
         query.fetch_all(c).await?
     }))
 }
 
 /// Replies to these posts, oldest first.
-pub async fn replies(db: &Db, parent_ids: &[i64]) -> Result<Vec<PostRow>, StoreError> {
+pub async fn replies(db: &Db, parent_ids: &[PostId]) -> Result<Vec<PostRow>, StoreError> {
     if parent_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1158,7 +1258,7 @@ pub async fn replies(db: &Db, parent_ids: &[i64]) -> Result<Vec<PostRow>, StoreE
 }
 
 /// Urgent posts still waiting for acknowledgement, oldest first.
-pub async fn open_urgent(db: &Db, space_id: i64) -> Result<Vec<PostRow>, StoreError> {
+pub async fn open_urgent(db: &Db, space_id: SpaceId) -> Result<Vec<PostRow>, StoreError> {
     let sql = format!(
         "{TIMELINE_SELECT} WHERE p.space_id = $1 AND p.urgent AND p.acked_at IS NULL AND p.withdrawn_at IS NULL ORDER BY p.id"
     );
@@ -1170,7 +1270,7 @@ pub async fn open_urgent(db: &Db, space_id: i64) -> Result<Vec<PostRow>, StoreEr
 /// Posts with vital signs since `since`, oldest first (for the charts).
 pub async fn vitals_since(
     db: &Db,
-    space_id: i64,
+    space_id: SpaceId,
     since: Timestamp,
 ) -> Result<Vec<PostRow>, StoreError> {
     let sql = format!(
@@ -1189,7 +1289,7 @@ pub async fn vitals_since(
 /// All posts of a space with vitals (FHIR Observation search).
 pub async fn posts_with_vitals(
     db: &Db,
-    space_ids: &[i64],
+    space_ids: &[SpaceId],
     limit: i64,
 ) -> Result<Vec<PostRow>, StoreError> {
     if space_ids.is_empty() {
@@ -1206,7 +1306,7 @@ pub async fn posts_with_vitals(
 /// Newest posts of these spaces (FHIR Communication search).
 pub async fn recent_posts(
     db: &Db,
-    space_ids: &[i64],
+    space_ids: &[SpaceId],
     limit: i64,
 ) -> Result<Vec<PostRow>, StoreError> {
     if space_ids.is_empty() {
@@ -1222,8 +1322,8 @@ pub async fn recent_posts(
 
 pub async fn acknowledge(
     tx: &mut Tx,
-    post_id: i64,
-    by: i64,
+    post_id: PostId,
+    by: UserId,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = write!(tx, |c| {
@@ -1245,11 +1345,11 @@ pub async fn acknowledge(
 pub async fn edit_post(
     tx: &mut Tx,
     old: &PostRow,
-    category: &str,
+    category: PostCategory,
     body: &str,
     search_text: &str,
     vitals: &Vitals,
-    by: i64,
+    by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let old_vitals = serde_json::to_string(&old.vitals()).unwrap_or_else(|_| "{}".into());
@@ -1262,7 +1362,7 @@ pub async fn edit_post(
         )
         .bind(old.id)
         .bind(old.version)
-        .bind(&old.category)
+        .bind(old.category)
         .bind(&old.body)
         .bind(&old_vitals)
         .bind(written_by)
@@ -1298,24 +1398,24 @@ pub async fn edit_post(
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PostVersionRow {
     pub version: i64,
-    pub category: String,
+    pub category: PostCategory,
     pub body: String,
     pub vitals: String,
-    pub written_by: i64,
+    pub written_by: UserId,
     pub written_by_name: String,
     pub written_at: i64,
 }
 
 pub async fn post_versions(
     db: &Db,
-    post_ids: &[i64],
-) -> Result<Vec<(i64, PostVersionRow)>, StoreError> {
+    post_ids: &[PostId],
+) -> Result<Vec<(PostId, PostVersionRow)>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
     #[derive(sqlx::FromRow)]
     struct Row {
-        post_id: i64,
+        post_id: PostId,
         #[sqlx(flatten)]
         v: PostVersionRow,
     }
@@ -1333,8 +1433,8 @@ pub async fn post_versions(
 /// timeline; the audit trail says who and why.
 pub async fn withdraw_post(
     tx: &mut Tx,
-    id: i64,
-    by: i64,
+    id: PostId,
+    by: UserId,
     reason: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
@@ -1359,8 +1459,8 @@ pub async fn withdraw_post(
 /// Records that `user_id` has read these posts (first reading only).
 pub async fn mark_read(
     tx: &mut Tx,
-    user_id: i64,
-    post_ids: &[i64],
+    user_id: UserId,
+    post_ids: &[PostId],
     now: Timestamp,
 ) -> Result<(), StoreError> {
     if post_ids.is_empty() {
@@ -1383,13 +1483,13 @@ pub async fn mark_read(
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ReceiptRow {
-    pub post_id: i64,
-    pub user_id: i64,
+    pub post_id: PostId,
+    pub user_id: UserId,
     pub display_name: String,
     pub read_at: i64,
 }
 
-pub async fn receipts(db: &Db, post_ids: &[i64]) -> Result<Vec<ReceiptRow>, StoreError> {
+pub async fn receipts(db: &Db, post_ids: &[PostId]) -> Result<Vec<ReceiptRow>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1405,16 +1505,16 @@ pub async fn receipts(db: &Db, post_ids: &[i64]) -> Result<Vec<ReceiptRow>, Stor
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AttachmentMeta {
-    pub id: i64,
-    pub space_id: i64,
-    pub post_id: Option<i64>,
-    pub purpose: String,
+    pub id: AttachmentId,
+    pub space_id: SpaceId,
+    pub post_id: Option<PostId>,
+    pub purpose: AttachmentPurpose,
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
     pub filename: String,
     pub has_thumbnail: bool,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
     pub uploaded_at: i64,
 }
 
@@ -1423,23 +1523,23 @@ const ATTACHMENT_META: &str =
     (thumbnail IS NOT NULL) AS has_thumbnail, uploaded_by, uploaded_at FROM care_attachments";
 
 pub struct NewAttachment<'a> {
-    pub space_id: i64,
-    pub post_id: Option<i64>,
-    pub purpose: &'a str,
+    pub space_id: SpaceId,
+    pub post_id: Option<PostId>,
+    pub purpose: AttachmentPurpose,
     pub media_type: &'a str,
     pub sha256: &'a str,
     pub filename: &'a str,
     pub data: &'a [u8],
     pub thumbnail: Option<&'a [u8]>,
-    pub uploaded_by: i64,
+    pub uploaded_by: UserId,
 }
 
 pub async fn insert_attachment(
     tx: &mut Tx,
     a: &NewAttachment<'_>,
     now: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
+) -> Result<AttachmentId, StoreError> {
+    let id: AttachmentId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_attachments (space_id, post_id, purpose, media_type, size, sha256, filename, data, \
              thumbnail, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
@@ -1463,7 +1563,7 @@ pub async fn insert_attachment(
 
 pub async fn attachments_of_posts(
     db: &Db,
-    post_ids: &[i64],
+    post_ids: &[PostId],
 ) -> Result<Vec<AttachmentMeta>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
@@ -1475,7 +1575,10 @@ pub async fn attachments_of_posts(
     Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
 }
 
-pub async fn attachment_meta(db: &Db, id: i64) -> Result<Option<AttachmentMeta>, StoreError> {
+pub async fn attachment_meta(
+    db: &Db,
+    id: AttachmentId,
+) -> Result<Option<AttachmentMeta>, StoreError> {
     let sql = format!("{ATTACHMENT_META} WHERE id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -1486,7 +1589,7 @@ pub async fn attachment_meta(db: &Db, id: i64) -> Result<Option<AttachmentMeta>,
 /// The stored bytes (or the thumbnail).
 pub async fn attachment_bytes(
     db: &Db,
-    id: i64,
+    id: AttachmentId,
     thumbnail: bool,
 ) -> Result<Option<Vec<u8>>, StoreError> {
     let sql = if thumbnail {
@@ -1519,11 +1622,11 @@ pub struct SummaryFields {
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SummaryRow {
-    pub patient_id: i64,
+    pub patient_id: PatientId,
     pub version: i64,
     #[sqlx(flatten)]
     pub fields: SummaryFields,
-    pub changed_by: i64,
+    pub changed_by: UserId,
     pub changed_by_name: String,
     pub changed_at: i64,
 }
@@ -1534,7 +1637,7 @@ const SUMMARY_SELECT: &str =
     FROM care_summaries s JOIN identity_people u ON u.id = s.changed_by";
 
 /// Every version, newest first.
-pub async fn summaries(db: &Db, patient_id: i64) -> Result<Vec<SummaryRow>, StoreError> {
+pub async fn summaries(db: &Db, patient_id: PatientId) -> Result<Vec<SummaryRow>, StoreError> {
     let sql = format!("{SUMMARY_SELECT} WHERE s.patient_id = $1 ORDER BY s.version DESC");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
@@ -1545,10 +1648,10 @@ pub async fn summaries(db: &Db, patient_id: i64) -> Result<Vec<SummaryRow>, Stor
 /// same version into a conflict).
 pub async fn insert_summary(
     tx: &mut Tx,
-    patient_id: i64,
+    patient_id: PatientId,
     version: i64,
     f: &SummaryFields,
-    by: i64,
+    by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
@@ -1576,13 +1679,13 @@ pub async fn insert_summary(
 
 pub async fn insert_break_glass(
     tx: &mut Tx,
-    patient_id: i64,
-    user_id: i64,
+    patient_id: PatientId,
+    user_id: UserId,
     reason: &str,
     now: Timestamp,
     expires: Timestamp,
-) -> Result<i64, StoreError> {
-    let id: i64 = write!(tx, |c| {
+) -> Result<BreakGlassId, StoreError> {
+    let id: BreakGlassId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_break_glass (patient_id, user_id, reason, started_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -1600,8 +1703,8 @@ pub async fn insert_break_glass(
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BreakGlassRow {
-    pub id: i64,
-    pub patient_id: i64,
+    pub id: BreakGlassId,
+    pub patient_id: PatientId,
     pub patient_name: String,
     pub reason: String,
     pub started_at: i64,
@@ -1611,7 +1714,7 @@ pub struct BreakGlassRow {
 /// A user's break-glass accesses that are still running.
 pub async fn active_break_glass(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     now: Timestamp,
 ) -> Result<Vec<BreakGlassRow>, StoreError> {
     Ok(read!(db, |c| {
@@ -1644,7 +1747,7 @@ impl Default for Preferences {
     }
 }
 
-pub async fn preferences(db: &Db, user_id: i64) -> Result<Preferences, StoreError> {
+pub async fn preferences(db: &Db, user_id: UserId) -> Result<Preferences, StoreError> {
     let row: Option<Preferences> = read!(db, |c| {
         sqlx::query_as(
             "SELECT email_urgent, email_digest FROM care_notification_prefs WHERE user_id = $1",
@@ -1656,7 +1759,11 @@ pub async fn preferences(db: &Db, user_id: i64) -> Result<Preferences, StoreErro
     Ok(row.unwrap_or_default())
 }
 
-pub async fn set_preferences(tx: &mut Tx, user_id: i64, p: Preferences) -> Result<(), StoreError> {
+pub async fn set_preferences(
+    tx: &mut Tx,
+    user_id: UserId,
+    p: Preferences,
+) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
             "INSERT INTO care_notification_prefs (user_id, email_urgent, email_digest) VALUES ($1, $2, $3) \
@@ -1674,7 +1781,7 @@ pub async fn set_preferences(tx: &mut Tx, user_id: i64, p: Preferences) -> Resul
 /// A member to tell about an urgent post.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recipient {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
 }
 
@@ -1682,8 +1789,8 @@ pub struct Recipient {
 /// have an address.
 pub async fn urgent_recipients(
     db: &Db,
-    space_id: i64,
-    except: i64,
+    space_id: SpaceId,
+    except: UserId,
 ) -> Result<Vec<Recipient>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
@@ -1718,7 +1825,7 @@ pub async fn digest_candidates(
     }))
 }
 
-pub async fn record_digest(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<(), StoreError> {
+pub async fn record_digest(tx: &mut Tx, user_id: UserId, now: Timestamp) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
             "INSERT INTO care_notification_prefs (user_id, digest_sent_at) VALUES ($1, $2) \
@@ -1736,16 +1843,16 @@ pub async fn record_digest(tx: &mut Tx, user_id: i64, now: Timestamp) -> Result<
 /// name, role code, profession code, organisation ids).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InviteeRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
-    pub role: String,
-    pub profession: String,
-    pub region_id: Option<i64>,
+    pub role: Role,
+    pub profession: Profession,
+    pub region_id: Option<RegionId>,
     pub disabled: bool,
 }
 
-pub async fn user(db: &Db, id: i64) -> Result<Option<InviteeRow>, StoreError> {
+pub async fn user(db: &Db, id: UserId) -> Result<Option<InviteeRow>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, username, display_name, role, profession, region_id, disabled FROM identity_people WHERE id = $1",
@@ -1768,7 +1875,7 @@ pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<InviteeR
 }
 
 /// Organisation ids of a user.
-pub async fn user_orgs(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreError> {
+pub async fn user_orgs(db: &Db, user_id: UserId) -> Result<Vec<OrgId>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar(
             "SELECT org_id FROM identity_memberships WHERE user_id = $1 ORDER BY org_id",
@@ -1783,7 +1890,7 @@ pub async fn user_orgs(db: &Db, user_id: i64) -> Result<Vec<i64>, StoreError> {
 /// (the service derives the roles from `Role::may`).
 pub async fn region_users(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     roles: &[Role],
 ) -> Result<Vec<InviteeRow>, StoreError> {
     if roles.is_empty() {
@@ -1807,8 +1914,8 @@ pub async fn region_users(
 /// for the consent form.
 pub async fn region_organisations(
     db: &Db,
-    region_id: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
+    region_id: RegionId,
+) -> Result<Vec<(OrgId, String)>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, name FROM identity_organisations WHERE region_id = $1 AND NOT disabled ORDER BY kana, name",
@@ -1819,7 +1926,7 @@ pub async fn region_organisations(
     }))
 }
 
-pub async fn user_email(db: &Db, user_id: i64) -> Result<String, StoreError> {
+pub async fn user_email(db: &Db, user_id: UserId) -> Result<String, StoreError> {
     let email: Option<String> = read!(db, |c| {
         sqlx::query_scalar("SELECT email FROM identity_people WHERE id = $1")
             .bind(user_id)
@@ -1833,7 +1940,7 @@ pub async fn user_email(db: &Db, user_id: i64) -> Result<String, StoreError> {
 /// loader and the benchmark generator use this, to lay out a week of care.
 pub async fn set_post_time(
     tx: &mut Tx,
-    post_id: i64,
+    post_id: PostId,
     created_at: i64,
     acked_at: Option<i64>,
 ) -> Result<(), StoreError> {
@@ -1870,8 +1977,8 @@ pub async fn counts(db: &Db) -> Result<(i64, i64), StoreError> {
 }
 
 /// `user:millis,…` as (user, read at) pairs, earliest first.
-fn parse_readers(read_by: &str) -> Vec<(i64, i64)> {
-    let mut out: Vec<(i64, i64)> = read_by
+fn parse_readers(read_by: &str) -> Vec<(UserId, i64)> {
+    let mut out: Vec<(UserId, i64)> = read_by
         .split(',')
         .filter_map(|pair| {
             let (user, at) = pair.split_once(':')?;
@@ -1885,14 +1992,15 @@ fn parse_readers(read_by: &str) -> Vec<(i64, i64)> {
 #[cfg(test)]
 mod tests {
     use super::parse_readers;
+    use renkei_domain::UserId;
 
     #[test]
     fn readers_come_earliest_first_and_nothing_reads_as_no_one() {
         assert_eq!(
             parse_readers("7:300,3:100,5:300"),
-            vec![(3, 100), (5, 300), (7, 300)]
+            vec![(UserId(3), 100), (UserId(5), 300), (UserId(7), 300)]
         );
         assert!(parse_readers("").is_empty());
-        assert_eq!(parse_readers("x:1,4:2,9"), vec![(4, 2)]);
+        assert_eq!(parse_readers("x:1,4:2,9"), vec![(UserId(4), 2)]);
     }
 }

@@ -8,7 +8,7 @@
 
 use renkei_domain::seeded::Rng;
 use renkei_domain::text::fold;
-use renkei_domain::{OrgKind, Profession, Role, Timestamp};
+use renkei_domain::{OrgKind, PatientId, Profession, Role, Timestamp};
 use renkei_identity::seed::{self, SeedOrganisation, SeedPerson, SeedRegion};
 use renkei_store::{write, Backend, Db, StoreError, Tx};
 
@@ -43,7 +43,7 @@ pub struct Generated {
     pub posts: i64,
     pub receipts: i64,
     pub sample_username: String,
-    pub sample_patients: Vec<i64>,
+    pub sample_patients: Vec<PatientId>,
 }
 
 const TEXTS: &[&str] = &[
@@ -399,11 +399,11 @@ pub async fn generate(
 
     let sample_user = sample.unwrap_or(1);
     let sample_id = user_id(sample_user);
-    let sample_patients: Vec<i64> = teams
+    let sample_patients: Vec<PatientId> = teams
         .iter()
         .enumerate()
         .filter(|(_, t)| t.contains(&sample_id))
-        .map(|(i, _)| i as i64 + 1)
+        .map(|(i, _)| PatientId(i as i64 + 1))
         .collect();
     Ok(Generated {
         users: users_written,

@@ -98,12 +98,138 @@ labelled_enum!(
     }
 );
 
-/// 障害高齢者の日常生活自立度（寝たきり度）.
-pub const PHYSICAL_INDEPENDENCE: &[&str] =
-    &["自立", "J1", "J2", "A1", "A2", "B1", "B2", "C1", "C2"];
+labelled_enum!(
+    /// 障害高齢者の日常生活自立度（寝たきり度）: the official grades, whose
+    /// names are also their codes.
+    PhysicalIndependence {
+        /// 自立.
+        Independent = ("自立", "自立", "Independent"),
+        J1 = ("J1", "J1", "J1"),
+        J2 = ("J2", "J2", "J2"),
+        A1 = ("A1", "A1", "A1"),
+        A2 = ("A2", "A2", "A2"),
+        B1 = ("B1", "B1", "B1"),
+        B2 = ("B2", "B2", "B2"),
+        C1 = ("C1", "C1", "C1"),
+        C2 = ("C2", "C2", "C2"),
+    }
+);
 
-/// 認知症高齢者の日常生活自立度.
-pub const DEMENTIA_INDEPENDENCE: &[&str] = &["自立", "Ⅰ", "Ⅱa", "Ⅱb", "Ⅲa", "Ⅲb", "Ⅳ", "M"];
+labelled_enum!(
+    /// 認知症高齢者の日常生活自立度: the official grades, whose names are
+    /// also their codes.
+    DementiaIndependence {
+        /// 自立.
+        Independent = ("自立", "自立", "Independent"),
+        I = ("Ⅰ", "Ⅰ", "I"),
+        IIa = ("Ⅱa", "Ⅱa", "IIa"),
+        IIb = ("Ⅱb", "Ⅱb", "IIb"),
+        IIIa = ("Ⅲa", "Ⅲa", "IIIa"),
+        IIIb = ("Ⅲb", "Ⅲb", "IIIb"),
+        IV = ("Ⅳ", "Ⅳ", "IV"),
+        M = ("M", "M", "M"),
+    }
+);
+
+labelled_enum!(
+    /// チームへの参加状況: where a person stands in a care team or group.
+    /// Only an active member sees anything.
+    MemberStatus {
+        /// 招待中: invited, not yet answered.
+        Invited = ("invited", "招待中", "Invited"),
+        /// 参加中.
+        Active = ("active", "参加中", "Active"),
+        /// 退出: left (or was removed); access ended.
+        Left = ("left", "退出", "Left"),
+        /// 辞退: declined the invitation.
+        Declined = ("declined", "辞退", "Declined"),
+    }
+);
+
+impl MemberStatus {
+    /// Invited or active: the person holds a place in the team (and is not
+    /// invited again).
+    pub fn holds_place(self) -> bool {
+        matches!(self, MemberStatus::Invited | MemberStatus::Active)
+    }
+}
+
+labelled_enum!(
+    /// 共有スペースの種類: a patient's care team, or a professional group that
+    /// carries no patient information.
+    SpaceKind {
+        /// 患者のケアチーム.
+        Patient = ("patient", "患者のチーム", "Patient's team"),
+        /// 専門職グループ.
+        Group = ("group", "グループ", "Group"),
+    }
+);
+
+labelled_enum!(
+    /// 投稿の種類: what a member wrote, or a notice Renkei writes itself (a
+    /// break-glass use).
+    PostKind {
+        /// 投稿.
+        Post = ("post", "投稿", "Post"),
+        /// お知らせ（システム）.
+        Notice = ("notice", "お知らせ", "Notice"),
+    }
+);
+
+labelled_enum!(
+    /// 添付の用途: a file of a post, or a signed consent form (for
+    /// professionals only).
+    AttachmentPurpose {
+        /// 投稿の添付.
+        Post = ("post", "投稿の添付", "Post attachment"),
+        /// 同意書.
+        Consent = ("consent", "同意書", "Consent form"),
+    }
+);
+
+/// 投稿者の立場: the team role a post was written in, or 緊急アクセス for the
+/// notice written when someone outside the team breaks the glass. Stored as
+/// the team role's code or `break_glass`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PostAuthorRole {
+    Team(TeamRole),
+    BreakGlass,
+}
+
+impl PostAuthorRole {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PostAuthorRole::Team(role) => role.code(),
+            PostAuthorRole::BreakGlass => "break_glass",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "break_glass" => Some(PostAuthorRole::BreakGlass),
+            _ => TeamRole::from_code(code).map(PostAuthorRole::Team),
+        }
+    }
+
+    /// The label in the given language (`"en"` or anything else for Japanese).
+    pub fn label(self, lang: &str) -> &'static str {
+        match self {
+            PostAuthorRole::Team(role) => role.label(lang),
+            PostAuthorRole::BreakGlass if lang == "en" => "Break-glass",
+            PostAuthorRole::BreakGlass => "緊急アクセス",
+        }
+    }
+}
+
+impl TryFrom<String> for PostAuthorRole {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::from_code(&value).ok_or_else(|| format!("unknown PostAuthorRole {value:?}"))
+    }
+}
+
+code_in_sqlx!(PostAuthorRole);
 
 /// One vital sign: its code, labels, UCUM unit, LOINC code, the range a value
 /// must lie in to be stored at all, and the narrower range outside which the

@@ -9,7 +9,7 @@ use renkei_care::service::PostInput;
 use renkei_care::store::TimelineQuery;
 use renkei_care::synthetic::{self, Scale};
 use renkei_care::{Care, CareConfig};
-use renkei_domain::{OrgId, Profession, RegionId, Role, UserId};
+use renkei_domain::{OrgId, Profession, RegionId, Role, SpaceId, UserId};
 use renkei_identity::{Credential, Principal, RequestContext};
 use renkei_store::Db;
 
@@ -23,17 +23,16 @@ const ROLES: &[&str] = &[
 ];
 const ORGANISATIONS: i64 = 600;
 
-fn principal(user: i64) -> Principal {
+fn principal(user: UserId) -> Principal {
+    let n = user.0;
     Principal {
-        user_id: UserId(user),
-        username: format!("pro{user:05}"),
-        display_name: format!("職員{user:05}"),
+        user_id: user,
+        username: format!("pro{n:05}"),
+        display_name: format!("職員{n:05}"),
         role: Role::Professional,
-        profession: ROLES[(user % 6) as usize]
-            .parse()
-            .unwrap_or(Profession::Other),
+        profession: ROLES[(n % 6) as usize].parse().unwrap_or(Profession::Other),
         region_id: Some(RegionId(1)),
-        org_ids: vec![OrgId((user % ORGANISATIONS) + 1)],
+        org_ids: vec![OrgId((n % ORGANISATIONS) + 1)],
         credential: Credential::Session {
             csrf_token: String::new(),
         },
@@ -97,10 +96,10 @@ pub async fn generate(
     Ok(())
 }
 
-/// Members of a patient's team in the synthetic data: user ids with
-/// id % 6 == role index.
-async fn team_of(db: &Db, patient: i64) -> anyhow::Result<Vec<i64>> {
-    Ok(renkei_care::store::members(db, patient)
+/// Members of a patient's team in the synthetic data (whose spaces are
+/// numbered as their patients): user ids with id % 6 == role index.
+async fn team_of(db: &Db, space: SpaceId) -> anyhow::Result<Vec<UserId>> {
+    Ok(renkei_care::store::members(db, space)
         .await?
         .into_iter()
         .map(|m| m.user_id)
@@ -132,7 +131,7 @@ pub async fn measure(
     // First timeline page, as a random member of a random patient's team.
     let mut ms = Vec::with_capacity(samples);
     for _ in 0..samples {
-        let p = next(patients);
+        let p = SpaceId(next(patients));
         let team = team_of(db, p).await?;
         let user = team[(next(team.len() as i64) - 1) as usize];
         let t = Instant::now();
@@ -151,7 +150,7 @@ pub async fn measure(
     let mut ms = Vec::with_capacity(samples);
     let mut teams = 0usize;
     for _ in 0..samples {
-        let u = next(users.max(1));
+        let u = UserId(next(users.max(1)));
         let t = Instant::now();
         let cards = care.my_spaces(&principal(u), &ctx()).await?;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -176,7 +175,7 @@ pub async fn measure(
             let mut lat = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {
-                let p = rng.below(patients as u64) as i64 + 1;
+                let p = SpaceId(rng.below(patients as u64) as i64 + 1);
                 let team = team_of(&db, p).await?;
                 let user = team[rng.below(team.len() as u64) as usize];
                 n += 1;

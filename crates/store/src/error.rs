@@ -27,11 +27,18 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     /// Unique-constraint violations become [`StoreError::Conflict`] here, in
     /// one place, so callers can answer 409 without inspecting driver codes.
+    /// A stored value that does not decode (a code its vocabulary does not
+    /// know) is logged and refused as [`StoreError::Invalid`], never read as
+    /// a default.
     fn from(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_string())
+            }
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                tracing::error!(error = %error, "a stored value does not decode");
+                StoreError::Invalid(format!("stored value refused: {error}"))
             }
             _ => StoreError::Database(error),
         }

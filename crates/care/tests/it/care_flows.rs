@@ -8,11 +8,12 @@
 use std::sync::Arc;
 
 use renkei_care::attachments;
-use renkei_care::service::{BreakGlassRequest, ConsentInput, PatientInput, PostInput};
-use renkei_care::store::{Contact, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::model::{Contact, PatientInput};
+use renkei_care::service::{BreakGlassRequest, ConsentInput, PostInput};
+use renkei_care::store::{Preferences, SummaryFields, TimelineQuery};
 use renkei_care::{Care, CareConfig, CareError};
-use renkei_domain::care::Vitals;
-use renkei_domain::Timestamp;
+use renkei_domain::care::{MemberStatus, PostKind, SpaceKind, Vitals};
+use renkei_domain::{OrgId, PatientId, PostId, SpaceId, Timestamp};
 use renkei_identity::service_types::SessionState;
 use renkei_identity::{
     Actor, Identity, IdentityConfig, NewOrganisation, NewUser, Principal, RequestContext,
@@ -237,7 +238,7 @@ fn patient_input() -> PatientInput {
 
 /// The care manager registers the patient, records consent covering the
 /// clinic, nursing (by profession) and family, and builds the team.
-async fn team(w: &World) -> (i64, i64) {
+async fn team(w: &World) -> (PatientId, SpaceId) {
     let c = ctx();
     let pid = w
         .care
@@ -251,7 +252,7 @@ async fn team(w: &World) -> (i64, i64) {
             &c,
             pid,
             &ConsentInput {
-                covers_orgs: vec![w.clinic],
+                covers_orgs: vec![OrgId(w.clinic)],
                 covers_professions: vec!["nurse".into()],
                 covers_family: true,
                 obtained_on: "2026-11-01".into(),
@@ -276,7 +277,7 @@ async fn team(w: &World) -> (i64, i64) {
     (pid, space)
 }
 
-async fn audit_actions(db: &Db, patient: i64) -> Vec<(String, String, String)> {
+async fn audit_actions(db: &Db, patient: PatientId) -> Vec<(String, String, String)> {
     read!(db, |c| {
         sqlx::query_as::<_, (String, String, String)>(
             "SELECT actor_username, action, outcome FROM audit_log WHERE patient_id = $1 ORDER BY seq",
@@ -302,7 +303,7 @@ both_backends!(
         // The registering organisation sees the patient without consent.
         let (p, _) = w.care.patient(&w.care_manager, &c, pid).await.unwrap();
         assert_eq!(
-            p.fields.insured_number, "0123456789",
+            p.record.insured_number, "0123456789",
             "full-width digits normalised"
         );
         // Nobody else can even be invited before consent.
@@ -442,7 +443,7 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
         Err(CareError::NotFound)
     ));
     let invitations = w.care.my_spaces(&w.outsider, &c).await.unwrap();
-    assert_eq!(invitations[0].status, "invited");
+    assert_eq!(invitations[0].status, MemberStatus::Invited);
     w.care.accept(&w.outsider, &c, space).await.unwrap();
     w.care.patient(&w.outsider, &c, pid).await.unwrap();
     // Accepting twice is refused.
@@ -463,18 +464,16 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
         Err(CareError::Validation(_))
     ));
     assert!(matches!(
-        w.care
-            .set_lead(&w.nurse, &c, space, w.nurse.user_id.0)
-            .await,
+        w.care.set_lead(&w.nurse, &c, space, w.nurse.user_id).await,
         Err(CareError::Forbidden)
     ));
     assert!(w
         .care
-        .set_lead(&w.care_manager, &c, space, w.family.user_id.0)
+        .set_lead(&w.care_manager, &c, space, w.family.user_id)
         .await
         .is_err());
     w.care
-        .set_lead(&w.care_manager, &c, space, w.doctor.user_id.0)
+        .set_lead(&w.care_manager, &c, space, w.doctor.user_id)
         .await
         .unwrap();
     let team = w.care.team(&w.doctor, &c, space).await.unwrap();
@@ -1101,7 +1100,7 @@ both_backends!(break_glass_audited_notified_expires, |db: Db| async move {
     assert!(t
         .posts
         .iter()
-        .any(|p| p.post.kind == "notice" && p.post.body.contains("緊急アクセス")));
+        .any(|p| p.post.kind == PostKind::Notice && p.post.body.contains("緊急アクセス")));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(w.mail.sent().iter().any(|m| m.to == "dr_sato@example.jp"));
     // The region's coordinator is told of every use, without patient data.
@@ -1203,7 +1202,7 @@ both_backends!(groups_carry_no_patient_information, |db: Db| async move {
         .unwrap();
     let cards = w.care.my_spaces(&w.nurse, &c).await.unwrap();
     let card = cards.iter().find(|s| s.space_id == g).unwrap();
-    assert_eq!((card.kind.as_str(), card.unread), ("group", 1));
+    assert_eq!((card.kind, card.unread), (SpaceKind::Group, 1));
     assert!(matches!(
         w.care
             .timeline(&w.doctor, &c, g, TimelineQuery::default())
@@ -1315,27 +1314,30 @@ both_backends!(synthetic_prefecture_and_demo_helpers, |db: Db| async move {
     assert_eq!(renkei_care::store::counts(&db).await.unwrap(), (5, 12));
     // Ids continue after the generated ones (PostgreSQL sequences were moved).
     let mut tx = db.begin().await.unwrap();
-    renkei_care::store::set_post_time(&mut tx, 1, 1_000, Some(2_000))
+    renkei_care::store::set_post_time(&mut tx, PostId(1), 1_000, Some(2_000))
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let moved = renkei_care::store::post(&db, 1).await.unwrap().unwrap();
+    let moved = renkei_care::store::post(&db, PostId(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(moved.created_at, 1_000);
     let mut tx = db.begin().await.unwrap();
     let space = renkei_care::store::insert_space(
         &mut tx,
-        1,
-        "group",
+        renkei_domain::RegionId(1),
+        SpaceKind::Group,
         "g",
         "",
-        1,
+        renkei_domain::UserId(1),
         renkei_domain::Timestamp::now(),
     )
     .await
     .unwrap();
     tx.commit().await.unwrap();
     assert!(
-        space > 5,
+        space > SpaceId(5),
         "space ids continue after the generated ones: {space}"
     );
 });
@@ -1411,4 +1413,37 @@ both_backends!(family_sees_no_vitals_until_opened, |db: Db| async move {
         .unwrap();
     assert_eq!(seen_by(&family).1, Some(38.4));
     w.care.vitals(&w.family, &c, pid, 30).await.unwrap();
+});
+
+// Issue 11: a stored code its vocabulary does not know is refused (and
+// logged), never read as some default: a team role or a sex nobody wrote
+// through the service makes the record unreadable instead of guessing.
+both_backends!(unknown_stored_codes_are_refused, |db: Db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let (pid, space) = team(&w).await;
+    let mut tx = db.begin().await.unwrap();
+    renkei_store::write!(&mut tx, |c| {
+        sqlx::query("UPDATE care_members SET team_role = 'docter' WHERE user_id = $1")
+            .bind(w.doctor.user_id)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE patients SET sex = 'f' WHERE id = $1")
+            .bind(pid)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    });
+    tx.commit().await.unwrap();
+    assert!(matches!(
+        w.care
+            .timeline(&w.doctor, &c, space, TimelineQuery::default())
+            .await,
+        Err(CareError::Store(renkei_store::StoreError::Invalid(_)))
+    ));
+    assert!(matches!(
+        w.care.patient(&w.care_manager, &c, pid).await,
+        Err(CareError::Store(renkei_store::StoreError::Invalid(_)))
+    ));
 });

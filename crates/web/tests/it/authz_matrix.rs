@@ -175,7 +175,7 @@ async fn other_region_is_out_of_reach() {
 /// refusal is in the audit trail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patient_routes_refuse_other_teams_organisations_and_regions() {
-    use renkei_care::service::PatientInput;
+    use renkei_care::model::PatientInput;
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let w = world(
             backend,

@@ -235,3 +235,90 @@ async fn care_http_on_sqlite() {
 async fn care_http_on_postgres() {
     run(Backend::Postgres).await;
 }
+
+/// An id that does not parse answers as it always has: the pages and the
+/// JSON API refuse the path (400, the path extractor's rejection, rendered
+/// as a page or a problem document), FHIR reads answer 404 as for an id that
+/// does not exist. Typed ids (`Path<PatientId>`) parse exactly as `i64` did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unparsable_ids_answer_as_before() {
+    let w = world(
+        Backend::Sqlite,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let pro = w.session(Who::Professional);
+    for (path, status) in [
+        ("/patients/abc", 400),
+        ("/patients/12x/summary", 400),
+        ("/posts/abc", 400),
+        ("/attachments/abc", 400),
+        ("/groups/abc", 400),
+        ("/api/v1/patients/abc", 400),
+        ("/api/v1/patients/abc/posts/1/reads", 400),
+        ("/fhir/Patient/abc", 404),
+        ("/fhir/Communication/abc", 404),
+        ("/fhir/Observation/abc-temperature", 404),
+        ("/fhir/Consent/abc", 404),
+    ] {
+        let reply = send(&w.app, request("GET", path, pro, None)).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+    }
+}
+
+/// The API's patient is the record with its id, in the JSON it always had:
+/// the same fields, codes as codes, an optional choice not given as "".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_patient_json_keeps_its_shape() {
+    let w = world(
+        Backend::Sqlite,
+        WebConfig {
+            cookie_secure: false,
+            ..WebConfig::default()
+        },
+    )
+    .await;
+    let pro = w.session(Who::Professional);
+    let r = send(
+        &w.app,
+        request("GET", &format!("/api/v1/patients/{}", w.patient), pro, None),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "address",
+            "birth_date",
+            "care_application",
+            "care_level",
+            "care_level_from",
+            "care_level_to",
+            "contacts",
+            "household",
+            "id",
+            "independence_dementia",
+            "independence_physical",
+            "insured_number",
+            "kana",
+            "name",
+            "phone",
+            "registering_organization_id",
+            "sex",
+        ]
+    );
+    assert_eq!(v["id"], serde_json::json!(w.patient.0));
+    assert_eq!(v["sex"], "female");
+    assert_eq!(v["care_level"], "none");
+    assert_eq!(v["care_application"], "not_applied");
+    assert_eq!(v["household"], "");
+    assert_eq!(v["independence_physical"], "");
+    assert_eq!(v["contacts"], serde_json::json!([]));
+    assert!(v["registering_organization_id"].is_i64());
+}

@@ -53,14 +53,14 @@ pub struct World {
     pub change_request: i64,
     /// A patient whose team is the Professional (lead, attending doctor)
     /// and the Family user; an urgent post with a PDF and a group.
-    pub patient: i64,
-    pub post: i64,
-    pub attachment: i64,
-    pub group: i64,
-    pub consent: i64,
+    pub patient: renkei_domain::PatientId,
+    pub post: renkei_domain::PostId,
+    pub attachment: renkei_domain::AttachmentId,
+    pub group: renkei_domain::SpaceId,
+    pub consent: renkei_domain::ConsentId,
     /// A post with vital signs and a photo that no matrix row changes.
-    pub vitals_post: i64,
-    pub image: i64,
+    pub vitals_post: renkei_domain::PostId,
+    pub image: renkei_domain::AttachmentId,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -310,7 +310,8 @@ pub async fn principal_of(identity: &Identity, session: &Session) -> Principal {
 }
 
 async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Session)]) -> CareIds {
-    use renkei_care::service::{ConsentInput, PatientInput, PostInput};
+    use renkei_care::model::PatientInput;
+    use renkei_care::service::{ConsentInput, PostInput};
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
     let family = principal_of(identity, session(Who::Family)).await;
@@ -438,13 +439,13 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
 
 /// What the care part of the world made.
 struct CareIds {
-    patient: i64,
-    post: i64,
-    attachment: i64,
-    group: i64,
-    consent: i64,
-    vitals_post: i64,
-    image: i64,
+    patient: renkei_domain::PatientId,
+    post: renkei_domain::PostId,
+    attachment: renkei_domain::AttachmentId,
+    group: renkei_domain::SpaceId,
+    consent: renkei_domain::ConsentId,
+    vitals_post: renkei_domain::PostId,
+    image: renkei_domain::AttachmentId,
 }
 
 impl World {
