@@ -6,9 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use renkei_care::model::{PatientInput, PatientRecord};
-use renkei_care::service::{ConsentInput, PostInput};
-use renkei_care::store::{CategoryFilter, SummaryFields, TimelineQuery};
+use renkei_care::model::{
+    CategoryFilter, ConsentInput, PatientInput, PatientRecord, PostInput, PostView, Receipt,
+    SummaryFields, TimelineQuery,
+};
 use renkei_domain::care::{MemberStatus, SpaceKind, Vitals};
 use renkei_domain::{
     AttachmentId, ConsentId, OrgId, PatientId, PostId, SpaceId, Timestamp, UserId,
@@ -402,8 +403,8 @@ pub struct TimelineParams {
     pub limit: Option<i64>,
 }
 
-impl From<&renkei_care::store::ReceiptRow> for ReceiptOut {
-    fn from(r: &renkei_care::store::ReceiptRow) -> Self {
+impl From<&Receipt> for ReceiptOut {
+    fn from(r: &Receipt) -> Self {
         ReceiptOut {
             user_id: r.user_id,
             display_name: r.display_name.clone(),
@@ -412,7 +413,7 @@ impl From<&renkei_care::store::ReceiptRow> for ReceiptOut {
     }
 }
 
-fn post_out(v: &renkei_care::service::PostView) -> PostOut {
+fn post_out(v: &PostView) -> PostOut {
     let p = &v.post;
     let withdrawn = p.withdrawn_at.is_some();
     PostOut {

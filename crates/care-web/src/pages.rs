@@ -11,9 +11,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use renkei_care::model::{Contact, PatientInput};
-use renkei_care::service::{BreakGlassRequest, ConsentInput, SpaceCard};
-use renkei_care::store::{CategoryFilter, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::model::{
+    BreakGlassRequest, CategoryFilter, ConsentInput, Contact, PatientInput, PostDetail,
+    Preferences, SpaceCard, SummaryFields, TimelineQuery,
+};
 use renkei_care::CareError;
 use renkei_domain::care::{
     BreakGlassReason, CareApplication, CareLevel, DementiaIndependence, Household, MemberStatus,
@@ -74,7 +75,7 @@ fn header_of(lang: &str, p: &renkei_care::model::Patient) -> PatientHeader {
     }
 }
 
-// ------------------------------------------------------------- my lists
+// ---------------------------------------------------------------- my lists
 
 #[derive(Template)]
 #[template(path = "care/patients.html")]
@@ -382,7 +383,7 @@ pub async fn update_profile(
     }
 }
 
-// ------------------------------------------------------------ timeline
+// ---------------------------------------------------------------- timeline
 
 /// What the posting form shows again after a refusal.
 #[derive(Default)]
@@ -712,7 +713,7 @@ pub async fn create_group_post(
     create_post_in(state, p, ctx, rc, id, Timeline::Group(id), form).await
 }
 
-// ---------------------------------------------------------- one post
+// ---------------------------------------------------------------- one post
 
 #[derive(Template)]
 #[template(path = "care/post.html")]
@@ -746,8 +747,13 @@ async fn post_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
-    let (view, versions, row) = state.care.post_detail(p, rc, id).await?;
-    let back = space_link(row.space_id, row.patient_id);
+    let PostDetail {
+        view,
+        versions,
+        space_id,
+        patient_id,
+    } = state.care.post_detail(p, rc, id).await?;
+    let back = space_link(space_id, patient_id);
     let post = &view.post;
     let form = form.unwrap_or_else(|| PostFormState {
         category: post.category.code().to_string(),
@@ -993,7 +999,7 @@ pub async fn thumbnail(
     send_attachment(state, p, rc, id, true).await
 }
 
-// -------------------------------------------------------------- vitals
+// ------------------------------------------------------------------ vitals
 
 #[derive(Template)]
 #[template(path = "care/vitals.html")]
@@ -1110,7 +1116,7 @@ pub async fn vitals(
     })
 }
 
-// ------------------------------------------------------------- summary
+// ----------------------------------------------------------------- summary
 
 #[derive(Template)]
 #[template(path = "care/summary.html")]
@@ -1330,7 +1336,7 @@ pub async fn save_summary(
     }
 }
 
-// ---------------------------------------------------------------- team
+// -------------------------------------------------------------------- team
 
 pub struct MemberShown {
     pub user_id: UserId,
@@ -1649,7 +1655,7 @@ team_handler!(group_invite, SpaceId, Group, Invite);
 team_handler!(group_accept, SpaceId, Group, Accept);
 team_handler!(group_leave, SpaceId, Group, Leave);
 
-// ------------------------------------------------------------- consent
+// ----------------------------------------------------------------- consent
 
 pub struct ConsentShown {
     pub id: ConsentId,
@@ -1860,7 +1866,7 @@ pub async fn withdraw_consent(
     }
 }
 
-// --------------------------------------------------------- break-glass
+// ------------------------------------------------------------- break-glass
 
 #[derive(Template)]
 #[template(path = "care/break_glass.html")]
@@ -1957,7 +1963,7 @@ pub async fn break_glass(
     }
 }
 
-// -------------------------------------------------------------- groups
+// ------------------------------------------------------------------ groups
 
 #[derive(Template)]
 #[template(path = "care/groups.html")]
@@ -2062,7 +2068,7 @@ pub async fn create_group(
     }
 }
 
-// ------------------------------------------------------- notifications
+// ----------------------------------------------------------- notifications
 
 #[derive(Template)]
 #[template(path = "care/notifications.html")]

@@ -13,9 +13,8 @@ use renkei_domain::{OrgId, PostId, Timestamp};
 use renkei_identity::{demo, Identity, Principal};
 use renkei_store::{Db, ServiceError, StoreError};
 
-use crate::model::{Contact, PatientInput};
-use crate::service::{ConsentInput, PostInput};
-use crate::store::{set_post_time, SummaryFields};
+use crate::model::{ConsentInput, Contact, PatientInput, PostInput, SummaryFields};
+use crate::store::set_post_time;
 use crate::{Care, CareError};
 
 fn who<'a>(users: &'a [Principal], name: &str) -> Result<&'a Principal, CareError> {

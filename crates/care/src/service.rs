@@ -24,11 +24,13 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{self, Access};
 use crate::attachments::CheckedUpload;
-use crate::model::{Patient, PatientInput};
-use crate::store::{
-    self, AttachmentMeta, CategoryFilter, ConsentRow, Coverage, MemberRow, PostRow, PostVersionRow,
-    Preferences, ReceiptRow, SpaceRow, SummaryFields, SummaryRow, TimelineQuery,
+use crate::model::{
+    AttachmentMeta, BreakGlassAccess, BreakGlassRequest, CategoryFilter, Consent, ConsentInput,
+    ConsentView, Coverage, DigestRun, Member, Patient, PatientInput, Post, PostDetail, PostInput,
+    PostOutcome, PostView, Preferences, Receipt, SpaceCard, SummaryFields, SummaryView, TeamView,
+    TimelineQuery, TimelineView,
 };
+use crate::store;
 
 /// The one error type of the care service: the shape every capability
 /// service shares.
@@ -84,109 +86,6 @@ impl Default for CareConfig {
     }
 }
 
-/// A break-glass request: a real identification of the patient and a
-/// reason from the list with a written explanation.
-#[derive(Debug, Clone)]
-pub struct BreakGlassRequest {
-    /// 被保険者番号; when empty, name and birth date identify the patient.
-    pub insured_number: String,
-    pub name: String,
-    /// YYYY-MM-DD.
-    pub birth_date: String,
-    pub reason_code: BreakGlassReason,
-    /// At least [`BreakGlassRequest::MIN_EXPLANATION`] characters.
-    pub explanation: String,
-}
-
-impl BreakGlassRequest {
-    pub const MIN_EXPLANATION: usize = 10;
-
-    /// Parses the form's fields; an unknown reason code is a field error.
-    pub fn from_fields(
-        insured_number: &str,
-        name: &str,
-        birth_date: &str,
-        reason_code: &str,
-        explanation: &str,
-    ) -> Result<Self, CareError> {
-        let reason_code = BreakGlassReason::from_code(reason_code).ok_or_else(|| {
-            invalid(
-                "reason_code",
-                "required",
-                "理由の分類を選んでください。",
-                "Choose the kind of reason.",
-            )
-        })?;
-        Ok(Self {
-            insured_number: insured_number.into(),
-            name: name.into(),
-            birth_date: birth_date.into(),
-            reason_code,
-            explanation: explanation.into(),
-        })
-    }
-
-    /// (insured number, folded name, birth date, reason text) or the field
-    /// errors.
-    fn check(&self) -> Result<(String, String, String, String), CareError> {
-        let mut e = ValidationErrors::new();
-        let insured: String = renkei_domain::text::nfkc(self.insured_number.trim())
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
-        let name_key = fold(&self.name);
-        let birth = self.birth_date.trim().to_string();
-        if insured.is_empty() {
-            if name_key.is_empty() || birth.is_empty() {
-                e.add(
-                    "insured_number",
-                    "required",
-                    "被保険者番号、または氏名と生年月日を入力してください。",
-                    "Enter the insured number, or the name and the birth date.",
-                );
-            } else if Timestamp::from_jst_date(&birth).is_none() {
-                e.add(
-                    "birth_date",
-                    "format",
-                    "生年月日は 1940-01-31 の形で入力してください。",
-                    "Enter the birth date as 1940-01-31.",
-                );
-            }
-        } else if insured.len() > 20 || !insured.chars().all(|c| c.is_ascii_alphanumeric()) {
-            e.add(
-                "insured_number",
-                "format",
-                "被保険者番号は数字（と英字）で入力してください。",
-                "The insured number has digits (and letters) only.",
-            );
-        }
-        let explanation = self.explanation.trim();
-        let n = explanation.chars().count();
-        if n < Self::MIN_EXPLANATION {
-            e.add(
-                "explanation",
-                "too_short",
-                "状況を10文字以上で具体的に書いてください。",
-                "Describe the situation in at least 10 characters.",
-            );
-        } else if n > 500 {
-            e.add(
-                "explanation",
-                "too_long",
-                "状況は500文字以内で書いてください。",
-                "Keep the description within 500 characters.",
-            );
-        }
-        e.into_result()?;
-        Ok((
-            insured,
-            name_key,
-            birth,
-            format!("{}: {explanation}", self.reason_code.label_ja()),
-        ))
-    }
-}
-
 #[derive(Clone)]
 pub struct Care {
     db: Db,
@@ -197,38 +96,6 @@ pub struct Care {
 
 // ------------------------------------------------------------------ inputs
 
-/// What a consent record says.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct ConsentInput {
-    #[serde(default)]
-    pub covers_orgs: Vec<OrgId>,
-    #[serde(default)]
-    pub covers_professions: Vec<String>,
-    #[serde(default)]
-    pub covers_family: bool,
-    /// `YYYY-MM-DD`.
-    pub obtained_on: String,
-    /// Who obtained it (name, profession).
-    pub obtained_by: String,
-    /// Who signed: the patient or their representative.
-    #[serde(default)]
-    pub signer: String,
-}
-
-/// A new post.
-#[derive(Debug, Clone, Default)]
-pub struct PostInput {
-    pub category: String,
-    pub body: String,
-    pub vitals: Vitals,
-    pub urgent: bool,
-    pub ack_role: String,
-    pub reply_to: Option<PostId>,
-    pub idempotency_key: String,
-    /// The writer confirmed values outside the plausible range.
-    pub confirm_unusual: bool,
-}
-
 /// A post as its checks found it.
 struct CheckedPost {
     category: PostCategory,
@@ -237,90 +104,7 @@ struct CheckedPost {
     mentions: Vec<UserId>,
 }
 
-/// What posting did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostOutcome {
-    pub post_id: PostId,
-    /// The same key was already used for this exact post: nothing new was
-    /// written (a retry over a bad link).
-    pub duplicate: bool,
-}
-
 // ------------------------------------------------------------------- views
-
-/// One post with what its card shows.
-#[derive(Debug, Clone)]
-pub struct PostView {
-    pub post: PostRow,
-    pub replies: Vec<PostView>,
-    pub receipts: Vec<ReceiptRow>,
-    pub attachments: Vec<AttachmentMeta>,
-    pub mentions_me: bool,
-    pub may_ack: bool,
-    pub may_edit: bool,
-    pub may_withdraw: bool,
-}
-
-/// A page of a timeline.
-pub struct TimelineView {
-    pub space: SpaceRow,
-    pub patient: Option<Patient>,
-    pub access: Access,
-    pub urgent: Vec<PostView>,
-    pub posts: Vec<PostView>,
-    /// The id to ask for the next (older) page.
-    pub next_before: Option<PostId>,
-    pub members: Vec<MemberRow>,
-    pub consent_active: bool,
-}
-
-/// A space in the user's lists.
-#[derive(Debug, Clone)]
-pub struct SpaceCard {
-    pub space_id: SpaceId,
-    pub kind: SpaceKind,
-    pub name: String,
-    pub kana: String,
-    pub patient_id: Option<PatientId>,
-    pub status: MemberStatus,
-    pub team_role: TeamRole,
-    pub is_lead: bool,
-    pub unread: i64,
-    pub urgent_open: i64,
-    pub last_post_at: Option<i64>,
-}
-
-pub struct TeamView {
-    pub space: SpaceRow,
-    pub patient: Option<Patient>,
-    pub access: Access,
-    pub members: Vec<MemberRow>,
-    pub consent: Option<ConsentRow>,
-    pub candidates: Vec<store::InviteeRow>,
-}
-
-pub struct SummaryView {
-    pub patient: Patient,
-    pub access: Access,
-    pub current: Option<SummaryRow>,
-    pub history: Vec<SummaryRow>,
-}
-
-pub struct ConsentView {
-    pub patient: Patient,
-    pub access: Access,
-    pub consents: Vec<ConsentRow>,
-    pub may_record: bool,
-    pub organisations: Vec<(OrgId, String)>,
-}
-
-/// The result of one digest run.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct DigestRun {
-    pub sent: usize,
-    pub nothing_unread: usize,
-    pub failed: usize,
-}
 
 fn audit_entry(
     p: &Principal,
@@ -982,7 +766,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
-    ) -> Result<Vec<ConsentRow>, CareError> {
+    ) -> Result<Vec<Consent>, CareError> {
         Ok(self.consent_view(p, ctx, patient_id).await?.consents)
     }
 
@@ -1343,7 +1127,7 @@ impl Care {
         &self,
         row: &store::AccessRow,
         input: &PostInput,
-        members: &[MemberRow],
+        members: &[Member],
         uploads: usize,
     ) -> Result<CheckedPost, CareError> {
         let mut e = ValidationErrors::new();
@@ -1749,10 +1533,10 @@ impl Care {
         &self,
         p: &Principal,
         access: &Access,
-        members: &[MemberRow],
-        posts: Vec<PostRow>,
-        replies: Vec<PostRow>,
-        urgent: Vec<PostRow>,
+        members: &[Member],
+        posts: Vec<Post>,
+        replies: Vec<Post>,
+        urgent: Vec<Post>,
     ) -> Result<(Vec<PostView>, Vec<PostView>), CareError> {
         let posts = shown_to(access, p, posts);
         let replies = shown_to(access, p, replies);
@@ -1772,10 +1556,10 @@ impl Care {
             .iter()
             .map(|m| (m.user_id, m.display_name.as_str()))
             .collect();
-        let receipts_of = |post: &PostRow| -> Vec<ReceiptRow> {
+        let receipts_of = |post: &Post| -> Vec<Receipt> {
             post.readers()
                 .into_iter()
-                .map(|(user_id, read_at)| ReceiptRow {
+                .map(|(user_id, read_at)| Receipt {
                     post_id: post.id,
                     user_id,
                     display_name: names.get(&user_id).copied().unwrap_or("—").to_string(),
@@ -1793,7 +1577,7 @@ impl Care {
         let my_handle = format!("@{}", p.username);
         let lead = access.is_lead();
         let role = access.team_role();
-        let make = |post: PostRow| -> PostView {
+        let make = |post: Post| -> PostView {
             let mine = post.author_id == me && post.kind == PostKind::Post;
             let open = post.withdrawn_at.is_none();
             PostView {
@@ -1841,7 +1625,7 @@ impl Care {
         ctx: &RequestContext,
         post_id: PostId,
         action: &str,
-    ) -> Result<(PostRow, store::AccessRow, Access), CareError> {
+    ) -> Result<(Post, store::AccessRow, Access), CareError> {
         let post = store::post(&self.db, post_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -1931,7 +1715,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
-    ) -> Result<(PostView, Vec<PostVersionRow>, store::AccessRow), CareError> {
+    ) -> Result<PostDetail, CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
         let replies = store::replies(&self.db, &[post.id]).await?;
         let members = store::members(&self.db, post.space_id).await?;
@@ -1957,7 +1741,12 @@ impl Care {
             post_id,
         );
         self.audit(vec![e]).await?;
-        Ok((view, versions, row))
+        Ok(PostDetail {
+            view,
+            versions,
+            space_id: row.space_id,
+            patient_id: row.patient_id,
+        })
     }
 
     /// The author edits a post; the earlier text stays as a visible version.
@@ -2058,9 +1847,8 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
-    ) -> Result<Vec<ReceiptRow>, CareError> {
-        let (view, _, _) = self.post_detail(p, ctx, post_id).await?;
-        Ok(view.receipts)
+    ) -> Result<Vec<Receipt>, CareError> {
+        Ok(self.post_detail(p, ctx, post_id).await?.view.receipts)
     }
 
     /// An attachment's bytes (audited). Consent forms are for professionals.
@@ -2106,7 +1894,7 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         days: i64,
-    ) -> Result<(Patient, Vec<PostRow>), CareError> {
+    ) -> Result<(Patient, Vec<Post>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "vitals.read")
@@ -2411,7 +2199,7 @@ impl Care {
     pub async fn active_break_glass(
         &self,
         p: &Principal,
-    ) -> Result<Vec<store::BreakGlassRow>, CareError> {
+    ) -> Result<Vec<BreakGlassAccess>, CareError> {
         Ok(store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await?)
     }
 
@@ -2599,7 +2387,7 @@ impl Care {
         patient_id: PatientId,
         vitals_only: bool,
         limit: i64,
-    ) -> Result<(Patient, Vec<PostRow>), CareError> {
+    ) -> Result<(Patient, Vec<Post>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
         if vitals_only && !access.sees_clinical() {
@@ -2625,7 +2413,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
-    ) -> Result<(Patient, PostRow, Access), CareError> {
+    ) -> Result<(Patient, Post, Access), CareError> {
         let (post, row, access) = self.post_and_access(p, ctx, post_id, "fhir.read").await?;
         let patient = store::patient_by_space(&self.db, post.space_id)
             .await?
@@ -2648,7 +2436,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         consent_id: ConsentId,
-    ) -> Result<(Patient, ConsentRow), CareError> {
+    ) -> Result<(Patient, Consent), CareError> {
         let consent = store::consent(&self.db, consent_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -2669,7 +2457,7 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
-    ) -> Result<(Patient, Vec<MemberRow>), CareError> {
+    ) -> Result<(Patient, Vec<Member>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
         let members = store::members(&self.db, patient.space_id).await?;
@@ -2687,7 +2475,7 @@ pub fn acknowledges(required: TeamRole, member_role: TeamRole) -> bool {
         || (required == TeamRole::AttendingDoctor && member_role == TeamRole::BackupDoctor)
 }
 
-fn username_matches(m: &MemberRow, name: &str) -> bool {
+fn username_matches(m: &Member, name: &str) -> bool {
     m.username.eq_ignore_ascii_case(name)
 }
 
@@ -2695,7 +2483,7 @@ fn username_matches(m: &MemberRow, name: &str) -> bool {
 /// signs unless the reader sees clinical information
 /// (`Access::sees_vitals`), and a withdrawn post without its text and vital
 /// signs unless the reader wrote it.
-fn shown_to(access: &Access, reader: &Principal, posts: Vec<PostRow>) -> Vec<PostRow> {
+fn shown_to(access: &Access, reader: &Principal, posts: Vec<Post>) -> Vec<Post> {
     posts
         .into_iter()
         .map(|post| {

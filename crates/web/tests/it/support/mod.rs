@@ -311,7 +311,7 @@ pub async fn principal_of(identity: &Identity, session: &Session) -> Principal {
 
 async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Session)]) -> CareIds {
     use renkei_care::model::PatientInput;
-    use renkei_care::service::{ConsentInput, PostInput};
+    use renkei_care::model::{ConsentInput, PostInput};
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
     let family = principal_of(identity, session(Who::Family)).await;
@@ -383,9 +383,13 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
         .await
         .unwrap()
         .post_id;
-    let attachment = renkei_care::store::attachments_of_posts(state.care.db(), &[post])
+    let attachment = state
+        .care
+        .post_detail(&pro, &c, post)
         .await
-        .unwrap()[0]
+        .unwrap()
+        .view
+        .attachments[0]
         .id;
     // A second post that no matrix row edits: vital signs (FHIR
     // Observation) and a photo (thumbnail).
@@ -417,9 +421,13 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
         .await
         .unwrap()
         .post_id;
-    let image = renkei_care::store::attachments_of_posts(state.care.db(), &[vitals_post])
+    let image = state
+        .care
+        .post_detail(&pro, &c, vitals_post)
         .await
-        .unwrap()[0]
+        .unwrap()
+        .view
+        .attachments[0]
         .id;
     let group = state
         .care
