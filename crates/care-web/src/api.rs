@@ -107,7 +107,14 @@ pub async fn create_patient(
 ) -> Result<Response, WebError> {
     let id = state
         .care
-        .register_patient(&p, &rc, b.organization_id, &b.team_role, &b.patient)
+        .register_patient(
+            &p,
+            &rc,
+            b.organization_id,
+            &b.team_role,
+            &b.patient,
+            Timestamp::now(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })).into_response())
 }
@@ -121,7 +128,7 @@ pub async fn get_patient(
     Ctx(rc): Ctx,
     Path(id): Path<PatientId>,
 ) -> Result<Json<PatientOut>, WebError> {
-    let (pt, _) = state.care.patient(&p, &rc, id).await?;
+    let (pt, _) = state.care.patient(&p, &rc, id, Timestamp::now()).await?;
     Ok(Json(PatientOut {
         id: pt.id,
         record: pt.record,
@@ -158,7 +165,7 @@ pub async fn list_consents(
     Ctx(rc): Ctx,
     Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<ConsentOut>>, WebError> {
-    let consents = state.care.consents(&p, &rc, id).await?;
+    let consents = state.care.consents(&p, &rc, id, Timestamp::now()).await?;
     Ok(Json(
         consents
             .into_iter()
@@ -218,7 +225,10 @@ pub async fn record_consent(
         obtained_by: b.obtained_by,
         signer: b.signer,
     };
-    let cid = state.care.record_consent(&p, &rc, id, &input, None).await?;
+    let cid = state
+        .care
+        .record_consent(&p, &rc, id, &input, None, Timestamp::now())
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id: cid.0 })).into_response())
 }
 
@@ -237,7 +247,10 @@ pub async fn withdraw_consent(
     Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<ReasonIn>,
 ) -> Result<StatusCode, WebError> {
-    state.care.withdraw_consent(&p, &rc, id, &b.reason).await?;
+    state
+        .care
+        .withdraw_consent(&p, &rc, id, &b.reason, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -269,7 +282,7 @@ pub async fn team(
     Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<MemberOut>>, WebError> {
     let space = state.care.patient_space(id).await?;
-    let v = state.care.team(&p, &rc, space).await?;
+    let v = state.care.team(&p, &rc, space, Timestamp::now()).await?;
     Ok(Json(
         v.members
             .into_iter()
@@ -308,7 +321,7 @@ pub async fn invite(
     let space = state.care.patient_space(id).await?;
     state
         .care
-        .invite(&p, &rc, space, &b.invitee, &b.team_role)
+        .invite(&p, &rc, space, &b.invitee, &b.team_role, Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -323,7 +336,7 @@ pub async fn accept(
     Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
-    state.care.accept(&p, &rc, space).await?;
+    state.care.accept(&p, &rc, space, Timestamp::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -337,7 +350,10 @@ pub async fn leave(
     Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
-    state.care.leave(&p, &rc, space, true).await?;
+    state
+        .care
+        .leave(&p, &rc, space, true, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -470,6 +486,7 @@ pub async fn list_posts(
                 category: CategoryFilter::from_code(q.category.as_deref().unwrap_or("")),
                 limit: q.limit.unwrap_or(0).clamp(0, 100),
             },
+            Timestamp::now(),
         )
         .await?;
     let mut posts = Vec::new();
@@ -558,6 +575,7 @@ pub async fn create_post(
                 confirm_unusual: b.confirm_unusual,
             },
             Vec::new(),
+            Timestamp::now(),
         )
         .await?;
     let status = if out.duplicate {
@@ -594,7 +612,10 @@ pub async fn acknowledge(
     Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
-    state.care.acknowledge(&p, &rc, post).await?;
+    state
+        .care
+        .acknowledge(&p, &rc, post, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -608,7 +629,10 @@ pub async fn mark_read(
     Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
-    state.care.mark_read(&p, &rc, post).await?;
+    state
+        .care
+        .mark_read(&p, &rc, post, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -622,7 +646,7 @@ pub async fn receipts(
     Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<Json<Vec<ReceiptOut>>, WebError> {
     check_post(&state, id, post).await?;
-    let r = state.care.receipts(&p, &rc, post).await?;
+    let r = state.care.receipts(&p, &rc, post, Timestamp::now()).await?;
     Ok(Json(r.iter().map(ReceiptOut::from).collect()))
 }
 
@@ -652,7 +676,7 @@ pub async fn summary(
     Ctx(rc): Ctx,
     Path(id): Path<PatientId>,
 ) -> Result<Json<SummaryOut>, WebError> {
-    let v = state.care.summary(&p, &rc, id).await?;
+    let v = state.care.summary(&p, &rc, id, Timestamp::now()).await?;
     let f = v
         .current
         .as_ref()
@@ -715,7 +739,7 @@ pub async fn save_summary(
     };
     let version = state
         .care
-        .save_summary(&p, &rc, id, b.base_version, &fields)
+        .save_summary(&p, &rc, id, b.base_version, &fields, Timestamp::now())
         .await?;
     Ok((StatusCode::CREATED, Json(VersionOut { version })).into_response())
 }

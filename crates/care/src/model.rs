@@ -156,8 +156,9 @@ impl From<&PatientRecord> for PatientInput {
 }
 
 impl PatientInput {
-    /// Checks and normalises what was typed into the record.
-    pub fn check(&self) -> Result<PatientRecord, ValidationErrors> {
+    /// Checks and normalises what was typed into the record; a birth date
+    /// after `now` is refused.
+    pub fn check(&self, now: Timestamp) -> Result<PatientRecord, ValidationErrors> {
         let mut e = ValidationErrors::new();
         e.require("name", &self.name, "氏名", "Name");
         e.require("kana", &self.kana, "ふりがな", "Kana");
@@ -171,7 +172,7 @@ impl PatientInput {
         );
         if !self.birth_date.trim().is_empty() {
             if let Some(b) = Timestamp::from_jst_date(self.birth_date.trim()) {
-                if b.millis() > Timestamp::now().millis() {
+                if b.millis() > now.millis() {
                     e.add(
                         "birth_date",
                         "future",

@@ -267,8 +267,8 @@ impl Care {
         &self,
         p: &Principal,
         space_id: SpaceId,
+        now: Timestamp,
     ) -> Result<(store::AccessRow, Option<Access>), CareError> {
-        let now = Timestamp::now();
         let row = store::access_row(&self.db, space_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -280,8 +280,8 @@ impl Care {
         &self,
         p: &Principal,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<(store::AccessRow, Option<Access>, Patient), CareError> {
-        let now = Timestamp::now();
         let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -318,8 +318,9 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         action: &str,
+        now: Timestamp,
     ) -> Result<(store::AccessRow, Access), CareError> {
-        let (row, access) = self.access(p, space_id).await?;
+        let (row, access) = self.access(p, space_id, now).await?;
         match access {
             Some(a) => Ok((row, a)),
             None => Err(self.conceal(p, ctx, &row, action).await),
@@ -366,6 +367,7 @@ impl Care {
         org_id: Option<OrgId>,
         team_role: &str,
         input: &PatientInput,
+        now: Timestamp,
     ) -> Result<PatientId, CareError> {
         if !p.role.may(Permission::RegisterPatients) {
             return Err(CareError::Forbidden);
@@ -400,7 +402,7 @@ impl Care {
                 "Choose your role in the team.",
             );
         }
-        let fields = match input.check() {
+        let fields = match input.check(now) {
             Ok(f) => Some(f),
             Err(v) => {
                 errors.0.extend(v.0);
@@ -411,7 +413,6 @@ impl Care {
         let (Some(fields), Some(role)) = (fields, role) else {
             return Err(CareError::Forbidden);
         };
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let space =
             store::insert_space(&mut tx, region, SpaceKind::Patient, "", "", p.user_id, now)
@@ -445,10 +446,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<(Patient, Access), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.read")
+            .require(p, ctx, patient.space_id, "patient.read", now)
             .await?;
         self.audit(vec![space_audit(
             p,
@@ -467,17 +469,18 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         input: &PatientInput,
+        now: Timestamp,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.update")
+            .require(p, ctx, patient.space_id, "patient.update", now)
             .await?;
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "patient.update").await);
         }
-        let fields = input.check()?;
+        let fields = input.check(now)?;
         let mut tx = self.db.begin().await?;
-        store::update_patient(&mut tx, patient_id, &fields, Timestamp::now()).await?;
+        store::update_patient(&mut tx, patient_id, &fields, now).await?;
         audit::append(
             &mut tx,
             &space_audit(p, ctx, "patient.update", &row, Some(&access)),
@@ -558,10 +561,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<ConsentView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.consent.read")
+            .require(p, ctx, patient.space_id, "patient.consent.read", now)
             .await?;
         let consents = store::consents(&self.db, patient_id).await?;
         let may_record = self.may_manage_consent(&row, &access);
@@ -597,10 +601,11 @@ impl Care {
         patient_id: PatientId,
         input: &ConsentInput,
         form: Option<CheckedUpload>,
+        now: Timestamp,
     ) -> Result<ConsentId, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.consent.record")
+            .require(p, ctx, patient.space_id, "patient.consent.record", now)
             .await?;
         if !self.may_manage_consent(&row, &access) {
             return Err(self.deny(p, ctx, &row, "patient.consent.record").await);
@@ -615,7 +620,7 @@ impl Care {
             "Date obtained",
         );
         if let Some(d) = Timestamp::from_jst_date(input.obtained_on.trim()) {
-            if d.millis() > Timestamp::now().millis() {
+            if d.millis() > now.millis() {
                 e.add(
                     "obtained_on",
                     "future",
@@ -674,7 +679,6 @@ impl Care {
                 .collect(),
             family: input.covers_family,
         };
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let form_id = match &form {
             Some(f) => Some(
@@ -731,10 +735,11 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         reason: &str,
+        now: Timestamp,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.consent.withdraw")
+            .require(p, ctx, patient.space_id, "patient.consent.withdraw", now)
             .await?;
         if !self.may_manage_consent(&row, &access) {
             return Err(self.deny(p, ctx, &row, "patient.consent.withdraw").await);
@@ -747,7 +752,6 @@ impl Care {
                 "Give the reason for the withdrawal.",
             ));
         }
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let n =
             store::withdraw_consents(&mut tx, patient_id, p.user_id, reason.trim(), now).await?;
@@ -766,8 +770,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<Vec<Consent>, CareError> {
-        Ok(self.consent_view(p, ctx, patient_id).await?.consents)
+        Ok(self.consent_view(p, ctx, patient_id, now).await?.consents)
     }
 
     // ------------------------------------------------------------- team
@@ -777,8 +782,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         space_id: SpaceId,
+        now: Timestamp,
     ) -> Result<TeamView, CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "team.read").await?;
+        let (row, access) = self.require(p, ctx, space_id, "team.read", now).await?;
         let space = store::space(&self.db, space_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -835,8 +841,9 @@ impl Care {
         space_id: SpaceId,
         invitee: &str,
         team_role: &str,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "team.invite").await?;
+        let (row, access) = self.require(p, ctx, space_id, "team.invite", now).await?;
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "team.invite").await);
         }
@@ -922,7 +929,6 @@ impl Care {
                 return Err(CareError::Conflict("already a member or invited".into()));
             }
         }
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         store::upsert_member(
             &mut tx,
@@ -951,8 +957,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         space_id: SpaceId,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, _) = self.access(p, space_id).await?;
+        let (row, _) = self.access(p, space_id, now).await?;
         if row.member_status.is_none() {
             return Err(self.conceal(p, ctx, &row, "team.accept").await);
         }
@@ -978,14 +985,7 @@ impl Care {
             }
         }
         let mut tx = self.db.begin().await?;
-        store::set_member_status(
-            &mut tx,
-            space_id,
-            p.user_id,
-            MemberStatus::Active,
-            Timestamp::now(),
-        )
-        .await?;
+        store::set_member_status(&mut tx, space_id, p.user_id, MemberStatus::Active, now).await?;
         audit::append(&mut tx, &space_audit(p, ctx, "team.accept", &row, None)).await?;
         tx.commit().await?;
         Ok(())
@@ -999,8 +999,9 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         confirm: bool,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, _) = self.access(p, space_id).await?;
+        let (row, _) = self.access(p, space_id, now).await?;
         let Some(status) = row.member_status else {
             return Err(self.conceal(p, ctx, &row, "team.leave").await);
         };
@@ -1037,8 +1038,7 @@ impl Care {
             MemberStatus::Left
         };
         let mut tx = self.db.begin().await?;
-        store::set_member_status(&mut tx, space_id, p.user_id, new_status, Timestamp::now())
-            .await?;
+        store::set_member_status(&mut tx, space_id, p.user_id, new_status, now).await?;
         audit::append(
             &mut tx,
             &space_audit(
@@ -1065,8 +1065,9 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         user_id: UserId,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "team.lead").await?;
+        let (row, access) = self.require(p, ctx, space_id, "team.lead", now).await?;
         if !access.is_lead() {
             return Err(self.deny(p, ctx, &row, "team.lead").await);
         }
@@ -1098,9 +1099,10 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         open: bool,
+        now: Timestamp,
     ) -> Result<(), CareError> {
         let (row, access) = self
-            .require(p, ctx, space_id, "team.family_summary")
+            .require(p, ctx, space_id, "team.family_summary", now)
             .await?;
         if !access.is_lead() || row.patient_id.is_none() {
             return Err(self.deny(p, ctx, &row, "team.family_summary").await);
@@ -1235,8 +1237,9 @@ impl Care {
         space_id: SpaceId,
         input: PostInput,
         uploads: Vec<CheckedUpload>,
+        now: Timestamp,
     ) -> Result<PostOutcome, CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "post.create").await?;
+        let (row, access) = self.require(p, ctx, space_id, "post.create", now).await?;
         if !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.create").await);
         }
@@ -1321,7 +1324,6 @@ impl Care {
                             },
                         );
                     }
-                    let now = Timestamp::now();
                     let id = store::insert_post(tx, &new_post, now).await?;
                     for u in &uploads {
                         store::insert_attachment(
@@ -1406,9 +1408,10 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         q: TimelineQuery,
+        now: Timestamp,
     ) -> Result<TimelineView, CareError> {
-        let allowed = self.require(p, ctx, space_id, "timeline.read").await?;
-        self.timeline_of(p, ctx, allowed, None, q).await
+        let allowed = self.require(p, ctx, space_id, "timeline.read", now).await?;
+        self.timeline_of(p, ctx, allowed, None, q, now).await
     }
 
     /// A patient's timeline, addressed by patient id: the patient is read
@@ -1419,13 +1422,14 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         q: TimelineQuery,
+        now: Timestamp,
     ) -> Result<TimelineView, CareError> {
-        let (row, access, patient) = self.access_to_patient(p, patient_id).await?;
+        let (row, access, patient) = self.access_to_patient(p, patient_id, now).await?;
         let access = match access {
             Some(a) => a,
             None => return Err(self.conceal(p, ctx, &row, "timeline.read").await),
         };
-        self.timeline_of(p, ctx, (row, access), Some(patient), q)
+        self.timeline_of(p, ctx, (row, access), Some(patient), q, now)
             .await
     }
 
@@ -1438,6 +1442,7 @@ impl Care {
         allowed: (store::AccessRow, Access),
         patient: Option<Patient>,
         mut q: TimelineQuery,
+        now: Timestamp,
     ) -> Result<TimelineView, CareError> {
         let (row, access) = allowed;
         let space_id = row.space_id;
@@ -1506,7 +1511,7 @@ impl Care {
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
-                    store::mark_read(tx, user, &shown, Timestamp::now()).await?;
+                    store::mark_read(tx, user, &shown, now).await?;
                     audit::append(tx, &entry).await?;
                     Ok(())
                 })
@@ -1625,11 +1630,12 @@ impl Care {
         ctx: &RequestContext,
         post_id: PostId,
         action: &str,
+        now: Timestamp,
     ) -> Result<(Post, store::AccessRow, Access), CareError> {
         let post = store::post(&self.db, post_id)
             .await?
             .ok_or(CareError::NotFound)?;
-        let (row, access) = self.require(p, ctx, post.space_id, action).await?;
+        let (row, access) = self.require(p, ctx, post.space_id, action, now).await?;
         Ok((post, row, access))
     }
 
@@ -1640,9 +1646,10 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
-            .post_and_access(p, ctx, post_id, "post.acknowledge")
+            .post_and_access(p, ctx, post_id, "post.acknowledge", now)
             .await?;
         let allowed = post.urgent
             && access
@@ -1664,7 +1671,6 @@ impl Care {
             .batcher
             .run(move |tx| {
                 Box::pin(async move {
-                    let now = Timestamp::now();
                     if !store::acknowledge(tx, post_id, user, now).await? {
                         return Ok(false);
                     }
@@ -1686,8 +1692,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.read", now)
+            .await?;
         if !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.read").await);
         }
@@ -1700,7 +1709,7 @@ impl Care {
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
-                    store::mark_read(tx, user, &[post_id], Timestamp::now()).await?;
+                    store::mark_read(tx, user, &[post_id], now).await?;
                     audit::append(tx, &e).await?;
                     Ok(())
                 })
@@ -1715,8 +1724,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
+        now: Timestamp,
     ) -> Result<PostDetail, CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.read", now)
+            .await?;
         let replies = store::replies(&self.db, &[post.id]).await?;
         let members = store::members(&self.db, post.space_id).await?;
         let (_, mut views) = self
@@ -1756,8 +1768,11 @@ impl Care {
         ctx: &RequestContext,
         post_id: PostId,
         input: PostInput,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.edit").await?;
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.edit", now)
+            .await?;
         if post.author_id != p.user_id || post.kind != PostKind::Post || !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.edit").await);
         }
@@ -1787,7 +1802,7 @@ impl Care {
             &fold(&input.body),
             &vitals,
             p.user_id,
-            Timestamp::now(),
+            now,
         )
         .await?;
         let e = about(
@@ -1808,9 +1823,10 @@ impl Care {
         ctx: &RequestContext,
         post_id: PostId,
         reason: &str,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
-            .post_and_access(p, ctx, post_id, "post.withdraw")
+            .post_and_access(p, ctx, post_id, "post.withdraw", now)
             .await?;
         let mine = post.author_id == p.user_id;
         if !access.may_write() || post.kind != PostKind::Post || !(mine || access.is_lead()) {
@@ -1825,9 +1841,7 @@ impl Care {
             ));
         }
         let mut tx = self.db.begin().await?;
-        if !store::withdraw_post(&mut tx, post_id, p.user_id, reason.trim(), Timestamp::now())
-            .await?
-        {
+        if !store::withdraw_post(&mut tx, post_id, p.user_id, reason.trim(), now).await? {
             return Err(CareError::Conflict("already withdrawn".into()));
         }
         let mut e = about(
@@ -1847,8 +1861,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
+        now: Timestamp,
     ) -> Result<Vec<Receipt>, CareError> {
-        Ok(self.post_detail(p, ctx, post_id).await?.view.receipts)
+        Ok(self.post_detail(p, ctx, post_id, now).await?.view.receipts)
     }
 
     /// An attachment's bytes (audited). Consent forms are for professionals.
@@ -1858,12 +1873,13 @@ impl Care {
         ctx: &RequestContext,
         id: AttachmentId,
         thumbnail: bool,
+        now: Timestamp,
     ) -> Result<(AttachmentMeta, Vec<u8>), CareError> {
         let meta = store::attachment_meta(&self.db, id)
             .await?
             .ok_or(CareError::NotFound)?;
         let (row, access) = self
-            .require(p, ctx, meta.space_id, "attachment.read")
+            .require(p, ctx, meta.space_id, "attachment.read", now)
             .await?;
         if meta.purpose == AttachmentPurpose::Consent && !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "attachment.read").await);
@@ -1894,15 +1910,16 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         days: i64,
+        now: Timestamp,
     ) -> Result<(Patient, Vec<Post>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "vitals.read")
+            .require(p, ctx, patient.space_id, "vitals.read", now)
             .await?;
         if !access.sees_vitals() {
             return Err(self.deny(p, ctx, &row, "vitals.read").await);
         }
-        let since = Timestamp::now().plus_seconds(-days.clamp(1, 3650) * 86_400);
+        let since = now.plus_seconds(-days.clamp(1, 3650) * 86_400);
         let posts = store::vitals_since(&self.db, patient.space_id, since).await?;
         self.audit(vec![space_audit(
             p,
@@ -1922,10 +1939,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<SummaryView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "summary.read")
+            .require(p, ctx, patient.space_id, "summary.read", now)
             .await?;
         if !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "summary.read").await);
@@ -1957,10 +1975,11 @@ impl Care {
         patient_id: PatientId,
         base_version: i64,
         fields: &SummaryFields,
+        now: Timestamp,
     ) -> Result<i64, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "summary.update")
+            .require(p, ctx, patient.space_id, "summary.update", now)
             .await?;
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "summary.update").await);
@@ -1996,21 +2015,14 @@ impl Care {
         }
         let version = current + 1;
         let mut tx = self.db.begin().await?;
-        store::insert_summary(
-            &mut tx,
-            patient_id,
-            version,
-            fields,
-            p.user_id,
-            Timestamp::now(),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                CareError::Conflict("the summary was changed at the same moment; reload".into())
-            }
-            other => CareError::Store(other),
-        })?;
+        store::insert_summary(&mut tx, patient_id, version, fields, p.user_id, now)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    CareError::Conflict("the summary was changed at the same moment; reload".into())
+                }
+                other => CareError::Store(other),
+            })?;
         let mut a = space_audit(p, ctx, "summary.update", &row, Some(&access));
         a.reason = format!("version {version}");
         audit::append(&mut tx, &a).await?;
@@ -2199,8 +2211,9 @@ impl Care {
     pub async fn active_break_glass(
         &self,
         p: &Principal,
+        now: Timestamp,
     ) -> Result<Vec<BreakGlassAccess>, CareError> {
-        Ok(store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await?)
+        Ok(store::active_break_glass(&self.db, p.user_id, now).await?)
     }
 
     // ----------------------------------------------------------- groups
@@ -2212,6 +2225,7 @@ impl Care {
         ctx: &RequestContext,
         name: &str,
         description: &str,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
         if !p.role.may(Permission::ProfessionalGroups) {
             return Err(CareError::Forbidden);
@@ -2228,7 +2242,6 @@ impl Care {
             );
         }
         e.into_result()?;
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let space = store::insert_space(
             &mut tx,
@@ -2304,8 +2317,7 @@ impl Care {
     /// Sends the daily digest to everyone who wants it and has unread posts:
     /// the number of unread posts and a link, nothing about any patient. Not
     /// repeated within 20 hours.
-    pub async fn send_digests(&self) -> Result<DigestRun, CareError> {
-        let now = Timestamp::now();
+    pub async fn send_digests(&self, now: Timestamp) -> Result<DigestRun, CareError> {
         let mut run = DigestRun::default();
         let candidates = store::digest_candidates(&self.db, now.plus_seconds(-20 * 3600)).await?;
         for r in candidates {
@@ -2351,6 +2363,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<Vec<(Patient, Access)>, CareError> {
         let rows = store::my_spaces(&self.db, p.user_id).await?;
         let mut ids: Vec<SpaceId> = rows
@@ -2358,7 +2371,7 @@ impl Care {
             .filter(|r| r.status == MemberStatus::Active && r.patient_id.is_some())
             .map(|r| r.space_id)
             .collect();
-        for b in store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await? {
+        for b in store::active_break_glass(&self.db, p.user_id, now).await? {
             if let Some(pt) = store::patient(&self.db, b.patient_id).await? {
                 ids.push(pt.space_id);
             }
@@ -2367,7 +2380,7 @@ impl Care {
         ids.dedup();
         let mut out = Vec::new();
         for space in ids {
-            if let (_, Some(a)) = self.access(p, space).await? {
+            if let (_, Some(a)) = self.access(p, space, now).await? {
                 if let Some(pt) = store::patient_by_space(&self.db, space).await? {
                     out.push((pt, a));
                 }
@@ -2387,9 +2400,12 @@ impl Care {
         patient_id: PatientId,
         vitals_only: bool,
         limit: i64,
+        now: Timestamp,
     ) -> Result<(Patient, Vec<Post>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
-        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "fhir.read", now)
+            .await?;
         if vitals_only && !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "fhir.read").await);
         }
@@ -2413,8 +2429,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
+        now: Timestamp,
     ) -> Result<(Patient, Post, Access), CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "fhir.read").await?;
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "fhir.read", now)
+            .await?;
         let patient = store::patient_by_space(&self.db, post.space_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -2436,12 +2455,15 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         consent_id: ConsentId,
+        now: Timestamp,
     ) -> Result<(Patient, Consent), CareError> {
         let consent = store::consent(&self.db, consent_id)
             .await?
             .ok_or(CareError::NotFound)?;
         let patient = self.space_of_patient(consent.patient_id).await?;
-        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "fhir.read", now)
+            .await?;
         let e = about(
             space_audit(p, ctx, "fhir.read", &row, Some(&access)),
             "consent",
@@ -2457,9 +2479,12 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<(Patient, Vec<Member>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
-        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "fhir.read", now)
+            .await?;
         let members = store::members(&self.db, patient.space_id).await?;
         self.audit(vec![space_audit(p, ctx, "fhir.read", &row, Some(&access))])
             .await?;

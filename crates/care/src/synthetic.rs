@@ -169,15 +169,17 @@ impl<'a> Bulk<'a> {
     }
 }
 
-/// Generates the prefecture into an empty, migrated database.
+/// Generates the prefecture into an empty, migrated database, as of `now`
+/// (the posts span the half year before it).
 pub async fn generate(
     db: &Db,
     scale: Scale,
     seed: u64,
     password_hash: &str,
+    now: Timestamp,
 ) -> Result<Generated, StoreError> {
     let mut rng = Rng::new(seed);
-    let now = Timestamp::now().millis();
+    let now = now.millis();
     let day = 86_400_000i64;
     let span = 180 * day;
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use renkei_care::model::{PostInput, TimelineQuery};
 use renkei_care::synthetic::{self, Scale};
 use renkei_care::{Care, CareConfig};
-use renkei_domain::{OrgId, PatientId, Profession, RegionId, Role, SpaceId, UserId};
+use renkei_domain::{OrgId, PatientId, Profession, RegionId, Role, SpaceId, Timestamp, UserId};
 use renkei_identity::{Credential, Principal, RequestContext};
 use renkei_store::Db;
 
@@ -73,7 +73,7 @@ pub async fn generate(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let hash = renkei_identity::password::hash("a long bench password").await?;
-    let g = synthetic::generate(db, scale, seed, &hash).await?;
+    let g = synthetic::generate(db, scale, seed, &hash, Timestamp::now()).await?;
     println!(
         "generated in {:.1} s: {} professionals, {} patients, {} team members, {} posts, {} read receipts",
         started.elapsed().as_secs_f64(),
@@ -130,7 +130,13 @@ pub async fn measure(
         let user = team[(next(team.len() as i64) - 1) as usize];
         let t = Instant::now();
         let v = care
-            .timeline(&principal(user), &ctx(), space, TimelineQuery::default())
+            .timeline(
+                &principal(user),
+                &ctx(),
+                space,
+                TimelineQuery::default(),
+                Timestamp::now(),
+            )
             .await?;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(!v.posts.is_empty(), "patient {p} has no posts");
@@ -185,8 +191,15 @@ pub async fn measure(
                     ..Default::default()
                 };
                 let t = Instant::now();
-                care.post(&principal(user), &ctx(), space, input, Vec::new())
-                    .await?;
+                care.post(
+                    &principal(user),
+                    &ctx(),
+                    space,
+                    input,
+                    Vec::new(),
+                    Timestamp::now(),
+                )
+                .await?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             anyhow::Ok(lat)

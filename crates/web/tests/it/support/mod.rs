@@ -331,6 +331,7 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 insured_number: "1234567890".into(),
                 ..Default::default()
             },
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap();
@@ -347,16 +348,28 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 ..Default::default()
             },
             None,
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap();
     let space = state.care.patient_space(patient).await.unwrap();
     state
         .care
-        .invite(&pro, &c, space, "family", "family")
+        .invite(
+            &pro,
+            &c,
+            space,
+            "family",
+            "family",
+            renkei_domain::Timestamp::now(),
+        )
         .await
         .unwrap();
-    state.care.accept(&family, &c, space).await.unwrap();
+    state
+        .care
+        .accept(&family, &c, space, renkei_domain::Timestamp::now())
+        .await
+        .unwrap();
     let pdf = renkei_care::attachments::check(
         "指示書.pdf",
         b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF".to_vec(),
@@ -379,13 +392,14 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 ..Default::default()
             },
             vec![pdf],
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap()
         .post_id;
     let attachment = state
         .care
-        .post_detail(&pro, &c, post)
+        .post_detail(&pro, &c, post, renkei_domain::Timestamp::now())
         .await
         .unwrap()
         .view
@@ -417,13 +431,14 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 ..Default::default()
             },
             vec![photo],
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap()
         .post_id;
     let image = state
         .care
-        .post_detail(&pro, &c, vitals_post)
+        .post_detail(&pro, &c, vitals_post, renkei_domain::Timestamp::now())
         .await
         .unwrap()
         .view
@@ -431,7 +446,13 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
         .id;
     let group = state
         .care
-        .create_group(&pro, &c, "訪問看護連絡会", "")
+        .create_group(
+            &pro,
+            &c,
+            "訪問看護連絡会",
+            "",
+            renkei_domain::Timestamp::now(),
+        )
         .await
         .unwrap();
     CareIds {
