@@ -172,13 +172,14 @@ pub async fn list_consents(
             .map(|c| ConsentOut {
                 id: c.id,
                 active: c.active(),
-                covers_organization_ids: c.org_ids(),
+                covers_organization_ids: c.coverage.org_ids.clone(),
                 covers_professions: c
-                    .professions()
+                    .coverage
+                    .professions
                     .iter()
                     .map(|x| x.code().to_string())
                     .collect(),
-                covers_family: c.covers_family,
+                covers_family: c.coverage.family,
                 obtained_on: c.obtained_on,
                 obtained_by: c.obtained_by,
                 signer: c.signer,

@@ -236,8 +236,10 @@ pub fn observations(patient_id: PatientId, post: &Post) -> Vec<Value> {
 /// the signed form, and whether it is still in force.
 pub fn consent(c: &Consent, org_names: &dyn Fn(OrgId) -> String) -> Value {
     let mut actors: Vec<Value> = c
-        .org_ids()
-        .into_iter()
+        .coverage
+        .org_ids
+        .iter()
+        .copied()
         .map(|o| {
             json!({
                 "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient"}]},
@@ -245,13 +247,13 @@ pub fn consent(c: &Consent, org_names: &dyn Fn(OrgId) -> String) -> Value {
             })
         })
         .collect();
-    for p in c.professions() {
+    for p in &c.coverage.professions {
         actors.push(json!({
             "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
             "reference": {"display": format!("profession:{p}")},
         }));
     }
-    if c.covers_family {
+    if c.coverage.family {
         actors.push(json!({
             "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
             "reference": {"display": "family"},

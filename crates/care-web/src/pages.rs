@@ -785,9 +785,7 @@ async fn post_page(
     let versions = versions
         .into_iter()
         .map(|v| {
-            let vitals: renkei_domain::care::Vitals =
-                serde_json::from_str(&v.vitals).unwrap_or_default();
-            let shown = crate::posts::vitals_shown(lang, &vitals)
+            let shown = crate::posts::vitals_shown(lang, &v.vitals)
                 .into_iter()
                 .map(|s| format!("{} {}", s.label, s.value))
                 .collect::<Vec<_>>()
@@ -1756,9 +1754,15 @@ async fn consent_page(
         .consents
         .iter()
         .map(|c| {
-            let mut covers: Vec<String> = c.org_ids().into_iter().map(org_name).collect();
-            covers.extend(c.professions().iter().map(|x| x.label(lang).to_string()));
-            if c.covers_family {
+            let mut covers: Vec<String> =
+                c.coverage.org_ids.iter().copied().map(org_name).collect();
+            covers.extend(
+                c.coverage
+                    .professions
+                    .iter()
+                    .map(|x| x.label(lang).to_string()),
+            );
+            if c.coverage.family {
                 covers.push(if lang == "en" { "Family" } else { "家族" }.into());
             }
             ConsentShown {

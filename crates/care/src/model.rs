@@ -415,13 +415,14 @@ pub struct SpaceCard {
 
 // ----------------------------------------------------------------- consent
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A recorded consent (同意) and whom it covers.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Consent {
     pub id: ConsentId,
     pub patient_id: PatientId,
-    pub covers_orgs: String,
-    pub covers_professions: String,
-    pub covers_family: bool,
+    /// Stored as JSON lists and a flag; the store reads it apart.
+    #[sqlx(skip)]
+    pub coverage: Coverage,
     pub obtained_on: String,
     pub obtained_by: String,
     pub signer: String,
@@ -435,12 +436,6 @@ pub struct Consent {
 }
 
 impl Consent {
-    pub fn org_ids(&self) -> Vec<OrgId> {
-        serde_json::from_str(&self.covers_orgs).unwrap_or_default()
-    }
-    pub fn professions(&self) -> Vec<Profession> {
-        serde_json::from_str(&self.covers_professions).unwrap_or_default()
-    }
     pub fn active(&self) -> bool {
         self.withdrawn_at.is_none()
     }
@@ -645,12 +640,15 @@ fn parse_readers(read_by: &str) -> Vec<(UserId, i64)> {
     out
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// An earlier version of an edited post.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PostVersion {
     pub version: i64,
     pub category: PostCategory,
     pub body: String,
-    pub vitals: String,
+    /// Stored as JSON; the store reads it apart.
+    #[sqlx(skip)]
+    pub vitals: Vitals,
     pub written_by: UserId,
     pub written_by_name: String,
     pub written_at: i64,

@@ -255,11 +255,10 @@ impl Care {
 
     async fn coverage(&self, patient_id: PatientId) -> Result<Option<Coverage>, CareError> {
         let consents = store::consents(&self.db, patient_id).await?;
-        Ok(consents.into_iter().find(|c| c.active()).map(|c| Coverage {
-            org_ids: c.org_ids(),
-            professions: c.professions(),
-            family: c.covers_family,
-        }))
+        Ok(consents
+            .into_iter()
+            .find(|c| c.active())
+            .map(|c| c.coverage))
     }
 
     /// Decides access to a space. `None` with the row when refused.
@@ -272,7 +271,7 @@ impl Care {
         let row = store::access_row(&self.db, space_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
-        Ok(self.decide(p, row, now))
+        self.decide(p, row, now)
     }
 
     /// Access to a patient's team, with the patient read in the same query.
@@ -285,7 +284,7 @@ impl Care {
         let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
-        let (row, decided) = self.decide(p, row, now);
+        let (row, decided) = self.decide(p, row, now)?;
         Ok((row, decided, patient))
     }
 
@@ -294,13 +293,17 @@ impl Care {
         p: &Principal,
         row: store::AccessRow,
         now: Timestamp,
-    ) -> (store::AccessRow, Option<Access>) {
+    ) -> Result<(store::AccessRow, Option<Access>), CareError> {
         // Coverage matters only for members outside the registering organisation.
         let needs_coverage = row.consent_id.is_some()
             && row.member_status == Some(MemberStatus::Active)
             && row.member_org_id != row.registering_org_id;
         // The access query read the consent in force with it.
-        let coverage = if needs_coverage { row.coverage() } else { None };
+        let coverage = if needs_coverage {
+            row.coverage()?
+        } else {
+            None
+        };
         let decided = access::decide(
             &row,
             coverage.as_ref(),
@@ -308,7 +311,7 @@ impl Care {
             p.region_scope(),
             now.millis(),
         );
-        (row, decided)
+        Ok((row, decided))
     }
 
     /// Access or an audited refusal.
@@ -511,7 +514,7 @@ impl Care {
                     } else if r.consent_id.is_none() {
                         false
                     } else {
-                        let c = r.coverage();
+                        let c = r.coverage()?;
                         access::covered(c.as_ref(), reg, r.member_org_id, p.profession, role)
                     }
                 }
@@ -1272,11 +1275,9 @@ impl Care {
         hasher.update([0]);
         hasher.update(input.body.as_bytes());
         hasher.update([0]);
-        hasher.update(
-            serde_json::to_string(&vitals)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
+        let vitals_json = serde_json::to_string(&vitals)
+            .map_err(|e| StoreError::Invalid(format!("vital signs as JSON: {e}")))?;
+        hasher.update(vitals_json.as_bytes());
         hasher.update(
             format!("|{}|{}|{:?}", input.urgent, input.ack_role, input.reply_to).as_bytes(),
         );

@@ -479,30 +479,43 @@ pub struct AccessRow {
     pub open_urgent: i64,
 }
 
-/// The coverage of the consent in force, from the columns the access and
-/// list queries read with it.
+/// What a consent covers, from its stored columns (two JSON lists and a
+/// flag). Lists that do not parse refuse the row.
+fn coverage(
+    consent: ConsentId,
+    orgs: &str,
+    professions: &str,
+    family: bool,
+) -> Result<Coverage, StoreError> {
+    Ok(Coverage {
+        org_ids: json_column("care_consents", consent, "covers_orgs", orgs)?,
+        professions: json_column("care_consents", consent, "covers_professions", professions)?,
+        family,
+    })
+}
+
+/// The coverage of the consent in force (`None` without one), from the
+/// columns the access and list queries read with it.
 fn coverage_of(
     consent: Option<ConsentId>,
     orgs: &Option<String>,
     professions: &Option<String>,
     family: Option<bool>,
-) -> Option<Coverage> {
-    consent?;
-    Some(Coverage {
-        org_ids: orgs
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or_default(),
-        professions: professions
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or_default(),
-        family: family.unwrap_or(false),
-    })
+) -> Result<Option<Coverage>, StoreError> {
+    let Some(id) = consent else {
+        return Ok(None);
+    };
+    coverage(
+        id,
+        orgs.as_deref().unwrap_or_default(),
+        professions.as_deref().unwrap_or_default(),
+        family.unwrap_or(false),
+    )
+    .map(Some)
 }
 
 impl MySpaceRow {
-    pub fn coverage(&self) -> Option<Coverage> {
+    pub fn coverage(&self) -> Result<Option<Coverage>, StoreError> {
         coverage_of(
             self.consent_id,
             &self.covers_orgs,
@@ -513,7 +526,7 @@ impl MySpaceRow {
 }
 
 impl AccessRow {
-    pub fn coverage(&self) -> Option<Coverage> {
+    pub fn coverage(&self) -> Result<Option<Coverage>, StoreError> {
         coverage_of(
             self.consent_id,
             &self.covers_orgs,
@@ -629,8 +642,8 @@ pub async fn insert_consent(
     n: &NewConsent<'_>,
     now: Timestamp,
 ) -> Result<ConsentId, StoreError> {
-    let orgs = serde_json::to_string(&n.coverage.org_ids).unwrap_or_else(|_| "[]".into());
-    let profs = serde_json::to_string(&n.coverage.professions).unwrap_or_else(|_| "[]".into());
+    let orgs = json_text(&n.coverage.org_ids)?;
+    let profs = json_text(&n.coverage.professions)?;
     let id: ConsentId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_consents (patient_id, covers_orgs, covers_professions, covers_family, obtained_on, \
@@ -677,19 +690,44 @@ pub async fn withdraw_consents(
     Ok(n)
 }
 
+/// A consent as stored: its coverage is read apart (JSON lists).
+#[derive(sqlx::FromRow)]
+struct StoredConsent {
+    #[sqlx(flatten)]
+    consent: Consent,
+    covers_orgs: String,
+    covers_professions: String,
+    covers_family: bool,
+}
+
+impl StoredConsent {
+    fn into_consent(self) -> Result<Consent, StoreError> {
+        let mut consent = self.consent;
+        consent.coverage = coverage(
+            consent.id,
+            &self.covers_orgs,
+            &self.covers_professions,
+            self.covers_family,
+        )?;
+        Ok(consent)
+    }
+}
+
 pub async fn consents(db: &Db, patient_id: PatientId) -> Result<Vec<Consent>, StoreError> {
     let sql = format!("{CONSENT_SELECT} WHERE c.patient_id = $1 ORDER BY c.id DESC");
-    Ok(read!(db, |c| {
+    let rows: Vec<StoredConsent> = read!(db, |c| {
         sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
-    }))
+    });
+    rows.into_iter().map(StoredConsent::into_consent).collect()
 }
 
 pub async fn consent(db: &Db, id: ConsentId) -> Result<Option<Consent>, StoreError> {
     let sql = format!("{CONSENT_SELECT} WHERE c.id = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql)
+    let row: Option<StoredConsent> = read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(c)
-        .await?))
+        .await?);
+    row.map(StoredConsent::into_consent).transpose()
 }
 
 // ----------------------------------------------------------------- members
@@ -1168,7 +1206,7 @@ pub async fn edit_post(
     by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let old_vitals = serde_json::to_string(&old.vitals()).unwrap_or_else(|_| "{}".into());
+    let old_vitals = json_text(&old.vitals())?;
     let written_at = old.edited_at.unwrap_or(old.created_at);
     let written_by = if old.version == 1 { old.author_id } else { by };
     write!(tx, |c| {
@@ -1223,6 +1261,7 @@ pub async fn post_versions(
         post_id: PostId,
         #[sqlx(flatten)]
         v: PostVersion,
+        vitals: String,
     }
     let sql = format!(
         "SELECT v.post_id, v.version, v.category, v.body, v.vitals, v.written_by, u.display_name AS written_by_name, \
@@ -1231,7 +1270,13 @@ pub async fn post_versions(
         id_list(post_ids)
     );
     let rows: Vec<Row> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
-    Ok(rows.into_iter().map(|r| (r.post_id, r.v)).collect())
+    rows.into_iter()
+        .map(|r| {
+            let row = format!("{} v{}", r.post_id, r.v.version);
+            let vitals = json_column("care_post_versions", row, "vitals", &r.vitals)?;
+            Ok((r.post_id, PostVersion { vitals, ..r.v }))
+        })
+        .collect()
 }
 
 /// Withdrawal keeps the row (and its versions) and hides the text from the

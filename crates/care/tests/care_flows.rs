@@ -1886,3 +1886,82 @@ both_backends!(time_is_a_parameter, |db: Db| async move {
     assert!(born.check(before).is_err());
     assert!(born.check(after).is_ok());
 });
+
+// Issue 11: stored JSON that does not parse is logged and refused, naming
+// the table and the row, never read as an empty default (an empty
+// coverage would silently shut the team out; empty contacts would hide
+// the emergency contacts).
+both_backends!(corrupt_stored_json_is_refused, |db: Db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let now = Timestamp::now();
+    let (pid, space) = team(&w).await;
+    let invalid = |r: Result<_, CareError>, table: &str| match r {
+        Err(CareError::Store(renkei_store::StoreError::Invalid(m))) => {
+            assert!(m.contains(table), "{m}")
+        }
+        Err(e) => panic!("{table}: {e}"),
+        Ok(_) => panic!("{table}: corrupt JSON was read"),
+    };
+    let sql = |q: &'static str| {
+        let db = db.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            renkei_store::write!(&mut tx, |c| {
+                sqlx::query(q).execute(&mut *c).await.unwrap();
+            });
+            tx.commit().await.unwrap();
+        }
+    };
+    sql("UPDATE patients SET contacts = '[{\"name\":'").await;
+    invalid(
+        w.care
+            .patient(&w.care_manager, &c, pid, now)
+            .await
+            .map(|_| ()),
+        "patients",
+    );
+    sql("UPDATE patients SET contacts = '[]'").await;
+    w.care.patient(&w.care_manager, &c, pid, now).await.unwrap();
+
+    let out = w
+        .care
+        .post(
+            &w.nurse,
+            &c,
+            space,
+            text_post("血圧 182/96", 90),
+            vec![],
+            now,
+        )
+        .await
+        .unwrap();
+    w.care
+        .edit_post(&w.nurse, &c, out.post_id, text_post("血圧 128/96", 0), now)
+        .await
+        .unwrap();
+    sql("UPDATE care_post_versions SET vitals = '{'").await;
+    invalid(
+        w.care
+            .post_detail(&w.nurse, &c, out.post_id, now)
+            .await
+            .map(|_| ()),
+        "care_post_versions",
+    );
+
+    sql("UPDATE care_consents SET covers_orgs = 'not json'").await;
+    invalid(
+        w.care
+            .timeline(&w.doctor, &c, space, TimelineQuery::default(), now)
+            .await
+            .map(|_| ()),
+        "care_consents",
+    );
+    invalid(
+        w.care
+            .consents(&w.care_manager, &c, pid, now)
+            .await
+            .map(|_| ()),
+        "care_consents",
+    );
+});
