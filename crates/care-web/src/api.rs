@@ -6,9 +6,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use renkei_care::model::{PatientInput, PatientRecord};
-use renkei_care::service::{ConsentInput, PostInput};
-use renkei_care::store::{CategoryFilter, SummaryFields, TimelineQuery};
+use renkei_care::model::{
+    CategoryFilter, ConsentInput, PatientInput, PatientRecord, PostInput, PostView, Receipt,
+    SummaryFields, TimelineQuery,
+};
 use renkei_domain::care::{MemberStatus, SpaceKind, Vitals};
 use renkei_domain::{
     AttachmentId, ConsentId, OrgId, PatientId, PostId, SpaceId, Timestamp, UserId,
@@ -106,7 +107,14 @@ pub async fn create_patient(
 ) -> Result<Response, WebError> {
     let id = state
         .care
-        .register_patient(&p, &rc, b.organization_id, &b.team_role, &b.patient)
+        .register_patient(
+            &p,
+            &rc,
+            b.organization_id,
+            &b.team_role,
+            &b.patient,
+            Timestamp::now(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })).into_response())
 }
@@ -120,7 +128,7 @@ pub async fn get_patient(
     Ctx(rc): Ctx,
     Path(id): Path<PatientId>,
 ) -> Result<Json<PatientOut>, WebError> {
-    let (pt, _) = state.care.patient(&p, &rc, id).await?;
+    let (pt, _) = state.care.patient(&p, &rc, id, Timestamp::now()).await?;
     Ok(Json(PatientOut {
         id: pt.id,
         record: pt.record,
@@ -157,20 +165,21 @@ pub async fn list_consents(
     Ctx(rc): Ctx,
     Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<ConsentOut>>, WebError> {
-    let consents = state.care.consents(&p, &rc, id).await?;
+    let consents = state.care.consents(&p, &rc, id, Timestamp::now()).await?;
     Ok(Json(
         consents
             .into_iter()
             .map(|c| ConsentOut {
                 id: c.id,
                 active: c.active(),
-                covers_organization_ids: c.org_ids(),
+                covers_organization_ids: c.coverage.org_ids.clone(),
                 covers_professions: c
-                    .professions()
+                    .coverage
+                    .professions
                     .iter()
                     .map(|x| x.code().to_string())
                     .collect(),
-                covers_family: c.covers_family,
+                covers_family: c.coverage.family,
                 obtained_on: c.obtained_on,
                 obtained_by: c.obtained_by,
                 signer: c.signer,
@@ -217,7 +226,10 @@ pub async fn record_consent(
         obtained_by: b.obtained_by,
         signer: b.signer,
     };
-    let cid = state.care.record_consent(&p, &rc, id, &input, None).await?;
+    let cid = state
+        .care
+        .record_consent(&p, &rc, id, &input, None, Timestamp::now())
+        .await?;
     Ok((StatusCode::CREATED, Json(Created { id: cid.0 })).into_response())
 }
 
@@ -236,7 +248,10 @@ pub async fn withdraw_consent(
     Path(id): Path<PatientId>,
     ApiJson(b): ApiJson<ReasonIn>,
 ) -> Result<StatusCode, WebError> {
-    state.care.withdraw_consent(&p, &rc, id, &b.reason).await?;
+    state
+        .care
+        .withdraw_consent(&p, &rc, id, &b.reason, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -268,7 +283,7 @@ pub async fn team(
     Path(id): Path<PatientId>,
 ) -> Result<Json<Vec<MemberOut>>, WebError> {
     let space = state.care.patient_space(id).await?;
-    let v = state.care.team(&p, &rc, space).await?;
+    let v = state.care.team(&p, &rc, space, Timestamp::now()).await?;
     Ok(Json(
         v.members
             .into_iter()
@@ -307,7 +322,7 @@ pub async fn invite(
     let space = state.care.patient_space(id).await?;
     state
         .care
-        .invite(&p, &rc, space, &b.invitee, &b.team_role)
+        .invite(&p, &rc, space, &b.invitee, &b.team_role, Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -322,7 +337,7 @@ pub async fn accept(
     Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
-    state.care.accept(&p, &rc, space).await?;
+    state.care.accept(&p, &rc, space, Timestamp::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,7 +351,10 @@ pub async fn leave(
     Path(id): Path<PatientId>,
 ) -> Result<StatusCode, WebError> {
     let space = state.care.patient_space(id).await?;
-    state.care.leave(&p, &rc, space, true).await?;
+    state
+        .care
+        .leave(&p, &rc, space, true, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -402,8 +420,8 @@ pub struct TimelineParams {
     pub limit: Option<i64>,
 }
 
-impl From<&renkei_care::store::ReceiptRow> for ReceiptOut {
-    fn from(r: &renkei_care::store::ReceiptRow) -> Self {
+impl From<&Receipt> for ReceiptOut {
+    fn from(r: &Receipt) -> Self {
         ReceiptOut {
             user_id: r.user_id,
             display_name: r.display_name.clone(),
@@ -412,7 +430,7 @@ impl From<&renkei_care::store::ReceiptRow> for ReceiptOut {
     }
 }
 
-fn post_out(v: &renkei_care::service::PostView) -> PostOut {
+fn post_out(v: &PostView) -> PostOut {
     let p = &v.post;
     let withdrawn = p.withdrawn_at.is_some();
     PostOut {
@@ -469,6 +487,7 @@ pub async fn list_posts(
                 category: CategoryFilter::from_code(q.category.as_deref().unwrap_or("")),
                 limit: q.limit.unwrap_or(0).clamp(0, 100),
             },
+            Timestamp::now(),
         )
         .await?;
     let mut posts = Vec::new();
@@ -557,6 +576,7 @@ pub async fn create_post(
                 confirm_unusual: b.confirm_unusual,
             },
             Vec::new(),
+            Timestamp::now(),
         )
         .await?;
     let status = if out.duplicate {
@@ -593,7 +613,10 @@ pub async fn acknowledge(
     Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
-    state.care.acknowledge(&p, &rc, post).await?;
+    state
+        .care
+        .acknowledge(&p, &rc, post, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -607,7 +630,10 @@ pub async fn mark_read(
     Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<StatusCode, WebError> {
     check_post(&state, id, post).await?;
-    state.care.mark_read(&p, &rc, post).await?;
+    state
+        .care
+        .mark_read(&p, &rc, post, Timestamp::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -621,7 +647,7 @@ pub async fn receipts(
     Path((id, post)): Path<(PatientId, PostId)>,
 ) -> Result<Json<Vec<ReceiptOut>>, WebError> {
     check_post(&state, id, post).await?;
-    let r = state.care.receipts(&p, &rc, post).await?;
+    let r = state.care.receipts(&p, &rc, post, Timestamp::now()).await?;
     Ok(Json(r.iter().map(ReceiptOut::from).collect()))
 }
 
@@ -651,7 +677,7 @@ pub async fn summary(
     Ctx(rc): Ctx,
     Path(id): Path<PatientId>,
 ) -> Result<Json<SummaryOut>, WebError> {
-    let v = state.care.summary(&p, &rc, id).await?;
+    let v = state.care.summary(&p, &rc, id, Timestamp::now()).await?;
     let f = v
         .current
         .as_ref()
@@ -714,7 +740,7 @@ pub async fn save_summary(
     };
     let version = state
         .care
-        .save_summary(&p, &rc, id, b.base_version, &fields)
+        .save_summary(&p, &rc, id, b.base_version, &fields, Timestamp::now())
         .await?;
     Ok((StatusCode::CREATED, Json(VersionOut { version })).into_response())
 }

@@ -6,7 +6,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use renkei_domain::{ConsentId, OrgId, PatientId, PostId, ValidationErrors};
+use renkei_domain::{ConsentId, OrgId, PatientId, PostId, Timestamp, ValidationErrors};
 use serde_json::Value;
 
 use crate::fhir_resources as fhir;
@@ -55,7 +55,10 @@ pub async fn search_patient(
     crate::posts::require_care_role(&p)?;
     let f = parse_query(raw)?;
     let name = renkei_domain::text::fold(f.get("name"));
-    let patients = state.care.accessible_patients(&p, &rc).await?;
+    let patients = state
+        .care
+        .accessible_patients(&p, &rc, Timestamp::now())
+        .await?;
     let list = patients
         .iter()
         .filter(|(pt, _)| {
@@ -75,7 +78,7 @@ pub async fn read_patient(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id: PatientId = id.parse().map_err(|_| WebError::NotFound)?;
-    let (pt, _) = state.care.patient(&p, &rc, id).await?;
+    let (pt, _) = state.care.patient(&p, &rc, id, Timestamp::now()).await?;
     Ok(fhir_json(StatusCode::OK, &fhir::patient(&pt)))
 }
 
@@ -86,7 +89,10 @@ pub async fn search_care_team(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let pid = patient_param(&parse_query(raw)?)?;
-    let (pt, members) = state.care.team_for_fhir(&p, &rc, pid).await?;
+    let (pt, members) = state
+        .care
+        .team_for_fhir(&p, &rc, pid, Timestamp::now())
+        .await?;
     Ok(bundle(
         &state,
         &format!("/fhir/CareTeam?patient={pid}"),
@@ -101,7 +107,10 @@ pub async fn read_care_team(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id: PatientId = id.parse().map_err(|_| WebError::NotFound)?;
-    let (pt, members) = state.care.team_for_fhir(&p, &rc, id).await?;
+    let (pt, members) = state
+        .care
+        .team_for_fhir(&p, &rc, id, Timestamp::now())
+        .await?;
     Ok(fhir_json(StatusCode::OK, &fhir::care_team(&pt, &members)))
 }
 
@@ -115,7 +124,7 @@ pub async fn search_communication(
     let pid = patient_param(&f)?;
     let (pt, posts) = state
         .care
-        .patient_posts(&p, &rc, pid, false, count_param(&f)?)
+        .patient_posts(&p, &rc, pid, false, count_param(&f)?, Timestamp::now())
         .await?;
     let list = posts
         .iter()
@@ -135,7 +144,10 @@ pub async fn read_communication(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id: PostId = id.parse().map_err(|_| WebError::NotFound)?;
-    let (pt, post, _) = state.care.post_for_fhir(&p, &rc, id).await?;
+    let (pt, post, _) = state
+        .care
+        .post_for_fhir(&p, &rc, id, Timestamp::now())
+        .await?;
     Ok(fhir_json(
         StatusCode::OK,
         &fhir::communication(pt.id, &post),
@@ -153,7 +165,7 @@ pub async fn search_observation(
     let code = token(f.get("code")).to_string();
     let (pt, posts) = state
         .care
-        .patient_posts(&p, &rc, pid, true, count_param(&f)?)
+        .patient_posts(&p, &rc, pid, true, count_param(&f)?, Timestamp::now())
         .await?;
     let list = posts
         .iter()
@@ -182,7 +194,10 @@ pub async fn read_observation(
 ) -> Result<Response, WebError> {
     let (post_id, code) = id.split_once('-').ok_or(WebError::NotFound)?;
     let post_id: PostId = post_id.parse().map_err(|_| WebError::NotFound)?;
-    let (pt, post, access) = state.care.post_for_fhir(&p, &rc, post_id).await?;
+    let (pt, post, access) = state
+        .care
+        .post_for_fhir(&p, &rc, post_id, Timestamp::now())
+        .await?;
     if !access.sees_clinical() {
         return Err(WebError::Forbidden);
     }
@@ -197,7 +212,10 @@ pub async fn search_consent(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let pid = patient_param(&parse_query(raw)?)?;
-    let v = state.care.consent_view(&p, &rc, pid).await?;
+    let v = state
+        .care
+        .consent_view(&p, &rc, pid, Timestamp::now())
+        .await?;
     let names = |o: OrgId| {
         v.organisations
             .iter()
@@ -224,7 +242,10 @@ pub async fn read_consent(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id: ConsentId = id.parse().map_err(|_| WebError::NotFound)?;
-    let (_, consent) = state.care.consent_for_fhir(&p, &rc, id).await?;
+    let (_, consent) = state
+        .care
+        .consent_for_fhir(&p, &rc, id, Timestamp::now())
+        .await?;
     let names = |o: OrgId| format!("organisation #{o}");
     Ok(fhir_json(StatusCode::OK, &fhir::consent(&consent, &names)))
 }

@@ -2,8 +2,7 @@
 //! CareTeam, Communication (timeline posts), Observation
 //! (JP_Observation_VitalSigns, LOINC coded, UCUM units) and Consent.
 
-use renkei_care::model::Patient;
-use renkei_care::store::{ConsentRow, MemberRow, PostRow};
+use renkei_care::model::{Consent, Member, Patient, Post};
 use renkei_domain::care::{MemberStatus, VITAL_SIGNS};
 use renkei_domain::{OrgId, PatientId, Timestamp};
 use serde_json::{json, Value};
@@ -81,7 +80,7 @@ pub fn patient(p: &Patient) -> Value {
 }
 
 /// The patient's care team; its id is the patient's.
-pub fn care_team(p: &Patient, members: &[MemberRow]) -> Value {
+pub fn care_team(p: &Patient, members: &[Member]) -> Value {
     let participants: Vec<Value> = members
         .iter()
         .filter(|m| m.status == MemberStatus::Active)
@@ -113,7 +112,7 @@ pub fn care_team(p: &Patient, members: &[MemberRow]) -> Value {
 
 /// A timeline post. Withdrawn posts keep their place as
 /// `entered-in-error` without their text.
-pub fn communication(patient_id: PatientId, post: &PostRow) -> Value {
+pub fn communication(patient_id: PatientId, post: &Post) -> Value {
     let withdrawn = post.withdrawn_at.is_some();
     let mut r = json!({
         "resourceType": "Communication",
@@ -146,7 +145,7 @@ pub fn communication(patient_id: PatientId, post: &PostRow) -> Value {
 
 /// The Observation ids of a post: `<post>-<sign>` (blood pressure is one
 /// panel, `<post>-bp`).
-pub fn vital_ids(post: &PostRow) -> Vec<String> {
+pub fn vital_ids(post: &Post) -> Vec<String> {
     let v = post.vitals();
     let mut ids = Vec::new();
     if v.bp_systolic.is_some() && v.bp_diastolic.is_some() {
@@ -169,7 +168,7 @@ fn quantity(value: f64, unit: &str, ucum: &str) -> Value {
 
 /// JP_Observation_VitalSigns for one sign of a post (`code` is a sign code
 /// or `bp`). `None` when the post has no such value.
-pub fn observation(patient_id: PatientId, post: &PostRow, code: &str) -> Option<Value> {
+pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Value> {
     if post.withdrawn_at.is_some() {
         return None;
     }
@@ -225,7 +224,7 @@ pub fn observation(patient_id: PatientId, post: &PostRow, code: &str) -> Option<
 }
 
 /// Every Observation of a post.
-pub fn observations(patient_id: PatientId, post: &PostRow) -> Vec<Value> {
+pub fn observations(patient_id: PatientId, post: &Post) -> Vec<Value> {
     vital_ids(post)
         .iter()
         .filter_map(|id| id.split_once('-'))
@@ -235,10 +234,12 @@ pub fn observations(patient_id: PatientId, post: &PostRow) -> Vec<Value> {
 
 /// The consent to share: who it covers, when and by whom it was obtained,
 /// the signed form, and whether it is still in force.
-pub fn consent(c: &ConsentRow, org_names: &dyn Fn(OrgId) -> String) -> Value {
+pub fn consent(c: &Consent, org_names: &dyn Fn(OrgId) -> String) -> Value {
     let mut actors: Vec<Value> = c
-        .org_ids()
-        .into_iter()
+        .coverage
+        .org_ids
+        .iter()
+        .copied()
         .map(|o| {
             json!({
                 "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient"}]},
@@ -246,13 +247,13 @@ pub fn consent(c: &ConsentRow, org_names: &dyn Fn(OrgId) -> String) -> Value {
             })
         })
         .collect();
-    for p in c.professions() {
+    for p in &c.coverage.professions {
         actors.push(json!({
             "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
             "reference": {"display": format!("profession:{p}")},
         }));
     }
-    if c.covers_family {
+    if c.coverage.family {
         actors.push(json!({
             "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP"}]},
             "reference": {"display": "family"},
@@ -286,8 +287,8 @@ mod tests {
     use renkei_domain::care::{PostAuthorRole, PostCategory, PostKind, TeamRole};
     use renkei_domain::{PostId, Profession, SpaceId, UserId};
 
-    fn post() -> PostRow {
-        PostRow {
+    fn post() -> Post {
+        Post {
             id: PostId(7),
             space_id: SpaceId(1),
             author_id: UserId(2),

@@ -508,7 +508,7 @@ pub fn capability(state: CareState) -> Capability {
     cap.demo = Some(Arc::new(move || {
         let state = demo.clone();
         Box::pin(async move {
-            renkei_care::demo::load(&state.care, &state.identity)
+            renkei_care::demo::load(&state.care, &state.identity, Timestamp::now())
                 .await
                 .map_err(|e| e.to_string())
         })
@@ -531,7 +531,7 @@ pub fn capability(state: CareState) -> Capability {
                 if hour != state.care.config().digest_hour {
                     return Ok(String::new());
                 }
-                match state.care.send_digests().await {
+                match state.care.send_digests(now).await {
                     Ok(run) if run.sent > 0 || run.failed > 0 => Ok(format!(
                         "daily digest: {} sent, {} failed",
                         run.sent, run.failed

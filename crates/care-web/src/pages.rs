@@ -11,9 +11,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use renkei_care::model::{Contact, PatientInput};
-use renkei_care::service::{BreakGlassRequest, ConsentInput, SpaceCard};
-use renkei_care::store::{CategoryFilter, Preferences, SummaryFields, TimelineQuery};
+use renkei_care::model::{
+    BreakGlassRequest, CategoryFilter, ConsentInput, Contact, PatientInput, PostDetail,
+    Preferences, SpaceCard, SummaryFields, TimelineQuery,
+};
 use renkei_care::CareError;
 use renkei_domain::care::{
     BreakGlassReason, CareApplication, CareLevel, DementiaIndependence, Household, MemberStatus,
@@ -74,7 +75,7 @@ fn header_of(lang: &str, p: &renkei_care::model::Patient) -> PatientHeader {
     }
 }
 
-// ------------------------------------------------------------- my lists
+// ---------------------------------------------------------------- my lists
 
 #[derive(Template)]
 #[template(path = "care/patients.html")]
@@ -114,7 +115,7 @@ pub async fn patients(
     let total_unread = patients.iter().map(|s| s.unread).sum();
     let break_glass = state
         .care
-        .active_break_glass(&p)
+        .active_break_glass(&p, Timestamp::now())
         .await?
         .into_iter()
         .map(|b| {
@@ -287,7 +288,7 @@ pub async fn create_patient(
     let role = form.get("team_role").to_string();
     match state
         .care
-        .register_patient(&p, &rc, org_id, &role, &input)
+        .register_patient(&p, &rc, org_id, &role, &input, Timestamp::now())
         .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/patients/{id}/consent?new=1")).into_response()),
@@ -324,7 +325,7 @@ pub async fn profile_form(
     Ctx(rc): Ctx,
     Path(id): Path<PatientId>,
 ) -> Result<Response, WebError> {
-    let (patient, access) = state.care.patient(&p, &rc, id).await?;
+    let (patient, access) = state.care.patient(&p, &rc, id, Timestamp::now()).await?;
     if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
         return Err(WebError::Forbidden);
     }
@@ -355,7 +356,11 @@ pub async fn update_profile(
     form: FormData,
 ) -> Result<Response, WebError> {
     let input = patient_input(&form)?;
-    match state.care.update_patient(&p, &rc, id, &input).await {
+    match state
+        .care
+        .update_patient(&p, &rc, id, &input, Timestamp::now())
+        .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}/summary")).into_response()),
         Err(CareError::Validation(errors)) => {
             let title = if ctx.lang.code() == "en" {
@@ -382,7 +387,7 @@ pub async fn update_profile(
     }
 }
 
-// ------------------------------------------------------------ timeline
+// ---------------------------------------------------------------- timeline
 
 /// What the posting form shows again after a refusal.
 #[derive(Default)]
@@ -536,8 +541,13 @@ async fn timeline_page(
         limit: 0,
     };
     let v = match which {
-        Timeline::Patient(id) => state.care.patient_timeline(p, rc, id, q).await?,
-        Timeline::Group(id) => state.care.timeline(p, rc, id, q).await?,
+        Timeline::Patient(id) => {
+            state
+                .care
+                .patient_timeline(p, rc, id, q, Timestamp::now())
+                .await?
+        }
+        Timeline::Group(id) => state.care.timeline(p, rc, id, q, Timestamp::now()).await?,
     };
     let base = which.base();
     let now = Timestamp::now().millis();
@@ -659,7 +669,7 @@ async fn create_post_in(
         match post_input(f) {
             Ok(input) => state
                 .care
-                .post(&p, &rc, space, input, form.files)
+                .post(&p, &rc, space, input, form.files, Timestamp::now())
                 .await
                 .map(|_| ()),
             Err(e) => Err(CareError::Validation(e)),
@@ -712,7 +722,7 @@ pub async fn create_group_post(
     create_post_in(state, p, ctx, rc, id, Timeline::Group(id), form).await
 }
 
-// ---------------------------------------------------------- one post
+// ---------------------------------------------------------------- one post
 
 #[derive(Template)]
 #[template(path = "care/post.html")]
@@ -746,8 +756,13 @@ async fn post_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
-    let (view, versions, row) = state.care.post_detail(p, rc, id).await?;
-    let back = space_link(row.space_id, row.patient_id);
+    let PostDetail {
+        view,
+        versions,
+        space_id,
+        patient_id,
+    } = state.care.post_detail(p, rc, id, Timestamp::now()).await?;
+    let back = space_link(space_id, patient_id);
     let post = &view.post;
     let form = form.unwrap_or_else(|| PostFormState {
         category: post.category.code().to_string(),
@@ -770,9 +785,7 @@ async fn post_page(
     let versions = versions
         .into_iter()
         .map(|v| {
-            let vitals: renkei_domain::care::Vitals =
-                serde_json::from_str(&v.vitals).unwrap_or_default();
-            let shown = crate::posts::vitals_shown(lang, &vitals)
+            let shown = crate::posts::vitals_shown(lang, &v.vitals)
                 .into_iter()
                 .map(|s| format!("{} {}", s.label, s.value))
                 .collect::<Vec<_>>()
@@ -835,7 +848,10 @@ pub async fn acknowledge(
     Ctx(rc): Ctx,
     Path(id): Path<PostId>,
 ) -> Result<Response, WebError> {
-    let space = state.care.acknowledge(&p, &rc, id).await?;
+    let space = state
+        .care
+        .acknowledge(&p, &rc, id, Timestamp::now())
+        .await?;
     let back = back_of_post(&state, space).await?;
     Ok(Redirect::to(&format!("{back}#post-{id}")).into_response())
 }
@@ -849,7 +865,12 @@ pub async fn edit_post(
     form: FormData,
 ) -> Result<Response, WebError> {
     let result = match post_input(&form) {
-        Ok(input) => state.care.edit_post(&p, &rc, id, input).await,
+        Ok(input) => {
+            state
+                .care
+                .edit_post(&p, &rc, id, input, Timestamp::now())
+                .await
+        }
         Err(e) => Err(CareError::Validation(e)),
     };
     match result {
@@ -885,7 +906,7 @@ pub async fn withdraw_post(
 ) -> Result<Response, WebError> {
     match state
         .care
-        .withdraw_post(&p, &rc, id, form.get("reason"))
+        .withdraw_post(&p, &rc, id, form.get("reason"), Timestamp::now())
         .await
     {
         Ok(space) => {
@@ -916,7 +937,10 @@ async fn send_attachment(
     id: AttachmentId,
     thumb: bool,
 ) -> Result<Response, WebError> {
-    let (meta, bytes) = state.care.attachment(&p, &rc, id, thumb).await?;
+    let (meta, bytes) = state
+        .care
+        .attachment(&p, &rc, id, thumb, Timestamp::now())
+        .await?;
     let media = if thumb {
         "image/jpeg"
     } else {
@@ -993,7 +1017,7 @@ pub async fn thumbnail(
     send_attachment(state, p, rc, id, true).await
 }
 
-// -------------------------------------------------------------- vitals
+// ------------------------------------------------------------------ vitals
 
 #[derive(Template)]
 #[template(path = "care/vitals.html")]
@@ -1027,7 +1051,10 @@ pub async fn vitals(
             .map_err(|_| WebError::BadRequest("days must be a number".into()))?
             .clamp(1, 365),
     };
-    let (patient, posts) = state.care.vitals(&p, &rc, id, days).await?;
+    let (patient, posts) = state
+        .care
+        .vitals(&p, &rc, id, days, Timestamp::now())
+        .await?;
     let mut charts = Vec::new();
     let series_of = |code: &str| -> Vec<(i64, f64)> {
         posts
@@ -1110,7 +1137,7 @@ pub async fn vitals(
     })
 }
 
-// ------------------------------------------------------------- summary
+// ----------------------------------------------------------------- summary
 
 #[derive(Template)]
 #[template(path = "care/summary.html")]
@@ -1203,7 +1230,7 @@ async fn summary_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
-    let v = state.care.summary(p, rc, id).await?;
+    let v = state.care.summary(p, rc, id, Timestamp::now()).await?;
     let current = v
         .current
         .as_ref()
@@ -1296,7 +1323,11 @@ pub async fn save_summary(
 ) -> Result<Response, WebError> {
     let fields = summary_fields(&form);
     let base = form.opt_i64("version")?.unwrap_or(0);
-    match state.care.save_summary(&p, &rc, id, base, &fields).await {
+    match state
+        .care
+        .save_summary(&p, &rc, id, base, &fields, Timestamp::now())
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/patients/{id}/summary")).into_response()),
         Err(CareError::Validation(errors)) => {
             summary_page(
@@ -1330,7 +1361,7 @@ pub async fn save_summary(
     }
 }
 
-// ---------------------------------------------------------------- team
+// -------------------------------------------------------------------- team
 
 pub struct MemberShown {
     pub user_id: UserId,
@@ -1374,7 +1405,7 @@ async fn team_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
-    let v = state.care.team(p, rc, space).await?;
+    let v = state.care.team(p, rc, space, Timestamp::now()).await?;
     let is_group = v.space.kind == SpaceKind::Group;
     let title = match &v.patient {
         Some(pt) => pt.record.name.clone(),
@@ -1550,26 +1581,42 @@ async fn team_action(
         TeamAction::Invite => {
             state
                 .care
-                .invite(&p, &rc, space, form.get("invitee"), form.get("team_role"))
+                .invite(
+                    &p,
+                    &rc,
+                    space,
+                    form.get("invitee"),
+                    form.get("team_role"),
+                    Timestamp::now(),
+                )
                 .await
         }
-        TeamAction::Accept => state.care.accept(&p, &rc, space).await,
+        TeamAction::Accept => state.care.accept(&p, &rc, space, Timestamp::now()).await,
         TeamAction::Leave => {
             state
                 .care
-                .leave(&p, &rc, space, form.get("confirm") == "on")
+                .leave(
+                    &p,
+                    &rc,
+                    space,
+                    form.get("confirm") == "on",
+                    Timestamp::now(),
+                )
                 .await
         }
         // A missing choice is user 0, which the service refuses as "not a
         // member" after checking that the caller is the lead.
         TeamAction::Lead => {
             let user = UserId(form.opt_i64("user_id")?.unwrap_or(0));
-            state.care.set_lead(&p, &rc, space, user).await
+            state
+                .care
+                .set_lead(&p, &rc, space, user, Timestamp::now())
+                .await
         }
         TeamAction::FamilySummary => {
             state
                 .care
-                .set_family_summary(&p, &rc, space, form.get("open") == "on")
+                .set_family_summary(&p, &rc, space, form.get("open") == "on", Timestamp::now())
                 .await
         }
     };
@@ -1649,7 +1696,7 @@ team_handler!(group_invite, SpaceId, Group, Invite);
 team_handler!(group_accept, SpaceId, Group, Accept);
 team_handler!(group_leave, SpaceId, Group, Leave);
 
-// ------------------------------------------------------------- consent
+// ----------------------------------------------------------------- consent
 
 pub struct ConsentShown {
     pub id: ConsentId,
@@ -1695,7 +1742,7 @@ async fn consent_page(
     status: StatusCode,
 ) -> Result<Response, WebError> {
     let lang = ctx.lang.code();
-    let v = state.care.consent_view(p, rc, id).await?;
+    let v = state.care.consent_view(p, rc, id, Timestamp::now()).await?;
     let org_name = |o: OrgId| {
         v.organisations
             .iter()
@@ -1707,9 +1754,15 @@ async fn consent_page(
         .consents
         .iter()
         .map(|c| {
-            let mut covers: Vec<String> = c.org_ids().into_iter().map(org_name).collect();
-            covers.extend(c.professions().iter().map(|x| x.label(lang).to_string()));
-            if c.covers_family {
+            let mut covers: Vec<String> =
+                c.coverage.org_ids.iter().copied().map(org_name).collect();
+            covers.extend(
+                c.coverage
+                    .professions
+                    .iter()
+                    .map(|x| x.label(lang).to_string()),
+            );
+            if c.coverage.family {
                 covers.push(if lang == "en" { "Family" } else { "家族" }.into());
             }
             ConsentShown {
@@ -1807,7 +1860,14 @@ pub async fn record_consent(
     } else {
         state
             .care
-            .record_consent(&p, &rc, id, &input, form.files.into_iter().next())
+            .record_consent(
+                &p,
+                &rc,
+                id,
+                &input,
+                form.files.into_iter().next(),
+                Timestamp::now(),
+            )
             .await
     };
     match result {
@@ -1839,7 +1899,7 @@ pub async fn withdraw_consent(
 ) -> Result<Response, WebError> {
     match state
         .care
-        .withdraw_consent(&p, &rc, id, form.get("reason"))
+        .withdraw_consent(&p, &rc, id, form.get("reason"), Timestamp::now())
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/patients/{id}/consent")).into_response()),
@@ -1860,7 +1920,7 @@ pub async fn withdraw_consent(
     }
 }
 
-// --------------------------------------------------------- break-glass
+// ------------------------------------------------------------- break-glass
 
 #[derive(Template)]
 #[template(path = "care/break_glass.html")]
@@ -1957,7 +2017,7 @@ pub async fn break_glass(
     }
 }
 
-// -------------------------------------------------------------- groups
+// ------------------------------------------------------------------ groups
 
 #[derive(Template)]
 #[template(path = "care/groups.html")]
@@ -2041,7 +2101,13 @@ pub async fn create_group(
 ) -> Result<Response, WebError> {
     match state
         .care
-        .create_group(&p, &rc, form.get("name"), form.get("description"))
+        .create_group(
+            &p,
+            &rc,
+            form.get("name"),
+            form.get("description"),
+            Timestamp::now(),
+        )
         .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/groups/{id}/members")).into_response()),
@@ -2062,7 +2128,7 @@ pub async fn create_group(
     }
 }
 
-// ------------------------------------------------------- notifications
+// ----------------------------------------------------------- notifications
 
 #[derive(Template)]
 #[template(path = "care/notifications.html")]

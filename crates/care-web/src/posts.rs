@@ -5,7 +5,7 @@
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use renkei_care::attachments::{self, CheckedUpload};
-use renkei_care::service::{PostInput, PostView};
+use renkei_care::model::{PostInput, PostView};
 use renkei_domain::care::{parse_number, vital_sign, PostCategory, PostKind, Vitals, VITAL_SIGNS};
 use renkei_domain::{AttachmentId, PostId, Timestamp, ValidationErrors};
 

@@ -12,7 +12,8 @@
 use renkei_domain::care::{MemberStatus, TeamRole};
 use renkei_domain::{BreakGlassId, OrgId, PostId, Profession, RegionId};
 
-use crate::store::{AccessRow, Coverage};
+use crate::model::Coverage;
+use crate::store::AccessRow;
 
 /// How a user reaches a space.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +97,7 @@ pub fn covered(
 
 /// The decision. `coverage` is the active consent's coverage (None when no
 /// consent is active), `user_region` the user's region.
-pub fn decide(
+pub(crate) fn decide(
     row: &AccessRow,
     coverage: Option<&Coverage>,
     profession: Profession,

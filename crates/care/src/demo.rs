@@ -5,17 +5,16 @@
 //! same care manager and the visiting-nurse liaison group.
 //!
 //! Everything is written through the care service (so it is consented,
-//! audited and shaped like real use); only the times are moved back into
-//! the past week afterwards, since the service stamps "now".
+//! audited and shaped like real use) at `now`; only the posts' times are
+//! moved back into the week before it afterwards.
 
 use renkei_domain::care::Vitals;
 use renkei_domain::{OrgId, PostId, Timestamp};
 use renkei_identity::{demo, Identity, Principal};
 use renkei_store::{Db, ServiceError, StoreError};
 
-use crate::model::{Contact, PatientInput};
-use crate::service::{ConsentInput, PostInput};
-use crate::store::{set_post_time, SummaryFields};
+use crate::model::{ConsentInput, Contact, PatientInput, PostInput, SummaryFields};
+use crate::store::set_post_time;
 use crate::{Care, CareError};
 
 fn who<'a>(users: &'a [Principal], name: &str) -> Result<&'a Principal, CareError> {
@@ -50,7 +49,11 @@ fn v(t: f64, sys: f64, dia: f64, pulse: f64, spo2: f64) -> Vitals {
 /// Loads care's part of the demo, as the demo region's people. It writes
 /// through a care service of its own that keeps its e-mail in memory, so
 /// loading the demo never mails anyone, whatever SMTP is configured.
-pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareError> {
+pub async fn load(
+    service: &Care,
+    identity: &Identity,
+    now: Timestamp,
+) -> Result<String, CareError> {
     let care = &Care::new(
         service.db().clone(),
         std::sync::Arc::new(renkei_mail::CapturingMailer::default()),
@@ -106,6 +109,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
                     emergency: true,
                 }],
             },
+            now,
         )
         .await?;
     let space = care.patient_space(patient).await?;
@@ -121,7 +125,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
             covers_orgs: orgs,
             covers_professions: Vec::new(),
             covers_family: true,
-            obtained_on: Timestamp::now()
+            obtained_on: now
                 .plus_seconds(-9 * 86_400)
                 .to_jst_display()
                 .chars()
@@ -131,6 +135,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
             signer: "本人（緑川 ハナ）、長女（家族 和子）".into(),
         },
         None,
+        now,
     )
     .await?;
     for (p, role) in [
@@ -139,8 +144,8 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
         (pharmacist, "pharmacist"),
         (family, "family"),
     ] {
-        care.invite(cm, ctx, space, &p.username, role).await?;
-        care.accept(p, ctx, space).await?;
+        care.invite(cm, ctx, space, &p.username, role, now).await?;
+        care.accept(p, ctx, space, now).await?;
     }
     care.save_summary(
         doctor,
@@ -157,6 +162,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
             procedures: "なし（在宅酸素の検討中）".into(),
             notes: "日中独居。長女が夕方に訪問。本人は自宅での療養を希望。".into(),
         },
+        now,
     )
     .await?;
 
@@ -195,6 +201,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
                     ..Default::default()
                 },
                 Vec::new(),
+                now,
             )
             .await?;
         ids.push((out.post_id, *days, *h, *m, *urgent));
@@ -217,10 +224,10 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
                 ..Default::default()
             },
             Vec::new(),
-        )
+         now)
         .await?;
-    care.acknowledge(doctor, ctx, fever).await?;
-    backdate(db, &ids, fever, reply.post_id).await?;
+    care.acknowledge(doctor, ctx, fever, now).await?;
+    backdate(db, &ids, fever, reply.post_id, now).await?;
 
     // A second patient of the care manager, not yet consented: only her
     // office sees him.
@@ -239,6 +246,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
             care_application: "renewing".into(),
             ..Default::default()
         },
+        now,
     )
     .await?;
 
@@ -249,6 +257,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
             ctx,
             "みどり野 訪問看護連絡会",
             "市内の訪問看護ステーションの情報交換（患者情報は書かない）",
+            now,
         )
         .await?;
     care.post(
@@ -262,6 +271,7 @@ pub async fn load(service: &Care, identity: &Identity) -> Result<String, CareErr
             ..Default::default()
         },
         Vec::new(),
+        now,
     )
     .await?;
     Ok("demo care: two patients, one team's week, one group".into())
@@ -274,21 +284,17 @@ async fn backdate(
     ids: &[(PostId, i64, i64, i64, bool)],
     fever: PostId,
     reply: PostId,
+    now: Timestamp,
 ) -> Result<(), CareError> {
-    let today = Timestamp::from_jst_date(
-        &Timestamp::now()
-            .to_jst_display()
-            .chars()
-            .take(10)
-            .collect::<String>(),
-    )
-    .unwrap_or_else(Timestamp::now);
+    let today =
+        Timestamp::from_jst_date(&now.to_jst_display().chars().take(10).collect::<String>())
+            .unwrap_or(now);
     let at = |days: i64, h: i64, m: i64| {
         today
             .plus_seconds(-days * 86_400 + h * 3600 + m * 60)
             .millis()
     };
-    let now = Timestamp::now().millis();
+    let now = now.millis();
     let mut tx = db.begin().await?;
     for (id, days, h, m, _) in ids {
         let t = at(*days, *h, *m).min(now - 60_000);

@@ -10,7 +10,7 @@ pub mod chart;
 pub mod demo;
 pub mod model;
 pub mod service;
-pub mod store;
+mod store;
 pub mod synthetic;
 
 pub use access::Access;

@@ -24,11 +24,13 @@ use sha2::{Digest, Sha256};
 
 use crate::access::{self, Access};
 use crate::attachments::CheckedUpload;
-use crate::model::{Patient, PatientInput};
-use crate::store::{
-    self, AttachmentMeta, CategoryFilter, ConsentRow, Coverage, MemberRow, PostRow, PostVersionRow,
-    Preferences, ReceiptRow, SpaceRow, SummaryFields, SummaryRow, TimelineQuery,
+use crate::model::{
+    AttachmentMeta, BreakGlassAccess, BreakGlassRequest, CategoryFilter, Consent, ConsentInput,
+    ConsentView, Coverage, DigestRun, Member, Patient, PatientInput, Post, PostDetail, PostInput,
+    PostOutcome, PostView, Preferences, Receipt, SpaceCard, SummaryFields, SummaryView, TeamView,
+    TimelineQuery, TimelineView,
 };
+use crate::store;
 
 /// The one error type of the care service: the shape every capability
 /// service shares.
@@ -84,109 +86,6 @@ impl Default for CareConfig {
     }
 }
 
-/// A break-glass request: a real identification of the patient and a
-/// reason from the list with a written explanation.
-#[derive(Debug, Clone)]
-pub struct BreakGlassRequest {
-    /// 被保険者番号; when empty, name and birth date identify the patient.
-    pub insured_number: String,
-    pub name: String,
-    /// YYYY-MM-DD.
-    pub birth_date: String,
-    pub reason_code: BreakGlassReason,
-    /// At least [`BreakGlassRequest::MIN_EXPLANATION`] characters.
-    pub explanation: String,
-}
-
-impl BreakGlassRequest {
-    pub const MIN_EXPLANATION: usize = 10;
-
-    /// Parses the form's fields; an unknown reason code is a field error.
-    pub fn from_fields(
-        insured_number: &str,
-        name: &str,
-        birth_date: &str,
-        reason_code: &str,
-        explanation: &str,
-    ) -> Result<Self, CareError> {
-        let reason_code = BreakGlassReason::from_code(reason_code).ok_or_else(|| {
-            invalid(
-                "reason_code",
-                "required",
-                "理由の分類を選んでください。",
-                "Choose the kind of reason.",
-            )
-        })?;
-        Ok(Self {
-            insured_number: insured_number.into(),
-            name: name.into(),
-            birth_date: birth_date.into(),
-            reason_code,
-            explanation: explanation.into(),
-        })
-    }
-
-    /// (insured number, folded name, birth date, reason text) or the field
-    /// errors.
-    fn check(&self) -> Result<(String, String, String, String), CareError> {
-        let mut e = ValidationErrors::new();
-        let insured: String = renkei_domain::text::nfkc(self.insured_number.trim())
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect();
-        let name_key = fold(&self.name);
-        let birth = self.birth_date.trim().to_string();
-        if insured.is_empty() {
-            if name_key.is_empty() || birth.is_empty() {
-                e.add(
-                    "insured_number",
-                    "required",
-                    "被保険者番号、または氏名と生年月日を入力してください。",
-                    "Enter the insured number, or the name and the birth date.",
-                );
-            } else if Timestamp::from_jst_date(&birth).is_none() {
-                e.add(
-                    "birth_date",
-                    "format",
-                    "生年月日は 1940-01-31 の形で入力してください。",
-                    "Enter the birth date as 1940-01-31.",
-                );
-            }
-        } else if insured.len() > 20 || !insured.chars().all(|c| c.is_ascii_alphanumeric()) {
-            e.add(
-                "insured_number",
-                "format",
-                "被保険者番号は数字（と英字）で入力してください。",
-                "The insured number has digits (and letters) only.",
-            );
-        }
-        let explanation = self.explanation.trim();
-        let n = explanation.chars().count();
-        if n < Self::MIN_EXPLANATION {
-            e.add(
-                "explanation",
-                "too_short",
-                "状況を10文字以上で具体的に書いてください。",
-                "Describe the situation in at least 10 characters.",
-            );
-        } else if n > 500 {
-            e.add(
-                "explanation",
-                "too_long",
-                "状況は500文字以内で書いてください。",
-                "Keep the description within 500 characters.",
-            );
-        }
-        e.into_result()?;
-        Ok((
-            insured,
-            name_key,
-            birth,
-            format!("{}: {explanation}", self.reason_code.label_ja()),
-        ))
-    }
-}
-
 #[derive(Clone)]
 pub struct Care {
     db: Db,
@@ -197,38 +96,6 @@ pub struct Care {
 
 // ------------------------------------------------------------------ inputs
 
-/// What a consent record says.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct ConsentInput {
-    #[serde(default)]
-    pub covers_orgs: Vec<OrgId>,
-    #[serde(default)]
-    pub covers_professions: Vec<String>,
-    #[serde(default)]
-    pub covers_family: bool,
-    /// `YYYY-MM-DD`.
-    pub obtained_on: String,
-    /// Who obtained it (name, profession).
-    pub obtained_by: String,
-    /// Who signed: the patient or their representative.
-    #[serde(default)]
-    pub signer: String,
-}
-
-/// A new post.
-#[derive(Debug, Clone, Default)]
-pub struct PostInput {
-    pub category: String,
-    pub body: String,
-    pub vitals: Vitals,
-    pub urgent: bool,
-    pub ack_role: String,
-    pub reply_to: Option<PostId>,
-    pub idempotency_key: String,
-    /// The writer confirmed values outside the plausible range.
-    pub confirm_unusual: bool,
-}
-
 /// A post as its checks found it.
 struct CheckedPost {
     category: PostCategory,
@@ -237,90 +104,7 @@ struct CheckedPost {
     mentions: Vec<UserId>,
 }
 
-/// What posting did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostOutcome {
-    pub post_id: PostId,
-    /// The same key was already used for this exact post: nothing new was
-    /// written (a retry over a bad link).
-    pub duplicate: bool,
-}
-
 // ------------------------------------------------------------------- views
-
-/// One post with what its card shows.
-#[derive(Debug, Clone)]
-pub struct PostView {
-    pub post: PostRow,
-    pub replies: Vec<PostView>,
-    pub receipts: Vec<ReceiptRow>,
-    pub attachments: Vec<AttachmentMeta>,
-    pub mentions_me: bool,
-    pub may_ack: bool,
-    pub may_edit: bool,
-    pub may_withdraw: bool,
-}
-
-/// A page of a timeline.
-pub struct TimelineView {
-    pub space: SpaceRow,
-    pub patient: Option<Patient>,
-    pub access: Access,
-    pub urgent: Vec<PostView>,
-    pub posts: Vec<PostView>,
-    /// The id to ask for the next (older) page.
-    pub next_before: Option<PostId>,
-    pub members: Vec<MemberRow>,
-    pub consent_active: bool,
-}
-
-/// A space in the user's lists.
-#[derive(Debug, Clone)]
-pub struct SpaceCard {
-    pub space_id: SpaceId,
-    pub kind: SpaceKind,
-    pub name: String,
-    pub kana: String,
-    pub patient_id: Option<PatientId>,
-    pub status: MemberStatus,
-    pub team_role: TeamRole,
-    pub is_lead: bool,
-    pub unread: i64,
-    pub urgent_open: i64,
-    pub last_post_at: Option<i64>,
-}
-
-pub struct TeamView {
-    pub space: SpaceRow,
-    pub patient: Option<Patient>,
-    pub access: Access,
-    pub members: Vec<MemberRow>,
-    pub consent: Option<ConsentRow>,
-    pub candidates: Vec<store::InviteeRow>,
-}
-
-pub struct SummaryView {
-    pub patient: Patient,
-    pub access: Access,
-    pub current: Option<SummaryRow>,
-    pub history: Vec<SummaryRow>,
-}
-
-pub struct ConsentView {
-    pub patient: Patient,
-    pub access: Access,
-    pub consents: Vec<ConsentRow>,
-    pub may_record: bool,
-    pub organisations: Vec<(OrgId, String)>,
-}
-
-/// The result of one digest run.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct DigestRun {
-    pub sent: usize,
-    pub nothing_unread: usize,
-    pub failed: usize,
-}
 
 fn audit_entry(
     p: &Principal,
@@ -471,11 +255,10 @@ impl Care {
 
     async fn coverage(&self, patient_id: PatientId) -> Result<Option<Coverage>, CareError> {
         let consents = store::consents(&self.db, patient_id).await?;
-        Ok(consents.into_iter().find(|c| c.active()).map(|c| Coverage {
-            org_ids: c.org_ids(),
-            professions: c.professions(),
-            family: c.covers_family,
-        }))
+        Ok(consents
+            .into_iter()
+            .find(|c| c.active())
+            .map(|c| c.coverage))
     }
 
     /// Decides access to a space. `None` with the row when refused.
@@ -483,12 +266,12 @@ impl Care {
         &self,
         p: &Principal,
         space_id: SpaceId,
+        now: Timestamp,
     ) -> Result<(store::AccessRow, Option<Access>), CareError> {
-        let now = Timestamp::now();
         let row = store::access_row(&self.db, space_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
-        Ok(self.decide(p, row, now))
+        self.decide(p, row, now)
     }
 
     /// Access to a patient's team, with the patient read in the same query.
@@ -496,12 +279,12 @@ impl Care {
         &self,
         p: &Principal,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<(store::AccessRow, Option<Access>, Patient), CareError> {
-        let now = Timestamp::now();
         let (row, patient) = store::access_row_of_patient(&self.db, patient_id, p.user_id, now)
             .await?
             .ok_or(CareError::NotFound)?;
-        let (row, decided) = self.decide(p, row, now);
+        let (row, decided) = self.decide(p, row, now)?;
         Ok((row, decided, patient))
     }
 
@@ -510,13 +293,17 @@ impl Care {
         p: &Principal,
         row: store::AccessRow,
         now: Timestamp,
-    ) -> (store::AccessRow, Option<Access>) {
+    ) -> Result<(store::AccessRow, Option<Access>), CareError> {
         // Coverage matters only for members outside the registering organisation.
         let needs_coverage = row.consent_id.is_some()
             && row.member_status == Some(MemberStatus::Active)
             && row.member_org_id != row.registering_org_id;
         // The access query read the consent in force with it.
-        let coverage = if needs_coverage { row.coverage() } else { None };
+        let coverage = if needs_coverage {
+            row.coverage()?
+        } else {
+            None
+        };
         let decided = access::decide(
             &row,
             coverage.as_ref(),
@@ -524,7 +311,7 @@ impl Care {
             p.region_scope(),
             now.millis(),
         );
-        (row, decided)
+        Ok((row, decided))
     }
 
     /// Access or an audited refusal.
@@ -534,8 +321,9 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         action: &str,
+        now: Timestamp,
     ) -> Result<(store::AccessRow, Access), CareError> {
-        let (row, access) = self.access(p, space_id).await?;
+        let (row, access) = self.access(p, space_id, now).await?;
         match access {
             Some(a) => Ok((row, a)),
             None => Err(self.conceal(p, ctx, &row, action).await),
@@ -582,6 +370,7 @@ impl Care {
         org_id: Option<OrgId>,
         team_role: &str,
         input: &PatientInput,
+        now: Timestamp,
     ) -> Result<PatientId, CareError> {
         if !p.role.may(Permission::RegisterPatients) {
             return Err(CareError::Forbidden);
@@ -616,7 +405,7 @@ impl Care {
                 "Choose your role in the team.",
             );
         }
-        let fields = match input.check() {
+        let fields = match input.check(now) {
             Ok(f) => Some(f),
             Err(v) => {
                 errors.0.extend(v.0);
@@ -627,7 +416,6 @@ impl Care {
         let (Some(fields), Some(role)) = (fields, role) else {
             return Err(CareError::Forbidden);
         };
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let space =
             store::insert_space(&mut tx, region, SpaceKind::Patient, "", "", p.user_id, now)
@@ -661,10 +449,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<(Patient, Access), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.read")
+            .require(p, ctx, patient.space_id, "patient.read", now)
             .await?;
         self.audit(vec![space_audit(
             p,
@@ -683,17 +472,18 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         input: &PatientInput,
+        now: Timestamp,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.update")
+            .require(p, ctx, patient.space_id, "patient.update", now)
             .await?;
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "patient.update").await);
         }
-        let fields = input.check()?;
+        let fields = input.check(now)?;
         let mut tx = self.db.begin().await?;
-        store::update_patient(&mut tx, patient_id, &fields, Timestamp::now()).await?;
+        store::update_patient(&mut tx, patient_id, &fields, now).await?;
         audit::append(
             &mut tx,
             &space_audit(p, ctx, "patient.update", &row, Some(&access)),
@@ -724,7 +514,7 @@ impl Care {
                     } else if r.consent_id.is_none() {
                         false
                     } else {
-                        let c = r.coverage();
+                        let c = r.coverage()?;
                         access::covered(c.as_ref(), reg, r.member_org_id, p.profession, role)
                     }
                 }
@@ -774,10 +564,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<ConsentView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.consent.read")
+            .require(p, ctx, patient.space_id, "patient.consent.read", now)
             .await?;
         let consents = store::consents(&self.db, patient_id).await?;
         let may_record = self.may_manage_consent(&row, &access);
@@ -813,10 +604,11 @@ impl Care {
         patient_id: PatientId,
         input: &ConsentInput,
         form: Option<CheckedUpload>,
+        now: Timestamp,
     ) -> Result<ConsentId, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.consent.record")
+            .require(p, ctx, patient.space_id, "patient.consent.record", now)
             .await?;
         if !self.may_manage_consent(&row, &access) {
             return Err(self.deny(p, ctx, &row, "patient.consent.record").await);
@@ -831,7 +623,7 @@ impl Care {
             "Date obtained",
         );
         if let Some(d) = Timestamp::from_jst_date(input.obtained_on.trim()) {
-            if d.millis() > Timestamp::now().millis() {
+            if d.millis() > now.millis() {
                 e.add(
                     "obtained_on",
                     "future",
@@ -890,7 +682,6 @@ impl Care {
                 .collect(),
             family: input.covers_family,
         };
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let form_id = match &form {
             Some(f) => Some(
@@ -947,10 +738,11 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         reason: &str,
+        now: Timestamp,
     ) -> Result<(), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "patient.consent.withdraw")
+            .require(p, ctx, patient.space_id, "patient.consent.withdraw", now)
             .await?;
         if !self.may_manage_consent(&row, &access) {
             return Err(self.deny(p, ctx, &row, "patient.consent.withdraw").await);
@@ -963,7 +755,6 @@ impl Care {
                 "Give the reason for the withdrawal.",
             ));
         }
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let n =
             store::withdraw_consents(&mut tx, patient_id, p.user_id, reason.trim(), now).await?;
@@ -982,8 +773,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
-    ) -> Result<Vec<ConsentRow>, CareError> {
-        Ok(self.consent_view(p, ctx, patient_id).await?.consents)
+        now: Timestamp,
+    ) -> Result<Vec<Consent>, CareError> {
+        Ok(self.consent_view(p, ctx, patient_id, now).await?.consents)
     }
 
     // ------------------------------------------------------------- team
@@ -993,8 +785,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         space_id: SpaceId,
+        now: Timestamp,
     ) -> Result<TeamView, CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "team.read").await?;
+        let (row, access) = self.require(p, ctx, space_id, "team.read", now).await?;
         let space = store::space(&self.db, space_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -1051,8 +844,9 @@ impl Care {
         space_id: SpaceId,
         invitee: &str,
         team_role: &str,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "team.invite").await?;
+        let (row, access) = self.require(p, ctx, space_id, "team.invite", now).await?;
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "team.invite").await);
         }
@@ -1138,7 +932,6 @@ impl Care {
                 return Err(CareError::Conflict("already a member or invited".into()));
             }
         }
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         store::upsert_member(
             &mut tx,
@@ -1167,8 +960,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         space_id: SpaceId,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, _) = self.access(p, space_id).await?;
+        let (row, _) = self.access(p, space_id, now).await?;
         if row.member_status.is_none() {
             return Err(self.conceal(p, ctx, &row, "team.accept").await);
         }
@@ -1194,14 +988,7 @@ impl Care {
             }
         }
         let mut tx = self.db.begin().await?;
-        store::set_member_status(
-            &mut tx,
-            space_id,
-            p.user_id,
-            MemberStatus::Active,
-            Timestamp::now(),
-        )
-        .await?;
+        store::set_member_status(&mut tx, space_id, p.user_id, MemberStatus::Active, now).await?;
         audit::append(&mut tx, &space_audit(p, ctx, "team.accept", &row, None)).await?;
         tx.commit().await?;
         Ok(())
@@ -1215,8 +1002,9 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         confirm: bool,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, _) = self.access(p, space_id).await?;
+        let (row, _) = self.access(p, space_id, now).await?;
         let Some(status) = row.member_status else {
             return Err(self.conceal(p, ctx, &row, "team.leave").await);
         };
@@ -1253,8 +1041,7 @@ impl Care {
             MemberStatus::Left
         };
         let mut tx = self.db.begin().await?;
-        store::set_member_status(&mut tx, space_id, p.user_id, new_status, Timestamp::now())
-            .await?;
+        store::set_member_status(&mut tx, space_id, p.user_id, new_status, now).await?;
         audit::append(
             &mut tx,
             &space_audit(
@@ -1281,8 +1068,9 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         user_id: UserId,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "team.lead").await?;
+        let (row, access) = self.require(p, ctx, space_id, "team.lead", now).await?;
         if !access.is_lead() {
             return Err(self.deny(p, ctx, &row, "team.lead").await);
         }
@@ -1314,9 +1102,10 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         open: bool,
+        now: Timestamp,
     ) -> Result<(), CareError> {
         let (row, access) = self
-            .require(p, ctx, space_id, "team.family_summary")
+            .require(p, ctx, space_id, "team.family_summary", now)
             .await?;
         if !access.is_lead() || row.patient_id.is_none() {
             return Err(self.deny(p, ctx, &row, "team.family_summary").await);
@@ -1343,7 +1132,7 @@ impl Care {
         &self,
         row: &store::AccessRow,
         input: &PostInput,
-        members: &[MemberRow],
+        members: &[Member],
         uploads: usize,
     ) -> Result<CheckedPost, CareError> {
         let mut e = ValidationErrors::new();
@@ -1451,8 +1240,9 @@ impl Care {
         space_id: SpaceId,
         input: PostInput,
         uploads: Vec<CheckedUpload>,
+        now: Timestamp,
     ) -> Result<PostOutcome, CareError> {
-        let (row, access) = self.require(p, ctx, space_id, "post.create").await?;
+        let (row, access) = self.require(p, ctx, space_id, "post.create", now).await?;
         if !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.create").await);
         }
@@ -1485,11 +1275,9 @@ impl Care {
         hasher.update([0]);
         hasher.update(input.body.as_bytes());
         hasher.update([0]);
-        hasher.update(
-            serde_json::to_string(&vitals)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
+        let vitals_json = serde_json::to_string(&vitals)
+            .map_err(|e| StoreError::Invalid(format!("vital signs as JSON: {e}")))?;
+        hasher.update(vitals_json.as_bytes());
         hasher.update(
             format!("|{}|{}|{:?}", input.urgent, input.ack_role, input.reply_to).as_bytes(),
         );
@@ -1537,7 +1325,6 @@ impl Care {
                             },
                         );
                     }
-                    let now = Timestamp::now();
                     let id = store::insert_post(tx, &new_post, now).await?;
                     for u in &uploads {
                         store::insert_attachment(
@@ -1622,9 +1409,10 @@ impl Care {
         ctx: &RequestContext,
         space_id: SpaceId,
         q: TimelineQuery,
+        now: Timestamp,
     ) -> Result<TimelineView, CareError> {
-        let allowed = self.require(p, ctx, space_id, "timeline.read").await?;
-        self.timeline_of(p, ctx, allowed, None, q).await
+        let allowed = self.require(p, ctx, space_id, "timeline.read", now).await?;
+        self.timeline_of(p, ctx, allowed, None, q, now).await
     }
 
     /// A patient's timeline, addressed by patient id: the patient is read
@@ -1635,13 +1423,14 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         q: TimelineQuery,
+        now: Timestamp,
     ) -> Result<TimelineView, CareError> {
-        let (row, access, patient) = self.access_to_patient(p, patient_id).await?;
+        let (row, access, patient) = self.access_to_patient(p, patient_id, now).await?;
         let access = match access {
             Some(a) => a,
             None => return Err(self.conceal(p, ctx, &row, "timeline.read").await),
         };
-        self.timeline_of(p, ctx, (row, access), Some(patient), q)
+        self.timeline_of(p, ctx, (row, access), Some(patient), q, now)
             .await
     }
 
@@ -1654,6 +1443,7 @@ impl Care {
         allowed: (store::AccessRow, Access),
         patient: Option<Patient>,
         mut q: TimelineQuery,
+        now: Timestamp,
     ) -> Result<TimelineView, CareError> {
         let (row, access) = allowed;
         let space_id = row.space_id;
@@ -1722,7 +1512,7 @@ impl Care {
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
-                    store::mark_read(tx, user, &shown, Timestamp::now()).await?;
+                    store::mark_read(tx, user, &shown, now).await?;
                     audit::append(tx, &entry).await?;
                     Ok(())
                 })
@@ -1749,10 +1539,10 @@ impl Care {
         &self,
         p: &Principal,
         access: &Access,
-        members: &[MemberRow],
-        posts: Vec<PostRow>,
-        replies: Vec<PostRow>,
-        urgent: Vec<PostRow>,
+        members: &[Member],
+        posts: Vec<Post>,
+        replies: Vec<Post>,
+        urgent: Vec<Post>,
     ) -> Result<(Vec<PostView>, Vec<PostView>), CareError> {
         let posts = shown_to(access, p, posts);
         let replies = shown_to(access, p, replies);
@@ -1772,10 +1562,10 @@ impl Care {
             .iter()
             .map(|m| (m.user_id, m.display_name.as_str()))
             .collect();
-        let receipts_of = |post: &PostRow| -> Vec<ReceiptRow> {
+        let receipts_of = |post: &Post| -> Vec<Receipt> {
             post.readers()
                 .into_iter()
-                .map(|(user_id, read_at)| ReceiptRow {
+                .map(|(user_id, read_at)| Receipt {
                     post_id: post.id,
                     user_id,
                     display_name: names.get(&user_id).copied().unwrap_or("—").to_string(),
@@ -1793,7 +1583,7 @@ impl Care {
         let my_handle = format!("@{}", p.username);
         let lead = access.is_lead();
         let role = access.team_role();
-        let make = |post: PostRow| -> PostView {
+        let make = |post: Post| -> PostView {
             let mine = post.author_id == me && post.kind == PostKind::Post;
             let open = post.withdrawn_at.is_none();
             PostView {
@@ -1841,11 +1631,12 @@ impl Care {
         ctx: &RequestContext,
         post_id: PostId,
         action: &str,
-    ) -> Result<(PostRow, store::AccessRow, Access), CareError> {
+        now: Timestamp,
+    ) -> Result<(Post, store::AccessRow, Access), CareError> {
         let post = store::post(&self.db, post_id)
             .await?
             .ok_or(CareError::NotFound)?;
-        let (row, access) = self.require(p, ctx, post.space_id, action).await?;
+        let (row, access) = self.require(p, ctx, post.space_id, action, now).await?;
         Ok((post, row, access))
     }
 
@@ -1856,9 +1647,10 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
-            .post_and_access(p, ctx, post_id, "post.acknowledge")
+            .post_and_access(p, ctx, post_id, "post.acknowledge", now)
             .await?;
         let allowed = post.urgent
             && access
@@ -1880,7 +1672,6 @@ impl Care {
             .batcher
             .run(move |tx| {
                 Box::pin(async move {
-                    let now = Timestamp::now();
                     if !store::acknowledge(tx, post_id, user, now).await? {
                         return Ok(false);
                     }
@@ -1902,8 +1693,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
+        now: Timestamp,
     ) -> Result<(), CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.read", now)
+            .await?;
         if !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.read").await);
         }
@@ -1916,7 +1710,7 @@ impl Care {
         self.batcher
             .run(move |tx| {
                 Box::pin(async move {
-                    store::mark_read(tx, user, &[post_id], Timestamp::now()).await?;
+                    store::mark_read(tx, user, &[post_id], now).await?;
                     audit::append(tx, &e).await?;
                     Ok(())
                 })
@@ -1931,8 +1725,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
-    ) -> Result<(PostView, Vec<PostVersionRow>, store::AccessRow), CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.read").await?;
+        now: Timestamp,
+    ) -> Result<PostDetail, CareError> {
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.read", now)
+            .await?;
         let replies = store::replies(&self.db, &[post.id]).await?;
         let members = store::members(&self.db, post.space_id).await?;
         let (_, mut views) = self
@@ -1957,7 +1754,12 @@ impl Care {
             post_id,
         );
         self.audit(vec![e]).await?;
-        Ok((view, versions, row))
+        Ok(PostDetail {
+            view,
+            versions,
+            space_id: row.space_id,
+            patient_id: row.patient_id,
+        })
     }
 
     /// The author edits a post; the earlier text stays as a visible version.
@@ -1967,8 +1769,11 @@ impl Care {
         ctx: &RequestContext,
         post_id: PostId,
         input: PostInput,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "post.edit").await?;
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "post.edit", now)
+            .await?;
         if post.author_id != p.user_id || post.kind != PostKind::Post || !access.may_write() {
             return Err(self.deny(p, ctx, &row, "post.edit").await);
         }
@@ -1998,7 +1803,7 @@ impl Care {
             &fold(&input.body),
             &vitals,
             p.user_id,
-            Timestamp::now(),
+            now,
         )
         .await?;
         let e = about(
@@ -2019,9 +1824,10 @@ impl Care {
         ctx: &RequestContext,
         post_id: PostId,
         reason: &str,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
         let (post, row, access) = self
-            .post_and_access(p, ctx, post_id, "post.withdraw")
+            .post_and_access(p, ctx, post_id, "post.withdraw", now)
             .await?;
         let mine = post.author_id == p.user_id;
         if !access.may_write() || post.kind != PostKind::Post || !(mine || access.is_lead()) {
@@ -2036,9 +1842,7 @@ impl Care {
             ));
         }
         let mut tx = self.db.begin().await?;
-        if !store::withdraw_post(&mut tx, post_id, p.user_id, reason.trim(), Timestamp::now())
-            .await?
-        {
+        if !store::withdraw_post(&mut tx, post_id, p.user_id, reason.trim(), now).await? {
             return Err(CareError::Conflict("already withdrawn".into()));
         }
         let mut e = about(
@@ -2058,9 +1862,9 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
-    ) -> Result<Vec<ReceiptRow>, CareError> {
-        let (view, _, _) = self.post_detail(p, ctx, post_id).await?;
-        Ok(view.receipts)
+        now: Timestamp,
+    ) -> Result<Vec<Receipt>, CareError> {
+        Ok(self.post_detail(p, ctx, post_id, now).await?.view.receipts)
     }
 
     /// An attachment's bytes (audited). Consent forms are for professionals.
@@ -2070,12 +1874,13 @@ impl Care {
         ctx: &RequestContext,
         id: AttachmentId,
         thumbnail: bool,
+        now: Timestamp,
     ) -> Result<(AttachmentMeta, Vec<u8>), CareError> {
         let meta = store::attachment_meta(&self.db, id)
             .await?
             .ok_or(CareError::NotFound)?;
         let (row, access) = self
-            .require(p, ctx, meta.space_id, "attachment.read")
+            .require(p, ctx, meta.space_id, "attachment.read", now)
             .await?;
         if meta.purpose == AttachmentPurpose::Consent && !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "attachment.read").await);
@@ -2106,15 +1911,16 @@ impl Care {
         ctx: &RequestContext,
         patient_id: PatientId,
         days: i64,
-    ) -> Result<(Patient, Vec<PostRow>), CareError> {
+        now: Timestamp,
+    ) -> Result<(Patient, Vec<Post>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "vitals.read")
+            .require(p, ctx, patient.space_id, "vitals.read", now)
             .await?;
         if !access.sees_vitals() {
             return Err(self.deny(p, ctx, &row, "vitals.read").await);
         }
-        let since = Timestamp::now().plus_seconds(-days.clamp(1, 3650) * 86_400);
+        let since = now.plus_seconds(-days.clamp(1, 3650) * 86_400);
         let posts = store::vitals_since(&self.db, patient.space_id, since).await?;
         self.audit(vec![space_audit(
             p,
@@ -2134,10 +1940,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
+        now: Timestamp,
     ) -> Result<SummaryView, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "summary.read")
+            .require(p, ctx, patient.space_id, "summary.read", now)
             .await?;
         if !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "summary.read").await);
@@ -2169,10 +1976,11 @@ impl Care {
         patient_id: PatientId,
         base_version: i64,
         fields: &SummaryFields,
+        now: Timestamp,
     ) -> Result<i64, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
-            .require(p, ctx, patient.space_id, "summary.update")
+            .require(p, ctx, patient.space_id, "summary.update", now)
             .await?;
         if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
             return Err(self.deny(p, ctx, &row, "summary.update").await);
@@ -2208,21 +2016,14 @@ impl Care {
         }
         let version = current + 1;
         let mut tx = self.db.begin().await?;
-        store::insert_summary(
-            &mut tx,
-            patient_id,
-            version,
-            fields,
-            p.user_id,
-            Timestamp::now(),
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => {
-                CareError::Conflict("the summary was changed at the same moment; reload".into())
-            }
-            other => CareError::Store(other),
-        })?;
+        store::insert_summary(&mut tx, patient_id, version, fields, p.user_id, now)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    CareError::Conflict("the summary was changed at the same moment; reload".into())
+                }
+                other => CareError::Store(other),
+            })?;
         let mut a = space_audit(p, ctx, "summary.update", &row, Some(&access));
         a.reason = format!("version {version}");
         audit::append(&mut tx, &a).await?;
@@ -2411,8 +2212,9 @@ impl Care {
     pub async fn active_break_glass(
         &self,
         p: &Principal,
-    ) -> Result<Vec<store::BreakGlassRow>, CareError> {
-        Ok(store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await?)
+        now: Timestamp,
+    ) -> Result<Vec<BreakGlassAccess>, CareError> {
+        Ok(store::active_break_glass(&self.db, p.user_id, now).await?)
     }
 
     // ----------------------------------------------------------- groups
@@ -2424,6 +2226,7 @@ impl Care {
         ctx: &RequestContext,
         name: &str,
         description: &str,
+        now: Timestamp,
     ) -> Result<SpaceId, CareError> {
         if !p.role.may(Permission::ProfessionalGroups) {
             return Err(CareError::Forbidden);
@@ -2440,7 +2243,6 @@ impl Care {
             );
         }
         e.into_result()?;
-        let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let space = store::insert_space(
             &mut tx,
@@ -2516,8 +2318,7 @@ impl Care {
     /// Sends the daily digest to everyone who wants it and has unread posts:
     /// the number of unread posts and a link, nothing about any patient. Not
     /// repeated within 20 hours.
-    pub async fn send_digests(&self) -> Result<DigestRun, CareError> {
-        let now = Timestamp::now();
+    pub async fn send_digests(&self, now: Timestamp) -> Result<DigestRun, CareError> {
         let mut run = DigestRun::default();
         let candidates = store::digest_candidates(&self.db, now.plus_seconds(-20 * 3600)).await?;
         for r in candidates {
@@ -2563,6 +2364,7 @@ impl Care {
         &self,
         p: &Principal,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<Vec<(Patient, Access)>, CareError> {
         let rows = store::my_spaces(&self.db, p.user_id).await?;
         let mut ids: Vec<SpaceId> = rows
@@ -2570,7 +2372,7 @@ impl Care {
             .filter(|r| r.status == MemberStatus::Active && r.patient_id.is_some())
             .map(|r| r.space_id)
             .collect();
-        for b in store::active_break_glass(&self.db, p.user_id, Timestamp::now()).await? {
+        for b in store::active_break_glass(&self.db, p.user_id, now).await? {
             if let Some(pt) = store::patient(&self.db, b.patient_id).await? {
                 ids.push(pt.space_id);
             }
@@ -2579,7 +2381,7 @@ impl Care {
         ids.dedup();
         let mut out = Vec::new();
         for space in ids {
-            if let (_, Some(a)) = self.access(p, space).await? {
+            if let (_, Some(a)) = self.access(p, space, now).await? {
                 if let Some(pt) = store::patient_by_space(&self.db, space).await? {
                     out.push((pt, a));
                 }
@@ -2599,9 +2401,12 @@ impl Care {
         patient_id: PatientId,
         vitals_only: bool,
         limit: i64,
-    ) -> Result<(Patient, Vec<PostRow>), CareError> {
+        now: Timestamp,
+    ) -> Result<(Patient, Vec<Post>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
-        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "fhir.read", now)
+            .await?;
         if vitals_only && !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "fhir.read").await);
         }
@@ -2625,8 +2430,11 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         post_id: PostId,
-    ) -> Result<(Patient, PostRow, Access), CareError> {
-        let (post, row, access) = self.post_and_access(p, ctx, post_id, "fhir.read").await?;
+        now: Timestamp,
+    ) -> Result<(Patient, Post, Access), CareError> {
+        let (post, row, access) = self
+            .post_and_access(p, ctx, post_id, "fhir.read", now)
+            .await?;
         let patient = store::patient_by_space(&self.db, post.space_id)
             .await?
             .ok_or(CareError::NotFound)?;
@@ -2648,12 +2456,15 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         consent_id: ConsentId,
-    ) -> Result<(Patient, ConsentRow), CareError> {
+        now: Timestamp,
+    ) -> Result<(Patient, Consent), CareError> {
         let consent = store::consent(&self.db, consent_id)
             .await?
             .ok_or(CareError::NotFound)?;
         let patient = self.space_of_patient(consent.patient_id).await?;
-        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "fhir.read", now)
+            .await?;
         let e = about(
             space_audit(p, ctx, "fhir.read", &row, Some(&access)),
             "consent",
@@ -2669,9 +2480,12 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
-    ) -> Result<(Patient, Vec<MemberRow>), CareError> {
+        now: Timestamp,
+    ) -> Result<(Patient, Vec<Member>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
-        let (row, access) = self.require(p, ctx, patient.space_id, "fhir.read").await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "fhir.read", now)
+            .await?;
         let members = store::members(&self.db, patient.space_id).await?;
         self.audit(vec![space_audit(p, ctx, "fhir.read", &row, Some(&access))])
             .await?;
@@ -2687,7 +2501,7 @@ pub fn acknowledges(required: TeamRole, member_role: TeamRole) -> bool {
         || (required == TeamRole::AttendingDoctor && member_role == TeamRole::BackupDoctor)
 }
 
-fn username_matches(m: &MemberRow, name: &str) -> bool {
+fn username_matches(m: &Member, name: &str) -> bool {
     m.username.eq_ignore_ascii_case(name)
 }
 
@@ -2695,7 +2509,7 @@ fn username_matches(m: &MemberRow, name: &str) -> bool {
 /// signs unless the reader sees clinical information
 /// (`Access::sees_vitals`), and a withdrawn post without its text and vital
 /// signs unless the reader wrote it.
-fn shown_to(access: &Access, reader: &Principal, posts: Vec<PostRow>) -> Vec<PostRow> {
+fn shown_to(access: &Access, reader: &Principal, posts: Vec<Post>) -> Vec<Post> {
     posts
         .into_iter()
         .map(|post| {

@@ -9,13 +9,16 @@ use renkei_domain::care::{
     Vitals,
 };
 use renkei_domain::{
-    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, Profession, RegionId, Role,
-    SpaceId, Timestamp, UserId,
+    AttachmentId, BreakGlassId, ConsentId, OrgId, PatientId, PostId, RegionId, Role, SpaceId,
+    Timestamp, UserId,
 };
 use renkei_store::{read, write, Db, StoreError, Tx};
 
-use crate::model::{Patient, PatientRecord};
-use serde::{Deserialize, Serialize};
+use crate::model::{
+    AttachmentMeta, BreakGlassAccess, CategoryFilter, Consent, Coverage, Invitee, Member, Patient,
+    PatientRecord, Post, PostVersion, Preferences, Space, Summary, SummaryFields, TimelineQuery,
+};
+
 use std::sync::OnceLock;
 
 /// `$first, $first+1, …` for `n` values bound to an `IN (…)` clause.
@@ -417,19 +420,7 @@ pub async fn break_glass_watchers(
 
 // ------------------------------------------------------------------ spaces
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SpaceRow {
-    pub id: SpaceId,
-    pub region_id: RegionId,
-    pub kind: SpaceKind,
-    pub name: String,
-    pub description: String,
-    pub family_summary_open: bool,
-    pub created_by: UserId,
-    pub created_at: i64,
-}
-
-pub async fn space(db: &Db, id: SpaceId) -> Result<Option<SpaceRow>, StoreError> {
+pub async fn space(db: &Db, id: SpaceId) -> Result<Option<Space>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, region_id, kind, name, description, family_summary_open, created_by, created_at \
@@ -488,30 +479,43 @@ pub struct AccessRow {
     pub open_urgent: i64,
 }
 
-/// The coverage of the consent in force, from the columns the access and
-/// list queries read with it.
+/// What a consent covers, from its stored columns (two JSON lists and a
+/// flag). Lists that do not parse refuse the row.
+fn coverage(
+    consent: ConsentId,
+    orgs: &str,
+    professions: &str,
+    family: bool,
+) -> Result<Coverage, StoreError> {
+    Ok(Coverage {
+        org_ids: json_column("care_consents", consent, "covers_orgs", orgs)?,
+        professions: json_column("care_consents", consent, "covers_professions", professions)?,
+        family,
+    })
+}
+
+/// The coverage of the consent in force (`None` without one), from the
+/// columns the access and list queries read with it.
 fn coverage_of(
     consent: Option<ConsentId>,
     orgs: &Option<String>,
     professions: &Option<String>,
     family: Option<bool>,
-) -> Option<Coverage> {
-    consent?;
-    Some(Coverage {
-        org_ids: orgs
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or_default(),
-        professions: professions
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or_default(),
-        family: family.unwrap_or(false),
-    })
+) -> Result<Option<Coverage>, StoreError> {
+    let Some(id) = consent else {
+        return Ok(None);
+    };
+    coverage(
+        id,
+        orgs.as_deref().unwrap_or_default(),
+        professions.as_deref().unwrap_or_default(),
+        family.unwrap_or(false),
+    )
+    .map(Some)
 }
 
 impl MySpaceRow {
-    pub fn coverage(&self) -> Option<Coverage> {
+    pub fn coverage(&self) -> Result<Option<Coverage>, StoreError> {
         coverage_of(
             self.consent_id,
             &self.covers_orgs,
@@ -522,7 +526,7 @@ impl MySpaceRow {
 }
 
 impl AccessRow {
-    pub fn coverage(&self) -> Option<Coverage> {
+    pub fn coverage(&self) -> Result<Option<Coverage>, StoreError> {
         coverage_of(
             self.consent_id,
             &self.covers_orgs,
@@ -532,8 +536,8 @@ impl AccessRow {
     }
 
     /// The space itself (the access query already read it).
-    pub fn space(&self) -> SpaceRow {
-        SpaceRow {
+    pub fn space(&self) -> Space {
+        Space {
             id: self.space_id,
             region_id: self.region_id,
             kind: self.kind,
@@ -618,45 +622,6 @@ pub async fn access_row_of_patient(
 
 // ----------------------------------------------------------------- consent
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ConsentRow {
-    pub id: ConsentId,
-    pub patient_id: PatientId,
-    pub covers_orgs: String,
-    pub covers_professions: String,
-    pub covers_family: bool,
-    pub obtained_on: String,
-    pub obtained_by: String,
-    pub signer: String,
-    pub form_attachment_id: Option<AttachmentId>,
-    pub recorded_by: UserId,
-    pub recorded_by_name: String,
-    pub recorded_at: i64,
-    pub withdrawn_at: Option<i64>,
-    pub withdrawn_by: Option<UserId>,
-    pub withdrawal_reason: String,
-}
-
-impl ConsentRow {
-    pub fn org_ids(&self) -> Vec<OrgId> {
-        serde_json::from_str(&self.covers_orgs).unwrap_or_default()
-    }
-    pub fn professions(&self) -> Vec<Profession> {
-        serde_json::from_str(&self.covers_professions).unwrap_or_default()
-    }
-    pub fn active(&self) -> bool {
-        self.withdrawn_at.is_none()
-    }
-}
-
-/// What a consent covers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Coverage {
-    pub org_ids: Vec<OrgId>,
-    pub professions: Vec<Profession>,
-    pub family: bool,
-}
-
 pub struct NewConsent<'a> {
     pub patient_id: PatientId,
     pub coverage: &'a Coverage,
@@ -677,8 +642,8 @@ pub async fn insert_consent(
     n: &NewConsent<'_>,
     now: Timestamp,
 ) -> Result<ConsentId, StoreError> {
-    let orgs = serde_json::to_string(&n.coverage.org_ids).unwrap_or_else(|_| "[]".into());
-    let profs = serde_json::to_string(&n.coverage.professions).unwrap_or_else(|_| "[]".into());
+    let orgs = json_text(&n.coverage.org_ids)?;
+    let profs = json_text(&n.coverage.professions)?;
     let id: ConsentId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO care_consents (patient_id, covers_orgs, covers_professions, covers_family, obtained_on, \
@@ -725,50 +690,54 @@ pub async fn withdraw_consents(
     Ok(n)
 }
 
-pub async fn consents(db: &Db, patient_id: PatientId) -> Result<Vec<ConsentRow>, StoreError> {
-    let sql = format!("{CONSENT_SELECT} WHERE c.patient_id = $1 ORDER BY c.id DESC");
-    Ok(read!(db, |c| {
-        sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
-    }))
+/// A consent as stored: its coverage is read apart (JSON lists).
+#[derive(sqlx::FromRow)]
+struct StoredConsent {
+    #[sqlx(flatten)]
+    consent: Consent,
+    covers_orgs: String,
+    covers_professions: String,
+    covers_family: bool,
 }
 
-pub async fn consent(db: &Db, id: ConsentId) -> Result<Option<ConsentRow>, StoreError> {
+impl StoredConsent {
+    fn into_consent(self) -> Result<Consent, StoreError> {
+        let mut consent = self.consent;
+        consent.coverage = coverage(
+            consent.id,
+            &self.covers_orgs,
+            &self.covers_professions,
+            self.covers_family,
+        )?;
+        Ok(consent)
+    }
+}
+
+pub async fn consents(db: &Db, patient_id: PatientId) -> Result<Vec<Consent>, StoreError> {
+    let sql = format!("{CONSENT_SELECT} WHERE c.patient_id = $1 ORDER BY c.id DESC");
+    let rows: Vec<StoredConsent> = read!(db, |c| {
+        sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
+    });
+    rows.into_iter().map(StoredConsent::into_consent).collect()
+}
+
+pub async fn consent(db: &Db, id: ConsentId) -> Result<Option<Consent>, StoreError> {
     let sql = format!("{CONSENT_SELECT} WHERE c.id = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql)
+    let row: Option<StoredConsent> = read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(c)
-        .await?))
+        .await?);
+    row.map(StoredConsent::into_consent).transpose()
 }
 
 // ----------------------------------------------------------------- members
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct MemberRow {
-    pub space_id: SpaceId,
-    pub user_id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub profession: Profession,
-    pub user_role: Role,
-    pub email: String,
-    pub org_id: Option<OrgId>,
-    pub org_name: Option<String>,
-    pub team_role: TeamRole,
-    pub is_lead: bool,
-    pub status: MemberStatus,
-    pub invited_by: Option<UserId>,
-    pub invited_at: i64,
-    pub accepted_at: Option<i64>,
-    pub left_at: Option<i64>,
-    pub joined_after_post: PostId,
-}
 
 const MEMBER_SELECT: &str = "SELECT m.space_id, m.user_id, u.username, u.display_name, u.profession, u.role AS user_role, u.email, \
     m.org_id, o.name AS org_name, m.team_role, m.is_lead, m.status, m.invited_by, m.invited_at, m.accepted_at, \
     m.left_at, m.joined_after_post \
     FROM care_members m JOIN identity_people u ON u.id = m.user_id LEFT JOIN identity_organisations o ON o.id = m.org_id";
 
-pub async fn members(db: &Db, space_id: SpaceId) -> Result<Vec<MemberRow>, StoreError> {
+pub async fn members(db: &Db, space_id: SpaceId) -> Result<Vec<Member>, StoreError> {
     let sql = format!(
         "{MEMBER_SELECT} WHERE m.space_id = $1 ORDER BY CASE m.status WHEN 'active' THEN 0 WHEN 'invited' THEN 1 ELSE 2 END, \
          m.is_lead DESC, m.id"
@@ -782,7 +751,7 @@ pub async fn member(
     db: &Db,
     space_id: SpaceId,
     user_id: UserId,
-) -> Result<Option<MemberRow>, StoreError> {
+) -> Result<Option<Member>, StoreError> {
     let sql = format!("{MEMBER_SELECT} WHERE m.space_id = $1 AND m.user_id = $2");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql)
@@ -960,88 +929,6 @@ pub struct NewPost {
     pub mentions: Vec<UserId>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PostRow {
-    pub id: PostId,
-    pub space_id: SpaceId,
-    pub author_id: UserId,
-    pub author_name: String,
-    pub author_profession: Profession,
-    pub author_role: PostAuthorRole,
-    pub kind: PostKind,
-    pub category: PostCategory,
-    pub body: String,
-    pub reply_to: Option<PostId>,
-    pub temperature: Option<f64>,
-    pub bp_systolic: Option<f64>,
-    pub bp_diastolic: Option<f64>,
-    pub pulse: Option<f64>,
-    pub spo2: Option<f64>,
-    pub respiration: Option<f64>,
-    pub weight: Option<f64>,
-    pub glucose: Option<f64>,
-    pub pain: Option<f64>,
-    pub has_vitals: bool,
-    pub urgent: bool,
-    pub ack_role: Option<TeamRole>,
-    pub acked_by: Option<UserId>,
-    pub acked_by_name: Option<String>,
-    pub acked_at: Option<i64>,
-    pub version: i64,
-    pub created_at: i64,
-    pub edited_at: Option<i64>,
-    pub withdrawn_at: Option<i64>,
-    pub withdrawn_by: Option<UserId>,
-    pub withdrawn_reason: String,
-    pub idempotency_key: Option<String>,
-    pub request_hash: String,
-    /// Whether any reply or attachment exists, so that a page asks for
-    /// replies and attachments only when there are some.
-    pub has_replies: bool,
-    pub has_attachments: bool,
-    /// Who has read the post, as `user:millis,…` (timeline queries only;
-    /// see [`PostRow::readers`]).
-    #[sqlx(default)]
-    pub read_by: Option<String>,
-}
-
-impl PostRow {
-    /// The post without its structured vital signs (for readers who may not
-    /// see them; see `Access::sees_vitals`).
-    pub fn without_vitals(mut self) -> Self {
-        self.temperature = None;
-        self.bp_systolic = None;
-        self.bp_diastolic = None;
-        self.pulse = None;
-        self.spo2 = None;
-        self.respiration = None;
-        self.weight = None;
-        self.glucose = None;
-        self.pain = None;
-        self.has_vitals = false;
-        self
-    }
-
-    /// The (user, read at) pairs of `read_by`, earliest first.
-    pub fn readers(&self) -> Vec<(UserId, i64)> {
-        parse_readers(self.read_by.as_deref().unwrap_or_default())
-    }
-
-    pub fn vitals(&self) -> Vitals {
-        Vitals {
-            temperature: self.temperature,
-            bp_systolic: self.bp_systolic,
-            bp_diastolic: self.bp_diastolic,
-            pulse: self.pulse,
-            spo2: self.spo2,
-            respiration: self.respiration,
-            weight: self.weight,
-            glucose: self.glucose,
-            pain: self.pain,
-        }
-    }
-}
-
 /// The columns of a post with its author's and acknowledger's names; `$extra`
 /// adds columns.
 macro_rules! post_select {
@@ -1072,7 +959,7 @@ pub async fn post_by_key(
     tx: &mut Tx,
     author_id: UserId,
     key: &str,
-) -> Result<Option<PostRow>, StoreError> {
+) -> Result<Option<Post>, StoreError> {
     let sql = format!("{POST_SELECT} WHERE p.author_id = $1 AND p.idempotency_key = $2");
     Ok(write!(tx, |c| {
         sqlx::query_as(&sql)
@@ -1141,7 +1028,7 @@ pub async fn insert_post(tx: &mut Tx, p: &NewPost, now: Timestamp) -> Result<Pos
     Ok(id)
 }
 
-pub async fn post(db: &Db, id: PostId) -> Result<Option<PostRow>, StoreError> {
+pub async fn post(db: &Db, id: PostId) -> Result<Option<Post>, StoreError> {
     let sql = format!("{TIMELINE_SELECT} WHERE p.id = $1");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -1149,7 +1036,7 @@ pub async fn post(db: &Db, id: PostId) -> Result<Option<PostRow>, StoreError> {
         .await?))
 }
 
-pub async fn post_in_tx(tx: &mut Tx, id: PostId) -> Result<Option<PostRow>, StoreError> {
+pub async fn post_in_tx(tx: &mut Tx, id: PostId) -> Result<Option<Post>, StoreError> {
     let sql = format!("{POST_SELECT} WHERE p.id = $1");
     Ok(write!(tx, |c| {
         sqlx::query_as(&sql)
@@ -1159,45 +1046,12 @@ pub async fn post_in_tx(tx: &mut Tx, id: PostId) -> Result<Option<PostRow>, Stor
     }))
 }
 
-/// The categories a timeline page shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum CategoryFilter {
-    /// Every category.
-    #[default]
-    Any,
-    Only(PostCategory),
-    /// A code that names no category (the API passes what it was given):
-    /// no post matches.
-    NoSuch,
-}
-
-impl CategoryFilter {
-    /// The filter a code asks for: `""` is every category.
-    pub fn from_code(code: &str) -> Self {
-        match code {
-            "" => CategoryFilter::Any,
-            c => PostCategory::from_code(c).map_or(CategoryFilter::NoSuch, CategoryFilter::Only),
-        }
-    }
-}
-
-/// Which page of a timeline to read.
-#[derive(Debug, Clone, Default)]
-pub struct TimelineQuery {
-    /// Only posts older than this id (the next page).
-    pub before: Option<PostId>,
-    /// Folded search text; matches replies too.
-    pub text: Option<String>,
-    pub category: CategoryFilter,
-    pub limit: i64,
-}
-
 /// Top-level posts newest first (or every matching post when searching).
 pub async fn timeline(
     db: &Db,
     space_id: SpaceId,
     q: &TimelineQuery,
-) -> Result<Vec<PostRow>, StoreError> {
+) -> Result<Vec<Post>, StoreError> {
     let mut sql = format!("{TIMELINE_SELECT} WHERE p.space_id = $1");
     let mut n = 1;
     if q.text.is_none() {
@@ -1246,7 +1100,7 @@ pub async fn timeline(
 }
 
 /// Replies to these posts, oldest first.
-pub async fn replies(db: &Db, parent_ids: &[PostId]) -> Result<Vec<PostRow>, StoreError> {
+pub async fn replies(db: &Db, parent_ids: &[PostId]) -> Result<Vec<Post>, StoreError> {
     if parent_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1258,7 +1112,7 @@ pub async fn replies(db: &Db, parent_ids: &[PostId]) -> Result<Vec<PostRow>, Sto
 }
 
 /// Urgent posts still waiting for acknowledgement, oldest first.
-pub async fn open_urgent(db: &Db, space_id: SpaceId) -> Result<Vec<PostRow>, StoreError> {
+pub async fn open_urgent(db: &Db, space_id: SpaceId) -> Result<Vec<Post>, StoreError> {
     let sql = format!(
         "{TIMELINE_SELECT} WHERE p.space_id = $1 AND p.urgent AND p.acked_at IS NULL AND p.withdrawn_at IS NULL ORDER BY p.id"
     );
@@ -1272,7 +1126,7 @@ pub async fn vitals_since(
     db: &Db,
     space_id: SpaceId,
     since: Timestamp,
-) -> Result<Vec<PostRow>, StoreError> {
+) -> Result<Vec<Post>, StoreError> {
     let sql = format!(
         "{POST_SELECT} WHERE p.space_id = $1 AND p.has_vitals AND p.created_at >= $2 AND p.withdrawn_at IS NULL \
          ORDER BY p.created_at, p.id"
@@ -1291,7 +1145,7 @@ pub async fn posts_with_vitals(
     db: &Db,
     space_ids: &[SpaceId],
     limit: i64,
-) -> Result<Vec<PostRow>, StoreError> {
+) -> Result<Vec<Post>, StoreError> {
     if space_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1308,7 +1162,7 @@ pub async fn recent_posts(
     db: &Db,
     space_ids: &[SpaceId],
     limit: i64,
-) -> Result<Vec<PostRow>, StoreError> {
+) -> Result<Vec<Post>, StoreError> {
     if space_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1344,7 +1198,7 @@ pub async fn acknowledge(
 #[allow(clippy::too_many_arguments)]
 pub async fn edit_post(
     tx: &mut Tx,
-    old: &PostRow,
+    old: &Post,
     category: PostCategory,
     body: &str,
     search_text: &str,
@@ -1352,7 +1206,7 @@ pub async fn edit_post(
     by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let old_vitals = serde_json::to_string(&old.vitals()).unwrap_or_else(|_| "{}".into());
+    let old_vitals = json_text(&old.vitals())?;
     let written_at = old.edited_at.unwrap_or(old.created_at);
     let written_by = if old.version == 1 { old.author_id } else { by };
     write!(tx, |c| {
@@ -1395,21 +1249,10 @@ pub async fn edit_post(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct PostVersionRow {
-    pub version: i64,
-    pub category: PostCategory,
-    pub body: String,
-    pub vitals: String,
-    pub written_by: UserId,
-    pub written_by_name: String,
-    pub written_at: i64,
-}
-
 pub async fn post_versions(
     db: &Db,
     post_ids: &[PostId],
-) -> Result<Vec<(PostId, PostVersionRow)>, StoreError> {
+) -> Result<Vec<(PostId, PostVersion)>, StoreError> {
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1417,7 +1260,8 @@ pub async fn post_versions(
     struct Row {
         post_id: PostId,
         #[sqlx(flatten)]
-        v: PostVersionRow,
+        v: PostVersion,
+        vitals: String,
     }
     let sql = format!(
         "SELECT v.post_id, v.version, v.category, v.body, v.vitals, v.written_by, u.display_name AS written_by_name, \
@@ -1426,7 +1270,13 @@ pub async fn post_versions(
         id_list(post_ids)
     );
     let rows: Vec<Row> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
-    Ok(rows.into_iter().map(|r| (r.post_id, r.v)).collect())
+    rows.into_iter()
+        .map(|r| {
+            let row = format!("{} v{}", r.post_id, r.v.version);
+            let vitals = json_column("care_post_versions", row, "vitals", &r.vitals)?;
+            Ok((r.post_id, PostVersion { vitals, ..r.v }))
+        })
+        .collect()
 }
 
 /// Withdrawal keeps the row (and its versions) and hides the text from the
@@ -1454,7 +1304,7 @@ pub async fn withdraw_post(
     Ok(n == 1)
 }
 
-// ---------------------------------------------------------- read receipts
+// ----------------------------------------------------------- read receipts
 
 /// Records that `user_id` has read these posts (first reading only).
 pub async fn mark_read(
@@ -1481,42 +1331,7 @@ pub async fn mark_read(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ReceiptRow {
-    pub post_id: PostId,
-    pub user_id: UserId,
-    pub display_name: String,
-    pub read_at: i64,
-}
-
-pub async fn receipts(db: &Db, post_ids: &[PostId]) -> Result<Vec<ReceiptRow>, StoreError> {
-    if post_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT r.post_id, r.user_id, u.display_name, r.read_at FROM care_reads r JOIN identity_people u ON u.id = r.user_id \
-         WHERE r.post_id IN ({}) ORDER BY r.post_id, r.read_at",
-        id_list(post_ids)
-    );
-    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
-}
-
 // ------------------------------------------------------------- attachments
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct AttachmentMeta {
-    pub id: AttachmentId,
-    pub space_id: SpaceId,
-    pub post_id: Option<PostId>,
-    pub purpose: AttachmentPurpose,
-    pub media_type: String,
-    pub size: i64,
-    pub sha256: String,
-    pub filename: String,
-    pub has_thumbnail: bool,
-    pub uploaded_by: UserId,
-    pub uploaded_at: i64,
-}
 
 const ATTACHMENT_META: &str =
     "SELECT id, space_id, post_id, purpose, media_type, size, sha256, filename, \
@@ -1605,39 +1420,13 @@ pub async fn attachment_bytes(
 
 // ----------------------------------------------------------------- summary
 
-/// The shared summary (在宅サマリー): the current picture of a patient.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct SummaryFields {
-    /// 病名・既往.
-    pub diagnoses: String,
-    /// 服薬.
-    pub medicines: String,
-    /// アレルギー.
-    pub allergies: String,
-    pub adl: String,
-    /// 在宅での医療処置.
-    pub procedures: String,
-    pub notes: String,
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct SummaryRow {
-    pub patient_id: PatientId,
-    pub version: i64,
-    #[sqlx(flatten)]
-    pub fields: SummaryFields,
-    pub changed_by: UserId,
-    pub changed_by_name: String,
-    pub changed_at: i64,
-}
-
 const SUMMARY_SELECT: &str =
     "SELECT s.patient_id, s.version, s.diagnoses, s.medicines, s.allergies, s.adl, s.procedures, \
     s.notes, s.changed_by, u.display_name AS changed_by_name, s.changed_at \
     FROM care_summaries s JOIN identity_people u ON u.id = s.changed_by";
 
 /// Every version, newest first.
-pub async fn summaries(db: &Db, patient_id: PatientId) -> Result<Vec<SummaryRow>, StoreError> {
+pub async fn summaries(db: &Db, patient_id: PatientId) -> Result<Vec<Summary>, StoreError> {
     let sql = format!("{SUMMARY_SELECT} WHERE s.patient_id = $1 ORDER BY s.version DESC");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
@@ -1701,22 +1490,12 @@ pub async fn insert_break_glass(
     Ok(id)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BreakGlassRow {
-    pub id: BreakGlassId,
-    pub patient_id: PatientId,
-    pub patient_name: String,
-    pub reason: String,
-    pub started_at: i64,
-    pub expires_at: i64,
-}
-
 /// A user's break-glass accesses that are still running.
 pub async fn active_break_glass(
     db: &Db,
     user_id: UserId,
     now: Timestamp,
-) -> Result<Vec<BreakGlassRow>, StoreError> {
+) -> Result<Vec<BreakGlassAccess>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT b.id, b.patient_id, p.name AS patient_name, b.reason, b.started_at, b.expires_at \
@@ -1731,21 +1510,6 @@ pub async fn active_break_glass(
 }
 
 // ------------------------------------------------------------ notification
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, sqlx::FromRow)]
-pub struct Preferences {
-    pub email_urgent: bool,
-    pub email_digest: bool,
-}
-
-impl Default for Preferences {
-    fn default() -> Self {
-        Self {
-            email_urgent: true,
-            email_digest: true,
-        }
-    }
-}
 
 pub async fn preferences(db: &Db, user_id: UserId) -> Result<Preferences, StoreError> {
     let row: Option<Preferences> = read!(db, |c| {
@@ -1839,20 +1603,7 @@ pub async fn record_digest(tx: &mut Tx, user_id: UserId, now: Timestamp) -> Resu
     Ok(())
 }
 
-/// Users of a region by id, for invitations and mentions: (id, display
-/// name, role code, profession code, organisation ids).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct InviteeRow {
-    pub id: UserId,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub profession: Profession,
-    pub region_id: Option<RegionId>,
-    pub disabled: bool,
-}
-
-pub async fn user(db: &Db, id: UserId) -> Result<Option<InviteeRow>, StoreError> {
+pub async fn user(db: &Db, id: UserId) -> Result<Option<Invitee>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, username, display_name, role, profession, region_id, disabled FROM identity_people WHERE id = $1",
@@ -1863,7 +1614,7 @@ pub async fn user(db: &Db, id: UserId) -> Result<Option<InviteeRow>, StoreError>
     }))
 }
 
-pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<InviteeRow>, StoreError> {
+pub async fn user_by_username(db: &Db, username: &str) -> Result<Option<Invitee>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT id, username, display_name, role, profession, region_id, disabled FROM identity_people WHERE username = $1",
@@ -1892,7 +1643,7 @@ pub async fn region_users(
     db: &Db,
     region_id: RegionId,
     roles: &[Role],
-) -> Result<Vec<InviteeRow>, StoreError> {
+) -> Result<Vec<Invitee>, StoreError> {
     if roles.is_empty() {
         return Ok(Vec::new());
     }
@@ -1963,44 +1714,4 @@ pub async fn set_post_time(
             .await?;
     });
     Ok(())
-}
-
-/// (patients, users) — the benchmark picks random ones.
-pub async fn counts(db: &Db) -> Result<(i64, i64), StoreError> {
-    Ok(read!(db, |c| {
-        sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM identity_people)",
-        )
-        .fetch_one(c)
-        .await?
-    }))
-}
-
-/// `user:millis,…` as (user, read at) pairs, earliest first.
-fn parse_readers(read_by: &str) -> Vec<(UserId, i64)> {
-    let mut out: Vec<(UserId, i64)> = read_by
-        .split(',')
-        .filter_map(|pair| {
-            let (user, at) = pair.split_once(':')?;
-            Some((user.trim().parse().ok()?, at.trim().parse().ok()?))
-        })
-        .collect();
-    out.sort_by_key(|&(user, at)| (at, user));
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_readers;
-    use renkei_domain::UserId;
-
-    #[test]
-    fn readers_come_earliest_first_and_nothing_reads_as_no_one() {
-        assert_eq!(
-            parse_readers("7:300,3:100,5:300"),
-            vec![(UserId(3), 100), (UserId(5), 300), (UserId(7), 300)]
-        );
-        assert!(parse_readers("").is_empty());
-        assert_eq!(parse_readers("x:1,4:2,9"), vec![(UserId(4), 2)]);
-    }
 }

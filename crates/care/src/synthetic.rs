@@ -8,9 +8,11 @@
 
 use renkei_domain::seeded::Rng;
 use renkei_domain::text::fold;
-use renkei_domain::{OrgKind, PatientId, Profession, Role, Timestamp};
+use renkei_domain::{OrgKind, PatientId, Profession, RegionId, Role, SpaceId, Timestamp, UserId};
 use renkei_identity::seed::{self, SeedOrganisation, SeedPerson, SeedRegion};
-use renkei_store::{write, Backend, Db, StoreError, Tx};
+use renkei_store::{read, write, Backend, Db, StoreError, Tx};
+
+use crate::store;
 
 /// How big the prefecture is.
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +44,8 @@ pub struct Generated {
     pub members: i64,
     pub posts: i64,
     pub receipts: i64,
+    /// The generated region.
+    pub region: RegionId,
     pub sample_username: String,
     pub sample_patients: Vec<PatientId>,
 }
@@ -165,15 +169,17 @@ impl<'a> Bulk<'a> {
     }
 }
 
-/// Generates the prefecture into an empty, migrated database.
+/// Generates the prefecture into an empty, migrated database, as of `now`
+/// (the posts span the half year before it).
 pub async fn generate(
     db: &Db,
     scale: Scale,
     seed: u64,
     password_hash: &str,
+    now: Timestamp,
 ) -> Result<Generated, StoreError> {
     let mut rng = Rng::new(seed);
-    let now = Timestamp::now().millis();
+    let now = now.millis();
     let day = 86_400_000i64;
     let span = 180 * day;
 
@@ -411,7 +417,32 @@ pub async fn generate(
         members: members_written,
         posts: posts_written,
         receipts: reads_written,
+        region: RegionId(region),
         sample_username: format!("pro{sample_user:05}"),
         sample_patients,
     })
+}
+
+// ------------------------------------------------------------------ fixtures
+
+/// The members' user ids of a generated patient's team and its space (the
+/// generator numbers each patient's space as the patient). A benchmark
+/// fixture, like the generator: it reads the generated rows as they are,
+/// not through the service's rules.
+pub async fn team(db: &Db, patient: PatientId) -> Result<(SpaceId, Vec<UserId>), StoreError> {
+    let space = SpaceId(patient.0);
+    let members = store::members(db, space).await?;
+    Ok((space, members.into_iter().map(|m| m.user_id).collect()))
+}
+
+/// (patients, people) in the database, from which the benchmark picks at
+/// random (benchmark fixture).
+pub async fn counts(db: &Db) -> Result<(i64, i64), StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM patients), (SELECT COUNT(*) FROM identity_people)",
+        )
+        .fetch_one(c)
+        .await?
+    }))
 }

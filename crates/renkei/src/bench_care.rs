@@ -5,11 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use renkei_care::service::PostInput;
-use renkei_care::store::TimelineQuery;
+use renkei_care::model::{PostInput, TimelineQuery};
 use renkei_care::synthetic::{self, Scale};
 use renkei_care::{Care, CareConfig};
-use renkei_domain::{OrgId, Profession, RegionId, Role, SpaceId, UserId};
+use renkei_domain::{OrgId, PatientId, Profession, RegionId, Role, SpaceId, Timestamp, UserId};
 use renkei_identity::{Credential, Principal, RequestContext};
 use renkei_store::Db;
 
@@ -74,7 +73,7 @@ pub async fn generate(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let hash = renkei_identity::password::hash("a long bench password").await?;
-    let g = synthetic::generate(db, scale, seed, &hash).await?;
+    let g = synthetic::generate(db, scale, seed, &hash, Timestamp::now()).await?;
     println!(
         "generated in {:.1} s: {} professionals, {} patients, {} team members, {} posts, {} read receipts",
         started.elapsed().as_secs_f64(),
@@ -96,14 +95,9 @@ pub async fn generate(
     Ok(())
 }
 
-/// Members of a patient's team in the synthetic data (whose spaces are
-/// numbered as their patients): user ids with id % 6 == role index.
-async fn team_of(db: &Db, space: SpaceId) -> anyhow::Result<Vec<UserId>> {
-    Ok(renkei_care::store::members(db, space)
-        .await?
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect())
+/// A generated patient's team: its space and its members' user ids.
+async fn team_of(db: &Db, patient: i64) -> anyhow::Result<(SpaceId, Vec<UserId>)> {
+    Ok(synthetic::team(db, PatientId(patient)).await?)
 }
 
 pub async fn measure(
@@ -118,7 +112,7 @@ pub async fn measure(
         Arc::new(renkei_mail::CapturingMailer::default()),
         CareConfig::default(),
     );
-    let (patients, users) = renkei_care::store::counts(db).await?;
+    let (patients, users) = synthetic::counts(db).await?;
     anyhow::ensure!(
         patients > 0,
         "no patients: run `renkei bench care-generate` first"
@@ -131,12 +125,18 @@ pub async fn measure(
     // First timeline page, as a random member of a random patient's team.
     let mut ms = Vec::with_capacity(samples);
     for _ in 0..samples {
-        let p = SpaceId(next(patients));
-        let team = team_of(db, p).await?;
+        let p = next(patients);
+        let (space, team) = team_of(db, p).await?;
         let user = team[(next(team.len() as i64) - 1) as usize];
         let t = Instant::now();
         let v = care
-            .timeline(&principal(user), &ctx(), p, TimelineQuery::default())
+            .timeline(
+                &principal(user),
+                &ctx(),
+                space,
+                TimelineQuery::default(),
+                Timestamp::now(),
+            )
             .await?;
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(!v.posts.is_empty(), "patient {p} has no posts");
@@ -175,8 +175,8 @@ pub async fn measure(
             let mut lat = Vec::new();
             let mut n = 0u64;
             while Instant::now() < deadline {
-                let p = SpaceId(rng.below(patients as u64) as i64 + 1);
-                let team = team_of(&db, p).await?;
+                let p = rng.below(patients as u64) as i64 + 1;
+                let (space, team) = team_of(&db, p).await?;
                 let user = team[rng.below(team.len() as u64) as usize];
                 n += 1;
                 let input = PostInput {
@@ -191,8 +191,15 @@ pub async fn measure(
                     ..Default::default()
                 };
                 let t = Instant::now();
-                care.post(&principal(user), &ctx(), p, input, Vec::new())
-                    .await?;
+                care.post(
+                    &principal(user),
+                    &ctx(),
+                    space,
+                    input,
+                    Vec::new(),
+                    Timestamp::now(),
+                )
+                .await?;
                 lat.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             anyhow::Ok(lat)

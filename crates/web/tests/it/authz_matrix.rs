@@ -259,6 +259,7 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
                     sex: "male".into(),
                     ..Default::default()
                 },
+                renkei_domain::Timestamp::now(),
             )
             .await
             .unwrap();

@@ -311,7 +311,7 @@ pub async fn principal_of(identity: &Identity, session: &Session) -> Principal {
 
 async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Session)]) -> CareIds {
     use renkei_care::model::PatientInput;
-    use renkei_care::service::{ConsentInput, PostInput};
+    use renkei_care::model::{ConsentInput, PostInput};
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
     let family = principal_of(identity, session(Who::Family)).await;
@@ -331,6 +331,7 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 insured_number: "1234567890".into(),
                 ..Default::default()
             },
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap();
@@ -347,16 +348,28 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 ..Default::default()
             },
             None,
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap();
     let space = state.care.patient_space(patient).await.unwrap();
     state
         .care
-        .invite(&pro, &c, space, "family", "family")
+        .invite(
+            &pro,
+            &c,
+            space,
+            "family",
+            "family",
+            renkei_domain::Timestamp::now(),
+        )
         .await
         .unwrap();
-    state.care.accept(&family, &c, space).await.unwrap();
+    state
+        .care
+        .accept(&family, &c, space, renkei_domain::Timestamp::now())
+        .await
+        .unwrap();
     let pdf = renkei_care::attachments::check(
         "指示書.pdf",
         b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF".to_vec(),
@@ -379,13 +392,18 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 ..Default::default()
             },
             vec![pdf],
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap()
         .post_id;
-    let attachment = renkei_care::store::attachments_of_posts(state.care.db(), &[post])
+    let attachment = state
+        .care
+        .post_detail(&pro, &c, post, renkei_domain::Timestamp::now())
         .await
-        .unwrap()[0]
+        .unwrap()
+        .view
+        .attachments[0]
         .id;
     // A second post that no matrix row edits: vital signs (FHIR
     // Observation) and a photo (thumbnail).
@@ -413,17 +431,28 @@ async fn care_world(state: &AppState, identity: &Identity, sessions: &[(Who, Ses
                 ..Default::default()
             },
             vec![photo],
+            renkei_domain::Timestamp::now(),
         )
         .await
         .unwrap()
         .post_id;
-    let image = renkei_care::store::attachments_of_posts(state.care.db(), &[vitals_post])
+    let image = state
+        .care
+        .post_detail(&pro, &c, vitals_post, renkei_domain::Timestamp::now())
         .await
-        .unwrap()[0]
+        .unwrap()
+        .view
+        .attachments[0]
         .id;
     let group = state
         .care
-        .create_group(&pro, &c, "訪問看護連絡会", "")
+        .create_group(
+            &pro,
+            &c,
+            "訪問看護連絡会",
+            "",
+            renkei_domain::Timestamp::now(),
+        )
         .await
         .unwrap();
     CareIds {
