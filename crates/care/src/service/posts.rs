@@ -474,10 +474,12 @@ impl Care {
         store::edit_post(
             &mut tx,
             &current,
-            checked.category,
-            &input.body,
-            &fold(&input.body),
-            &vitals,
+            &store::PostEdit {
+                category: checked.category,
+                body: &input.body,
+                search_text: &fold(&input.body),
+                vitals: &vitals,
+            },
             p.user_id,
             now,
         )

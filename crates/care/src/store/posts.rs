@@ -291,18 +291,29 @@ pub async fn acknowledge(
     Ok(n == 1)
 }
 
+/// A post's new content.
+pub struct PostEdit<'a> {
+    pub category: PostCategory,
+    pub body: &'a str,
+    /// The folded body that search matches.
+    pub search_text: &'a str,
+    pub vitals: &'a Vitals,
+}
+
 /// Keeps the current text as a version and writes the new one.
-#[allow(clippy::too_many_arguments)]
 pub async fn edit_post(
     tx: &mut Tx,
     old: &Post,
-    category: PostCategory,
-    body: &str,
-    search_text: &str,
-    vitals: &Vitals,
+    new: &PostEdit<'_>,
     by: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    let PostEdit {
+        category,
+        body,
+        search_text,
+        vitals,
+    } = *new;
     let old_vitals = json_text(&old.vitals())?;
     let written_at = old.edited_at.unwrap_or(old.created_at);
     let written_by = if old.version == 1 { old.author_id } else { by };
