@@ -1,0 +1,48 @@
+//! The shared summary's versions.
+
+use super::*;
+use renkei_store::{read, write};
+
+const SUMMARY_SELECT: &str =
+    "SELECT s.patient_id, s.version, s.diagnoses, s.medicines, s.allergies, s.adl, s.procedures, \
+    s.notes, s.changed_by, u.display_name AS changed_by_name, s.changed_at \
+    FROM care_summaries s JOIN identity_people u ON u.id = s.changed_by";
+
+/// Every version, newest first.
+pub async fn summaries(db: &Db, patient_id: PatientId) -> Result<Vec<Summary>, StoreError> {
+    let sql = format!("{SUMMARY_SELECT} WHERE s.patient_id = $1 ORDER BY s.version DESC");
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(patient_id).fetch_all(c).await?
+    }))
+}
+
+/// Writes version `version` (the primary key turns a concurrent save of the
+/// same version into a conflict).
+pub async fn insert_summary(
+    tx: &mut Tx,
+    patient_id: PatientId,
+    version: i64,
+    f: &SummaryFields,
+    by: UserId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO care_summaries (patient_id, version, diagnoses, medicines, allergies, adl, procedures, notes, \
+             changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(patient_id)
+        .bind(version)
+        .bind(&f.diagnoses)
+        .bind(&f.medicines)
+        .bind(&f.allergies)
+        .bind(&f.adl)
+        .bind(&f.procedures)
+        .bind(&f.notes)
+        .bind(by)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
