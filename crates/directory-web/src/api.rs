@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use axum::extract::{Query, State};
 use axum::Json;
+use renkei_directory::model::EntryId;
 use renkei_directory::search;
 use renkei_domain::people::Permission;
 use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
@@ -291,7 +292,8 @@ impl SearchParams {
 /// where the entry has made them public.
 #[derive(Serialize, ToSchema)]
 pub struct PublicItem {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: EntryId,
     pub name: String,
     pub kind: String,
     pub services: Vec<String>,
@@ -338,7 +340,8 @@ pub struct ContactWindowItem {
 /// A directory entry as staff see it: every field, public or not.
 #[derive(Serialize, ToSchema)]
 pub struct ProfessionalItem {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: EntryId,
     pub name: String,
     pub kana: String,
     pub kind: String,

@@ -8,6 +8,7 @@ use crate::fhir_resources as fhir;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use renkei_directory::model::EntryId;
 use renkei_directory::search::{self, Entry};
 use renkei_domain::people::Permission;
 use renkei_domain::{OrgKind, ValidationErrors};
@@ -43,7 +44,7 @@ fn base_url(state: &DirectoryState) -> String {
         .to_string()
 }
 
-fn resource(kind: Kind, e: &Entry, codes: &HashMap<i64, (String, String)>) -> Value {
+fn resource(kind: Kind, e: &Entry, codes: &HashMap<EntryId, (String, String)>) -> Value {
     let (source, code) = codes
         .get(&e.id)
         .map(|(s, c)| (s.as_str(), c.as_str()))
@@ -191,7 +192,7 @@ async fn search_kind(
             page.next_offset,
         )
     };
-    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let codes = state.directory_service.codes_of(&ids).await?;
     let base = base_url(state);
     let self_url = format!("{base}/fhir/{}?{raw}", kind.name());
@@ -225,7 +226,7 @@ async fn read_kind(
     if !p.role.may(Permission::ViewProfessionalDirectory) {
         return Err(WebError::Forbidden);
     }
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    let id: EntryId = id.parse().map_err(|_| WebError::NotFound)?;
     let entry = state
         .directory_service
         .entry_for_interop(id)

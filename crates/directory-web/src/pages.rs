@@ -7,9 +7,10 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use renkei_directory::model::{
+    ChangeRequestId, EditOutcome, EntryId, EntryView, LocalFields, NewLocalEntry, OrgId,
+};
 use renkei_directory::search::{self, Entry};
-use renkei_directory::service::{EditOutcome, EntryView};
-use renkei_directory::store::{LocalFields, NewLocalEntry};
 use renkei_domain::directory::{
     service_name, ContactWindow, CARE_SERVICES, CONTACT_METHODS, HOME_CARE_FUNCTIONS,
     LIFE_SUPPORT_SERVICES, PUBLIC_FIELD_CHOICES, WEEKDAYS_EN, WEEKDAYS_JA,
@@ -60,7 +61,7 @@ fn function_label(lang: &str, code: &str) -> String {
 
 /// One result as the list shows it.
 pub struct Card {
-    pub id: i64,
+    pub id: EntryId,
     pub name: String,
     pub kana: String,
     pub kind: String,
@@ -80,7 +81,7 @@ pub struct Card {
 /// A marker for map.js: the list and the map show the same entries.
 #[derive(Serialize)]
 struct Marker {
-    id: i64,
+    id: EntryId,
     name: String,
     lat: f64,
     lon: f64,
@@ -382,7 +383,7 @@ struct PublicEntryPage {
 pub async fn public_entry(
     State(state): State<DirectoryState>,
     ctx: PageCtx,
-    Path(id): Path<i64>,
+    Path(id): Path<EntryId>,
 ) -> Result<Response, WebError> {
     let entry = state
         .directory_service
@@ -414,7 +415,7 @@ struct EntryPage {
     procedures: Vec<String>,
     public_fields: Vec<&'static str>,
     confirmed: String,
-    orgs: Vec<(i64, String)>,
+    orgs: Vec<(OrgId, String)>,
 }
 
 /// One entry with everything a professional may see.
@@ -422,7 +423,7 @@ pub async fn entry_page(
     State(state): State<DirectoryState>,
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
-    Path(id): Path<i64>,
+    Path(id): Path<EntryId>,
 ) -> Result<Response, WebError> {
     entry_response(&state, &ctx, p, id, None).await
 }
@@ -431,7 +432,7 @@ async fn entry_response(
     state: &DirectoryState,
     ctx: &PageCtx,
     p: Principal,
-    id: i64,
+    id: EntryId,
     flash: Option<(&'static str, &'static str)>,
 ) -> Result<Response, WebError> {
     let actor = Actor::User(p.clone());
@@ -451,7 +452,7 @@ async fn entry_response(
             .list_organisations(&actor)
             .await?
             .into_iter()
-            .map(|o| (o.id, o.name))
+            .map(|o| (OrgId(o.id), o.name))
             .collect()
     } else {
         Vec::new()
@@ -498,7 +499,7 @@ pub async fn set_acceptance(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<EntryId>,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let form = FormData::parse(&body)?;
@@ -516,7 +517,7 @@ pub async fn set_acceptance(
         .set_acceptance(
             &Actor::User(p.clone()),
             id,
-            renkei_directory::service::Acceptance {
+            renkei_directory::model::Acceptance {
                 status: form.get("acceptance"),
                 note: form.get("acceptance_note"),
                 vacant_beds,
@@ -545,7 +546,7 @@ pub async fn confirm(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<EntryId>,
 ) -> Result<Response, WebError> {
     state
         .directory_service
@@ -566,11 +567,11 @@ pub async fn link_organisation(
     State(state): State<DirectoryState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<EntryId>,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let form = FormData::parse(&body)?;
-    let org = form.opt_i64("org_id")?;
+    let org = form.opt_i64("org_id")?.map(OrgId);
     state
         .directory_service
         .link_organisation(&Actor::User(p), id, org, &rc, Timestamp::now())
@@ -591,7 +592,7 @@ pub struct WindowRow {
 #[template(path = "directory/edit.html")]
 struct EditPage {
     l: Layout,
-    id: i64,
+    id: EntryId,
     name: String,
     f: LocalFields,
     rows: Vec<WindowRow>,
@@ -606,7 +607,7 @@ struct EditPage {
 fn edit_page(
     state: &DirectoryState,
     ctx: &PageCtx,
-    id: i64,
+    id: EntryId,
     name: String,
     f: LocalFields,
     errors: ValidationErrors,
@@ -674,7 +675,7 @@ pub async fn edit_form(
     State(state): State<DirectoryState>,
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
-    Path(id): Path<i64>,
+    Path(id): Path<EntryId>,
 ) -> Result<Response, WebError> {
     let v = state
         .directory_service
@@ -743,7 +744,7 @@ pub async fn edit(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<EntryId>,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let form = FormData::parse(&body)?;
@@ -815,8 +816,8 @@ pub async fn mine(
 
 /// A change request as the review page lists it.
 pub struct ReviewRow {
-    pub id: i64,
-    pub entry_id: i64,
+    pub id: ChangeRequestId,
+    pub entry_id: EntryId,
     pub entry_name: String,
     pub requested_by: String,
     pub requested_at: String,
@@ -905,7 +906,7 @@ pub async fn review(
     CurrentUser(p): CurrentUser,
     ctx: PageCtx,
     Ctx(rc): Ctx,
-    Path(id): Path<i64>,
+    Path(id): Path<ChangeRequestId>,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let form = FormData::parse(&body)?;
@@ -941,7 +942,7 @@ pub struct FreshnessRow {
 }
 
 pub struct OverdueItem {
-    pub id: i64,
+    pub id: EntryId,
     pub name: String,
     pub municipality: String,
     pub org: String,

@@ -10,7 +10,8 @@ use renkei_domain::directory::ContactWindow;
 use renkei_identity::{demo, Identity};
 use renkei_store::{Db, ServiceError, StoreError};
 
-use crate::store::{self, LocalFields, NewLocalEntry};
+use crate::model::{LocalFields, NewLocalEntry};
+use crate::store;
 
 /// Municipality centres of the fictional region: (lat, lon).
 const CENTRES: [(f64, f64); 5] = [
@@ -26,7 +27,11 @@ const CENTRES: [(f64, f64); 5] = [
 /// procedures and acceptance status, plus life-support services and a
 /// consultation desk of their own. Some entries are left unconfirmed so
 /// the freshness page has something to show.
-pub async fn load(db: &Db, identity: &Identity) -> Result<String, ServiceError> {
+pub async fn load(
+    db: &Db,
+    identity: &Identity,
+    now: renkei_domain::Timestamp,
+) -> Result<String, ServiceError> {
     let actor = demo::actor();
     let refused =
         |e: renkei_identity::IdentityError| ServiceError::Store(StoreError::Invalid(e.to_string()));
@@ -70,7 +75,6 @@ pub async fn load(db: &Db, identity: &Identity) -> Result<String, ServiceError> 
         to: to.into(),
         note: note.into(),
     };
-    let now = renkei_domain::Timestamp::now();
     let mut tx = db.begin().await?;
     let entries = orgs.len();
     for (i, org) in orgs.iter().enumerate() {
@@ -87,7 +91,7 @@ pub async fn load(db: &Db, identity: &Identity) -> Result<String, ServiceError> 
         // Spread the entries around their municipality's centre.
         let angle = i as f64 * 2.399;
         let r = 0.004 + 0.0016 * (i % 7) as f64;
-        let org_id = Some(org.id);
+        let org_id = Some(renkei_domain::OrgId(org.id));
         let id = store::insert_local_entry(
             &mut tx,
             &NewLocalEntry {

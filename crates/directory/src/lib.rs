@@ -7,11 +7,14 @@
 
 pub mod demo;
 pub mod export;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod import;
 pub mod live;
+pub mod model;
 pub mod search;
 pub mod service;
-pub mod store;
+mod store;
 pub mod synthetic;
 
 pub use import::{ImportReport, Reject};

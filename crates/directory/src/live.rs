@@ -34,6 +34,12 @@ impl Default for LiveIndex {
     }
 }
 
+/// Every current entry as the index holds it, read from the database: what
+/// [`Index::build`] takes (the search benchmark builds its own index from it).
+pub async fn current_entries(db: &Db) -> Result<Vec<crate::search::Entry>, StoreError> {
+    crate::store::load_for_index(db).await
+}
+
 async fn fingerprint(db: &Db) -> Result<(i64, i64), StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM directory_entries")

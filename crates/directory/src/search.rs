@@ -15,6 +15,7 @@ use renkei_domain::directory::{
     minutes_of, ContactWindow, HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES,
 };
 use renkei_domain::text::fold;
+use renkei_domain::EntryId;
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
 use serde::Serialize;
 
@@ -23,7 +24,7 @@ use serde::Serialize;
 /// interfaces; the index itself serves professionals.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Entry {
-    pub id: i64,
+    pub id: EntryId,
     pub name: String,
     pub kana: String,
     pub kind: String,
@@ -185,7 +186,7 @@ struct Span {
 /// One entry, packed: every text lives in one arena, codes are interned.
 #[derive(Debug, Clone, Copy)]
 struct Packed {
-    id: i64,
+    id: EntryId,
     name: Span,
     kana: Span,
     address: Span,
@@ -274,7 +275,7 @@ pub struct Index {
     accepting: Vec<u32>,
     with_windows: Vec<u32>,
     tree: RTree<Point>,
-    by_id: HashMap<i64, u32>,
+    by_id: HashMap<EntryId, u32>,
 }
 
 /// Below this many candidates a near query ranks the candidates itself
@@ -561,7 +562,7 @@ impl Index {
         self.entries.is_empty()
     }
 
-    pub fn get(&self, id: i64) -> Option<Entry> {
+    pub fn get(&self, id: EntryId) -> Option<Entry> {
         self.by_id.get(&id).map(|i| self.entry(*i))
     }
 
@@ -722,7 +723,7 @@ mod tests {
         acceptance: &str,
     ) -> Entry {
         Entry {
-            id,
+            id: EntryId(id),
             name: name.into(),
             kana: kana.into(),
             kind: kind.into(),
@@ -793,7 +794,7 @@ mod tests {
                 })
                 .items
                 .iter()
-                .map(|h| h.entry.id)
+                .map(|h| h.entry.id.0)
                 .collect();
             v.sort();
             v
@@ -822,7 +823,7 @@ mod tests {
             limit: 10,
             ..Default::default()
         });
-        let ids: Vec<i64> = page.items.iter().map(|h| h.entry.id).collect();
+        let ids: Vec<i64> = page.items.iter().map(|h| h.entry.id.0).collect();
         assert_eq!(
             ids,
             vec![1, 3, 2],
@@ -853,7 +854,7 @@ mod tests {
             filtered
                 .items
                 .iter()
-                .map(|h| h.entry.id)
+                .map(|h| h.entry.id.0)
                 .collect::<Vec<_>>(),
             vec![1]
         );
@@ -874,7 +875,7 @@ mod tests {
             text_near
                 .items
                 .iter()
-                .map(|h| h.entry.id)
+                .map(|h| h.entry.id.0)
                 .collect::<Vec<_>>(),
             vec![2, 1]
         );
@@ -900,7 +901,7 @@ mod tests {
             .items
             .iter()
             .chain(second.items.iter())
-            .map(|h| h.entry.id)
+            .map(|h| h.entry.id.0)
             .collect();
         let mut sorted = all.clone();
         sorted.sort();
@@ -939,7 +940,7 @@ mod tests {
             })
             .items
             .iter()
-            .map(|h| h.entry.id)
+            .map(|h| h.entry.id.0)
             .collect()
         };
         assert_eq!(at(1, 13 * 60 + 30), vec![1], "Monday 13:30");
@@ -953,7 +954,7 @@ mod tests {
         );
         assert_eq!(at(6, 7 * 60), Vec::<i64>::new());
         // The windows come back unpacked as they were stored.
-        let e = idx.get(1).unwrap();
+        let e = idx.get(EntryId(1)).unwrap();
         assert_eq!(e.contact_windows, vec![window(&[1, 3], "13:00", "14:00")]);
     }
 
@@ -993,7 +994,7 @@ mod tests {
         unpublished.published = false;
         let idx = Index::build(vec![open, private_acceptance, unpublished]);
         let ids = |q: Query| -> Vec<i64> {
-            let mut v: Vec<i64> = idx.search(&q).items.iter().map(|h| h.entry.id).collect();
+            let mut v: Vec<i64> = idx.search(&q).items.iter().map(|h| h.entry.id.0).collect();
             v.sort();
             v
         };
@@ -1031,7 +1032,7 @@ mod tests {
             vec![1, 2, 3],
             "professionals see everything"
         );
-        let e = idx.get(1).unwrap();
+        let e = idx.get(EntryId(1)).unwrap();
         assert!(e.is_public("acceptance") && e.is_public("phone") && !e.is_public("fax"));
     }
 

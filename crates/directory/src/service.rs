@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use renkei_domain::directory::ChangeRequestStatus;
 use renkei_domain::directory::{HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES};
 use renkei_domain::people::Permission;
 use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
@@ -19,22 +20,16 @@ use renkei_store::audit::{self, AuditEntry, Outcome};
 use renkei_store::{Db, StoreError};
 
 use crate::live::LiveIndex;
-use crate::search::{Entry, ACCEPTANCE};
-use crate::store::{self, EntryMeta, LocalFields, NewLocalEntry};
+use crate::model::{
+    Acceptance, ChangeRequest, ChangeRequestId, EditOutcome, Entry, EntryId, EntryMeta, EntryView,
+    Freshness, LocalFields, NewLocalEntry, OrgId, ReminderRun,
+};
+use crate::search::ACCEPTANCE;
+use crate::store;
 
 /// The one error type of the directory service: the shape every
 /// capability service shares.
 pub type DirectoryError = renkei_store::ServiceError;
-
-/// An entry's acceptance of new patients (受入状況) as its maintainer sets it.
-#[derive(Debug, Clone, Copy)]
-pub struct Acceptance<'a> {
-    /// One of [`ACCEPTANCE`].
-    pub status: &'a str,
-    pub note: &'a str,
-    /// Free beds, for those who have beds; `Some(-1)` for an unreadable number.
-    pub vacant_beds: Option<i64>,
-}
 
 /// Settings of the campaign.
 #[derive(Debug, Clone)]
@@ -65,45 +60,6 @@ pub struct Directory {
     config: DirectoryConfig,
 }
 
-/// One entry as its page shows it.
-pub struct EntryView {
-    pub entry: Entry,
-    pub meta: EntryMeta,
-    pub local: LocalFields,
-    pub pending: Vec<store::ChangeRequestRow>,
-    pub may_edit: bool,
-    pub may_curate: bool,
-    pub overdue: bool,
-}
-
-/// What an edit did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum EditOutcome {
-    Applied,
-    /// The change touches public fields and waits for the coordinator.
-    AwaitingReview(i64),
-    Unchanged,
-}
-
-/// The result of sending reminders.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct ReminderRun {
-    pub sent: usize,
-    pub entries: usize,
-    pub without_address: usize,
-    pub recently_reminded: usize,
-    pub failed: usize,
-    /// False when mail only went to the capturing sink (demo).
-    pub delivered: bool,
-}
-
-/// The coordinator's view of freshness.
-pub struct Freshness {
-    pub by_municipality: Vec<store::MunicipalityFreshness>,
-    pub overdue: Vec<store::OverdueRow>,
-    pub since: Timestamp,
-}
-
 fn principal(actor: &Actor) -> Result<&Principal, DirectoryError> {
     match actor {
         Actor::User(p) => Ok(p),
@@ -115,7 +71,7 @@ fn audit_entry(
     p: &Principal,
     ctx: &RequestContext,
     action: &str,
-    id: i64,
+    id: EntryId,
     reason: String,
 ) -> AuditEntry {
     AuditEntry {
@@ -202,13 +158,13 @@ impl Directory {
     }
 
     /// Whether `p` may curate entry `id` (coordinator of its region).
-    async fn curates(&self, p: &Principal, id: i64) -> Result<bool, DirectoryError> {
+    async fn curates(&self, p: &Principal, id: EntryId) -> Result<bool, DirectoryError> {
         if !p.role.may(Permission::CurateDirectory) {
             return Ok(false);
         }
         match p.region_scope() {
             None => Ok(true),
-            Some(region) => Ok(store::entry_in_region(&self.db, id, region.0).await?),
+            Some(region) => Ok(store::entry_in_region(&self.db, id, region).await?),
         }
     }
 
@@ -216,10 +172,7 @@ impl Directory {
         if !p.role.may(Permission::ViewProfessionalDirectory) {
             return Ok(false);
         }
-        if meta
-            .org_id
-            .is_some_and(|o| p.org_ids.iter().any(|m| m.0 == o))
-        {
+        if meta.org_id.is_some_and(|o| p.org_ids.contains(&o)) {
             return Ok(true);
         }
         self.curates(p, meta.id).await
@@ -229,7 +182,7 @@ impl Directory {
     pub async fn entry(
         &self,
         actor: &Actor,
-        id: i64,
+        id: EntryId,
         now: Timestamp,
     ) -> Result<EntryView, DirectoryError> {
         let p = principal(actor)?;
@@ -268,33 +221,42 @@ impl Directory {
 
     /// The public view of an entry, for the resident map: `None` without
     /// consent to publish.
-    pub async fn public_entry(&self, id: i64) -> Result<Option<Entry>, DirectoryError> {
+    pub async fn public_entry(&self, id: EntryId) -> Result<Option<Entry>, DirectoryError> {
         let entry = store::entry_by_id(&self.db, id).await?;
         Ok(entry.filter(|e| e.published))
     }
 
     /// One entry for the FHIR read interactions (callers check the role).
-    pub async fn entry_for_interop(&self, id: i64) -> Result<Option<Entry>, DirectoryError> {
+    pub async fn entry_for_interop(&self, id: EntryId) -> Result<Option<Entry>, DirectoryError> {
         Ok(store::entry_by_id(&self.db, id).await?)
     }
 
     /// (source, official code) of entries, for FHIR identifiers.
     pub async fn codes_of(
         &self,
-        ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, (String, String)>, DirectoryError> {
+        ids: &[EntryId],
+    ) -> Result<std::collections::HashMap<EntryId, (String, String)>, DirectoryError> {
         Ok(store::codes_of(&self.db, ids).await?)
     }
 
+    /// The medical procedures entries can offer (code, name), in the order
+    /// they were added: public vocabulary, so anyone may read it.
+    pub async fn procedures(&self) -> Result<Vec<(String, String)>, DirectoryError> {
+        Ok(store::procedures(&self.db).await?)
+    }
+
     /// Entries with an official code, for FHIR `identifier` searches.
-    pub async fn ids_by_official_code(&self, code: &str) -> Result<Vec<i64>, DirectoryError> {
+    pub async fn ids_by_official_code(&self, code: &str) -> Result<Vec<EntryId>, DirectoryError> {
         Ok(store::ids_by_official_code(&self.db, code).await?)
     }
 
     /// Entries the user's organisations maintain ("my entries").
-    pub async fn my_entries(&self, actor: &Actor) -> Result<Vec<(i64, String)>, DirectoryError> {
+    pub async fn my_entries(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(EntryId, String)>, DirectoryError> {
         let p = principal(actor)?;
-        let orgs: Vec<i64> = p.org_ids.iter().map(|o| o.0).collect();
+        let orgs: Vec<OrgId> = p.org_ids.clone();
         Ok(store::entries_of_orgs(&self.db, &orgs).await?)
     }
 
@@ -375,7 +337,7 @@ impl Directory {
     pub async fn update(
         &self,
         actor: &Actor,
-        id: i64,
+        id: EntryId,
         new: LocalFields,
         ctx: &RequestContext,
         now: Timestamp,
@@ -406,7 +368,7 @@ impl Directory {
             .any(|f| matches!(*f, "public_fields" | "publish_consent") || public_now.contains(f));
         let mut tx = self.db.begin().await?;
         let outcome = if touches_public && !self.curates(p, id).await? {
-            let request = store::insert_change_request(&mut tx, id, p.user_id.0, &new, now).await?;
+            let request = store::insert_change_request(&mut tx, id, p.user_id, &new, now).await?;
             audit::append(
                 &mut tx,
                 &audit_entry(p, ctx, "directory.change_requested", id, changed.join(",")),
@@ -432,7 +394,7 @@ impl Directory {
     pub async fn set_acceptance(
         &self,
         actor: &Actor,
-        id: i64,
+        id: EntryId,
         acceptance: Acceptance<'_>,
         ctx: &RequestContext,
         now: Timestamp,
@@ -491,7 +453,7 @@ impl Directory {
     pub async fn confirm(
         &self,
         actor: &Actor,
-        id: i64,
+        id: EntryId,
         ctx: &RequestContext,
         now: Timestamp,
     ) -> Result<(), DirectoryError> {
@@ -503,7 +465,7 @@ impl Directory {
             return Err(DirectoryError::Forbidden);
         }
         let mut tx = self.db.begin().await?;
-        store::write_confirmation(&mut tx, id, p.user_id.0, now).await?;
+        store::write_confirmation(&mut tx, id, p.user_id, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(p, ctx, "directory.confirm", id, String::new()),
@@ -518,20 +480,20 @@ impl Directory {
     pub async fn pending_reviews(
         &self,
         actor: &Actor,
-    ) -> Result<Vec<store::ChangeRequestRow>, DirectoryError> {
+    ) -> Result<Vec<ChangeRequest>, DirectoryError> {
         let p = principal(actor)?;
         if !p.role.may(Permission::CurateDirectory) {
             return Err(DirectoryError::Forbidden);
         }
-        Ok(store::pending_change_requests(&self.db, p.region_scope().map(|r| r.0)).await?)
+        Ok(store::pending_change_requests(&self.db, p.region_scope()).await?)
     }
 
     /// The requested fields of a change request next to the current ones.
     pub async fn change_request(
         &self,
         actor: &Actor,
-        request_id: i64,
-    ) -> Result<(store::ChangeRequestRow, LocalFields, LocalFields), DirectoryError> {
+        request_id: ChangeRequestId,
+    ) -> Result<(ChangeRequest, LocalFields, LocalFields), DirectoryError> {
         let p = principal(actor)?;
         let request = store::change_request(&self.db, request_id)
             .await?
@@ -551,7 +513,7 @@ impl Directory {
     pub async fn review(
         &self,
         actor: &Actor,
-        request_id: i64,
+        request_id: ChangeRequestId,
         approve: bool,
         note: &str,
         ctx: &RequestContext,
@@ -560,8 +522,12 @@ impl Directory {
         let p = principal(actor)?;
         let (request, _, proposed) = self.change_request(actor, request_id).await?;
         let mut tx = self.db.begin().await?;
-        let status = if approve { "approved" } else { "rejected" };
-        if !store::close_change_request(&mut tx, request_id, status, p.user_id.0, note.trim(), now)
+        let status = if approve {
+            ChangeRequestStatus::Approved
+        } else {
+            ChangeRequestStatus::Rejected
+        };
+        if !store::close_change_request(&mut tx, request_id, status, p.user_id, note.trim(), now)
             .await?
         {
             return Err(DirectoryError::Conflict("already reviewed".into()));
@@ -598,8 +564,8 @@ impl Directory {
         let region = p.region_scope().ok_or(DirectoryError::Forbidden)?;
         let since = self.since(now);
         Ok(Freshness {
-            by_municipality: store::freshness_by_municipality(&self.db, region.0, since).await?,
-            overdue: store::overdue_entries(&self.db, region.0, since, 500).await?,
+            by_municipality: store::freshness_by_municipality(&self.db, region, since).await?,
+            overdue: store::overdue_entries(&self.db, region, since, 500).await?,
             since,
         })
     }
@@ -655,7 +621,7 @@ impl Directory {
                         run.sent += 1;
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, entry = entry.id, "reminder not sent");
+                        tracing::warn!(error = %e, entry = entry.id.0, "reminder not sent");
                         run.failed += 1;
                     }
                 }
@@ -667,7 +633,7 @@ impl Directory {
                 p,
                 ctx,
                 "directory.reminders",
-                0,
+                EntryId(0),
                 format!(
                     "sent {}, failed {}, entries {}",
                     run.sent, run.failed, run.entries
@@ -685,7 +651,7 @@ impl Directory {
         new: NewLocalEntry,
         ctx: &RequestContext,
         now: Timestamp,
-    ) -> Result<i64, DirectoryError> {
+    ) -> Result<EntryId, DirectoryError> {
         let p = principal(actor)?;
         if !p.role.may(Permission::CurateDirectory) {
             return Err(DirectoryError::Forbidden);
@@ -730,7 +696,7 @@ impl Directory {
             let in_region = match renkei_domain::LocalGovernmentCode::parse(&new.municipality_code)
             {
                 Ok(code) => {
-                    store::municipality_region(&self.db, code.as_str()).await? == Some(region.0)
+                    store::municipality_region(&self.db, code.as_str()).await? == Some(region)
                 }
                 Err(_) => false,
             };
@@ -839,7 +805,7 @@ impl Directory {
     async fn check_linkable(
         &self,
         p: &Principal,
-        org: i64,
+        org: OrgId,
         v: &mut ValidationErrors,
     ) -> Result<(), DirectoryError> {
         match (
@@ -852,7 +818,7 @@ impl Directory {
                 "その事業所・機関は登録されていません。番号を確かめてください。",
                 "No organisation has that number.",
             ),
-            (Some(r), Some(mine)) if r != mine.0 => v.add(
+            (Some(r), Some(mine)) if r != mine => v.add(
                 "org_id",
                 "other_region",
                 "他の圏域の事業所・機関には紐づけられません。",
@@ -867,8 +833,8 @@ impl Directory {
     pub async fn link_organisation(
         &self,
         actor: &Actor,
-        id: i64,
-        org_id: Option<i64>,
+        id: EntryId,
+        org_id: Option<OrgId>,
         ctx: &RequestContext,
         now: Timestamp,
     ) -> Result<(), DirectoryError> {
@@ -900,6 +866,7 @@ impl Directory {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests are the edge: they read the clock
 mod tests {
     use super::*;
     use renkei_domain::{Profession, RegionId, Role, UserId};

@@ -2,11 +2,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use renkei_domain::directory::ChangeRequestStatus;
 use renkei_domain::text::fold;
-use renkei_domain::Timestamp;
+use renkei_domain::{ChangeRequestId, EntryId, OrgId, RegionId, Timestamp, UserId};
 use renkei_store::{read, write, Db, StoreError, Tx};
 
 use crate::import::care_offices::CareOfficeRow;
+use crate::model::{
+    ChangeRequest, EntryMeta, ExportMeta, LocalFields, MunicipalityFreshness, NewLocalEntry,
+    Overdue, LOCAL_SOURCE,
+};
 
 /// The columns an import owns. Everything else on an entry is maintained
 /// locally and never written here.
@@ -153,7 +158,7 @@ impl EntryFields {
 /// An imported entry as the importer needs to know it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExistingEntry {
-    pub id: i64,
+    pub id: EntryId,
     pub official_code: String,
     pub kind: String,
     pub prefecture_code: String,
@@ -163,43 +168,7 @@ pub struct ExistingEntry {
     pub disappeared_at: Option<i64>,
 }
 
-pub async fn imported_entries(
-    db: &Db,
-    source: &str,
-) -> Result<HashMap<String, ExistingEntry>, StoreError> {
-    let rows: Vec<ExistingEntry> = read!(db, |c| {
-        sqlx::query_as("SELECT id, official_code, kind, prefecture_code, municipality_code, name, imported_hash, disappeared_at \
-             FROM directory_entries WHERE source = $1")
-            .bind(source)
-            .fetch_all(c)
-            .await?
-    });
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.official_code.clone(), r))
-        .collect())
-}
-
-pub async fn services_of_source(
-    db: &Db,
-    source: &str,
-) -> Result<HashMap<i64, BTreeSet<String>>, StoreError> {
-    let rows: Vec<(i64, String)> = read!(db, |c| {
-        sqlx::query_as(
-            "SELECT s.entry_id, s.service_code FROM directory_services s JOIN directory_entries e ON e.id = s.entry_id WHERE e.source = $1",
-        )
-        .bind(source)
-        .fetch_all(c)
-        .await?
-    });
-    let mut map: HashMap<i64, BTreeSet<String>> = HashMap::new();
-    for (id, code) in rows {
-        map.entry(id).or_default().insert(code);
-    }
-    Ok(map)
-}
-
-pub async fn entry_fields(tx: &mut Tx, id: i64) -> Result<EntryFields, StoreError> {
+pub async fn entry_fields(tx: &mut Tx, id: EntryId) -> Result<EntryFields, StoreError> {
     let sql = format!("SELECT {FIELD_COLUMNS} FROM directory_entries WHERE id = $1");
     Ok(write!(tx, |c| sqlx::query_as(&sql)
         .bind(id)
@@ -243,7 +212,7 @@ pub async fn insert_entries(
     source: &str,
     items: &[(EntryFields, String)],
     now: Timestamp,
-) -> Result<Vec<(String, i64)>, StoreError> {
+) -> Result<Vec<(String, EntryId)>, StoreError> {
     const ROWS_PER_STATEMENT: usize = 400; // 29 parameters each, within SQLite's 32,766
     let mut out = Vec::with_capacity(items.len());
     let head = format!(
@@ -251,7 +220,7 @@ pub async fn insert_entries(
     );
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
         let keys: Vec<String> = chunk.iter().map(|(f, _)| f.search_key()).collect();
-        let rows: Vec<(i64, String)> = write!(tx, |c| {
+        let rows: Vec<(EntryId, String)> = write!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(head.as_str());
             qb.push_values(chunk.iter().zip(&keys), |mut b, ((f, hash), key)| {
                 b.push_bind(f.official_code.as_str())
@@ -285,7 +254,7 @@ pub async fn insert_entries(
                     .push_bind(now.millis());
             });
             qb.push(" RETURNING id, official_code");
-            qb.build_query_as::<(i64, String)>()
+            qb.build_query_as::<(EntryId, String)>()
                 .fetch_all(&mut *c)
                 .await?
         });
@@ -295,7 +264,7 @@ pub async fn insert_entries(
 }
 
 /// Adds service codes to new entries, many rows per statement.
-pub async fn insert_services(tx: &mut Tx, pairs: &[(i64, String)]) -> Result<(), StoreError> {
+pub async fn insert_services(tx: &mut Tx, pairs: &[(EntryId, String)]) -> Result<(), StoreError> {
     for chunk in pairs.chunks(2000) {
         write!(tx, |c| {
             let mut qb =
@@ -313,7 +282,7 @@ pub async fn insert_services(tx: &mut Tx, pairs: &[(i64, String)]) -> Result<(),
 /// confirmation and the organisation link stay as they were.
 pub async fn update_imported(
     tx: &mut Tx,
-    id: i64,
+    id: EntryId,
     f: &EntryFields,
     hash: &str,
     now: Timestamp,
@@ -343,7 +312,7 @@ pub async fn update_imported(
 
 pub async fn set_services(
     tx: &mut Tx,
-    id: i64,
+    id: EntryId,
     services: &BTreeSet<String>,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
@@ -362,7 +331,7 @@ pub async fn set_services(
     Ok(())
 }
 
-pub async fn mark_disappeared(tx: &mut Tx, id: i64, now: Timestamp) -> Result<(), StoreError> {
+pub async fn mark_disappeared(tx: &mut Tx, id: EntryId, now: Timestamp) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
             "UPDATE directory_entries SET disappeared_at = $2, updated_at = $2 WHERE id = $1",
@@ -375,11 +344,11 @@ pub async fn mark_disappeared(tx: &mut Tx, id: i64, now: Timestamp) -> Result<()
     Ok(())
 }
 
-/// A directory entry with its locally maintained fields, as tests and the
-/// (coming) directory pages read it.
+/// A directory entry with its locally maintained fields, as tests read it.
+#[cfg(feature = "fixtures")]
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRow {
-    pub id: i64,
+    pub id: EntryId,
     pub official_code: String,
     pub kind: String,
     pub name: String,
@@ -399,6 +368,7 @@ pub struct EntryRow {
     pub disappeared_at: Option<i64>,
 }
 
+#[cfg(feature = "fixtures")]
 pub async fn entry_by_code(
     db: &Db,
     source: &str,
@@ -426,6 +396,7 @@ pub async fn entry_by_code(
     Ok(Some((row, services)))
 }
 
+#[cfg(feature = "fixtures")]
 pub async fn count_entries(db: &Db) -> Result<i64, StoreError> {
     Ok(read!(db, |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM directory_entries"
@@ -434,11 +405,12 @@ pub async fn count_entries(db: &Db) -> Result<i64, StoreError> {
     .await?))
 }
 
-/// Sets the locally maintained acceptance status (used by the coming
-/// directory pages; here it lets tests prove imports leave it alone).
+/// Sets the locally maintained acceptance status without a user, so tests
+/// can prove imports leave it alone.
+#[cfg(feature = "fixtures")]
 pub async fn set_acceptance(
     db: &Db,
-    id: i64,
+    id: EntryId,
     status: &str,
     note: &str,
     now: Timestamp,
@@ -458,7 +430,7 @@ pub async fn set_acceptance(
 
 #[derive(sqlx::FromRow)]
 struct IndexRow {
-    id: i64,
+    id: EntryId,
     name: String,
     kana: String,
     kind: String,
@@ -507,11 +479,11 @@ const INDEX_COLUMNS: &str = "id, name, kana, kind, address, building, municipali
 /// read as "no windows" (an edit would then erase them): it is logged and
 /// the row refused.
 fn contact_windows(
-    entry_id: i64,
+    entry_id: EntryId,
     json: &str,
 ) -> Result<Vec<renkei_domain::directory::ContactWindow>, StoreError> {
     serde_json::from_str(json).map_err(|e| {
-        tracing::error!(entry_id, error = %e, "directory_entries.contact_windows does not parse");
+        tracing::error!(entry_id = entry_id.0, error = %e, "directory_entries.contact_windows does not parse");
         StoreError::Invalid(format!(
             "directory entry {entry_id}: its stored contact windows are corrupt ({e})"
         ))
@@ -569,14 +541,14 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
         "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id"
     );
     let rows: Vec<IndexRow> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
-    let services: Vec<(i64, String)> = read!(db, |c| {
+    let services: Vec<(EntryId, String)> = read!(db, |c| {
         sqlx::query_as(
             "SELECT entry_id, service_code FROM directory_services ORDER BY entry_id, service_code",
         )
         .fetch_all(c)
         .await?
     });
-    let mut by_entry: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut by_entry: HashMap<EntryId, Vec<String>> = HashMap::new();
     for (id, code) in services {
         by_entry.entry(id).or_default().push(code);
     }
@@ -593,7 +565,7 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
 
 /// One entry as the search index would hold it, read fresh from the
 /// database (entry pages show edits at once, before the index catches up).
-pub async fn entry_by_id(db: &Db, id: i64) -> Result<Option<crate::search::Entry>, StoreError> {
+pub async fn entry_by_id(db: &Db, id: EntryId) -> Result<Option<crate::search::Entry>, StoreError> {
     let sql = format!("SELECT {INDEX_COLUMNS} FROM directory_entries WHERE id = $1");
     let row: Option<IndexRow> = read!(db, |c| {
         sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
@@ -639,69 +611,6 @@ pub async fn insert_procedure(
     Ok(())
 }
 
-/// What an entry's maintainers may change (never written by imports).
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct LocalFields {
-    pub area: String,
-    pub functions: Vec<String>,
-    pub procedures: Vec<String>,
-    pub contact_windows: Vec<renkei_domain::directory::ContactWindow>,
-    pub contact_person: String,
-    pub features: String,
-    pub languages: String,
-    pub local_notes: String,
-    pub public_fields: Vec<String>,
-    pub publish_consent: bool,
-}
-
-impl LocalFields {
-    /// The names of the fields that differ.
-    pub fn changed_fields(&self, new: &LocalFields) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        let mut check = |name: &'static str, differs: bool| {
-            if differs {
-                out.push(name);
-            }
-        };
-        check("area", self.area != new.area);
-        check("functions", self.functions != new.functions);
-        check("procedures", self.procedures != new.procedures);
-        check(
-            "contact_windows",
-            self.contact_windows != new.contact_windows,
-        );
-        check("contact_person", self.contact_person != new.contact_person);
-        check("features", self.features != new.features);
-        check("languages", self.languages != new.languages);
-        check("local_notes", self.local_notes != new.local_notes);
-        check("public_fields", self.public_fields != new.public_fields);
-        check(
-            "publish_consent",
-            self.publish_consent != new.publish_consent,
-        );
-        out
-    }
-}
-
-/// An entry's bookkeeping: where it came from and who looks after it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EntryMeta {
-    pub id: i64,
-    pub source: String,
-    pub official_code: String,
-    pub org_id: Option<i64>,
-    pub municipality_code: String,
-    pub municipality_name: String,
-    pub departments: String,
-    pub remarks: String,
-    pub corporate_name: String,
-    pub capacity: Option<i64>,
-    pub confirmed_at: Option<i64>,
-    pub confirmed_by_name: Option<String>,
-    pub org_name: Option<String>,
-    pub disappeared_at: Option<i64>,
-}
-
 #[derive(sqlx::FromRow)]
 struct LocalRow {
     area: String,
@@ -716,7 +625,7 @@ struct LocalRow {
     publish_consent: bool,
 }
 
-pub async fn entry_meta(db: &Db, id: i64) -> Result<Option<EntryMeta>, StoreError> {
+pub async fn entry_meta(db: &Db, id: EntryId) -> Result<Option<EntryMeta>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT e.id, e.source, e.official_code, e.org_id, e.municipality_code, e.municipality_name, e.departments, \
@@ -731,7 +640,7 @@ pub async fn entry_meta(db: &Db, id: i64) -> Result<Option<EntryMeta>, StoreErro
     }))
 }
 
-pub async fn local_fields(db: &Db, id: i64) -> Result<Option<LocalFields>, StoreError> {
+pub async fn local_fields(db: &Db, id: EntryId) -> Result<Option<LocalFields>, StoreError> {
     let row: Option<LocalRow> = read!(db, |c| {
         sqlx::query_as(
             "SELECT area, functions, procedures, contact_windows, contact_person, features, languages, local_notes, \
@@ -758,7 +667,7 @@ pub async fn local_fields(db: &Db, id: i64) -> Result<Option<LocalFields>, Store
 
 pub async fn write_local_fields(
     tx: &mut Tx,
-    id: i64,
+    id: EntryId,
     f: &LocalFields,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -790,7 +699,7 @@ pub async fn write_local_fields(
 
 pub async fn write_acceptance(
     tx: &mut Tx,
-    id: i64,
+    id: EntryId,
     status: &str,
     note: &str,
     vacant_beds: Option<i64>,
@@ -814,8 +723,8 @@ pub async fn write_acceptance(
 
 pub async fn write_confirmation(
     tx: &mut Tx,
-    id: i64,
-    user_id: i64,
+    id: EntryId,
+    user_id: UserId,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
@@ -833,8 +742,8 @@ pub async fn write_confirmation(
 
 pub async fn link_org(
     tx: &mut Tx,
-    id: i64,
-    org_id: Option<i64>,
+    id: EntryId,
+    org_id: Option<OrgId>,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
@@ -849,7 +758,7 @@ pub async fn link_org(
 }
 
 /// The region of an organisation, `None` when there is no such organisation.
-pub async fn organisation_region(db: &Db, org_id: i64) -> Result<Option<i64>, StoreError> {
+pub async fn organisation_region(db: &Db, org_id: OrgId) -> Result<Option<RegionId>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar("SELECT region_id FROM identity_organisations WHERE id = $1")
             .bind(org_id)
@@ -860,7 +769,7 @@ pub async fn organisation_region(db: &Db, org_id: i64) -> Result<Option<i64>, St
 
 /// The region of a municipality by its 6-digit code (identity stores the
 /// codes normalised, check digit included).
-pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<i64>, StoreError> {
+pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<RegionId>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar("SELECT region_id FROM identity_municipalities WHERE code = $1")
             .bind(code)
@@ -871,7 +780,11 @@ pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<i64>, Sto
 
 /// Whether an entry belongs to a region: through the organisation that
 /// maintains it, or through its municipality.
-pub async fn entry_in_region(db: &Db, id: i64, region_id: i64) -> Result<bool, StoreError> {
+pub async fn entry_in_region(
+    db: &Db,
+    id: EntryId,
+    region_id: RegionId,
+) -> Result<bool, StoreError> {
     let n: i64 = read!(db, |c| {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM directory_entries e WHERE e.id = $1 AND ( \
@@ -886,25 +799,13 @@ pub async fn entry_in_region(db: &Db, id: i64, region_id: i64) -> Result<bool, S
     Ok(n > 0)
 }
 
-/// A change waiting for (or past) the coordinator's review.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ChangeRequestRow {
-    pub id: i64,
-    pub entry_id: i64,
-    pub entry_name: String,
-    pub requested_by_name: String,
-    pub requested_at: i64,
-    pub changes: String,
-    pub status: String,
-}
-
 pub async fn insert_change_request(
     tx: &mut Tx,
-    entry_id: i64,
-    user_id: i64,
+    entry_id: EntryId,
+    user_id: UserId,
     changes: &LocalFields,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<ChangeRequestId, StoreError> {
     let json = serde_json::to_string(changes).map_err(|e| StoreError::Invalid(e.to_string()))?;
     Ok(write!(tx, |c| {
         sqlx::query_scalar(
@@ -928,29 +829,40 @@ const CHANGE_REQUEST_SELECT: &str =
 /// Pending requests of a region (every region for `None`), oldest first.
 pub async fn pending_change_requests(
     db: &Db,
-    region_id: Option<i64>,
-) -> Result<Vec<ChangeRequestRow>, StoreError> {
+    region_id: Option<RegionId>,
+) -> Result<Vec<ChangeRequest>, StoreError> {
     let sql = format!(
-        "{CHANGE_REQUEST_SELECT} WHERE r.status = 'pending' AND ($1 IS NULL OR u.region_id = $1) ORDER BY r.requested_at"
+        "{CHANGE_REQUEST_SELECT} WHERE r.status = $2 AND ($1 IS NULL OR u.region_id = $1) ORDER BY r.requested_at"
     );
     Ok(read!(db, |c| {
-        sqlx::query_as(&sql).bind(region_id).fetch_all(c).await?
+        sqlx::query_as(&sql)
+            .bind(region_id)
+            .bind(ChangeRequestStatus::Pending)
+            .fetch_all(c)
+            .await?
     }))
 }
 
 pub async fn pending_for_entry(
     db: &Db,
-    entry_id: i64,
-) -> Result<Vec<ChangeRequestRow>, StoreError> {
+    entry_id: EntryId,
+) -> Result<Vec<ChangeRequest>, StoreError> {
     let sql = format!(
-        "{CHANGE_REQUEST_SELECT} WHERE r.status = 'pending' AND r.entry_id = $1 ORDER BY r.requested_at"
+        "{CHANGE_REQUEST_SELECT} WHERE r.status = $2 AND r.entry_id = $1 ORDER BY r.requested_at"
     );
     Ok(read!(db, |c| {
-        sqlx::query_as(&sql).bind(entry_id).fetch_all(c).await?
+        sqlx::query_as(&sql)
+            .bind(entry_id)
+            .bind(ChangeRequestStatus::Pending)
+            .fetch_all(c)
+            .await?
     }))
 }
 
-pub async fn change_request(db: &Db, id: i64) -> Result<Option<ChangeRequestRow>, StoreError> {
+pub async fn change_request(
+    db: &Db,
+    id: ChangeRequestId,
+) -> Result<Option<ChangeRequest>, StoreError> {
     let sql = format!("{CHANGE_REQUEST_SELECT} WHERE r.id = $1");
     Ok(read!(db, |c| {
         sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
@@ -959,22 +871,23 @@ pub async fn change_request(db: &Db, id: i64) -> Result<Option<ChangeRequestRow>
 
 pub async fn close_change_request(
     tx: &mut Tx,
-    id: i64,
-    status: &str,
-    reviewer: i64,
+    id: ChangeRequestId,
+    status: ChangeRequestStatus,
+    reviewer: UserId,
     note: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = write!(tx, |c| {
         sqlx::query(
             "UPDATE directory_change_requests SET status = $2, reviewed_by = $3, reviewed_at = $4, review_note = $5 \
-             WHERE id = $1 AND status = 'pending'",
+             WHERE id = $1 AND status = $6",
         )
         .bind(id)
         .bind(status)
         .bind(reviewer)
         .bind(now.millis())
         .bind(note)
+        .bind(ChangeRequestStatus::Pending)
         .execute(&mut *c)
         .await?
         .rows_affected()
@@ -982,30 +895,9 @@ pub async fn close_change_request(
     Ok(n == 1)
 }
 
-/// Freshness of one municipality: how many current entries there are and
-/// how many were confirmed since `since`.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct MunicipalityFreshness {
-    pub code: String,
-    pub name: String,
-    pub entries: i64,
-    pub confirmed: i64,
-}
-
-impl MunicipalityFreshness {
-    /// Share of entries confirmed in time, 0–1 (1 when there are none).
-    pub fn share(&self) -> f64 {
-        if self.entries == 0 {
-            1.0
-        } else {
-            self.confirmed as f64 / self.entries as f64
-        }
-    }
-}
-
 pub async fn freshness_by_municipality(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     since: Timestamp,
 ) -> Result<Vec<MunicipalityFreshness>, StoreError> {
     Ok(read!(db, |c| {
@@ -1023,25 +915,13 @@ pub async fn freshness_by_municipality(
     }))
 }
 
-/// An entry whose confirmation is overdue.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OverdueRow {
-    pub id: i64,
-    pub name: String,
-    pub municipality_name: String,
-    pub org_id: Option<i64>,
-    pub org_name: Option<String>,
-    pub confirmed_at: Option<i64>,
-    pub last_reminder_at: Option<i64>,
-}
-
 /// Entries of a region not confirmed since `since`, oldest first.
 pub async fn overdue_entries(
     db: &Db,
-    region_id: i64,
+    region_id: RegionId,
     since: Timestamp,
     limit: i64,
-) -> Result<Vec<OverdueRow>, StoreError> {
+) -> Result<Vec<Overdue>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_as(
             "SELECT e.id, e.name, e.municipality_name, e.org_id, o.name AS org_name, e.confirmed_at, \
@@ -1061,7 +941,7 @@ pub async fn overdue_entries(
 }
 
 /// Active members of an organisation with an e-mail address.
-pub async fn member_addresses(db: &Db, org_id: i64) -> Result<Vec<String>, StoreError> {
+pub async fn member_addresses(db: &Db, org_id: OrgId) -> Result<Vec<String>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar(
             "SELECT u.email FROM identity_people u JOIN identity_memberships m ON m.user_id = u.id \
@@ -1075,7 +955,7 @@ pub async fn member_addresses(db: &Db, org_id: i64) -> Result<Vec<String>, Store
 
 pub async fn record_reminder(
     db: &Db,
-    entry_id: i64,
+    entry_id: EntryId,
     to: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
@@ -1094,7 +974,10 @@ pub async fn record_reminder(
 }
 
 /// Entries an organisation maintains.
-pub async fn entries_of_orgs(db: &Db, org_ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+pub async fn entries_of_orgs(
+    db: &Db,
+    org_ids: &[OrgId],
+) -> Result<Vec<(EntryId, String)>, StoreError> {
     if org_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -1109,32 +992,11 @@ pub async fn entries_of_orgs(db: &Db, org_ids: &[i64]) -> Result<Vec<(i64, Strin
     Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
 }
 
-/// A locally kept entry (life-support service, consultation desk, or a
-/// resource the open data does not list).
-#[derive(Debug, Clone, Default)]
-pub struct NewLocalEntry {
-    pub kind: String,
-    pub name: String,
-    pub kana: String,
-    pub municipality_code: String,
-    pub municipality_name: String,
-    pub address: String,
-    pub lat: Option<f64>,
-    pub lon: Option<f64>,
-    pub phone: String,
-    pub url: String,
-    pub hours: String,
-    pub services: Vec<String>,
-    pub org_id: Option<i64>,
-}
-
-pub const LOCAL_SOURCE: &str = "local";
-
 pub async fn insert_local_entry(
     tx: &mut Tx,
     e: &NewLocalEntry,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<EntryId, StoreError> {
     let fields = EntryFields {
         official_code: String::new(),
         kind: e.kind.clone(),
@@ -1152,7 +1014,7 @@ pub async fn insert_local_entry(
         ..EntryFields::default()
     };
     let key = fields.search_key();
-    let id: i64 = write!(tx, |c| {
+    let id: EntryId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO directory_entries (source, official_code, kind, name, kana, search_key, prefecture_code, \
              municipality_code, municipality_name, address, lat, lon, phone, url, hours, org_id, created_at, updated_at) \
@@ -1195,21 +1057,6 @@ pub async fn insert_local_entry(
     Ok(id)
 }
 
-/// What an export needs beyond the index's view of an entry.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ExportMeta {
-    pub source: String,
-    pub official_code: String,
-    pub prefecture_code: String,
-    pub municipality_name: String,
-    pub corporate_number: String,
-    pub corporate_name: String,
-    pub departments: String,
-    pub capacity: Option<i64>,
-    pub remarks: String,
-    pub contact_person: String,
-}
-
 #[derive(sqlx::FromRow)]
 struct ExportRow {
     #[sqlx(flatten)]
@@ -1250,14 +1097,14 @@ pub async fn entries_for_export(
         }
         q.fetch_all(c).await?
     });
-    let services: Vec<(i64, String)> = read!(db, |c| {
+    let services: Vec<(EntryId, String)> = read!(db, |c| {
         let mut q = sqlx::query_as(&services_sql);
         for m in municipalities {
             q = q.bind(m);
         }
         q.fetch_all(c).await?
     });
-    let mut by_entry: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut by_entry: HashMap<EntryId, Vec<String>> = HashMap::new();
     for (id, code) in services {
         by_entry.entry(id).or_default().push(code);
     }
@@ -1270,7 +1117,10 @@ pub async fn entries_for_export(
 }
 
 /// (source, official code) of the given entries, for FHIR identifiers.
-pub async fn codes_of(db: &Db, ids: &[i64]) -> Result<HashMap<i64, (String, String)>, StoreError> {
+pub async fn codes_of(
+    db: &Db,
+    ids: &[EntryId],
+) -> Result<HashMap<EntryId, (String, String)>, StoreError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -1282,12 +1132,13 @@ pub async fn codes_of(db: &Db, ids: &[i64]) -> Result<HashMap<i64, (String, Stri
         .join(",");
     let sql =
         format!("SELECT id, source, official_code FROM directory_entries WHERE id IN ({list})");
-    let rows: Vec<(i64, String, String)> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    let rows: Vec<(EntryId, String, String)> =
+        read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
     Ok(rows.into_iter().map(|(id, s, c)| (id, (s, c))).collect())
 }
 
 /// Current entries with this official code (any source).
-pub async fn ids_by_official_code(db: &Db, code: &str) -> Result<Vec<i64>, StoreError> {
+pub async fn ids_by_official_code(db: &Db, code: &str) -> Result<Vec<EntryId>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar(
             "SELECT id FROM directory_entries WHERE official_code = $1 AND disappeared_at IS NULL ORDER BY id",
@@ -1331,7 +1182,7 @@ pub async fn imported_entries_by_code(
 pub async fn imported_entries_page(
     tx: &mut Tx,
     source: &str,
-    after_id: i64,
+    after_id: EntryId,
     limit: i64,
 ) -> Result<Vec<ExistingEntry>, StoreError> {
     let sql = format!(
@@ -1348,11 +1199,11 @@ pub async fn imported_entries_page(
 /// The service codes of these entries.
 pub async fn services_of_entries(
     tx: &mut Tx,
-    ids: &[i64],
-) -> Result<HashMap<i64, BTreeSet<String>>, StoreError> {
-    let mut map: HashMap<i64, BTreeSet<String>> = HashMap::new();
+    ids: &[EntryId],
+) -> Result<HashMap<EntryId, BTreeSet<String>>, StoreError> {
+    let mut map: HashMap<EntryId, BTreeSet<String>> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(i64, String)> = write!(tx, |c| {
+        let rows: Vec<(EntryId, String)> = write!(tx, |c| {
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT entry_id, service_code FROM directory_services WHERE entry_id IN (",
             );
@@ -1361,7 +1212,7 @@ pub async fn services_of_entries(
                 list.push_bind(*id);
             }
             list.push_unseparated(")");
-            qb.build_query_as::<(i64, String)>()
+            qb.build_query_as::<(EntryId, String)>()
                 .fetch_all(&mut *c)
                 .await?
         });

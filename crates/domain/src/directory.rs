@@ -316,3 +316,16 @@ mod web_url_tests {
         }
     }
 }
+
+labelled_enum!(
+    /// A change to an entry's public fields, as the coordinator reviews it
+    /// (掲載内容の変更申請).
+    ChangeRequestStatus {
+        /// Waiting for the coordinator.
+        Pending = ("pending", "確認待ち", "Pending"),
+        /// Applied to the entry.
+        Approved = ("approved", "承認", "Approved"),
+        /// Not applied.
+        Rejected = ("rejected", "却下", "Rejected"),
+    }
+);

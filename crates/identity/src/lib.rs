@@ -2,8 +2,9 @@
 //! sessions, two-factor authentication, API tokens and login throttling.
 //!
 //! The flow is always handler → [`Identity`] (service: rules, authorisation,
-//! audit) → [`store`] (SQL). Every change and every login attempt is written
-//! to the audit trail in the same transaction as the change itself.
+//! audit) → `store` (SQL, private to the crate). Every change and every
+//! login attempt is written to the audit trail in the same transaction as
+//! the change itself.
 //!
 //! Other capabilities read identity through the views of [`read_model`]
 //! (never through its tables) or through the service.
@@ -16,7 +17,7 @@ pub mod password;
 pub mod read_model;
 pub mod seed;
 mod service;
-pub mod store;
+mod store;
 
 pub use error::IdentityError;
 pub use model::*;

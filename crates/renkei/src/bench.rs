@@ -49,7 +49,7 @@ const SERVICES: &[&str] = &["110", "130", "150", "430", "333", "170"];
 pub async fn search(db: &Db, queries: usize, seed: u64) -> anyhow::Result<()> {
     let rss_before = rss_mb();
     let started = Instant::now();
-    let mut entries = renkei_directory::store::load_for_index(db).await?;
+    let mut entries = renkei_directory::live::current_entries(db).await?;
     let loaded = started.elapsed();
     // Imported data carries no acceptance status; mark a seeded third of the
     // entries "accepting" so the accepting filter has something to find, as

@@ -98,6 +98,7 @@ pub fn render(
     edition: Edition,
     title: &str,
     procedures: &[(String, String)],
+    generated_at: renkei_domain::Timestamp,
 ) -> Result<String, askama::Error> {
     let mut by_area: BTreeMap<String, Vec<&ExportEntry>> = BTreeMap::new();
     for e in entries {
@@ -160,7 +161,7 @@ pub fn render(
             Edition::Professional => "専門職向け版（関係者限り）",
         },
         professional: edition == Edition::Professional,
-        generated: renkei_domain::Timestamp::now().to_jst_display(),
+        generated: generated_at.to_jst_display(),
         total: entries.len(),
         areas,
     }

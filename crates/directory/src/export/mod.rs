@@ -13,8 +13,9 @@ pub mod xlsx;
 use renkei_domain::directory::{service_name, HOME_CARE_FUNCTIONS};
 use renkei_store::{Db, StoreError};
 
+use crate::model::ExportMeta;
 use crate::search::Entry;
-use crate::store::{self, ExportMeta};
+use crate::store;
 
 /// Who the export is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +170,11 @@ pub async fn load(
         .filter(|(e, _)| edition == Edition::Professional || e.published)
         .map(|(entry, meta)| ExportEntry { entry, meta })
         .collect())
+}
+
+/// The procedure list (code, name) the exports name procedures with.
+pub async fn procedures(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    store::procedures(db).await
 }
 
 /// The prefecture name of a two-digit code.

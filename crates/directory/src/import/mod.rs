@@ -29,7 +29,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
 
-use renkei_domain::Timestamp;
+use renkei_domain::{EntryId, Timestamp};
+use renkei_identity::Actor;
 use renkei_store::audit::{self, AuditEntry, Outcome};
 use renkei_store::{Db, StoreError, Tx};
 use serde::Serialize;
@@ -243,14 +244,15 @@ pub async fn import_care_offices(
     db: &Db,
     files: &[(String, Vec<u8>)],
     prefecture: Option<&str>,
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<ImportReport, StoreError> {
     let files = in_memory(files);
     let options = ImportOptions {
         prefecture: prefecture.map(str::to_string),
         allow_mass_removal: false,
     };
-    let mut reports = run(db, Kind::Care, &files, &options, actor).await?;
+    let mut reports = run(db, Kind::Care, &files, &options, by, now).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -259,14 +261,15 @@ pub async fn import_medical(
     db: &Db,
     files: &[(String, Vec<u8>)],
     prefecture: Option<&str>,
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<ImportReport, StoreError> {
     let files = in_memory(files);
     let options = ImportOptions {
         prefecture: prefecture.map(str::to_string),
         allow_mass_removal: false,
     };
-    let mut reports = run(db, Kind::Medical, &files, &options, actor).await?;
+    let mut reports = run(db, Kind::Medical, &files, &options, by, now).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -276,7 +279,8 @@ pub async fn import_medical(
 pub async fn import_municipal_standard(
     db: &Db,
     files: &[(String, Vec<u8>)],
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<Vec<ImportReport>, StoreError> {
     let files = in_memory(files);
     run(
@@ -284,7 +288,8 @@ pub async fn import_municipal_standard(
         Kind::Municipal,
         &files,
         &ImportOptions::default(),
-        actor,
+        by,
+        now,
     )
     .await
 }
@@ -301,9 +306,10 @@ pub async fn import_care_office_files(
     db: &Db,
     files: &[ImportFile<'_>],
     options: &ImportOptions,
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<ImportReport, StoreError> {
-    let mut reports = run(db, Kind::Care, files, options, actor).await?;
+    let mut reports = run(db, Kind::Care, files, options, by, now).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -312,9 +318,10 @@ pub async fn import_medical_files(
     db: &Db,
     files: &[ImportFile<'_>],
     options: &ImportOptions,
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<ImportReport, StoreError> {
-    let mut reports = run(db, Kind::Medical, files, options, actor).await?;
+    let mut reports = run(db, Kind::Medical, files, options, by, now).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -325,13 +332,14 @@ pub async fn import_municipal_standard_files(
     db: &Db,
     files: &[ImportFile<'_>],
     options: &ImportOptions,
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<Vec<ImportReport>, StoreError> {
     let options = ImportOptions {
         prefecture: None,
         ..options.clone()
     };
-    run(db, Kind::Municipal, files, &options, actor).await
+    run(db, Kind::Municipal, files, &options, by, now).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -786,7 +794,8 @@ async fn run(
     kind: Kind,
     files: &[ImportFile<'_>],
     options: &ImportOptions,
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<Vec<ImportReport>, StoreError> {
     let (mut groups, mut refused) = survey(kind, files, options);
     for g in &groups {
@@ -815,7 +824,7 @@ async fn run(
             Kind::Municipal => "municipal-standard",
         };
         let reason = format!("refused: {}", refused.join("; "));
-        audit_run(&mut tx, actor, what, Outcome::Failure, reason).await?;
+        audit_run(&mut tx, by, what, Outcome::Failure, reason).await?;
         tx.commit().await?;
         return Ok(groups
             .into_iter()
@@ -828,7 +837,7 @@ async fn run(
     }
     let mut reports = Vec::new();
     for g in groups.iter_mut().filter(|g| keep(g)) {
-        write_group(db, kind, files, g, options, actor).await?;
+        write_group(db, kind, files, g, options, by, now).await?;
     }
     for g in groups.into_iter().filter(keep) {
         reports.push(g.report);
@@ -848,10 +857,10 @@ async fn write_group(
     files: &[ImportFile<'_>],
     g: &mut Group,
     options: &ImportOptions,
-    actor: &str,
+    by: &Actor,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     let prefecture = options.prefecture.as_deref();
-    let now = Timestamp::now();
     // The service codes this run speaks for; an entry's others are kept.
     let imported_services: BTreeSet<String> = match (kind, g.source) {
         (Kind::Care, _) => g.services.clone(),
@@ -904,7 +913,7 @@ async fn write_group(
     }
     // Entries in scope that the files no longer list.
     let no_services = BTreeSet::new();
-    let mut after_id = 0i64;
+    let mut after_id = EntryId(0);
     loop {
         let page = store::imported_entries_page(&mut tx, g.source, after_id, 1_000).await?;
         let Some(last) = page.last() else { break };
@@ -916,7 +925,7 @@ async fn write_group(
                     && !compact(&old.official_code).is_some_and(|k| w.counts.contains_key(&k))
             })
             .collect();
-        let ids: Vec<i64> = candidates.iter().map(|o| o.id).collect();
+        let ids: Vec<EntryId> = candidates.iter().map(|o| o.id).collect();
         let services = store::services_of_entries(&mut tx, &ids).await?;
         for old in candidates {
             let before = services.get(&old.id).unwrap_or(&no_services);
@@ -968,7 +977,7 @@ async fn write_group(
             key,
             scope.rows as i64,
             &names.join(", "),
-            actor,
+            &by.username(),
             options.allow_mass_removal,
             now,
         )
@@ -988,14 +997,14 @@ async fn write_group(
             ""
         }
     );
-    audit_run(&mut tx, actor, g.what, Outcome::Success, reason).await?;
+    audit_run(&mut tx, by, g.what, Outcome::Success, reason).await?;
     tx.commit().await?;
     Ok(())
 }
 
 async fn audit_run(
     tx: &mut Tx,
-    actor: &str,
+    by: &Actor,
     what: &str,
     outcome: Outcome,
     reason: String,
@@ -1003,8 +1012,10 @@ async fn audit_run(
     audit::append(
         tx,
         &AuditEntry {
-            actor_username: actor.to_string(),
-            role: "system_admin".into(),
+            region_id: by.region_scope(),
+            actor_user_id: by.user_id(),
+            actor_username: by.username(),
+            role: by.role().code().to_string(),
             action: "directory.import".into(),
             object_kind: "directory".into(),
             object_id: what.into(),
@@ -1076,7 +1087,7 @@ impl Writer<'_> {
             .map(|v| v.fields.official_code.clone())
             .collect();
         let existing = store::imported_entries_by_code(tx, self.source, &codes).await?;
-        let ids: Vec<i64> = existing.values().map(|e| e.id).collect();
+        let ids: Vec<EntryId> = existing.values().map(|e| e.id).collect();
         let existing_services = store::services_of_entries(tx, &ids).await?;
         let no_services = BTreeSet::new();
         let mut new_entries: Vec<(EntryFields, String)> = Vec::new();
@@ -1132,7 +1143,7 @@ impl Writer<'_> {
             .zip(&new_services)
             .map(|((f, _), s)| (f.official_code.as_str(), s))
             .collect();
-        let mut service_rows: Vec<(i64, String)> = Vec::new();
+        let mut service_rows: Vec<(EntryId, String)> = Vec::new();
         for (code, id) in ids {
             if let Some(services) = by_code.get(code.as_str()) {
                 service_rows.extend(services.iter().map(|s| (id, s.clone())));

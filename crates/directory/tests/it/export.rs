@@ -4,9 +4,10 @@
 //! has its table of contents, areas and map pages.
 
 use renkei_directory::export::{self, csv_standard::Dataset, Edition};
+use renkei_directory::fixtures as store;
 use renkei_directory::import::{import_municipal_standard, CARE_SOURCE};
-use renkei_directory::store;
 use renkei_domain::Timestamp;
+use renkei_identity::Actor;
 use renkei_store::{both_backends, Db};
 
 const CARE_LIST: &str = "都道府県コード又は市区町村コード,NO,都道府県名,市区町村名,介護サービス事業所名称,介護サービス事業所名称_カナ,実施サービス,住所,方書,緯度,経度,電話番号,内線番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,開始時間,終了時間,利用可能日時特記事項,定員,URL,備考
@@ -20,7 +21,8 @@ both_backends!(
         import_municipal_standard(
             &db,
             &[("care.csv".into(), CARE_LIST.as_bytes().to_vec())],
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -37,7 +39,7 @@ both_backends!(
         store::write_local_fields(
             &mut tx,
             hidden.id,
-            &store::LocalFields {
+            &renkei_directory::model::LocalFields {
                 publish_consent: false,
                 ..Default::default()
             },
@@ -48,7 +50,7 @@ both_backends!(
         store::write_local_fields(
             &mut tx,
             minami.id,
-            &store::LocalFields {
+            &renkei_directory::model::LocalFields {
                 publish_consent: true,
                 public_fields: vec!["url".into(), "acceptance".into()],
                 contact_windows: vec![renkei_domain::directory::ContactWindow {
@@ -78,9 +80,14 @@ both_backends!(
                 .unwrap(),
             2
         );
-        let again = import_municipal_standard(&db, &[("export.csv".into(), csv)], "test")
-            .await
-            .unwrap();
+        let again = import_municipal_standard(
+            &db,
+            &[("export.csv".into(), csv)],
+            &operator(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(again[0].rejected, vec![], "the export is valid input");
         assert_eq!(
             (again[0].created, again[0].updated, again[0].unchanged),
@@ -103,15 +110,27 @@ both_backends!(
         assert!(!text.contains("ひがし居宅介護支援"));
 
         let procedures = store::procedures(&db).await.unwrap();
-        let booklet =
-            export::booklet::render(&public, Edition::Public, "テスト", &procedures).unwrap();
+        let booklet = export::booklet::render(
+            &public,
+            Edition::Public,
+            "テスト",
+            &procedures,
+            Timestamp::now(),
+        )
+        .unwrap();
         assert!(booklet.contains("目次") && booklet.contains("<svg") && booklet.contains("受入可"));
         assert!(
             !booklet.contains("管理者直通"),
             "contact windows only in the professional edition"
         );
-        let pro =
-            export::booklet::render(&all, Edition::Professional, "テスト", &procedures).unwrap();
+        let pro = export::booklet::render(
+            &all,
+            Edition::Professional,
+            "テスト",
+            &procedures,
+            Timestamp::now(),
+        )
+        .unwrap();
         assert!(pro.contains("管理者直通") && pro.contains("ひがし居宅介護支援"));
         assert!(!pro.contains("<script"), "names are escaped");
 
@@ -136,9 +155,14 @@ both_backends!(
             )
             .replace("千代田区南町1", "@SUM(A1)")
             .replace("ヒガシキョタク", "+cmd|' /C calc'!A0");
-        let r = import_municipal_standard(&db, &[("care.csv".into(), list.into_bytes())], "test")
-            .await
-            .unwrap();
+        let r = import_municipal_standard(
+            &db,
+            &[("care.csv".into(), list.into_bytes())],
+            &operator(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(r[0].created, 2, "{:?}", r[0].rejected);
         let all = export::load(&db, &[], Edition::Professional).await.unwrap();
         let mut out = Vec::new();
@@ -168,3 +192,10 @@ both_backends!(
         );
     }
 );
+
+/// The operator at the command line, as imports run.
+fn operator() -> Actor {
+    Actor::Cli {
+        os_user: "test".into(),
+    }
+}

@@ -1,11 +1,12 @@
 //! The care open data importer against every malformed-input case, in every
 //! encoding, on SQLite and PostgreSQL.
 
+use renkei_directory::fixtures as store;
 use renkei_directory::import::{
     import_care_office_files, import_care_offices, ImportFile, ImportOptions, CARE_SOURCE,
 };
-use renkei_directory::store;
 use renkei_domain::Timestamp;
+use renkei_identity::Actor;
 use renkei_store::{both_backends, Db};
 
 const HEADER: &str = "都道府県コード又は市町村コード,No,都道府県名,市区町村名,事業所名,事業所名カナ,サービスの種類,住所,方書（ビル名等）,緯度,経度,電話番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,高齢者の方と障害者の方が同時一体的に利用できるサービス,介護保険の通常の指定基準を満たしている,障害福祉の通常の指定基準を満たしている,備考";
@@ -65,7 +66,7 @@ fn files(enc: Enc) -> Vec<(String, Vec<u8>)> {
 }
 
 async fn check_first_import(db: &Db, enc: Enc) {
-    let report = import_care_offices(db, &files(enc), None, "test")
+    let report = import_care_offices(db, &files(enc), None, &operator(), Timestamp::now())
         .await
         .unwrap();
     let rejected: Vec<String> = report
@@ -160,7 +161,7 @@ both_backends!(first_import_cp932, |db: Db| async move {
 both_backends!(
     reimport_is_idempotent_reports_changes_and_keeps_local_fields,
     |db: Db| async move {
-        import_care_offices(&db, &files(Enc::Utf8), None, "test")
+        import_care_offices(&db, &files(Enc::Utf8), None, &operator(), Timestamp::now())
             .await
             .unwrap();
         let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
@@ -178,9 +179,10 @@ both_backends!(
         .unwrap();
 
         // The same files again, even in another encoding: nothing changes.
-        let again = import_care_offices(&db, &files(Enc::Cp932), None, "test")
-            .await
-            .unwrap();
+        let again =
+            import_care_offices(&db, &files(Enc::Cp932), None, &operator(), Timestamp::now())
+                .await
+                .unwrap();
         assert_eq!(
             (again.created, again.updated, again.unchanged),
             (0, 0, 3),
@@ -198,7 +200,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), newer.into_bytes())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -252,7 +255,8 @@ both_backends!(
             &db,
             &[("jigyosho_110.csv".into(), other_pref.into_bytes())],
             Some("13"),
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -269,7 +273,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), b"a,b,c\n1,2,3\n".to_vec())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -280,7 +285,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), Vec::new())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -326,7 +332,7 @@ fn allow() -> ImportOptions {
 }
 
 both_backends!(a_broken_file_changes_nothing, |db: Db| async move {
-    import_care_offices(&db, &files(Enc::Utf8), None, "test")
+    import_care_offices(&db, &files(Enc::Utf8), None, &operator(), Timestamp::now())
         .await
         .unwrap();
     let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
@@ -363,7 +369,8 @@ both_backends!(a_broken_file_changes_nothing, |db: Db| async move {
             &db,
             &[("jigyosho_130.csv".to_string(), bytes)],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -389,7 +396,8 @@ both_backends!(a_broken_file_changes_nothing, |db: Db| async move {
         &db,
         &[ImportFile::bytes("jigyosho_130.csv", b"a,b,c\n1,2,3\n")],
         &allow(),
-        "test",
+        &operator(),
+        Timestamp::now(),
     )
     .await
     .unwrap();
@@ -417,7 +425,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), care_file(&ten))],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -427,7 +436,8 @@ both_backends!(
             &db,
             &[("jigyosho_110.csv".into(), care_file(&ten[..1]))],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -446,7 +456,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), shrunk.clone())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -465,7 +476,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), care_file(&ten[..5]))],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -478,7 +490,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), two.clone())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -487,7 +500,8 @@ both_backends!(
             &db,
             &[ImportFile::bytes("jigyosho_130.csv", &two)],
             &allow(),
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -502,7 +516,8 @@ both_backends!(
                 format!("{HEADER}\n").as_bytes(),
             )],
             &allow(),
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -528,7 +543,8 @@ both_backends!(
             &db,
             &[("jigyosho_130.csv".into(), care_file(&ten))],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -557,7 +573,8 @@ both_backends!(
                 care_file(std::slice::from_ref(&good)),
             )],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -570,9 +587,15 @@ both_backends!(
         wide.push_str(&",".repeat(1_000_000));
         let huge = care_row(2, &"長".repeat(7_000_000), "", "");
         let file = care_file(&[good.clone(), short, long, wide, huge]);
-        let report = import_care_offices(&db, &[("jigyosho_130.csv".into(), file)], None, "test")
-            .await
-            .unwrap();
+        let report = import_care_offices(
+            &db,
+            &[("jigyosho_130.csv".into(), file)],
+            None,
+            &operator(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
         let lines: Vec<String> = report.rejected.iter().map(|r| r.to_string()).collect();
         assert_eq!(report.rejected_total, 4, "{lines:#?}");
         assert!(
@@ -626,13 +649,17 @@ both_backends!(
             ("jigyosho_110.csv".to_string(), helper),
             ("jigyosho_130.csv".to_string(), nursing),
         ];
-        import_care_offices(&db, &a, None, "test").await.unwrap();
+        import_care_offices(&db, &a, None, &operator(), Timestamp::now())
+            .await
+            .unwrap();
         let (first, services) = store::entry_by_code(&db, CARE_SOURCE, "1370100007")
             .await
             .unwrap()
             .unwrap();
         assert_eq!(services, vec!["110", "130"]);
-        let again = import_care_offices(&db, &b, None, "test").await.unwrap();
+        let again = import_care_offices(&db, &b, None, &operator(), Timestamp::now())
+            .await
+            .unwrap();
         assert_eq!(
             (again.updated, again.unchanged),
             (0, 1),
@@ -643,7 +670,7 @@ both_backends!(
             .await
             .unwrap()
             .unwrap();
-        let remarks = |id: i64| {
+        let remarks = |id: renkei_directory::model::EntryId| {
             let db = db.clone();
             async move { store::entry_meta(&db, id).await.unwrap().unwrap().remarks }
         };
@@ -938,5 +965,12 @@ mod fuzz {
             }
             prop_assert_eq!(got, expected);
         }
+    }
+}
+
+/// The operator at the command line, as imports run.
+fn operator() -> Actor {
+    Actor::Cli {
+        os_user: "test".into(),
     }
 }

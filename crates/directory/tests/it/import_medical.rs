@@ -1,13 +1,14 @@
 //! The medical open data and municipal standard importers against the
 //! malformed-input cases, in every encoding, on SQLite and PostgreSQL.
 
+use renkei_directory::fixtures as store;
 use renkei_directory::import::municipal::MEDICAL_CODE_SOURCE;
 use renkei_directory::import::{
     import_medical, import_medical_files, import_municipal_standard, ImportFile, ImportOptions,
     CARE_SOURCE, MEDICAL_SOURCE,
 };
-use renkei_directory::store;
 use renkei_domain::Timestamp;
+use renkei_identity::Actor;
 use renkei_store::{both_backends, Db};
 
 const MEDICAL_HEADER: &str = "ID,正式名称,正式名称（フリガナ）,略称,略称（フリガナ）,英語表記（ローマ字表記）,機関区分,都道府県コード,市区町村コード,所在地,所在地座標（緯度）,所在地座標（経度）,案内用ホームページアドレス,案内用電子メールアドレス,案内用電話番号,病床数";
@@ -76,7 +77,9 @@ async fn check_medical(db: &Db, enc: Enc) {
         "02-1_clinic_facility_info_20261101.csv".to_string(),
         encode(&clinic_csv(), enc),
     )];
-    let report = import_medical(db, &files, None, "test").await.unwrap();
+    let report = import_medical(db, &files, None, &operator(), Timestamp::now())
+        .await
+        .unwrap();
     let rejected: Vec<String> = report
         .rejected
         .iter()
@@ -138,7 +141,8 @@ both_backends!(
             &db,
             &[(name.clone(), clinic_csv().into_bytes())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -153,7 +157,8 @@ both_backends!(
             &db,
             &[(name.clone(), clinic_csv().into_bytes())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -171,7 +176,8 @@ both_backends!(
                 newer.into_bytes(),
             )],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -201,7 +207,8 @@ both_backends!(
                 hospitals.into_bytes(),
             )],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -213,7 +220,8 @@ both_backends!(
                 b"ID\n1".to_vec(),
             )],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -229,7 +237,9 @@ async fn check_municipal(db: &Db, enc: Enc) {
             encode(&medical_list_csv(), enc),
         ),
     ];
-    let reports = import_municipal_standard(db, &files, "test").await.unwrap();
+    let reports = import_municipal_standard(db, &files, &operator(), Timestamp::now())
+        .await
+        .unwrap();
     assert_eq!(reports.len(), 2);
     let care = reports
         .iter()
@@ -280,7 +290,8 @@ both_backends!(
             &db,
             &[(name.into(), clinic_csv().into_bytes())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -310,9 +321,15 @@ both_backends!(
             (name, String::new()),
         ];
         for (file, text) in cases {
-            let report = import_medical(&db, &[(file.into(), text.into_bytes())], None, "test")
-                .await
-                .unwrap();
+            let report = import_medical(
+                &db,
+                &[(file.into(), text.into_bytes())],
+                None,
+                &operator(),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
             assert!(!report.refused.is_empty(), "{file}: {:?}", report.rejected);
             assert_eq!(report.disappeared_total, 0);
             assert_eq!(listed(db.clone()).await, before);
@@ -325,9 +342,15 @@ both_backends!(
                 "\n13100000000{n:02},診療所{n},,,,,2,13,13101,東京都千代田区,35.1,139.1,,,03-0000-0000,0"
             ));
         }
-        let r = import_medical(&db, &[(name.into(), twenty.into_bytes())], None, "test")
-            .await
-            .unwrap();
+        let r = import_medical(
+            &db,
+            &[(name.into(), twenty.into_bytes())],
+            None,
+            &operator(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
         assert!(r.refused.is_empty(), "{:?}", r.refused);
         let one = format!(
             "{MEDICAL_HEADER}\n1310000000001,診療所1,,,,,2,13,13101,東京都千代田区,35.1,139.1,,,03-0000-0000,0"
@@ -336,7 +359,8 @@ both_backends!(
             &db,
             &[(name.into(), one.clone().into_bytes())],
             None,
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -354,7 +378,8 @@ both_backends!(
                 allow_mass_removal: true,
                 ..ImportOptions::default()
             },
-            "test",
+            &operator(),
+            Timestamp::now(),
         )
         .await
         .unwrap();
@@ -377,9 +402,14 @@ both_backends!(
             }
             vec![("kaigo_list.csv".to_string(), text.into_bytes())]
         };
-        let first = import_municipal_standard(&db, &list((1..=10).map(row).collect()), "test")
-            .await
-            .unwrap();
+        let first = import_municipal_standard(
+            &db,
+            &list((1..=10).map(row).collect()),
+            &operator(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(first[0].created, 10, "{:?}", first[0].rejected);
         // Eight of ten rows now have one column too many.
         let broken: Vec<String> = (1..=10)
@@ -391,7 +421,7 @@ both_backends!(
                 }
             })
             .collect();
-        let reports = import_municipal_standard(&db, &list(broken), "test")
+        let reports = import_municipal_standard(&db, &list(broken), &operator(), Timestamp::now())
             .await
             .unwrap();
         assert_eq!(reports[0].rejected_total, 8);
@@ -403,9 +433,10 @@ both_backends!(
             "{:?}",
             reports[0].refused
         );
-        let header_only = import_municipal_standard(&db, &list(Vec::new()), "test")
-            .await
-            .unwrap();
+        let header_only =
+            import_municipal_standard(&db, &list(Vec::new()), &operator(), Timestamp::now())
+                .await
+                .unwrap();
         assert!(!header_only[0].refused.is_empty());
         for n in 1..=10 {
             let (e, services) = store::entry_by_code(&db, CARE_SOURCE, &format!("99701000{n:02}"))
@@ -417,3 +448,10 @@ both_backends!(
         }
     }
 );
+
+/// The operator at the command line, as imports run.
+fn operator() -> Actor {
+    Actor::Cli {
+        os_user: "test".into(),
+    }
+}

@@ -6,12 +6,12 @@
 
 use std::sync::Arc;
 
+use renkei_directory::fixtures as store;
 use renkei_directory::live::LiveIndex;
+use renkei_directory::model::NewLocalEntry;
+use renkei_directory::model::{Acceptance, EditOutcome};
 use renkei_directory::search::Query;
-use renkei_directory::service::{
-    Acceptance, Directory, DirectoryConfig, DirectoryError, EditOutcome,
-};
-use renkei_directory::store::{self, NewLocalEntry};
+use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError};
 use renkei_domain::directory::ContactWindow;
 use renkei_domain::Timestamp;
 use renkei_identity::service_types::SessionState;
@@ -118,7 +118,7 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
             municipality_name: "千代田区".into(),
             lat: Some(35.68),
             lon: Some(139.76),
-            org_id: Some(station),
+            org_id: Some(renkei_domain::OrgId(station)),
             ..Default::default()
         },
         Timestamp::now(),

@@ -4,9 +4,10 @@
 //! appears in a public answer.
 
 use crate::support::*;
+use renkei_directory::fixtures as store;
 use renkei_directory::import::{import_care_offices, CARE_SOURCE};
-use renkei_directory::store;
 use renkei_domain::Timestamp;
+use renkei_identity::Actor;
 use renkei_store::Backend;
 use renkei_web::WebConfig;
 
@@ -26,9 +27,15 @@ fn nursing() -> Vec<u8> {
 async fn world_with_directory(backend: Backend, config: WebConfig) -> World {
     let w = world(backend, config).await;
     let db = w.identity.db().clone();
-    import_care_offices(&db, &[("jigyosho_130.csv".into(), nursing())], None, "test")
-        .await
-        .unwrap();
+    import_care_offices(
+        &db,
+        &[("jigyosho_130.csv".into(), nursing())],
+        None,
+        &operator(),
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
     let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
         .await
         .unwrap()
@@ -41,7 +48,7 @@ async fn world_with_directory(backend: Backend, config: WebConfig) -> World {
     store::write_local_fields(
         &mut tx,
         midori.id,
-        &store::LocalFields {
+        &renkei_directory::model::LocalFields {
             contact_windows: vec![renkei_domain::directory::ContactWindow {
                 method: "phone".into(),
                 weekdays: vec![1, 2, 3, 4, 5, 6, 7],
@@ -416,5 +423,12 @@ async fn fhir_directory_on_both_databases() {
         )
         .await;
         assert_eq!(r.status, 403);
+    }
+}
+
+/// The operator at the command line, as imports run.
+fn operator() -> Actor {
+    Actor::Cli {
+        os_user: "test".into(),
     }
 }

@@ -49,8 +49,8 @@ pub struct World {
     pub target_user: i64,
     pub foreign_user: i64,
     /// A directory entry maintained by `org`, and a pending change to it.
-    pub entry: i64,
-    pub change_request: i64,
+    pub entry: renkei_domain::EntryId,
+    pub change_request: renkei_domain::ChangeRequestId,
     /// A patient whose team is the Professional (lead, attending doctor)
     /// and the Family user; an urgent post with a PDF and a group.
     pub patient: renkei_domain::PatientId,
@@ -231,18 +231,18 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         .await
         .unwrap();
     let (entry, change_request) = {
-        use renkei_directory::store as ds;
+        use renkei_directory::fixtures as ds;
         let now = renkei_domain::Timestamp::now();
         let mut tx = db.db.begin().await.unwrap();
         let entry = ds::insert_local_entry(
             &mut tx,
-            &ds::NewLocalEntry {
+            &renkei_directory::model::NewLocalEntry {
                 kind: "clinic".into(),
                 name: "第一診療所".into(),
                 municipality_code: "131016".into(),
                 lat: Some(35.0),
                 lon: Some(135.0),
-                org_id: Some(org),
+                org_id: Some(renkei_domain::OrgId(org)),
                 ..Default::default()
             },
             now,
@@ -252,8 +252,8 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         let request = ds::insert_change_request(
             &mut tx,
             entry,
-            target_user,
-            &ds::LocalFields::default(),
+            renkei_domain::UserId(target_user),
+            &renkei_directory::model::LocalFields::default(),
             now,
         )
         .await

@@ -1,0 +1,203 @@
+//! The directory's public vocabulary: the records and views its service
+//! takes and returns. Pages, the API, FHIR, the CLI and other capabilities
+//! use these; the store behind them is private to the crate.
+
+use renkei_domain::directory::ChangeRequestStatus;
+use renkei_domain::Timestamp;
+pub use renkei_domain::{ChangeRequestId, EntryId, OrgId};
+
+pub use crate::search::Entry;
+
+/// The source of entries kept by the region itself (not imported).
+pub const LOCAL_SOURCE: &str = "local";
+
+/// What an entry's maintainers may change (never written by imports).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct LocalFields {
+    pub area: String,
+    pub functions: Vec<String>,
+    pub procedures: Vec<String>,
+    pub contact_windows: Vec<renkei_domain::directory::ContactWindow>,
+    pub contact_person: String,
+    pub features: String,
+    pub languages: String,
+    pub local_notes: String,
+    pub public_fields: Vec<String>,
+    pub publish_consent: bool,
+}
+
+impl LocalFields {
+    /// The names of the fields that differ.
+    pub fn changed_fields(&self, new: &LocalFields) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut check = |name: &'static str, differs: bool| {
+            if differs {
+                out.push(name);
+            }
+        };
+        check("area", self.area != new.area);
+        check("functions", self.functions != new.functions);
+        check("procedures", self.procedures != new.procedures);
+        check(
+            "contact_windows",
+            self.contact_windows != new.contact_windows,
+        );
+        check("contact_person", self.contact_person != new.contact_person);
+        check("features", self.features != new.features);
+        check("languages", self.languages != new.languages);
+        check("local_notes", self.local_notes != new.local_notes);
+        check("public_fields", self.public_fields != new.public_fields);
+        check(
+            "publish_consent",
+            self.publish_consent != new.publish_consent,
+        );
+        out
+    }
+}
+
+/// An entry's bookkeeping: where it came from and who looks after it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryMeta {
+    pub id: EntryId,
+    pub source: String,
+    pub official_code: String,
+    pub org_id: Option<OrgId>,
+    pub municipality_code: String,
+    pub municipality_name: String,
+    pub departments: String,
+    pub remarks: String,
+    pub corporate_name: String,
+    pub capacity: Option<i64>,
+    pub confirmed_at: Option<i64>,
+    pub confirmed_by_name: Option<String>,
+    pub org_name: Option<String>,
+    pub disappeared_at: Option<i64>,
+}
+
+/// A change waiting for (or past) the coordinator's review.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeRequest {
+    pub id: ChangeRequestId,
+    pub entry_id: EntryId,
+    pub entry_name: String,
+    pub requested_by_name: String,
+    pub requested_at: i64,
+    pub changes: String,
+    pub status: ChangeRequestStatus,
+}
+
+/// Freshness of one municipality: how many current entries there are and
+/// how many were confirmed since `since`.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct MunicipalityFreshness {
+    pub code: String,
+    pub name: String,
+    pub entries: i64,
+    pub confirmed: i64,
+}
+
+impl MunicipalityFreshness {
+    /// Share of entries confirmed in time, 0–1 (1 when there are none).
+    pub fn share(&self) -> f64 {
+        if self.entries == 0 {
+            1.0
+        } else {
+            self.confirmed as f64 / self.entries as f64
+        }
+    }
+}
+
+/// An entry whose confirmation is overdue.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Overdue {
+    pub id: EntryId,
+    pub name: String,
+    pub municipality_name: String,
+    pub org_id: Option<OrgId>,
+    pub org_name: Option<String>,
+    pub confirmed_at: Option<i64>,
+    pub last_reminder_at: Option<i64>,
+}
+
+/// A locally kept entry (life-support service, consultation desk, or a
+/// resource the open data does not list).
+#[derive(Debug, Clone, Default)]
+pub struct NewLocalEntry {
+    pub kind: String,
+    pub name: String,
+    pub kana: String,
+    pub municipality_code: String,
+    pub municipality_name: String,
+    pub address: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub phone: String,
+    pub url: String,
+    pub hours: String,
+    pub services: Vec<String>,
+    pub org_id: Option<OrgId>,
+}
+
+/// What an export needs beyond the index's view of an entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportMeta {
+    pub source: String,
+    pub official_code: String,
+    pub prefecture_code: String,
+    pub municipality_name: String,
+    pub corporate_number: String,
+    pub corporate_name: String,
+    pub departments: String,
+    pub capacity: Option<i64>,
+    pub remarks: String,
+    pub contact_person: String,
+}
+
+/// An entry's acceptance of new patients (受入状況) as its maintainer sets it.
+#[derive(Debug, Clone, Copy)]
+pub struct Acceptance<'a> {
+    /// One of [`crate::search::ACCEPTANCE`].
+    pub status: &'a str,
+    pub note: &'a str,
+    /// Free beds, for those who have beds; `Some(-1)` for an unreadable number.
+    pub vacant_beds: Option<i64>,
+}
+
+/// One entry as its page shows it.
+pub struct EntryView {
+    pub entry: Entry,
+    pub meta: EntryMeta,
+    pub local: LocalFields,
+    pub pending: Vec<ChangeRequest>,
+    pub may_edit: bool,
+    pub may_curate: bool,
+    pub overdue: bool,
+}
+
+/// What an edit did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditOutcome {
+    Applied,
+    /// The change touches public fields and waits for the coordinator.
+    AwaitingReview(ChangeRequestId),
+    Unchanged,
+}
+
+/// The result of sending reminders.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReminderRun {
+    pub sent: usize,
+    pub entries: usize,
+    pub without_address: usize,
+    pub recently_reminded: usize,
+    pub failed: usize,
+    /// False when mail only went to the capturing sink (demo).
+    pub delivered: bool,
+}
+
+/// The coordinator's view of freshness.
+pub struct Freshness {
+    pub by_municipality: Vec<MunicipalityFreshness>,
+    pub overdue: Vec<Overdue>,
+    pub since: Timestamp,
+}
