@@ -169,9 +169,13 @@ pub async fn append(tx: &mut Tx, entry: &AuditEntry) -> Result<i64, StoreError> 
             .fetch_one(&mut *c)
             .await?
     });
+    // The trail records when a record was written, not the moment a service
+    // decided with: a sealed fact, read from the clock here on purpose.
+    #[allow(clippy::disallowed_methods)]
+    let written_at = Timestamp::now().millis();
     let mut record = AuditRecord {
         seq,
-        at: Timestamp::now().millis(),
+        at: written_at,
         region_id: entry.region_id.map(|r| r.0),
         actor_user_id: entry.actor_user_id.map(|u| u.0),
         actor_username: bounded(&entry.actor_username, bounds::ACTOR_USERNAME),
