@@ -79,7 +79,14 @@ impl From<renkei_store::StoreError> for WebError {
         use renkei_store::StoreError as S;
         match e {
             S::NotFound => WebError::NotFound,
-            S::Conflict(m) => WebError::Conflict(m),
+            // The database's own message names tables and constraints: it
+            // goes to the log, the client gets a plain sentence.
+            S::Conflict(m) => {
+                tracing::warn!(conflict = %m, "a write conflicted with a stored row");
+                WebError::Conflict(
+                    "既に保存されている内容と重なるため保存できませんでした。再読み込みしてやり直してください。(This conflicts with something already saved: reload and try again.)".into(),
+                )
+            }
             other => WebError::Internal(other.to_string()),
         }
     }

@@ -225,14 +225,22 @@ impl<S: Clone + Send + Sync + 'static> RouteTable<S> {
     }
 }
 
-/// A capability's finished routes and their matrix rows.
+/// A capability's finished routes and their matrix rows. The fields are
+/// private: a route is added only through [`RouteTable`], with its row, and
+/// the assembly takes the router and the rows together ([`Routes::into_parts`]),
+/// so no route can be served without its row in the matrix.
 pub struct Routes {
-    pub router: Router,
-    pub rows: Vec<MatrixRow>,
+    router: Router,
+    rows: Vec<MatrixRow>,
 }
 
 impl Routes {
     pub fn specs(&self) -> impl Iterator<Item = RouteSpec> + '_ {
         self.rows.iter().map(|r| r.route)
+    }
+
+    /// The router and its matrix rows, for the assembly to merge.
+    pub fn into_parts(self) -> (Router, Vec<MatrixRow>) {
+        (self.router, self.rows)
     }
 }

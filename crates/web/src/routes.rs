@@ -56,6 +56,8 @@ pub struct Assembly {
     pub jobs: Vec<(&'static str, Job)>,
     /// Every capability's demo loader, in registration order.
     pub demo: Vec<(&'static str, renkei_web_kit::capability::DemoLoader)>,
+    /// Every capability's synthetic-data generator, in registration order.
+    pub synthetic: Vec<(&'static str, renkei_web_kit::capability::SyntheticLoader)>,
 }
 
 impl Assembly {
@@ -79,16 +81,19 @@ pub fn assemble(state: AppState) -> Assembly {
     let mut not_ready = Vec::new();
     let mut jobs = Vec::new();
     let mut demo = Vec::new();
+    let mut synthetic = Vec::new();
     let mut api = openapi::base();
     for cap in capabilities {
-        router = router.merge(cap.routes.router);
-        rows.extend(cap.routes.rows);
+        let (cap_router, cap_rows) = cap.routes.into_parts();
+        router = router.merge(cap_router);
+        rows.extend(cap_rows);
         nav.extend(cap.nav);
         fhir.extend(cap.fhir);
         home.extend(cap.home);
         not_ready.extend(cap.not_ready);
         jobs.extend(cap.jobs.into_iter().map(|j| (cap.name, j)));
         demo.extend(cap.demo.map(|d| (cap.name, d)));
+        synthetic.extend(cap.synthetic.map(|g| (cap.name, g)));
         api.merge(cap.openapi);
     }
     let base = state
@@ -111,15 +116,16 @@ pub fn assemble(state: AppState) -> Assembly {
         home: home.into(),
         not_ready: not_ready.into(),
     };
-    let own = own_routes().with_state(assembled);
-    router = router.merge(own.router);
-    rows.splice(0..0, own.rows);
+    let (own_router, own_rows) = own_routes().with_state(assembled).into_parts();
+    router = router.merge(own_router);
+    rows.splice(0..0, own_rows);
     let kit = Kit::new(state.identity.clone(), state.config.clone(), nav);
     Assembly {
         router: with_middleware(router, &state, kit),
         rows,
         jobs,
         demo,
+        synthetic,
     }
 }
 

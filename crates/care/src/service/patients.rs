@@ -145,9 +145,59 @@ impl Care {
         p: &Principal,
         ctx: &RequestContext,
     ) -> Result<Vec<SpaceCard>, CareError> {
+        let cards = self.visible_spaces(p).await?;
+        self.audit_listing(p, ctx, &cards, "patients listed")
+            .await?;
+        Ok(cards)
+    }
+
+    /// The spaces that need the user now, for the home page's work list:
+    /// invitations to answer (shown without the patient's name, as on the
+    /// patients page, until accepted) and spaces with unacknowledged urgent
+    /// or unread posts. Audited like a listing, counting only the patients
+    /// the work list names.
+    pub async fn work_list(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<SpaceCard>, CareError> {
+        let cards: Vec<SpaceCard> = self
+            .visible_spaces(p)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == MemberStatus::Invited || c.urgent_open > 0 || c.unread > 0)
+            .collect();
+        let named: Vec<SpaceCard> = cards
+            .iter()
+            .filter(|c| c.status != MemberStatus::Invited)
+            .cloned()
+            .collect();
+        self.audit_listing(p, ctx, &named, "patients on the work list")
+            .await?;
+        Ok(cards)
+    }
+
+    /// One audit record for a list that shows patient names.
+    async fn audit_listing(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        cards: &[SpaceCard],
+        what: &str,
+    ) -> Result<(), CareError> {
+        let shown_patients = cards.iter().filter(|c| c.patient_id.is_some()).count();
+        if shown_patients > 0 {
+            let mut e = audit_entry(p, ctx, "patient.list", "patient_list", p.user_id);
+            e.reason = format!("{shown_patients} {what}");
+            self.audit(vec![e]).await?;
+        }
+        Ok(())
+    }
+
+    /// The spaces the user may see right now (see [`Care::my_spaces`]).
+    async fn visible_spaces(&self, p: &Principal) -> Result<Vec<SpaceCard>, CareError> {
         let rows = store::my_spaces(&self.db, p.user_id).await?;
         let mut cards = Vec::with_capacity(rows.len());
-        let mut shown_patients = 0usize;
         for r in rows {
             let visible = match (r.patient_id, r.registering_org_id) {
                 (Some(_), Some(reg)) => {
@@ -157,17 +207,25 @@ impl Care {
                     } else if r.consent_id.is_none() {
                         false
                     } else {
-                        let c = r.coverage()?;
-                        access::covered(c.as_ref(), reg, r.member_org_id, p.profession, role)
+                        // A consent whose stored coverage does not parse is
+                        // logged by the store and hides this one patient,
+                        // not the user's whole list.
+                        match r.coverage() {
+                            Ok(c) => access::covered(
+                                c.as_ref(),
+                                reg,
+                                r.member_org_id,
+                                p.profession,
+                                role,
+                            ),
+                            Err(_) => false,
+                        }
                     }
                 }
                 _ => true,
             };
             if !visible {
                 continue;
-            }
-            if r.patient_id.is_some() {
-                shown_patients += 1;
             }
             cards.push(SpaceCard {
                 space_id: r.space_id,
@@ -182,11 +240,6 @@ impl Care {
                 urgent_open: r.urgent_open,
                 last_post_at: r.last_post_at,
             });
-        }
-        if shown_patients > 0 {
-            let mut e = audit_entry(p, ctx, "patient.list", "patient_list", p.user_id);
-            e.reason = format!("{shown_patients} patients listed");
-            self.audit(vec![e]).await?;
         }
         Ok(cards)
     }

@@ -207,3 +207,17 @@ pub async fn patient_by_space(db: &Db, space_id: SpaceId) -> Result<Option<Patie
     });
     row.map(StoredPatient::into_patient).transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record's columns are written by one list and read by the other:
+    /// a field added to one only would make reads and writes drift.
+    #[test]
+    fn the_row_holds_the_record_columns_in_order() {
+        assert!(PATIENT_COLUMNS
+            .windows(RECORD_COLUMNS.len())
+            .any(|w| w == RECORD_COLUMNS));
+    }
+}

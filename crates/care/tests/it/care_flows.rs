@@ -530,6 +530,27 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
     ));
     let invitations = w.care.my_spaces(&w.outsider, &c).await.unwrap();
     assert_eq!(invitations[0].status, MemberStatus::Invited);
+    // The home page's work list holds the invitation and writes no
+    // "patients listed" record for it (it names no patient).
+    let listed_before = audit_actions(&db, pid).await.len();
+    let work = w.care.work_list(&w.outsider, &c).await.unwrap();
+    assert_eq!(work.len(), 1);
+    assert_eq!(work[0].status, MemberStatus::Invited);
+    let records = renkei_store::audit::search(
+        &db,
+        &renkei_store::audit::AuditQuery {
+            limit: 5,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        !records[0].reason.contains("work list"),
+        "an invitation alone is not a listing of patients: {:?}",
+        records[0]
+    );
+    assert_eq!(audit_actions(&db, pid).await.len(), listed_before);
     w.care
         .accept(&w.outsider, &c, space, Timestamp::now())
         .await
