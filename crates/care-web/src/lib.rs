@@ -4,6 +4,10 @@
 //! CareTeam, Communication, Observation and Consent. Rules live in
 //! `renkei_care`; [`capability`] declares all of this for the assembly.
 
+// The edge: handlers read the clock and pass the moment down to the
+// services (clippy.toml forbids reading it below the edge).
+#![allow(clippy::disallowed_methods)]
+
 pub mod api;
 pub mod fhir;
 pub mod fhir_resources;
@@ -24,7 +28,7 @@ use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::routes::audience::{NOBODY, SIGNED_IN};
 use renkei_web_kit::routes::{Persona, RowOrder};
 use renkei_web_kit::{
-    Capability, HomeItem, HomeItems, Job, NavEntry, RouteTable, Urgency, WebConfig,
+    Capability, HomeItem, HomeItems, Job, NavEntry, RouteTable, Synthetic, Urgency, WebConfig,
 };
 use utoipa::OpenApi;
 
@@ -413,26 +417,34 @@ impl HomeItems for CareHome {
             let spaces = self
                 .0
                 .care
-                .my_spaces(user, ctx)
+                .work_list(user, ctx)
                 .await
                 .map_err(|e| e.to_string())?;
             let en = lang == Lang::En;
             let mut items = Vec::new();
             for s in spaces {
                 let invited = s.status == MemberStatus::Invited;
+                // Invitations are answered on the lists (an invitee sees
+                // nothing of the space until accepting, not even the
+                // patient's name, which the patients page also withholds).
                 let href = match s.patient_id {
-                    Some(pid) if invited => format!("/patients/{pid}/team"),
+                    Some(_) if invited => "/patients".to_string(),
                     Some(pid) => format!("/patients/{pid}"),
-                    None if invited => format!("/groups/{}/members", s.space_id),
+                    None if invited => "/groups".to_string(),
                     None => format!("/groups/{}", s.space_id),
                 };
                 if invited {
+                    let team = match s.patient_id {
+                        Some(pid) if en => format!("patient team #{pid}"),
+                        Some(pid) => format!("患者チーム #{pid}"),
+                        None => s.name.clone(),
+                    };
                     items.push(HomeItem {
                         urgency: Urgency::Due,
                         title: if en {
-                            format!("You are invited to the team of {}", s.name)
+                            format!("You are invited to {team}")
                         } else {
-                            format!("{} のチームに招待されています", s.name)
+                            format!("{team} に招待されています")
                         },
                         detail: if en {
                             "Accept or decline".into()
@@ -505,12 +517,28 @@ pub fn capability(state: CareState) -> Capability {
     cap.fhir = fhir_resources();
     cap.home = Some(Arc::new(CareHome(state.clone())));
     let demo = state.clone();
-    cap.demo = Some(Arc::new(move || {
+    cap.demo = Some(Arc::new(move |now| {
         let state = demo.clone();
         Box::pin(async move {
-            renkei_care::demo::load(&state.care, &state.identity, Timestamp::now())
+            renkei_care::demo::load(&state.care, &state.identity, now)
                 .await
                 .map_err(|e| e.to_string())
+        })
+    }));
+    // The synthetic prefecture: professionals, patients in teams, posts
+    // with receipts (renkei_care::synthetic).
+    let db = state.identity.db().clone();
+    cap.synthetic = Some(Arc::new(move |run: Synthetic| {
+        let db = db.clone();
+        Box::pin(async move {
+            let g = renkei_care::synthetic::populate(&db, run.scale, run.seed, run.now)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "{} professionals, {} patients, {} team members, {} posts, {} read receipts; \
+                 sign in as {} with the bench password",
+                g.users, g.patients, g.members, g.posts, g.receipts, g.sample_username
+            ))
         })
     }));
     // The daily digest of unread posts, at the configured hour (Japan

@@ -36,6 +36,40 @@ impl Default for Scale {
     }
 }
 
+impl Scale {
+    /// The default (a prefecture) times `factor`, never below what a team
+    /// needs (six professionals, one patient, one post).
+    pub fn times(factor: f64) -> Self {
+        let full = Scale::default();
+        let of = |n: i64, least: i64| ((n as f64 * factor).round() as i64).max(least);
+        Self {
+            organisations: of(full.organisations, 1),
+            professionals: of(full.professionals, full.members_per_team),
+            patients: of(full.patients, 1),
+            members_per_team: full.members_per_team,
+            posts: of(full.posts, 1),
+        }
+    }
+}
+
+/// The password of every generated professional (benchmarks sign in with it).
+pub const BENCH_PASSWORD: &str = "a long bench password";
+
+/// The synthetic prefecture at `factor` of the benchmark's size, every
+/// professional's password being [`BENCH_PASSWORD`]: care's declared
+/// synthetic-data generator (`renkei bench populate`).
+pub async fn populate(
+    db: &Db,
+    factor: f64,
+    seed: u64,
+    now: Timestamp,
+) -> Result<Generated, StoreError> {
+    let hash = renkei_identity::password::hash(BENCH_PASSWORD)
+        .await
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    generate(db, Scale::times(factor), seed, &hash, now).await
+}
+
 /// What was written, and one user the HTTP benchmark signs in as.
 #[derive(Debug, Clone)]
 pub struct Generated {
@@ -425,12 +459,14 @@ pub async fn generate(
 
 // ------------------------------------------------------------------ fixtures
 
-/// The members' user ids of a generated patient's team and its space (the
-/// generator numbers each patient's space as the patient). A benchmark
-/// fixture, like the generator: it reads the generated rows as they are,
-/// not through the service's rules.
+/// The members' user ids of a generated patient's team and its space. A
+/// benchmark fixture, like the generator: it reads the generated rows as
+/// they are, not through the service's rules.
 pub async fn team(db: &Db, patient: PatientId) -> Result<(SpaceId, Vec<UserId>), StoreError> {
-    let space = SpaceId(patient.0);
+    let space = store::patient(db, patient)
+        .await?
+        .ok_or(StoreError::NotFound)?
+        .space_id;
     let members = store::members(db, space).await?;
     Ok((space, members.into_iter().map(|m| m.user_id).collect()))
 }

@@ -3,6 +3,10 @@
 //! review pages, and the FHIR Organization, Location and HealthcareService.
 //! [`capability`] declares all of it for the assembly.
 
+// The edge: handlers read the clock and pass the moment down to the
+// services (clippy.toml forbids reading it below the edge).
+#![allow(clippy::disallowed_methods)]
+
 pub mod api;
 pub mod fhir;
 pub mod fhir_resources;
@@ -22,7 +26,7 @@ use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::routes::audience::{EVERYONE, STAFF};
 use renkei_web_kit::routes::{Persona, RowOrder};
 use renkei_web_kit::{
-    Capability, HomeItem, HomeItems, Job, NavEntry, RouteTable, Urgency, WebConfig,
+    Capability, HomeItem, HomeItems, Job, NavEntry, RouteTable, Synthetic, Urgency, WebConfig,
 };
 use utoipa::OpenApi;
 
@@ -298,10 +302,21 @@ pub fn capability(state: DirectoryState) -> Capability {
     cap.fhir = fhir_resources();
     cap.home = Some(Arc::new(DirectoryHome(state.clone())));
     let demo = state.clone();
-    cap.demo = Some(Arc::new(move || {
+    cap.demo = Some(Arc::new(move |now| {
         let state = demo.clone();
         Box::pin(async move {
-            renkei_directory::demo::load(state.identity.db(), &state.identity)
+            renkei_directory::demo::load(state.identity.db(), &state.identity, now)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }));
+    // The synthetic national open data (care and medical files), imported
+    // through the importers as the operator.
+    let db = state.identity.db().clone();
+    cap.synthetic = Some(Arc::new(move |run: Synthetic| {
+        let db = db.clone();
+        Box::pin(async move {
+            renkei_directory::synthetic::populate(&db, run.scale, run.seed, &run.operator, run.now)
                 .await
                 .map_err(|e| e.to_string())
         })

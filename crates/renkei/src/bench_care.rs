@@ -72,7 +72,7 @@ pub async fn generate(
     sample_out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let hash = renkei_identity::password::hash("a long bench password").await?;
+    let hash = renkei_identity::password::hash(synthetic::BENCH_PASSWORD).await?;
     let g = synthetic::generate(db, scale, seed, &hash, Timestamp::now()).await?;
     println!(
         "generated in {:.1} s: {} professionals, {} patients, {} team members, {} posts, {} read receipts",

@@ -74,6 +74,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Fill an empty database (RENKEI_DATABASE_URL) with every capability's
+    /// synthetic data, in registration order: the directory's national
+    /// files, care's prefecture. Deterministic per seed.
+    Populate {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// 1.0 = the benchmarks' size (national files, a prefecture); 0.01
+        /// is a quick run.
+        #[arg(long, default_value_t = 0.01)]
+        scale: f64,
+    },
     /// Write the synthetic national care open data (jigyosho_<code>.csv, about
     /// 300,000 rows at scale 1.0) into a directory. Deterministic per seed.
     Generate {
@@ -434,6 +445,17 @@ fn show(e: IdentityError) -> anyhow::Error {
     }
 }
 
+/// The directory service for a command: no search index (commands do not
+/// search) and no mail.
+fn directory_service(db: Db, config: &Config) -> renkei_directory::service::Directory {
+    renkei_directory::service::Directory::new(
+        db,
+        renkei_directory::live::LiveIndex::empty(),
+        std::sync::Arc::new(renkei_mail::NoMailer),
+        config.directory.clone(),
+    )
+}
+
 fn show_directory(e: DirectoryError) -> anyhow::Error {
     match e {
         DirectoryError::Validation(v) => anyhow!(
@@ -484,6 +506,39 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             return Ok(code);
         }
         Command::Audit(cmd) => return audit_command(&config, cmd).await,
+        Command::Bench(BenchCommand::Populate { seed, scale }) => {
+            if !(scale > 0.0 && scale <= 10.0) {
+                bail!("--scale must be above 0 and at most 10, got {scale}");
+            }
+            let db = open(&config, true).await?;
+            let identity = Identity::new(db.clone(), config.identity.clone());
+            if !identity.is_empty().await? {
+                bail!("bench populate writes into an empty database only; point RENKEI_DATABASE_URL at a new one");
+            }
+            let state = renkei_web::AppState::with_services(
+                identity,
+                config.web.clone(),
+                std::sync::Arc::new(renkei_mail::NoMailer),
+                config.directory.clone(),
+                config.care.clone(),
+            );
+            let run = renkei_web::Synthetic {
+                seed,
+                scale,
+                now: renkei_domain::Timestamp::now(),
+                operator: os_user(),
+            };
+            for (capability, generate) in renkei_web::assemble(state).synthetic {
+                let started = std::time::Instant::now();
+                let summary = generate(run.clone())
+                    .await
+                    .map_err(|e| anyhow!("{capability}: {e}"))?;
+                println!(
+                    "{capability}: {summary} ({:.1} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
         Command::Bench(BenchCommand::Generate { out, seed, scale }) => {
             if !(scale > 0.0 && scale <= 10.0) {
                 bail!("--scale must be above 0 and at most 10, got {scale}");
@@ -587,16 +642,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             };
             let db = open(&config, true).await?;
             let started = std::time::Instant::now();
-            let who = actor.username();
+            let now = renkei_domain::Timestamp::now();
             let reports = match cmd {
                 ImportCommand::CareOffices { .. } => {
-                    vec![import::import_care_office_files(&db, &inputs, &options, &who).await?]
+                    vec![
+                        import::import_care_office_files(&db, &inputs, &options, &actor, now)
+                            .await?,
+                    ]
                 }
                 ImportCommand::Medical { .. } => {
-                    vec![import::import_medical_files(&db, &inputs, &options, &who).await?]
+                    vec![import::import_medical_files(&db, &inputs, &options, &actor, now).await?]
                 }
                 ImportCommand::MunicipalStandard { .. } => {
-                    import::import_municipal_standard_files(&db, &inputs, &options, &who).await?
+                    import::import_municipal_standard_files(&db, &inputs, &options, &actor, now)
+                        .await?
                 }
             };
             for report in &reports {
@@ -648,7 +707,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
             }
             let entries = export::load(&db, &codes, edition).await?;
-            let procedures = renkei_directory::store::procedures(&db).await?;
+            let procedures = export::procedures(&db).await?;
             let written = match format.as_str() {
                 "csv" => {
                     let dataset = match dataset.as_str() {
@@ -671,8 +730,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                             entries.len()
                         );
                     }
-                    let html = export::booklet::render(&entries, edition, &title, &procedures)
-                        .map_err(|e| anyhow!("booklet: {e}"))?;
+                    let html = export::booklet::render(
+                        &entries,
+                        edition,
+                        &title,
+                        &procedures,
+                        renkei_domain::Timestamp::now(),
+                    )
+                    .map_err(|e| anyhow!("booklet: {e}"))?;
                     let is_pdf = out.extension().is_some_and(|e| e == "pdf");
                     if is_pdf {
                         print_pdf(&html, &out)?;
@@ -687,15 +752,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("wrote {written} entries to {}", out.display());
         }
         Command::Directory(DirectoryCommand::AddProcedure { code, name }) => {
-            let db = open(&config, true).await?;
             // Through the service, which checks the code and name and
             // writes the audit record with the procedure.
-            let directory = renkei_directory::service::Directory::new(
-                db,
-                renkei_directory::live::LiveIndex::empty(),
-                std::sync::Arc::new(renkei_mail::NoMailer),
-                config.directory.clone(),
-            );
+            let directory = directory_service(open(&config, true).await?, &config);
             directory
                 .add_procedure(&actor, &code, &name, &ctx, renkei_domain::Timestamp::now())
                 .await
@@ -711,8 +770,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Directory(DirectoryCommand::Procedures) => {
-            let db = open(&config, true).await?;
-            for (code, name) in renkei_directory::store::procedures(&db).await? {
+            let directory = directory_service(open(&config, true).await?, &config);
+            for (code, name) in directory.procedures().await.map_err(show_directory)? {
                 println!("{code}\t{name}");
             }
         }

@@ -76,7 +76,7 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         // Every capability's demo data, in registration order (people
         // before the teams they are on).
         for (capability, loader) in &assembly.demo {
-            let summary = loader()
+            let summary = loader(renkei_domain::Timestamp::now())
                 .await
                 .map_err(|e| anyhow::anyhow!("loading the {capability} demo data: {e}"))?;
             tracing::info!(capability, "{summary}");

@@ -41,6 +41,10 @@ pub struct Capability {
     /// Loads the capability's demo data (`renkei serve --demo`), after the
     /// capabilities registered before it.
     pub demo: Option<DemoLoader>,
+    /// Writes the capability's deterministic synthetic data at a scale
+    /// (`renkei bench populate`), after the capabilities registered before
+    /// it: what load tests and benchmarks run against.
+    pub synthetic: Option<SyntheticLoader>,
 }
 
 impl Capability {
@@ -56,6 +60,7 @@ impl Capability {
             jobs: Vec::new(),
             not_ready: None,
             demo: None,
+            synthetic: None,
         }
     }
 }
@@ -148,5 +153,25 @@ pub struct Job {
 /// `Some(reason)` while a capability cannot answer yet.
 pub type ReadinessCheck = Arc<dyn Fn() -> Option<&'static str> + Send + Sync>;
 
-/// Loads demo data; says what it loaded.
-pub type DemoLoader = Arc<dyn Fn() -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
+/// Loads demo data as of the given moment; says what it loaded.
+pub type DemoLoader =
+    Arc<dyn Fn(Timestamp) -> BoxFuture<'static, Result<String, String>> + Send + Sync>;
+
+/// What a synthetic-data generator is asked for.
+#[derive(Debug, Clone)]
+pub struct Synthetic {
+    /// The same seed gives the same data.
+    pub seed: u64,
+    /// 1.0 is the size the benchmarks are specified at (the national files
+    /// for the directory, a prefecture for care); 0.01 is a quick run.
+    pub scale: f64,
+    /// The moment the data is generated at (recent activity is dated
+    /// before it).
+    pub now: Timestamp,
+    /// Who runs it at the command line, for the audit trail.
+    pub operator: String,
+}
+
+/// Writes synthetic data into the database; says what it wrote.
+pub type SyntheticLoader =
+    Arc<dyn Fn(Synthetic) -> BoxFuture<'static, Result<String, String>> + Send + Sync>;

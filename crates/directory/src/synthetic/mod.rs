@@ -206,6 +206,38 @@ fn csv_field(s: &str) -> String {
 
 const HEADER: &str = "都道府県コード又は市町村コード,No,都道府県名,市区町村名,事業所名,事業所名カナ,サービスの種類,住所,方書（ビル名等）,緯度,経度,電話番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,高齢者の方と障害者の方が同時一体的に利用できるサービス,介護保険の通常の指定基準を満たしている,障害福祉の通常の指定基準を満たしている,備考";
 
+/// The synthetic national care and medical files at `scale` (1.0 is the
+/// national size), imported through the importers as `operator` at the
+/// command line: the directory's declared synthetic-data generator
+/// (`renkei bench populate`). Says what it imported.
+pub async fn populate(
+    db: &renkei_store::Db,
+    scale: f64,
+    seed: u64,
+    operator: &str,
+    now: renkei_domain::Timestamp,
+) -> Result<String, renkei_store::StoreError> {
+    let by = renkei_identity::Actor::Cli {
+        os_user: operator.to_string(),
+    };
+    let mut done = Vec::new();
+    for (what, files) in [
+        ("care offices", care_files(seed, scale)),
+        ("medical facilities", medical_files(seed, scale)),
+    ] {
+        let report = if what == "care offices" {
+            crate::import::import_care_offices(db, &files, None, &by, now).await?
+        } else {
+            crate::import::import_medical(db, &files, None, &by, now).await?
+        };
+        if !report.refused.is_empty() {
+            return Err(renkei_store::StoreError::Invalid(report.refused.join("; ")));
+        }
+        done.push(format!("{} {what}", report.created + report.updated));
+    }
+    Ok(format!("{} imported", done.join(", ")))
+}
+
 /// The care open data files: (file name, UTF-8 text with BOM). About one row
 /// in eight repeats an office of another service file (one office, several
 /// services), and the usual blemishes appear: full-width digits, missing
