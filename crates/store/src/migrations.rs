@@ -13,29 +13,17 @@ use crate::{Db, StoreError};
 macro_rules! migrations {
     ($($version:literal => $name:literal),+ $(,)?) => {
         pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
-            $(($version, $name, include_str!(concat!("../migrations/sqlite/", $name, ".sql")))),+
+            $(($version, $name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/", $name, ".sql")))),+
         ];
         pub(crate) const POSTGRES: &[(i64, &str, &str)] = &[
-            $(($version, $name, include_str!(concat!("../migrations/postgres/", $name, ".sql")))),+
+            $(($version, $name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres/", $name, ".sql")))),+
         ];
     };
 }
 
-migrations! {
-    1 => "0001_store_audit",
-    2 => "0002_identity",
-    3 => "0003_directory",
-    4 => "0004_directory_care_details",
-    5 => "0005_care",
-    6 => "0006_identity_lockout",
-    7 => "0007_audit_checkpoints",
-    8 => "0008_directory_import_runs",
-    9 => "0009_care_break_glass_attempts",
-    10 => "0010_identity_read_model",
-}
-
-/// The highest schema version this binary knows.
-pub const LATEST_SCHEMA_VERSION: i64 = 10;
+// The list of files under migrations/, made by build.rs: a new migration
+// is its two files and nothing else.
+include!(concat!(env!("OUT_DIR"), "/migration_list.rs"));
 /// How many migrations the binary carries.
 pub const MIGRATION_COUNT: usize = SQLITE.len();
 
