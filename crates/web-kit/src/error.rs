@@ -267,13 +267,7 @@ fn error_page(
         .as_ref()
         .map(|v| {
             v.0.iter()
-                .map(|e| {
-                    if lang.code() == "en" {
-                        e.message_en.to_string()
-                    } else {
-                        e.message.to_string()
-                    }
-                })
+                .map(|e| lang.tr(&e.message, &e.message_en).to_string())
                 .collect()
         })
         .unwrap_or_default();

@@ -25,6 +25,13 @@ impl Lang {
             _ => None,
         }
     }
+    /// The text in this language, from the pair written Japanese first.
+    pub fn tr<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::Ja => &JA,

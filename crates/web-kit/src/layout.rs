@@ -4,7 +4,7 @@
 use askama::Template;
 
 use crate::auth::{AuthState, PageCtx};
-use crate::i18n::Texts;
+use crate::i18n::{Lang, Texts};
 
 /// One entry of the main menu.
 #[derive(Debug, Clone)]
@@ -82,14 +82,10 @@ impl Layout {
         }
     }
 
-    /// The text in the page's language: care pages keep both languages
-    /// beside each other in the template.
+    /// The text in the page's language, for templates:
+    /// `{{ l.tr("日本語", "English") }}` (see [`Lang::tr`]).
     pub fn tr<'a>(&self, ja: &'a str, en: &'a str) -> &'a str {
-        if self.lang == "en" {
-            en
-        } else {
-            ja
-        }
+        Lang::from_code(self.lang).unwrap_or_default().tr(ja, en)
     }
 
     pub fn with_flash(mut self, kind: &'static str, message: impl Into<String>) -> Self {
