@@ -416,7 +416,6 @@ impl HomeItems for CareHome {
                 .my_spaces(user, ctx)
                 .await
                 .map_err(|e| e.to_string())?;
-            let en = lang == Lang::En;
             let mut items = Vec::new();
             for s in spaces {
                 let invited = s.status == MemberStatus::Invited;
@@ -429,44 +428,46 @@ impl HomeItems for CareHome {
                 if invited {
                     items.push(HomeItem {
                         urgency: Urgency::Due,
-                        title: if en {
-                            format!("You are invited to the team of {}", s.name)
-                        } else {
-                            format!("{} のチームに招待されています", s.name)
-                        },
-                        detail: if en {
-                            "Accept or decline".into()
-                        } else {
-                            "参加するかどうかを選んでください".into()
-                        },
+                        title: lang
+                            .tr(
+                                &format!("{} のチームに招待されています", s.name),
+                                &format!("You are invited to the team of {}", s.name),
+                            )
+                            .to_string(),
+                        detail: lang
+                            .tr("参加するかどうかを選んでください", "Accept or decline")
+                            .into(),
                         href,
                     });
                 } else if s.urgent_open > 0 {
                     items.push(HomeItem {
                         urgency: Urgency::Urgent,
-                        title: if en {
-                            format!(
-                                "{}: {} urgent post(s) not yet acknowledged",
-                                s.name, s.urgent_open
+                        title: lang
+                            .tr(
+                                &format!("{}：至急の投稿 {}件が未確認です", s.name, s.urgent_open),
+                                &format!(
+                                    "{}: {} urgent post(s) not yet acknowledged",
+                                    s.name, s.urgent_open
+                                ),
                             )
-                        } else {
-                            format!("{}：至急の投稿 {}件が未確認です", s.name, s.urgent_open)
-                        },
-                        detail: if en {
-                            format!("{} unread", s.unread)
-                        } else {
-                            format!("未読 {}件", s.unread)
-                        },
+                            .to_string(),
+                        detail: lang
+                            .tr(
+                                &format!("未読 {}件", s.unread),
+                                &format!("{} unread", s.unread),
+                            )
+                            .to_string(),
                         href,
                     });
                 } else if s.unread > 0 {
                     items.push(HomeItem {
                         urgency: Urgency::Info,
-                        title: if en {
-                            format!("{}: {} unread post(s)", s.name, s.unread)
-                        } else {
-                            format!("{}：未読の投稿 {}件", s.name, s.unread)
-                        },
+                        title: lang
+                            .tr(
+                                &format!("{}：未読の投稿 {}件", s.name, s.unread),
+                                &format!("{}: {} unread post(s)", s.name, s.unread),
+                            )
+                            .to_string(),
                         detail: String::new(),
                         href,
                     });
