@@ -420,7 +420,6 @@ impl HomeItems for CareHome {
                 .work_list(user, ctx)
                 .await
                 .map_err(|e| e.to_string())?;
-            let en = lang == Lang::En;
             let mut items = Vec::new();
             for s in spaces {
                 let invited = s.status == MemberStatus::Invited;
@@ -435,50 +434,56 @@ impl HomeItems for CareHome {
                 };
                 if invited {
                     let team = match s.patient_id {
-                        Some(pid) if en => format!("patient team #{pid}"),
-                        Some(pid) => format!("患者チーム #{pid}"),
+                        Some(pid) => lang
+                            .tr(
+                                &format!("患者チーム #{pid}"),
+                                &format!("patient team #{pid}"),
+                            )
+                            .to_string(),
                         None => s.name.clone(),
                     };
                     items.push(HomeItem {
                         urgency: Urgency::Due,
-                        title: if en {
-                            format!("You are invited to {team}")
-                        } else {
-                            format!("{team} に招待されています")
-                        },
-                        detail: if en {
-                            "Accept or decline".into()
-                        } else {
-                            "参加するかどうかを選んでください".into()
-                        },
+                        title: lang
+                            .tr(
+                                &format!("{team} に招待されています"),
+                                &format!("You are invited to {team}"),
+                            )
+                            .to_string(),
+                        detail: lang
+                            .tr("参加するかどうかを選んでください", "Accept or decline")
+                            .into(),
                         href,
                     });
                 } else if s.urgent_open > 0 {
                     items.push(HomeItem {
                         urgency: Urgency::Urgent,
-                        title: if en {
-                            format!(
-                                "{}: {} urgent post(s) not yet acknowledged",
-                                s.name, s.urgent_open
+                        title: lang
+                            .tr(
+                                &format!("{}：至急の投稿 {}件が未確認です", s.name, s.urgent_open),
+                                &format!(
+                                    "{}: {} urgent post(s) not yet acknowledged",
+                                    s.name, s.urgent_open
+                                ),
                             )
-                        } else {
-                            format!("{}：至急の投稿 {}件が未確認です", s.name, s.urgent_open)
-                        },
-                        detail: if en {
-                            format!("{} unread", s.unread)
-                        } else {
-                            format!("未読 {}件", s.unread)
-                        },
+                            .to_string(),
+                        detail: lang
+                            .tr(
+                                &format!("未読 {}件", s.unread),
+                                &format!("{} unread", s.unread),
+                            )
+                            .to_string(),
                         href,
                     });
                 } else if s.unread > 0 {
                     items.push(HomeItem {
                         urgency: Urgency::Info,
-                        title: if en {
-                            format!("{}: {} unread post(s)", s.name, s.unread)
-                        } else {
-                            format!("{}：未読の投稿 {}件", s.name, s.unread)
-                        },
+                        title: lang
+                            .tr(
+                                &format!("{}：未読の投稿 {}件", s.name, s.unread),
+                                &format!("{}: {} unread post(s)", s.name, s.unread),
+                            )
+                            .to_string(),
                         detail: String::new(),
                         href,
                     });

@@ -10,6 +10,7 @@ use renkei_domain::care::{parse_number, vital_sign, PostCategory, PostKind, Vita
 use renkei_domain::{AttachmentId, PostId, Timestamp, ValidationErrors};
 
 use crate::CareState;
+use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::FormData;
 use renkei_web_kit::WebError;
 
@@ -165,14 +166,14 @@ pub fn post_input(f: &FormData) -> Result<PostInput, ValidationErrors> {
 }
 
 /// "2時間15分" / "2 h 15 min": how long an urgent post has waited.
-pub fn waited(lang: &str, since_ms: i64, now_ms: i64) -> String {
+pub fn waited(lang: Lang, since_ms: i64, now_ms: i64) -> String {
     let minutes = ((now_ms - since_ms).max(0)) / 60_000;
     let (h, m) = (minutes / 60, minutes % 60);
-    match (lang, h) {
-        ("en", 0) => format!("{m} min"),
-        ("en", _) => format!("{h} h {m} min"),
-        (_, 0) => format!("{m}分"),
-        _ => format!("{h}時間{m}分"),
+    if h == 0 {
+        lang.tr(&format!("{m}分"), &format!("{m} min")).to_string()
+    } else {
+        lang.tr(&format!("{h}時間{m}分"), &format!("{h} h {m} min"))
+            .to_string()
     }
 }
 
@@ -226,13 +227,13 @@ pub struct PostCard {
     pub reply_to: Option<PostId>,
 }
 
-pub fn vitals_shown(lang: &str, v: &Vitals) -> Vec<VitalShown> {
+pub fn vitals_shown(lang: Lang, v: &Vitals) -> Vec<VitalShown> {
     let mut out = Vec::new();
     if let (Some(s), Some(d)) = (v.bp_systolic, v.bp_diastolic) {
         let unusual =
             vital_sign("bp_systolic").is_some_and(|x| s < x.plausible.0 || s > x.plausible.1);
         out.push(VitalShown {
-            label: if lang == "en" { "BP" } else { "血圧" },
+            label: lang.tr("血圧", "BP"),
             value: format!("{s:.0}/{d:.0} mmHg"),
             unusual,
         });
@@ -243,7 +244,7 @@ pub fn vitals_shown(lang: &str, v: &Vitals) -> Vec<VitalShown> {
         }
         if let Some(x) = v.get(sign.code) {
             out.push(VitalShown {
-                label: sign.label(lang),
+                label: sign.label(lang.code()),
                 value: format!(
                     "{} {}",
                     renkei_care::chart::format_value(x, sign.decimals),
@@ -264,16 +265,17 @@ fn size_label(bytes: i64) -> String {
     }
 }
 
-pub fn post_card(lang: &str, v: &PostView, now_ms: i64) -> PostCard {
+pub fn post_card(lang: Lang, v: &PostView, now_ms: i64) -> PostCard {
     let p = &v.post;
+    let code = lang.code();
     let withdrawn = p.withdrawn_at.is_some();
     PostCard {
         id: p.id,
         author: p.author_name.clone(),
-        author_profession: p.author_profession.label(lang).to_string(),
-        author_role: p.author_role.label(lang).to_string(),
+        author_profession: p.author_profession.label(code).to_string(),
+        author_role: p.author_role.label(code).to_string(),
         category: p.category.code().to_string(),
-        category_label: p.category.label(lang).to_string(),
+        category_label: p.category.label(code).to_string(),
         body: if withdrawn {
             String::new()
         } else {
@@ -291,7 +293,7 @@ pub fn post_card(lang: &str, v: &PostView, now_ms: i64) -> PostCard {
             vitals_shown(lang, &p.vitals())
         },
         urgent: p.urgent,
-        ack_role: p.ack_role.map_or("", |r| r.label(lang)).to_string(),
+        ack_role: p.ack_role.map_or("", |r| r.label(code)).to_string(),
         acked_by: p.acked_by_name.clone().unwrap_or_default(),
         acked_at: p
             .acked_at
@@ -355,8 +357,8 @@ mod tests {
 
     #[test]
     fn waiting_time_in_both_languages() {
-        assert_eq!(waited("ja", 0, 135 * 60_000), "2時間15分");
-        assert_eq!(waited("en", 0, 5 * 60_000), "5 min");
+        assert_eq!(waited(Lang::Ja, 0, 135 * 60_000), "2時間15分");
+        assert_eq!(waited(Lang::En, 0, 5 * 60_000), "5 min");
     }
 
     #[test]

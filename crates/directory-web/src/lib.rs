@@ -233,12 +233,12 @@ impl HomeItems for DirectoryHome {
             if !pending.is_empty() {
                 items.push(HomeItem {
                     urgency: Urgency::Due,
-                    title: match lang {
-                        Lang::Ja => format!("資源情報の変更申請 {}件が確認待ちです", pending.len()),
-                        Lang::En => {
-                            format!("{} directory change requests await review", pending.len())
-                        }
-                    },
+                    title: lang
+                        .tr(
+                            &format!("資源情報の変更申請 {}件が確認待ちです", pending.len()),
+                            &format!("{} directory change requests await review", pending.len()),
+                        )
+                        .to_string(),
                     detail: pending
                         .iter()
                         .take(3)
@@ -256,16 +256,18 @@ impl HomeItems for DirectoryHome {
                 if !fresh.overdue.is_empty() {
                     items.push(HomeItem {
                         urgency: Urgency::Info,
-                        title: match lang {
-                            Lang::Ja => format!(
-                                "1年以上確認されていない資源情報が {}件あります",
-                                fresh.overdue.len()
-                            ),
-                            Lang::En => format!(
-                                "{} directory entries have not been confirmed for a year",
-                                fresh.overdue.len()
-                            ),
-                        },
+                        title: lang
+                            .tr(
+                                &format!(
+                                    "1年以上確認されていない資源情報が {}件あります",
+                                    fresh.overdue.len()
+                                ),
+                                &format!(
+                                    "{} directory entries have not been confirmed for a year",
+                                    fresh.overdue.len()
+                                ),
+                            )
+                            .to_string(),
                         detail: String::new(),
                         href: "/directory/freshness".into(),
                     });

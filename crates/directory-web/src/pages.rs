@@ -23,39 +23,32 @@ use serde::Serialize;
 use crate::api::{public_item, SearchParams};
 use crate::DirectoryState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
+use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::page::{form_status, render};
 use renkei_web_kit::FormData;
 use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
 
-fn pick(lang: &str, ja: &'static str, en: &'static str) -> &'static str {
-    if lang == "en" {
-        en
-    } else {
-        ja
-    }
-}
-
-fn acceptance_label(l: &Layout, code: &str) -> &'static str {
+fn acceptance_label(lang: Lang, code: &str) -> &'static str {
     match code {
-        "accepting" => l.t.acc_accepting,
-        "waiting_list" => l.t.acc_waiting_list,
-        "full" => l.t.acc_full,
-        _ => l.t.acc_unknown,
+        "accepting" => lang.tr("受入可", "Accepting"),
+        "waiting_list" => lang.tr("待機あり", "Waiting list"),
+        "full" => lang.tr("満床・受入不可", "Full"),
+        _ => lang.tr("未登録", "Unknown"),
     }
 }
 
-fn kind_label(lang: &str, code: &str) -> String {
+fn kind_label(lang: Lang, code: &str) -> String {
     OrgKind::from_code(code)
-        .map(|k| k.label(lang).to_string())
+        .map(|k| k.label(lang.code()).to_string())
         .unwrap_or_else(|| code.to_string())
 }
 
-fn function_label(lang: &str, code: &str) -> String {
+fn function_label(lang: Lang, code: &str) -> String {
     HOME_CARE_FUNCTIONS
         .iter()
         .find(|(c, _, _)| *c == code)
-        .map(|(_, ja, en)| pick(lang, ja, en).to_string())
+        .map(|(_, ja, en)| lang.tr(ja, en).to_string())
         .unwrap_or_else(|| code.to_string())
 }
 
@@ -88,8 +81,7 @@ struct Marker {
     href: String,
 }
 
-fn card(l: &Layout, e: &Entry, distance: Option<f64>, public: bool) -> Card {
-    let lang = l.lang;
+fn card(lang: Lang, e: &Entry, distance: Option<f64>, public: bool) -> Card {
     let show = |field: &str| !public || e.is_public(field);
     Card {
         id: e.id,
@@ -113,7 +105,7 @@ fn card(l: &Layout, e: &Entry, distance: Option<f64>, public: bool) -> Card {
         } else {
             String::new()
         },
-        acceptance_label: acceptance_label(l, &e.acceptance),
+        acceptance_label: acceptance_label(lang, &e.acceptance),
         acceptance_note: if public {
             String::new()
         } else {
@@ -126,7 +118,10 @@ fn card(l: &Layout, e: &Entry, distance: Option<f64>, public: bool) -> Card {
         windows: if public {
             Vec::new()
         } else {
-            e.contact_windows.iter().map(|w| w.describe(lang)).collect()
+            e.contact_windows
+                .iter()
+                .map(|w| w.describe(lang.code()))
+                .collect()
         },
         functions: if show("functions") {
             e.functions
@@ -164,11 +159,11 @@ pub struct Choices {
     pub procedures: Vec<(String, String)>,
 }
 
-fn choices(state: &DirectoryState, lang: &str) -> Choices {
+fn choices(state: &DirectoryState, lang: Lang) -> Choices {
     Choices {
         kinds: OrgKind::ALL
             .iter()
-            .map(|k| (k.code(), k.label(lang)))
+            .map(|k| (k.code(), k.label(lang.code())))
             .collect(),
         services: CARE_SERVICES
             .iter()
@@ -177,7 +172,7 @@ fn choices(state: &DirectoryState, lang: &str) -> Choices {
             .collect(),
         functions: HOME_CARE_FUNCTIONS
             .iter()
-            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
             .collect(),
         procedures: state.directory.procedures().as_ref().clone(),
     }
@@ -256,7 +251,11 @@ pub async fn directory_page(
 ) -> Result<Response, WebError> {
     require_staff(&p)?;
     let form = query_form(raw)?;
-    let l = Layout::new(&ctx, ctx.lang.texts().dir_title);
+    let l = Layout::new(
+        &ctx,
+        ctx.lang
+            .tr("医療・介護資源の検索", "Medical and care resources"),
+    );
     let params = params_from(&form);
     let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
     match params.to_query(&state.directory.procedures(), false) {
@@ -274,11 +273,14 @@ pub async fn directory_page(
     }
     let status = form_status(&errors);
     let page = DirectoryPage {
-        cards: hits.iter().map(|(e, d)| card(&l, e, *d, false)).collect(),
+        cards: hits
+            .iter()
+            .map(|(e, d)| card(ctx.lang, e, *d, false))
+            .collect(),
         markers: markers(&hits, "/directory/entries/"),
         next: next_link("/directory", &form, next),
         may_curate: p.role.may(Permission::CurateDirectory),
-        c: choices(&state, l.lang),
+        c: choices(&state, ctx.lang),
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
         l,
@@ -313,7 +315,13 @@ pub async fn public_map(
 ) -> Result<Response, WebError> {
     crate::api::check_public_rate(&state, &rc)?;
     let form = query_form(raw)?;
-    let l = Layout::new(&ctx, ctx.lang.texts().map_title);
+    let l = Layout::new(
+        &ctx,
+        ctx.lang.tr(
+            "地域の医療・介護資源マップ",
+            "Medical and care resources near you",
+        ),
+    );
     let params = params_from(&form);
     let procedures = state.directory.procedures();
     let index = state.directory.current();
@@ -349,16 +357,19 @@ pub async fn public_map(
         "support_centre",
     ] {
         for h in index.search(&desk_query(kind)).items {
-            desks.push(card(&l, &h.entry, h.distance_km, true));
+            desks.push(card(ctx.lang, &h.entry, h.distance_km, true));
         }
     }
     let status = form_status(&errors);
     let page = MapPage {
-        cards: hits.iter().map(|(e, d)| card(&l, e, *d, true)).collect(),
+        cards: hits
+            .iter()
+            .map(|(e, d)| card(ctx.lang, e, *d, true))
+            .collect(),
         markers: markers(&hits, "/map/entries/"),
         next: next_link("/map", &form, next),
         desks,
-        c: choices(&state, l.lang),
+        c: choices(&state, ctx.lang),
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
         l,
@@ -392,7 +403,7 @@ pub async fn public_entry(
         .ok_or(WebError::NotFound)?;
     let l = Layout::new(&ctx, &entry.name);
     let page = PublicEntryPage {
-        card: card(&l, &entry, None, true),
+        card: card(ctx.lang, &entry, None, true),
         markers: markers(&[(entry.clone(), None)], "/map/entries/"),
         item: public_item(entry, None),
         tiles: state.config.map_tile_url.clone(),
@@ -444,7 +455,7 @@ async fn entry_response(
     if let Some((kind, message)) = flash {
         l = l.with_flash(kind, message);
     }
-    let lang = l.lang;
+    let lang = ctx.lang;
     let procedures = state.directory.procedures();
     let orgs = if v.may_curate {
         state
@@ -458,7 +469,7 @@ async fn entry_response(
         Vec::new()
     };
     let page = EntryPage {
-        card: card(&l, &v.entry, None, false),
+        card: card(ctx.lang, &v.entry, None, false),
         markers: markers(&[(v.entry.clone(), None)], "/directory/entries/"),
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
@@ -478,7 +489,7 @@ async fn entry_response(
         public_fields: PUBLIC_FIELD_CHOICES
             .iter()
             .filter(|(f, _, _)| v.entry.is_public(f))
-            .map(|(_, ja, en)| pick(lang, ja, en))
+            .map(|(_, ja, en)| lang.tr(ja, en))
             .collect(),
         confirmed: match (&v.meta.confirmed_at, &v.meta.confirmed_by_name) {
             (Some(t), Some(who)) => format!("{} {who}", Timestamp(*t).to_jst_display()),
@@ -535,7 +546,11 @@ pub async fn set_acceptance(
         &ctx,
         p,
         id,
-        Some(("success", ctx.lang.texts().dir_acceptance_set)),
+        Some((
+            "success",
+            ctx.lang
+                .tr("受入状況を更新しました。", "Acceptance status updated."),
+        )),
     )
     .await
 }
@@ -557,7 +572,11 @@ pub async fn confirm(
         &ctx,
         p,
         id,
-        Some(("success", ctx.lang.texts().dir_confirmed_done)),
+        Some((
+            "success",
+            ctx.lang
+                .tr("確認を記録しました。", "Confirmation recorded."),
+        )),
     )
     .await
 }
@@ -612,8 +631,8 @@ fn edit_page(
     f: LocalFields,
     errors: ValidationErrors,
 ) -> Result<Response, WebError> {
-    let l = Layout::new(ctx, ctx.lang.texts().dir_edit_title);
-    let lang = l.lang;
+    let lang = ctx.lang;
+    let l = Layout::new(ctx, lang.tr("掲載内容の修正", "Edit entry"));
     let mut rows: Vec<WindowRow> = f
         .contact_windows
         .iter()
@@ -642,27 +661,21 @@ fn edit_page(
         errors,
         functions: HOME_CARE_FUNCTIONS
             .iter()
-            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
             .collect(),
         procedures: state.directory.procedures().as_ref().clone(),
         methods: CONTACT_METHODS
             .iter()
-            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
             .collect(),
         public_choices: PUBLIC_FIELD_CHOICES
             .iter()
-            .map(|(c, ja, en)| (*c, pick(lang, ja, en)))
+            .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
             .collect(),
         weekdays: (1..=7u8)
             .map(|d| {
-                (
-                    d,
-                    if lang == "en" {
-                        WEEKDAYS_EN[d as usize - 1]
-                    } else {
-                        WEEKDAYS_JA[d as usize - 1]
-                    },
-                )
+                let i = d as usize - 1;
+                (d, lang.tr(WEEKDAYS_JA[i], WEEKDAYS_EN[i]))
             })
             .collect(),
         f,
@@ -756,11 +769,19 @@ pub async fn edit(
         .await
     {
         Ok(outcome) => {
-            let t = ctx.lang.texts();
             let flash = match outcome {
-                EditOutcome::Applied => ("success", t.dir_saved),
-                EditOutcome::AwaitingReview(_) => ("warning", t.dir_awaiting_review),
-                EditOutcome::Unchanged => ("success", t.dir_unchanged),
+                EditOutcome::Applied => ("success", ctx.lang.tr("保存しました。", "Saved.")),
+                EditOutcome::AwaitingReview(_) => (
+                    "warning",
+                    ctx.lang.tr(
+                        "公開される項目の変更のため、支援センターの確認後に反映されます。",
+                        "This change touches public information and will apply after the support centre reviews it.",
+                    ),
+                ),
+                EditOutcome::Unchanged => (
+                    "success",
+                    ctx.lang.tr("変更はありませんでした。", "Nothing changed."),
+                ),
             };
             entry_response(&state, &ctx, p, id, Some(flash)).await
         }
@@ -796,10 +817,17 @@ pub async fn mine(
 ) -> Result<Response, WebError> {
     require_staff(&p)?;
     let actor = Actor::User(p);
-    let mut l = Layout::new(&ctx, ctx.lang.texts().dir_mine_title);
+    let mut l = Layout::new(
+        &ctx,
+        ctx.lang
+            .tr("自分の事業所の掲載情報", "My organisation's entries"),
+    );
     if raw.as_deref() == Some("done=acceptance") {
-        let message = l.t.dir_acceptance_set;
-        l = l.with_flash("success", message);
+        l = l.with_flash(
+            "success",
+            ctx.lang
+                .tr("受入状況を更新しました。", "Acceptance status updated."),
+        );
     }
     let mut rows = Vec::new();
     for (id, _) in state.directory_service.my_entries(&actor).await? {
@@ -808,7 +836,7 @@ pub async fn mine(
             .entry(&actor, id, Timestamp::now())
             .await?;
         rows.push(MineRow {
-            card: card(&l, &v.entry, None, false),
+            card: card(ctx.lang, &v.entry, None, false),
         });
     }
     render(&MinePage { l, rows }, StatusCode::OK)
@@ -832,7 +860,7 @@ struct ReviewsPage {
     rows: Vec<ReviewRow>,
 }
 
-fn describe_fields(lang: &str, f: &LocalFields) -> Vec<(&'static str, String)> {
+fn describe_fields(lang: Lang, f: &LocalFields) -> Vec<(&'static str, String)> {
     vec![
         ("area", f.area.clone()),
         (
@@ -848,7 +876,7 @@ fn describe_fields(lang: &str, f: &LocalFields) -> Vec<(&'static str, String)> {
             "contact_windows",
             f.contact_windows
                 .iter()
-                .map(|w| w.describe(lang))
+                .map(|w| w.describe(lang.code()))
                 .collect::<Vec<_>>()
                 .join(" / "),
         ),
@@ -876,16 +904,20 @@ async fn reviews_response(
     flash: Option<&'static str>,
 ) -> Result<Response, WebError> {
     let actor = Actor::User(p);
-    let mut l = Layout::new(ctx, ctx.lang.texts().dir_reviews_title);
+    let mut l = Layout::new(
+        ctx,
+        ctx.lang
+            .tr("掲載内容の変更の確認", "Review directory changes"),
+    );
     if let Some(m) = flash {
         l = l.with_flash("success", m);
     }
     let mut rows = Vec::new();
     for r in state.directory_service.pending_reviews(&actor).await? {
         let (_, current, proposed) = state.directory_service.change_request(&actor, r.id).await?;
-        let diffs = describe_fields(l.lang, &current)
+        let diffs = describe_fields(ctx.lang, &current)
             .into_iter()
-            .zip(describe_fields(l.lang, &proposed))
+            .zip(describe_fields(ctx.lang, &proposed))
             .filter(|((_, a), (_, b))| a != b)
             .map(|((name, a), (_, b))| (name.to_string(), a, b))
             .collect();
@@ -930,7 +962,13 @@ pub async fn review(
             Timestamp::now(),
         )
         .await?;
-    reviews_response(&state, &ctx, p, Some(ctx.lang.texts().dir_reviewed)).await
+    reviews_response(
+        &state,
+        &ctx,
+        p,
+        Some(ctx.lang.tr("確認結果を記録しました。", "Review recorded.")),
+    )
+    .await
 }
 
 pub struct FreshnessRow {
@@ -977,11 +1015,14 @@ async fn freshness_response(
         .directory_service
         .freshness(&Actor::User(p), Timestamp::now())
         .await?;
-    let mut l = Layout::new(ctx, ctx.lang.texts().dir_freshness_title);
+    let mut l = Layout::new(
+        ctx,
+        ctx.lang.tr("掲載情報の確認状況", "Directory freshness"),
+    );
     if let Some(m) = flash {
         l = l.with_flash("success", m);
     }
-    let never = l.t.dir_never_confirmed;
+    let never = ctx.lang.tr("まだ確認されていません", "Not confirmed yet");
     let page = FreshnessPage {
         days: state.directory_service.config().confirm_every_days,
         rows: f
@@ -1028,36 +1069,26 @@ pub async fn send_reminders(
         .directory_service
         .send_reminders(&Actor::User(p.clone()), &rc, Timestamp::now())
         .await?;
-    let t = ctx.lang.texts();
-    let message = if ctx.lang.code() == "en" {
-        format!(
-            "{}: sent {}, failed {}, no address {}, reminded recently {} {}",
-            t.dir_reminders_sent,
-            run.sent,
-            run.failed,
-            run.without_address,
-            run.recently_reminded,
-            if run.delivered {
-                ""
-            } else {
-                t.dir_mail_captured
-            }
+    let (sent, failed, without, recent) = (
+        run.sent,
+        run.failed,
+        run.without_address,
+        run.recently_reminded,
+    );
+    let captured = |note| if run.delivered { "" } else { note };
+    let message = ctx
+        .lang
+        .tr(
+            &format!(
+                "確認依頼: 送信 {sent}件、失敗 {failed}件、宛先なし {without}件、最近依頼済み {recent}件 {}",
+                captured("（デモ: メールは送信せず記録のみ）")
+            ),
+            &format!(
+                "Reminders: sent {sent}, failed {failed}, no address {without}, reminded recently {recent} {}",
+                captured("(demo: mail captured, not sent)")
+            ),
         )
-    } else {
-        format!(
-            "{}: 送信 {}件、失敗 {}件、宛先なし {}件、最近依頼済み {}件 {}",
-            t.dir_reminders_sent,
-            run.sent,
-            run.failed,
-            run.without_address,
-            run.recently_reminded,
-            if run.delivered {
-                ""
-            } else {
-                t.dir_mail_captured
-            }
-        )
-    };
+        .to_string();
     freshness_response(&state, &ctx, p, Some(message)).await
 }
 
@@ -1076,7 +1107,13 @@ fn new_entry_page(
     form: FormData,
     errors: ValidationErrors,
 ) -> Result<Response, WebError> {
-    let l = Layout::new(ctx, ctx.lang.texts().dir_new_title);
+    let l = Layout::new(
+        ctx,
+        ctx.lang.tr(
+            "資源を追加（生活支援・相談窓口など）",
+            "Add a resource (life support, consultation desk …)",
+        ),
+    );
     let lang = l.lang;
     let status = form_status(&errors);
     let page = NewEntryPage {

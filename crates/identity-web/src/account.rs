@@ -43,7 +43,6 @@ async fn page(
     errors: ValidationErrors,
     flash: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    let t = ctx.lang.texts();
     let now = Timestamp::now();
     let tokens = state
         .identity
@@ -66,7 +65,7 @@ async fn page(
         .collect();
     let recovery_left = state.identity.unused_recovery_codes(&p).await?;
     let status = form_status(&errors);
-    let mut l = Layout::new(ctx, t.account_title);
+    let mut l = Layout::new(ctx, ctx.lang.tr("アカウント", "Account"));
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
@@ -95,7 +94,9 @@ pub async fn show(
     CurrentUser(p): CurrentUser,
     axum::extract::Query(q): axum::extract::Query<Revoked>,
 ) -> Result<Response, WebError> {
-    let flash = q.revoked.map(|_| ctx.lang.texts().token_revoked_ok);
+    let flash = q
+        .revoked
+        .map(|_| ctx.lang.tr("トークンを無効にしました。", "Token revoked."));
     page(&state, &ctx, p, None, ValidationErrors::new(), flash).await
 }
 

@@ -70,7 +70,6 @@ async fn orgs_page(
     errors: ValidationErrors,
     flash: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    let t = ctx.lang.texts();
     let lang = ctx.lang.code();
     let actor = Actor::User(p.clone());
     let listed = state.identity.list_organisations(&actor).await?;
@@ -96,7 +95,7 @@ async fn orgs_page(
             phone: o.phone,
         })
         .collect();
-    let mut l = Layout::new(ctx, t.orgs_title);
+    let mut l = Layout::new(ctx, ctx.lang.tr("事業所・機関", "Organisations"));
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
@@ -129,7 +128,10 @@ pub async fn organisations(
     CurrentUser(p): CurrentUser,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
-    let flash = done.done.map(|_| ctx.lang.texts().org_created);
+    let flash = done.done.map(|_| {
+        ctx.lang
+            .tr("事業所・機関を登録しました。", "Organisation registered.")
+    });
     orgs_page(
         &state,
         &ctx,
@@ -201,7 +203,6 @@ async fn users_page(
     errors: ValidationErrors,
     flash: Option<&'static str>,
 ) -> Result<Response, WebError> {
-    let t = ctx.lang.texts();
     let lang = ctx.lang.code();
     let actor = Actor::User(p.clone());
     let users = state
@@ -233,7 +234,7 @@ async fn users_page(
         .filter(|r| **r != Role::SystemAdmin || p.role == Role::SystemAdmin)
         .map(|r| (r.code(), r.label(lang)))
         .collect();
-    let mut l = Layout::new(ctx, t.users_title);
+    let mut l = Layout::new(ctx, ctx.lang.tr("利用者管理", "Users"));
     if let Some(msg) = flash {
         l = l.with_flash("success", msg);
     }
@@ -262,11 +263,13 @@ pub async fn users(
     CurrentUser(p): CurrentUser,
     Query(done): Query<Done>,
 ) -> Result<Response, WebError> {
-    let t = ctx.lang.texts();
     let flash = done.done.map(|d| match d.as_str() {
-        "created" => t.user_created,
-        "credentials_ended" => t.user_credentials_ended,
-        _ => t.user_updated,
+        "created" => ctx.lang.tr("利用者を登録しました。", "User registered."),
+        "credentials_ended" => ctx.lang.tr(
+            "利用者の設定を変更しました。この利用者のログイン中のセッションはすべて終了し、APIトークンはすべて無効になりました。",
+            "User updated. All of this user's sessions have ended and all their API tokens are revoked.",
+        ),
+        _ => ctx.lang.tr("利用者の設定を変更しました。", "User updated."),
     });
     users_page(
         &state,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::IdentityState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
+use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::page::{form_status, render};
 use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
@@ -97,8 +98,8 @@ struct AuditPage {
 const PAGE: i64 = 100;
 
 /// People read labels; the filter and the CSV keep the stable codes.
-fn action_label(code: &str, en: bool) -> &'static str {
-    let (ja, english) = match code {
+fn action_label(code: &str, lang: Lang) -> &'static str {
+    let (ja, en) = match code {
         "login" => ("ログイン", "Log-in"),
         "login.mfa" => ("確認コードによる認証", "Second factor"),
         "logout" => ("ログアウト", "Log-out"),
@@ -118,21 +119,14 @@ fn action_label(code: &str, en: bool) -> &'static str {
         "audit.export" => ("監査ログの出力", "Audit exported"),
         _ => ("", ""),
     };
-    if en {
-        english
-    } else {
-        ja
-    }
+    lang.tr(ja, en)
 }
 
-fn outcome_label(code: &str, en: bool) -> &'static str {
-    match (code, en) {
-        ("success", false) => "成功",
-        ("failure", false) => "失敗",
-        ("denied", false) => "拒否",
-        ("success", true) => "Success",
-        ("failure", true) => "Failure",
-        ("denied", true) => "Denied",
+fn outcome_label(code: &str, lang: Lang) -> &'static str {
+    match code {
+        "success" => lang.tr("成功", "Success"),
+        "failure" => lang.tr("失敗", "Failure"),
+        "denied" => lang.tr("拒否", "Denied"),
         _ => "",
     }
 }
@@ -143,7 +137,6 @@ pub async fn page(
     CurrentUser(p): CurrentUser,
     Query(filter): Query<AuditFilter>,
 ) -> Result<Response, WebError> {
-    let t = ctx.lang.texts();
     let actor = Actor::User(p);
     let (records, errors) = match filter.to_query(PAGE) {
         Ok(q) => (
@@ -178,12 +171,11 @@ pub async fn page(
         });
     let mut plain = filter.clone();
     plain.before = None;
-    let en = ctx.lang == renkei_web_kit::i18n::Lang::En;
     let rows = records
         .into_iter()
         .map(|r| Row {
-            action_label: action_label(&r.action, en),
-            outcome_label: outcome_label(&r.outcome, en),
+            action_label: action_label(&r.action, ctx.lang),
+            outcome_label: outcome_label(&r.outcome, ctx.lang),
             seq: r.seq,
             time: r.time().to_jst_display(),
             actor: r.actor_username,
@@ -199,7 +191,7 @@ pub async fn page(
     let status = form_status(&errors);
     render(
         &AuditPage {
-            l: Layout::new(&ctx, t.audit_title),
+            l: Layout::new(&ctx, ctx.lang.tr("監査ログ", "Audit trail")),
             query_string: serde_urlencoded::to_string(&plain).unwrap_or_default(),
             q: filter,
             rows,

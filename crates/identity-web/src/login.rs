@@ -45,19 +45,24 @@ pub async fn login_form(
     if matches!(ctx.auth, AuthState::Active(_)) {
         return Ok(Redirect::to("/").into_response());
     }
-    let t = ctx.lang.texts();
     let expired = q.expired.is_some() || matches!(ctx.auth, AuthState::Anonymous { expired: true });
     let info = if q.again.is_some() {
-        Some(t.login_again)
+        Some(ctx.lang.tr(
+            "確認コードの誤りが続いたため、この手続きを終了しました。パスワードからやり直してください。誤りが続いたアカウントは、しばらくの間ログインできません。",
+            "Too many wrong codes: this sign-in has ended. Start again from the password. An account with repeated failures cannot sign in for a while.",
+        ))
     } else if q.logged_out.is_some() {
-        Some(t.logged_out)
+        Some(ctx.lang.tr("ログアウトしました。", "You have logged out."))
     } else if expired {
-        Some(t.session_expired)
+        Some(ctx.lang.tr(
+            "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。",
+            "Your session ended. Please log in again.",
+        ))
     } else {
         None
     };
     ok(&LoginPage {
-        l: Layout::new(&ctx, t.login_title),
+        l: Layout::new(&ctx, ctx.lang.tr("ログイン", "Log in")),
         error: None,
         info,
         username: String::new(),
@@ -71,7 +76,6 @@ pub async fn login(
     Ctx(rc): Ctx,
     form: FormData,
 ) -> Result<Response, WebError> {
-    let t = ctx.lang.texts();
     let username = form.get("username").to_string();
     match state
         .identity
@@ -98,16 +102,32 @@ pub async fn login(
         }
         Err(e) => {
             let (status, message) = match e {
-                IdentityError::BadCredentials => (StatusCode::UNPROCESSABLE_ENTITY, t.login_failed),
-                IdentityError::Disabled => (StatusCode::FORBIDDEN, t.login_disabled),
-                IdentityError::Throttled { .. } => {
-                    (StatusCode::TOO_MANY_REQUESTS, t.login_throttled)
-                }
+                IdentityError::BadCredentials => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ctx.lang.tr(
+                        "ユーザー名またはパスワードが正しくありません。失敗が続いたアカウントは、しばらくの間（最初は15分）ログインできません。",
+                        "The user name or password is wrong. An account with repeated failures cannot sign in for a while (15 minutes at first).",
+                    ),
+                ),
+                IdentityError::Disabled => (
+                    StatusCode::FORBIDDEN,
+                    ctx.lang.tr(
+                        "このアカウントは利用停止されています。所属の管理者にお問い合わせください。",
+                        "This account is disabled. Contact your administrator.",
+                    ),
+                ),
+                IdentityError::Throttled { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ctx.lang.tr(
+                        "この端末からのログイン失敗が多すぎます。15分ほど待ってからもう一度お試しください。",
+                        "Too many failed logins from this device. Wait about 15 minutes and try again.",
+                    ),
+                ),
                 other => return Err(other.into()),
             };
             render(
                 &LoginPage {
-                    l: Layout::new(&ctx, t.login_title),
+                    l: Layout::new(&ctx, ctx.lang.tr("ログイン", "Log in")),
                     error: Some(message),
                     info: None,
                     username,
@@ -178,10 +198,13 @@ async fn mfa_page(
         }
         _ => None,
     };
-    let t = ctx.lang.texts();
     render(
         &MfaPage {
-            l: Layout::new(ctx, t.mfa_title),
+            l: Layout::new(
+                ctx,
+                ctx.lang
+                    .tr("確認コードの入力", "Enter your verification code"),
+            ),
             error,
             demo_code,
         },
@@ -215,15 +238,16 @@ pub async fn mfa_verify(
         .await
     {
         Ok(new_token) => Ok(with_session_cookie(&state, Redirect::to("/"), &new_token)),
-        Err(IdentityError::BadCode) => {
-            mfa_page(
-                &state,
-                &ctx,
-                Some(ctx.lang.texts().bad_code),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(IdentityError::BadCode) => mfa_page(
+            &state,
+            &ctx,
+            Some(ctx.lang.tr(
+                "確認コードが正しくないか、既に使われています。新しいコードを入力してください。",
+                "The code is wrong or was already used. Enter a new code.",
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await,
         Err(IdentityError::Locked) => Ok(Redirect::to("/login?again=1").into_response()),
         Err(e) => Err(e.into()),
     }
@@ -253,10 +277,13 @@ async fn enrol_page(
 ) -> Result<Response, WebError> {
     let token = ctx.session_token.clone().unwrap_or_default();
     let enrolment = state.identity.begin_enrolment(&token).await?;
-    let t = ctx.lang.texts();
     render(
         &EnrolPage {
-            l: Layout::new(ctx, t.enrol_title),
+            l: Layout::new(
+                ctx,
+                ctx.lang
+                    .tr("二要素認証の設定", "Set up two-factor authentication"),
+            ),
             error,
             qr_svg: enrolment.qr_svg,
             secret: enrolment.secret,
@@ -291,7 +318,6 @@ pub async fn enrol_confirm(
         .await
     {
         Ok((new_token, codes)) => {
-            let t = ctx.lang.texts();
             // The page is drawn for the new session (its CSRF token).
             let mut page_ctx = ctx.clone();
             if let Some(SessionState::Active(p)) = state.identity.session(&new_token).await? {
@@ -301,20 +327,21 @@ pub async fn enrol_confirm(
                 page_ctx.auth = AuthState::Active(p);
             }
             let page = ok(&RecoveryPage {
-                l: Layout::new(&page_ctx, t.recovery_title),
+                l: Layout::new(&page_ctx, ctx.lang.tr("回復コード", "Recovery codes")),
                 codes,
             })?;
             Ok(with_session_cookie(&state, page, &new_token))
         }
-        Err(IdentityError::BadCode) => {
-            enrol_page(
-                &state,
-                &ctx,
-                Some(ctx.lang.texts().bad_code),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(IdentityError::BadCode) => enrol_page(
+            &state,
+            &ctx,
+            Some(ctx.lang.tr(
+                "確認コードが正しくないか、既に使われています。新しいコードを入力してください。",
+                "The code is wrong or was already used. Enter a new code.",
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await,
         Err(IdentityError::Locked) => Ok(Redirect::to("/login?again=1").into_response()),
         Err(e) => Err(e.into()),
     }

@@ -88,10 +88,7 @@ impl std::fmt::Debug for NavEntry {
 
 impl NavEntry {
     pub fn label(&self, lang: Lang) -> &'static str {
-        match lang {
-            Lang::Ja => self.ja,
-            Lang::En => self.en,
-        }
+        lang.tr(self.ja, self.en)
     }
 }
 

@@ -11,7 +11,7 @@ use renkei_domain::ValidationErrors;
 use renkei_identity::IdentityError;
 use serde_json::json;
 
-use crate::i18n::{Lang, Texts};
+use crate::i18n::Lang;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -160,18 +160,45 @@ pub fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/fhir/")
 }
 
-fn message(t: &Texts, status: StatusCode, detail: &str) -> &'static str {
+fn message(lang: Lang, status: StatusCode, detail: &str) -> &'static str {
     match status {
-        StatusCode::NOT_FOUND => t.err_not_found,
-        StatusCode::FORBIDDEN if detail == "csrf" => t.err_csrf,
-        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => t.err_forbidden,
-        StatusCode::PAYLOAD_TOO_LARGE => t.err_too_large,
-        StatusCode::REQUEST_TIMEOUT => t.err_timeout,
-        StatusCode::METHOD_NOT_ALLOWED => t.err_method,
-        StatusCode::TOO_MANY_REQUESTS => t.login_throttled,
-        StatusCode::UNPROCESSABLE_ENTITY => t.err_form,
-        s if s.is_server_error() => t.err_internal,
-        _ => t.err_bad_request,
+        StatusCode::NOT_FOUND => lang.tr(
+            "お探しのページは見つかりませんでした。",
+            "The page was not found.",
+        ),
+        StatusCode::FORBIDDEN if detail == "csrf" => lang.tr(
+            "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてもう一度お試しください。",
+            "The form expired or the request was not sent from Renkei. Reload the page and try again.",
+        ),
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => lang.tr(
+            "この操作を行う権限がありません。",
+            "You are not allowed to do this.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => lang.tr(
+            "送信されたデータが大きすぎます。",
+            "The data sent is too large.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => lang.tr(
+            "処理に時間がかかりすぎました。もう一度お試しください。",
+            "The request took too long. Please try again.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => lang.tr(
+            "この方法ではページを利用できません。",
+            "This page does not accept that method.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => lang.tr(
+            "この端末からのログイン失敗が多すぎます。15分ほど待ってからもう一度お試しください。",
+            "Too many failed logins from this device. Wait about 15 minutes and try again.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => lang.tr(
+            "入力内容を確認してください。",
+            "Please check the form.",
+        ),
+        s if s.is_server_error() => lang.tr(
+            "システムエラーが発生しました。時間をおいてもう一度お試しください。問題が続く場合は管理者に連絡してください。",
+            "Something went wrong. Try again later; tell your administrator if it persists.",
+        ),
+        _ => lang.tr("送信内容を読み取れませんでした。", "The request could not be read."),
     }
 }
 
@@ -266,26 +293,19 @@ fn error_page(
     lang: Lang,
     ctx: Option<crate::auth::PageCtx>,
 ) -> Response {
-    let t = lang.texts();
-    let msg = message(t, status, &info.detail);
+    let msg = message(lang, status, &info.detail);
     let ctx = ctx.unwrap_or_else(|| crate::auth::PageCtx::anonymous(lang));
     let details = info
         .errors
         .as_ref()
         .map(|v| {
             v.0.iter()
-                .map(|e| {
-                    if lang.code() == "en" {
-                        e.message_en.to_string()
-                    } else {
-                        e.message.to_string()
-                    }
-                })
+                .map(|e| lang.tr(&e.message, &e.message_en).to_string())
                 .collect()
         })
         .unwrap_or_default();
     let page = crate::layout::ErrorPage {
-        l: crate::layout::Layout::new(&ctx, t.error_title),
+        l: crate::layout::Layout::new(&ctx, lang.tr("エラー", "Error")),
         status: status.as_u16(),
         message: msg,
         details,

@@ -4,7 +4,7 @@
 use askama::Template;
 
 use crate::auth::{AuthState, PageCtx};
-use crate::i18n::Texts;
+use crate::i18n::Lang;
 
 /// One entry of the main menu.
 #[derive(Debug, Clone)]
@@ -17,7 +17,6 @@ pub struct NavItem {
 /// What the base template needs.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    pub t: &'static Texts,
     pub lang: &'static str,
     pub other_lang: &'static str,
     pub title: String,
@@ -35,7 +34,6 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(ctx: &PageCtx, title: &str) -> Self {
-        let t = ctx.lang.texts();
         let lang_code = ctx.lang.code();
         let (user_name, user_role, nav) = match &ctx.auth {
             AuthState::Active(p) => {
@@ -43,7 +41,7 @@ impl Layout {
                 // this user may use, in their declared order.
                 let mut nav = vec![NavItem {
                     href: "/",
-                    label: t.nav_home,
+                    label: ctx.lang.tr("ホーム", "Home"),
                     current: ctx.path == "/",
                 }];
                 let mut entries: Vec<_> = ctx.nav.iter().filter(|e| (e.shown_to)(p)).collect();
@@ -67,7 +65,6 @@ impl Layout {
             AuthState::Anonymous { .. } => (None, String::new(), vec![]),
         };
         Layout {
-            t,
             lang: lang_code,
             other_lang: ctx.lang.other().code(),
             title: title.to_string(),
@@ -82,14 +79,10 @@ impl Layout {
         }
     }
 
-    /// The text in the page's language: care pages keep both languages
-    /// beside each other in the template.
+    /// The text in the page's language, for templates:
+    /// `{{ l.tr("日本語", "English") }}` (see [`Lang::tr`]).
     pub fn tr<'a>(&self, ja: &'a str, en: &'a str) -> &'a str {
-        if self.lang == "en" {
-            en
-        } else {
-            ja
-        }
+        Lang::from_code(self.lang).unwrap_or_default().tr(ja, en)
     }
 
     pub fn with_flash(mut self, kind: &'static str, message: impl Into<String>) -> Self {

@@ -5,9 +5,9 @@
 //! the kit it takes: the request context ([`CurrentUser`], [`PageCtx`],
 //! [`auth::Ctx`]), the one error type [`WebError`] with its HTML and
 //! problem+json rendering, the page frame [`Layout`], form reading
-//! ([`FormData`]), JSON bodies ([`ApiJson`]), the texts ([`i18n`]), and the
-//! route table whose every route carries its authorisation-matrix row
-//! ([`routes::RouteTable`]). It hands the assembly (`renkei-web`) one
+//! ([`FormData`]), JSON bodies ([`ApiJson`]), the UI language ([`i18n`]),
+//! and the route table whose every route carries its authorisation-matrix
+//! row ([`routes::RouteTable`]). It hands the assembly (`renkei-web`) one
 //! [`Capability`] value that says everything it contributes.
 
 // The edge: handlers read the clock and pass the moment down to the

@@ -35,7 +35,6 @@ pub async fn home(
     Ctx(rc): Ctx,
     CurrentUser(p): CurrentUser,
 ) -> Result<Response, WebError> {
-    let t = ctx.lang.texts();
     let lang = ctx.lang.code();
     let identity = &state.app.identity;
     let region = match p.region_id {
@@ -46,7 +45,7 @@ pub async fn home(
             .find(|r| r.id == id.0)
             .map(|r| r.name)
             .unwrap_or_default(),
-        None => t.none.to_string(),
+        None => ctx.lang.tr("なし", "None").to_string(),
     };
     let orgs = identity
         .organisations_of(&p)
@@ -69,7 +68,7 @@ pub async fn home(
     // Most urgent first; the order within one urgency is the capability's.
     items.sort_by_key(|i| i.urgency);
     ok(&HomePage {
-        l: Layout::new(&ctx, t.home_title),
+        l: Layout::new(&ctx, ctx.lang.tr("ホーム", "Home")),
         role: p.role.label(lang),
         profession: p.profession.label(lang),
         region,

@@ -23,14 +23,7 @@ fn break_glass_page(
 ) -> BreakGlassPage {
     let lang = ctx.lang.code();
     BreakGlassPage {
-        l: Layout::new(
-            ctx,
-            if lang == "en" {
-                "Emergency access"
-            } else {
-                "緊急アクセス"
-            },
-        ),
+        l: Layout::new(ctx, ctx.lang.tr("緊急アクセス", "Emergency access")),
         form,
         reasons: BreakGlassReason::ALL
             .iter()

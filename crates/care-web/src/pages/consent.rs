@@ -71,7 +71,7 @@ async fn consent_page(
                     .map(|x| x.label(lang).to_string()),
             );
             if c.coverage.family {
-                covers.push(if lang == "en" { "Family" } else { "家族" }.into());
+                covers.push(ctx.lang.tr("家族", "Family").into());
             }
             ConsentShown {
                 id: c.id,
@@ -95,7 +95,7 @@ async fn consent_page(
         })
         .collect();
     let page = ConsentPage {
-        l: Layout::new(ctx, if lang == "en" { "Consent" } else { "同意" }),
+        l: Layout::new(ctx, ctx.lang.tr("同意", "Consent")),
         patient: header_of(lang, &v.patient),
         consents,
         may_record: v.may_record,

@@ -39,14 +39,7 @@ async fn groups_page(
     let status = form_status(&errors);
     render(
         &GroupsPage {
-            l: Layout::new(
-                ctx,
-                if ctx.lang.code() == "en" {
-                    "Groups"
-                } else {
-                    "グループ"
-                },
-            ),
+            l: Layout::new(ctx, ctx.lang.tr("グループ", "Groups")),
             groups,
             invitations,
             name: form.get("name").into(),

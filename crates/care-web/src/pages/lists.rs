@@ -21,14 +21,7 @@ pub async fn patients(
     Ctx(rc): Ctx,
 ) -> Result<Response, WebError> {
     crate::posts::require_care_role(&p)?;
-    let l = Layout::new(
-        &ctx,
-        if ctx.lang.code() == "en" {
-            "Patients"
-        } else {
-            "担当患者"
-        },
-    );
+    let l = Layout::new(&ctx, ctx.lang.tr("担当患者", "Patients"));
     let spaces = state.care.my_spaces(&p, &rc).await?;
     let (invitations, rest): (Vec<_>, Vec<_>) = spaces
         .into_iter()

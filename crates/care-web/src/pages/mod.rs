@@ -51,6 +51,7 @@ use serde::Deserialize;
 use crate::posts::{new_key, post_card, post_input, PostCard, UploadForm};
 use crate::CareState;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
+use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::page::{form_status, ok, refuse_or, render};
 use renkei_web_kit::FormData;
 use renkei_web_kit::Layout;

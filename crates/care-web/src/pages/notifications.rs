@@ -26,14 +26,7 @@ pub async fn notifications(
     let prefs = state.care.preferences(&p).await?;
     let has_email = !state.care.email_of(&p).await?.is_empty();
     ok(&NotificationsPage {
-        l: Layout::new(
-            &ctx,
-            if ctx.lang.code() == "en" {
-                "Notifications"
-            } else {
-                "通知設定"
-            },
-        ),
+        l: Layout::new(&ctx, ctx.lang.tr("通知設定", "Notifications")),
         prefs,
         saved: s.saved.is_some(),
         has_email,

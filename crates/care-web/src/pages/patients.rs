@@ -97,18 +97,13 @@ fn patient_form(
     f: PatientInput,
     errors: ValidationErrors,
 ) -> Result<Response, WebError> {
-    let en = ctx.lang.code() == "en";
     let (title, action, new, orgs, org_id, team_role) = match which {
         PatientForm::New {
             orgs,
             org_id,
             team_role,
         } => (
-            if en {
-                "Register a patient"
-            } else {
-                "患者の登録"
-            },
+            ctx.lang.tr("患者の登録", "Register a patient"),
             "/patients/new".to_string(),
             true,
             orgs,
@@ -116,11 +111,7 @@ fn patient_form(
             team_role,
         ),
         PatientForm::Edit(id) => (
-            if en {
-                "Basic information"
-            } else {
-                "基本情報"
-            },
+            ctx.lang.tr("基本情報", "Basic information"),
             format!("/patients/{id}/profile"),
             false,
             Vec::new(),

@@ -67,7 +67,7 @@ async fn post_page(
     let versions = versions
         .into_iter()
         .map(|v| {
-            let shown = crate::posts::vitals_shown(lang, &v.vitals)
+            let shown = crate::posts::vitals_shown(ctx.lang, &v.vitals)
                 .into_iter()
                 .map(|s| format!("{} {}", s.label, s.value))
                 .collect::<Vec<_>>()
@@ -82,9 +82,9 @@ async fn post_page(
         })
         .collect();
     let page = PostPage {
-        l: Layout::new(ctx, if lang == "en" { "Post" } else { "投稿" }),
+        l: Layout::new(ctx, ctx.lang.tr("投稿", "Post")),
         back,
-        card: post_card(lang, &view, req.now.millis()),
+        card: post_card(ctx.lang, &view, req.now.millis()),
         versions,
         categories: PostCategory::ALL
             .iter()

@@ -19,11 +19,10 @@ struct SummaryPage {
     conflict: bool,
 }
 
-fn basics(lang: &str, p: &renkei_care::model::Patient) -> Vec<(&'static str, String)> {
-    let en = lang == "en";
+fn basics(lang: Lang, p: &renkei_care::model::Patient) -> Vec<(&'static str, String)> {
     let f = &p.record;
-    let level = f.care_level.label(lang);
-    let application = f.care_application.label(lang);
+    let level = f.care_level.label(lang.code());
+    let application = f.care_application.label(lang.code());
     let validity = if f.care_level_from.is_empty() && f.care_level_to.is_empty() {
         String::new()
     } else {
@@ -31,53 +30,38 @@ fn basics(lang: &str, p: &renkei_care::model::Patient) -> Vec<(&'static str, Str
     };
     vec![
         (
-            if en { "Birth date" } else { "生年月日" },
+            lang.tr("生年月日", "Birth date"),
             format!(
                 "{}（{}{}）",
                 f.birth_date,
                 age(&f.birth_date),
-                if en { "" } else { "歳" }
+                lang.tr("歳", "")
             ),
         ),
+        (lang.tr("性別", "Sex"), f.sex.label(lang.code()).to_string()),
+        (lang.tr("住所", "Address"), f.address.clone()),
+        (lang.tr("電話", "Phone"), f.phone.clone()),
         (
-            if en { "Sex" } else { "性別" },
-            f.sex.label(lang).to_string(),
-        ),
-        (if en { "Address" } else { "住所" }, f.address.clone()),
-        (if en { "Phone" } else { "電話" }, f.phone.clone()),
-        (
-            if en {
-                "Insured person number"
-            } else {
-                "被保険者番号"
-            },
+            lang.tr("被保険者番号", "Insured person number"),
             f.insured_number.clone(),
         ),
         (
-            if en { "Care level" } else { "要介護度" },
+            lang.tr("要介護度", "Care level"),
             format!("{level} {validity} {application}")
                 .trim()
                 .to_string(),
         ),
         (
-            if en {
-                "Independence (physical)"
-            } else {
-                "障害高齢者の日常生活自立度"
-            },
+            lang.tr("障害高齢者の日常生活自立度", "Independence (physical)"),
             f.independence_physical.map_or("", |x| x.code()).to_string(),
         ),
         (
-            if en {
-                "Independence (dementia)"
-            } else {
-                "認知症高齢者の日常生活自立度"
-            },
+            lang.tr("認知症高齢者の日常生活自立度", "Independence (dementia)"),
             f.independence_dementia.map_or("", |x| x.code()).to_string(),
         ),
         (
-            if en { "Household" } else { "世帯" },
-            f.household.map_or("", |h| h.label(lang)).to_string(),
+            lang.tr("世帯", "Household"),
+            f.household.map_or("", |h| h.label(lang.code())).to_string(),
         ),
     ]
 }
@@ -118,16 +102,9 @@ async fn summary_page(req: &Req<'_>, id: PatientId, draft: Draft) -> Result<Resp
         .map(|c| c.fields.clone())
         .unwrap_or_default();
     let page = SummaryPage {
-        l: Layout::new(
-            ctx,
-            if lang == "en" {
-                "Shared summary"
-            } else {
-                "共有サマリー"
-            },
-        ),
+        l: Layout::new(ctx, ctx.lang.tr("共有サマリー", "Shared summary")),
         patient: header_of(lang, &v.patient),
-        basics: basics(lang, &v.patient),
+        basics: basics(ctx.lang, &v.patient),
         contacts: v.patient.record.contacts.clone(),
         version: v.current.as_ref().map(|c| c.version).unwrap_or(0),
         changed: v

@@ -73,24 +73,21 @@ async fn team_page(
     let consent_line = match &v.consent {
         Some(c) => format!(
             "{} {}（{}）",
-            if lang == "en" {
-                "Consent in force since"
-            } else {
-                "同意取得日"
-            },
+            ctx.lang.tr("同意取得日", "Consent in force since"),
             c.obtained_on,
             c.obtained_by
         ),
         None if is_group => String::new(),
-        None => if lang == "en" {
-            "No consent in force: only the registering organisation has access."
-        } else {
-            "有効な同意がありません。登録した事業所の職員だけが閲覧できます。"
-        }
-        .to_string(),
+        None => ctx
+            .lang
+            .tr(
+                "有効な同意がありません。登録した事業所の職員だけが閲覧できます。",
+                "No consent in force: only the registering organisation has access.",
+            )
+            .to_string(),
     };
     let page = TeamPage {
-        l: Layout::new(ctx, if lang == "en" { "Team" } else { "チーム" }),
+        l: Layout::new(ctx, ctx.lang.tr("チーム", "Team")),
         base,
         is_group,
         title,

@@ -196,8 +196,16 @@ async fn timeline_page(
         consent_active: v.consent_active,
         break_glass_until,
         may_write: v.access.may_write(),
-        urgent: v.urgent.iter().map(|x| post_card(lang, x, now)).collect(),
-        posts: v.posts.iter().map(|x| post_card(lang, x, now)).collect(),
+        urgent: v
+            .urgent
+            .iter()
+            .map(|x| post_card(ctx.lang, x, now))
+            .collect(),
+        posts: v
+            .posts
+            .iter()
+            .map(|x| post_card(ctx.lang, x, now))
+            .collect(),
         next_before: v.next_before,
         q: params.q,
         category: params.category,

@@ -55,22 +55,18 @@ pub async fn vitals(
         }
         let (title, svg) = if sign.code == "bp_systolic" {
             let dia = series_of("bp_diastolic");
-            let title = if lang == "en" {
-                "Blood pressure (mmHg)"
-            } else {
-                "血圧（mmHg）"
-            };
+            let title = ctx.lang.tr("血圧（mmHg）", "Blood pressure (mmHg)");
             let svg = renkei_care::chart::render(
                 sign,
                 title,
                 &[
                     renkei_care::chart::Series {
-                        label: if lang == "en" { "Systolic" } else { "上" },
+                        label: ctx.lang.tr("上", "Systolic"),
                         colour: "#b3261e",
                         points: &main,
                     },
                     renkei_care::chart::Series {
-                        label: if lang == "en" { "Diastolic" } else { "下" },
+                        label: ctx.lang.tr("下", "Diastolic"),
                         colour: "#1a56a8",
                         points: &dia,
                     },
@@ -100,19 +96,12 @@ pub async fn vitals(
                 x.id,
                 Timestamp(x.created_at).to_jst_display(),
                 x.author_name.clone(),
-                crate::posts::vitals_shown(lang, &x.vitals()),
+                crate::posts::vitals_shown(ctx.lang, &x.vitals()),
             )
         })
         .collect();
     ok(&VitalsPage {
-        l: Layout::new(
-            &ctx,
-            if lang == "en" {
-                "Vital signs"
-            } else {
-                "バイタルの推移"
-            },
-        ),
+        l: Layout::new(&ctx, ctx.lang.tr("バイタルの推移", "Vital signs")),
         patient: header_of(lang, &patient),
         days,
         charts,
