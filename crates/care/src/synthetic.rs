@@ -6,6 +6,9 @@
 //! `renkei_identity::seed`. Deterministic per seed. Only
 //! `renkei bench care-generate` calls this, on an empty database.
 
+use renkei_domain::care::{
+    CareLevel, MemberStatus, PostCategory, PostKind, Sex, SpaceKind, TeamRole,
+};
 use renkei_domain::seeded::Rng;
 use renkei_domain::text::fold;
 use renkei_domain::{OrgKind, PatientId, Profession, RegionId, Role, SpaceId, Timestamp, UserId};
@@ -289,14 +292,28 @@ pub async fn generate(
         // `team` holds professionals' indices; the rows take their ids.
         let lead = user_id(team[2]);
         teams_bulk
-            .push(0, format!("({p}, {region}, 'patient', {lead}, {now})"))
+            .push(
+                0,
+                format!(
+                    "({p}, {region}, '{}', {lead}, {now})",
+                    SpaceKind::Patient.code()
+                ),
+            )
             .await?;
-        let level = ["care1", "care2", "care3", "care4", "care5", "support2"][(p % 6) as usize];
+        let level = [
+            CareLevel::Care1,
+            CareLevel::Care2,
+            CareLevel::Care3,
+            CareLevel::Care4,
+            CareLevel::Care5,
+            CareLevel::Support2,
+        ][(p % 6) as usize]
+            .code();
         teams_bulk
             .push(1, format!(
                 "({p}, {p}, {region}, {}, {lead}, '患者{p:06}', 'かんじゃ{p:06}', '1940-01-01', '{}', '{:010}', '{level}', {now}, {now})",
                 org_of(team[2]),
-                if p % 2 == 0 { "female" } else { "male" },
+                if p % 2 == 0 { Sex::Female } else { Sex::Male }.code(),
                 p
             ))
             .await?;
@@ -318,11 +335,12 @@ pub async fn generate(
                 .push(
                     3,
                     format!(
-                        "({p}, {}, {}, '{}', {}, 'active', {now}, {now}, 0)",
+                        "({p}, {}, {}, '{}', {}, '{}', {now}, {now}, 0)",
                         user_id(*u),
                         org_of(*u),
                         ROLES[i].0,
-                        if i == 2 { "TRUE" } else { "FALSE" }
+                        if i == 2 { "TRUE" } else { "FALSE" },
+                        MemberStatus::Active.code()
                     ),
                 )
                 .await?;
@@ -385,9 +403,10 @@ pub async fn generate(
         };
         posts
             .push(0, format!(
-                "({id}, {p}, {author}, '{}', 'post', '{}', '{}', '{}', {}, {}, {}, {}, {}, {}, {}, '{}', {acked_by}, {acked_at}, {}, {created})",
+                "({id}, {p}, {author}, '{}', '{}', '{}', '{}', '{}', {}, {}, {}, {}, {}, {}, {}, '{}', {acked_by}, {acked_at}, {}, {created})",
                 ROLES[i].0,
-                if with_vitals { "vitals" } else { "visit_report" },
+                PostKind::Post.code(),
+                if with_vitals { PostCategory::Vitals } else { PostCategory::VisitReport }.code(),
                 TEXTS[t],
                 folded[t],
                 opt(temp),
@@ -397,7 +416,7 @@ pub async fn generate(
                 opt(spo2),
                 if with_vitals { "TRUE" } else { "FALSE" },
                 if urgent { "TRUE" } else { "FALSE" },
-                if urgent { "attending_doctor" } else { "" },
+                if urgent { TeamRole::AttendingDoctor.code() } else { "" },
                 reply_to.map_or_else(|| "NULL".to_string(), |r| r.to_string()),
             ))
             .await?;

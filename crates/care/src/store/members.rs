@@ -83,10 +83,10 @@ pub async fn set_member_status(
     write!(tx, |c| {
         sqlx::query(
             "UPDATE care_members SET status = $3, \
-               accepted_at = CASE WHEN $3 = 'active' THEN $4 ELSE accepted_at END, \
-               joined_after_post = CASE WHEN $3 = 'active' THEN $5 ELSE joined_after_post END, \
-               left_at = CASE WHEN $3 = 'left' THEN $4 ELSE left_at END, \
-               is_lead = CASE WHEN $3 = 'active' THEN is_lead ELSE FALSE END \
+               accepted_at = CASE WHEN $3 = $6 THEN $4 ELSE accepted_at END, \
+               joined_after_post = CASE WHEN $3 = $6 THEN $5 ELSE joined_after_post END, \
+               left_at = CASE WHEN $3 = $7 THEN $4 ELSE left_at END, \
+               is_lead = CASE WHEN $3 = $6 THEN is_lead ELSE FALSE END \
              WHERE space_id = $1 AND user_id = $2",
         )
         .bind(space_id)
@@ -94,6 +94,8 @@ pub async fn set_member_status(
         .bind(status)
         .bind(now.millis())
         .bind(last_post)
+        .bind(MemberStatus::Active)
+        .bind(MemberStatus::Left)
         .execute(&mut *c)
         .await?;
     });

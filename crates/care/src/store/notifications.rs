@@ -53,11 +53,12 @@ pub async fn urgent_recipients(
         sqlx::query_as(
             "SELECT u.id AS user_id, u.email FROM care_members m JOIN identity_people u ON u.id = m.user_id \
              LEFT JOIN care_notification_prefs n ON n.user_id = u.id \
-             WHERE m.space_id = $1 AND m.status = 'active' AND m.user_id <> $2 AND u.email <> '' \
+             WHERE m.space_id = $1 AND m.status = $3 AND m.user_id <> $2 AND u.email <> '' \
              AND NOT u.disabled AND COALESCE(n.email_urgent, TRUE)",
         )
         .bind(space_id)
         .bind(except)
+        .bind(MemberStatus::Active)
         .fetch_all(c)
         .await?
     }))
@@ -73,10 +74,11 @@ pub async fn digest_candidates(
         sqlx::query_as(
             "SELECT DISTINCT u.id AS user_id, u.email FROM care_members m JOIN identity_people u ON u.id = m.user_id \
              LEFT JOIN care_notification_prefs n ON n.user_id = u.id \
-             WHERE m.status = 'active' AND u.email <> '' AND NOT u.disabled AND COALESCE(n.email_digest, TRUE) \
+             WHERE m.status = $2 AND u.email <> '' AND NOT u.disabled AND COALESCE(n.email_digest, TRUE) \
              AND (n.digest_sent_at IS NULL OR n.digest_sent_at < $1) ORDER BY u.id",
         )
         .bind(not_since.millis())
+        .bind(MemberStatus::Active)
         .fetch_all(c)
         .await?
     }))

@@ -103,12 +103,12 @@ pub async fn my_spaces(db: &Db, user_id: UserId) -> Result<Vec<MySpaceRow>, Stor
                     m.org_id AS member_org_id, p.id AS patient_id, p.name AS patient_name, p.kana AS patient_kana, \
                     p.registering_org_id, \
                     c.id AS consent_id, c.covers_orgs, c.covers_professions, c.covers_family, \
-                    CASE WHEN m.status = 'active' THEN (SELECT COUNT(*) FROM care_posts t \
+                    CASE WHEN m.status = $2 THEN (SELECT COUNT(*) FROM care_posts t \
                        WHERE t.space_id = m.space_id AND t.id > m.joined_after_post AND t.author_id <> m.user_id \
                        AND t.withdrawn_at IS NULL \
                        AND NOT EXISTS (SELECT 1 FROM care_reads r WHERE r.post_id = t.id AND r.user_id = m.user_id)) \
                     ELSE 0 END AS unread, \
-                    CASE WHEN m.status = 'active' THEN (SELECT COUNT(*) FROM care_posts t \
+                    CASE WHEN m.status = $2 THEN (SELECT COUNT(*) FROM care_posts t \
                        WHERE t.space_id = m.space_id AND t.urgent AND t.acked_at IS NULL AND t.withdrawn_at IS NULL) \
                     ELSE 0 END AS urgent_open, \
                     (SELECT MAX(t.created_at) FROM care_posts t WHERE t.space_id = m.space_id) AS last_post_at \
@@ -117,10 +117,12 @@ pub async fn my_spaces(db: &Db, user_id: UserId) -> Result<Vec<MySpaceRow>, Stor
              LEFT JOIN patients p ON p.space_id = s.id \
              LEFT JOIN care_consents c ON c.id = (SELECT MAX(x.id) FROM care_consents x \
                  WHERE x.patient_id = p.id AND x.withdrawn_at IS NULL) \
-             WHERE m.user_id = $1 AND m.status IN ('active', 'invited') \
-             ORDER BY m.status DESC, s.kind DESC, p.kana, s.name, s.id",
+             WHERE m.user_id = $1 AND m.status IN ($2, $3) \
+             ORDER BY CASE WHEN m.status = $3 THEN 0 ELSE 1 END, s.kind DESC, p.kana, s.name, s.id",
         )
         .bind(user_id)
+        .bind(MemberStatus::Active)
+        .bind(MemberStatus::Invited)
         .fetch_all(c)
         .await?
     }))
