@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RENKEI_BIN:-./target/release/renkei}
+unset RENKEI_BIN # renkei refuses RENKEI_* settings it does not know
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-8s}
 BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}
@@ -55,8 +56,10 @@ for backend in $BACKENDS; do
   export SESSION=$(awk '$6=="renkei_session" {print $7}' "$jar")
   [ -n "$SESSION" ] || { echo "login failed"; exit 1; }
   first=$(echo "$PATIENTS" | awk '{print $1}')
-  curl -fs -H "Cookie: renkei_session=$SESSION" "http://127.0.0.1:$port/patients/$first" | grep -q '患者' \
-    || { echo "timeline not served"; exit 1; }
+  # Read the page whole before looking into it: `curl | grep -q` fails under
+  # pipefail whenever grep stops reading before curl has written the rest.
+  page=$(curl -fs -H "Cookie: renkei_session=$SESSION" "http://127.0.0.1:$port/patients/$first") \
+    && grep -q '患者' <<<"$page" || { echo "timeline not served"; exit 1; }
   echo "### HTTP: $user's $(echo "$PATIENTS" | wc -w) patients in turn, concurrency 64"
   echo
   echo "| run | /healthz req/s | timeline pages/s | p50 ms | p99 ms | ratio |"

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RENKEI_BIN:-./target/release/renkei}
+unset RENKEI_BIN # renkei refuses RENKEI_* settings it does not know
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-8s}
 BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}

@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RENKEI_BIN:-./target/release/renkei}
+unset RENKEI_BIN # renkei refuses RENKEI_* settings it does not know
 RUNS=${BENCH_RUNS:-3}
 DURATION=${BENCH_DURATION:-8s}
 BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}
@@ -52,7 +53,9 @@ for backend in $BACKENDS; do
     --data-urlencode "password=a long bench password" "http://127.0.0.1:$port/login"
   session=$(awk '$6=="renkei_session" {print $7}' "$jar")
   [ -n "$session" ] || { echo "login failed"; exit 1; }
-  curl -fs -H "Cookie: renkei_session=$session" "http://127.0.0.1:$port/" | grep -q '負荷 試験' || { echo "home page not served"; exit 1; }
+  # Read the page whole first (`curl | grep -q` races under pipefail).
+  page=$(curl -fs -H "Cookie: renkei_session=$session" "http://127.0.0.1:$port/") \
+    && grep -q '負荷 試験' <<<"$page" || { echo "home page not served"; exit 1; }
 
   echo
   echo "| endpoint | concurrency | req/s (median) | p50 ms | p99 ms | ratio to /healthz |"
