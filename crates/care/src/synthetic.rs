@@ -3,8 +3,9 @@
 //! and millions of posts (10 % with vital signs, 1 % urgent) with read
 //! receipts, written straight into care's tables in large batches; the
 //! region, its organisations and the professionals are identity's, written by
-//! `renkei_identity::seed`. Deterministic per seed. Only
-//! `renkei bench care-generate` calls this, on an empty database.
+//! `renkei_identity::seed`. Deterministic per seed. Only the benchmarks call
+//! this (`renkei bench care-generate`, and `renkei bench populate` through
+//! care's declared generator, [`populate`]), on an empty database.
 
 use renkei_domain::care::{
     CareLevel, MemberStatus, PostCategory, PostKind, Sex, SpaceKind, TeamRole,

@@ -25,5 +25,6 @@ pub use ids::{
 };
 pub use org::OrgKind;
 pub use people::{Profession, Role};
+#[allow(clippy::disallowed_types)] // the real clock, for the edge to pass down
 pub use timestamp::{Clock, ManualClock, SystemClock, Timestamp};
 pub use validation::{FieldError, ValidationErrors};

@@ -84,14 +84,23 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> Timestamp;
 }
 
-/// The real time.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+#[allow(clippy::disallowed_types)]
+pub use system::SystemClock;
 
-impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)]
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
+/// The real clock's definition, the one place it may be named freely
+/// (`clippy.toml` forbids it below the edge everywhere else).
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
+mod system {
+    use super::{Clock, Timestamp};
+
+    /// The real time.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct SystemClock;
+
+    impl Clock for SystemClock {
+        fn now(&self) -> Timestamp {
+            Timestamp::now()
+        }
     }
 }
 

@@ -217,7 +217,11 @@ fn user_entry(
 
 impl Identity {
     pub fn new(db: Db, config: IdentityConfig) -> Self {
-        Self::with_clock(db, config, std::sync::Arc::new(renkei_domain::SystemClock))
+        // The one place below the edge that takes the real clock: identity
+        // reads it per request through `Clock`, which tests replace.
+        #[allow(clippy::disallowed_types)]
+        let clock = std::sync::Arc::new(renkei_domain::SystemClock);
+        Self::with_clock(db, config, clock)
     }
 
     /// An identity service that reads the time from `clock` (tests of
@@ -230,8 +234,9 @@ impl Identity {
         Self { db, config, clock }
     }
 
-    /// The current time, from the service's clock.
-    pub fn now(&self) -> Timestamp {
+    /// The current time, from the service's clock (crate-private: other
+    /// capabilities take the time as a parameter from their edge).
+    pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }
 

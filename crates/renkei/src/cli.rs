@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 use renkei_directory::service::DirectoryError;
+use renkei_domain::SystemClock;
 use renkei_identity::{Actor, Identity, IdentityError, NewOrganisation, NewUser, RequestContext};
 use renkei_store::audit::{self, anchor, Verification};
 use renkei_store::{Db, DbOptions};
@@ -519,8 +520,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 identity,
                 config.web.clone(),
                 std::sync::Arc::new(renkei_mail::NoMailer),
-                config.directory.clone(),
-                config.care.clone(),
+                config.capability_settings(),
             );
             let run = renkei_web::Synthetic {
                 seed,
@@ -642,20 +642,34 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             };
             let db = open(&config, true).await?;
             let started = std::time::Instant::now();
-            let now = renkei_domain::Timestamp::now();
             let reports = match cmd {
                 ImportCommand::CareOffices { .. } => {
                     vec![
-                        import::import_care_office_files(&db, &inputs, &options, &actor, now)
-                            .await?,
+                        import::import_care_office_files(
+                            &db,
+                            &inputs,
+                            &options,
+                            &actor,
+                            &SystemClock,
+                        )
+                        .await?,
                     ]
                 }
                 ImportCommand::Medical { .. } => {
-                    vec![import::import_medical_files(&db, &inputs, &options, &actor, now).await?]
+                    vec![
+                        import::import_medical_files(&db, &inputs, &options, &actor, &SystemClock)
+                            .await?,
+                    ]
                 }
                 ImportCommand::MunicipalStandard { .. } => {
-                    import::import_municipal_standard_files(&db, &inputs, &options, &actor, now)
-                        .await?
+                    import::import_municipal_standard_files(
+                        &db,
+                        &inputs,
+                        &options,
+                        &actor,
+                        &SystemClock,
+                    )
+                    .await?
                 }
             };
             for report in &reports {

@@ -143,6 +143,14 @@ pub struct AuditAnchorConfig {
 }
 
 impl Config {
+    /// Every capability's settings, as the assembly takes them.
+    pub fn capability_settings(&self) -> renkei_web::Settings {
+        renkei_web::Settings {
+            directory: self.directory.clone(),
+            care: self.care.clone(),
+        }
+    }
+
     /// Loads `explicit` (or `RENKEI_CONFIG`, or `./renkei.toml` if present)
     /// and the process environment.
     pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {

@@ -3,7 +3,7 @@
 
 // The edge: the CLI, the job loops and the benchmarks read the clock and
 // pass the moment down to the services (clippy.toml forbids it below).
-#![allow(clippy::disallowed_methods)]
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod bench;
 mod bench_care;

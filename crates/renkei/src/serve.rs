@@ -66,8 +66,7 @@ pub async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         identity,
         config.web.clone(),
         mailer,
-        config.directory.clone(),
-        config.care.clone(),
+        config.capability_settings(),
     );
     // Every capability's background jobs (the directory index, the daily
     // digest, …), each in its own loop, given the time of each run.

@@ -84,7 +84,7 @@ impl From<renkei_store::StoreError> for WebError {
             S::Conflict(m) => {
                 tracing::warn!(conflict = %m, "a write conflicted with a stored row");
                 WebError::Conflict(
-                    "既に保存されている内容と重なるため保存できませんでした。再読み込みしてやり直してください。(This conflicts with something already saved: reload and try again.)".into(),
+                    "This conflicts with something already saved: reload and try again.".into(),
                 )
             }
             other => WebError::Internal(other.to_string()),
@@ -193,6 +193,10 @@ fn message(lang: Lang, status: StatusCode, detail: &str) -> &'static str {
         StatusCode::UNPROCESSABLE_ENTITY => lang.tr(
             "入力内容を確認してください。",
             "Please check the form.",
+        ),
+        StatusCode::CONFLICT => lang.tr(
+            "既に保存されている内容と重なるため、保存できませんでした。ページを再読み込みしてからやり直してください。",
+            "This conflicts with something already saved. Reload the page and try again.",
         ),
         s if s.is_server_error() => lang.tr(
             "システムエラーが発生しました。時間をおいてもう一度お試しください。問題が続く場合は管理者に連絡してください。",

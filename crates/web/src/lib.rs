@@ -10,7 +10,7 @@
 
 // The edge: handlers read the clock and pass the moment down to the
 // services (clippy.toml forbids reading it below the edge).
-#![allow(clippy::disallowed_methods)]
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod home;
 pub mod metrics;
@@ -72,6 +72,16 @@ pub fn capabilities(state: &AppState) -> Vec<Capability> {
     ]
 }
 
+/// Every capability's own settings (its section of `renkei.toml` and its
+/// `RENKEI_*` variables), one field per capability that has any. The binary
+/// builds it in one place (`Config::capability_settings`), so a new
+/// capability's settings are a field here and a section there.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub directory: renkei_directory::service::DirectoryConfig,
+    pub care: renkei_care::CareConfig,
+}
+
 impl AppState {
     /// A state that sends no e-mail (tests that do not look at mail).
     pub fn new(identity: Identity, config: WebConfig) -> Self {
@@ -93,7 +103,11 @@ impl AppState {
             public_url: directory_config.public_url.clone(),
             ..renkei_care::CareConfig::default()
         };
-        Self::with_services(identity, config, mailer, directory_config, care_config)
+        let settings = Settings {
+            directory: directory_config,
+            care: care_config,
+        };
+        Self::with_services(identity, config, mailer, settings)
     }
 
     /// Every service with its own settings (the server).
@@ -101,9 +115,12 @@ impl AppState {
         identity: Identity,
         config: WebConfig,
         mailer: Arc<dyn renkei_mail::Mailer>,
-        directory_config: renkei_directory::service::DirectoryConfig,
-        care_config: renkei_care::CareConfig,
+        settings: Settings,
     ) -> Self {
+        let Settings {
+            directory: directory_config,
+            care: care_config,
+        } = settings;
         let care = renkei_care::Care::new(identity.db().clone(), mailer.clone(), care_config);
         let live = renkei_directory::live::LiveIndex::empty();
         let directory_service = renkei_directory::service::Directory::new(

@@ -166,6 +166,14 @@ impl Care {
             .await?
             .into_iter()
             .filter(|c| c.status == MemberStatus::Invited || c.urgent_open > 0 || c.unread > 0)
+            .map(|mut c| {
+                // An invitee learns whose team it is by accepting.
+                if c.status == MemberStatus::Invited && c.patient_id.is_some() {
+                    c.name.clear();
+                    c.kana.clear();
+                }
+                c
+            })
             .collect();
         let named: Vec<SpaceCard> = cards
             .iter()

@@ -10,11 +10,16 @@ const MEMBER_SELECT: &str = "SELECT m.space_id, m.user_id, u.username, u.display
 
 pub async fn members(db: &Db, space_id: SpaceId) -> Result<Vec<Member>, StoreError> {
     let sql = format!(
-        "{MEMBER_SELECT} WHERE m.space_id = $1 ORDER BY CASE m.status WHEN 'active' THEN 0 WHEN 'invited' THEN 1 ELSE 2 END, \
+        "{MEMBER_SELECT} WHERE m.space_id = $1 ORDER BY CASE WHEN m.status = $2 THEN 0 WHEN m.status = $3 THEN 1 ELSE 2 END, \
          m.is_lead DESC, m.id"
     );
     Ok(read!(db, |c| {
-        sqlx::query_as(&sql).bind(space_id).fetch_all(c).await?
+        sqlx::query_as(&sql)
+            .bind(space_id)
+            .bind(MemberStatus::Active)
+            .bind(MemberStatus::Invited)
+            .fetch_all(c)
+            .await?
     }))
 }
 

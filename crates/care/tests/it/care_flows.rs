@@ -536,6 +536,7 @@ both_backends!(team_invite_accept_leave, |db: Db| async move {
     let work = w.care.work_list(&w.outsider, &c).await.unwrap();
     assert_eq!(work.len(), 1);
     assert_eq!(work[0].status, MemberStatus::Invited);
+    assert!(work[0].name.is_empty(), "no name before accepting");
     let records = renkei_store::audit::search(
         &db,
         &renkei_store::audit::AuditQuery {

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
 
-use renkei_domain::{EntryId, Timestamp};
+use renkei_domain::{Clock, EntryId, Timestamp};
 use renkei_identity::Actor;
 use renkei_store::audit::{self, AuditEntry, Outcome};
 use renkei_store::{Db, StoreError, Tx};
@@ -245,14 +245,14 @@ pub async fn import_care_offices(
     files: &[(String, Vec<u8>)],
     prefecture: Option<&str>,
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<ImportReport, StoreError> {
     let files = in_memory(files);
     let options = ImportOptions {
         prefecture: prefecture.map(str::to_string),
         allow_mass_removal: false,
     };
-    let mut reports = run(db, Kind::Care, &files, &options, by, now).await?;
+    let mut reports = run(db, Kind::Care, &files, &options, by, clock).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -262,14 +262,14 @@ pub async fn import_medical(
     files: &[(String, Vec<u8>)],
     prefecture: Option<&str>,
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<ImportReport, StoreError> {
     let files = in_memory(files);
     let options = ImportOptions {
         prefecture: prefecture.map(str::to_string),
         allow_mass_removal: false,
     };
-    let mut reports = run(db, Kind::Medical, &files, &options, by, now).await?;
+    let mut reports = run(db, Kind::Medical, &files, &options, by, clock).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -280,7 +280,7 @@ pub async fn import_municipal_standard(
     db: &Db,
     files: &[(String, Vec<u8>)],
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<Vec<ImportReport>, StoreError> {
     let files = in_memory(files);
     run(
@@ -289,7 +289,7 @@ pub async fn import_municipal_standard(
         &files,
         &ImportOptions::default(),
         by,
-        now,
+        clock,
     )
     .await
 }
@@ -307,9 +307,9 @@ pub async fn import_care_office_files(
     files: &[ImportFile<'_>],
     options: &ImportOptions,
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<ImportReport, StoreError> {
-    let mut reports = run(db, Kind::Care, files, options, by, now).await?;
+    let mut reports = run(db, Kind::Care, files, options, by, clock).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -319,9 +319,9 @@ pub async fn import_medical_files(
     files: &[ImportFile<'_>],
     options: &ImportOptions,
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<ImportReport, StoreError> {
-    let mut reports = run(db, Kind::Medical, files, options, by, now).await?;
+    let mut reports = run(db, Kind::Medical, files, options, by, clock).await?;
     Ok(reports.pop().unwrap_or_default())
 }
 
@@ -333,13 +333,13 @@ pub async fn import_municipal_standard_files(
     files: &[ImportFile<'_>],
     options: &ImportOptions,
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<Vec<ImportReport>, StoreError> {
     let options = ImportOptions {
         prefecture: None,
         ..options.clone()
     };
-    run(db, Kind::Municipal, files, &options, by, now).await
+    run(db, Kind::Municipal, files, &options, by, clock).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -795,7 +795,7 @@ async fn run(
     files: &[ImportFile<'_>],
     options: &ImportOptions,
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<Vec<ImportReport>, StoreError> {
     let (mut groups, mut refused) = survey(kind, files, options);
     for g in &groups {
@@ -837,7 +837,7 @@ async fn run(
     }
     let mut reports = Vec::new();
     for g in groups.iter_mut().filter(|g| keep(g)) {
-        write_group(db, kind, files, g, options, by, now).await?;
+        write_group(db, kind, files, g, options, by, clock).await?;
     }
     for g in groups.into_iter().filter(keep) {
         reports.push(g.report);
@@ -858,9 +858,14 @@ async fn write_group(
     g: &mut Group,
     options: &ImportOptions,
     by: &Actor,
-    now: Timestamp,
+    clock: &dyn Clock,
 ) -> Result<(), StoreError> {
     let prefecture = options.prefecture.as_deref();
+    // Read when the group starts writing, not when the command started: the
+    // search index notices changes by their updated_at, and an edit that
+    // committed while the files were being read must not be newer than
+    // what this import writes.
+    let now = clock.now();
     // The service codes this run speaks for; an entry's others are kept.
     let imported_services: BTreeSet<String> = match (kind, g.source) {
         (Kind::Care, _) => g.services.clone(),

@@ -220,15 +220,17 @@ pub async fn populate(
     let by = renkei_identity::Actor::Cli {
         os_user: operator.to_string(),
     };
+    // Generated data is dated at the moment asked for.
+    let clock = renkei_domain::ManualClock::at(now);
     let mut done = Vec::new();
     for (what, files) in [
         ("care offices", care_files(seed, scale)),
         ("medical facilities", medical_files(seed, scale)),
     ] {
         let report = if what == "care offices" {
-            crate::import::import_care_offices(db, &files, None, &by, now).await?
+            crate::import::import_care_offices(db, &files, None, &by, &clock).await?
         } else {
-            crate::import::import_medical(db, &files, None, &by, now).await?
+            crate::import::import_medical(db, &files, None, &by, &clock).await?
         };
         if !report.refused.is_empty() {
             return Err(renkei_store::StoreError::Invalid(report.refused.join("; ")));

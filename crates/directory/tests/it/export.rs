@@ -6,6 +6,7 @@
 use renkei_directory::export::{self, csv_standard::Dataset, Edition};
 use renkei_directory::fixtures as store;
 use renkei_directory::import::{import_municipal_standard, CARE_SOURCE};
+use renkei_domain::SystemClock;
 use renkei_domain::Timestamp;
 use renkei_identity::Actor;
 use renkei_store::{both_backends, Db};
@@ -22,7 +23,7 @@ both_backends!(
             &db,
             &[("care.csv".into(), CARE_LIST.as_bytes().to_vec())],
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -84,7 +85,7 @@ both_backends!(
             &db,
             &[("export.csv".into(), csv)],
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -159,7 +160,7 @@ both_backends!(
             &db,
             &[("care.csv".into(), list.into_bytes())],
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();

@@ -5,6 +5,7 @@ use renkei_directory::fixtures as store;
 use renkei_directory::import::{
     import_care_office_files, import_care_offices, ImportFile, ImportOptions, CARE_SOURCE,
 };
+use renkei_domain::SystemClock;
 use renkei_domain::Timestamp;
 use renkei_identity::Actor;
 use renkei_store::{both_backends, Db};
@@ -66,7 +67,7 @@ fn files(enc: Enc) -> Vec<(String, Vec<u8>)> {
 }
 
 async fn check_first_import(db: &Db, enc: Enc) {
-    let report = import_care_offices(db, &files(enc), None, &operator(), Timestamp::now())
+    let report = import_care_offices(db, &files(enc), None, &operator(), &SystemClock)
         .await
         .unwrap();
     let rejected: Vec<String> = report
@@ -161,7 +162,7 @@ both_backends!(first_import_cp932, |db: Db| async move {
 both_backends!(
     reimport_is_idempotent_reports_changes_and_keeps_local_fields,
     |db: Db| async move {
-        import_care_offices(&db, &files(Enc::Utf8), None, &operator(), Timestamp::now())
+        import_care_offices(&db, &files(Enc::Utf8), None, &operator(), &SystemClock)
             .await
             .unwrap();
         let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
@@ -179,10 +180,9 @@ both_backends!(
         .unwrap();
 
         // The same files again, even in another encoding: nothing changes.
-        let again =
-            import_care_offices(&db, &files(Enc::Cp932), None, &operator(), Timestamp::now())
-                .await
-                .unwrap();
+        let again = import_care_offices(&db, &files(Enc::Cp932), None, &operator(), &SystemClock)
+            .await
+            .unwrap();
         assert_eq!(
             (again.created, again.updated, again.unchanged),
             (0, 0, 3),
@@ -201,7 +201,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), newer.into_bytes())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -256,7 +256,7 @@ both_backends!(
             &[("jigyosho_110.csv".into(), other_pref.into_bytes())],
             Some("13"),
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -274,7 +274,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), b"a,b,c\n1,2,3\n".to_vec())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -286,7 +286,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), Vec::new())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -332,7 +332,7 @@ fn allow() -> ImportOptions {
 }
 
 both_backends!(a_broken_file_changes_nothing, |db: Db| async move {
-    import_care_offices(&db, &files(Enc::Utf8), None, &operator(), Timestamp::now())
+    import_care_offices(&db, &files(Enc::Utf8), None, &operator(), &SystemClock)
         .await
         .unwrap();
     let (midori, _) = store::entry_by_code(&db, CARE_SOURCE, "1370100011")
@@ -370,7 +370,7 @@ both_backends!(a_broken_file_changes_nothing, |db: Db| async move {
             &[("jigyosho_130.csv".to_string(), bytes)],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -397,7 +397,7 @@ both_backends!(a_broken_file_changes_nothing, |db: Db| async move {
         &[ImportFile::bytes("jigyosho_130.csv", b"a,b,c\n1,2,3\n")],
         &allow(),
         &operator(),
-        Timestamp::now(),
+        &SystemClock,
     )
     .await
     .unwrap();
@@ -426,7 +426,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), care_file(&ten))],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -437,7 +437,7 @@ both_backends!(
             &[("jigyosho_110.csv".into(), care_file(&ten[..1]))],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -457,7 +457,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), shrunk.clone())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -477,7 +477,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), care_file(&ten[..5]))],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -491,7 +491,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), two.clone())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -501,7 +501,7 @@ both_backends!(
             &[ImportFile::bytes("jigyosho_130.csv", &two)],
             &allow(),
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -517,7 +517,7 @@ both_backends!(
             )],
             &allow(),
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -544,7 +544,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), care_file(&ten))],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -574,7 +574,7 @@ both_backends!(
             )],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -592,7 +592,7 @@ both_backends!(
             &[("jigyosho_130.csv".into(), file)],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -649,7 +649,7 @@ both_backends!(
             ("jigyosho_110.csv".to_string(), helper),
             ("jigyosho_130.csv".to_string(), nursing),
         ];
-        import_care_offices(&db, &a, None, &operator(), Timestamp::now())
+        import_care_offices(&db, &a, None, &operator(), &SystemClock)
             .await
             .unwrap();
         let (first, services) = store::entry_by_code(&db, CARE_SOURCE, "1370100007")
@@ -657,7 +657,7 @@ both_backends!(
             .unwrap()
             .unwrap();
         assert_eq!(services, vec!["110", "130"]);
-        let again = import_care_offices(&db, &b, None, &operator(), Timestamp::now())
+        let again = import_care_offices(&db, &b, None, &operator(), &SystemClock)
             .await
             .unwrap();
         assert_eq!(

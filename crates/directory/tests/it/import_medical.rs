@@ -7,6 +7,7 @@ use renkei_directory::import::{
     import_medical, import_medical_files, import_municipal_standard, ImportFile, ImportOptions,
     CARE_SOURCE, MEDICAL_SOURCE,
 };
+use renkei_domain::SystemClock;
 use renkei_domain::Timestamp;
 use renkei_identity::Actor;
 use renkei_store::{both_backends, Db};
@@ -77,7 +78,7 @@ async fn check_medical(db: &Db, enc: Enc) {
         "02-1_clinic_facility_info_20261101.csv".to_string(),
         encode(&clinic_csv(), enc),
     )];
-    let report = import_medical(db, &files, None, &operator(), Timestamp::now())
+    let report = import_medical(db, &files, None, &operator(), &SystemClock)
         .await
         .unwrap();
     let rejected: Vec<String> = report
@@ -142,7 +143,7 @@ both_backends!(
             &[(name.clone(), clinic_csv().into_bytes())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -158,7 +159,7 @@ both_backends!(
             &[(name.clone(), clinic_csv().into_bytes())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -177,7 +178,7 @@ both_backends!(
             )],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -208,7 +209,7 @@ both_backends!(
             )],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -221,7 +222,7 @@ both_backends!(
             )],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -237,7 +238,7 @@ async fn check_municipal(db: &Db, enc: Enc) {
             encode(&medical_list_csv(), enc),
         ),
     ];
-    let reports = import_municipal_standard(db, &files, &operator(), Timestamp::now())
+    let reports = import_municipal_standard(db, &files, &operator(), &SystemClock)
         .await
         .unwrap();
     assert_eq!(reports.len(), 2);
@@ -291,7 +292,7 @@ both_backends!(
             &[(name.into(), clinic_csv().into_bytes())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -326,7 +327,7 @@ both_backends!(
                 &[(file.into(), text.into_bytes())],
                 None,
                 &operator(),
-                Timestamp::now(),
+                &SystemClock,
             )
             .await
             .unwrap();
@@ -347,7 +348,7 @@ both_backends!(
             &[(name.into(), twenty.into_bytes())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -360,7 +361,7 @@ both_backends!(
             &[(name.into(), one.clone().into_bytes())],
             None,
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -379,7 +380,7 @@ both_backends!(
                 ..ImportOptions::default()
             },
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -406,7 +407,7 @@ both_backends!(
             &db,
             &list((1..=10).map(row).collect()),
             &operator(),
-            Timestamp::now(),
+            &SystemClock,
         )
         .await
         .unwrap();
@@ -421,7 +422,7 @@ both_backends!(
                 }
             })
             .collect();
-        let reports = import_municipal_standard(&db, &list(broken), &operator(), Timestamp::now())
+        let reports = import_municipal_standard(&db, &list(broken), &operator(), &SystemClock)
             .await
             .unwrap();
         assert_eq!(reports[0].rejected_total, 8);
@@ -434,7 +435,7 @@ both_backends!(
             reports[0].refused
         );
         let header_only =
-            import_municipal_standard(&db, &list(Vec::new()), &operator(), Timestamp::now())
+            import_municipal_standard(&db, &list(Vec::new()), &operator(), &SystemClock)
                 .await
                 .unwrap();
         assert!(!header_only[0].refused.is_empty());

@@ -6,6 +6,7 @@
 use crate::support::*;
 use renkei_directory::fixtures as store;
 use renkei_directory::import::{import_care_offices, CARE_SOURCE};
+use renkei_domain::SystemClock;
 use renkei_domain::Timestamp;
 use renkei_identity::Actor;
 use renkei_store::Backend;
@@ -32,7 +33,7 @@ async fn world_with_directory(backend: Backend, config: WebConfig) -> World {
         &[("jigyosho_130.csv".into(), nursing())],
         None,
         &operator(),
-        Timestamp::now(),
+        &SystemClock,
     )
     .await
     .unwrap();
