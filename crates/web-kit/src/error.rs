@@ -156,6 +156,11 @@ impl IntoResponse for WebError {
     }
 }
 
+/// Whether a path is served by the FHIR API (errors are OperationOutcomes).
+pub fn is_fhir_path(path: &str) -> bool {
+    path.starts_with("/fhir/") || path == "/fhir"
+}
+
 pub fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/fhir/")
 }
@@ -224,9 +229,12 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    // FHIR clients get an OperationOutcome for every error, including the
+    // problem documents the authentication layer writes for the API.
+    let fhir = is_fhir_path(&path);
     let already_rendered = info.is_none()
         && (content_type.starts_with("text/html")
-            || content_type.starts_with("application/problem+json"));
+            || (content_type.starts_with("application/problem+json") && !fhir));
     if already_rendered {
         return response;
     }
@@ -235,7 +243,9 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         errors: None,
     });
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-    let mut out = if is_api_path(&path) {
+    let mut out = if fhir {
+        operation_outcome(status, &info)
+    } else if is_api_path(&path) {
         problem(status, &info, &Lang::En)
     } else {
         error_page(status, &info, lang, page_ctx)
@@ -246,11 +256,54 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     out
 }
 
-/// An RFC 9457 problem document. API errors are in English, with the
-/// Japanese message alongside for field errors.
-pub fn problem(status: StatusCode, info: &ErrorInfo, _lang: &Lang) -> Response {
+/// A FHIR R4 OperationOutcome (`application/fhir+json`) for an error of the
+/// FHIR API: one issue with the FHIR issue type of the status, the detail as
+/// diagnostics, and one issue per refused field.
+pub fn operation_outcome(status: StatusCode, info: &ErrorInfo) -> Response {
+    let code = match status {
+        StatusCode::NOT_FOUND | StatusCode::GONE => "not-found",
+        StatusCode::UNAUTHORIZED => "login",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_ACCEPTABLE => "not-supported",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "too-costly",
+        StatusCode::TOO_MANY_REQUESTS => "throttled",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        s if s.is_server_error() => "exception",
+        _ => "invalid",
+    };
+    let severity = if status.is_server_error() {
+        "fatal"
+    } else {
+        "error"
+    };
+    let diagnostics = client_detail(status, info);
+    let mut issues = vec![json!({"severity": severity, "code": code, "diagnostics": diagnostics})];
+    if let Some(errors) = &info.errors {
+        for e in &errors.0 {
+            issues.push(json!({
+                "severity": "error",
+                "code": "invalid",
+                "details": {"text": e.message_en},
+                "diagnostics": e.message,
+                "expression": [e.field],
+            }));
+        }
+    }
+    let body = json!({"resourceType": "OperationOutcome", "issue": issues});
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json; charset=utf-8"),
+    );
+    response
+}
+
+/// The English sentence an API client gets for an error (the detail the
+/// handler gave, or one for the status).
+fn client_detail(status: StatusCode, info: &ErrorInfo) -> String {
     let title = status.canonical_reason().unwrap_or("Error");
-    let detail = match status {
+    match status {
         StatusCode::UNAUTHORIZED => {
             "Sign in, or send a personal API token as `Authorization: Bearer rk_…`.".to_string()
         }
@@ -269,7 +322,14 @@ pub fn problem(status: StatusCode, info: &ErrorInfo, _lang: &Lang) -> Response {
         StatusCode::UNPROCESSABLE_ENTITY => "Some fields are invalid; see `errors`.".to_string(),
         _ if !info.detail.is_empty() => info.detail.clone(),
         _ => title.to_string(),
-    };
+    }
+}
+
+/// An RFC 9457 problem document. API errors are in English, with the
+/// Japanese message alongside for field errors.
+pub fn problem(status: StatusCode, info: &ErrorInfo, _lang: &Lang) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let detail = client_detail(status, info);
     let mut body = json!({
         "type": "about:blank",
         "title": title,

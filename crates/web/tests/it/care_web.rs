@@ -239,7 +239,7 @@ async fn care_http_on_postgres() {
 /// An id that does not parse answers as it always has: the pages and the
 /// JSON API refuse the path (400, the path extractor's rejection, rendered
 /// as a page or a problem document), FHIR reads answer 404 as for an id that
-/// does not exist. Typed ids (`Path<PatientId>`) parse exactly as `i64` did.
+/// does not exist (as an OperationOutcome). Typed ids (`Path<PatientId>`) parse exactly as `i64` did.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unparsable_ids_answer_as_before() {
     let w = world(
@@ -266,6 +266,35 @@ async fn unparsable_ids_answer_as_before() {
     ] {
         let reply = send(&w.app, request("GET", path, pro, None)).await;
         assert_eq!(reply.status, status, "{path}: {}", reply.body);
+        if path.starts_with("/fhir/") {
+            // FHIR clients get an OperationOutcome, not a problem document.
+            assert!(
+                reply.content_type.starts_with("application/fhir+json"),
+                "{path}: {}",
+                reply.content_type
+            );
+            let outcome: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+            assert_eq!(outcome["resourceType"], "OperationOutcome", "{path}");
+            assert_eq!(outcome["issue"][0]["code"], "not-found", "{path}");
+        }
+    }
+    // Refused and unauthenticated FHIR requests too.
+    for (who, path, status, code) in [
+        (Who::Anonymous, "/fhir/Patient", 401, "login"),
+        (Who::Family, "/fhir/Organization", 403, "forbidden"),
+    ] {
+        let reply = send(&w.app, request("GET", path, w.session(who), None)).await;
+        assert_eq!(reply.status, status, "{path}: {}", reply.body);
+        let outcome: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(
+            (
+                outcome["resourceType"].as_str(),
+                outcome["issue"][0]["code"].as_str()
+            ),
+            (Some("OperationOutcome"), Some(code)),
+            "{path}: {}",
+            reply.body
+        );
     }
 }
 
