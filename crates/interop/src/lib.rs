@@ -72,6 +72,33 @@ pub fn capability_statement(base: &str, version: &str, resources: &[FhirResource
     })
 }
 
+/// The JSON as FHIR writes it: R4's JSON representation never holds an
+/// empty array, an empty object or an empty (or blank) string, so they are
+/// left out, recursively (an object emptied by this is left out too).
+/// Every FHIR answer passes through here, so a mapping may build a list
+/// that turns out empty without breaking the document.
+pub fn prune_empty(value: Value) -> Value {
+    fn prune(value: Value) -> Option<Value> {
+        match value {
+            Value::Array(items) => {
+                let kept: Vec<Value> = items.into_iter().filter_map(prune).collect();
+                (!kept.is_empty()).then_some(Value::Array(kept))
+            }
+            Value::Object(map) => {
+                let kept: serde_json::Map<String, Value> = map
+                    .into_iter()
+                    .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
+                    .collect();
+                (!kept.is_empty()).then_some(Value::Object(kept))
+            }
+            Value::String(s) if s.trim().is_empty() => None,
+            Value::Null => None,
+            other => Some(other),
+        }
+    }
+    prune(value).unwrap_or(Value::Null)
+}
+
 /// A searchset Bundle.
 pub fn searchset(
     base: &str,
@@ -92,4 +119,32 @@ pub fn searchset(
             json!({"fullUrl": full, "resource": r, "search": {"mode": "match"}})
         }).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_arrays_objects_and_strings_are_left_out() {
+        let v = json!({
+            "resourceType": "Location",
+            "hoursOfOperation": [],
+            "telecom": [{"system": "phone", "value": ""}, {"system": "phone", "value": "03"}],
+            "address": {"text": " ", "line": []},
+            "name": "みどり",
+            "active": false,
+            "position": {"latitude": 0.0, "longitude": 139.7},
+        });
+        assert_eq!(
+            prune_empty(v),
+            json!({
+                "resourceType": "Location",
+                "telecom": [{"system": "phone"}, {"system": "phone", "value": "03"}],
+                "name": "みどり",
+                "active": false,
+                "position": {"latitude": 0.0, "longitude": 139.7},
+            })
+        );
+    }
 }

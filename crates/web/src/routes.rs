@@ -153,6 +153,7 @@ fn with_middleware(router: Router, state: &AppState, kit: Kit) -> Router {
         .layer(from_fn_with_state(state.clone(), metrics::record))
         .layer(from_fn_with_state(state.clone(), security::security_headers))
         .layer(axum::middleware::from_fn(renkei_web_kit::error::render_errors))
+        .layer(axum::middleware::from_fn(renkei_web_kit::fhir::formats))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             if timeout.is_zero() { Duration::from_secs(30) } else { timeout },
