@@ -188,7 +188,9 @@ pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Val
             "subject": reference("Patient", patient_id),
             "effectiveDateTime": time(post.created_at),
             "performer": [{"display": post.author_name}],
-            "derivedFrom": [reference("Communication", post.id)],
+            // No derivedFrom: R4 does not allow it to point at a
+            // Communication. The post names its observations instead
+            // (Communication.about).
         })
     };
     if code == "bp" {
