@@ -92,7 +92,7 @@ const { base, users, stop } = await startDemo();
 const results = []; // { user, url, status, type, valid, issues }
 const seen = new Set();
 
-async function get(user, cookie, path, accept = 'application/fhir+json') {
+async function get(user, cookie, path, accept = 'application/fhir+json', expectStatus = undefined) {
   const res = await fetch(base + path, { headers: { cookie, accept } });
   const text = await res.text();
   let body;
@@ -104,6 +104,9 @@ async function get(user, cookie, path, accept = 'application/fhir+json') {
     issues = validate(body);
   } else {
     issues = [{ validator: 'harness', severity: 'error', path: '', message: `not a FHIR resource (${res.status} ${contentType})` }];
+  }
+  if (expectStatus && res.status !== expectStatus) {
+    issues.push({ validator: 'harness', severity: 'error', path: '', message: `status ${res.status}, expected ${expectStatus}` });
   }
   if (!contentType.startsWith('application/fhir+json')) {
     issues.push({ validator: 'harness', severity: 'error', path: '', message: `content type ${contentType}` });
@@ -135,10 +138,12 @@ try {
     }
     // Error cases: every one should be an OperationOutcome.
     for (const path of ['/fhir/Patient/999999', '/fhir/Patient?_count=abc', '/fhir/Observation?_count=abc',
-      '/fhir/Organization/999999999', '/fhir/NoSuchType', '/fhir/Patient?_format=xml']) {
+      '/fhir/Organization/999999999', '/fhir/NoSuchType']) {
       await get(user, cookie, path);
     }
-    await get(user, cookie, '/fhir/Patient', 'application/fhir+xml');
+    // Renkei answers JSON only: XML is 406, not JSON it was not asked for.
+    await get(user, cookie, '/fhir/Patient?_format=xml', undefined, 406);
+    await get(user, cookie, '/fhir/Patient', 'application/fhir+xml', 406);
   }
 } finally {
   stop();

@@ -86,10 +86,28 @@ export function loadValidators() {
         for (const i of validate(entry.resource)) issues.push({ ...i, path: `Bundle.entry[${n}].resource.${i.path}` });
       }
     }
-    return issues;
+    return withoutKnownDefects(issues);
   }
 
   return { validate };
+}
+
+/** Known defects of a validator, each with the reason the resource is
+ * right: such an issue is kept as information, not counted as an error. */
+const KNOWN_DEFECTS = [
+  {
+    validator: 'json-schema',
+    path: '.fhirVersion',
+    reason: "R4's fhir.schema.json lists versions only up to 4.0.0, but R4 is 4.0.1 (the CapabilityStatement's fhirVersion must say 4.0.1)",
+  },
+];
+
+/** Marks the issues of KNOWN_DEFECTS as information. */
+export function withoutKnownDefects(issues) {
+  return issues.map((i) => {
+    const known = KNOWN_DEFECTS.find((k) => k.validator === i.validator && i.path.endsWith(k.path));
+    return known ? { ...i, severity: 'information', message: `${i.message} (known validator defect: ${known.reason})` } : i;
+  });
 }
 
 /** Errors only (warnings are reported, not counted as failures). */
