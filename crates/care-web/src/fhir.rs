@@ -42,8 +42,14 @@ fn count_param(f: &FormData) -> Result<i64, WebError> {
     }
 }
 
-fn bundle(state: &CareState, self_url: &str, resources: Vec<Value>) -> Response {
-    renkei_web_kit::fhir::bundle(&state.care.config().public_url, self_url, resources)
+/// A searchset of `resources`; `complete` when they are every match.
+fn bundle(state: &CareState, self_url: &str, resources: Vec<Value>, complete: bool) -> Response {
+    renkei_web_kit::fhir::bundle(
+        &state.care.config().public_url,
+        self_url,
+        resources,
+        complete,
+    )
 }
 
 pub async fn search_patient(
@@ -68,7 +74,7 @@ pub async fn search_patient(
         })
         .map(|(pt, _)| fhir::patient(pt))
         .collect();
-    Ok(bundle(&state, "/fhir/Patient", list))
+    Ok(bundle(&state, "/fhir/Patient", list, true))
 }
 
 pub async fn read_patient(
@@ -97,6 +103,7 @@ pub async fn search_care_team(
         &state,
         &format!("/fhir/CareTeam?patient={pid}"),
         vec![fhir::care_team(&pt, &members)],
+        true,
     ))
 }
 
@@ -134,6 +141,7 @@ pub async fn search_communication(
         &state,
         &format!("/fhir/Communication?patient={pid}"),
         list,
+        false,
     ))
 }
 
@@ -183,6 +191,7 @@ pub async fn search_observation(
         &state,
         &format!("/fhir/Observation?patient={pid}"),
         list,
+        false,
     ))
 }
 
@@ -232,6 +241,7 @@ pub async fn search_consent(
         &state,
         &format!("/fhir/Consent?patient={pid}"),
         list,
+        true,
     ))
 }
 

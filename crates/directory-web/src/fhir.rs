@@ -169,13 +169,15 @@ async fn search_kind(
     v.into_result().map_err(WebError::Validation)?;
     let index = state.directory.current();
     let identifier = token(form.get("identifier")).to_string();
-    let (entries, next): (Vec<Entry>, Option<usize>) = if !identifier.is_empty() {
+    // An identifier search returns every match; a paged index search
+    // does not count them all (no total).
+    let (entries, next, complete): (Vec<Entry>, Option<usize>, bool) = if !identifier.is_empty() {
         let ids = state
             .directory_service
             .ids_by_official_code(&identifier)
             .await?;
         let list: Vec<Entry> = ids.iter().filter_map(|id| index.get(*id)).collect();
-        (list, None)
+        (list, None, true)
     } else {
         let page = index.search(&search::Query {
             text: Some(form.get("name").to_string()).filter(|s| !s.is_empty()),
@@ -187,9 +189,11 @@ async fn search_kind(
             limit: count,
             ..search::Query::default()
         });
+        let complete = offset == 0 && page.next_offset.is_none();
         (
             page.items.into_iter().map(|h| h.entry).collect(),
             page.next_offset,
+            complete,
         )
     };
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
@@ -210,10 +214,11 @@ async fn search_kind(
             serde_urlencoded::to_string(&pairs).unwrap_or_default()
         )
     });
-    let resources = entries.iter().map(|e| resource(kind, e, &codes)).collect();
+    let resources: Vec<Value> = entries.iter().map(|e| resource(kind, e, &codes)).collect();
+    let total = complete.then_some(resources.len());
     Ok(fhir_json(
         StatusCode::OK,
-        &renkei_interop::searchset(&base, &self_url, next_url, resources),
+        &renkei_interop::searchset(&base, &self_url, next_url, resources, total),
     ))
 }
 

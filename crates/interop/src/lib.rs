@@ -99,12 +99,15 @@ pub fn prune_empty(value: Value) -> Value {
     prune(value).unwrap_or(Value::Null)
 }
 
-/// A searchset Bundle.
+/// A searchset Bundle. `total` is the number of matches when it is known
+/// without counting again (the search returned every match); a paged search
+/// that does not know it leaves it out, as R4 allows.
 pub fn searchset(
     base: &str,
     self_url: &str,
     next_url: Option<String>,
     resources: Vec<Value>,
+    total: Option<usize>,
 ) -> Value {
     let mut links = vec![json!({"relation": "self", "url": self_url})];
     if let Some(n) = next_url {
@@ -113,6 +116,7 @@ pub fn searchset(
     json!({
         "resourceType": "Bundle",
         "type": "searchset",
+        "total": total,
         "link": links,
         "entry": resources.into_iter().map(|r| {
             let full = format!("{base}/fhir/{}/{}", r["resourceType"].as_str().unwrap_or(""), r["id"].as_str().unwrap_or(""));

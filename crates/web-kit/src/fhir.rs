@@ -21,12 +21,14 @@ pub fn fhir_json(status: StatusCode, body: &Value) -> Response {
     r
 }
 
-/// A searchset Bundle of `resources`, found at `self_path` under `base`.
-pub fn bundle(base: &str, self_path: &str, resources: Vec<Value>) -> Response {
+/// A searchset Bundle of `resources`, found at `self_path` under `base`;
+/// `complete` when they are every match (the Bundle then says its `total`).
+pub fn bundle(base: &str, self_path: &str, resources: Vec<Value>, complete: bool) -> Response {
     let base = base.trim_end_matches('/');
+    let total = complete.then_some(resources.len());
     fhir_json(
         StatusCode::OK,
-        &renkei_interop::searchset(base, &format!("{base}{self_path}"), None, resources),
+        &renkei_interop::searchset(base, &format!("{base}{self_path}"), None, resources, total),
     )
 }
 

@@ -384,6 +384,12 @@ async fn fhir_directory_on_both_databases() {
             b["entry"][0]["resource"]["name"],
             "みどり訪問看護ステーション"
         );
+        // Every match is in the Bundle, so it says how many.
+        assert_eq!(b["total"], 1);
+        let none =
+            get("/fhir/Organization?identifier=urn:renkei:id:care-office-number%7C0".into()).await;
+        assert_eq!(none["total"], 0);
+        assert!(none.get("entry").is_none(), "no empty entry array: {none}");
         let id = b["entry"][0]["resource"]["id"]
             .as_str()
             .unwrap()
