@@ -32,13 +32,20 @@ fn patient_param(f: &FormData) -> Result<PatientId, WebError> {
     })
 }
 
+/// `_count`: 1 to 100 (20 when not given); a larger number is taken as 100.
 fn count_param(f: &FormData) -> Result<i64, WebError> {
     match f.get("_count").trim() {
         "" => Ok(20),
-        s => s
-            .parse::<i64>()
-            .map(|n| n.clamp(1, 100))
-            .map_err(|_| WebError::BadRequest("_count must be a number".into())),
+        s => s.parse::<i64>().map(|n| n.clamp(1, 100)).map_err(|_| {
+            let mut e = ValidationErrors::new();
+            e.add(
+                "_count",
+                "number",
+                "_count は1〜100の数です。",
+                "_count must be a number from 1 to 100.",
+            );
+            WebError::Validation(e)
+        }),
     }
 }
 

@@ -244,6 +244,13 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     });
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let mut out = if fhir {
+        // FHIR's search answers a refused parameter with 400 (R4 has no
+        // 422 for reads and searches); the outcome names each parameter.
+        let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            StatusCode::BAD_REQUEST
+        } else {
+            status
+        };
         operation_outcome(status, &info)
     } else if is_api_path(&path) {
         problem(status, &info, &Lang::En)
@@ -277,7 +284,11 @@ pub fn operation_outcome(status: StatusCode, info: &ErrorInfo) -> Response {
     } else {
         "error"
     };
-    let diagnostics = client_detail(status, info);
+    let diagnostics = if info.errors.is_some() {
+        "Some parameters are invalid: see the issues that follow.".to_string()
+    } else {
+        client_detail(status, info)
+    };
     let mut issues = vec![json!({"severity": severity, "code": code, "diagnostics": diagnostics})];
     if let Some(errors) = &info.errors {
         for e in &errors.0 {

@@ -422,8 +422,19 @@ async fn fhir_directory_on_both_databases() {
             request("GET", "/fhir/Location?near=north&_count=0", s, None),
         )
         .await;
-        assert_eq!(r.status, 422, "{}", r.body);
-        assert!(r.body.contains("near") && r.body.contains("_count"));
+        assert_eq!(r.status, 400, "{}", r.body);
+        let outcome: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        let named: Vec<&str> = outcome["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["expression"][0].as_str())
+            .collect();
+        assert!(
+            named.contains(&"near") && named.contains(&"_count"),
+            "{}",
+            r.body
+        );
         let r = send(
             &w.app,
             request("GET", "/fhir/Organization", w.session(Who::Family), None),
