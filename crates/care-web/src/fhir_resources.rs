@@ -222,8 +222,22 @@ pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Val
         sign.loinc_display,
     );
     r["valueQuantity"] = quantity(value, sign.unit, sign.ucum);
+    if sign.loinc == SPO2_BY_PULSE_OXIMETRY {
+        // R4's oxygen-saturation profile requires 2708-6 in every SpO₂
+        // Observation; the pulse oximeter's own code 59408-5 stays first.
+        if let Some(codings) = r["code"]["coding"].as_array_mut() {
+            codings.push(json!({
+                "system": "http://loinc.org",
+                "code": "2708-6",
+                "display": "Oxygen saturation in Arterial blood",
+            }));
+        }
+    }
     Some(r)
 }
+
+/// LOINC of SpO₂ measured by pulse oximetry (what a visiting nurse records).
+const SPO2_BY_PULSE_OXIMETRY: &str = "59408-5";
 
 /// Every Observation of a post.
 pub fn observations(patient_id: PatientId, post: &Post) -> Vec<Value> {
@@ -338,6 +352,8 @@ mod tests {
             .map(|o| o["code"]["coding"][0]["code"].as_str().unwrap())
             .collect();
         assert_eq!(codes, vec!["85354-9", "8310-5", "59408-5"]);
+        // SpO₂ also carries 2708-6, which R4's oxygen-saturation profile requires.
+        assert_eq!(obs[2]["code"]["coding"][1]["code"], "2708-6");
         assert_eq!(obs[1]["valueQuantity"]["code"], "Cel");
         assert_eq!(obs[0]["component"][0]["valueQuantity"]["value"], 150.0);
         assert!(obs[0]["meta"]["profile"][0]
