@@ -103,6 +103,8 @@ export function loadValidators() {
       if (m.severity === 'error' || m.severity === 'warning') add('fhir', m.severity, m.location, m.message);
     }
 
+    for (const i of jpCoreAssertions(resource)) issues.push(i);
+
     if (resource.resourceType === 'Bundle') {
       for (const [n, entry] of (resource.entry ?? []).entries()) {
         if (!entry.resource) continue;
@@ -113,6 +115,31 @@ export function loadValidators() {
   }
 
   return { validate };
+}
+
+/** The JP Core rules Renkei relies on, asserted explicitly: JP Core's
+ * profiles may not be redistributed yet (docs/fhir.md), so these few
+ * constraints are written here, each after the JP Core source it follows. */
+function jpCoreAssertions(resource) {
+  const issues = [];
+  const fail = (path, message) => issues.push({ validator: 'jp-core assertions', severity: 'error', path, message });
+  const JP_EXT = 'http://jpfhir.jp/fhir/core/Extension/StructureDefinition/';
+  if (resource.resourceType === 'Organization') {
+    // JP_Organization: PrefectureNo and InsuranceOrganizationCategory are Codings.
+    for (const [n, e] of (resource.extension ?? []).entries()) {
+      for (const name of ['JP_Organization_PrefectureNo', 'JP_Organization_InsuranceOrganizationCategory']) {
+        if (e.url === JP_EXT + name && !e.valueCoding?.code) fail(`Organization.extension[${n}]`, `${name} must carry valueCoding`);
+      }
+    }
+  }
+  if (resource.resourceType === 'Observation'
+    && (resource.meta?.profile ?? []).some((u) => u.endsWith('/JP_Observation_VitalSigns'))) {
+    // JP_Observation_VitalSigns: the simple category vital-signs.
+    const simple = (resource.category ?? []).some((c) => (c.coding ?? []).some((x) =>
+      x.system === 'http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS' && x.code === 'vital-signs'));
+    if (!simple) fail('Observation.category', 'JP_Observation_VitalSigns needs JP_SimpleObservationCategory_CS#vital-signs');
+  }
+  return issues;
 }
 
 /** Known defects of a validator, each with the reason the resource is

@@ -174,16 +174,33 @@ pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Val
     }
     let v = post.vitals();
     let base = |id: String, loinc: &str, display: &str| {
+        // HL7's category (R4's vital-signs profile), JP Core's simple
+        // category, and JP Core's vital-sign category where one fits.
+        let mut category = vec![
+            json!({"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "vital-signs",
+                "display": "Vital Signs",
+            }]}),
+            json!({"coding": [{
+                "system": JP_SIMPLE_OBSERVATION_CATEGORY,
+                "code": "vital-signs",
+                "display": "バイタルサイン",
+            }]}),
+        ];
+        if let Some((jp_code, jp_display)) = jp_vital_sign_category(code) {
+            category.push(json!({"coding": [{
+                "system": JP_VITAL_SIGNS_CATEGORY,
+                "code": jp_code,
+                "display": jp_display,
+            }]}));
+        }
         json!({
             "resourceType": "Observation",
             "id": id,
             "meta": {"profile": [format!("{JP_CORE}JP_Observation_VitalSigns")]},
             "status": "final",
-            "category": [{"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                "code": "vital-signs",
-                "display": "Vital Signs",
-            }]}],
+            "category": category,
             "code": {"coding": [{"system": "http://loinc.org", "code": loinc, "display": display}]},
             "subject": reference("Patient", patient_id),
             "effectiveDateTime": time(post.created_at),
@@ -234,6 +251,26 @@ pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Val
         }
     }
     Some(r)
+}
+
+/// JP Core's simple Observation category (JP_SimpleObservationCategory_CS).
+const JP_SIMPLE_OBSERVATION_CATEGORY: &str =
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_SimpleObservationCategory_CS";
+/// JP Core's vital-sign categories (JP_ObservationVitalSignsCategory_CS,
+/// from MEDIS-DC's nursing practice terminology).
+const JP_VITAL_SIGNS_CATEGORY: &str =
+    "http://jpfhir.jp/fhir/core/CodeSystem/JP_ObservationVitalSignsCategory_CS";
+
+/// The JP vital-sign category of a sign (`bp` or a sign code), where the
+/// code system has one (body weight has none).
+fn jp_vital_sign_category(code: &str) -> Option<(&'static str, &'static str)> {
+    match code {
+        "bp" => Some(("blood-pressure", "血圧")),
+        "temperature" => Some(("temperature", "体温")),
+        "pulse" => Some(("pulse-rate", "脈拍数")),
+        "spo2" | "respiration" => Some(("respiratory-function", "呼吸機能")),
+        _ => None,
+    }
 }
 
 /// LOINC of SpO₂ measured by pulse oximetry (what a visiting nurse records).
@@ -352,6 +389,10 @@ mod tests {
             .map(|o| o["code"]["coding"][0]["code"].as_str().unwrap())
             .collect();
         assert_eq!(codes, vec!["85354-9", "8310-5", "59408-5"]);
+        // HL7's, JP Core's simple and JP Core's vital-sign categories.
+        assert_eq!(obs[0]["category"][1]["coding"][0]["code"], "vital-signs");
+        assert_eq!(obs[0]["category"][2]["coding"][0]["code"], "blood-pressure");
+        assert_eq!(obs[1]["category"][2]["coding"][0]["code"], "temperature");
         // SpO₂ also carries 2708-6, which R4's oxygen-saturation profile requires.
         assert_eq!(obs[2]["code"]["coding"][1]["code"], "2708-6");
         assert_eq!(obs[1]["valueQuantity"]["code"], "Cel");

@@ -56,6 +56,21 @@ fn kind_concept(e: &Entry) -> Value {
     json!({"coding": [{"system": KIND_SYSTEM, "code": e.kind, "display": display}]})
 }
 
+/// JP Core's prefecture numbers (都道府県番号, 2 digits; OID
+/// 1.2.392.100495.20.3.21) and fee-table categories (点数表コード; OID
+/// 1.2.392.100495.20.3.22) as JP Core names them: its extensions carry
+/// them as `valueCoding` of these code systems.
+const JP_PREFECTURE_NO: &str = "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/PrefectureNo-2digits";
+const JP_FEE_SCORE_TYPE: &str = "http://jpfhir.jp/fhir/core/mhlw/CodeSystem/MedicationFeeScoreType";
+
+/// The JP_Organization_PrefectureNo extension for a 2-digit prefecture number.
+fn prefecture_no(code: &str) -> Value {
+    json!({
+        "url": format!("{JP_CORE_EXTENSION}JP_Organization_PrefectureNo"),
+        "valueCoding": {"system": JP_PREFECTURE_NO, "code": code},
+    })
+}
+
 /// Organization (JP_Organization). For 医療機関コード the JP Core
 /// extensions carry the prefecture number, fee-table category and the
 /// 7-digit institution number.
@@ -65,19 +80,15 @@ pub fn organization(e: &Entry, source: &str, official_code: &str) -> Value {
     if source == "medical_institution_code" && official_code.len() == 10 {
         let (pref, rest) = official_code.split_at(2);
         let (category, number) = rest.split_at(1);
-        extension.push(
-            json!({"url": format!("{JP_CORE_EXTENSION}JP_Organization_PrefectureNo"),
-            "valueIdentifier": {"system": "urn:oid:1.2.392.100495.20.3.21", "value": pref}}),
-        );
+        extension.push(prefecture_no(pref));
         extension.push(json!({"url": format!("{JP_CORE_EXTENSION}JP_Organization_InsuranceOrganizationCategory"),
-            "valueIdentifier": {"system": "urn:oid:1.2.392.100495.20.3.22", "value": category}}));
+            "valueCoding": {"system": JP_FEE_SCORE_TYPE, "code": category}}));
         extension.push(
             json!({"url": format!("{JP_CORE_EXTENSION}JP_Organization_InsuranceOrganizationNo"),
             "valueIdentifier": {"system": "urn:oid:1.2.392.100495.20.3.23", "value": number}}),
         );
     } else if e.municipality_code.len() >= 2 {
-        extension.push(json!({"url": format!("{JP_CORE_EXTENSION}JP_Organization_PrefectureNo"),
-            "valueIdentifier": {"system": "urn:oid:1.2.392.100495.20.3.21", "value": &e.municipality_code[..2]}}));
+        extension.push(prefecture_no(&e.municipality_code[..2]));
     }
     identifier.push(json!({"system": LOCAL_SYSTEM, "value": e.id.to_string()}));
     let mut resource = json!({
