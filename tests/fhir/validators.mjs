@@ -132,6 +132,16 @@ function jpCoreAssertions(resource) {
       }
     }
   }
+  if (resource.resourceType === 'Patient') {
+    // JP_Patient: the SYL (kana) name is full-width katakana, its parts
+    // separated by one half-width space.
+    for (const [n, name] of (resource.name ?? []).entries()) {
+      const syl = (name.extension ?? []).some((e) => e.valueCode === 'SYL');
+      if (syl && name.text && !/^[\u30A1-\u30FC]+( [\u30A1-\u30FC]+)*$/.test(name.text)) {
+        fail(`Patient.name[${n}].text`, `a SYL name is full-width katakana with one half-width space between parts: ${JSON.stringify(name.text)}`);
+      }
+    }
+  }
   if (resource.resourceType === 'Observation'
     && (resource.meta?.profile ?? []).some((u) => u.endsWith('/JP_Observation_VitalSigns'))) {
     // JP_Observation_VitalSigns: the simple category vital-signs.

@@ -59,7 +59,12 @@ pub fn patient(p: &Patient) -> Value {
         "meta": {"profile": [format!("{JP_CORE}JP_Patient")], "lastUpdated": time(p.updated_at)},
         "identifier": identifiers,
         "active": true,
-        "name": [human_name(&f.name, "IDE"), human_name(&f.kana, "SYL")],
+        // The kana name as JP Core writes it: full-width katakana, one
+        // half-width space between the parts (however it was typed).
+        "name": [
+            human_name(&f.name, "IDE"),
+            human_name(&renkei_domain::text::katakana_name(&f.kana), "SYL"),
+        ],
         // Renkei's codes are FHIR's administrative genders.
         "gender": f.sex.code(),
         "birthDate": f.birth_date,

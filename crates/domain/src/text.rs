@@ -38,6 +38,28 @@ fn katakana_to_hiragana(c: char) -> char {
     }
 }
 
+/// A kana name as JP Core writes it (SYL representation): full-width
+/// katakana (half-width ｶﾀｶﾅ and ひらがな converted) with the parts
+/// separated by one half-width space, whatever spaces were typed.
+pub fn katakana_name(s: &str) -> String {
+    s.nfkc()
+        .map(hiragana_to_katakana)
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// ぁ (U+3041) … ゖ (U+3096) map to ァ (U+30A1) … ヶ (U+30F6); ゝゞ to ヽヾ.
+fn hiragana_to_katakana(c: char) -> char {
+    match c {
+        '\u{3041}'..='\u{3096}' | '\u{309D}'..='\u{309E}' => {
+            char::from_u32(c as u32 + 0x60).unwrap_or(c)
+        }
+        other => other,
+    }
+}
+
 /// NFKC only (for storing official codes and numbers typed in full width).
 pub fn nfkc(s: &str) -> String {
     s.nfkc().collect::<String>().trim().to_string()
@@ -46,6 +68,14 @@ pub fn nfkc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kana_names_become_full_width_katakana_with_one_space() {
+        assert_eq!(katakana_name("やまだ　たろう"), "ヤマダ タロウ");
+        assert_eq!(katakana_name("ﾔﾏﾀﾞ  ﾀﾛｳ"), "ヤマダ タロウ");
+        assert_eq!(katakana_name(" サトウ ハナコ "), "サトウ ハナコ");
+        assert_eq!(katakana_name("こーひー"), "コーヒー");
+    }
 
     #[test]
     fn width_and_kana_differences_vanish() {
