@@ -92,7 +92,7 @@ pub async fn read_patient(
 ) -> Result<Response, WebError> {
     let id: PatientId = id.parse().map_err(|_| WebError::NotFound)?;
     let (pt, _) = state.care.patient(&p, &rc, id, Timestamp::now()).await?;
-    Ok(fhir_json(StatusCode::OK, &fhir::patient(&pt)))
+    Ok(fhir_json(StatusCode::OK, fhir::patient(&pt)))
 }
 
 pub async fn search_care_team(
@@ -125,7 +125,7 @@ pub async fn read_care_team(
         .care
         .team_for_fhir(&p, &rc, id, Timestamp::now())
         .await?;
-    Ok(fhir_json(StatusCode::OK, &fhir::care_team(&pt, &members)))
+    Ok(fhir_json(StatusCode::OK, fhir::care_team(&pt, &members)))
 }
 
 pub async fn search_communication(
@@ -163,10 +163,7 @@ pub async fn read_communication(
         .care
         .post_for_fhir(&p, &rc, id, Timestamp::now())
         .await?;
-    Ok(fhir_json(
-        StatusCode::OK,
-        &fhir::communication(pt.id, &post),
-    ))
+    Ok(fhir_json(StatusCode::OK, fhir::communication(pt.id, &post)))
 }
 
 pub async fn search_observation(
@@ -218,7 +215,7 @@ pub async fn read_observation(
         return Err(WebError::Forbidden);
     }
     let obs = fhir::observation(pt.id, &post, code).ok_or(WebError::NotFound)?;
-    Ok(fhir_json(StatusCode::OK, &obs))
+    Ok(fhir_json(StatusCode::OK, obs))
 }
 
 pub async fn search_consent(
@@ -264,7 +261,7 @@ pub async fn read_consent(
         .consent_for_fhir(&p, &rc, id, Timestamp::now())
         .await?;
     let names = |o: OrgId| format!("organisation #{o}");
-    Ok(fhir_json(StatusCode::OK, &fhir::consent(&consent, &names)))
+    Ok(fhir_json(StatusCode::OK, fhir::consent(&consent, &names)))
 }
 
 /// The token's code: `system|code` or `code`.

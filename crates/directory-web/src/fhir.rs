@@ -218,7 +218,7 @@ async fn search_kind(
     let total = complete.then_some(resources.len());
     Ok(fhir_json(
         StatusCode::OK,
-        &renkei_interop::searchset(&base, &self_url, next_url, resources, total),
+        renkei_interop::searchset(&base, &self_url, next_url, resources, total),
     ))
 }
 
@@ -238,7 +238,7 @@ async fn read_kind(
         .await?
         .ok_or(WebError::NotFound)?;
     let codes = state.directory_service.codes_of(&[id]).await?;
-    Ok(fhir_json(StatusCode::OK, &resource(kind, &entry, &codes)))
+    Ok(fhir_json(StatusCode::OK, resource(kind, &entry, &codes)))
 }
 
 pub async fn search_organization(

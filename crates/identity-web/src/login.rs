@@ -238,16 +238,15 @@ pub async fn mfa_verify(
         .await
     {
         Ok(new_token) => Ok(with_session_cookie(&state, Redirect::to("/"), &new_token)),
-        Err(IdentityError::BadCode) => mfa_page(
-            &state,
-            &ctx,
-            Some(ctx.lang.tr(
-                "確認コードが正しくないか、既に使われています。新しいコードを入力してください。",
-                "The code is wrong or was already used. Enter a new code.",
-            )),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await,
+        Err(IdentityError::BadCode) => {
+            mfa_page(
+                &state,
+                &ctx,
+                Some(bad_code(ctx.lang)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(IdentityError::Locked) => Ok(Redirect::to("/login?again=1").into_response()),
         Err(e) => Err(e.into()),
     }
@@ -332,16 +331,15 @@ pub async fn enrol_confirm(
             })?;
             Ok(with_session_cookie(&state, page, &new_token))
         }
-        Err(IdentityError::BadCode) => enrol_page(
-            &state,
-            &ctx,
-            Some(ctx.lang.tr(
-                "確認コードが正しくないか、既に使われています。新しいコードを入力してください。",
-                "The code is wrong or was already used. Enter a new code.",
-            )),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await,
+        Err(IdentityError::BadCode) => {
+            enrol_page(
+                &state,
+                &ctx,
+                Some(bad_code(ctx.lang)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(IdentityError::Locked) => Ok(Redirect::to("/login?again=1").into_response()),
         Err(e) => Err(e.into()),
     }
@@ -383,6 +381,15 @@ fn same_site_path(back: &str) -> &str {
     } else {
         "/"
     }
+}
+
+/// What a wrong or reused second-factor code is answered with (the sign-in
+/// page and the enrolment page say the same).
+fn bad_code(lang: renkei_web_kit::i18n::Lang) -> &'static str {
+    lang.tr(
+        "確認コードが正しくないか、既に使われています。新しいコードを入力してください。",
+        "The code is wrong or was already used. Enter a new code.",
+    )
 }
 
 #[cfg(test)]

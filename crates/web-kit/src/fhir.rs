@@ -11,8 +11,8 @@ use crate::{FormData, WebError};
 
 /// A FHIR JSON answer, without the empty arrays, objects and strings FHIR
 /// JSON never holds ([`renkei_interop::prune_empty`]).
-pub fn fhir_json(status: StatusCode, body: &Value) -> Response {
-    let body = renkei_interop::prune_empty(body.clone());
+pub fn fhir_json(status: StatusCode, body: Value) -> Response {
+    let body = renkei_interop::prune_empty(body);
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -28,7 +28,7 @@ pub fn bundle(base: &str, self_path: &str, resources: Vec<Value>, complete: bool
     let total = complete.then_some(resources.len());
     fhir_json(
         StatusCode::OK,
-        &renkei_interop::searchset(base, &format!("{base}{self_path}"), None, resources, total),
+        renkei_interop::searchset(base, &format!("{base}{self_path}"), None, resources, total),
     )
 }
 

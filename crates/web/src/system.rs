@@ -141,5 +141,5 @@ pub async fn static_file(Path(name): Path<String>) -> Result<Response, WebError>
 /// The CapabilityStatement, assembled from what the capabilities register:
 /// open to everyone, as FHIR expects.
 pub async fn fhir_metadata(State(state): State<Assembled>) -> Response {
-    renkei_web_kit::fhir::fhir_json(StatusCode::OK, &state.capability_statement)
+    renkei_web_kit::fhir::fhir_json(StatusCode::OK, (*state.capability_statement).clone())
 }
