@@ -2,23 +2,98 @@
 //! and Consent (read and search), mapped by [`crate::fhir_resources`]. Every
 //! read goes through the care service, so only the patient's care team
 //! (or break-glass) gets an answer, and every read is audited.
+//!
+//! Each resource is declared here ([`PATIENT`], …) with exactly the search
+//! parameters its handler reads; `/fhir/metadata` lists the same
+//! declarations, and [`Search`] refuses or reports any other parameter.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use renkei_care::model::{Member, Patient};
 use renkei_domain::{ConsentId, OrgId, PatientId, PostId, Timestamp, ValidationErrors};
+use renkei_interop::{FhirResource, SearchParam};
 use serde_json::Value;
 
-use crate::fhir_resources as fhir;
+use crate::fhir_resources::{self as fhir, References};
 use crate::CareState;
 use renkei_web_kit::auth::Ctx;
-use renkei_web_kit::fhir::{fhir_json, parse_query};
-use renkei_web_kit::{CurrentUser, FormData, WebError};
+use renkei_web_kit::fhir::{fhir_json, Search};
+use renkei_web_kit::{CurrentUser, WebError};
+
+const TEAM_ONLY: Option<&str> =
+    Some("Only members of the patient's care team under consent; every read is audited.");
+
+const PATIENT_PARAM: SearchParam = SearchParam {
+    name: "patient",
+    kind: "reference",
+    documentation: "required: Patient/123 or 123",
+};
+
+/// Patient (JP_Patient): the patients the user may see.
+pub const PATIENT: FhirResource = FhirResource {
+    kind: "Patient",
+    profile: Some("JP_Patient"),
+    search: &[
+        SearchParam {
+            name: "name",
+            kind: "string",
+            documentation: "氏名・ふりがな（全角半角・ひらがなカタカナの違いを無視）",
+        },
+        SearchParam {
+            name: "identifier",
+            kind: "token",
+            documentation: "urn:renkei:sid:patient|id or \
+                            urn:renkei:sid:care-insurance-insured-number|被保険者番号; \
+                            value alone matches either; a comma means or",
+        },
+    ],
+    documentation: TEAM_ONLY,
+};
+/// CareTeam: one per patient, its id the patient's.
+pub const CARE_TEAM: FhirResource = FhirResource {
+    kind: "CareTeam",
+    profile: None,
+    search: &[PATIENT_PARAM],
+    documentation: TEAM_ONLY,
+};
+/// Communication: the timeline's posts, newest first.
+pub const COMMUNICATION: FhirResource = FhirResource {
+    kind: "Communication",
+    profile: None,
+    search: &[PATIENT_PARAM],
+    documentation: TEAM_ONLY,
+};
+/// Observation (JP_Observation_VitalSigns): the vital signs of posts.
+pub const OBSERVATION: FhirResource = FhirResource {
+    kind: "Observation",
+    profile: Some("JP_Observation_VitalSigns"),
+    search: &[
+        PATIENT_PARAM,
+        SearchParam {
+            name: "code",
+            kind: "token",
+            documentation: "LOINC (http://loinc.org|8310-5 or 8310-5), a blood pressure \
+                            component (8480-6, 8462-4) included; a comma means or",
+        },
+    ],
+    documentation: Some(
+        "Only members of the patient's care team who see clinical records, \
+         under consent; every read is audited.",
+    ),
+};
+/// Consent: the patient's consents to share, withdrawn ones included.
+pub const CONSENT: FhirResource = FhirResource {
+    kind: "Consent",
+    profile: None,
+    search: &[PATIENT_PARAM],
+    documentation: TEAM_ONLY,
+};
 
 /// The `patient` search parameter (`123` or `Patient/123`), required for
 /// the per-patient resources.
-fn patient_param(f: &FormData) -> Result<PatientId, WebError> {
-    let raw = f.get("patient").trim();
+fn patient_param(search: &Search) -> Result<PatientId, WebError> {
+    let raw = search.get("patient");
     let id = raw.strip_prefix("Patient/").unwrap_or(raw);
     id.parse::<PatientId>().map_err(|_| {
         let mut e = ValidationErrors::new();
@@ -32,56 +107,81 @@ fn patient_param(f: &FormData) -> Result<PatientId, WebError> {
     })
 }
 
-/// `_count`: 1 to 100 (20 when not given); a larger number is taken as 100.
-fn count_param(f: &FormData) -> Result<i64, WebError> {
-    match f.get("_count").trim() {
-        "" => Ok(20),
-        s => s.parse::<i64>().map(|n| n.clamp(1, 100)).map_err(|_| {
-            let mut e = ValidationErrors::new();
-            e.add(
-                "_count",
-                "number",
-                "_count は1〜100の数です。",
-                "_count must be a number from 1 to 100.",
-            );
-            WebError::Validation(e)
-        }),
+fn base(state: &CareState) -> &str {
+    &state.care.config().public_url
+}
+
+/// A search about a patient who does not exist finds nothing: FHIR
+/// answers it with an empty Bundle, not 404. A patient outside the user's
+/// teams answers exactly the same (the service has audited the refusal
+/// and answers NotFound, as every patient route does), so a search cannot
+/// tell the two apart.
+fn found<T>(r: Result<T, renkei_care::CareError>) -> Result<Option<T>, WebError> {
+    match r {
+        Ok(t) => Ok(Some(t)),
+        Err(renkei_care::CareError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// A searchset of `resources`; `complete` when they are every match.
-fn bundle(state: &CareState, self_url: &str, resources: Vec<Value>, complete: bool) -> Response {
-    renkei_web_kit::fhir::bundle(
-        &state.care.config().public_url,
-        self_url,
-        resources,
-        complete,
-    )
+/// What references need: organisations' names and directory entries.
+async fn references(state: &CareState, orgs: &[OrgId]) -> Result<References, WebError> {
+    let mut orgs = orgs.to_vec();
+    orgs.sort_unstable();
+    orgs.dedup();
+    let names = state.care.organisation_names(&orgs).await?;
+    let entries = state.directory.entries_of_organisations(&orgs).await?;
+    Ok(References {
+        org_names: names,
+        org_entries: entries,
+    })
+}
+
+fn member_orgs(members: &[Member]) -> Vec<OrgId> {
+    members.iter().filter_map(|m| m.org_id).collect()
 }
 
 pub async fn search_patient(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     crate::posts::require_care_role(&p)?;
-    let f = parse_query(raw)?;
-    let name = renkei_domain::text::fold(f.get("name"));
+    let search = Search::parse(&PATIENT, raw.as_deref(), &headers)?;
+    let name = renkei_domain::text::fold(search.get("name"));
+    let identifiers = search.tokens("identifier");
     let patients = state
         .care
         .accessible_patients(&p, &rc, Timestamp::now())
         .await?;
-    let list = patients
-        .iter()
-        .filter(|(pt, _)| {
+    let list: Vec<Patient> = patients
+        .into_iter()
+        .map(|(pt, _)| pt)
+        .filter(|pt| {
             name.is_empty()
                 || renkei_domain::text::fold(&pt.record.name).contains(&name)
                 || renkei_domain::text::fold(&pt.record.kana).contains(&name)
         })
-        .map(|(pt, _)| fhir::patient(pt))
+        .filter(|pt| {
+            identifiers.is_empty()
+                || identifiers.iter().any(|t| {
+                    t.matches(fhir::PATIENT_ID_SYSTEM, &pt.id.to_string())
+                        || (!pt.record.insured_number.is_empty()
+                            && t.matches(fhir::CARE_INSURED_SYSTEM, &pt.record.insured_number))
+                })
+        })
         .collect();
-    Ok(bundle(&state, "/fhir/Patient", list, true))
+    let refs = references(
+        &state,
+        &list
+            .iter()
+            .map(|pt| pt.registering_org_id)
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    Ok(search.bundle_all(base(&state), list, |pt| fhir::patient(&pt, &refs)))
 }
 
 pub async fn read_patient(
@@ -92,26 +192,35 @@ pub async fn read_patient(
 ) -> Result<Response, WebError> {
     let id: PatientId = id.parse().map_err(|_| WebError::NotFound)?;
     let (pt, _) = state.care.patient(&p, &rc, id, Timestamp::now()).await?;
-    Ok(fhir_json(StatusCode::OK, fhir::patient(&pt)))
+    let refs = references(&state, &[pt.registering_org_id]).await?;
+    Ok(fhir_json(StatusCode::OK, fhir::patient(&pt, &refs)))
 }
 
 pub async fn search_care_team(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let pid = patient_param(&parse_query(raw)?)?;
-    let (pt, members) = state
-        .care
-        .team_for_fhir(&p, &rc, pid, Timestamp::now())
-        .await?;
-    Ok(bundle(
-        &state,
-        &format!("/fhir/CareTeam?patient={pid}"),
-        vec![fhir::care_team(&pt, &members)],
-        true,
-    ))
+    crate::posts::require_care_role(&p)?;
+    let search = Search::parse(&CARE_TEAM, raw.as_deref(), &headers)?;
+    let pid = patient_param(&search)?;
+    let Some((pt, members)) = found(
+        state
+            .care
+            .team_for_fhir(&p, &rc, pid, Timestamp::now())
+            .await,
+    )?
+    else {
+        return Ok(search.bundle_all(base(&state), Vec::<Value>::new(), |v| v));
+    };
+    let refs = references(&state, &member_orgs(&members)).await?;
+    Ok(
+        search.bundle_all(base(&state), vec![(pt, members)], |(pt, members)| {
+            fhir::care_team(&pt, &members, &refs)
+        }),
+    )
 }
 
 pub async fn read_care_team(
@@ -125,31 +234,38 @@ pub async fn read_care_team(
         .care
         .team_for_fhir(&p, &rc, id, Timestamp::now())
         .await?;
-    Ok(fhir_json(StatusCode::OK, fhir::care_team(&pt, &members)))
+    let refs = references(&state, &member_orgs(&members)).await?;
+    Ok(fhir_json(
+        StatusCode::OK,
+        fhir::care_team(&pt, &members, &refs),
+    ))
 }
 
 pub async fn search_communication(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let f = parse_query(raw)?;
-    let pid = patient_param(&f)?;
-    let (pt, posts) = state
-        .care
-        .patient_posts(&p, &rc, pid, false, count_param(&f)?, Timestamp::now())
-        .await?;
+    crate::posts::require_care_role(&p)?;
+    let search = Search::parse(&COMMUNICATION, raw.as_deref(), &headers)?;
+    let pid = patient_param(&search)?;
+    let Some((pt, posts, total)) = found(
+        state
+            .care
+            .patient_posts_page(&p, &rc, pid, search.count, search.offset, Timestamp::now())
+            .await,
+    )?
+    else {
+        return Ok(search.bundle(base(&state), Vec::new(), Some(0), false));
+    };
+    let more = search.offset + posts.len() < total && search.count > 0;
     let list = posts
         .iter()
         .map(|x| fhir::communication(pt.id, x))
         .collect();
-    Ok(bundle(
-        &state,
-        &format!("/fhir/Communication?patient={pid}"),
-        list,
-        false,
-    ))
+    Ok(search.bundle(base(&state), list, Some(total), more))
 }
 
 pub async fn read_communication(
@@ -166,37 +282,59 @@ pub async fn read_communication(
     Ok(fhir_json(StatusCode::OK, fhir::communication(pt.id, &post)))
 }
 
+/// Whether an Observation has a coding (or a component coding) the token
+/// matches.
+fn has_code(observation: &Value, t: &renkei_web_kit::fhir::Token) -> bool {
+    let codings = |concept: &Value| -> Vec<(String, String)> {
+        concept["coding"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .map(|x| {
+                        (
+                            x["system"].as_str().unwrap_or("").to_string(),
+                            x["code"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut all = codings(&observation["code"]);
+    if let Some(components) = observation["component"].as_array() {
+        for c in components {
+            all.extend(codings(&c["code"]));
+        }
+    }
+    all.iter().any(|(system, code)| t.matches(system, code))
+}
+
 pub async fn search_observation(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let f = parse_query(raw)?;
-    let pid = patient_param(&f)?;
-    let code = token(f.get("code")).to_string();
-    let (pt, posts) = state
-        .care
-        .patient_posts(&p, &rc, pid, true, count_param(&f)?, Timestamp::now())
-        .await?;
-    let list = posts
+    crate::posts::require_care_role(&p)?;
+    let search = Search::parse(&OBSERVATION, raw.as_deref(), &headers)?;
+    let pid = patient_param(&search)?;
+    let codes = search.tokens("code");
+    let Some((pt, posts)) = found(
+        state
+            .care
+            .patient_vitals(&p, &rc, pid, Timestamp::now())
+            .await,
+    )?
+    else {
+        return Ok(search.bundle(base(&state), Vec::new(), Some(0), false));
+    };
+    let list: Vec<Value> = posts
         .iter()
         .flat_map(|x| fhir::observations(pt.id, x))
-        .filter(|o| {
-            code.is_empty()
-                || o["code"]["coding"][0]["code"] == code.as_str()
-                || o["component"].as_array().is_some_and(|c| {
-                    c.iter()
-                        .any(|x| x["code"]["coding"][0]["code"] == code.as_str())
-                })
-        })
+        .filter(|o| codes.is_empty() || codes.iter().any(|t| has_code(o, t)))
         .collect();
-    Ok(bundle(
-        &state,
-        &format!("/fhir/Observation?patient={pid}"),
-        list,
-        false,
-    ))
+    Ok(search.bundle_all(base(&state), list, |o| o))
 }
 
 pub async fn read_observation(
@@ -222,31 +360,32 @@ pub async fn search_consent(
     State(state): State<CareState>,
     CurrentUser(p): CurrentUser,
     Ctx(rc): Ctx,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    let pid = patient_param(&parse_query(raw)?)?;
-    let v = state
-        .care
-        .consent_view(&p, &rc, pid, Timestamp::now())
-        .await?;
-    let names = |o: OrgId| {
-        v.organisations
-            .iter()
-            .find(|(i, _)| *i == o)
-            .map(|(_, n)| n.clone())
-            .unwrap_or_else(|| format!("organisation #{o}"))
+    crate::posts::require_care_role(&p)?;
+    let search = Search::parse(&CONSENT, raw.as_deref(), &headers)?;
+    let pid = patient_param(&search)?;
+    let Some(v) = found(
+        state
+            .care
+            .consent_view(&p, &rc, pid, Timestamp::now())
+            .await,
+    )?
+    else {
+        return Ok(search.bundle(base(&state), Vec::new(), Some(0), false));
     };
-    let list = v
+    let mut orgs: Vec<OrgId> = v
         .consents
         .iter()
-        .map(|c| fhir::consent(c, &names))
+        .flat_map(|c| c.coverage.org_ids.iter().copied())
         .collect();
-    Ok(bundle(
-        &state,
-        &format!("/fhir/Consent?patient={pid}"),
-        list,
-        true,
-    ))
+    orgs.push(v.patient.registering_org_id);
+    let refs = references(&state, &orgs).await?;
+    let custodian = v.patient.registering_org_id;
+    Ok(search.bundle_all(base(&state), v.consents, |c| {
+        fhir::consent(&c, custodian, &refs)
+    }))
 }
 
 pub async fn read_consent(
@@ -256,15 +395,15 @@ pub async fn read_consent(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let id: ConsentId = id.parse().map_err(|_| WebError::NotFound)?;
-    let (_, consent) = state
+    let (pt, consent) = state
         .care
         .consent_for_fhir(&p, &rc, id, Timestamp::now())
         .await?;
-    let names = |o: OrgId| format!("organisation #{o}");
-    Ok(fhir_json(StatusCode::OK, fhir::consent(&consent, &names)))
-}
-
-/// The token's code: `system|code` or `code`.
-fn token(v: &str) -> &str {
-    v.rsplit('|').next().unwrap_or(v)
+    let mut orgs = consent.coverage.org_ids.clone();
+    orgs.push(pt.registering_org_id);
+    let refs = references(&state, &orgs).await?;
+    Ok(fhir_json(
+        StatusCode::OK,
+        fhir::consent(&consent, pt.registering_org_id, &refs),
+    ))
 }

@@ -4,8 +4,9 @@
 
 use renkei_care::model::{Consent, Member, Patient, Post};
 use renkei_domain::care::{MemberStatus, VITAL_SIGNS};
-use renkei_domain::{OrgId, PatientId, Timestamp};
+use renkei_domain::{EntryId, OrgId, PatientId, Profession, Timestamp, UserId};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 use renkei_interop::JP_CORE;
 
@@ -19,6 +20,53 @@ pub const CARE_INSURED_SYSTEM: &str = "urn:renkei:sid:care-insurance-insured-num
 
 fn reference(kind: &str, id: impl std::fmt::Display) -> Value {
     json!({"reference": format!("{kind}/{id}")})
+}
+
+/// Renkei's user ids (a Practitioner's identifier, and a family
+/// member's).
+pub const USER_ID_SYSTEM: &str = "urn:renkei:sid:user";
+/// Renkei's organisation ids, for an organisation without a directory entry.
+pub const ORGANISATION_ID_SYSTEM: &str = "urn:renkei:sid:organisation";
+
+/// What the mappings need to reference organisations: their names, and
+/// the directory entry (the FHIR Organization) of those that have one.
+#[derive(Debug, Default)]
+pub struct References {
+    pub org_names: HashMap<OrgId, String>,
+    pub org_entries: HashMap<OrgId, EntryId>,
+}
+
+impl References {
+    /// `Organization/{entry}` with the name when the organisation is in the
+    /// directory; otherwise a logical reference by its Renkei id.
+    pub fn organisation(&self, org: OrgId) -> Value {
+        let display = self.org_names.get(&org).cloned().unwrap_or_default();
+        match self.org_entries.get(&org) {
+            Some(entry) => {
+                json!({"reference": format!("Organization/{entry}"), "display": display})
+            }
+            None => json!({
+                "type": "Organization",
+                "identifier": {"system": ORGANISATION_ID_SYSTEM, "value": org.to_string()},
+                "display": display,
+            }),
+        }
+    }
+}
+
+/// A person who wrote or works on the record: `Practitioner/{user}` (served
+/// by identity) with the name, or for a family member a logical
+/// RelatedPerson reference (Renkei serves no RelatedPerson).
+fn person(user: UserId, profession: Profession, name: &str) -> Value {
+    if profession == Profession::Family {
+        json!({
+            "type": "RelatedPerson",
+            "identifier": {"system": USER_ID_SYSTEM, "value": user.to_string()},
+            "display": name,
+        })
+    } else {
+        json!({"reference": format!("Practitioner/{user}"), "display": name})
+    }
 }
 
 fn time(ms: i64) -> String {
@@ -47,7 +95,7 @@ fn human_name(text: &str, representation: &str) -> Value {
 /// JP_Patient: kanji and kana names, sex, birth date, address, phone, the
 /// Renkei id and the 介護保険被保険者番号, and the care level (要介護度) as a
 /// Renkei extension.
-pub fn patient(p: &Patient) -> Value {
+pub fn patient(p: &Patient, refs: &References) -> Value {
     let f = &p.record;
     let mut identifiers = vec![json!({"system": PATIENT_ID_SYSTEM, "value": p.id.to_string()})];
     if !f.insured_number.is_empty() {
@@ -68,7 +116,7 @@ pub fn patient(p: &Patient) -> Value {
         // Renkei's codes are FHIR's administrative genders.
         "gender": f.sex.code(),
         "birthDate": f.birth_date,
-        "managingOrganization": {"display": format!("organisation #{}", p.registering_org_id)},
+        "managingOrganization": refs.organisation(p.registering_org_id),
     });
     if !f.address.is_empty() {
         r["address"] = json!([{"text": f.address, "country": "JP"}]);
@@ -85,7 +133,7 @@ pub fn patient(p: &Patient) -> Value {
 }
 
 /// The patient's care team; its id is the patient's.
-pub fn care_team(p: &Patient, members: &[Member]) -> Value {
+pub fn care_team(p: &Patient, members: &[Member], refs: &References) -> Value {
     let participants: Vec<Value> = members
         .iter()
         .filter(|m| m.status == MemberStatus::Active)
@@ -96,11 +144,11 @@ pub fn care_team(p: &Patient, members: &[Member]) -> Value {
                     "code": m.team_role.code(),
                     "display": m.team_role.label_ja(),
                 }]}],
-                "member": {"display": m.display_name},
+                "member": person(m.user_id, m.profession, &m.display_name),
                 "period": {"start": time(m.accepted_at.unwrap_or(m.invited_at))},
             });
-            if let Some(org) = &m.org_name {
-                part["onBehalfOf"] = json!({"display": org});
+            if let Some(org) = m.org_id {
+                part["onBehalfOf"] = refs.organisation(org);
             }
             part
         })
@@ -131,7 +179,7 @@ pub fn communication(patient_id: PatientId, post: &Post) -> Value {
         "priority": if post.urgent { "urgent" } else { "routine" },
         "subject": reference("Patient", patient_id),
         "sent": time(post.created_at),
-        "sender": {"display": post.author_name},
+        "sender": person(post.author_id, post.author_profession, &post.author_name),
     });
     if !withdrawn && !post.body.is_empty() {
         r["payload"] = json!([{"contentString": post.body}]);
@@ -209,7 +257,7 @@ pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Val
             "code": {"coding": [{"system": "http://loinc.org", "code": loinc, "display": display}]},
             "subject": reference("Patient", patient_id),
             "effectiveDateTime": time(post.created_at),
-            "performer": [{"display": post.author_name}],
+            "performer": [person(post.author_id, post.author_profession, &post.author_name)],
             // No derivedFrom: R4 does not allow it to point at a
             // Communication. The post names its observations instead
             // (Communication.about).
@@ -292,7 +340,9 @@ pub fn observations(patient_id: PatientId, post: &Post) -> Vec<Value> {
 
 /// The consent to share: who it covers, when and by whom it was obtained,
 /// the signed form, and whether it is still in force.
-pub fn consent(c: &Consent, org_names: &dyn Fn(OrgId) -> String) -> Value {
+/// `custodian` is the organisation that registered the patient, which
+/// keeps the signed form.
+pub fn consent(c: &Consent, custodian: OrgId, refs: &References) -> Value {
     let mut actors: Vec<Value> = c
         .coverage
         .org_ids
@@ -301,7 +351,7 @@ pub fn consent(c: &Consent, org_names: &dyn Fn(OrgId) -> String) -> Value {
         .map(|o| {
             json!({
                 "role": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "IRCP", "display": "information recipient"}]},
-                "reference": {"display": org_names(o)},
+                "reference": refs.organisation(o),
             })
         })
         .collect();
@@ -326,10 +376,16 @@ pub fn consent(c: &Consent, org_names: &dyn Fn(OrgId) -> String) -> Value {
         "patient": reference("Patient", c.patient_id),
         "dateTime": c.obtained_on,
         "performer": [{"display": if c.signer.is_empty() { "patient".to_string() } else { c.signer.clone() }}],
-        "organization": [{"display": c.obtained_by}],
+        "organization": [refs.organisation(custodian)],
         "policyRule": {"text": "在宅医療・介護連携のための情報共有"},
         "provision": {"type": "permit", "actor": actors},
     });
+    if !c.obtained_by.is_empty() {
+        // Who obtained the consent (a name as typed on the form): R4's
+        // Consent has no element for it.
+        r["extension"] =
+            json!([{"url": "urn:renkei:ext:consent-obtained-by", "valueString": c.obtained_by}]);
+    }
     if let Some(form) = c.form_attachment_id {
         r["sourceAttachment"] = json!({"url": format!("/attachments/{form}"), "title": "同意書"});
     }

@@ -18,11 +18,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use renkei_care::Care;
+use renkei_directory::service::Directory;
 use renkei_domain::care::MemberStatus;
 use renkei_domain::people::Permission;
 use renkei_domain::Timestamp;
 use renkei_identity::{Identity, Principal, RequestContext};
-use renkei_interop::{FhirResource, SearchParam};
+use renkei_interop::FhirResource;
 use renkei_web_kit::capability::BoxFuture;
 use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::routes::audience::{NOBODY, SIGNED_IN};
@@ -41,14 +42,18 @@ pub struct Inner {
     pub config: WebConfig,
     /// Patients, teams, the timeline and the summary.
     pub care: Care,
+    /// The directory, read for what it publishes: which entry is an
+    /// organisation's (the target of FHIR Organization references).
+    pub directory: Directory,
 }
 
 impl CareState {
-    pub fn new(identity: Identity, config: WebConfig, care: Care) -> Self {
+    pub fn new(identity: Identity, config: WebConfig, care: Care, directory: Directory) -> Self {
         Self(Arc::new(Inner {
             identity,
             config,
             care,
+            directory,
         }))
     }
 }
@@ -342,57 +347,15 @@ fn routes() -> RouteTable<CareState> {
 struct CareApi;
 
 /// The FHIR resources care serves: patient data, only for the patient's
-/// care team under consent.
+/// care team under consent (declared beside their handlers, which read
+/// exactly these search parameters).
 fn fhir_resources() -> Vec<FhirResource> {
-    const TEAM_ONLY: Option<&str> =
-        Some("Only members of the patient's care team under consent; every read is audited.");
-    let patient = SearchParam {
-        name: "patient",
-        kind: "reference",
-        documentation: "required",
-    };
-    let resource = |kind, profile, search| FhirResource {
-        kind,
-        profile,
-        search,
-        documentation: TEAM_ONLY,
-    };
     vec![
-        resource(
-            "Patient",
-            Some("JP_Patient"),
-            vec![SearchParam {
-                name: "name",
-                kind: "string",
-                documentation: "氏名・ふりがな",
-            }],
-        ),
-        resource("CareTeam", None, vec![patient]),
-        resource(
-            "Communication",
-            None,
-            vec![
-                patient,
-                SearchParam {
-                    name: "_count",
-                    kind: "number",
-                    documentation: "1–100",
-                },
-            ],
-        ),
-        resource(
-            "Observation",
-            Some("JP_Observation_VitalSigns"),
-            vec![
-                patient,
-                SearchParam {
-                    name: "code",
-                    kind: "token",
-                    documentation: "LOINC, e.g. 8310-5",
-                },
-            ],
-        ),
-        resource("Consent", None, vec![patient]),
+        fhir::PATIENT,
+        fhir::CARE_TEAM,
+        fhir::COMMUNICATION,
+        fhir::OBSERVATION,
+        fhir::CONSENT,
     ]
 }
 

@@ -282,6 +282,7 @@ impl SearchParams {
             municipality,
             near,
             radius_km,
+            ids: None,
             offset,
             limit,
         })

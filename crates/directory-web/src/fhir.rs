@@ -12,27 +12,22 @@ use renkei_directory::model::EntryId;
 use renkei_directory::search::{self, Entry};
 use renkei_domain::people::Permission;
 use renkei_domain::{OrgKind, ValidationErrors};
+use renkei_interop::{FhirResource, SearchParam};
 use serde_json::Value;
 
 use crate::DirectoryState;
-use renkei_web_kit::fhir::fhir_json;
-use renkei_web_kit::{CurrentUser, FormData, WebError};
+use axum::http::HeaderMap;
+use renkei_web_kit::fhir::{fhir_json, Search, Token};
+use renkei_web_kit::{CurrentUser, WebError};
+
+/// How deep the index pages (issue 13 replaces this with a cursor).
+const MAX_OFFSET: usize = 10_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Organization,
     Location,
     HealthcareService,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Organization => "Organization",
-            Kind::Location => "Location",
-            Kind::HealthcareService => "HealthcareService",
-        }
-    }
 }
 
 fn base_url(state: &DirectoryState) -> String {
@@ -56,85 +51,172 @@ fn resource(kind: Kind, e: &Entry, codes: &HashMap<EntryId, (String, String)>) -
     }
 }
 
-/// The token's code: `system|code` or `code`.
-fn token(v: &str) -> &str {
-    v.rsplit('|').next().unwrap_or(v)
+const NAME: SearchParam = SearchParam {
+    name: "name",
+    kind: "string",
+    documentation: "名称・ふりがな・住所（全角半角・ひらがなカタカナの違いを無視）",
+};
+const TYPE: SearchParam = SearchParam {
+    name: "type",
+    kind: "token",
+    documentation: "種別 (urn:renkei:cs:org-kind); one value",
+};
+const IDENTIFIER: SearchParam = SearchParam {
+    name: "identifier",
+    kind: "token",
+    documentation: "医療機関コード、介護保険事業所番号、医療情報ネットID、Renkei entry id: \
+                    system|value, |value or value; a comma means or",
+};
+const NEAR: SearchParam = SearchParam {
+    name: "near",
+    kind: "special",
+    documentation: "lat|lon|distance|km (distance default 10 km)",
+};
+const SERVICE_TYPE: SearchParam = SearchParam {
+    name: "service-type",
+    kind: "token",
+    documentation: "介護サービス種類コード (urn:renkei:cs:care-service); one value",
+};
+
+/// Organization (JP_Organization): every directory entry.
+pub const ORGANIZATION: FhirResource = FhirResource {
+    kind: "Organization",
+    profile: Some("JP_Organization"),
+    search: &[NAME, TYPE, IDENTIFIER],
+    documentation: None,
+};
+/// Location (JP_Location): the entry's place and position.
+pub const LOCATION: FhirResource = FhirResource {
+    kind: "Location",
+    profile: Some("JP_Location"),
+    search: &[NAME, TYPE, IDENTIFIER, NEAR],
+    documentation: None,
+};
+/// HealthcareService: the entry's services and contact windows.
+pub const HEALTHCARE_SERVICE: FhirResource = FhirResource {
+    kind: "HealthcareService",
+    profile: None,
+    search: &[NAME, TYPE, IDENTIFIER, SERVICE_TYPE],
+    documentation: None,
+};
+
+/// The one code of a token parameter that the index filters on, checked
+/// against its system; `Ok(None)` when not given, `Err(())` when its
+/// system is not `system` (nothing can match).
+fn one_code(
+    search: &Search,
+    name: &str,
+    system: &str,
+    v: &mut ValidationErrors,
+) -> Result<Option<String>, ()> {
+    let tokens = search.tokens(name);
+    match tokens.as_slice() {
+        [] => Ok(None),
+        [t] => match t.system.as_deref() {
+            None => Ok(Some(t.code.clone())),
+            Some(s) if s == system => Ok(Some(t.code.clone())),
+            Some(_) => Err(()),
+        },
+        _ => {
+            v.add(
+                name,
+                "one-value",
+                &format!("{name} には値を一つだけ指定してください。"),
+                &format!("{name} takes one value."),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The entries an `identifier` search names, each value honouring its
+/// system: a Renkei entry id (LOCAL_SYSTEM) or an official code in the
+/// system of the source it came from.
+async fn identified_entries(
+    state: &DirectoryState,
+    tokens: &[Token],
+) -> Result<Vec<EntryId>, WebError> {
+    let mut ids = Vec::new();
+    for t in tokens {
+        if t.system.as_deref().is_none_or(|s| s == fhir::LOCAL_SYSTEM) {
+            if let Ok(id) = t.code.parse::<EntryId>() {
+                ids.push(id);
+            }
+        }
+        if t.system.as_deref() == Some(fhir::LOCAL_SYSTEM) {
+            continue;
+        }
+        let found = state
+            .directory_service
+            .ids_by_official_code(&t.code)
+            .await?;
+        let codes = state.directory_service.codes_of(&found).await?;
+        ids.extend(found.into_iter().filter(|id| {
+            codes
+                .get(id)
+                .is_some_and(|(source, code)| t.matches(fhir::identifier_system(source), code))
+        }));
+    }
+    Ok(ids)
 }
 
 async fn search_kind(
     state: &DirectoryState,
     p: &renkei_identity::Principal,
+    declared: &FhirResource,
     kind: Kind,
     raw: Option<String>,
+    headers: &HeaderMap,
 ) -> Result<Response, WebError> {
     if !p.role.may(Permission::ViewProfessionalDirectory) {
         return Err(WebError::Forbidden);
     }
-    let raw = raw.unwrap_or_default();
-    let form = FormData::parse(raw.as_bytes())?;
     let mut v = ValidationErrors::new();
-    let count = match form.get("_count") {
-        "" => 20,
-        c => c
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .unwrap_or_else(|| {
-                v.add(
-                    "_count",
-                    "range",
-                    "_count は1〜100です。",
-                    "_count must be 1 to 100.",
-                );
-                20
-            }),
-    };
-    let offset = match form.get("_offset") {
-        "" => 0,
-        o => o
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n <= 10_000)
-            .unwrap_or_else(|| {
-                v.add(
-                    "_offset",
-                    "range",
-                    "_offset は0〜10000です。",
-                    "_offset must be 0 to 10000.",
-                );
-                0
-            }),
-    };
-    let kind_code = token(form.get("type")).to_string();
-    if !kind_code.is_empty() && OrgKind::from_code(&kind_code).is_none() {
+    let search = Search::parse_into(declared, raw.as_deref(), headers, &mut v)?;
+    let base = base_url(state);
+    if search.offset > MAX_OFFSET {
         v.add(
-            "type",
-            "unknown",
-            "種別が正しくありません。",
-            "Unknown type.",
+            "_offset",
+            "range",
+            "_offset は0〜10000です。",
+            "_offset must be 0 to 10000.",
         );
     }
-    let service = token(form.get("service-type")).to_string();
-    if !service.is_empty() && renkei_domain::directory::service_name(&service).is_none() {
-        v.add(
-            "service-type",
-            "unknown",
-            "サービス種類コードが正しくありません。",
-            "Unknown service-type.",
-        );
+    // A filter in a system the directory does not code in matches nothing.
+    let mut nothing = false;
+    let kind_code = one_code(&search, "type", fhir::KIND_SYSTEM, &mut v).unwrap_or_else(|()| {
+        nothing = true;
+        None
+    });
+    if let Some(k) = &kind_code {
+        if OrgKind::from_code(k).is_none() {
+            v.add(
+                "type",
+                "unknown",
+                "種別が正しくありません。",
+                "Unknown type.",
+            );
+        }
+    }
+    let service = one_code(&search, "service-type", fhir::CARE_SERVICE_SYSTEM, &mut v)
+        .unwrap_or_else(|()| {
+            nothing = true;
+            None
+        });
+    if let Some(s) = &service {
+        if renkei_domain::directory::service_name(s).is_none() {
+            v.add(
+                "service-type",
+                "unknown",
+                "サービス種類コードが正しくありません。",
+                "Unknown service-type.",
+            );
+        }
     }
     let mut near = None;
     let mut radius = None;
-    if !form.get("near").is_empty() {
-        if kind != Kind::Location {
-            v.add(
-                "near",
-                "unsupported",
-                "near は Location でのみ使えます。",
-                "near is supported on Location only.",
-            );
-        }
-        let parts: Vec<&str> = form.get("near").split('|').collect();
+    if !search.get("near").is_empty() {
+        let parts: Vec<&str> = search.get("near").split('|').collect();
         let num = |i: usize| parts.get(i).and_then(|x| x.trim().parse::<f64>().ok());
         match (num(0), num(1)) {
             (Some(lat), Some(lon))
@@ -167,59 +249,39 @@ async fn search_kind(
         }
     }
     v.into_result().map_err(WebError::Validation)?;
-    let index = state.directory.current();
-    let identifier = token(form.get("identifier")).to_string();
-    // An identifier search returns every match; a paged index search
-    // does not count them all (no total).
-    let (entries, next, complete): (Vec<Entry>, Option<usize>, bool) = if !identifier.is_empty() {
-        let ids = state
-            .directory_service
-            .ids_by_official_code(&identifier)
-            .await?;
-        let list: Vec<Entry> = ids.iter().filter_map(|id| index.get(*id)).collect();
-        (list, None, true)
+    let identifiers = search.tokens("identifier");
+    let only = if identifiers.is_empty() {
+        None
     } else {
-        let page = index.search(&search::Query {
-            text: Some(form.get("name").to_string()).filter(|s| !s.is_empty()),
-            kind: Some(kind_code).filter(|s| !s.is_empty()),
-            service: Some(service).filter(|s| !s.is_empty()),
-            near,
-            radius_km: radius,
-            offset,
-            limit: count,
-            ..search::Query::default()
-        });
-        let complete = offset == 0 && page.next_offset.is_none();
-        (
-            page.items.into_iter().map(|h| h.entry).collect(),
-            page.next_offset,
-            complete,
-        )
+        Some(identified_entries(state, &identifiers).await?)
     };
+    if nothing || search.count == 0 {
+        let total = (nothing).then_some(0);
+        return Ok(search.bundle(&base, Vec::new(), total, false));
+    }
+    let index = state.directory.current();
+    let page = index.search(&search::Query {
+        text: Some(search.get("name").to_string()).filter(|s| !s.is_empty()),
+        kind: kind_code,
+        service,
+        near,
+        radius_km: radius,
+        ids: only,
+        offset: search.offset,
+        limit: search.count,
+        ..search::Query::default()
+    });
+    let entries: Vec<Entry> = page.items.into_iter().map(|h| h.entry).collect();
+    // The index does not count every match; the total is known only when
+    // this page holds the last of them.
+    let total = page
+        .next_offset
+        .is_none()
+        .then_some(search.offset + entries.len());
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let codes = state.directory_service.codes_of(&ids).await?;
-    let base = base_url(state);
-    let self_url = format!("{base}/fhir/{}?{raw}", kind.name());
-    let next_url = next.map(|o| {
-        let pairs: Vec<(String, String)> = form
-            .0
-            .iter()
-            .filter(|(k, _)| k != "_offset")
-            .cloned()
-            .chain([("_offset".to_string(), o.to_string())])
-            .collect();
-        format!(
-            "{base}/fhir/{}?{}",
-            kind.name(),
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
-    });
     let resources: Vec<Value> = entries.iter().map(|e| resource(kind, e, &codes)).collect();
-    let total = complete.then_some(resources.len());
-    Ok(fhir_json(
-        StatusCode::OK,
-        renkei_interop::searchset(&base, &self_url, next_url, resources, total),
-    ))
+    Ok(search.bundle(&base, resources, total, page.next_offset.is_some()))
 }
 
 async fn read_kind(
@@ -244,25 +306,36 @@ async fn read_kind(
 pub async fn search_organization(
     State(state): State<DirectoryState>,
     CurrentUser(p): CurrentUser,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    search_kind(&state, &p, Kind::Organization, raw).await
+    search_kind(&state, &p, &ORGANIZATION, Kind::Organization, raw, &headers).await
 }
 
 pub async fn search_location(
     State(state): State<DirectoryState>,
     CurrentUser(p): CurrentUser,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    search_kind(&state, &p, Kind::Location, raw).await
+    search_kind(&state, &p, &LOCATION, Kind::Location, raw, &headers).await
 }
 
 pub async fn search_healthcare_service(
     State(state): State<DirectoryState>,
     CurrentUser(p): CurrentUser,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
-    search_kind(&state, &p, Kind::HealthcareService, raw).await
+    search_kind(
+        &state,
+        &p,
+        &HEALTHCARE_SERVICE,
+        Kind::HealthcareService,
+        raw,
+        &headers,
+    )
+    .await
 }
 
 pub async fn read_organization(

@@ -74,9 +74,20 @@ fn prefecture_no(code: &str) -> Value {
 /// Organization (JP_Organization). For 医療機関コード the JP Core
 /// extensions carry the prefecture number, fee-table category and the
 /// 7-digit institution number.
+/// An entry's identifiers: its official code in the system of its source
+/// (when it has one) and its Renkei entry id. Every resource of the entry
+/// carries both, so an `identifier` search finds what a read shows.
+fn identifiers(e: &Entry, source: &str, official_code: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    if !official_code.is_empty() && identifier_system(source) != LOCAL_SYSTEM {
+        out.push(json!({"system": identifier_system(source), "value": official_code}));
+    }
+    out.push(json!({"system": LOCAL_SYSTEM, "value": e.id.to_string()}));
+    out
+}
+
 pub fn organization(e: &Entry, source: &str, official_code: &str) -> Value {
     let mut extension = Vec::new();
-    let mut identifier = vec![json!({"system": identifier_system(source), "value": official_code})];
     if source == "medical_institution_code" && official_code.len() == 10 {
         let (pref, rest) = official_code.split_at(2);
         let (category, number) = rest.split_at(1);
@@ -90,12 +101,11 @@ pub fn organization(e: &Entry, source: &str, official_code: &str) -> Value {
     } else if e.municipality_code.len() >= 2 {
         extension.push(prefecture_no(&e.municipality_code[..2]));
     }
-    identifier.push(json!({"system": LOCAL_SYSTEM, "value": e.id.to_string()}));
     let mut resource = json!({
         "resourceType": "Organization",
         "id": e.id.to_string(),
         "meta": {"profile": [format!("{JP_CORE}JP_Organization")]},
-        "identifier": identifier,
+        "identifier": identifiers(e, source, official_code),
         "active": true,
         "type": [kind_concept(e)],
         "name": e.name,
@@ -117,7 +127,7 @@ pub fn location(e: &Entry, source: &str, official_code: &str) -> Value {
         "resourceType": "Location",
         "id": e.id.to_string(),
         "meta": {"profile": [format!("{JP_CORE}JP_Location")]},
-        "identifier": [{"system": identifier_system(source), "value": official_code}],
+        "identifier": identifiers(e, source, official_code),
         "status": "active",
         "name": e.name,
         "mode": "instance",
@@ -170,7 +180,7 @@ pub fn healthcare_service(e: &Entry, source: &str, official_code: &str) -> Value
     let mut resource = json!({
         "resourceType": "HealthcareService",
         "id": e.id.to_string(),
-        "identifier": [{"system": identifier_system(source), "value": official_code}],
+        "identifier": identifiers(e, source, official_code),
         "active": true,
         "providedBy": {"reference": format!("Organization/{}", e.id), "display": e.name},
         "category": [kind_concept(e)],

@@ -20,7 +20,7 @@ use renkei_directory::service::Directory;
 use renkei_domain::people::Permission;
 use renkei_domain::Timestamp;
 use renkei_identity::{Actor, Identity, Principal, RequestContext};
-use renkei_interop::{FhirResource, SearchParam};
+use renkei_interop::FhirResource;
 use renkei_web_kit::capability::BoxFuture;
 use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::routes::audience::{EVERYONE, STAFF};
@@ -148,63 +148,10 @@ fn routes() -> RouteTable<DirectoryState> {
 #[openapi(paths(api::search_professional, api::search_public))]
 struct DirectoryApi;
 
-/// The FHIR resources the directory serves.
+/// The FHIR resources the directory serves (declared beside their
+/// handlers, which read exactly these search parameters).
 fn fhir_resources() -> Vec<FhirResource> {
-    let common = [
-        SearchParam {
-            name: "name",
-            kind: "string",
-            documentation: "名称・ふりがな・住所（全角半角・ひらがなカタカナの違いを無視）",
-        },
-        SearchParam {
-            name: "type",
-            kind: "token",
-            documentation: "種別 (urn:renkei:cs:org-kind)",
-        },
-        SearchParam {
-            name: "identifier",
-            kind: "token",
-            documentation: "公的コード: system|value または value",
-        },
-        SearchParam {
-            name: "_count",
-            kind: "number",
-            documentation: "1–100, default 20",
-        },
-    ];
-    let with = |extra: &[SearchParam]| {
-        let mut v = common.to_vec();
-        v.extend_from_slice(extra);
-        v
-    };
-    vec![
-        FhirResource {
-            kind: "Organization",
-            profile: Some("JP_Organization"),
-            search: with(&[]),
-            documentation: None,
-        },
-        FhirResource {
-            kind: "Location",
-            profile: Some("JP_Location"),
-            search: with(&[SearchParam {
-                name: "near",
-                kind: "special",
-                documentation: "lat|lon|distance|km (distance default 10 km)",
-            }]),
-            documentation: None,
-        },
-        FhirResource {
-            kind: "HealthcareService",
-            profile: None,
-            search: with(&[SearchParam {
-                name: "service-type",
-                kind: "token",
-                documentation: "介護サービス種類コード (urn:renkei:cs:care-service)",
-            }]),
-            documentation: None,
-        },
-    ]
+    vec![fhir::ORGANIZATION, fhir::LOCATION, fhir::HEALTHCARE_SERVICE]
 }
 
 /// The directory's part of a user's work list: change requests waiting for

@@ -158,6 +158,9 @@ pub struct Query {
     pub public: bool,
     pub near: Option<(f64, f64)>,
     pub radius_km: Option<f64>,
+    /// Only these entries (a FHIR `identifier` search combined with the
+    /// other parameters).
+    pub ids: Option<Vec<EntryId>>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -568,8 +571,19 @@ impl Index {
 
     /// The posting lists every result must be in; `None` when one of them is
     /// empty, so nothing can match.
-    fn lists<'a>(&'a self, q: &Query, folded: Option<&str>) -> Option<Vec<&'a [u32]>> {
+    fn lists<'a>(
+        &'a self,
+        q: &Query,
+        folded: Option<&str>,
+        only: Option<&'a [u32]>,
+    ) -> Option<Vec<&'a [u32]>> {
         let mut lists: Vec<&[u32]> = Vec::new();
+        if let Some(only) = only {
+            if only.is_empty() {
+                return None;
+            }
+            lists.push(only);
+        }
         if let Some(t) = folded {
             let chars: Vec<char> = t.chars().collect();
             if chars.len() == 1 {
@@ -623,7 +637,16 @@ impl Index {
         let wanted = q.offset + limit + 1;
         let folded_owned = q.text.as_deref().map(fold).filter(|t| !t.is_empty());
         let folded = folded_owned.as_deref();
-        let Some(lists) = self.lists(q, folded) else {
+        let only: Option<Vec<u32>> = q.ids.as_ref().map(|ids| {
+            let mut v: Vec<u32> = ids
+                .iter()
+                .filter_map(|id| self.by_id.get(id).copied())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        });
+        let Some(lists) = self.lists(q, folded, only.as_deref()) else {
             return Page {
                 items: Vec::new(),
                 next_offset: None,

@@ -250,6 +250,16 @@ impl Directory {
         Ok(store::ids_by_official_code(&self.db, code).await?)
     }
 
+    /// The directory entry of each organisation that has one: what FHIR
+    /// references to an organisation point at (`Organization/{entry}`).
+    /// Public directory data, so it needs no actor.
+    pub async fn entries_of_organisations(
+        &self,
+        org_ids: &[OrgId],
+    ) -> Result<std::collections::HashMap<OrgId, EntryId>, DirectoryError> {
+        Ok(store::entry_of_each_org(&self.db, org_ids).await?)
+    }
+
     /// Entries the user's organisations maintain ("my entries").
     pub async fn my_entries(
         &self,

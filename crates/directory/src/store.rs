@@ -974,6 +974,27 @@ pub async fn record_reminder(
 }
 
 /// Entries an organisation maintains.
+/// The directory entry linked to each of these organisations (the first
+/// by id when an organisation has several), for FHIR references.
+pub async fn entry_of_each_org(
+    db: &Db,
+    org_ids: &[OrgId],
+) -> Result<std::collections::HashMap<OrgId, EntryId>, StoreError> {
+    if org_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let list = org_ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT org_id, MIN(id) FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL GROUP BY org_id"
+    );
+    let rows: Vec<(OrgId, EntryId)> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn entries_of_orgs(
     db: &Db,
     org_ids: &[OrgId],

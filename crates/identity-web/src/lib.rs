@@ -10,13 +10,14 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod fhir;
 pub mod login;
 
 use std::sync::Arc;
 
 use renkei_domain::people::Permission;
 use renkei_identity::Identity;
-use renkei_web_kit::routes::audience::{ADMINS, EVERYONE, HALF_OR_MORE, SIGNED_IN};
+use renkei_web_kit::routes::audience::{ADMINS, EVERYONE, HALF_OR_MORE, SIGNED_IN, STAFF};
 use renkei_web_kit::routes::{Persona, RowOrder};
 use renkei_web_kit::{Capability, NavEntry, RouteTable, WebConfig};
 use utoipa::OpenApi;
@@ -109,6 +110,9 @@ fn routes() -> RouteTable<IdentityState> {
             SIGNED_IN,
         )
         .get("/api/v1/users", api::list_users, ADMINS)
+        .get("/fhir/Practitioner", fhir::search_practitioner, STAFF)
+        .get("/fhir/Practitioner/{id}", fhir::read_practitioner, STAFF)
+        .sample("/fhir/Practitioner/{user}")
 }
 
 /// Everything identity contributes to the assembly.
@@ -118,6 +122,7 @@ pub fn capability(state: IdentityState) -> Capability {
         routes().with_state(state.clone()),
         api::IdentityApi::openapi(),
     );
+    cap.fhir = vec![fhir::PRACTITIONER];
     // The demo region, its organisations and one account per role.
     cap.demo = Some(Arc::new(move |_now| {
         let identity = state.identity.clone();

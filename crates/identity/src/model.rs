@@ -126,6 +126,27 @@ pub struct UserSummary {
     pub is_demo: bool,
 }
 
+/// A person who works in a region, as the other staff of the region may see
+/// them (FHIR Practitioner): no e-mail, no account state. Family members
+/// and system administrators are not practitioners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PractitionerView {
+    pub id: UserId,
+    pub display_name: String,
+    pub profession: Profession,
+    pub role: Role,
+    /// A disabled account: the person no longer works here.
+    pub active: bool,
+}
+
+impl UserRecord {
+    /// Whether this account is a practitioner ([`PractitionerView`]).
+    pub fn is_practitioner(&self) -> bool {
+        !matches!(self.role(), Role::Family | Role::SystemAdmin)
+            && self.profession() != Profession::Family
+    }
+}
+
 /// A stored session.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRecord {

@@ -1207,6 +1207,45 @@ impl Identity {
         Ok(user.summary(self.now()))
     }
 
+    /// The practitioners of the viewer's region (all regions for a system
+    /// administrator), for FHIR Practitioner: staff see who works with them.
+    pub async fn practitioners(
+        &self,
+        viewer: &Principal,
+    ) -> Result<Vec<PractitionerView>, IdentityError> {
+        if !viewer.role.may(Permission::ViewProfessionalDirectory) {
+            return Err(IdentityError::Forbidden);
+        }
+        let users: Vec<UserRecord> = store::list_users(&self.db, viewer.region_scope())
+            .await?
+            .into_iter()
+            .filter(|u| u.is_practitioner())
+            .collect();
+        Ok(users.iter().map(practitioner_view).collect())
+    }
+
+    /// One practitioner of the viewer's region; `NotFound` for anyone else
+    /// (another region, a family member, no such user).
+    pub async fn practitioner(
+        &self,
+        viewer: &Principal,
+        id: UserId,
+    ) -> Result<PractitionerView, IdentityError> {
+        if !viewer.role.may(Permission::ViewProfessionalDirectory) {
+            return Err(IdentityError::Forbidden);
+        }
+        let user = store::user_by_id(&self.db, id.0)
+            .await?
+            .filter(|u| u.is_practitioner())
+            .filter(|u| {
+                viewer
+                    .region_scope()
+                    .is_none_or(|r| u.region_id == Some(r.0))
+            })
+            .ok_or(IdentityError::NotFound)?;
+        Ok(practitioner_view(&user))
+    }
+
     /// Administrators act only on users of their own region, and only system
     /// administrators act on system administrators.
     fn check_target(&self, actor: &Actor, target: &UserRecord) -> Result<(), IdentityError> {
@@ -1462,5 +1501,15 @@ fn conflict(
             IdentityError::validation(field, "taken", message_ja, "Already in use.")
         }
         other => IdentityError::Store(other),
+    }
+}
+
+fn practitioner_view(u: &UserRecord) -> PractitionerView {
+    PractitionerView {
+        id: UserId(u.id),
+        display_name: u.display_name.clone(),
+        profession: u.profession(),
+        role: u.role(),
+        active: !u.disabled,
     }
 }

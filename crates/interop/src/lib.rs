@@ -22,19 +22,21 @@ pub struct SearchParam {
 }
 
 /// A resource type a capability serves (read and search-type).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FhirResource {
     /// The FHIR resource type, e.g. `Organization`.
     pub kind: &'static str,
     /// The JP Core profile name, e.g. `JP_Organization`, if one applies.
     pub profile: Option<&'static str>,
-    pub search: Vec<SearchParam>,
+    /// Exactly the parameters its search handler reads: the handler checks
+    /// a request against this list, and `/fhir/metadata` lists it.
+    pub search: &'static [SearchParam],
     /// Who may read it, when that is narrower than "staff".
     pub documentation: Option<&'static str>,
 }
 
 impl FhirResource {
-    fn to_json(&self) -> Value {
+    fn to_json(self) -> Value {
         let mut r = json!({
             "type": self.kind,
             "interaction": [{"code": "read"}, {"code": "search-type"}],
@@ -67,7 +69,12 @@ pub fn capability_statement(base: &str, version: &str, resources: &[FhirResource
         "rest": [{
             "mode": "server",
             "security": {"description": "Session cookie or Bearer API token of a staff user (read scope)."},
-            "resource": resources.iter().map(FhirResource::to_json).collect::<Vec<_>>(),
+            "documentation": "Searches page with _count (0 to 100, default 20) and _offset, with self, first, \
+                next and previous links that keep them; total is given when it is known. A parameter a \
+                resource does not list is ignored with a warning (an OperationOutcome entry, search.mode \
+                outcome), or refused with 400 when the request says Prefer: handling=strict. JSON only \
+                (406 for XML). Errors are OperationOutcomes.",
+            "resource": resources.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
         }],
     })
 }
@@ -99,29 +106,38 @@ pub fn prune_empty(value: Value) -> Value {
     prune(value).unwrap_or(Value::Null)
 }
 
-/// A searchset Bundle. `total` is the number of matches when it is known
-/// without counting again (the search returned every match); a paged search
-/// that does not know it leaves it out, as R4 allows.
+/// A searchset Bundle. `links` are its `self`, `next`, `previous`… links
+/// (relation, URL); `total` is the number of matches when it is known
+/// without counting again, left out otherwise, as R4 allows. `outcome` is an
+/// OperationOutcome telling the client what the search did not use (an
+/// entry with `search.mode = outcome`).
 pub fn searchset(
     base: &str,
-    self_url: &str,
-    next_url: Option<String>,
+    links: &[(&str, String)],
     resources: Vec<Value>,
     total: Option<usize>,
+    outcome: Option<Value>,
 ) -> Value {
-    let mut links = vec![json!({"relation": "self", "url": self_url})];
-    if let Some(n) = next_url {
-        links.push(json!({"relation": "next", "url": n}));
+    let mut entries: Vec<Value> = resources
+        .into_iter()
+        .map(|r| {
+            let full = format!(
+                "{base}/fhir/{}/{}",
+                r["resourceType"].as_str().unwrap_or(""),
+                r["id"].as_str().unwrap_or("")
+            );
+            json!({"fullUrl": full, "resource": r, "search": {"mode": "match"}})
+        })
+        .collect();
+    if let Some(o) = outcome {
+        entries.push(json!({"resource": o, "search": {"mode": "outcome"}}));
     }
     json!({
         "resourceType": "Bundle",
         "type": "searchset",
         "total": total,
-        "link": links,
-        "entry": resources.into_iter().map(|r| {
-            let full = format!("{base}/fhir/{}/{}", r["resourceType"].as_str().unwrap_or(""), r["id"].as_str().unwrap_or(""));
-            json!({"fullUrl": full, "resource": r, "search": {"mode": "match"}})
-        }).collect::<Vec<_>>(),
+        "link": links.iter().map(|(relation, url)| json!({"relation": relation, "url": url})).collect::<Vec<_>>(),
+        "entry": entries,
     })
 }
 

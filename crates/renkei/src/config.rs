@@ -410,6 +410,11 @@ impl Config {
                     .unwrap_or_else(|| WebConfig::default().map_attribution),
                 // Room for a few attachments and the form around them.
                 max_upload_bytes: attachment_mb * 1024 * 1024 * 3 + 1024 * 1024,
+                public_url: if public_url.is_empty() {
+                    format!("http://{listen}")
+                } else {
+                    public_url.clone()
+                },
                 ..WebConfig::default()
             },
             care: renkei_care::CareConfig {

@@ -37,6 +37,9 @@ pub struct WebConfig {
     pub map_tile_url: String,
     /// Attribution shown on the map for the tiles.
     pub map_attribution: String,
+    /// The address users and FHIR clients reach Renkei at
+    /// (`RENKEI_PUBLIC_URL`), for absolute links such as a FHIR Bundle's.
+    pub public_url: String,
 }
 
 /// Which header carries the client address behind reverse proxies.
@@ -76,6 +79,7 @@ impl Default for WebConfig {
             trusted_proxy_hops: 1,
             demo_logins: Vec::new(),
             map_tile_url: GSI_TILES.into(),
+            public_url: "http://127.0.0.1:8080".into(),
             map_attribution:
                 "<a href=\"https://maps.gsi.go.jp/development/ichiran.html\">地理院タイル</a>"
                     .into(),

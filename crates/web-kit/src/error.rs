@@ -292,9 +292,16 @@ pub fn operation_outcome(status: StatusCode, info: &ErrorInfo) -> Response {
     let mut issues = vec![json!({"severity": severity, "code": code, "diagnostics": diagnostics})];
     if let Some(errors) = &info.errors {
         for e in &errors.0 {
+            // A parameter the resource does not support (strict handling)
+            // is FHIR's not-supported; every other field error is invalid.
+            let code = if e.code == "unsupported" {
+                "not-supported"
+            } else {
+                "invalid"
+            };
             issues.push(json!({
                 "severity": "error",
-                "code": "invalid",
+                "code": code,
                 "details": {"text": e.message_en},
                 "diagnostics": e.message,
                 "expression": [e.field],

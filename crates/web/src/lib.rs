@@ -68,6 +68,7 @@ pub fn capabilities(state: &AppState) -> Vec<Capability> {
             identity.clone(),
             config.clone(),
             state.care.clone(),
+            state.directory_service.clone(),
         )),
     ]
 }

@@ -39,35 +39,59 @@ impl Care {
         Ok(out)
     }
 
-    /// Posts (newest first) of one patient, for FHIR Communication/Observation.
-    pub async fn patient_posts(
+    /// One page of a patient's posts (newest first) and how many there
+    /// are, for FHIR Communication: what the reader's access shows of each.
+    pub async fn patient_posts_page(
         &self,
         p: &Principal,
         ctx: &RequestContext,
         patient_id: PatientId,
-        vitals_only: bool,
-        limit: i64,
+        limit: usize,
+        offset: usize,
+        now: Timestamp,
+    ) -> Result<(Patient, Vec<Post>, usize), CareError> {
+        let patient = self.space_of_patient(patient_id).await?;
+        let (row, access) = self
+            .require(p, ctx, patient.space_id, "fhir.read", now)
+            .await?;
+        let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let (posts, total) =
+            store::posts_page(&self.db, patient.space_id, as_i64(limit), as_i64(offset)).await?;
+        self.audit(vec![space_audit(p, ctx, "fhir.read", &row, Some(&access))])
+            .await?;
+        let total = usize::try_from(total).unwrap_or(0);
+        Ok((patient, shown_to(&access, p, posts), total))
+    }
+
+    /// Every post with vital signs of a patient (newest first), for FHIR
+    /// Observation: only for those who see clinical records.
+    pub async fn patient_vitals(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: PatientId,
         now: Timestamp,
     ) -> Result<(Patient, Vec<Post>), CareError> {
         let patient = self.space_of_patient(patient_id).await?;
         let (row, access) = self
             .require(p, ctx, patient.space_id, "fhir.read", now)
             .await?;
-        if vitals_only && !access.sees_clinical() {
+        if !access.sees_clinical() {
             return Err(self.deny(p, ctx, &row, "fhir.read").await);
         }
-        let posts = if vitals_only {
-            store::posts_with_vitals(&self.db, &[patient.space_id], limit).await?
-        } else {
-            shown_to(
-                &access,
-                p,
-                store::recent_posts(&self.db, &[patient.space_id], limit).await?,
-            )
-        };
+        let posts = store::posts_with_vitals(&self.db, patient.space_id).await?;
         self.audit(vec![space_audit(p, ctx, "fhir.read", &row, Some(&access))])
             .await?;
         Ok((patient, posts))
+    }
+
+    /// The names of organisations (for FHIR references' displays); an
+    /// organisation that does not exist is left out.
+    pub async fn organisation_names(
+        &self,
+        ids: &[OrgId],
+    ) -> Result<std::collections::HashMap<OrgId, String>, CareError> {
+        Ok(store::organisation_names(&self.db, ids).await?)
     }
 
     /// One post by id (FHIR Communication/Observation read).

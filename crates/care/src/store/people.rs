@@ -78,6 +78,22 @@ pub async fn region_organisations(
     }))
 }
 
+/// Organisations' names by id (FHIR references).
+pub async fn organisation_names(
+    db: &Db,
+    ids: &[OrgId],
+) -> Result<std::collections::HashMap<OrgId, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT id, name FROM identity_organisations WHERE id IN ({})",
+        id_list(ids)
+    );
+    let rows: Vec<(OrgId, String)> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn user_email(db: &Db, user_id: UserId) -> Result<String, StoreError> {
     let email: Option<String> = read!(db, |c| {
         sqlx::query_scalar("SELECT email FROM identity_people WHERE id = $1")

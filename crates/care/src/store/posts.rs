@@ -237,38 +237,40 @@ pub async fn vitals_since(
     }))
 }
 
-/// All posts of a space with vitals (FHIR Observation search).
-pub async fn posts_with_vitals(
-    db: &Db,
-    space_ids: &[SpaceId],
-    limit: i64,
-) -> Result<Vec<Post>, StoreError> {
-    if space_ids.is_empty() {
-        return Ok(Vec::new());
-    }
+/// Every post with vital signs of one space, newest first (FHIR
+/// Observation search, which pages the Observations they hold).
+pub async fn posts_with_vitals(db: &Db, space_id: SpaceId) -> Result<Vec<Post>, StoreError> {
     let sql = format!(
-        "{POST_SELECT} WHERE p.space_id IN ({}) AND p.has_vitals AND p.withdrawn_at IS NULL ORDER BY p.id DESC LIMIT {}",
-        id_list(space_ids),
-        limit.clamp(1, 1000)
+        "{POST_SELECT} WHERE p.space_id = $1 AND p.has_vitals AND p.withdrawn_at IS NULL ORDER BY p.id DESC"
     );
-    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(space_id)
+        .fetch_all(c)
+        .await?))
 }
 
-/// Newest posts of these spaces (FHIR Communication search).
-pub async fn recent_posts(
+/// One page of a space's posts, newest first, and how many it has (FHIR
+/// Communication search).
+pub async fn posts_page(
     db: &Db,
-    space_ids: &[SpaceId],
+    space_id: SpaceId,
     limit: i64,
-) -> Result<Vec<Post>, StoreError> {
-    if space_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "{POST_SELECT} WHERE p.space_id IN ({}) ORDER BY p.id DESC LIMIT {}",
-        id_list(space_ids),
-        limit.clamp(1, 1000)
-    );
-    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
+    offset: i64,
+) -> Result<(Vec<Post>, i64), StoreError> {
+    let sql = format!("{POST_SELECT} WHERE p.space_id = $1 ORDER BY p.id DESC LIMIT $2 OFFSET $3");
+    let posts = read!(db, |c| sqlx::query_as(&sql)
+        .bind(space_id)
+        .bind(limit.max(0))
+        .bind(offset.max(0))
+        .fetch_all(c)
+        .await?);
+    let total: i64 = read!(db, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM care_posts WHERE space_id = $1"
+    )
+    .bind(space_id)
+    .fetch_one(c)
+    .await?);
+    Ok((posts, total))
 }
 
 pub async fn acknowledge(

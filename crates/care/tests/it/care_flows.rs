@@ -689,7 +689,7 @@ both_backends!(family_sees_timeline_not_summary, |db: Db| async move {
     ));
     assert!(matches!(
         w.care
-            .patient_posts(&w.family, &c, pid, true, 10, Timestamp::now())
+            .patient_vitals(&w.family, &c, pid, Timestamp::now())
             .await,
         Err(CareError::Forbidden)
     ));
@@ -1187,7 +1187,7 @@ both_backends!(edits_and_withdrawal_are_visible, |db: Db| async move {
     );
     let api = w
         .care
-        .patient_posts(&w.doctor, &c, pid, false, 50, Timestamp::now())
+        .patient_posts_page(&w.doctor, &c, pid, 50, 0, Timestamp::now())
         .await
         .unwrap()
         .1;
@@ -1750,9 +1750,9 @@ both_backends!(family_sees_no_vitals_until_opened, |db: Db| async move {
             .await,
         Err(CareError::Forbidden)
     ));
-    let (_, fhir_posts) = w
+    let (_, fhir_posts, _) = w
         .care
-        .patient_posts(&w.family, &c, pid, false, 50, Timestamp::now())
+        .patient_posts_page(&w.family, &c, pid, 50, 0, Timestamp::now())
         .await
         .unwrap();
     assert!(fhir_posts

@@ -22,9 +22,19 @@ use Who::*;
 /// 10, point 9).
 fn denied(row: &MatrixRow, reply: &Reply) -> bool {
     matches!(reply.status.as_u16(), 401 | 403)
-        || (reply.status.as_u16() == 404 && row.conceals)
+        || (row.conceals && (reply.status.as_u16() == 404 || empty_searchset(reply)))
         || reply.location.as_deref().is_some_and(|l| {
             l == "/login" || l.starts_with("/login?expired") || l.starts_with("/mfa")
+        })
+}
+
+/// A FHIR search that found nothing: what a concealing search answers
+/// about a patient that is not the user's, exactly as about one that does
+/// not exist.
+fn empty_searchset(reply: &Reply) -> bool {
+    reply.status.as_u16() == 200
+        && serde_json::from_str::<serde_json::Value>(&reply.body).is_ok_and(|b| {
+            b["resourceType"] == "Bundle" && b["total"] == 0 && b.get("entry").is_none()
         })
 }
 
@@ -55,6 +65,51 @@ async fn every_route_has_one_row_with_a_concrete_sample() {
     let admin = w.session(Who::SystemAdmin);
     let reply = send(&w.app, request("GET", "/no-such-route", admin, None)).await;
     assert_eq!(reply.status.as_u16(), 404);
+}
+
+/// `/fhir/metadata` lists exactly the FHIR resources the capabilities
+/// route: each listed type has its search and read rows, and every FHIR
+/// route is a listed type's.
+#[tokio::test]
+async fn fhir_metadata_lists_exactly_the_fhir_routes() {
+    let w = world(Backend::Sqlite, WebConfig::default()).await;
+    let reply = send(
+        &w.app,
+        request("GET", "/fhir/metadata", w.session(Who::Professional), None),
+    )
+    .await;
+    let meta: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let listed: std::collections::BTreeSet<String> = meta["rest"][0]["resource"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap().to_string())
+        .collect();
+    let mut routed = std::collections::BTreeSet::new();
+    for row in w.rows.iter().filter(|r| r.route.path.starts_with("/fhir/")) {
+        let rest = &row.route.path["/fhir/".len()..];
+        if rest == "metadata" {
+            continue;
+        }
+        let kind = rest.split('/').next().unwrap_or("").to_string();
+        assert!(
+            listed.contains(&kind),
+            "{} is not in /fhir/metadata",
+            row.route.path
+        );
+        routed.insert(kind);
+    }
+    assert_eq!(listed, routed);
+    for kind in &listed {
+        for path in [format!("/fhir/{kind}"), format!("/fhir/{kind}/{{id}}")] {
+            assert!(
+                w.rows
+                    .iter()
+                    .any(|r| r.route.method == "GET" && r.route.path == path),
+                "{path} is listed but not routed"
+            );
+        }
+    }
 }
 
 async fn run_matrix(backend: Backend) {
@@ -277,11 +332,11 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
             ] {
                 let reply = send(&w.app, request(method, &w.concrete(row), session, body)).await;
                 checked += 1;
-                // Not theirs answers as not there: 404, never 403, so ids
-                // cannot be probed (issue 10, point 9).
-                assert_eq!(
-                    reply.status.as_u16(),
-                    404,
+                // Not theirs answers as not there: 404 (an empty Bundle
+                // for a FHIR search), never 403, so ids cannot be probed
+                // (issue 10, point 9).
+                assert!(
+                    reply.status.as_u16() == 404 || empty_searchset(&reply),
                     "{method} {path} as {who}: {} {}",
                     reply.status,
                     reply.body
@@ -297,8 +352,11 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
                     .replace(&format!("/{}", w.consent), "/987657");
                 let reply_missing = send(&w.app, request(method, &missing, session, body)).await;
                 assert_eq!(
-                    reply_missing.status.as_u16(),
-                    reply.status.as_u16(),
+                    (
+                        reply_missing.status.as_u16(),
+                        empty_searchset(&reply_missing)
+                    ),
+                    (reply.status.as_u16(), empty_searchset(&reply)),
                     "{method} {missing} (no such id) as {who} answers like {path}"
                 );
             }
@@ -407,4 +465,48 @@ async fn read_only_tokens_change_nothing() {
         // Reading posts with a read-only token leaves no read receipt.
         assert_eq!(reads_before, count("care_reads").await, "receipts written");
     }
+}
+
+/// FHIR Practitioner shows staff their own region's colleagues only: a
+/// user of another region answers as one that does not exist, a family
+/// member is refused, a system administrator sees every region.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn practitioners_stay_in_their_region() {
+    let w = world(Backend::Sqlite, WebConfig::default()).await;
+    let get = |who: Who, path: String| {
+        let req = request("GET", &path, w.session(who), None);
+        async { send(&w.app, req).await }
+    };
+    let own = get(
+        Who::Professional,
+        format!("/fhir/Practitioner/{}", w.target_user),
+    )
+    .await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert!(
+        own.body.contains("\"qualification\"") && !own.body.contains("@"),
+        "{}",
+        own.body
+    );
+    let foreign = get(
+        Who::Professional,
+        format!("/fhir/Practitioner/{}", w.foreign_user),
+    )
+    .await;
+    assert_eq!(foreign.status, 404, "{}", foreign.body);
+    let listed = get(Who::Professional, "/fhir/Practitioner?_count=100".into()).await;
+    assert!(listed
+        .body
+        .contains(&format!("\"id\":\"{}\"", w.target_user)));
+    assert!(!listed
+        .body
+        .contains(&format!("\"id\":\"{}\"", w.foreign_user)));
+    let admin = get(
+        Who::SystemAdmin,
+        format!("/fhir/Practitioner/{}", w.foreign_user),
+    )
+    .await;
+    assert_eq!(admin.status, 200, "{}", admin.body);
+    let family = get(Who::Family, format!("/fhir/Practitioner/{}", w.target_user)).await;
+    assert_eq!(family.status, 403);
 }

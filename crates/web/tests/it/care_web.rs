@@ -219,11 +219,161 @@ async fn run(backend: Backend) {
         "{}",
         obs.body
     );
+    fhir_search_semantics(&w).await;
     // The OpenAPI document lists the care API.
     let doc = send(&w.app, request("GET", "/api/v1/openapi.json", pro, None)).await;
     assert!(doc
         .body
         .contains("/api/v1/patients/{id}/posts/{post}/acknowledge"));
+}
+
+/// FHIR searches as a client pages them: every post is reachable past the
+/// first 100, `self`/`next`/`previous` keep `_count`, token systems are
+/// honoured, unknown parameters follow `Prefer: handling`, and a patient
+/// that does not exist finds nothing rather than 404.
+async fn fhir_search_semantics(w: &World) {
+    let pro = w.session(Who::Professional);
+    for n in 0..110 {
+        let mut r = request(
+            "POST",
+            &format!("/api/v1/patients/{}/posts", w.patient),
+            pro,
+            Some(r#"{"category":"vitals","text":"定期","vitals":{"temperature":36.5,"pulse":70}}"#),
+        );
+        r.headers_mut().insert(
+            "idempotency-key",
+            format!("fhir-paging-{n:04}").parse().unwrap(),
+        );
+        let reply = send(&w.app, r).await;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let get = |path: String, prefer: Option<&'static str>| async move {
+        let mut r = request("GET", &path, pro, None);
+        if let Some(p) = prefer {
+            r.headers_mut().insert("prefer", p.parse().unwrap());
+        }
+        let reply = send(&w.app, r).await;
+        let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        (reply.status, body)
+    };
+    let link = |b: &serde_json::Value, relation: &str| {
+        b["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == relation)
+            .map(|l| {
+                let url = l["url"].as_str().unwrap();
+                url[url.find("/fhir/").unwrap()..].to_string()
+            })
+    };
+    let matches = |b: &serde_json::Value| {
+        b["entry"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter(|x| x["search"]["mode"] == "match")
+                    .map(|x| x["resource"]["id"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    for (kind, at_least) in [("Communication", 110), ("Observation", 220)] {
+        let (status, first) = get(
+            format!("/fhir/{kind}?patient={}&_count=100", w.patient),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{first}");
+        let total = first["total"].as_u64().unwrap() as usize;
+        assert!(total >= at_least, "{kind}: total {total}");
+        assert!(link(&first, "self").unwrap().contains("_count=100"));
+        let mut ids = matches(&first);
+        assert_eq!(ids.len(), 100);
+        let mut next = link(&first, "next");
+        while let Some(path) = next {
+            let (status, page) = get(path, None).await;
+            assert_eq!(status, 200, "{page}");
+            assert!(link(&page, "previous").is_some());
+            ids.extend(matches(&page));
+            next = link(&page, "next");
+        }
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(
+            (ids.len(), distinct.len()),
+            (total, total),
+            "{kind}: every match once"
+        );
+    }
+    // Token systems: LOINC honoured, another system finds nothing.
+    let count = |b: &serde_json::Value| b["total"].as_u64().unwrap();
+    let (_, loinc) = get(
+        format!(
+            "/fhir/Observation?patient={}&code=http://loinc.org%7C8867-4",
+            w.patient
+        ),
+        None,
+    )
+    .await;
+    let (_, bare) = get(
+        format!("/fhir/Observation?patient={}&code=8867-4", w.patient),
+        None,
+    )
+    .await;
+    let (_, other) = get(
+        format!(
+            "/fhir/Observation?patient={}&code=urn:other%7C8867-4",
+            w.patient
+        ),
+        None,
+    )
+    .await;
+    assert!(count(&loinc) >= 110);
+    assert_eq!(count(&loinc), count(&bare));
+    assert_eq!(count(&other), 0);
+    // Unknown parameters: ignored with a warning, or refused when strict.
+    let (status, lenient) = get(
+        format!("/fhir/Communication?patient={}&_sort=date", w.patient),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!link(&lenient, "self").unwrap().contains("_sort"));
+    assert!(lenient.to_string().contains("\"outcome\""), "{lenient}");
+    let (status, strict) = get(
+        format!("/fhir/Communication?patient={}&_sort=date", w.patient),
+        Some("handling=strict"),
+    )
+    .await;
+    assert_eq!(status, 400, "{strict}");
+    assert_eq!(strict["issue"][1]["code"], "not-supported", "{strict}");
+    assert_eq!(strict["issue"][1]["expression"][0], "_sort");
+    // A patient that does not exist: an empty Bundle.
+    for kind in ["CareTeam", "Communication", "Observation", "Consent"] {
+        let (status, b) = get(format!("/fhir/{kind}?patient=987654321"), None).await;
+        assert_eq!((status.as_u16(), count(&b)), (200, 0), "{kind}: {b}");
+    }
+    // Patient identifier honours its system and combines with name.
+    let (_, pt) = get(format!("/fhir/Patient/{}", w.patient), None).await;
+    let id_value = pt["id"].as_str().unwrap().to_string();
+    let (_, by_id) = get(
+        format!("/fhir/Patient?identifier=urn:renkei:sid:patient%7C{id_value}"),
+        None,
+    )
+    .await;
+    assert_eq!(count(&by_id), 1, "{by_id}");
+    let (_, wrong) = get(
+        format!("/fhir/Patient?identifier=urn:other%7C{id_value}"),
+        None,
+    )
+    .await;
+    assert_eq!(count(&wrong), 0);
+    let (_, combined) = get(
+        format!("/fhir/Patient?identifier=urn:renkei:sid:patient%7C{id_value}&name=zzzz"),
+        None,
+    )
+    .await;
+    assert_eq!(count(&combined), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

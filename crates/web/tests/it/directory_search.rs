@@ -350,6 +350,7 @@ async fn fhir_directory_on_both_databases() {
         assert_eq!(
             types,
             vec![
+                "Practitioner",
                 "Organization",
                 "Location",
                 "HealthcareService",
@@ -390,6 +391,22 @@ async fn fhir_directory_on_both_databases() {
             get("/fhir/Organization?identifier=urn:renkei:id:care-office-number%7C0".into()).await;
         assert_eq!(none["total"], 0);
         assert!(none.get("entry").is_none(), "no empty entry array: {none}");
+        // The system is honoured: the same number as a 医療機関コード is
+        // not this care office.
+        let other = get(
+            "/fhir/Organization?identifier=http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no%7C1370100011".into(),
+        )
+        .await;
+        assert_eq!(other["total"], 0, "{other}");
+        // …and combined with the other parameters, not instead of them.
+        let combined = get(
+            "/fhir/Organization?identifier=1370100011&type=urn:renkei:cs:org-kind%7Cpharmacy"
+                .into(),
+        )
+        .await;
+        assert_eq!(combined["total"], 0, "{combined}");
+        let by_value = get("/fhir/Organization?identifier=%7C1370100011,1370100011".into()).await;
+        assert_eq!(by_value["total"], 1, "a comma is or: {by_value}");
         let id = b["entry"][0]["resource"]["id"]
             .as_str()
             .unwrap()
@@ -412,14 +429,29 @@ async fn fhir_directory_on_both_databases() {
         // HealthcareService by service type carries the contact windows.
         let b = get("/fhir/HealthcareService?service-type=130&_count=1".into()).await;
         assert_eq!(b["entry"].as_array().unwrap().len(), 1);
-        assert!(b["link"][1]["url"].as_str().unwrap().contains("_offset=1"));
+        let link = |b: &serde_json::Value, relation: &str| {
+            b["link"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["relation"] == relation)
+                .map(|l| l["url"].as_str().unwrap().to_string())
+        };
+        let next = link(&b, "next").expect("a next link");
+        assert!(
+            next.contains("_offset=1") && next.contains("_count=1"),
+            "{next}"
+        );
+        assert!(link(&b, "self").unwrap().contains("_count=1"));
+        let second = get(next[next.find("/fhir/").unwrap()..].to_string()).await;
+        assert!(link(&second, "previous").is_some(), "{second}");
         let hs = get(format!("/fhir/HealthcareService/{id}")).await;
         assert_eq!(hs["availableTime"][0]["allDay"], true);
         assert_eq!(hs["type"][0]["coding"][0]["code"], "130");
         // Bad parameters are named; family members are refused.
         let r = send(
             &w.app,
-            request("GET", "/fhir/Location?near=north&_count=0", s, None),
+            request("GET", "/fhir/Location?near=north&_count=abc", s, None),
         )
         .await;
         assert_eq!(r.status, 400, "{}", r.body);
