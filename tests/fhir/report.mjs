@@ -251,7 +251,7 @@ async function semantics(c) {
     for (const p of r.searchParam ?? []) {
       const value = { reference: `Patient/${pid}`, token: 'x', string: 'x', number: '1', special: '35|139|1|km' }[p.type] ?? 'x';
       const res = await json(`/fhir/${r.type}?${p.name}=${encodeURIComponent(value)}${p.name === 'patient' ? '' : `&patient=${pid}`}`, { prefer: 'handling=strict' });
-      const unsupported = res.body?.issue?.some((i) => i.code === 'not-supported' && i.expression?.includes(p.name));
+      const unsupported = res.body?.issue?.some((i) => i.code === 'not-supported' && i.location?.includes(`http.${p.name}`));
       check(`${r.type}?${p.name} (listed in metadata) is supported`, !unsupported, `${res.status}`);
     }
   }

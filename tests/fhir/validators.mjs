@@ -142,6 +142,17 @@ function jpCoreAssertions(resource) {
       }
     }
   }
+  if (resource.resourceType === 'Patient' || resource.resourceType === 'Practitioner') {
+    // JP_Patient, JP_Practitioner: every name says its representation
+    // (iso21090-EN-representation: IDE for kanji, SYL for kana), and the
+    // kanji (IDE) name is there.
+    const EN_REP = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
+    const reps = (resource.name ?? []).map((name) => (name.extension ?? []).find((e) => e.url === EN_REP)?.valueCode);
+    for (const [n, rep] of reps.entries()) {
+      if (rep !== 'IDE' && rep !== 'SYL') fail(`${resource.resourceType}.name[${n}].extension`, 'a JP Core name carries iso21090-EN-representation IDE or SYL');
+    }
+    if (!reps.includes('IDE')) fail(`${resource.resourceType}.name`, 'a JP Core name list has the IDE (kanji) name');
+  }
   if (resource.resourceType === 'Observation'
     && (resource.meta?.profile ?? []).some((u) => u.endsWith('/JP_Observation_VitalSigns'))) {
     // JP_Observation_VitalSigns: the simple category vital-signs.

@@ -10,15 +10,17 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use renkei_care::model::{Member, Patient};
-use renkei_domain::{ConsentId, OrgId, PatientId, PostId, Timestamp, ValidationErrors};
+use renkei_care::model::{Member, Patient, Post};
+use renkei_domain::people::Permission;
+use renkei_domain::{ConsentId, OrgId, PatientId, PostId, Timestamp, UserId, ValidationErrors};
+use renkei_identity::Principal;
 use renkei_interop::{FhirResource, SearchParam};
 use serde_json::Value;
 
 use crate::fhir_resources::{self as fhir, References};
 use crate::CareState;
 use renkei_web_kit::auth::Ctx;
-use renkei_web_kit::fhir::{fhir_json, Search};
+use renkei_web_kit::fhir::{fhir_json, Search, Token};
 use renkei_web_kit::{CurrentUser, WebError};
 
 const TEAM_ONLY: Option<&str> =
@@ -73,8 +75,13 @@ pub const OBSERVATION: FhirResource = FhirResource {
         SearchParam {
             name: "code",
             kind: "token",
-            documentation: "LOINC (http://loinc.org|8310-5 or 8310-5), a blood pressure \
-                            component (8480-6, 8462-4) included; a comma means or",
+            documentation: "LOINC of the Observation (http://loinc.org|8310-5 or 8310-5; \
+                            85354-9 for blood pressure); a comma means or",
+        },
+        SearchParam {
+            name: "component-code",
+            kind: "token",
+            documentation: "LOINC of a component (8480-6 systolic, 8462-4 diastolic)",
         },
     ],
     documentation: Some(
@@ -124,21 +131,42 @@ fn found<T>(r: Result<T, renkei_care::CareError>) -> Result<Option<T>, WebError>
     }
 }
 
-/// What references need: organisations' names and directory entries.
-async fn references(state: &CareState, orgs: &[OrgId]) -> Result<References, WebError> {
+/// What the references of an answer to `p` need: the organisations'
+/// names, their directory entries when `p` may read the directory, and
+/// which of `people` `p` can read as Practitioners.
+async fn references(
+    state: &CareState,
+    p: &Principal,
+    orgs: &[OrgId],
+    people: &[UserId],
+) -> Result<References, WebError> {
     let mut orgs = orgs.to_vec();
     orgs.sort_unstable();
     orgs.dedup();
-    let names = state.care.organisation_names(&orgs).await?;
-    let entries = state.directory.entries_of_organisations(&orgs).await?;
+    let org_names = state.care.organisation_names(&orgs).await?;
+    let org_entries = if p.role.may(Permission::ViewProfessionalDirectory) {
+        state.directory.entries_of_organisations(&orgs).await?
+    } else {
+        Default::default()
+    };
+    let practitioners = state.identity.visible_practitioners(p, people).await?;
     Ok(References {
-        org_names: names,
-        org_entries: entries,
+        org_names,
+        org_entries,
+        practitioners,
     })
 }
 
 fn member_orgs(members: &[Member]) -> Vec<OrgId> {
     members.iter().filter_map(|m| m.org_id).collect()
+}
+
+fn member_ids(members: &[Member]) -> Vec<UserId> {
+    members.iter().map(|m| m.user_id).collect()
+}
+
+fn author_ids(posts: &[Post]) -> Vec<UserId> {
+    posts.iter().map(|x| x.author_id).collect()
 }
 
 pub async fn search_patient(
@@ -173,15 +201,20 @@ pub async fn search_patient(
                 })
         })
         .collect();
+    let (page, total) = search.page(list);
     let refs = references(
         &state,
-        &list
+        &p,
+        &page
             .iter()
             .map(|pt| pt.registering_org_id)
             .collect::<Vec<_>>(),
+        &[],
     )
     .await?;
-    Ok(search.bundle_all(base(&state), list, |pt| fhir::patient(&pt, &refs)))
+    let more = search.offset + page.len() < total;
+    let resources = page.iter().map(|pt| fhir::patient(pt, &refs)).collect();
+    Ok(search.bundle(base(&state), resources, Some(total), more))
 }
 
 pub async fn read_patient(
@@ -192,7 +225,7 @@ pub async fn read_patient(
 ) -> Result<Response, WebError> {
     let id: PatientId = id.parse().map_err(|_| WebError::NotFound)?;
     let (pt, _) = state.care.patient(&p, &rc, id, Timestamp::now()).await?;
-    let refs = references(&state, &[pt.registering_org_id]).await?;
+    let refs = references(&state, &p, &[pt.registering_org_id], &[]).await?;
     Ok(fhir_json(StatusCode::OK, fhir::patient(&pt, &refs)))
 }
 
@@ -215,7 +248,7 @@ pub async fn search_care_team(
     else {
         return Ok(search.bundle_all(base(&state), Vec::<Value>::new(), |v| v));
     };
-    let refs = references(&state, &member_orgs(&members)).await?;
+    let refs = references(&state, &p, &member_orgs(&members), &member_ids(&members)).await?;
     Ok(
         search.bundle_all(base(&state), vec![(pt, members)], |(pt, members)| {
             fhir::care_team(&pt, &members, &refs)
@@ -234,7 +267,7 @@ pub async fn read_care_team(
         .care
         .team_for_fhir(&p, &rc, id, Timestamp::now())
         .await?;
-    let refs = references(&state, &member_orgs(&members)).await?;
+    let refs = references(&state, &p, &member_orgs(&members), &member_ids(&members)).await?;
     Ok(fhir_json(
         StatusCode::OK,
         fhir::care_team(&pt, &members, &refs),
@@ -261,9 +294,10 @@ pub async fn search_communication(
         return Ok(search.bundle(base(&state), Vec::new(), Some(0), false));
     };
     let more = search.offset + posts.len() < total && search.count > 0;
+    let refs = references(&state, &p, &[], &author_ids(&posts)).await?;
     let list = posts
         .iter()
-        .map(|x| fhir::communication(pt.id, x))
+        .map(|x| fhir::communication(pt.id, x, &refs))
         .collect();
     Ok(search.bundle(base(&state), list, Some(total), more))
 }
@@ -279,34 +313,47 @@ pub async fn read_communication(
         .care
         .post_for_fhir(&p, &rc, id, Timestamp::now())
         .await?;
-    Ok(fhir_json(StatusCode::OK, fhir::communication(pt.id, &post)))
+    let refs = references(&state, &p, &[], &[post.author_id]).await?;
+    Ok(fhir_json(
+        StatusCode::OK,
+        fhir::communication(pt.id, &post, &refs),
+    ))
 }
 
-/// Whether an Observation has a coding (or a component coding) the token
-/// matches.
-fn has_code(observation: &Value, t: &renkei_web_kit::fhir::Token) -> bool {
-    let codings = |concept: &Value| -> Vec<(String, String)> {
-        concept["coding"]
-            .as_array()
-            .map(|c| {
-                c.iter()
-                    .map(|x| {
-                        (
-                            x["system"].as_str().unwrap_or("").to_string(),
-                            x["code"].as_str().unwrap_or("").to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut all = codings(&observation["code"]);
-    if let Some(components) = observation["component"].as_array() {
-        for c in components {
-            all.extend(codings(&c["code"]));
-        }
+/// The (system, code) pairs of a CodeableConcept.
+fn codings(concept: &Value) -> Vec<(&str, &str)> {
+    concept["coding"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|x| {
+                    (
+                        x["system"].as_str().unwrap_or(""),
+                        x["code"].as_str().unwrap_or(""),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether one of `tokens` matches the Observation's code (`code`) or one
+/// of its components' codes (`component-code`); no tokens match all.
+fn matches_code(observation: &Value, tokens: &[Token], components: bool) -> bool {
+    if tokens.is_empty() {
+        return true;
     }
-    all.iter().any(|(system, code)| t.matches(system, code))
+    let pairs: Vec<(&str, &str)> = if components {
+        observation["component"]
+            .as_array()
+            .map(|c| c.iter().flat_map(|x| codings(&x["code"])).collect())
+            .unwrap_or_default()
+    } else {
+        codings(&observation["code"])
+    };
+    tokens
+        .iter()
+        .any(|t| pairs.iter().any(|(system, code)| t.matches(system, code)))
 }
 
 pub async fn search_observation(
@@ -320,6 +367,7 @@ pub async fn search_observation(
     let search = Search::parse(&OBSERVATION, raw.as_deref(), &headers)?;
     let pid = patient_param(&search)?;
     let codes = search.tokens("code");
+    let component_codes = search.tokens("component-code");
     let Some((pt, posts)) = found(
         state
             .care
@@ -329,10 +377,11 @@ pub async fn search_observation(
     else {
         return Ok(search.bundle(base(&state), Vec::new(), Some(0), false));
     };
+    let refs = references(&state, &p, &[], &author_ids(&posts)).await?;
     let list: Vec<Value> = posts
         .iter()
-        .flat_map(|x| fhir::observations(pt.id, x))
-        .filter(|o| codes.is_empty() || codes.iter().any(|t| has_code(o, t)))
+        .flat_map(|x| fhir::observations(pt.id, x, &refs))
+        .filter(|o| matches_code(o, &codes, false) && matches_code(o, &component_codes, true))
         .collect();
     Ok(search.bundle_all(base(&state), list, |o| o))
 }
@@ -352,7 +401,8 @@ pub async fn read_observation(
     if !access.sees_clinical() {
         return Err(WebError::Forbidden);
     }
-    let obs = fhir::observation(pt.id, &post, code).ok_or(WebError::NotFound)?;
+    let refs = references(&state, &p, &[], &[post.author_id]).await?;
+    let obs = fhir::observation(pt.id, &post, code, &refs).ok_or(WebError::NotFound)?;
     Ok(fhir_json(StatusCode::OK, obs))
 }
 
@@ -381,7 +431,7 @@ pub async fn search_consent(
         .flat_map(|c| c.coverage.org_ids.iter().copied())
         .collect();
     orgs.push(v.patient.registering_org_id);
-    let refs = references(&state, &orgs).await?;
+    let refs = references(&state, &p, &orgs, &[]).await?;
     let custodian = v.patient.registering_org_id;
     Ok(search.bundle_all(base(&state), v.consents, |c| {
         fhir::consent(&c, custodian, &refs)
@@ -401,7 +451,7 @@ pub async fn read_consent(
         .await?;
     let mut orgs = consent.coverage.org_ids.clone();
     orgs.push(pt.registering_org_id);
-    let refs = references(&state, &orgs).await?;
+    let refs = references(&state, &p, &orgs, &[]).await?;
     Ok(fhir_json(
         StatusCode::OK,
         fhir::consent(&consent, pt.registering_org_id, &refs),

@@ -6,7 +6,7 @@ use renkei_care::model::{Consent, Member, Patient, Post};
 use renkei_domain::care::{MemberStatus, VITAL_SIGNS};
 use renkei_domain::{EntryId, OrgId, PatientId, Profession, Timestamp, UserId};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use renkei_interop::JP_CORE;
 
@@ -28,12 +28,16 @@ pub const USER_ID_SYSTEM: &str = "urn:renkei:sid:user";
 /// Renkei's organisation ids, for an organisation without a directory entry.
 pub const ORGANISATION_ID_SYSTEM: &str = "urn:renkei:sid:organisation";
 
-/// What the mappings need to reference organisations: their names, and
-/// the directory entry (the FHIR Organization) of those that have one.
+/// What the mappings need to reference organisations and people: their
+/// names, the directory entry (the FHIR Organization) of organisations
+/// that have one, and the people this reader can read as Practitioners.
+/// A literal reference is written only where this reader could follow it;
+/// the rest are logical references (type, identifier, display).
 #[derive(Debug, Default)]
 pub struct References {
     pub org_names: HashMap<OrgId, String>,
     pub org_entries: HashMap<OrgId, EntryId>,
+    pub practitioners: HashSet<UserId>,
 }
 
 impl References {
@@ -52,20 +56,26 @@ impl References {
             }),
         }
     }
-}
 
-/// A person who wrote or works on the record: `Practitioner/{user}` (served
-/// by identity) with the name, or for a family member a logical
-/// RelatedPerson reference (Renkei serves no RelatedPerson).
-fn person(user: UserId, profession: Profession, name: &str) -> Value {
-    if profession == Profession::Family {
-        json!({
-            "type": "RelatedPerson",
-            "identifier": {"system": USER_ID_SYSTEM, "value": user.to_string()},
-            "display": name,
-        })
-    } else {
-        json!({"reference": format!("Practitioner/{user}"), "display": name})
+    /// A person who wrote or works on the record: `Practitioner/{user}`
+    /// (served by identity) with the name; a family member is a logical
+    /// RelatedPerson reference (Renkei serves no RelatedPerson), anyone
+    /// else this reader cannot read a logical Practitioner reference.
+    pub fn person(&self, user: UserId, profession: Profession, name: &str) -> Value {
+        let logical = |kind: &str| {
+            json!({
+                "type": kind,
+                "identifier": {"system": USER_ID_SYSTEM, "value": user.to_string()},
+                "display": name,
+            })
+        };
+        if profession == Profession::Family {
+            logical("RelatedPerson")
+        } else if self.practitioners.contains(&user) {
+            json!({"reference": format!("Practitioner/{user}"), "display": name})
+        } else {
+            logical("Practitioner")
+        }
     }
 }
 
@@ -144,7 +154,7 @@ pub fn care_team(p: &Patient, members: &[Member], refs: &References) -> Value {
                     "code": m.team_role.code(),
                     "display": m.team_role.label_ja(),
                 }]}],
-                "member": person(m.user_id, m.profession, &m.display_name),
+                "member": refs.person(m.user_id, m.profession, &m.display_name),
                 "period": {"start": time(m.accepted_at.unwrap_or(m.invited_at))},
             });
             if let Some(org) = m.org_id {
@@ -165,7 +175,7 @@ pub fn care_team(p: &Patient, members: &[Member], refs: &References) -> Value {
 
 /// A timeline post. Withdrawn posts keep their place as
 /// `entered-in-error` without their text.
-pub fn communication(patient_id: PatientId, post: &Post) -> Value {
+pub fn communication(patient_id: PatientId, post: &Post, refs: &References) -> Value {
     let withdrawn = post.withdrawn_at.is_some();
     let mut r = json!({
         "resourceType": "Communication",
@@ -179,7 +189,7 @@ pub fn communication(patient_id: PatientId, post: &Post) -> Value {
         "priority": if post.urgent { "urgent" } else { "routine" },
         "subject": reference("Patient", patient_id),
         "sent": time(post.created_at),
-        "sender": person(post.author_id, post.author_profession, &post.author_name),
+        "sender": refs.person(post.author_id, post.author_profession, &post.author_name),
     });
     if !withdrawn && !post.body.is_empty() {
         r["payload"] = json!([{"contentString": post.body}]);
@@ -221,7 +231,12 @@ fn quantity(value: f64, unit: &str, ucum: &str) -> Value {
 
 /// JP_Observation_VitalSigns for one sign of a post (`code` is a sign code
 /// or `bp`). `None` when the post has no such value.
-pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Value> {
+pub fn observation(
+    patient_id: PatientId,
+    post: &Post,
+    code: &str,
+    refs: &References,
+) -> Option<Value> {
     if post.withdrawn_at.is_some() {
         return None;
     }
@@ -257,7 +272,7 @@ pub fn observation(patient_id: PatientId, post: &Post, code: &str) -> Option<Val
             "code": {"coding": [{"system": "http://loinc.org", "code": loinc, "display": display}]},
             "subject": reference("Patient", patient_id),
             "effectiveDateTime": time(post.created_at),
-            "performer": [person(post.author_id, post.author_profession, &post.author_name)],
+            "performer": [refs.person(post.author_id, post.author_profession, &post.author_name)],
             // No derivedFrom: R4 does not allow it to point at a
             // Communication. The post names its observations instead
             // (Communication.about).
@@ -330,11 +345,11 @@ fn jp_vital_sign_category(code: &str) -> Option<(&'static str, &'static str)> {
 const SPO2_BY_PULSE_OXIMETRY: &str = "59408-5";
 
 /// Every Observation of a post.
-pub fn observations(patient_id: PatientId, post: &Post) -> Vec<Value> {
+pub fn observations(patient_id: PatientId, post: &Post, refs: &References) -> Vec<Value> {
     vital_ids(post)
         .iter()
         .filter_map(|id| id.split_once('-'))
-        .filter_map(|(_, code)| observation(patient_id, post, code))
+        .filter_map(|(_, code)| observation(patient_id, post, code, refs))
         .collect()
 }
 
@@ -444,7 +459,7 @@ mod tests {
 
     #[test]
     fn vitals_become_loinc_observations() {
-        let obs = observations(PatientId(3), &post());
+        let obs = observations(PatientId(3), &post(), &References::default());
         let codes: Vec<&str> = obs
             .iter()
             .map(|o| o["code"]["coding"][0]["code"].as_str().unwrap())
@@ -466,14 +481,14 @@ mod tests {
 
     #[test]
     fn communication_is_urgent_and_links_observations() {
-        let c = communication(PatientId(3), &post());
+        let c = communication(PatientId(3), &post(), &References::default());
         assert_eq!(c["priority"], "urgent");
         assert_eq!(c["about"][0]["reference"], "Observation/7-bp");
         let mut w = post();
         w.withdrawn_at = Some(1);
-        let c = communication(PatientId(3), &w);
+        let c = communication(PatientId(3), &w, &References::default());
         assert_eq!(c["status"], "entered-in-error");
         assert!(c.get("payload").is_none());
-        assert!(observations(PatientId(3), &w).is_empty());
+        assert!(observations(PatientId(3), &w, &References::default()).is_empty());
     }
 }

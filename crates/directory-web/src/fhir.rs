@@ -273,15 +273,16 @@ async fn search_kind(
     });
     let entries: Vec<Entry> = page.items.into_iter().map(|h| h.entry).collect();
     // The index does not count every match; the total is known only when
-    // this page holds the last of them.
-    let total = page
-        .next_offset
-        .is_none()
+    // this page holds the last of them (an empty page past the end says
+    // nothing about how many there were, unless it is the first).
+    let total = (page.next_offset.is_none() && (!entries.is_empty() || search.offset == 0))
         .then_some(search.offset + entries.len());
+    // No next link to a page the directory refuses to serve.
+    let more = page.next_offset.is_some_and(|next| next <= MAX_OFFSET);
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();
     let codes = state.directory_service.codes_of(&ids).await?;
     let resources: Vec<Value> = entries.iter().map(|e| resource(kind, e, &codes)).collect();
-    Ok(search.bundle(&base, resources, total, page.next_offset.is_some()))
+    Ok(search.bundle(&base, resources, total, more))
 }
 
 async fn read_kind(

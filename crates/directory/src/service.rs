@@ -250,9 +250,10 @@ impl Directory {
         Ok(store::ids_by_official_code(&self.db, code).await?)
     }
 
-    /// The directory entry of each organisation that has one: what FHIR
-    /// references to an organisation point at (`Organization/{entry}`).
-    /// Public directory data, so it needs no actor.
+    /// The directory entry of each organisation that maintains exactly
+    /// one: what FHIR references to an organisation point at
+    /// (`Organization/{entry}`). Public directory data, so it needs no
+    /// actor.
     pub async fn entries_of_organisations(
         &self,
         org_ids: &[OrgId],

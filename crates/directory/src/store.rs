@@ -974,8 +974,9 @@ pub async fn record_reminder(
 }
 
 /// Entries an organisation maintains.
-/// The directory entry linked to each of these organisations (the first
-/// by id when an organisation has several), for FHIR references.
+/// The directory entry of each of these organisations that maintains
+/// exactly one (an organisation that maintains several facilities is none
+/// of them), for FHIR references.
 pub async fn entry_of_each_org(
     db: &Db,
     org_ids: &[OrgId],
@@ -989,7 +990,8 @@ pub async fn entry_of_each_org(
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
-        "SELECT org_id, MIN(id) FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL GROUP BY org_id"
+        "SELECT org_id, MIN(id) FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL \
+         GROUP BY org_id HAVING COUNT(*) = 1"
     );
     let rows: Vec<(OrgId, EntryId)> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
     Ok(rows.into_iter().collect())

@@ -88,6 +88,9 @@ pub async fn search_practitioner(
         .practitioners(&p)
         .await?
         .into_iter()
+        // A disabled account is no one to contact; a reference to it
+        // still reads (active: false).
+        .filter(|x| x.active)
         .filter(|x| name.is_empty() || renkei_domain::text::fold(&x.display_name).contains(&name))
         .filter(|x| {
             identifiers.is_empty()

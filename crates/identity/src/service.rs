@@ -1224,6 +1224,29 @@ impl Identity {
         Ok(users.iter().map(practitioner_view).collect())
     }
 
+    /// Which of these users the viewer can read as a Practitioner
+    /// ([`Identity::practitioner`] answers them): FHIR references point at
+    /// `Practitioner/{id}` only for those, and name the others logically.
+    pub async fn visible_practitioners(
+        &self,
+        viewer: &Principal,
+        ids: &[UserId],
+    ) -> Result<std::collections::HashSet<UserId>, IdentityError> {
+        let mut out = std::collections::HashSet::new();
+        if !viewer.role.may(Permission::ViewProfessionalDirectory) {
+            return Ok(out);
+        }
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            if self.practitioner(viewer, id).await.is_ok() {
+                out.insert(id);
+            }
+        }
+        Ok(out)
+    }
+
     /// One practitioner of the viewer's region; `NotFound` for anyone else
     /// (another region, a family member, no such user).
     pub async fn practitioner(

@@ -304,7 +304,10 @@ pub fn operation_outcome(status: StatusCode, info: &ErrorInfo) -> Response {
                 "code": code,
                 "details": {"text": e.message_en},
                 "diagnostics": e.message,
-                "expression": [e.field],
+                // Every FHIR request Renkei refuses a field of is a search
+                // or read, so the field is a request parameter: R4 locates
+                // it as "http." + its name.
+                "location": [format!("http.{}", e.field)],
             }));
         }
     }

@@ -55,9 +55,13 @@ impl Token {
         }
     }
 
-    /// Whether a coding or identifier (`system`, `code`) matches.
+    /// Whether a coding or identifier (`system`, `code`) matches; `system|`
+    /// (no code) matches any code of that system.
     pub fn matches(&self, system: &str, code: &str) -> bool {
-        self.code == code && self.system.as_deref().is_none_or(|s| s == system)
+        match (self.system.as_deref(), self.code.as_str()) {
+            (Some(s), "") => s == system,
+            (s, c) => c == code && s.is_none_or(|s| s == system),
+        }
     }
 }
 
@@ -141,7 +145,36 @@ impl Search {
                 },
                 n if RESULT_PARAMS.contains(&n) => {}
                 n if resource.search.iter().any(|p| p.name == n) => {
-                    search.used.push((name, value));
+                    if search.used.iter().any(|(k, _)| *k == name) {
+                        // Repeating a parameter means "and" in FHIR, which
+                        // no Renkei search does; a comma is "or".
+                        v.add(
+                            &name,
+                            "repeated",
+                            &format!("{name} は一度だけ指定してください（複数の値はカンマで区切ります）。"),
+                            &format!("Give {name} once (a comma separates values that are alternatives)."),
+                        );
+                    } else {
+                        search.used.push((name, value));
+                    }
+                }
+                // A modifier (`code:not`, `name:exact`) on a parameter the
+                // resource supports: ignoring it would answer another
+                // question (all but X instead of X), so it is refused
+                // whatever the client prefers.
+                n if n
+                    .split_once(':')
+                    .is_some_and(|(base, _)| resource.search.iter().any(|p| p.name == base)) =>
+                {
+                    v.add(
+                        &name,
+                        "unsupported",
+                        &format!(
+                            "{} の検索では修飾子付きの {name} は使えません。",
+                            resource.kind
+                        ),
+                        &format!("{} does not support the modifier in {name}.", resource.kind),
+                    );
                 }
                 _ if strict => v.add(
                     &name,
@@ -243,7 +276,8 @@ impl Search {
                          (send Prefer: handling=strict to have it refused).",
                         self.kind
                     ),
-                    "expression": [name],
+                    // R4: an HTTP parameter's location is "http." + its name.
+                    "location": [format!("http.{name}")],
                 })).collect::<Vec<_>>(),
             })
         });
@@ -330,6 +364,8 @@ mod tests {
         assert!(t.matches("http://loinc.org", "8310-5"));
         assert!(!t.matches("urn:other", "8310-5"));
         assert!(Token::parse("8310-5").matches("urn:other", "8310-5"));
+        assert!(Token::parse("http://loinc.org|").matches("http://loinc.org", "2708-6"));
+        assert!(!Token::parse("http://loinc.org|").matches("urn:other", "2708-6"));
         let none = Token::parse("|8310-5");
         assert!(none.matches("", "8310-5") && !none.matches("http://loinc.org", "8310-5"));
     }
@@ -356,6 +392,9 @@ mod tests {
         );
         assert!(Search::parse(&THING, Some("_sort=x"), &headers).is_err());
         assert!(Search::parse(&THING, Some("_count=abc"), &HeaderMap::new()).is_err());
+        // A modifier is refused even when lenient; so is a repeat.
+        assert!(Search::parse(&THING, Some("code:not=a"), &HeaderMap::new()).is_err());
+        assert!(Search::parse(&THING, Some("code=a&code=b"), &HeaderMap::new()).is_err());
         let big = Search::parse(&THING, Some("_count=5000"), &HeaderMap::new()).expect("clamped");
         assert_eq!(big.count, MAX_COUNT);
     }

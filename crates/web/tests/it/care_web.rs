@@ -331,6 +331,31 @@ async fn fhir_search_semantics(w: &World) {
     assert!(count(&loinc) >= 110);
     assert_eq!(count(&loinc), count(&bare));
     assert_eq!(count(&other), 0);
+    // `system|` is every code of that system; a modifier is refused rather
+    // than ignored (ignoring :not would answer the opposite question).
+    let (_, all) = get(format!("/fhir/Observation?patient={}", w.patient), None).await;
+    let (_, any_loinc) = get(
+        format!(
+            "/fhir/Observation?patient={}&code=http://loinc.org%7C",
+            w.patient
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(count(&any_loinc), count(&all));
+    let (status, _) = get(
+        format!("/fhir/Observation?patient={}&code:not=8867-4", w.patient),
+        None,
+    )
+    .await;
+    assert_eq!(status.as_u16(), 400);
+    // `code` is the Observation's code; a component's is component-code.
+    let (_, systolic) = get(
+        format!("/fhir/Observation?patient={}&code=8480-6", w.patient),
+        None,
+    )
+    .await;
+    assert_eq!(count(&systolic), 0);
     // Unknown parameters: ignored with a warning, or refused when strict.
     let (status, lenient) = get(
         format!("/fhir/Communication?patient={}&_sort=date", w.patient),
@@ -347,7 +372,7 @@ async fn fhir_search_semantics(w: &World) {
     .await;
     assert_eq!(status, 400, "{strict}");
     assert_eq!(strict["issue"][1]["code"], "not-supported", "{strict}");
-    assert_eq!(strict["issue"][1]["expression"][0], "_sort");
+    assert_eq!(strict["issue"][1]["location"][0], "http._sort");
     // A patient that does not exist: an empty Bundle.
     for kind in ["CareTeam", "Communication", "Observation", "Consent"] {
         let (status, b) = get(format!("/fhir/{kind}?patient=987654321"), None).await;

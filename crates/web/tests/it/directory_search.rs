@@ -460,10 +460,10 @@ async fn fhir_directory_on_both_databases() {
             .as_array()
             .unwrap()
             .iter()
-            .filter_map(|i| i["expression"][0].as_str())
+            .filter_map(|i| i["location"][0].as_str())
             .collect();
         assert!(
-            named.contains(&"near") && named.contains(&"_count"),
+            named.contains(&"http.near") && named.contains(&"http._count"),
             "{}",
             r.body
         );
