@@ -261,13 +261,19 @@ async function semantics(c) {
 try {
   for (const user of users) {
     const cookie = await signIn(base, user);
-    await get(user, cookie, '/fhir/metadata');
+    // The types to harvest come from /fhir/metadata, so a capability's new
+    // resource is validated without touching this file: those searched by
+    // patient per patient, the rest by a plain search.
+    const meta = await get(user, cookie, '/fhir/metadata');
+    const declared = meta?.rest?.[0]?.resource ?? [];
+    const byPatient = declared.filter((r) => (r.searchParam ?? []).some((p) => p.name === 'patient')).map((r) => r.type);
+    const plain = declared.filter((r) => r.type !== 'Patient' && !byPatient.includes(r.type)).map((r) => r.type);
     const patients = await get(user, cookie, '/fhir/Patient?_count=50');
     for (const e of patients?.entry ?? []) {
       const id = e.resource?.id;
       if (!id) continue;
       await get(user, cookie, `/fhir/Patient/${id}`);
-      for (const t of ['CareTeam', 'Communication', 'Observation', 'Consent']) {
+      for (const t of byPatient) {
         const bundle = await get(user, cookie, `/fhir/${t}?patient=${id}&_count=20`);
         for (const x of (bundle?.entry ?? []).slice(0, 5)) {
           const key = `${user} ${t}/${x.resource?.id}`;
@@ -275,7 +281,7 @@ try {
         }
       }
     }
-    for (const t of ['Organization', 'Location', 'HealthcareService', 'Practitioner']) {
+    for (const t of plain) {
       const bundle = await get(user, cookie, `/fhir/${t}?_count=10`);
       for (const x of (bundle?.entry ?? []).slice(0, 3)) await get(user, cookie, `/fhir/${t}/${x.resource.id}`);
     }
