@@ -1,37 +1,62 @@
 //! The vocabulary of the resource directory (社会資源・医療介護資源), DOMAIN.md §3.
 //! Lists that regions may extend (procedures) are data seeded from here.
 
-/// 介護サービスの種類: the service codes of the national care open data
-/// (`jigyosho_<code>.csv`). Names as published; *(verify)* against each release.
+/// 介護サービスの種類: the 35 service codes of the national care open data
+/// (介護サービス情報公表システム, one file `jigyosho_<code>[_all_<stamp>].csv`
+/// per code), with the names the download page labels them with. Source and
+/// how it was checked: docs/data-sources.md. 介護予防 services have no files
+/// of their own (an office offering one is listed under the service).
 pub const CARE_SERVICES: &[(&str, &str)] = &[
     ("110", "訪問介護"),
     ("120", "訪問入浴介護"),
     ("130", "訪問看護"),
     ("140", "訪問リハビリテーション"),
     ("150", "通所介護"),
-    ("155", "通所リハビリテーション"),
-    ("160", "短期入所生活介護"),
+    ("155", "通所介護（療養通所介護）"),
+    ("160", "通所リハビリテーション"),
     ("170", "福祉用具貸与"),
     ("210", "短期入所生活介護"),
     ("220", "短期入所療養介護（介護老人保健施設）"),
-    ("230", "短期入所療養介護（病院等）"),
-    ("320", "特定施設入居者生活介護"),
-    ("331", "定期巡回・随時対応型訪問介護看護"),
-    ("332", "夜間対応型訪問介護"),
-    ("333", "地域密着型通所介護"),
-    ("334", "認知症対応型通所介護"),
-    ("335", "小規模多機能型居宅介護"),
-    ("336", "認知症対応型共同生活介護"),
-    ("337", "地域密着型特定施設入居者生活介護"),
-    ("338", "地域密着型介護老人福祉施設入所者生活介護"),
-    ("361", "看護小規模多機能型居宅介護"),
+    ("230", "短期入所療養介護（療養病床を有する病院等）"),
+    ("551", "短期入所療養介護（介護医療院）"),
+    ("320", "認知症対応型共同生活介護"),
+    ("331", "特定施設入居者生活介護（有料老人ホーム）"),
+    ("332", "特定施設入居者生活介護（軽費老人ホーム）"),
+    (
+        "334",
+        "特定施設入居者生活介護（サービス付き高齢者向け住宅）",
+    ),
+    (
+        "335",
+        "特定施設入居者生活介護（有料老人ホーム・外部サービス利用型）",
+    ),
+    (
+        "336",
+        "特定施設入居者生活介護（軽費老人ホーム・外部サービス利用型）",
+    ),
+    (
+        "337",
+        "特定施設入居者生活介護（サービス付き高齢者向け住宅・外部サービス利用型）",
+    ),
+    ("361", "地域密着型特定施設入居者生活介護（有料老人ホーム）"),
+    ("362", "地域密着型特定施設入居者生活介護（軽費老人ホーム）"),
+    (
+        "364",
+        "地域密着型特定施設入居者生活介護（サービス付き高齢者向け住宅）",
+    ),
     ("410", "特定福祉用具販売"),
     ("430", "居宅介護支援"),
     ("510", "介護老人福祉施設"),
     ("520", "介護老人保健施設"),
     ("530", "介護療養型医療施設"),
-    ("540", "介護医療院"),
-    ("550", "地域密着型介護老人福祉施設"),
+    ("540", "地域密着型介護老人福祉施設入所者生活介護"),
+    ("550", "介護医療院"),
+    ("710", "夜間対応型訪問介護"),
+    ("720", "認知症対応型通所介護"),
+    ("730", "小規模多機能型居宅介護"),
+    ("760", "定期巡回・随時対応型訪問介護看護"),
+    ("770", "看護小規模多機能型居宅介護"),
+    ("780", "地域密着型通所介護"),
 ];
 
 /// The name of a care service code, if known.
@@ -206,6 +231,207 @@ pub fn jst_weekday_minute(at: crate::Timestamp) -> (u8, u16) {
     )
 }
 
+/// A moment as opening hours see it, in Japan time: the weekday (1 =
+/// Monday … 7 = Sunday), the minute of the day, which week of the month
+/// (1 for days 1–7 … 5 for 29–31) and whether it is a public holiday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalMoment {
+    pub weekday: u8,
+    pub minute: u16,
+    pub week_of_month: u8,
+    pub holiday: bool,
+}
+
+impl LocalMoment {
+    /// The moment `at` in Japan time; `holiday` says whether its date
+    /// (year, month, day) is a public holiday.
+    pub fn at(at: crate::Timestamp, holiday: impl Fn(i32, u8, u8) -> bool) -> LocalMoment {
+        let t = at.to_offset_datetime().to_offset(crate::timestamp::JST);
+        LocalMoment {
+            weekday: t.weekday().number_from_monday(),
+            minute: t.hour() as u16 * 60 + t.minute() as u16,
+            week_of_month: (t.day() - 1) / 7 + 1,
+            holiday: holiday(t.year(), t.month() as u8, t.day()),
+        }
+    }
+}
+
+/// The day code of public holidays in a [`Session`] (the national files'
+/// 祝 columns).
+pub const HOLIDAY: u8 = 8;
+
+/// One consultation session (診療時間帯) of a weekday: from `from` to `to`
+/// ("HH:MM", Japan time), for one speciality (診療科目コード) or, when
+/// `speciality` is empty, the whole facility (pharmacies, maternity homes).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Session {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub speciality: String,
+    /// 1 = Monday … 7 = Sunday, [`HOLIDAY`] = public holidays.
+    pub day: u8,
+    pub from: String,
+    pub to: String,
+}
+
+/// 診療日・診療時間: when a facility is open, as the national medical files
+/// give it — sessions per weekday (and per speciality), the weekdays it is
+/// closed every week, the weeks of the month it is closed on a weekday
+/// (第2・第4土曜休診), whether it closes on public holidays, and other
+/// closures as written (お盆、年末年始).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Schedule {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<Session>,
+    /// Weekdays (1–7) closed every week.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed_weekdays: Vec<u8>,
+    /// (week of the month 1–5, weekday 1–7) closed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub closed_weeks: Vec<(u8, u8)>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed_on_holidays: bool,
+    /// Other closures as the source writes them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub closed_note: String,
+}
+
+impl Schedule {
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// The JSON the directory stores ("" for no schedule).
+    pub fn to_json(&self) -> String {
+        if *self == Schedule::default() {
+            return String::new();
+        }
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A stored schedule; "" or a value that does not parse is none.
+    pub fn from_json(s: &str) -> Schedule {
+        if s.is_empty() {
+            return Schedule::default();
+        }
+        serde_json::from_str(s).unwrap_or_default()
+    }
+
+    /// Whether the facility (or, given a speciality code, that speciality)
+    /// is open at `m`. On a public holiday it is closed if it closes on
+    /// holidays; otherwise its holiday sessions apply, or the weekday's
+    /// when it lists none. A session whose end is before its start runs
+    /// past midnight (a night clinic): it covers the evening here.
+    pub fn is_open(&self, m: LocalMoment, speciality: Option<&str>) -> bool {
+        if self.closed_weekdays.contains(&m.weekday)
+            || self.closed_weeks.contains(&(m.week_of_month, m.weekday))
+            || (m.holiday && self.closed_on_holidays)
+        {
+            return false;
+        }
+        let wanted = |s: &&Session| {
+            speciality.is_none_or(|code| s.speciality.is_empty() || s.speciality == code)
+        };
+        let has_holiday_sessions = m.holiday
+            && self
+                .sessions
+                .iter()
+                .filter(wanted)
+                .any(|s| s.day == HOLIDAY);
+        let day = if has_holiday_sessions {
+            HOLIDAY
+        } else {
+            m.weekday
+        };
+        self.sessions
+            .iter()
+            .filter(wanted)
+            .filter(|s| s.day == day)
+            .any(|s| match (minutes_of(&s.from), minutes_of(&s.to)) {
+                (Some(from), Some(to)) if from < to => (from..to).contains(&m.minute),
+                (Some(from), Some(to)) if from > to => m.minute >= from,
+                _ => false,
+            })
+    }
+
+    /// The opening hours in a line a person reads, e.g.
+    /// "月火水木金 09:00–12:00, 15:00–18:00 / 土 09:00–12:00 / 休診: 日・祝"
+    /// (the facility's sessions, all specialities together).
+    pub fn describe(&self, ja: bool) -> String {
+        let names = if ja { WEEKDAYS_JA } else { WEEKDAYS_EN };
+        let day_name = |d: u8| -> &str {
+            if d == HOLIDAY {
+                if ja {
+                    "祝"
+                } else {
+                    "Hol"
+                }
+            } else {
+                names
+                    .get(usize::from(d.saturating_sub(1)))
+                    .copied()
+                    .unwrap_or("?")
+            }
+        };
+        // Each day's distinct sessions, then days with the same sessions together.
+        let mut by_day: Vec<(u8, Vec<String>)> = Vec::new();
+        for day in 1..=HOLIDAY {
+            let mut ranges: Vec<(u16, String)> = self
+                .sessions
+                .iter()
+                .filter(|s| s.day == day)
+                .map(|s| {
+                    (
+                        minutes_of(&s.from).unwrap_or(0),
+                        format!("{}–{}", s.from, s.to),
+                    )
+                })
+                .collect();
+            ranges.sort();
+            ranges.dedup();
+            if !ranges.is_empty() {
+                by_day.push((day, ranges.into_iter().map(|(_, r)| r).collect()));
+            }
+        }
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for (day, ranges) in by_day {
+            match groups.iter_mut().find(|(_, r)| *r == ranges) {
+                Some((days, _)) => days.push_str(day_name(day)),
+                None => groups.push((day_name(day).to_string(), ranges)),
+            }
+        }
+        let mut parts: Vec<String> = groups
+            .into_iter()
+            .map(|(days, ranges)| format!("{days} {}", ranges.join(", ")))
+            .collect();
+        let mut closed: Vec<String> = self
+            .closed_weekdays
+            .iter()
+            .map(|d| day_name(*d).to_string())
+            .collect();
+        for (week, d) in &self.closed_weeks {
+            closed.push(if ja {
+                format!("第{week}{}", day_name(*d))
+            } else {
+                format!("{} of week {week}", day_name(*d))
+            });
+        }
+        if self.closed_on_holidays {
+            closed.push(day_name(HOLIDAY).to_string());
+        }
+        if !closed.is_empty() {
+            parts.push(format!(
+                "{}{}",
+                if ja { "休診: " } else { "Closed: " },
+                closed.join(if ja { "・" } else { ", " })
+            ));
+        }
+        if !self.closed_note.is_empty() {
+            parts.push(self.closed_note.clone());
+        }
+        parts.join(" / ")
+    }
+}
+
 /// Japanese weekday names, Monday first.
 pub const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
 /// English weekday names, Monday first.
@@ -214,6 +440,94 @@ pub const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn clinic() -> Schedule {
+        let session = |speciality: &str, day: u8, from: &str, to: &str| Session {
+            speciality: speciality.into(),
+            day,
+            from: from.into(),
+            to: to.into(),
+        };
+        let mut sessions = Vec::new();
+        for day in 1..=5 {
+            sessions.push(session("01001", day, "09:00", "12:00"));
+            sessions.push(session("01001", day, "15:00", "18:00"));
+        }
+        sessions.push(session("01001", 6, "09:00", "12:00"));
+        sessions.push(session("13001", 2, "14:00", "16:00"));
+        Schedule {
+            sessions,
+            closed_weekdays: vec![7],
+            closed_weeks: vec![(2, 6)],
+            closed_on_holidays: true,
+            closed_note: String::new(),
+        }
+    }
+
+    fn at(weekday: u8, hhmm: &str, week: u8, holiday: bool) -> LocalMoment {
+        LocalMoment {
+            weekday,
+            minute: minutes_of(hhmm).unwrap(),
+            week_of_month: week,
+            holiday,
+        }
+    }
+
+    #[test]
+    fn a_clinic_is_open_in_its_sessions_only() {
+        let c = clinic();
+        assert!(c.is_open(at(1, "09:00", 1, false), None));
+        assert!(
+            !c.is_open(at(1, "12:00", 1, false), None),
+            "the end is exclusive"
+        );
+        assert!(!c.is_open(at(1, "13:00", 1, false), None));
+        assert!(c.is_open(at(6, "10:00", 1, false), None));
+        assert!(!c.is_open(at(6, "10:00", 2, false), None), "第2土曜休診");
+        assert!(!c.is_open(at(7, "10:00", 1, false), None), "Sundays");
+        assert!(!c.is_open(at(3, "10:00", 1, true), None), "a holiday");
+        // One speciality's own sessions.
+        assert!(c.is_open(at(2, "14:30", 1, false), Some("13001")));
+        assert!(!c.is_open(at(2, "14:30", 1, false), Some("01001")));
+        assert!(!c.is_open(at(1, "10:00", 1, false), Some("13001")));
+        assert_eq!(
+            c.describe(true),
+            "月水木金 09:00–12:00, 15:00–18:00 / 火 09:00–12:00, 14:00–16:00, 15:00–18:00 \
+             / 土 09:00–12:00 / 休診: 日・第2土・祝"
+        );
+        assert_eq!(Schedule::from_json(&c.to_json()), c);
+        assert_eq!(Schedule::default().to_json(), "");
+    }
+
+    #[test]
+    fn holiday_sessions_and_night_sessions() {
+        let s = Schedule {
+            sessions: vec![
+                Session {
+                    speciality: String::new(),
+                    day: 3,
+                    from: "20:00".into(),
+                    to: "02:00".into(),
+                },
+                Session {
+                    speciality: String::new(),
+                    day: HOLIDAY,
+                    from: "10:00".into(),
+                    to: "12:00".into(),
+                },
+            ],
+            ..Schedule::default()
+        };
+        assert!(s.is_open(at(3, "23:00", 1, false), None));
+        assert!(
+            s.is_open(at(4, "11:00", 1, true), None),
+            "holiday sessions apply on a holiday"
+        );
+        assert!(
+            !s.is_open(at(3, "21:00", 1, true), None),
+            "not the weekday's"
+        );
+    }
 
     fn window(days: &[u8], from: &str, to: &str) -> ContactWindow {
         ContactWindow {

@@ -10,6 +10,7 @@ mod labelled;
 pub mod care;
 pub mod codes;
 pub mod directory;
+pub mod holidays;
 pub mod ids;
 pub mod org;
 pub mod people;

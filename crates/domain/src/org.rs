@@ -8,6 +8,8 @@ labelled_enum!(
         HomeCareSupportClinic = ("home_care_clinic", "在宅療養支援診療所・病院", "Home-care support clinic / hospital"),
         DentalClinic = ("dental_clinic", "歯科診療所", "Dental clinic"),
         Pharmacy = ("pharmacy", "薬局", "Pharmacy"),
+        /// 助産所 (the national medical files' 04_maternity_home).
+        MaternityHome = ("maternity_home", "助産所", "Maternity home"),
         VisitingNursing = ("visiting_nursing", "訪問看護ステーション", "Visiting-nursing station"),
         CareManagementOffice = ("care_management", "居宅介護支援事業所", "Care-management office"),
         CareService = ("care_service", "介護サービス事業所", "Care service"),

@@ -44,7 +44,7 @@ const WORDS: &[&str] = &[
     "あおぞら",
     "居宅",
 ];
-const SERVICES: &[&str] = &["110", "130", "150", "430", "333", "170"];
+const SERVICES: &[&str] = &["110", "130", "150", "430", "780", "170"];
 
 pub async fn search(db: &Db, queries: usize, seed: u64) -> anyhow::Result<()> {
     let rss_before = rss_mb();
