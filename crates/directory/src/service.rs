@@ -245,6 +245,12 @@ impl Directory {
         Ok(store::procedures(&self.db).await?)
     }
 
+    /// The 診療科目 the directory knows (code, name), by code: public
+    /// vocabulary (the national files' list and what a region added).
+    pub async fn specialities(&self) -> Result<Vec<(String, String)>, DirectoryError> {
+        Ok(store::specialities(&self.db).await?)
+    }
+
     /// Entries with an official code, for FHIR `identifier` searches.
     pub async fn ids_by_official_code(&self, code: &str) -> Result<Vec<EntryId>, DirectoryError> {
         Ok(store::ids_by_official_code(&self.db, code).await?)

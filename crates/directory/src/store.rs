@@ -40,13 +40,17 @@ pub struct EntryFields {
     pub remarks: String,
     /// Opening hours as the source states them (診療時間).
     pub hours: String,
-    /// 診療科目, ";"-separated as published.
+    /// 診療科目 names, ";"-separated (what pages show and text search reads).
     pub departments: String,
+    /// 診療科目コード, comma-separated (what the speciality filter reads).
+    pub speciality_codes: String,
+    /// Opening hours as [`renkei_domain::directory::Schedule`] JSON ("" for none).
+    pub schedule: String,
 }
 
 const FIELD_COLUMNS: &str = "official_code, kind, name, kana, prefecture_code, municipality_code, municipality_name, \
     address, building, lat, lon, phone, fax, url, email, corporate_number, corporate_name, open_days, open_days_note, \
-    capacity, remarks, hours, departments";
+    capacity, remarks, hours, departments, speciality_codes, schedule";
 
 impl EntryFields {
     pub fn from_care_office(row: &CareOfficeRow, services: &BTreeSet<String>) -> Self {
@@ -80,6 +84,8 @@ impl EntryFields {
             remarks: row.remarks.clone(),
             hours: String::new(),
             departments: String::new(),
+            speciality_codes: String::new(),
+            schedule: String::new(),
         }
     }
 
@@ -109,12 +115,14 @@ impl EntryFields {
             self.remarks.clone(),
             self.hours.clone(),
             self.departments.clone(),
+            self.speciality_codes.clone(),
+            self.schedule.clone(),
         ]
     }
 
     /// The names of the fields that differ from `new`.
     pub fn diff(&self, new: &EntryFields) -> Vec<String> {
-        const NAMES: [&str; 22] = [
+        const NAMES: [&str; 24] = [
             "kind",
             "name",
             "kana",
@@ -137,6 +145,8 @@ impl EntryFields {
             "remarks",
             "hours",
             "departments",
+            "speciality_codes",
+            "schedule",
         ];
         self.hash_parts()
             .iter()
@@ -147,10 +157,12 @@ impl EntryFields {
             .collect()
     }
 
+    /// What text search reads: name, kana, address and the 診療科目 names
+    /// (so 内科 finds the clinics that offer it, not only those named so).
     fn search_key(&self) -> String {
         fold(&format!(
-            "{} {} {} {}",
-            self.name, self.kana, self.address, self.building
+            "{} {} {} {} {}",
+            self.name, self.kana, self.address, self.building, self.departments
         ))
     }
 }
@@ -201,6 +213,8 @@ macro_rules! bind_fields {
             .bind(&$f.remarks)
             .bind(&$f.hours)
             .bind(&$f.departments)
+            .bind(&$f.speciality_codes)
+            .bind(&$f.schedule)
     };
 }
 
@@ -213,7 +227,7 @@ pub async fn insert_entries(
     items: &[(EntryFields, String)],
     now: Timestamp,
 ) -> Result<Vec<(String, EntryId)>, StoreError> {
-    const ROWS_PER_STATEMENT: usize = 400; // 29 parameters each, within SQLite's 32,766
+    const ROWS_PER_STATEMENT: usize = 400; // 31 parameters each, within SQLite's 32,766
     let mut out = Vec::with_capacity(items.len());
     let head = format!(
         "INSERT INTO directory_entries ({FIELD_COLUMNS}, search_key, imported_hash, source, last_imported_at, created_at, updated_at) "
@@ -246,6 +260,8 @@ pub async fn insert_entries(
                     .push_bind(f.remarks.as_str())
                     .push_bind(f.hours.as_str())
                     .push_bind(f.departments.as_str())
+                    .push_bind(f.speciality_codes.as_str())
+                    .push_bind(f.schedule.as_str())
                     .push_bind(key.as_str())
                     .push_bind(hash.as_str())
                     .push_bind(source)
@@ -261,6 +277,39 @@ pub async fn insert_entries(
         out.extend(rows.into_iter().map(|(id, code)| (code, id)));
     }
     Ok(out)
+}
+
+/// Records the 診療科目 an import saw (code → the name it gave), keeping a
+/// code a region added as its own.
+pub async fn upsert_national_specialities(
+    tx: &mut Tx,
+    specialities: &std::collections::BTreeMap<String, String>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for (code, name) in specialities {
+        write!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO directory_specialities (code, name, national, updated_at) VALUES ($1, $2, TRUE, $3) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at \
+                 WHERE directory_specialities.national",
+            )
+            .bind(code)
+            .bind(name)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+        });
+    }
+    Ok(())
+}
+
+/// Every 診療科目 the directory knows (code, name), by code.
+pub async fn specialities(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(read!(db, |c| sqlx::query_as(
+        "SELECT code, name FROM directory_specialities ORDER BY code"
+    )
+    .fetch_all(c)
+    .await?))
 }
 
 /// Adds service codes to new entries, many rows per statement.
@@ -292,10 +341,16 @@ pub async fn update_imported(
         .enumerate()
         .map(|(i, c)| format!("{c} = ${}", i + 1))
         .collect();
+    let n = sets.len();
     let sql = format!(
-        "UPDATE directory_entries SET {}, search_key = $24, imported_hash = $25, last_imported_at = $26, updated_at = $26, \
-         disappeared_at = NULL WHERE id = $27",
-        sets.join(", ")
+        "UPDATE directory_entries SET {}, search_key = ${}, imported_hash = ${}, last_imported_at = ${}, updated_at = ${}, \
+         disappeared_at = NULL WHERE id = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 3,
+        n + 4
     );
     let key = f.search_key();
     write!(tx, |c| {
@@ -362,6 +417,10 @@ pub struct EntryRow {
     pub url: String,
     pub email: String,
     pub capacity: Option<i64>,
+    pub hours: String,
+    pub departments: String,
+    pub speciality_codes: String,
+    pub schedule: String,
     pub acceptance: String,
     pub acceptance_note: String,
     pub local_notes: String,
@@ -377,7 +436,8 @@ pub async fn entry_by_code(
     let row: Option<EntryRow> = read!(db, |c| {
         sqlx::query_as(
             "SELECT id, official_code, kind, name, kana, search_key, municipality_code, address, lat, lon, phone, url, email, \
-             capacity, acceptance, acceptance_note, local_notes, disappeared_at FROM directory_entries WHERE source = $1 AND official_code = $2",
+             capacity, hours, departments, speciality_codes, schedule, acceptance, acceptance_note, local_notes, disappeared_at \
+             FROM directory_entries WHERE source = $1 AND official_code = $2",
         )
         .bind(source)
         .bind(code)

@@ -37,6 +37,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::store::{self, EntryFields, ExistingEntry};
+use renkei_domain::directory::Schedule;
 
 /// A row that was not imported (or imported with a caveat).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -351,8 +352,13 @@ enum Kind {
 
 /// What the rows of one file are.
 enum Format {
-    Care { service_code: String },
-    Medical { kind: &'static str },
+    Care {
+        service_code: String,
+    },
+    Medical {
+        kind: &'static str,
+        role: medical::FileRole,
+    },
     Municipal(municipal::Dataset),
 }
 
@@ -360,6 +366,9 @@ enum Format {
 struct Valid {
     fields: EntryFields,
     services: BTreeSet<String>,
+    /// The schedule while rows are merged (parsed once, written by
+    /// [`Valid::finish`]): a hospital has dozens of speciality rows.
+    schedule: Option<Schedule>,
 }
 
 impl Valid {
@@ -397,6 +406,8 @@ impl Valid {
             remarks,
             hours,
             departments,
+            speciality_codes,
+            schedule,
         } = later.fields;
         let f = &mut self.fields;
         fill(&mut f.kind, kind);
@@ -422,9 +433,56 @@ impl Valid {
             f.capacity = capacity;
         }
         fill(&mut f.remarks, remarks);
+        // 診療科目 and opening hours come from several rows (a facility row
+        // and one per speciality and session): they add up.
+        join_unique(&mut f.departments, &departments, ';');
+        join_unique(&mut f.speciality_codes, &speciality_codes, ',');
+        if !schedule.is_empty() {
+            let theirs = later
+                .schedule
+                .unwrap_or_else(|| Schedule::from_json(&schedule));
+            let mine = self
+                .schedule
+                .get_or_insert_with(|| Schedule::from_json(&f.schedule));
+            mine.sessions.extend(theirs.sessions);
+            if mine.closed_weekdays.is_empty()
+                && mine.closed_weeks.is_empty()
+                && !mine.closed_on_holidays
+            {
+                mine.closed_weekdays = theirs.closed_weekdays;
+                mine.closed_weeks = theirs.closed_weeks;
+                mine.closed_on_holidays = theirs.closed_on_holidays;
+            }
+            if mine.closed_note.is_empty() {
+                mine.closed_note = theirs.closed_note;
+            }
+        }
         fill(&mut f.hours, hours);
-        fill(&mut f.departments, departments);
         self.services.extend(later.services);
+    }
+
+    /// The entry as it is written, once every row of it is merged: its
+    /// opening hours described from the merged schedule.
+    fn finish(mut self) -> Valid {
+        if let Some(schedule) = self.schedule.take() {
+            self.fields.schedule = schedule.to_json();
+            if !schedule.is_empty() {
+                self.fields.hours = schedule.describe(true);
+            }
+        }
+        self
+    }
+}
+
+/// Adds the `sep`-separated parts of `more` that `list` lacks.
+fn join_unique(list: &mut String, more: &str, sep: char) {
+    for part in more.split(sep).filter(|p| !p.is_empty()) {
+        if !list.split(sep).any(|p| p == part) {
+            if !list.is_empty() {
+                list.push(sep);
+            }
+            list.push_str(part);
+        }
     }
 }
 
@@ -456,9 +514,9 @@ impl<'a> FileRows<'a> {
             .map_err(|e| unreadable(name, e))?;
         let input = file.open().map_err(|e| unreadable(name, e))?;
         let (format, table) = match (kind, medical_kind) {
-            (Kind::Medical, Some(kind)) => (
-                Format::Medical { kind },
-                medical::open(name, input, encoding)?,
+            (Kind::Medical, Some((kind, role))) => (
+                Format::Medical { kind, role },
+                medical::open(name, input, encoding, role)?,
             ),
             (Kind::Municipal, _) => {
                 let (dataset, table) = municipal::open(name, input, encoding)?;
@@ -501,16 +559,30 @@ impl<'a> FileRows<'a> {
                         Valid {
                             fields: EntryFields::from_care_office(&r, &services),
                             services,
+                            schedule: None,
                         }
                     })
                 }
-                Format::Medical { kind } => medical::parse_row(self.name, kind, &row, &mut warn)
-                    .map(|fields| Valid {
+                Format::Medical { kind, role } => match role {
+                    medical::FileRole::Facility => {
+                        medical::parse_row(self.name, kind, &row, &mut warn)
+                    }
+                    medical::FileRole::Specialities => {
+                        medical::parse_speciality_row(self.name, kind, &row, &mut warn)
+                    }
+                }
+                .map(|fields| Valid {
+                    fields,
+                    services: BTreeSet::new(),
+                    schedule: None,
+                }),
+                Format::Municipal(ds) => municipal::parse_row(self.name, *ds, &row, &mut warn).map(
+                    |(fields, services)| Valid {
                         fields,
-                        services: BTreeSet::new(),
-                    }),
-                Format::Municipal(ds) => municipal::parse_row(self.name, *ds, &row, &mut warn)
-                    .map(|(fields, services)| Valid { fields, services }),
+                        services,
+                        schedule: None,
+                    },
+                ),
             };
             for w in warnings {
                 report.warn(w);
@@ -669,7 +741,10 @@ fn survey(
                     },
                 );
             }
-            Format::Medical { kind } => {
+            Format::Medical {
+                kind,
+                role: medical::FileRole::Facility,
+            } => {
                 g.kinds.insert(kind.to_string());
                 g.scope(
                     format!("medical/{kind}/{}", prefecture.unwrap_or("all")),
@@ -726,7 +801,12 @@ fn survey(
                         .rows += 1;
                     }
                 }
-                Format::Medical { kind } => {
+                // Speciality rows add to facilities; they count for none.
+                Format::Medical {
+                    role: medical::FileRole::Specialities,
+                    ..
+                } => {}
+                Format::Medical { kind, .. } => {
                     g.scope(
                         format!("medical/{kind}/{}", prefecture.unwrap_or("all")),
                         String::new,
@@ -887,6 +967,7 @@ async fn write_group(
         pending: HashMap::new(),
         batch: Vec::new(),
         report: &mut g.report,
+        specialities: BTreeMap::new(),
     };
     let changed = |name: &str| {
         StoreError::Invalid(format!(
@@ -913,6 +994,7 @@ async fn write_group(
         }
     }
     w.flush(&mut tx).await?;
+    store::upsert_national_specialities(&mut tx, &w.specialities, now).await?;
     if !w.pending.is_empty() || w.counts.values().any(|n| *n != 0) {
         return Err(changed("a file"));
     }
@@ -1045,6 +1127,8 @@ struct Writer<'g> {
     pending: HashMap<u64, Valid>,
     batch: Vec<Valid>,
     report: &'g mut ImportReport,
+    /// 診療科目 codes and names the run's speciality rows carry.
+    specialities: BTreeMap<String, String>,
 }
 
 impl Writer<'_> {
@@ -1057,14 +1141,19 @@ impl Writer<'_> {
         let Some(remaining) = self.counts.get_mut(&key).filter(|n| **n > 0) else {
             return Ok(false);
         };
+        if v.fields.name.is_empty() && !v.fields.speciality_codes.is_empty() {
+            self.specialities
+                .entry(v.fields.speciality_codes.clone())
+                .or_insert_with(|| v.fields.departments.clone());
+        }
         *remaining -= 1;
         let v = if *remaining == 0 {
             match self.pending.remove(&key) {
                 Some(mut first) => {
                     first.merge(v);
-                    first
+                    first.finish()
                 }
-                None => v,
+                None => v.finish(),
             }
         } else {
             match self.pending.entry(key) {
@@ -1098,6 +1187,21 @@ impl Writer<'_> {
         let mut new_entries: Vec<(EntryFields, String)> = Vec::new();
         let mut new_services: Vec<BTreeSet<String>> = Vec::new();
         for mut v in batch {
+            if v.fields.name.is_empty() {
+                // Speciality rows of a facility no facility file of the
+                // run lists: nothing to add them to.
+                self.report.reject(Reject {
+                    file: String::new(),
+                    line: 0,
+                    column: "ID".into(),
+                    reason: format!(
+                        "診療科目 rows for facility {}, which no facility file of this run lists; \
+                         import the speciality file with its facility file",
+                        v.fields.official_code
+                    ),
+                });
+                continue;
+            }
             if self.source == CARE_SOURCE {
                 v.fields.kind = care_kind(&v.services).to_string();
             }

@@ -261,7 +261,8 @@ pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
     let mut offices: Vec<(String, usize, String, String)> = Vec::new();
     for (code, volume) in CARE_VOLUME {
         let service = renkei_domain::directory::care_service_name(code).unwrap_or("介護サービス");
-        let rows = ((*volume as f64) * scale * 1.28).round() as u64;
+        // At least one row: a file of the set without rows is refused.
+        let rows = (((*volume as f64) * scale * 1.28).round() as u64).max(1);
         let mut text = String::with_capacity(rows as usize * 260);
         text.push('\u{feff}');
         text.push_str(HEADER);
@@ -361,9 +362,137 @@ pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-const MEDICAL_HEADER: &str = "ID,正式名称,正式名称（フリガナ）,略称,略称（フリガナ）,英語表記（ローマ字表記）,機関区分,都道府県コード,市区町村コード,所在地,所在地座標（緯度）,所在地座標（経度）,案内用ホームページアドレス,案内用電子メールアドレス,案内用電話番号,病床数";
+/// The weekday prefixes of the national medical files, Monday first, then 祝.
+const MED_DAYS: [&str; 8] = ["月", "火", "水", "木", "金", "土", "日", "祝"];
 
-/// The medical facility files by kind: (file prefix, 機関区分, count at
+/// The header of a facility file (01-1, 02-1, 03-1) or, with `closure`
+/// = 休業, the maternity file's first 57 columns: as published (13 columns,
+/// 7 weekly and 35 nth-week closure flags, the holiday flag and the other
+/// closures), then `beds`.
+fn facility_header(closure: &str, beds: &[&str]) -> String {
+    let mut h: Vec<String> = [
+        "ID",
+        "正式名称",
+        "正式名称（フリガナ）",
+        "略称",
+        "略称（フリガナ）",
+        "英語表記（ローマ字表記）",
+        "機関区分",
+        "都道府県コード",
+        "市区町村コード",
+        "所在地",
+        "所在地座標（緯度）",
+        "所在地座標（経度）",
+        "案内用ホームページアドレス",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in &MED_DAYS[..7] {
+        h.push(format!("毎週決まった曜日に{closure}（{d}）"));
+    }
+    for w in 1..=5 {
+        for d in &MED_DAYS[..7] {
+            h.push(format!("決まった週に{closure}（定期週）第{w}週（{d}）"));
+        }
+    }
+    h.push(format!("祝日に{closure}"));
+    h.push(format!("その他の{closure}日（gw、お盆等）"));
+    h.extend(beds.iter().map(|s| s.to_string()));
+    h.join(",")
+}
+
+const HOSPITAL_BEDS: &[&str] = &[
+    "一般病床",
+    "療養病床",
+    "療養病床のうち医療保険適用",
+    "療養病床のうち介護保険適用",
+    "精神病床",
+    "結核病床",
+    "感染症病床",
+    "合計病床数",
+];
+const CLINIC_BEDS: &[&str] = &[
+    "一般病床",
+    "療養病床",
+    "療養病床のうち医療保険適用",
+    "療養病床のうち介護保険適用",
+    "合計病床数",
+];
+
+/// The header of the speciality-and-hours files (36 columns).
+fn speciality_header() -> String {
+    let mut h: Vec<String> = ["ID", "診療科目コード", "診療科目名", "診療時間帯"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for word in ["診療", "外来受付"] {
+        for d in MED_DAYS {
+            h.push(format!("{d}_{word}開始時間"));
+            h.push(format!("{d}_{word}終了時間"));
+        }
+    }
+    h.join(",")
+}
+
+/// The pharmacy file's header (128 columns; the fifth column's name is not
+/// settled by the sources, see docs/data-sources.md).
+fn pharmacy_header() -> String {
+    let mut h: Vec<String> = [
+        "ID",
+        "名称",
+        "フリガナ",
+        "ローマ字",
+        "機関区分",
+        "都道府県コード",
+        "市区町村コード",
+        "所在地",
+        "所在地座標（緯度）",
+        "所在地座標（経度）",
+        "薬局のホームページアドレス",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in MED_DAYS {
+        h.push(format!("営業日（{d}）"));
+    }
+    for d in MED_DAYS {
+        h.push(format!("定期閉店毎週（{d}）"));
+    }
+    for w in ["１", "２", "３", "４", "５"] {
+        for d in &MED_DAYS[..7] {
+            h.push(format!("定期閉店第{w}週（{d}）"));
+        }
+    }
+    h.push("祝日".into());
+    h.push("その他の閉店日（gw、お盆等）".into());
+    for n in 1..=4 {
+        for d in MED_DAYS {
+            h.push(format!("{d}_開店時間帯{n}_開始時間"));
+            h.push(format!("{d}_開店時間帯{n}_終了時間"));
+        }
+    }
+    h.join(",")
+}
+
+/// The maternity file's header (153 columns).
+fn maternity_header() -> String {
+    let mut h = facility_header("休業", &[]);
+    for word in ["就業", "外来受付"] {
+        for n in 1..=3 {
+            for d in MED_DAYS {
+                let _ = write!(
+                    h,
+                    ",{d}_{word}時間帯{n}_開始時間,{d}_{word}時間帯{n}_終了時間"
+                );
+            }
+        }
+    }
+    h
+}
+
+/// The medical facility files by kind: (file stem, 機関区分, count at
 /// national scale, name suffixes).
 type NameParts = &'static [(&'static str, &'static str)];
 
@@ -400,28 +529,150 @@ const MEDICAL_VOLUME: &[(&str, u8, u64, NameParts)] = &[
         ],
     ),
     (
-        "05_pharmacy_facility_info",
+        "04_maternity_home",
+        4,
+        2_100,
+        &[("助産院", "じょさんいん"), ("助産所", "じょさんじょ")],
+    ),
+    (
+        "05_pharmacy",
         5,
         61_000,
         &[("薬局", "やっきょく"), ("調剤薬局", "ちょうざいやっきょく")],
     ),
 ];
 
-/// The national medical open data facility files (about 204,000 facilities
-/// at scale 1.0): 13-digit IDs, 5-digit municipality codes as published,
-/// and the same blemishes as the care files.
+/// 診療科目 of the synthetic files: (code, name) in the national files'
+/// five-digit shape. Only 01001 内科 is a code seen in the real files;
+/// the others are synthetic stand-ins until the 定義書's list is checked
+/// in (docs/data-sources.md).
+const SYNTHETIC_SPECIALITIES: &[(&str, &str)] = &[
+    ("01001", "内科"),
+    ("01002", "呼吸器内科"),
+    ("01003", "循環器内科"),
+    ("01004", "消化器内科"),
+    ("01010", "小児科"),
+    ("01020", "精神科"),
+    ("02001", "外科"),
+    ("02010", "整形外科"),
+    ("02020", "脳神経外科"),
+    ("03001", "皮膚科"),
+    ("03010", "泌尿器科"),
+    ("04001", "産婦人科"),
+    ("05001", "眼科"),
+    ("05010", "耳鼻いんこう科"),
+    ("06001", "リハビリテーション科"),
+    ("07001", "放射線科"),
+    ("08001", "麻酔科"),
+    ("09010", "救急科"),
+];
+const DENTAL_SPECIALITIES: &[(&str, &str)] = &[
+    ("40001", "歯科"),
+    ("40010", "小児歯科"),
+    ("40020", "矯正歯科"),
+    ("40030", "歯科口腔外科"),
+];
+
+/// One synthetic facility's week: closed weekdays (1–7), closed (week,
+/// weekday), open on holidays, and its sessions per weekday (1–8).
+struct Week {
+    closed: Vec<u8>,
+    closed_weeks: Vec<(u8, u8)>,
+    holidays_open: bool,
+    /// (weekday 1–8, from, to) of the morning and afternoon sessions.
+    sessions: Vec<(u8, &'static str, &'static str)>,
+}
+
+fn synthetic_week(rng: &mut Rng, class: u8) -> Week {
+    let hospital = class == 1;
+    let pharmacy = class == 5;
+    let mut closed = vec![7];
+    let mut closed_weeks = Vec::new();
+    let thursday_off = !hospital && rng.below(3) == 0;
+    if !hospital && rng.below(4) == 0 {
+        closed_weeks = vec![(2, 6), (4, 6)];
+    }
+    let saturday_afternoon = pharmacy || rng.below(4) == 0;
+    let holidays_open = hospital && rng.below(5) == 0;
+    if !holidays_open && rng.below(50) == 0 {
+        // A few open on Sundays (a 休日当番 pharmacy, a weekend clinic).
+        closed.clear();
+    }
+    let (am_from, am_to, pm_from, pm_to) = match rng.below(3) {
+        0 => ("09:00", "12:00", "15:00", "18:00"),
+        1 => ("08:30", "12:30", "14:00", "17:30"),
+        _ => ("09:00", "13:00", "16:00", "19:00"),
+    };
+    let mut sessions = Vec::new();
+    for d in 1..=7u8 {
+        if closed.contains(&d) {
+            continue;
+        }
+        sessions.push((d, am_from, am_to));
+        if !(d == 4 && thursday_off) && (d != 6 || saturday_afternoon) {
+            sessions.push((d, pm_from, pm_to));
+        }
+    }
+    if holidays_open {
+        sessions.push((8, am_from, am_to));
+    }
+    Week {
+        closed,
+        closed_weeks,
+        holidays_open,
+        sessions,
+    }
+}
+
+/// The closure flags of a week as the national files write them (1 =
+/// open, 0 = closed): 7 weekly, 35 nth-week, the holiday flag.
+fn closure_flags(week: &Week, text: &mut String) {
+    for d in 1..=7u8 {
+        text.push_str(if week.closed.contains(&d) { ",0" } else { ",1" });
+    }
+    for w in 1..=5u8 {
+        for d in 1..=7u8 {
+            let shut = week.closed.contains(&d) || week.closed_weeks.contains(&(w, d));
+            text.push_str(if shut { ",0" } else { ",1" });
+        }
+    }
+    text.push_str(if week.holidays_open { ",1" } else { ",0" });
+}
+
+/// The national medical open data, the eight files of the set (about
+/// 206,000 facilities and 1.27 million speciality rows at scale 1.0), in
+/// their published layouts (docs/data-sources.md): 13-digit IDs whose
+/// first two digits are the prefecture, the 2-digit 都道府県コード and
+/// 3-digit 市区町村コード, closure flags with 1 = open, no position written
+/// as 0.0,0.0, the pharmacy file's own headers, and the same blemishes as
+/// the care files.
 pub fn medical_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
     let munis = municipalities(seed);
     let total_weight: u64 = munis.iter().map(|m| m.weight).sum();
     let mut rng = Rng::new(seed.wrapping_add(2));
     let mut files = Vec::new();
     let mut serial: u64 = 0;
-    for (prefix, class, volume, suffixes) in MEDICAL_VOLUME {
-        let rows = ((*volume as f64) * scale).round() as u64;
-        let mut text = String::with_capacity(rows as usize * 240);
+    for (stem, class, volume, suffixes) in MEDICAL_VOLUME {
+        let rows = (((*volume as f64) * scale).round() as u64).max(1);
+        let header = match class {
+            1 => facility_header("休診", HOSPITAL_BEDS),
+            2 => facility_header("休診", CLINIC_BEDS),
+            3 => facility_header("休診", &[]),
+            4 => maternity_header(),
+            _ => pharmacy_header(),
+        };
+        let mut text = String::with_capacity(rows as usize * 400);
         text.push('\u{feff}');
-        text.push_str(MEDICAL_HEADER);
+        text.push_str(&header);
         text.push_str("\r\n");
+        // The speciality-and-hours file of this kind (hospitals, clinics,
+        // dental clinics).
+        let mut specialities = String::new();
+        if *class <= 3 {
+            specialities.push('\u{feff}');
+            specialities.push_str(&speciality_header());
+            specialities.push_str("\r\n");
+        }
         for _ in 0..rows {
             let mut target = rng.below(total_weight);
             let mut mi = 0;
@@ -454,8 +705,9 @@ pub fn medical_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
                 1 + rng.below(30),
                 1 + rng.below(20)
             );
+            // The national files write "no position" as 0.0, 0.0.
             let (lat, lon) = if rng.below(40) == 0 {
-                (String::new(), String::new())
+                ("0.0".to_string(), "0.0".to_string())
             } else {
                 (
                     format!("{:.6}", m.lat + rng.signed_unit() * 0.05),
@@ -467,28 +719,165 @@ pub fn medical_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
                 1..=5 => format!("https://med{}.example.jp/", rng.below(1_000_000)),
                 _ => String::new(),
             };
-            let beds = match class {
-                1 => 20 + rng.below(600),
-                2 if rng.below(10) == 0 => 1 + rng.below(19),
-                _ => 0,
-            };
-            let phone = format!(
-                "0{}-{:03}-{:04}",
-                10 + rng.below(89),
-                rng.below(1000),
-                rng.below(10_000)
-            );
-            let _ = write!(
-                text,
-                "{id},{},{},,,,{class},{:02},{},{},{lat},{lon},{url},,{phone},{beds}\r\n",
-                csv_field(&name),
-                csv_field(&kana),
-                p.code,
-                &m.code[..5],
-                csv_field(&address),
-            );
+            let week = synthetic_week(&mut rng, *class);
+            let city = &m.code[2..5];
+            match class {
+                5 => {
+                    let _ = write!(
+                        text,
+                        "{id},{},{},,5,{:02},{city},{},{lat},{lon},{url}",
+                        csv_field(&name),
+                        csv_field(&kana),
+                        p.code,
+                        csv_field(&address),
+                    );
+                    // 営業日 (1 = open), 定期閉店毎週 and 第n週 (1 = open),
+                    // 祝日 (1 = open), other closures.
+                    for d in 1..=8u8 {
+                        let open = if d == 8 {
+                            week.holidays_open
+                        } else {
+                            !week.closed.contains(&d)
+                        };
+                        text.push_str(if open { ",1" } else { ",0" });
+                    }
+                    for d in 1..=8u8 {
+                        let open = if d == 8 {
+                            week.holidays_open
+                        } else {
+                            !week.closed.contains(&d)
+                        };
+                        text.push_str(if open { ",1" } else { ",0" });
+                    }
+                    let mut flags = String::new();
+                    closure_flags(&week, &mut flags);
+                    // The 35 nth-week flags and the holiday flag.
+                    let parts: Vec<&str> = flags.split(',').skip(8).collect();
+                    text.push(',');
+                    text.push_str(&parts.join(","));
+                    text.push_str(",年末年始");
+                    for n in 1..=4u8 {
+                        for d in 1..=8u8 {
+                            let slot = week
+                                .sessions
+                                .iter()
+                                .filter(|(day, _, _)| *day == d)
+                                .nth(usize::from(n - 1));
+                            match slot {
+                                Some((_, from, to)) => {
+                                    let _ = write!(text, ",{from},{to}");
+                                }
+                                None => text.push_str(",,"),
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    let _ = write!(
+                        text,
+                        "{id},{},{},,,,{class},{:02},{city},{},{lat},{lon},{url}",
+                        csv_field(&name),
+                        csv_field(&kana),
+                        p.code,
+                        csv_field(&address),
+                    );
+                    closure_flags(&week, &mut text);
+                    text.push_str(if rng.below(3) == 0 {
+                        ",年末年始（改行）お盆"
+                    } else {
+                        ","
+                    });
+                    match class {
+                        1 => {
+                            let general = 20 + rng.below(400);
+                            let longterm = rng.below(200);
+                            let _ = write!(
+                                text,
+                                ",{general},{longterm},{longterm},0,0,0,0,{}",
+                                general + longterm
+                            );
+                        }
+                        2 => {
+                            let beds = if rng.below(10) == 0 {
+                                1 + rng.below(19)
+                            } else {
+                                0
+                            };
+                            let _ = write!(text, ",{beds},0,0,0,{beds}");
+                        }
+                        4 => {
+                            for n in 1..=3u8 {
+                                for d in 1..=8u8 {
+                                    match week
+                                        .sessions
+                                        .iter()
+                                        .filter(|(day, _, _)| *day == d)
+                                        .nth(usize::from(n - 1))
+                                    {
+                                        Some((_, from, to)) => {
+                                            let _ = write!(text, ",{from},{to}");
+                                        }
+                                        None => text.push_str(",,"),
+                                    }
+                                }
+                            }
+                            // 外来受付時間帯: the same, not read.
+                            text.push_str(&",".repeat(48));
+                        }
+                        _ => {}
+                    }
+                    if *class <= 3 {
+                        let list = if *class == 3 {
+                            DENTAL_SPECIALITIES
+                        } else {
+                            SYNTHETIC_SPECIALITIES
+                        };
+                        let count = match class {
+                            1 => 10 + rng.below(40),
+                            _ => 1 + rng.below(4) + u64::from(rng.below(3) == 0) * 4,
+                        };
+                        let first = rng.below(list.len() as u64) as usize;
+                        for k in 0..(count as usize).min(list.len()) {
+                            let (code, sname) = list[(first + k) % list.len()];
+                            // Slot 1 is the morning, slot 2 the afternoon.
+                            for (slot, morning) in [(1, true), (2, false)] {
+                                let _ = write!(specialities, "{id},{code},{sname},{slot}");
+                                for d in 1..=8u8 {
+                                    let mut todays =
+                                        week.sessions.iter().filter(|(day, _, _)| *day == d);
+                                    let session = if morning {
+                                        todays.next()
+                                    } else {
+                                        todays.nth(1)
+                                    };
+                                    match session {
+                                        Some((_, from, to)) => {
+                                            let _ = write!(specialities, ",{from},{to}");
+                                        }
+                                        None => specialities.push_str(",,"),
+                                    }
+                                }
+                                // 外来受付: not read.
+                                specialities.push_str(&",".repeat(16));
+                                specialities.push_str("\r\n");
+                            }
+                        }
+                    }
+                }
+            }
+            text.push_str("\r\n");
         }
-        files.push((format!("{prefix}_20261101.csv"), text.into_bytes()));
+        let date = "20261201";
+        files.push((format!("{stem}_{date}.csv"), text.into_bytes()));
+        if *class <= 3 {
+            let speciality_stem = stem
+                .replace("-1_", "-2_")
+                .replace("facility_info", "speciality_hours");
+            files.push((
+                format!("{speciality_stem}_{date}.csv"),
+                specialities.into_bytes(),
+            ));
+        }
     }
     files
 }
@@ -526,7 +915,7 @@ mod tests {
     fn generated_medical_files_parse_cleanly() {
         let files = medical_files(3, 0.01);
         assert_eq!(files, medical_files(3, 0.01), "deterministic");
-        assert_eq!(files.len(), 4);
+        assert_eq!(files.len(), 8, "the eight files of the national set");
         let mut rows = 0;
         for (name, bytes) in files {
             let parsed = crate::import::medical::parse(&name, &bytes);
@@ -542,14 +931,19 @@ mod tests {
 
     #[test]
     fn generated_files_import_cleanly() {
-        for (name, bytes) in care_files(3, 0.005) {
+        let files = care_files(3, 0.005);
+        // One file per service code of the real set.
+        assert_eq!(files.len(), renkei_domain::directory::CARE_SERVICES.len());
+        let mut rows = 0;
+        for (name, bytes) in files {
             let parsed = crate::import::care_offices::parse(&name, &bytes);
             assert!(
                 parsed.rejects.is_empty(),
                 "{name}: {:?}",
                 &parsed.rejects[..parsed.rejects.len().min(3)]
             );
-            assert!(!parsed.rows.is_empty());
+            rows += parsed.rows.len();
         }
+        assert!(rows > 500, "{rows}");
     }
 }

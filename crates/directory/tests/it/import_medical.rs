@@ -12,20 +12,132 @@ use renkei_domain::Timestamp;
 use renkei_identity::Actor;
 use renkei_store::{both_backends, Db};
 
-const MEDICAL_HEADER: &str = "ID,正式名称,正式名称（フリガナ）,略称,略称（フリガナ）,英語表記（ローマ字表記）,機関区分,都道府県コード,市区町村コード,所在地,所在地座標（緯度）,所在地座標（経度）,案内用ホームページアドレス,案内用電子メールアドレス,案内用電話番号,病床数";
+/// The weekday prefixes of the national files.
+const DAYS: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
 
-/// A clinic file: full-width digits in the ID and phone, an e-mail address
-/// in the web-site column, no coordinates, 病床数 0, a blank line, a short
-/// ID, an empty name and a truncated last line.
+/// A clinic facility file's header as published (62 columns): the 13
+/// columns, 7 weekly and 35 nth-week closure flags, the holiday flag,
+/// other closures, and the clinic bed columns.
+fn clinic_header() -> String {
+    let mut h: Vec<String> = "ID,正式名称,正式名称（フリガナ）,略称,略称（フリガナ）,英語表記（ローマ字表記）,機関区分,都道府県コード,市区町村コード,所在地,所在地座標（緯度）,所在地座標（経度）,案内用ホームページアドレス"
+        .split(',')
+        .map(String::from)
+        .collect();
+    for d in DAYS {
+        h.push(format!("毎週決まった曜日に休診（{d}）"));
+    }
+    for w in 1..=5 {
+        for d in DAYS {
+            h.push(format!("決まった週に休診（定期週）第{w}週（{d}）"));
+        }
+    }
+    h.extend(
+        [
+            "祝日に休診",
+            "その他の休診日（gw、お盆等）",
+            "一般病床",
+            "療養病床",
+            "療養病床のうち医療保険適用",
+            "療養病床のうち介護保険適用",
+            "合計病床数",
+        ]
+        .map(String::from),
+    );
+    h.join(",")
+}
+
+/// A facility row: its first 13 columns, then closure flags (1 = open, as
+/// the national files write them) where `closed` weekdays are 0 every week
+/// and `closed_weeks` (week, weekday) are 0, the holiday flag, other
+/// closures, and the total beds.
+fn facility_row(
+    first: &str,
+    closed: &[u8],
+    closed_weeks: &[(u8, u8)],
+    holidays: &str,
+    note: &str,
+    beds: &str,
+) -> String {
+    let mut row = first.to_string();
+    for d in 1..=7u8 {
+        row.push_str(if closed.contains(&d) { ",0" } else { ",1" });
+    }
+    for w in 1..=5u8 {
+        for d in 1..=7u8 {
+            let shut = closed.contains(&d) || closed_weeks.contains(&(w, d));
+            row.push_str(if shut { ",0" } else { ",1" });
+        }
+    }
+    row.push_str(&format!(",{holidays},{note},{beds},0,0,0,{beds}"));
+    row
+}
+
+/// A clinic file: a full-width ID, an e-mail address in the web-site
+/// column, the 3-digit 市区町村コード, no position (0.0, 0.0), 病床数 0,
+/// closures, a blank line, a short ID, an empty name and a truncated last
+/// line.
 fn clinic_csv() -> String {
     [
-        MEDICAL_HEADER,
-        "１３１０１２３４５６７８９,みどり内科クリニック,ミドリナイカクリニック,,,,2,13,13101,東京都千代田区千代田１－１,35.6812,139.7671,info@midori-clinic.example.jp,,０３－１１１１－２２２２,0",
-        "1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,131016,東京都千代田区神田２－２,,,https://aoba-zaitaku.example.jp/,,03-3333-4444,19",
-        "",
-        "131012345,番号の短い診療所,,,,,2,13,13101,東京都千代田区,35.1,139.1,,,,",
-        "1310111111111,,,,,,2,13,13101,東京都千代田区,35.1,139.1,,,,",
-        "1310122222222,途中で切れた診療所,,,,,2,13",
+        clinic_header(),
+        facility_row("１３１０１２３４５６７８９,みどり内科クリニック,ミドリナイカクリニック,,,,2,13,101,東京都千代田区千代田１－１,35.6812,139.7671,info@midori-clinic.example.jp", &[7], &[(2, 6), (4, 6)], "0", "年末年始（改行）お盆", "0"),
+        facility_row("1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,101,東京都千代田区神田２－２,0.0,0.0,https://aoba-zaitaku.example.jp/", &[], &[], "1", "", "19"),
+        String::new(),
+        facility_row("131012345,番号の短い診療所,,,,,2,13,101,東京都千代田区,35.1,139.1,", &[], &[], "1", "", "0"),
+        facility_row("1310111111111,,,,,,2,13,101,東京都千代田区,35.1,139.1,", &[], &[], "1", "", "0"),
+        "1310122222222,途中で切れた診療所,,,,,2,13".to_string(),
+    ]
+    .join("\r\n")
+}
+
+/// The clinics' speciality-and-hours file (36 columns): みどり's 内科 in
+/// the morning and afternoon and 小児科 on Tuesday afternoons, a row for a
+/// facility the facility file does not list, and a malformed time.
+fn clinic_specialities_csv() -> String {
+    let mut header: Vec<String> = "ID,診療科目コード,診療科目名,診療時間帯"
+        .split(',')
+        .map(String::from)
+        .collect();
+    for word in ["診療", "外来受付"] {
+        for d in DAYS.iter().chain(["祝"].iter()) {
+            header.push(format!("{d}_{word}開始時間"));
+            header.push(format!("{d}_{word}終了時間"));
+        }
+    }
+    // Monday–Saturday mornings, Monday–Friday afternoons.
+    let sessions = |days: &[u8], from: &str, to: &str| {
+        let mut cells = String::new();
+        for d in 1..=8u8 {
+            if days.contains(&d) {
+                cells.push_str(&format!(",{from},{to}"));
+            } else {
+                cells.push_str(",,");
+            }
+        }
+        cells.push_str(&",".repeat(16));
+        cells
+    };
+    [
+        header.join(","),
+        format!(
+            "1310123456789,01001,内科,1{}",
+            sessions(&[1, 2, 3, 4, 5, 6], "09:00", "12:00")
+        ),
+        format!(
+            "1310123456789,01001,内科,2{}",
+            sessions(&[1, 2, 3, 4, 5], "15:00", "18:00")
+        ),
+        format!(
+            "1310123456789,01010,小児科,1{}",
+            sessions(&[2], "14:00", "16:00")
+        ),
+        format!(
+            "1310199999999,01001,内科,1{}",
+            sessions(&[1], "09:00", "12:00")
+        ),
+        format!(
+            "1310198765432,01001,内科,1{}",
+            sessions(&[1], "9時", "12:00")
+        ),
     ]
     .join("\r\n")
 }
@@ -101,12 +213,16 @@ async fn check_medical(db: &Db, enc: Enc) {
     assert_eq!(midori.kind, "clinic");
     assert_eq!(midori.email, "info@midori-clinic.example.jp");
     assert_eq!(midori.url, "");
-    assert_eq!(midori.phone, "03-1111-2222");
-    assert_eq!(midori.capacity, None, "病床数 0 means not entered");
+    assert_eq!(midori.capacity, None, "合計病床数 0 means not entered");
     assert_eq!(
         midori.municipality_code, "131016",
-        "5-digit code gets its check digit"
+        "都道府県コード 13 and 市区町村コード 101 make 13101 with its check digit"
     );
+    let schedule = renkei_domain::directory::Schedule::from_json(&midori.schedule);
+    assert_eq!(schedule.closed_weekdays, vec![7], "{}", midori.schedule);
+    assert!(schedule.closed_weeks.contains(&(2, 6)) && schedule.closed_weeks.contains(&(4, 6)));
+    assert!(schedule.closed_on_holidays);
+    assert_eq!(schedule.closed_note, "年末年始 お盆");
     let (aoba, _) = store::entry_by_code(db, MEDICAL_SOURCE, "1310198765432")
         .await
         .unwrap()
@@ -114,7 +230,12 @@ async fn check_medical(db: &Db, enc: Enc) {
     assert_eq!(
         (aoba.lat, aoba.lon),
         (None, None),
-        "missing coordinates kept as none"
+        "0.0, 0.0 is no position"
+    );
+    assert!(
+        !report.warnings.iter().any(|w| w.column == "所在地座標"),
+        "no warning for the national files' way of writing no position: {:?}",
+        report.warnings
     );
     assert_eq!(aoba.capacity, Some(19));
     assert!(
@@ -166,10 +287,10 @@ both_backends!(
         assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
         // A newer file: みどり is gone, あおば moved.
         let newer = [
-        MEDICAL_HEADER,
-        "1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,131016,東京都千代田区神田３－３,,,https://aoba-zaitaku.example.jp/,,03-3333-4444,19",
-    ]
-    .join("\n");
+            clinic_header(),
+            facility_row("1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,101,東京都千代田区神田３－３,0.0,0.0,https://aoba-zaitaku.example.jp/", &[], &[], "1", "", "19"),
+        ]
+        .join("\n");
         let newer_report = import_medical(
             &db,
             &[(
@@ -197,10 +318,10 @@ both_backends!(
         assert_eq!(aoba.acceptance_note, "12月まで満床");
         // A hospital file does not make clinics disappear.
         let hospitals = [
-        MEDICAL_HEADER,
-        "1310100000001,千代田中央病院,チヨダチュウオウビョウイン,,,,1,13,13101,東京都千代田区,35.69,139.75,,,03-0000-0000,300",
-    ]
-    .join("\n");
+            clinic_header(),
+            facility_row("1310100000001,千代田中央病院,チヨダチュウオウビョウイン,,,,1,13,101,東京都千代田区,35.69,139.75,", &[7], &[], "0", "", "300"),
+        ]
+        .join("\n");
         let h = import_medical(
             &db,
             &[(
@@ -216,6 +337,22 @@ both_backends!(
         assert!(h.disappeared.is_empty(), "{:?}", h.disappeared);
         let bad = import_medical(
             &db,
+            &[("06_unknown_20261201.csv".into(), b"ID\n1".to_vec())],
+            None,
+            &operator(),
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert!(
+            bad.rejected[0]
+                .reason
+                .contains("not a file of the national medical set"),
+            "{:?}",
+            bad.rejected
+        );
+        let headless = import_medical(
+            &db,
             &[(
                 "01-2_hospital_speciality_hours_20261201.csv".into(),
                 b"ID\n1".to_vec(),
@@ -226,7 +363,172 @@ both_backends!(
         )
         .await
         .unwrap();
-        assert!(bad.rejected[0].reason.contains("not a facility file"));
+        assert!(
+            headless.rejected[0].reason.contains("診療科目コード"),
+            "{:?}",
+            headless.rejected
+        );
+    }
+);
+
+both_backends!(
+    specialities_and_hours_join_their_facilities,
+    |db: Db| async move {
+        let report = import_medical(
+            &db,
+            &[
+                (
+                    "02-2_clinic_speciality_hours_20261201.csv".into(),
+                    clinic_specialities_csv().into_bytes(),
+                ),
+                (
+                    "02-1_clinic_facility_info_20261201.csv".into(),
+                    clinic_csv().into_bytes(),
+                ),
+            ],
+            None,
+            &operator(),
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert!(report.refused.is_empty(), "{:?}", report.refused);
+        assert_eq!(report.created, 2, "{report:#?}");
+        // The row of a facility no facility file lists is reported, not
+        // made into a nameless entry; the malformed time is a warning.
+        assert!(
+            report
+                .rejected
+                .iter()
+                .any(|r| r.reason.contains("1310199999999")),
+            "{:?}",
+            report.rejected
+        );
+        assert!(
+            report.warnings.iter().any(|w| w.reason.contains("9時")),
+            "{:?}",
+            report.warnings
+        );
+        let (midori, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1310123456789")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(midori.speciality_codes, "01001,01010");
+        assert_eq!(midori.departments, "内科;小児科");
+        assert!(midori.search_key.contains("内科"), "{}", midori.search_key);
+        let schedule = renkei_domain::directory::Schedule::from_json(&midori.schedule);
+        assert_eq!(schedule.sessions.len(), 12, "{}", midori.schedule);
+        assert_eq!(
+            schedule.closed_weekdays,
+            vec![7],
+            "closures from the facility file"
+        );
+        assert_eq!(
+            midori.hours,
+            "月水木金 09:00–12:00, 15:00–18:00 / 火 09:00–12:00, 14:00–16:00, 15:00–18:00 \
+             / 土 09:00–12:00 / 休診: 日・第2土・第4土・祝 / 年末年始 お盆"
+        );
+        // Importing the same pair again changes nothing.
+        let again = import_medical(
+            &db,
+            &[
+                (
+                    "02-1_clinic_facility_info_20261201.csv".into(),
+                    clinic_csv().into_bytes(),
+                ),
+                (
+                    "02-2_clinic_speciality_hours_20261201.csv".into(),
+                    clinic_specialities_csv().into_bytes(),
+                ),
+            ],
+            None,
+            &operator(),
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (0, 0, 2),
+            "{again:#?}"
+        );
+    }
+);
+
+both_backends!(
+    pharmacies_keep_their_kana_url_and_hours,
+    |db: Db| async move {
+        let mut header: Vec<String> = "ID,名称,フリガナ,ローマ字,機関区分,都道府県コード,市区町村コード,所在地,所在地座標（緯度）,所在地座標（経度）,薬局のホームページアドレス"
+        .split(',')
+        .map(String::from)
+        .collect();
+        let all = ["月", "火", "水", "木", "金", "土", "日", "祝"];
+        for d in all {
+            header.push(format!("営業日（{d}）"));
+        }
+        for d in all {
+            header.push(format!("定期閉店毎週（{d}）"));
+        }
+        for w in ["１", "２", "３", "４", "５"] {
+            for d in DAYS {
+                header.push(format!("定期閉店第{w}週（{d}）"));
+            }
+        }
+        header.push("祝日".into());
+        header.push("その他の閉店日（gw、お盆等）".into());
+        for n in 1..=4 {
+            for d in all {
+                header.push(format!("{d}_開店時間帯{n}_開始時間"));
+                header.push(format!("{d}_開店時間帯{n}_終了時間"));
+            }
+        }
+        // Open Monday–Saturday 09:00–19:00, closed Sundays and holidays.
+        let mut row = "1359900000001,さくら薬局,サクラヤッキョク,,5,13,101,東京都千代田区九段１－１,35.69,139.75,https://sakura.example.jp/".to_string();
+        for d in 1..=8 {
+            row.push_str(if d >= 7 { ",0" } else { ",1" });
+        }
+        for d in 1..=8 {
+            row.push_str(if d >= 7 { ",0" } else { ",1" });
+        }
+        for _ in 0..5 {
+            for d in 1..=7 {
+                row.push_str(if d == 7 { ",0" } else { ",1" });
+            }
+        }
+        row.push_str(",0,");
+        for n in 1..=4 {
+            for d in 1..=8 {
+                row.push_str(if n == 1 && d <= 6 {
+                    ",09:00,19:00"
+                } else {
+                    ",,"
+                });
+            }
+        }
+        let file = format!("{}\r\n{row}\r\n", header.join(","));
+        assert_eq!(header.len(), 128, "the pharmacy file's 128 columns");
+        let report = import_medical(
+            &db,
+            &[("05_pharmacy_20261201.csv".into(), file.into_bytes())],
+            None,
+            &operator(),
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.created, 1, "{report:#?}");
+        let (sakura, _) = store::entry_by_code(&db, MEDICAL_SOURCE, "1359900000001")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sakura.kind, "pharmacy");
+        assert_eq!(sakura.kana, "サクラヤッキョク", "フリガナ");
+        assert_eq!(
+            sakura.url, "https://sakura.example.jp/",
+            "薬局のホームページアドレス"
+        );
+        assert_eq!(sakura.municipality_code, "131016");
+        assert_eq!(sakura.hours, "月火水木金土 09:00–19:00 / 休診: 日・祝");
     }
 );
 
@@ -314,7 +616,7 @@ both_backends!(
             "都道府県コード又は市町村コード,事業所名,事業所番号\n131016,x,1370100011\n";
         let cases: Vec<(&str, String)> = vec![
             (name, care_header.to_string()),
-            (name, format!("{MEDICAL_HEADER}\n")),
+            (name, format!("{}\n", clinic_header())),
             (
                 "01-1_hospital_facility_info_20261201.csv",
                 "ID,診療科目,診療時間\n1310100000001,内科,9-17\n".into(),
@@ -337,10 +639,16 @@ both_backends!(
         }
         // A clinic file with one of many clinics: a header row and one of
         // the two, after a file of twenty.
-        let mut twenty = MEDICAL_HEADER.to_string();
+        let mut twenty = clinic_header();
         for n in 0..20 {
-            twenty.push_str(&format!(
-                "\n13100000000{n:02},診療所{n},,,,,2,13,13101,東京都千代田区,35.1,139.1,,,03-0000-0000,0"
+            twenty.push('\n');
+            twenty.push_str(&facility_row(
+                &format!("13100000000{n:02},診療所{n},,,,,2,13,101,東京都千代田区,35.1,139.1,"),
+                &[],
+                &[],
+                "1",
+                "",
+                "0",
             ));
         }
         let r = import_medical(
@@ -354,7 +662,16 @@ both_backends!(
         .unwrap();
         assert!(r.refused.is_empty(), "{:?}", r.refused);
         let one = format!(
-            "{MEDICAL_HEADER}\n1310000000001,診療所1,,,,,2,13,13101,東京都千代田区,35.1,139.1,,,03-0000-0000,0"
+            "{}\n{}",
+            clinic_header(),
+            facility_row(
+                "1310000000001,診療所1,,,,,2,13,101,東京都千代田区,35.1,139.1,",
+                &[],
+                &[],
+                "1",
+                "",
+                "0"
+            )
         );
         let r = import_medical(
             &db,
