@@ -12,7 +12,7 @@ use axum::Json;
 use renkei_directory::model::EntryId;
 use renkei_directory::search;
 use renkei_domain::people::Permission;
-use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
+use renkei_domain::{Timestamp, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -26,8 +26,19 @@ use renkei_web_kit::WebError;
 pub struct SearchParams {
     /// Text over names, kana and addresses; width and kana differences are ignored.
     pub q: Option<String>,
-    /// Organisation kind code, e.g. `visiting_nursing`.
+    /// Organisation kinds, comma-separated (any of them): kind codes such as
+    /// `visiting_nursing`, or the groups `medical` and `care`.
     pub kind: Option<String>,
+    /// 診療科目コード, comma-separated (any of them), e.g. `01001` (内科).
+    pub speciality: Option<String>,
+    /// 都道府県コード (2 digits, `13`).
+    pub prefecture: Option<String>,
+    /// `true`: only entries open now by their consultation hours
+    /// (Asia/Tokyo, public holidays included).
+    pub open_now: Option<String>,
+    /// Only entries open at this moment: `2026-12-08T10:30` (Japan time) or
+    /// RFC 3339.
+    pub open_at: Option<String>,
     /// Care service code, e.g. `130` (訪問看護), or a life-support code (`L01` 配食).
     pub service: Option<String>,
     /// Home-care function: `home_visit` (訪問診療), `house_call` (往診), `h24`, `end_of_life`.
@@ -100,22 +111,76 @@ impl SearchParams {
                 "q must be at most 100 characters.",
             );
         }
-        let kind = self
+        let mut kinds: Vec<String> = Vec::new();
+        for value in self
             .kind
             .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
-        if kind
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            match renkei_domain::org::kinds_named(value) {
+                Some(named) => kinds.extend(named.into_iter().map(str::to_string)),
+                None => v.add(
+                    "kind",
+                    "unknown",
+                    &format!("種別「{value}」が正しくありません。"),
+                    &format!("Unknown kind {value:?}."),
+                ),
+            }
+        }
+        kinds.sort();
+        kinds.dedup();
+        let specialities: Vec<String> = self
+            .speciality
             .as_deref()
-            .is_some_and(|k| OrgKind::from_code(k).is_none())
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect();
+        if specialities
+            .iter()
+            .any(|c| c.len() > 10 || !c.chars().all(|ch| ch.is_ascii_alphanumeric()))
         {
             v.add(
-                "kind",
-                "unknown",
-                "種別が正しくありません。",
-                "Unknown kind.",
+                "speciality",
+                "format",
+                "診療科目コードは英数字（例: 01001）をカンマで区切って指定してください。",
+                "speciality must be comma-separated codes such as 01001.",
             );
         }
+        let prefecture = non_empty(&self.prefecture);
+        if prefecture
+            .as_deref()
+            .is_some_and(|p| p.len() != 2 || !p.parse::<u8>().is_ok_and(|n| (1..=47).contains(&n)))
+        {
+            v.add(
+                "prefecture",
+                "format",
+                "都道府県コードは01〜47の2桁です。",
+                "prefecture must be a 2-digit code from 01 to 47.",
+            );
+        }
+        let open_now = flag(&mut v, "open_now", self.open_now.as_deref());
+        let open_at = match non_empty(&self.open_at) {
+            None if open_now => Some(Timestamp::now()),
+            None => None,
+            Some(at) => match Timestamp::parse_moment(&at) {
+                Some(t) => Some(t),
+                None => {
+                    v.add(
+                        "open_at",
+                        "format",
+                        "日時は 2026-12-08T10:30 のように指定してください（日本時間）。",
+                        "open_at must be like 2026-12-08T10:30 (Japan time) or RFC 3339.",
+                    );
+                    None
+                }
+            },
+        };
         let service = self
             .service
             .as_deref()
@@ -268,9 +333,16 @@ impl SearchParams {
             },
         };
         v.into_result().map_err(WebError::Validation)?;
+        let holidays = renkei_directory::holidays::current();
         Ok(search::Query {
             text,
-            kind,
+            kind: None,
+            kinds,
+            specialities,
+            prefecture,
+            open_at: open_at.map(|t| {
+                renkei_domain::directory::LocalMoment::at(t, |y, m, d| holidays.is_holiday(y, m, d))
+            }),
             service,
             accepting,
             function,

@@ -153,18 +153,27 @@ fn markers(entries: &[(Entry, Option<f64>)], base: &str) -> String {
 
 /// The choices of the search form.
 pub struct Choices {
+    /// The kind groups (医療, 介護) first, then every kind.
     pub kinds: Vec<(&'static str, &'static str)>,
+    /// 診療科目 (code, name) the directory knows.
+    pub specialities: Vec<(String, String)>,
     pub services: Vec<(&'static str, &'static str)>,
     pub functions: Vec<(&'static str, &'static str)>,
     pub procedures: Vec<(String, String)>,
 }
 
-fn choices(state: &DirectoryState, lang: Lang) -> Choices {
-    Choices {
-        kinds: OrgKind::ALL
+async fn choices(state: &DirectoryState, lang: Lang) -> Result<Choices, WebError> {
+    Ok(Choices {
+        kinds: renkei_domain::org::KIND_GROUPS
             .iter()
-            .map(|k| (k.code(), k.label(lang.code())))
+            .map(|(code, ja, en, _)| (*code, lang.tr(ja, en)))
+            .chain(
+                OrgKind::ALL
+                    .iter()
+                    .map(|k| (k.code(), k.label(lang.code()))),
+            )
             .collect(),
+        specialities: state.directory_service.specialities().await?,
         services: CARE_SERVICES
             .iter()
             .chain(LIFE_SUPPORT_SERVICES.iter())
@@ -175,14 +184,19 @@ fn choices(state: &DirectoryState, lang: Lang) -> Choices {
             .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
             .collect(),
         procedures: state.directory.procedures().as_ref().clone(),
-    }
+    })
 }
 
 fn params_from(form: &FormData) -> SearchParams {
     let opt = |k: &str| Some(form.get(k).to_string()).filter(|v| !v.is_empty());
     SearchParams {
         q: opt("q"),
-        kind: opt("kind"),
+        // Check boxes repeat the field; the API takes a comma list.
+        kind: Some(form.all("kind").join(",")).filter(|v| !v.is_empty()),
+        speciality: Some(form.all("speciality").join(",")).filter(|v| !v.is_empty()),
+        prefecture: opt("prefecture"),
+        open_now: opt("open_now"),
+        open_at: opt("open_at"),
         service: opt("service"),
         function: opt("function"),
         procedure: opt("procedure"),
@@ -280,7 +294,7 @@ pub async fn directory_page(
         markers: markers(&hits, "/directory/entries/"),
         next: next_link("/directory", &form, next),
         may_curate: p.role.may(Permission::CurateDirectory),
-        c: choices(&state, ctx.lang),
+        c: choices(&state, ctx.lang).await?,
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
         l,
@@ -369,7 +383,7 @@ pub async fn public_map(
         markers: markers(&hits, "/map/entries/"),
         next: next_link("/map", &form, next),
         desks,
-        c: choices(&state, ctx.lang),
+        c: choices(&state, ctx.lang).await?,
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
         l,

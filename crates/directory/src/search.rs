@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 
 use renkei_domain::directory::{
-    minutes_of, ContactWindow, HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES,
+    minutes_of, ContactWindow, LocalMoment, Schedule, HOLIDAY, HOME_CARE_FUNCTIONS,
+    PUBLIC_FIELD_CHOICES,
 };
 use renkei_domain::text::fold;
 use renkei_domain::EntryId;
@@ -31,6 +32,15 @@ pub struct Entry {
     pub services: Vec<String>,
     pub address: String,
     pub municipality_code: String,
+    /// 都道府県コード (2 digits).
+    pub prefecture_code: String,
+    /// 診療科目コード the entry offers.
+    pub specialities: Vec<String>,
+    /// 診療科目 names, ";"-separated.
+    pub departments: String,
+    /// Opening hours, for "open now" (the index keeps a compact copy).
+    #[serde(skip)]
+    pub schedule: Schedule,
     pub phone: String,
     pub url: String,
     pub lat: Option<f64>,
@@ -161,6 +171,14 @@ pub struct Query {
     /// Only these entries (a FHIR `identifier` search combined with the
     /// other parameters).
     pub ids: Option<Vec<EntryId>>,
+    /// Any of these kinds (besides `kind`).
+    pub kinds: Vec<String>,
+    /// Any of these 診療科目コード.
+    pub specialities: Vec<String>,
+    /// 都道府県コード.
+    pub prefecture: Option<String>,
+    /// Open at this moment (its consultation hours, closures and holidays).
+    pub open_at: Option<LocalMoment>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -204,6 +222,15 @@ struct Packed {
     procedures: u8,
     /// Start and count in `windows`.
     windows: (u32, u8),
+    /// 診療科目 codes after the procedures in `code_pool`.
+    specialities: u8,
+    /// Start and count in `sessions`: the facility's distinct sessions.
+    sessions: (u32, u16),
+    /// Closed every week: bit d for weekday d (1–7).
+    closed_days: u8,
+    /// Closed in week w on weekday d: bit (w-1)*7 + (d-1).
+    closed_weeks: u64,
+    closed_on_holidays: bool,
     kind: u16,
     acceptance: u8,
     functions: u8,
@@ -214,6 +241,15 @@ struct Packed {
     lon: f64,
     acceptance_as_of: Option<i64>,
     confirmed_at: Option<i64>,
+}
+
+/// One session of a facility, packed: its day (1–7, 8 = holidays) and
+/// minutes of the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct PackedSession {
+    day: u8,
+    from: u16,
+    to: u16,
 }
 
 /// A contact window, packed.
@@ -275,6 +311,9 @@ pub struct Index {
     by_function: HashMap<String, Vec<u32>>,
     by_procedure: HashMap<String, Vec<u32>>,
     by_area: HashMap<String, Vec<u32>>,
+    by_prefecture: HashMap<String, Vec<u32>>,
+    by_speciality: HashMap<String, Vec<u32>>,
+    sessions: Vec<PackedSession>,
     accepting: Vec<u32>,
     with_windows: Vec<u32>,
     tree: RTree<Point>,
@@ -319,6 +358,9 @@ impl Index {
         let mut by_function: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_procedure: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_area: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_prefecture: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut by_speciality: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut sessions: Vec<PackedSession> = Vec::new();
         let mut windows: Vec<PackedWindow> = Vec::new();
         let mut with_windows = Vec::new();
         let mut accepting = Vec::new();
@@ -365,6 +407,47 @@ impl Index {
             if !e.area.is_empty() {
                 by_area.entry(e.area.clone()).or_default().push(i);
             }
+            if !e.prefecture_code.is_empty() {
+                by_prefecture
+                    .entry(e.prefecture_code.clone())
+                    .or_default()
+                    .push(i);
+            }
+            for code in &e.specialities {
+                by_speciality.entry(code.clone()).or_default().push(i);
+                service_pool.push(intern(&mut names, code));
+            }
+            // The facility's distinct sessions (all specialities together).
+            let sessions_start = sessions.len() as u32;
+            let mut own: Vec<PackedSession> = e
+                .schedule
+                .sessions
+                .iter()
+                .filter_map(|s| {
+                    Some(PackedSession {
+                        day: s.day,
+                        from: minutes_of(&s.from)?,
+                        to: minutes_of(&s.to)?,
+                    })
+                })
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            let session_count = own.len().min(u16::MAX as usize) as u16;
+            sessions.extend(own.into_iter().take(session_count as usize));
+            let closed_days = e
+                .schedule
+                .closed_weekdays
+                .iter()
+                .fold(0u8, |m, d| m | (1u8 << (d & 7)));
+            let closed_weeks = e.schedule.closed_weeks.iter().fold(0u64, |m, (w, d)| {
+                let bit = u32::from(w.saturating_sub(1)) * 7 + u32::from(d.saturating_sub(1));
+                if bit < 64 {
+                    m | (1u64 << bit)
+                } else {
+                    m
+                }
+            });
             let windows_start = windows.len() as u32;
             for w in &e.contact_windows {
                 let (Some(from), Some(to)) = (minutes_of(&w.from), minutes_of(&w.to)) else {
@@ -396,6 +479,8 @@ impl Index {
                 &e.languages,
                 &e.area,
                 &e.acceptance_note,
+                &e.departments,
+                &e.prefecture_code,
             ];
             let extra = if extra.iter().all(|x| x.is_empty()) {
                 Span::default()
@@ -414,6 +499,11 @@ impl Index {
                 services: (services_start, e.services.len() as u16),
                 procedures: e.procedures.len() as u8,
                 windows: (windows_start, window_count),
+                specialities: e.specialities.len().min(u8::MAX as usize) as u8,
+                sessions: (sessions_start, session_count),
+                closed_days,
+                closed_weeks,
+                closed_on_holidays: e.schedule.closed_on_holidays,
                 kind: intern(&mut names, &e.kind),
                 acceptance: ACCEPTANCE
                     .iter()
@@ -435,6 +525,7 @@ impl Index {
         arena.shrink_to_fit();
         service_pool.shrink_to_fit();
         windows.shrink_to_fit();
+        sessions.shrink_to_fit();
         for list in bigrams.values_mut() {
             list.shrink_to_fit();
         }
@@ -455,6 +546,9 @@ impl Index {
             by_function,
             by_procedure,
             by_area,
+            by_prefecture,
+            by_speciality,
+            sessions,
             accepting,
             with_windows,
             windows,
@@ -471,12 +565,47 @@ impl Index {
     /// The folded text an entry is searched by, as the store computes it.
     fn search_key(&self, i: u32) -> String {
         let p = &self.entries[i as usize];
+        let departments = self.text(p.extra).split('\u{1f}').nth(7).unwrap_or("");
         fold(&format!(
-            "{} {} {}",
+            "{} {} {} {}",
             self.text(p.name),
             self.text(p.kana),
-            self.text(p.address)
+            self.text(p.address),
+            departments
         ))
+    }
+
+    /// Whether entry `i` is open at `m`: not closed that weekday, that week
+    /// or (on a holiday) on holidays, and inside one of its sessions of the
+    /// day (holiday sessions on a holiday when it lists any). An entry
+    /// without hours is never "open now".
+    fn open_at(&self, i: u32, m: LocalMoment) -> bool {
+        let p = &self.entries[i as usize];
+        if p.closed_days & (1u8 << (m.weekday & 7)) != 0 {
+            return false;
+        }
+        let bit = u32::from(m.week_of_month.saturating_sub(1)) * 7
+            + u32::from(m.weekday.saturating_sub(1));
+        if bit < 64 && p.closed_weeks & (1u64 << bit) != 0 {
+            return false;
+        }
+        if m.holiday && p.closed_on_holidays {
+            return false;
+        }
+        let (start, count) = p.sessions;
+        let own = &self.sessions[start as usize..start as usize + count as usize];
+        let day = if m.holiday && own.iter().any(|s| s.day == HOLIDAY) {
+            HOLIDAY
+        } else {
+            m.weekday
+        };
+        own.iter().filter(|s| s.day == day).any(|s| {
+            if s.from < s.to {
+                (s.from..s.to).contains(&m.minute)
+            } else {
+                s.from > s.to && m.minute >= s.from
+            }
+        })
     }
 
     fn position(&self, i: u32) -> Option<(f64, f64)> {
@@ -499,6 +628,8 @@ impl Index {
         let mut next = || extra.next().unwrap_or_default();
         let (fax, email, hours, features, languages, area, acceptance_note) =
             (next(), next(), next(), next(), next(), next(), next());
+        let (departments, prefecture_code) = (next(), next());
+        let specialities_start = start as usize + count as usize + p.procedures as usize;
         let (wstart, wcount) = p.windows;
         Entry {
             id: p.id,
@@ -507,6 +638,12 @@ impl Index {
             kind: self.names[p.kind as usize].clone(),
             services: codes(start as usize, count as usize),
             procedures: codes(start as usize + count as usize, p.procedures as usize),
+            specialities: codes(specialities_start, p.specialities as usize),
+            departments,
+            prefecture_code,
+            // The full schedule is read from the database for one entry's
+            // page; the index keeps only what "open now" needs.
+            schedule: Schedule::default(),
             address: self.text(p.address).to_string(),
             municipality_code: self.text(p.municipality_code).to_string(),
             phone: self.text(p.phone).to_string(),
@@ -576,6 +713,7 @@ impl Index {
         q: &Query,
         folded: Option<&str>,
         only: Option<&'a [u32]>,
+        unions: &[&'a [u32]],
     ) -> Option<Vec<&'a [u32]>> {
         let mut lists: Vec<&[u32]> = Vec::new();
         if let Some(only) = only {
@@ -612,6 +750,15 @@ impl Index {
         if let Some(a) = &q.area {
             lists.push(self.by_area.get(a)?);
         }
+        if let Some(p) = &q.prefecture {
+            lists.push(self.by_prefecture.get(p)?);
+        }
+        for union in unions {
+            if union.is_empty() {
+                return None;
+            }
+            lists.push(union);
+        }
         if q.accepting {
             lists.push(&self.accepting);
         }
@@ -628,6 +775,7 @@ impl Index {
     fn matches(&self, i: u32, others: &[&[u32]], folded: Option<&str>, q: &Query) -> bool {
         others.iter().all(|l| l.binary_search(&i).is_ok())
             && q.contactable_at.is_none_or(|at| self.contactable(i, at))
+            && q.open_at.is_none_or(|m| self.open_at(i, m))
             && (!q.public || (self.entries[i as usize].published && self.publicly_matches(i, q)))
             && folded.is_none_or(|t| self.search_key(i).contains(t))
     }
@@ -646,7 +794,28 @@ impl Index {
             v.dedup();
             v
         });
-        let Some(lists) = self.lists(q, folded, only.as_deref()) else {
+        // "Any of these" filters: one sorted list each.
+        let union = |lists: Vec<&Vec<u32>>| -> Vec<u32> {
+            let mut v: Vec<u32> = lists.into_iter().flatten().copied().collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let kinds = (!q.kinds.is_empty())
+            .then(|| union(q.kinds.iter().filter_map(|k| self.by_kind.get(k)).collect()));
+        let specialities = (!q.specialities.is_empty()).then(|| {
+            union(
+                q.specialities
+                    .iter()
+                    .filter_map(|c| self.by_speciality.get(c))
+                    .collect(),
+            )
+        });
+        let unions: Vec<&[u32]> = [kinds.as_deref(), specialities.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let Some(lists) = self.lists(q, folded, only.as_deref(), &unions) else {
             return Page {
                 items: Vec::new(),
                 next_offset: None,
@@ -803,6 +972,145 @@ mod tests {
                 "accepting",
             ),
         ])
+    }
+
+    #[test]
+    fn speciality_prefecture_kinds_and_open_at_filter() {
+        use renkei_domain::directory::Session;
+        let clinic =
+            |id: i64, name: &str, prefecture: &str, specialities: &[&str], closed_sunday: bool| {
+                let mut e = entry(
+                    id,
+                    name,
+                    name,
+                    "clinic",
+                    &[],
+                    Some((35.68, 139.76)),
+                    "unknown",
+                );
+                e.prefecture_code = prefecture.into();
+                e.specialities = specialities.iter().map(|s| s.to_string()).collect();
+                e.departments = if specialities.contains(&"01001") {
+                    "内科".into()
+                } else {
+                    "眼科".into()
+                };
+                e.search_key = fold(&format!("{name} {}", e.departments));
+                e.schedule = Schedule {
+                    sessions: (1..=7)
+                        .map(|day| Session {
+                            speciality: String::new(),
+                            day,
+                            from: "09:00".into(),
+                            to: "12:00".into(),
+                        })
+                        .collect(),
+                    closed_weekdays: if closed_sunday { vec![7] } else { vec![] },
+                    closed_on_holidays: true,
+                    ..Schedule::default()
+                };
+                e
+            };
+        let mut pharmacy = entry(
+            4,
+            "さくら薬局",
+            "さくらやっきょく",
+            "pharmacy",
+            &[],
+            None,
+            "unknown",
+        );
+        pharmacy.prefecture_code = "13".into();
+        let index = Index::build(vec![
+            clinic(1, "みどりクリニック", "13", &["01001"], true),
+            clinic(2, "あおば眼科", "13", &["05001"], false),
+            clinic(3, "大阪内科", "27", &["01001"], false),
+            pharmacy,
+        ]);
+        let ids = |q: Query| -> Vec<i64> {
+            let mut v: Vec<i64> = index
+                .search(&Query { limit: 50, ..q })
+                .items
+                .iter()
+                .map(|h| h.entry.id.0)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            ids(Query {
+                specialities: vec!["01001".into()],
+                ..Query::default()
+            }),
+            vec![1, 3]
+        );
+        assert_eq!(
+            ids(Query {
+                specialities: vec!["01001".into()],
+                prefecture: Some("13".into()),
+                ..Query::default()
+            }),
+            vec![1]
+        );
+        // 内科 as text finds the clinics that offer it, not only by name.
+        assert_eq!(
+            ids(Query {
+                text: Some("内科".into()),
+                ..Query::default()
+            }),
+            vec![1, 3]
+        );
+        assert_eq!(
+            ids(Query {
+                kinds: vec!["pharmacy".into(), "hospital".into()],
+                ..Query::default()
+            }),
+            vec![4]
+        );
+        let at = |weekday: u8, minute: u16, holiday: bool| LocalMoment {
+            weekday,
+            minute,
+            week_of_month: 1,
+            holiday,
+        };
+        // Monday 10:00: every clinic; the pharmacy has no hours, so it is
+        // never "open now".
+        assert_eq!(
+            ids(Query {
+                open_at: Some(at(1, 600, false)),
+                ..Query::default()
+            }),
+            vec![1, 2, 3]
+        );
+        // Sunday 10:00: みどり closes on Sundays.
+        assert_eq!(
+            ids(Query {
+                open_at: Some(at(7, 600, false)),
+                ..Query::default()
+            }),
+            vec![2, 3]
+        );
+        // A holiday, and 13:00: all closed.
+        assert!(ids(Query {
+            open_at: Some(at(1, 600, true)),
+            ..Query::default()
+        })
+        .is_empty());
+        assert!(ids(Query {
+            open_at: Some(at(1, 780, false)),
+            ..Query::default()
+        })
+        .is_empty());
+        // The entry keeps its specialities and prefecture through the index.
+        let one = index.get(EntryId(1)).unwrap();
+        assert_eq!(
+            (
+                one.specialities,
+                one.prefecture_code.as_str(),
+                one.departments.as_str()
+            ),
+            (vec!["01001".to_string()], "13", "内科")
+        );
     }
 
     #[test]

@@ -519,6 +519,10 @@ struct IndexRow {
     public_fields: String,
     publish_consent: bool,
     search_key: String,
+    prefecture_code: String,
+    departments: String,
+    speciality_codes: String,
+    schedule: String,
 }
 
 /// Splits a comma-separated code list.
@@ -533,7 +537,8 @@ pub fn codes(list: &str) -> Vec<String> {
 /// The columns the index reads (also used for one entry's page).
 const INDEX_COLUMNS: &str = "id, name, kana, kind, address, building, municipality_code, phone, url, fax, email, \
     hours, open_days, features, languages, area, functions, procedures, contact_windows, lat, lon, acceptance, \
-    acceptance_note, acceptance_as_of, vacant_beds, confirmed_at, public_fields, publish_consent, search_key";
+    acceptance_note, acceptance_as_of, vacant_beds, confirmed_at, public_fields, publish_consent, search_key, \
+    prefecture_code, departments, speciality_codes, schedule";
 
 /// An entry's contact windows as stored. JSON that does not parse is never
 /// read as "no windows" (an edit would then erase them): it is logged and
@@ -570,6 +575,10 @@ impl IndexRow {
                 format!("{} {}", self.address, self.building)
             },
             municipality_code: self.municipality_code,
+            prefecture_code: self.prefecture_code,
+            specialities: codes(&self.speciality_codes),
+            departments: self.departments,
+            schedule: renkei_domain::directory::Schedule::from_json(&self.schedule),
             phone: self.phone,
             url: self.url,
             fax: self.fax,
@@ -1165,8 +1174,8 @@ pub async fn entries_for_export(
         format!(" AND municipality_code IN ({})", marks.join(", "))
     };
     let sql = format!(
-        "SELECT {INDEX_COLUMNS}, source, official_code, prefecture_code, municipality_name, corporate_number, \
-         corporate_name, departments, capacity, remarks, contact_person \
+        "SELECT {INDEX_COLUMNS}, source, official_code, municipality_name, corporate_number, \
+         corporate_name, capacity, remarks, contact_person \
          FROM directory_entries WHERE disappeared_at IS NULL{filter} ORDER BY municipality_code, kana, id"
     );
     let services_sql = format!(

@@ -23,3 +23,40 @@ labelled_enum!(
         ConsultationDesk = ("consultation_desk", "相談窓口", "Consultation desk"),
     }
 );
+
+/// Groups of organisation kinds a search may name instead of listing them
+/// (`kind=medical`, `kind=care`): 医療 and 介護.
+pub const KIND_GROUPS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "medical",
+        "医療機関・薬局",
+        "Medical (hospitals, clinics, pharmacies)",
+        &[
+            "hospital",
+            "clinic",
+            "home_care_clinic",
+            "dental_clinic",
+            "pharmacy",
+            "maternity_home",
+        ],
+    ),
+    (
+        "care",
+        "介護サービス",
+        "Care services",
+        &[
+            "visiting_nursing",
+            "care_management",
+            "care_service",
+            "community_care_centre",
+        ],
+    ),
+];
+
+/// The kinds a `kind` value names: a kind code, or a group's kinds.
+pub fn kinds_named(value: &str) -> Option<Vec<&'static str>> {
+    if let Some((_, _, _, kinds)) = KIND_GROUPS.iter().find(|(g, _, _, _)| *g == value) {
+        return Some(kinds.to_vec());
+    }
+    OrgKind::from_code(value).map(|k| vec![k.code()])
+}

@@ -55,6 +55,18 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
+    /// A moment a person names: `2026-12-08T10:30` (Japan time) or RFC 3339.
+    pub fn parse_moment(s: &str) -> Option<Self> {
+        let from = |t: OffsetDateTime| Self((t.unix_timestamp_nanos() / 1_000_000) as i64);
+        if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+            return Some(from(t));
+        }
+        let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+        time::PrimitiveDateTime::parse(s, &format)
+            .ok()
+            .map(|t| from(t.assume_offset(JST)))
+    }
+
     /// Parses a `YYYY-MM-DD` date as the start of that day in Japan time.
     pub fn from_jst_date(date: &str) -> Option<Self> {
         let format = time::macros::format_description!("[year]-[month]-[day]");

@@ -86,8 +86,11 @@ enum BenchCommand {
         #[arg(long, default_value_t = 0.01)]
         scale: f64,
     },
-    /// Write the synthetic national care open data (jigyosho_<code>.csv, about
-    /// 300,000 rows at scale 1.0) into a directory. Deterministic per seed.
+    /// Write the synthetic national open data in the published layouts into a
+    /// directory: the care files (jigyosho_<code>.csv, one per service, about
+    /// 300,000 rows at scale 1.0) and, under medical/, the eight files of the
+    /// medical set (about 206,000 facilities and 1.27 million 診療科目 rows).
+    /// Deterministic per seed.
     Generate {
         /// Output directory (created if missing).
         #[arg(long)]
@@ -211,9 +214,12 @@ enum ImportCommand {
         #[arg(long)]
         allow_mass_removal: bool,
     },
-    /// The national medical open data (医療情報ネット) facility files:
-    /// 01-1_hospital_facility_info_*.csv, 02-1_clinic_…, 03-1_dental_…,
-    /// 05_pharmacy_…. Re-importing updates by the 13-digit ID.
+    /// The national medical open data (医療情報ネット), the files of the set:
+    /// 01-1_hospital_facility_info_*.csv with 01-2_hospital_speciality_hours_*.csv,
+    /// 02-1/02-2 clinic_…, 03-1/03-2 dental_…, 04_maternity_home_…, 05_pharmacy_…
+    /// (unzipped). Import a speciality-and-hours file together with its facility
+    /// file: its 診療科目 and hours join the facilities of the same ID.
+    /// Re-importing updates by the 13-digit ID.
     ///
     /// Import safety as for care-offices: a file with the wrong header or
     /// no valid row, or a kind of facility whose valid rows fall below half
@@ -553,14 +559,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let medical_dir = out.join("medical");
             std::fs::create_dir_all(&medical_dir)
                 .with_context(|| format!("creating {}", medical_dir.display()))?;
-            let mut facilities = 0usize;
+            let mut medical_rows = 0usize;
             for (name, bytes) in renkei_directory::synthetic::medical_files(seed, scale) {
-                facilities += bytes.iter().filter(|b| **b == b'\n').count() - 1;
+                medical_rows += bytes.iter().filter(|b| **b == b'\n').count() - 1;
                 std::fs::write(medical_dir.join(&name), bytes)
                     .with_context(|| format!("writing {name}"))?;
             }
             println!(
-                "wrote {rows} care-service rows into {} and {facilities} medical facilities into {}",
+                "wrote {rows} care-service rows into {} and {medical_rows} medical rows (facilities and 診療科目) into {}",
                 out.display(),
                 medical_dir.display()
             );
