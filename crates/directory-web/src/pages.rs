@@ -1221,6 +1221,9 @@ pub async fn create_entry(
         hours: form.get("hours").trim().to_string(),
         services: form.all("services").iter().map(|s| s.to_string()).collect(),
         org_id: None,
+        departments: String::new(),
+        speciality_codes: String::new(),
+        schedule: Default::default(),
     };
     match state
         .directory_service

@@ -120,6 +120,9 @@ pub async fn load(
                     _ => Vec::new(),
                 },
                 org_id,
+                departments: demo_specialities(kind).0.into(),
+                speciality_codes: demo_specialities(kind).1.into(),
+                schedule: demo_schedule(kind),
             },
             now,
         )
@@ -316,6 +319,9 @@ pub async fn load(
                 hours: "月〜金 9:00〜17:00".into(),
                 services: services.iter().map(|s| s.to_string()).collect(),
                 org_id: None,
+                departments: String::new(),
+                speciality_codes: String::new(),
+                schedule: Default::default(),
             },
             now,
         )
@@ -337,4 +343,51 @@ pub async fn load(
     }
     tx.commit().await?;
     Ok(format!("demo directory: {} entries", entries + extra.len()))
+}
+
+/// The demo's 診療科目 of a kind of entry: (names, codes).
+fn demo_specialities(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "hospital" => (
+            "内科;外科;整形外科;リハビリテーション科",
+            "01001,02001,02010,06001",
+        ),
+        "clinic" | "home_care_clinic" => ("内科;小児科", "01001,01010"),
+        "dental_clinic" => ("歯科", "40001"),
+        _ => ("", ""),
+    }
+}
+
+/// Structured hours matching the demo's hours text, so "open now" has
+/// something to find: clinics 9–12 and 15–18 on weekdays and 9–12 on
+/// Saturdays, closed on Sundays and holidays; hospitals' outpatient
+/// 8:30–17:00 on weekdays; pharmacies 9–19 Monday to Saturday.
+fn demo_schedule(kind: &str) -> renkei_domain::directory::Schedule {
+    use renkei_domain::directory::{Schedule, Session};
+    let session = |day: u8, from: &str, to: &str| Session {
+        speciality: String::new(),
+        day,
+        from: from.into(),
+        to: to.into(),
+    };
+    let mut sessions = Vec::new();
+    match kind {
+        "clinic" | "home_care_clinic" | "dental_clinic" => {
+            for day in 1..=6 {
+                sessions.push(session(day, "09:00", "12:00"));
+                if day <= 5 {
+                    sessions.push(session(day, "15:00", "18:00"));
+                }
+            }
+        }
+        "hospital" => sessions.extend((1..=5).map(|day| session(day, "08:30", "17:00"))),
+        "pharmacy" => sessions.extend((1..=6).map(|day| session(day, "09:00", "19:00"))),
+        _ => return Schedule::default(),
+    }
+    Schedule {
+        sessions,
+        closed_weekdays: vec![7],
+        closed_on_holidays: true,
+        ..Schedule::default()
+    }
 }

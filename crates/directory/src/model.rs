@@ -134,6 +134,11 @@ pub struct NewLocalEntry {
     pub phone: String,
     pub url: String,
     pub hours: String,
+    /// 診療科目 names (";"-separated) and codes (","-separated).
+    pub departments: String,
+    pub speciality_codes: String,
+    /// Structured hours for "open now"; `hours` is what people read.
+    pub schedule: renkei_domain::directory::Schedule,
     pub services: Vec<String>,
     pub org_id: Option<OrgId>,
 }

@@ -12,8 +12,7 @@
 use std::collections::HashMap;
 
 use renkei_domain::directory::{
-    minutes_of, ContactWindow, LocalMoment, Schedule, HOLIDAY, HOME_CARE_FUNCTIONS,
-    PUBLIC_FIELD_CHOICES,
+    minutes_of, ContactWindow, LocalMoment, WeeklyHours, HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES,
 };
 use renkei_domain::text::fold;
 use renkei_domain::EntryId;
@@ -38,9 +37,10 @@ pub struct Entry {
     pub specialities: Vec<String>,
     /// 診療科目 names, ";"-separated.
     pub departments: String,
-    /// Opening hours, for "open now" (the index keeps a compact copy).
+    /// The facility's week, for "open now" (compact: the full schedule is
+    /// read from the database for one entry's page).
     #[serde(skip)]
-    pub schedule: Schedule,
+    pub weekly_hours: WeeklyHours,
     pub phone: String,
     pub url: String,
     pub lat: Option<f64>,
@@ -226,9 +226,8 @@ struct Packed {
     specialities: u8,
     /// Start and count in `sessions`: the facility's distinct sessions.
     sessions: (u32, u16),
-    /// Closed every week: bit d for weekday d (1–7).
+    /// Closures as [`WeeklyHours`] keeps them.
     closed_days: u8,
-    /// Closed in week w on weekday d: bit (w-1)*7 + (d-1).
     closed_weeks: u64,
     closed_on_holidays: bool,
     kind: u16,
@@ -419,35 +418,14 @@ impl Index {
             }
             // The facility's distinct sessions (all specialities together).
             let sessions_start = sessions.len() as u32;
-            let mut own: Vec<PackedSession> = e
-                .schedule
-                .sessions
-                .iter()
-                .filter_map(|s| {
-                    Some(PackedSession {
-                        day: s.day,
-                        from: minutes_of(&s.from)?,
-                        to: minutes_of(&s.to)?,
-                    })
-                })
-                .collect();
-            own.sort_unstable();
-            own.dedup();
-            let session_count = own.len().min(u16::MAX as usize) as u16;
-            sessions.extend(own.into_iter().take(session_count as usize));
-            let closed_days = e
-                .schedule
-                .closed_weekdays
-                .iter()
-                .fold(0u8, |m, d| m | (1u8 << (d & 7)));
-            let closed_weeks = e.schedule.closed_weeks.iter().fold(0u64, |m, (w, d)| {
-                let bit = u32::from(w.saturating_sub(1)) * 7 + u32::from(d.saturating_sub(1));
-                if bit < 64 {
-                    m | (1u64 << bit)
-                } else {
-                    m
-                }
-            });
+            let session_count = e.weekly_hours.sessions.len().min(u16::MAX as usize) as u16;
+            sessions.extend(
+                e.weekly_hours
+                    .sessions
+                    .iter()
+                    .take(session_count as usize)
+                    .map(|&(day, from, to)| PackedSession { day, from, to }),
+            );
             let windows_start = windows.len() as u32;
             for w in &e.contact_windows {
                 let (Some(from), Some(to)) = (minutes_of(&w.from), minutes_of(&w.to)) else {
@@ -501,9 +479,9 @@ impl Index {
                 windows: (windows_start, window_count),
                 specialities: e.specialities.len().min(u8::MAX as usize) as u8,
                 sessions: (sessions_start, session_count),
-                closed_days,
-                closed_weeks,
-                closed_on_holidays: e.schedule.closed_on_holidays,
+                closed_days: e.weekly_hours.closed_days,
+                closed_weeks: e.weekly_hours.closed_weeks,
+                closed_on_holidays: e.weekly_hours.closed_on_holidays,
                 kind: intern(&mut names, &e.kind),
                 acceptance: ACCEPTANCE
                     .iter()
@@ -575,37 +553,26 @@ impl Index {
         ))
     }
 
-    /// Whether entry `i` is open at `m`: not closed that weekday, that week
-    /// or (on a holiday) on holidays, and inside one of its sessions of the
-    /// day (holiday sessions on a holiday when it lists any). An entry
-    /// without hours is never "open now".
+    /// The week of entry `i` as the index keeps it.
+    fn weekly_hours(&self, i: u32) -> WeeklyHours {
+        let p = &self.entries[i as usize];
+        let (start, count) = p.sessions;
+        WeeklyHours {
+            sessions: self.sessions[start as usize..start as usize + count as usize]
+                .iter()
+                .map(|s| (s.day, s.from, s.to))
+                .collect(),
+            closed_days: p.closed_days,
+            closed_weeks: p.closed_weeks,
+            closed_on_holidays: p.closed_on_holidays,
+        }
+    }
+
+    /// Whether entry `i` is open at `m` ([`WeeklyHours::is_open`]); an
+    /// entry without hours is never "open now".
     fn open_at(&self, i: u32, m: LocalMoment) -> bool {
         let p = &self.entries[i as usize];
-        if p.closed_days & (1u8 << (m.weekday & 7)) != 0 {
-            return false;
-        }
-        let bit = u32::from(m.week_of_month.saturating_sub(1)) * 7
-            + u32::from(m.weekday.saturating_sub(1));
-        if bit < 64 && p.closed_weeks & (1u64 << bit) != 0 {
-            return false;
-        }
-        if m.holiday && p.closed_on_holidays {
-            return false;
-        }
-        let (start, count) = p.sessions;
-        let own = &self.sessions[start as usize..start as usize + count as usize];
-        let day = if m.holiday && own.iter().any(|s| s.day == HOLIDAY) {
-            HOLIDAY
-        } else {
-            m.weekday
-        };
-        own.iter().filter(|s| s.day == day).any(|s| {
-            if s.from < s.to {
-                (s.from..s.to).contains(&m.minute)
-            } else {
-                s.from > s.to && m.minute >= s.from
-            }
-        })
+        p.sessions.1 > 0 && self.weekly_hours(i).is_open(m)
     }
 
     fn position(&self, i: u32) -> Option<(f64, f64)> {
@@ -641,9 +608,7 @@ impl Index {
             specialities: codes(specialities_start, p.specialities as usize),
             departments,
             prefecture_code,
-            // The full schedule is read from the database for one entry's
-            // page; the index keeps only what "open now" needs.
-            schedule: Schedule::default(),
+            weekly_hours: self.weekly_hours(i),
             address: self.text(p.address).to_string(),
             municipality_code: self.text(p.municipality_code).to_string(),
             phone: self.text(p.phone).to_string(),
@@ -996,7 +961,7 @@ mod tests {
                     "眼科".into()
                 };
                 e.search_key = fold(&format!("{name} {}", e.departments));
-                e.schedule = Schedule {
+                e.weekly_hours = renkei_domain::directory::Schedule {
                     sessions: (1..=7)
                         .map(|day| Session {
                             speciality: String::new(),
@@ -1007,8 +972,9 @@ mod tests {
                         .collect(),
                     closed_weekdays: if closed_sunday { vec![7] } else { vec![] },
                     closed_on_holidays: true,
-                    ..Schedule::default()
-                };
+                    ..renkei_domain::directory::Schedule::default()
+                }
+                .weekly_hours();
                 e
             };
         let mut pharmacy = entry(

@@ -578,7 +578,10 @@ impl IndexRow {
             prefecture_code: self.prefecture_code,
             specialities: codes(&self.speciality_codes),
             departments: self.departments,
-            schedule: renkei_domain::directory::Schedule::from_json(&self.schedule),
+            // Parsed here, row by row, and kept compact: a national
+            // directory's schedules in full would take gigabytes.
+            weekly_hours: renkei_domain::directory::Schedule::from_json(&self.schedule)
+                .weekly_hours(),
             phone: self.phone,
             url: self.url,
             fax: self.fax,
@@ -609,7 +612,6 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
     let sql = format!(
         "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id"
     );
-    let rows: Vec<IndexRow> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
     let services: Vec<(EntryId, String)> = read!(db, |c| {
         sqlx::query_as(
             "SELECT entry_id, service_code FROM directory_services ORDER BY entry_id, service_code",
@@ -621,15 +623,21 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
     for (id, code) in services {
         by_entry.entry(id).or_default().push(code);
     }
-    // A row whose stored JSON is corrupt stays out of the index (logged by
-    // contact_windows) rather than keeping every other entry out of it.
-    Ok(rows
-        .into_iter()
-        .filter_map(|r| {
+    // Rows are streamed and made entries one by one: a row carries its
+    // schedule as JSON, and the whole table's JSON at once would take
+    // gigabytes. A row whose stored JSON is corrupt stays out of the index
+    // (logged by contact_windows) rather than keeping every other entry out.
+    let mut out = Vec::new();
+    read!(db, |c| {
+        let mut rows = sqlx::query_as::<_, IndexRow>(&sql).fetch(c);
+        while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
             let services = by_entry.remove(&r.id).unwrap_or_default();
-            r.into_entry(services).ok()
-        })
-        .collect())
+            if let Ok(e) = r.into_entry(services) {
+                out.push(e);
+            }
+        }
+    });
+    Ok(out)
 }
 
 /// One entry as the search index would hold it, read fresh from the
@@ -1103,14 +1111,18 @@ pub async fn insert_local_entry(
         phone: e.phone.clone(),
         url: e.url.clone(),
         hours: e.hours.clone(),
+        departments: e.departments.clone(),
+        speciality_codes: e.speciality_codes.clone(),
+        schedule: e.schedule.to_json(),
         ..EntryFields::default()
     };
     let key = fields.search_key();
     let id: EntryId = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO directory_entries (source, official_code, kind, name, kana, search_key, prefecture_code, \
-             municipality_code, municipality_name, address, lat, lon, phone, url, hours, org_id, created_at, updated_at) \
-             VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+             municipality_code, municipality_name, address, lat, lon, phone, url, hours, org_id, created_at, updated_at, \
+             departments, speciality_codes, schedule) \
+             VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19) RETURNING id",
         )
         .bind(LOCAL_SOURCE)
         .bind(&fields.kind)
@@ -1128,6 +1140,9 @@ pub async fn insert_local_entry(
         .bind(&fields.hours)
         .bind(e.org_id)
         .bind(now.millis())
+        .bind(&fields.departments)
+        .bind(&fields.speciality_codes)
+        .bind(&fields.schedule)
         .fetch_one(&mut *c)
         .await?
     });

@@ -432,6 +432,85 @@ impl Schedule {
     }
 }
 
+/// A facility's week in the compact form the search index keeps for "open
+/// now": its distinct sessions (all specialities together) as (day, from,
+/// to) in minutes, and its closures as bit masks. A hospital's schedule
+/// has hundreds of speciality sessions; this has a dozen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WeeklyHours {
+    /// (day 1–7 or [`HOLIDAY`], from, to), sorted, distinct.
+    pub sessions: Vec<(u8, u16, u16)>,
+    /// Bit d for weekday d (1–7) closed every week.
+    pub closed_days: u8,
+    /// Bit (week-1)*7 + (weekday-1) for a weekday closed in that week.
+    pub closed_weeks: u64,
+    pub closed_on_holidays: bool,
+}
+
+impl WeeklyHours {
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// Whether the facility is open at `m` (as [`Schedule::is_open`] for
+    /// the whole facility).
+    pub fn is_open(&self, m: LocalMoment) -> bool {
+        if self.closed_days & (1u8 << (m.weekday & 7)) != 0 {
+            return false;
+        }
+        let bit = u32::from(m.week_of_month.saturating_sub(1)) * 7
+            + u32::from(m.weekday.saturating_sub(1));
+        if bit < 64 && self.closed_weeks & (1u64 << bit) != 0 {
+            return false;
+        }
+        if m.holiday && self.closed_on_holidays {
+            return false;
+        }
+        let day = if m.holiday && self.sessions.iter().any(|s| s.0 == HOLIDAY) {
+            HOLIDAY
+        } else {
+            m.weekday
+        };
+        self.sessions
+            .iter()
+            .filter(|s| s.0 == day)
+            .any(|&(_, from, to)| match from.cmp(&to) {
+                std::cmp::Ordering::Less => (from..to).contains(&m.minute),
+                std::cmp::Ordering::Greater => m.minute >= from,
+                std::cmp::Ordering::Equal => false,
+            })
+    }
+}
+
+impl Schedule {
+    /// The facility's week for the search index.
+    pub fn weekly_hours(&self) -> WeeklyHours {
+        let mut sessions: Vec<(u8, u16, u16)> = self
+            .sessions
+            .iter()
+            .filter_map(|s| Some((s.day, minutes_of(&s.from)?, minutes_of(&s.to)?)))
+            .collect();
+        sessions.sort_unstable();
+        sessions.dedup();
+        WeeklyHours {
+            sessions,
+            closed_days: self
+                .closed_weekdays
+                .iter()
+                .fold(0u8, |m, d| m | (1u8 << (d & 7))),
+            closed_weeks: self.closed_weeks.iter().fold(0u64, |m, (w, d)| {
+                let bit = u32::from(w.saturating_sub(1)) * 7 + u32::from(d.saturating_sub(1));
+                if bit < 64 {
+                    m | (1u64 << bit)
+                } else {
+                    m
+                }
+            }),
+            closed_on_holidays: self.closed_on_holidays,
+        }
+    }
+}
+
 /// Japanese weekday names, Monday first.
 pub const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
 /// English weekday names, Monday first.
@@ -496,6 +575,18 @@ mod tests {
              / 土 09:00–12:00 / 休診: 日・第2土・祝"
         );
         assert_eq!(Schedule::from_json(&c.to_json()), c);
+        // The index's compact week answers as the schedule does.
+        let w = c.weekly_hours();
+        for m in [
+            at(1, "09:00", 1, false),
+            at(1, "13:00", 1, false),
+            at(6, "10:00", 2, false),
+            at(7, "10:00", 1, false),
+            at(3, "10:00", 1, true),
+            at(2, "14:30", 1, false),
+        ] {
+            assert_eq!(w.is_open(m), c.is_open(m, None), "{m:?}");
+        }
         assert_eq!(Schedule::default().to_json(), "");
     }
 

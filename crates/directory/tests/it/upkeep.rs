@@ -119,6 +119,9 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
             lat: Some(35.68),
             lon: Some(139.76),
             org_id: Some(renkei_domain::OrgId(station)),
+            departments: String::new(),
+            speciality_codes: String::new(),
+            schedule: Default::default(),
             ..Default::default()
         },
         Timestamp::now(),

@@ -243,6 +243,9 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
                 lat: Some(35.0),
                 lon: Some(135.0),
                 org_id: Some(renkei_domain::OrgId(org)),
+                departments: String::new(),
+                speciality_codes: String::new(),
+                schedule: Default::default(),
                 ..Default::default()
             },
             now,
