@@ -128,6 +128,34 @@ test('a resident uses the public map: public fields only, where to ask, markers 
   await context.close();
 });
 
+test('a resident finds an internal-medicine clinic open on a weekday morning, and none on a Sunday', async () => {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(base + '/map');
+  // 診療科目 is a select of what the directory knows; 内科 finds clinics by
+  // their speciality, whatever their names.
+  await page.getByLabel('診療科目').selectOption({ label: '内科' });
+  await page.getByRole('button', { name: '検索', exact: true }).click();
+  await page.waitForURL(/speciality=01001/);
+  const cards = page.locator('.entry-card');
+  await cards.first().waitFor();
+  const all = await cards.count();
+  assert.ok(all > 0, 'clinics offering 内科');
+  // Open at a Tuesday 10:00 (Japan time): the clinics open then, and the
+  // hours they are listed with say so.
+  await page.goto(base + '/map?speciality=01001&open_at=2026-12-08T10:00');
+  await cards.first().waitFor();
+  const text = await page.locator('.results').textContent();
+  assert.match(text, /9:00〜12:00/, "the cards show their hours");
+  assert.match(text, /診療科目: 内科/);
+  // Sunday: every demo clinic is closed.
+  await page.goto(base + '/map?speciality=01001&open_at=2026-12-06T10:00');
+  await page.getByText('条件に合う資源は見つかりませんでした。').waitFor();
+  // The "open now" box is on the form for residents too.
+  await page.getByLabel(/いま診療・営業しているところのみ/).waitFor();
+  await context.close();
+});
+
 test('the printed guidebook has contents, areas and a map page, and the CLI prints it to PDF', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'renkei-booklet-'));
   try {

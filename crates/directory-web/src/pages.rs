@@ -68,6 +68,10 @@ pub struct Card {
     pub acceptance_as_of: String,
     pub windows: Vec<String>,
     pub functions: Vec<String>,
+    /// 診療科目, "・"-separated.
+    pub departments: String,
+    /// Opening hours as people read them (where the entry shows them).
+    pub hours: String,
     pub has_position: bool,
 }
 
@@ -96,6 +100,12 @@ fn card(lang: Lang, e: &Entry, distance: Option<f64>, public: bool) -> Card {
         address: e.address.clone(),
         phone: if show("phone") {
             e.phone.clone()
+        } else {
+            String::new()
+        },
+        departments: e.departments.replace(';', "・"),
+        hours: if show("hours") {
+            e.hours.clone()
         } else {
             String::new()
         },

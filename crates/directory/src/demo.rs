@@ -341,6 +341,15 @@ pub async fn load(
         )
         .await?;
     }
+    // The 診療科目 the demo's entries offer, so the search form lists them.
+    let mut specialities = std::collections::BTreeMap::new();
+    for kind in ["hospital", "clinic", "dental_clinic"] {
+        let (names, codes) = demo_specialities(kind);
+        for (name, code) in names.split(';').zip(codes.split(',')) {
+            specialities.insert(code.to_string(), name.to_string());
+        }
+    }
+    store::upsert_national_specialities(&mut tx, &specialities, now).await?;
     tx.commit().await?;
     Ok(format!("demo directory: {} entries", entries + extra.len()))
 }
