@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use renkei_directory::model::EntryId;
 use renkei_directory::search;
@@ -375,6 +375,10 @@ pub struct PublicItem {
     pub lon: Option<f64>,
     /// With `near`: distance in km.
     pub distance_km: Option<f64>,
+    /// 診療科目コード (national open data, always public).
+    pub specialities: Vec<String>,
+    /// 診療科目 names, in the order of `specialities`.
+    pub departments: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -423,6 +427,9 @@ pub struct ProfessionalItem {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub distance_km: Option<f64>,
+    /// 診療科目コード and names.
+    pub specialities: Vec<String>,
+    pub departments: Vec<String>,
     pub phone: String,
     pub fax: String,
     pub url: String,
@@ -479,6 +486,8 @@ pub fn public_item(e: search::Entry, distance_km: Option<f64>) -> PublicItem {
         features: text("features", e.features.clone()),
         languages: text("languages", e.languages.clone()),
         acceptance: show("acceptance").then(|| e.acceptance.clone()),
+        specialities: e.specialities,
+        departments: departments(&e.departments),
         name: e.name,
         kind: e.kind,
         services: e.services,
@@ -487,6 +496,15 @@ pub fn public_item(e: search::Entry, distance_km: Option<f64>) -> PublicItem {
         lon: e.lon,
         distance_km: round_km(distance_km),
     }
+}
+
+/// The 診療科目 names of an entry as a list.
+fn departments(joined: &str) -> Vec<String> {
+    joined
+        .split(';')
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 pub fn professional_item(e: search::Entry, distance_km: Option<f64>) -> ProfessionalItem {
@@ -500,6 +518,8 @@ pub fn professional_item(e: search::Entry, distance_km: Option<f64>) -> Professi
         lat: e.lat,
         lon: e.lon,
         distance_km: round_km(distance_km),
+        departments: departments(&e.departments),
+        specialities: e.specialities,
         phone: e.phone,
         fax: e.fax,
         url: e.url,
@@ -572,6 +592,29 @@ pub async fn search_public(
             .map(|h| public_item(h.entry, h.distance_km))
             .collect(),
     }))
+}
+
+#[utoipa::path(get, path = "/api/v1/public/directory/entries/{id}", tag = "directory", security(()),
+    params(("id" = i64, Path, description = "The entry's id")),
+    responses((status = 200, body = PublicItem), (status = 404, description = "No such entry, or not published", content_type = "application/problem+json"),
+              (status = 429, description = "Too many requests from this address", content_type = "application/problem+json")))]
+/// One entry as anyone may see it (public fields only): what the public
+/// map's detail shows, as JSON, from the in-memory index. An entry whose
+/// organisation has not consented to publication answers 404, as one
+/// that does not exist.
+pub async fn public_entry(
+    State(state): State<DirectoryState>,
+    Ctx(rc): Ctx,
+    Path(id): Path<EntryId>,
+) -> Result<Json<PublicItem>, WebError> {
+    check_public_rate(&state, &rc)?;
+    let entry = state
+        .directory
+        .current()
+        .get(id)
+        .filter(|e| e.published)
+        .ok_or(WebError::NotFound)?;
+    Ok(Json(public_item(entry, None)))
 }
 
 /// Anonymous directory requests (API and map) share one per-address budget.

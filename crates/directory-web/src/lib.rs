@@ -79,6 +79,12 @@ fn routes() -> RouteTable<DirectoryState> {
             api::search_public,
             EVERYONE,
         )
+        .get(
+            "/api/v1/public/directory/entries/{id}",
+            api::public_entry,
+            EVERYONE,
+        )
+        .sample("/api/v1/public/directory/entries/{entry}")
         .get("/directory", pages::directory_page, STAFF)
         .get("/directory/mine", pages::mine, STAFF)
         .get("/directory/entries/{id}", pages::entry_page, STAFF)
@@ -145,7 +151,7 @@ fn routes() -> RouteTable<DirectoryState> {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(api::search_professional, api::search_public))]
+#[openapi(paths(api::search_professional, api::search_public, api::public_entry))]
 struct DirectoryApi;
 
 /// The FHIR resources the directory serves (declared beside their

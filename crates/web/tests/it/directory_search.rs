@@ -255,6 +255,84 @@ async fn public_search_never_shows_professional_fields() {
     )
     .await;
     assert_eq!(names(&r.body).len(), 0, "{}", r.body);
+    // The public detail of one entry: the same public fields, by id.
+    let r = send(
+        &w.app,
+        request(
+            "GET",
+            "/api/v1/public/directory/search?service=130",
+            anon,
+            None,
+        ),
+    )
+    .await;
+    let page: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let id = page["items"][0]["id"].as_i64().unwrap();
+    let detail = send(
+        &w.app,
+        request(
+            "GET",
+            &format!("/api/v1/public/directory/entries/{id}"),
+            anon,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    let item: serde_json::Value = serde_json::from_str(&detail.body).unwrap();
+    assert_eq!(item["name"], page["items"][0]["name"]);
+    for forbidden in [
+        "acceptance",
+        "contact_windows",
+        "procedures",
+        "今週2名まで",
+        "所長直通",
+    ] {
+        assert!(
+            !detail.body.contains(forbidden),
+            "detail leaks {forbidden}: {}",
+            detail.body
+        );
+    }
+    // An entry whose organisation withdrew consent to publish answers as
+    // one that does not exist.
+    let db = w.identity.db().clone();
+    let mut tx = db.begin().await.unwrap();
+    store::write_local_fields(
+        &mut tx,
+        renkei_domain::EntryId(id),
+        &renkei_directory::model::LocalFields {
+            publish_consent: false,
+            ..Default::default()
+        },
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    w.state.directory.refresh(&db).await.unwrap();
+    let hidden = send(
+        &w.app,
+        request(
+            "GET",
+            &format!("/api/v1/public/directory/entries/{id}"),
+            anon,
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(hidden.status, 404, "{}", hidden.body);
+    for missing in [
+        "/api/v1/public/directory/entries/987654321",
+        "/api/v1/public/directory/entries/abc",
+    ] {
+        let r = send(&w.app, request("GET", missing, anon, None)).await;
+        assert!(
+            matches!(r.status.as_u16(), 404 | 400),
+            "{missing}: {}",
+            r.status
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
