@@ -60,7 +60,8 @@ pub struct SearchParams {
     pub municipality: Option<String>,
     /// 1–100, default 20.
     pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (`p…` resumes after the last
+    /// entry, to the end; `o…` is an offset, up to 10,000, for near searches).
     pub cursor: Option<String>,
 }
 
@@ -317,10 +318,14 @@ impl SearchParams {
                 "limit must be 1 to 100.",
             );
         }
-        let offset = match self.cursor.as_deref().filter(|s| !s.is_empty()) {
-            None => 0,
-            Some(c) => match c.strip_prefix('o').and_then(|n| n.parse::<usize>().ok()) {
-                Some(n) if n <= 10_000 => n,
+        let (offset, after) = match self.cursor.as_deref().filter(|s| !s.is_empty()) {
+            None => (0, None),
+            Some(c) => match (
+                c.strip_prefix('o').and_then(|n| n.parse::<usize>().ok()),
+                c.strip_prefix('p').and_then(|n| n.parse::<u32>().ok()),
+            ) {
+                (Some(n), _) if n <= 10_000 => (n, None),
+                (_, Some(after)) => (0, Some(after)),
                 _ => {
                     v.add(
                         "cursor",
@@ -328,7 +333,7 @@ impl SearchParams {
                         "cursor が正しくありません。",
                         "Invalid cursor.",
                     );
-                    0
+                    (0, None)
                 }
             },
         };
@@ -355,6 +360,7 @@ impl SearchParams {
             near,
             radius_km,
             ids: None,
+            after,
             offset,
             limit,
         })
@@ -457,12 +463,28 @@ pub struct ProfessionalItem {
 pub struct PublicPage {
     pub items: Vec<PublicItem>,
     pub next_cursor: Option<String>,
+    /// How many entries match (an estimate when `total_is_estimate`).
+    pub total: usize,
+    pub total_is_estimate: bool,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ProfessionalPage {
     pub items: Vec<ProfessionalItem>,
     pub next_cursor: Option<String>,
+    pub total: usize,
+    pub total_is_estimate: bool,
+}
+
+/// The cursor of the page after `page`: `p<position>` resumes after the
+/// last entry (searches in index order, to the end at the cost of one
+/// page), `o<offset>` counts from the start (nearest-first searches).
+pub fn next_cursor(page: &search::Page) -> Option<String> {
+    match (page.next_after, page.next_offset) {
+        (Some(after), _) => Some(format!("p{after}")),
+        (None, Some(offset)) => Some(format!("o{offset}")),
+        (None, None) => None,
+    }
 }
 
 fn round_km(d: Option<f64>) -> Option<f64> {
@@ -564,7 +586,9 @@ pub async fn search_professional(
     let query = params.to_query(&state.directory.procedures(), false)?;
     let page = state.directory.current().search(&query);
     Ok(Json(ProfessionalPage {
-        next_cursor: page.next_offset.map(|o| format!("o{o}")),
+        next_cursor: next_cursor(&page),
+        total: page.total,
+        total_is_estimate: !page.total_exact,
         items: page
             .items
             .into_iter()
@@ -585,7 +609,9 @@ pub async fn search_public(
     let query = params.to_query(&state.directory.procedures(), true)?;
     let page = state.directory.current().search(&query);
     Ok(Json(PublicPage {
-        next_cursor: page.next_offset.map(|o| format!("o{o}")),
+        next_cursor: next_cursor(&page),
+        total: page.total,
+        total_is_estimate: !page.total_exact,
         items: page
             .items
             .into_iter()

@@ -272,11 +272,9 @@ async fn search_kind(
         ..search::Query::default()
     });
     let entries: Vec<Entry> = page.items.into_iter().map(|h| h.entry).collect();
-    // The index does not count every match; the total is known only when
-    // this page holds the last of them (an empty page past the end says
-    // nothing about how many there were, unless it is the first).
-    let total = (page.next_offset.is_none() && (!entries.is_empty() || search.offset == 0))
-        .then_some(search.offset + entries.len());
+    // The index counts the matches, exactly up to its scan limit (an
+    // estimate beyond is no FHIR total).
+    let total = page.total_exact.then_some(page.total);
     // No next link to a page the directory refuses to serve.
     let more = page.next_offset.is_some_and(|next| next <= MAX_OFFSET);
     let ids: Vec<EntryId> = entries.iter().map(|e| e.id).collect();

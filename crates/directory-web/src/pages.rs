@@ -222,7 +222,26 @@ fn params_from(form: &FormData) -> SearchParams {
 }
 
 /// The query string of the next page: the same filters, a new cursor.
-fn next_link(base: &str, form: &FormData, cursor: Option<usize>) -> String {
+/// How many matched, as the results heading says it.
+fn total_label(lang: Lang, page: &renkei_directory::search::Page) -> String {
+    let n = page.total.to_string();
+    // Thousands separators, as Japanese pages write counts.
+    let mut grouped = String::new();
+    for (i, c) in n.chars().enumerate() {
+        if i > 0 && (n.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match (page.total_exact, lang) {
+        (true, _) if lang.code() == "en" => format!("{grouped} found"),
+        (false, _) if lang.code() == "en" => format!("about {grouped} found"),
+        (true, _) => format!("{grouped}件"),
+        (false, _) => format!("約{grouped}件"),
+    }
+}
+
+fn next_link(base: &str, form: &FormData, cursor: Option<String>) -> String {
     let Some(c) = cursor else {
         return String::new();
     };
@@ -232,7 +251,7 @@ fn next_link(base: &str, form: &FormData, cursor: Option<usize>) -> String {
         .filter(|(k, v)| k != "cursor" && !v.is_empty())
         .cloned()
         .collect();
-    pairs.push(("cursor".into(), format!("o{c}")));
+    pairs.push(("cursor".into(), c));
     format!(
         "{base}?{}",
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
@@ -249,6 +268,8 @@ struct DirectoryPage {
     cards: Vec<Card>,
     markers: String,
     next: String,
+    /// "123件" or "約1,200件".
+    total: String,
     may_curate: bool,
     tiles: String,
     attribution: String,
@@ -282,10 +303,12 @@ pub async fn directory_page(
     );
     let params = params_from(&form);
     let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
+    let mut total = String::new();
     match params.to_query(&state.directory.procedures(), false) {
         Ok(query) => {
             let page = state.directory.current().search(&query);
-            next = page.next_offset;
+            next = crate::api::next_cursor(&page);
+            total = total_label(ctx.lang, &page);
             hits = page
                 .items
                 .into_iter()
@@ -303,6 +326,7 @@ pub async fn directory_page(
             .collect(),
         markers: markers(&hits, "/directory/entries/"),
         next: next_link("/directory", &form, next),
+        total,
         may_curate: p.role.may(Permission::CurateDirectory),
         c: choices(&state, ctx.lang).await?,
         tiles: state.config.map_tile_url.clone(),
@@ -325,6 +349,8 @@ struct MapPage {
     desks: Vec<Card>,
     markers: String,
     next: String,
+    /// "123件" or "約1,200件".
+    total: String,
     tiles: String,
     attribution: String,
 }
@@ -350,10 +376,12 @@ pub async fn public_map(
     let procedures = state.directory.procedures();
     let index = state.directory.current();
     let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
+    let mut total = String::new();
     match params.to_query(&procedures, true) {
         Ok(query) => {
             let page = index.search(&query);
-            next = page.next_offset;
+            next = crate::api::next_cursor(&page);
+            total = total_label(ctx.lang, &page);
             hits = page
                 .items
                 .into_iter()
@@ -392,6 +420,7 @@ pub async fn public_map(
             .collect(),
         markers: markers(&hits, "/map/entries/"),
         next: next_link("/map", &form, next),
+        total,
         desks,
         c: choices(&state, ctx.lang).await?,
         tiles: state.config.map_tile_url.clone(),

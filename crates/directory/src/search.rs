@@ -179,6 +179,9 @@ pub struct Query {
     pub prefecture: Option<String>,
     /// Open at this moment (its consultation hours, closures and holidays).
     pub open_at: Option<LocalMoment>,
+    /// Resume after this index position (a keyset cursor from
+    /// [`Page::next_after`]; searches without `near` only).
+    pub after: Option<u32>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -195,7 +198,19 @@ pub struct Page {
     pub items: Vec<Hit>,
     /// The offset of the next page, when there is one.
     pub next_offset: Option<usize>,
+    /// For a search in index order (no `near`): the position to resume
+    /// after for the next page ([`Query::after`]), which pages to the end
+    /// at the same cost as the first page.
+    pub next_after: Option<u32>,
+    /// How many entries match: exact when `total_exact`, otherwise an
+    /// estimate from the first candidates.
+    pub total: usize,
+    pub total_exact: bool,
 }
+
+/// Candidates a search counts one by one for its total; beyond this it
+/// estimates from the share that matched.
+const COUNT_SCAN: usize = 20_000;
 
 /// A string stored in the index's arena.
 #[derive(Debug, Clone, Copy, Default)]
@@ -784,15 +799,24 @@ impl Index {
             return Page {
                 items: Vec::new(),
                 next_offset: None,
+                next_after: None,
+                total: 0,
+                total_exact: true,
             };
         };
+        let (total, total_exact) = self.count(q, folded, &lists);
         let mut hits: Vec<(u32, Option<f64>)> = Vec::with_capacity(wanted.min(1024));
         match q.near {
             None => {
+                // A keyset cursor starts after the position it names.
+                let start = q.after.map_or(0, |a| a + 1);
                 let (first, others): (Box<dyn Iterator<Item = u32>>, &[&[u32]]) =
                     match lists.split_first() {
-                        Some((first, others)) => (Box::new(first.iter().copied()), others),
-                        None => (Box::new(0..self.entries.len() as u32), &[]),
+                        Some((first, others)) => {
+                            let from = first.partition_point(|x| *x < start);
+                            (Box::new(first[from..].iter().copied()), others)
+                        }
+                        None => (Box::new(start..self.entries.len() as u32), &[]),
                     };
                 for i in first {
                     if self.matches(i, others, folded, q) {
@@ -853,6 +877,11 @@ impl Index {
             }
         }
         let next_offset = (hits.len() > q.offset + limit).then_some(q.offset + limit);
+        let next_after = if q.near.is_none() && next_offset.is_some() {
+            hits.get(q.offset + limit - 1).map(|(i, _)| *i)
+        } else {
+            None
+        };
         let items = hits
             .into_iter()
             .skip(q.offset)
@@ -862,7 +891,54 @@ impl Index {
                 distance_km: d,
             })
             .collect();
-        Page { items, next_offset }
+        Page {
+            items,
+            next_offset,
+            next_after,
+            total,
+            total_exact,
+        }
+    }
+
+    /// How many entries match `q`: counted over the first [`COUNT_SCAN`]
+    /// candidates of the shortest list, estimated beyond (from the share
+    /// of them that matched).
+    fn count(&self, q: &Query, folded: Option<&str>, lists: &[&[u32]]) -> (usize, bool) {
+        let unfiltered = lists.is_empty()
+            && folded.is_none()
+            && q.contactable_at.is_none()
+            && q.open_at.is_none()
+            && !q.public
+            && q.near.is_none();
+        if unfiltered {
+            return (self.entries.len(), true);
+        }
+        let radius = q.radius_km.unwrap_or(f64::INFINITY);
+        let within = |i: u32| match q.near {
+            None => true,
+            Some(origin) => self
+                .position(i)
+                .is_some_and(|p| distance_km(origin, p) <= radius),
+        };
+        let (candidates, others): (Box<dyn Iterator<Item = u32>>, &[&[u32]]) =
+            match lists.split_first() {
+                Some((first, others)) => (Box::new(first.iter().copied()), others),
+                None => (Box::new(0..self.entries.len() as u32), &[]),
+            };
+        let population = lists.first().map_or(self.entries.len(), |l| l.len());
+        let mut scanned = 0usize;
+        let mut matched = 0usize;
+        for i in candidates.take(COUNT_SCAN) {
+            scanned += 1;
+            if self.matches(i, others, folded, q) && within(i) {
+                matched += 1;
+            }
+        }
+        if scanned >= population {
+            (matched, true)
+        } else {
+            (matched * population / scanned.max(1), false)
+        }
     }
 }
 
@@ -937,6 +1013,87 @@ mod tests {
                 "accepting",
             ),
         ])
+    }
+
+    #[test]
+    fn totals_are_exact_or_estimated_and_keyset_pages_reach_the_end() {
+        let monday = renkei_domain::directory::Schedule {
+            sessions: vec![renkei_domain::directory::Session {
+                speciality: String::new(),
+                day: 1,
+                from: "09:00".into(),
+                to: "12:00".into(),
+            }],
+            ..renkei_domain::directory::Schedule::default()
+        }
+        .weekly_hours();
+        let entries: Vec<Entry> = (0..30_000)
+            .map(|n| {
+                let mut e = entry(
+                    n,
+                    &format!("診療所{n:05}"),
+                    &format!("しんりょうじょ{n:05}"),
+                    "clinic",
+                    &[],
+                    None,
+                    "unknown",
+                );
+                if n % 2 == 0 {
+                    e.weekly_hours = monday.clone();
+                }
+                e
+            })
+            .collect();
+        let index = Index::build(entries);
+        // Every entry: exact without scanning.
+        let all = index.search(&Query {
+            limit: 10,
+            ..Query::default()
+        });
+        assert_eq!((all.total, all.total_exact), (30_000, true));
+        // Open on a Monday morning: half, estimated from the first 20,000.
+        let open = index.search(&Query {
+            kinds: vec!["clinic".into()],
+            open_at: Some(LocalMoment {
+                weekday: 1,
+                minute: 600,
+                week_of_month: 1,
+                holiday: false,
+            }),
+            limit: 10,
+            ..Query::default()
+        });
+        assert!(!open.total_exact);
+        assert!((14_000..=16_000).contains(&open.total), "{}", open.total);
+        // A text search of 120 matches: exact, and keyset pages of 50 reach
+        // every one once, past where an offset would have to count.
+        let q = Query {
+            text: Some("診療所0001".into()),
+            limit: 50,
+            ..Query::default()
+        };
+        let first = index.search(&q);
+        assert_eq!((first.total, first.total_exact), (10, true));
+        let q = Query {
+            kinds: vec!["clinic".into()],
+            limit: 200,
+            ..Query::default()
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut after = None;
+        let mut pages = 0;
+        loop {
+            let page = index.search(&Query { after, ..q.clone() });
+            for h in &page.items {
+                assert!(seen.insert(h.entry.id), "{:?} twice", h.entry.id);
+            }
+            pages += 1;
+            match page.next_after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        assert_eq!((seen.len(), pages), (30_000, 150));
     }
 
     #[test]
