@@ -1016,6 +1016,45 @@ mod tests {
     }
 
     #[test]
+    fn variant_kanji_find_each_other() {
+        let index = Index::build(vec![
+            entry(
+                1,
+                "髙橋内科",
+                "たかはしないか",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+            entry(
+                2,
+                "山崎医院",
+                "やまざきいいん",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+        ]);
+        let found = |text: &str| -> Vec<i64> {
+            index
+                .search(&Query {
+                    text: Some(text.into()),
+                    limit: 10,
+                    ..Query::default()
+                })
+                .items
+                .iter()
+                .map(|h| h.entry.id.0)
+                .collect()
+        };
+        assert_eq!(found("高橋"), vec![1]);
+        assert_eq!(found("髙橋"), vec![1]);
+        assert_eq!(found("山﨑"), vec![2]);
+    }
+
+    #[test]
     fn totals_are_exact_or_estimated_and_keyset_pages_reach_the_end() {
         let monday = renkei_domain::directory::Schedule {
             sessions: vec![renkei_domain::directory::Session {

@@ -518,7 +518,6 @@ struct IndexRow {
     confirmed_at: Option<i64>,
     public_fields: String,
     publish_consent: bool,
-    search_key: String,
     prefecture_code: String,
     departments: String,
     speciality_codes: String,
@@ -537,7 +536,7 @@ pub fn codes(list: &str) -> Vec<String> {
 /// The columns the index reads (also used for one entry's page).
 const INDEX_COLUMNS: &str = "id, name, kana, kind, address, building, municipality_code, phone, url, fax, email, \
     hours, open_days, features, languages, area, functions, procedures, contact_windows, lat, lon, acceptance, \
-    acceptance_note, acceptance_as_of, vacant_beds, confirmed_at, public_fields, publish_consent, search_key, \
+    acceptance_note, acceptance_as_of, vacant_beds, confirmed_at, public_fields, publish_consent, \
     prefecture_code, departments, speciality_codes, schedule";
 
 /// An entry's contact windows as stored. JSON that does not parse is never
@@ -557,6 +556,13 @@ fn contact_windows(
 
 impl IndexRow {
     fn into_entry(self, services: Vec<String>) -> Result<crate::search::Entry, StoreError> {
+        // Folded again on every load, so the index follows the folding
+        // rules (異体字 added to them) rather than what they were when the
+        // row was written.
+        let search_key = fold(&format!(
+            "{} {} {} {} {}",
+            self.name, self.kana, self.address, self.building, self.departments
+        ));
         let contact_windows = contact_windows(self.id, &self.contact_windows)?;
         let hours = match (self.open_days.is_empty(), self.hours.is_empty()) {
             (true, _) => self.hours,
@@ -602,7 +608,7 @@ impl IndexRow {
             confirmed_at: self.confirmed_at,
             public_mask: crate::search::public_mask_of(&self.public_fields),
             published: self.publish_consent,
-            search_key: self.search_key,
+            search_key,
         })
     }
 }

@@ -4,9 +4,37 @@
 //! ひらがな, full-width ＡＢＣ１２３. Search must ignore those differences, so
 //! both the indexed text and the query pass through [`fold`]: NFKC (width,
 //! compatibility characters such as ㈱), then katakana to hiragana, then
-//! lower case, with spaces removed.
+//! lower case, with spaces removed; variant kanji (異体字: 髙, 﨑, 濱 …) become
+//! their standard forms.
+
+use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
+
+/// 異体字: variant kanji that names are written with and searched without
+/// (髙橋 is found by 高橋), as data (`data/itaiji.csv`: variant, standard).
+static VARIANTS: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
+    let mut pairs: Vec<(char, char)> = include_str!("../data/itaiji.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut cells = line.split(',');
+            let variant = cells.next()?.chars().next()?;
+            let standard = cells.next()?.chars().next()?;
+            Some((variant, standard))
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs
+});
+
+/// The standard form of a variant kanji, or the character itself.
+fn standard_kanji(c: char) -> char {
+    VARIANTS
+        .binary_search_by_key(&c, |(v, _)| *v)
+        .map(|i| VARIANTS[i].1)
+        .unwrap_or(c)
+}
 
 /// The search key of `s`.
 pub fn fold(s: &str) -> String {
@@ -20,8 +48,10 @@ pub fn fold(s: &str) -> String {
         // search verification.
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
-        } else if ('\u{3040}'..='\u{9fff}').contains(&c) {
+        } else if ('\u{3040}'..='\u{4dff}').contains(&c) {
             out.push(c);
+        } else if ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{f900}'..='\u{faff}').contains(&c) {
+            out.push(standard_kanji(c));
         } else {
             out.extend(c.to_lowercase());
         }
@@ -68,6 +98,25 @@ pub fn nfkc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variant_kanji_fold_to_their_standard_forms() {
+        assert_eq!(fold("髙橋内科"), fold("高橋内科"));
+        assert_eq!(fold("山﨑クリニック"), fold("山崎くりにっく"));
+        assert_eq!(fold("濱田"), "浜田");
+        assert_eq!(fold("齋藤"), "斎藤");
+        // Every line of the data is a pair of distinct single characters.
+        for line in include_str!("../data/itaiji.csv").lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            assert!(
+                cells.len() >= 2
+                    && cells[0].chars().count() == 1
+                    && cells[1].chars().count() == 1
+                    && cells[0] != cells[1],
+                "{line}"
+            );
+        }
+    }
 
     #[test]
     fn kana_names_become_full_width_katakana_with_one_space() {
