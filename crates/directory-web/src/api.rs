@@ -94,9 +94,10 @@ impl SearchParams {
     /// filters.
     pub fn to_query(
         &self,
-        procedures: &[(String, String)],
+        live: &renkei_directory::live::LiveIndex,
         public: bool,
     ) -> Result<search::Query, WebError> {
+        let procedures = live.procedures();
         let mut v = ValidationErrors::new();
         let text = self
             .q
@@ -338,7 +339,7 @@ impl SearchParams {
             },
         };
         v.into_result().map_err(WebError::Validation)?;
-        let holidays = renkei_directory::holidays::current();
+        let holidays = live.holidays();
         Ok(search::Query {
             text,
             kind: None,
@@ -583,7 +584,7 @@ pub async fn search_professional(
     if !p.role.may(Permission::ViewProfessionalDirectory) {
         return Err(WebError::Forbidden);
     }
-    let query = params.to_query(&state.directory.procedures(), false)?;
+    let query = params.to_query(&state.directory, false)?;
     let page = state.directory.current().search(&query);
     Ok(Json(ProfessionalPage {
         next_cursor: next_cursor(&page),
@@ -606,7 +607,7 @@ pub async fn search_public(
     Query(params): Query<SearchParams>,
 ) -> Result<Json<PublicPage>, WebError> {
     check_public_rate(&state, &rc)?;
-    let query = params.to_query(&state.directory.procedures(), true)?;
+    let query = params.to_query(&state.directory, true)?;
     let page = state.directory.current().search(&query);
     Ok(Json(PublicPage {
         next_cursor: next_cursor(&page),

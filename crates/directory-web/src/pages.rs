@@ -304,7 +304,7 @@ pub async fn directory_page(
     let params = params_from(&form);
     let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
     let mut total = String::new();
-    match params.to_query(&state.directory.procedures(), false) {
+    match params.to_query(&state.directory, false) {
         Ok(query) => {
             let page = state.directory.current().search(&query);
             next = crate::api::next_cursor(&page);
@@ -373,11 +373,10 @@ pub async fn public_map(
         ),
     );
     let params = params_from(&form);
-    let procedures = state.directory.procedures();
     let index = state.directory.current();
     let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
     let mut total = String::new();
-    match params.to_query(&procedures, true) {
+    match params.to_query(&state.directory, true) {
         Ok(query) => {
             let page = index.search(&query);
             next = crate::api::next_cursor(&page);
@@ -393,7 +392,7 @@ pub async fn public_map(
     }
     // Consultation desks and community general support centres near the
     // same point (or anywhere when no point is given).
-    let place = params.to_query(&procedures, true).ok();
+    let place = params.to_query(&state.directory, true).ok();
     let desk_query = |kind: &str| search::Query {
         kind: Some(kind.to_string()),
         public: true,

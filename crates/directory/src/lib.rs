@@ -9,7 +9,6 @@ pub mod demo;
 pub mod export;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
-pub mod holidays;
 pub mod import;
 pub mod live;
 pub mod model;

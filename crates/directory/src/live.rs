@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 use renkei_store::{read, Db, StoreError};
 
 use crate::search::Index;
+use renkei_domain::holidays::Holidays;
 
 #[derive(Clone)]
 pub struct LiveIndex {
@@ -25,6 +26,9 @@ struct Inner {
     building: tokio::sync::Mutex<()>,
     /// The procedure list (code, name), read with every refresh.
     procedures: RwLock<Arc<Vec<(String, String)>>>,
+    /// The public holidays in force: the bundled ones with the imported
+    /// years in their place, read with every refresh.
+    holidays: RwLock<Arc<Holidays>>,
     ready: AtomicBool,
 }
 
@@ -57,6 +61,7 @@ impl LiveIndex {
                 fingerprint: RwLock::new((-1, -1)),
                 building: tokio::sync::Mutex::new(()),
                 procedures: RwLock::new(Arc::new(Vec::new())),
+                holidays: RwLock::new(Arc::new(Holidays::bundled())),
                 ready: AtomicBool::new(false),
             }),
         }
@@ -78,6 +83,14 @@ impl LiveIndex {
         }
     }
 
+    /// The public holidays "open now" and "open at" use.
+    pub fn holidays(&self) -> Arc<Holidays> {
+        match self.inner.holidays.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
     /// Whether the first load has finished (for `/readyz`).
     pub fn is_ready(&self) -> bool {
         self.inner.ready.load(Ordering::SeqCst)
@@ -90,6 +103,17 @@ impl LiveIndex {
         let procedures = crate::store::procedures(db).await?;
         if let Ok(mut guard) = self.inner.procedures.write() {
             *guard = Arc::new(procedures);
+        }
+        let imported = crate::store::imported_holidays(db).await?;
+        if !imported.is_empty() {
+            let text: String = std::iter::once("day,name".to_string())
+                .chain(imported.iter().map(|(d, n)| format!("{d},{n}")))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let holidays = Holidays::bundled().overridden_by(&Holidays::parse(&text).0);
+            if let Ok(mut guard) = self.inner.holidays.write() {
+                *guard = Arc::new(holidays);
+            }
         }
         let now = fingerprint(db).await?;
         let last = self

@@ -303,6 +303,44 @@ pub async fn upsert_national_specialities(
     Ok(())
 }
 
+/// Replaces the imported holidays of every year `holidays` covers.
+pub async fn replace_holidays(
+    tx: &mut Tx,
+    holidays: &renkei_domain::holidays::Holidays,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for year in holidays.years() {
+        write!(tx, |c| {
+            sqlx::query("DELETE FROM directory_holidays WHERE day LIKE $1")
+                .bind(format!("{year:04}-%"))
+                .execute(&mut *c)
+                .await?;
+        });
+    }
+    for (day, name) in holidays.entries() {
+        write!(tx, |c| {
+            sqlx::query(
+                "INSERT INTO directory_holidays (day, name, imported_at) VALUES ($1, $2, $3)",
+            )
+            .bind(&day)
+            .bind(name)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+        });
+    }
+    Ok(())
+}
+
+/// The holidays imported into the database (day "YYYY-MM-DD", name).
+pub async fn imported_holidays(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(read!(db, |c| sqlx::query_as(
+        "SELECT day, name FROM directory_holidays ORDER BY day"
+    )
+    .fetch_all(c)
+    .await?))
+}
+
 /// Every 診療科目 the directory knows (code, name), by code.
 pub async fn specialities(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
     Ok(read!(db, |c| sqlx::query_as(

@@ -253,6 +253,11 @@ enum ImportCommand {
         #[arg(long)]
         allow_mass_removal: bool,
     },
+    /// 国民の祝日・休日: the Cabinet Office's syukujitsu.csv (Shift_JIS or
+    /// UTF-8). Replaces the public holidays of every year the file covers
+    /// ("open now" and "open at" use them); other years keep theirs. A file
+    /// with no readable date changes nothing (exit status 5).
+    Holidays { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -607,6 +612,35 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let db = open(&config, true).await?;
             crate::bench_care::measure(&db, samples, seconds, concurrency.max(1), seed).await?;
         }
+        Command::Import(ImportCommand::Holidays { file }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let db = open(&config, true).await?;
+            let report = renkei_directory::import::holidays::import_holidays(
+                &db,
+                &name,
+                &bytes,
+                &actor,
+                &SystemClock,
+            )
+            .await?;
+            println!("read {name} ({})", report.encoding);
+            for r in &report.rejected {
+                println!("  {r}");
+            }
+            if let Some(reason) = &report.refused {
+                eprintln!("IMPORT REFUSED, nothing was changed: {reason}");
+                return Ok(ExitCode::from(5));
+            }
+            println!(
+                "{} holidays for {:?} replace what those years had; a running server uses them at its next directory refresh",
+                report.holidays, report.years
+            );
+        }
         Command::Import(cmd) => {
             let (files, prefecture, show, allow_mass_removal) = match &cmd {
                 ImportCommand::CareOffices {
@@ -626,6 +660,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                     show,
                     allow_mass_removal,
                 } => (files, None, *show, *allow_mass_removal),
+                // Matched by the arm above.
+                ImportCommand::Holidays { .. } => {
+                    bail!("internal: holidays reached the file imports")
+                }
             };
             if let Some(p) = &prefecture {
                 if p.len() != 2 || !p.chars().all(|c| c.is_ascii_digit()) {
@@ -667,6 +705,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                             .await?,
                     ]
                 }
+                ImportCommand::Holidays { .. } => Vec::new(),
                 ImportCommand::MunicipalStandard { .. } => {
                     import::import_municipal_standard_files(
                         &db,

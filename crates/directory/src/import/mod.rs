@@ -20,6 +20,7 @@
 
 pub mod care_offices;
 pub mod decode;
+pub mod holidays;
 pub mod medical;
 pub mod municipal;
 pub mod table;

@@ -773,3 +773,47 @@ fn operator() -> Actor {
         os_user: "test".into(),
     }
 }
+
+both_backends!(
+    a_holiday_file_replaces_its_years_and_a_broken_one_changes_nothing,
+    |db: Db| async move {
+        use renkei_directory::import::holidays::import_holidays;
+        use renkei_directory::live::LiveIndex;
+        // The Cabinet Office publishes Shift_JIS; 2026 with one more holiday.
+        let text = "国民の祝日・休日月日,国民の祝日・休日名称\r\n2026/1/1,元日\r\n2026/12/7,臨時の休日\r\n2026/13/1,壊れた行\r\n";
+        let report = import_holidays(
+            &db,
+            "syukujitsu.csv",
+            &encode(text, Enc::Cp932),
+            &operator(),
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.refused, None);
+        assert_eq!(
+            (report.years.clone(), report.holidays, report.rejected.len()),
+            (vec![2026], 2, 1)
+        );
+        assert_eq!(report.rejected[0].line, 4);
+        let live = LiveIndex::empty();
+        live.refresh(&db).await.unwrap();
+        let h = live.holidays();
+        assert!(h.is_holiday(2026, 12, 7), "imported");
+        assert!(!h.is_holiday(2026, 5, 5), "2026 is the file's");
+        assert!(h.is_holiday(2027, 5, 5), "2027 stays bundled");
+        // A file without a date (a wrong file) is refused and changes nothing.
+        let bad = import_holidays(
+            &db,
+            "x.csv",
+            b"a,b\nnot,a date\n",
+            &operator(),
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert!(bad.refused.is_some());
+        live.refresh(&db).await.unwrap();
+        assert!(live.holidays().is_holiday(2026, 12, 7));
+    }
+);
