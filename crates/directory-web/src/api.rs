@@ -41,7 +41,8 @@ pub struct SearchParams {
     pub open_at: Option<String>,
     /// Care service code, e.g. `130` (訪問看護), or a life-support code (`L01` 配食).
     pub service: Option<String>,
-    /// Home-care function: `home_visit` (訪問診療), `house_call` (往診), `h24`, `end_of_life`.
+    /// Home-care function: `home_visit` (訪問診療), `home_visit_conditional`
+    /// (条件が合えば訪問診療), `house_call` (往診), `h24`, `end_of_life`.
     pub function: Option<String>,
     /// Procedure code, e.g. `suction` (喀痰吸引).
     pub procedure: Option<String>,
@@ -218,8 +219,8 @@ impl SearchParams {
             v.add(
                 "function",
                 "unknown",
-                "在宅医療の機能が正しくありません（home_visit, house_call, h24, end_of_life）。",
-                "function must be home_visit, house_call, h24 or end_of_life.",
+                "在宅医療の機能が正しくありません（home_visit, home_visit_conditional, house_call, h24, end_of_life）。",
+                "function must be home_visit, home_visit_conditional, house_call, h24 or end_of_life.",
             );
         }
         let procedure = non_empty(&self.procedure);

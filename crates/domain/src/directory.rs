@@ -72,6 +72,9 @@ pub fn org_kind_for_care_service(code: &str) -> &'static str {
     match code {
         "130" => "visiting_nursing",
         "430" => "care_management",
+        // 特定施設入居者生活介護 by the kind of residence.
+        "331" | "335" | "361" => "paid_nursing_home",
+        "334" | "337" | "364" => "serviced_housing",
         _ => "care_service",
     }
 }
@@ -79,6 +82,13 @@ pub fn org_kind_for_care_service(code: &str) -> &'static str {
 /// Home-care functions (在宅医療の機能) an entry can offer.
 pub const HOME_CARE_FUNCTIONS: &[(&str, &str, &str)] = &[
     ("home_visit", "訪問診療", "Scheduled home visits"),
+    // About 70% of a town's clinics answer "if conditions fit" (distance,
+    // times, the patient's condition): found, and marked as such.
+    (
+        "home_visit_conditional",
+        "条件が合えば訪問診療",
+        "Home visits if conditions fit",
+    ),
     ("house_call", "往診", "House calls"),
     ("h24", "24時間対応", "24-hour response"),
     ("end_of_life", "在宅看取り", "End-of-life care at home"),

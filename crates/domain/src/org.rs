@@ -21,6 +21,22 @@ labelled_enum!(
         Association = ("association", "医師会・歯科医師会・薬剤師会", "Medical / dental / pharmacist association"),
         LifeSupport = ("life_support", "生活支援サービス", "Life-support service"),
         ConsultationDesk = ("consultation_desk", "相談窓口", "Consultation desk"),
+        /// 有料老人ホーム (the care files' 特定施設 of that type, or kept locally).
+        PaidNursingHome = ("paid_nursing_home", "有料老人ホーム", "Private nursing home"),
+        /// サービス付き高齢者向け住宅.
+        ServicedHousing = ("serviced_housing", "サービス付き高齢者向け住宅", "Serviced housing for older people"),
+        /// 障害福祉サービス事業所.
+        DisabilityService = ("disability_service", "障害福祉サービス事業所", "Disability-service office"),
+        /// 基幹相談支援センター・相談支援事業所.
+        DisabilityConsultation = ("disability_consultation", "基幹相談支援センター・相談支援事業所", "Disability consultation centre"),
+        /// 社会福祉協議会.
+        SocialWelfareCouncil = ("social_welfare_council", "社会福祉協議会", "Council of social welfare"),
+        /// 認知症疾患医療センター.
+        DementiaCentre = ("dementia_centre", "認知症疾患医療センター", "Medical centre for dementia"),
+        /// 認知症カフェ.
+        DementiaCafe = ("dementia_cafe", "認知症カフェ", "Dementia café"),
+        /// 家族会 (carers' and families' associations).
+        FamilyAssociation = ("family_association", "家族会", "Family association"),
     }
 );
 
@@ -38,6 +54,7 @@ pub const KIND_GROUPS: &[(&str, &str, &str, &[&str])] = &[
             "dental_clinic",
             "pharmacy",
             "maternity_home",
+            "dementia_centre",
         ],
     ),
     (
@@ -49,6 +66,23 @@ pub const KIND_GROUPS: &[(&str, &str, &str, &[&str])] = &[
             "care_management",
             "care_service",
             "community_care_centre",
+            "paid_nursing_home",
+            "serviced_housing",
+        ],
+    ),
+    (
+        "community",
+        "地域の相談・支え合い",
+        "Community support (consultation, welfare, dementia, families)",
+        &[
+            "consultation_desk",
+            "community_care_centre",
+            "social_welfare_council",
+            "disability_service",
+            "disability_consultation",
+            "dementia_cafe",
+            "family_association",
+            "life_support",
         ],
     ),
 ];
@@ -59,4 +93,26 @@ pub fn kinds_named(value: &str) -> Option<Vec<&'static str>> {
         return Some(kinds.to_vec());
     }
     OrgKind::from_code(value).map(|k| vec![k.code()])
+}
+
+#[cfg(test)]
+mod kind_group_tests {
+    use super::*;
+
+    #[test]
+    fn groups_name_their_kinds_and_every_kind_in_a_group_exists() {
+        assert_eq!(kinds_named("pharmacy"), Some(vec!["pharmacy"]));
+        assert!(kinds_named("care").is_some_and(|k| k.contains(&"serviced_housing")));
+        assert!(kinds_named("community").is_some_and(|k| k.contains(&"dementia_cafe")));
+        assert_eq!(kinds_named("spaceport"), None);
+        for (_, _, _, kinds) in KIND_GROUPS {
+            for k in *kinds {
+                assert!(OrgKind::from_code(k).is_some(), "{k}");
+            }
+        }
+        assert_eq!(
+            crate::directory::org_kind_for_care_service("364"),
+            "serviced_housing"
+        );
+    }
 }
