@@ -66,6 +66,9 @@ pub struct Card {
     pub acceptance_label: &'static str,
     pub acceptance_note: String,
     pub acceptance_as_of: String,
+    /// The status is older than its kind allows (ACCEPTANCE_FRESH_DAYS):
+    /// "check before relying on it".
+    pub acceptance_stale: bool,
     pub windows: Vec<String>,
     pub functions: Vec<String>,
     /// 診療科目, "・"-separated.
@@ -85,7 +88,7 @@ struct Marker {
     href: String,
 }
 
-fn card(lang: Lang, e: &Entry, distance: Option<f64>, public: bool) -> Card {
+fn card(lang: Lang, e: &Entry, distance: Option<f64>, public: bool, now: Timestamp) -> Card {
     let show = |field: &str| !public || e.is_public(field);
     Card {
         id: e.id,
@@ -121,6 +124,8 @@ fn card(lang: Lang, e: &Entry, distance: Option<f64>, public: bool) -> Card {
         } else {
             e.acceptance_note.clone()
         },
+        acceptance_stale: e.acceptance != "unknown"
+            && renkei_domain::directory::acceptance_is_stale(&e.kind, e.acceptance_as_of, now),
         acceptance_as_of: e
             .acceptance_as_of
             .map(|t| Timestamp(t).to_jst_display())
@@ -322,7 +327,7 @@ pub async fn directory_page(
     let page = DirectoryPage {
         cards: hits
             .iter()
-            .map(|(e, d)| card(ctx.lang, e, *d, false))
+            .map(|(e, d)| card(ctx.lang, e, *d, false, Timestamp::now()))
             .collect(),
         markers: markers(&hits, "/directory/entries/"),
         next: next_link("/directory", &form, next),
@@ -408,14 +413,20 @@ pub async fn public_map(
         "support_centre",
     ] {
         for h in index.search(&desk_query(kind)).items {
-            desks.push(card(ctx.lang, &h.entry, h.distance_km, true));
+            desks.push(card(
+                ctx.lang,
+                &h.entry,
+                h.distance_km,
+                true,
+                Timestamp::now(),
+            ));
         }
     }
     let status = form_status(&errors);
     let page = MapPage {
         cards: hits
             .iter()
-            .map(|(e, d)| card(ctx.lang, e, *d, true))
+            .map(|(e, d)| card(ctx.lang, e, *d, true, Timestamp::now()))
             .collect(),
         markers: markers(&hits, "/map/entries/"),
         next: next_link("/map", &form, next),
@@ -455,7 +466,7 @@ pub async fn public_entry(
         .ok_or(WebError::NotFound)?;
     let l = Layout::new(&ctx, &entry.name);
     let page = PublicEntryPage {
-        card: card(ctx.lang, &entry, None, true),
+        card: card(ctx.lang, &entry, None, true, Timestamp::now()),
         markers: markers(&[(entry.clone(), None)], "/map/entries/"),
         item: public_item(entry, None),
         tiles: state.config.map_tile_url.clone(),
@@ -521,7 +532,7 @@ async fn entry_response(
         Vec::new()
     };
     let page = EntryPage {
-        card: card(ctx.lang, &v.entry, None, false),
+        card: card(ctx.lang, &v.entry, None, false, Timestamp::now()),
         markers: markers(&[(v.entry.clone(), None)], "/directory/entries/"),
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
@@ -888,7 +899,7 @@ pub async fn mine(
             .entry(&actor, id, Timestamp::now())
             .await?;
         rows.push(MineRow {
-            card: card(ctx.lang, &v.entry, None, false),
+            card: card(ctx.lang, &v.entry, None, false, Timestamp::now()),
         });
     }
     render(&MinePage { l, rows }, StatusCode::OK)

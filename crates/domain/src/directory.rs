@@ -521,6 +521,35 @@ impl Schedule {
     }
 }
 
+/// How many days an acceptance status (受入状況) stays current, by kind: a
+/// hospital's free beds change daily, a visiting-nursing station's or a
+/// care manager's room weekly (stations are phoned every week for it).
+/// Kinds not listed: 30 days.
+pub const ACCEPTANCE_FRESH_DAYS: &[(&str, i64)] = &[
+    ("hospital", 1),
+    ("visiting_nursing", 7),
+    ("care_management", 7),
+    ("home_care_clinic", 14),
+    ("care_service", 14),
+    ("paid_nursing_home", 14),
+    ("serviced_housing", 14),
+];
+
+/// The days an acceptance status of `kind` stays current.
+pub fn acceptance_fresh_days(kind: &str) -> i64 {
+    ACCEPTANCE_FRESH_DAYS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, d)| *d)
+        .unwrap_or(30)
+}
+
+/// Whether an acceptance status set at `as_of` (Unix ms) is older than its
+/// kind allows at `now` (a status never set is not stale, it is unknown).
+pub fn acceptance_is_stale(kind: &str, as_of: Option<i64>, now: crate::Timestamp) -> bool {
+    as_of.is_some_and(|t| now.millis() - t > acceptance_fresh_days(kind) * 86_400_000)
+}
+
 /// Japanese weekday names, Monday first.
 pub const WEEKDAYS_JA: [&str; 7] = ["月", "火", "水", "木", "金", "土", "日"];
 /// English weekday names, Monday first.
@@ -598,6 +627,33 @@ mod tests {
             assert_eq!(w.is_open(m), c.is_open(m, None), "{m:?}");
         }
         assert_eq!(Schedule::default().to_json(), "");
+    }
+
+    #[test]
+    fn acceptance_goes_stale_by_kind() {
+        let day = 86_400_000;
+        let now = crate::Timestamp(100 * day);
+        assert!(
+            acceptance_is_stale("hospital", Some(98 * day), now),
+            "beds: a day"
+        );
+        assert!(!acceptance_is_stale(
+            "visiting_nursing",
+            Some(94 * day),
+            now
+        ));
+        assert!(
+            acceptance_is_stale("visiting_nursing", Some(92 * day), now),
+            "a week"
+        );
+        assert!(
+            !acceptance_is_stale("pharmacy", Some(75 * day), now),
+            "30 days otherwise"
+        );
+        assert!(
+            !acceptance_is_stale("hospital", None, now),
+            "never set is unknown, not stale"
+        );
     }
 
     #[test]
