@@ -478,7 +478,10 @@ impl Index {
             let extra = if extra.iter().all(|x| x.is_empty()) {
                 Span::default()
             } else {
-                push(&mut arena, &extra.join("\u{1f}"))
+                // The fields are told apart by U+001F: one typed into a
+                // field must not shift the others into its place.
+                let fields: Vec<String> = extra.iter().map(|x| x.replace('\u{1f}', " ")).collect();
+                push(&mut arena, &fields.join("\u{1f}"))
             };
             packed.push(Packed {
                 id: e.id,
@@ -672,6 +675,8 @@ impl Index {
         needs(q.accepting, "acceptance")
             && needs(q.function.is_some(), "functions")
             && needs(q.procedure.is_some(), "procedures")
+            // "Open now" would tell hours the entry keeps to professionals.
+            && needs(q.open_at.is_some(), "hours")
     }
 
     pub fn len(&self) -> usize {
@@ -809,7 +814,7 @@ impl Index {
         match q.near {
             None => {
                 // A keyset cursor starts after the position it names.
-                let start = q.after.map_or(0, |a| a + 1);
+                let start = q.after.map_or(0, |a| a.saturating_add(1));
                 let (first, others): (Box<dyn Iterator<Item = u32>>, &[&[u32]]) =
                     match lists.split_first() {
                         Some((first, others)) => {

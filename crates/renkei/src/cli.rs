@@ -256,7 +256,8 @@ enum ImportCommand {
     /// 国民の祝日・休日: the Cabinet Office's syukujitsu.csv (Shift_JIS or
     /// UTF-8). Replaces the public holidays of every year the file covers
     /// ("open now" and "open at" use them); other years keep theirs. A file
-    /// with no readable date changes nothing (exit status 5).
+    /// with a line that is not a date, or none at all, changes nothing (exit
+    /// status 5).
     Holidays { file: PathBuf },
 }
 

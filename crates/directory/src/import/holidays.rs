@@ -2,7 +2,8 @@
 //! (国民の祝日・休日, `syukujitsu.csv`, Shift_JIS or UTF-8). An import
 //! replaces the holidays of every year the file covers; the years it does
 //! not cover keep what they had (the bundled list, or an earlier import).
-//! A file with no readable date changes nothing.
+//! A file with no readable date, or with a line that is not a date,
+//! changes nothing.
 
 use renkei_domain::holidays::Holidays;
 use renkei_domain::Clock;
@@ -54,6 +55,15 @@ pub async fn import_holidays(
             "no date could be read: not the Cabinet Office's holiday file; nothing was changed"
                 .into(),
         );
+        return Ok(report);
+    }
+    // A year is replaced whole, so a line that cannot be read would drop
+    // its holiday: the file is refused instead.
+    if !report.rejected.is_empty() {
+        report.refused = Some(format!(
+            "{} lines are not dates; fix them (a year is replaced whole); nothing was changed",
+            report.rejected.len()
+        ));
         return Ok(report);
     }
     let now = clock.now();

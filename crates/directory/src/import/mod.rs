@@ -465,13 +465,38 @@ impl Valid {
     /// The entry as it is written, once every row of it is merged: its
     /// opening hours described from the merged schedule.
     fn finish(mut self) -> Valid {
-        if let Some(schedule) = self.schedule.take() {
+        if let Some(mut schedule) = self.schedule.take() {
+            // In a fixed order, so a file whose rows come in another order
+            // imports as unchanged.
+            schedule.sessions.sort_by(|a, b| {
+                (&a.speciality, a.day, &a.from, &a.to).cmp(&(&b.speciality, b.day, &b.from, &b.to))
+            });
+            schedule.sessions.dedup();
             self.fields.schedule = schedule.to_json();
             if !schedule.is_empty() {
                 self.fields.hours = schedule.describe(true);
             }
         }
         self
+    }
+}
+
+/// A facility imported without its speciality-and-hours file keeps the
+/// 診療科目 and speciality sessions it has; its closures and inline hours
+/// are the new file's.
+fn keep_specialities(new: &mut EntryFields, stored: &EntryFields) {
+    new.departments = stored.departments.clone();
+    new.speciality_codes = stored.speciality_codes.clone();
+    let mut schedule = Schedule::from_json(&new.schedule);
+    schedule.sessions.extend(
+        Schedule::from_json(&stored.schedule)
+            .sessions
+            .into_iter()
+            .filter(|s| !s.speciality.is_empty()),
+    );
+    new.schedule = schedule.to_json();
+    if !schedule.is_empty() {
+        new.hours = schedule.describe(true);
     }
 }
 
@@ -635,6 +660,8 @@ struct Group {
     /// Care service codes the files speak for.
     services: BTreeSet<String>,
     kinds: BTreeSet<String>,
+    /// Kinds with a speciality-and-hours file in the run.
+    speciality_kinds: BTreeSet<String>,
     municipalities: BTreeSet<String>,
     report: ImportReport,
 }
@@ -649,6 +676,7 @@ impl Group {
             scopes: BTreeMap::new(),
             services: BTreeSet::new(),
             kinds: BTreeSet::new(),
+            speciality_kinds: BTreeSet::new(),
             municipalities: BTreeSet::new(),
             report: ImportReport::default(),
         }
@@ -741,6 +769,12 @@ fn survey(
                         prefecture: prefecture.unwrap_or_default().to_string(),
                     },
                 );
+            }
+            Format::Medical {
+                kind,
+                role: medical::FileRole::Specialities,
+            } => {
+                g.speciality_kinds.insert(kind.to_string());
             }
             Format::Medical {
                 kind,
@@ -969,6 +1003,7 @@ async fn write_group(
         batch: Vec::new(),
         report: &mut g.report,
         specialities: BTreeMap::new(),
+        speciality_kinds: g.speciality_kinds.clone(),
     };
     let changed = |name: &str| {
         StoreError::Invalid(format!(
@@ -1130,6 +1165,10 @@ struct Writer<'g> {
     report: &'g mut ImportReport,
     /// 診療科目 codes and names the run's speciality rows carry.
     specialities: BTreeMap<String, String>,
+    /// Kinds whose speciality-and-hours file this run has: an entry of
+    /// another kind keeps the 診療科目 and sessions it has (a facility
+    /// file imported alone must not erase them).
+    speciality_kinds: BTreeSet<String>,
 }
 
 impl Writer<'_> {
@@ -1205,6 +1244,11 @@ impl Writer<'_> {
             }
             if self.source == CARE_SOURCE {
                 v.fields.kind = care_kind(&v.services).to_string();
+            }
+            if self.source == MEDICAL_SOURCE && !self.speciality_kinds.contains(&v.fields.kind) {
+                if let Some(old) = existing.get(&v.fields.official_code) {
+                    keep_specialities(&mut v.fields, &store::entry_fields(tx, old.id).await?);
+                }
             }
             let hash = hash_fields(&v.fields);
             let Some(old) = existing.get(&v.fields.official_code) else {
