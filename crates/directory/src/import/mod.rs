@@ -500,6 +500,18 @@ fn keep_specialities(new: &mut EntryFields, stored: &EntryFields) {
     }
 }
 
+/// The prefecture a row is filtered by: for the national medical files
+/// the first two digits of the ID, which facility and speciality rows of
+/// one facility share (a facility row's 都道府県コード could differ from
+/// it and split the two); for the others the row's prefecture code.
+fn filter_prefecture(v: &Valid, source: &str) -> String {
+    if source == MEDICAL_SOURCE {
+        v.fields.official_code.chars().take(2).collect()
+    } else {
+        v.fields.prefecture_code.clone()
+    }
+}
+
 /// Adds the `sep`-separated parts of `more` that `list` lacks.
 fn join_unique(list: &mut String, more: &str, sep: char) {
     for part in more.split(sep).filter(|p| !p.is_empty()) {
@@ -656,6 +668,8 @@ struct Group {
     /// Remaining rows per compact code: set by the first pass, counted down
     /// by the second; its keys are every entry the files list.
     counts: HashMap<u64, u32>,
+    /// The codes a row of their own lists (not only speciality rows).
+    listed: std::collections::HashSet<u64>,
     scopes: BTreeMap<String, Scope>,
     /// Care service codes the files speak for.
     services: BTreeSet<String>,
@@ -673,6 +687,7 @@ impl Group {
             what,
             files: Vec::new(),
             counts: HashMap::new(),
+            listed: std::collections::HashSet::new(),
             scopes: BTreeMap::new(),
             services: BTreeSet::new(),
             kinds: BTreeSet::new(),
@@ -812,7 +827,7 @@ fn survey(
                 }
             };
             valid += 1;
-            if prefecture.is_some_and(|p| v.fields.prefecture_code != p) {
+            if prefecture.is_some_and(|p| filter_prefecture(&v, g.source) != p) {
                 g.report.rows_outside_filter += 1;
                 continue;
             }
@@ -821,6 +836,12 @@ fn survey(
                 continue; // every parser checks the code's digits
             };
             *g.counts.entry(key).or_insert(0) += 1;
+            // Only a facility's own row lists it: an ID with speciality rows
+            // alone (its facility row gone or rejected) is not kept from
+            // disappearing by them.
+            if !v.fields.name.is_empty() {
+                g.listed.insert(key);
+            }
             match &rows.format {
                 Format::Care { .. } => {
                     for code in &v.services {
@@ -993,6 +1014,7 @@ async fn write_group(
             .collect(),
         _ => BTreeSet::new(),
     };
+    let listed = std::mem::take(&mut g.listed);
     let mut tx = db.begin().await?;
     let mut w = Writer {
         source: g.source,
@@ -1021,7 +1043,7 @@ async fn write_group(
         {
             again.rejected.clear();
             again.warnings.clear();
-            if prefecture.is_some_and(|p| v.fields.prefecture_code != p) {
+            if prefecture.is_some_and(|p| filter_prefecture(&v, g.source) != p) {
                 continue;
             }
             if !w.add(&mut tx, v).await? {
@@ -1045,7 +1067,7 @@ async fn write_group(
             .iter()
             .filter(|old| {
                 old.disappeared_at.is_none()
-                    && !compact(&old.official_code).is_some_and(|k| w.counts.contains_key(&k))
+                    && !compact(&old.official_code).is_some_and(|k| listed.contains(&k))
             })
             .collect();
         let ids: Vec<EntryId> = candidates.iter().map(|o| o.id).collect();

@@ -473,6 +473,34 @@ both_backends!(
             .unwrap();
         assert_eq!(kept.speciality_codes, "01001,01010");
         assert_eq!(kept.schedule, midori.schedule);
+        // みどり leaves the facility file but not the speciality file: its
+        // speciality rows do not keep it listed.
+        let without_midori = [
+            clinic_header(),
+            facility_row("1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,101,東京都千代田区神田２－２,0.0,0.0,https://aoba-zaitaku.example.jp/", &[], &[], "1", "", "19"),
+        ]
+        .join("\r\n");
+        let gone = import_medical(
+            &db,
+            &[
+                (
+                    "02-1_clinic_facility_info_20261201.csv".into(),
+                    without_midori.into_bytes(),
+                ),
+                (
+                    "02-2_clinic_speciality_hours_20261201.csv".into(),
+                    clinic_specialities_csv().into_bytes(),
+                ),
+            ],
+            None,
+            &operator(),
+            &SystemClock,
+        )
+        .await
+        .unwrap();
+        assert!(gone.refused.is_empty(), "{:?}", gone.refused);
+        assert_eq!(gone.disappeared_total, 1, "{gone:#?}");
+        assert_eq!(gone.disappeared[0].0, "1310123456789");
     }
 );
 
