@@ -436,8 +436,21 @@ impl Valid {
         fill(&mut f.remarks, remarks);
         // 診療科目 and opening hours come from several rows (a facility row
         // and one per speciality and session): they add up.
-        join_unique(&mut f.departments, &departments, ';');
-        join_unique(&mut f.speciality_codes, &speciality_codes, ',');
+        if speciality_codes.is_empty() {
+            join_unique(&mut f.departments, &departments, ';');
+        } else if !f.speciality_codes.split(',').any(|c| c == speciality_codes) {
+            // A speciality row: its code and name go in together, so the
+            // n-th name is the n-th code's even when two codes share a name.
+            for (list, part, sep) in [
+                (&mut f.speciality_codes, &speciality_codes, ','),
+                (&mut f.departments, &departments, ';'),
+            ] {
+                if !list.is_empty() {
+                    list.push(sep);
+                }
+                list.push_str(part);
+            }
+        }
         if !schedule.is_empty() {
             let theirs = later
                 .schedule
