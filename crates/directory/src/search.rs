@@ -12,7 +12,8 @@
 use std::collections::HashMap;
 
 use renkei_domain::directory::{
-    minutes_of, ContactWindow, LocalMoment, WeeklyHours, HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES,
+    minutes_of, week_is_open, ContactWindow, LocalMoment, WeeklyHours, HOME_CARE_FUNCTIONS,
+    PUBLIC_FIELD_CHOICES,
 };
 use renkei_domain::text::fold;
 use renkei_domain::EntryId;
@@ -257,15 +258,6 @@ struct Packed {
     confirmed_at: Option<i64>,
 }
 
-/// One session of a facility, packed: its day (1–7, 8 = holidays) and
-/// minutes of the day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct PackedSession {
-    day: u8,
-    from: u16,
-    to: u16,
-}
-
 /// A contact window, packed.
 #[derive(Debug, Clone, Copy)]
 struct PackedWindow {
@@ -327,7 +319,8 @@ pub struct Index {
     by_area: HashMap<String, Vec<u32>>,
     by_prefecture: HashMap<String, Vec<u32>>,
     by_speciality: HashMap<String, Vec<u32>>,
-    sessions: Vec<PackedSession>,
+    /// Every entry's distinct sessions (day 1–8, from, to in minutes).
+    sessions: Vec<(u8, u16, u16)>,
     accepting: Vec<u32>,
     with_windows: Vec<u32>,
     tree: RTree<Point>,
@@ -374,7 +367,7 @@ impl Index {
         let mut by_area: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_prefecture: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_speciality: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut sessions: Vec<PackedSession> = Vec::new();
+        let mut sessions: Vec<(u8, u16, u16)> = Vec::new();
         let mut windows: Vec<PackedWindow> = Vec::new();
         let mut with_windows = Vec::new();
         let mut accepting = Vec::new();
@@ -434,13 +427,7 @@ impl Index {
             // The facility's distinct sessions (all specialities together).
             let sessions_start = sessions.len() as u32;
             let session_count = e.weekly_hours.sessions.len().min(u16::MAX as usize) as u16;
-            sessions.extend(
-                e.weekly_hours
-                    .sessions
-                    .iter()
-                    .take(session_count as usize)
-                    .map(|&(day, from, to)| PackedSession { day, from, to }),
-            );
+            sessions.extend(e.weekly_hours.sessions.iter().take(session_count as usize));
             let windows_start = windows.len() as u32;
             for w in &e.contact_windows {
                 let (Some(from), Some(to)) = (minutes_of(&w.from), minutes_of(&w.to)) else {
@@ -571,26 +558,36 @@ impl Index {
         ))
     }
 
+    /// The sessions of entry `i` as the index keeps them.
+    fn sessions_of(&self, i: u32) -> &[(u8, u16, u16)] {
+        let (start, count) = self.entries[i as usize].sessions;
+        &self.sessions[start as usize..start as usize + count as usize]
+    }
+
     /// The week of entry `i` as the index keeps it.
     fn weekly_hours(&self, i: u32) -> WeeklyHours {
         let p = &self.entries[i as usize];
-        let (start, count) = p.sessions;
         WeeklyHours {
-            sessions: self.sessions[start as usize..start as usize + count as usize]
-                .iter()
-                .map(|s| (s.day, s.from, s.to))
-                .collect(),
+            sessions: self.sessions_of(i).to_vec(),
             closed_days: p.closed_days,
             closed_weeks: p.closed_weeks,
             closed_on_holidays: p.closed_on_holidays,
         }
     }
 
-    /// Whether entry `i` is open at `m` ([`WeeklyHours::is_open`]); an
-    /// entry without hours is never "open now".
+    /// Whether entry `i` is open at `m` (the search's hot path: no
+    /// allocation); an entry without hours is never "open now".
     fn open_at(&self, i: u32, m: LocalMoment) -> bool {
         let p = &self.entries[i as usize];
-        p.sessions.1 > 0 && self.weekly_hours(i).is_open(m)
+        let sessions = self.sessions_of(i);
+        !sessions.is_empty()
+            && week_is_open(
+                sessions,
+                p.closed_days,
+                p.closed_weeks,
+                p.closed_on_holidays,
+                m,
+            )
     }
 
     fn position(&self, i: u32) -> Option<(f64, f64)> {

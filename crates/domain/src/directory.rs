@@ -465,31 +465,49 @@ impl WeeklyHours {
     /// Whether the facility is open at `m` (as [`Schedule::is_open`] for
     /// the whole facility).
     pub fn is_open(&self, m: LocalMoment) -> bool {
-        if self.closed_days & (1u8 << (m.weekday & 7)) != 0 {
-            return false;
-        }
-        let bit = u32::from(m.week_of_month.saturating_sub(1)) * 7
-            + u32::from(m.weekday.saturating_sub(1));
-        if bit < 64 && self.closed_weeks & (1u64 << bit) != 0 {
-            return false;
-        }
-        if m.holiday && self.closed_on_holidays {
-            return false;
-        }
-        let day = if m.holiday && self.sessions.iter().any(|s| s.0 == HOLIDAY) {
-            HOLIDAY
-        } else {
-            m.weekday
-        };
-        self.sessions
-            .iter()
-            .filter(|s| s.0 == day)
-            .any(|&(_, from, to)| match from.cmp(&to) {
-                std::cmp::Ordering::Less => (from..to).contains(&m.minute),
-                std::cmp::Ordering::Greater => m.minute >= from,
-                std::cmp::Ordering::Equal => false,
-            })
+        week_is_open(
+            &self.sessions,
+            self.closed_days,
+            self.closed_weeks,
+            self.closed_on_holidays,
+            m,
+        )
     }
+}
+
+/// [`WeeklyHours::is_open`] over its parts, so the search index asks it of
+/// the week it keeps packed without rebuilding a `WeeklyHours` per entry.
+pub fn week_is_open(
+    sessions: &[(u8, u16, u16)],
+    closed_days: u8,
+    closed_weeks: u64,
+    closed_on_holidays: bool,
+    m: LocalMoment,
+) -> bool {
+    if closed_days & (1u8 << (m.weekday & 7)) != 0 {
+        return false;
+    }
+    let bit =
+        u32::from(m.week_of_month.saturating_sub(1)) * 7 + u32::from(m.weekday.saturating_sub(1));
+    if bit < 64 && closed_weeks & (1u64 << bit) != 0 {
+        return false;
+    }
+    if m.holiday && closed_on_holidays {
+        return false;
+    }
+    let day = if m.holiday && sessions.iter().any(|s| s.0 == HOLIDAY) {
+        HOLIDAY
+    } else {
+        m.weekday
+    };
+    sessions
+        .iter()
+        .filter(|s| s.0 == day)
+        .any(|&(_, from, to)| match from.cmp(&to) {
+            std::cmp::Ordering::Less => (from..to).contains(&m.minute),
+            std::cmp::Ordering::Greater => m.minute >= from,
+            std::cmp::Ordering::Equal => false,
+        })
 }
 
 impl Schedule {

@@ -8,7 +8,7 @@
 use renkei_domain::holidays::Holidays;
 use renkei_domain::Clock;
 use renkei_identity::Actor;
-use renkei_store::audit::{self, AuditEntry, Outcome};
+use renkei_store::audit::Outcome;
 use renkei_store::{Db, StoreError};
 
 use super::Reject;
@@ -69,29 +69,11 @@ pub async fn import_holidays(
     let now = clock.now();
     let mut tx = db.begin().await?;
     crate::store::replace_holidays(&mut tx, &holidays, now).await?;
-    audit::append(
-        &mut tx,
-        &AuditEntry {
-            region_id: by.region_scope(),
-            actor_user_id: by.user_id(),
-            actor_username: by.username(),
-            role: by.role().code().to_string(),
-            action: "directory.import".into(),
-            object_kind: "directory".into(),
-            object_id: "holidays".into(),
-            outcome: Some(Outcome::Success),
-            source_addr: "cli".into(),
-            user_agent: "renkei import".into(),
-            reason: format!(
-                "{file_name}: {} holidays for {:?}, {} lines rejected",
-                report.holidays,
-                report.years,
-                report.rejected.len()
-            ),
-            ..AuditEntry::default()
-        },
-    )
-    .await?;
+    let reason = format!(
+        "{file_name}: {} holidays for {:?}",
+        report.holidays, report.years
+    );
+    super::audit_run(&mut tx, by, "holidays", Outcome::Success, reason).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -1160,7 +1160,7 @@ async fn write_group(
     Ok(())
 }
 
-async fn audit_run(
+pub(crate) async fn audit_run(
     tx: &mut Tx,
     by: &Actor,
     what: &str,
