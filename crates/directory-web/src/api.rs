@@ -324,7 +324,7 @@ impl SearchParams {
             None => (0, None),
             Some(c) => match (
                 c.strip_prefix('o').and_then(|n| n.parse::<usize>().ok()),
-                c.strip_prefix('p').and_then(|n| n.parse::<u32>().ok()),
+                c.parse::<search::Cursor>().ok(),
             ) {
                 (Some(n), _) if n <= 10_000 => (n, None),
                 (_, Some(after)) => (0, Some(after)),
@@ -478,12 +478,12 @@ pub struct ProfessionalPage {
     pub total_is_estimate: bool,
 }
 
-/// The cursor of the page after `page`: `p<position>` resumes after the
-/// last entry (searches in index order, to the end at the cost of one
+/// The cursor of the page after `page`: `p<tier>.<position>` resumes after
+/// the last entry (searches by relevance, to the end at the cost of one
 /// page), `o<offset>` counts from the start (nearest-first searches).
 pub fn next_cursor(page: &search::Page) -> Option<String> {
     match (page.next_after, page.next_offset) {
-        (Some(after), _) => Some(format!("p{after}")),
+        (Some(after), _) => Some(after.to_string()),
         (None, Some(offset)) => Some(format!("o{offset}")),
         (None, None) => None,
     }

@@ -1,13 +1,15 @@
 //! In-process search over the whole directory, the same for the
 //! professional UI, the JSON API and the public map.
 //!
-//! Text: every entry's folded search key (name, kana, address; see
-//! `renkei_domain::text::fold`) is cut into character bigrams; a query's
-//! bigram posting lists are intersected (shortest first) and the survivors
-//! are checked with a substring test, so results are exact. Distance: an
-//! R-tree (rstar) yields entries nearest first, so "near + filter" pages
-//! stop as soon as a page is full. The index is immutable; writers build a
-//! new one and swap it in.
+//! Text: every entry's folded search key (name, kana, address, 診療科目;
+//! see `renkei_domain::text::fold`) is cut into character bigrams; a
+//! query's words are cut the same way, their posting lists intersected
+//! (shortest first) and the survivors checked with a substring test, so
+//! results are exact. Results rank by relevance tier (exact name, prefix,
+//! name or kana contains, the rest), then kana order. Distance: an R-tree
+//! (rstar) yields entries nearest first, so "near + filter" pages stop as
+//! soon as a page is full. The index changes in place, one entry at a time
+//! ([`Index::upsert`]), and is built whole only after large imports.
 
 use std::collections::HashMap;
 
@@ -18,7 +20,7 @@ use renkei_domain::directory::{
 use renkei_domain::text::fold;
 use renkei_domain::EntryId;
 use rstar::{PointDistance, RTree, RTreeObject, AABB};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What an entry looks like in search results. Which of these fields the
 /// public may see is decided per entry (`public_mask`) and applied by the
@@ -68,9 +70,6 @@ pub struct Entry {
     pub public_mask: u16,
     /// Consent to publish: without it the entry is not on the public map.
     pub published: bool,
-    /// Folded name, kana and address; used to build the index and not kept.
-    #[serde(skip)]
-    pub search_key: String,
 }
 
 /// The bit of a public-field choice (`PUBLIC_FIELD_CHOICES`).
@@ -100,7 +99,7 @@ impl Entry {
 /// The acceptance status values (受入状況).
 pub const ACCEPTANCE: &[&str] = &["accepting", "waiting_list", "full", "unknown"];
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Point {
     idx: u32,
     xyz: [f64; 3],
@@ -180,9 +179,9 @@ pub struct Query {
     pub prefecture: Option<String>,
     /// Open at this moment (its consultation hours, closures and holidays).
     pub open_at: Option<LocalMoment>,
-    /// Resume after this index position (a keyset cursor from
-    /// [`Page::next_after`]; searches without `near` only).
-    pub after: Option<u32>,
+    /// Resume after this cursor (from [`Page::next_after`]; searches
+    /// without `near` only).
+    pub after: Option<Cursor>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -202,7 +201,7 @@ pub struct Page {
     /// For a search in index order (no `near`): the position to resume
     /// after for the next page ([`Query::after`]), which pages to the end
     /// at the same cost as the first page.
-    pub next_after: Option<u32>,
+    pub next_after: Option<Cursor>,
     /// How many entries match: exact when `total_exact`, otherwise an
     /// estimate from the first candidates.
     pub total: usize,
@@ -214,14 +213,14 @@ pub struct Page {
 const COUNT_SCAN: usize = 20_000;
 
 /// A string stored in the index's arena.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 struct Span {
     start: u32,
     len: u32,
 }
 
 /// One entry, packed: every text lives in one arena, codes are interned.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Packed {
     id: EntryId,
     name: Span,
@@ -230,8 +229,9 @@ struct Packed {
     municipality_code: Span,
     phone: Span,
     url: Span,
-    /// fax, email, hours, features, languages, area and the acceptance note,
-    /// joined by U+001F: most entries have none of them.
+    /// fax, email, hours, features, languages, area, the acceptance note,
+    /// 診療科目 names and 都道府県コード, joined by U+001F: most entries
+    /// have none of them.
     extra: Span,
     /// Start and count in `code_pool` (services, then procedures).
     services: (u32, u16),
@@ -256,10 +256,13 @@ struct Packed {
     lon: f64,
     acceptance_as_of: Option<i64>,
     confirmed_at: Option<i64>,
+    /// False once the entry left the directory: its slot stays (positions
+    /// do not move) but no list names it.
+    live: bool,
 }
 
 /// A contact window, packed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct PackedWindow {
     days: u8,
     from: u16,
@@ -301,16 +304,245 @@ fn function_bit(code: &str) -> u8 {
         .unwrap_or(0)
 }
 
-/// The immutable search index.
+/// Where a keyset page resumes: after `position` within relevance tier
+/// `tier` (0 exact name, 1 name prefix, 2 name or kana contains, 3 the
+/// rest; a search without text has only tier 3). Written `p<tier>.<position>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub tier: u8,
+    pub position: u32,
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "p{}.{}", self.tier, self.position)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (tier, position) = s.strip_prefix('p').ok_or(())?.split_once('.').ok_or(())?;
+        let tier: u8 = tier.parse().map_err(|_| ())?;
+        (tier <= 3)
+            .then_some(())
+            .ok_or(())
+            .and_then(|_| position.parse().map_err(|_| ()))
+            .map(|position| Cursor { tier, position })
+    }
+}
+
+/// One word of a text search, folded. Words are ANDed; a word that folds
+/// to digits only (`1`, but also `①` or `１`) matches whole numbers only,
+/// so `①` does not find every entry with a 1 in its address.
+#[derive(Debug, Clone)]
+struct Word {
+    folded: String,
+    whole_number: bool,
+}
+
+impl Word {
+    fn found_in(&self, hay: &str) -> bool {
+        if !self.whole_number {
+            return hay.contains(&self.folded);
+        }
+        let bytes = hay.as_bytes();
+        hay.match_indices(&self.folded).any(|(at, w)| {
+            let before = at.checked_sub(1).map(|b| bytes[b]);
+            let after = bytes.get(at + w.len()).copied();
+            !before.is_some_and(|b| b.is_ascii_digit())
+                && !after.is_some_and(|b| b.is_ascii_digit())
+        })
+    }
+}
+
+/// The words of a text query (split on spaces, full-width ones too).
+fn words_of(text: Option<&str>) -> Vec<Word> {
+    text.map(|t| {
+        t.split_whitespace()
+            .map(fold)
+            .filter(|w| !w.is_empty())
+            .map(|folded| Word {
+                whole_number: folded.bytes().all(|b| b.is_ascii_digit()),
+                folded,
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A posting list: positions in ascending order. Text lists are tagged:
+/// each value is `position << 1 | 1 when the text occurs in the name or kana`,
+/// which ranks "kana and name before address" without a second index.
+#[derive(Clone, Copy)]
+struct List<'a> {
+    values: &'a [u32],
+    tagged: bool,
+}
+
+impl<'a> List<'a> {
+    fn plain(values: &'a [u32]) -> Self {
+        List {
+            values,
+            tagged: false,
+        }
+    }
+
+    fn text(values: &'a [u32]) -> Self {
+        List {
+            values,
+            tagged: true,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    fn key(&self, v: u32) -> u32 {
+        if self.tagged {
+            v >> 1
+        } else {
+            v
+        }
+    }
+
+    /// The value stored for position `i`, when the list has it.
+    fn find(&self, i: u32) -> Option<u32> {
+        let k = self.values.partition_point(|v| self.key(*v) < i);
+        self.values.get(k).copied().filter(|v| self.key(*v) == i)
+    }
+
+    fn contains(&self, i: u32) -> bool {
+        self.find(i).is_some()
+    }
+
+    /// Positions from `start` on.
+    fn positions_from(self, start: u32) -> impl Iterator<Item = u32> + 'a {
+        let k = self.values.partition_point(|v| self.key(*v) < start);
+        let tagged = self.tagged;
+        self.values[k..]
+            .iter()
+            .map(move |v| if tagged { v >> 1 } else { *v })
+    }
+}
+
+/// Adds position `value` (tagged or not) to a sorted list; appending is the
+/// common case (a build adds positions in order).
+fn post(list: &mut Vec<u32>, value: u32, tagged: bool) {
+    let key = |v: u32| if tagged { v >> 1 } else { v };
+    let at = key(value);
+    match list.last() {
+        None => list.push(value),
+        Some(last) if key(*last) < at => list.push(value),
+        Some(_) => {
+            let k = list.partition_point(|v| key(*v) < at);
+            if list.get(k).is_some_and(|v| key(*v) == at) {
+                list[k] = value;
+            } else {
+                list.insert(k, value);
+            }
+        }
+    }
+}
+
+/// Removes position `at` from a sorted list.
+fn unpost(list: &mut Vec<u32>, at: u32, tagged: bool) {
+    let key = |v: u32| if tagged { v >> 1 } else { v };
+    let k = list.partition_point(|v| key(*v) < at);
+    if list.get(k).is_some_and(|v| key(*v) == at) {
+        list.remove(k);
+    }
+}
+
+fn unpost_in<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, Vec<u32>>,
+    key: &K,
+    at: u32,
+    tagged: bool,
+) {
+    if let Some(list) = map.get_mut(key) {
+        unpost(list, at, tagged);
+        if list.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+/// The text keys of one entry: its bigrams and characters (each marked
+/// when it occurs in the name or kana) and the first two characters of its
+/// name and of its kana (for exact and prefix matches).
+struct TextKeys {
+    bigrams: Vec<((char, char), bool)>,
+    unigrams: Vec<(char, bool)>,
+    starts: Vec<(char, char)>,
+}
+
+fn text_keys(name: &str, kana: &str, address: &str, departments: &str) -> TextKeys {
+    let key: Vec<char> = search_key(name, kana, address, departments)
+        .chars()
+        .collect();
+    let folded_names = [fold(name), fold(kana)];
+    let mut name_bigrams: Vec<(char, char)> = Vec::new();
+    let mut name_chars: Vec<char> = Vec::new();
+    let mut starts = Vec::new();
+    for n in &folded_names {
+        let chars: Vec<char> = n.chars().collect();
+        name_bigrams.extend(chars.windows(2).map(|w| (w[0], w[1])));
+        name_chars.extend(&chars);
+        if chars.len() >= 2 {
+            starts.push((chars[0], chars[1]));
+        }
+    }
+    name_bigrams.sort_unstable();
+    name_chars.sort_unstable();
+    starts.sort_unstable();
+    starts.dedup();
+    let mut bigrams: Vec<(char, char)> = key.windows(2).map(|w| (w[0], w[1])).collect();
+    bigrams.sort_unstable();
+    bigrams.dedup();
+    let mut unigrams = key;
+    unigrams.sort_unstable();
+    unigrams.dedup();
+    TextKeys {
+        bigrams: bigrams
+            .into_iter()
+            .map(|b| (b, name_bigrams.binary_search(&b).is_ok()))
+            .collect(),
+        unigrams: unigrams
+            .into_iter()
+            .map(|c| (c, name_chars.binary_search(&c).is_ok()))
+            .collect(),
+        starts,
+    }
+}
+
+/// The folded text an entry is searched by: name, kana, address and
+/// 診療科目 names (`fold` drops the spaces between them).
+fn search_key(name: &str, kana: &str, address: &str, departments: &str) -> String {
+    fold(&format!("{name} {kana} {address} {departments}"))
+}
+
+/// The search index. Built whole from the database, then kept in step by
+/// [`Index::upsert`] and [`Index::remove`] in place: an edit changes the
+/// lists of that one entry. An entry keeps its position while it lives;
+/// entries added after the build take the next positions, so they list
+/// after the others of their tier until the next full build puts them in
+/// kana order.
+#[derive(Serialize, Deserialize)]
 pub struct Index {
     arena: String,
-    /// Entries in kana order, so every posting list is also in result order.
+    /// Entries in kana order (as built), so every posting list is also in
+    /// result order.
     entries: Vec<Packed>,
     service_pool: Vec<u16>,
     windows: Vec<PackedWindow>,
     names: Vec<String>,
+    /// Tagged lists (see [`List`]).
     bigrams: HashMap<(char, char), Vec<u32>>,
     unigrams: HashMap<char, Vec<u32>>,
+    /// Entries whose folded name or kana starts with these two characters.
+    name_starts: HashMap<(char, char), Vec<u32>>,
     by_kind: HashMap<String, Vec<u32>>,
     by_service: HashMap<String, Vec<u32>>,
     by_municipality: HashMap<String, Vec<u32>>,
@@ -323,8 +555,15 @@ pub struct Index {
     sessions: Vec<(u8, u16, u16)>,
     accepting: Vec<u32>,
     with_windows: Vec<u32>,
+    /// Rebuilt from the entries' positions when a snapshot is read.
+    #[serde(skip)]
     tree: RTree<Point>,
     by_id: HashMap<EntryId, u32>,
+    /// Live entries (slots of removed ones stay in `entries`).
+    live: usize,
+    /// Arena bytes and pool slots no entry uses any more (left by edits);
+    /// the next full build drops them.
+    garbage: usize,
 }
 
 /// Below this many candidates a near query ranks the candidates itself
@@ -350,212 +589,379 @@ fn intern(names: &mut Vec<String>, value: &str) -> u16 {
     }
 }
 
+/// The lists a search intersects: all of them, shortest first, and the
+/// text ones among them (for ranking).
+struct Lists<'a> {
+    all: Vec<List<'a>>,
+    text: Vec<List<'a>>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            arena: String::new(),
+            entries: Vec::new(),
+            service_pool: Vec::new(),
+            windows: Vec::new(),
+            names: ACCEPTANCE.iter().map(|s| s.to_string()).collect(),
+            bigrams: HashMap::new(),
+            unigrams: HashMap::new(),
+            name_starts: HashMap::new(),
+            by_kind: HashMap::new(),
+            by_service: HashMap::new(),
+            by_municipality: HashMap::new(),
+            by_function: HashMap::new(),
+            by_procedure: HashMap::new(),
+            by_area: HashMap::new(),
+            by_prefecture: HashMap::new(),
+            by_speciality: HashMap::new(),
+            sessions: Vec::new(),
+            accepting: Vec::new(),
+            with_windows: Vec::new(),
+            tree: RTree::new(),
+            by_id: HashMap::new(),
+            live: 0,
+            garbage: 0,
+        }
+    }
+}
+
 impl Index {
+    /// An index of `entries`, in kana order.
     pub fn build(mut entries: Vec<Entry>) -> Index {
         entries.sort_by(|a, b| a.kana.cmp(&b.kana).then(a.id.cmp(&b.id)));
-        let mut arena = String::new();
-        let mut names: Vec<String> = ACCEPTANCE.iter().map(|s| s.to_string()).collect();
-        let mut service_pool: Vec<u16> = Vec::new();
-        let mut packed = Vec::with_capacity(entries.len());
-        let mut bigrams: HashMap<(char, char), Vec<u32>> = HashMap::new();
-        let mut unigrams: HashMap<char, Vec<u32>> = HashMap::new();
-        let mut by_kind: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_service: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_municipality: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_function: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_procedure: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_area: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_prefecture: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut by_speciality: HashMap<String, Vec<u32>> = HashMap::new();
-        let mut sessions: Vec<(u8, u16, u16)> = Vec::new();
-        let mut windows: Vec<PackedWindow> = Vec::new();
-        let mut with_windows = Vec::new();
-        let mut accepting = Vec::new();
-        let mut points = Vec::new();
-        let mut by_id = HashMap::with_capacity(entries.len());
-        for (i, e) in entries.into_iter().enumerate() {
-            let i = i as u32;
-            by_id.insert(e.id, i);
-            let chars: Vec<char> = e.search_key.chars().collect();
-            let mut bi: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
-            bi.sort_unstable();
-            bi.dedup();
-            for b in bi {
-                bigrams.entry(b).or_default().push(i);
+        let mut index = Index::default();
+        for e in &entries {
+            index.append(e);
+        }
+        drop(entries);
+        index.finish();
+        index
+    }
+
+    /// Adds an entry after the others: a build streams its entries in
+    /// kana order through here (see `store::build_index`).
+    pub fn append(&mut self, e: &Entry) {
+        if let Some(i) = self.by_id.get(&e.id).copied() {
+            self.replace(i, e);
+            return;
+        }
+        let i = self.entries.len() as u32;
+        self.write_slot(i, e, false);
+    }
+
+    /// Ends a build: trims the lists and gives freed memory back.
+    pub fn finish(&mut self) {
+        self.arena.shrink_to_fit();
+        self.service_pool.shrink_to_fit();
+        self.windows.shrink_to_fit();
+        self.sessions.shrink_to_fit();
+        self.entries.shrink_to_fit();
+        for list in self.bigrams.values_mut() {
+            list.shrink_to_fit();
+        }
+        for list in self.unigrams.values_mut() {
+            list.shrink_to_fit();
+        }
+        self.bigrams.shrink_to_fit();
+        self.unigrams.shrink_to_fit();
+        self.plant_tree();
+        release_free_memory();
+    }
+
+    /// (Re)builds the R-tree from the entries' positions.
+    fn plant_tree(&mut self) {
+        let points: Vec<Point> = (0..self.entries.len() as u32)
+            .filter(|i| self.entries[*i as usize].live)
+            .filter_map(|i| {
+                self.position(i).map(|(lat, lon)| Point {
+                    idx: i,
+                    xyz: unit_xyz(lat, lon),
+                })
+            })
+            .collect();
+        self.tree = RTree::bulk_load(points);
+    }
+
+    /// Puts `e` in the index in place: an edit replaces the entry's lists,
+    /// a new entry takes the next position.
+    pub fn upsert(&mut self, e: &Entry) {
+        match self.by_id.get(&e.id).copied() {
+            Some(i) => self.replace(i, e),
+            None => {
+                let i = self.entries.len() as u32;
+                self.write_slot(i, e, true);
             }
-            let mut uni = chars;
-            uni.sort_unstable();
-            uni.dedup();
-            for c in uni {
-                unigrams.entry(c).or_default().push(i);
-            }
-            by_kind.entry(e.kind.clone()).or_default().push(i);
-            let services_start = service_pool.len() as u32;
-            for s in &e.services {
-                by_service.entry(s.clone()).or_default().push(i);
-                service_pool.push(intern(&mut names, s));
-            }
-            if !e.municipality_code.is_empty() {
-                by_municipality
+        }
+    }
+
+    /// Takes an entry out of the index (it left the directory).
+    pub fn remove(&mut self, id: EntryId) {
+        if let Some(i) = self.by_id.remove(&id) {
+            self.unlist(i);
+            self.entries[i as usize].live = false;
+            self.live -= 1;
+        }
+    }
+
+    fn replace(&mut self, i: u32, e: &Entry) {
+        self.unlist(i);
+        self.live -= 1;
+        self.write_slot(i, e, true);
+    }
+
+    /// Removes position `i` from every list it is in, computing its keys
+    /// from what the index stored (as `write_slot` computed them).
+    fn unlist(&mut self, i: u32) {
+        let old = self.entry(i);
+        let keys = text_keys(&old.name, &old.kana, &old.address, &old.departments);
+        for (b, _) in &keys.bigrams {
+            unpost_in(&mut self.bigrams, b, i, true);
+        }
+        for (c, _) in &keys.unigrams {
+            unpost_in(&mut self.unigrams, c, i, true);
+        }
+        for s in &keys.starts {
+            unpost_in(&mut self.name_starts, s, i, false);
+        }
+        unpost_in(&mut self.by_kind, &old.kind, i, false);
+        for s in &old.services {
+            unpost_in(&mut self.by_service, s, i, false);
+        }
+        unpost_in(&mut self.by_municipality, &old.municipality_code, i, false);
+        for f in &old.functions {
+            unpost_in(&mut self.by_function, f, i, false);
+        }
+        for p in &old.procedures {
+            unpost_in(&mut self.by_procedure, p, i, false);
+        }
+        unpost_in(&mut self.by_area, &old.area, i, false);
+        unpost_in(&mut self.by_prefecture, &old.prefecture_code, i, false);
+        for c in &old.specialities {
+            unpost_in(&mut self.by_speciality, c, i, false);
+        }
+        unpost(&mut self.accepting, i, false);
+        unpost(&mut self.with_windows, i, false);
+        if let Some((lat, lon)) = self.position(i) {
+            self.tree.remove(&Point {
+                idx: i,
+                xyz: unit_xyz(lat, lon),
+            });
+        }
+        let p = self.entries[i as usize];
+        self.garbage += [
+            p.name,
+            p.kana,
+            p.address,
+            p.municipality_code,
+            p.phone,
+            p.url,
+            p.extra,
+        ]
+        .iter()
+        .map(|s| s.len as usize)
+        .sum::<usize>()
+            + p.services.1 as usize
+            + p.procedures as usize
+            + p.specialities as usize
+            + p.sessions.1 as usize
+            + p.windows.1 as usize;
+    }
+
+    /// Writes `e` at position `i` (the next one, or an existing slot whose
+    /// lists were emptied) and lists it. `in_place` when the index is
+    /// already serving: the R-tree takes the point now rather than at
+    /// `finish`.
+    fn write_slot(&mut self, i: u32, e: &Entry, in_place: bool) {
+        let keys = text_keys(&e.name, &e.kana, &e.address, &e.departments);
+        for (b, in_name) in keys.bigrams {
+            post(
+                self.bigrams.entry(b).or_default(),
+                i << 1 | in_name as u32,
+                true,
+            );
+        }
+        for (c, in_name) in keys.unigrams {
+            post(
+                self.unigrams.entry(c).or_default(),
+                i << 1 | in_name as u32,
+                true,
+            );
+        }
+        for s in keys.starts {
+            post(self.name_starts.entry(s).or_default(), i, false);
+        }
+        post(self.by_kind.entry(e.kind.clone()).or_default(), i, false);
+        let services_start = self.service_pool.len() as u32;
+        for s in &e.services {
+            post(self.by_service.entry(s.clone()).or_default(), i, false);
+            let code = intern(&mut self.names, s);
+            self.service_pool.push(code);
+        }
+        if !e.municipality_code.is_empty() {
+            post(
+                self.by_municipality
                     .entry(e.municipality_code.clone())
-                    .or_default()
-                    .push(i);
-            }
-            if e.acceptance == "accepting" {
-                accepting.push(i);
-            }
-            for f in &e.functions {
-                by_function.entry(f.clone()).or_default().push(i);
-            }
-            for p in &e.procedures {
-                by_procedure.entry(p.clone()).or_default().push(i);
-                service_pool.push(intern(&mut names, p));
-            }
-            if !e.area.is_empty() {
-                by_area.entry(e.area.clone()).or_default().push(i);
-            }
-            if !e.prefecture_code.is_empty() {
-                by_prefecture
+                    .or_default(),
+                i,
+                false,
+            );
+        }
+        if e.acceptance == "accepting" {
+            post(&mut self.accepting, i, false);
+        }
+        for f in &e.functions {
+            post(self.by_function.entry(f.clone()).or_default(), i, false);
+        }
+        for p in &e.procedures {
+            post(self.by_procedure.entry(p.clone()).or_default(), i, false);
+            let code = intern(&mut self.names, p);
+            self.service_pool.push(code);
+        }
+        if !e.area.is_empty() {
+            post(self.by_area.entry(e.area.clone()).or_default(), i, false);
+        }
+        if !e.prefecture_code.is_empty() {
+            post(
+                self.by_prefecture
                     .entry(e.prefecture_code.clone())
-                    .or_default()
-                    .push(i);
-            }
-            for code in &e.specialities {
-                by_speciality.entry(code.clone()).or_default().push(i);
-                service_pool.push(intern(&mut names, code));
-            }
-            // The facility's distinct sessions (all specialities together).
-            let sessions_start = sessions.len() as u32;
-            let session_count = e.weekly_hours.sessions.len().min(u16::MAX as usize) as u16;
-            sessions.extend(e.weekly_hours.sessions.iter().take(session_count as usize));
-            let windows_start = windows.len() as u32;
-            for w in &e.contact_windows {
-                let (Some(from), Some(to)) = (minutes_of(&w.from), minutes_of(&w.to)) else {
-                    continue;
-                };
-                windows.push(PackedWindow {
-                    days: w.weekdays.iter().fold(0u8, |m, d| m | (1u8 << (d & 7))),
-                    from,
-                    to,
-                    method: intern(&mut names, &w.method),
-                    note: push(&mut arena, &w.note),
-                });
-            }
-            let window_count = (windows.len() as u32 - windows_start) as u8;
-            if window_count > 0 {
-                with_windows.push(i);
-            }
+                    .or_default(),
+                i,
+                false,
+            );
+        }
+        let specialities = e.specialities.len().min(u8::MAX as usize);
+        for code in e.specialities.iter().take(specialities) {
+            post(
+                self.by_speciality.entry(code.clone()).or_default(),
+                i,
+                false,
+            );
+            let code = intern(&mut self.names, code);
+            self.service_pool.push(code);
+        }
+        // The facility's distinct sessions (all specialities together).
+        let sessions_start = self.sessions.len() as u32;
+        let session_count = e.weekly_hours.sessions.len().min(u16::MAX as usize) as u16;
+        self.sessions
+            .extend(e.weekly_hours.sessions.iter().take(session_count as usize));
+        let windows_start = self.windows.len() as u32;
+        for w in e.contact_windows.iter().take(u8::MAX as usize) {
+            let (Some(from), Some(to)) = (minutes_of(&w.from), minutes_of(&w.to)) else {
+                continue;
+            };
+            let method = intern(&mut self.names, &w.method);
+            let note = push(&mut self.arena, &w.note);
+            self.windows.push(PackedWindow {
+                days: w.weekdays.iter().fold(0u8, |m, d| m | (1u8 << (d & 7))),
+                from,
+                to,
+                method,
+                note,
+            });
+        }
+        let window_count = (self.windows.len() as u32 - windows_start) as u8;
+        if window_count > 0 {
+            post(&mut self.with_windows, i, false);
+        }
+        let extra = [
+            e.fax.as_str(),
+            &e.email,
+            &e.hours,
+            &e.features,
+            &e.languages,
+            &e.area,
+            &e.acceptance_note,
+            &e.departments,
+            &e.prefecture_code,
+        ];
+        let extra = if extra.iter().all(|x| x.is_empty()) {
+            Span::default()
+        } else {
+            // The fields are told apart by U+001F: one typed into a
+            // field must not shift the others into its place.
+            let fields: Vec<String> = extra.iter().map(|x| x.replace('\u{1f}', " ")).collect();
+            push(&mut self.arena, &fields.join("\u{1f}"))
+        };
+        let packed = Packed {
+            id: e.id,
+            name: push(&mut self.arena, &e.name),
+            kana: push(&mut self.arena, &e.kana),
+            address: push(&mut self.arena, &e.address),
+            municipality_code: push(&mut self.arena, &e.municipality_code),
+            phone: push(&mut self.arena, &e.phone),
+            url: push(&mut self.arena, &e.url),
+            extra,
+            services: (services_start, e.services.len() as u16),
+            procedures: e.procedures.len() as u8,
+            windows: (windows_start, window_count),
+            specialities: specialities as u8,
+            sessions: (sessions_start, session_count),
+            closed_days: e.weekly_hours.closed_days,
+            closed_weeks: e.weekly_hours.closed_weeks,
+            closed_on_holidays: e.weekly_hours.closed_on_holidays,
+            kind: intern(&mut self.names, &e.kind),
+            acceptance: ACCEPTANCE
+                .iter()
+                .position(|a| *a == e.acceptance)
+                .unwrap_or(ACCEPTANCE.len() - 1) as u8,
+            functions: e.functions.iter().fold(0, |m, f| m | function_bit(f)),
+            public_mask: e.public_mask,
+            published: e.published,
+            vacant_beds: e
+                .vacant_beds
+                .map(|v| v.clamp(0, i32::MAX as i64) as i32)
+                .unwrap_or(-1),
+            lat: e.lat.unwrap_or(f64::NAN),
+            lon: e.lon.unwrap_or(f64::NAN),
+            acceptance_as_of: e.acceptance_as_of,
+            confirmed_at: e.confirmed_at,
+            live: true,
+        };
+        if i as usize == self.entries.len() {
+            self.entries.push(packed);
+        } else {
+            self.entries[i as usize] = packed;
+        }
+        self.by_id.insert(e.id, i);
+        self.live += 1;
+        if in_place {
             if let (Some(lat), Some(lon)) = (e.lat, e.lon) {
-                points.push(Point {
+                self.tree.insert(Point {
                     idx: i,
                     xyz: unit_xyz(lat, lon),
                 });
             }
-            let extra = [
-                e.fax.as_str(),
-                &e.email,
-                &e.hours,
-                &e.features,
-                &e.languages,
-                &e.area,
-                &e.acceptance_note,
-                &e.departments,
-                &e.prefecture_code,
-            ];
-            let extra = if extra.iter().all(|x| x.is_empty()) {
-                Span::default()
-            } else {
-                // The fields are told apart by U+001F: one typed into a
-                // field must not shift the others into its place.
-                let fields: Vec<String> = extra.iter().map(|x| x.replace('\u{1f}', " ")).collect();
-                push(&mut arena, &fields.join("\u{1f}"))
-            };
-            packed.push(Packed {
-                id: e.id,
-                name: push(&mut arena, &e.name),
-                kana: push(&mut arena, &e.kana),
-                address: push(&mut arena, &e.address),
-                municipality_code: push(&mut arena, &e.municipality_code),
-                phone: push(&mut arena, &e.phone),
-                url: push(&mut arena, &e.url),
-                extra,
-                services: (services_start, e.services.len() as u16),
-                procedures: e.procedures.len() as u8,
-                windows: (windows_start, window_count),
-                specialities: e.specialities.len().min(u8::MAX as usize) as u8,
-                sessions: (sessions_start, session_count),
-                closed_days: e.weekly_hours.closed_days,
-                closed_weeks: e.weekly_hours.closed_weeks,
-                closed_on_holidays: e.weekly_hours.closed_on_holidays,
-                kind: intern(&mut names, &e.kind),
-                acceptance: ACCEPTANCE
-                    .iter()
-                    .position(|a| *a == e.acceptance)
-                    .unwrap_or(ACCEPTANCE.len() - 1) as u8,
-                functions: e.functions.iter().fold(0, |m, f| m | function_bit(f)),
-                public_mask: e.public_mask,
-                published: e.published,
-                vacant_beds: e
-                    .vacant_beds
-                    .map(|v| v.clamp(0, i32::MAX as i64) as i32)
-                    .unwrap_or(-1),
-                lat: e.lat.unwrap_or(f64::NAN),
-                lon: e.lon.unwrap_or(f64::NAN),
-                acceptance_as_of: e.acceptance_as_of,
-                confirmed_at: e.confirmed_at,
-            });
         }
-        arena.shrink_to_fit();
-        service_pool.shrink_to_fit();
-        windows.shrink_to_fit();
-        sessions.shrink_to_fit();
-        for list in bigrams.values_mut() {
-            list.shrink_to_fit();
-        }
-        for list in unigrams.values_mut() {
-            list.shrink_to_fit();
-        }
-        let index = Index {
-            tree: RTree::bulk_load(points),
-            arena,
-            entries: packed,
-            service_pool,
-            names,
-            bigrams,
-            unigrams,
-            by_kind,
-            by_service,
-            by_municipality,
-            by_function,
-            by_procedure,
-            by_area,
-            by_prefecture,
-            by_speciality,
-            sessions,
-            accepting,
-            with_windows,
-            windows,
-            by_id,
-        };
-        release_free_memory();
-        index
+    }
+
+    /// Bytes and slots left unused by in-place edits, against the index's
+    /// size: the live index rebuilds when they pile up.
+    pub fn garbage_share(&self) -> f64 {
+        self.garbage as f64 / (self.arena.len() + self.service_pool.len() + 1) as f64
     }
 
     fn text(&self, span: Span) -> &str {
         &self.arena[span.start as usize..(span.start + span.len) as usize]
     }
 
-    /// The folded text an entry is searched by, as the store computes it.
+    /// One field of the `extra` span.
+    fn extra_field(&self, i: u32, n: usize) -> &str {
+        self.text(self.entries[i as usize].extra)
+            .split('\u{1f}')
+            .nth(n)
+            .unwrap_or("")
+    }
+
+    /// The folded text entry `i` is searched by.
     fn search_key(&self, i: u32) -> String {
         let p = &self.entries[i as usize];
-        let departments = self.text(p.extra).split('\u{1f}').nth(7).unwrap_or("");
-        fold(&format!(
-            "{} {} {} {}",
+        search_key(
             self.text(p.name),
             self.text(p.kana),
             self.text(p.address),
-            departments
-        ))
+            self.extra_field(i, 7),
+        )
     }
 
     /// The sessions of entry `i` as the index keeps them.
@@ -653,7 +1059,6 @@ impl Index {
             confirmed_at: p.confirmed_at,
             public_mask: p.public_mask,
             published: p.published,
-            search_key: String::new(),
         }
     }
 
@@ -676,12 +1081,13 @@ impl Index {
             && needs(q.open_at.is_some(), "hours")
     }
 
+    /// How many entries the index lists.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.live == 0
     }
 
     pub fn get(&self, id: EntryId) -> Option<Entry> {
@@ -693,80 +1099,119 @@ impl Index {
     fn lists<'a>(
         &'a self,
         q: &Query,
-        folded: Option<&str>,
+        words: &[Word],
         only: Option<&'a [u32]>,
         unions: &[&'a [u32]],
-    ) -> Option<Vec<&'a [u32]>> {
-        let mut lists: Vec<&[u32]> = Vec::new();
+    ) -> Option<Lists<'a>> {
+        let mut all: Vec<List> = Vec::new();
+        let mut text: Vec<List> = Vec::new();
         if let Some(only) = only {
             if only.is_empty() {
                 return None;
             }
-            lists.push(only);
+            all.push(List::plain(only));
         }
-        if let Some(t) = folded {
-            let chars: Vec<char> = t.chars().collect();
+        for w in words {
+            let chars: Vec<char> = w.folded.chars().collect();
             if chars.len() == 1 {
-                lists.push(self.unigrams.get(&chars[0])?);
+                text.push(List::text(self.unigrams.get(&chars[0])?));
             } else {
-                for w in chars.windows(2) {
-                    lists.push(self.bigrams.get(&(w[0], w[1]))?);
+                for pair in chars.windows(2) {
+                    text.push(List::text(self.bigrams.get(&(pair[0], pair[1]))?));
                 }
             }
         }
+        all.extend(&text);
+        let mut plain = |list: Option<&'a Vec<u32>>| -> Option<()> {
+            all.push(List::plain(list?));
+            Some(())
+        };
         if let Some(k) = &q.kind {
-            lists.push(self.by_kind.get(k)?);
+            plain(self.by_kind.get(k))?;
         }
         if let Some(s) = &q.service {
-            lists.push(self.by_service.get(s)?);
+            plain(self.by_service.get(s))?;
         }
         if let Some(m) = &q.municipality {
-            lists.push(self.by_municipality.get(m)?);
+            plain(self.by_municipality.get(m))?;
         }
         if let Some(f) = &q.function {
-            lists.push(self.by_function.get(f)?);
+            plain(self.by_function.get(f))?;
         }
         if let Some(p) = &q.procedure {
-            lists.push(self.by_procedure.get(p)?);
+            plain(self.by_procedure.get(p))?;
         }
         if let Some(a) = &q.area {
-            lists.push(self.by_area.get(a)?);
+            plain(self.by_area.get(a))?;
         }
         if let Some(p) = &q.prefecture {
-            lists.push(self.by_prefecture.get(p)?);
+            plain(self.by_prefecture.get(p))?;
+        }
+        if q.accepting {
+            plain(Some(&self.accepting))?;
+        }
+        if q.contactable_at.is_some() {
+            plain(Some(&self.with_windows))?;
         }
         for union in unions {
             if union.is_empty() {
                 return None;
             }
-            lists.push(union);
+            all.push(List::plain(union));
         }
-        if q.accepting {
-            lists.push(&self.accepting);
-        }
-        if q.contactable_at.is_some() {
-            lists.push(&self.with_windows);
-        }
-        lists.sort_by_key(|l| l.len());
-        lists.dedup_by(|a, b| std::ptr::eq(*a, *b));
-        Some(lists)
+        all.sort_by_key(|l| l.len());
+        all.dedup_by(|a, b| std::ptr::eq(a.values, b.values));
+        Some(Lists { all, text })
     }
 
-    /// Whether entry `i` is in every list but the first, passes the checks
-    /// lists cannot make, and contains the text.
-    fn matches(&self, i: u32, others: &[&[u32]], folded: Option<&str>, q: &Query) -> bool {
-        others.iter().all(|l| l.binary_search(&i).is_ok())
+    /// Whether entry `i` is in every list of `others`, passes the checks
+    /// lists cannot make, and contains every word.
+    fn matches(&self, i: u32, others: &[List], words: &[Word], q: &Query) -> bool {
+        self.entries[i as usize].live
+            && others.iter().all(|l| l.contains(i))
             && q.contactable_at.is_none_or(|at| self.contactable(i, at))
             && q.open_at.is_none_or(|m| self.open_at(i, m))
             && (!q.public || (self.entries[i as usize].published && self.publicly_matches(i, q)))
-            && folded.is_none_or(|t| self.search_key(i).contains(t))
+            && (words.is_empty() || {
+                let key = self.search_key(i);
+                words.iter().all(|w| w.found_in(&key))
+            })
+    }
+
+    /// The relevance tier of entry `i` for `words`: 0 its name or kana is
+    /// the text, 1 starts with it, 2 contains every word, 3 the words are
+    /// only in the address or 診療科目. The tags of the text lists rule
+    /// out tiers 0–2 before any folding.
+    fn tier(&self, i: u32, words: &[Word], text_lists: &[List]) -> u8 {
+        if words.is_empty()
+            || !text_lists
+                .iter()
+                .all(|l| l.find(i).is_some_and(|v| v & 1 == 1))
+        {
+            return 3;
+        }
+        let p = &self.entries[i as usize];
+        let names = [fold(self.text(p.name)), fold(self.text(p.kana))];
+        if let [word] = words {
+            let w = word.folded.as_str();
+            if names.iter().any(|n| n == w) {
+                return 0;
+            }
+            if names.iter().any(|n| n.starts_with(w)) {
+                return 1;
+            }
+        }
+        if words.iter().all(|w| names.iter().any(|n| w.found_in(n))) {
+            2
+        } else {
+            3
+        }
     }
 
     pub fn search(&self, q: &Query) -> Page {
         let limit = q.limit.clamp(1, 200);
         let wanted = q.offset + limit + 1;
-        let folded_owned = q.text.as_deref().map(fold).filter(|t| !t.is_empty());
-        let folded = folded_owned.as_deref();
+        let words = words_of(q.text.as_deref());
         let only: Option<Vec<u32>> = q.ids.as_ref().map(|ids| {
             let mut v: Vec<u32> = ids
                 .iter()
@@ -797,7 +1242,7 @@ impl Index {
             .into_iter()
             .flatten()
             .collect();
-        let Some(lists) = self.lists(q, folded, only.as_deref(), &unions) else {
+        let Some(lists) = self.lists(q, &words, only.as_deref(), &unions) else {
             return Page {
                 items: Vec::new(),
                 next_offset: None,
@@ -806,47 +1251,29 @@ impl Index {
                 total_exact: true,
             };
         };
-        let (total, total_exact) = self.count(q, folded, &lists);
-        let mut hits: Vec<(u32, Option<f64>)> = Vec::with_capacity(wanted.min(1024));
+        let (total, total_exact) = self.count(q, &words, &lists.all);
+        let mut hits: Vec<(u32, Option<f64>, u8)> = Vec::with_capacity(wanted.min(1024));
         match q.near {
-            None => {
-                // A keyset cursor starts after the position it names.
-                let start = q.after.map_or(0, |a| a.saturating_add(1));
-                let (first, others): (Box<dyn Iterator<Item = u32>>, &[&[u32]]) =
-                    match lists.split_first() {
-                        Some((first, others)) => {
-                            let from = first.partition_point(|x| *x < start);
-                            (Box::new(first[from..].iter().copied()), others)
-                        }
-                        None => (Box::new(start..self.entries.len() as u32), &[]),
-                    };
-                for i in first {
-                    if self.matches(i, others, folded, q) {
-                        hits.push((i, None));
-                        if hits.len() >= wanted {
-                            break;
-                        }
-                    }
-                }
-            }
+            None => self.ranked(q, &words, &lists, wanted, &mut hits),
             Some((lat, lon)) => {
                 let radius = q.radius_km.unwrap_or(f64::INFINITY);
                 let distance = |i: u32| self.position(i).map(|p| distance_km((lat, lon), p));
-                match lists.split_first() {
+                match lists.all.split_first() {
                     Some((first, others)) if first.len() < RANK_CANDIDATES_BELOW => {
+                        // Distance first: it is cheap, and outside the
+                        // radius nothing else needs checking.
                         let mut ranked: Vec<(u32, f64)> = first
-                            .iter()
-                            .copied()
-                            .filter(|i| self.matches(*i, others, folded, q))
+                            .positions_from(0)
                             .filter_map(|i| distance(i).map(|d| (i, d)))
                             .filter(|(_, d)| *d <= radius)
+                            .filter(|(i, _)| self.matches(*i, others, &words, q))
                             .collect();
                         if ranked.len() > wanted {
                             ranked.select_nth_unstable_by(wanted, |a, b| a.1.total_cmp(&b.1));
                             ranked.truncate(wanted);
                         }
                         ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
-                        hits.extend(ranked.into_iter().map(|(i, d)| (i, Some(d))));
+                        hits.extend(ranked.into_iter().map(|(i, d)| (i, Some(d), 3)));
                     }
                     _ => {
                         // The tree orders by squared chord length on the unit
@@ -866,9 +1293,9 @@ impl Index {
                             if d2 > chord_limit {
                                 break;
                             }
-                            if self.matches(p.idx, &lists, folded, q) {
+                            if self.matches(p.idx, &lists.all, &words, q) {
                                 let d = 2.0 * EARTH_KM * (d2.sqrt() / 2.0).min(1.0).asin();
-                                hits.push((p.idx, Some(d)));
+                                hits.push((p.idx, Some(d), 3));
                                 if hits.len() >= wanted {
                                     break;
                                 }
@@ -880,7 +1307,10 @@ impl Index {
         }
         let next_offset = (hits.len() > q.offset + limit).then_some(q.offset + limit);
         let next_after = if q.near.is_none() && next_offset.is_some() {
-            hits.get(q.offset + limit - 1).map(|(i, _)| *i)
+            hits.get(q.offset + limit - 1).map(|(i, _, tier)| Cursor {
+                tier: *tier,
+                position: *i,
+            })
         } else {
             None
         };
@@ -888,7 +1318,7 @@ impl Index {
             .into_iter()
             .skip(q.offset)
             .take(limit)
-            .map(|(i, d)| Hit {
+            .map(|(i, d, _)| Hit {
                 entry: self.entry(i),
                 distance_km: d,
             })
@@ -902,18 +1332,73 @@ impl Index {
         }
     }
 
+    /// A search without `near`, by relevance: tier by tier (see
+    /// [`Index::tier`]), each in index (kana) order, stopping as soon as the
+    /// page is full. Tiers 0 and 1 walk only the entries whose name or kana
+    /// starts like the text.
+    fn ranked(
+        &self,
+        q: &Query,
+        words: &[Word],
+        lists: &Lists,
+        wanted: usize,
+        hits: &mut Vec<(u32, Option<f64>, u8)>,
+    ) {
+        let starts: Option<List> = match words {
+            [word] => {
+                let mut chars = word.folded.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(a), Some(b)) => Some(List::plain(
+                        self.name_starts.get(&(a, b)).map_or(&[], |l| l),
+                    )),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let tiers: &[u8] = match (words.is_empty(), starts.is_some()) {
+            (true, _) => &[3],
+            (false, true) => &[0, 1, 2, 3],
+            (false, false) => &[2, 3],
+        };
+        let (from_tier, from_position) = q
+            .after
+            .map_or((0, 0), |c| (c.tier, c.position.saturating_add(1)));
+        for &tier in tiers.iter().filter(|t| **t >= from_tier) {
+            let start = if tier == from_tier { from_position } else { 0 };
+            let (candidates, others): (Box<dyn Iterator<Item = u32>>, &[List]) =
+                match (tier, starts, lists.all.split_first()) {
+                    (0 | 1, Some(starts), _) => {
+                        (Box::new(starts.positions_from(start)), &lists.all)
+                    }
+                    (_, _, Some((first, others))) => {
+                        (Box::new(first.positions_from(start)), others)
+                    }
+                    (_, _, None) => (Box::new(start..self.entries.len() as u32), &[]),
+                };
+            for i in candidates {
+                if self.tier(i, words, &lists.text) == tier && self.matches(i, others, words, q) {
+                    hits.push((i, None, tier));
+                    if hits.len() >= wanted {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     /// How many entries match `q`: counted over the first [`COUNT_SCAN`]
     /// candidates of the shortest list, estimated beyond (from the share
     /// of them that matched).
-    fn count(&self, q: &Query, folded: Option<&str>, lists: &[&[u32]]) -> (usize, bool) {
+    fn count(&self, q: &Query, words: &[Word], lists: &[List]) -> (usize, bool) {
         let unfiltered = lists.is_empty()
-            && folded.is_none()
+            && words.is_empty()
             && q.contactable_at.is_none()
             && q.open_at.is_none()
             && !q.public
             && q.near.is_none();
         if unfiltered {
-            return (self.entries.len(), true);
+            return (self.live, true);
         }
         let radius = q.radius_km.unwrap_or(f64::INFINITY);
         let within = |i: u32| match q.near {
@@ -922,9 +1407,9 @@ impl Index {
                 .position(i)
                 .is_some_and(|p| distance_km(origin, p) <= radius),
         };
-        let (candidates, others): (Box<dyn Iterator<Item = u32>>, &[&[u32]]) =
+        let (candidates, others): (Box<dyn Iterator<Item = u32>>, &[List]) =
             match lists.split_first() {
-                Some((first, others)) => (Box::new(first.iter().copied()), others),
+                Some((first, others)) => (Box::new(first.positions_from(0)), others),
                 None => (Box::new(0..self.entries.len() as u32), &[]),
             };
         let population = lists.first().map_or(self.entries.len(), |l| l.len());
@@ -932,7 +1417,7 @@ impl Index {
         let mut matched = 0usize;
         for i in candidates.take(COUNT_SCAN) {
             scanned += 1;
-            if self.matches(i, others, folded, q) && within(i) {
+            if within(i) && self.matches(i, others, words, q) {
                 matched += 1;
             }
         }
@@ -943,7 +1428,6 @@ impl Index {
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -971,7 +1455,6 @@ mod tests {
             lon: at.map(|p| p.1),
             acceptance: acceptance.into(),
             published: true,
-            search_key: fold(&format!("{name} {kana} 東京都千代田区")),
             ..Entry::default()
         }
     }
@@ -1015,6 +1498,257 @@ mod tests {
                 "accepting",
             ),
         ])
+    }
+
+    fn ids(index: &Index, q: Query) -> Vec<i64> {
+        index
+            .search(&Query { limit: 50, ..q })
+            .items
+            .iter()
+            .map(|h| h.entry.id.0)
+            .collect()
+    }
+
+    fn text(t: &str) -> Query {
+        Query {
+            text: Some(t.into()),
+            ..Query::default()
+        }
+    }
+
+    #[test]
+    fn text_ranks_exact_then_prefix_then_name_then_address() {
+        let mut in_sakura_town = entry(
+            1,
+            "あおば内科",
+            "あおばないか",
+            "clinic",
+            &[],
+            None,
+            "unknown",
+        );
+        in_sakura_town.address = "さくら町1-2".into();
+        let index = Index::build(vec![
+            in_sakura_town,
+            entry(
+                2,
+                "みなみさくら診療所",
+                "みなみさくらしんりょうじょ",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+            entry(
+                3,
+                "さくら内科",
+                "さくらないか",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+            entry(4, "さくら", "さくら", "clinic", &[], None, "unknown"),
+            entry(
+                5,
+                "いろは医院",
+                "いろはいいん",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+        ]);
+        // Kana order alone would give 1, 5, 4, 3, 2.
+        assert_eq!(ids(&index, text("さくら")), vec![4, 3, 2, 1]);
+        // Kana matches rank like the name: サクラ (katakana) folds to さくら.
+        assert_eq!(ids(&index, text("サクラ")), vec![4, 3, 2, 1]);
+        // A keyset cursor walks the tiers in the same order, one by one.
+        let mut after = None;
+        let mut walked = Vec::new();
+        loop {
+            let page = index.search(&Query {
+                text: Some("さくら".into()),
+                after,
+                limit: 1,
+                ..Query::default()
+            });
+            walked.extend(page.items.iter().map(|h| h.entry.id.0));
+            match page.next_after {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(walked, vec![4, 3, 2, 1]);
+        assert_eq!(
+            "p2.7".parse::<Cursor>(),
+            Ok(Cursor {
+                tier: 2,
+                position: 7
+            })
+        );
+        assert!("p9.1".parse::<Cursor>().is_err());
+    }
+
+    #[test]
+    fn words_are_anded_and_numbers_match_whole() {
+        let mut first = entry(
+            1,
+            "第1病院",
+            "だいいちびょういん",
+            "hospital",
+            &[],
+            None,
+            "unknown",
+        );
+        first.address = "千代田区".into();
+        let mut twelve = entry(
+            2,
+            "第12病院",
+            "だいじゅうにびょういん",
+            "hospital",
+            &[],
+            None,
+            "unknown",
+        );
+        twelve.address = "港区".into();
+        let mut circled = entry(
+            3,
+            "みどり①クリニック",
+            "みどりくりにっく",
+            "clinic",
+            &[],
+            None,
+            "unknown",
+        );
+        circled.address = "千代田区".into();
+        let index = Index::build(vec![first, twelve, circled]);
+        // ① folds to 1 and finds only a whole 1, not the 1 of 12.
+        let mut found = ids(&index, text("①"));
+        found.sort();
+        assert_eq!(found, vec![1, 3]);
+        assert_eq!(ids(&index, text("12")), vec![2]);
+        // Two words: both must be there, in any field.
+        let mut found = ids(&index, text("千代田　病院"));
+        found.sort();
+        assert_eq!(found, vec![1]);
+        assert_eq!(ids(&index, text("港区 クリニック")), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn edits_change_the_index_in_place() {
+        let mut index = index();
+        let before = index.len();
+        // An edit: renamed, moved, now full, another service.
+        let mut edited = entry(
+            3,
+            "つばさヘルパー",
+            "つばさへるぱー",
+            "care_service",
+            &["120"],
+            Some((35.0, 135.0)),
+            "full",
+        );
+        edited.municipality_code = "271004".into();
+        index.upsert(&edited);
+        assert_eq!(index.len(), before);
+        assert_eq!(ids(&index, text("さくら")), Vec::<i64>::new());
+        assert_eq!(ids(&index, text("つばさ")), vec![3]);
+        assert_eq!(
+            ids(
+                &index,
+                Query {
+                    service: Some("110".into()),
+                    ..Query::default()
+                }
+            ),
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            ids(
+                &index,
+                Query {
+                    service: Some("120".into()),
+                    ..Query::default()
+                }
+            ),
+            vec![3]
+        );
+        assert_eq!(
+            ids(
+                &index,
+                Query {
+                    municipality: Some("271004".into()),
+                    ..Query::default()
+                }
+            ),
+            vec![3]
+        );
+        assert!(!ids(
+            &index,
+            Query {
+                accepting: true,
+                ..Query::default()
+            }
+        )
+        .contains(&3));
+        let nearest = ids(
+            &index,
+            Query {
+                near: Some((35.0, 135.0)),
+                ..Query::default()
+            },
+        );
+        assert_eq!(nearest.first(), Some(&3));
+        // A new entry lists at once; a removed one is gone from every list.
+        index.upsert(&entry(
+            9,
+            "新規訪問看護",
+            "しんきほうもんかんご",
+            "visiting_nursing",
+            &["130"],
+            Some((35.68, 139.76)),
+            "accepting",
+        ));
+        assert_eq!(index.len(), before + 1);
+        assert!(ids(&index, text("訪問看護")).contains(&9));
+        index.remove(EntryId(1));
+        assert_eq!(index.len(), before);
+        assert!(!ids(&index, text("訪問看護")).contains(&1));
+        assert!(!ids(
+            &index,
+            Query {
+                near: Some((35.68, 139.76)),
+                ..Query::default()
+            }
+        )
+        .contains(&1));
+        let all = index.search(&Query {
+            limit: 50,
+            ..Query::default()
+        });
+        assert_eq!((all.items.len(), all.total), (before, before));
+        // The same index, built whole, answers the same.
+        let rebuilt = Index::build(
+            (0..index.entries.len() as u32)
+                .filter(|i| index.entries[*i as usize].live)
+                .map(|i| index.entry(i))
+                .collect(),
+        );
+        for q in [
+            text("訪問"),
+            text("へるぱー"),
+            Query {
+                kind: Some("visiting_nursing".into()),
+                ..Query::default()
+            },
+        ] {
+            let mut a = ids(&index, q.clone());
+            let mut b = ids(&rebuilt, q);
+            a.sort();
+            b.sort();
+            assert_eq!(a, b);
+        }
     }
 
     #[test]
@@ -1158,7 +1892,6 @@ mod tests {
                 } else {
                     "眼科".into()
                 };
-                e.search_key = fold(&format!("{name} {}", e.departments));
                 e.weekly_hours = renkei_domain::directory::Schedule {
                     sessions: (1..=7)
                         .map(|day| Session {

@@ -594,13 +594,6 @@ fn contact_windows(
 
 impl IndexRow {
     fn into_entry(self, services: Vec<String>) -> Result<crate::search::Entry, StoreError> {
-        // Folded again on every load, so the index follows the folding
-        // rules (異体字 added to them) rather than what they were when the
-        // row was written.
-        let search_key = fold(&format!(
-            "{} {} {} {} {}",
-            self.name, self.kana, self.address, self.building, self.departments
-        ));
         let contact_windows = contact_windows(self.id, &self.contact_windows)?;
         let hours = match (self.open_days.is_empty(), self.hours.is_empty()) {
             (true, _) => self.hours,
@@ -646,7 +639,6 @@ impl IndexRow {
             confirmed_at: self.confirmed_at,
             public_mask: crate::search::public_mask_of(&self.public_fields),
             published: self.publish_consent,
-            search_key,
         })
     }
 }
