@@ -586,7 +586,7 @@ pub async fn search_professional(
         return Err(WebError::Forbidden);
     }
     let query = params.to_query(&state.directory, false)?;
-    let page = state.directory.current().search(&query);
+    let page = state.directory.search(&query);
     Ok(Json(ProfessionalPage {
         next_cursor: next_cursor(&page),
         total: page.total,
@@ -609,7 +609,7 @@ pub async fn search_public(
 ) -> Result<Json<PublicPage>, WebError> {
     check_public_rate(&state, &rc)?;
     let query = params.to_query(&state.directory, true)?;
-    let page = state.directory.current().search(&query);
+    let page = state.directory.search(&query);
     Ok(Json(PublicPage {
         next_cursor: next_cursor(&page),
         total: page.total,
@@ -638,7 +638,6 @@ pub async fn public_entry(
     check_public_rate(&state, &rc)?;
     let entry = state
         .directory
-        .current()
         .get(id)
         .filter(|e| e.published)
         .ok_or(WebError::NotFound)?;

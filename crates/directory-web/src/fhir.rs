@@ -259,8 +259,7 @@ async fn search_kind(
         let total = (nothing).then_some(0);
         return Ok(search.bundle(&base, Vec::new(), total, false));
     }
-    let index = state.directory.current();
-    let page = index.search(&search::Query {
+    let page = state.directory.search(&search::Query {
         text: Some(search.get("name").to_string()).filter(|s| !s.is_empty()),
         kind: kind_code,
         service,

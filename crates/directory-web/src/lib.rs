@@ -287,17 +287,39 @@ pub fn capability(state: DirectoryState) -> Capability {
         name: "directory index refresh",
         every: Duration::from_secs(15),
         first_run_at_start: true,
-        run: Arc::new(move |_now| {
+        run: Arc::new(move |now| {
             let state = refresh.clone();
             Box::pin(async move {
-                match state.directory.refresh(state.identity.db()).await {
-                    Ok(true) => Ok(format!(
-                        "directory index built: {} entries",
-                        state.directory.current().len()
-                    )),
-                    Ok(false) => Ok(String::new()),
-                    Err(e) => Err(e.to_string()),
-                }
+                use renkei_directory::live::Refreshed;
+                let live = &state.directory;
+                let done = live
+                    .refresh(state.identity.db())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // A whole build is saved at once (the next start reads it
+                // instead of building); edits at most every ten minutes.
+                let every_ms = if done == Refreshed::Built { 0 } else { 600_000 };
+                let saved = match live.save_snapshot_if_due(now, every_ms).await {
+                    Ok(saved) => saved,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "directory index snapshot not written");
+                        false
+                    }
+                };
+                let saved = if saved { "; snapshot saved" } else { "" };
+                Ok(match done {
+                    Refreshed::Current => String::new(),
+                    Refreshed::Applied(n) => {
+                        format!("directory index: {n} changed entries applied{saved}")
+                    }
+                    Refreshed::Built => {
+                        format!("directory index built: {} entries{saved}", live.len())
+                    }
+                    Refreshed::FromSnapshot => format!(
+                        "directory index read from its snapshot: {} entries{saved}",
+                        live.len()
+                    ),
+                })
             })
         }),
     }];

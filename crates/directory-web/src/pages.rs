@@ -311,7 +311,7 @@ pub async fn directory_page(
     let mut total = String::new();
     match params.to_query(&state.directory, false) {
         Ok(query) => {
-            let page = state.directory.current().search(&query);
+            let page = state.directory.search(&query);
             next = crate::api::next_cursor(&page);
             total = total_label(ctx.lang, &page);
             hits = page
@@ -378,12 +378,11 @@ pub async fn public_map(
         ),
     );
     let params = params_from(&form);
-    let index = state.directory.current();
     let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
     let mut total = String::new();
     match params.to_query(&state.directory, true) {
         Ok(query) => {
-            let page = index.search(&query);
+            let page = state.directory.search(&query);
             next = crate::api::next_cursor(&page);
             total = total_label(ctx.lang, &page);
             hits = page
@@ -412,7 +411,7 @@ pub async fn public_map(
         "community_care_centre",
         "support_centre",
     ] {
-        for h in index.search(&desk_query(kind)).items {
+        for h in state.directory.search(&desk_query(kind)).items {
             desks.push(card(
                 ctx.lang,
                 &h.entry,

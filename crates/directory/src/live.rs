@@ -1,16 +1,46 @@
 //! The search index a server process serves from, kept in step with the
-//! database. Imports run in another process (`renkei import`), so the server
-//! polls a cheap fingerprint (row count and newest change) and rebuilds the
-//! index when it moves; searches keep using the old index until the new one
-//! is swapped in.
+//! database in place:
+//!
+//! - an edit made through this process's service is put in the index at
+//!   once ([`LiveIndex::reindex`]), before the request answers;
+//! - imports and other processes are noticed by a cheap fingerprint (rows,
+//!   current entries, newest change, newest import run) polled by a job;
+//!   what changed since the index last looked is read and applied entry by
+//!   entry ([`LiveIndex::refresh`]);
+//! - only a large change (a national import) builds the index whole, as the
+//!   rows stream in, and swaps it in; searches go on meanwhile.
+//!
+//! A saved copy of the index (the snapshot, `RENKEI_DIRECTORY_INDEX_FILE`)
+//! makes start-up take a fraction of a second instead of a full build: it is
+//! used only when it was made by the same index format and folding rules
+//! and the database has not gone back behind it, and then catches up like
+//! any other refresh.
 
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
-use renkei_store::{read, Db, StoreError};
-
-use crate::search::Index;
 use renkei_domain::holidays::Holidays;
+use renkei_domain::EntryId;
+use renkei_store::{Db, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::search::{Entry, Index, Page, Query};
+use crate::store::IndexFingerprint;
+
+/// A change read this long before the newest one the index has seen is
+/// read again: a transaction that committed late with an earlier clock
+/// reading is not missed. Re-applying an entry is harmless.
+const LOOK_BACK_MS: i64 = 120_000;
+
+/// More changed entries than this are built whole rather than applied one
+/// by one (a national import touches hundreds of thousands).
+const APPLY_AT_MOST: i64 = 20_000;
+
+/// The snapshot's format: bump it when [`Index`] changes shape.
+const SNAPSHOT_FORMAT: u32 = 1;
 
 #[derive(Clone)]
 pub struct LiveIndex {
@@ -18,18 +48,24 @@ pub struct LiveIndex {
 }
 
 struct Inner {
-    index: RwLock<Arc<Index>>,
-    fingerprint: RwLock<(i64, i64)>,
-    /// One build at a time: a national build needs ~850 MB for a few
-    /// seconds, so edits arriving together must not start builds together.
-    /// A caller that waited finds the fingerprint current and returns.
-    building: tokio::sync::Mutex<()>,
+    index: RwLock<Index>,
+    /// The database as the index reflects it.
+    seen: Mutex<IndexFingerprint>,
+    /// One refresh at a time: a national build needs hundreds of megabytes
+    /// for a few seconds, so changes arriving together must not start
+    /// builds together. A caller that waited finds the index current.
+    refreshing: tokio::sync::Mutex<()>,
     /// The procedure list (code, name), read with every refresh.
     procedures: RwLock<Arc<Vec<(String, String)>>>,
     /// The public holidays in force: the bundled ones with the imported
     /// years in their place, read with every refresh.
     holidays: RwLock<Arc<Holidays>>,
     ready: AtomicBool,
+    snapshot: Option<PathBuf>,
+    /// Whether the index changed since the snapshot was written.
+    unsaved: AtomicBool,
+    /// When the snapshot was last written (Unix ms; 0 never).
+    saved_at: std::sync::atomic::AtomicI64,
 }
 
 impl Default for LiveIndex {
@@ -40,39 +76,94 @@ impl Default for LiveIndex {
 
 /// Every current entry as the index holds it, read from the database: what
 /// [`Index::build`] takes (the search benchmark builds its own index from it).
-pub async fn current_entries(db: &Db) -> Result<Vec<crate::search::Entry>, StoreError> {
+pub async fn current_entries(db: &Db) -> Result<Vec<Entry>, StoreError> {
     crate::store::load_for_index(db).await
 }
 
-async fn fingerprint(db: &Db) -> Result<(i64, i64), StoreError> {
-    Ok(read!(db, |c| {
-        sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM directory_entries")
-            .fetch_one(c)
-            .await?
-    }))
+/// What a snapshot is checked against before it is used.
+#[derive(Serialize, Deserialize, PartialEq, Debug)]
+struct SnapshotHeader {
+    format: u32,
+    /// SHA-256 of the folding rules' data: an index folded with other
+    /// rules would miss what a search folds now.
+    rules: String,
+    seen: IndexFingerprint,
+}
+
+fn rules_digest() -> String {
+    hex::encode(Sha256::digest(renkei_domain::text::VARIANTS_CSV.as_bytes()))
+}
+
+/// How a refresh went, for the job's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refreshed {
+    /// Nothing had changed.
+    Current,
+    /// This many changed entries were applied in place.
+    Applied(usize),
+    /// The index was built whole.
+    Built,
+    /// The index was read from the snapshot (and caught up).
+    FromSnapshot,
 }
 
 impl LiveIndex {
-    /// An empty index, not yet ready.
+    /// An empty index, not yet ready, without a snapshot.
     pub fn empty() -> Self {
+        Self::new(None)
+    }
+
+    /// An empty index, not yet ready, that starts from (and keeps) the
+    /// snapshot at `snapshot` when given.
+    pub fn new(snapshot: Option<PathBuf>) -> Self {
         LiveIndex {
             inner: Arc::new(Inner {
-                index: RwLock::new(Arc::new(Index::build(Vec::new()))),
-                fingerprint: RwLock::new((-1, -1)),
-                building: tokio::sync::Mutex::new(()),
+                index: RwLock::new(Index::default()),
+                seen: Mutex::new(IndexFingerprint::default()),
+                refreshing: tokio::sync::Mutex::new(()),
                 procedures: RwLock::new(Arc::new(Vec::new())),
                 holidays: RwLock::new(Arc::new(Holidays::bundled())),
                 ready: AtomicBool::new(false),
+                snapshot,
+                unsaved: AtomicBool::new(false),
+                saved_at: std::sync::atomic::AtomicI64::new(0),
             }),
         }
     }
 
-    /// The index to search now.
-    pub fn current(&self) -> Arc<Index> {
+    fn read(&self) -> RwLockReadGuard<'_, Index> {
         match self.inner.index.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         }
+    }
+
+    fn write(&self, f: impl FnOnce(&mut Index)) {
+        let mut guard = match self.inner.index.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard);
+        self.inner.unsaved.store(true, Ordering::SeqCst);
+    }
+
+    /// Searches the index as it is now.
+    pub fn search(&self, q: &Query) -> Page {
+        self.read().search(q)
+    }
+
+    /// One entry as the index holds it.
+    pub fn get(&self, id: EntryId) -> Option<Entry> {
+        self.read().get(id)
+    }
+
+    /// How many entries the index lists.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
     }
 
     /// The procedure list as of the last refresh.
@@ -96,10 +187,59 @@ impl LiveIndex {
         self.inner.ready.load(Ordering::SeqCst)
     }
 
-    /// Rebuilds the index when the directory changed since the last build.
-    /// Returns whether it rebuilt.
-    pub async fn refresh(&self, db: &Db) -> Result<bool, StoreError> {
-        let _one_at_a_time = self.inner.building.lock().await;
+    fn seen(&self) -> IndexFingerprint {
+        match self.inner.seen.lock() {
+            Ok(guard) => *guard,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    fn set_seen(&self, fingerprint: IndexFingerprint) {
+        match self.inner.seen.lock() {
+            Ok(mut guard) => *guard = fingerprint,
+            Err(poisoned) => *poisoned.into_inner() = fingerprint,
+        }
+    }
+
+    /// Puts one entry in the index as the database has it now (or takes it
+    /// out when it left): an edit through the service shows in lists before
+    /// the request answers.
+    pub async fn reindex(&self, db: &Db, id: EntryId) -> Result<(), StoreError> {
+        if !self.is_ready() {
+            // The first build reads it anyway.
+            return Ok(());
+        }
+        let entry = crate::store::current_entry_for_index(db, id).await?;
+        self.write(|index| match &entry {
+            Some(e) => index.upsert(e),
+            None => index.remove(id),
+        });
+        Ok(())
+    }
+
+    /// Brings the index up to date with the database: from the snapshot or
+    /// a full build the first time, then by applying what changed.
+    pub async fn refresh(&self, db: &Db) -> Result<Refreshed, StoreError> {
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        self.refresh_lists(db).await?;
+        let now = crate::store::index_fingerprint(db).await?;
+        if !self.is_ready() {
+            if self.load_snapshot(&now).await {
+                self.catch_up(db, now).await?;
+                return Ok(Refreshed::FromSnapshot);
+            }
+            self.build(db, now).await?;
+            return Ok(Refreshed::Built);
+        }
+        let seen = self.seen();
+        if now == seen {
+            return Ok(Refreshed::Current);
+        }
+        self.catch_up(db, now).await
+    }
+
+    /// The procedure list and holidays, read with every refresh.
+    async fn refresh_lists(&self, db: &Db) -> Result<(), StoreError> {
         let procedures = crate::store::procedures(db).await?;
         if let Ok(mut guard) = self.inner.procedures.write() {
             *guard = Arc::new(procedures);
@@ -115,27 +255,202 @@ impl LiveIndex {
                 *guard = Arc::new(holidays);
             }
         }
-        let now = fingerprint(db).await?;
-        let last = self
-            .inner
-            .fingerprint
-            .read()
-            .map(|g| *g)
-            .unwrap_or((-1, -1));
-        if now == last && self.is_ready() {
+        Ok(())
+    }
+
+    /// Applies what changed since the index last looked, or builds whole
+    /// when that is a lot, or when the index no longer counts what the
+    /// database counts (a row deleted outright).
+    async fn catch_up(&self, db: &Db, now: IndexFingerprint) -> Result<Refreshed, StoreError> {
+        let seen = self.seen();
+        let mut since = seen.newest_change;
+        if now.newest_import != seen.newest_import {
+            since = since.min(now.newest_import);
+        }
+        let since = since.saturating_sub(LOOK_BACK_MS);
+        if crate::store::count_changed_since(db, since).await? > APPLY_AT_MOST {
+            self.build(db, now).await?;
+            return Ok(Refreshed::Built);
+        }
+        let changed = crate::store::changed_since(db, since).await?;
+        let applied = changed.len();
+        let mut counts_agree = true;
+        let mut too_much_garbage = false;
+        self.write(|index| {
+            for (id, entry) in &changed {
+                match entry {
+                    Some(e) => index.upsert(e),
+                    None => index.remove(*id),
+                }
+            }
+            counts_agree = index.len() as i64 == now.current;
+            // Edits leave their old text in the index's arena.
+            too_much_garbage = index.worth_rebuilding();
+        });
+        if !counts_agree || too_much_garbage {
+            if !counts_agree {
+                tracing::warn!(
+                    index = self.len(),
+                    database = now.current,
+                    "directory index counts differ from the database; building it whole"
+                );
+            }
+            self.build(db, now).await?;
+            return Ok(Refreshed::Built);
+        }
+        self.set_seen(now);
+        Ok(Refreshed::Applied(applied))
+    }
+
+    /// Builds the index whole from the database (streaming, in kana order)
+    /// and swaps it in, then applies what changed while it was built.
+    async fn build(&self, db: &Db, before: IndexFingerprint) -> Result<(), StoreError> {
+        // The rows are packed as they stream, which is CPU work for seconds:
+        // on a blocking thread, not one of the server's workers.
+        let handle = tokio::runtime::Handle::current();
+        let from = db.clone();
+        let index = tokio::task::spawn_blocking(move || {
+            handle
+                .block_on(crate::store::build_index(&from))
+                .map(|mut index| {
+                    index.finish();
+                    index
+                })
+        })
+        .await
+        .map_err(|e| StoreError::Invalid(format!("index build: {e}")))??;
+        self.write(|current| *current = index);
+        self.set_seen(before);
+        self.inner.ready.store(true, Ordering::SeqCst);
+        // Edits that committed while the rows streamed.
+        let after = crate::store::index_fingerprint(db).await?;
+        if after != before {
+            let changed =
+                crate::store::changed_since(db, before.newest_change.saturating_sub(LOOK_BACK_MS))
+                    .await?;
+            self.write(|index| {
+                for (id, entry) in &changed {
+                    match entry {
+                        Some(e) => index.upsert(e),
+                        None => index.remove(*id),
+                    }
+                }
+            });
+            self.set_seen(after);
+        }
+        Ok(())
+    }
+
+    /// Reads the snapshot when there is one that fits; false otherwise
+    /// (with the reason logged).
+    async fn load_snapshot(&self, now: &IndexFingerprint) -> bool {
+        let Some(path) = self.inner.snapshot.clone() else {
+            return false;
+        };
+        if !path.exists() {
+            return false;
+        }
+        let loaded = tokio::task::spawn_blocking(move || read_snapshot(&path)).await;
+        let (header, index) = match loaded {
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(reason)) => {
+                tracing::warn!(%reason, "directory index snapshot not used");
+                return false;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "directory index snapshot not read");
+                return false;
+            }
+        };
+        let fits = header.format == SNAPSHOT_FORMAT
+            && header.rules == rules_digest()
+            && header.seen.newest_change <= now.newest_change
+            && header.seen.rows <= now.rows;
+        if !fits {
+            tracing::info!(
+                "directory index snapshot is from another format, folding rules or database; building whole"
+            );
+            return false;
+        }
+        self.write(|current| *current = index);
+        self.set_seen(header.seen);
+        self.inner.unsaved.store(false, Ordering::SeqCst);
+        self.inner.ready.store(true, Ordering::SeqCst);
+        true
+    }
+
+    /// Writes the snapshot when the index changed and the last one is at
+    /// least `every_ms` old (an edit a minute must not rewrite hundreds of
+    /// megabytes a minute; what the snapshot lacks is caught up at start).
+    pub async fn save_snapshot_if_due(
+        &self,
+        now: renkei_domain::Timestamp,
+        every_ms: i64,
+    ) -> Result<bool, StoreError> {
+        if now.millis() - self.inner.saved_at.load(Ordering::SeqCst) < every_ms {
             return Ok(false);
         }
-        let entries = crate::store::load_for_index(db).await?;
-        let index = tokio::task::spawn_blocking(move || Index::build(entries))
-            .await
-            .map_err(|e| StoreError::Invalid(format!("index build: {e}")))?;
-        if let Ok(mut guard) = self.inner.index.write() {
-            *guard = Arc::new(index);
+        let saved = self.save_snapshot().await?;
+        if saved {
+            self.inner.saved_at.store(now.millis(), Ordering::SeqCst);
         }
-        if let Ok(mut guard) = self.inner.fingerprint.write() {
-            *guard = now;
+        Ok(saved)
+    }
+
+    /// Writes the snapshot when the index changed since the last one
+    /// (written to a temporary file and renamed, so a crash leaves the old
+    /// one). Returns whether it wrote.
+    pub async fn save_snapshot(&self) -> Result<bool, StoreError> {
+        let Some(path) = self.inner.snapshot.clone() else {
+            return Ok(false);
+        };
+        if !self.is_ready() || !self.inner.unsaved.swap(false, Ordering::SeqCst) {
+            return Ok(false);
         }
-        self.inner.ready.store(true, Ordering::SeqCst);
+        let live = self.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let index = live.read();
+            let header = SnapshotHeader {
+                format: SNAPSHOT_FORMAT,
+                rules: rules_digest(),
+                seen: live.seen(),
+            };
+            write_snapshot(&path, &header, &index)
+        })
+        .await
+        .map_err(|e| StoreError::Invalid(format!("index snapshot: {e}")))?;
+        if let Err(e) = written {
+            self.inner.unsaved.store(true, Ordering::SeqCst);
+            return Err(StoreError::Invalid(format!("index snapshot: {e}")));
+        }
         Ok(true)
     }
+}
+
+fn write_snapshot(path: &Path, header: &SnapshotHeader, index: &Index) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
+    let to_io = |e: postcard::Error| std::io::Error::other(e.to_string());
+    postcard::to_io(header, &mut out).map_err(to_io)?;
+    postcard::to_io(index, &mut out).map_err(to_io)?;
+    out.flush()?;
+    out.get_ref().sync_all()?;
+    drop(out);
+    std::fs::rename(&tmp, path)
+}
+
+fn read_snapshot(path: &Path) -> Result<(SnapshotHeader, Index), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let (header, rest) =
+        postcard::take_from_bytes::<SnapshotHeader>(&bytes).map_err(|e| e.to_string())?;
+    if header.format != SNAPSHOT_FORMAT {
+        return Err(format!(
+            "format {} (this build reads {SNAPSHOT_FORMAT})",
+            header.format
+        ));
+    }
+    let mut index: Index = postcard::from_bytes(rest).map_err(|e| e.to_string())?;
+    drop(bytes);
+    index.finish();
+    Ok((header, index))
 }

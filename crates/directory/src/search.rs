@@ -935,10 +935,12 @@ impl Index {
         }
     }
 
-    /// Bytes and slots left unused by in-place edits, against the index's
-    /// size: the live index rebuilds when they pile up.
-    pub fn garbage_share(&self) -> f64 {
-        self.garbage as f64 / (self.arena.len() + self.service_pool.len() + 1) as f64
+    /// Whether the bytes and slots left unused by in-place edits have piled
+    /// up (a quarter of the index and at least 16 MB): the live index then
+    /// builds whole.
+    pub fn worth_rebuilding(&self) -> bool {
+        let size = self.arena.len() + self.service_pool.len();
+        self.garbage > (16 << 20).max(size / 4)
     }
 
     fn text(&self, span: Span) -> &str {

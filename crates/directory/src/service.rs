@@ -40,6 +40,10 @@ pub struct DirectoryConfig {
     pub remind_every_days: i64,
     /// Links in e-mail start here (`https://renkei.example.jp`).
     pub public_url: String,
+    /// Where the search index is saved between starts
+    /// (`RENKEI_DIRECTORY_INDEX_FILE`); without it every start builds the
+    /// index from the database.
+    pub index_snapshot: Option<std::path::PathBuf>,
 }
 
 impl Default for DirectoryConfig {
@@ -48,6 +52,7 @@ impl Default for DirectoryConfig {
             confirm_every_days: 365,
             remind_every_days: 14,
             public_url: "http://127.0.0.1:8080".into(),
+            index_snapshot: None,
         }
     }
 }
@@ -145,16 +150,14 @@ impl Directory {
         now.plus_seconds(-self.config.confirm_every_days * 86_400)
     }
 
-    /// Rebuilds the search index in the background so lists catch up with
-    /// an edit; the entry's own page reads the database and shows it at once.
-    fn refresh_soon(&self) {
-        let live = self.live.clone();
-        let db = self.db.clone();
-        tokio::spawn(async move {
-            if let Err(e) = live.refresh(&db).await {
-                tracing::warn!(error = %e, "directory index refresh after an edit failed");
-            }
-        });
+    /// Puts an edited entry in the search index before the request
+    /// answers, so lists show the edit at once. The edit is committed
+    /// whatever happens here; a failure is logged and the index job's next
+    /// refresh applies it.
+    async fn reindex(&self, id: EntryId) {
+        if let Err(e) = self.live.reindex(&self.db, id).await {
+            tracing::warn!(entry_id = id.0, error = %e, "directory index update after an edit failed");
+        }
     }
 
     /// Whether `p` may curate entry `id` (coordinator of its region).
@@ -402,7 +405,7 @@ impl Directory {
             EditOutcome::Applied
         };
         tx.commit().await?;
-        self.refresh_soon();
+        self.reindex(id).await;
         Ok(outcome)
     }
 
@@ -462,7 +465,7 @@ impl Directory {
         )
         .await?;
         tx.commit().await?;
-        self.refresh_soon();
+        self.reindex(id).await;
         Ok(())
     }
 
@@ -489,7 +492,7 @@ impl Directory {
         )
         .await?;
         tx.commit().await?;
-        self.refresh_soon();
+        self.reindex(id).await;
         Ok(())
     }
 
@@ -564,7 +567,7 @@ impl Directory {
         )
         .await?;
         tx.commit().await?;
-        self.refresh_soon();
+        self.reindex(request.entry_id).await;
         Ok(())
     }
 
@@ -749,7 +752,7 @@ impl Directory {
         )
         .await?;
         tx.commit().await?;
-        self.refresh_soon();
+        self.reindex(id).await;
         Ok(id)
     }
 

@@ -645,12 +645,40 @@ impl IndexRow {
 
 /// Every current entry with its services, for building the search index.
 pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreError> {
+    let mut out = Vec::new();
+    each_current_entry(db, false, |e| out.push(e)).await?;
+    Ok(out)
+}
+
+/// The search index of every current entry, built as the rows stream in
+/// kana order: no list of every entry is held besides the index itself,
+/// so a national build needs little more than the index it makes.
+pub async fn build_index(db: &Db) -> Result<crate::search::Index, StoreError> {
+    let mut index = crate::search::Index::default();
+    each_current_entry(db, true, |e| index.append(&e)).await?;
+    Ok(index)
+}
+
+/// Calls `f` with every current entry, in id order or in the index's kana
+/// order (bytewise, as Rust compares strings).
+async fn each_current_entry(
+    db: &Db,
+    kana_order: bool,
+    mut f: impl FnMut(crate::search::Entry),
+) -> Result<(), StoreError> {
+    let order = match (kana_order, db.backend()) {
+        (false, _) => "id",
+        (true, renkei_store::Backend::Sqlite) => "kana, id",
+        (true, renkei_store::Backend::Postgres) => "kana COLLATE \"C\", id",
+    };
     let sql = format!(
-        "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY id"
+        "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY {order}"
     );
     let services: Vec<(EntryId, String)> = read!(db, |c| {
         sqlx::query_as(
-            "SELECT entry_id, service_code FROM directory_services ORDER BY entry_id, service_code",
+            "SELECT s.entry_id, s.service_code FROM directory_services s \
+             JOIN directory_entries e ON e.id = s.entry_id WHERE e.disappeared_at IS NULL \
+             ORDER BY s.entry_id, s.service_code",
         )
         .fetch_all(c)
         .await?
@@ -663,17 +691,121 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
     // schedule as JSON, and the whole table's JSON at once would take
     // gigabytes. A row whose stored JSON is corrupt stays out of the index
     // (logged by contact_windows) rather than keeping every other entry out.
-    let mut out = Vec::new();
     read!(db, |c| {
         let mut rows = sqlx::query_as::<_, IndexRow>(&sql).fetch(c);
         while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
             let services = by_entry.remove(&r.id).unwrap_or_default();
             if let Ok(e) = r.into_entry(services) {
-                out.push(e);
+                f(e);
             }
         }
     });
+    Ok(())
+}
+
+/// What the search index compares to know whether the directory changed:
+/// rows, current entries, the newest change and the newest import run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct IndexFingerprint {
+    pub rows: i64,
+    pub current: i64,
+    pub newest_change: i64,
+    pub newest_import: i64,
+}
+
+pub async fn index_fingerprint(db: &Db) -> Result<IndexFingerprint, StoreError> {
+    let (rows, disappeared, newest_change): (i64, i64, i64) = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT COUNT(*), COUNT(disappeared_at), COALESCE(MAX(updated_at), 0) FROM directory_entries",
+        )
+        .fetch_one(c)
+        .await?
+    });
+    let newest_import: i64 = read!(db, |c| {
+        sqlx::query_scalar("SELECT COALESCE(MAX(imported_at), 0) FROM directory_import_runs")
+            .fetch_one(c)
+            .await?
+    });
+    Ok(IndexFingerprint {
+        rows,
+        current: rows - disappeared,
+        newest_change,
+        newest_import,
+    })
+}
+
+/// How many entries changed at or after `since` (Unix ms).
+pub async fn count_changed_since(db: &Db, since: i64) -> Result<i64, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM directory_entries WHERE updated_at >= $1")
+            .bind(since)
+            .fetch_one(c)
+            .await?
+    }))
+}
+
+/// The entries that changed at or after `since`, as the index holds them;
+/// `None` for one that left the directory.
+pub async fn changed_since(
+    db: &Db,
+    since: i64,
+) -> Result<Vec<(EntryId, Option<crate::search::Entry>)>, StoreError> {
+    let sql = format!(
+        "SELECT {INDEX_COLUMNS}, disappeared_at FROM directory_entries WHERE updated_at >= $1 ORDER BY id"
+    );
+    let rows: Vec<ChangedRow> = read!(db, |c| {
+        sqlx::query_as(&sql).bind(since).fetch_all(c).await?
+    });
+    let services: Vec<(EntryId, String)> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT s.entry_id, s.service_code FROM directory_services s \
+             JOIN directory_entries e ON e.id = s.entry_id WHERE e.updated_at >= $1 \
+             ORDER BY s.entry_id, s.service_code",
+        )
+        .bind(since)
+        .fetch_all(c)
+        .await?
+    });
+    let mut by_entry: HashMap<EntryId, Vec<String>> = HashMap::new();
+    for (id, code) in services {
+        by_entry.entry(id).or_default().push(code);
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id = r.row.id;
+        if r.disappeared_at.is_some() {
+            out.push((id, None));
+            continue;
+        }
+        let services = by_entry.remove(&id).unwrap_or_default();
+        // A corrupt row (logged) stays out, as in a full build.
+        out.push((id, r.row.into_entry(services).ok()));
+    }
     Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangedRow {
+    #[sqlx(flatten)]
+    row: IndexRow,
+    disappeared_at: Option<i64>,
+}
+
+/// One current entry as the index holds it (`None` once it disappeared).
+pub async fn current_entry_for_index(
+    db: &Db,
+    id: EntryId,
+) -> Result<Option<crate::search::Entry>, StoreError> {
+    let listed: Option<(Option<i64>,)> = read!(db, |c| {
+        sqlx::query_as("SELECT disappeared_at FROM directory_entries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+    });
+    match listed {
+        Some((None,)) => entry_by_id(db, id).await,
+        _ => Ok(None),
+    }
 }
 
 /// One entry as the search index would hold it, read fresh from the

@@ -11,10 +11,15 @@ use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
 
+/// The 異体字 table `fold` uses (`data/itaiji.csv`: variant, standard).
+/// What was folded with one table must be folded again when it changes
+/// (the directory's saved search index is checked against it).
+pub const VARIANTS_CSV: &str = include_str!("../data/itaiji.csv");
+
 /// 異体字: variant kanji that names are written with and searched without
 /// (髙橋 is found by 高橋), as data (`data/itaiji.csv`: variant, standard).
 static VARIANTS: LazyLock<Vec<(char, char)>> = LazyLock::new(|| {
-    let mut pairs: Vec<(char, char)> = include_str!("../data/itaiji.csv")
+    let mut pairs: Vec<(char, char)> = VARIANTS_CSV
         .lines()
         .skip(1)
         .filter_map(|line| {
@@ -106,7 +111,7 @@ mod tests {
         assert_eq!(fold("濱田"), "浜田");
         assert_eq!(fold("齋藤"), "斎藤");
         // Every line of the data is a pair of distinct single characters.
-        for line in include_str!("../data/itaiji.csv").lines().skip(1) {
+        for line in VARIANTS_CSV.lines().skip(1) {
             let cells: Vec<&str> = line.split(',').collect();
             assert!(
                 cells.len() >= 2

@@ -55,6 +55,7 @@ pub struct FileConfig {
     pub map_tile_url: Option<String>,
     pub map_attribution: Option<String>,
     pub directory_confirm_days: Option<i64>,
+    pub directory_index_file: Option<String>,
     pub break_glass_minutes: Option<i64>,
     pub break_glass_per_day: Option<i64>,
     pub max_attachment_mb: Option<usize>,
@@ -93,6 +94,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("RENKEI_MAP_TILE_URL", "map_tile_url"),
     ("RENKEI_MAP_ATTRIBUTION", "map_attribution"),
     ("RENKEI_DIRECTORY_CONFIRM_DAYS", "directory_confirm_days"),
+    ("RENKEI_DIRECTORY_INDEX_FILE", "directory_index_file"),
     ("RENKEI_BREAK_GLASS_MINUTES", "break_glass_minutes"),
     ("RENKEI_BREAK_GLASS_PER_DAY", "break_glass_per_day"),
     ("RENKEI_MAX_ATTACHMENT_MB", "max_attachment_mb"),
@@ -440,6 +442,10 @@ impl Config {
                 .unwrap_or_else(|| "renkei@localhost".to_string()),
             directory: renkei_directory::service::DirectoryConfig {
                 confirm_every_days: confirm_days,
+                index_snapshot: file
+                    .directory_index_file
+                    .filter(|p| !p.trim().is_empty())
+                    .map(std::path::PathBuf::from),
                 public_url: if public_url.is_empty() {
                     format!("http://{listen}")
                 } else {
@@ -522,6 +528,7 @@ fn apply_env(file: &mut FileConfig, name: &str, key: &str, value: &str) -> Resul
         "map_tile_url" => file.map_tile_url = text,
         "map_attribution" => file.map_attribution = text,
         "directory_confirm_days" => file.directory_confirm_days = Some(num(name, value)?),
+        "directory_index_file" => file.directory_index_file = text,
         "break_glass_minutes" => file.break_glass_minutes = Some(num(name, value)?),
         "break_glass_per_day" => file.break_glass_per_day = Some(num(name, value)?),
         "max_attachment_mb" => file.max_attachment_mb = Some(num(name, value)?),

@@ -123,7 +123,7 @@ impl AppState {
             care: care_config,
         } = settings;
         let care = renkei_care::Care::new(identity.db().clone(), mailer.clone(), care_config);
-        let live = renkei_directory::live::LiveIndex::empty();
+        let live = renkei_directory::live::LiveIndex::new(directory_config.index_snapshot.clone());
         let directory_service = renkei_directory::service::Directory::new(
             identity.db().clone(),
             live.clone(),

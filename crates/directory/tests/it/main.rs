@@ -13,4 +13,5 @@
 mod export;
 mod import_care_offices;
 mod import_medical;
+mod live_index;
 mod upkeep;

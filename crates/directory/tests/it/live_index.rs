@@ -1,0 +1,151 @@
+//! The live search index follows the database in place, on SQLite and
+//! PostgreSQL: another process's changes (an import, another server) are
+//! applied entry by entry at the next refresh without a full build; an
+//! entry that leaves the directory leaves the lists; and a saved snapshot
+//! starts the index without a build, catching up with what changed after
+//! it was written, while a snapshot that does not fit is not used.
+
+use renkei_directory::fixtures as store;
+use renkei_directory::live::{LiveIndex, Refreshed};
+use renkei_directory::model::NewLocalEntry;
+use renkei_directory::search::Query;
+use renkei_domain::{EntryId, Timestamp};
+use renkei_store::{both_backends, Db};
+
+async fn add(db: &Db, name: &str, kana: &str, at: Timestamp) -> EntryId {
+    let mut tx = db.begin().await.unwrap();
+    let id = store::insert_local_entry(
+        &mut tx,
+        &NewLocalEntry {
+            kind: "visiting_nursing".into(),
+            name: name.into(),
+            kana: kana.into(),
+            municipality_code: "131016".into(),
+            municipality_name: "千代田区".into(),
+            address: "東京都千代田区".into(),
+            lat: Some(35.68),
+            lon: Some(139.76),
+            ..Default::default()
+        },
+        at,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+fn names(live: &LiveIndex, text: &str) -> Vec<String> {
+    live.search(&Query {
+        text: Some(text.into()),
+        limit: 50,
+        ..Query::default()
+    })
+    .items
+    .into_iter()
+    .map(|h| h.entry.name)
+    .collect()
+}
+
+both_backends!(
+    changes_apply_in_place_and_snapshots_start_it,
+    |db: Db| async move {
+        let t0 = Timestamp::now();
+        for n in 0..30 {
+            add(
+                &db,
+                &format!("訪問看護{n:02}"),
+                &format!("ほうもんかんご{n:02}"),
+                t0,
+            )
+            .await;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("directory.index");
+        let live = LiveIndex::new(Some(file.clone()));
+        assert_eq!(live.refresh(&db).await.unwrap(), Refreshed::Built);
+        assert_eq!(live.len(), 30);
+        assert_eq!(live.refresh(&db).await.unwrap(), Refreshed::Current);
+
+        // Another process adds one entry and marks another accepting: the
+        // refresh applies just those.
+        let added = add(
+            &db,
+            "さくら訪問看護",
+            "さくらほうもんかんご",
+            t0.plus_seconds(1),
+        )
+        .await;
+        let first = live
+            .search(&Query {
+                text: Some("訪問看護00".into()),
+                limit: 1,
+                ..Query::default()
+            })
+            .items[0]
+            .entry
+            .id;
+        store::set_acceptance(&db, first, "accepting", "", t0.plus_seconds(2))
+            .await
+            .unwrap();
+        match live.refresh(&db).await.unwrap() {
+            // The look-back reads every change of the last two minutes again.
+            Refreshed::Applied(n) => assert!((2..=31).contains(&n), "{n}"),
+            other => panic!("applied in place, not {other:?}"),
+        }
+        assert_eq!(live.len(), 31);
+        // Relevance: the name that starts with the text first.
+        assert_eq!(names(&live, "さくら"), vec!["さくら訪問看護"]);
+        let accepting = live.search(&Query {
+            accepting: true,
+            limit: 5,
+            ..Query::default()
+        });
+        assert_eq!(accepting.items.len(), 1);
+        assert_eq!(accepting.items[0].entry.id, first);
+
+        // The snapshot: written, then read by a new process instead of a build.
+        assert!(live.save_snapshot().await.unwrap());
+        assert!(!live.save_snapshot().await.unwrap(), "nothing new to save");
+        let restarted = LiveIndex::new(Some(file.clone()));
+        assert_eq!(
+            restarted.refresh(&db).await.unwrap(),
+            Refreshed::FromSnapshot
+        );
+        assert_eq!(restarted.len(), 31);
+        assert_eq!(names(&restarted, "さくら"), vec!["さくら訪問看護"]);
+
+        // Changes after the snapshot are caught up at start.
+        let late = add(
+            &db,
+            "つばさ訪問看護",
+            "つばさほうもんかんご",
+            t0.plus_seconds(3),
+        )
+        .await;
+        let restarted = LiveIndex::new(Some(file.clone()));
+        assert_eq!(
+            restarted.refresh(&db).await.unwrap(),
+            Refreshed::FromSnapshot
+        );
+        assert_eq!(restarted.len(), 32);
+        assert!(restarted.get(late).is_some());
+        assert!(restarted.get(added).is_some());
+
+        // A snapshot that does not parse is not used: the index is built.
+        std::fs::write(&file, b"not an index").unwrap();
+        let restarted = LiveIndex::new(Some(file.clone()));
+        assert_eq!(restarted.refresh(&db).await.unwrap(), Refreshed::Built);
+        assert_eq!(restarted.len(), 32);
+
+        // A snapshot ahead of the database (another database, or one restored
+        // from an older backup) is not used either.
+        assert!(restarted.save_snapshot().await.unwrap());
+        let other = renkei_store::testing::TestDb::new(db.backend()).await;
+        let other = other.db.clone();
+        add(&other, "別の訪問看護", "べつのほうもんかんご", t0).await;
+        let elsewhere = LiveIndex::new(Some(file.clone()));
+        assert_eq!(elsewhere.refresh(&other).await.unwrap(), Refreshed::Built);
+        assert_eq!(elsewhere.len(), 1);
+    }
+);
