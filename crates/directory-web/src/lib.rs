@@ -293,7 +293,7 @@ pub fn capability(state: DirectoryState) -> Capability {
                 use renkei_directory::live::Refreshed;
                 let live = &state.directory;
                 let done = live
-                    .refresh(state.identity.db())
+                    .refresh(state.identity.db(), now)
                     .await
                     .map_err(|e| e.to_string())?;
                 // A whole build is saved at once (the next start reads it

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use renkei_domain::holidays::Holidays;
-use renkei_domain::EntryId;
+use renkei_domain::{EntryId, Timestamp};
 use renkei_store::{Db, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,10 +30,13 @@ use sha2::{Digest, Sha256};
 use crate::search::{Entry, Index, Page, Query};
 use crate::store::IndexFingerprint;
 
-/// A change read this long before the newest one the index has seen is
-/// read again: a transaction that committed late with an earlier clock
-/// reading is not missed. Re-applying an entry is harmless.
-const LOOK_BACK_MS: i64 = 120_000;
+/// Changes stamped up to this long before the index last looked are read
+/// again: an edit of another process that committed just after the look,
+/// with a clock reading from before it, is not missed. Re-applying an
+/// entry is harmless. Short, so that rows are not read again and again:
+/// an import's rows, which commit long after they are stamped, are found
+/// by its import run's time instead.
+const LOOK_BACK_MS: i64 = 10_000;
 
 /// More changed entries than this are built whole rather than applied one
 /// by one (a national import touches hundreds of thousands).
@@ -50,7 +53,7 @@ pub struct LiveIndex {
 struct Inner {
     index: RwLock<Index>,
     /// The database as the index reflects it.
-    seen: Mutex<IndexFingerprint>,
+    seen: Mutex<Seen>,
     /// One refresh at a time: a national build needs hundreds of megabytes
     /// for a few seconds, so changes arriving together must not start
     /// builds together. A caller that waited finds the index current.
@@ -87,7 +90,15 @@ struct SnapshotHeader {
     /// SHA-256 of the folding rules' data: an index folded with other
     /// rules would miss what a search folds now.
     rules: String,
-    seen: IndexFingerprint,
+    seen: Seen,
+}
+
+/// What the index reflects: the database's fingerprint when it last
+/// looked, and when that was (Unix ms).
+#[derive(Serialize, Deserialize, PartialEq, Debug, Clone, Copy, Default)]
+struct Seen {
+    fingerprint: IndexFingerprint,
+    looked_at: i64,
 }
 
 fn rules_digest() -> String {
@@ -119,7 +130,7 @@ impl LiveIndex {
         LiveIndex {
             inner: Arc::new(Inner {
                 index: RwLock::new(Index::default()),
-                seen: Mutex::new(IndexFingerprint::default()),
+                seen: Mutex::new(Seen::default()),
                 refreshing: tokio::sync::Mutex::new(()),
                 procedures: RwLock::new(Arc::new(Vec::new())),
                 holidays: RwLock::new(Arc::new(Holidays::bundled())),
@@ -187,17 +198,17 @@ impl LiveIndex {
         self.inner.ready.load(Ordering::SeqCst)
     }
 
-    fn seen(&self) -> IndexFingerprint {
+    fn seen(&self) -> Seen {
         match self.inner.seen.lock() {
             Ok(guard) => *guard,
             Err(poisoned) => *poisoned.into_inner(),
         }
     }
 
-    fn set_seen(&self, fingerprint: IndexFingerprint) {
+    fn set_seen(&self, seen: Seen) {
         match self.inner.seen.lock() {
-            Ok(mut guard) => *guard = fingerprint,
-            Err(poisoned) => *poisoned.into_inner() = fingerprint,
+            Ok(mut guard) => *guard = seen,
+            Err(poisoned) => *poisoned.into_inner() = seen,
         }
     }
 
@@ -218,24 +229,48 @@ impl LiveIndex {
     }
 
     /// Brings the index up to date with the database: from the snapshot or
-    /// a full build the first time, then by applying what changed.
-    pub async fn refresh(&self, db: &Db) -> Result<Refreshed, StoreError> {
+    /// a full build the first time, then by applying what changed. `now`
+    /// is when it looks (the look-back of the next refresh counts from it).
+    pub async fn refresh(&self, db: &Db, now: Timestamp) -> Result<Refreshed, StoreError> {
         let _one_at_a_time = self.inner.refreshing.lock().await;
         self.refresh_lists(db).await?;
-        let now = crate::store::index_fingerprint(db).await?;
+        let current = Seen {
+            fingerprint: crate::store::index_fingerprint(db).await?,
+            looked_at: now.millis(),
+        };
         if !self.is_ready() {
-            if self.load_snapshot(&now).await {
-                self.catch_up(db, now).await?;
+            if self.load_snapshot(&current.fingerprint).await {
+                if self.seen().fingerprint != current.fingerprint
+                    && self.catch_up(db, current).await? == Refreshed::Built
+                {
+                    return Ok(Refreshed::Built);
+                }
                 return Ok(Refreshed::FromSnapshot);
             }
-            self.build(db, now).await?;
+            self.build(db, current).await?;
             return Ok(Refreshed::Built);
         }
-        let seen = self.seen();
-        if now == seen {
+        if current.fingerprint == self.seen().fingerprint {
             return Ok(Refreshed::Current);
         }
-        self.catch_up(db, now).await
+        self.catch_up(db, current).await
+    }
+
+    /// The oldest change a catch-up from `seen` must read: anything newer
+    /// than the newest change seen, what was stamped shortly before the
+    /// last look, and every row of an import run that finished since.
+    async fn changes_since(&self, db: &Db, seen: Seen) -> Result<i64, StoreError> {
+        let mut since = seen
+            .fingerprint
+            .newest_change
+            .saturating_add(1)
+            .min(seen.looked_at.saturating_sub(LOOK_BACK_MS));
+        if let Some(run) =
+            crate::store::oldest_import_run_after(db, seen.fingerprint.newest_import).await?
+        {
+            since = since.min(run);
+        }
+        Ok(since)
     }
 
     /// The procedure list and holidays, read with every refresh.
@@ -261,13 +296,8 @@ impl LiveIndex {
     /// Applies what changed since the index last looked, or builds whole
     /// when that is a lot, or when the index no longer counts what the
     /// database counts (a row deleted outright).
-    async fn catch_up(&self, db: &Db, now: IndexFingerprint) -> Result<Refreshed, StoreError> {
-        let seen = self.seen();
-        let mut since = seen.newest_change;
-        if now.newest_import != seen.newest_import {
-            since = since.min(now.newest_import);
-        }
-        let since = since.saturating_sub(LOOK_BACK_MS);
+    async fn catch_up(&self, db: &Db, now: Seen) -> Result<Refreshed, StoreError> {
+        let since = self.changes_since(db, self.seen()).await?;
         if crate::store::count_changed_since(db, since).await? > APPLY_AT_MOST {
             self.build(db, now).await?;
             return Ok(Refreshed::Built);
@@ -283,7 +313,7 @@ impl LiveIndex {
                     None => index.remove(*id),
                 }
             }
-            counts_agree = index.len() as i64 == now.current;
+            counts_agree = index.len() as i64 == now.fingerprint.current;
             // Edits leave their old text in the index's arena.
             too_much_garbage = index.worth_rebuilding();
         });
@@ -291,7 +321,7 @@ impl LiveIndex {
             if !counts_agree {
                 tracing::warn!(
                     index = self.len(),
-                    database = now.current,
+                    database = now.fingerprint.current,
                     "directory index counts differ from the database; building it whole"
                 );
             }
@@ -304,7 +334,7 @@ impl LiveIndex {
 
     /// Builds the index whole from the database (streaming, in kana order)
     /// and swaps it in, then applies what changed while it was built.
-    async fn build(&self, db: &Db, before: IndexFingerprint) -> Result<(), StoreError> {
+    async fn build(&self, db: &Db, before: Seen) -> Result<(), StoreError> {
         // The rows are packed as they stream, which is CPU work for seconds:
         // on a blocking thread, not one of the server's workers.
         let handle = tokio::runtime::Handle::current();
@@ -324,10 +354,9 @@ impl LiveIndex {
         self.inner.ready.store(true, Ordering::SeqCst);
         // Edits that committed while the rows streamed.
         let after = crate::store::index_fingerprint(db).await?;
-        if after != before {
-            let changed =
-                crate::store::changed_since(db, before.newest_change.saturating_sub(LOOK_BACK_MS))
-                    .await?;
+        if after != before.fingerprint {
+            let since = self.changes_since(db, before).await?;
+            let changed = crate::store::changed_since(db, since).await?;
             self.write(|index| {
                 for (id, entry) in &changed {
                     match entry {
@@ -336,7 +365,10 @@ impl LiveIndex {
                     }
                 }
             });
-            self.set_seen(after);
+            self.set_seen(Seen {
+                fingerprint: after,
+                ..before
+            });
         }
         Ok(())
     }
@@ -364,8 +396,8 @@ impl LiveIndex {
         };
         let fits = header.format == SNAPSHOT_FORMAT
             && header.rules == rules_digest()
-            && header.seen.newest_change <= now.newest_change
-            && header.seen.rows <= now.rows;
+            && header.seen.fingerprint.newest_change <= now.newest_change
+            && header.seen.fingerprint.rows <= now.rows;
         if !fits {
             tracing::info!(
                 "directory index snapshot is from another format, folding rules or database; building whole"
@@ -384,7 +416,7 @@ impl LiveIndex {
     /// megabytes a minute; what the snapshot lacks is caught up at start).
     pub async fn save_snapshot_if_due(
         &self,
-        now: renkei_domain::Timestamp,
+        now: Timestamp,
         every_ms: i64,
     ) -> Result<bool, StoreError> {
         if now.millis() - self.inner.saved_at.load(Ordering::SeqCst) < every_ms {

@@ -734,6 +734,19 @@ pub async fn index_fingerprint(db: &Db) -> Result<IndexFingerprint, StoreError> 
     })
 }
 
+/// When the oldest import run that finished after `after` (Unix ms) ran:
+/// its rows carry that time.
+pub async fn oldest_import_run_after(db: &Db, after: i64) -> Result<Option<i64>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT MIN(imported_at) FROM directory_import_runs WHERE imported_at > $1",
+        )
+        .bind(after)
+        .fetch_one(c)
+        .await?
+    }))
+}
+
 /// How many entries changed at or after `since` (Unix ms).
 pub async fn count_changed_since(db: &Db, since: i64) -> Result<i64, StoreError> {
     Ok(read!(db, |c| {

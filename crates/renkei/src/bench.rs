@@ -138,3 +138,83 @@ pub async fn search(db: &Db, queries: usize, seed: u64) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// `renkei bench index`: the live index's build, in-place edits and snapshot.
+pub async fn index(db: &Db, edits: usize, seed: u64) -> anyhow::Result<()> {
+    use renkei_directory::live::LiveIndex;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("directory.index");
+    let live = LiveIndex::new(Some(file.clone()));
+    let started = Instant::now();
+    let how = live.refresh(db, renkei_domain::Timestamp::now()).await?;
+    println!(
+        "full build ({how:?}): {} entries in {:.2} s, RSS {:.0} MB, peak {:.0} MB",
+        live.len(),
+        started.elapsed().as_secs_f64(),
+        rss_mb(),
+        peak_rss_mb()
+    );
+    // Entries to edit: the first page of random words at random offsets.
+    let mut rng = Rng::new(seed);
+    let mut ids = Vec::new();
+    while ids.len() < edits {
+        let page = live.search(&Query {
+            text: Some(WORDS[rng.below(WORDS.len() as u64) as usize].to_string()),
+            offset: rng.below(5_000) as usize,
+            limit: 50,
+            ..Query::default()
+        });
+        if page.items.is_empty() {
+            continue;
+        }
+        ids.extend(page.items.iter().map(|h| h.entry.id));
+    }
+    ids.truncate(edits);
+    let mut ms = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let t = Instant::now();
+        live.reindex(db, *id).await?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "edit put in place (read the entry, update the index): {} edits, median {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms.len(),
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.99),
+        ms.last().copied().unwrap_or(0.0)
+    );
+    let t = Instant::now();
+    live.save_snapshot().await?;
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "snapshot written: {:.0} MB in {:.2} s",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    drop(live);
+    let t = Instant::now();
+    let restarted = LiveIndex::new(Some(file));
+    let how = restarted
+        .refresh(db, renkei_domain::Timestamp::now())
+        .await?;
+    println!(
+        "start from the snapshot ({how:?}): {} entries in {:.2} s",
+        restarted.len(),
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

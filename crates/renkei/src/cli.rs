@@ -116,6 +116,16 @@ enum BenchCommand {
         #[arg(long)]
         sample_out: Option<PathBuf>,
     },
+    /// Time the directory's live index on the database: the full build, an
+    /// edit put in place (read the entry, update the index), and saving and
+    /// reading the snapshot that start-up uses.
+    Index {
+        /// Edits to time.
+        #[arg(long, default_value_t = 1000)]
+        edits: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Time the care hot paths in-process on the generated prefecture.
     Care {
         /// Samples per read path.
@@ -580,6 +590,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Search { queries, seed }) => {
             let db = open(&config, true).await?;
             crate::bench::search(&db, queries, seed).await?;
+        }
+        Command::Bench(BenchCommand::Index { edits, seed }) => {
+            let db = open(&config, true).await?;
+            crate::bench::index(&db, edits, seed).await?;
         }
         Command::Bench(BenchCommand::CareGenerate {
             seed,

@@ -860,7 +860,9 @@ both_backends!(
             (vec![2026], 2, 0)
         );
         let live = LiveIndex::empty();
-        live.refresh(&db).await.unwrap();
+        live.refresh(&db, renkei_domain::Timestamp::now())
+            .await
+            .unwrap();
         let h = live.holidays();
         assert!(h.is_holiday(2026, 12, 7), "imported");
         assert!(!h.is_holiday(2026, 5, 5), "2026 is the file's");
@@ -876,7 +878,9 @@ both_backends!(
         .await
         .unwrap();
         assert!(bad.refused.is_some());
-        live.refresh(&db).await.unwrap();
+        live.refresh(&db, renkei_domain::Timestamp::now())
+            .await
+            .unwrap();
         assert!(live.holidays().is_holiday(2026, 12, 7));
     }
 );

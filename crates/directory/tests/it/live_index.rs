@@ -63,9 +63,19 @@ both_backends!(
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("directory.index");
         let live = LiveIndex::new(Some(file.clone()));
-        assert_eq!(live.refresh(&db).await.unwrap(), Refreshed::Built);
+        assert_eq!(
+            live.refresh(&db, renkei_domain::Timestamp::now())
+                .await
+                .unwrap(),
+            Refreshed::Built
+        );
         assert_eq!(live.len(), 30);
-        assert_eq!(live.refresh(&db).await.unwrap(), Refreshed::Current);
+        assert_eq!(
+            live.refresh(&db, renkei_domain::Timestamp::now())
+                .await
+                .unwrap(),
+            Refreshed::Current
+        );
 
         // Another process adds one entry and marks another accepting: the
         // refresh applies just those.
@@ -88,7 +98,11 @@ both_backends!(
         store::set_acceptance(&db, first, "accepting", "", t0.plus_seconds(2))
             .await
             .unwrap();
-        match live.refresh(&db).await.unwrap() {
+        match live
+            .refresh(&db, renkei_domain::Timestamp::now())
+            .await
+            .unwrap()
+        {
             // The look-back reads every change of the last two minutes again.
             Refreshed::Applied(n) => assert!((2..=31).contains(&n), "{n}"),
             other => panic!("applied in place, not {other:?}"),
@@ -104,12 +118,39 @@ both_backends!(
         assert_eq!(accepting.items.len(), 1);
         assert_eq!(accepting.items[0].entry.id, first);
 
+        // Later changes: what changed since the last look is read, and what
+        // was stamped in the ten seconds before it (a late commit), no more.
+        let later = Timestamp(t0.millis() + 3_600_000);
+        store::set_acceptance(&db, added, "full", "", later)
+            .await
+            .unwrap();
+        assert!(matches!(
+            live.refresh(&db, Timestamp(later.millis() + 1_000))
+                .await
+                .unwrap(),
+            Refreshed::Applied(_)
+        ));
+        let hours_later = Timestamp(later.millis() + 3_600_000);
+        store::set_acceptance(&db, first, "full", "", hours_later)
+            .await
+            .unwrap();
+        assert_eq!(
+            live.refresh(&db, Timestamp(hours_later.millis() + 1_000))
+                .await
+                .unwrap(),
+            Refreshed::Applied(2),
+            "the change, and the one stamped a second before the last look"
+        );
+
         // The snapshot: written, then read by a new process instead of a build.
         assert!(live.save_snapshot().await.unwrap());
         assert!(!live.save_snapshot().await.unwrap(), "nothing new to save");
         let restarted = LiveIndex::new(Some(file.clone()));
         assert_eq!(
-            restarted.refresh(&db).await.unwrap(),
+            restarted
+                .refresh(&db, renkei_domain::Timestamp::now())
+                .await
+                .unwrap(),
             Refreshed::FromSnapshot
         );
         assert_eq!(restarted.len(), 31);
@@ -120,12 +161,15 @@ both_backends!(
             &db,
             "つばさ訪問看護",
             "つばさほうもんかんご",
-            t0.plus_seconds(3),
+            Timestamp(hours_later.millis() + 2_000),
         )
         .await;
         let restarted = LiveIndex::new(Some(file.clone()));
         assert_eq!(
-            restarted.refresh(&db).await.unwrap(),
+            restarted
+                .refresh(&db, renkei_domain::Timestamp::now())
+                .await
+                .unwrap(),
             Refreshed::FromSnapshot
         );
         assert_eq!(restarted.len(), 32);
@@ -135,7 +179,13 @@ both_backends!(
         // A snapshot that does not parse is not used: the index is built.
         std::fs::write(&file, b"not an index").unwrap();
         let restarted = LiveIndex::new(Some(file.clone()));
-        assert_eq!(restarted.refresh(&db).await.unwrap(), Refreshed::Built);
+        assert_eq!(
+            restarted
+                .refresh(&db, renkei_domain::Timestamp::now())
+                .await
+                .unwrap(),
+            Refreshed::Built
+        );
         assert_eq!(restarted.len(), 32);
 
         // A snapshot ahead of the database (another database, or one restored
@@ -145,7 +195,13 @@ both_backends!(
         let other = other.db.clone();
         add(&other, "別の訪問看護", "べつのほうもんかんご", t0).await;
         let elsewhere = LiveIndex::new(Some(file.clone()));
-        assert_eq!(elsewhere.refresh(&other).await.unwrap(), Refreshed::Built);
+        assert_eq!(
+            elsewhere
+                .refresh(&other, renkei_domain::Timestamp::now())
+                .await
+                .unwrap(),
+            Refreshed::Built
+        );
         assert_eq!(elsewhere.len(), 1);
     }
 );

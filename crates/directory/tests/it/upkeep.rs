@@ -131,7 +131,9 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     tx.commit().await.unwrap();
 
     let live = LiveIndex::empty();
-    live.refresh(&db).await.unwrap();
+    live.refresh(&db, renkei_domain::Timestamp::now())
+        .await
+        .unwrap();
     let mailer = CapturingMailer::default();
     let directory = Directory::new(
         db.clone(),

@@ -69,7 +69,11 @@ async fn world_with_directory(backend: Backend, config: WebConfig) -> World {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    w.state.directory.refresh(&db).await.unwrap();
+    w.state
+        .directory
+        .refresh(&db, renkei_domain::Timestamp::now())
+        .await
+        .unwrap();
     w
 }
 
@@ -310,7 +314,11 @@ async fn public_search_never_shows_professional_fields() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    w.state.directory.refresh(&db).await.unwrap();
+    w.state
+        .directory
+        .refresh(&db, renkei_domain::Timestamp::now())
+        .await
+        .unwrap();
     let hidden = send(
         &w.app,
         request(

@@ -265,7 +265,11 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         (entry, request)
     };
     let state = AppState::new(identity.clone(), config);
-    state.directory.refresh(&db.db).await.unwrap();
+    state
+        .directory
+        .refresh(&db.db, renkei_domain::Timestamp::now())
+        .await
+        .unwrap();
     let CareIds {
         patient,
         post,
