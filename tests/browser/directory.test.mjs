@@ -83,6 +83,10 @@ test('a nurse updates acceptance in two taps on a phone; a public change waits f
   await page.getByRole('button', { name: '保存する' }).click();
   await page.getByText('保存しました。').waitFor();
   await page.getByText('水曜昼は所長が直接', { exact: false }).first().waitFor();
+  // The search list shows the edit at once (the index changed in place).
+  await page.goto(base + '/directory?q=%E3%81%BF%E3%81%A9%E3%82%8A%E9%87%8E%E8%A8%AA%E5%95%8F%E7%9C%8B%E8%AD%B7');
+  await page.locator('#entry-list > li', { hasText: '水曜昼は所長が直接' }).first().waitFor();
+  await page.getByRole('link', { name: 'みどり野訪問看護ステーション' }).first().click();
   await page.getByRole('link', { name: '掲載内容を修正する' }).click();
   await page.locator('#features').fill('小児の訪問看護にも対応します');
   await page.getByRole('button', { name: '保存する' }).click();
@@ -111,6 +115,39 @@ test('a nurse updates acceptance in two taps on a phone; a public change waits f
   assert.match(flash, /デモ/);
   await shot(coord, 'directory-freshness', true);
   await desk.close();
+});
+
+test('a doctor finds a care-management office whose care manager is a nurse; an office records its staff', async () => {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  // (Another user than the first test's: a demo MFA code is not accepted
+  // twice within its 30 seconds.)
+  await demoLogin(page, base, 'demo-doctor');
+  await page.goto(base + '/directory?kind=care_management');
+  const all = await page.locator('#entry-list > li').count();
+  await page.getByLabel('職員の保有資格').selectOption('nurse');
+  await page.getByRole('button', { name: '検索', exact: true }).click();
+  await page.waitForURL(/qualification=nurse/);
+  const cards = page.locator('#entry-list > li');
+  const found = await cards.count();
+  assert.ok(found >= 1 && found < all, `some offices have a nurse: ${found} of ${all}`);
+  for (const text of await cards.allTextContents()) assert.match(text, /職員: \d+人（[^）]*看護師/);
+  await checkA11y(page, '/directory (qualification)');
+  await shot(page, 'directory-staff', true);
+  // An office records its staff; a count that is not a number is refused
+  // with the range, nothing is lost.
+  await page.goto(base + '/directory/mine');
+  await page.locator('.entry-card a').first().click();
+  await page.getByRole('link', { name: '掲載内容を修正する' }).click();
+  await page.locator('#staff_count').fill('三人');
+  await page.getByRole('button', { name: '保存する' }).click();
+  await page.getByText('職員数は0〜999で入力してください。').first().waitFor();
+  await checkA11y(page, '/directory/entries/{id}/edit (error)');
+  await page.locator('#staff_count').fill('４');
+  await page.locator('input[name="staff_qualifications"][value="public_health_nurse"]').check();
+  await page.getByRole('button', { name: '保存する' }).click();
+  await page.getByText(/保存しました。|支援センターの確認後に反映されます/).first().waitFor();
+  await context.close();
 });
 
 test('a resident uses the public map: public fields only, where to ask, markers even offline', async () => {

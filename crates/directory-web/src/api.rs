@@ -46,6 +46,9 @@ pub struct SearchParams {
     pub function: Option<String>,
     /// Procedure code, e.g. `suction` (喀痰吸引).
     pub procedure: Option<String>,
+    /// A qualification one of the staff holds, e.g. `nurse` (看護師) for a
+    /// care-management office whose care manager is a nurse.
+    pub qualification: Option<String>,
     /// `true`: only entries taking new patients now.
     pub accepting: Option<String>,
     /// `true`: only entries with a contact window for care managers open now
@@ -235,6 +238,19 @@ impl SearchParams {
                 "Unknown procedure code.",
             );
         }
+        let qualification = non_empty(&self.qualification);
+        if qualification.as_deref().is_some_and(|q| {
+            !renkei_domain::directory::STAFF_QUALIFICATIONS
+                .iter()
+                .any(|(c, _, _)| *c == q)
+        }) {
+            v.add(
+                "qualification",
+                "unknown",
+                "保有資格のコードが正しくありません。",
+                "Unknown qualification code.",
+            );
+        }
         let area = non_empty(&self.area);
         if area.as_ref().is_some_and(|a| a.chars().count() > 50) {
             v.add(
@@ -354,6 +370,7 @@ impl SearchParams {
             accepting,
             function,
             procedure,
+            qualification,
             area,
             contactable_at: contactable_now
                 .then(|| renkei_domain::directory::jst_weekday_minute(Timestamp::now())),
@@ -408,6 +425,12 @@ pub struct PublicItem {
     /// 受入状況, when the entry has made it public.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acceptance: Option<String>,
+    /// How many professionals the office has, when public and told.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff_count: Option<i64>,
+    /// Qualifications its staff hold (`nurse`, `social_worker`, …), when public.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff_qualifications: Option<Vec<String>>,
 }
 
 /// A contact window for care managers (Japan time).
@@ -448,6 +471,11 @@ pub struct ProfessionalItem {
     pub procedures: Vec<String>,
     pub features: String,
     pub languages: String,
+    /// How many professionals the office has (for a care-management office,
+    /// its care managers), as it tells.
+    pub staff_count: Option<i64>,
+    /// Qualifications its staff hold (`STAFF_QUALIFICATIONS` codes).
+    pub staff_qualifications: Vec<String>,
     pub contact_windows: Vec<ContactWindowItem>,
     /// 受入状況: accepting, waiting_list, full or unknown.
     pub acceptance: String,
@@ -510,6 +538,9 @@ pub fn public_item(e: search::Entry, distance_km: Option<f64>) -> PublicItem {
         features: text("features", e.features.clone()),
         languages: text("languages", e.languages.clone()),
         acceptance: show("acceptance").then(|| e.acceptance.clone()),
+        staff_count: e.staff_count.filter(|_| show("staff")),
+        staff_qualifications: (show("staff") && !e.staff_qualifications.is_empty())
+            .then(|| e.staff_qualifications.clone()),
         specialities: e.specialities,
         departments: departments(&e.departments),
         name: e.name,
@@ -553,6 +584,8 @@ pub fn professional_item(e: search::Entry, distance_km: Option<f64>) -> Professi
         functions: e.functions,
         procedures: e.procedures,
         features: e.features,
+        staff_count: e.staff_count,
+        staff_qualifications: e.staff_qualifications,
         languages: e.languages,
         contact_windows: e
             .contact_windows

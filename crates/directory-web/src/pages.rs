@@ -75,7 +75,37 @@ pub struct Card {
     pub departments: String,
     /// Opening hours as people read them (where the entry shows them).
     pub hours: String,
+    /// Staff as the office tells them: "3人（看護師・社会福祉士）".
+    pub staff: String,
     pub has_position: bool,
+}
+
+/// An office's staff in one line: how many, and their qualifications.
+fn staff_line(lang: Lang, e: &Entry) -> String {
+    let names: Vec<&str> = e
+        .staff_qualifications
+        .iter()
+        .filter_map(|q| {
+            renkei_domain::directory::STAFF_QUALIFICATIONS
+                .iter()
+                .find(|(c, _, _)| c == q)
+                .map(|(_, ja, en)| lang.tr(ja, en))
+        })
+        .collect();
+    let count = e
+        .staff_count
+        .map(|n| lang.tr(&format!("{n}人"), &format!("{n}")).to_string());
+    match (count, names.is_empty()) {
+        (None, true) => String::new(),
+        (Some(n), true) => n,
+        (None, false) => names.join(lang.tr("・", ", ")),
+        (Some(n), false) => format!(
+            "{n}{}{}{}",
+            lang.tr("（", " ("),
+            names.join(lang.tr("・", ", ")),
+            lang.tr("）", ")")
+        ),
+    }
 }
 
 /// A marker for map.js: the list and the map show the same entries.
@@ -109,6 +139,11 @@ fn card(lang: Lang, e: &Entry, distance: Option<f64>, public: bool, now: Timesta
         departments: e.departments.replace(';', "・"),
         hours: if show("hours") {
             e.hours.clone()
+        } else {
+            String::new()
+        },
+        staff: if show("staff") {
+            staff_line(lang, e)
         } else {
             String::new()
         },
@@ -175,6 +210,7 @@ pub struct Choices {
     pub services: Vec<(&'static str, &'static str)>,
     pub functions: Vec<(&'static str, &'static str)>,
     pub procedures: Vec<(String, String)>,
+    pub qualifications: Vec<(&'static str, &'static str)>,
 }
 
 async fn choices(state: &DirectoryState, lang: Lang) -> Result<Choices, WebError> {
@@ -199,7 +235,16 @@ async fn choices(state: &DirectoryState, lang: Lang) -> Result<Choices, WebError
             .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
             .collect(),
         procedures: state.directory.procedures().as_ref().clone(),
+        qualifications: qualification_choices(lang),
     })
+}
+
+/// The staff qualifications as a form offers them (code, label).
+fn qualification_choices(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    renkei_domain::directory::STAFF_QUALIFICATIONS
+        .iter()
+        .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
+        .collect()
 }
 
 fn params_from(form: &FormData) -> SearchParams {
@@ -215,6 +260,7 @@ fn params_from(form: &FormData) -> SearchParams {
         service: opt("service"),
         function: opt("function"),
         procedure: opt("procedure"),
+        qualification: opt("qualification"),
         accepting: opt("accepting"),
         contactable_now: opt("contactable_now"),
         area: opt("area"),
@@ -683,6 +729,8 @@ struct EditPage {
     methods: Vec<(&'static str, &'static str)>,
     public_choices: Vec<(&'static str, &'static str)>,
     weekdays: Vec<(u8, &'static str)>,
+    qualifications: Vec<(&'static str, &'static str)>,
+    staff_count: String,
 }
 
 fn edit_page(
@@ -740,6 +788,8 @@ fn edit_page(
                 (d, lang.tr(WEEKDAYS_JA[i], WEEKDAYS_EN[i]))
             })
             .collect(),
+        qualifications: qualification_choices(lang),
+        staff_count: f.staff_count.map(|n| n.to_string()).unwrap_or_default(),
         f,
         l,
     };
@@ -811,6 +861,13 @@ fn local_fields_from(form: &FormData) -> LocalFields {
         local_notes: form.get("local_notes").trim().to_string(),
         public_fields: list("public_fields"),
         publish_consent: form.get("publish_consent") == "on",
+        // What is not a number is kept as an out-of-range count, so the
+        // form answers with the range instead of dropping what was typed.
+        staff_count: match renkei_domain::text::nfkc(form.get("staff_count")).trim() {
+            "" => None,
+            n => Some(n.parse::<i64>().unwrap_or(-1)),
+        },
+        staff_qualifications: list("staff_qualifications"),
     }
 }
 

@@ -241,12 +241,25 @@ pub async fn load(
                 contact_windows: windows,
                 public_fields: renkei_domain::directory::DEFAULT_PUBLIC_FIELDS
                     .split(',')
+                    .chain((kind == "care_management").then_some("staff"))
                     .map(str::to_string)
                     .collect(),
                 // Public services only: the fire department is not a
                 // resource residents look up on the map.
                 publish_consent: kind != "fire_department",
                 area: format!("{}圏域", code_of(*muni).1),
+                // Care-management offices tell their care managers' number
+                // and base qualifications; every other one has a nurse.
+                staff_count: (kind == "care_management").then_some(2 + (i % 3) as i64),
+                staff_qualifications: match (kind, i % 2) {
+                    ("care_management", 0) => vec![
+                        "chief_care_manager".into(),
+                        "nurse".into(),
+                        "care_worker".into(),
+                    ],
+                    ("care_management", _) => vec!["social_worker".into(), "care_worker".into()],
+                    _ => Vec::new(),
+                },
                 ..LocalFields::default()
             },
             now,

@@ -24,6 +24,14 @@ pub struct LocalFields {
     pub local_notes: String,
     pub public_fields: Vec<String>,
     pub publish_consent: bool,
+    /// How many professionals the office has (for a care-management
+    /// office, its 介護支援専門員), as it tells. (Change requests stored
+    /// before these fields existed read as "not told".)
+    #[serde(default)]
+    pub staff_count: Option<i64>,
+    /// Qualifications its staff hold (`STAFF_QUALIFICATIONS` codes).
+    #[serde(default)]
+    pub staff_qualifications: Vec<String>,
 }
 
 impl LocalFields {
@@ -50,6 +58,11 @@ impl LocalFields {
         check(
             "publish_consent",
             self.publish_consent != new.publish_consent,
+        );
+        check("staff_count", self.staff_count != new.staff_count);
+        check(
+            "staff_qualifications",
+            self.staff_qualifications != new.staff_qualifications,
         );
         out
     }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use renkei_domain::directory::{
     minutes_of, week_is_open, ContactWindow, LocalMoment, WeeklyHours, HOME_CARE_FUNCTIONS,
-    PUBLIC_FIELD_CHOICES,
+    PUBLIC_FIELD_CHOICES, STAFF_QUALIFICATIONS,
 };
 use renkei_domain::text::fold;
 use renkei_domain::EntryId;
@@ -61,6 +61,10 @@ pub struct Entry {
     pub procedures: Vec<String>,
     /// Professionals only.
     pub contact_windows: Vec<ContactWindow>,
+    /// How many professionals the office has, as it tells.
+    pub staff_count: Option<i64>,
+    /// `STAFF_QUALIFICATIONS` codes its staff hold.
+    pub staff_qualifications: Vec<String>,
     pub acceptance: String,
     pub acceptance_note: String,
     pub acceptance_as_of: Option<i64>,
@@ -177,6 +181,8 @@ pub struct Query {
     pub specialities: Vec<String>,
     /// 都道府県コード.
     pub prefecture: Option<String>,
+    /// A qualification one of the staff holds (`STAFF_QUALIFICATIONS`).
+    pub qualification: Option<String>,
     /// Open at this moment (its consultation hours, closures and holidays).
     pub open_at: Option<LocalMoment>,
     /// Resume after this cursor (from [`Page::next_after`]; searches
@@ -259,6 +265,9 @@ struct Packed {
     /// False once the entry left the directory: its slot stays (positions
     /// do not move) but no list names it.
     live: bool,
+    /// Bits of `STAFF_QUALIFICATIONS`; the count, -1 when not told.
+    qualifications: u16,
+    staff_count: i16,
 }
 
 /// A contact window, packed.
@@ -294,6 +303,14 @@ impl PackedWindow {
             note: String::new(),
         }
     }
+}
+
+fn qualification_bit(code: &str) -> u16 {
+    STAFF_QUALIFICATIONS
+        .iter()
+        .position(|(c, _, _)| *c == code)
+        .map(|i| 1u16 << i)
+        .unwrap_or(0)
 }
 
 fn function_bit(code: &str) -> u8 {
@@ -917,6 +934,14 @@ impl Index {
             acceptance_as_of: e.acceptance_as_of,
             confirmed_at: e.confirmed_at,
             live: true,
+            qualifications: e
+                .staff_qualifications
+                .iter()
+                .fold(0, |m, q| m | qualification_bit(q)),
+            staff_count: e
+                .staff_count
+                .map(|n| n.clamp(0, i16::MAX as i64) as i16)
+                .unwrap_or(-1),
         };
         if i as usize == self.entries.len() {
             self.entries.push(packed);
@@ -1061,6 +1086,13 @@ impl Index {
             confirmed_at: p.confirmed_at,
             public_mask: p.public_mask,
             published: p.published,
+            staff_count: (p.staff_count >= 0).then_some(p.staff_count as i64),
+            staff_qualifications: STAFF_QUALIFICATIONS
+                .iter()
+                .enumerate()
+                .filter(|(b, _)| p.qualifications & (1 << b) != 0)
+                .map(|(_, (c, _, _))| c.to_string())
+                .collect(),
         }
     }
 
@@ -1079,6 +1111,7 @@ impl Index {
         needs(q.accepting, "acceptance")
             && needs(q.function.is_some(), "functions")
             && needs(q.procedure.is_some(), "procedures")
+            && needs(q.qualification.is_some(), "staff")
             // "Open now" would tell hours the entry keeps to professionals.
             && needs(q.open_at.is_some(), "hours")
     }
@@ -1171,6 +1204,9 @@ impl Index {
     fn matches(&self, i: u32, others: &[List], words: &[Word], q: &Query) -> bool {
         self.entries[i as usize].live
             && others.iter().all(|l| l.contains(i))
+            && q.qualification.as_deref().is_none_or(|code| {
+                self.entries[i as usize].qualifications & qualification_bit(code) != 0
+            })
             && q.contactable_at.is_none_or(|at| self.contactable(i, at))
             && q.open_at.is_none_or(|m| self.open_at(i, m))
             && (!q.public || (self.entries[i as usize].published && self.publicly_matches(i, q)))
@@ -1395,6 +1431,7 @@ impl Index {
     fn count(&self, q: &Query, words: &[Word], lists: &[List]) -> (usize, bool) {
         let unfiltered = lists.is_empty()
             && words.is_empty()
+            && q.qualification.is_none()
             && q.contactable_at.is_none()
             && q.open_at.is_none()
             && !q.public

@@ -304,6 +304,35 @@ impl Directory {
                 );
             }
         }
+        for code in &f.staff_qualifications {
+            if !renkei_domain::directory::STAFF_QUALIFICATIONS
+                .iter()
+                .any(|(c, _, _)| c == code)
+            {
+                v.add(
+                    "staff_qualifications",
+                    "unknown",
+                    "保有資格が正しくありません。",
+                    "Unknown qualification.",
+                );
+            }
+        }
+        if f.staff_count
+            .is_some_and(|n| !(0..=renkei_domain::directory::STAFF_COUNT_MAX).contains(&n))
+        {
+            v.add(
+                "staff_count",
+                "range",
+                &format!(
+                    "職員数は0〜{}で入力してください。",
+                    renkei_domain::directory::STAFF_COUNT_MAX
+                ),
+                &format!(
+                    "Staff count must be 0 to {}.",
+                    renkei_domain::directory::STAFF_COUNT_MAX
+                ),
+            );
+        }
         for field in &f.public_fields {
             if !PUBLIC_FIELD_CHOICES.iter().any(|(c, _, _)| c == field) {
                 v.add(
@@ -383,9 +412,14 @@ impl Directory {
             .chain(new.public_fields.iter())
             .map(String::as_str)
             .collect();
-        let touches_public = changed
-            .iter()
-            .any(|f| matches!(*f, "public_fields" | "publish_consent") || public_now.contains(f));
+        // The staff fields show under one public choice, "staff".
+        let choice_of = |f: &'static str| match f {
+            "staff_count" | "staff_qualifications" => "staff",
+            other => other,
+        };
+        let touches_public = changed.iter().any(|f| {
+            matches!(*f, "public_fields" | "publish_consent") || public_now.contains(&choice_of(f))
+        });
         let mut tx = self.db.begin().await?;
         let outcome = if touches_public && !self.curates(p, id).await? {
             let request = store::insert_change_request(&mut tx, id, p.user_id, &new, now).await?;

@@ -560,6 +560,8 @@ struct IndexRow {
     departments: String,
     speciality_codes: String,
     schedule: String,
+    staff_count: Option<i64>,
+    staff_qualifications: String,
 }
 
 /// Splits a comma-separated code list.
@@ -575,7 +577,7 @@ pub fn codes(list: &str) -> Vec<String> {
 const INDEX_COLUMNS: &str = "id, name, kana, kind, address, building, municipality_code, phone, url, fax, email, \
     hours, open_days, features, languages, area, functions, procedures, contact_windows, lat, lon, acceptance, \
     acceptance_note, acceptance_as_of, vacant_beds, confirmed_at, public_fields, publish_consent, \
-    prefecture_code, departments, speciality_codes, schedule";
+    prefecture_code, departments, speciality_codes, schedule, staff_count, staff_qualifications";
 
 /// An entry's contact windows as stored. JSON that does not parse is never
 /// read as "no windows" (an edit would then erase them): it is logged and
@@ -617,6 +619,8 @@ impl IndexRow {
             departments: self.departments,
             // Parsed here, row by row, and kept compact: a national
             // directory's schedules in full would take gigabytes.
+            staff_count: self.staff_count,
+            staff_qualifications: codes(&self.staff_qualifications),
             weekly_hours: renkei_domain::directory::Schedule::from_json(&self.schedule)
                 .weekly_hours(),
             phone: self.phone,
@@ -881,6 +885,8 @@ struct LocalRow {
     local_notes: String,
     public_fields: String,
     publish_consent: bool,
+    staff_count: Option<i64>,
+    staff_qualifications: String,
 }
 
 pub async fn entry_meta(db: &Db, id: EntryId) -> Result<Option<EntryMeta>, StoreError> {
@@ -902,7 +908,7 @@ pub async fn local_fields(db: &Db, id: EntryId) -> Result<Option<LocalFields>, S
     let row: Option<LocalRow> = read!(db, |c| {
         sqlx::query_as(
             "SELECT area, functions, procedures, contact_windows, contact_person, features, languages, local_notes, \
-             public_fields, publish_consent FROM directory_entries WHERE id = $1",
+             public_fields, publish_consent, staff_count, staff_qualifications FROM directory_entries WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(c)
@@ -920,6 +926,8 @@ pub async fn local_fields(db: &Db, id: EntryId) -> Result<Option<LocalFields>, S
         local_notes: r.local_notes,
         public_fields: codes(&r.public_fields),
         publish_consent: r.publish_consent,
+        staff_count: r.staff_count,
+        staff_qualifications: codes(&r.staff_qualifications),
     }))
 }
 
@@ -935,7 +943,7 @@ pub async fn write_local_fields(
         sqlx::query(
             "UPDATE directory_entries SET area = $2, functions = $3, procedures = $4, contact_windows = $5, \
              contact_person = $6, features = $7, languages = $8, local_notes = $9, public_fields = $10, \
-             publish_consent = $11, updated_at = $12 WHERE id = $1",
+             publish_consent = $11, updated_at = $12, staff_count = $13, staff_qualifications = $14 WHERE id = $1",
         )
         .bind(id)
         .bind(&f.area)
@@ -949,6 +957,8 @@ pub async fn write_local_fields(
         .bind(f.public_fields.join(","))
         .bind(f.publish_consent)
         .bind(now.millis())
+        .bind(f.staff_count)
+        .bind(f.staff_qualifications.join(","))
         .execute(&mut *c)
         .await?;
     });

@@ -128,10 +128,46 @@ pub const PUBLIC_FIELD_CHOICES: &[(&str, &str, &str)] = &[
     ("features", "特色", "Distinctive features"),
     ("languages", "対応言語", "Languages"),
     ("acceptance", "受入状況", "Acceptance status"),
+    ("staff", "職員数・保有資格", "Staff and qualifications"),
 ];
 
 /// What public fields a new entry starts with.
 pub const DEFAULT_PUBLIC_FIELDS: &str = "phone,fax,url,hours,functions,features,languages";
+
+/// The qualifications an office's professionals hold (保有資格), kept by
+/// the office: families and hospitals choose a care-management office by
+/// its care managers' base qualifications (a nurse-qualified care manager
+/// for a patient with medical needs), and stations by their staff.
+pub const STAFF_QUALIFICATIONS: &[(&str, &str, &str)] = &[
+    (
+        "chief_care_manager",
+        "主任介護支援専門員",
+        "Chief care manager",
+    ),
+    ("nurse", "看護師", "Nurse"),
+    ("public_health_nurse", "保健師", "Public health nurse"),
+    ("social_worker", "社会福祉士", "Certified social worker"),
+    (
+        "psychiatric_social_worker",
+        "精神保健福祉士",
+        "Psychiatric social worker",
+    ),
+    ("care_worker", "介護福祉士", "Certified care worker"),
+    ("pharmacist", "薬剤師", "Pharmacist"),
+    ("physical_therapist", "理学療法士", "Physical therapist"),
+    (
+        "occupational_therapist",
+        "作業療法士",
+        "Occupational therapist",
+    ),
+    ("speech_therapist", "言語聴覚士", "Speech therapist"),
+    ("dietitian", "管理栄養士", "Registered dietitian"),
+    ("dental_hygienist", "歯科衛生士", "Dental hygienist"),
+    ("doctor", "医師", "Doctor"),
+];
+
+/// How many staff an office can record (a bound against typing errors).
+pub const STAFF_COUNT_MAX: i64 = 999;
 
 /// How a care manager may reach a provider (連絡方法).
 pub const CONTACT_METHODS: &[(&str, &str, &str)] = &[

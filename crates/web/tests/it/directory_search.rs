@@ -62,6 +62,9 @@ async fn world_with_directory(backend: Backend, config: WebConfig) -> World {
             procedures: vec!["suction".into()],
             public_fields: vec!["phone".into()],
             publish_consent: true,
+            // Its staff, kept to professionals (not a public field here).
+            staff_count: Some(3),
+            staff_qualifications: vec!["nurse".into(), "chief_care_manager".into()],
             ..Default::default()
         },
         Timestamp::now(),
@@ -114,6 +117,35 @@ async fn professional_search_near_text_accepting_on_both_databases() {
         );
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert!(v["items"][1]["distance_km"].as_f64().unwrap() > 1.0);
+        // "Whose staff includes a nurse": the one office that says so,
+        // with its count; the public sees neither (staff is not public).
+        let r = send(
+            &w.app,
+            request(
+                "GET",
+                "/api/v1/directory/search?service=130&qualification=nurse",
+                s,
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(names(&r.body), vec!["みどり訪問看護ステーション"]);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["items"][0]["staff_count"], 3);
+        assert_eq!(v["total"], 1);
+        let r = send(
+            &w.app,
+            request(
+                "GET",
+                "/api/v1/public/directory/search?qualification=nurse",
+                w.session(Who::Anonymous),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(names(&r.body), Vec::<String>::new());
         // Full-width katakana finds the half-width name.
         let r = send(
             &w.app,
@@ -353,7 +385,7 @@ async fn bad_parameters_are_field_errors() {
         },
     )
     .await;
-    let r = send(&w.app, request("GET", "/api/v1/public/directory/search?near=north&kind=spaceport&limit=0&radius_km=9000&municipality=131017", w.session(Who::Anonymous), None)).await;
+    let r = send(&w.app, request("GET", "/api/v1/public/directory/search?near=north&kind=spaceport&limit=0&radius_km=9000&municipality=131017&qualification=astronaut", w.session(Who::Anonymous), None)).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.content_type, "application/problem+json");
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -363,7 +395,14 @@ async fn bad_parameters_are_field_errors() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    for f in ["near", "kind", "limit", "radius_km", "municipality"] {
+    for f in [
+        "near",
+        "kind",
+        "limit",
+        "radius_km",
+        "municipality",
+        "qualification",
+    ] {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
     }
 }
