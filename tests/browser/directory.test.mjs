@@ -109,6 +109,8 @@ test('a nurse updates acceptance in two taps on a phone; a public change waits f
   await coord.goto(base + '/directory/freshness');
   await checkA11y(coord, '/directory/freshness');
   assert.ok(await coord.locator('#overdue-table tbody tr').count() > 10);
+  // Statuses past their kind's deadline (7 days for stations and offices).
+  assert.ok(await coord.locator('#stale-acceptance-table tbody tr').count() >= 1, 'stale acceptance listed');
   await coord.getByRole('button', { name: '確認依頼メールを送る' }).click();
   const flash = await coord.getByRole('status').textContent();
   assert.match(flash, /送信 [1-9]\d*件/);

@@ -1107,6 +1107,18 @@ pub struct OverdueItem {
     pub reminded: String,
 }
 
+/// An acceptance status past its kind's deadline.
+pub struct StaleItem {
+    pub id: EntryId,
+    pub name: String,
+    pub kind: String,
+    pub municipality: String,
+    pub org: String,
+    pub status: &'static str,
+    pub as_of: String,
+    pub fresh_days: i64,
+}
+
 #[derive(Template)]
 #[template(path = "directory/freshness.html")]
 struct FreshnessPage {
@@ -1114,6 +1126,7 @@ struct FreshnessPage {
     days: i64,
     rows: Vec<FreshnessRow>,
     overdue: Vec<OverdueItem>,
+    stale: Vec<StaleItem>,
 }
 
 pub async fn freshness(
@@ -1171,6 +1184,20 @@ async fn freshness_response(
                     .last_reminder_at
                     .map(|t| Timestamp(t).to_jst_display())
                     .unwrap_or_default(),
+            })
+            .collect(),
+        stale: f
+            .stale_acceptance
+            .into_iter()
+            .map(|a| StaleItem {
+                id: a.id,
+                kind: kind_label(ctx.lang, &a.kind),
+                fresh_days: renkei_domain::directory::acceptance_fresh_days(&a.kind),
+                status: acceptance_label(ctx.lang, &a.acceptance),
+                as_of: Timestamp(a.acceptance_as_of).to_jst_display(),
+                name: a.name,
+                municipality: a.municipality_name,
+                org: a.org_name.unwrap_or_default(),
             })
             .collect(),
         l,

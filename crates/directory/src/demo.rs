@@ -266,7 +266,15 @@ pub async fn load(
         )
         .await?;
         if acceptance != "unknown" {
-            store::write_acceptance(&mut tx, id, acceptance, "", None, now).await?;
+            // Every fourth status was set ten days ago: past the 7-day
+            // deadline of stations and offices, so the coordinator's
+            // freshness page and the lists have stale ones to show.
+            let as_of = if i % 4 == 3 {
+                now.plus_seconds(-10 * 86_400)
+            } else {
+                now
+            };
+            store::write_acceptance(&mut tx, id, acceptance, "", None, as_of).await?;
         }
     }
     // Entries of their own: life support and a consultation desk.

@@ -218,4 +218,20 @@ pub struct Freshness {
     pub by_municipality: Vec<MunicipalityFreshness>,
     pub overdue: Vec<Overdue>,
     pub since: Timestamp,
+    /// Entries whose 受入状況 is older than their kind allows
+    /// (`ACCEPTANCE_FRESH_DAYS`: a hospital's beds after 1 day, a
+    /// visiting-nursing station's room after 7), oldest first.
+    pub stale_acceptance: Vec<AcceptanceStatus>,
+}
+
+/// An entry's acceptance status and when it was set.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AcceptanceStatus {
+    pub id: EntryId,
+    pub name: String,
+    pub kind: String,
+    pub municipality_name: String,
+    pub org_name: Option<String>,
+    pub acceptance: String,
+    pub acceptance_as_of: i64,
 }

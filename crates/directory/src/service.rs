@@ -617,10 +617,23 @@ impl Directory {
         }
         let region = p.region_scope().ok_or(DirectoryError::Forbidden)?;
         let since = self.since(now);
+        let stale_acceptance = store::acceptance_statuses(&self.db, region)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                renkei_domain::directory::acceptance_is_stale(
+                    &a.kind,
+                    Some(a.acceptance_as_of),
+                    now,
+                )
+            })
+            .take(500)
+            .collect();
         Ok(Freshness {
             by_municipality: store::freshness_by_municipality(&self.db, region, since).await?,
             overdue: store::overdue_entries(&self.db, region, since, 500).await?,
             since,
+            stale_acceptance,
         })
     }
 

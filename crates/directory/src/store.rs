@@ -1208,6 +1208,27 @@ pub async fn overdue_entries(
     }))
 }
 
+/// The region's entries with an acceptance status set, oldest status first
+/// (the service keeps those past their kind's deadline).
+pub async fn acceptance_statuses(
+    db: &Db,
+    region_id: RegionId,
+) -> Result<Vec<crate::model::AcceptanceStatus>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT e.id, e.name, e.kind, e.municipality_name, o.name AS org_name, e.acceptance, e.acceptance_as_of \
+             FROM directory_entries e LEFT JOIN identity_organisations o ON o.id = e.org_id \
+             WHERE e.disappeared_at IS NULL AND e.acceptance <> 'unknown' AND e.acceptance_as_of IS NOT NULL AND ( \
+               e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $1) \
+               OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $1)) \
+             ORDER BY e.acceptance_as_of, e.id",
+        )
+        .bind(region_id)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
 /// Active members of an organisation with an e-mail address.
 pub async fn member_addresses(db: &Db, org_id: OrgId) -> Result<Vec<String>, StoreError> {
     Ok(read!(db, |c| {

@@ -348,6 +348,48 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     assert_eq!(view.meta.confirmed_by_name.as_deref(), Some("nurse"));
     assert!(!view.overdue);
 
+    // Acceptance goes stale by kind: a visiting-nursing station's room
+    // after 7 days. Set 8 days ago, it is on the coordinator's list; set
+    // again today, it is not.
+    let week_ago = Timestamp::now().plus_seconds(-8 * 86_400);
+    store::set_acceptance(&db, entry, "accepting", "", week_ago)
+        .await
+        .unwrap();
+    let f = directory
+        .freshness(&coordinator, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        f.stale_acceptance.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![entry]
+    );
+    assert!(directory
+        .freshness(&coordinator, week_ago.plus_seconds(86_400))
+        .await
+        .unwrap()
+        .stale_acceptance
+        .is_empty());
+    directory
+        .set_acceptance(
+            &nurse,
+            entry,
+            Acceptance {
+                status: "accepting",
+                note: "",
+                vacant_beds: None,
+            },
+            &ctx(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert!(directory
+        .freshness(&coordinator, Timestamp::now())
+        .await
+        .unwrap()
+        .stale_acceptance
+        .is_empty());
+
     // Searches see the new state at once: the service put each edit in the
     // index before it answered (no refresh here).
     let hit = live.search(&Query {
