@@ -116,6 +116,29 @@ test('a nurse updates acceptance in two taps on a phone; a public change waits f
   assert.match(flash, /送信 [1-9]\d*件/);
   assert.match(flash, /デモ/);
   await shot(coord, 'directory-freshness', true);
+
+  // The yearly round on paper: every overdue entry's A4 sheet in one
+  // document, one per page when printed.
+  const overdueBefore = await coord.locator('#overdue-table tbody tr').count();
+  const firstOverdue = await coord.locator('#overdue-table tbody tr a').first().textContent();
+  await coord.getByRole('link', { name: /確認票をまとめて印刷する/ }).click();
+  await coord.waitForURL('**/directory/sheets');
+  assert.equal(await coord.locator('article.sheet').count(), Math.min(overdueBefore, 200));
+  await checkA11y(coord, '/directory/sheets');
+  await coord.emulateMedia({ media: 'print' });
+  await shot(coord, 'directory-sheet-print', true);
+  await coord.emulateMedia({ media: 'screen' });
+  // A sheet comes back by fax with nothing changed: keyed in with one
+  // button, the entry is confirmed and leaves the overdue list.
+  await coord.goto(base + '/directory/freshness');
+  await coord.getByRole('link', { name: firstOverdue }).first().click();
+  await coord.getByRole('link', { name: '返送された確認票を入力する' }).click();
+  await coord.getByLabel('返送方法').selectOption('fax');
+  await checkA11y(coord, '/directory/entries/{id}/sheet/return');
+  await coord.getByRole('button', { name: '変更なし（確認済みにする）' }).click();
+  await coord.getByText('確認票を記録しました（変更なし・確認済み）。').waitFor();
+  await coord.goto(base + '/directory/freshness');
+  assert.equal(await coord.locator('#overdue-table tbody tr').count(), overdueBefore - 1);
   await desk.close();
 });
 

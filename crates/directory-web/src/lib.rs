@@ -11,6 +11,7 @@ pub mod api;
 pub mod fhir;
 pub mod fhir_resources;
 pub mod pages;
+pub mod sheets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,6 +116,24 @@ fn routes() -> RouteTable<DirectoryState> {
         .post("/directory/entries/{id}/edit", pages::edit, STAFF)
         .sample("/directory/entries/{entry}/edit")
         .body("area=test")
+        // The confirmation sheet (確認票): printed by the entry's maintainers
+        // and curators; keyed in by curators when it comes back.
+        .get("/directory/entries/{id}/sheet", sheets::sheet, STAFF)
+        .sample("/directory/entries/{entry}/sheet")
+        .get(
+            "/directory/entries/{id}/sheet/return",
+            sheets::return_form,
+            CURATORS,
+        )
+        .sample("/directory/entries/{entry}/sheet/return")
+        .post(
+            "/directory/entries/{id}/sheet/return",
+            sheets::record_return,
+            CURATORS,
+        )
+        .sample("/directory/entries/{entry}/sheet/return")
+        .body("via=fax&unchanged=1")
+        .get("/directory/sheets", sheets::overdue_sheets, REGION_CURATORS)
         .get("/directory/reviews", pages::reviews, CURATORS)
         .post("/directory/reviews/{id}", pages::review, CURATORS)
         .sample("/directory/reviews/{change_request}")

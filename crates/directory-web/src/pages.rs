@@ -29,7 +29,7 @@ use renkei_web_kit::FormData;
 use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
 
-fn acceptance_label(lang: Lang, code: &str) -> &'static str {
+pub(crate) fn acceptance_label(lang: Lang, code: &str) -> &'static str {
     match code {
         "accepting" => lang.tr("受入可", "Accepting"),
         "waiting_list" => lang.tr("待機あり", "Waiting list"),
@@ -38,13 +38,13 @@ fn acceptance_label(lang: Lang, code: &str) -> &'static str {
     }
 }
 
-fn kind_label(lang: Lang, code: &str) -> String {
+pub(crate) fn kind_label(lang: Lang, code: &str) -> String {
     OrgKind::from_code(code)
         .map(|k| k.label(lang.code()).to_string())
         .unwrap_or_else(|| code.to_string())
 }
 
-fn function_label(lang: Lang, code: &str) -> String {
+pub(crate) fn function_label(lang: Lang, code: &str) -> String {
     HOME_CARE_FUNCTIONS
         .iter()
         .find(|(c, _, _)| *c == code)
@@ -81,7 +81,7 @@ pub struct Card {
 }
 
 /// An office's staff in one line: how many, and their qualifications.
-fn staff_line(lang: Lang, e: &Entry) -> String {
+pub(crate) fn staff_line(lang: Lang, e: &Entry) -> String {
     let names: Vec<&str> = e
         .staff_qualifications
         .iter()
@@ -118,7 +118,13 @@ struct Marker {
     href: String,
 }
 
-fn card(lang: Lang, e: &Entry, distance: Option<f64>, public: bool, now: Timestamp) -> Card {
+pub(crate) fn card(
+    lang: Lang,
+    e: &Entry,
+    distance: Option<f64>,
+    public: bool,
+    now: Timestamp,
+) -> Card {
     let show = |field: &str| !public || e.is_public(field);
     Card {
         id: e.id,
@@ -240,7 +246,7 @@ async fn choices(state: &DirectoryState, lang: Lang) -> Result<Choices, WebError
 }
 
 /// The staff qualifications as a form offers them (code, label).
-fn qualification_choices(lang: Lang) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn qualification_choices(lang: Lang) -> Vec<(&'static str, &'static str)> {
     renkei_domain::directory::STAFF_QUALIFICATIONS
         .iter()
         .map(|(c, ja, en)| (*c, lang.tr(ja, en)))
@@ -547,6 +553,17 @@ pub async fn entry_page(
     entry_response(&state, &ctx, p, id, None).await
 }
 
+/// One entry's page with a message (for other modules' handlers).
+pub(crate) async fn entry_response_with(
+    state: &DirectoryState,
+    ctx: &PageCtx,
+    p: Principal,
+    id: EntryId,
+    flash: Option<(&'static str, &'static str)>,
+) -> Result<Response, WebError> {
+    entry_response(state, ctx, p, id, flash).await
+}
+
 async fn entry_response(
     state: &DirectoryState,
     ctx: &PageCtx,
@@ -731,9 +748,21 @@ struct EditPage {
     weekdays: Vec<(u8, &'static str)>,
     qualifications: Vec<(&'static str, &'static str)>,
     staff_count: String,
+    /// Keying in a returned confirmation sheet (確認票) rather than an edit:
+    /// the form posts there and asks how the sheet came back.
+    sheet_return: bool,
+    returns: Vec<(&'static str, &'static str)>,
 }
 
-fn edit_page(
+/// What the edit form is used for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EditMode {
+    Edit,
+    /// The support centre keys in a returned confirmation sheet.
+    SheetReturn,
+}
+
+pub(crate) fn edit_page(
     state: &DirectoryState,
     ctx: &PageCtx,
     id: EntryId,
@@ -741,8 +770,26 @@ fn edit_page(
     f: LocalFields,
     errors: ValidationErrors,
 ) -> Result<Response, WebError> {
+    edit_page_for(state, ctx, id, name, f, errors, EditMode::Edit)
+}
+
+pub(crate) fn edit_page_for(
+    state: &DirectoryState,
+    ctx: &PageCtx,
+    id: EntryId,
+    name: String,
+    f: LocalFields,
+    errors: ValidationErrors,
+    mode: EditMode,
+) -> Result<Response, WebError> {
     let lang = ctx.lang;
-    let l = Layout::new(ctx, lang.tr("掲載内容の修正", "Edit entry"));
+    let l = Layout::new(
+        ctx,
+        match mode {
+            EditMode::Edit => lang.tr("掲載内容の修正", "Edit entry"),
+            EditMode::SheetReturn => lang.tr("確認票の入力", "Key in a returned sheet"),
+        },
+    );
     let mut rows: Vec<WindowRow> = f
         .contact_windows
         .iter()
@@ -790,6 +837,14 @@ fn edit_page(
             .collect(),
         qualifications: qualification_choices(lang),
         staff_count: f.staff_count.map(|n| n.to_string()).unwrap_or_default(),
+        sheet_return: mode == EditMode::SheetReturn,
+        returns: renkei_directory::model::SheetReturn::ALL
+            .iter()
+            .map(|r| {
+                let (ja, en) = r.label();
+                (r.code(), lang.tr(ja, en))
+            })
+            .collect(),
         f,
         l,
     };
@@ -821,7 +876,7 @@ pub async fn edit_form(
 
 /// Reads the edit form. Contact-window rows are `w{i}_method`, `w{i}_day`
 /// (repeated), `w{i}_from`, `w{i}_to`, `w{i}_note`; blank rows are dropped.
-fn local_fields_from(form: &FormData) -> LocalFields {
+pub(crate) fn local_fields_from(form: &FormData) -> LocalFields {
     let mut windows = Vec::new();
     for i in 0..30 {
         let key = |k: &str| format!("w{i}_{k}");

@@ -192,6 +192,48 @@ pub struct EntryView {
     pub overdue: bool,
 }
 
+/// How a confirmation sheet (確認票) came back to the support centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetReturn {
+    Fax,
+    Mail,
+    InPerson,
+    /// Read out on the phone (consent recorded by phone, as one city does).
+    Phone,
+}
+
+impl SheetReturn {
+    pub const ALL: [SheetReturn; 4] = [
+        SheetReturn::Fax,
+        SheetReturn::Mail,
+        SheetReturn::InPerson,
+        SheetReturn::Phone,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SheetReturn::Fax => "fax",
+            SheetReturn::Mail => "mail",
+            SheetReturn::InPerson => "in_person",
+            SheetReturn::Phone => "phone",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.code() == code)
+    }
+
+    /// (Japanese, English) label.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            SheetReturn::Fax => ("FAX", "FAX"),
+            SheetReturn::Mail => ("郵送", "Mail"),
+            SheetReturn::InPerson => ("訪問・持参", "In person"),
+            SheetReturn::Phone => ("電話で聞き取り", "By phone"),
+        }
+    }
+}
+
 /// What an edit did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum EditOutcome {

@@ -803,6 +803,72 @@ impl Directory {
         Ok(id)
     }
 
+    /// Records a returned confirmation sheet (確認票), keyed in by the
+    /// support centre: the sheet's corrections (including consent to
+    /// publish, which the sheet asks for) apply at once, since the curator
+    /// is the one who would review them, and the entry counts as confirmed
+    /// today by the curator. One audited transaction names how the sheet
+    /// came back and what changed. Returns the changed fields.
+    pub async fn record_returned_sheet(
+        &self,
+        actor: &Actor,
+        id: EntryId,
+        new: LocalFields,
+        via: crate::model::SheetReturn,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<Vec<&'static str>, DirectoryError> {
+        let p = principal(actor)?;
+        if !self.curates(p, id).await? {
+            return Err(DirectoryError::Forbidden);
+        }
+        self.validate(&new)?;
+        let old = store::local_fields(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        let changed = old.changed_fields(&new);
+        let mut tx = self.db.begin().await?;
+        if !changed.is_empty() {
+            store::write_local_fields(&mut tx, id, &new, now).await?;
+        }
+        store::write_confirmation(&mut tx, id, p.user_id, now).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(
+                p,
+                ctx,
+                "directory.sheet_returned",
+                id,
+                format!("via {}; changed {}", via.code(), changed.join(",")),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.reindex(id).await;
+        Ok(changed)
+    }
+
+    /// The region's entries whose confirmation is overdue, as the sheets to
+    /// print for them (at most `limit`).
+    pub async fn overdue_for_sheets(
+        &self,
+        actor: &Actor,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<EntryView>, DirectoryError> {
+        let p = principal(actor)?;
+        if !p.role.may(Permission::CurateDirectory) {
+            return Err(DirectoryError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(DirectoryError::Forbidden)?;
+        let overdue = store::overdue_entries(&self.db, region, self.since(now), limit).await?;
+        let mut out = Vec::with_capacity(overdue.len());
+        for o in overdue {
+            out.push(self.entry(actor, o.id, now).await?);
+        }
+        Ok(out)
+    }
+
     /// Adds a medical procedure to the list entries can offer (the seed list
     /// is DOMAIN.md §3). The list serves every region of the deployment, so
     /// only the operator or a system administrator extends it; audited in

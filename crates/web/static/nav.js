@@ -12,3 +12,12 @@
     button.setAttribute('aria-expanded', open ? 'true' : 'false');
   });
 })();
+
+// Print buttons (the confirmation sheets): the browser's print dialog.
+// Without this script the browser's own print command does the same.
+(function () {
+  var buttons = document.querySelectorAll('[data-print]');
+  for (var i = 0; i < buttons.length; i++) {
+    buttons[i].addEventListener('click', function () { window.print(); });
+  }
+})();

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use renkei_directory::fixtures as store;
 use renkei_directory::live::LiveIndex;
 use renkei_directory::model::NewLocalEntry;
-use renkei_directory::model::{Acceptance, EditOutcome};
+use renkei_directory::model::{Acceptance, EditOutcome, SheetReturn};
 use renkei_directory::search::Query;
 use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError};
 use renkei_domain::directory::ContactWindow;
@@ -390,6 +390,43 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
         .stale_acceptance
         .is_empty());
 
+    // A confirmation sheet came back by fax with a correction: the
+    // coordinator keys it in, it applies at once and confirms the entry;
+    // the station's own member cannot record sheets.
+    let mut corrected = store::local_fields(&db, entry).await.unwrap().unwrap();
+    corrected.languages = "英語・ベトナム語".into();
+    assert!(matches!(
+        directory
+            .record_returned_sheet(
+                &nurse,
+                entry,
+                corrected.clone(),
+                SheetReturn::Fax,
+                &ctx(),
+                Timestamp::now()
+            )
+            .await,
+        Err(DirectoryError::Forbidden)
+    ));
+    let changed = directory
+        .record_returned_sheet(
+            &coordinator,
+            entry,
+            corrected,
+            SheetReturn::Fax,
+            &ctx(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, vec!["languages"]);
+    let view = directory
+        .entry(&coordinator, entry, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(view.local.languages, "英語・ベトナム語");
+    assert_eq!(view.meta.confirmed_by_name.as_deref(), Some("coord"));
+
     // Searches see the new state at once: the service put each edit in the
     // index before it answered (no refresh here).
     let hit = live.search(&Query {
@@ -421,6 +458,7 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
         "directory.acceptance",
         "directory.reminders",
         "directory.confirm",
+        "directory.sheet_returned",
     ] {
         assert!(
             actions.iter().any(|x| x == a),
