@@ -248,17 +248,22 @@ pub async fn populate(
 }
 
 /// The care open data files: (file name, UTF-8 text with BOM). About one row
-/// in eight repeats an office of another service file (one office, several
-/// services), and the usual blemishes appear: full-width digits, missing
-/// coordinates, e-mail in the URL column, 定員 0.
+/// in eight repeats an office of an earlier service file (one office, several
+/// services: same number, name and address; never twice in one file),
+/// 利用可能曜日 is written in day words as published, and the usual
+/// blemishes appear: full-width digits, missing coordinates, e-mail in the
+/// URL column, 定員 0.
 pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
     let munis = municipalities(seed);
     let total_weight: u64 = munis.iter().map(|m| m.weight).sum();
     let mut rng = Rng::new(seed.wrapping_add(1));
     let mut files = Vec::new();
     let mut office_serial: Vec<u64> = vec![0; 48];
-    // Offices created so far, for repeats across services: (number, muni index, name, kana).
-    let mut offices: Vec<(String, usize, String, String)> = Vec::new();
+    // Offices created so far, for repeats across services: (number, muni
+    // index, name, kana, address, lat, lon). A repeat is the same office
+    // (same number, place and name) offering another service.
+    type Office = (String, usize, String, String, String, String, String);
+    let mut offices: Vec<Office> = Vec::new();
     for (code, volume) in CARE_VOLUME {
         let service = renkei_domain::directory::care_service_name(code).unwrap_or("介護サービス");
         // At least one row: a file of the set without rows is refused.
@@ -267,10 +272,13 @@ pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
         text.push('\u{feff}');
         text.push_str(HEADER);
         text.push_str("\r\n");
+        // Only offices of earlier files repeat: an office number appears
+        // once per service file, as in the published data.
+        let earlier = offices.len();
         for n in 0..rows {
-            let repeat = !offices.is_empty() && rng.below(8) == 0;
-            let (number, mi, name, kana) = if repeat {
-                offices[rng.below(offices.len() as u64) as usize].clone()
+            let repeat = earlier > 0 && rng.below(8) == 0;
+            let (number, mi, name, kana, address, lat, lon) = if repeat {
+                offices[rng.below(earlier as u64) as usize].clone()
             } else {
                 // Pick a municipality by weight (cities hold more offices).
                 let mut target = rng.below(total_weight);
@@ -290,27 +298,38 @@ pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
                 let (place, place_kana) = place_name(&mut rng);
                 let name = format!("{place}{b}{service}");
                 let kana = format!("{place_kana}{bk}");
-                offices.push((number.clone(), mi, name.clone(), kana.clone()));
-                (number, mi, name, kana)
+                let m = &munis[mi];
+                let p = &PREFECTURES[m.prefecture];
+                let address = format!(
+                    "{}{}{}{}-{}-{}",
+                    p.name,
+                    m.name,
+                    rng.pick(CHO),
+                    1 + rng.below(9),
+                    1 + rng.below(30),
+                    1 + rng.below(20)
+                );
+                let (lat, lon) = if rng.below(40) == 0 {
+                    (String::new(), String::new())
+                } else {
+                    (
+                        format!("{:.6}", m.lat + rng.signed_unit() * 0.05),
+                        format!("{:.6}", m.lon + rng.signed_unit() * 0.06),
+                    )
+                };
+                let office = (number, mi, name, kana, address, lat, lon);
+                offices.push(office.clone());
+                office
             };
             let m = &munis[mi];
             let p = &PREFECTURES[m.prefecture];
-            let address = format!(
-                "{}{}{}{}-{}-{}",
-                p.name,
-                m.name,
-                rng.pick(CHO),
-                1 + rng.below(9),
-                1 + rng.below(30),
-                1 + rng.below(20)
-            );
-            let (lat, lon) = if rng.below(40) == 0 {
-                (String::new(), String::new())
-            } else {
-                (
-                    format!("{:.6}", m.lat + rng.signed_unit() * 0.05),
-                    format!("{:.6}", m.lon + rng.signed_unit() * 0.06),
-                )
+            // 利用可能曜日 as the published files write it: day words,
+            // comma-separated (so the CSV field is quoted).
+            let days = match rng.below(4) {
+                0 => "平日",
+                1 => "平日,土曜日",
+                2 => "平日,土曜日,日曜日",
+                _ => "平日,土曜日,日曜日,祝日",
             };
             let phone = format!(
                 "0{}-{:03}-{:04}",
@@ -338,7 +357,7 @@ pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
             };
             let _ = write!(
                 text,
-                "{},{},{},{},{},{},{},{},,{},{},{},,{:013},{},{},月火水木金,,{},{},,○,,\r\n",
+                "{},{},{},{},{},{},{},{},,{},{},{},,{:013},{},{},{},,{},{},,○,,\r\n",
                 m.code,
                 n + 1,
                 p.name,
@@ -353,6 +372,7 @@ pub fn care_files(seed: u64, scale: f64) -> Vec<(String, Vec<u8>)> {
                 rng.below(10_000_000_000_000),
                 csv_field(&format!("社会福祉法人{}会", rng.pick(BRAND).0)),
                 number_text,
+                csv_field(days),
                 capacity,
                 url
             );
