@@ -87,8 +87,9 @@ pub async fn current_entries(db: &Db) -> Result<Vec<Entry>, StoreError> {
 #[derive(Serialize, Deserialize, PartialEq, Debug)]
 struct SnapshotHeader {
     format: u32,
-    /// SHA-256 of the folding rules' data: an index folded with other
-    /// rules would miss what a search folds now.
+    /// SHA-256 of the folding rules' data and of the index's and the
+    /// store's source: an index folded with other rules, or packed or read
+    /// another way, is not this build's index.
     rules: String,
     seen: Seen,
 }
@@ -102,7 +103,19 @@ struct Seen {
 }
 
 fn rules_digest() -> String {
-    hex::encode(Sha256::digest(renkei_domain::text::VARIANTS_CSV.as_bytes()))
+    // The index's shape and how rows become entries are read from their
+    // source, so any change to them makes old snapshots unusable without
+    // anyone remembering to bump SNAPSHOT_FORMAT.
+    let mut hash = Sha256::new();
+    for part in [
+        renkei_domain::text::VARIANTS_CSV,
+        include_str!("search.rs"),
+        include_str!("store.rs"),
+    ] {
+        hash.update(part.as_bytes());
+        hash.update([0u8]);
+    }
+    hex::encode(hash.finalize())
 }
 
 /// How a refresh went, for the job's log.
