@@ -221,7 +221,12 @@ test('a resident finds an internal-medicine clinic open on a weekday morning, an
 test('the printed guidebook has contents, areas and a map page, and the CLI prints it to PDF', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'renkei-booklet-'));
   try {
-    cli(['export', 'directory', '--format', 'booklet', '--region', 'demo', '--out', join(dir, 'book.html')]);
+    const made = String(cli(['export', 'directory', '--format', 'booklet', '--region', 'demo', '--out', join(dir, 'book.html')]));
+    const edition = made.match(/booklet edition (\d+)/)[1];
+    // Replacement pages for a ring binder: nothing changed since, so no
+    // area is printed again and the cover says so.
+    const again = String(cli(['export', 'directory', '--format', 'booklet', '--region', 'demo', '--changed-since', edition, '--out', join(dir, 'changes.html')]));
+    assert.match(again, /: 0 of \d+ areas printed \(replacement pages\)/);
     const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 900, height: 1200 } });
     const page = await context.newPage();
     await page.goto('file://' + join(dir, 'book.html'));

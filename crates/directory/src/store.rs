@@ -1554,6 +1554,50 @@ pub async fn last_import_rows(db: &Db, scope: &str) -> Result<Option<i64>, Store
     Ok(row.map(|(n,)| n))
 }
 
+/// Records a printed booklet edition with its pages' fingerprints (JSON).
+pub async fn record_booklet_edition(
+    db: &Db,
+    title: &str,
+    edition: &str,
+    scope: &str,
+    pages: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let mut tx = db.begin().await?;
+    let id: i64 = write!(&mut tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO directory_booklet_editions (title, edition, scope, pages, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(title)
+        .bind(edition)
+        .bind(scope)
+        .bind(pages)
+        .bind(now.millis())
+        .bind(by)
+        .fetch_one(&mut *c)
+        .await?
+    });
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A recorded booklet edition: (edition, scope, pages JSON, created_at).
+pub async fn booklet_edition(
+    db: &Db,
+    id: i64,
+) -> Result<Option<(String, String, String, i64)>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT edition, scope, pages, created_at FROM directory_booklet_editions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
 /// Records an accepted import of a scope.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_import_run(

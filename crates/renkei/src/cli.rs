@@ -192,6 +192,12 @@ enum ExportCommand {
         /// The booklet's title.
         #[arg(long, default_value = "医療・介護資源ガイドブック")]
         title: String,
+        /// With --format booklet: print only the areas whose pages differ
+        /// from this earlier edition (its number, printed when it was
+        /// made), as replacement pages for a ring binder. Every booklet is
+        /// recorded as a new edition.
+        #[arg(long)]
+        changed_since: Option<i64>,
     },
 }
 
@@ -752,6 +758,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             municipality,
             dataset,
             title,
+            changed_since,
         }) => {
             use renkei_directory::export::{self, Edition};
             let edition = Edition::parse(&edition).ok_or_else(|| {
@@ -804,21 +811,56 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                             entries.len()
                         );
                     }
-                    let html = export::booklet::render(
-                        &entries,
-                        edition,
-                        &title,
-                        &procedures,
-                        renkei_domain::Timestamp::now(),
-                    )
-                    .map_err(|e| anyhow!("booklet: {e}"))?;
+                    let scope = codes.join(",");
+                    let previous = match changed_since {
+                        None => None,
+                        Some(n) => {
+                            let e = export::booklet_edition(&db, n).await?.ok_or_else(|| {
+                                anyhow!("--changed-since {n}: no such booklet edition")
+                            })?;
+                            if e.edition != edition || e.scope != scope {
+                                bail!(
+                                    "--changed-since {n}: that edition covered other entries (edition or --region/--municipality differ)"
+                                );
+                            }
+                            Some(e)
+                        }
+                    };
+                    let now = renkei_domain::Timestamp::now();
+                    let since = previous.as_ref().map(|e| export::booklet::Since {
+                        label: format!("第{}版（{}）", e.id, e.created_at.to_jst_display()),
+                        pages: &e.pages,
+                    });
+                    let rendered =
+                        export::booklet::render(&entries, edition, &title, &procedures, now, since)
+                            .map_err(|e| anyhow!("booklet: {e}"))?;
                     let is_pdf = out.extension().is_some_and(|e| e == "pdf");
                     if is_pdf {
-                        print_pdf(&html, &out)?;
+                        print_pdf(&rendered.html, &out)?;
                     } else {
-                        std::fs::write(&out, html)
+                        std::fs::write(&out, &rendered.html)
                             .with_context(|| format!("writing {}", out.display()))?;
                     }
+                    let number = export::record_booklet_edition(
+                        &db,
+                        &title,
+                        edition,
+                        &scope,
+                        &rendered.pages,
+                        &actor.username(),
+                        now,
+                    )
+                    .await?;
+                    println!(
+                        "booklet edition {number}: {} of {} areas printed{}",
+                        rendered.printed_areas,
+                        rendered.pages.len(),
+                        if previous.is_some() {
+                            " (replacement pages)"
+                        } else {
+                            ""
+                        }
+                    );
                     entries.len()
                 }
                 other => bail!("--format must be csv, xlsx or booklet, got {other:?}"),

@@ -8,9 +8,11 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use sha2::{Digest, Sha256};
 
 use super::{Edition, ExportEntry};
 
+#[derive(Debug)]
 pub struct BookletEntry {
     pub number: usize,
     pub name: String,
@@ -34,6 +36,7 @@ pub struct Category {
     pub entries: Vec<BookletEntry>,
 }
 
+#[derive(Debug)]
 pub struct MapPin {
     pub number: usize,
     pub x: f64,
@@ -57,6 +60,43 @@ struct Booklet<'a> {
     generated: String,
     areas: Vec<Area>,
     total: usize,
+    /// Printing only the pages changed since an earlier edition.
+    replacing: Option<ReplacementNote>,
+}
+
+/// What the cover of a set of replacement pages says.
+pub struct ReplacementNote {
+    pub since: String,
+    /// Areas whose pages are to be taken out (no entry left).
+    pub removed: Vec<String>,
+    /// Areas of the booklet in all, printed or not.
+    pub areas_in_all: usize,
+}
+
+/// A rendered booklet: the document, and a fingerprint of each area's
+/// pages (area name → SHA-256 of everything they print), to be recorded as
+/// the edition the next set of replacement pages is compared with.
+pub struct Rendered {
+    pub html: String,
+    pub pages: BTreeMap<String, String>,
+    /// How many areas the document holds (all, or those that changed).
+    pub printed_areas: usize,
+}
+
+/// An earlier edition to print replacement pages for.
+pub struct Since<'a> {
+    /// How the cover names it ("第3版（2026-04-01）").
+    pub label: String,
+    pub pages: &'a BTreeMap<String, String>,
+}
+
+/// The fingerprint of one area's pages: its name, entries and map, not
+/// its position in the booklet.
+fn area_digest(a: &Area) -> String {
+    let categories: Vec<(&str, &Vec<BookletEntry>)> =
+        a.categories.iter().map(|c| (c.title, &c.entries)).collect();
+    let text = format!("{:?}\u{1f}{:?}\u{1f}{:?}", a.name, categories, a.pins);
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// Map drawing area in SVG user units (millimetres of the printed page).
@@ -92,14 +132,17 @@ fn pins(points: &[(usize, f64, f64)]) -> Vec<MapPin> {
         .collect()
 }
 
-/// Renders the booklet as one HTML document.
+/// Renders the booklet as one HTML document: whole, or (`since`) only the
+/// areas whose pages differ from that edition's, with a cover that says
+/// which pages to replace and which to take out.
 pub fn render(
     entries: &[ExportEntry],
     edition: Edition,
     title: &str,
     procedures: &[(String, String)],
     generated_at: renkei_domain::Timestamp,
-) -> Result<String, askama::Error> {
+    since: Option<Since<'_>>,
+) -> Result<Rendered, askama::Error> {
     let mut by_area: BTreeMap<String, Vec<&ExportEntry>> = BTreeMap::new();
     for e in entries {
         by_area.entry(e.area()).or_default().push(e);
@@ -154,7 +197,26 @@ pub fn render(
             count: number,
         });
     }
-    Booklet {
+    let pages: BTreeMap<String, String> = areas
+        .iter()
+        .map(|a| (a.name.clone(), area_digest(a)))
+        .collect();
+    let areas_in_all = areas.len();
+    let replacing = since.map(|s| {
+        areas.retain(|a| s.pages.get(&a.name) != pages.get(&a.name));
+        ReplacementNote {
+            since: s.label,
+            removed: s
+                .pages
+                .keys()
+                .filter(|name| !pages.contains_key(*name))
+                .cloned()
+                .collect(),
+            areas_in_all,
+        }
+    });
+    let printed_areas = areas.len();
+    let html = Booklet {
         title,
         edition_label: match edition {
             Edition::Public => "住民向け版",
@@ -164,6 +226,12 @@ pub fn render(
         generated: generated_at.to_jst_display(),
         total: entries.len(),
         areas,
+        replacing,
     }
-    .render()
+    .render()?;
+    Ok(Rendered {
+        html,
+        pages,
+        printed_areas,
+    })
 }

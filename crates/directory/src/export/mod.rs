@@ -172,6 +172,51 @@ pub async fn load(
         .collect())
 }
 
+/// A recorded booklet edition, to print replacement pages against.
+pub struct BookletEdition {
+    pub id: i64,
+    pub edition: Edition,
+    /// The municipalities it covered, comma-separated ('' = all).
+    pub scope: String,
+    pub pages: std::collections::BTreeMap<String, String>,
+    pub created_at: renkei_domain::Timestamp,
+}
+
+/// Records a printed booklet's pages as an edition; returns its number.
+pub async fn record_booklet_edition(
+    db: &Db,
+    title: &str,
+    edition: Edition,
+    scope: &str,
+    pages: &std::collections::BTreeMap<String, String>,
+    by: &str,
+    now: renkei_domain::Timestamp,
+) -> Result<i64, StoreError> {
+    let json = serde_json::to_string(pages).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let edition = match edition {
+        Edition::Public => "public",
+        Edition::Professional => "professional",
+    };
+    store::record_booklet_edition(db, title, edition, scope, &json, by, now).await
+}
+
+/// A recorded booklet edition, or `None` when there is no such number.
+pub async fn booklet_edition(db: &Db, id: i64) -> Result<Option<BookletEdition>, StoreError> {
+    let Some((edition, scope, pages, created_at)) = store::booklet_edition(db, id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(BookletEdition {
+        id,
+        edition: Edition::parse(&edition).ok_or_else(|| {
+            StoreError::Invalid(format!("booklet edition {id}: edition {edition:?}"))
+        })?,
+        scope,
+        pages: serde_json::from_str(&pages)
+            .map_err(|e| StoreError::Invalid(format!("booklet edition {id}: {e}")))?,
+        created_at: renkei_domain::Timestamp(created_at),
+    }))
+}
+
 /// The procedure list (code, name) the exports name procedures with.
 pub async fn procedures(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
     store::procedures(db).await

@@ -117,23 +117,76 @@ both_backends!(
             "テスト",
             &procedures,
             Timestamp::now(),
+            None,
         )
-        .unwrap();
+        .unwrap()
+        .html;
         assert!(booklet.contains("目次") && booklet.contains("<svg") && booklet.contains("受入可"));
         assert!(
             !booklet.contains("管理者直通"),
             "contact windows only in the professional edition"
         );
-        let pro = export::booklet::render(
+        let rendered = export::booklet::render(
             &all,
             Edition::Professional,
             "テスト",
             &procedures,
             Timestamp::now(),
+            None,
         )
         .unwrap();
+        let pro = &rendered.html;
         assert!(pro.contains("管理者直通") && pro.contains("ひがし居宅介護支援"));
         assert!(!pro.contains("<script"), "names are escaped");
+
+        // A ring binder's update: the edition is recorded; with nothing
+        // changed no area is printed again; a change prints its area only.
+        let first = export::record_booklet_edition(
+            &db,
+            "テスト",
+            Edition::Professional,
+            "",
+            &rendered.pages,
+            "test",
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+        let recorded = export::booklet_edition(&db, first).await.unwrap().unwrap();
+        assert_eq!(recorded.pages, rendered.pages);
+        let again = export::booklet::render(
+            &all,
+            Edition::Professional,
+            "テスト",
+            &procedures,
+            Timestamp::now(),
+            Some(export::booklet::Since {
+                label: "第1版".into(),
+                pages: &recorded.pages,
+            }),
+        )
+        .unwrap();
+        assert_eq!(again.printed_areas, 0);
+        assert!(again.html.contains("変更のあった地区はありません"));
+        let mut changed = all.clone();
+        changed[0].entry.phone = "03-9999-9999".into();
+        let replacement = export::booklet::render(
+            &changed,
+            Edition::Professional,
+            "テスト",
+            &procedures,
+            Timestamp::now(),
+            Some(export::booklet::Since {
+                label: "第1版".into(),
+                pages: &recorded.pages,
+            }),
+        )
+        .unwrap();
+        assert_eq!(replacement.printed_areas, 1);
+        assert!(
+            replacement.html.contains("差し替えページ")
+                && replacement.html.contains("03-9999-9999")
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.xlsx");
