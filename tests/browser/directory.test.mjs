@@ -139,6 +139,12 @@ test('a nurse updates acceptance in two taps on a phone; a public change waits f
   await coord.getByText('確認票を記録しました（変更なし・確認済み）。').waitFor();
   await coord.goto(base + '/directory/freshness');
   assert.equal(await coord.locator('#overdue-table tbody tr').count(), overdueBefore - 1);
+
+  // The region's own resources, with the hospital of the next town that
+  // residents use, marked as outside the region.
+  await coord.goto(base + '/directory?q=%E7%97%85%E9%99%A2&in_region=true');
+  const neighbour = coord.locator('#entry-list > li', { hasText: 'となり町 山の上総合病院' });
+  await neighbour.getByText('圏域外（住民が利用）').waitFor();
   await desk.close();
 });
 

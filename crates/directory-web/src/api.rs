@@ -13,6 +13,7 @@ use renkei_directory::model::EntryId;
 use renkei_directory::search;
 use renkei_domain::people::Permission;
 use renkei_domain::{Timestamp, ValidationErrors};
+use renkei_identity::Actor;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -54,6 +55,10 @@ pub struct SearchParams {
     /// `true`: only entries with a contact window for care managers open now
     /// (Asia/Tokyo). Professional search only.
     pub contactable_now: Option<String>,
+    /// `true`: only the viewer's region — its municipalities and the
+    /// resources outside it that it lists as used by its residents.
+    /// Professional search only.
+    pub in_region: Option<String>,
     /// 日常生活圏域 (daily-life area) name.
     pub area: Option<String>,
     /// `LAT,LON`: nearest first.
@@ -204,6 +209,15 @@ impl SearchParams {
             );
         }
         let accepting = flag(&mut v, "accepting", self.accepting.as_deref());
+        let in_region = flag(&mut v, "in_region", self.in_region.as_deref());
+        if in_region && public {
+            v.add(
+                "in_region",
+                "professional_only",
+                "圏域の絞り込みは専門職向けの検索でだけ使えます。",
+                "in_region is available in the professional search only.",
+            );
+        }
         let contactable_now = flag(&mut v, "contactable_now", self.contactable_now.as_deref());
         if contactable_now && public {
             v.add(
@@ -371,6 +385,8 @@ impl SearchParams {
             function,
             procedure,
             qualification,
+            // Filled in by the handler, which knows the viewer's region.
+            within: in_region.then(Default::default),
             area,
             contactable_at: contactable_now
                 .then(|| renkei_domain::directory::jst_weekday_minute(Timestamp::now())),
@@ -487,6 +503,11 @@ pub struct ProfessionalItem {
     pub confirmed_at: Option<i64>,
     /// Consent to publish on the public map.
     pub published: bool,
+    /// Where it stands to the viewer's region: `inside`, `outside_listed`
+    /// (outside, listed as a resource its residents use) or `outside`;
+    /// absent for a viewer of every region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_place: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -604,6 +625,7 @@ pub fn professional_item(e: search::Entry, distance_km: Option<f64>) -> Professi
         vacant_beds: e.vacant_beds,
         confirmed_at: e.confirmed_at,
         published: e.published,
+        region_place: None,
     }
 }
 
@@ -618,7 +640,12 @@ pub async fn search_professional(
     if !p.role.may(Permission::ViewProfessionalDirectory) {
         return Err(WebError::Forbidden);
     }
-    let query = params.to_query(&state.directory, false)?;
+    let mut query = params.to_query(&state.directory, false)?;
+    let region = state
+        .directory_service
+        .region_resources(&Actor::User(p.clone()))
+        .await?;
+    restrict_to_region(&mut query, region.as_ref());
     let page = state.directory.search(&query);
     Ok(Json(ProfessionalPage {
         next_cursor: next_cursor(&page),
@@ -627,9 +654,39 @@ pub async fn search_professional(
         items: page
             .items
             .into_iter()
-            .map(|h| professional_item(h.entry, h.distance_km))
+            .map(|h| {
+                let place = region
+                    .as_ref()
+                    .map(|r| place_code(r.place_of(h.entry.id, &h.entry.municipality_code)));
+                ProfessionalItem {
+                    region_place: place,
+                    ..professional_item(h.entry, h.distance_km)
+                }
+            })
             .collect(),
     }))
+}
+
+/// Fills in `in_region`: the viewer's municipalities and listed outside
+/// entries (a viewer of every region is not restricted).
+pub fn restrict_to_region(
+    query: &mut search::Query,
+    region: Option<&renkei_directory::model::RegionResources>,
+) {
+    if query.within.is_some() {
+        query.within = region.map(|r| (r.municipalities.clone(), r.listed.clone()));
+    }
+}
+
+/// The API's name of where an entry stands to the viewer's region.
+pub fn place_code(place: renkei_directory::model::RegionPlace) -> String {
+    use renkei_directory::model::RegionPlace;
+    match place {
+        RegionPlace::Inside => "inside",
+        RegionPlace::OutsideListed => "outside_listed",
+        RegionPlace::Outside => "outside",
+    }
+    .to_string()
 }
 
 #[utoipa::path(get, path = "/api/v1/public/directory/search", tag = "directory", params(SearchParams), security(()),

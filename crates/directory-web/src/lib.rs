@@ -134,6 +134,15 @@ fn routes() -> RouteTable<DirectoryState> {
         .sample("/directory/entries/{entry}/sheet/return")
         .body("via=fax&unchanged=1")
         .get("/directory/sheets", sheets::overdue_sheets, REGION_CURATORS)
+        // Region curators list a resource outside the region that its
+        // residents use (or take it off).
+        .post(
+            "/directory/entries/{id}/region-listing",
+            pages::region_listing,
+            REGION_CURATORS,
+        )
+        .sample("/directory/entries/{entry}/region-listing")
+        .body("listed=true")
         .get("/directory/reviews", pages::reviews, CURATORS)
         .post("/directory/reviews/{id}", pages::review, CURATORS)
         .sample("/directory/reviews/{change_request}")

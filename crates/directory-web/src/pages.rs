@@ -77,7 +77,22 @@ pub struct Card {
     pub hours: String,
     /// Staff as the office tells them: "3人（看護師・社会福祉士）".
     pub staff: String,
+    /// "圏域外" marks for a professional of a region ("" inside).
+    pub region: &'static str,
     pub has_position: bool,
+}
+
+/// How a card marks an entry outside the viewer's region ("" inside).
+pub(crate) fn place_label(lang: Lang, place: renkei_directory::model::RegionPlace) -> &'static str {
+    use renkei_directory::model::RegionPlace;
+    match place {
+        RegionPlace::Inside => "",
+        RegionPlace::OutsideListed => lang.tr(
+            "圏域外（住民が利用）",
+            "Outside the region (used by residents)",
+        ),
+        RegionPlace::Outside => lang.tr("圏域外", "Outside the region"),
+    }
 }
 
 /// An office's staff in one line: how many, and their qualifications.
@@ -148,6 +163,7 @@ pub(crate) fn card(
         } else {
             String::new()
         },
+        region: "",
         staff: if show("staff") {
             staff_line(lang, e)
         } else {
@@ -269,6 +285,7 @@ fn params_from(form: &FormData) -> SearchParams {
         qualification: opt("qualification"),
         accepting: opt("accepting"),
         contactable_now: opt("contactable_now"),
+        in_region: opt("in_region"),
         area: opt("area"),
         near: opt("near"),
         radius_km: opt("radius_km"),
@@ -361,8 +378,13 @@ pub async fn directory_page(
     let params = params_from(&form);
     let (mut errors, mut hits, mut next) = (ValidationErrors::new(), Vec::new(), None);
     let mut total = String::new();
+    let region = state
+        .directory_service
+        .region_resources(&Actor::User(p.clone()))
+        .await?;
     match params.to_query(&state.directory, false) {
-        Ok(query) => {
+        Ok(mut query) => {
+            crate::api::restrict_to_region(&mut query, region.as_ref());
             let page = state.directory.search(&query);
             next = crate::api::next_cursor(&page);
             total = total_label(ctx.lang, &page);
@@ -379,7 +401,13 @@ pub async fn directory_page(
     let page = DirectoryPage {
         cards: hits
             .iter()
-            .map(|(e, d)| card(ctx.lang, e, *d, false, Timestamp::now()))
+            .map(|(e, d)| Card {
+                region: region
+                    .as_ref()
+                    .map(|r| place_label(ctx.lang, r.place_of(e.id, &e.municipality_code)))
+                    .unwrap_or(""),
+                ..card(ctx.lang, e, *d, false, Timestamp::now())
+            })
             .collect(),
         markers: markers(&hits, "/directory/entries/"),
         next: next_link("/directory", &form, next),
@@ -541,6 +569,9 @@ struct EntryPage {
     public_fields: Vec<&'static str>,
     confirmed: String,
     orgs: Vec<(OrgId, String)>,
+    /// For a curator viewing an entry outside the region: whether the
+    /// region lists it (the button lists or unlists it).
+    listing: Option<bool>,
 }
 
 /// One entry with everything a professional may see.
@@ -593,8 +624,25 @@ async fn entry_response(
     } else {
         Vec::new()
     };
+    let listing = match v.place {
+        Some(renkei_directory::model::RegionPlace::Outside)
+            if p.role.may(Permission::CurateDirectory) =>
+        {
+            Some(false)
+        }
+        Some(renkei_directory::model::RegionPlace::OutsideListed)
+            if p.role.may(Permission::CurateDirectory) =>
+        {
+            Some(true)
+        }
+        _ => None,
+    };
     let page = EntryPage {
-        card: card(ctx.lang, &v.entry, None, false, Timestamp::now()),
+        listing,
+        card: Card {
+            region: v.place.map(|pl| place_label(lang, pl)).unwrap_or(""),
+            ..card(ctx.lang, &v.entry, None, false, Timestamp::now())
+        },
         markers: markers(&[(v.entry.clone(), None)], "/directory/entries/"),
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
@@ -968,6 +1016,36 @@ pub async fn edit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Lists an entry outside the curator's region as used by its residents,
+/// or takes it off (`listed=false`).
+pub async fn region_listing(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<EntryId>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = FormData::parse(&body)?;
+    let listed = form.get("listed") != "false";
+    state
+        .directory_service
+        .list_for_region(&Actor::User(p.clone()), id, listed, &rc, Timestamp::now())
+        .await?;
+    let message = if listed {
+        ctx.lang.tr(
+            "この圏域の住民が利用する資源として掲載しました。",
+            "Listed as a resource the region's residents use.",
+        )
+    } else {
+        ctx.lang.tr(
+            "圏域の資源から外しました。",
+            "Taken off the region's resources.",
+        )
+    };
+    entry_response(&state, &ctx, p, id, Some(("success", message))).await
 }
 
 /// An own entry with its status buttons.
@@ -1419,6 +1497,7 @@ pub async fn create_entry(
         departments: String::new(),
         speciality_codes: String::new(),
         schedule: Default::default(),
+        outside_region: form.get("outside_region") == "on",
     };
     match state
         .directory_service

@@ -123,6 +123,7 @@ pub async fn load(
                 departments: demo_specialities(kind).0.into(),
                 speciality_codes: demo_specialities(kind).1.into(),
                 schedule: demo_schedule(kind),
+                outside_region: false,
             },
             now,
         )
@@ -343,6 +344,7 @@ pub async fn load(
                 departments: String::new(),
                 speciality_codes: String::new(),
                 schedule: Default::default(),
+                outside_region: false,
             },
             now,
         )
@@ -362,6 +364,52 @@ pub async fn load(
         )
         .await?;
     }
+    // A hospital in the neighbouring town that the region's residents use:
+    // outside the region's municipalities, listed by the region.
+    let (nclat, nclon) = CENTRES[4];
+    let neighbour = store::insert_local_entry(
+        &mut tx,
+        &NewLocalEntry {
+            kind: "hospital".into(),
+            name: "となり町 山の上総合病院".into(),
+            kana: "となりまち やまのうえそうごうびょういん".into(),
+            // 99301: a town of the fictional prefecture outside the region.
+            municipality_code: "993018".into(),
+            municipality_name: "となり町".into(),
+            address: "となり町山の上1-1".into(),
+            lat: Some(nclat + 0.05),
+            lon: Some(nclon - 0.04),
+            phone: "0999-90-9000".into(),
+            hours: "月〜土 8:30〜17:00（救急は24時間）".into(),
+            ..NewLocalEntry::default()
+        },
+        now,
+    )
+    .await?;
+    store::write_local_fields(
+        &mut tx,
+        neighbour,
+        &LocalFields {
+            public_fields: renkei_domain::directory::DEFAULT_PUBLIC_FIELDS
+                .split(',')
+                .map(str::to_string)
+                .collect(),
+            publish_consent: true,
+            features: "圏域外ですが、北部の住民の多くが入院・外来で利用しています。".into(),
+            ..LocalFields::default()
+        },
+        now,
+    )
+    .await?;
+    store::set_region_listing(
+        &mut tx,
+        neighbour,
+        renkei_domain::RegionId(region.id),
+        true,
+        None,
+        now,
+    )
+    .await?;
     // The 診療科目 the demo's entries offer, so the search form lists them.
     let mut specialities = std::collections::BTreeMap::new();
     for kind in ["hospital", "clinic", "dental_clinic"] {

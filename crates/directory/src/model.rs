@@ -154,6 +154,10 @@ pub struct NewLocalEntry {
     pub schedule: renkei_domain::directory::Schedule,
     pub services: Vec<String>,
     pub org_id: Option<OrgId>,
+    /// A resource in another municipality that the region's residents use
+    /// (the next town's day service): allowed outside the region, and
+    /// listed by it.
+    pub outside_region: bool,
 }
 
 /// What an export needs beyond the index's view of an entry.
@@ -181,6 +185,36 @@ pub struct Acceptance<'a> {
     pub vacant_beds: Option<i64>,
 }
 
+/// Where an entry stands to the viewer's region (圏域).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionPlace {
+    /// In one of the region's municipalities.
+    Inside,
+    /// Outside, listed by the region as a resource its residents use.
+    OutsideListed,
+    /// Outside, not listed.
+    Outside,
+}
+
+/// A region's own municipalities and the outside entries it lists.
+#[derive(Debug, Clone, Default)]
+pub struct RegionResources {
+    pub municipalities: Vec<String>,
+    pub listed: Vec<EntryId>,
+}
+
+impl RegionResources {
+    pub fn place_of(&self, id: EntryId, municipality_code: &str) -> RegionPlace {
+        if self.municipalities.iter().any(|m| m == municipality_code) {
+            RegionPlace::Inside
+        } else if self.listed.contains(&id) {
+            RegionPlace::OutsideListed
+        } else {
+            RegionPlace::Outside
+        }
+    }
+}
+
 /// One entry as its page shows it.
 pub struct EntryView {
     pub entry: Entry,
@@ -190,6 +224,9 @@ pub struct EntryView {
     pub may_edit: bool,
     pub may_curate: bool,
     pub overdue: bool,
+    /// Where it stands to the viewer's region (`None` for a viewer of
+    /// every region).
+    pub place: Option<RegionPlace>,
 }
 
 /// How a confirmation sheet (確認票) came back to the support centre.

@@ -183,6 +183,9 @@ pub struct Query {
     pub prefecture: Option<String>,
     /// A qualification one of the staff holds (`STAFF_QUALIFICATIONS`).
     pub qualification: Option<String>,
+    /// Only entries in these municipalities or among these entries: a
+    /// region's own and the outside ones it lists.
+    pub within: Option<(Vec<String>, Vec<EntryId>)>,
     /// Open at this moment (its consultation hours, closures and holidays).
     pub open_at: Option<LocalMoment>,
     /// Resume after this cursor (from [`Page::next_after`]; searches
@@ -1276,7 +1279,19 @@ impl Index {
                     .collect(),
             )
         });
-        let unions: Vec<&[u32]> = [kinds.as_deref(), specialities.as_deref()]
+        let within = q.within.as_ref().map(|(codes, ids)| {
+            let mut v: Vec<u32> = codes
+                .iter()
+                .filter_map(|c| self.by_municipality.get(c))
+                .flatten()
+                .copied()
+                .chain(ids.iter().filter_map(|id| self.by_id.get(id).copied()))
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        });
+        let unions: Vec<&[u32]> = [kinds.as_deref(), specialities.as_deref(), within.as_deref()]
             .into_iter()
             .flatten()
             .collect();

@@ -211,6 +211,10 @@ impl Directory {
         let overdue = meta
             .confirmed_at
             .is_none_or(|t| t < self.since(now).millis());
+        let place = self
+            .region_resources(actor)
+            .await?
+            .map(|r| r.place_of(id, &entry.municipality_code));
         Ok(EntryView {
             entry,
             meta,
@@ -219,7 +223,71 @@ impl Directory {
             may_edit,
             may_curate,
             overdue,
+            place,
         })
+    }
+
+    /// The viewer's region: its municipalities and the outside entries it
+    /// lists (`None` for a viewer of every region).
+    pub async fn region_resources(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<crate::model::RegionResources>, DirectoryError> {
+        let p = principal(actor)?;
+        let Some(region) = p.region_scope() else {
+            return Ok(None);
+        };
+        let (municipalities, listed) = store::region_resources(&self.db, region).await?;
+        Ok(Some(crate::model::RegionResources {
+            municipalities,
+            listed,
+        }))
+    }
+
+    /// Lists an entry outside the curator's region as a resource its
+    /// residents use (or, `listed` false, takes it off): it then shows in
+    /// the region's searches, marked as outside, and the region's curators
+    /// keep it. Audited.
+    pub async fn list_for_region(
+        &self,
+        actor: &Actor,
+        id: EntryId,
+        listed: bool,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<(), DirectoryError> {
+        let p = principal(actor)?;
+        if !p.role.may(Permission::CurateDirectory) {
+            return Err(DirectoryError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(DirectoryError::Forbidden)?;
+        let entry = store::entry_by_id(&self.db, id)
+            .await?
+            .ok_or(DirectoryError::NotFound)?;
+        if store::municipality_region(&self.db, &entry.municipality_code).await? == Some(region) {
+            return Err(DirectoryError::Conflict(
+                "the entry is in the region already".into(),
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        store::set_region_listing(&mut tx, id, region, listed, Some(p.user_id), now).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(
+                p,
+                ctx,
+                if listed {
+                    "directory.region_listing.add"
+                } else {
+                    "directory.region_listing.remove"
+                },
+                id,
+                format!("region {region}"),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The public view of an entry, for the resident map: `None` without
@@ -758,22 +826,30 @@ impl Directory {
                 "The web address must start with http:// or https://.",
             );
         }
-        // A region's curator adds entries in the region's own municipalities.
+        // A region's curator adds entries in the region's own municipalities,
+        // or, said so, a resource in another one that residents use (then
+        // listed by the region in the same transaction).
+        let mut listing = None;
         if let Some(region) = p.region_scope() {
-            let in_region = match renkei_domain::LocalGovernmentCode::parse(&new.municipality_code)
-            {
-                Ok(code) => {
-                    store::municipality_region(&self.db, code.as_str()).await? == Some(region)
-                }
-                Err(_) => false,
+            let home = match renkei_domain::LocalGovernmentCode::parse(&new.municipality_code) {
+                Ok(code) => Some(store::municipality_region(&self.db, code.as_str()).await?),
+                Err(_) => None,
             };
-            if !in_region {
-                v.add(
+            match (home, new.outside_region) {
+                (Some(Some(r)), _) if r == region => {}
+                (Some(_), true) => listing = Some(region),
+                (None, true) => v.add(
+                    "municipality_code",
+                    "format",
+                    "市区町村コードは検査数字つきの6桁で入力してください。",
+                    "Enter a 6-digit municipality code with its check digit.",
+                ),
+                (_, false) => v.add(
                     "municipality_code",
                     "other_region",
-                    "この圏域の市区町村コードを入力してください。",
-                    "Enter the code of a municipality of this region.",
-                );
+                    "この圏域の市区町村コードを入力してください（隣の市町村の資源なら「圏域外」に印をつけてください）。",
+                    "Enter the code of a municipality of this region (or mark a resource of a neighbouring municipality as outside the region).",
+                ),
             }
         }
         if let Some(org) = new.org_id {
@@ -793,6 +869,9 @@ impl Directory {
         v.into_result()?;
         let mut tx = self.db.begin().await?;
         let id = store::insert_local_entry(&mut tx, &new, now).await?;
+        if let Some(region) = listing {
+            store::set_region_listing(&mut tx, id, region, true, Some(p.user_id), now).await?;
+        }
         audit::append(
             &mut tx,
             &audit_entry(p, ctx, "directory.create", id, new.kind.clone()),

@@ -1037,6 +1037,64 @@ pub async fn organisation_region(db: &Db, org_id: OrgId) -> Result<Option<Region
 
 /// The region of a municipality by its 6-digit code (identity stores the
 /// codes normalised, check digit included).
+/// A region's municipality codes and the outside entries it lists.
+pub async fn region_resources(
+    db: &Db,
+    region_id: RegionId,
+) -> Result<(Vec<String>, Vec<EntryId>), StoreError> {
+    let codes: Vec<String> = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT code FROM identity_municipalities WHERE region_id = $1 ORDER BY code",
+        )
+        .bind(region_id)
+        .fetch_all(c)
+        .await?
+    });
+    let listed: Vec<EntryId> = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT entry_id FROM directory_region_listings WHERE region_id = $1 ORDER BY entry_id",
+        )
+        .bind(region_id)
+        .fetch_all(c)
+        .await?
+    });
+    Ok((codes, listed))
+}
+
+/// Lists (or, `listed` false, unlists) an outside entry for a region.
+pub async fn set_region_listing(
+    tx: &mut Tx,
+    id: EntryId,
+    region_id: RegionId,
+    listed: bool,
+    by: Option<UserId>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        if listed {
+            sqlx::query(
+                "INSERT INTO directory_region_listings (entry_id, region_id, listed_by, listed_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (entry_id, region_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(region_id)
+            .bind(by)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+        } else {
+            sqlx::query(
+                "DELETE FROM directory_region_listings WHERE entry_id = $1 AND region_id = $2",
+            )
+            .bind(id)
+            .bind(region_id)
+            .execute(&mut *c)
+            .await?;
+        }
+    });
+    Ok(())
+}
+
 pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<RegionId>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar("SELECT region_id FROM identity_municipalities WHERE code = $1")
@@ -1047,7 +1105,8 @@ pub async fn municipality_region(db: &Db, code: &str) -> Result<Option<RegionId>
 }
 
 /// Whether an entry belongs to a region: through the organisation that
-/// maintains it, or through its municipality.
+/// maintains it, its municipality, or the region's listing of it (a
+/// resource outside the region that its residents use).
 pub async fn entry_in_region(
     db: &Db,
     id: EntryId,
@@ -1057,7 +1116,8 @@ pub async fn entry_in_region(
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM directory_entries e WHERE e.id = $1 AND ( \
                e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $2) \
-               OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $2))",
+               OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $2) \
+               OR e.id IN (SELECT entry_id FROM directory_region_listings WHERE region_id = $2))",
         )
         .bind(id)
         .bind(region_id)

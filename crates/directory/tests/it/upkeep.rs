@@ -9,7 +9,7 @@ use std::sync::Arc;
 use renkei_directory::fixtures as store;
 use renkei_directory::live::LiveIndex;
 use renkei_directory::model::NewLocalEntry;
-use renkei_directory::model::{Acceptance, EditOutcome, SheetReturn};
+use renkei_directory::model::{Acceptance, EditOutcome, RegionPlace, SheetReturn};
 use renkei_directory::search::Query;
 use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError};
 use renkei_domain::directory::ContactWindow;
@@ -427,6 +427,75 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
     assert_eq!(view.local.languages, "英語・ベトナム語");
     assert_eq!(view.meta.confirmed_by_name.as_deref(), Some("coord"));
 
+    // A day service in the next ward that the region's residents use: the
+    // coordinator adds it marked as outside (refused without the mark), it
+    // is listed by the region, the region's searches find it and its
+    // curators keep it.
+    let outside = |mark: bool| NewLocalEntry {
+        kind: "care_service".into(),
+        name: "となり区デイサービス".into(),
+        municipality_code: "131024".into(),
+        municipality_name: "中央区".into(),
+        lat: Some(35.67),
+        lon: Some(139.77),
+        outside_region: mark,
+        ..Default::default()
+    };
+    assert!(matches!(
+        directory
+            .create_local(&coordinator, outside(false), &ctx(), Timestamp::now())
+            .await,
+        Err(DirectoryError::Validation(_))
+    ));
+    let neighbour = directory
+        .create_local(&coordinator, outside(true), &ctx(), Timestamp::now())
+        .await
+        .unwrap();
+    let view = directory
+        .entry(&coordinator, neighbour, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(view.place, Some(RegionPlace::OutsideListed));
+    assert!(view.may_curate, "the listing region's coordinator keeps it");
+    let region_of_coord = directory
+        .region_resources(&coordinator)
+        .await
+        .unwrap()
+        .unwrap();
+    let found: Vec<_> = live
+        .search(&Query {
+            within: Some((
+                region_of_coord.municipalities.clone(),
+                region_of_coord.listed.clone(),
+            )),
+            limit: 50,
+            ..Query::default()
+        })
+        .items
+        .into_iter()
+        .map(|h| h.entry.id)
+        .collect();
+    assert!(found.contains(&neighbour) && found.contains(&entry));
+    // Taken off the region's resources: outside, and no longer the
+    // region's to keep.
+    directory
+        .list_for_region(&coordinator, neighbour, false, &ctx(), Timestamp::now())
+        .await
+        .unwrap();
+    let view = directory
+        .entry(&coordinator, neighbour, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(view.place, Some(RegionPlace::Outside));
+    assert!(!view.may_curate);
+    // An entry of the region itself cannot be "listed".
+    assert!(matches!(
+        directory
+            .list_for_region(&coordinator, entry, true, &ctx(), Timestamp::now())
+            .await,
+        Err(DirectoryError::Conflict(_))
+    ));
+
     // Searches see the new state at once: the service put each edit in the
     // index before it answered (no refresh here).
     let hit = live.search(&Query {
@@ -459,6 +528,7 @@ both_backends!(edit_review_remind_confirm, |db: Db| async move {
         "directory.reminders",
         "directory.confirm",
         "directory.sheet_returned",
+        "directory.region_listing.remove",
     ] {
         assert!(
             actions.iter().any(|x| x == a),

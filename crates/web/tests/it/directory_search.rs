@@ -385,7 +385,7 @@ async fn bad_parameters_are_field_errors() {
         },
     )
     .await;
-    let r = send(&w.app, request("GET", "/api/v1/public/directory/search?near=north&kind=spaceport&limit=0&radius_km=9000&municipality=131017&qualification=astronaut", w.session(Who::Anonymous), None)).await;
+    let r = send(&w.app, request("GET", "/api/v1/public/directory/search?near=north&kind=spaceport&limit=0&radius_km=9000&municipality=131017&qualification=astronaut&in_region=true", w.session(Who::Anonymous), None)).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.content_type, "application/problem+json");
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
