@@ -22,7 +22,13 @@ DURATION=${BENCH_DURATION:-8s}
 SHAPES=${BENCH_SHAPES:-"near_kind near_speciality speciality_prefecture keyword municipality care_keyword care_service_prefecture care_near detail"}
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -- -"$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -- -"$p" 2>/dev/null || true; done
+  sleep 1
+  # uvicorn finishes the requests it holds before it stops: not here.
+  for p in "${PIDS[@]}"; do kill -9 -- -"$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 python3 bench/side_by_side_samples.py "$NAT_DIR" "$NAT_DB" "$WORK/samples.lua" >&2
@@ -48,14 +54,21 @@ wait_for http://127.0.0.1:18602/api/v1/prefectures
 echo "# directory side by side — $(date -u +%FT%TZ)"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "renkei $(git rev-parse --short HEAD) (release); peer $(cat target/peer/src/.peer-commit | cut -c1-7) with $(target/peer/venv/bin/python -c 'import uvicorn; print("uvicorn", uvicorn.__version__)')"
-echo "wrk -t2 -c64 -d$DURATION, $RUNS interleaved rounds; medians of req/s and of p99"
+echo "wrk -t2 -c64 -d$DURATION --timeout 10s, $RUNS interleaved rounds; medians of req/s and of p99 (a request unanswered in 10 s counts as none)"
 echo
 
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; printf "%.1f\n", v}'; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
+settle() { # port path: wait until the server answers a cheap request in 2 s again
+  # (a server still working through the last run's queue would be measured
+  # on the next shape's time)
+  for _ in $(seq 1 120); do curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 1; done
+  echo "warning: port $1 still busy after 2 minutes" >&2
+}
+
 run() { # shape target port → "req/s p99ms non2xx"
-  SAMPLES=$WORK/samples.lua SHAPE=$1 TARGET=$2 wrk -t2 -c64 -d"$DURATION" --latency -s bench/shapes.lua "http://127.0.0.1:$3" >"$WORK/wrk" 2>&1
+  SAMPLES=$WORK/samples.lua SHAPE=$1 TARGET=$2 wrk -t2 -c64 -d"$DURATION" --timeout 10s --latency -s bench/shapes.lua "http://127.0.0.1:$3" >"$WORK/wrk" 2>&1
   local rps p99 bad
   rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk")
   p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk" | to_ms)
@@ -69,10 +82,13 @@ peak=0
 for shape in $SHAPES; do
   : >"$WORK/r"; : >"$WORK/p1"; : >"$WORK/p2"
   for _ in $(seq 1 "$RUNS"); do
+    settle 18500 /healthz
     run "$shape" renkei 18500 >>"$WORK/r"
     rss=$(awk '/VmRSS/ {print int($2/1024)}' /proc/"$RENKEI_PID"/status 2>/dev/null || echo 0)
     [ "$rss" -gt "$peak" ] && peak=$rss
+    settle 18601 /api/v1/prefectures
     run "$shape" peer 18601 >>"$WORK/p1"
+    settle 18602 /api/v1/prefectures
     run "$shape" peer 18602 >>"$WORK/p2"
   done
   for f in r p1 p2; do
@@ -86,4 +102,5 @@ done
 echo
 echo "Renkei RSS under this load peaked at $peak MB (sampled after each run)."
 echo
-python3 bench/side_by_side_compare.py "$WORK/samples.lua" 18500 18601
+settle 18602 /api/v1/prefectures
+python3 bench/side_by_side_compare.py "$WORK/samples.lua" 18500 18602

@@ -14,7 +14,7 @@ q = urllib.parse.quote
 
 
 def get(url):
-    with urllib.request.urlopen(url, timeout=60) as r:
+    with urllib.request.urlopen(url, timeout=300) as r:
         return json.load(r)
 
 

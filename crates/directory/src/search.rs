@@ -217,9 +217,16 @@ pub struct Page {
     pub total_exact: bool,
 }
 
-/// Candidates a search counts one by one for its total; beyond this it
-/// estimates from the share that matched.
-const COUNT_SCAN: usize = 20_000;
+/// Up to this many candidates a search counts its total exactly (walking
+/// its lists together); beyond, it estimates from [`COUNT_SAMPLE`] of them.
+const COUNT_EXACTLY: usize = 10_000;
+
+/// Candidates sampled for an estimated total.
+const COUNT_SAMPLE: usize = 1_000;
+
+/// With text to verify (folding each candidate's key): exact up to this
+/// many candidates, and this many sampled beyond.
+const COUNT_VERIFIED_EXACTLY: usize = 300;
 
 /// A string stored in the index's arena.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -362,6 +369,14 @@ struct Word {
 }
 
 impl Word {
+    /// Whether a candidate must be checked against the text: the posting
+    /// lists of a word of one or two characters are exact (the bigram is
+    /// the word), a longer word's bigrams may be apart, and a number must
+    /// stand whole.
+    fn needs_verifying(&self) -> bool {
+        self.whole_number || self.folded.chars().nth(2).is_some()
+    }
+
     fn found_in(&self, hay: &str) -> bool {
         if !self.whole_number {
             return hay.contains(&self.folded);
@@ -389,6 +404,41 @@ fn words_of(text: Option<&str>) -> Vec<Word> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// The positions in any of `lists`, in order: the one list itself when
+/// there is one, merged otherwise.
+fn union_of<'a>(lists: Vec<&'a Vec<u32>>) -> std::borrow::Cow<'a, [u32]> {
+    match lists.as_slice() {
+        [] => std::borrow::Cow::Borrowed(&[][..]),
+        [one] => std::borrow::Cow::Borrowed(one.as_slice()),
+        _ => {
+            let mut v: Vec<u32> = lists.into_iter().flatten().copied().collect();
+            v.sort_unstable();
+            v.dedup();
+            std::borrow::Cow::Owned(v)
+        }
+    }
+}
+
+/// The positions in every one of `lists` (shortest first), in order: the
+/// shortest list walked, each other list's cursor moved forward by a
+/// search over what is left of it.
+fn intersection<'a>(lists: &'a [List<'a>]) -> impl Iterator<Item = u32> + 'a {
+    let (first, others) = lists
+        .split_first()
+        .map_or((None, &[][..]), |(f, o)| (Some(*f), o));
+    let mut cursors = vec![0usize; others.len()];
+    first
+        .into_iter()
+        .flat_map(|f| f.positions_from(0))
+        .filter(move |&i| {
+            others.iter().zip(cursors.iter_mut()).all(|(l, c)| {
+                let rest = &l.values[*c..];
+                *c += rest.partition_point(|v| l.key(*v) < i);
+                l.values.get(*c).is_some_and(|v| l.key(*v) == i)
+            })
+        })
 }
 
 /// A posting list: positions in ascending order. Text lists are tagged:
@@ -586,9 +636,18 @@ pub struct Index {
     garbage: usize,
 }
 
-/// Below this many candidates a near query ranks the candidates itself
-/// instead of walking the R-tree outwards.
+/// Below this many candidates a near query without a radius ranks the
+/// candidates itself instead of walking the R-tree outwards.
 const RANK_CANDIDATES_BELOW: usize = 20_000;
+
+/// Below this many candidates a near query with a radius measures each
+/// candidate rather than asking the R-tree for everything in the circle.
+const SCAN_CANDIDATES_BELOW: usize = 2_000;
+
+/// Up to this radius a near query takes everything in the circle from the
+/// R-tree (a dense city's 30 km holds tens of thousands of entries, each
+/// checked in well under a microsecond); beyond, it walks outwards.
+const RANGE_QUERY_KM: f64 = 50.0;
 
 fn push(arena: &mut String, s: &str) -> Span {
     let start = arena.len() as u32;
@@ -1204,8 +1263,9 @@ impl Index {
 
     /// Whether entry `i` is in every list of `others`, passes the checks
     /// lists cannot make, and contains every word.
-    fn matches(&self, i: u32, others: &[List], words: &[Word], q: &Query) -> bool {
+    fn matches(&self, i: u32, others: &[List], words: &[Word], q: &Query, kinds: &[u16]) -> bool {
         self.entries[i as usize].live
+            && (kinds.is_empty() || kinds.contains(&self.entries[i as usize].kind))
             && others.iter().all(|l| l.contains(i))
             && q.qualification.as_deref().is_none_or(|code| {
                 self.entries[i as usize].qualifications & qualification_bit(code) != 0
@@ -1213,9 +1273,12 @@ impl Index {
             && q.contactable_at.is_none_or(|at| self.contactable(i, at))
             && q.open_at.is_none_or(|m| self.open_at(i, m))
             && (!q.public || (self.entries[i as usize].published && self.publicly_matches(i, q)))
-            && (words.is_empty() || {
+            && (!words.iter().any(Word::needs_verifying) || {
                 let key = self.search_key(i);
-                words.iter().all(|w| w.found_in(&key))
+                words
+                    .iter()
+                    .filter(|w| w.needs_verifying())
+                    .all(|w| w.found_in(&key))
             })
     }
 
@@ -1262,15 +1325,9 @@ impl Index {
             v.dedup();
             v
         });
-        // "Any of these" filters: one sorted list each.
-        let union = |lists: Vec<&Vec<u32>>| -> Vec<u32> {
-            let mut v: Vec<u32> = lists.into_iter().flatten().copied().collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        };
-        let kinds = (!q.kinds.is_empty())
-            .then(|| union(q.kinds.iter().filter_map(|k| self.by_kind.get(k)).collect()));
+        // "Any of these" filters: one sorted list each, borrowed when it is
+        // one list, merged only when it must be.
+        let union = union_of;
         let specialities = (!q.specialities.is_empty()).then(|| {
             union(
                 q.specialities
@@ -1291,6 +1348,38 @@ impl Index {
             v.dedup();
             v
         });
+        // Several kinds ("medical": hundreds of thousands of entries) are
+        // checked entry by entry through the packed kind when another list
+        // gives the candidates; merged into one list only when nothing else
+        // does.
+        let kind_lists: Vec<&Vec<u32>> =
+            q.kinds.iter().filter_map(|k| self.by_kind.get(k)).collect();
+        // (A near search takes its candidates from the R-tree.)
+        let other_lists = q.text.is_some()
+            || q.near.is_some()
+            || only.is_some()
+            || q.kind.is_some()
+            || q.service.is_some()
+            || q.municipality.is_some()
+            || q.function.is_some()
+            || q.procedure.is_some()
+            || q.area.is_some()
+            || q.prefecture.is_some()
+            || q.accepting
+            || q.contactable_at.is_some()
+            || specialities.is_some()
+            || within.is_some();
+        let check_kinds = !q.kinds.is_empty() && kind_lists.len() > 1 && other_lists;
+        let kinds = (!q.kinds.is_empty() && !check_kinds).then(|| union(kind_lists));
+        let kind_ids: Vec<u16> = if check_kinds {
+            q.kinds
+                .iter()
+                .filter_map(|k| self.names.iter().position(|n| n == k))
+                .map(|p| p as u16)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let unions: Vec<&[u32]> = [kinds.as_deref(), specialities.as_deref(), within.as_deref()]
             .into_iter()
             .flatten()
@@ -1304,51 +1393,76 @@ impl Index {
                 total_exact: true,
             };
         };
-        let (total, total_exact) = self.count(q, &words, &lists.all);
         let mut hits: Vec<(u32, Option<f64>, u8)> = Vec::with_capacity(wanted.min(1024));
+        // Near searches that look at every candidate count them exactly as
+        // they go; the others count separately.
+        let mut counted: Option<usize> = None;
         match q.near {
-            None => self.ranked(q, &words, &lists, wanted, &mut hits),
+            None => self.ranked(q, &words, &kind_ids, &lists, wanted, &mut hits),
             Some((lat, lon)) => {
                 let radius = q.radius_km.unwrap_or(f64::INFINITY);
-                let distance = |i: u32| self.position(i).map(|p| distance_km((lat, lon), p));
-                match lists.all.split_first() {
-                    Some((first, others)) if first.len() < RANK_CANDIDATES_BELOW => {
-                        // Distance first: it is cheap, and outside the
-                        // radius nothing else needs checking.
-                        let mut ranked: Vec<(u32, f64)> = first
-                            .positions_from(0)
-                            .filter_map(|i| distance(i).map(|d| (i, d)))
-                            .filter(|(_, d)| *d <= radius)
-                            .filter(|(i, _)| self.matches(*i, others, &words, q))
-                            .collect();
-                        if ranked.len() > wanted {
-                            ranked.select_nth_unstable_by(wanted, |a, b| a.1.total_cmp(&b.1));
-                            ranked.truncate(wanted);
-                        }
-                        ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
-                        hits.extend(ranked.into_iter().map(|(i, d)| (i, Some(d), 3)));
+                let origin = unit_xyz(lat, lon);
+                let chord_limit = if radius.is_finite() {
+                    let c = 2.0
+                        * (radius / (2.0 * EARTH_KM))
+                            .min(std::f64::consts::FRAC_PI_2)
+                            .sin();
+                    c * c
+                } else {
+                    f64::INFINITY
+                };
+                let km = |d2: f64| 2.0 * EARTH_KM * (d2.sqrt() / 2.0).min(1.0).asin();
+                let nearest_first = |mut found: Vec<(u32, f64)>, hits: &mut Vec<_>| {
+                    if found.len() > wanted {
+                        found.select_nth_unstable_by(wanted, |a, b| a.1.total_cmp(&b.1));
+                        found.truncate(wanted);
                     }
+                    found.sort_by(|a, b| a.1.total_cmp(&b.1));
+                    hits.extend(found.into_iter().map(|(i, d2)| (i, Some(km(d2)), 3)));
+                };
+                match lists.all.split_first() {
+                    // A short list: every candidate's distance (cheap, and
+                    // outside the radius nothing else needs checking).
+                    Some((first, others))
+                        if first.len() < SCAN_CANDIDATES_BELOW
+                            || (!radius.is_finite() && first.len() < RANK_CANDIDATES_BELOW) =>
+                    {
+                        let found: Vec<(u32, f64)> = first
+                            .positions_from(0)
+                            .filter_map(|i| {
+                                let (la, lo) = self.position(i)?;
+                                let p = unit_xyz(la, lo);
+                                let d2 = (p[0] - origin[0]).powi(2)
+                                    + (p[1] - origin[1]).powi(2)
+                                    + (p[2] - origin[2]).powi(2);
+                                (d2 <= chord_limit).then_some((i, d2))
+                            })
+                            .filter(|(i, _)| self.matches(*i, others, &words, q, &kind_ids))
+                            .collect();
+                        counted = Some(found.len());
+                        nearest_first(found, &mut hits);
+                    }
+                    // A radius over a long list: what the R-tree holds
+                    // within it, every one checked, so the total is exact.
+                    _ if radius <= RANGE_QUERY_KM => {
+                        let found: Vec<(u32, f64)> = self
+                            .tree
+                            .locate_within_distance(origin, chord_limit)
+                            .filter(|p| self.matches(p.idx, &lists.all, &words, q, &kind_ids))
+                            .map(|p| (p.idx, p.distance_2(&origin)))
+                            .collect();
+                        counted = Some(found.len());
+                        nearest_first(found, &mut hits);
+                    }
+                    // No radius, or a wide one: walk outwards until the
+                    // page is full (the total is then estimated).
                     _ => {
-                        // The tree orders by squared chord length on the unit
-                        // sphere, which orders like great-circle distance; km
-                        // are computed only for hits.
-                        let origin = unit_xyz(lat, lon);
-                        let chord_limit = if radius.is_finite() {
-                            let c = 2.0
-                                * (radius / (2.0 * EARTH_KM))
-                                    .min(std::f64::consts::FRAC_PI_2)
-                                    .sin();
-                            c * c
-                        } else {
-                            f64::INFINITY
-                        };
                         for (p, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&origin) {
                             if d2 > chord_limit {
                                 break;
                             }
-                            if self.matches(p.idx, &lists.all, &words, q) {
-                                let d = 2.0 * EARTH_KM * (d2.sqrt() / 2.0).min(1.0).asin();
-                                hits.push((p.idx, Some(d), 3));
+                            if self.matches(p.idx, &lists.all, &words, q, &kind_ids) {
+                                hits.push((p.idx, Some(km(d2)), 3));
                                 if hits.len() >= wanted {
                                     break;
                                 }
@@ -1358,6 +1472,12 @@ impl Index {
                 }
             }
         }
+        let (total, total_exact) = match counted {
+            Some(n) => (n, true),
+            // The page did not fill: every match is in hand.
+            None if hits.len() < wanted && q.after.is_none() => (hits.len(), true),
+            None => self.count(q, &words, &kind_ids, &lists.all),
+        };
         let next_offset = (hits.len() > q.offset + limit).then_some(q.offset + limit);
         let next_after = if q.near.is_none() && next_offset.is_some() {
             hits.get(q.offset + limit - 1).map(|(i, _, tier)| Cursor {
@@ -1393,6 +1513,7 @@ impl Index {
         &self,
         q: &Query,
         words: &[Word],
+        kinds: &[u16],
         lists: &Lists,
         wanted: usize,
         hits: &mut Vec<(u32, Option<f64>, u8)>,
@@ -1430,7 +1551,9 @@ impl Index {
                     (_, _, None) => (Box::new(start..self.entries.len() as u32), &[]),
                 };
             for i in candidates {
-                if self.tier(i, words, &lists.text) == tier && self.matches(i, others, words, q) {
+                if self.tier(i, words, &lists.text) == tier
+                    && self.matches(i, others, words, q, kinds)
+                {
                     hits.push((i, None, tier));
                     if hits.len() >= wanted {
                         return;
@@ -1440,11 +1563,15 @@ impl Index {
         }
     }
 
-    /// How many entries match `q`: counted over the first [`COUNT_SCAN`]
-    /// candidates of the shortest list, estimated beyond (from the share
-    /// of them that matched).
-    fn count(&self, q: &Query, words: &[Word], lists: &[List]) -> (usize, bool) {
+    /// How many entries match `q`: exactly while that is cheap (a short
+    /// candidate list), otherwise estimated from an even sample of the
+    /// candidates (marked as an estimate). A search answers in about a
+    /// millisecond, so the count may not read a prefecture's entries one by
+    /// one, and text that must be verified (words of three characters and
+    /// more) is folded for a few hundred candidates at most.
+    fn count(&self, q: &Query, words: &[Word], kinds: &[u16], lists: &[List]) -> (usize, bool) {
         let unfiltered = lists.is_empty()
+            && kinds.is_empty()
             && words.is_empty()
             && q.qualification.is_none()
             && q.contactable_at.is_none()
@@ -1461,27 +1588,54 @@ impl Index {
                 .position(i)
                 .is_some_and(|p| distance_km(origin, p) <= radius),
         };
-        let (candidates, others): (Box<dyn Iterator<Item = u32>>, &[List]) =
-            match lists.split_first() {
-                Some((first, others)) => (Box::new(first.positions_from(0)), others),
-                None => (Box::new(0..self.entries.len() as u32), &[]),
-            };
+        let verifies = words.iter().any(Word::needs_verifying);
+        let exact_up_to = if verifies {
+            COUNT_VERIFIED_EXACTLY
+        } else {
+            COUNT_EXACTLY
+        };
         let population = lists.first().map_or(self.entries.len(), |l| l.len());
+        if population <= exact_up_to && !lists.is_empty() {
+            let n = intersection(lists)
+                .filter(|i| within(*i) && self.matches(*i, &[], words, q, kinds))
+                .count();
+            return (n, true);
+        }
+        // A sample of the first list (or of every position), each checked
+        // against everything.
+        let samples = if verifies {
+            COUNT_VERIFIED_EXACTLY
+        } else {
+            COUNT_SAMPLE
+        };
+        let (first, others): (Option<&List>, &[List]) = match lists.split_first() {
+            Some((first, others)) => (Some(first), others),
+            None => (None, &[]),
+        };
+        // Positions drawn by a fixed xorshift sequence: an even stride
+        // would line up with regular patterns in the data (every second
+        // entry open on Mondays) and count all or none of them.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut scanned = 0usize;
         let mut matched = 0usize;
-        for i in candidates.take(COUNT_SCAN) {
+        for _ in 0..samples.min(population) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = (x % population as u64) as usize;
+            let i = match first {
+                Some(l) => l.key(l.values[k]),
+                None => k as u32,
+            };
             scanned += 1;
-            if within(i) && self.matches(i, others, words, q) {
+            if within(i) && self.matches(i, others, words, q, kinds) {
                 matched += 1;
             }
         }
-        if scanned >= population {
-            (matched, true)
-        } else {
-            (matched * population / scanned.max(1), false)
-        }
+        (matched * population / scanned.max(1), false)
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1880,7 +2034,7 @@ mod tests {
             ..Query::default()
         });
         assert_eq!((all.total, all.total_exact), (30_000, true));
-        // Open on a Monday morning: half, estimated from the first 20,000.
+        // Open on a Monday morning: half, estimated from a sample.
         let open = index.search(&Query {
             kinds: vec!["clinic".into()],
             open_at: Some(LocalMoment {

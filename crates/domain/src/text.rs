@@ -44,8 +44,19 @@ fn standard_kanji(c: char) -> char {
 /// The search key of `s`.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s
-        .nfkc()
+    // Most stored text is NFKC already (the quick check says so without
+    // normalizing): then its characters are folded as they are, which
+    // makes a search's verification of a candidate about twice as fast.
+    if unicode_normalization::is_nfkc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        fold_into(s.chars(), &mut out);
+    } else {
+        fold_into(s.nfkc(), &mut out);
+    }
+    out
+}
+
+fn fold_into(chars: impl Iterator<Item = char>, out: &mut String) {
+    for c in chars
         .filter(|c| !c.is_whitespace() && *c != '・' && *c != '･')
         .map(katakana_to_hiragana)
     {
@@ -61,7 +72,6 @@ pub fn fold(s: &str) -> String {
             out.extend(c.to_lowercase());
         }
     }
-    out
 }
 
 /// ァ (U+30A1) … ヶ (U+30F6) map to ぁ (U+3041) … ゖ (U+3096); ー and the
