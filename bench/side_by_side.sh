@@ -63,8 +63,8 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 settle() { # port path: wait until the server answers a cheap request in 2 s again
   # (a server still working through the last run's queue would be measured
   # on the next shape's time)
-  for _ in $(seq 1 120); do curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 1; done
-  echo "warning: port $1 still busy after 2 minutes" >&2
+  for _ in $(seq 1 60); do curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$1$2" && return 0; sleep 1; done
+  echo "warning: port $1 still busy after a minute; measuring anyway" >&2
 }
 
 run() { # shape target port → "req/s p99ms non2xx"
