@@ -43,7 +43,7 @@ const LOOK_BACK_MS: i64 = 10_000;
 const APPLY_AT_MOST: i64 = 20_000;
 
 /// The snapshot's format: bump it when [`Index`] changes shape.
-const SNAPSHOT_FORMAT: u32 = 1;
+const SNAPSHOT_FORMAT: u32 = 2;
 
 #[derive(Clone)]
 pub struct LiveIndex {
@@ -69,6 +69,9 @@ struct Inner {
     unsaved: AtomicBool,
     /// When the snapshot was last written (Unix ms; 0 never).
     saved_at: std::sync::atomic::AtomicI64,
+    /// Current rows the last full build left out (corrupt stored JSON,
+    /// logged): counted with the index's entries against the database.
+    skipped: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for LiveIndex {
@@ -92,6 +95,8 @@ struct SnapshotHeader {
     /// another way, is not this build's index.
     rules: String,
     seen: Seen,
+    /// Current rows the index leaves out (corrupt stored JSON).
+    skipped: usize,
 }
 
 /// What the index reflects: the database's fingerprint when it last
@@ -151,6 +156,7 @@ impl LiveIndex {
                 snapshot,
                 unsaved: AtomicBool::new(false),
                 saved_at: std::sync::atomic::AtomicI64::new(0),
+                skipped: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -317,6 +323,7 @@ impl LiveIndex {
         }
         let changed = crate::store::changed_since(db, since).await?;
         let applied = changed.len();
+        let skipped = self.inner.skipped.load(Ordering::SeqCst);
         let mut counts_agree = true;
         let mut too_much_garbage = false;
         self.write(|index| {
@@ -326,7 +333,7 @@ impl LiveIndex {
                     None => index.remove(*id),
                 }
             }
-            counts_agree = index.len() as i64 == now.fingerprint.current;
+            counts_agree = (index.len() + skipped) as i64 == now.fingerprint.current;
             // Edits leave their old text in the index's arena.
             too_much_garbage = index.worth_rebuilding();
         });
@@ -355,13 +362,15 @@ impl LiveIndex {
         let index = tokio::task::spawn_blocking(move || {
             handle
                 .block_on(crate::store::build_index(&from))
-                .map(|mut index| {
+                .map(|(mut index, skipped)| {
                     index.finish();
-                    index
+                    (index, skipped)
                 })
         })
         .await
         .map_err(|e| StoreError::Invalid(format!("index build: {e}")))??;
+        let (index, skipped) = index;
+        self.inner.skipped.store(skipped, Ordering::SeqCst);
         self.write(|current| *current = index);
         self.set_seen(before);
         self.inner.ready.store(true, Ordering::SeqCst);
@@ -419,6 +428,7 @@ impl LiveIndex {
         }
         self.write(|current| *current = index);
         self.set_seen(header.seen);
+        self.inner.skipped.store(header.skipped, Ordering::SeqCst);
         self.inner.unsaved.store(false, Ordering::SeqCst);
         self.inner.ready.store(true, Ordering::SeqCst);
         true
@@ -459,6 +469,7 @@ impl LiveIndex {
                 format: SNAPSHOT_FORMAT,
                 rules: rules_digest(),
                 seen: live.seen(),
+                skipped: live.inner.skipped.load(Ordering::SeqCst),
             };
             write_snapshot(&path, &header, &index)
         })

@@ -657,10 +657,14 @@ pub async fn load_for_index(db: &Db) -> Result<Vec<crate::search::Entry>, StoreE
 /// The search index of every current entry, built as the rows stream in
 /// kana order: no list of every entry is held besides the index itself,
 /// so a national build needs little more than the index it makes.
-pub async fn build_index(db: &Db) -> Result<crate::search::Index, StoreError> {
+///
+/// Returns the index and how many current rows it left out because their
+/// stored JSON is corrupt (logged): the live index counts them with its
+/// own entries when it compares with the database's count.
+pub async fn build_index(db: &Db) -> Result<(crate::search::Index, usize), StoreError> {
     let mut index = crate::search::Index::default();
-    each_current_entry(db, true, |e| index.append(&e)).await?;
-    Ok(index)
+    let skipped = each_current_entry(db, true, |e| index.append(&e)).await?;
+    Ok((index, skipped))
 }
 
 /// Calls `f` with every current entry, in id order or in the index's kana
@@ -669,7 +673,8 @@ async fn each_current_entry(
     db: &Db,
     kana_order: bool,
     mut f: impl FnMut(crate::search::Entry),
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
+    let mut skipped = 0usize;
     let order = match (kana_order, db.backend()) {
         (false, _) => "id",
         (true, renkei_store::Backend::Sqlite) => "kana, id",
@@ -699,12 +704,13 @@ async fn each_current_entry(
         let mut rows = sqlx::query_as::<_, IndexRow>(&sql).fetch(c);
         while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
             let services = by_entry.remove(&r.id).unwrap_or_default();
-            if let Ok(e) = r.into_entry(services) {
-                f(e);
+            match r.into_entry(services) {
+                Ok(e) => f(e),
+                Err(_) => skipped += 1,
             }
         }
     });
-    Ok(())
+    Ok(skipped)
 }
 
 /// What the search index compares to know whether the directory changed:
@@ -795,8 +801,11 @@ pub async fn changed_since(
             continue;
         }
         let services = by_entry.remove(&id).unwrap_or_default();
-        // A corrupt row (logged) stays out, as in a full build.
-        out.push((id, r.row.into_entry(services).ok()));
+        // A row whose stored JSON is corrupt (logged) is left as the index
+        // has it: an edit of it that cannot be read changes nothing.
+        if let Ok(e) = r.row.into_entry(services) {
+            out.push((id, Some(e)));
+        }
     }
     Ok(out)
 }

@@ -205,3 +205,57 @@ both_backends!(
         assert_eq!(elsewhere.len(), 1);
     }
 );
+
+both_backends!(
+    a_corrupt_row_does_not_rebuild_the_index_forever,
+    |db: Db| async move {
+        let t0 = Timestamp::now();
+        let kept = add(&db, "みどり訪問看護", "みどりほうもんかんご", t0).await;
+        let broken = add(&db, "あおば訪問看護", "あおばほうもんかんご", t0).await;
+        let live = LiveIndex::empty();
+        assert_eq!(live.refresh(&db, t0).await.unwrap(), Refreshed::Built);
+        // Another process leaves one row's stored contact windows unreadable.
+        let later = Timestamp(t0.millis() + 3_600_000);
+        let mut tx = db.begin().await.unwrap();
+        renkei_store::write!(&mut tx, |c| {
+            sqlx::query("UPDATE directory_entries SET contact_windows = 'not json', updated_at = $2 WHERE id = $1")
+            .bind(broken)
+            .bind(later.millis())
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        });
+        tx.commit().await.unwrap();
+        // The change cannot be read: the index keeps the entry as it was,
+        // rather than dropping it and then rebuilding because counts differ.
+        assert!(matches!(
+            live.refresh(&db, Timestamp(later.millis() + 1_000))
+                .await
+                .unwrap(),
+            Refreshed::Applied(_)
+        ));
+        assert!(live.get(broken).is_some() && live.get(kept).is_some());
+        // A new process builds without the row, counts it as left out, and
+        // does not build again at the next look.
+        let fresh = LiveIndex::empty();
+        assert_eq!(
+            fresh
+                .refresh(&db, Timestamp(later.millis() + 2_000))
+                .await
+                .unwrap(),
+            Refreshed::Built
+        );
+        assert_eq!(fresh.len(), 1);
+        let next = Timestamp(later.millis() + 3_600_000);
+        store::set_acceptance(&db, kept, "accepting", "", next)
+            .await
+            .unwrap();
+        assert_eq!(
+            fresh
+                .refresh(&db, Timestamp(next.millis() + 1_000))
+                .await
+                .unwrap(),
+            Refreshed::Applied(1)
+        );
+    }
+);
