@@ -1076,7 +1076,7 @@ impl Index {
 
     fn position(&self, i: u32) -> Option<(f64, f64)> {
         let p = &self.entries[i as usize];
-        (!p.lat.is_nan()).then_some((p.lat, p.lon))
+        (!p.lat.is_nan() && !p.lon.is_nan()).then_some((p.lat, p.lon))
     }
 
     /// The entry at index position `i`, unpacked.
@@ -1300,12 +1300,16 @@ impl Index {
         }
         let p = &self.entries[i as usize];
         let names = [fold(self.text(p.name)), fold(self.text(p.kana))];
+        // Tiers 0 and 1 only for the words `ranked` walks them for: one
+        // word of two characters or more, not a number (a number's prefix
+        // would be "12" in "123").
         if let [word] = words {
             let w = word.folded.as_str();
-            if names.iter().any(|n| n == w) {
+            let ranks_prefix = !word.whole_number && w.chars().nth(1).is_some();
+            if ranks_prefix && names.iter().any(|n| n == w) {
                 return 0;
             }
-            if names.iter().any(|n| n.starts_with(w)) {
+            if ranks_prefix && names.iter().any(|n| n.starts_with(w)) {
                 return 1;
             }
         }
@@ -1480,7 +1484,11 @@ impl Index {
             Some(n) => (n, true),
             // The page did not fill: every match is in hand.
             None if hits.len() < wanted && q.after.is_none() => (hits.len(), true),
-            None => self.count(q, &words, &kind_ids, &lists.all),
+            None => {
+                let (n, exact) = self.count(q, &words, &kind_ids, &lists.all);
+                // An estimate is never below what is in hand.
+                (n.max(hits.len().min(q.offset + limit)), exact)
+            }
         };
         let next_offset = (hits.len() > q.offset + limit).then_some(q.offset + limit);
         let next_after = if q.near.is_none() && next_offset.is_some() {
@@ -1523,7 +1531,7 @@ impl Index {
         hits: &mut Vec<(u32, Option<f64>, u8)>,
     ) {
         let starts: Option<List> = match words {
-            [word] => {
+            [word] if !word.whole_number => {
                 let mut chars = word.folded.chars();
                 match (chars.next(), chars.next()) {
                     (Some(a), Some(b)) => Some(List::plain(
@@ -1800,6 +1808,48 @@ mod tests {
             })
         );
         assert!("p9.1".parse::<Cursor>().is_err());
+    }
+
+    #[test]
+    fn one_character_and_number_words_find_names_that_start_with_them() {
+        let index = Index::build(vec![
+            entry(
+                1,
+                "眼科クリニック",
+                "がんかくりにっく",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+            entry(
+                2,
+                "中央眼科",
+                "ちゅうおうがんか",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+            entry(
+                3,
+                "123クリニック",
+                "ひふみくりにっく",
+                "clinic",
+                &[],
+                None,
+                "unknown",
+            ),
+        ]);
+        let mut found = ids(&index, text("眼"));
+        found.sort();
+        assert_eq!(
+            found,
+            vec![1, 2],
+            "a name that starts with the one character too"
+        );
+        assert_eq!(index.search(&text("眼")).total, 2);
+        assert_eq!(ids(&index, text("12")), Vec::<i64>::new(), "12 is not 123");
     }
 
     #[test]

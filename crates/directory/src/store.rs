@@ -403,12 +403,21 @@ pub async fn update_imported(
     Ok(())
 }
 
+/// Replaces an entry's services, and stamps the entry as changed: the
+/// search index finds what changed by that stamp, and a service gained or
+/// lost is a change of the entry even when its fields are the same.
 pub async fn set_services(
     tx: &mut Tx,
     id: EntryId,
     services: &BTreeSet<String>,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
+        sqlx::query("UPDATE directory_entries SET updated_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
         sqlx::query("DELETE FROM directory_services WHERE entry_id = $1")
             .bind(id)
             .execute(&mut *c)

@@ -1111,14 +1111,14 @@ async fn write_group(
                 .collect();
             if after.is_empty() {
                 if !before.is_empty() {
-                    store::set_services(&mut tx, old.id, &after).await?;
+                    store::set_services(&mut tx, old.id, &after, now).await?;
                 }
                 // Only the mark: local fields stay, and the entry comes
                 // back as it was if a later file lists it again.
                 store::mark_disappeared(&mut tx, old.id, now).await?;
                 w.report.gone(&old.official_code, &old.name);
             } else {
-                store::set_services(&mut tx, old.id, &after).await?;
+                store::set_services(&mut tx, old.id, &after, now).await?;
                 w.report.change(Change {
                     official_code: old.official_code.clone(),
                     name: old.name.clone(),
@@ -1317,7 +1317,7 @@ impl Writer<'_> {
                 changed.push("reappeared".into());
             }
             if after != *before {
-                store::set_services(tx, old.id, &after).await?;
+                store::set_services(tx, old.id, &after, self.now).await?;
                 changed.push("services".into());
             }
             self.report.change(Change {

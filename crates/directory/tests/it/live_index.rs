@@ -259,3 +259,85 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_service_lost_in_an_import_reaches_the_index,
+    |db: Db| async move {
+        use renkei_directory::import::{import_care_office_files, ImportFile, ImportOptions};
+        const HEADER: &str = "都道府県コード又は市町村コード,No,都道府県名,市区町村名,事業所名,事業所名カナ,サービスの種類,住所,方書（ビル名等）,緯度,経度,電話番号,FAX番号,法人番号,法人の名称,事業所番号,利用可能曜日,利用可能曜日特記事項,定員,URL,高齢者の方と障害者の方が同時一体的に利用できるサービス,介護保険の通常の指定基準を満たしている,障害福祉の通常の指定基準を満たしている,備考";
+        let row = |n: u32, name: &str| {
+            format!("131016,{n},東京都,千代田区,{name},,訪問看護,東京都千代田区{n},,35.68,139.76,03-0000-000{n},,,,137010000{n},平日,,,,,,,")
+        };
+        let text = |rows: &[&String]| {
+            format!(
+                "{HEADER}\n{}\n",
+                rows.iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+            .into_bytes()
+        };
+        let cli = renkei_identity::Actor::Cli {
+            os_user: "test".into(),
+        };
+        let options = ImportOptions {
+            allow_mass_removal: true,
+            ..ImportOptions::default()
+        };
+        let t0 = Timestamp::now();
+        let clock = renkei_domain::ManualClock::at(t0);
+        let midori = row(1, "みどりケアセンター");
+        let sakura = row(2, "さくらヘルパー");
+        let (nursing, helpers) = (text(&[&midori]), text(&[&midori, &sakura]));
+        import_care_office_files(
+            &db,
+            &[
+                ImportFile::bytes("jigyosho_130.csv", &nursing),
+                ImportFile::bytes("jigyosho_110.csv", &helpers),
+            ],
+            &options,
+            &cli,
+            &clock,
+        )
+        .await
+        .unwrap();
+        let live = LiveIndex::empty();
+        // Looked a minute after the import: its rows are not in the look-back.
+        assert_eq!(
+            live.refresh(&db, t0.plus_seconds(60)).await.unwrap(),
+            Refreshed::Built
+        );
+        let in_110 = |live: &LiveIndex| {
+            live.search(&Query {
+                service: Some("110".into()),
+                limit: 5,
+                ..Query::default()
+            })
+            .items
+            .len()
+        };
+        assert_eq!(in_110(&live), 2);
+        // An hour on, みどり is no longer in the 訪問介護 file (still in 訪問看護):
+        // only its services change, and the next look applies that.
+        clock.advance_seconds(3_600);
+        let helpers = text(&[&sakura]);
+        import_care_office_files(
+            &db,
+            &[
+                ImportFile::bytes("jigyosho_130.csv", &nursing),
+                ImportFile::bytes("jigyosho_110.csv", &helpers),
+            ],
+            &options,
+            &cli,
+            &clock,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            live.refresh(&db, t0.plus_seconds(3_661)).await.unwrap(),
+            Refreshed::Applied(_)
+        ));
+        assert_eq!(in_110(&live), 1);
+    }
+);
