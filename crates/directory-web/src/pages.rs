@@ -584,18 +584,8 @@ pub async fn entry_page(
     entry_response(&state, &ctx, p, id, None).await
 }
 
-/// One entry's page with a message (for other modules' handlers).
-pub(crate) async fn entry_response_with(
-    state: &DirectoryState,
-    ctx: &PageCtx,
-    p: Principal,
-    id: EntryId,
-    flash: Option<(&'static str, &'static str)>,
-) -> Result<Response, WebError> {
-    entry_response(state, ctx, p, id, flash).await
-}
-
-async fn entry_response(
+/// One entry's page, with a message after an action.
+pub(crate) async fn entry_response(
     state: &DirectoryState,
     ctx: &PageCtx,
     p: Principal,

@@ -19,7 +19,7 @@ use renkei_web_kit::page::render;
 use renkei_web_kit::{FormData, Layout, WebError};
 
 use crate::pages::{
-    acceptance_label, edit_page_for, entry_response_with, kind_label, local_fields_from, EditMode,
+    acceptance_label, edit_page_for, entry_response, kind_label, local_fields_from, EditMode,
 };
 use crate::DirectoryState;
 
@@ -224,6 +224,18 @@ pub async fn record_return(
     } else {
         local_fields_from(&form)
     };
+    // The form again, with what was typed and what is wrong.
+    let again = |fields, errors| {
+        edit_page_for(
+            &state,
+            &ctx,
+            id,
+            v.entry.name.clone(),
+            fields,
+            errors,
+            EditMode::SheetReturn,
+        )
+    };
     let Some(via) = SheetReturn::parse(form.get("via")) else {
         let mut errors = ValidationErrors::new();
         errors.add(
@@ -232,15 +244,7 @@ pub async fn record_return(
             "返送方法を選んでください。",
             "Choose how the sheet came back.",
         );
-        return edit_page_for(
-            &state,
-            &ctx,
-            id,
-            v.entry.name,
-            fields,
-            errors,
-            EditMode::SheetReturn,
-        );
+        return again(fields, errors);
     };
     match state
         .directory_service
@@ -259,17 +263,9 @@ pub async fn record_return(
                     "Sheet's corrections applied; the entry is confirmed.",
                 )
             };
-            entry_response_with(&state, &ctx, p, id, Some(("success", message))).await
+            entry_response(&state, &ctx, p, id, Some(("success", message))).await
         }
-        Err(renkei_directory::service::DirectoryError::Validation(errors)) => edit_page_for(
-            &state,
-            &ctx,
-            id,
-            v.entry.name,
-            fields,
-            errors,
-            EditMode::SheetReturn,
-        ),
+        Err(renkei_directory::service::DirectoryError::Validation(errors)) => again(fields, errors),
         Err(e) => Err(e.into()),
     }
 }

@@ -240,10 +240,7 @@ impl LiveIndex {
             return Ok(());
         }
         let entry = crate::store::current_entry_for_index(db, id).await?;
-        self.write(|index| match &entry {
-            Some(e) => index.upsert(e),
-            None => index.remove(id),
-        });
+        self.write(|index| index.apply(id, entry.as_ref()));
         Ok(())
     }
 
@@ -328,10 +325,7 @@ impl LiveIndex {
         let mut too_much_garbage = false;
         self.write(|index| {
             for (id, entry) in &changed {
-                match entry {
-                    Some(e) => index.upsert(e),
-                    None => index.remove(*id),
-                }
+                index.apply(*id, entry.as_ref());
             }
             counts_agree = (index.len() + skipped) as i64 == now.fingerprint.current;
             // Edits leave their old text in the index's arena.
@@ -381,10 +375,7 @@ impl LiveIndex {
             let changed = crate::store::changed_since(db, since).await?;
             self.write(|index| {
                 for (id, entry) in &changed {
-                    match entry {
-                        Some(e) => index.upsert(e),
-                        None => index.remove(*id),
-                    }
+                    index.apply(*id, entry.as_ref());
                 }
             });
             self.set_seen(Seen {

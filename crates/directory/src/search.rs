@@ -774,6 +774,15 @@ impl Index {
         }
     }
 
+    /// Applies what the database now holds for `id`: the entry, or `None`
+    /// when it left the directory.
+    pub fn apply(&mut self, id: EntryId, entry: Option<&Entry>) {
+        match entry {
+            Some(e) => self.upsert(e),
+            None => self.remove(id),
+        }
+    }
+
     /// Takes an entry out of the index (it left the directory).
     pub fn remove(&mut self, id: EntryId) {
         if let Some(i) = self.by_id.remove(&id) {
@@ -1358,26 +1367,19 @@ impl Index {
         });
         // Several kinds ("medical": hundreds of thousands of entries) are
         // checked entry by entry through the packed kind when another list
-        // gives the candidates; merged into one list only when nothing else
-        // does.
+        // (or the R-tree, for a near search) gives the candidates; merged
+        // into one list only when nothing else does. One kind is its list.
         let kind_lists: Vec<&Vec<u32>> =
             q.kinds.iter().filter_map(|k| self.by_kind.get(k)).collect();
-        // (A near search takes its candidates from the R-tree.)
-        let other_lists = q.text.is_some()
-            || q.near.is_some()
-            || only.is_some()
-            || q.kind.is_some()
-            || q.service.is_some()
-            || q.municipality.is_some()
-            || q.function.is_some()
-            || q.procedure.is_some()
-            || q.area.is_some()
-            || q.prefecture.is_some()
-            || q.accepting
-            || q.contactable_at.is_some()
-            || specialities.is_some()
-            || within.is_some();
-        let check_kinds = !q.kinds.is_empty() && kind_lists.len() > 1 && other_lists;
+        let others: Vec<&[u32]> = [specialities.as_deref(), within.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let other_candidates = q.near.is_some()
+            || self
+                .lists(q, &words, only.as_deref(), &others)
+                .is_none_or(|l| !l.all.is_empty());
+        let check_kinds = kind_lists.len() > 1 && other_candidates;
         let kinds = (!q.kinds.is_empty() && !check_kinds).then(|| union(kind_lists));
         let kind_ids: Vec<u16> = if check_kinds {
             q.kinds
@@ -1388,10 +1390,7 @@ impl Index {
         } else {
             Vec::new()
         };
-        let unions: Vec<&[u32]> = [kinds.as_deref(), specialities.as_deref(), within.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
+        let unions: Vec<&[u32]> = others.into_iter().chain(kinds.as_deref()).collect();
         let Some(lists) = self.lists(q, &words, only.as_deref(), &unions) else {
             return Page {
                 items: Vec::new(),

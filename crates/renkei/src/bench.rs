@@ -6,21 +6,22 @@ use renkei_directory::search::{Index, Query};
 use renkei_directory::synthetic::{Rng, PREFECTURES};
 use renkei_store::Db;
 
-fn rss_mb() -> f64 {
+/// A memory figure of this process in MB (`VmRSS`, `VmHWM`, …).
+fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(|l| l.to_string())
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
         })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+        .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
+}
+
+fn rss_mb() -> f64 {
+    status_mb("VmRSS:")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -140,16 +141,7 @@ pub async fn search(db: &Db, queries: usize, seed: u64) -> anyhow::Result<()> {
 }
 
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
-        })
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+    status_mb("VmHWM:")
 }
 
 /// `renkei bench index`: the live index's build, in-place edits and snapshot.
