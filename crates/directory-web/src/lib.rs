@@ -11,6 +11,7 @@ pub mod api;
 pub mod fhir;
 pub mod fhir_resources;
 pub mod pages;
+pub mod same_facility;
 pub mod sheets;
 
 use std::sync::Arc;
@@ -143,6 +144,30 @@ fn routes() -> RouteTable<DirectoryState> {
         )
         .sample("/directory/entries/{entry}/region-listing")
         .body("listed=true")
+        // One facility, one entry: the coordinator's review of pairs the
+        // matching found (curators of both entries decide; a pair id that
+        // does not exist answers 404 to them).
+        .get("/directory/same-facility", same_facility::review, CURATORS)
+        .post("/directory/same-facility/run", same_facility::run, CURATORS)
+        .post(
+            "/directory/same-facility/{id}/merge",
+            same_facility::merge,
+            CURATORS,
+        )
+        .sample("/directory/same-facility/999999/merge")
+        .body("keep=1")
+        .post(
+            "/directory/same-facility/{id}/reject",
+            same_facility::reject,
+            CURATORS,
+        )
+        .sample("/directory/same-facility/999999/reject")
+        .post(
+            "/directory/same-facility/{id}/split",
+            same_facility::split,
+            CURATORS,
+        )
+        .sample("/directory/same-facility/999999/split")
         .get("/directory/reviews", pages::reviews, CURATORS)
         .post("/directory/reviews/{id}", pages::review, CURATORS)
         .sample("/directory/reviews/{change_request}")

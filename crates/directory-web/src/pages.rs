@@ -597,6 +597,10 @@ pub(crate) async fn entry_response(
         .directory_service
         .entry(&actor, id, Timestamp::now())
         .await?;
+    // A merged entry is listed through the entry it was merged into.
+    if let Some(kept) = v.meta.merged_into {
+        return Ok(Redirect::to(&format!("/directory/entries/{kept}")).into_response());
+    }
     let mut l = Layout::new(ctx, &v.entry.name);
     if let Some((kind, message)) = flash {
         l = l.with_flash(kind, message);

@@ -410,6 +410,50 @@ pub async fn load(
         now,
     )
     .await?;
+    // The town's own 医療機関一覧 lists two of the demo's facilities again
+    // (one facility, one entry): a clinic under its corporation's name
+    // with the address in kanji numerals, which the matching proposes to
+    // the coordinator, and a pharmacy written exactly as the entry, which
+    // it merges by itself. Nothing is matched until someone runs it.
+    let mut duplicates = Vec::new();
+    for (i, kind) in ["clinic", "pharmacy"].into_iter().enumerate() {
+        let Some(org) = orgs.iter().find(|o| o.kind == kind) else {
+            continue;
+        };
+        let (code, muni_name) = code_of(muni_index(org.municipality_id));
+        let (name, address) = if kind == "clinic" {
+            (
+                format!("医療法人社団 {}", org.name),
+                org.address
+                    .replace('1', "一")
+                    .replace('2', "二")
+                    .replace('3', "三"),
+            )
+        } else {
+            (org.name.clone(), org.address.clone())
+        };
+        duplicates.push((
+            store::EntryFields {
+                official_code: format!("091{:07}", 1001 + i),
+                kind: kind.into(),
+                name,
+                prefecture_code: code.chars().take(2).collect(),
+                municipality_code: code,
+                municipality_name: muni_name,
+                address,
+                phone: org.phone.clone(),
+                ..store::EntryFields::default()
+            },
+            String::new(),
+        ));
+    }
+    store::insert_entries(
+        &mut tx,
+        crate::import::municipal::MEDICAL_CODE_SOURCE,
+        &duplicates,
+        now,
+    )
+    .await?;
     // The 診療科目 the demo's entries offer, so the search form lists them.
     let mut specialities = std::collections::BTreeMap::new();
     for kind in ["hospital", "clinic", "dental_clinic"] {

@@ -12,6 +12,7 @@ pub mod fixtures;
 pub mod import;
 pub mod live;
 pub mod model;
+pub mod same_facility;
 pub mod search;
 pub mod service;
 mod store;

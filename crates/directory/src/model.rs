@@ -85,6 +85,9 @@ pub struct EntryMeta {
     pub confirmed_by_name: Option<String>,
     pub org_name: Option<String>,
     pub disappeared_at: Option<i64>,
+    /// The entry this one was merged into (one facility, one entry): its
+    /// page leads there.
+    pub merged_into: Option<EntryId>,
 }
 
 /// A change waiting for (or past) the coordinator's review.
@@ -227,6 +230,9 @@ pub struct EntryView {
     /// Where it stands to the viewer's region (`None` for a viewer of
     /// every region).
     pub place: Option<RegionPlace>,
+    /// Entries merged into this one (one facility, one entry): id,
+    /// source and official code.
+    pub merged: Vec<(EntryId, String, String)>,
 }
 
 /// How a confirmation sheet (確認票) came back to the support centre.

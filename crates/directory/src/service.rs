@@ -27,6 +27,8 @@ use crate::model::{
 use crate::search::ACCEPTANCE;
 use crate::store;
 
+mod same_facility;
+
 /// The one error type of the directory service: the shape every
 /// capability service shares.
 pub type DirectoryError = renkei_store::ServiceError;
@@ -215,6 +217,7 @@ impl Directory {
             .region_resources(actor)
             .await?
             .map(|r| r.place_of(id, &entry.municipality_code));
+        let merged = store::merged_sources(&self.db, id).await?;
         Ok(EntryView {
             entry,
             meta,
@@ -224,6 +227,7 @@ impl Directory {
             may_curate,
             overdue,
             place,
+            merged,
         })
     }
 
@@ -292,7 +296,10 @@ impl Directory {
 
     /// The public view of an entry, for the resident map: `None` without
     /// consent to publish.
+    /// An entry merged into another (one facility, one entry) answers
+    /// with the entry that lists it.
     pub async fn public_entry(&self, id: EntryId) -> Result<Option<Entry>, DirectoryError> {
+        let id = store::listed_as(&self.db, id).await?.unwrap_or(id);
         let entry = store::entry_by_id(&self.db, id).await?;
         Ok(entry.filter(|e| e.published))
     }

@@ -4,7 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use renkei_domain::directory::ChangeRequestStatus;
 use renkei_domain::text::fold;
-use renkei_domain::{ChangeRequestId, EntryId, OrgId, RegionId, Timestamp, UserId};
+use renkei_domain::{
+    ChangeRequestId, EntryId, OrgId, RegionId, SameFacilityPairId, Timestamp, UserId,
+};
 use renkei_store::{read, write, Db, StoreError, Tx};
 
 use crate::import::care_offices::CareOfficeRow;
@@ -690,12 +692,12 @@ async fn each_current_entry(
         (true, renkei_store::Backend::Postgres) => "kana COLLATE \"C\", id",
     };
     let sql = format!(
-        "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL ORDER BY {order}"
+        "SELECT {INDEX_COLUMNS} FROM directory_entries WHERE disappeared_at IS NULL AND merged_into IS NULL ORDER BY {order}"
     );
     let services: Vec<(EntryId, String)> = read!(db, |c| {
         sqlx::query_as(
             "SELECT s.entry_id, s.service_code FROM directory_services s \
-             JOIN directory_entries e ON e.id = s.entry_id WHERE e.disappeared_at IS NULL \
+             JOIN directory_entries e ON e.id = s.entry_id WHERE e.disappeared_at IS NULL AND e.merged_into IS NULL \
              ORDER BY s.entry_id, s.service_code",
         )
         .fetch_all(c)
@@ -733,9 +735,10 @@ pub struct IndexFingerprint {
 }
 
 pub async fn index_fingerprint(db: &Db) -> Result<IndexFingerprint, StoreError> {
-    let (rows, disappeared, newest_change): (i64, i64, i64) = read!(db, |c| {
+    let (rows, current, newest_change): (i64, i64, i64) = read!(db, |c| {
         sqlx::query_as(
-            "SELECT COUNT(*), COUNT(disappeared_at), COALESCE(MAX(updated_at), 0) FROM directory_entries",
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN disappeared_at IS NULL AND merged_into IS NULL THEN 1 ELSE 0 END), 0), \
+             COALESCE(MAX(updated_at), 0) FROM directory_entries",
         )
         .fetch_one(c)
         .await?
@@ -747,7 +750,7 @@ pub async fn index_fingerprint(db: &Db) -> Result<IndexFingerprint, StoreError> 
     });
     Ok(IndexFingerprint {
         rows,
-        current: rows - disappeared,
+        current,
         newest_change,
         newest_import,
     })
@@ -783,7 +786,7 @@ pub async fn changed_since(
     since: i64,
 ) -> Result<Vec<(EntryId, Option<crate::search::Entry>)>, StoreError> {
     let sql = format!(
-        "SELECT {INDEX_COLUMNS}, disappeared_at FROM directory_entries WHERE updated_at >= $1 ORDER BY id"
+        "SELECT {INDEX_COLUMNS}, disappeared_at, merged_into FROM directory_entries WHERE updated_at >= $1 ORDER BY id"
     );
     let rows: Vec<ChangedRow> = read!(db, |c| {
         sqlx::query_as(&sql).bind(since).fetch_all(c).await?
@@ -805,7 +808,7 @@ pub async fn changed_since(
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id = r.row.id;
-        if r.disappeared_at.is_some() {
+        if r.disappeared_at.is_some() || r.merged_into.is_some() {
             out.push((id, None));
             continue;
         }
@@ -824,6 +827,7 @@ struct ChangedRow {
     #[sqlx(flatten)]
     row: IndexRow,
     disappeared_at: Option<i64>,
+    merged_into: Option<EntryId>,
 }
 
 /// One current entry as the index holds it (`None` once it disappeared).
@@ -831,14 +835,14 @@ pub async fn current_entry_for_index(
     db: &Db,
     id: EntryId,
 ) -> Result<Option<crate::search::Entry>, StoreError> {
-    let listed: Option<(Option<i64>,)> = read!(db, |c| {
-        sqlx::query_as("SELECT disappeared_at FROM directory_entries WHERE id = $1")
+    let listed: Option<(Option<i64>, Option<EntryId>)> = read!(db, |c| {
+        sqlx::query_as("SELECT disappeared_at, merged_into FROM directory_entries WHERE id = $1")
             .bind(id)
             .fetch_optional(c)
             .await?
     });
     match listed {
-        Some((None,)) => entry_by_id(db, id).await,
+        Some((None, None)) => entry_by_id(db, id).await,
         _ => Ok(None),
     }
 }
@@ -912,7 +916,7 @@ pub async fn entry_meta(db: &Db, id: EntryId) -> Result<Option<EntryMeta>, Store
         sqlx::query_as(
             "SELECT e.id, e.source, e.official_code, e.org_id, e.municipality_code, e.municipality_name, e.departments, \
              e.remarks, e.corporate_name, e.capacity, e.confirmed_at, u.display_name AS confirmed_by_name, \
-             o.name AS org_name, e.disappeared_at \
+             o.name AS org_name, e.disappeared_at, e.merged_into \
              FROM directory_entries e LEFT JOIN identity_people u ON u.id = e.confirmed_by \
              LEFT JOIN identity_organisations o ON o.id = e.org_id WHERE e.id = $1",
         )
@@ -1251,7 +1255,7 @@ pub async fn freshness_by_municipality(
             "SELECT m.code, m.name, COUNT(e.id) AS entries, \
              COALESCE(SUM(CASE WHEN e.confirmed_at >= $2 THEN 1 ELSE 0 END), 0) AS confirmed \
              FROM identity_municipalities m LEFT JOIN directory_entries e \
-               ON e.municipality_code = m.code AND e.disappeared_at IS NULL \
+               ON e.municipality_code = m.code AND e.disappeared_at IS NULL AND e.merged_into IS NULL \
              WHERE m.region_id = $1 GROUP BY m.code, m.name ORDER BY m.code",
         )
         .bind(region_id)
@@ -1273,7 +1277,7 @@ pub async fn overdue_entries(
             "SELECT e.id, e.name, e.municipality_name, e.org_id, o.name AS org_name, e.confirmed_at, \
              (SELECT MAX(r.sent_at) FROM directory_reminders r WHERE r.entry_id = e.id) AS last_reminder_at \
              FROM directory_entries e LEFT JOIN identity_organisations o ON o.id = e.org_id \
-             WHERE e.disappeared_at IS NULL AND (e.confirmed_at IS NULL OR e.confirmed_at < $2) AND ( \
+             WHERE e.disappeared_at IS NULL AND e.merged_into IS NULL AND (e.confirmed_at IS NULL OR e.confirmed_at < $2) AND ( \
                e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $1) \
                OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $1)) \
              ORDER BY e.org_id IS NULL, COALESCE(e.confirmed_at, 0), e.id LIMIT $3",
@@ -1296,7 +1300,7 @@ pub async fn acceptance_statuses(
         sqlx::query_as(
             "SELECT e.id, e.name, e.kind, e.municipality_name, o.name AS org_name, e.acceptance, e.acceptance_as_of \
              FROM directory_entries e LEFT JOIN identity_organisations o ON o.id = e.org_id \
-             WHERE e.disappeared_at IS NULL AND e.acceptance <> 'unknown' AND e.acceptance_as_of IS NOT NULL AND ( \
+             WHERE e.disappeared_at IS NULL AND e.merged_into IS NULL AND e.acceptance <> 'unknown' AND e.acceptance_as_of IS NOT NULL AND ( \
                e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $1) \
                OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $1)) \
              ORDER BY e.acceptance_as_of, e.id",
@@ -1357,7 +1361,7 @@ pub async fn entry_of_each_org(
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
-        "SELECT org_id, MIN(id) FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL \
+        "SELECT org_id, MIN(id) FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL AND merged_into IS NULL \
          GROUP BY org_id HAVING COUNT(*) = 1"
     );
     let rows: Vec<(OrgId, EntryId)> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
@@ -1377,7 +1381,7 @@ pub async fn entries_of_orgs(
         .collect::<Vec<_>>()
         .join(",");
     let sql = format!(
-        "SELECT id, name FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL ORDER BY name"
+        "SELECT id, name FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL AND merged_into IS NULL ORDER BY name"
     );
     Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?))
 }
@@ -1481,11 +1485,11 @@ pub async fn entries_for_export(
     let sql = format!(
         "SELECT {INDEX_COLUMNS}, source, official_code, municipality_name, corporate_number, \
          corporate_name, capacity, remarks, contact_person \
-         FROM directory_entries WHERE disappeared_at IS NULL{filter} ORDER BY municipality_code, kana, id"
+         FROM directory_entries WHERE disappeared_at IS NULL AND merged_into IS NULL{filter} ORDER BY municipality_code, kana, id"
     );
     let services_sql = format!(
         "SELECT entry_id, service_code FROM directory_services WHERE entry_id IN \
-         (SELECT id FROM directory_entries WHERE disappeared_at IS NULL{filter}) ORDER BY entry_id, service_code"
+         (SELECT id FROM directory_entries WHERE disappeared_at IS NULL AND merged_into IS NULL{filter}) ORDER BY entry_id, service_code"
     );
     let rows: Vec<ExportRow> = read!(db, |c| {
         let mut q = sqlx::query_as(&sql);
@@ -1538,7 +1542,7 @@ pub async fn codes_of(
 pub async fn ids_by_official_code(db: &Db, code: &str) -> Result<Vec<EntryId>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar(
-            "SELECT id FROM directory_entries WHERE official_code = $1 AND disappeared_at IS NULL ORDER BY id",
+            "SELECT DISTINCT COALESCE(merged_into, id) FROM directory_entries WHERE official_code = $1 AND disappeared_at IS NULL ORDER BY 1",
         )
         .bind(code)
         .fetch_all(c)
@@ -1822,4 +1826,304 @@ mod corrupt_json {
                 .all(|e| e.id != id));
         }
     );
+}
+
+// ---- one facility, one entry (same_facility) ----
+
+/// Prefectures where entries of more than one source are listed (or
+/// several local entries): only there can one facility be listed twice.
+pub async fn prefectures_to_match(db: &Db) -> Result<Vec<String>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT prefecture_code FROM directory_entries \
+             WHERE disappeared_at IS NULL AND merged_into IS NULL AND prefecture_code <> '' \
+             GROUP BY prefecture_code \
+             HAVING COUNT(DISTINCT source) > 1 OR SUM(CASE WHEN source = 'local' THEN 1 ELSE 0 END) > 1 \
+             ORDER BY prefecture_code",
+        )
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// The listed entries of one prefecture as the matching compares them.
+pub async fn match_rows(
+    db: &Db,
+    prefecture: &str,
+) -> Result<Vec<crate::same_facility::MatchRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, source, kind, name, address, phone, corporate_number, municipality_code, lat, lon \
+             FROM directory_entries \
+             WHERE prefecture_code = $1 AND disappeared_at IS NULL AND merged_into IS NULL ORDER BY id",
+        )
+        .bind(prefecture)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// Records a pair the matching found. A pair proposed before gets the new
+/// confidence; one already decided (merged, rejected, split) is left as
+/// the coordinator decided. Returns the pair's id and status.
+pub async fn record_match(
+    tx: &mut Tx,
+    m: &crate::same_facility::Match,
+    now: Timestamp,
+) -> Result<(SameFacilityPairId, String), StoreError> {
+    Ok(write!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO directory_same_facility (entry_a, entry_b, confidence, evidence, status, found_at) \
+             VALUES ($1, $2, $3, $4, 'proposed', $5) \
+             ON CONFLICT (entry_a, entry_b) DO UPDATE SET confidence = excluded.confidence, \
+             evidence = excluded.evidence, found_at = excluded.found_at \
+             WHERE directory_same_facility.status = 'proposed'",
+        )
+        .bind(m.a)
+        .bind(m.b)
+        .bind(i64::from(m.confidence))
+        .bind(m.evidence_codes())
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+        sqlx::query_as(
+            "SELECT id, status FROM directory_same_facility WHERE entry_a = $1 AND entry_b = $2",
+        )
+        .bind(m.a)
+        .bind(m.b)
+        .fetch_one(&mut *c)
+        .await?
+    }))
+}
+
+/// What decides which entry of a pair stays listed.
+pub async fn keep_facts(
+    tx: &mut Tx,
+    ids: [EntryId; 2],
+) -> Result<Vec<crate::same_facility::KeepFacts>, StoreError> {
+    Ok(write!(tx, |c| {
+        sqlx::query_as(
+            "SELECT id, source, org_id IS NOT NULL AS maintained, confirmed_at IS NOT NULL AS confirmed \
+             FROM directory_entries WHERE id IN ($1, $2) ORDER BY id",
+        )
+        .bind(ids[0])
+        .bind(ids[1])
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// Lists `merged` only through `keep`: entries merged into `merged`
+/// before follow it, both are stamped so the search index applies the
+/// change, and the pair is marked merged.
+pub async fn merge_entries(
+    tx: &mut Tx,
+    pair_id: SameFacilityPairId,
+    keep: EntryId,
+    merged: EntryId,
+    by: Option<UserId>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_entries SET merged_into = $1, updated_at = $3 \
+             WHERE id = $2 OR merged_into = $2",
+        )
+        .bind(keep)
+        .bind(merged)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("UPDATE directory_entries SET updated_at = $2 WHERE id = $1")
+            .bind(keep)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "UPDATE directory_same_facility SET status = 'merged', decided_by = $2, decided_at = $3 WHERE id = $1",
+        )
+        .bind(pair_id)
+        .bind(by)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Lists `entry` on its own again and marks the pair split (it is not
+/// proposed again).
+pub async fn split_entry(
+    tx: &mut Tx,
+    pair_id: SameFacilityPairId,
+    entry: EntryId,
+    kept: EntryId,
+    by: UserId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_entries SET merged_into = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(entry)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("UPDATE directory_entries SET updated_at = $2 WHERE id = $1")
+            .bind(kept)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "UPDATE directory_same_facility SET status = 'split', decided_by = $2, decided_at = $3 WHERE id = $1",
+        )
+        .bind(pair_id)
+        .bind(by)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Marks a proposed pair as two facilities.
+pub async fn reject_match(
+    tx: &mut Tx,
+    pair_id: SameFacilityPairId,
+    by: UserId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_same_facility SET status = 'rejected', decided_by = $2, decided_at = $3 WHERE id = $1",
+        )
+        .bind(pair_id)
+        .bind(by)
+        .bind(now.millis())
+        .execute(c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// One recorded pair, as the review page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PairRow {
+    pub id: SameFacilityPairId,
+    pub entry_a: EntryId,
+    pub entry_b: EntryId,
+    pub confidence: i64,
+    pub evidence: String,
+    pub status: String,
+    pub found_at: i64,
+    pub decided_at: Option<i64>,
+    pub decided_by_name: Option<String>,
+}
+
+const PAIR_COLUMNS: &str =
+    "p.id, p.entry_a, p.entry_b, p.confidence, p.evidence, p.status, p.found_at, p.decided_at, \
+    u.display_name AS decided_by_name";
+
+/// The pairs in one status where either entry is in the region (every
+/// pair for `None`), highest confidence first, at most `limit`.
+pub async fn same_facility_pairs(
+    db: &Db,
+    region: Option<RegionId>,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<PairRow>, StoreError> {
+    let in_region = "(SELECT e.id FROM directory_entries e WHERE \
+         e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $2) \
+         OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $2) \
+         OR e.id IN (SELECT entry_id FROM directory_region_listings WHERE region_id = $2))";
+    let sql = format!(
+        "SELECT {PAIR_COLUMNS} FROM directory_same_facility p LEFT JOIN identity_people u ON u.id = p.decided_by \
+         WHERE p.status = $1 AND ($2 IS NULL OR p.entry_a IN {in_region} OR p.entry_b IN {in_region}) \
+         ORDER BY p.confidence DESC, p.id LIMIT $3"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql)
+            .bind(status)
+            .bind(region)
+            .bind(limit)
+            .fetch_all(c)
+            .await?
+    }))
+}
+
+/// One pair by its id.
+pub async fn same_facility_pair(
+    db: &Db,
+    id: SameFacilityPairId,
+) -> Result<Option<PairRow>, StoreError> {
+    let sql = format!(
+        "SELECT {PAIR_COLUMNS} FROM directory_same_facility p LEFT JOIN identity_people u ON u.id = p.decided_by \
+         WHERE p.id = $1"
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
+    }))
+}
+
+/// One side of a pair as the review page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PairSideRow {
+    pub id: EntryId,
+    pub source: String,
+    pub official_code: String,
+    pub kind: String,
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    pub municipality_name: String,
+    pub corporate_number: String,
+    pub merged_into: Option<EntryId>,
+}
+
+/// The entries of the given pairs.
+pub async fn pair_sides(
+    db: &Db,
+    ids: &[EntryId],
+) -> Result<HashMap<EntryId, PairSideRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Integers only, so they are written into the statement.
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT id, source, official_code, kind, name, address, phone, municipality_name, corporate_number, merged_into \
+         FROM directory_entries WHERE id IN ({list})"
+    );
+    let rows: Vec<PairSideRow> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+}
+
+/// (source, official code) of the entries merged into `id`.
+pub async fn merged_sources(
+    db: &Db,
+    id: EntryId,
+) -> Result<Vec<(EntryId, String, String)>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, source, official_code FROM directory_entries WHERE merged_into = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// The entry that lists `id`: the one it was merged into, if any.
+pub async fn listed_as(db: &Db, id: EntryId) -> Result<Option<EntryId>, StoreError> {
+    let merged: Option<Option<EntryId>> = read!(db, |c| {
+        sqlx::query_scalar("SELECT merged_into FROM directory_entries WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+    });
+    Ok(merged.flatten())
 }

@@ -79,3 +79,8 @@ id_type!(
     /// A requested change to a directory entry, waiting for review.
     ChangeRequestId
 );
+id_type!(
+    /// A pair of directory entries the matching found to be one facility
+    /// (同一施設の候補), and the coordinator's decision about it.
+    SameFacilityPairId
+);

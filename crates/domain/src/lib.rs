@@ -22,7 +22,7 @@ pub mod validation;
 pub use codes::LocalGovernmentCode;
 pub use ids::{
     AttachmentId, BreakGlassId, ChangeRequestId, ConsentId, EntryId, MunicipalityId, OrgId,
-    PatientId, PostId, RegionId, SpaceId, UserId,
+    PatientId, PostId, RegionId, SameFacilityPairId, SpaceId, UserId,
 };
 pub use org::OrgKind;
 pub use people::{Profession, Role};

@@ -163,6 +163,11 @@ enum DirectoryCommand {
     },
     /// List the procedures.
     Procedures,
+    /// Look for entries that list one facility twice (the national files,
+    /// the municipal lists and local entries): pairs of confidence 95 or
+    /// more are merged at once, the others wait for the coordinator's
+    /// review at /directory/same-facility. Imports run it too.
+    Match,
 }
 
 #[derive(Subcommand)]
@@ -749,6 +754,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::from(5));
             }
+            // The same facility from another source (a municipal list, a
+            // local entry) is matched with what this import brought.
+            if !reports.is_empty() {
+                let directory = directory_service(db, &config);
+                let found = directory
+                    .find_same_facilities(&actor, &ctx, renkei_domain::Timestamp::now())
+                    .await
+                    .map_err(show_directory)?;
+                print_match_run(&found);
+            }
         }
         Command::Export(ExportCommand::Directory {
             format,
@@ -884,6 +899,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 "procedure {code} ({}) added; servers pick it up within 15 s",
                 name.trim()
             );
+        }
+        Command::Directory(DirectoryCommand::Match) => {
+            let directory = directory_service(open(&config, true).await?, &config);
+            let started = std::time::Instant::now();
+            let found = directory
+                .find_same_facilities(&actor, &ctx, renkei_domain::Timestamp::now())
+                .await
+                .map_err(show_directory)?;
+            print_match_run(&found);
+            println!("({:.1} s)", started.elapsed().as_secs_f64());
         }
         Command::Directory(DirectoryCommand::Procedures) => {
             let directory = directory_service(open(&config, true).await?, &config);
@@ -1282,6 +1307,17 @@ fn ended_text(e: renkei_identity::CredentialsEnded) -> String {
         "{} sessions ended and {} API tokens revoked",
         e.sessions, e.api_tokens
     )
+}
+
+fn print_match_run(run: &renkei_directory::same_facility::MatchRun) {
+    println!(
+        "same facility: {} entries compared in {} prefectures; {} pairs await review at /directory/same-facility, {} merged automatically ({} decided before)",
+        run.entries_compared,
+        run.prefectures,
+        run.proposed,
+        run.merged_automatically,
+        run.decided_before
+    );
 }
 
 fn print_import_report(report: &renkei_directory::import::ImportReport, show: usize) {

@@ -14,4 +14,5 @@ mod export;
 mod import_care_offices;
 mod import_medical;
 mod live_index;
+mod same_facility;
 mod upkeep;

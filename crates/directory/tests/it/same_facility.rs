@@ -1,0 +1,394 @@
+//! One facility, one entry, on SQLite and PostgreSQL: the matching finds a
+//! clinic listed by the town's 医療機関一覧 under its corporation's name and
+//! by a local entry, merges an exact copy by itself, leaves a hospital and
+//! the nursing station in its building apart; the coordinator merges,
+//! splits and rejects, only in their own region; lists, the public detail
+//! and code lookups follow the merge; every step is audited.
+
+use std::sync::Arc;
+
+use renkei_directory::fixtures as store;
+use renkei_directory::live::LiveIndex;
+use renkei_directory::model::NewLocalEntry;
+use renkei_directory::same_facility::{Evidence, PairStatus};
+use renkei_directory::search::Query;
+use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError};
+use renkei_domain::{EntryId, Timestamp};
+use renkei_identity::service_types::SessionState;
+use renkei_identity::{Actor, Identity, IdentityConfig, NewMunicipality, NewUser, RequestContext};
+use renkei_mail::CapturingMailer;
+use renkei_store::audit::{self, AuditQuery, Verification};
+use renkei_store::{both_backends, Db};
+
+fn ctx() -> RequestContext {
+    RequestContext {
+        source_addr: "127.0.0.1".into(),
+        user_agent: "same-facility-test".into(),
+    }
+}
+
+async fn coordinator(identity: &Identity, name: &str, region: i64) -> Actor {
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    identity
+        .create_user(
+            &cli,
+            &NewUser {
+                region_id: Some(region),
+                username: name.into(),
+                display_name: name.into(),
+                email: format!("{name}@example.jp"),
+                role: "coordinator".into(),
+                profession: "other".into(),
+                password: "correct horse battery".into(),
+                ..Default::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let login = identity
+        .login(name, "correct horse battery", &ctx())
+        .await
+        .unwrap();
+    match identity.session(&login.session_token).await.unwrap() {
+        Some(SessionState::Active(p)) => Actor::User(p),
+        _ => panic!("no active session"),
+    }
+}
+
+async fn local(db: &Db, kind: &str, name: &str, address: &str, phone: &str) -> EntryId {
+    let mut tx = db.begin().await.unwrap();
+    let id = store::insert_local_entry(
+        &mut tx,
+        &NewLocalEntry {
+            kind: kind.into(),
+            name: name.into(),
+            municipality_code: "131016".into(),
+            municipality_name: "千代田区".into(),
+            address: address.into(),
+            phone: phone.into(),
+            lat: Some(35.68),
+            lon: Some(139.76),
+            ..Default::default()
+        },
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// An entry of the town's 医療機関一覧 (keyed by 医療機関コード).
+async fn municipal(
+    db: &Db,
+    code: &str,
+    kind: &str,
+    name: &str,
+    address: &str,
+    phone: &str,
+) -> EntryId {
+    let mut tx = db.begin().await.unwrap();
+    let ids = store::insert_entries(
+        &mut tx,
+        "medical_institution_code",
+        &[(
+            store::EntryFields {
+                official_code: code.into(),
+                kind: kind.into(),
+                name: name.into(),
+                prefecture_code: "13".into(),
+                municipality_code: "131016".into(),
+                municipality_name: "千代田区".into(),
+                address: address.into(),
+                phone: phone.into(),
+                ..Default::default()
+            },
+            String::new(),
+        )],
+        Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    ids[0].1
+}
+
+fn found(live: &LiveIndex, text: &str) -> Vec<EntryId> {
+    live.search(&Query {
+        text: Some(text.into()),
+        limit: 50,
+        ..Query::default()
+    })
+    .items
+    .into_iter()
+    .map(|h| h.entry.id)
+    .collect()
+}
+
+both_backends!(match_merge_split_reject, |db: Db| async move {
+    let identity = Identity::new(
+        db.clone(),
+        IdentityConfig {
+            require_mfa: false,
+            ..IdentityConfig::default()
+        },
+    );
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    let region = identity
+        .create_region(&cli, "r1", "第一圏域", false, &ctx())
+        .await
+        .unwrap();
+    let other_region = identity
+        .create_region(&cli, "r2", "第二圏域", false, &ctx())
+        .await
+        .unwrap();
+    identity
+        .create_municipality(
+            &cli,
+            &NewMunicipality {
+                region_id: Some(region),
+                code: "131016".into(),
+                name: "千代田区".into(),
+                kana: String::new(),
+                population: None,
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let coord = coordinator(&identity, "coord", region).await;
+    let stranger = coordinator(&identity, "stranger", other_region).await;
+
+    let clinic = local(
+        &db,
+        "clinic",
+        "さくら内科クリニック",
+        "千代田区丸の内1-2-3",
+        "03-1234-5678",
+    )
+    .await;
+    let clinic_copy = municipal(
+        &db,
+        "1310000001",
+        "clinic",
+        "医療法人社団桜会 さくら内科クリニック",
+        "東京都千代田区丸の内一丁目2番3号",
+        "03(1234)5678",
+    )
+    .await;
+    let pharmacy = local(
+        &db,
+        "pharmacy",
+        "みどり薬局",
+        "千代田区神田1-1-1",
+        "03-2222-3333",
+    )
+    .await;
+    let pharmacy_copy = municipal(
+        &db,
+        "1340000002",
+        "pharmacy",
+        "みどり薬局",
+        "千代田区神田1-1-1",
+        "03-2222-3333",
+    )
+    .await;
+    let hospital = local(
+        &db,
+        "hospital",
+        "千代田中央病院",
+        "千代田区麹町5-5-5",
+        "03-5555-0000",
+    )
+    .await;
+    municipal(
+        &db,
+        "1310000003",
+        "visiting_nursing",
+        "千代田中央病院訪問看護ステーション",
+        "千代田区麹町5-5-5",
+        "03-5555-0000",
+    )
+    .await;
+    let branch = local(
+        &db,
+        "clinic",
+        "中央クリニック",
+        "千代田区番町1-1",
+        "03-7777-8888",
+    )
+    .await;
+    municipal(
+        &db,
+        "1310000004",
+        "clinic",
+        "中央クリニック分院",
+        "千代田区番町9-9",
+        "03-7777-8888",
+    )
+    .await;
+
+    let live = LiveIndex::empty();
+    live.refresh(&db, Timestamp::now()).await.unwrap();
+    let directory = Directory::new(
+        db.clone(),
+        live.clone(),
+        Arc::new(CapturingMailer::default()),
+        DirectoryConfig::default(),
+    );
+    assert_eq!(found(&live, "みどり薬局").len(), 2);
+
+    // The coordinator's run: the exact pharmacy copy is merged, the
+    // clinic and the branch wait, the hospital and its station do not match.
+    let run = directory
+        .find_same_facilities(&coord, &ctx(), Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!((run.prefectures, run.entries_compared), (1, 8));
+    assert_eq!((run.proposed, run.merged_automatically), (2, 1));
+    assert_eq!(found(&live, "みどり薬局"), vec![pharmacy]);
+    let review = directory.same_facility_review(&coord).await.unwrap();
+    assert_eq!(review.merged.len(), 1);
+    assert_eq!(review.merged[0].keep, pharmacy);
+    let clinic_pair = review
+        .proposed
+        .iter()
+        .find(|p| p.a.id == clinic)
+        .unwrap()
+        .clone();
+    assert_eq!(clinic_pair.b.id, clinic_copy);
+    assert_eq!(clinic_pair.confidence, 85);
+    assert_eq!(
+        clinic_pair.evidence,
+        vec![
+            Evidence::SamePhone,
+            Evidence::NameContains,
+            Evidence::SameAddress
+        ]
+    );
+    assert!(review
+        .proposed
+        .iter()
+        .all(|p| p.a.id != hospital && p.b.id != hospital));
+    let branch_pair = review
+        .proposed
+        .iter()
+        .find(|p| p.a.id == branch)
+        .unwrap()
+        .clone();
+
+    // Another region's coordinator can neither see nor decide the pairs.
+    assert!(directory
+        .same_facility_review(&stranger)
+        .await
+        .unwrap()
+        .proposed
+        .is_empty());
+    assert!(matches!(
+        directory
+            .merge_pair(&stranger, clinic_pair.id, clinic, &ctx(), Timestamp::now())
+            .await,
+        Err(DirectoryError::Forbidden)
+    ));
+
+    // Merged, keeping the local entry: one entry in lists, the copy's
+    // code and public detail lead to it, its page names the copy.
+    directory
+        .merge_pair(&coord, clinic_pair.id, clinic, &ctx(), Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(found(&live, "さくら内科"), vec![clinic]);
+    assert_eq!(
+        directory.ids_by_official_code("1310000001").await.unwrap(),
+        vec![clinic]
+    );
+    let view = directory
+        .entry(&coord, clinic, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(view.merged.len(), 1);
+    assert_eq!(view.merged[0].2, "1310000001");
+    let copy = directory
+        .entry(&coord, clinic_copy, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(copy.meta.merged_into, Some(clinic));
+    // Deciding twice is a conflict, not a second merge.
+    assert!(matches!(
+        directory
+            .merge_pair(&coord, clinic_pair.id, clinic, &ctx(), Timestamp::now())
+            .await,
+        Err(DirectoryError::Conflict(_))
+    ));
+
+    // The automatic merge is split again: both listed.
+    let auto = directory.same_facility_review(&coord).await.unwrap().merged;
+    let pharmacy_pair = auto.iter().find(|p| p.keep == pharmacy).unwrap();
+    directory
+        .split_pair(&coord, pharmacy_pair.id, &ctx(), Timestamp::now())
+        .await
+        .unwrap();
+    let mut both = found(&live, "みどり薬局");
+    both.sort();
+    assert_eq!(both, vec![pharmacy, pharmacy_copy]);
+
+    // The branch is another clinic; a new run proposes nothing decided.
+    directory
+        .reject_pair(&coord, branch_pair.id, &ctx(), Timestamp::now())
+        .await
+        .unwrap();
+    let again = directory
+        .find_same_facilities(
+            &Actor::Cli {
+                os_user: "op".into(),
+            },
+            &ctx(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((again.proposed, again.merged_automatically), (0, 0));
+    assert_eq!(
+        again.decided_before, 2,
+        "the split pharmacy and the rejected branch"
+    );
+    let review = directory.same_facility_review(&coord).await.unwrap();
+    assert!(review.proposed.is_empty());
+    assert_eq!(review.merged.len(), 1);
+    assert_eq!(review.merged[0].status, PairStatus::Merged);
+    assert!(review.merged[0].decided_by_name.is_some());
+
+    // A fresh index from the database agrees with the one kept in place.
+    let rebuilt = LiveIndex::empty();
+    rebuilt.refresh(&db, Timestamp::now()).await.unwrap();
+    assert_eq!(rebuilt.len(), live.len());
+    assert_eq!(rebuilt.len(), 8 - 1);
+
+    for (action, n) in [
+        ("directory.merge", 2),
+        ("directory.split", 1),
+        ("directory.match_rejected", 1),
+        ("directory.match_run", 2),
+    ] {
+        let records = audit::search(
+            &db,
+            &AuditQuery {
+                action: Some(action.into()),
+                limit: 10,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(records.len(), n, "{action}");
+    }
+    assert!(matches!(
+        audit::verify(&db).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+});
