@@ -772,3 +772,105 @@ impl RateLimiter {
         slot.1 <= per_minute
     }
 }
+
+/// Query parameters of the partner export.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `medical` (医療機関一覧) or `care` (介護サービス事業所一覧).
+    pub dataset: Option<String>,
+    /// `professional` (default: every field, for staff of the region) or
+    /// `public` (only what entries consented to publish).
+    pub edition: Option<String>,
+    /// Entry kinds, comma-separated (all when absent), e.g. `dental_clinic`.
+    pub kind: Option<String>,
+}
+
+/// The partner export: the caller's region as the municipal standard CSV
+/// (自治体標準オープンデータセット, UTF-8 with BOM), for a cooperating body
+/// signed in with an account or a read-only API token. Audited.
+#[utoipa::path(get, path = "/api/v1/directory/export.csv", tag = "directory", params(ExportParams),
+    responses((status = 200, description = "The municipal standard CSV", content_type = "text/csv"),
+              (status = 422, description = "Invalid parameters, listed in `errors`", content_type = "application/problem+json"),
+              (status = 403, description = "Not a staff role", content_type = "application/problem+json")))]
+pub async fn partner_export(
+    State(state): State<DirectoryState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Query(params): Query<ExportParams>,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    use renkei_directory::export::{csv_standard::Dataset, Edition};
+    let mut errors = ValidationErrors::new();
+    let dataset = match params.dataset.as_deref() {
+        Some("medical") => Some(Dataset::Medical),
+        Some("care") => Some(Dataset::Care),
+        _ => {
+            errors.add(
+                "dataset",
+                "unknown",
+                "dataset は medical か care を指定してください。",
+                "dataset must be medical or care.",
+            );
+            None
+        }
+    };
+    let edition = match params.edition.as_deref() {
+        None | Some("professional") => Some(Edition::Professional),
+        Some("public") => Some(Edition::Public),
+        Some(_) => {
+            errors.add(
+                "edition",
+                "unknown",
+                "edition は professional か public を指定してください。",
+                "edition must be professional or public.",
+            );
+            None
+        }
+    };
+    let kinds: Vec<String> = params
+        .kind
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = kinds
+        .iter()
+        .find(|k| renkei_domain::OrgKind::from_code(k).is_none())
+    {
+        errors.add(
+            "kind",
+            "unknown",
+            &format!("種別 {bad} はありません。"),
+            &format!("unknown kind {bad}"),
+        );
+    }
+    let (Some(dataset), Some(edition), true) = (dataset, edition, errors.is_empty()) else {
+        return Err(WebError::Validation(errors));
+    };
+    let csv = state
+        .directory_service
+        .partner_export(&Actor::User(p), dataset, edition, &kinds, &rc)
+        .await?;
+    let name = match dataset {
+        Dataset::Medical => "medical_institutions.csv",
+        Dataset::Care => "care_offices.csv",
+    };
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}

@@ -13,6 +13,7 @@ pub mod fhir_resources;
 pub mod pages;
 pub mod same_facility;
 pub mod sheets;
+pub mod stewardship;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,6 +169,17 @@ fn routes() -> RouteTable<DirectoryState> {
             CURATORS,
         )
         .sample("/directory/same-facility/999999/split")
+        // Stewardship by category: region curators make an association
+        // steward of a kind of entry. The steward's members then review,
+        // correct and confirm those entries through the routes above and
+        // below (none is a steward in the matrix world).
+        .get("/directory/stewards", stewardship::stewards, CURATORS)
+        .post("/directory/stewards", stewardship::set_steward, CURATORS)
+        .body("org_id=&kind=clinic&on=1")
+        // The partner export: the viewer's region as the municipal
+        // standard CSV, for a cooperating body's account or read token.
+        .get("/api/v1/directory/export.csv", api::partner_export, STAFF)
+        .sample("/api/v1/directory/export.csv?dataset=medical")
         .get("/directory/reviews", pages::reviews, CURATORS)
         .post("/directory/reviews/{id}", pages::review, CURATORS)
         .sample("/directory/reviews/{change_request}")
@@ -204,7 +216,12 @@ fn routes() -> RouteTable<DirectoryState> {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(api::search_professional, api::search_public, api::public_entry))]
+#[openapi(paths(
+    api::search_professional,
+    api::search_public,
+    api::public_entry,
+    api::partner_export
+))]
 struct DirectoryApi;
 
 /// The FHIR resources the directory serves (declared beside their

@@ -1052,6 +1052,10 @@ pub struct MineRow {
 struct MinePage {
     l: Layout,
     rows: Vec<MineRow>,
+    /// For members of an association that keeps a category (stewardship):
+    /// the kinds' labels and their overdue entries.
+    steward_kinds: Vec<String>,
+    steward_overdue: Vec<(EntryId, String, String, String)>,
 }
 
 /// The user's organisations' entries, each with one-tap status buttons.
@@ -1085,7 +1089,33 @@ pub async fn mine(
             card: card(ctx.lang, &v.entry, None, false, Timestamp::now()),
         });
     }
-    render(&MinePage { l, rows }, StatusCode::OK)
+    let work = state
+        .directory_service
+        .steward_work(&actor, Timestamp::now())
+        .await?;
+    let never = ctx.lang.tr("未確認", "Never");
+    render(
+        &MinePage {
+            l,
+            rows,
+            steward_kinds: work.kinds.iter().map(|k| kind_label(ctx.lang, k)).collect(),
+            steward_overdue: work
+                .overdue
+                .into_iter()
+                .map(|o| {
+                    (
+                        o.id,
+                        o.name,
+                        o.municipality_name,
+                        o.confirmed_at
+                            .map(|t| Timestamp(t).to_jst_display())
+                            .unwrap_or_else(|| never.to_string()),
+                    )
+                })
+                .collect(),
+        },
+        StatusCode::OK,
+    )
 }
 
 /// A change request as the review page lists it.

@@ -188,7 +188,7 @@ pub async fn return_form(
         .directory_service
         .entry(&Actor::User(p), id, Timestamp::now())
         .await?;
-    if !v.may_curate {
+    if !v.may_review {
         return Err(WebError::Forbidden);
     }
     edit_page_for(

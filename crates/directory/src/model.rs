@@ -226,6 +226,9 @@ pub struct EntryView {
     pub pending: Vec<ChangeRequest>,
     pub may_edit: bool,
     pub may_curate: bool,
+    /// May review, correct and confirm it: a curator, or a steward of its
+    /// kind (an association for its members' entries).
+    pub may_review: bool,
     pub overdue: bool,
     /// Where it stands to the viewer's region (`None` for a viewer of
     /// every region).

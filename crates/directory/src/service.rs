@@ -28,6 +28,7 @@ use crate::search::ACCEPTANCE;
 use crate::store;
 
 mod same_facility;
+mod stewardship;
 
 /// The one error type of the directory service: the shape every
 /// capability service shares.
@@ -180,7 +181,21 @@ impl Directory {
         if meta.org_id.is_some_and(|o| p.org_ids.contains(&o)) {
             return Ok(true);
         }
-        self.curates(p, meta.id).await
+        self.reviews(p, meta.id).await
+    }
+
+    /// Whether `p` may review, correct and confirm entry `id`: its region's
+    /// curator, or a member of an association that is steward of the
+    /// entry's kind in that region (stewardship by category).
+    async fn reviews(&self, p: &Principal, id: EntryId) -> Result<bool, DirectoryError> {
+        if self.curates(p, id).await? {
+            return Ok(true);
+        }
+        if !p.role.may(Permission::ViewProfessionalDirectory) {
+            return Ok(false);
+        }
+        let orgs: &[OrgId] = &p.org_ids;
+        Ok(store::entry_stewarded_by(&self.db, id, orgs).await?)
     }
 
     /// One entry with everything its page needs.
@@ -205,6 +220,7 @@ impl Directory {
             .ok_or(DirectoryError::NotFound)?;
         let may_edit = self.may_edit(p, &meta).await?;
         let may_curate = self.curates(p, id).await?;
+        let may_review = may_curate || self.reviews(p, id).await?;
         let pending = if may_edit {
             store::pending_for_entry(&self.db, id).await?
         } else {
@@ -225,6 +241,7 @@ impl Directory {
             pending,
             may_edit,
             may_curate,
+            may_review,
             overdue,
             place,
             merged,
@@ -496,7 +513,7 @@ impl Directory {
             matches!(*f, "public_fields" | "publish_consent") || public_now.contains(&choice_of(f))
         });
         let mut tx = self.db.begin().await?;
-        let outcome = if touches_public && !self.curates(p, id).await? {
+        let outcome = if touches_public && !self.reviews(p, id).await? {
             let request = store::insert_change_request(&mut tx, id, p.user_id, &new, now).await?;
             audit::append(
                 &mut tx,
@@ -611,10 +628,23 @@ impl Directory {
         actor: &Actor,
     ) -> Result<Vec<ChangeRequest>, DirectoryError> {
         let p = principal(actor)?;
-        if !p.role.may(Permission::CurateDirectory) {
+        if p.role.may(Permission::CurateDirectory) {
+            return Ok(store::pending_change_requests(&self.db, p.region_scope()).await?);
+        }
+        // A steward sees the requests for entries of its categories.
+        let orgs: &[OrgId] = &p.org_ids;
+        if !p.role.may(Permission::ViewProfessionalDirectory)
+            || store::steward_kinds(&self.db, orgs).await?.is_empty()
+        {
             return Err(DirectoryError::Forbidden);
         }
-        Ok(store::pending_change_requests(&self.db, p.region_scope()).await?)
+        let mut mine = Vec::new();
+        for r in store::pending_change_requests(&self.db, None).await? {
+            if store::entry_stewarded_by(&self.db, r.entry_id, orgs).await? {
+                mine.push(r);
+            }
+        }
+        Ok(mine)
     }
 
     /// The requested fields of a change request next to the current ones.
@@ -627,7 +657,7 @@ impl Directory {
         let request = store::change_request(&self.db, request_id)
             .await?
             .ok_or(DirectoryError::NotFound)?;
-        if !self.curates(p, request.entry_id).await? {
+        if !self.reviews(p, request.entry_id).await? {
             return Err(DirectoryError::Forbidden);
         }
         let proposed: LocalFields = serde_json::from_str(&request.changes)
@@ -905,7 +935,7 @@ impl Directory {
         now: Timestamp,
     ) -> Result<Vec<&'static str>, DirectoryError> {
         let p = principal(actor)?;
-        if !self.curates(p, id).await? {
+        if !self.reviews(p, id).await? {
             return Err(DirectoryError::Forbidden);
         }
         self.validate(&new)?;

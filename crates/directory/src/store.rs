@@ -2127,3 +2127,173 @@ pub async fn listed_as(db: &Db, id: EntryId) -> Result<Option<EntryId>, StoreErr
     });
     Ok(merged.flatten())
 }
+
+// ---- stewardship by category ----
+
+/// Whether one of `orgs` is a steward of the entry's kind in the region
+/// the entry belongs to (its municipality or the region's listing).
+pub async fn entry_stewarded_by(db: &Db, id: EntryId, orgs: &[OrgId]) -> Result<bool, StoreError> {
+    if orgs.is_empty() {
+        return Ok(false);
+    }
+    // Integers only, so they are written into the statement.
+    let list = orgs
+        .iter()
+        .map(|o| o.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT COUNT(*) FROM directory_entries e \
+         JOIN directory_stewardships s ON s.kind = e.kind \
+         JOIN identity_organisations o ON o.id = s.org_id \
+         WHERE e.id = $1 AND s.org_id IN ({list}) AND ( \
+           e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = o.region_id) \
+           OR e.id IN (SELECT entry_id FROM directory_region_listings WHERE region_id = o.region_id))"
+    );
+    let n: i64 = read!(db, |c| sqlx::query_scalar(&sql)
+        .bind(id)
+        .fetch_one(c)
+        .await?);
+    Ok(n > 0)
+}
+
+/// The kinds the given organisations are stewards of.
+pub async fn steward_kinds(db: &Db, orgs: &[OrgId]) -> Result<Vec<String>, StoreError> {
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = orgs
+        .iter()
+        .map(|o| o.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT DISTINCT kind FROM directory_stewardships WHERE org_id IN ({list}) ORDER BY kind"
+    );
+    Ok(read!(db, |c| sqlx::query_scalar(&sql).fetch_all(c).await?))
+}
+
+/// A stewardship as the coordinator's page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StewardshipRow {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub kind: String,
+    pub granted_at: i64,
+    pub granted_by_name: Option<String>,
+}
+
+/// The stewardships of a region's organisations (every region's for `None`).
+pub async fn stewardships(
+    db: &Db,
+    region: Option<RegionId>,
+) -> Result<Vec<StewardshipRow>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+            "SELECT s.org_id, o.name AS org_name, s.kind, s.granted_at, u.display_name AS granted_by_name \
+             FROM directory_stewardships s JOIN identity_organisations o ON o.id = s.org_id \
+             LEFT JOIN identity_people u ON u.id = s.granted_by \
+             WHERE $1 IS NULL OR o.region_id = $1 ORDER BY o.name, s.kind",
+        )
+        .bind(region)
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// Grants (or, `on` false, ends) an organisation's stewardship of a kind.
+/// Returns whether anything changed.
+pub async fn set_stewardship(
+    tx: &mut Tx,
+    org: OrgId,
+    kind: &str,
+    on: bool,
+    by: Option<UserId>,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let done: u64 = write!(tx, |c| {
+        if on {
+            sqlx::query(
+                "INSERT INTO directory_stewardships (org_id, kind, granted_by, granted_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, kind) DO NOTHING",
+            )
+            .bind(org)
+            .bind(kind)
+            .bind(by)
+            .bind(now.millis())
+            .execute(c)
+            .await?
+            .rows_affected()
+        } else {
+            sqlx::query("DELETE FROM directory_stewardships WHERE org_id = $1 AND kind = $2")
+                .bind(org)
+                .bind(kind)
+                .execute(c)
+                .await?
+                .rows_affected()
+        }
+    });
+    Ok(done > 0)
+}
+
+/// The current entries of `kinds` in a region (its municipalities and its
+/// listing) whose confirmation is older than `since`, oldest first.
+pub async fn overdue_of_kinds(
+    db: &Db,
+    region: RegionId,
+    kinds: &[String],
+    since: Timestamp,
+    limit: i64,
+) -> Result<Vec<Overdue>, StoreError> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (4..4 + kinds.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT e.id, e.name, e.municipality_name, e.org_id, o.name AS org_name, e.confirmed_at, \
+         (SELECT MAX(r.sent_at) FROM directory_reminders r WHERE r.entry_id = e.id) AS last_reminder_at \
+         FROM directory_entries e LEFT JOIN identity_organisations o ON o.id = e.org_id \
+         WHERE e.disappeared_at IS NULL AND e.merged_into IS NULL \
+         AND (e.confirmed_at IS NULL OR e.confirmed_at < $2) \
+         AND (e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $1) \
+              OR e.id IN (SELECT entry_id FROM directory_region_listings WHERE region_id = $1)) \
+         AND e.kind IN ({}) ORDER BY e.confirmed_at IS NOT NULL, e.confirmed_at, e.id LIMIT $3",
+        marks.join(", ")
+    );
+    Ok(read!(db, |c| {
+        let mut q = sqlx::query_as(&sql)
+            .bind(region)
+            .bind(since.millis())
+            .bind(limit);
+        for k in kinds {
+            q = q.bind(k);
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+/// One current entry with its export details (a listed entry outside the
+/// region's municipalities).
+pub async fn entry_for_export(
+    db: &Db,
+    id: EntryId,
+) -> Result<Option<(crate::search::Entry, ExportMeta)>, StoreError> {
+    let sql = format!(
+        "SELECT {INDEX_COLUMNS}, source, official_code, municipality_name, corporate_number, \
+         corporate_name, capacity, remarks, contact_person \
+         FROM directory_entries WHERE id = $1 AND disappeared_at IS NULL AND merged_into IS NULL"
+    );
+    let row: Option<ExportRow> = read!(db, |c| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
+    });
+    let Some(row) = row else { return Ok(None) };
+    let services: Vec<String> = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT service_code FROM directory_services WHERE entry_id = $1 ORDER BY service_code",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await?
+    });
+    Ok(Some((row.entry.into_entry(services)?, row.meta)))
+}

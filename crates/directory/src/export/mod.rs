@@ -172,6 +172,19 @@ pub async fn load(
         .collect())
 }
 
+/// One entry for an edition (`None` when it is not current, or not
+/// published and the edition is public).
+pub async fn load_one(
+    db: &Db,
+    id: renkei_domain::EntryId,
+    edition: Edition,
+) -> Result<Option<ExportEntry>, StoreError> {
+    Ok(store::entry_for_export(db, id)
+        .await?
+        .filter(|(e, _)| edition == Edition::Professional || e.published)
+        .map(|(entry, meta)| ExportEntry { entry, meta }))
+}
+
 /// A recorded booklet edition, to print replacement pages against.
 pub struct BookletEdition {
     pub id: i64,

@@ -4,18 +4,24 @@
 //! the nursing station in its building apart; the coordinator merges,
 //! splits and rejects, only in their own region; lists, the public detail
 //! and code lookups follow the merge; every step is audited.
+//!
+//! Stewardship by category and the partner export live here too: both are
+//! about who keeps and who takes the region's entries.
 
 use std::sync::Arc;
 
+use renkei_directory::export::{csv_standard::Dataset, Edition};
 use renkei_directory::fixtures as store;
 use renkei_directory::live::LiveIndex;
-use renkei_directory::model::NewLocalEntry;
+use renkei_directory::model::{EditOutcome, LocalFields, NewLocalEntry};
 use renkei_directory::same_facility::{Evidence, PairStatus};
 use renkei_directory::search::Query;
 use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError};
 use renkei_domain::{EntryId, Timestamp};
 use renkei_identity::service_types::SessionState;
-use renkei_identity::{Actor, Identity, IdentityConfig, NewMunicipality, NewUser, RequestContext};
+use renkei_identity::{
+    Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation, NewUser, RequestContext,
+};
 use renkei_mail::CapturingMailer;
 use renkei_store::audit::{self, AuditQuery, Verification};
 use renkei_store::{both_backends, Db};
@@ -28,6 +34,10 @@ fn ctx() -> RequestContext {
 }
 
 async fn coordinator(identity: &Identity, name: &str, region: i64) -> Actor {
+    user(identity, name, "coordinator", region, vec![]).await
+}
+
+async fn user(identity: &Identity, name: &str, role: &str, region: i64, orgs: Vec<i64>) -> Actor {
     let cli = Actor::Cli {
         os_user: "test".into(),
     };
@@ -39,9 +49,10 @@ async fn coordinator(identity: &Identity, name: &str, region: i64) -> Actor {
                 username: name.into(),
                 display_name: name.into(),
                 email: format!("{name}@example.jp"),
-                role: "coordinator".into(),
+                role: role.into(),
                 profession: "other".into(),
                 password: "correct horse battery".into(),
+                org_ids: orgs,
                 ..Default::default()
             },
             &ctx(),
@@ -392,3 +403,274 @@ both_backends!(match_merge_split_reject, |db: Db| async move {
         Verification::Intact { .. }
     ));
 });
+
+both_backends!(
+    stewards_keep_their_category_and_partners_export,
+    |db: Db| async move {
+        let identity = Identity::new(
+            db.clone(),
+            IdentityConfig {
+                require_mfa: false,
+                ..IdentityConfig::default()
+            },
+        );
+        let cli = Actor::Cli {
+            os_user: "test".into(),
+        };
+        let region = identity
+            .create_region(&cli, "r1", "第一圏域", false, &ctx())
+            .await
+            .unwrap();
+        identity
+            .create_municipality(
+                &cli,
+                &NewMunicipality {
+                    region_id: Some(region),
+                    code: "131016".into(),
+                    name: "千代田区".into(),
+                    kana: String::new(),
+                    population: None,
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let dental_association = identity
+            .create_organisation(
+                &cli,
+                &NewOrganisation {
+                    region_id: Some(region),
+                    kind: "association".into(),
+                    name: "千代田歯科医師会".into(),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let coord = coordinator(&identity, "coord", region).await;
+        let secretary = user(
+            &identity,
+            "secretary",
+            "professional",
+            region,
+            vec![dental_association],
+        )
+        .await;
+        let dentist = local(
+            &db,
+            "dental_clinic",
+            "まるの内歯科",
+            "千代田区丸の内2-2-2",
+            "03-3333-1111",
+        )
+        .await;
+        let clinic = local(
+            &db,
+            "clinic",
+            "まるの内内科",
+            "千代田区丸の内2-2-3",
+            "03-3333-2222",
+        )
+        .await;
+        let live = LiveIndex::empty();
+        live.refresh(&db, Timestamp::now()).await.unwrap();
+        let directory = Directory::new(
+            db.clone(),
+            live.clone(),
+            Arc::new(CapturingMailer::default()),
+            DirectoryConfig::default(),
+        );
+        let public_change = |features: &str| LocalFields {
+            features: features.into(),
+            publish_consent: true,
+            ..LocalFields::default()
+        };
+
+        // Before the grant the association's secretary may not touch either.
+        assert!(matches!(
+            directory
+                .update(
+                    &secretary,
+                    dentist,
+                    public_change("訪問歯科あり"),
+                    &ctx(),
+                    Timestamp::now()
+                )
+                .await,
+            Err(DirectoryError::Forbidden)
+        ));
+        assert!(matches!(
+            directory
+                .set_stewardship(
+                    &secretary,
+                    renkei_domain::OrgId(dental_association),
+                    "dental_clinic",
+                    true,
+                    &ctx(),
+                    Timestamp::now()
+                )
+                .await,
+            Err(DirectoryError::Forbidden)
+        ));
+        assert!(directory
+            .set_stewardship(
+                &coord,
+                renkei_domain::OrgId(dental_association),
+                "dental_clinic",
+                true,
+                &ctx(),
+                Timestamp::now()
+            )
+            .await
+            .unwrap());
+        assert!(matches!(
+            directory
+                .set_stewardship(
+                    &coord,
+                    renkei_domain::OrgId(dental_association),
+                    "no_such_kind",
+                    true,
+                    &ctx(),
+                    Timestamp::now()
+                )
+                .await,
+            Err(DirectoryError::Validation(_))
+        ));
+
+        // Now the secretary corrects a dental clinic at once (as a curator
+        // would), confirms it, and sees the category's overdue entries; the
+        // internal-medicine clinic stays out of reach.
+        assert_eq!(
+            directory
+                .update(
+                    &secretary,
+                    dentist,
+                    public_change("訪問歯科あり"),
+                    &ctx(),
+                    Timestamp::now()
+                )
+                .await
+                .unwrap(),
+            EditOutcome::Applied
+        );
+        let work = directory
+            .steward_work(&secretary, Timestamp::now())
+            .await
+            .unwrap();
+        assert_eq!(work.kinds, vec!["dental_clinic".to_string()]);
+        assert_eq!(
+            work.overdue.iter().map(|o| o.id).collect::<Vec<_>>(),
+            vec![dentist]
+        );
+        directory
+            .confirm(&secretary, dentist, &ctx(), Timestamp::now())
+            .await
+            .unwrap();
+        assert!(directory
+            .steward_work(&secretary, Timestamp::now())
+            .await
+            .unwrap()
+            .overdue
+            .is_empty());
+        assert!(matches!(
+            directory
+                .update(
+                    &secretary,
+                    clinic,
+                    public_change("x"),
+                    &ctx(),
+                    Timestamp::now()
+                )
+                .await,
+            Err(DirectoryError::Forbidden)
+        ));
+        assert!(
+            directory
+                .entry(&secretary, dentist, Timestamp::now())
+                .await
+                .unwrap()
+                .may_review
+        );
+        assert!(
+            !directory
+                .entry(&secretary, clinic, Timestamp::now())
+                .await
+                .unwrap()
+                .may_review
+        );
+
+        // The partner export: the region's medical entries as the municipal
+        // standard CSV, only the kinds asked for; audited.
+        let csv = directory
+            .partner_export(
+                &secretary,
+                Dataset::Medical,
+                Edition::Professional,
+                &["dental_clinic".into()],
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.starts_with('\u{feff}'));
+        assert!(text.contains("まるの内歯科"));
+        assert!(!text.contains("まるの内内科"));
+        let all = String::from_utf8(
+            directory
+                .partner_export(
+                    &secretary,
+                    Dataset::Medical,
+                    Edition::Professional,
+                    &[],
+                    &ctx(),
+                )
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(all.contains("まるの内内科"));
+
+        // Ending the stewardship ends the rights.
+        directory
+            .set_stewardship(
+                &coord,
+                renkei_domain::OrgId(dental_association),
+                "dental_clinic",
+                false,
+                &ctx(),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            directory
+                .update(
+                    &secretary,
+                    dentist,
+                    public_change("y"),
+                    &ctx(),
+                    Timestamp::now()
+                )
+                .await,
+            Err(DirectoryError::Forbidden)
+        ));
+        for (action, n) in [
+            ("directory.stewardship.grant", 1),
+            ("directory.stewardship.end", 1),
+            ("directory.export", 2),
+        ] {
+            let records = audit::search(
+                &db,
+                &AuditQuery {
+                    action: Some(action.into()),
+                    limit: 10,
+                    ..AuditQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(records.len(), n, "{action}");
+        }
+    }
+);
