@@ -148,6 +148,37 @@ test('a nurse updates acceptance in two taps on a phone; a public change waits f
   await coord.goto(base + '/directory?q=%E7%97%85%E9%99%A2&in_region=true');
   const neighbour = coord.locator('#entry-list > li', { hasText: 'となり町 山の上総合病院' });
   await neighbour.getByText('圏域外（住民が利用）').waitFor();
+
+  // One facility, one entry: the town's 医療機関一覧 lists a clinic under
+  // its corporation's name with the address in kanji numerals, and a
+  // pharmacy exactly as its entry. The run merges the pharmacy by itself
+  // and proposes the clinic, which the coordinator merges.
+  await coord.goto(base + '/directory/same-facility');
+  await coord.getByRole('button', { name: '今すぐ照合する' }).click();
+  await coord.getByText(/確認待ち 1組、自動で統合 1組/).waitFor();
+  const pair = coord.locator('section.review', { hasText: '医療法人社団 みどり野内科医院' });
+  await pair.getByText(/電話番号が同じ/).waitFor();
+  await checkA11y(coord, '/directory/same-facility');
+  await shot(coord, 'directory-same-facility', true);
+  await pair.getByRole('button', { name: '同じ施設として統合' }).click();
+  await coord.getByText('1件に統合しました。').waitFor();
+  await coord.getByText('確認待ちの組はありません。').waitFor();
+  await coord.goto(base + '/directory?q=' + encodeURIComponent('みどり野内科医院'));
+  assert.equal(await coord.locator('#entry-list > li').count(), 1, 'the clinic is listed once');
+  // The automatic merge is split again: two entries, as before.
+  await coord.goto(base + '/directory/same-facility');
+  await coord.locator('section.review', { hasText: '自動で統合' }).getByRole('button', { name: '統合を解除（別の施設）' }).click();
+  await coord.getByText('統合を解除し、2件の掲載に戻しました。').waitFor();
+
+  // Stewardship by category: the medical association keeps the clinics.
+  await coord.goto(base + '/directory/stewards');
+  await coord.getByLabel('団体', { exact: true }).selectOption({ label: 'みどり野郡医師会' });
+  await coord.getByLabel('種別', { exact: true }).selectOption('clinic');
+  await coord.getByRole('button', { name: '任せる' }).click();
+  await coord.getByText(/管理を任せました/).waitFor();
+  await coord.locator('table tbody tr', { hasText: 'みどり野郡医師会' }).waitFor();
+  await checkA11y(coord, '/directory/stewards');
+  await shot(coord, 'directory-stewards', true);
   await desk.close();
 });
 

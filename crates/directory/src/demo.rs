@@ -424,10 +424,16 @@ pub async fn load(
         let (name, address) = if kind == "clinic" {
             (
                 format!("医療法人社団 {}", org.name),
-                org.address
-                    .replace('1', "一")
-                    .replace('2', "二")
-                    .replace('3', "三"),
+                // 西町1-8 as the town writes it: 西町一丁目8番地.
+                match org.address.split_once('-') {
+                    Some((head, tail)) => format!(
+                        "{}丁目{tail}番地",
+                        head.replace('1', "一")
+                            .replace('2', "二")
+                            .replace('3', "三")
+                    ),
+                    None => org.address.clone(),
+                },
             )
         } else {
             (org.name.clone(), org.address.clone())
