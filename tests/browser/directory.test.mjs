@@ -157,7 +157,7 @@ test('a nurse updates acceptance in two taps on a phone; a public change waits f
   await coord.getByRole('button', { name: '今すぐ照合する' }).click();
   await coord.getByText(/確認待ち 1組、自動で統合 1組/).waitFor();
   const pair = coord.locator('section.review', { hasText: '医療法人社団 みどり野内科医院' });
-  await pair.getByText(/電話番号が同じ/).waitFor();
+  await pair.getByText(/名称の一方が他方を含む、所在地が同じ/).waitFor();
   await checkA11y(coord, '/directory/same-facility');
   await shot(coord, 'directory-same-facility', true);
   await pair.getByRole('button', { name: '同じ施設として統合' }).click();

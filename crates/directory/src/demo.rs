@@ -412,9 +412,9 @@ pub async fn load(
     .await?;
     // The town's own 医療機関一覧 lists two of the demo's facilities again
     // (one facility, one entry): a clinic under its corporation's name
-    // with the address in kanji numerals, which the matching proposes to
-    // the coordinator, and a pharmacy written exactly as the entry, which
-    // it merges by itself. Nothing is matched until someone runs it.
+    // with the address in kanji numerals and the corporation's telephone,
+    // which the matching proposes to the coordinator, and a pharmacy
+    // written exactly as the entry, which it merges by itself. Nothing is matched until someone runs it.
     let mut duplicates = Vec::new();
     for (i, kind) in ["clinic", "pharmacy"].into_iter().enumerate() {
         let Some(org) = orgs.iter().find(|o| o.kind == kind) else {
@@ -447,7 +447,12 @@ pub async fn load(
                 municipality_code: code,
                 municipality_name: muni_name,
                 address,
-                phone: org.phone.clone(),
+                // The clinic's line is listed as the corporation's office.
+                phone: if kind == "clinic" {
+                    org.phone.replace("-0", "-9")
+                } else {
+                    org.phone.clone()
+                },
                 ..store::EntryFields::default()
             },
             String::new(),

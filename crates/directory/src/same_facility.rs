@@ -99,7 +99,7 @@ impl Evidence {
         match self {
             Evidence::SameName => 45,
             Evidence::SamePhone => 35,
-            Evidence::NameContains => 25,
+            Evidence::NameContains => 35,
             Evidence::SameAddress => 25,
             Evidence::Nearby => 15,
             Evidence::SameCorporateNumber => 10,
@@ -535,7 +535,13 @@ mod tests {
                 Evidence::SameAddress
             ]
         );
-        assert_eq!(found[0].confidence, 85);
+        // 35 + 35 + 25: merged without review.
+        assert!(found[0].confidence >= MERGE_AUTOMATICALLY_AT);
+        // Without the telephone (the town lists the corporation's number),
+        // the name and the address still propose it: 35 + 25.
+        let mut other_phone = rows.clone();
+        other_phone[1].phone = "03-9999-0000".into();
+        assert_eq!(find_matches(&other_phone)[0].confidence, 60);
         let exact = [
             row(
                 1,
@@ -577,7 +583,7 @@ mod tests {
                 "03-1111-2222",
             ),
         ];
-        // phone 35 + name contains 25 + address 25 - other kind 40 = 45
+        // phone 35 + name contains 35 + address 25 - other kind 40 = 55
         assert!(find_matches(&rows).is_empty());
     }
 
