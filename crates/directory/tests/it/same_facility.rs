@@ -38,12 +38,9 @@ async fn coordinator(identity: &Identity, name: &str, region: i64) -> Actor {
 }
 
 async fn user(identity: &Identity, name: &str, role: &str, region: i64, orgs: Vec<i64>) -> Actor {
-    let cli = Actor::Cli {
-        os_user: "test".into(),
-    };
     identity
         .create_user(
-            &cli,
+            &cli(),
             &NewUser {
                 region_id: Some(region),
                 username: name.into(),
@@ -127,6 +124,42 @@ async fn municipal(
     ids[0].1
 }
 
+fn cli() -> Actor {
+    Actor::Cli {
+        os_user: "test".into(),
+    }
+}
+
+/// Identity with one region of one municipality, 千代田区 (131016).
+async fn region_with_chiyoda(db: &Db) -> (Identity, i64) {
+    let identity = Identity::new(
+        db.clone(),
+        IdentityConfig {
+            require_mfa: false,
+            ..IdentityConfig::default()
+        },
+    );
+    let region = identity
+        .create_region(&cli(), "r1", "第一圏域", false, &ctx())
+        .await
+        .unwrap();
+    identity
+        .create_municipality(
+            &cli(),
+            &NewMunicipality {
+                region_id: Some(region),
+                code: "131016".into(),
+                name: "千代田区".into(),
+                kana: String::new(),
+                population: None,
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    (identity, region)
+}
+
 fn found(live: &LiveIndex, text: &str) -> Vec<EntryId> {
     live.search(&Query {
         text: Some(text.into()),
@@ -140,36 +173,9 @@ fn found(live: &LiveIndex, text: &str) -> Vec<EntryId> {
 }
 
 both_backends!(match_merge_split_reject, |db: Db| async move {
-    let identity = Identity::new(
-        db.clone(),
-        IdentityConfig {
-            require_mfa: false,
-            ..IdentityConfig::default()
-        },
-    );
-    let cli = Actor::Cli {
-        os_user: "test".into(),
-    };
-    let region = identity
-        .create_region(&cli, "r1", "第一圏域", false, &ctx())
-        .await
-        .unwrap();
+    let (identity, region) = region_with_chiyoda(&db).await;
     let other_region = identity
-        .create_region(&cli, "r2", "第二圏域", false, &ctx())
-        .await
-        .unwrap();
-    identity
-        .create_municipality(
-            &cli,
-            &NewMunicipality {
-                region_id: Some(region),
-                code: "131016".into(),
-                name: "千代田区".into(),
-                kana: String::new(),
-                population: None,
-            },
-            &ctx(),
-        )
+        .create_region(&cli(), "r2", "第二圏域", false, &ctx())
         .await
         .unwrap();
     let coord = coordinator(&identity, "coord", region).await;
@@ -404,37 +410,10 @@ both_backends!(match_merge_split_reject, |db: Db| async move {
 both_backends!(
     stewards_keep_their_category_and_partners_export,
     |db: Db| async move {
-        let identity = Identity::new(
-            db.clone(),
-            IdentityConfig {
-                require_mfa: false,
-                ..IdentityConfig::default()
-            },
-        );
-        let cli = Actor::Cli {
-            os_user: "test".into(),
-        };
-        let region = identity
-            .create_region(&cli, "r1", "第一圏域", false, &ctx())
-            .await
-            .unwrap();
-        identity
-            .create_municipality(
-                &cli,
-                &NewMunicipality {
-                    region_id: Some(region),
-                    code: "131016".into(),
-                    name: "千代田区".into(),
-                    kana: String::new(),
-                    population: None,
-                },
-                &ctx(),
-            )
-            .await
-            .unwrap();
+        let (identity, region) = region_with_chiyoda(&db).await;
         let dental_association = identity
             .create_organisation(
-                &cli,
+                &cli(),
                 &NewOrganisation {
                     region_id: Some(region),
                     kind: "association".into(),
