@@ -459,6 +459,7 @@ pub struct EntryRow {
     pub kana: String,
     pub search_key: String,
     pub municipality_code: String,
+    pub municipality_name: String,
     pub address: String,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
@@ -484,7 +485,7 @@ pub async fn entry_by_code(
 ) -> Result<Option<(EntryRow, Vec<String>)>, StoreError> {
     let row: Option<EntryRow> = read!(db, |c| {
         sqlx::query_as(
-            "SELECT id, official_code, kind, name, kana, search_key, municipality_code, address, lat, lon, phone, url, email, \
+            "SELECT id, official_code, kind, name, kana, search_key, municipality_code, municipality_name, address, lat, lon, phone, url, email, \
              capacity, hours, departments, speciality_codes, schedule, acceptance, acceptance_note, local_notes, disappeared_at \
              FROM directory_entries WHERE source = $1 AND official_code = $2",
         )

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod directory;
 pub mod holidays;
 pub mod ids;
+pub mod municipalities;
 pub mod org;
 pub mod people;
 pub mod seeded;

@@ -1342,6 +1342,15 @@ fn print_import_report(report: &renkei_directory::import::ImportReport, show: us
             report.warnings_total - show.min(report.warnings_total)
         );
     }
+    if report.municipality_missing > 0 {
+        println!(
+            "municipality: {} entries had no usable code; {} placed by their address against the national list (match rate {:.1} %), {} left without",
+            report.municipality_missing,
+            report.municipality_from_address,
+            100.0 * report.municipality_from_address as f64 / report.municipality_missing as f64,
+            report.municipality_missing - report.municipality_from_address
+        );
+    }
     for c in report.changes.iter().take(show) {
         println!(
             "changed  {} {}: {}",

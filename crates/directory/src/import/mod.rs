@@ -108,6 +108,12 @@ pub struct ImportReport {
     pub disappeared_total: usize,
     /// Why the run was refused. When this is not empty nothing was written.
     pub refused: Vec<String>,
+    /// Entries written whose file gave no usable municipality code.
+    pub municipality_missing: usize,
+    /// Of those, how many were placed by their address against the
+    /// national list of municipalities (the match rate is this over
+    /// `municipality_missing`).
+    pub municipality_from_address: usize,
 }
 
 impl ImportReport {
@@ -491,6 +497,37 @@ impl Valid {
             }
         }
         self
+    }
+}
+
+/// Gives an entry its municipality from the national list: the name of
+/// its code (the national medical files give codes without names) when
+/// its address names it too, or,
+/// when its file gave no usable code, the code and name its address
+/// starts with (counted in the report, for the match rate).
+fn place_in_municipality(f: &mut EntryFields, report: &mut ImportReport) {
+    use renkei_domain::municipalities;
+    if f.municipality_code.is_empty() {
+        report.municipality_missing += 1;
+        let hint = (f.prefecture_code.len() == 2).then_some(f.prefecture_code.as_str());
+        if let Some(m) = municipalities::from_address(&f.address, hint) {
+            report.municipality_from_address += 1;
+            f.municipality_code = m.code.clone();
+            f.prefecture_code = m.code[..2].to_string();
+            if f.municipality_name.is_empty() {
+                f.municipality_name = m.name.clone();
+            }
+        }
+        return;
+    }
+    // Named only when the address agrees: a code that is not the
+    // address's municipality is left unnamed rather than named wrongly.
+    if f.municipality_name.is_empty() {
+        if let Some(m) = municipalities::by_code(&f.municipality_code)
+            .filter(|m| renkei_domain::text::nfkc(&f.address).contains(m.name.as_str()))
+        {
+            f.municipality_name = m.name.clone();
+        }
     }
 }
 
@@ -1280,6 +1317,7 @@ impl Writer<'_> {
             if self.source == CARE_SOURCE {
                 v.fields.kind = care_kind(&v.services).to_string();
             }
+            place_in_municipality(&mut v.fields, &mut self.report);
             if self.source == MEDICAL_SOURCE && !self.speciality_kinds.contains(&v.fields.kind) {
                 if let Some(old) = existing.get(&v.fields.official_code) {
                     keep_specialities(&mut v.fields, &store::entry_fields(tx, old.id).await?);

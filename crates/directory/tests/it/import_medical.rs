@@ -73,14 +73,15 @@ fn facility_row(
 }
 
 /// A clinic file: a full-width ID, an e-mail address in the web-site
-/// column, the 3-digit 市区町村コード, no position (0.0, 0.0), 病床数 0,
+/// column, the 3-digit 市区町村コード (and a row without one), no
+/// position (0.0, 0.0), 病床数 0,
 /// closures, a blank line, a short ID, an empty name and a truncated last
 /// line.
 fn clinic_csv() -> String {
     [
         clinic_header(),
         facility_row("１３１０１２３４５６７８９,みどり内科クリニック,ミドリナイカクリニック,,,,2,13,101,東京都千代田区千代田１－１,35.6812,139.7671,info@midori-clinic.example.jp", &[7], &[(2, 6), (4, 6)], "0", "年末年始（改行）お盆", "0"),
-        facility_row("1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,101,東京都千代田区神田２－２,0.0,0.0,https://aoba-zaitaku.example.jp/", &[], &[], "1", "", "19"),
+        facility_row("1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,,東京都千代田区神田２－２,0.0,0.0,https://aoba-zaitaku.example.jp/", &[], &[], "1", "", "19"),
         String::new(),
         facility_row("131012345,番号の短い診療所,,,,,2,13,101,東京都千代田区,35.1,139.1,", &[], &[], "1", "", "0"),
         facility_row("1310111111111,,,,,,2,13,101,東京都千代田区,35.1,139.1,", &[], &[], "1", "", "0"),
@@ -231,6 +232,23 @@ async fn check_medical(db: &Db, enc: Enc) {
         (aoba.lat, aoba.lon),
         (None, None),
         "0.0, 0.0 is no position"
+    );
+    // The national files give a code without a name: the national list
+    // names it; a row without a code is placed by its address.
+    assert_eq!(midori.municipality_name, "千代田区");
+    assert_eq!(
+        (
+            aoba.municipality_code.as_str(),
+            aoba.municipality_name.as_str()
+        ),
+        ("131016", "千代田区")
+    );
+    assert_eq!(
+        (
+            report.municipality_missing,
+            report.municipality_from_address
+        ),
+        (1, 1)
     );
     assert!(
         !report.warnings.iter().any(|w| w.column == "所在地座標"),
@@ -477,7 +495,7 @@ both_backends!(
         // speciality rows do not keep it listed.
         let without_midori = [
             clinic_header(),
-            facility_row("1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,101,東京都千代田区神田２－２,0.0,0.0,https://aoba-zaitaku.example.jp/", &[], &[], "1", "", "19"),
+            facility_row("1310198765432,あおば在宅診療所,アオバザイタクシンリョウジョ,,,,2,13,,東京都千代田区神田２－２,0.0,0.0,https://aoba-zaitaku.example.jp/", &[], &[], "1", "", "19"),
         ]
         .join("\r\n");
         let gone = import_medical(
