@@ -43,7 +43,7 @@ const LOOK_BACK_MS: i64 = 10_000;
 const APPLY_AT_MOST: i64 = 20_000;
 
 /// The snapshot's format: bump it when [`Index`] changes shape.
-const SNAPSHOT_FORMAT: u32 = 2;
+const SNAPSHOT_FORMAT: u32 = 3;
 
 #[derive(Clone)]
 pub struct LiveIndex {
