@@ -38,9 +38,10 @@ use crate::store::IndexFingerprint;
 /// by its import run's time instead.
 const LOOK_BACK_MS: i64 = 10_000;
 
-/// More changed entries than this are built whole rather than applied one
-/// by one (a national import touches hundreds of thousands).
-const APPLY_AT_MOST: i64 = 20_000;
+/// Changed entries are read and applied this many at a time, each page
+/// under one short write lock: a national import's hundreds of thousands
+/// of changes are applied in place, searches going on between pages.
+const APPLY_PAGE: i64 = 5_000;
 
 /// The snapshot's format: bump it when [`Index`] changes shape.
 const SNAPSHOT_FORMAT: u32 = 3;
@@ -309,41 +310,59 @@ impl LiveIndex {
         Ok(())
     }
 
-    /// Applies what changed since the index last looked, or builds whole
-    /// when that is a lot, or when the index no longer counts what the
-    /// database counts (a row deleted outright).
+    /// Applies what changed since the index last looked, page by page and
+    /// in place (a national import too), then drops what the edits left
+    /// behind when that has piled up ([`Index::compact`], in place). Builds
+    /// whole only when the index no longer counts what the database counts
+    /// (a row deleted outright).
     async fn catch_up(&self, db: &Db, now: Seen) -> Result<Refreshed, StoreError> {
         let since = self.changes_since(db, self.seen()).await?;
-        if crate::store::count_changed_since(db, since).await? > APPLY_AT_MOST {
+        let applied = self.apply_changes(db, since).await?;
+        let skipped = self.inner.skipped.load(Ordering::SeqCst);
+        let (counts_agree, too_much_garbage) = {
+            let index = self.read();
+            (
+                (index.len() + skipped) as i64 == now.fingerprint.current,
+                index.worth_rebuilding(),
+            )
+        };
+        if !counts_agree {
+            tracing::warn!(
+                index = self.len(),
+                database = now.fingerprint.current,
+                "directory index counts differ from the database; building it whole"
+            );
             self.build(db, now).await?;
             return Ok(Refreshed::Built);
         }
-        let changed = crate::store::changed_since(db, since).await?;
-        let applied = changed.len();
-        let skipped = self.inner.skipped.load(Ordering::SeqCst);
-        let mut counts_agree = true;
-        let mut too_much_garbage = false;
-        self.write(|index| {
-            for (id, entry) in &changed {
-                index.apply(*id, entry.as_ref());
-            }
-            counts_agree = (index.len() + skipped) as i64 == now.fingerprint.current;
+        if too_much_garbage {
             // Edits leave their old text in the index's arena.
-            too_much_garbage = index.worth_rebuilding();
-        });
-        if !counts_agree || too_much_garbage {
-            if !counts_agree {
-                tracing::warn!(
-                    index = self.len(),
-                    database = now.fingerprint.current,
-                    "directory index counts differ from the database; building it whole"
-                );
-            }
-            self.build(db, now).await?;
-            return Ok(Refreshed::Built);
+            self.write(|index| index.compact());
         }
         self.set_seen(now);
         Ok(Refreshed::Applied(applied))
+    }
+
+    /// Applies every change at or after `since`, a page at a time; returns
+    /// how many entries were applied.
+    async fn apply_changes(&self, db: &Db, since: i64) -> Result<usize, StoreError> {
+        let mut applied = 0;
+        let mut after = EntryId(0);
+        loop {
+            let page = crate::store::changed_since(db, since, after, APPLY_PAGE).await?;
+            applied += page.entries.len();
+            if !page.entries.is_empty() {
+                self.write(|index| {
+                    for (id, entry) in &page.entries {
+                        index.apply(*id, entry.as_ref());
+                    }
+                });
+            }
+            match page.last {
+                Some(last) if page.rows as i64 == APPLY_PAGE => after = last,
+                _ => return Ok(applied),
+            }
+        }
     }
 
     /// Builds the index whole from the database (streaming, in kana order)
@@ -372,12 +391,7 @@ impl LiveIndex {
         let after = crate::store::index_fingerprint(db).await?;
         if after != before.fingerprint {
             let since = self.changes_since(db, before).await?;
-            let changed = crate::store::changed_since(db, since).await?;
-            self.write(|index| {
-                for (id, entry) in &changed {
-                    index.apply(*id, entry.as_ref());
-                }
-            });
+            self.apply_changes(db, since).await?;
             self.set_seen(Seen {
                 fingerprint: after,
                 ..before

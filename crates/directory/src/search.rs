@@ -1097,6 +1097,91 @@ impl Index {
         self.garbage > (16 << 20).max(size / 4)
     }
 
+    /// Drops what in-place edits left behind (old text in the arena, old
+    /// code, session and window slots), in place: the live entries' parts
+    /// are copied into new buffers of their own size and the old ones
+    /// freed, so this needs the live arena once more at most, never a
+    /// second index. Positions, posting lists and the R-tree stay as they
+    /// are. A large import applied entry by entry ends with this instead
+    /// of a whole build.
+    pub fn compact(&mut self) {
+        let live_bytes = self.arena.len().saturating_sub(self.garbage);
+        let mut arena = String::with_capacity(live_bytes);
+        let mut pool: Vec<u16> = Vec::with_capacity(self.service_pool.len());
+        let mut sessions: Vec<(u8, u16, u16)> = Vec::with_capacity(self.sessions.len());
+        let mut windows: Vec<PackedWindow> = Vec::with_capacity(self.windows.len());
+        let old_arena = std::mem::take(&mut self.arena);
+        let copy = |arena: &mut String, span: Span| -> Span {
+            push(
+                arena,
+                &old_arena[span.start as usize..(span.start + span.len) as usize],
+            )
+        };
+        for p in self.entries.iter_mut() {
+            if !p.live {
+                // A removed entry's slot keeps its position and nothing else.
+                for span in [
+                    &mut p.name,
+                    &mut p.kana,
+                    &mut p.address,
+                    &mut p.municipality_code,
+                    &mut p.phone,
+                    &mut p.url,
+                    &mut p.extra,
+                ] {
+                    *span = Span::default();
+                }
+                p.services = (pool.len() as u32, 0);
+                p.procedures = 0;
+                p.specialities = 0;
+                p.sessions = (sessions.len() as u32, 0);
+                p.windows = (windows.len() as u32, 0);
+                continue;
+            }
+            for span in [
+                &mut p.name,
+                &mut p.kana,
+                &mut p.address,
+                &mut p.municipality_code,
+                &mut p.phone,
+                &mut p.url,
+                &mut p.extra,
+            ] {
+                *span = copy(&mut arena, *span);
+            }
+            let (start, count) = p.services;
+            let codes = count as usize + p.procedures as usize + p.specialities as usize;
+            let new_start = pool.len() as u32;
+            pool.extend_from_slice(&self.service_pool[start as usize..start as usize + codes]);
+            p.services = (new_start, count);
+            let (start, count) = p.sessions;
+            let new_start = sessions.len() as u32;
+            sessions
+                .extend_from_slice(&self.sessions[start as usize..start as usize + count as usize]);
+            p.sessions = (new_start, count);
+            let (start, count) = p.windows;
+            let new_start = windows.len() as u32;
+            for w in &self.windows[start as usize..start as usize + count as usize] {
+                windows.push(PackedWindow {
+                    note: copy(&mut arena, w.note),
+                    ..*w
+                });
+            }
+            p.windows = (new_start, count);
+        }
+        drop(old_arena);
+        arena.shrink_to_fit();
+        pool.shrink_to_fit();
+        sessions.shrink_to_fit();
+        windows.shrink_to_fit();
+        self.arena = arena;
+        self.service_pool = pool;
+        self.sessions = sessions;
+        self.windows = windows;
+        self.garbage = 0;
+        release_free_memory();
+    }
+
     fn text(&self, span: Span) -> &str {
         &self.arena[span.start as usize..(span.start + span.len) as usize]
     }
@@ -1705,6 +1790,92 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compacting_keeps_every_answer_and_drops_what_edits_left() {
+        let mut index = index();
+        let before: Vec<Entry> = (1..=3).filter_map(|i| index.get(EntryId(i))).collect();
+        // Edits leave their old text behind; a removal leaves a slot.
+        for round in 0..50 {
+            let mut e = before[0].clone();
+            e.name = format!("みどり訪問看護ステーション{round}");
+            e.features = "夜間も対応".repeat(round % 3);
+            index.upsert(&e);
+        }
+        index.remove(EntryId(3));
+        assert!(index.garbage > 0);
+        let arena_before = index.arena.len();
+        let searched = |index: &Index, text: &str| -> Vec<EntryId> {
+            index
+                .search(&Query {
+                    text: Some(text.into()),
+                    limit: 10,
+                    ..Query::default()
+                })
+                .items
+                .into_iter()
+                .map(|h| h.entry.id)
+                .collect()
+        };
+        let answers: Vec<Vec<EntryId>> = ["訪問看護", "ステーション49", "あおば", "さくら"]
+            .iter()
+            .map(|t| searched(&index, t))
+            .collect();
+        // Entries compare by how they print (Entry has no PartialEq).
+        let read_all = |index: &Index| -> Vec<String> {
+            (1..=3)
+                .map(|i| format!("{:?}", index.get(EntryId(i))))
+                .collect()
+        };
+        let entries = read_all(&index);
+        index.compact();
+        assert_eq!(index.garbage, 0);
+        // The arena holds the live entries' text and nothing else.
+        let live_text: usize = index
+            .entries
+            .iter()
+            .filter(|p| p.live)
+            .map(|p| {
+                [
+                    p.name,
+                    p.kana,
+                    p.address,
+                    p.municipality_code,
+                    p.phone,
+                    p.url,
+                    p.extra,
+                ]
+                .iter()
+                .map(|s| s.len as usize)
+                .sum::<usize>()
+                    + index.windows
+                        [p.windows.0 as usize..(p.windows.0 + p.windows.1 as u32) as usize]
+                        .iter()
+                        .map(|w| w.note.len as usize)
+                        .sum::<usize>()
+            })
+            .sum();
+        assert_eq!(index.arena.len(), live_text);
+        assert!(index.arena.len() < arena_before);
+        assert_eq!(
+            ["訪問看護", "ステーション49", "あおば", "さくら"]
+                .iter()
+                .map(|t| searched(&index, t))
+                .collect::<Vec<_>>(),
+            answers
+        );
+        assert_eq!(read_all(&index), entries);
+        assert_eq!(
+            entries[1],
+            format!("{:?}", Some(before[1].clone())),
+            "an untouched entry reads as it was"
+        );
+        // Edits after compacting still work.
+        let mut e = before[1].clone();
+        e.name = "あおば訪問看護 新館".into();
+        index.upsert(&e);
+        assert_eq!(searched(&index, "新館"), vec![EntryId(2)]);
+    }
 
     fn entry(
         id: i64,

@@ -770,35 +770,54 @@ pub async fn oldest_import_run_after(db: &Db, after: i64) -> Result<Option<i64>,
     }))
 }
 
-/// How many entries changed at or after `since` (Unix ms).
-pub async fn count_changed_since(db: &Db, since: i64) -> Result<i64, StoreError> {
-    Ok(read!(db, |c| {
-        sqlx::query_scalar("SELECT COUNT(*) FROM directory_entries WHERE updated_at >= $1")
-            .bind(since)
-            .fetch_one(c)
-            .await?
-    }))
+/// A page of the entries that changed at or after `since` (Unix ms), in id
+/// order after `after`, as the index holds them (`None` for one that left
+/// the directory or was merged into another).
+pub struct ChangedPage {
+    pub entries: Vec<(EntryId, Option<crate::search::Entry>)>,
+    /// The last id read (the next page starts after it); `None` when the
+    /// page was empty.
+    pub last: Option<EntryId>,
+    /// Rows read: fewer than asked means this was the last page.
+    pub rows: usize,
 }
 
-/// The entries that changed at or after `since`, as the index holds them;
-/// `None` for one that left the directory.
 pub async fn changed_since(
     db: &Db,
     since: i64,
-) -> Result<Vec<(EntryId, Option<crate::search::Entry>)>, StoreError> {
+    after: EntryId,
+    limit: i64,
+) -> Result<ChangedPage, StoreError> {
     let sql = format!(
-        "SELECT {INDEX_COLUMNS}, disappeared_at, merged_into FROM directory_entries WHERE updated_at >= $1 ORDER BY id"
+        "SELECT {INDEX_COLUMNS}, disappeared_at, merged_into FROM directory_entries \
+         WHERE updated_at >= $1 AND id > $2 ORDER BY id LIMIT $3"
     );
     let rows: Vec<ChangedRow> = read!(db, |c| {
-        sqlx::query_as(&sql).bind(since).fetch_all(c).await?
+        sqlx::query_as(&sql)
+            .bind(since)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(c)
+            .await?
     });
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(ChangedPage {
+            entries: Vec::new(),
+            last: None,
+            rows: 0,
+        });
+    };
+    let (first, last) = (first.row.id, last.row.id);
     let services: Vec<(EntryId, String)> = read!(db, |c| {
         sqlx::query_as(
             "SELECT s.entry_id, s.service_code FROM directory_services s \
-             JOIN directory_entries e ON e.id = s.entry_id WHERE e.updated_at >= $1 \
+             JOIN directory_entries e ON e.id = s.entry_id \
+             WHERE e.updated_at >= $1 AND e.id BETWEEN $2 AND $3 \
              ORDER BY s.entry_id, s.service_code",
         )
         .bind(since)
+        .bind(first)
+        .bind(last)
         .fetch_all(c)
         .await?
     });
@@ -806,7 +825,8 @@ pub async fn changed_since(
     for (id, code) in services {
         by_entry.entry(id).or_default().push(code);
     }
-    let mut out = Vec::with_capacity(rows.len());
+    let read = rows.len();
+    let mut out = Vec::with_capacity(read);
     for r in rows {
         let id = r.row.id;
         if r.disappeared_at.is_some() || r.merged_into.is_some() {
@@ -820,7 +840,11 @@ pub async fn changed_since(
             out.push((id, Some(e)));
         }
     }
-    Ok(out)
+    Ok(ChangedPage {
+        entries: out,
+        last: Some(last),
+        rows: read,
+    })
 }
 
 #[derive(sqlx::FromRow)]

@@ -3,7 +3,8 @@
 //! applied entry by entry at the next refresh without a full build; an
 //! entry that leaves the directory leaves the lists; and a saved snapshot
 //! starts the index without a build, catching up with what changed after
-//! it was written, while a snapshot that does not fit is not used.
+//! it was written, while a snapshot that does not fit is not used. A
+//! large import is applied in place too, page by page.
 
 use renkei_directory::fixtures as store;
 use renkei_directory::live::{LiveIndex, Refreshed};
@@ -339,5 +340,61 @@ both_backends!(
             Refreshed::Applied(_)
         ));
         assert_eq!(in_110(&live), 1);
+    }
+);
+
+both_backends!(
+    a_large_import_is_applied_in_place_page_by_page,
+    |db: Db| async move {
+        // 12,000 entries, then another process renames every one of them
+        // (what a national re-import does): more than two pages of changes.
+        let t0 = Timestamp::now();
+        let rows: Vec<(store::EntryFields, String)> = (0..12_000)
+            .map(|n| {
+                (
+                    store::EntryFields {
+                        official_code: format!("{n:010}"),
+                        kind: "clinic".into(),
+                        name: format!("旧名診療所{n}"),
+                        prefecture_code: "13".into(),
+                        municipality_code: "131016".into(),
+                        address: "東京都千代田区".into(),
+                        ..Default::default()
+                    },
+                    String::new(),
+                )
+            })
+            .collect();
+        let mut tx = db.begin().await.unwrap();
+        store::insert_entries(&mut tx, "medical_institution_code", &rows, t0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let live = LiveIndex::empty();
+        assert_eq!(live.refresh(&db, t0).await.unwrap(), Refreshed::Built);
+        assert_eq!(live.len(), 12_000);
+
+        let later = Timestamp(t0.millis() + 3_600_000);
+        let mut tx = db.begin().await.unwrap();
+        renkei_store::write!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE directory_entries SET name = REPLACE(name, '旧名', '新名'), updated_at = $1",
+            )
+            .bind(later.millis())
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        });
+        tx.commit().await.unwrap();
+        assert_eq!(
+            live.refresh(&db, Timestamp(later.millis() + 1_000))
+                .await
+                .unwrap(),
+            Refreshed::Applied(12_000),
+            "applied in place, not built whole"
+        );
+        assert_eq!(live.len(), 12_000);
+        assert!(names(&live, "旧名診療所").is_empty());
+        assert_eq!(names(&live, "新名診療所11999"), vec!["新名診療所11999"]);
     }
 );
