@@ -167,7 +167,7 @@ pub async fn run(
     FormData::parse(&body)?;
     let found = state
         .directory_service
-        .find_same_facilities(&Actor::User(p.clone()), &rc, Timestamp::now())
+        .find_same_facilities(&Actor::User(p.clone()), &rc, &renkei_domain::SystemClock)
         .await?;
     let message = match ctx.lang {
         Lang::Ja => format!(

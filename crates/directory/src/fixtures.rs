@@ -7,6 +7,6 @@
 
 pub use crate::store::{
     count_entries, entry_by_code, entry_meta, insert_change_request, insert_entries,
-    insert_local_entry, local_fields, procedures, set_acceptance, write_acceptance,
-    write_local_fields, EntryFields, EntryRow,
+    insert_local_entry, local_fields, mark_disappeared, procedures, set_acceptance,
+    write_acceptance, write_local_fields, EntryFields, EntryRow,
 };

@@ -323,7 +323,7 @@ impl LiveIndex {
             let index = self.read();
             (
                 (index.len() + skipped) as i64 == now.fingerprint.current,
-                index.worth_rebuilding(),
+                index.worth_compacting(),
             )
         };
         if !counts_agree {

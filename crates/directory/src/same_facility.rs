@@ -361,6 +361,9 @@ pub fn keep_of(a: &KeepFacts, b: &KeepFacts) -> EntryId {
     let rank = |f: &KeepFacts| {
         (
             !(f.maintained || f.confirmed),
+            // An entry without a municipality would drop the facility out
+            // of its region's lists.
+            !f.placed,
             f.source != crate::import::MEDICAL_SOURCE,
             f.id,
         )
@@ -379,6 +382,8 @@ pub struct KeepFacts {
     pub source: String,
     pub maintained: bool,
     pub confirmed: bool,
+    /// Has a municipality code.
+    pub placed: bool,
 }
 
 /// Where a recorded pair stands.
@@ -622,6 +627,7 @@ mod tests {
             source: source.into(),
             maintained,
             confirmed: false,
+            placed: true,
         };
         assert_eq!(
             keep_of(

@@ -632,8 +632,27 @@ pub struct Index {
     /// Live entries (slots of removed ones stay in `entries`).
     live: usize,
     /// Arena bytes and pool slots no entry uses any more (left by edits);
-    /// the next full build drops them.
+    /// `compact` drops them.
     garbage: usize,
+    /// Entries added after the others since the index was last in kana
+    /// order (`compact` puts them in place).
+    #[serde(default)]
+    appended: usize,
+}
+
+/// The posting maps of the index, whatever their key: `compact` walks
+/// every list of each.
+trait PostingMap {
+    fn each_list(&mut self, f: &mut dyn FnMut(&mut Vec<u32>));
+}
+
+impl<K> PostingMap for HashMap<K, Vec<u32>> {
+    fn each_list(&mut self, f: &mut dyn FnMut(&mut Vec<u32>)) {
+        for list in self.values_mut() {
+            f(list);
+        }
+        self.retain(|_, list| !list.is_empty());
+    }
 }
 
 /// Entry id → slot. The database's ids are dense from 1, so up to
@@ -758,6 +777,7 @@ impl Default for Index {
             by_id: IdSlots::default(),
             live: 0,
             garbage: 0,
+            appended: 0,
         }
     }
 }
@@ -828,6 +848,7 @@ impl Index {
             None => {
                 let i = self.entries.len() as u32;
                 self.write_slot(i, e, true);
+                self.appended += 1;
             }
         }
     }
@@ -1090,26 +1111,46 @@ impl Index {
     }
 
     /// Whether the bytes and slots left unused by in-place edits have piled
-    /// up (a quarter of the index and at least 16 MB): the live index then
-    /// builds whole.
-    pub fn worth_rebuilding(&self) -> bool {
+    /// up (a quarter of the index and at least 16 MB), or entries added
+    /// out of kana order have (a quarter of them and at least 1,000): the
+    /// live index then compacts it.
+    pub fn worth_compacting(&self) -> bool {
         let size = self.arena.len() + self.service_pool.len();
-        self.garbage > (16 << 20).max(size / 4)
+        self.garbage > (16 << 20).max(size / 4) || self.appended > 1_000usize.max(self.live / 4)
     }
 
     /// Drops what in-place edits left behind (old text in the arena, old
-    /// code, session and window slots), in place: the live entries' parts
-    /// are copied into new buffers of their own size and the old ones
-    /// freed, so this needs the live arena once more at most, never a
-    /// second index. Positions, posting lists and the R-tree stay as they
-    /// are. A large import applied entry by entry ends with this instead
-    /// of a whole build.
+    /// code, session and window slots, the slots of removed entries) and
+    /// puts the entries back in kana order (new ones were appended), in
+    /// place: the live entries' parts are copied into buffers of their own
+    /// size and the old ones freed one by one, and every posting list is
+    /// renumbered where it lies, so this needs the arena and the entry
+    /// table once more at most, never a second index. A large import
+    /// applied entry by entry ends with this instead of a whole build.
+    /// Keyset cursors of earlier pages do not survive it (they are
+    /// positions).
     pub fn compact(&mut self) {
+        // The kana order a build streams in (bytewise, then id).
+        let mut order: Vec<u32> = (0..self.entries.len() as u32)
+            .filter(|i| self.entries[*i as usize].live)
+            .collect();
+        order.sort_by(|a, b| {
+            let (pa, pb) = (&self.entries[*a as usize], &self.entries[*b as usize]);
+            self.text(pa.kana)
+                .cmp(self.text(pb.kana))
+                .then(pa.id.cmp(&pb.id))
+        });
+        let mut new_pos = vec![u32::MAX; self.entries.len()];
+        for (n, old) in order.iter().enumerate() {
+            new_pos[*old as usize] = n as u32;
+        }
+
         let live_bytes = self.arena.len().saturating_sub(self.garbage);
         let mut arena = String::with_capacity(live_bytes);
         let mut pool: Vec<u16> = Vec::with_capacity(self.service_pool.len());
         let mut sessions: Vec<(u8, u16, u16)> = Vec::with_capacity(self.sessions.len());
         let mut windows: Vec<PackedWindow> = Vec::with_capacity(self.windows.len());
+        let mut entries: Vec<Packed> = Vec::with_capacity(order.len());
         let old_arena = std::mem::take(&mut self.arena);
         let copy = |arena: &mut String, span: Span| -> Span {
             push(
@@ -1117,27 +1158,8 @@ impl Index {
                 &old_arena[span.start as usize..(span.start + span.len) as usize],
             )
         };
-        for p in self.entries.iter_mut() {
-            if !p.live {
-                // A removed entry's slot keeps its position and nothing else.
-                for span in [
-                    &mut p.name,
-                    &mut p.kana,
-                    &mut p.address,
-                    &mut p.municipality_code,
-                    &mut p.phone,
-                    &mut p.url,
-                    &mut p.extra,
-                ] {
-                    *span = Span::default();
-                }
-                p.services = (pool.len() as u32, 0);
-                p.procedures = 0;
-                p.specialities = 0;
-                p.sessions = (sessions.len() as u32, 0);
-                p.windows = (windows.len() as u32, 0);
-                continue;
-            }
+        for old in &order {
+            let mut p = self.entries[*old as usize];
             for span in [
                 &mut p.name,
                 &mut p.kana,
@@ -1168,18 +1190,59 @@ impl Index {
                 });
             }
             p.windows = (new_start, count);
+            entries.push(p);
         }
         drop(old_arena);
-        arena.shrink_to_fit();
-        pool.shrink_to_fit();
-        sessions.shrink_to_fit();
-        windows.shrink_to_fit();
         self.arena = arena;
         self.service_pool = pool;
         self.sessions = sessions;
         self.windows = windows;
+        self.entries = entries;
+
+        // Every list names positions: renumbered where it lies, re-sorted.
+        let renumber = |list: &mut Vec<u32>, tagged: bool| {
+            list.retain_mut(|v| {
+                let (at, tag) = if tagged { (*v >> 1, *v & 1) } else { (*v, 0) };
+                match new_pos.get(at as usize).copied() {
+                    Some(n) if n != u32::MAX => {
+                        *v = if tagged { n << 1 | tag } else { n };
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            list.sort_unstable();
+            list.shrink_to_fit();
+        };
+        for list in self.bigrams.values_mut() {
+            renumber(list, true);
+        }
+        for list in self.unigrams.values_mut() {
+            renumber(list, true);
+        }
+        for map in [
+            &mut self.name_starts as &mut dyn PostingMap,
+            &mut self.by_kind,
+            &mut self.by_service,
+            &mut self.by_municipality,
+            &mut self.by_function,
+            &mut self.by_procedure,
+            &mut self.by_area,
+            &mut self.by_prefecture,
+            &mut self.by_speciality,
+        ] {
+            map.each_list(&mut |list| renumber(list, false));
+        }
+        renumber(&mut self.accepting, false);
+        renumber(&mut self.with_windows, false);
+        drop(new_pos);
+        self.by_id = IdSlots::default();
+        for (n, p) in self.entries.iter().enumerate() {
+            self.by_id.insert(p.id, n as u32);
+        }
         self.garbage = 0;
-        release_free_memory();
+        self.appended = 0;
+        self.finish();
     }
 
     fn text(&self, span: Span) -> &str {
@@ -1793,18 +1856,6 @@ mod tests {
 
     #[test]
     fn compacting_keeps_every_answer_and_drops_what_edits_left() {
-        let mut index = index();
-        let before: Vec<Entry> = (1..=3).filter_map(|i| index.get(EntryId(i))).collect();
-        // Edits leave their old text behind; a removal leaves a slot.
-        for round in 0..50 {
-            let mut e = before[0].clone();
-            e.name = format!("みどり訪問看護ステーション{round}");
-            e.features = "夜間も対応".repeat(round % 3);
-            index.upsert(&e);
-        }
-        index.remove(EntryId(3));
-        assert!(index.garbage > 0);
-        let arena_before = index.arena.len();
         let searched = |index: &Index, text: &str| -> Vec<EntryId> {
             index
                 .search(&Query {
@@ -1817,7 +1868,41 @@ mod tests {
                 .map(|h| h.entry.id)
                 .collect()
         };
-        let answers: Vec<Vec<EntryId>> = ["訪問看護", "ステーション49", "あおば", "さくら"]
+        let mut index = index();
+        let before: Vec<Entry> = (1..=3).filter_map(|i| index.get(EntryId(i))).collect();
+        // Edits leave their old text behind; a removal leaves a slot.
+        for round in 0..50 {
+            let mut e = before[0].clone();
+            e.name = format!("みどり訪問看護ステーション{round}");
+            e.features = "夜間も対応".repeat(round % 3);
+            index.upsert(&e);
+        }
+        index.remove(EntryId(3));
+        // A new entry goes after the others, out of kana order.
+        index.upsert(&entry(
+            10,
+            "あいうえ訪問看護",
+            "あいうえほうもんかんご",
+            "visiting_nursing",
+            &["130"],
+            Some((35.69, 139.77)),
+            "accepting",
+        ));
+        assert!(index.garbage > 0);
+        // Positions: the new entry after the others.
+        let positions = |index: &Index| -> Vec<Option<u32>> {
+            [1, 2, 3, 4, 10]
+                .iter()
+                .map(|i| index.by_id.get(EntryId(*i)))
+                .collect()
+        };
+        assert_eq!(
+            positions(&index),
+            vec![Some(3), Some(0), None, Some(2), Some(4)],
+            "appended last"
+        );
+        let arena_before = index.arena.len();
+        let answers: Vec<Vec<EntryId>> = ["ステーション49", "あおば", "さくら", "あいうえ"]
             .iter()
             .map(|t| searched(&index, t))
             .collect();
@@ -1858,12 +1943,19 @@ mod tests {
         assert_eq!(index.arena.len(), live_text);
         assert!(index.arena.len() < arena_before);
         assert_eq!(
-            ["訪問看護", "ステーション49", "あおば", "さくら"]
+            ["ステーション49", "あおば", "さくら", "あいうえ"]
                 .iter()
                 .map(|t| searched(&index, t))
                 .collect::<Vec<_>>(),
             answers
         );
+        // Back in kana order, the removed entry's slot gone.
+        assert_eq!(
+            positions(&index),
+            vec![Some(3), Some(1), None, Some(2), Some(0)]
+        );
+        assert_eq!(index.entries.len(), 4);
+        assert_eq!(index.len(), 4);
         assert_eq!(read_all(&index), entries);
         assert_eq!(
             entries[1],

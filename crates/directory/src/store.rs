@@ -444,6 +444,25 @@ pub async fn mark_disappeared(tx: &mut Tx, id: EntryId, now: Timestamp) -> Resul
         .bind(now.millis())
         .execute(&mut *c)
         .await?;
+        // Entries merged into it are listed on their own again (one
+        // facility, one entry): the facility may still be in their source.
+        sqlx::query(
+            "UPDATE directory_same_facility SET status = 'split', decided_at = $2 \
+             WHERE status = 'merged' AND (entry_a = $1 OR entry_b = $1) \
+             AND (entry_a IN (SELECT id FROM directory_entries WHERE merged_into = $1) \
+                  OR entry_b IN (SELECT id FROM directory_entries WHERE merged_into = $1))",
+        )
+        .bind(id)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "UPDATE directory_entries SET merged_into = NULL, updated_at = $2 WHERE merged_into = $1",
+        )
+        .bind(id)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
     });
     Ok(())
 }
@@ -1099,7 +1118,8 @@ pub async fn region_resources(
     });
     let listed: Vec<EntryId> = read!(db, |c| {
         sqlx::query_scalar(
-            "SELECT entry_id FROM directory_region_listings WHERE region_id = $1 ORDER BY entry_id",
+            "SELECT DISTINCT COALESCE(e.merged_into, l.entry_id) FROM directory_region_listings l \
+             JOIN directory_entries e ON e.id = l.entry_id WHERE l.region_id = $1 ORDER BY 1",
         )
         .bind(region_id)
         .fetch_all(c)
@@ -1164,7 +1184,8 @@ pub async fn entry_in_region(
             "SELECT COUNT(*) FROM directory_entries e WHERE e.id = $1 AND ( \
                e.org_id IN (SELECT id FROM identity_organisations WHERE region_id = $2) \
                OR e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = $2) \
-               OR e.id IN (SELECT entry_id FROM directory_region_listings WHERE region_id = $2))",
+               OR e.id IN (SELECT COALESCE(x.merged_into, x.id) FROM directory_region_listings l \
+                           JOIN directory_entries x ON x.id = l.entry_id WHERE l.region_id = $2))",
         )
         .bind(id)
         .bind(region_id)
@@ -1921,21 +1942,40 @@ pub async fn record_match(
     }))
 }
 
-/// What decides which entry of a pair stays listed.
+/// What decides which entry of a pair stays listed, for the given entries.
 pub async fn keep_facts(
-    tx: &mut Tx,
-    ids: [EntryId; 2],
-) -> Result<Vec<crate::same_facility::KeepFacts>, StoreError> {
-    Ok(write!(tx, |c| {
-        sqlx::query_as(
-            "SELECT id, source, org_id IS NOT NULL AS maintained, confirmed_at IS NOT NULL AS confirmed \
-             FROM directory_entries WHERE id IN ($1, $2) ORDER BY id",
+    db: &Db,
+    ids: &[EntryId],
+) -> Result<HashMap<EntryId, crate::same_facility::KeepFacts>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Integers only, so they are written into the statement.
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = format!(
+        "SELECT id, source, org_id IS NOT NULL AS maintained, confirmed_at IS NOT NULL AS confirmed, \
+         municipality_code <> '' AS placed FROM directory_entries WHERE id IN ({list})"
+    );
+    let rows: Vec<crate::same_facility::KeepFacts> =
+        read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|f| (f.id, f)).collect())
+}
+
+/// Whether an entry is listed: current, and not merged into another.
+pub async fn listed(tx: &mut Tx, id: EntryId) -> Result<bool, StoreError> {
+    let n: i64 = write!(tx, |c| {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM directory_entries WHERE id = $1 AND disappeared_at IS NULL AND merged_into IS NULL",
         )
-        .bind(ids[0])
-        .bind(ids[1])
-        .fetch_all(c)
+        .bind(id)
+        .fetch_one(c)
         .await?
-    }))
+    });
+    Ok(n > 0)
 }
 
 /// Lists `merged` only through `keep`: entries merged into `merged`
@@ -1948,7 +1988,12 @@ pub async fn merge_entries(
     merged: EntryId,
     by: Option<UserId>,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
+    // The pair is claimed first: a colleague's decision committed
+    // meanwhile leaves nothing to merge.
+    if !decide(tx, pair_id, "proposed", "merged", by, now).await? {
+        return Ok(false);
+    }
     write!(tx, |c| {
         sqlx::query(
             "UPDATE directory_entries SET merged_into = $1, updated_at = $3 \
@@ -1964,16 +2009,45 @@ pub async fn merge_entries(
             .bind(now.millis())
             .execute(&mut *c)
             .await?;
+        // Other proposals naming the merged entry are found again against
+        // the kept one by the next run.
         sqlx::query(
-            "UPDATE directory_same_facility SET status = 'merged', decided_by = $2, decided_at = $3 WHERE id = $1",
+            "DELETE FROM directory_same_facility WHERE status = 'proposed' AND id <> $1 \
+             AND (entry_a = $2 OR entry_b = $2)",
         )
         .bind(pair_id)
-        .bind(by)
-        .bind(now.millis())
+        .bind(merged)
         .execute(&mut *c)
         .await?;
     });
-    Ok(())
+    Ok(true)
+}
+
+/// Moves a pair from one status to another, only if it is still in the
+/// first (inside the caller's transaction); false when it was not.
+async fn decide(
+    tx: &mut Tx,
+    pair_id: SameFacilityPairId,
+    from: &str,
+    to: &str,
+    by: Option<UserId>,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n: u64 = write!(tx, |c| {
+        sqlx::query(
+            "UPDATE directory_same_facility SET status = $3, decided_by = $4, decided_at = $5 \
+             WHERE id = $1 AND status = $2",
+        )
+        .bind(pair_id)
+        .bind(from)
+        .bind(to)
+        .bind(by)
+        .bind(now.millis())
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
 }
 
 /// Lists `entry` on its own again and marks the pair split (it is not
@@ -1985,30 +2059,28 @@ pub async fn split_entry(
     kept: EntryId,
     by: UserId,
     now: Timestamp,
-) -> Result<(), StoreError> {
-    write!(tx, |c| {
-        sqlx::query(
-            "UPDATE directory_entries SET merged_into = NULL, updated_at = $2 WHERE id = $1",
+) -> Result<bool, StoreError> {
+    if !decide(tx, pair_id, "merged", "split", Some(by), now).await? {
+        return Ok(false);
+    }
+    let n: u64 = write!(tx, |c| {
+        let n = sqlx::query(
+            "UPDATE directory_entries SET merged_into = NULL, updated_at = $3 WHERE id = $1 AND merged_into = $2",
         )
         .bind(entry)
+        .bind(kept)
         .bind(now.millis())
         .execute(&mut *c)
-        .await?;
+        .await?
+        .rows_affected();
         sqlx::query("UPDATE directory_entries SET updated_at = $2 WHERE id = $1")
             .bind(kept)
             .bind(now.millis())
             .execute(&mut *c)
             .await?;
-        sqlx::query(
-            "UPDATE directory_same_facility SET status = 'split', decided_by = $2, decided_at = $3 WHERE id = $1",
-        )
-        .bind(pair_id)
-        .bind(by)
-        .bind(now.millis())
-        .execute(&mut *c)
-        .await?;
+        n
     });
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Marks a proposed pair as two facilities.
@@ -2017,18 +2089,8 @@ pub async fn reject_match(
     pair_id: SameFacilityPairId,
     by: UserId,
     now: Timestamp,
-) -> Result<(), StoreError> {
-    write!(tx, |c| {
-        sqlx::query(
-            "UPDATE directory_same_facility SET status = 'rejected', decided_by = $2, decided_at = $3 WHERE id = $1",
-        )
-        .bind(pair_id)
-        .bind(by)
-        .bind(now.millis())
-        .execute(c)
-        .await?;
-    });
-    Ok(())
+) -> Result<bool, StoreError> {
+    decide(tx, pair_id, "proposed", "rejected", Some(by), now).await
 }
 
 /// One recorded pair, as the review page lists it.

@@ -759,7 +759,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             if !reports.is_empty() {
                 let directory = directory_service(db, &config);
                 let found = directory
-                    .find_same_facilities(&actor, &ctx, renkei_domain::Timestamp::now())
+                    .find_same_facilities(&actor, &ctx, &SystemClock)
                     .await
                     .map_err(show_directory)?;
                 print_match_run(&found);
@@ -904,7 +904,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let directory = directory_service(open(&config, true).await?, &config);
             let started = std::time::Instant::now();
             let found = directory
-                .find_same_facilities(&actor, &ctx, renkei_domain::Timestamp::now())
+                .find_same_facilities(&actor, &ctx, &SystemClock)
                 .await
                 .map_err(show_directory)?;
             print_match_run(&found);

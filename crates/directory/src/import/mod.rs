@@ -1317,7 +1317,7 @@ impl Writer<'_> {
             if self.source == CARE_SOURCE {
                 v.fields.kind = care_kind(&v.services).to_string();
             }
-            place_in_municipality(&mut v.fields, &mut self.report);
+            place_in_municipality(&mut v.fields, self.report);
             if self.source == MEDICAL_SOURCE && !self.speciality_kinds.contains(&v.fields.kind) {
                 if let Some(old) = existing.get(&v.fields.official_code) {
                     keep_specialities(&mut v.fields, &store::entry_fields(tx, old.id).await?);

@@ -5,13 +5,13 @@
 //! split lists it again).
 
 use renkei_domain::people::Permission;
-use renkei_domain::{EntryId, SameFacilityPairId, Timestamp};
+use renkei_domain::{Clock, EntryId, SameFacilityPairId, Timestamp};
 use renkei_identity::{Actor, RequestContext};
 use renkei_store::audit;
 
 use super::{actor_audit_entry, principal, Directory, DirectoryError};
 use crate::same_facility::{
-    find_matches, keep_of, Evidence, MatchRun, Pair, PairSide, PairStatus, Review,
+    find_matches, keep_of, Evidence, Match, MatchRun, Pair, PairSide, PairStatus, Review,
     MERGE_AUTOMATICALLY_AT,
 };
 use crate::store;
@@ -30,7 +30,7 @@ impl Directory {
         &self,
         actor: &Actor,
         ctx: &RequestContext,
-        now: Timestamp,
+        clock: &dyn Clock,
     ) -> Result<MatchRun, DirectoryError> {
         if !actor.role().may(Permission::CurateDirectory) {
             return Err(DirectoryError::Forbidden);
@@ -51,7 +51,10 @@ impl Directory {
             prefectures: prefectures.len(),
             ..MatchRun::default()
         };
-        let mut touched = Vec::new();
+        // Read and compared first, one prefecture at a time; written
+        // together, stamped when written, so a server's index that looks
+        // meanwhile sees every merge at its next look.
+        let mut found: Vec<(Match, bool)> = Vec::new();
         for prefecture in &prefectures {
             let rows = store::match_rows(&self.db, prefecture).await?;
             run.entries_compared += rows.len();
@@ -62,61 +65,68 @@ impl Directory {
                         .is_some_and(|r| m.contains(&r.municipality_code))
                 })
             };
-            let matches: Vec<_> = find_matches(&rows)
-                .into_iter()
-                .filter(|m| in_scope(m.a) || in_scope(m.b))
-                .collect();
-            if matches.is_empty() {
+            for m in find_matches(&rows) {
+                let (a, b) = (in_scope(m.a), in_scope(m.b));
+                if a || b {
+                    // A coordinator's run merges by itself only what is
+                    // wholly in the region; a pair across its border waits.
+                    found.push((m, a && b));
+                }
+            }
+        }
+        let facts = store::keep_facts(
+            &self.db,
+            &found
+                .iter()
+                .flat_map(|(m, _)| [m.a, m.b])
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let now = clock.now();
+        let mut tx = self.db.begin().await?;
+        // An entry merged in this run is not merged again through another
+        // pair (the next run compares its keeper).
+        let mut merged_now: Vec<EntryId> = Vec::new();
+        let mut touched = Vec::new();
+        for (m, may_merge) in &found {
+            let (pair_id, status) = store::record_match(&mut tx, m, now).await?;
+            if PairStatus::parse(&status) != Some(PairStatus::Proposed) {
+                run.decided_before += 1;
                 continue;
             }
-            let mut tx = self.db.begin().await?;
-            // An entry merged in this run is not merged again through
-            // another pair (the next run sees the merged entry's keeper).
-            let mut merged_now: Vec<EntryId> = Vec::new();
-            for m in &matches {
-                let (pair_id, status) = store::record_match(&mut tx, m, now).await?;
-                match PairStatus::parse(&status) {
-                    Some(PairStatus::Proposed) => {}
-                    _ => {
-                        run.decided_before += 1;
-                        continue;
-                    }
-                }
-                let free = !merged_now.contains(&m.a) && !merged_now.contains(&m.b);
-                if m.confidence < MERGE_AUTOMATICALLY_AT || !free {
-                    run.proposed += 1;
-                    continue;
-                }
-                let facts = store::keep_facts(&mut tx, [m.a, m.b]).await?;
-                let (Some(fa), Some(fb)) = (facts.first(), facts.get(1)) else {
-                    continue;
-                };
-                let keep = keep_of(fa, fb);
-                let merged = if keep == m.a { m.b } else { m.a };
-                store::merge_entries(&mut tx, pair_id, keep, merged, None, now).await?;
-                audit::append(
-                    &mut tx,
-                    &actor_audit_entry(
-                        actor,
-                        ctx,
-                        "directory.merge",
-                        "directory_entry",
-                        &keep.to_string(),
-                        format!(
-                            "automatic: merged entry {merged} (pair {pair_id}, confidence {}, {})",
-                            m.confidence,
-                            m.evidence_codes()
-                        ),
-                    ),
-                )
-                .await?;
-                merged_now.push(merged);
-                touched.extend([keep, merged]);
-                run.merged_automatically += 1;
+            let free = !merged_now.contains(&m.a) && !merged_now.contains(&m.b);
+            let (Some(fa), Some(fb)) = (facts.get(&m.a), facts.get(&m.b)) else {
+                continue;
+            };
+            if m.confidence < MERGE_AUTOMATICALLY_AT || !free || !may_merge {
+                run.proposed += 1;
+                continue;
             }
-            tx.commit().await?;
+            let keep = keep_of(fa, fb);
+            let merged = if keep == m.a { m.b } else { m.a };
+            if !store::merge_entries(&mut tx, pair_id, keep, merged, None, now).await? {
+                continue;
+            }
+            audit::append(
+                &mut tx,
+                &actor_audit_entry(
+                    actor,
+                    ctx,
+                    "directory.merge",
+                    "directory_entry",
+                    &keep.to_string(),
+                    format!(
+                        "automatic: merged entry {merged} (pair {pair_id}, confidence {}, {})",
+                        m.confidence,
+                        m.evidence_codes()
+                    ),
+                ),
+            )
+            .await?;
+            merged_now.push(merged);
+            touched.extend([keep, merged]);
+            run.merged_automatically += 1;
         }
-        let mut tx = self.db.begin().await?;
         audit::append(
             &mut tx,
             &actor_audit_entry(
@@ -162,6 +172,7 @@ impl Directory {
     async fn pairs(&self, rows: Vec<store::PairRow>) -> Result<Vec<Pair>, DirectoryError> {
         let ids: Vec<EntryId> = rows.iter().flat_map(|r| [r.entry_a, r.entry_b]).collect();
         let mut sides = store::pair_sides(&self.db, &ids).await?;
+        let facts = store::keep_facts(&self.db, &ids).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let (Some(a), Some(b)) = (
@@ -171,12 +182,14 @@ impl Directory {
                 continue;
             };
             let status = PairStatus::parse(&r.status).unwrap_or(PairStatus::Proposed);
-            let keep = match (a.merged_into, b.merged_into) {
-                (Some(_), None) => b.id,
-                (None, Some(_)) => a.id,
-                _ => {
-                    let facts = self.keep_facts_of(a.id, b.id).await?;
-                    facts.unwrap_or(a.id)
+            let keep = if a.merged_into == Some(b.id) {
+                b.id
+            } else if b.merged_into == Some(a.id) {
+                a.id
+            } else {
+                match (facts.get(&a.id), facts.get(&b.id)) {
+                    (Some(fa), Some(fb)) => keep_of(fa, fb),
+                    _ => a.id,
                 }
             };
             out.push(Pair {
@@ -194,20 +207,6 @@ impl Directory {
         }
         sides.clear();
         Ok(out)
-    }
-
-    async fn keep_facts_of(
-        &self,
-        a: EntryId,
-        b: EntryId,
-    ) -> Result<Option<EntryId>, DirectoryError> {
-        let mut tx = self.db.begin().await?;
-        let facts = store::keep_facts(&mut tx, [a, b]).await?;
-        tx.commit().await?;
-        Ok(match (facts.first(), facts.get(1)) {
-            (Some(fa), Some(fb)) => Some(keep_of(fa, fb)),
-            _ => None,
-        })
     }
 
     /// A pair the coordinator may decide: in their region (either entry
@@ -261,7 +260,18 @@ impl Directory {
         };
         let p = principal(actor)?;
         let mut tx = self.db.begin().await?;
-        store::merge_entries(&mut tx, pair_id, keep, merged, Some(p.user_id), now).await?;
+        // Both still listed (neither merged elsewhere nor gone since the
+        // pair was found), and the pair still waiting: else a colleague or
+        // an import decided first.
+        let both_listed =
+            store::listed(&mut tx, keep).await? && store::listed(&mut tx, merged).await?;
+        if !both_listed
+            || !store::merge_entries(&mut tx, pair_id, keep, merged, Some(p.user_id), now).await?
+        {
+            return Err(DirectoryError::Conflict(
+                "the pair's entries changed since it was found".into(),
+            ));
+        }
         audit::append(
             &mut tx,
             &actor_audit_entry(
@@ -297,7 +307,11 @@ impl Directory {
             .await?;
         let p = principal(actor)?;
         let mut tx = self.db.begin().await?;
-        store::reject_match(&mut tx, pair_id, p.user_id, now).await?;
+        if !store::reject_match(&mut tx, pair_id, p.user_id, now).await? {
+            return Err(DirectoryError::Conflict(
+                "the pair was decided already".into(),
+            ));
+        }
         audit::append(
             &mut tx,
             &actor_audit_entry(
@@ -330,17 +344,25 @@ impl Directory {
             .decidable_pair(actor, pair_id, PairStatus::Merged)
             .await?;
         let sides = store::pair_sides(&self.db, &[pair.entry_a, pair.entry_b]).await?;
-        let a_merged = sides
-            .get(&pair.entry_a)
-            .is_some_and(|s| s.merged_into.is_some());
-        let (merged, kept) = if a_merged {
+        let merged_into = |id: EntryId| sides.get(&id).and_then(|s| s.merged_into);
+        // The merged side is the one listed through the other; after a
+        // later merge moved it on, this pair is no longer the one to split.
+        let (merged, kept) = if merged_into(pair.entry_a) == Some(pair.entry_b) {
             (pair.entry_a, pair.entry_b)
-        } else {
+        } else if merged_into(pair.entry_b) == Some(pair.entry_a) {
             (pair.entry_b, pair.entry_a)
+        } else {
+            return Err(DirectoryError::Conflict(
+                "the entries were merged further; split the later merge first".into(),
+            ));
         };
         let p = principal(actor)?;
         let mut tx = self.db.begin().await?;
-        store::split_entry(&mut tx, pair_id, merged, kept, p.user_id, now).await?;
+        if !store::split_entry(&mut tx, pair_id, merged, kept, p.user_id, now).await? {
+            return Err(DirectoryError::Conflict(
+                "the pair was split already".into(),
+            ));
+        }
         audit::append(
             &mut tx,
             &actor_audit_entry(

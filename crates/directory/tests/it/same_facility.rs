@@ -264,7 +264,7 @@ both_backends!(match_merge_split_reject, |db: Db| async move {
     // The coordinator's run: the exact pharmacy copy is merged, the
     // clinic and the branch wait, the hospital and its station do not match.
     let run = directory
-        .find_same_facilities(&coord, &ctx(), Timestamp::now())
+        .find_same_facilities(&coord, &ctx(), &renkei_domain::SystemClock)
         .await
         .unwrap();
     assert_eq!((run.prefectures, run.entries_compared), (1, 8));
@@ -362,7 +362,7 @@ both_backends!(match_merge_split_reject, |db: Db| async move {
                 os_user: "op".into(),
             },
             &ctx(),
-            Timestamp::now(),
+            &renkei_domain::SystemClock,
         )
         .await
         .unwrap();
@@ -377,11 +377,28 @@ both_backends!(match_merge_split_reject, |db: Db| async move {
     assert_eq!(review.merged[0].status, PairStatus::Merged);
     assert!(review.merged[0].decided_by_name.is_some());
 
+    // The kept clinic leaves the town's files: the copy merged into it is
+    // listed on its own again rather than hidden with it.
+    let mut tx = db.begin().await.unwrap();
+    store::mark_disappeared(&mut tx, clinic, Timestamp::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    live.refresh(&db, Timestamp::now()).await.unwrap();
+    assert_eq!(found(&live, "さくら内科"), vec![clinic_copy]);
+    assert!(directory
+        .same_facility_review(&coord)
+        .await
+        .unwrap()
+        .merged
+        .iter()
+        .all(|p| p.a.id != clinic));
+
     // A fresh index from the database agrees with the one kept in place.
     let rebuilt = LiveIndex::empty();
     rebuilt.refresh(&db, Timestamp::now()).await.unwrap();
     assert_eq!(rebuilt.len(), live.len());
-    assert_eq!(rebuilt.len(), 8 - 1);
+    assert_eq!(rebuilt.len(), 8 - 1, "the clinic gone, its copy back");
 
     for (action, n) in [
         ("directory.merge", 2),

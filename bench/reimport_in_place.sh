@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# A national re-import as a running server sees it (issue 13): another
+# process changes every entry at once (its name gets a suffix and a new
+# updated_at, as an import that rewrote every row would), and the server's
+# index job applies the changes in place. Prints the RSS before, the peak
+# while applying (sampled every 100 ms, and VmHWM), the RSS after, and the
+# seconds from the commit until the job logged the changes applied.
+#
+#   RENKEI_DATABASE_URL=sqlite:///tmp/nat-copy.db RENKEI_DIRECTORY_INDEX_FILE=/tmp/nat-copy.index \
+#     bench/reimport_in_place.sh 18443
+#
+# It rewrites every name of the database it is given: run it on a copy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${RENKEI_BIN:-./target/release/renkei}
+PORT=${1:-18443}
+DB=${RENKEI_DATABASE_URL#sqlite://}
+LOG=$(mktemp)
+export RENKEI_LISTEN=127.0.0.1:$PORT RENKEI_LOG=info
+"$BIN" serve >"$LOG" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$LOG"' EXIT
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/readyz")" = 200 ]; do
+  kill -0 $pid 2>/dev/null || { echo "renkei serve exited" >&2; cat "$LOG" >&2; exit 1; }
+  sleep 0.1
+done
+sleep 3
+rss() { awk '/VmRSS/ {print int($2 / 1024)}' /proc/$pid/status; }
+echo "RSS ready: $(rss) MB"
+start=$(date +%s.%N)
+sqlite3 "$DB" "PRAGMA busy_timeout = 30000; UPDATE directory_entries SET name = name || '改', updated_at = $(date +%s%3N) WHERE disappeared_at IS NULL;"
+committed=$(date +%s.%N)
+echo "update committed after $(echo "$committed - $start" | bc) s"
+peak=0
+until grep -q "changed entries applied\|directory index built" "$LOG"; do
+  r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
+  kill -0 $pid 2>/dev/null || { echo "renkei serve exited" >&2; exit 1; }
+  sleep 0.1
+done
+done_at=$(date +%s.%N)
+grep -o "directory index[^\"]*" "$LOG" | tail -1
+echo "applied $(echo "$done_at - $committed" | bc) s after the commit; peak RSS while applying $peak MB; VmHWM $(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$pid/status) MB"
+sleep "${WAIT:-5}"
+echo "RSS ${WAIT:-5} s later: $(rss) MB"
