@@ -352,11 +352,7 @@ impl LiveIndex {
             let page = crate::store::changed_since(db, since, after, APPLY_PAGE).await?;
             applied += page.entries.len();
             if !page.entries.is_empty() {
-                self.write(|index| {
-                    for (id, entry) in &page.entries {
-                        index.apply(*id, entry.as_ref());
-                    }
-                });
+                self.write(|index| index.apply_batch(&page.entries));
             }
             match page.last {
                 Some(last) if page.rows as i64 == APPLY_PAGE => after = last,

@@ -525,18 +525,80 @@ fn unpost(list: &mut Vec<u32>, at: u32, tagged: bool) {
     }
 }
 
-fn unpost_in<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, Vec<u32>>,
-    key: &K,
-    at: u32,
-    tagged: bool,
-) {
-    if let Some(list) = map.get_mut(key) {
-        unpost(list, at, tagged);
-        if list.is_empty() {
-            map.remove(key);
-        }
+/// One posting list of the index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ListKey {
+    Bigram((char, char)),
+    Unigram(char),
+    Start((char, char)),
+    Kind(String),
+    Service(String),
+    Municipality(String),
+    Function(String),
+    Procedure(String),
+    Area(String),
+    Prefecture(String),
+    Speciality(String),
+    Accepting,
+    WithWindows,
+}
+
+impl ListKey {
+    /// Text lists hold `position << 1 | in_name`; the others positions.
+    fn tagged(&self) -> bool {
+        matches!(self, ListKey::Bigram(_) | ListKey::Unigram(_))
     }
+}
+
+/// The lists entry `e` at position `i` is in, with the value each holds
+/// for it: what `write_slot` posts and `unlist` takes out.
+fn memberships(e: &Entry, i: u32) -> Vec<(ListKey, u32)> {
+    let keys = text_keys(&e.name, &e.kana, &e.address, &e.departments);
+    let mut out = Vec::with_capacity(keys.bigrams.len() + keys.unigrams.len() + 16);
+    for (b, in_name) in keys.bigrams {
+        out.push((ListKey::Bigram(b), i << 1 | in_name as u32));
+    }
+    for (c, in_name) in keys.unigrams {
+        out.push((ListKey::Unigram(c), i << 1 | in_name as u32));
+    }
+    for st in keys.starts {
+        out.push((ListKey::Start(st), i));
+    }
+    out.push((ListKey::Kind(e.kind.clone()), i));
+    for sv in &e.services {
+        out.push((ListKey::Service(sv.clone()), i));
+    }
+    if !e.municipality_code.is_empty() {
+        out.push((ListKey::Municipality(e.municipality_code.clone()), i));
+    }
+    if e.acceptance == "accepting" {
+        out.push((ListKey::Accepting, i));
+    }
+    for f in &e.functions {
+        out.push((ListKey::Function(f.clone()), i));
+    }
+    for pr in &e.procedures {
+        out.push((ListKey::Procedure(pr.clone()), i));
+    }
+    if !e.area.is_empty() {
+        out.push((ListKey::Area(e.area.clone()), i));
+    }
+    if !e.prefecture_code.is_empty() {
+        out.push((ListKey::Prefecture(e.prefecture_code.clone()), i));
+    }
+    for c in e.specialities.iter().take(u8::MAX as usize) {
+        out.push((ListKey::Speciality(c.clone()), i));
+    }
+    let windows = e
+        .contact_windows
+        .iter()
+        .take(u8::MAX as usize)
+        .filter(|w| minutes_of(&w.from).is_some() && minutes_of(&w.to).is_some())
+        .count();
+    if windows > 0 {
+        out.push((ListKey::WithWindows, i));
+    }
+    out
 }
 
 /// The text keys of one entry: its bigrams and characters (each marked
@@ -871,6 +933,95 @@ impl Index {
         }
     }
 
+    /// Runs `f` on one posting list (made when missing); a list left
+    /// empty is dropped.
+    fn with_list(&mut self, key: &ListKey, f: impl FnOnce(&mut Vec<u32>)) {
+        fn on<K: std::hash::Hash + Eq + Clone>(
+            map: &mut HashMap<K, Vec<u32>>,
+            k: &K,
+            f: impl FnOnce(&mut Vec<u32>),
+        ) {
+            let list = map.entry(k.clone()).or_default();
+            f(list);
+            if list.is_empty() {
+                map.remove(k);
+            }
+        }
+        match key {
+            ListKey::Bigram(b) => on(&mut self.bigrams, b, f),
+            ListKey::Unigram(c) => on(&mut self.unigrams, c, f),
+            ListKey::Start(st) => on(&mut self.name_starts, st, f),
+            ListKey::Kind(k) => on(&mut self.by_kind, k, f),
+            ListKey::Service(k) => on(&mut self.by_service, k, f),
+            ListKey::Municipality(k) => on(&mut self.by_municipality, k, f),
+            ListKey::Function(k) => on(&mut self.by_function, k, f),
+            ListKey::Procedure(k) => on(&mut self.by_procedure, k, f),
+            ListKey::Area(k) => on(&mut self.by_area, k, f),
+            ListKey::Prefecture(k) => on(&mut self.by_prefecture, k, f),
+            ListKey::Speciality(k) => on(&mut self.by_speciality, k, f),
+            ListKey::Accepting => f(&mut self.accepting),
+            ListKey::WithWindows => f(&mut self.with_windows),
+        }
+    }
+
+    /// Applies many changes at once (a page of a large import): each
+    /// posting list they touch is rewritten once, instead of one insertion
+    /// or removal in the middle of it per entry, which would make a
+    /// national import quadratic.
+    pub fn apply_batch(&mut self, changes: &[(EntryId, Option<Entry>)]) {
+        let mut out: HashMap<ListKey, Vec<u32>> = HashMap::new();
+        let mut into: HashMap<ListKey, Vec<u32>> = HashMap::new();
+        for (id, entry) in changes {
+            let existing = self.by_id.get(*id);
+            if let Some(i) = existing {
+                let old = self.entry(i);
+                for (key, _) in memberships(&old, i) {
+                    out.entry(key).or_default().push(i);
+                }
+                self.unplace(i);
+                self.entries[i as usize].live = false;
+                self.live -= 1;
+            }
+            match (entry, existing) {
+                (Some(e), Some(i)) => {
+                    for (key, value) in memberships(e, i) {
+                        into.entry(key).or_default().push(value);
+                    }
+                    self.pack(i, e, true);
+                }
+                (Some(e), None) => {
+                    let i = self.entries.len() as u32;
+                    for (key, value) in memberships(e, i) {
+                        into.entry(key).or_default().push(value);
+                    }
+                    self.pack(i, e, true);
+                    self.appended += 1;
+                }
+                (None, Some(_)) => {
+                    self.by_id.remove(*id);
+                }
+                (None, None) => {}
+            }
+        }
+        let keys: Vec<ListKey> = out.keys().chain(into.keys()).cloned().collect();
+        for key in keys {
+            let mut removed = out.remove(&key).unwrap_or_default();
+            let added = into.remove(&key).unwrap_or_default();
+            if removed.is_empty() && added.is_empty() {
+                continue;
+            }
+            removed.sort_unstable();
+            let tagged = key.tagged();
+            let at = move |v: &u32| if tagged { *v >> 1 } else { *v };
+            self.with_list(&key, |list| {
+                list.retain(|v| removed.binary_search(&at(v)).is_err());
+                list.extend(added);
+                list.sort_unstable_by_key(at);
+                list.dedup_by_key(|v| at(v));
+            });
+        }
+    }
+
     fn replace(&mut self, i: u32, e: &Entry) {
         self.unlist(i);
         self.live -= 1;
@@ -881,34 +1032,15 @@ impl Index {
     /// from what the index stored (as `write_slot` computed them).
     fn unlist(&mut self, i: u32) {
         let old = self.entry(i);
-        let keys = text_keys(&old.name, &old.kana, &old.address, &old.departments);
-        for (b, _) in &keys.bigrams {
-            unpost_in(&mut self.bigrams, b, i, true);
+        for (key, _) in memberships(&old, i) {
+            self.with_list(&key, |list| unpost(list, i, key.tagged()));
         }
-        for (c, _) in &keys.unigrams {
-            unpost_in(&mut self.unigrams, c, i, true);
-        }
-        for s in &keys.starts {
-            unpost_in(&mut self.name_starts, s, i, false);
-        }
-        unpost_in(&mut self.by_kind, &old.kind, i, false);
-        for s in &old.services {
-            unpost_in(&mut self.by_service, s, i, false);
-        }
-        unpost_in(&mut self.by_municipality, &old.municipality_code, i, false);
-        for f in &old.functions {
-            unpost_in(&mut self.by_function, f, i, false);
-        }
-        for p in &old.procedures {
-            unpost_in(&mut self.by_procedure, p, i, false);
-        }
-        unpost_in(&mut self.by_area, &old.area, i, false);
-        unpost_in(&mut self.by_prefecture, &old.prefecture_code, i, false);
-        for c in &old.specialities {
-            unpost_in(&mut self.by_speciality, c, i, false);
-        }
-        unpost(&mut self.accepting, i, false);
-        unpost(&mut self.with_windows, i, false);
+        self.unplace(i);
+    }
+
+    /// Takes slot `i` out of the R-tree and counts what it leaves unused
+    /// in the arena and pools (its lists are the caller's).
+    fn unplace(&mut self, i: u32) {
         if let Some((lat, lon)) = self.position(i) {
             self.tree.remove(&Point {
                 idx: i,
@@ -940,70 +1072,27 @@ impl Index {
     /// already serving: the R-tree takes the point now rather than at
     /// `finish`.
     fn write_slot(&mut self, i: u32, e: &Entry, in_place: bool) {
-        let keys = text_keys(&e.name, &e.kana, &e.address, &e.departments);
-        for (b, in_name) in keys.bigrams {
-            post(
-                self.bigrams.entry(b).or_default(),
-                i << 1 | in_name as u32,
-                true,
-            );
+        for (key, value) in memberships(e, i) {
+            let tagged = key.tagged();
+            self.with_list(&key, |list| post(list, value, tagged));
         }
-        for (c, in_name) in keys.unigrams {
-            post(
-                self.unigrams.entry(c).or_default(),
-                i << 1 | in_name as u32,
-                true,
-            );
-        }
-        for s in keys.starts {
-            post(self.name_starts.entry(s).or_default(), i, false);
-        }
-        post(self.by_kind.entry(e.kind.clone()).or_default(), i, false);
+        self.pack(i, e, in_place);
+    }
+
+    /// Writes `e`'s fields at position `i` (the arena, pools, the slot and
+    /// the R-tree); its lists are the caller's.
+    fn pack(&mut self, i: u32, e: &Entry, in_place: bool) {
         let services_start = self.service_pool.len() as u32;
         for s in &e.services {
-            post(self.by_service.entry(s.clone()).or_default(), i, false);
             let code = intern(&mut self.names, s);
             self.service_pool.push(code);
         }
-        if !e.municipality_code.is_empty() {
-            post(
-                self.by_municipality
-                    .entry(e.municipality_code.clone())
-                    .or_default(),
-                i,
-                false,
-            );
-        }
-        if e.acceptance == "accepting" {
-            post(&mut self.accepting, i, false);
-        }
-        for f in &e.functions {
-            post(self.by_function.entry(f.clone()).or_default(), i, false);
-        }
         for p in &e.procedures {
-            post(self.by_procedure.entry(p.clone()).or_default(), i, false);
             let code = intern(&mut self.names, p);
             self.service_pool.push(code);
         }
-        if !e.area.is_empty() {
-            post(self.by_area.entry(e.area.clone()).or_default(), i, false);
-        }
-        if !e.prefecture_code.is_empty() {
-            post(
-                self.by_prefecture
-                    .entry(e.prefecture_code.clone())
-                    .or_default(),
-                i,
-                false,
-            );
-        }
         let specialities = e.specialities.len().min(u8::MAX as usize);
         for code in e.specialities.iter().take(specialities) {
-            post(
-                self.by_speciality.entry(code.clone()).or_default(),
-                i,
-                false,
-            );
             let code = intern(&mut self.names, code);
             self.service_pool.push(code);
         }
@@ -1028,9 +1117,6 @@ impl Index {
             });
         }
         let window_count = (self.windows.len() as u32 - windows_start) as u8;
-        if window_count > 0 {
-            post(&mut self.with_windows, i, false);
-        }
         let extra = [
             e.fax.as_str(),
             &e.email,
@@ -1853,6 +1939,71 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_of_changes_leaves_the_index_a_build_would_make() {
+        let mut index = index();
+        let mut edited = index.get(EntryId(1)).expect("entry 1");
+        edited.name = "みどり訪問看護 本店".into();
+        edited.acceptance = "full".into();
+        edited.services = vec!["130".into(), "110".into()];
+        let added = entry(
+            10,
+            "あいうえ薬局",
+            "あいうえやっきょく",
+            "pharmacy",
+            &[],
+            Some((35.6, 139.7)),
+            "accepting",
+        );
+        index.apply_batch(&[
+            (EntryId(1), Some(edited.clone())),
+            (EntryId(3), None),
+            (EntryId(10), Some(added.clone())),
+            (EntryId(99), None),
+        ]);
+        let mut rest: Vec<Entry> = [2, 4]
+            .iter()
+            .filter_map(|i| index.get(EntryId(*i)))
+            .collect();
+        rest.extend([edited, added]);
+        let built = Index::build(rest);
+        index.compact();
+        let queries = [
+            Query {
+                text: Some("訪問看護".into()),
+                ..Query::default()
+            },
+            Query {
+                text: Some("本店".into()),
+                ..Query::default()
+            },
+            Query {
+                service: Some("110".into()),
+                ..Query::default()
+            },
+            Query {
+                accepting: true,
+                ..Query::default()
+            },
+            Query {
+                kind: Some("pharmacy".into()),
+                ..Query::default()
+            },
+            Query {
+                near: Some((35.6, 139.7)),
+                ..Query::default()
+            },
+        ];
+        for q in queries {
+            let q = Query { limit: 20, ..q };
+            let ids = |i: &Index| -> Vec<EntryId> {
+                i.search(&q).items.into_iter().map(|h| h.entry.id).collect()
+            };
+            assert_eq!(ids(&index), ids(&built), "{q:?}");
+        }
+        assert_eq!(index.len(), 4);
+    }
 
     #[test]
     fn compacting_keeps_every_answer_and_drops_what_edits_left() {
