@@ -366,14 +366,9 @@ pub fn capability(state: DirectoryState) -> Capability {
                     .refresh(state.identity.db(), now)
                     .await
                     .map_err(|e| e.to_string())?;
-                // A whole build, or a large import applied in place, is saved
-                // at once (the next start reads it instead of building or
-                // applying again); edits at most every ten minutes.
-                let every_ms = match done {
-                    Refreshed::Built => 0,
-                    Refreshed::Applied(n) if n >= 20_000 => 0,
-                    _ => 600_000,
-                };
+                // A whole build is saved at once (the next start reads it
+                // instead of building); edits at most every ten minutes.
+                let every_ms = if done == Refreshed::Built { 0 } else { 600_000 };
                 let saved = match live.save_snapshot_if_due(now, every_ms).await {
                     Ok(saved) => saved,
                     Err(e) => {

@@ -39,9 +39,17 @@ use crate::store::IndexFingerprint;
 const LOOK_BACK_MS: i64 = 10_000;
 
 /// Changed entries are read and applied this many at a time, each page
-/// under one short write lock: a national import's hundreds of thousands
-/// of changes are applied in place, searches going on between pages.
+/// as one batch under one short write lock, searches going on between
+/// pages.
 const APPLY_PAGE: i64 = 5_000;
+
+/// More changed entries than this (a national import) build the index
+/// whole, beside the one serving, rather than being applied in place:
+/// measured on the national directory, applying all of them in place took
+/// 91 s and 751 MB at its peak (the arena fills with the old text until
+/// it is compacted), where a whole build takes 23–28 s and about 840 MB
+/// with the old index beside it (docs/benchmarks.md).
+const APPLY_AT_MOST: i64 = 20_000;
 
 /// The snapshot's format: bump it when [`Index`] changes shape.
 const SNAPSHOT_FORMAT: u32 = 3;
@@ -311,12 +319,17 @@ impl LiveIndex {
     }
 
     /// Applies what changed since the index last looked, page by page and
-    /// in place (a national import too), then drops what the edits left
-    /// behind when that has piled up ([`Index::compact`], in place). Builds
-    /// whole only when the index no longer counts what the database counts
-    /// (a row deleted outright).
+    /// in place, then drops what the edits left behind when that has piled
+    /// up or puts new entries in kana order ([`Index::compact`], in place).
+    /// Builds whole after a national import (more than [`APPLY_AT_MOST`]
+    /// changes) and when the index no longer counts what the database
+    /// counts (a row deleted outright).
     async fn catch_up(&self, db: &Db, now: Seen) -> Result<Refreshed, StoreError> {
         let since = self.changes_since(db, self.seen()).await?;
+        if crate::store::count_changed_since(db, since).await? > APPLY_AT_MOST {
+            self.build(db, now).await?;
+            return Ok(Refreshed::Built);
+        }
         let applied = self.apply_changes(db, since).await?;
         let skipped = self.inner.skipped.load(Ordering::SeqCst);
         let (counts_agree, too_much_garbage) = {

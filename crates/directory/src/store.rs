@@ -795,6 +795,16 @@ pub async fn oldest_import_run_after(db: &Db, after: i64) -> Result<Option<i64>,
     }))
 }
 
+/// How many entries changed at or after `since` (Unix ms).
+pub async fn count_changed_since(db: &Db, since: i64) -> Result<i64, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM directory_entries WHERE updated_at >= $1")
+            .bind(since)
+            .fetch_one(c)
+            .await?
+    }))
+}
+
 /// A page of the entries that changed at or after `since` (Unix ms), in id
 /// order after `after`, as the index holds them (`None` for one that left
 /// the directory or was merged into another).

@@ -3,8 +3,8 @@
 //! applied entry by entry at the next refresh without a full build; an
 //! entry that leaves the directory leaves the lists; and a saved snapshot
 //! starts the index without a build, catching up with what changed after
-//! it was written, while a snapshot that does not fit is not used. A
-//! large import is applied in place too, page by page.
+//! it was written, while a snapshot that does not fit is not used. An
+//! import of thousands of entries is applied in place, page by page.
 
 use renkei_directory::fixtures as store;
 use renkei_directory::live::{LiveIndex, Refreshed};
@@ -347,7 +347,8 @@ both_backends!(
     a_large_import_is_applied_in_place_page_by_page,
     |db: Db| async move {
         // 12,000 entries, then another process renames every one of them
-        // (what a national re-import does): more than two pages of changes.
+        // (a prefecture's re-import): more than two pages of changes, fewer
+        // than the 20,000 that build whole.
         let t0 = Timestamp::now();
         let rows: Vec<(store::EntryFields, String)> = (0..12_000)
             .map(|n| {
