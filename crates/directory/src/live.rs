@@ -394,6 +394,9 @@ impl LiveIndex {
         let (index, skipped) = index;
         self.inner.skipped.store(skipped, Ordering::SeqCst);
         self.write(|current| *current = index);
+        // The old index was dropped with the swap: its pages go back to
+        // the system rather than staying counted in RSS.
+        crate::search::release_free_memory();
         self.set_seen(before);
         self.inner.ready.store(true, Ordering::SeqCst);
         // Edits that committed while the rows streamed.

@@ -4,7 +4,8 @@
 //! entry the coordinator made before either was imported. Codes of
 //! different systems cannot be compared, so pairs are found by what the
 //! sources share: telephone number, name, address, position and 法人番号,
-//! each adding to a confidence the coordinator reads.
+//! each adding to a confidence the coordinator reads. Only entries of the
+//! same kind are compared.
 //!
 //! This module is the matching itself: pure functions over
 //! [`MatchRow`]s, with no database or clock. The service that runs it,
@@ -60,13 +61,10 @@ pub enum Evidence {
     /// Both carry a 法人番号 and they differ: a strong sign of two
     /// facilities.
     OtherCorporateNumber,
-    /// Different kinds (a hospital and the visiting-nursing station in
-    /// its building share a telephone and an address).
-    OtherKind,
 }
 
 impl Evidence {
-    pub const ALL: [Evidence; 8] = [
+    pub const ALL: [Evidence; 7] = [
         Evidence::SamePhone,
         Evidence::SameName,
         Evidence::NameContains,
@@ -74,7 +72,6 @@ impl Evidence {
         Evidence::Nearby,
         Evidence::SameCorporateNumber,
         Evidence::OtherCorporateNumber,
-        Evidence::OtherKind,
     ];
 
     pub fn code(self) -> &'static str {
@@ -86,7 +83,6 @@ impl Evidence {
             Evidence::Nearby => "nearby",
             Evidence::SameCorporateNumber => "same_corporate_number",
             Evidence::OtherCorporateNumber => "other_corporate_number",
-            Evidence::OtherKind => "other_kind",
         }
     }
 
@@ -104,7 +100,6 @@ impl Evidence {
             Evidence::Nearby => 15,
             Evidence::SameCorporateNumber => 10,
             Evidence::OtherCorporateNumber => -60,
-            Evidence::OtherKind => -40,
         }
     }
 
@@ -118,7 +113,6 @@ impl Evidence {
             Evidence::Nearby => "位置が50m以内",
             Evidence::SameCorporateNumber => "法人番号が同じ",
             Evidence::OtherCorporateNumber => "法人番号が異なる",
-            Evidence::OtherKind => "種別が異なる",
         }
     }
 }
@@ -250,6 +244,13 @@ fn comparable_sources(a: &str, b: &str) -> bool {
 /// Compares two entries; `None` when nothing suggests one facility.
 fn compare(a: (&MatchRow, &Keys), b: (&MatchRow, &Keys)) -> Option<Match> {
     let ((ra, ka), (rb, kb)) = (a, b);
+    // Entries of different kinds are different listings even of one
+    // building: a hospital and the visiting-nursing station in it, or a
+    // clinic and the care service it runs (みなし指定), share a telephone,
+    // an address and often a name, and each answers its own searches.
+    if ra.kind != rb.kind {
+        return None;
+    }
     let mut evidence = Vec::new();
     if ka.phone.is_some() && ka.phone == kb.phone {
         evidence.push(Evidence::SamePhone);
@@ -280,9 +281,6 @@ fn compare(a: (&MatchRow, &Keys), b: (&MatchRow, &Keys)) -> Option<Match> {
         } else {
             Evidence::OtherCorporateNumber
         });
-    }
-    if ra.kind != rb.kind {
-        evidence.push(Evidence::OtherKind);
     }
     let points: i32 = evidence.iter().map(|e| e.weight()).sum();
     let confidence = points.clamp(0, 100) as u8;
@@ -588,7 +586,8 @@ mod tests {
                 "03-1111-2222",
             ),
         ];
-        // phone 35 + name contains 35 + address 25 - other kind 40 = 55
+        // Same telephone and address, a name inside the other: still two
+        // listings, because the kinds differ.
         assert!(find_matches(&rows).is_empty());
     }
 

@@ -132,7 +132,7 @@ fn unit_xyz(lat: f64, lon: f64) -> [f64; 3] {
 
 /// Gives freed heap pages back to the system after a build: loading the
 /// rows leaves hundreds of megabytes free but still counted in RSS.
-fn release_free_memory() {
+pub(crate) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory held by the allocator.
     unsafe {

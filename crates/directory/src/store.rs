@@ -1892,15 +1892,19 @@ mod corrupt_json {
 
 // ---- one facility, one entry (same_facility) ----
 
-/// Prefectures where entries of more than one source are listed (or
-/// several local entries): only there can one facility be listed twice.
+/// Prefectures where a municipal list or local entries are listed beside
+/// other entries: only there can one facility be listed twice. The two
+/// national sources list different kinds (medical facilities, care
+/// offices), and only entries of one kind are compared, so a prefecture
+/// of national data alone has nothing to match.
 pub async fn prefectures_to_match(db: &Db) -> Result<Vec<String>, StoreError> {
     Ok(read!(db, |c| {
         sqlx::query_scalar(
             "SELECT prefecture_code FROM directory_entries \
              WHERE disappeared_at IS NULL AND merged_into IS NULL AND prefecture_code <> '' \
              GROUP BY prefecture_code \
-             HAVING COUNT(DISTINCT source) > 1 OR SUM(CASE WHEN source = 'local' THEN 1 ELSE 0 END) > 1 \
+             HAVING SUM(CASE WHEN source NOT IN ('medical_open_data', 'care_open_data') THEN 1 ELSE 0 END) > 0 \
+             AND (COUNT(DISTINCT source) > 1 OR SUM(CASE WHEN source = 'local' THEN 1 ELSE 0 END) > 1) \
              ORDER BY prefecture_code",
         )
         .fetch_all(c)
