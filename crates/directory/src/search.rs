@@ -106,18 +106,21 @@ pub const ACCEPTANCE: &[&str] = &["accepting", "waiting_list", "full", "unknown"
 #[derive(Clone, Copy, PartialEq)]
 struct Point {
     idx: u32,
-    xyz: [f64; 3],
+    /// On the unit sphere, in f32: 16 bytes a point instead of 32 (7 MB
+    /// less nationally). f32 places a point on the sphere within a metre,
+    /// which is as exact as the distances shown (to 0.1 km) need.
+    xyz: [f32; 3],
 }
 
 impl RTreeObject for Point {
-    type Envelope = AABB<[f64; 3]>;
+    type Envelope = AABB<[f32; 3]>;
     fn envelope(&self) -> Self::Envelope {
         AABB::from_point(self.xyz)
     }
 }
 
 impl PointDistance for Point {
-    fn distance_2(&self, p: &[f64; 3]) -> f64 {
+    fn distance_2(&self, p: &[f32; 3]) -> f32 {
         (self.xyz[0] - p[0]).powi(2) + (self.xyz[1] - p[1]).powi(2) + (self.xyz[2] - p[2]).powi(2)
     }
 }
@@ -128,6 +131,12 @@ const EARTH_KM: f64 = 6371.0;
 fn unit_xyz(lat: f64, lon: f64) -> [f64; 3] {
     let (la, lo) = (lat.to_radians(), lon.to_radians());
     [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
+}
+
+/// [`unit_xyz`] as the R-tree holds it.
+fn tree_xyz(lat: f64, lon: f64) -> [f32; 3] {
+    let [x, y, z] = unit_xyz(lat, lon);
+    [x as f32, y as f32, z as f32]
 }
 
 /// Gives freed heap pages back to the system after a build: loading the
@@ -895,7 +904,7 @@ impl Index {
             .filter_map(|i| {
                 self.position(i).map(|(lat, lon)| Point {
                     idx: i,
-                    xyz: unit_xyz(lat, lon),
+                    xyz: tree_xyz(lat, lon),
                 })
             })
             .collect();
@@ -1044,7 +1053,7 @@ impl Index {
         if let Some((lat, lon)) = self.position(i) {
             self.tree.remove(&Point {
                 idx: i,
-                xyz: unit_xyz(lat, lon),
+                xyz: tree_xyz(lat, lon),
             });
         }
         let p = self.entries[i as usize];
@@ -1190,7 +1199,7 @@ impl Index {
             if let (Some(lat), Some(lon)) = (e.lat, e.lon) {
                 self.tree.insert(Point {
                     idx: i,
-                    xyz: unit_xyz(lat, lon),
+                    xyz: tree_xyz(lat, lon),
                 });
             }
         }
@@ -1708,6 +1717,7 @@ impl Index {
                     f64::INFINITY
                 };
                 let km = |d2: f64| 2.0 * EARTH_KM * (d2.sqrt() / 2.0).min(1.0).asin();
+                let origin_in_tree = [origin[0] as f32, origin[1] as f32, origin[2] as f32];
                 let nearest_first = |mut found: Vec<(u32, f64)>, hits: &mut Vec<_>| {
                     if found.len() > wanted {
                         found.select_nth_unstable_by(wanted, |a, b| a.1.total_cmp(&b.1));
@@ -1743,9 +1753,9 @@ impl Index {
                     _ if radius <= RANGE_QUERY_KM => {
                         let found: Vec<(u32, f64)> = self
                             .tree
-                            .locate_within_distance(origin, chord_limit)
+                            .locate_within_distance(origin_in_tree, chord_limit as f32)
                             .filter(|p| self.matches(p.idx, &lists.all, &words, q, &kind_ids))
-                            .map(|p| (p.idx, p.distance_2(&origin)))
+                            .map(|p| (p.idx, f64::from(p.distance_2(&origin_in_tree))))
                             .collect();
                         counted = Some(found.len());
                         nearest_first(found, &mut hits);
@@ -1753,7 +1763,11 @@ impl Index {
                     // No radius, or a wide one: walk outwards until the
                     // page is full (the total is then estimated).
                     _ => {
-                        for (p, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&origin) {
+                        for (p, d2) in self
+                            .tree
+                            .nearest_neighbor_iter_with_distance_2(&origin_in_tree)
+                        {
+                            let d2 = f64::from(d2);
                             if d2 > chord_limit {
                                 break;
                             }
