@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${RENKEI_BIN:-./target/release/renkei}
+unset RENKEI_BIN
 PORT=${1:-18443}
 DB=${RENKEI_DATABASE_URL#sqlite://}
 LOG=$(mktemp)
