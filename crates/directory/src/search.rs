@@ -289,6 +289,26 @@ struct Packed {
     staff_count: i16,
 }
 
+impl Packed {
+    /// The entry's text in the arena (contact-window notes aside).
+    fn spans_mut(&mut self) -> [&mut Span; 7] {
+        [
+            &mut self.name,
+            &mut self.kana,
+            &mut self.address,
+            &mut self.municipality_code,
+            &mut self.phone,
+            &mut self.url,
+            &mut self.extra,
+        ]
+    }
+
+    /// How many arena bytes its text takes (contact-window notes aside).
+    fn text_len(mut self) -> usize {
+        self.spans_mut().iter().map(|s| s.len as usize).sum()
+    }
+}
+
 /// A contact window, packed.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct PackedWindow {
@@ -1057,18 +1077,7 @@ impl Index {
             });
         }
         let p = self.entries[i as usize];
-        self.garbage += [
-            p.name,
-            p.kana,
-            p.address,
-            p.municipality_code,
-            p.phone,
-            p.url,
-            p.extra,
-        ]
-        .iter()
-        .map(|s| s.len as usize)
-        .sum::<usize>()
+        self.garbage += p.text_len()
             + p.services.1 as usize
             + p.procedures as usize
             + p.specialities as usize
@@ -1255,15 +1264,7 @@ impl Index {
         };
         for old in &order {
             let mut p = self.entries[*old as usize];
-            for span in [
-                &mut p.name,
-                &mut p.kana,
-                &mut p.address,
-                &mut p.municipality_code,
-                &mut p.phone,
-                &mut p.url,
-                &mut p.extra,
-            ] {
+            for span in p.spans_mut() {
                 *span = copy(&mut arena, *span);
             }
             let (start, count) = p.services;
@@ -2086,18 +2087,7 @@ mod tests {
             .iter()
             .filter(|p| p.live)
             .map(|p| {
-                [
-                    p.name,
-                    p.kana,
-                    p.address,
-                    p.municipality_code,
-                    p.phone,
-                    p.url,
-                    p.extra,
-                ]
-                .iter()
-                .map(|s| s.len as usize)
-                .sum::<usize>()
+                p.text_len()
                     + index.windows
                         [p.windows.0 as usize..(p.windows.0 + p.windows.1 as u32) as usize]
                         .iter()

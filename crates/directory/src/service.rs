@@ -188,14 +188,16 @@ impl Directory {
     /// curator, or a member of an association that is steward of the
     /// entry's kind in that region (stewardship by category).
     async fn reviews(&self, p: &Principal, id: EntryId) -> Result<bool, DirectoryError> {
-        if self.curates(p, id).await? {
-            return Ok(true);
-        }
+        Ok(self.curates(p, id).await? || self.stewards(p, id).await?)
+    }
+
+    /// Whether one of `p`'s organisations is steward of entry `id`'s kind
+    /// in its region.
+    async fn stewards(&self, p: &Principal, id: EntryId) -> Result<bool, DirectoryError> {
         if !p.role.may(Permission::ViewProfessionalDirectory) {
             return Ok(false);
         }
-        let orgs: &[OrgId] = &p.org_ids;
-        Ok(store::entry_stewarded_by(&self.db, id, orgs).await?)
+        Ok(store::entry_stewarded_by(&self.db, id, &p.org_ids).await?)
     }
 
     /// One entry with everything its page needs.
@@ -218,9 +220,10 @@ impl Directory {
         let local = store::local_fields(&self.db, id)
             .await?
             .ok_or(DirectoryError::NotFound)?;
-        let may_edit = self.may_edit(p, &meta).await?;
+        // Each right asked once (may_edit would ask curates again).
         let may_curate = self.curates(p, id).await?;
-        let may_review = may_curate || self.reviews(p, id).await?;
+        let may_review = may_curate || self.stewards(p, id).await?;
+        let may_edit = may_review || meta.org_id.is_some_and(|o| p.org_ids.contains(&o));
         let pending = if may_edit {
             store::pending_for_entry(&self.db, id).await?
         } else {
@@ -638,13 +641,7 @@ impl Directory {
         {
             return Err(DirectoryError::Forbidden);
         }
-        let mut mine = Vec::new();
-        for r in store::pending_change_requests(&self.db, None).await? {
-            if store::entry_stewarded_by(&self.db, r.entry_id, orgs).await? {
-                mine.push(r);
-            }
-        }
-        Ok(mine)
+        Ok(store::pending_change_requests_stewarded(&self.db, orgs).await?)
     }
 
     /// The requested fields of a change request next to the current ones.

@@ -15,6 +15,15 @@ use crate::model::{
     Overdue, LOCAL_SOURCE,
 };
 
+/// Typed ids (integers only) as a comma-separated list written into a
+/// statement's `IN (…)`: a list of any length, with nothing to escape.
+fn id_list<T: std::fmt::Display>(ids: &[T]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The columns an import owns. Everything else on an entry is maintained
 /// locally and never written here.
 #[derive(Debug, Clone, PartialEq, Default, sqlx::FromRow)]
@@ -1417,11 +1426,7 @@ pub async fn entry_of_each_org(
     if org_ids.is_empty() {
         return Ok(Default::default());
     }
-    let list = org_ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = id_list(org_ids);
     let sql = format!(
         "SELECT org_id, MIN(id) FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL AND merged_into IS NULL \
          GROUP BY org_id HAVING COUNT(*) = 1"
@@ -1437,11 +1442,7 @@ pub async fn entries_of_orgs(
     if org_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = org_ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = id_list(org_ids);
     let sql = format!(
         "SELECT id, name FROM directory_entries WHERE org_id IN ({list}) AND disappeared_at IS NULL AND merged_into IS NULL ORDER BY name"
     );
@@ -1587,12 +1588,7 @@ pub async fn codes_of(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    // Integers only, so they are written into the statement.
-    let list = ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = id_list(ids);
     let sql =
         format!("SELECT id, source, official_code FROM directory_entries WHERE id IN ({list})");
     let rows: Vec<(EntryId, String, String)> =
@@ -1970,12 +1966,7 @@ pub async fn keep_facts(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    // Integers only, so they are written into the statement.
-    let list = ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = id_list(ids);
     let sql = format!(
         "SELECT id, source, org_id IS NOT NULL AS maintained, confirmed_at IS NOT NULL AS confirmed, \
          municipality_code <> '' AS placed FROM directory_entries WHERE id IN ({list})"
@@ -2195,12 +2186,7 @@ pub async fn pair_sides(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    // Integers only, so they are written into the statement.
-    let list = ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = id_list(ids);
     let sql = format!(
         "SELECT id, source, official_code, kind, name, address, phone, municipality_name, corporate_number, merged_into \
          FROM directory_entries WHERE id IN ({list})"
@@ -2243,19 +2229,9 @@ pub async fn entry_stewarded_by(db: &Db, id: EntryId, orgs: &[OrgId]) -> Result<
     if orgs.is_empty() {
         return Ok(false);
     }
-    // Integers only, so they are written into the statement.
-    let list = orgs
-        .iter()
-        .map(|o| o.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
     let sql = format!(
-        "SELECT COUNT(*) FROM directory_entries e \
-         JOIN directory_stewardships s ON s.kind = e.kind \
-         JOIN identity_organisations o ON o.id = s.org_id \
-         WHERE e.id = $1 AND s.org_id IN ({list}) AND ( \
-           e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = o.region_id) \
-           OR e.id IN (SELECT entry_id FROM directory_region_listings WHERE region_id = o.region_id))"
+        "SELECT COUNT(*) FROM directory_entries e WHERE e.id = $1 AND {}",
+        stewarded_by(orgs)
     );
     let n: i64 = read!(db, |c| sqlx::query_scalar(&sql)
         .bind(id)
@@ -2264,16 +2240,43 @@ pub async fn entry_stewarded_by(db: &Db, id: EntryId, orgs: &[OrgId]) -> Result<
     Ok(n > 0)
 }
 
+/// The condition that entry `e` is of a kind one of `orgs` (not empty) is
+/// steward of, in the steward's region (its municipalities or listing).
+fn stewarded_by(orgs: &[OrgId]) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM directory_stewardships s \
+           JOIN identity_organisations o ON o.id = s.org_id \
+           WHERE s.kind = e.kind AND s.org_id IN ({}) AND ( \
+             e.municipality_code IN (SELECT code FROM identity_municipalities WHERE region_id = o.region_id) \
+             OR e.id IN (SELECT entry_id FROM directory_region_listings WHERE region_id = o.region_id)))",
+        id_list(orgs)
+    )
+}
+
+/// Pending requests for entries `orgs` (not empty) are stewards of,
+/// oldest first.
+pub async fn pending_change_requests_stewarded(
+    db: &Db,
+    orgs: &[OrgId],
+) -> Result<Vec<ChangeRequest>, StoreError> {
+    let sql = format!(
+        "{CHANGE_REQUEST_SELECT} WHERE r.status = $1 AND {} ORDER BY r.requested_at",
+        stewarded_by(orgs)
+    );
+    Ok(read!(db, |c| {
+        sqlx::query_as(&sql)
+            .bind(ChangeRequestStatus::Pending)
+            .fetch_all(c)
+            .await?
+    }))
+}
+
 /// The kinds the given organisations are stewards of.
 pub async fn steward_kinds(db: &Db, orgs: &[OrgId]) -> Result<Vec<String>, StoreError> {
     if orgs.is_empty() {
         return Ok(Vec::new());
     }
-    let list = orgs
-        .iter()
-        .map(|o| o.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = id_list(orgs);
     let sql = format!(
         "SELECT DISTINCT kind FROM directory_stewardships WHERE org_id IN ({list}) ORDER BY kind"
     );

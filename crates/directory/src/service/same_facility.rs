@@ -58,13 +58,15 @@ impl Directory {
         for prefecture in &prefectures {
             let rows = store::match_rows(&self.db, prefecture).await?;
             run.entries_compared += rows.len();
-            let in_scope = |id: EntryId| {
-                mine.as_ref().is_none_or(|m| {
-                    rows.iter()
-                        .find(|r| r.id == id)
-                        .is_some_and(|r| m.contains(&r.municipality_code))
-                })
-            };
+            // The rows in the coordinator's municipalities (all for the
+            // operator).
+            let mine_here: Option<std::collections::HashSet<EntryId>> = mine.as_ref().map(|m| {
+                rows.iter()
+                    .filter(|r| m.contains(&r.municipality_code))
+                    .map(|r| r.id)
+                    .collect()
+            });
+            let in_scope = |id: EntryId| mine_here.as_ref().is_none_or(|ids| ids.contains(&id));
             for m in find_matches(&rows) {
                 let (a, b) = (in_scope(m.a), in_scope(m.b));
                 if a || b {

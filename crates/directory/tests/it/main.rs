@@ -15,4 +15,5 @@ mod import_care_offices;
 mod import_medical;
 mod live_index;
 mod same_facility;
+mod support;
 mod upkeep;

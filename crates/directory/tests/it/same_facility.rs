@@ -18,52 +18,15 @@ use renkei_directory::same_facility::{Evidence, PairStatus};
 use renkei_directory::search::Query;
 use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError};
 use renkei_domain::{EntryId, Timestamp};
-use renkei_identity::service_types::SessionState;
-use renkei_identity::{
-    Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation, NewUser, RequestContext,
-};
+use renkei_identity::{Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation};
 use renkei_mail::CapturingMailer;
 use renkei_store::audit::{self, AuditQuery, Verification};
 use renkei_store::{both_backends, Db};
 
-fn ctx() -> RequestContext {
-    RequestContext {
-        source_addr: "127.0.0.1".into(),
-        user_agent: "same-facility-test".into(),
-    }
-}
+use crate::support::{cli, ctx, user};
 
 async fn coordinator(identity: &Identity, name: &str, region: i64) -> Actor {
     user(identity, name, "coordinator", region, vec![]).await
-}
-
-async fn user(identity: &Identity, name: &str, role: &str, region: i64, orgs: Vec<i64>) -> Actor {
-    identity
-        .create_user(
-            &cli(),
-            &NewUser {
-                region_id: Some(region),
-                username: name.into(),
-                display_name: name.into(),
-                email: format!("{name}@example.jp"),
-                role: role.into(),
-                profession: "other".into(),
-                password: "correct horse battery".into(),
-                org_ids: orgs,
-                ..Default::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    let login = identity
-        .login(name, "correct horse battery", &ctx())
-        .await
-        .unwrap();
-    match identity.session(&login.session_token).await.unwrap() {
-        Some(SessionState::Active(p)) => Actor::User(p),
-        _ => panic!("no active session"),
-    }
 }
 
 async fn local(db: &Db, kind: &str, name: &str, address: &str, phone: &str) -> EntryId {
@@ -124,12 +87,6 @@ async fn municipal(
     ids[0].1
 }
 
-fn cli() -> Actor {
-    Actor::Cli {
-        os_user: "test".into(),
-    }
-}
-
 /// Identity with one region of one municipality, 千代田区 (131016).
 async fn region_with_chiyoda(db: &Db) -> (Identity, i64) {
     let identity = Identity::new(
@@ -158,6 +115,21 @@ async fn region_with_chiyoda(db: &Db) -> (Identity, i64) {
         .await
         .unwrap();
     (identity, region)
+}
+
+/// How many audit records of `action` there are.
+async fn audited(db: &Db, action: &str) -> usize {
+    audit::search(
+        db,
+        &AuditQuery {
+            action: Some(action.into()),
+            limit: 10,
+            ..AuditQuery::default()
+        },
+    )
+    .await
+    .unwrap()
+    .len()
 }
 
 fn found(live: &LiveIndex, text: &str) -> Vec<EntryId> {
@@ -406,17 +378,7 @@ both_backends!(match_merge_split_reject, |db: Db| async move {
         ("directory.match_rejected", 1),
         ("directory.match_run", 2),
     ] {
-        let records = audit::search(
-            &db,
-            &AuditQuery {
-                action: Some(action.into()),
-                limit: 10,
-                ..AuditQuery::default()
-            },
-        )
-        .await
-        .unwrap();
-        assert_eq!(records.len(), n, "{action}");
+        assert_eq!(audited(&db, action).await, n, "{action}");
     }
     assert!(matches!(
         audit::verify(&db).await.unwrap(),
@@ -653,17 +615,7 @@ both_backends!(
             ("directory.stewardship.end", 1),
             ("directory.export", 2),
         ] {
-            let records = audit::search(
-                &db,
-                &AuditQuery {
-                    action: Some(action.into()),
-                    limit: 10,
-                    ..AuditQuery::default()
-                },
-            )
-            .await
-            .unwrap();
-            assert_eq!(records.len(), n, "{action}");
+            assert_eq!(audited(&db, action).await, n, "{action}");
         }
     }
 );

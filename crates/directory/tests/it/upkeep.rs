@@ -14,52 +14,12 @@ use renkei_directory::search::Query;
 use renkei_directory::service::{Directory, DirectoryConfig, DirectoryError};
 use renkei_domain::directory::ContactWindow;
 use renkei_domain::Timestamp;
-use renkei_identity::service_types::SessionState;
-use renkei_identity::{
-    Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation, NewUser, RequestContext,
-};
+use renkei_identity::{Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation};
 use renkei_mail::CapturingMailer;
 use renkei_store::audit::{self, Verification};
 use renkei_store::{both_backends, Db};
 
-fn ctx() -> RequestContext {
-    RequestContext {
-        source_addr: "127.0.0.1".into(),
-        user_agent: "upkeep-test".into(),
-    }
-}
-
-async fn user(identity: &Identity, name: &str, role: &str, region: i64, orgs: Vec<i64>) -> Actor {
-    let cli = Actor::Cli {
-        os_user: "test".into(),
-    };
-    identity
-        .create_user(
-            &cli,
-            &NewUser {
-                region_id: Some(region),
-                username: name.into(),
-                display_name: name.into(),
-                email: format!("{name}@example.jp"),
-                role: role.into(),
-                profession: "other".into(),
-                password: "correct horse battery".into(),
-                org_ids: orgs,
-                ..Default::default()
-            },
-            &ctx(),
-        )
-        .await
-        .unwrap();
-    let login = identity
-        .login(name, "correct horse battery", &ctx())
-        .await
-        .unwrap();
-    match identity.session(&login.session_token).await.unwrap() {
-        Some(SessionState::Active(p)) => Actor::User(p),
-        _ => panic!("no active session"),
-    }
-}
+use crate::support::{ctx, user};
 
 both_backends!(edit_review_remind_confirm, |db: Db| async move {
     let identity = Identity::new(
