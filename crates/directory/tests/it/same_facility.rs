@@ -299,6 +299,15 @@ both_backends!(match_merge_split_reject, |db: Db| async move {
         .unwrap();
     assert_eq!(view.merged.len(), 1);
     assert_eq!(view.merged[0].2, "1310000001");
+    assert_eq!(
+        directory
+            .public_entry(clinic_copy)
+            .await
+            .unwrap()
+            .map(|e| e.id),
+        Some(clinic),
+        "the public detail of the copy shows the entry kept"
+    );
     let copy = directory
         .entry(&coord, clinic_copy, Timestamp::now())
         .await
@@ -493,6 +502,45 @@ both_backends!(
             Err(DirectoryError::Validation(_))
         ));
 
+        let granted = directory.stewardships(&coord).await.unwrap();
+        assert_eq!(
+            granted
+                .iter()
+                .map(|g| (g.org_name.as_str(), g.kind.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("千代田歯科医師会", "dental_clinic")]
+        );
+        assert!(matches!(
+            directory.stewardships(&secretary).await,
+            Err(DirectoryError::Forbidden)
+        ));
+        // Change requests waiting for the two clinics: the steward sees the
+        // dental one only.
+        let mut tx = db.begin().await.unwrap();
+        let requester = secretary.user_id().unwrap();
+        for entry in [dentist, clinic] {
+            store::insert_change_request(
+                &mut tx,
+                entry,
+                requester,
+                &LocalFields::default(),
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(
+            directory
+                .pending_reviews(&secretary)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.entry_id)
+                .collect::<Vec<_>>(),
+            vec![dentist]
+        );
+
         // Now the secretary corrects a dental clinic at once (as a curator
         // would), confirms it, and sees the category's overdue entries; the
         // internal-medicine clinic stays out of reach.
@@ -585,6 +633,35 @@ both_backends!(
         )
         .unwrap();
         assert!(all.contains("まるの内内科"));
+        // A hospital of the next city that the region lists is exported
+        // with the region's own entries.
+        let mut tx = db.begin().await.unwrap();
+        let outside = store::insert_local_entry(
+            &mut tx,
+            &NewLocalEntry {
+                kind: "hospital".into(),
+                name: "となり市民病院".into(),
+                municipality_code: "141003".into(),
+                municipality_name: "横浜市".into(),
+                ..Default::default()
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        directory
+            .list_for_region(&coord, outside, true, &ctx(), Timestamp::now())
+            .await
+            .unwrap();
+        let with_listed = String::from_utf8(
+            directory
+                .partner_export(&coord, Dataset::Medical, Edition::Professional, &[], &ctx())
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(with_listed.contains("となり市民病院"));
 
         // Ending the stewardship ends the rights.
         directory
@@ -613,7 +690,7 @@ both_backends!(
         for (action, n) in [
             ("directory.stewardship.grant", 1),
             ("directory.stewardship.end", 1),
-            ("directory.export", 2),
+            ("directory.export", 3),
         ] {
             assert_eq!(audited(&db, action).await, n, "{action}");
         }
