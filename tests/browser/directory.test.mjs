@@ -53,6 +53,11 @@ test('a care manager finds visiting nursing near a point that accepts new patien
   await page.getByRole('heading', { name: 'ケアマネジャーからの連絡方法・時間' }).waitFor();
   await checkA11y(page, '/directory/entries/{id}');
   await shot(page, 'directory-entry', true);
+  // A clinic whose departments keep different hours lists each one's.
+  await page.goto(base + '/directory?speciality=01010');
+  await page.locator('#entry-list > li h3 a').first().click();
+  await page.getByText('診療科目ごとの診療時間').waitFor();
+  assert.match(await page.locator('dl.facts').textContent(), /小児科: 月火水木金 15:00–18:00/);
   // Bad input gets a message, not a crash.
   const bad = await page.goto(base + '/directory?near=north&radius_km=9000');
   assert.equal(bad.status(), 422);
@@ -253,6 +258,14 @@ test('a resident finds an internal-medicine clinic open on a weekday morning, an
   // Sunday: every demo clinic is closed.
   await page.goto(base + '/map?speciality=01001&open_at=2026-12-06T10:00');
   await page.getByText('条件に合う資源は見つかりませんでした。').waitFor();
+  // "Open" is the speciality's own hours: the clinics' 小児科 sees
+  // patients on weekday afternoons only, although the clinics are open in
+  // the morning.
+  await page.goto(base + '/map?speciality=01010&open_at=2026-12-08T10:00');
+  await page.getByText('条件に合う資源は見つかりませんでした。').waitFor();
+  await page.goto(base + '/map?speciality=01010&open_at=2026-12-08T16:00');
+  await cards.first().waitFor();
+  assert.ok(await cards.count() > 0, '小児科 is open on a Tuesday afternoon');
   // The "open now" box is on the form for residents too.
   await page.getByLabel(/いま診療・営業しているところのみ/).waitFor();
   await context.close();

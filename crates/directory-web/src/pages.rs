@@ -565,6 +565,8 @@ struct EntryPage {
     tiles: String,
     attribution: String,
     departments: String,
+    /// (診療科目 name, its hours) when the specialities keep different hours.
+    speciality_hours: Vec<(String, String)>,
     procedures: Vec<String>,
     public_fields: Vec<&'static str>,
     confirmed: String,
@@ -641,6 +643,27 @@ pub(crate) async fn entry_response(
         tiles: state.config.map_tile_url.clone(),
         attribution: state.config.map_attribution.clone(),
         departments: v.meta.departments.replace(';', "・"),
+        speciality_hours: {
+            let lines = v
+                .meta
+                .schedule()
+                .describe_by_speciality(lang.code() == "ja");
+            let names = if lines.is_empty() {
+                Vec::new()
+            } else {
+                state.directory_service.specialities().await?
+            };
+            lines
+                .into_iter()
+                .map(|(code, hours)| {
+                    let name = names
+                        .iter()
+                        .find(|(c, _)| *c == code)
+                        .map_or(code, |(_, n)| n.clone());
+                    (name, hours)
+                })
+                .collect()
+        },
         procedures: v
             .entry
             .procedures

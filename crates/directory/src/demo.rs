@@ -493,8 +493,10 @@ fn demo_specialities(kind: &str) -> (&'static str, &'static str) {
 
 /// Structured hours matching the demo's hours text, so "open now" has
 /// something to find: clinics 9–12 and 15–18 on weekdays and 9–12 on
-/// Saturdays, closed on Sundays and holidays; hospitals' outpatient
-/// 8:30–17:00 on weekdays; pharmacies 9–19 Monday to Saturday.
+/// Saturdays, closed on Sundays and holidays, their 小児科 only in the
+/// weekday afternoons (so "paediatrics open now" differs from the
+/// clinic's hours); hospitals' outpatient 8:30–17:00 on weekdays;
+/// pharmacies 9–19 Monday to Saturday.
 fn demo_schedule(kind: &str) -> renkei_domain::directory::Schedule {
     use renkei_domain::directory::{Schedule, Session};
     let session = |day: u8, from: &str, to: &str| Session {
@@ -503,9 +505,22 @@ fn demo_schedule(kind: &str) -> renkei_domain::directory::Schedule {
         from: from.into(),
         to: to.into(),
     };
+    let of = |speciality: &str, s: Session| Session {
+        speciality: speciality.into(),
+        ..s
+    };
     let mut sessions = Vec::new();
     match kind {
-        "clinic" | "home_care_clinic" | "dental_clinic" => {
+        "clinic" | "home_care_clinic" => {
+            for day in 1..=6 {
+                sessions.push(of("01001", session(day, "09:00", "12:00")));
+                if day <= 5 {
+                    sessions.push(of("01001", session(day, "15:00", "18:00")));
+                    sessions.push(of("01010", session(day, "15:00", "18:00")));
+                }
+            }
+        }
+        "dental_clinic" => {
             for day in 1..=6 {
                 sessions.push(session(day, "09:00", "12:00"));
                 if day <= 5 {

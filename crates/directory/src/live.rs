@@ -52,7 +52,7 @@ const APPLY_PAGE: i64 = 5_000;
 const APPLY_AT_MOST: i64 = 20_000;
 
 /// The snapshot's format: bump it when [`Index`] changes shape.
-const SNAPSHOT_FORMAT: u32 = 3;
+const SNAPSHOT_FORMAT: u32 = 4;
 
 #[derive(Clone)]
 pub struct LiveIndex {

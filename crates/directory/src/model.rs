@@ -88,6 +88,16 @@ pub struct EntryMeta {
     /// The entry this one was merged into (one facility, one entry): its
     /// page leads there.
     pub merged_into: Option<EntryId>,
+    /// 診療日・診療時間 in full as stored (JSON; see [`EntryMeta::schedule`]):
+    /// the index keeps only its compact week.
+    pub schedule_json: String,
+}
+
+impl EntryMeta {
+    /// The entry's consultation hours in full.
+    pub fn schedule(&self) -> renkei_domain::directory::Schedule {
+        renkei_domain::directory::Schedule::from_json(&self.schedule_json)
+    }
 }
 
 /// A change waiting for (or past) the coordinator's review.

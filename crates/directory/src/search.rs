@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 
 use renkei_domain::directory::{
-    minutes_of, week_is_open, ContactWindow, LocalMoment, WeeklyHours, HOME_CARE_FUNCTIONS,
-    PUBLIC_FIELD_CHOICES, STAFF_QUALIFICATIONS,
+    minutes_of, speciality_bit, week_is_open, ContactWindow, LocalMoment, WeekSession, WeeklyHours,
+    ALL_SPECIALITIES, HOME_CARE_FUNCTIONS, PUBLIC_FIELD_CHOICES, STAFF_QUALIFICATIONS,
 };
 use renkei_domain::text::fold;
 use renkei_domain::EntryId;
@@ -712,8 +712,9 @@ pub struct Index {
     by_area: HashMap<String, Vec<u32>>,
     by_prefecture: HashMap<String, Vec<u32>>,
     by_speciality: HashMap<String, Vec<u32>>,
-    /// Every entry's distinct sessions (day 1–8, from, to in minutes).
-    sessions: Vec<(u8, u16, u16)>,
+    /// Every entry's distinct sessions, marked with the specialities that
+    /// keep each.
+    sessions: Vec<WeekSession>,
     accepting: Vec<u32>,
     with_windows: Vec<u32>,
     /// Rebuilt from the entries' positions when a snapshot is read.
@@ -833,6 +834,14 @@ fn intern(names: &mut Vec<String>, value: &str) -> u16 {
             (names.len() - 1) as u16
         }
     }
+}
+
+/// What a search checks entry by entry, interned once per search: the
+/// kinds when several are checked through the packed kind, and the
+/// specialities whose sessions "open at" asks about.
+struct Checks {
+    kinds: Vec<u16>,
+    specialities: Vec<u16>,
 }
 
 /// The lists a search intersects: all of them, shortest first, and the
@@ -1114,7 +1123,8 @@ impl Index {
             let code = intern(&mut self.names, code);
             self.service_pool.push(code);
         }
-        // The facility's distinct sessions (all specialities together).
+        // The facility's distinct sessions, each with its specialities'
+        // bits (the entry's specialities in the order packed above).
         let sessions_start = self.sessions.len() as u32;
         let session_count = e.weekly_hours.sessions.len().min(u16::MAX as usize) as u16;
         self.sessions
@@ -1252,7 +1262,7 @@ impl Index {
         let live_bytes = self.arena.len().saturating_sub(self.garbage);
         let mut arena = String::with_capacity(live_bytes);
         let mut pool: Vec<u16> = Vec::with_capacity(self.service_pool.len());
-        let mut sessions: Vec<(u8, u16, u16)> = Vec::with_capacity(self.sessions.len());
+        let mut sessions: Vec<WeekSession> = Vec::with_capacity(self.sessions.len());
         let mut windows: Vec<PackedWindow> = Vec::with_capacity(self.windows.len());
         let mut entries: Vec<Packed> = Vec::with_capacity(order.len());
         let old_arena = std::mem::take(&mut self.arena);
@@ -1354,7 +1364,7 @@ impl Index {
     }
 
     /// The sessions of entry `i` as the index keeps them.
-    fn sessions_of(&self, i: u32) -> &[(u8, u16, u16)] {
+    fn sessions_of(&self, i: u32) -> &[WeekSession] {
         let (start, count) = self.entries[i as usize].sessions;
         &self.sessions[start as usize..start as usize + count as usize]
     }
@@ -1370,11 +1380,23 @@ impl Index {
         }
     }
 
-    /// Whether entry `i` is open at `m` (the search's hot path: no
+    /// Whether entry `i` is open at `m`, in one of the specialities the
+    /// search asks for if it asks for any (the search's hot path: no
     /// allocation); an entry without hours is never "open now".
-    fn open_at(&self, i: u32, m: LocalMoment) -> bool {
+    fn open_at(&self, i: u32, m: LocalMoment, checks: &Checks) -> bool {
         let p = &self.entries[i as usize];
         let sessions = self.sessions_of(i);
+        let specialities = if checks.specialities.is_empty() {
+            ALL_SPECIALITIES
+        } else {
+            let (start, count) = p.services;
+            let from = start as usize + count as usize + p.procedures as usize;
+            self.service_pool[from..from + p.specialities as usize]
+                .iter()
+                .enumerate()
+                .filter(|(_, code)| checks.specialities.contains(code))
+                .fold(0, |bits, (k, _)| bits | speciality_bit(k))
+        };
         !sessions.is_empty()
             && week_is_open(
                 sessions,
@@ -1382,6 +1404,7 @@ impl Index {
                 p.closed_weeks,
                 p.closed_on_holidays,
                 m,
+                specialities,
             )
     }
 
@@ -1563,15 +1586,15 @@ impl Index {
 
     /// Whether entry `i` is in every list of `others`, passes the checks
     /// lists cannot make, and contains every word.
-    fn matches(&self, i: u32, others: &[List], words: &[Word], q: &Query, kinds: &[u16]) -> bool {
+    fn matches(&self, i: u32, others: &[List], words: &[Word], q: &Query, checks: &Checks) -> bool {
         self.entries[i as usize].live
-            && (kinds.is_empty() || kinds.contains(&self.entries[i as usize].kind))
+            && (checks.kinds.is_empty() || checks.kinds.contains(&self.entries[i as usize].kind))
             && others.iter().all(|l| l.contains(i))
             && q.qualification.as_deref().is_none_or(|code| {
                 self.entries[i as usize].qualifications & qualification_bit(code) != 0
             })
             && q.contactable_at.is_none_or(|at| self.contactable(i, at))
-            && q.open_at.is_none_or(|m| self.open_at(i, m))
+            && q.open_at.is_none_or(|m| self.open_at(i, m, checks))
             && (!q.public || (self.entries[i as usize].published && self.publicly_matches(i, q)))
             && (!words.iter().any(Word::needs_verifying) || self.text_matches(i, words))
     }
@@ -1680,14 +1703,20 @@ impl Index {
                 .is_none_or(|l| !l.all.is_empty());
         let check_kinds = kind_lists.len() > 1 && other_candidates;
         let kinds = (!q.kinds.is_empty() && !check_kinds).then(|| union(kind_lists));
-        let kind_ids: Vec<u16> = if check_kinds {
-            q.kinds
+        let interned = |codes: &[String]| -> Vec<u16> {
+            codes
                 .iter()
                 .filter_map(|k| self.names.iter().position(|n| n == k))
                 .map(|p| p as u16)
                 .collect()
-        } else {
-            Vec::new()
+        };
+        let checks = Checks {
+            kinds: if check_kinds {
+                interned(&q.kinds)
+            } else {
+                Vec::new()
+            },
+            specialities: interned(&q.specialities),
         };
         let unions: Vec<&[u32]> = others.into_iter().chain(kinds.as_deref()).collect();
         let Some(lists) = self.lists(q, &words, only.as_deref(), &unions) else {
@@ -1704,7 +1733,7 @@ impl Index {
         // they go; the others count separately.
         let mut counted: Option<usize> = None;
         match q.near {
-            None => self.ranked(q, &words, &kind_ids, &lists, wanted, &mut hits),
+            None => self.ranked(q, &words, &checks, &lists, wanted, &mut hits),
             Some((lat, lon)) => {
                 let radius = q.radius_km.unwrap_or(f64::INFINITY);
                 let origin = unit_xyz(lat, lon);
@@ -1744,7 +1773,7 @@ impl Index {
                                     + (p[2] - origin[2]).powi(2);
                                 (d2 <= chord_limit).then_some((i, d2))
                             })
-                            .filter(|(i, _)| self.matches(*i, others, &words, q, &kind_ids))
+                            .filter(|(i, _)| self.matches(*i, others, &words, q, &checks))
                             .collect();
                         counted = Some(found.len());
                         nearest_first(found, &mut hits);
@@ -1755,7 +1784,7 @@ impl Index {
                         let found: Vec<(u32, f64)> = self
                             .tree
                             .locate_within_distance(origin_in_tree, chord_limit as f32)
-                            .filter(|p| self.matches(p.idx, &lists.all, &words, q, &kind_ids))
+                            .filter(|p| self.matches(p.idx, &lists.all, &words, q, &checks))
                             .map(|p| (p.idx, f64::from(p.distance_2(&origin_in_tree))))
                             .collect();
                         counted = Some(found.len());
@@ -1772,7 +1801,7 @@ impl Index {
                             if d2 > chord_limit {
                                 break;
                             }
-                            if self.matches(p.idx, &lists.all, &words, q, &kind_ids) {
+                            if self.matches(p.idx, &lists.all, &words, q, &checks) {
                                 hits.push((p.idx, Some(km(d2)), 3));
                                 if hits.len() >= wanted {
                                     break;
@@ -1788,7 +1817,7 @@ impl Index {
             // The page did not fill: every match is in hand.
             None if hits.len() < wanted && q.after.is_none() => (hits.len(), true),
             None => {
-                let (n, exact) = self.count(q, &words, &kind_ids, &lists.all);
+                let (n, exact) = self.count(q, &words, &checks, &lists.all);
                 // An estimate is never below what is in hand.
                 (n.max(hits.len().min(q.offset + limit)), exact)
             }
@@ -1828,7 +1857,7 @@ impl Index {
         &self,
         q: &Query,
         words: &[Word],
-        kinds: &[u16],
+        checks: &Checks,
         lists: &Lists,
         wanted: usize,
         hits: &mut Vec<(u32, Option<f64>, u8)>,
@@ -1867,7 +1896,7 @@ impl Index {
                 };
             for i in candidates {
                 if self.tier(i, words, &lists.text) == tier
-                    && self.matches(i, others, words, q, kinds)
+                    && self.matches(i, others, words, q, checks)
                 {
                     hits.push((i, None, tier));
                     if hits.len() >= wanted {
@@ -1884,9 +1913,9 @@ impl Index {
     /// millisecond, so the count may not read a prefecture's entries one by
     /// one, and text that must be verified (words of three characters and
     /// more) is folded for a few hundred candidates at most.
-    fn count(&self, q: &Query, words: &[Word], kinds: &[u16], lists: &[List]) -> (usize, bool) {
+    fn count(&self, q: &Query, words: &[Word], checks: &Checks, lists: &[List]) -> (usize, bool) {
         let unfiltered = lists.is_empty()
-            && kinds.is_empty()
+            && checks.kinds.is_empty()
             && words.is_empty()
             && q.qualification.is_none()
             && q.contactable_at.is_none()
@@ -1912,7 +1941,7 @@ impl Index {
         let population = lists.first().map_or(self.entries.len(), |l| l.len());
         if population <= exact_up_to && !lists.is_empty() {
             let n = intersection(lists)
-                .filter(|i| within(*i) && self.matches(*i, &[], words, q, kinds))
+                .filter(|i| within(*i) && self.matches(*i, &[], words, q, checks))
                 .count();
             return (n, true);
         }
@@ -1943,7 +1972,7 @@ impl Index {
                 None => k as u32,
             };
             scanned += 1;
-            if within(i) && self.matches(i, others, words, q, kinds) {
+            if within(i) && self.matches(i, others, words, q, checks) {
                 matched += 1;
             }
         }
@@ -2535,7 +2564,7 @@ mod tests {
             }],
             ..renkei_domain::directory::Schedule::default()
         }
-        .weekly_hours();
+        .weekly_hours(&[]);
         let entries: Vec<Entry> = (0..30_000)
             .map(|n| {
                 let mut e = entry(
@@ -2639,9 +2668,27 @@ mod tests {
                     closed_on_holidays: true,
                     ..renkei_domain::directory::Schedule::default()
                 }
-                .weekly_hours();
+                .weekly_hours(&e.specialities);
                 e
             };
+        // Internal medicine in the morning, orthopaedics (15001) in the
+        // afternoon: "open now" for a speciality is its own sessions.
+        let mut two_sessions = clinic(5, "ふたばクリニック", "13", &["01001", "15001"], false);
+        let session = |speciality: &str, from: &str, to: &str| Session {
+            speciality: speciality.into(),
+            day: 1,
+            from: from.into(),
+            to: to.into(),
+        };
+        two_sessions.weekly_hours = renkei_domain::directory::Schedule {
+            sessions: vec![
+                session("01001", "09:00", "12:00"),
+                session("15001", "14:00", "18:00"),
+            ],
+            closed_on_holidays: true,
+            ..renkei_domain::directory::Schedule::default()
+        }
+        .weekly_hours(&two_sessions.specialities);
         let mut pharmacy = entry(
             4,
             "さくら薬局",
@@ -2657,6 +2704,7 @@ mod tests {
             clinic(2, "あおば眼科", "13", &["05001"], false),
             clinic(3, "大阪内科", "27", &["01001"], false),
             pharmacy,
+            two_sessions,
         ]);
         let ids = |q: Query| -> Vec<i64> {
             let mut v: Vec<i64> = index
@@ -2673,7 +2721,7 @@ mod tests {
                 specialities: vec!["01001".into()],
                 ..Query::default()
             }),
-            vec![1, 3]
+            vec![1, 3, 5]
         );
         assert_eq!(
             ids(Query {
@@ -2681,7 +2729,7 @@ mod tests {
                 prefecture: Some("13".into()),
                 ..Query::default()
             }),
-            vec![1]
+            vec![1, 5]
         );
         // 内科 as text finds the clinics that offer it, not only by name.
         assert_eq!(
@@ -2689,7 +2737,7 @@ mod tests {
                 text: Some("内科".into()),
                 ..Query::default()
             }),
-            vec![1, 3]
+            vec![1, 3, 5]
         );
         assert_eq!(
             ids(Query {
@@ -2711,7 +2759,28 @@ mod tests {
                 open_at: Some(at(1, 600, false)),
                 ..Query::default()
             }),
-            vec![1, 2, 3]
+            vec![1, 2, 3, 5]
+        );
+        // Monday 15:00: ふたば is open, but not for internal medicine.
+        let afternoon = |specialities: &[&str]| {
+            ids(Query {
+                open_at: Some(at(1, 900, false)),
+                specialities: specialities.iter().map(|s| s.to_string()).collect(),
+                ..Query::default()
+            })
+        };
+        assert_eq!(afternoon(&[]), vec![5]);
+        assert_eq!(afternoon(&["01001"]), Vec::<i64>::new());
+        assert_eq!(afternoon(&["15001"]), vec![5]);
+        assert_eq!(afternoon(&["01001", "15001"]), vec![5]);
+        assert_eq!(
+            ids(Query {
+                open_at: Some(at(1, 600, false)),
+                specialities: vec!["15001".into()],
+                ..Query::default()
+            }),
+            Vec::<i64>::new(),
+            "orthopaedics is not open in the morning"
         );
         // Sunday 10:00: みどり closes on Sundays.
         assert_eq!(

@@ -642,6 +642,11 @@ impl IndexRow {
             (false, true) => self.open_days,
             (false, false) => format!("{} {}", self.open_days, self.hours),
         };
+        let specialities = codes(&self.speciality_codes);
+        // Parsed here, row by row, and kept compact: a national
+        // directory's schedules in full would take gigabytes.
+        let weekly_hours = renkei_domain::directory::Schedule::from_json(&self.schedule)
+            .weekly_hours(&specialities);
         Ok(crate::search::Entry {
             services,
             id: self.id,
@@ -655,14 +660,11 @@ impl IndexRow {
             },
             municipality_code: self.municipality_code,
             prefecture_code: self.prefecture_code,
-            specialities: codes(&self.speciality_codes),
+            specialities,
             departments: self.departments,
-            // Parsed here, row by row, and kept compact: a national
-            // directory's schedules in full would take gigabytes.
             staff_count: self.staff_count,
             staff_qualifications: codes(&self.staff_qualifications),
-            weekly_hours: renkei_domain::directory::Schedule::from_json(&self.schedule)
-                .weekly_hours(),
+            weekly_hours,
             phone: self.phone,
             url: self.url,
             fax: self.fax,
@@ -985,7 +987,7 @@ pub async fn entry_meta(db: &Db, id: EntryId) -> Result<Option<EntryMeta>, Store
         sqlx::query_as(
             "SELECT e.id, e.source, e.official_code, e.org_id, e.municipality_code, e.municipality_name, e.departments, \
              e.remarks, e.corporate_name, e.capacity, e.confirmed_at, u.display_name AS confirmed_by_name, \
-             o.name AS org_name, e.disappeared_at, e.merged_into \
+             o.name AS org_name, e.disappeared_at, e.merged_into, e.schedule AS schedule_json \
              FROM directory_entries e LEFT JOIN identity_people u ON u.id = e.confirmed_by \
              LEFT JOIN identity_organisations o ON o.id = e.org_id WHERE e.id = $1",
         )

@@ -478,14 +478,52 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// Each speciality's own hours as a line a person reads, in the order
+    /// the schedule first names them, when the specialities keep different
+    /// hours (a hospital's internal medicine in the morning, its
+    /// orthopaedics in the afternoon); none when one line says it all.
+    /// Closures are the facility's and stay in [`Schedule::describe`].
+    pub fn describe_by_speciality(&self, ja: bool) -> Vec<(String, String)> {
+        let mut codes: Vec<&str> = Vec::new();
+        for s in &self.sessions {
+            if !s.speciality.is_empty() && !codes.contains(&s.speciality.as_str()) {
+                codes.push(&s.speciality);
+            }
+        }
+        let lines: Vec<(String, String)> = codes
+            .into_iter()
+            .map(|code| {
+                let own = Schedule {
+                    sessions: self
+                        .sessions
+                        .iter()
+                        .filter(|s| s.speciality.is_empty() || s.speciality == code)
+                        .cloned()
+                        .collect(),
+                    ..Schedule::default()
+                };
+                (code.to_string(), own.describe(ja))
+            })
+            .collect();
+        let all_alike = lines.windows(2).all(|w| w[0].1 == w[1].1);
+        if all_alike {
+            Vec::new()
+        } else {
+            lines
+        }
+    }
+}
+
 /// A facility's week in the compact form the search index keeps for "open
-/// now": its distinct sessions (all specialities together) as (day, from,
-/// to) in minutes, and its closures as bit masks. A hospital's schedule
-/// has hundreds of speciality sessions; this has a dozen.
+/// now": its distinct sessions as [`WeekSession`]s (each naming which of
+/// the facility's specialities it serves), and its closures as bit masks.
+/// A hospital's schedule has hundreds of speciality sessions; this has a
+/// few dozen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WeeklyHours {
-    /// (day 1–7 or [`HOLIDAY`], from, to), sorted, distinct.
-    pub sessions: Vec<(u8, u16, u16)>,
+    /// Sorted by (day, from, to), one per distinct time.
+    pub sessions: Vec<WeekSession>,
     /// Bit d for weekday d (1–7) closed every week.
     pub closed_days: u8,
     /// Bit (week-1)*7 + (weekday-1) for a weekday closed in that week.
@@ -493,20 +531,77 @@ pub struct WeeklyHours {
     pub closed_on_holidays: bool,
 }
 
+/// One distinct session time of a facility's week and the specialities
+/// that keep it, in six bytes: bit k of `specialities` is the facility's
+/// k-th 診療科目 (k < 7, in the order of its speciality list), bit 7 its
+/// eighth and later ones together (a large hospital's: "open" for one of
+/// those means one of them is). A session for the whole facility (a
+/// pharmacy's, or one the file gives no speciality) has every bit.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct WeekSession {
+    /// 1 = Monday … 7 = Sunday, [`HOLIDAY`] = public holidays.
+    pub day: u8,
+    pub from: u16,
+    pub to: u16,
+    pub specialities: u8,
+}
+
+/// Every speciality of a facility, as [`WeekSession::specialities`] and
+/// [`speciality_bits`] name them.
+pub const ALL_SPECIALITIES: u8 = u8::MAX;
+
+/// The bit of a facility's `k`-th speciality in [`WeekSession::specialities`].
+pub fn speciality_bit(k: usize) -> u8 {
+    if k < 7 {
+        1 << k
+    } else {
+        1 << 7
+    }
+}
+
+/// The bits of the `wanted` 診療科目コード among a facility's
+/// `specialities` ([`ALL_SPECIALITIES`] when none is wanted; 0 when it
+/// offers none of them).
+pub fn speciality_bits(specialities: &[String], wanted: &[String]) -> u8 {
+    if wanted.is_empty() {
+        return ALL_SPECIALITIES;
+    }
+    specialities
+        .iter()
+        .enumerate()
+        .filter(|(_, code)| wanted.contains(code))
+        .fold(0, |bits, (k, _)| bits | speciality_bit(k))
+}
+
 impl WeeklyHours {
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
     }
 
-    /// Whether the facility is open at `m` (as [`Schedule::is_open`] for
-    /// the whole facility).
-    pub fn is_open(&self, m: LocalMoment) -> bool {
+    /// Whether the facility is open at `m` for one of the specialities in
+    /// `specialities` (bits as [`speciality_bits`] gives them;
+    /// [`ALL_SPECIALITIES`] for the whole facility), as
+    /// [`Schedule::is_open`] answers.
+    pub fn is_open(&self, m: LocalMoment, specialities: u8) -> bool {
         week_is_open(
             &self.sessions,
             self.closed_days,
             self.closed_weeks,
             self.closed_on_holidays,
             m,
+            specialities,
         )
     }
 }
@@ -514,11 +609,12 @@ impl WeeklyHours {
 /// [`WeeklyHours::is_open`] over its parts, so the search index asks it of
 /// the week it keeps packed without rebuilding a `WeeklyHours` per entry.
 pub fn week_is_open(
-    sessions: &[(u8, u16, u16)],
+    sessions: &[WeekSession],
     closed_days: u8,
     closed_weeks: u64,
     closed_on_holidays: bool,
     m: LocalMoment,
+    specialities: u8,
 ) -> bool {
     if closed_days & (1u8 << (m.weekday & 7)) != 0 {
         return false;
@@ -531,31 +627,57 @@ pub fn week_is_open(
     if m.holiday && closed_on_holidays {
         return false;
     }
-    let day = if m.holiday && sessions.iter().any(|s| s.0 == HOLIDAY) {
+    let wanted = |s: &&WeekSession| s.specialities & specialities != 0;
+    let day = if m.holiday && sessions.iter().filter(wanted).any(|s| s.day == HOLIDAY) {
         HOLIDAY
     } else {
         m.weekday
     };
     sessions
         .iter()
-        .filter(|s| s.0 == day)
-        .any(|&(_, from, to)| match from.cmp(&to) {
-            std::cmp::Ordering::Less => (from..to).contains(&m.minute),
-            std::cmp::Ordering::Greater => m.minute >= from,
+        .filter(wanted)
+        .filter(|s| s.day == day)
+        .any(|s| match s.from.cmp(&s.to) {
+            std::cmp::Ordering::Less => (s.from..s.to).contains(&m.minute),
+            std::cmp::Ordering::Greater => m.minute >= s.from,
             std::cmp::Ordering::Equal => false,
         })
 }
 
 impl Schedule {
-    /// The facility's week for the search index.
-    pub fn weekly_hours(&self) -> WeeklyHours {
-        let mut sessions: Vec<(u8, u16, u16)> = self
+    /// The facility's week for the search index, its sessions marked with
+    /// the bits of `specialities` (the facility's 診療科目コード in the
+    /// order the index keeps them) that keep each.
+    pub fn weekly_hours(&self, specialities: &[String]) -> WeeklyHours {
+        let mut sessions: Vec<WeekSession> = self
             .sessions
             .iter()
-            .filter_map(|s| Some((s.day, minutes_of(&s.from)?, minutes_of(&s.to)?)))
+            .filter_map(|s| {
+                Some(WeekSession {
+                    day: s.day,
+                    from: minutes_of(&s.from)?,
+                    to: minutes_of(&s.to)?,
+                    specialities: if s.speciality.is_empty() {
+                        ALL_SPECIALITIES
+                    } else {
+                        specialities
+                            .iter()
+                            .position(|code| *code == s.speciality)
+                            // Not in the list: kept under "the others".
+                            .map_or(speciality_bit(7), speciality_bit)
+                    },
+                })
+            })
             .collect();
         sessions.sort_unstable();
-        sessions.dedup();
+        // One session per time, keeping every speciality's bit.
+        sessions.dedup_by(|later, kept| {
+            let same = (later.day, later.from, later.to) == (kept.day, kept.from, kept.to);
+            if same {
+                kept.specialities |= later.specialities;
+            }
+            same
+        });
         WeeklyHours {
             sessions,
             closed_days: self
@@ -668,8 +790,20 @@ mod tests {
              / 土 09:00–12:00 / 休診: 日・第2土・祝"
         );
         assert_eq!(Schedule::from_json(&c.to_json()), c);
-        // The index's compact week answers as the schedule does.
-        let w = c.weekly_hours();
+        assert_eq!(
+            c.describe_by_speciality(true),
+            vec![
+                (
+                    "01001".to_string(),
+                    "月火水木金 09:00–12:00, 15:00–18:00 / 土 09:00–12:00".to_string()
+                ),
+                ("13001".to_string(), "火 14:00–16:00".to_string()),
+            ]
+        );
+        // The index's compact week answers as the schedule does, for the
+        // whole facility and for each speciality.
+        let offered: Vec<String> = vec!["01001".into(), "13001".into()];
+        let w = c.weekly_hours(&offered);
         for m in [
             at(1, "09:00", 1, false),
             at(1, "13:00", 1, false),
@@ -677,10 +811,69 @@ mod tests {
             at(7, "10:00", 1, false),
             at(3, "10:00", 1, true),
             at(2, "14:30", 1, false),
+            at(2, "10:00", 1, false),
         ] {
-            assert_eq!(w.is_open(m), c.is_open(m, None), "{m:?}");
+            assert_eq!(w.is_open(m, ALL_SPECIALITIES), c.is_open(m, None), "{m:?}");
+            for code in &offered {
+                let bits = speciality_bits(&offered, std::slice::from_ref(code));
+                assert_eq!(w.is_open(m, bits), c.is_open(m, Some(code)), "{m:?} {code}");
+            }
         }
+        assert_eq!(speciality_bits(&offered, &["99999".into()]), 0);
         assert_eq!(Schedule::default().to_json(), "");
+    }
+
+    #[test]
+    fn a_hospitals_week_keeps_each_specialitys_sessions() {
+        // Ten specialities: the first seven have a bit each, the rest share
+        // the eighth. Internal medicine (the first) in the morning only,
+        // the tenth in the afternoon only, paediatrics on holidays too.
+        let offered: Vec<String> = (1..=10).map(|k| format!("{k:05}")).collect();
+        let session = |speciality: &str, day: u8, from: &str, to: &str| Session {
+            speciality: speciality.into(),
+            day,
+            from: from.into(),
+            to: to.into(),
+        };
+        let mut sessions = vec![
+            session("00001", 1, "09:00", "12:00"),
+            session("00010", 1, "14:00", "17:00"),
+            session("00002", 1, "09:00", "12:00"),
+            session("00002", HOLIDAY, "10:00", "12:00"),
+            session("00002", 1, "14:00", "17:00"),
+        ];
+        sessions.push(session("", 3, "20:00", "02:00"));
+        let s = Schedule {
+            sessions,
+            ..Schedule::default()
+        };
+        let w = s.weekly_hours(&offered);
+        assert_eq!(
+            w.sessions.len(),
+            4,
+            "one per distinct time: {:?}",
+            w.sessions
+        );
+        let internal = speciality_bits(&offered, &["00001".into()]);
+        let tenth = speciality_bits(&offered, &["00010".into()]);
+        let paediatrics = speciality_bits(&offered, &["00002".into()]);
+        for (m, code, bits) in [
+            (at(1, "10:00", 1, false), "00001", internal),
+            (at(1, "15:00", 1, false), "00001", internal),
+            (at(1, "15:00", 1, false), "00010", tenth),
+            (at(1, "10:00", 1, false), "00010", tenth),
+            (at(1, "11:00", 1, true), "00002", paediatrics),
+            (at(1, "11:00", 1, true), "00001", internal),
+            (at(3, "21:00", 1, false), "00001", internal),
+        ] {
+            assert_eq!(w.is_open(m, bits), s.is_open(m, Some(code)), "{m:?} {code}");
+        }
+        assert!(!w.is_open(at(1, "15:00", 1, false), internal));
+        assert!(w.is_open(at(1, "15:00", 1, false), internal | tenth));
+        assert!(
+            w.is_open(at(3, "21:00", 1, false), internal),
+            "the whole facility's night"
+        );
     }
 
     #[test]
