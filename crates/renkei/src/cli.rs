@@ -447,9 +447,16 @@ fn os_user() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// The SQLite writer's page cache of CLI commands: a national import's
+/// peak RSS stays within its 300 MB (docs/benchmarks.md).
+const CLI_WRITE_CACHE_MIB: u32 = 64;
+
 async fn open(config: &Config, migrate: bool) -> anyhow::Result<Db> {
     let mut options = DbOptions::new(config.database_url.clone());
     options.max_connections = config.db_max_connections;
+    // Commands write in bulk (imports) and exit: a larger writer cache
+    // costs them memory only while they run.
+    options.write_cache_mib = Some(CLI_WRITE_CACHE_MIB);
     let db = Db::connect(&options).await?;
     if migrate {
         db.migrate().await?;
