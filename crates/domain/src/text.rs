@@ -107,6 +107,11 @@ fn hiragana_to_katakana(c: char) -> char {
 
 /// NFKC only (for storing official codes and numbers typed in full width).
 pub fn nfkc(s: &str) -> String {
+    // Most cells (codes, times, names already in standard form) are
+    // normalised as they are: a quick check saves composing them again.
+    if unicode_normalization::is_nfkc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        return s.trim().to_string();
+    }
     s.nfkc().collect::<String>().trim().to_string()
 }
 
@@ -153,6 +158,8 @@ mod tests {
     #[test]
     fn nfkc_folds_full_width_digits() {
         assert_eq!(nfkc(" １３１０１ "), "13101");
+        assert_eq!(nfkc("ｱｵﾊﾞ ① 9:00"), "アオバ 1 9:00");
+        assert_eq!(nfkc(" 青葉クリニック "), "青葉クリニック");
     }
 }
 

@@ -247,7 +247,19 @@ fn hhmm(raw: &str) -> Option<String> {
     let mut parts = v.split(':');
     let (h, m) = (parts.next()?.trim(), parts.next()?.trim());
     let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
-    (h <= 24 && m < 60 && !(h == 24 && m > 0)).then(|| format!("{h:02}:{m:02}"))
+    // Built by hand: a national import reads some twenty million times.
+    (h <= 24 && m < 60 && !(h == 24 && m > 0)).then(|| {
+        let digit = |n: u16| char::from(b'0' + n as u8);
+        [
+            digit(h / 10),
+            digit(h % 10),
+            ':',
+            digit(m / 10),
+            digit(m % 10),
+        ]
+        .into_iter()
+        .collect()
+    })
 }
 
 /// The municipality code of a row: the 2-digit prefecture and 3-digit
