@@ -32,18 +32,24 @@ done
 sleep 3
 rss() { awk '/VmRSS/ {print int($2 / 1024)}' /proc/$pid/status; }
 echo "RSS ready: $(rss) MB"
+# Resets VmHWM (proc(5), clear_refs 5): the peak below is the apply's,
+# not the start's.
+echo 5 > /proc/$pid/clear_refs
+# What the log said before the update (a start without a usable snapshot
+# logs a build): the job's next line is the one that counts.
+seen_before=$(grep -c "changed entries applied\|directory index built" "$LOG" || true)
 start=$(date +%s.%N)
 sqlite3 "$DB" "PRAGMA busy_timeout = 30000; UPDATE directory_entries SET name = name || '改', updated_at = $(date +%s%3N) WHERE disappeared_at IS NULL AND (${ROWS:-1 = 1});"
 committed=$(date +%s.%N)
 echo "update committed after $(echo "$committed - $start" | bc) s"
 peak=0
-until grep -q "changed entries applied\|directory index built" "$LOG"; do
+until [ "$(grep -c "changed entries applied\|directory index built" "$LOG" || true)" -gt "$seen_before" ]; do
   r=$(rss); [ "$r" -gt "$peak" ] && peak=$r
   kill -0 $pid 2>/dev/null || { echo "renkei serve exited" >&2; exit 1; }
   sleep 0.1
 done
 done_at=$(date +%s.%N)
-grep -o "directory index[^\"]*" "$LOG" | tail -1
+grep -o "directory index[^=]*" "$LOG" | tail -n +$((seen_before + 1))
 echo "applied $(echo "$done_at - $committed" | bc) s after the commit; peak RSS while applying $peak MB; VmHWM $(awk '/VmHWM/ {print int($2 / 1024)}' /proc/$pid/status) MB"
 sleep "${WAIT:-5}"
 echo "RSS ${WAIT:-5} s later: $(rss) MB"

@@ -43,12 +43,14 @@ const LOOK_BACK_MS: i64 = 10_000;
 /// pages.
 const APPLY_PAGE: i64 = 5_000;
 
-/// More changed entries than this (a national import) build the index
-/// whole, beside the one serving, rather than being applied in place:
-/// measured on the national directory, applying all of them in place took
-/// 91 s and 751 MB at its peak (the arena fills with the old text until
-/// it is compacted), where a whole build takes 23–28 s and about 840 MB
-/// with the old index beside it (docs/benchmarks.md).
+/// More changed entries than this, and more than twice the entries the
+/// index holds (a first national import into a new directory), build the
+/// index whole: there is little beside it to double. Everything else — a
+/// monthly national import that rewrites every entry included — is applied
+/// in place, so memory never holds two national indexes: edited entries
+/// keep the text and pool runs that did not change, a list an entry stays
+/// in is not touched, and the index compacts between pages once garbage
+/// piles up (docs/benchmarks.md).
 const APPLY_AT_MOST: i64 = 20_000;
 
 /// The snapshot's format: bump it when [`Index`] changes shape.
@@ -321,12 +323,13 @@ impl LiveIndex {
     /// Applies what changed since the index last looked, page by page and
     /// in place, then drops what the edits left behind when that has piled
     /// up or puts new entries in kana order ([`Index::compact`], in place).
-    /// Builds whole after a national import (more than [`APPLY_AT_MOST`]
-    /// changes) and when the index no longer counts what the database
-    /// counts (a row deleted outright).
+    /// Builds whole when the changes are mostly new entries (a first
+    /// national import: see [`APPLY_AT_MOST`]) and when the index no longer
+    /// counts what the database counts (a row deleted outright).
     async fn catch_up(&self, db: &Db, now: Seen) -> Result<Refreshed, StoreError> {
         let since = self.changes_since(db, self.seen()).await?;
-        if crate::store::count_changed_since(db, since).await? > APPLY_AT_MOST {
+        let changed = crate::store::count_changed_since(db, since).await?;
+        if changed > APPLY_AT_MOST && changed > 2 * self.len() as i64 {
             self.build(db, now).await?;
             return Ok(Refreshed::Built);
         }
@@ -348,9 +351,12 @@ impl LiveIndex {
             self.build(db, now).await?;
             return Ok(Refreshed::Built);
         }
-        if too_much_garbage {
-            // Edits leave their old text in the index's arena.
+        if too_much_garbage || applied as i64 > APPLY_AT_MOST {
+            // Edits leave their old text in the index's arena; after an
+            // import's many pages, what they left goes too, so the index
+            // serves at the size a build would give it.
             self.write(|index| index.compact());
+            crate::search::release_free_memory();
         }
         self.set_seen(now);
         Ok(Refreshed::Applied(applied))
@@ -365,13 +371,26 @@ impl LiveIndex {
             let page = crate::store::changed_since(db, since, after, APPLY_PAGE).await?;
             applied += page.entries.len();
             if !page.entries.is_empty() {
-                self.write(|index| index.apply_batch(&page.entries));
+                self.write(|index| {
+                    index.apply_batch(&page.entries);
+                    // A large import compacts as it goes rather than
+                    // holding every page's old text until the end.
+                    if index.worth_compacting() {
+                        index.compact();
+                    }
+                });
             }
             match page.last {
                 Some(last) if page.rows as i64 == APPLY_PAGE => after = last,
-                _ => return Ok(applied),
+                _ => break,
             }
         }
+        if applied > APPLY_PAGE as usize {
+            // The pages' rows and the lists' old buffers were freed: hand
+            // them back rather than keep them counted in RSS.
+            crate::search::release_free_memory();
+        }
+        Ok(applied)
     }
 
     /// Builds the index whole from the database (streaming, in kana order)

@@ -309,6 +309,56 @@ impl Packed {
     }
 }
 
+/// The arena and pools while [`Index::compact`] copies what live entries
+/// use out of the old ones (`old_*`) into new ones.
+struct Repacking {
+    arena: String,
+    pool: Vec<u16>,
+    sessions: Vec<WeekSession>,
+    windows: Vec<PackedWindow>,
+    old_arena: String,
+    old_pool: Vec<u16>,
+    old_sessions: Vec<WeekSession>,
+    old_windows: Vec<PackedWindow>,
+}
+
+impl Repacking {
+    /// Copies `p`'s text and pool runs and points it at the copies.
+    fn repack(&mut self, p: &mut Packed) {
+        let old_arena = &self.old_arena;
+        let arena = &mut self.arena;
+        let mut copy = |span: Span| -> Span {
+            push(
+                arena,
+                &old_arena[span.start as usize..(span.start + span.len) as usize],
+            )
+        };
+        for span in p.spans_mut() {
+            *span = copy(*span);
+        }
+        let (start, count) = p.services;
+        let codes = count as usize + p.procedures as usize + p.specialities as usize;
+        let new_start = self.pool.len() as u32;
+        self.pool
+            .extend_from_slice(&self.old_pool[start as usize..start as usize + codes]);
+        p.services = (new_start, count);
+        let (start, count) = p.sessions;
+        let new_start = self.sessions.len() as u32;
+        self.sessions
+            .extend_from_slice(&self.old_sessions[start as usize..start as usize + count as usize]);
+        p.sessions = (new_start, count);
+        let (start, count) = p.windows;
+        let new_start = self.windows.len() as u32;
+        for w in &self.old_windows[start as usize..start as usize + count as usize] {
+            self.windows.push(PackedWindow {
+                note: copy(w.note),
+                ..*w
+            });
+        }
+        p.windows = (new_start, count);
+    }
+}
+
 /// A contact window, packed.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct PackedWindow {
@@ -581,6 +631,32 @@ impl ListKey {
 
 /// The lists entry `e` at position `i` is in, with the value each holds
 /// for it: what `write_slot` posts and `unlist` takes out.
+/// Two sorted lists without the values they share (each shared value
+/// once from each side).
+fn without_common(a: Vec<u32>, b: Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+    let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
+    let (mut x, mut y) = (0, 0);
+    while x < a.len() && y < b.len() {
+        match a[x].cmp(&b[y]) {
+            std::cmp::Ordering::Less => {
+                only_a.push(a[x]);
+                x += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                only_b.push(b[y]);
+                y += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                x += 1;
+                y += 1;
+            }
+        }
+    }
+    only_a.extend_from_slice(&a[x..]);
+    only_b.extend_from_slice(&b[y..]);
+    (only_a, only_b)
+}
+
 fn memberships(e: &Entry, i: u32) -> Vec<(ListKey, u32)> {
     let keys = text_keys(&e.name, &e.kana, &e.address, &e.departments);
     let mut out = Vec::with_capacity(keys.bigrams.len() + keys.unigrams.len() + 16);
@@ -1007,32 +1083,45 @@ impl Index {
     /// or removal in the middle of it per entry, which would make a
     /// national import quadratic.
     pub fn apply_batch(&mut self, changes: &[(EntryId, Option<Entry>)]) {
+        // Per list: the values the changed entries leave and take.
         let mut out: HashMap<ListKey, Vec<u32>> = HashMap::new();
         let mut into: HashMap<ListKey, Vec<u32>> = HashMap::new();
         for (id, entry) in changes {
             let existing = self.by_id.get(*id);
+            let mut previous = None;
+            // An entry that stays where it was keeps its point in the
+            // R-tree (removing and inserting it again costs time, and
+            // leaves the tree less packed than its build did).
+            let mut stays_put = false;
             if let Some(i) = existing {
                 let old = self.entry(i);
-                for (key, _) in memberships(&old, i) {
-                    out.entry(key).or_default().push(i);
+                for (key, value) in memberships(&old, i) {
+                    out.entry(key).or_default().push(value);
                 }
-                self.unplace(i);
+                stays_put = entry
+                    .as_ref()
+                    .is_some_and(|e| (e.lat, e.lon) == (old.lat, old.lon));
+                if !stays_put {
+                    self.unpoint(i);
+                }
+                self.discard(i);
                 self.entries[i as usize].live = false;
                 self.live -= 1;
+                previous = Some(self.entries[i as usize]);
             }
             match (entry, existing) {
                 (Some(e), Some(i)) => {
                     for (key, value) in memberships(e, i) {
                         into.entry(key).or_default().push(value);
                     }
-                    self.pack(i, e, true);
+                    self.pack(i, e, !stays_put, previous);
                 }
                 (Some(e), None) => {
                     let i = self.entries.len() as u32;
                     for (key, value) in memberships(e, i) {
                         into.entry(key).or_default().push(value);
                     }
-                    self.pack(i, e, true);
+                    self.pack(i, e, true, None);
                     self.appended += 1;
                 }
                 (None, Some(_)) => {
@@ -1044,18 +1133,33 @@ impl Index {
         let keys: Vec<ListKey> = out.keys().chain(into.keys()).cloned().collect();
         for key in keys {
             let mut removed = out.remove(&key).unwrap_or_default();
-            let added = into.remove(&key).unwrap_or_default();
+            let mut added = into.remove(&key).unwrap_or_default();
+            // An entry that stays in a list as it was (most of an edited
+            // entry's lists: a new phone number leaves its name's bigrams
+            // alone) costs that list nothing.
+            removed.sort_unstable();
+            added.sort_unstable();
+            let (removed, added) = without_common(removed, added);
             if removed.is_empty() && added.is_empty() {
                 continue;
             }
-            removed.sort_unstable();
             let tagged = key.tagged();
             let at = move |v: &u32| if tagged { *v >> 1 } else { *v };
+            // Positions, ascending as the values are (a tag is the low bit).
+            let removed: Vec<u32> = removed.iter().map(at).collect();
             self.with_list(&key, |list| {
-                list.retain(|v| removed.binary_search(&at(v)).is_err());
+                if !removed.is_empty() {
+                    list.retain(|v| removed.binary_search(&at(v)).is_err());
+                }
+                let in_order = match (list.last(), added.first()) {
+                    (Some(last), Some(first)) => at(last) < at(first),
+                    _ => true,
+                };
                 list.extend(added);
-                list.sort_unstable_by_key(at);
-                list.dedup_by_key(|v| at(v));
+                if !in_order {
+                    list.sort_unstable_by_key(at);
+                    list.dedup_by_key(|v| at(v));
+                }
             });
         }
     }
@@ -1079,12 +1183,22 @@ impl Index {
     /// Takes slot `i` out of the R-tree and counts what it leaves unused
     /// in the arena and pools (its lists are the caller's).
     fn unplace(&mut self, i: u32) {
+        self.unpoint(i);
+        self.discard(i);
+    }
+
+    /// Takes slot `i`'s point out of the R-tree.
+    fn unpoint(&mut self, i: u32) {
         if let Some((lat, lon)) = self.position(i) {
             self.tree.remove(&Point {
                 idx: i,
                 xyz: tree_xyz(lat, lon),
             });
         }
+    }
+
+    /// Counts what slot `i` leaves unused in the arena and pools.
+    fn discard(&mut self, i: u32) {
         let p = self.entries[i as usize];
         self.garbage += p.text_len()
             + p.services.1 as usize
@@ -1103,32 +1217,56 @@ impl Index {
             let tagged = key.tagged();
             self.with_list(&key, |list| post(list, value, tagged));
         }
-        self.pack(i, e, in_place);
+        self.pack(i, e, in_place, None);
     }
 
     /// Writes `e`'s fields at position `i` (the arena, pools, the slot and
-    /// the R-tree); its lists are the caller's.
-    fn pack(&mut self, i: u32, e: &Entry, in_place: bool) {
-        let services_start = self.service_pool.len() as u32;
+    /// the R-tree); its lists are the caller's. `previous` is what the slot
+    /// held before an edit: text and pool runs that did not change are
+    /// kept where they are, so a national import that changes one field of
+    /// every entry leaves little garbage behind. `insert_point`: the R-tree
+    /// takes the entry's point now (an index already serving, where the
+    /// point is not there yet) rather than at `finish`.
+    fn pack(&mut self, i: u32, e: &Entry, insert_point: bool, previous: Option<Packed>) {
+        let mut codes: Vec<u16> =
+            Vec::with_capacity(e.services.len() + e.procedures.len() + e.specialities.len());
         for s in &e.services {
-            let code = intern(&mut self.names, s);
-            self.service_pool.push(code);
+            codes.push(intern(&mut self.names, s));
         }
         for p in &e.procedures {
-            let code = intern(&mut self.names, p);
-            self.service_pool.push(code);
+            codes.push(intern(&mut self.names, p));
         }
         let specialities = e.specialities.len().min(u8::MAX as usize);
         for code in e.specialities.iter().take(specialities) {
-            let code = intern(&mut self.names, code);
-            self.service_pool.push(code);
+            codes.push(intern(&mut self.names, code));
         }
+        let mut reused = 0usize;
+        let services_start = match previous {
+            Some(p) if self.codes_of(&p) == codes.as_slice() => {
+                reused += codes.len();
+                p.services.0
+            }
+            _ => {
+                let start = self.service_pool.len() as u32;
+                self.service_pool.extend_from_slice(&codes);
+                start
+            }
+        };
         // The facility's distinct sessions, each with its specialities'
         // bits (the entry's specialities in the order packed above).
-        let sessions_start = self.sessions.len() as u32;
         let session_count = e.weekly_hours.sessions.len().min(u16::MAX as usize) as u16;
-        self.sessions
-            .extend(e.weekly_hours.sessions.iter().take(session_count as usize));
+        let sessions = &e.weekly_hours.sessions[..session_count as usize];
+        let sessions_start = match previous {
+            Some(p) if self.sessions_in(p.sessions) == sessions => {
+                reused += sessions.len();
+                p.sessions.0
+            }
+            _ => {
+                let start = self.sessions.len() as u32;
+                self.sessions.extend_from_slice(sessions);
+                start
+            }
+        };
         let windows_start = self.windows.len() as u32;
         for w in e.contact_windows.iter().take(u8::MAX as usize) {
             let (Some(from), Some(to)) = (minutes_of(&w.from), minutes_of(&w.to)) else {
@@ -1162,16 +1300,25 @@ impl Index {
             // The fields are told apart by U+001F: one typed into a
             // field must not shift the others into its place.
             let fields: Vec<String> = extra.iter().map(|x| x.replace('\u{1f}', " ")).collect();
-            push(&mut self.arena, &fields.join("\u{1f}"))
+            self.keep_or_push(
+                previous.map(|p| p.extra),
+                &fields.join("\u{1f}"),
+                &mut reused,
+            )
         };
+        let was = |f: fn(&Packed) -> Span| previous.map(|p| f(&p));
         let packed = Packed {
             id: e.id,
-            name: push(&mut self.arena, &e.name),
-            kana: push(&mut self.arena, &e.kana),
-            address: push(&mut self.arena, &e.address),
-            municipality_code: push(&mut self.arena, &e.municipality_code),
-            phone: push(&mut self.arena, &e.phone),
-            url: push(&mut self.arena, &e.url),
+            name: self.keep_or_push(was(|p| p.name), &e.name, &mut reused),
+            kana: self.keep_or_push(was(|p| p.kana), &e.kana, &mut reused),
+            address: self.keep_or_push(was(|p| p.address), &e.address, &mut reused),
+            municipality_code: self.keep_or_push(
+                was(|p| p.municipality_code),
+                &e.municipality_code,
+                &mut reused,
+            ),
+            phone: self.keep_or_push(was(|p| p.phone), &e.phone, &mut reused),
+            url: self.keep_or_push(was(|p| p.url), &e.url, &mut reused),
             extra,
             services: (services_start, e.services.len() as u16),
             procedures: e.procedures.len() as u8,
@@ -1207,6 +1354,8 @@ impl Index {
                 .map(|n| n.clamp(0, i16::MAX as i64) as i16)
                 .unwrap_or(-1),
         };
+        // What `unplace` counted as garbage but stays in use.
+        self.garbage = self.garbage.saturating_sub(reused);
         if i as usize == self.entries.len() {
             self.entries.push(packed);
         } else {
@@ -1214,7 +1363,7 @@ impl Index {
         }
         self.by_id.insert(e.id, i);
         self.live += 1;
-        if in_place {
+        if insert_point {
             if let (Some(lat), Some(lon)) = (e.lat, e.lon) {
                 self.tree.insert(Point {
                     idx: i,
@@ -1244,6 +1393,14 @@ impl Index {
     /// Keyset cursors of earlier pages do not survive it (they are
     /// positions).
     pub fn compact(&mut self) {
+        let dead_slots = self.entries.len() - self.live;
+        if self.appended == 0 && dead_slots <= self.live / 64 {
+            // Nothing out of kana order and few removed slots: only the
+            // garbage goes, and every position (so every list, the ids and
+            // the R-tree) stays. The slots go at the next full compaction.
+            self.drop_garbage();
+            return;
+        }
         // The kana order a build streams in (bytewise, then id).
         let mut order: Vec<u32> = (0..self.entries.len() as u32)
             .filter(|i| self.entries[*i as usize].live)
@@ -1259,50 +1416,14 @@ impl Index {
             new_pos[*old as usize] = n as u32;
         }
 
-        let live_bytes = self.arena.len().saturating_sub(self.garbage);
-        let mut arena = String::with_capacity(live_bytes);
-        let mut pool: Vec<u16> = Vec::with_capacity(self.service_pool.len());
-        let mut sessions: Vec<WeekSession> = Vec::with_capacity(self.sessions.len());
-        let mut windows: Vec<PackedWindow> = Vec::with_capacity(self.windows.len());
+        let mut parts = self.take_parts();
         let mut entries: Vec<Packed> = Vec::with_capacity(order.len());
-        let old_arena = std::mem::take(&mut self.arena);
-        let copy = |arena: &mut String, span: Span| -> Span {
-            push(
-                arena,
-                &old_arena[span.start as usize..(span.start + span.len) as usize],
-            )
-        };
         for old in &order {
             let mut p = self.entries[*old as usize];
-            for span in p.spans_mut() {
-                *span = copy(&mut arena, *span);
-            }
-            let (start, count) = p.services;
-            let codes = count as usize + p.procedures as usize + p.specialities as usize;
-            let new_start = pool.len() as u32;
-            pool.extend_from_slice(&self.service_pool[start as usize..start as usize + codes]);
-            p.services = (new_start, count);
-            let (start, count) = p.sessions;
-            let new_start = sessions.len() as u32;
-            sessions
-                .extend_from_slice(&self.sessions[start as usize..start as usize + count as usize]);
-            p.sessions = (new_start, count);
-            let (start, count) = p.windows;
-            let new_start = windows.len() as u32;
-            for w in &self.windows[start as usize..start as usize + count as usize] {
-                windows.push(PackedWindow {
-                    note: copy(&mut arena, w.note),
-                    ..*w
-                });
-            }
-            p.windows = (new_start, count);
+            parts.repack(&mut p);
             entries.push(p);
         }
-        drop(old_arena);
-        self.arena = arena;
-        self.service_pool = pool;
-        self.sessions = sessions;
-        self.windows = windows;
+        self.put_parts(parts);
         self.entries = entries;
 
         // Every list names positions: renumbered where it lies, re-sorted.
@@ -1351,8 +1472,83 @@ impl Index {
         self.finish();
     }
 
+    /// What [`Index::compact`] does when no entry is out of kana order:
+    /// each live entry's text and pool runs copied into buffers of their
+    /// own size, in place in the entry table; a removed entry's slot keeps
+    /// nothing. Needs the live text once more while it copies, not the
+    /// entry table or the lists.
+    fn drop_garbage(&mut self) {
+        let mut parts = self.take_parts();
+        for p in self.entries.iter_mut() {
+            if p.live {
+                parts.repack(p);
+            } else {
+                for span in p.spans_mut() {
+                    *span = Span::default();
+                }
+                p.services = (0, 0);
+                (p.procedures, p.specialities) = (0, 0);
+                p.sessions = (0, 0);
+                p.windows = (0, 0);
+            }
+        }
+        self.put_parts(parts);
+        self.garbage = 0;
+        self.arena.shrink_to_fit();
+        self.service_pool.shrink_to_fit();
+        self.sessions.shrink_to_fit();
+        self.windows.shrink_to_fit();
+        release_free_memory();
+    }
+
+    /// The arena and pools, handed to a [`Repacking`] that copies what
+    /// live entries use into new ones of that size.
+    fn take_parts(&mut self) -> Repacking {
+        let live_bytes = self.arena.len().saturating_sub(self.garbage);
+        Repacking {
+            arena: String::with_capacity(live_bytes),
+            pool: Vec::with_capacity(self.service_pool.len()),
+            sessions: Vec::with_capacity(self.sessions.len()),
+            windows: Vec::with_capacity(self.windows.len()),
+            old_arena: std::mem::take(&mut self.arena),
+            old_pool: std::mem::take(&mut self.service_pool),
+            old_sessions: std::mem::take(&mut self.sessions),
+            old_windows: std::mem::take(&mut self.windows),
+        }
+    }
+
+    fn put_parts(&mut self, parts: Repacking) {
+        self.arena = parts.arena;
+        self.service_pool = parts.pool;
+        self.sessions = parts.sessions;
+        self.windows = parts.windows;
+    }
+
     fn text(&self, span: Span) -> &str {
         &self.arena[span.start as usize..(span.start + span.len) as usize]
+    }
+
+    /// `old` when it holds `s` already (counting its bytes in `reused`),
+    /// otherwise `s` appended to the arena.
+    fn keep_or_push(&mut self, old: Option<Span>, s: &str, reused: &mut usize) -> Span {
+        match old {
+            Some(span) if self.text(span) == s => {
+                *reused += span.len as usize;
+                span
+            }
+            _ => push(&mut self.arena, s),
+        }
+    }
+
+    /// A packed entry's services, procedures and 診療科目 codes.
+    fn codes_of(&self, p: &Packed) -> &[u16] {
+        let (start, count) = p.services;
+        let n = count as usize + p.procedures as usize + p.specialities as usize;
+        &self.service_pool[start as usize..start as usize + n]
+    }
+
+    fn sessions_in(&self, (start, count): (u32, u16)) -> &[WeekSession] {
+        &self.sessions[start as usize..start as usize + count as usize]
     }
 
     /// One field of the `extra` span.
@@ -1365,8 +1561,7 @@ impl Index {
 
     /// The sessions of entry `i` as the index keeps them.
     fn sessions_of(&self, i: u32) -> &[WeekSession] {
-        let (start, count) = self.entries[i as usize].sessions;
-        &self.sessions[start as usize..start as usize + count as usize]
+        self.sessions_in(self.entries[i as usize].sessions)
     }
 
     /// The week of entry `i` as the index keeps it.
@@ -2047,6 +2242,106 @@ mod tests {
             assert_eq!(ids(&index), ids(&built), "{q:?}");
         }
         assert_eq!(index.len(), 4);
+    }
+
+    #[test]
+    fn an_edit_keeps_in_place_what_did_not_change() {
+        let mut index = index();
+        let (arena, pool, sessions) = (
+            index.arena.len(),
+            index.service_pool.len(),
+            index.sessions.len(),
+        );
+        let before: Vec<Entry> = (1..=4).filter_map(|i| index.get(EntryId(i))).collect();
+        // A re-import that gives every entry a new telephone number.
+        let changes: Vec<(EntryId, Option<Entry>)> = before
+            .iter()
+            .map(|e| {
+                let mut e = e.clone();
+                e.phone = format!("{}9", e.phone);
+                (e.id, Some(e))
+            })
+            .collect();
+        index.apply_batch(&changes);
+        let old_phones: usize = before.iter().map(|e| e.phone.len()).sum();
+        // Only the new numbers are new text; codes and sessions stay.
+        assert_eq!(index.arena.len(), arena + old_phones + before.len());
+        assert_eq!(index.garbage, old_phones);
+        assert_eq!(
+            (index.service_pool.len(), index.sessions.len()),
+            (pool, sessions)
+        );
+        let built = Index::build(changes.iter().filter_map(|(_, e)| e.clone()).collect());
+        for text in ["訪問看護", "あおば", "9"] {
+            let q = Query {
+                text: Some(text.into()),
+                limit: 20,
+                ..Query::default()
+            };
+            let ids = |i: &Index| -> Vec<EntryId> {
+                i.search(&q).items.into_iter().map(|h| h.entry.id).collect()
+            };
+            assert_eq!(ids(&index), ids(&built), "{text}");
+        }
+        for e in &before {
+            let now = index.get(e.id).expect("still there");
+            assert_eq!(now.phone, format!("{}9", e.phone));
+            assert_eq!(
+                (now.name, now.services),
+                (e.name.clone(), e.services.clone())
+            );
+        }
+        // Compacting drops the old numbers and moves no entry: every list,
+        // id and point stays where it was.
+        let positions: Vec<Option<u32>> = before.iter().map(|e| index.by_id.get(e.id)).collect();
+        index.compact();
+        assert_eq!(
+            (index.garbage, index.arena.len()),
+            (0, arena + before.len())
+        );
+        assert_eq!(
+            positions,
+            before
+                .iter()
+                .map(|e| index.by_id.get(e.id))
+                .collect::<Vec<_>>()
+        );
+        for e in &before {
+            let now = index.get(e.id).expect("still there");
+            assert_eq!(
+                (now.phone, now.name, now.kana, now.address),
+                (
+                    format!("{}9", e.phone),
+                    e.name.clone(),
+                    e.kana.clone(),
+                    e.address.clone()
+                )
+            );
+        }
+        for text in ["訪問看護", "あおば"] {
+            let q = Query {
+                text: Some(text.into()),
+                limit: 20,
+                ..Query::default()
+            };
+            let ids = |i: &Index| -> Vec<EntryId> {
+                i.search(&q).items.into_iter().map(|h| h.entry.id).collect()
+            };
+            assert_eq!(ids(&index), ids(&built), "{text} after compacting");
+        }
+        let near = Query {
+            near: Some((35.69, 139.77)),
+            limit: 20,
+            ..Query::default()
+        };
+        let ids = |i: &Index| -> Vec<EntryId> {
+            i.search(&near)
+                .items
+                .into_iter()
+                .map(|h| h.entry.id)
+                .collect()
+        };
+        assert_eq!(ids(&index), ids(&built), "near after compacting");
     }
 
     #[test]

@@ -346,11 +346,13 @@ both_backends!(
 both_backends!(
     a_large_import_is_applied_in_place_page_by_page,
     |db: Db| async move {
-        // 12,000 entries, then another process renames every one of them
-        // (a prefecture's re-import): more than two pages of changes, fewer
-        // than the 20,000 that build whole.
+        // 24,000 entries, then another process renames every one of them
+        // (a re-import that rewrites every row): more than the 20,000
+        // changes above which a new directory builds whole, but the index
+        // already holds them, so they are applied in place, page by page,
+        // and no second index is ever built beside the first.
         let t0 = Timestamp::now();
-        let rows: Vec<(store::EntryFields, String)> = (0..12_000)
+        let rows: Vec<(store::EntryFields, String)> = (0..24_000)
             .map(|n| {
                 (
                     store::EntryFields {
@@ -373,7 +375,7 @@ both_backends!(
         tx.commit().await.unwrap();
         let live = LiveIndex::empty();
         assert_eq!(live.refresh(&db, t0).await.unwrap(), Refreshed::Built);
-        assert_eq!(live.len(), 12_000);
+        assert_eq!(live.len(), 24_000);
 
         let later = Timestamp(t0.millis() + 3_600_000);
         let mut tx = db.begin().await.unwrap();
@@ -391,11 +393,11 @@ both_backends!(
             live.refresh(&db, Timestamp(later.millis() + 1_000))
                 .await
                 .unwrap(),
-            Refreshed::Applied(12_000),
+            Refreshed::Applied(24_000),
             "applied in place, not built whole"
         );
-        assert_eq!(live.len(), 12_000);
+        assert_eq!(live.len(), 24_000);
         assert!(names(&live, "旧名診療所").is_empty());
-        assert_eq!(names(&live, "新名診療所11999"), vec!["新名診療所11999"]);
+        assert_eq!(names(&live, "新名診療所23999"), vec!["新名診療所23999"]);
     }
 );
