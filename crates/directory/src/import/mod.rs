@@ -783,6 +783,41 @@ impl Group {
         }
     }
 
+    /// Adds what the first pass found in one file (read into a group of
+    /// its own) to this group, as if this group had read it next.
+    fn absorb(&mut self, one: Group) {
+        self.files.extend(one.files);
+        for (key, n) in one.counts {
+            *self.counts.entry(key).or_insert(0) += n;
+        }
+        self.listed.extend(one.listed);
+        for (key, scope) in one.scopes {
+            match self.scopes.entry(key) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(scope);
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    e.get_mut().rows += scope.rows;
+                }
+            }
+        }
+        self.services.extend(one.services);
+        self.kinds.extend(one.kinds);
+        self.speciality_kinds.extend(one.speciality_kinds);
+        self.municipalities.extend(one.municipalities);
+        let (mine, theirs) = (&mut self.report, one.report);
+        mine.files.extend(theirs.files);
+        mine.rows_read += theirs.rows_read;
+        mine.rows_accepted += theirs.rows_accepted;
+        mine.rows_outside_filter += theirs.rows_outside_filter;
+        let room = REPORT_LIMIT.saturating_sub(mine.rejected.len());
+        mine.rejected.extend(theirs.rejected.into_iter().take(room));
+        mine.rejected_total += theirs.rejected_total;
+        let room = REPORT_LIMIT.saturating_sub(mine.warnings.len());
+        mine.warnings.extend(theirs.warnings.into_iter().take(room));
+        mine.warnings_total += theirs.warnings_total;
+    }
+
     fn scope(
         &mut self,
         key: String,
@@ -819,169 +854,220 @@ fn refusal_hint() -> &'static str {
     "nothing was changed; check the file, or re-run with --allow-mass-removal if the offices really closed"
 }
 
-/// The first pass: reads every file once, validating and counting.
+/// The first pass: reads every file once, validating and counting. Files
+/// are read on up to [`SURVEY_THREADS`] threads at once, each into groups
+/// of its own, merged in reading order (so the report and the counts are
+/// what one thread reading them in turn would give).
 fn survey(
     kind: Kind,
     files: &[ImportFile<'_>],
     options: &ImportOptions,
 ) -> (Vec<Group>, Vec<String>) {
-    let prefecture = options.prefecture.as_deref();
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_cached_key(|&i| files[i].sort_key(kind));
-    let mut groups = match kind {
+    let surveyed: Vec<std::sync::Mutex<Option<(Vec<Group>, Vec<String>)>>> =
+        order.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, SURVEY_THREADS)
+        .min(order.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(&i) = order.get(n) else { break };
+                let one = survey_file(kind, i, &files[i], options);
+                let mut slot = surveyed[n].lock().unwrap_or_else(|e| e.into_inner());
+                *slot = Some(one);
+            });
+        }
+    });
+    let mut groups = new_groups(kind);
+    let mut refused = Vec::new();
+    for slot in surveyed {
+        let Some((file_groups, file_refused)) =
+            slot.into_inner().unwrap_or_else(|e| e.into_inner())
+        else {
+            continue;
+        };
+        for (g, one) in groups.iter_mut().zip(file_groups) {
+            g.absorb(one);
+        }
+        refused.extend(file_refused);
+    }
+    (groups, refused)
+}
+
+/// Files the first pass reads at once: two cores are what the machines
+/// have, and more would only add memory.
+const SURVEY_THREADS: usize = 2;
+
+/// The groups a run of `kind` reports in.
+fn new_groups(kind: Kind) -> Vec<Group> {
+    match kind {
         Kind::Care => vec![Group::new(CARE_SOURCE, "care-offices")],
         Kind::Medical => vec![Group::new(MEDICAL_SOURCE, "medical")],
         Kind::Municipal => vec![
             Group::new(municipal::MEDICAL_CODE_SOURCE, "municipal-standard medical"),
             Group::new(CARE_SOURCE, "municipal-standard care"),
         ],
-    };
+    }
+}
+
+/// The first pass over one file (`i` among the run's), into groups of its
+/// own.
+fn survey_file(
+    kind: Kind,
+    i: usize,
+    file: &ImportFile<'_>,
+    options: &ImportOptions,
+) -> (Vec<Group>, Vec<String>) {
+    let prefecture = options.prefecture.as_deref();
+    let mut groups = new_groups(kind);
     let mut refused = Vec::new();
-    for i in order {
-        let file = &files[i];
-        let mut rows = match FileRows::open(file, kind) {
-            Ok(rows) => rows,
-            Err(r) => {
-                // Not a file of this kind: refused whatever the options.
-                let g = &mut groups[0];
-                g.report.files.push((file.name.clone(), "-".into()));
+    let mut rows = match FileRows::open(file, kind) {
+        Ok(rows) => rows,
+        Err(r) => {
+            // Not a file of this kind: refused whatever the options.
+            let g = &mut groups[0];
+            g.report.files.push((file.name.clone(), "-".into()));
+            refused.push(format!("{}: {}", file.name, r.reason));
+            g.report.reject(r);
+            return (groups, refused);
+        }
+    };
+    let g = match rows.format {
+        Format::Municipal(municipal::Dataset::Care) => &mut groups[1],
+        _ => &mut groups[0],
+    };
+    g.report
+        .files
+        .push((file.name.clone(), rows.table.encoding.name().to_string()));
+    g.files.push(i);
+    match &rows.format {
+        Format::Care { service_code } if !service_code.is_empty() => {
+            g.services.insert(service_code.clone());
+            let code = service_code.clone();
+            g.scope(
+                service_scope(&code, prefecture),
+                || service_label(&code, prefecture),
+                || Baseline::Service {
+                    code: code.clone(),
+                    prefecture: prefecture.unwrap_or_default().to_string(),
+                },
+            );
+        }
+        Format::Medical {
+            kind,
+            role: medical::FileRole::Specialities,
+        } => {
+            g.speciality_kinds.insert(kind.to_string());
+        }
+        Format::Medical {
+            kind,
+            role: medical::FileRole::Facility,
+        } => {
+            g.kinds.insert(kind.to_string());
+            g.scope(
+                format!("medical/{kind}/{}", prefecture.unwrap_or("all")),
+                || {
+                    format!(
+                        "{kind} facilities, {}",
+                        prefecture
+                            .map(|p| format!("prefecture {p}"))
+                            .unwrap_or_else(|| "all prefectures".into())
+                    )
+                },
+                || Baseline::Kind {
+                    kind: kind.to_string(),
+                    prefecture: prefecture.unwrap_or_default().to_string(),
+                },
+            );
+        }
+        _ => {}
+    }
+    let mut valid = 0usize;
+    loop {
+        let v = match rows.next(&mut g.report) {
+            Ok(Some(v)) => v,
+            Ok(None) => break,
+            Err(e) => {
+                let r = unreadable(&file.name, e);
                 refused.push(format!("{}: {}", file.name, r.reason));
                 g.report.reject(r);
-                continue;
+                break;
             }
         };
-        let g = match rows.format {
-            Format::Municipal(municipal::Dataset::Care) => &mut groups[1],
-            _ => &mut groups[0],
+        valid += 1;
+        if prefecture.is_some_and(|p| filter_prefecture(&v, g.source) != p) {
+            g.report.rows_outside_filter += 1;
+            continue;
+        }
+        g.report.rows_accepted += 1;
+        let Some(key) = compact(&v.fields.official_code) else {
+            continue; // every parser checks the code's digits
         };
-        g.report
-            .files
-            .push((file.name.clone(), rows.table.encoding.name().to_string()));
-        g.files.push(i);
+        *g.counts.entry(key).or_insert(0) += 1;
+        // Only a facility's own row lists it: an ID with speciality rows
+        // alone (its facility row gone or rejected) is not kept from
+        // disappearing by them.
+        if !v.fields.name.is_empty() {
+            g.listed.insert(key);
+        }
         match &rows.format {
-            Format::Care { service_code } if !service_code.is_empty() => {
-                g.services.insert(service_code.clone());
-                let code = service_code.clone();
-                g.scope(
-                    service_scope(&code, prefecture),
-                    || service_label(&code, prefecture),
-                    || Baseline::Service {
-                        code: code.clone(),
-                        prefecture: prefecture.unwrap_or_default().to_string(),
-                    },
-                );
+            Format::Care { .. } => {
+                for code in &v.services {
+                    g.services.insert(code.clone());
+                    g.scope(
+                        service_scope(code, prefecture),
+                        || service_label(code, prefecture),
+                        || Baseline::Service {
+                            code: code.clone(),
+                            prefecture: prefecture.unwrap_or_default().to_string(),
+                        },
+                    )
+                    .rows += 1;
+                }
             }
+            // Speciality rows add to facilities; they count for none.
             Format::Medical {
-                kind,
                 role: medical::FileRole::Specialities,
-            } => {
-                g.speciality_kinds.insert(kind.to_string());
-            }
-            Format::Medical {
-                kind,
-                role: medical::FileRole::Facility,
-            } => {
-                g.kinds.insert(kind.to_string());
+                ..
+            } => {}
+            Format::Medical { kind, .. } => {
                 g.scope(
                     format!("medical/{kind}/{}", prefecture.unwrap_or("all")),
-                    || {
-                        format!(
-                            "{kind} facilities, {}",
-                            prefecture
-                                .map(|p| format!("prefecture {p}"))
-                                .unwrap_or_else(|| "all prefectures".into())
-                        )
-                    },
+                    String::new,
                     || Baseline::Kind {
                         kind: kind.to_string(),
-                        prefecture: prefecture.unwrap_or_default().to_string(),
+                        prefecture: String::new(),
                     },
-                );
+                )
+                .rows += 1;
             }
-            _ => {}
-        }
-        let mut valid = 0usize;
-        loop {
-            let v = match rows.next(&mut g.report) {
-                Ok(Some(v)) => v,
-                Ok(None) => break,
-                Err(e) => {
-                    let r = unreadable(&file.name, e);
-                    refused.push(format!("{}: {}", file.name, r.reason));
-                    g.report.reject(r);
-                    break;
+            Format::Municipal(_) => {
+                let code = v.fields.municipality_code.clone();
+                if code.is_empty() {
+                    continue;
                 }
-            };
-            valid += 1;
-            if prefecture.is_some_and(|p| filter_prefecture(&v, g.source) != p) {
-                g.report.rows_outside_filter += 1;
-                continue;
-            }
-            g.report.rows_accepted += 1;
-            let Some(key) = compact(&v.fields.official_code) else {
-                continue; // every parser checks the code's digits
-            };
-            *g.counts.entry(key).or_insert(0) += 1;
-            // Only a facility's own row lists it: an ID with speciality rows
-            // alone (its facility row gone or rejected) is not kept from
-            // disappearing by them.
-            if !v.fields.name.is_empty() {
-                g.listed.insert(key);
-            }
-            match &rows.format {
-                Format::Care { .. } => {
-                    for code in &v.services {
-                        g.services.insert(code.clone());
-                        g.scope(
-                            service_scope(code, prefecture),
-                            || service_label(code, prefecture),
-                            || Baseline::Service {
-                                code: code.clone(),
-                                prefecture: prefecture.unwrap_or_default().to_string(),
-                            },
-                        )
-                        .rows += 1;
-                    }
-                }
-                // Speciality rows add to facilities; they count for none.
-                Format::Medical {
-                    role: medical::FileRole::Specialities,
-                    ..
-                } => {}
-                Format::Medical { kind, .. } => {
-                    g.scope(
-                        format!("medical/{kind}/{}", prefecture.unwrap_or("all")),
-                        String::new,
-                        || Baseline::Kind {
-                            kind: kind.to_string(),
-                            prefecture: String::new(),
-                        },
-                    )
-                    .rows += 1;
-                }
-                Format::Municipal(_) => {
-                    let code = v.fields.municipality_code.clone();
-                    if code.is_empty() {
-                        continue;
-                    }
-                    g.municipalities.insert(code.clone());
-                    let source = g.source;
-                    g.scope(
-                        format!("municipal-standard/{source}/{code}"),
-                        || format!("{}, municipality {code}", g_what(source)),
-                        || Baseline::Municipality {
-                            source,
-                            code: code.clone(),
-                        },
-                    )
-                    .rows += 1;
-                }
+                g.municipalities.insert(code.clone());
+                let source = g.source;
+                g.scope(
+                    format!("municipal-standard/{source}/{code}"),
+                    || format!("{}, municipality {code}", g_what(source)),
+                    || Baseline::Municipality {
+                        source,
+                        code: code.clone(),
+                    },
+                )
+                .rows += 1;
             }
         }
-        g.report.rows_read += rows.table.rows;
-        if valid == 0 && !options.allow_mass_removal {
-            refused.push(format!("{}: no valid row", file.name));
-        }
+    }
+    g.report.rows_read += rows.table.rows;
+    if valid == 0 && !options.allow_mass_removal {
+        refused.push(format!("{}: no valid row", file.name));
     }
     (groups, refused)
 }
