@@ -865,7 +865,7 @@ fn survey(
 ) -> (Vec<Group>, Vec<String>) {
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_cached_key(|&i| files[i].sort_key(kind));
-    let surveyed: Vec<std::sync::Mutex<Option<(Vec<Group>, Vec<String>)>>> =
+    let surveyed: Vec<std::sync::Mutex<Option<Surveyed>>> =
         order.iter().map(|_| std::sync::Mutex::new(None)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism()
@@ -899,6 +899,9 @@ fn survey(
     (groups, refused)
 }
 
+/// One file's first pass: its groups, and why it refuses the run.
+type Surveyed = (Vec<Group>, Vec<String>);
+
 /// Files the first pass reads at once: two cores are what the machines
 /// have, and more would only add memory.
 const SURVEY_THREADS: usize = 2;
@@ -917,12 +920,7 @@ fn new_groups(kind: Kind) -> Vec<Group> {
 
 /// The first pass over one file (`i` among the run's), into groups of its
 /// own.
-fn survey_file(
-    kind: Kind,
-    i: usize,
-    file: &ImportFile<'_>,
-    options: &ImportOptions,
-) -> (Vec<Group>, Vec<String>) {
+fn survey_file(kind: Kind, i: usize, file: &ImportFile<'_>, options: &ImportOptions) -> Surveyed {
     let prefecture = options.prefecture.as_deref();
     let mut groups = new_groups(kind);
     let mut refused = Vec::new();
