@@ -446,6 +446,19 @@ both_backends!(
             "月水木金 09:00–12:00, 15:00–18:00 / 火 09:00–12:00, 14:00–16:00, 15:00–18:00 \
              / 土 09:00–12:00 / 休診: 日・第2土・第4土・祝 / 年末年始 お盆"
         );
+        // The entry page reads the schedule whole and tells its
+        // departments' hours apart (小児科 only on Tuesday afternoons).
+        let meta = store::entry_meta(&db, midori.id).await.unwrap().unwrap();
+        assert_eq!(
+            meta.schedule().describe_by_speciality(true),
+            vec![
+                (
+                    "01001".to_string(),
+                    "月火水木金 09:00–12:00, 15:00–18:00 / 土 09:00–12:00".to_string()
+                ),
+                ("01010".to_string(), "火 14:00–16:00".to_string()),
+            ]
+        );
         // Importing the same pair again changes nothing.
         let again = import_medical(
             &db,
