@@ -18,6 +18,7 @@ pub mod people;
 pub mod seeded;
 pub mod text;
 pub mod timestamp;
+pub mod transitions;
 pub mod validation;
 
 pub use codes::LocalGovernmentCode;
