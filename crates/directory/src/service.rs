@@ -365,6 +365,19 @@ impl Directory {
         Ok(store::entry_of_each_org(&self.db, org_ids).await?)
     }
 
+    /// The organisation that maintains an entry in Renkei, if any: where
+    /// handoffs to that facility (a hospital's liaison office) are
+    /// received. Public directory data, so it needs no actor.
+    pub async fn receiving_organisation(
+        &self,
+        id: EntryId,
+    ) -> Result<Option<OrgId>, DirectoryError> {
+        let id = store::listed_as(&self.db, id).await?.unwrap_or(id);
+        Ok(store::entry_meta(&self.db, id)
+            .await?
+            .and_then(|m| m.org_id))
+    }
+
     /// Entries the user's organisations maintain ("my entries").
     pub async fn my_entries(
         &self,

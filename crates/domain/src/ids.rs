@@ -84,3 +84,27 @@ id_type!(
     /// (同一施設の候補), and the coordinator's decision about it.
     SameFacilityPairId
 );
+id_type!(
+    /// One hospital stay (入院) followed from admission to discharge.
+    StayId
+);
+id_type!(
+    /// A handoff form of a stay (入院時情報提供書, 退院・退所情報記録書).
+    HandoffFormId
+);
+id_type!(
+    /// A regional rule set (入退院支援ルール).
+    RuleSetId
+);
+id_type!(
+    /// One version of a rule set.
+    RuleVersionId
+);
+id_type!(
+    /// A region's adoption of a rule set for a scope.
+    AdoptionId
+);
+id_type!(
+    /// One contact of a discharge's contact log (退院・退所情報記録書).
+    DischargeContactId
+);

@@ -72,6 +72,11 @@ pub enum Permission {
     BreakGlass,
     /// Act across every region of the deployment.
     AllRegions,
+    /// Write the region's admission and discharge rules (入退院支援ルール)
+    /// and adopt shared ones.
+    EditHandoffRules,
+    /// See the region's handoff compliance report (no patient names).
+    ViewHandoffCompliance,
 }
 
 impl Role {
@@ -101,6 +106,8 @@ impl Role {
             ProfessionalGroups => matches!(self, Professional | Coordinator),
             BreakGlass => matches!(self, Coordinator | Ems),
             AllRegions => matches!(self, SystemAdmin),
+            EditHandoffRules => matches!(self, RegionAdmin | Coordinator),
+            ViewHandoffCompliance => matches!(self, RegionAdmin | MunicipalOfficer | Coordinator),
         }
     }
 }

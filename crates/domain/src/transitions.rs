@@ -83,7 +83,10 @@ pub fn format_date(d: Date) -> String {
 pub fn parse_local_datetime(s: &str) -> Option<PrimitiveDateTime> {
     let s = s.trim();
     let (d, t) = s.split_once('T').or_else(|| s.split_once(' '))?;
-    Some(PrimitiveDateTime::new(parse_date(d)?, parse_hhmm(t.get(..5)?)?))
+    Some(PrimitiveDateTime::new(
+        parse_date(d)?,
+        parse_hhmm(t.get(..5)?)?,
+    ))
 }
 
 impl BusinessCalendar {
@@ -100,7 +103,9 @@ impl BusinessCalendar {
             return Err("営業日を1日以上選んでください。".into());
         }
         if let Some(bad) = self.closures.iter().find(|d| parse_date(d).is_none()) {
-            return Err(format!("休業日 {bad:?} は YYYY-MM-DD の形で入力してください。"));
+            return Err(format!(
+                "休業日 {bad:?} は YYYY-MM-DD の形で入力してください。"
+            ));
         }
         Ok(())
     }
@@ -267,12 +272,8 @@ pub fn admission_fee_tier(
     office: &BusinessCalendar,
     holidays: &Holidays,
 ) -> AdmissionFeeTier {
-    let (one, two) = admission_fee_deadlines(
-        timing.admitted_at,
-        timing.outside_hours,
-        office,
-        holidays,
-    );
+    let (one, two) =
+        admission_fee_deadlines(timing.admitted_at, timing.outside_hours, office, holidays);
     if timing.informed_on <= one {
         AdmissionFeeTier::One
     } else if timing.informed_on <= two {
@@ -352,6 +353,42 @@ pub fn discharge_fee_tier(contacts: usize, conferences: usize) -> Option<Dischar
         (_, true) => Some(DischargeFeeTier::Three),
     }
 }
+
+// ------------------------------------------------------------------ forms
+
+labelled_enum!(
+    /// Which handoff a form is.
+    FormKind {
+        /// 入院時情報提供書 (care manager → hospital).
+        Admission = ("admission", "入院時情報提供書", "Admission information sheet"),
+        /// 退院・退所情報記録書 (hospital → care manager, recorded by the
+        /// care manager).
+        Discharge = ("discharge", "退院・退所情報記録書", "Discharge information record"),
+    }
+);
+
+labelled_enum!(
+    /// Where a handoff form stands: written, sent (or given by FAX, phone
+    /// or in person, logged by hand), opened by the hospital in Renkei,
+    /// acknowledged by the hospital.
+    FormStatus {
+        Draft = ("draft", "下書き", "Draft"),
+        Sent = ("sent", "送付済", "Sent"),
+        Opened = ("opened", "既読", "Opened"),
+        Acknowledged = ("acknowledged", "受領確認済", "Acknowledged"),
+    }
+);
+
+labelled_enum!(
+    /// Who learned of an admission first and recorded it.
+    ReportedVia {
+        CareManager = ("care_manager", "ケアマネジャー", "Care manager"),
+        Liaison = ("liaison", "医療機関の地域連携室", "Hospital liaison"),
+        Coordinator = ("coordinator", "連携支援センター", "Support centre"),
+        Family = ("family", "家族からの連絡", "Family"),
+        Team = ("team", "チームの他の職種", "Another team member"),
+    }
+);
 
 // ------------------------------------------------------------ regional rules
 
@@ -608,10 +645,16 @@ impl RuleBody {
         let mut seen = BTreeSet::new();
         for r in &self.routes {
             if !seen.insert(r.case) {
-                problems.push(format!("「{}」の振り分けが2つあります。", r.case.label_ja()));
+                problems.push(format!(
+                    "「{}」の振り分けが2つあります。",
+                    r.case.label_ja()
+                ));
             }
             if r.to.trim().is_empty() {
-                problems.push(format!("「{}」の連絡先を入力してください。", r.case.label_ja()));
+                problems.push(format!(
+                    "「{}」の連絡先を入力してください。",
+                    r.case.label_ja()
+                ));
             }
         }
         if problems.is_empty() {

@@ -332,6 +332,14 @@ const USERS: &[UserRow] = &[
         "専門職（ケアマネ） / Professional (care manager)",
     ),
     (
+        "demo-liaison",
+        "連携室 ひろみ",
+        "professional",
+        "msw",
+        Some("みどり野市立総合病院"),
+        "専門職（病院の地域連携室） / Professional (hospital liaison)",
+    ),
+    (
         "demo-pharmacist",
         "調剤 ゆう",
         "professional",

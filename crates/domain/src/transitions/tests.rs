@@ -117,9 +117,17 @@ fn the_deadlines_agree_with_the_tiers() {
             )
         };
         assert_eq!(tier(one), AdmissionFeeTier::One, "{admitted}");
-        assert_ne!(tier(one + Duration::days(1)), AdmissionFeeTier::One, "{admitted}");
+        assert_ne!(
+            tier(one + Duration::days(1)),
+            AdmissionFeeTier::One,
+            "{admitted}"
+        );
         assert_eq!(tier(two), AdmissionFeeTier::Two, "{admitted}");
-        assert_eq!(tier(two + Duration::days(1)), AdmissionFeeTier::Late, "{admitted}");
+        assert_eq!(
+            tier(two + Duration::days(1)),
+            AdmissionFeeTier::Late,
+            "{admitted}"
+        );
     }
 }
 
@@ -279,7 +287,10 @@ fn screening_names_each_criterion_met() {
         ..facts()
     };
     let met: Vec<String> = rules.screen(&heavy).iter().map(|c| c.label_ja()).collect();
-    assert_eq!(met, ["要介護3以上", "認知症自立度Ⅱb以上", "ケアマネジャー不在"]);
+    assert_eq!(
+        met,
+        ["要介護3以上", "認知症自立度Ⅱb以上", "ケアマネジャー不在"]
+    );
     let by_age = RuleBody {
         screening: vec![Criterion::AgeAtLeast { years: 85 }],
         ..RuleBody::default()

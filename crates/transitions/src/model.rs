@@ -1,0 +1,369 @@
+//! The records and views of the transitions capability: what its service
+//! takes and returns, and what its web crate builds pages and JSON from.
+
+use renkei_domain::transitions::{
+    AdmissionFeeTier, ContactChannel, DischargeFeeTier, FeeRules, FormKind, FormStatus,
+    ReportedVia, RouteCase, RuleBody, RuleScope,
+};
+use renkei_domain::{
+    AdoptionId, DischargeContactId, EntryId, HandoffFormId, OrgId, PatientId, RegionId, RuleSetId,
+    RuleVersionId, StayId, UserId,
+};
+use serde::Serialize;
+
+use crate::forms::{Content, Template};
+
+/// One hospital stay as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stay {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: StayId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub region_id: RegionId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub patient_id: PatientId,
+    pub patient_name: String,
+    pub patient_kana: String,
+    pub patient_birth_date: String,
+    /// 全国地方公共団体コード of the patient's municipality.
+    pub municipality_code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub hospital_entry_id: EntryId,
+    pub hospital_name: String,
+    /// The organisation that receives handoffs in Renkei; none: the
+    /// hospital works by FAX or phone.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub hospital_org_id: Option<OrgId>,
+    pub ward: String,
+    /// YYYY-MM-DDTHH:MM, Japan time.
+    pub admitted_local: String,
+    pub admitted_at: i64,
+    /// Outside the office's business hours, or on a day it does not work.
+    pub outside_hours: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub reported_via: ReportedVia,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub reported_by: UserId,
+    pub learned_at: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub office_org_id: Option<OrgId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub rule_version_id: Option<RuleVersionId>,
+    /// 退院調整が必要: a screening criterion of the rule in force was met.
+    pub needs_coordination: bool,
+    /// The criteria met, in Japanese (JSON list).
+    pub screening: String,
+    /// The routing cases that applied (JSON list of codes).
+    pub route_cases: String,
+    pub terminal: bool,
+    /// The stay this one re-admits within the rule's window.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub readmission_of: Option<StayId>,
+    pub planned_discharge_on: Option<String>,
+    /// When the hospital told the team the planned discharge date.
+    pub discharge_told_at: Option<i64>,
+    pub discharged_on: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Stay {
+    /// The criteria met, in Japanese.
+    pub fn screening_labels(&self) -> Vec<String> {
+        serde_json::from_str(&self.screening).unwrap_or_default()
+    }
+
+    /// The routing cases that applied.
+    pub fn routes(&self) -> Vec<RouteCase> {
+        serde_json::from_str::<Vec<String>>(&self.route_cases)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| RouteCase::from_code(c))
+            .collect()
+    }
+
+    /// The admission day, YYYY-MM-DD.
+    pub fn admitted_on(&self) -> &str {
+        self.admitted_local
+            .get(..10)
+            .unwrap_or(&self.admitted_local)
+    }
+}
+
+/// A handoff form as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HandoffForm {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: HandoffFormId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub stay_id: StayId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: FormKind,
+    pub template: String,
+    /// National field key → value (JSON object).
+    pub content: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: FormStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub created_by: UserId,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub sent_at: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub channel: Option<ContactChannel>,
+    /// The day the information reached the hospital (YYYY-MM-DD, Japan time).
+    pub informed_on: Option<String>,
+    /// Who received it, logged by hand for FAX, phone or paper.
+    pub received_by: String,
+    pub opened_at: Option<i64>,
+    pub acknowledged_at: Option<i64>,
+}
+
+impl HandoffForm {
+    pub fn content(&self) -> Content {
+        serde_json::from_str(&self.content).unwrap_or_default()
+    }
+}
+
+/// One contact of a discharge's contact log.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DischargeContactRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: DischargeContactId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub stay_id: StayId,
+    /// YYYY-MM-DD.
+    pub contacted_on: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub channel: ContactChannel,
+    /// 職種 of the informant, in words.
+    pub informant_profession: String,
+    pub informant_name: String,
+    pub conference: bool,
+    pub note: String,
+    pub recorded_at: i64,
+}
+
+/// An admission as the person recording it enters it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdmissionInput {
+    /// The hospital's directory entry.
+    pub hospital_entry_id: i64,
+    #[serde(default)]
+    pub ward: String,
+    /// YYYY-MM-DDTHH:MM, Japan time.
+    pub admitted_at: String,
+    /// Outside business hours; empty: worked out from the office's week.
+    #[serde(default)]
+    pub outside_hours: Option<bool>,
+    /// care_manager, liaison, coordinator, family or team.
+    pub reported_via: String,
+    /// The patient's municipality (全国地方公共団体コード); empty: the
+    /// region's only or first municipality.
+    #[serde(default)]
+    pub municipality_code: String,
+    /// 終末期.
+    #[serde(default)]
+    pub terminal: bool,
+}
+
+/// A contact as the care manager logs it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactInput {
+    /// YYYY-MM-DD.
+    pub contacted_on: String,
+    /// renkei, fax, phone, visit, mail or online.
+    pub channel: String,
+    pub informant_profession: String,
+    pub informant_name: String,
+    #[serde(default)]
+    pub conference: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// How an admission form reached a hospital that is not on Renkei.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryInput {
+    /// fax, phone, visit, mail or online.
+    pub channel: String,
+    /// YYYY-MM-DD (Japan time).
+    pub informed_on: String,
+    /// Who at the hospital received it.
+    #[serde(default)]
+    pub received_by: String,
+}
+
+/// Who is looking at a stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Viewer {
+    /// A professional of the patient's care team.
+    Team,
+    /// Staff of the hospital the patient was handed to.
+    Hospital,
+}
+
+/// The rule version a stay is judged by.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInForce {
+    #[serde(skip)]
+    pub rule_set_id: RuleSetId,
+    pub name: String,
+    pub publisher: String,
+    #[serde(skip)]
+    pub version_id: RuleVersionId,
+    pub version: i64,
+    pub effective_from: String,
+    pub body: RuleBody,
+}
+
+/// A stay with everything its page needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct StayView {
+    pub stay: Stay,
+    pub viewer: Viewer,
+    pub admission_form: Option<HandoffForm>,
+    pub discharge_form: Option<HandoffForm>,
+    pub contacts: Vec<DischargeContactRecord>,
+    /// The tier the admission information earned (none until it is given).
+    pub admission_tier: Option<AdmissionFeeTier>,
+    /// The last day for (Ⅰ) and for (Ⅱ), YYYY-MM-DD.
+    pub admission_deadlines: (String, String),
+    /// Contacts and conferences as 退院・退所加算 counts them.
+    pub counted_contacts: (usize, usize),
+    pub discharge_tier: Option<DischargeFeeTier>,
+    pub fee_rules: Option<FeeRules>,
+    pub rule: Option<RuleInForce>,
+    /// Whether the planned discharge was told at least the rule's days
+    /// ahead (none until it is told).
+    pub discharge_notice_on_time: Option<bool>,
+}
+
+/// One line of a list of stays (the team's, the hospital's).
+#[derive(Debug, Clone, Serialize)]
+pub struct StayLine {
+    pub stay: Stay,
+    pub admission_status: Option<FormStatus>,
+    pub admission_tier: Option<AdmissionFeeTier>,
+}
+
+/// A rule set with its versions and where it is adopted.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RuleSet {
+    pub id: RuleSetId,
+    pub region_id: RegionId,
+    pub name: String,
+    pub publisher: String,
+    pub shared: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RuleVersion {
+    pub id: RuleVersionId,
+    pub rule_set_id: RuleSetId,
+    pub version: i64,
+    pub effective_from: String,
+    pub body: String,
+    pub note: String,
+    pub created_at: i64,
+}
+
+impl RuleVersion {
+    pub fn body(&self) -> RuleBody {
+        serde_json::from_str(&self.body).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Adoption {
+    pub id: AdoptionId,
+    pub region_id: RegionId,
+    pub scope: RuleScope,
+    pub scope_code: String,
+    pub rule_set_id: RuleSetId,
+    pub adopted_from: String,
+    pub adopted_at: i64,
+}
+
+/// The rules page: the region's rule sets, those other regions share, and
+/// the region's adoptions.
+#[derive(Debug, Clone, Serialize)]
+pub struct RulesView {
+    pub own: Vec<(RuleSet, Vec<RuleVersion>)>,
+    pub shared_by_others: Vec<RuleSet>,
+    pub adoptions: Vec<Adoption>,
+    pub may_edit: bool,
+}
+
+/// A form to show or print: its template, its content, and its stay.
+#[derive(Debug, Clone)]
+pub struct FormView {
+    pub stay: Stay,
+    pub viewer: Viewer,
+    pub form: HandoffForm,
+    pub template: Template,
+    pub content: Content,
+}
+
+/// What happened at one admission, for the compliance report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Timeliness {
+    One,
+    Two,
+    Late,
+    /// Not given, and the (Ⅱ) deadline has passed.
+    Missing,
+    /// Not given yet, still within the (Ⅱ) deadline.
+    Pending,
+}
+
+/// One row of the month's report: one hospital or one office.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ComplianceRow {
+    pub name: String,
+    pub admissions: usize,
+    pub informed_one: usize,
+    pub informed_two: usize,
+    pub informed_late: usize,
+    pub informed_missing: usize,
+    pub informed_pending: usize,
+    pub needs_coordination: usize,
+    /// Of those flagged, how many got any discharge contact.
+    pub coordinated: usize,
+    pub discharges: usize,
+    /// Discharges told at least the rule's days ahead.
+    pub discharge_notice_on_time: usize,
+    pub contacts: usize,
+    pub conferences: usize,
+    pub readmissions: usize,
+}
+
+/// A handoff that fell through (退院調整漏れ), with the reason.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MissedHandoff {
+    #[serde(skip)]
+    pub stay_id: StayId,
+    pub admitted_on: String,
+    pub hospital: String,
+    pub office: String,
+    pub reason_ja: String,
+    pub reason_en: String,
+}
+
+/// The compliance report of one month (the rule-review meeting's).
+#[derive(Debug, Clone, Serialize)]
+pub struct ComplianceReport {
+    /// YYYY-MM.
+    pub month: String,
+    pub total: ComplianceRow,
+    pub by_hospital: Vec<ComplianceRow>,
+    pub by_office: Vec<ComplianceRow>,
+    pub missed: Vec<MissedHandoff>,
+}

@@ -1,0 +1,992 @@
+//! Admissions and discharges on SQLite and PostgreSQL: the rule in force
+//! (versioned, scoped to the region or a municipality, shared by another
+//! region), screening, the admission form from pre-fill to the hospital's
+//! acknowledgement with its fee tier, FAX delivery logged by hand, the
+//! hospital seeing only what was handed to it, the discharge contact log
+//! and its tier, readmission, and the month's compliance report against
+//! hand-computed counts.
+
+use std::sync::Arc;
+
+use renkei_care::model::{ConsentInput, PatientInput, SummaryFields, TimelineQuery};
+use renkei_care::{Care, CareConfig};
+use renkei_directory::live::LiveIndex;
+use renkei_directory::model::NewLocalEntry;
+use renkei_directory::service::{Directory, DirectoryConfig};
+use renkei_domain::care::CareLevel;
+use renkei_domain::transitions::{
+    AdmissionFeeTier, Criterion, DischargeFeeTier, FormKind, FormStatus, RuleBody,
+};
+use renkei_domain::{EntryId, OrgId, PatientId, StayId, Timestamp};
+use renkei_identity::service_types::SessionState;
+use renkei_identity::{
+    Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation, NewUser, Principal,
+    RequestContext,
+};
+use renkei_mail::CapturingMailer;
+use renkei_store::audit::{self, AuditQuery, Verification};
+use renkei_store::{both_backends, Db, ServiceError};
+use renkei_transitions::model::{AdmissionInput, ContactInput, DeliveryInput, Timeliness, Viewer};
+use renkei_transitions::Transitions;
+
+fn ctx() -> RequestContext {
+    RequestContext {
+        source_addr: "127.0.0.1".into(),
+        user_agent: "transitions-test".into(),
+    }
+}
+
+/// A Japan-time moment "YYYY-MM-DD HH:MM".
+fn at(s: &str) -> Timestamp {
+    let t = renkei_domain::transitions::parse_local_datetime(s).expect(s);
+    let ms = t
+        .assume_offset(renkei_domain::timestamp::JST)
+        .unix_timestamp_nanos()
+        / 1_000_000;
+    Timestamp(ms as i64)
+}
+
+const CITY: &str = "131016";
+const TOWN: &str = "131024";
+
+struct World {
+    care: Care,
+    transitions: Transitions,
+    hospital: EntryId,
+    fax_hospital: EntryId,
+    admin: Principal,
+    officer: Principal,
+    cm: Principal,
+    doctor: Principal,
+    liaison: Principal,
+    other_liaison: Principal,
+    outsider: Principal,
+    foreign_admin: Principal,
+}
+
+async fn user(
+    identity: &Identity,
+    name: &str,
+    role: &str,
+    profession: &str,
+    region: i64,
+    orgs: Vec<i64>,
+) -> Principal {
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    identity
+        .create_user(
+            &cli,
+            &NewUser {
+                region_id: Some(region),
+                username: name.into(),
+                display_name: format!("{name}さん"),
+                email: format!("{name}@example.jp"),
+                role: role.into(),
+                profession: profession.into(),
+                password: "correct horse battery".into(),
+                org_ids: orgs,
+                ..Default::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let login = identity
+        .login(name, "correct horse battery", &ctx())
+        .await
+        .unwrap();
+    match identity.session(&login.session_token).await.unwrap() {
+        Some(SessionState::Active(p)) => p,
+        _ => panic!("no active session"),
+    }
+}
+
+async fn world(db: &Db) -> World {
+    let identity = Identity::new(
+        db.clone(),
+        IdentityConfig {
+            require_mfa: false,
+            ..IdentityConfig::default()
+        },
+    );
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    let region = identity
+        .create_region(&cli, "r1", "第一圏域", false, &ctx())
+        .await
+        .unwrap();
+    let other = identity
+        .create_region(&cli, "r2", "第二圏域", false, &ctx())
+        .await
+        .unwrap();
+    for (code, name) in [(CITY, "千代田区"), (TOWN, "中央区")] {
+        identity
+            .create_municipality(
+                &cli,
+                &NewMunicipality {
+                    region_id: Some(region),
+                    code: code.into(),
+                    name: name.into(),
+                    kana: String::new(),
+                    population: None,
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+    }
+    let mut orgs = Vec::new();
+    for (name, kind, r) in [
+        ("さくら診療所", "clinic", region),
+        ("ひかり居宅介護支援", "care_management", region),
+        ("第一市立病院", "hospital", region),
+        ("第二総合病院", "hospital", region),
+        ("よその病院", "hospital", other),
+    ] {
+        orgs.push(
+            identity
+                .create_organisation(
+                    &cli,
+                    &NewOrganisation {
+                        region_id: Some(r),
+                        kind: kind.into(),
+                        name: name.into(),
+                        ..Default::default()
+                    },
+                    &ctx(),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    let live = LiveIndex::empty();
+    let directory = Directory::new(
+        db.clone(),
+        live.clone(),
+        Arc::new(CapturingMailer::default()),
+        DirectoryConfig::default(),
+    );
+    let mut tx = db.begin().await.unwrap();
+    let entry = |name: &str, org: Option<i64>| NewLocalEntry {
+        kind: "hospital".into(),
+        name: name.into(),
+        kana: String::new(),
+        municipality_code: CITY.into(),
+        municipality_name: "千代田区".into(),
+        org_id: org.map(OrgId),
+        ..NewLocalEntry::default()
+    };
+    let now = Timestamp(0);
+    let hospital = renkei_directory::fixtures::insert_local_entry(
+        &mut tx,
+        &entry("第一市立病院", Some(orgs[2])),
+        now,
+    )
+    .await
+    .unwrap();
+    let fax_hospital =
+        renkei_directory::fixtures::insert_local_entry(&mut tx, &entry("となり町病院", None), now)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    let care = Care::new(
+        db.clone(),
+        Arc::new(CapturingMailer::default()),
+        CareConfig::default(),
+    );
+    let transitions = Transitions::new(db.clone(), care.clone(), directory);
+    World {
+        admin: user(&identity, "admin", "region_admin", "other", region, vec![]).await,
+        officer: user(
+            &identity,
+            "officer",
+            "municipal_officer",
+            "municipal_officer",
+            region,
+            vec![],
+        )
+        .await,
+        cm: user(
+            &identity,
+            "cm_ito",
+            "professional",
+            "care_manager",
+            region,
+            vec![orgs[1]],
+        )
+        .await,
+        doctor: user(
+            &identity,
+            "doctor",
+            "professional",
+            "doctor",
+            region,
+            vec![orgs[0]],
+        )
+        .await,
+        liaison: user(
+            &identity,
+            "liaison",
+            "professional",
+            "msw",
+            region,
+            vec![orgs[2]],
+        )
+        .await,
+        other_liaison: user(
+            &identity,
+            "liaison2",
+            "professional",
+            "msw",
+            region,
+            vec![orgs[3]],
+        )
+        .await,
+        outsider: user(
+            &identity,
+            "nurse",
+            "professional",
+            "nurse",
+            region,
+            vec![orgs[0]],
+        )
+        .await,
+        foreign_admin: user(&identity, "admin2", "region_admin", "other", other, vec![]).await,
+        care,
+        transitions,
+        hospital,
+        fax_hospital,
+    }
+}
+
+/// A patient of the care manager (lead) with the doctor on the team under
+/// a consent covering the clinic.
+async fn patient(w: &World, name: &str, care_level: &str, now: Timestamp) -> PatientId {
+    let c = ctx();
+    let pid = w
+        .care
+        .register_patient(
+            &w.cm,
+            &c,
+            None,
+            "care_manager",
+            &PatientInput {
+                name: name.into(),
+                kana: "かんじゃ".into(),
+                birth_date: "1940-05-02".into(),
+                sex: "female".into(),
+                address: "千代田区1-1".into(),
+                care_level: care_level.into(),
+                care_application: "certified".into(),
+                household: "with_family".into(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let space = w.care.patient_space(pid).await.unwrap();
+    w.care
+        .record_consent(
+            &w.cm,
+            &c,
+            pid,
+            &ConsentInput {
+                covers_orgs: vec![w.doctor.org_ids[0]],
+                covers_professions: vec![],
+                covers_family: false,
+                obtained_on: "2026-10-01".into(),
+                obtained_by: "ケアマネジャー".into(),
+                signer: "本人".into(),
+            },
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    w.care
+        .invite(&w.cm, &c, space, "doctor", "attending_doctor", now)
+        .await
+        .unwrap();
+    w.care.accept(&w.doctor, &c, space, now).await.unwrap();
+    pid
+}
+
+fn admission(hospital: EntryId, admitted_at: &str) -> AdmissionInput {
+    AdmissionInput {
+        hospital_entry_id: hospital.0,
+        ward: "3階西".into(),
+        admitted_at: admitted_at.into(),
+        outside_hours: None,
+        reported_via: "family".into(),
+        municipality_code: CITY.into(),
+        terminal: false,
+    }
+}
+
+fn contact(on: &str, conference: bool) -> ContactInput {
+    ContactInput {
+        contacted_on: on.into(),
+        channel: if conference { "visit" } else { "phone" }.into(),
+        informant_profession: "医療ソーシャルワーカー".into(),
+        informant_name: "連携室 太郎".into(),
+        conference,
+        note: String::new(),
+    }
+}
+
+/// The region's rule from 2026-11-01: care level 3 and up needs
+/// coordination; discharge told 3 days ahead.
+async fn region_rule(w: &World) {
+    let body = RuleBody {
+        screening: vec![Criterion::CareLevelAtLeast {
+            level: CareLevel::Care3,
+        }],
+        ..RuleBody::default()
+    };
+    w.transitions
+        .create_rule_set(
+            &w.admin,
+            &ctx(),
+            "第一圏域ルール",
+            "第一圏域在宅医療・介護連携推進協議会",
+            false,
+            &body,
+            "2026-11-01",
+            true,
+            at("2026-10-30 09:00"),
+        )
+        .await
+        .unwrap();
+}
+
+both_backends!(
+    admission_to_acknowledgement_and_discharge,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        region_rule(&w).await;
+        let before = at("2026-12-01 09:00");
+        let pid = patient(&w, "入院 花子", "care3", before).await;
+
+        // Monday 10:30, in the office's hours: the care manager records it.
+        let now = at("2026-12-07 11:00");
+        let stay = w
+            .transitions
+            .record_admission(
+                &w.cm,
+                &c,
+                pid,
+                &admission(w.hospital, "2026-12-07T10:30"),
+                now,
+            )
+            .await
+            .unwrap();
+        let view = w.transitions.stay(&w.cm, &c, stay, now).await.unwrap();
+        assert_eq!(view.viewer, Viewer::Team);
+        assert!(view.stay.needs_coordination);
+        assert_eq!(view.stay.screening_labels(), ["要介護3以上"]);
+        assert!(!view.stay.outside_hours);
+        assert_eq!(
+            view.admission_deadlines,
+            ("2026-12-07".into(), "2026-12-09".into())
+        );
+        assert_eq!(view.rule.as_ref().map(|r| r.version), Some(1));
+        // The team hears of it on the timeline.
+        let timeline = w
+            .care
+            .patient_timeline(
+                &w.doctor,
+                &c,
+                pid,
+                TimelineQuery {
+                    limit: 20,
+                    ..Default::default()
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(
+            timeline
+                .posts
+                .iter()
+                .any(|p| p.post.body.contains("【入院】第一市立病院")),
+            "the admission is posted to the team"
+        );
+
+        // Nobody else sees the stay; the hospital sees it but not the unsent form.
+        for stranger in [&w.outsider, &w.other_liaison, &w.admin] {
+            let err = w
+                .transitions
+                .stay(stranger, &c, stay, now)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, ServiceError::NotFound),
+                "{}: {err:?}",
+                stranger.username
+            );
+        }
+        assert_eq!(
+            w.transitions
+                .stay(&w.liaison, &c, stay, now)
+                .await
+                .unwrap()
+                .viewer,
+            Viewer::Hospital
+        );
+        assert!(matches!(
+            w.transitions
+                .form(&w.liaison, &c, stay, FormKind::Admission, now)
+                .await,
+            Err(ServiceError::NotFound)
+        ));
+        assert!(matches!(
+            w.transitions
+                .log_contact(&w.liaison, &c, stay, &contact("2026-12-07", false), now)
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+
+        // The draft is pre-filled from the record and the team.
+        let draft = w
+            .transitions
+            .form(&w.cm, &c, stay, FormKind::Admission, now)
+            .await
+            .unwrap();
+        assert_eq!(
+            draft.content.get("name").map(String::as_str),
+            Some("入院 花子")
+        );
+        assert_eq!(
+            draft.content.get("care_level").map(String::as_str),
+            Some("要介護3")
+        );
+        assert_eq!(
+            draft.content.get("hospital").map(String::as_str),
+            Some("第一市立病院")
+        );
+        assert_eq!(
+            draft.content.get("family_doctor").map(String::as_str),
+            Some("doctorさん")
+        );
+        assert_eq!(
+            draft.content.get("admitted_on").map(String::as_str),
+            Some("2026-12-07")
+        );
+        // Bad values are refused field by field.
+        let mut bad = draft.content.clone();
+        bad.insert("adl_moving".into(), "だいたい自立".into());
+        assert!(matches!(
+            w.transitions
+                .save_form(&w.cm, &c, stay, FormKind::Admission, &bad, now)
+                .await,
+            Err(ServiceError::Validation(_))
+        ));
+        let mut content = draft.content.clone();
+        content.insert("adl_moving".into(), "見守り".into());
+        // Sending before saving is refused with a reason.
+        assert!(matches!(
+            w.transitions
+                .send_admission_form(&w.cm, &c, stay, now)
+                .await,
+            Err(ServiceError::Validation(_))
+        ));
+        w.transitions
+            .save_form(&w.cm, &c, stay, FormKind::Admission, &content, now)
+            .await
+            .unwrap();
+        let sent = at("2026-12-07 15:00");
+        w.transitions
+            .send_admission_form(&w.cm, &c, stay, sent)
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.transitions
+                .save_form(&w.cm, &c, stay, FormKind::Admission, &content, sent)
+                .await,
+            Err(ServiceError::Conflict(_))
+        ));
+
+        // The liaison opens it (recorded once) and acknowledges it.
+        let opened = at("2026-12-07 15:20");
+        let seen = w
+            .transitions
+            .form(&w.liaison, &c, stay, FormKind::Admission, opened)
+            .await
+            .unwrap();
+        assert_eq!(seen.form.status, FormStatus::Opened);
+        assert_eq!(
+            seen.content.get("adl_moving").map(String::as_str),
+            Some("見守り")
+        );
+        w.transitions
+            .acknowledge_admission_form(&w.liaison, &c, stay, at("2026-12-07 15:25"))
+            .await
+            .unwrap();
+        let inbox = w.transitions.hospital_inbox(&w.liaison, &c).await.unwrap();
+        assert_eq!(inbox.len(), 1);
+        assert_eq!(inbox[0].admission_status, Some(FormStatus::Acknowledged));
+        assert_eq!(inbox[0].admission_tier, Some(AdmissionFeeTier::One));
+        assert!(w
+            .transitions
+            .hospital_inbox(&w.other_liaison, &c)
+            .await
+            .unwrap()
+            .is_empty());
+
+        // Discharge: told on the 10th for the 14th (4 days ahead ≥ 3); a phone
+        // call and a conference logged; discharged on the 14th.
+        w.transitions
+            .plan_discharge(&w.liaison, &c, stay, "2026-12-14", at("2026-12-10 10:00"))
+            .await
+            .unwrap();
+        for (on, conference) in [
+            ("2026-12-10", false),
+            ("2026-12-12", true),
+            ("2026-12-12", false),
+        ] {
+            w.transitions
+                .log_contact(
+                    &w.cm,
+                    &c,
+                    stay,
+                    &contact(on, conference),
+                    at("2026-12-12 18:00"),
+                )
+                .await
+                .unwrap();
+        }
+        let bad_contact = ContactInput {
+            informant_name: String::new(),
+            ..contact("2026-12-31", false)
+        };
+        assert!(matches!(
+            w.transitions.log_contact(&w.cm, &c, stay, &bad_contact, at("2026-12-12 18:00")).await,
+            Err(ServiceError::Validation(v)) if v.0.len() == 2
+        ));
+        w.transitions
+            .record_discharge(&w.liaison, &c, stay, "2026-12-14", at("2026-12-14 11:00"))
+            .await
+            .unwrap();
+        let view = w
+            .transitions
+            .stay(&w.cm, &c, stay, at("2026-12-14 12:00"))
+            .await
+            .unwrap();
+        assert_eq!(view.counted_contacts, (2, 1));
+        assert_eq!(view.discharge_tier, Some(DischargeFeeTier::TwoB));
+        assert_eq!(view.discharge_notice_on_time, Some(true));
+        assert_eq!(view.admission_tier, Some(AdmissionFeeTier::One));
+        assert_eq!(
+            view.fee_rules
+                .as_ref()
+                .map(|f| f.admission_units(AdmissionFeeTier::One)),
+            Some(250)
+        );
+
+        // Back in hospital within 30 days: a readmission.
+        let again = w
+            .transitions
+            .record_admission(
+                &w.cm,
+                &c,
+                pid,
+                &admission(w.hospital, "2026-12-20T22:00"),
+                at("2026-12-20 22:30"),
+            )
+            .await
+            .unwrap();
+        let view = w
+            .transitions
+            .stay(&w.cm, &c, again, at("2026-12-20 22:30"))
+            .await
+            .unwrap();
+        assert_eq!(view.stay.readmission_of, Some(stay));
+        assert!(view.stay.outside_hours, "22:00 is after closing");
+
+        // Every step is in the audit trail, and the chain holds.
+        let records = audit::search(
+            &db,
+            &AuditQuery {
+                patient_id: Some(pid.to_string()),
+                limit: 1000,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+        for action in [
+            "stay.create",
+            "form.admission.save",
+            "form.admission.send",
+            "form.admission.read",
+            "form.admission.acknowledge",
+            "stay.plan_discharge",
+            "stay.contact",
+            "stay.discharge",
+            "stays.inbox",
+        ] {
+            assert!(
+                actions.contains(&action),
+                "{action} missing from {actions:?}"
+            );
+        }
+        assert!(records
+            .iter()
+            .any(|r| r.action == "stay.read" && r.outcome == "denied"));
+        assert!(matches!(
+            audit::verify(&db).await.unwrap(),
+            Verification::Intact { .. }
+        ));
+
+        // The month's report, by hand: two admissions (one (Ⅰ), one missing
+        // after its deadline of the 23rd), both flagged, one coordinated; one
+        // discharge told on time with two contacts and a conference; one
+        // readmission; one missed handoff.
+        let report = w
+            .transitions
+            .compliance(&w.officer, &c, "2026-12", at("2026-12-28 09:00"))
+            .await
+            .unwrap();
+        let t = &report.total;
+        assert_eq!(
+            (
+                t.admissions,
+                t.informed_one,
+                t.informed_two,
+                t.informed_late,
+                t.informed_missing,
+                t.informed_pending
+            ),
+            (2, 1, 0, 0, 1, 0)
+        );
+        assert_eq!((t.needs_coordination, t.coordinated), (2, 1));
+        assert_eq!(
+            (
+                t.discharges,
+                t.discharge_notice_on_time,
+                t.contacts,
+                t.conferences
+            ),
+            (1, 1, 2, 1)
+        );
+        assert_eq!(t.readmissions, 1);
+        assert_eq!(report.by_hospital.len(), 1);
+        assert_eq!(report.by_office[0].name, "ひかり居宅介護支援");
+        assert_eq!(report.missed.len(), 1, "{:?}", report.missed);
+        assert!(report.missed[0].reason_ja.starts_with("入院時情報提供なし"));
+        let _ = Timeliness::One;
+        // Earlier, the second admission was still pending.
+        let early = w
+            .transitions
+            .compliance(&w.officer, &c, "2026-12", at("2026-12-21 09:00"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (early.total.informed_missing, early.total.informed_pending),
+            (0, 1)
+        );
+        // Professionals do not see the region's report.
+        assert!(matches!(
+            w.transitions
+                .compliance(&w.cm, &c, "2026-12", at("2026-12-28 09:00"))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+    }
+);
+
+both_backends!(a_hospital_not_on_renkei_gets_it_by_fax, |db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    region_rule(&w).await;
+    let pid = patient(&w, "ファクス 太郎", "care1", at("2026-12-01 09:00")).await;
+    // Friday 19:00: after hours, so Saturday still earns (Ⅰ).
+    let stay = w
+        .transitions
+        .record_admission(
+            &w.cm,
+            &c,
+            pid,
+            &admission(w.fax_hospital, "2026-12-11T19:00"),
+            at("2026-12-11 20:00"),
+        )
+        .await
+        .unwrap();
+    let view = w
+        .transitions
+        .stay(&w.cm, &c, stay, at("2026-12-11 20:00"))
+        .await
+        .unwrap();
+    assert!(
+        !view.stay.needs_coordination,
+        "care level 1 is below the rule's criterion"
+    );
+    assert!(view.stay.outside_hours);
+    assert_eq!(
+        view.admission_deadlines,
+        ("2026-12-12".into(), "2026-12-14".into())
+    );
+    let draft = w
+        .transitions
+        .form(&w.cm, &c, stay, FormKind::Admission, at("2026-12-12 09:00"))
+        .await
+        .unwrap();
+    w.transitions
+        .save_form(
+            &w.cm,
+            &c,
+            stay,
+            FormKind::Admission,
+            &draft.content,
+            at("2026-12-12 09:00"),
+        )
+        .await
+        .unwrap();
+    let err = w
+        .transitions
+        .send_admission_form(&w.cm, &c, stay, at("2026-12-12 09:00"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Validation(_)), "{err:?}");
+    let future = DeliveryInput {
+        channel: "fax".into(),
+        informed_on: "2026-12-13".into(),
+        received_by: String::new(),
+    };
+    assert!(matches!(
+        w.transitions
+            .log_admission_delivery(&w.cm, &c, stay, &future, at("2026-12-12 09:10"))
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    w.transitions
+        .log_admission_delivery(
+            &w.cm,
+            &c,
+            stay,
+            &DeliveryInput {
+                channel: "fax".into(),
+                informed_on: "2026-12-12".into(),
+                received_by: "病棟看護師 山本".into(),
+            },
+            at("2026-12-12 09:10"),
+        )
+        .await
+        .unwrap();
+    let view = w
+        .transitions
+        .stay(&w.cm, &c, stay, at("2026-12-12 09:10"))
+        .await
+        .unwrap();
+    assert_eq!(view.admission_tier, Some(AdmissionFeeTier::One));
+    let form = view.admission_form.expect("form");
+    assert_eq!(form.status, FormStatus::Sent);
+    assert_eq!(form.received_by, "病棟看護師 山本");
+    // No hospital organisation: nobody but the team sees the stay.
+    assert!(matches!(
+        w.transitions
+            .stay(&w.liaison, &c, stay, at("2026-12-12 09:10"))
+            .await,
+        Err(ServiceError::NotFound)
+    ));
+});
+
+both_backends!(rules_are_versioned_scoped_and_shared, |db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    region_rule(&w).await;
+    let rules = w.transitions.rules(&w.admin).await.unwrap();
+    let set = rules.own[0].0.id;
+    // A version may not take effect in the past.
+    let stricter = RuleBody {
+        screening: vec![Criterion::AgeAtLeast { years: 75 }],
+        ..RuleBody::default()
+    };
+    assert!(matches!(
+        w.transitions
+            .add_rule_version(
+                &w.admin,
+                &c,
+                set,
+                &stricter,
+                "2026-12-01",
+                "",
+                at("2026-12-05 09:00")
+            )
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    // An invalid body is refused with its problems.
+    let broken = RuleBody {
+        readmission_within_days: 0,
+        ..RuleBody::default()
+    };
+    assert!(matches!(
+        w.transitions
+            .add_rule_version(
+                &w.admin,
+                &c,
+                set,
+                &broken,
+                "2026-12-15",
+                "",
+                at("2026-12-05 09:00")
+            )
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    // Professionals may not edit rules.
+    assert!(matches!(
+        w.transitions
+            .add_rule_version(
+                &w.cm,
+                &c,
+                set,
+                &stricter,
+                "2026-12-15",
+                "",
+                at("2026-12-05 09:00")
+            )
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert_eq!(
+        w.transitions
+            .add_rule_version(
+                &w.admin,
+                &c,
+                set,
+                &stricter,
+                "2026-12-15",
+                "年齢基準へ",
+                at("2026-12-05 09:00")
+            )
+            .await
+            .unwrap(),
+        2
+    );
+    let region = w.admin.region_id.unwrap();
+    let v = |on: &'static str, muni: &'static str| {
+        let t = &w.transitions;
+        async move {
+            t.rule_in_force(region, muni, "", on)
+                .await
+                .unwrap()
+                .map(|r| (r.name, r.version))
+        }
+    };
+    assert_eq!(v("2026-10-31", CITY).await, None, "before the rule");
+    assert_eq!(
+        v("2026-12-14", CITY).await,
+        Some(("第一圏域ルール".into(), 1))
+    );
+    assert_eq!(
+        v("2026-12-15", CITY).await,
+        Some(("第一圏域ルール".into(), 2))
+    );
+
+    // Another region's shared rule, adopted for one municipality only.
+    let shared = w
+        .transitions
+        .create_rule_set(
+            &w.foreign_admin,
+            &c,
+            "保健所共通ルール",
+            "第二保健所",
+            true,
+            &RuleBody::default(),
+            "2026-12-01",
+            false,
+            at("2026-11-20 09:00"),
+        )
+        .await
+        .unwrap();
+    let view = w.transitions.rules(&w.admin).await.unwrap();
+    assert!(view.shared_by_others.iter().any(|s| s.id == shared));
+    assert!(matches!(
+        w.transitions
+            .adopt(
+                &w.admin,
+                &c,
+                shared,
+                "municipality",
+                "999999",
+                "2026-12-20",
+                at("2026-12-05 09:00")
+            )
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    w.transitions
+        .adopt(
+            &w.admin,
+            &c,
+            shared,
+            "municipality",
+            TOWN,
+            "2026-12-20",
+            at("2026-12-05 09:00"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        v("2026-12-19", TOWN).await,
+        Some(("第一圏域ルール".into(), 2))
+    );
+    assert_eq!(
+        v("2026-12-20", TOWN).await,
+        Some(("保健所共通ルール".into(), 1))
+    );
+    assert_eq!(
+        v("2026-12-20", CITY).await,
+        Some(("第一圏域ルール".into(), 2))
+    );
+
+    // Each stay keeps the version in force on its admission day.
+    let pid = patient(&w, "規則 花子", "care3", at("2026-12-01 09:00")).await;
+    let early = w
+        .transitions
+        .record_admission(
+            &w.cm,
+            &c,
+            pid,
+            &admission(w.hospital, "2026-12-07T10:00"),
+            at("2026-12-07 11:00"),
+        )
+        .await
+        .unwrap();
+    let late = w
+        .transitions
+        .record_admission(
+            &w.cm,
+            &c,
+            pid,
+            &admission(w.hospital, "2026-12-16T10:00"),
+            at("2026-12-16 11:00"),
+        )
+        .await
+        .unwrap();
+    let early = w
+        .transitions
+        .stay(&w.cm, &c, early, at("2026-12-16 11:00"))
+        .await
+        .unwrap();
+    let late = w
+        .transitions
+        .stay(&w.cm, &c, late, at("2026-12-16 11:00"))
+        .await
+        .unwrap();
+    assert_eq!(early.rule.map(|r| r.version), Some(1));
+    assert_eq!(early.stay.screening_labels(), ["要介護3以上"]);
+    assert_eq!(late.rule.map(|r| r.version), Some(2));
+    assert_eq!(late.stay.screening_labels(), ["75歳以上"]);
+    let _ = StayId(0);
+    let _ = SummaryFields::default();
+});
