@@ -406,11 +406,11 @@ labelled_enum!(
     /// How information reached the hospital or the care manager.
     ContactChannel {
         Renkei = ("renkei", "Renkei", "Renkei"),
-        Fax = ("fax", "FAX", "Fax"),
         Phone = ("phone", "電話", "Phone"),
+        Fax = ("fax", "FAX", "Fax"),
         Visit = ("visit", "訪問・面談", "In person"),
-        Mail = ("mail", "郵送", "Post"),
         Online = ("online", "オンライン", "Online"),
+        Mail = ("mail", "郵送", "Post"),
     }
 );
 

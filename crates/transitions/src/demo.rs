@@ -1,10 +1,11 @@
 //! The demo's admissions and discharges: the region's rule (みどり野圏域
-//! 入退院支援ルール, adopted for the whole region), the care manager's
-//! patient admitted to the city hospital four days ago with the admission
-//! information sent the same day and acknowledged by the hospital's
-//! liaison office, a discharge planned and two contacts logged; and the
-//! second patient admitted to the neighbouring town's hospital (not on
-//! Renkei) last night, its information still to be given.
+//! 入退院支援ルール, adopted for the whole region); the care manager's
+//! first patient admitted to the city hospital twenty days ago, the
+//! admission information sent the same day and acknowledged by the
+//! hospital's liaison office, the discharge told five days ahead, a phone
+//! call and a pre-discharge conference logged, home again five days ago;
+//! and the second patient admitted to the neighbouring town's hospital
+//! (not on Renkei) last night, its information still to be given.
 //!
 //! Everything goes through the service, each step at the moment it would
 //! have happened (the service takes the time as a parameter).
@@ -166,14 +167,25 @@ pub async fn load(
         .my_spaces(&cm, ctx)
         .await
         .map_err(|e| failed("patient list", e))?;
-    let mut patient_ids = patients.iter().filter_map(|c| c.patient_id);
-    let Some(first) = patient_ids.next() else {
+    // The care demo's main patient (her team's week) has the finished
+    // stay; the other patient is in hospital now.
+    let main = patients
+        .iter()
+        .find(|c| c.name == "緑川 ハナ")
+        .or_else(|| patients.first())
+        .and_then(|c| c.patient_id);
+    let Some(first) = main else {
         return Ok("transitions: no demo patient".into());
     };
+    let mut patient_ids = patients
+        .iter()
+        .filter_map(|c| c.patient_id)
+        .filter(|id| *id != first);
 
-    // The first patient: admitted four days ago at 10:30, information sent
-    // in Renkei the same afternoon, opened and acknowledged by the liaison.
-    let (admitted, at) = local(now, 4, 10, 30);
+    // The first patient: admitted twenty days ago at 10:30, information
+    // sent in Renkei the same afternoon, opened and acknowledged by the
+    // liaison.
+    let (admitted, at) = local(now, 20, 10, 30);
     let stay = service
         .record_admission(
             &cm,
@@ -239,32 +251,40 @@ pub async fn load(
     service
         .acknowledge_admission_form(&liaison, ctx, stay, opened.plus_seconds(120))
         .await?;
-    let (planned, _) = local(now, -4, 0, 0);
+    let (planned, _) = local(now, 5, 0, 0);
+    let (_, told) = local(now, 10, 14, 0);
     service
-        .plan_discharge(
-            &liaison,
-            ctx,
-            stay,
-            &planned[..10],
-            now.plus_seconds(-86_400),
-        )
+        .plan_discharge(&liaison, ctx, stay, &planned[..10], told)
         .await?;
-    let (yesterday, _) = local(now, 1, 0, 0);
+    for (days, conference, note) in [
+        (9, false, "退院予定日と退院前カンファレンスの日程調整"),
+        (
+            6,
+            true,
+            "退院前カンファレンス（病棟看護師・理学療法士・訪問看護・主治医）",
+        ),
+    ] {
+        let (day, at) = local(now, days, 16, 0);
+        service
+            .log_contact(
+                &cm,
+                ctx,
+                stay,
+                &ContactInput {
+                    contacted_on: day[..10].to_string(),
+                    channel: if conference { "visit" } else { "phone" }.into(),
+                    informant_profession: "医療ソーシャルワーカー".into(),
+                    informant_name: "連携室 ひろみ".into(),
+                    conference,
+                    note: note.into(),
+                },
+                at,
+            )
+            .await?;
+    }
+    let (_, left) = local(now, 5, 11, 0);
     service
-        .log_contact(
-            &cm,
-            ctx,
-            stay,
-            &ContactInput {
-                contacted_on: yesterday[..10].to_string(),
-                channel: "phone".into(),
-                informant_profession: "医療ソーシャルワーカー".into(),
-                informant_name: "連携室 ひろみ".into(),
-                conference: false,
-                note: "退院予定日と退院前カンファレンスの日程調整".into(),
-            },
-            now.plus_seconds(-3600),
-        )
+        .record_discharge(&liaison, ctx, stay, &planned[..10], left)
         .await?;
 
     // The second patient: admitted last night to the neighbouring town's

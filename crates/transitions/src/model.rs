@@ -326,6 +326,7 @@ pub enum Timeliness {
 
 /// One row of the month's report: one hospital or one office.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplianceRow {
     pub name: String,
     pub admissions: usize,
@@ -347,8 +348,10 @@ pub struct ComplianceRow {
 
 /// A handoff that fell through (退院調整漏れ), with the reason.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MissedHandoff {
     #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub stay_id: StayId,
     pub admitted_on: String,
     pub hospital: String,
@@ -359,6 +362,7 @@ pub struct MissedHandoff {
 
 /// The compliance report of one month (the rule-review meeting's).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComplianceReport {
     /// YYYY-MM.
     pub month: String,

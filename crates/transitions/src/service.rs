@@ -268,12 +268,17 @@ impl Transitions {
         }))
     }
 
-    fn may_edit_rules(p: &Principal) -> bool {
+    /// Whether the user writes the region's rules (the pages ask before
+    /// reading a rule form, so a refused user learns nothing from it).
+    pub fn may_edit_rules(p: &Principal) -> bool {
         p.role.may(Permission::EditHandoffRules) && p.region_scope().is_some()
     }
 
     /// The rules page.
     pub async fn rules(&self, p: &Principal) -> Result<RulesView, TransitionsError> {
+        if p.role == Role::Family {
+            return Err(TransitionsError::Forbidden);
+        }
         let region = p.region_scope().ok_or(TransitionsError::Forbidden)?;
         let mut own = Vec::new();
         for set in store::rule_sets_of_region(&self.db, region).await? {
@@ -294,6 +299,9 @@ impl Transitions {
         p: &Principal,
         id: RuleSetId,
     ) -> Result<(crate::model::RuleSet, Vec<crate::model::RuleVersion>), TransitionsError> {
+        if p.role == Role::Family {
+            return Err(TransitionsError::Forbidden);
+        }
         let region = p.region_scope().ok_or(TransitionsError::Forbidden)?;
         let set = store::rule_set(&self.db, id)
             .await?
@@ -660,6 +668,22 @@ impl Transitions {
             .map(|c| c.code())
             .collect();
         let admitted_at = jst_instant(admitted);
+        if let Some(open) = store::stays_of_patient(&self.db, patient_id)
+            .await?
+            .into_iter()
+            .find(|s| s.discharged_on.is_none() && s.admitted_at <= admitted_at)
+        {
+            return Err(invalid(
+                "admitted_at",
+                "still_in_hospital",
+                &format!(
+                    "{}（{}入院）の退院がまだ記録されていません。先に退院日を記録してください。",
+                    open.hospital_name,
+                    open.admitted_on()
+                ),
+                "The previous stay has no discharge yet: record it first.",
+            ));
+        }
         let readmission_of = match store::last_discharge(&self.db, patient_id, admitted_at).await? {
             Some(prev) => prev
                 .discharged_on
@@ -800,6 +824,66 @@ impl Transitions {
         Ok(known.first().map(|(c, _)| c.clone()).unwrap_or_default())
     }
 
+    /// Hospitals and clinics with beds by name, from the directory (in and
+    /// out of the region): what an admission names.
+    pub fn find_hospitals(&self, text: &str, limit: usize) -> Vec<(EntryId, String, String)> {
+        let text = text.trim();
+        let q = renkei_directory::search::Query {
+            text: (!text.is_empty()).then(|| text.to_string()),
+            kinds: vec!["hospital".into(), "clinic".into()],
+            limit,
+            ..Default::default()
+        };
+        self.directory
+            .live()
+            .search(&q)
+            .items
+            .into_iter()
+            .map(|h| (h.entry.id, h.entry.name, h.entry.address))
+            .collect()
+    }
+
+    /// The patients whose teams the user writes for (name, id): where an
+    /// admission is recorded from. Care audits the listing.
+    pub async fn my_patients(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<(PatientId, String)>, TransitionsError> {
+        if !professional(p) {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .care
+            .my_spaces(p, ctx)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == MemberStatus::Active && c.team_role != TeamRole::Family)
+            .filter_map(|c| c.patient_id.map(|id| (id, c.name)))
+            .collect())
+    }
+
+    /// The open stays of the user's care-management offices.
+    pub async fn office_stays(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<StayLine>, TransitionsError> {
+        if !professional(p) {
+            return Err(TransitionsError::Forbidden);
+        }
+        let stays = store::open_stays_of_offices(&self.db, &p.org_ids, 200).await?;
+        let entries: Vec<AuditEntry> = stays
+            .iter()
+            .map(|s| audit_entry(p, ctx, "stays.office", "stay", s.id, Some(s.patient_id)))
+            .collect();
+        let lines = self.lines(stays).await?;
+        if !entries.is_empty() {
+            self.audit(entries).await?;
+        }
+        Ok(lines)
+    }
+
     /// A patient's stays, for the team.
     pub async fn stays_of_patient(
         &self,
@@ -891,6 +975,66 @@ impl Transitions {
             .map(|s| audit_entry(p, ctx, "stays.inbox", "stay", s.id, Some(s.patient_id)))
             .collect();
         let lines = self.lines(stays).await?;
+        if !entries.is_empty() {
+            self.audit(entries).await?;
+        }
+        Ok(lines)
+    }
+
+    /// What needs the user now: for a care-management office, admissions
+    /// whose information has not been given and discharges coming within a
+    /// week; for a hospital, admission forms not yet acknowledged. Audited
+    /// like a listing.
+    pub async fn work_list(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<Vec<StayLine>, TransitionsError> {
+        if !professional(p) {
+            return Ok(Vec::new());
+        }
+        let today = format_date(jst_day(now));
+        let week = format_date(jst_day(now) + Duration::days(7));
+        let mut lines = Vec::new();
+        for line in self
+            .lines(store::open_stays_of_offices(&self.db, &p.org_ids, 100).await?)
+            .await?
+        {
+            let unsent = matches!(line.admission_status, None | Some(FormStatus::Draft));
+            let leaving = line
+                .stay
+                .planned_discharge_on
+                .as_deref()
+                .is_some_and(|d| d >= today.as_str() && d <= week.as_str());
+            if unsent || leaving {
+                lines.push(line);
+            }
+        }
+        for line in self
+            .lines(store::stays_of_hospitals(&self.db, &p.org_ids, 100).await?)
+            .await?
+        {
+            if matches!(
+                line.admission_status,
+                Some(FormStatus::Sent | FormStatus::Opened)
+            ) {
+                lines.push(line);
+            }
+        }
+        let entries: Vec<AuditEntry> = lines
+            .iter()
+            .map(|l| {
+                audit_entry(
+                    p,
+                    ctx,
+                    "stays.work_list",
+                    "stay",
+                    l.stay.id,
+                    Some(l.stay.patient_id),
+                )
+            })
+            .collect();
         if !entries.is_empty() {
             self.audit(entries).await?;
         }

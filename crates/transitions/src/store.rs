@@ -319,6 +319,30 @@ pub async fn stays_of_hospitals(
     }))
 }
 
+/// Stays not yet discharged whose care manager acts for one of these
+/// offices (the care manager's work list), the newest first.
+pub async fn open_stays_of_offices(
+    db: &Db,
+    orgs: &[OrgId],
+    limit: i64,
+) -> Result<Vec<Stay>, StoreError> {
+    if orgs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..orgs.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "{STAY} WHERE discharged_on IS NULL AND office_org_id IN ({}) ORDER BY admitted_at DESC, id DESC LIMIT $1",
+        marks.join(", ")
+    );
+    Ok(read!(db, |c| {
+        let mut q = sqlx::query_as(&sql).bind(limit);
+        for o in orgs {
+            q = q.bind(*o);
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
 /// A region's stays admitted in [from, to) or discharged in the month
 /// named `month` (YYYY-MM).
 pub async fn stays_of_region_month(

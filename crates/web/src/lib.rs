@@ -45,6 +45,8 @@ pub struct Inner {
     pub directory_service: renkei_directory::service::Directory,
     /// Patients, teams, the timeline and the summary.
     pub care: renkei_care::Care,
+    /// Admissions, discharges, handoff forms and regional rules.
+    pub transitions: renkei_transitions::Transitions,
     /// The Content-Security-Policy, which names the map tile server.
     pub csp: axum::http::HeaderValue,
 }
@@ -69,6 +71,11 @@ pub fn capabilities(state: &AppState) -> Vec<Capability> {
             config.clone(),
             state.care.clone(),
             state.directory_service.clone(),
+        )),
+        renkei_transitions_web::capability(renkei_transitions_web::TransitionsState::new(
+            identity.clone(),
+            config.clone(),
+            state.transitions.clone(),
         )),
     ]
 }
@@ -130,6 +137,11 @@ impl AppState {
             mailer,
             directory_config,
         );
+        let transitions = renkei_transitions::Transitions::new(
+            identity.db().clone(),
+            care.clone(),
+            directory_service.clone(),
+        );
         let csp = security::content_security_policy(&config.map_tile_url);
         Self(Arc::new(Inner {
             identity,
@@ -138,6 +150,7 @@ impl AppState {
             directory: live,
             directory_service,
             care,
+            transitions,
             csp,
         }))
     }

@@ -962,6 +962,25 @@ both_backends!(rules_are_versioned_scoped_and_shared, |db| async move {
         )
         .await
         .unwrap();
+    // A second admission while the first has no discharge is refused.
+    let refused = w
+        .transitions
+        .record_admission(
+            &w.cm,
+            &c,
+            pid,
+            &admission(w.hospital, "2026-12-16T10:00"),
+            at("2026-12-16 11:00"),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Validation(v)) if v.0[0].code == "still_in_hospital"),
+        "{refused:?}"
+    );
+    w.transitions
+        .record_discharge(&w.cm, &c, early, "2026-12-10", at("2026-12-10 15:00"))
+        .await
+        .unwrap();
     let late = w
         .transitions
         .record_admission(

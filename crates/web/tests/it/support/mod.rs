@@ -61,6 +61,10 @@ pub struct World {
     /// A post with vital signs and a photo that no matrix row changes.
     pub vitals_post: renkei_domain::PostId,
     pub image: renkei_domain::AttachmentId,
+    /// A stay of the test patient at a hospital not on Renkei, recorded by
+    /// the Professional, and the region's rule set.
+    pub stay: renkei_domain::StayId,
+    pub rule_set: renkei_domain::RuleSetId,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -279,6 +283,7 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         vitals_post,
         image,
     } = care_world(&state, &identity, &sessions).await;
+    let (stay, rule_set) = transitions_world(&state, &identity, &sessions, patient, &db.db).await;
     let assembly = renkei_web::assemble(state.clone());
     World {
         _db: db,
@@ -300,8 +305,77 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         consent,
         vitals_post,
         image,
+        stay,
+        rule_set,
         sessions,
     }
+}
+
+/// The region's rule set (by the region administrator) and a stay of the
+/// test patient at a hospital that is not on Renkei (so no matrix persona
+/// is its hospital staff).
+async fn transitions_world(
+    state: &AppState,
+    identity: &Identity,
+    sessions: &[(Who, Session)],
+    patient: renkei_domain::PatientId,
+    db: &renkei_store::Db,
+) -> (renkei_domain::StayId, renkei_domain::RuleSetId) {
+    let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
+    let pro = principal_of(identity, session(Who::Professional)).await;
+    let admin = principal_of(identity, session(Who::RegionAdmin)).await;
+    let now = renkei_domain::Timestamp::now();
+    let today = now.to_jst_display()[..10].to_string();
+    let c = ctx();
+    let rule_set = state
+        .transitions
+        .create_rule_set(
+            &admin,
+            &c,
+            "試験圏域ルール",
+            "試験協議会",
+            false,
+            &renkei_domain::transitions::RuleBody::default(),
+            &today,
+            true,
+            now,
+        )
+        .await
+        .unwrap();
+    let hospital = {
+        let mut tx = db.begin().await.unwrap();
+        let id = renkei_directory::fixtures::insert_local_entry(
+            &mut tx,
+            &renkei_directory::model::NewLocalEntry {
+                kind: "hospital".into(),
+                name: "試験病院".into(),
+                municipality_code: "131016".into(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let stay = state
+        .transitions
+        .record_admission(
+            &pro,
+            &c,
+            patient,
+            &renkei_transitions::model::AdmissionInput {
+                hospital_entry_id: hospital.0,
+                admitted_at: format!("{today}T10:00"),
+                reported_via: "family".into(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    (stay, rule_set)
 }
 
 /// The signed-in principal behind a session.
@@ -498,6 +572,8 @@ impl World {
             ("entry", self.entry.to_string()),
             ("change_request", self.change_request.to_string()),
             ("user", self.target_user.to_string()),
+            ("stay", self.stay.to_string()),
+            ("rule_set", self.rule_set.to_string()),
         ]
     }
 

@@ -1,0 +1,356 @@
+//! Transitions' web side (入退院支援): a patient's stays and recording an
+//! admission, the stay page (screening, the admission form's way to the
+//! hospital and its fee tier, the planned discharge, the contact log and
+//! its tier), the handoff forms and their A4 print layout, the hospital's
+//! list, the regional rules and their printable rulebook, the monthly
+//! compliance report with its CSV, and the JSON API under `/api/v1/stays`.
+//! Rules live in `renkei_transitions`; [`capability`] declares all of this
+//! for the assembly.
+
+// The edge: handlers read the clock and pass the moment down to the
+// services (clippy.toml forbids reading it below the edge).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+pub mod api;
+pub mod pages;
+
+use std::sync::Arc;
+
+use renkei_domain::people::Permission;
+use renkei_domain::transitions::FormStatus;
+use renkei_domain::{Role, Timestamp};
+use renkei_identity::{Identity, Principal, RequestContext};
+use renkei_transitions::Transitions;
+use renkei_web_kit::capability::BoxFuture;
+use renkei_web_kit::i18n::Lang;
+use renkei_web_kit::routes::Persona;
+use renkei_web_kit::{Capability, HomeItem, HomeItems, NavEntry, RouteTable, Urgency, WebConfig};
+use utoipa::OpenApi;
+
+/// What transitions' handlers need.
+#[derive(Clone)]
+pub struct TransitionsState(Arc<Inner>);
+
+pub struct Inner {
+    pub identity: Identity,
+    pub config: WebConfig,
+    pub transitions: Transitions,
+}
+
+impl TransitionsState {
+    pub fn new(identity: Identity, config: WebConfig, transitions: Transitions) -> Self {
+        Self(Arc::new(Inner {
+            identity,
+            config,
+            transitions,
+        }))
+    }
+}
+
+impl std::ops::Deref for TransitionsState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+use Persona::*;
+/// Who may open the stays list (a hospital's liaison office or anyone of
+/// a care team: professionals and coordinators).
+const PROFESSIONALS: &[Persona] = &[Coordinator, Professional];
+/// The test patient's team's professionals: nobody else sees its stays
+/// (the hospital a stay was handed to does, but the matrix world has no
+/// hospital staff).
+const TEAM_PRO: &[Persona] = &[Professional];
+/// Who reads the regional rules and their rulebook.
+const RULE_READERS: &[Persona] = &[
+    RegionAdmin,
+    MunicipalOfficer,
+    Coordinator,
+    Professional,
+    Ems,
+];
+/// Who writes the region's rules and adopts shared ones.
+const RULE_EDITORS: &[Persona] = &[RegionAdmin, Coordinator];
+/// Who sees the region's compliance report (no patient names).
+const REPORT_READERS: &[Persona] = &[RegionAdmin, MunicipalOfficer, Coordinator];
+/// Only the hospital's staff acknowledge an admission form; the matrix
+/// world has none.
+const HOSPITAL: &[Persona] = &[];
+
+fn routes() -> RouteTable<TransitionsState> {
+    RouteTable::new()
+        // pages
+        .get("/stays", pages::stays, PROFESSIONALS)
+        .get("/patients/{id}/stays", pages::patient_stays, TEAM_PRO)
+        .sample("/patients/{patient}/stays")
+        .conceals()
+        .post("/patients/{id}/stays", pages::record_admission, TEAM_PRO)
+        .sample("/patients/{patient}/stays")
+        .body("admitted_at=")
+        .conceals()
+        .get("/stays/{id}", pages::stay, TEAM_PRO)
+        .sample("/stays/{stay}")
+        .conceals()
+        .get("/stays/{id}/forms/{kind}", pages::form, TEAM_PRO)
+        .sample("/stays/{stay}/forms/admission")
+        .conceals()
+        .post("/stays/{id}/forms/{kind}", pages::save_form, TEAM_PRO)
+        .sample("/stays/{stay}/forms/admission")
+        .body("adl_moving=x")
+        .conceals()
+        .get(
+            "/stays/{id}/forms/{kind}/print",
+            pages::print_form,
+            TEAM_PRO,
+        )
+        .sample("/stays/{stay}/forms/admission/print")
+        .conceals()
+        .post("/stays/{id}/send", pages::send_form, TEAM_PRO)
+        .sample("/stays/{stay}/send")
+        .conceals()
+        .post("/stays/{id}/delivery", pages::log_delivery, TEAM_PRO)
+        .sample("/stays/{stay}/delivery")
+        .body("channel=")
+        .conceals()
+        .post("/stays/{id}/acknowledge", pages::acknowledge, HOSPITAL)
+        .sample("/stays/{stay}/acknowledge")
+        .conceals()
+        .post(
+            "/stays/{id}/discharge-plan",
+            pages::plan_discharge,
+            TEAM_PRO,
+        )
+        .sample("/stays/{stay}/discharge-plan")
+        .body("planned_discharge_on=")
+        .conceals()
+        .post("/stays/{id}/discharge", pages::record_discharge, TEAM_PRO)
+        .sample("/stays/{stay}/discharge")
+        .body("discharged_on=")
+        .conceals()
+        .post("/stays/{id}/contacts", pages::log_contact, TEAM_PRO)
+        .sample("/stays/{stay}/contacts")
+        .body("contacted_on=")
+        .conceals()
+        .get("/transitions/rules", pages::rules, RULE_READERS)
+        .post("/transitions/rules", pages::create_rule_set, RULE_EDITORS)
+        .body("name=")
+        .get("/transitions/rules/{id}", pages::rulebook, RULE_READERS)
+        .sample("/transitions/rules/{rule_set}")
+        .post(
+            "/transitions/rules/{id}/versions",
+            pages::add_rule_version,
+            RULE_EDITORS,
+        )
+        .sample("/transitions/rules/{rule_set}/versions")
+        .body("effective_from=")
+        .post("/transitions/rules/{id}/adopt", pages::adopt, RULE_EDITORS)
+        .sample("/transitions/rules/{rule_set}/adopt")
+        .body("scope=")
+        .get("/transitions/compliance", pages::compliance, REPORT_READERS)
+        .get(
+            "/transitions/compliance.csv",
+            pages::compliance_csv,
+            REPORT_READERS,
+        )
+        // JSON API
+        .get("/api/v1/stays", api::list_stays, PROFESSIONALS)
+        .get("/api/v1/patients/{id}/stays", api::patient_stays, TEAM_PRO)
+        .sample("/api/v1/patients/{patient}/stays")
+        .conceals()
+        .post(
+            "/api/v1/patients/{id}/stays",
+            api::record_admission,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/patients/{patient}/stays")
+        .body(r#"{"hospital_entry_id":0,"admitted_at":"","reported_via":""}"#)
+        .conceals()
+        .get("/api/v1/stays/{id}", api::get_stay, TEAM_PRO)
+        .sample("/api/v1/stays/{stay}")
+        .conceals()
+        .get("/api/v1/stays/{id}/forms/{kind}", api::get_form, TEAM_PRO)
+        .sample("/api/v1/stays/{stay}/forms/admission")
+        .conceals()
+        .post("/api/v1/stays/{id}/forms/{kind}", api::save_form, TEAM_PRO)
+        .sample("/api/v1/stays/{stay}/forms/admission")
+        .body(r#"{"content":{"adl_moving":"x"}}"#)
+        .conceals()
+        .post("/api/v1/stays/{id}/send", api::send_form, TEAM_PRO)
+        .sample("/api/v1/stays/{stay}/send")
+        .body("{}")
+        .conceals()
+        .post("/api/v1/stays/{id}/delivery", api::log_delivery, TEAM_PRO)
+        .sample("/api/v1/stays/{stay}/delivery")
+        .body(r#"{"channel":"","informed_on":""}"#)
+        .conceals()
+        .post("/api/v1/stays/{id}/acknowledge", api::acknowledge, HOSPITAL)
+        .sample("/api/v1/stays/{stay}/acknowledge")
+        .body("{}")
+        .conceals()
+        .post(
+            "/api/v1/stays/{id}/discharge-plan",
+            api::plan_discharge,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/stays/{stay}/discharge-plan")
+        .body(r#"{"on":""}"#)
+        .conceals()
+        .post(
+            "/api/v1/stays/{id}/discharge",
+            api::record_discharge,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/stays/{stay}/discharge")
+        .body(r#"{"on":""}"#)
+        .conceals()
+        .post("/api/v1/stays/{id}/contacts", api::log_contact, TEAM_PRO)
+        .sample("/api/v1/stays/{stay}/contacts")
+        .body(r#"{"contacted_on":"","channel":"","informant_profession":"","informant_name":""}"#)
+        .conceals()
+        .get(
+            "/api/v1/transitions/compliance",
+            api::compliance,
+            REPORT_READERS,
+        )
+        .get("/api/v1/transitions/rules", api::rules, RULE_READERS)
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    api::list_stays,
+    api::patient_stays,
+    api::record_admission,
+    api::get_stay,
+    api::get_form,
+    api::save_form,
+    api::send_form,
+    api::log_delivery,
+    api::acknowledge,
+    api::plan_discharge,
+    api::record_discharge,
+    api::log_contact,
+    api::compliance,
+    api::rules
+))]
+struct TransitionsApi;
+
+/// Transitions' part of a user's work list: admission information still
+/// to give, discharges within a week, forms a hospital has not yet
+/// acknowledged.
+struct TransitionsHome(TransitionsState);
+
+impl HomeItems for TransitionsHome {
+    fn items<'a>(
+        &'a self,
+        user: &'a Principal,
+        ctx: &'a RequestContext,
+        lang: Lang,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<HomeItem>, String>> {
+        Box::pin(async move {
+            if !matches!(user.role, Role::Professional | Role::Coordinator) {
+                return Ok(Vec::new());
+            }
+            let lines = self
+                .0
+                .transitions
+                .work_list(user, ctx, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut items = Vec::new();
+            for line in lines {
+                let s = &line.stay;
+                let href = format!("/stays/{}", s.id);
+                let hospital_side = user.org_ids.iter().any(|o| s.hospital_org_id == Some(*o));
+                let item = if hospital_side {
+                    HomeItem {
+                        urgency: Urgency::Due,
+                        title: lang
+                            .tr(
+                                &format!("入院時情報提供書が届いています：{}", s.patient_name),
+                                &format!("Admission information received: {}", s.patient_name),
+                            )
+                            .to_string(),
+                        detail: lang.tr("受領を確認してください", "Acknowledge it").into(),
+                        href,
+                    }
+                } else if matches!(line.admission_status, None | Some(FormStatus::Draft)) {
+                    HomeItem {
+                        urgency: Urgency::Urgent,
+                        title: lang
+                            .tr(
+                                &format!(
+                                    "{}：{} への入院時情報提供が未送付です",
+                                    s.patient_name, s.hospital_name
+                                ),
+                                &format!(
+                                    "{}: admission information for {} not yet given",
+                                    s.patient_name, s.hospital_name
+                                ),
+                            )
+                            .to_string(),
+                        detail: lang
+                            .tr(
+                                &format!("入院 {}", s.admitted_local.replace('T', " ")),
+                                &format!("admitted {}", s.admitted_local.replace('T', " ")),
+                            )
+                            .to_string(),
+                        href,
+                    }
+                } else {
+                    let on = s.planned_discharge_on.clone().unwrap_or_default();
+                    HomeItem {
+                        urgency: Urgency::Due,
+                        title: lang
+                            .tr(
+                                &format!("{}：{} に退院予定", s.patient_name, on),
+                                &format!("{}: discharge planned on {}", s.patient_name, on),
+                            )
+                            .to_string(),
+                        detail: s.hospital_name.clone(),
+                        href,
+                    }
+                };
+                items.push(item);
+            }
+            Ok(items)
+        })
+    }
+}
+
+/// Everything transitions contributes to the assembly.
+pub fn capability(state: TransitionsState) -> Capability {
+    let mut cap = Capability::new(
+        "transitions",
+        routes().with_state(state.clone()),
+        TransitionsApi::openapi(),
+    );
+    cap.nav = vec![
+        NavEntry {
+            href: "/stays",
+            ja: "入退院",
+            en: "Admissions",
+            order: 30,
+            shown_to: |p| matches!(p.role, Role::Professional | Role::Coordinator),
+        },
+        NavEntry {
+            href: "/transitions/compliance",
+            ja: "入退院ルールの運用状況",
+            en: "Handoff compliance",
+            order: 60,
+            shown_to: |p| p.role.may(Permission::ViewHandoffCompliance),
+        },
+    ];
+    cap.home = Some(Arc::new(TransitionsHome(state.clone())));
+    let demo = state.clone();
+    cap.demo = Some(Arc::new(move |now| {
+        let state = demo.clone();
+        Box::pin(async move {
+            renkei_transitions::demo::load(&state.transitions, &state.identity, now)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }));
+    cap
+}

@@ -1,0 +1,436 @@
+//! The stays: the lists, recording an admission, and the stay page with
+//! the admission form's way, the planned discharge, the contact log and
+//! the discharge.
+
+use renkei_domain::transitions::FormStatus;
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "transitions/stays.html")]
+struct StaysPage {
+    l: Layout,
+    hospital: Vec<StayRow>,
+    office: Vec<StayRow>,
+    patients: Vec<(PatientId, String)>,
+}
+
+/// The user's stays: those handed to their hospital and those of their
+/// care-management office.
+pub async fn stays(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+) -> Result<Response, WebError> {
+    let hospital = state.transitions.hospital_inbox(&p, &rc).await?;
+    let office = state.transitions.office_stays(&p, &rc).await?;
+    let patients = state.transitions.my_patients(&p, &rc).await?;
+    ok(&StaysPage {
+        patients,
+        l: Layout::new(&ctx, ctx.lang.tr("入退院", "Admissions")),
+        hospital: hospital.iter().map(|l| row_of(ctx.lang, l)).collect(),
+        office: office.iter().map(|l| row_of(ctx.lang, l)).collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "transitions/patient_stays.html")]
+struct PatientStaysPage {
+    l: Layout,
+    patient_id: PatientId,
+    patient_name: String,
+    stays: Vec<StayRow>,
+    hospital_q: String,
+    hospitals: Vec<(i64, String, String)>,
+    municipalities: Vec<(String, String)>,
+    via: Vec<(&'static str, &'static str)>,
+    form: FormData,
+    errors: ValidationErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct HospitalQuery {
+    #[serde(default)]
+    pub hospital_q: String,
+}
+
+async fn patient_stays_page(
+    req: &Req<'_>,
+    id: PatientId,
+    hospital_q: &str,
+    form: FormData,
+    errors: ValidationErrors,
+) -> Result<Response, WebError> {
+    let t = &req.state.transitions;
+    let (patient, lines) = t.stays_of_patient(req.p, req.rc, id, req.now).await?;
+    let lang = req.ctx.lang;
+    let status = renkei_web_kit::page::form_status(&errors);
+    let page = PatientStaysPage {
+        l: Layout::new(req.ctx, lang.tr("入退院の記録", "Hospital stays")),
+        patient_id: id,
+        patient_name: patient.record.name.clone(),
+        stays: lines.iter().map(|l| row_of(lang, l)).collect(),
+        hospital_q: hospital_q.to_string(),
+        hospitals: t
+            .find_hospitals(hospital_q, 30)
+            .into_iter()
+            .map(|(id, name, address)| (id.0, name, address))
+            .collect(),
+        municipalities: t.municipalities(req.p).await?,
+        via: ReportedVia::ALL
+            .iter()
+            .map(|v| (v.code(), v.label(lang.code())))
+            .collect(),
+        form,
+        errors,
+    };
+    render(&page, status)
+}
+
+pub async fn patient_stays(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<PatientId>,
+    Query(q): Query<HospitalQuery>,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    patient_stays_page(
+        &req,
+        id,
+        &q.hospital_q,
+        FormData::default(),
+        ValidationErrors::new(),
+    )
+    .await
+}
+
+pub async fn record_admission(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<PatientId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let input = renkei_transitions::model::AdmissionInput {
+        hospital_entry_id: form
+            .opt_i64("hospital_entry_id")
+            .ok()
+            .flatten()
+            .unwrap_or(0),
+        ward: form.get("ward").to_string(),
+        admitted_at: form.get("admitted_at").to_string(),
+        outside_hours: match form.get("outside_hours") {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        },
+        reported_via: form.get("reported_via").to_string(),
+        municipality_code: form.get("municipality_code").to_string(),
+        terminal: form.get("terminal") == "on",
+    };
+    let result = state
+        .transitions
+        .record_admission(&p, &rc, id, &input, req.now)
+        .await;
+    let q = form.get("hospital_q").to_string();
+    refuse_or(
+        result,
+        |stay| Redirect::to(&format!("/stays/{stay}")).into_response(),
+        |errors| patient_stays_page(&req, id, &q, form.clone(), errors),
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "transitions/stay.html")]
+struct StayPage {
+    l: Layout,
+    v: renkei_transitions::model::StayView,
+    team: bool,
+    admitted: String,
+    flagged: Vec<String>,
+    routes: Vec<(String, String)>,
+    admission_status: String,
+    /// No form yet, or a draft: the team may still write and send it.
+    admission_draft: bool,
+    /// Sent or opened: the hospital may acknowledge it.
+    may_acknowledge: bool,
+    admission_sent: String,
+    admission_opened: String,
+    admission_acknowledged: String,
+    admission_channel: String,
+    tier: String,
+    tier_units: u32,
+    discharge_tier: String,
+    discharge_units: u32,
+    discharge_told: String,
+    notice_days: u32,
+    rule: String,
+    channels: Vec<(&'static str, &'static str)>,
+    today: String,
+    form: FormData,
+    errors: ValidationErrors,
+}
+
+async fn stay_page(
+    req: &Req<'_>,
+    id: StayId,
+    form: FormData,
+    errors: ValidationErrors,
+) -> Result<Response, WebError> {
+    let lang = req.ctx.lang;
+    let code = lang.code();
+    let v = req
+        .state
+        .transitions
+        .stay(req.p, req.rc, id, req.now)
+        .await?;
+    let s = &v.stay;
+    let af = v.admission_form.as_ref();
+    let rule_body = v.rule.as_ref().map(|r| r.body.clone()).unwrap_or_default();
+    let routes = s
+        .routes()
+        .iter()
+        .map(|case| {
+            let to = rule_body
+                .route(*case)
+                .map(|r| r.to.clone())
+                .unwrap_or_else(|| {
+                    lang.tr("（ルールに定めなし）", "(not set in the rule)")
+                        .to_string()
+                });
+            (case.label(code).to_string(), to)
+        })
+        .collect();
+    let status = renkei_web_kit::page::form_status(&errors);
+    let page = StayPage {
+        l: Layout::new(
+            req.ctx,
+            &format!("{} {}", s.patient_name, lang.tr("入退院", "stay")),
+        ),
+        team: v.viewer == Viewer::Team,
+        admitted: s.admitted_local.replace('T', " "),
+        flagged: s.screening_labels(),
+        routes,
+        admission_status: af
+            .map(|f| f.status.label(code).to_string())
+            .unwrap_or_else(|| lang.tr("未作成", "Not written").to_string()),
+        admission_draft: af.is_none_or(|f| f.status == FormStatus::Draft),
+        may_acknowledge: v.viewer == Viewer::Hospital
+            && af.is_some_and(|f| matches!(f.status, FormStatus::Sent | FormStatus::Opened)),
+        admission_sent: af
+            .map(|f| {
+                let mut t = f.informed_on.clone().unwrap_or_default();
+                if f.sent_at.is_some() {
+                    t = format!("{t}（{}）", when(f.sent_at));
+                }
+                t
+            })
+            .unwrap_or_default(),
+        admission_opened: when(af.and_then(|f| f.opened_at)),
+        admission_acknowledged: when(af.and_then(|f| f.acknowledged_at)),
+        admission_channel: af
+            .and_then(|f| f.channel)
+            .map(|c| {
+                let who = af.map(|f| f.received_by.clone()).unwrap_or_default();
+                if who.is_empty() {
+                    c.label(code).to_string()
+                } else {
+                    format!("{}（{who}）", c.label(code))
+                }
+            })
+            .unwrap_or_default(),
+        tier: v
+            .admission_tier
+            .map(|t| t.label(code).to_string())
+            .unwrap_or_default(),
+        tier_units: match (&v.fee_rules, v.admission_tier) {
+            (Some(f), Some(t)) => f.admission_units(t),
+            _ => 0,
+        },
+        discharge_tier: v
+            .discharge_tier
+            .map(|t| t.label(code).to_string())
+            .unwrap_or_else(|| {
+                lang.tr("（連絡の記録なし）", "(no contact logged)")
+                    .to_string()
+            }),
+        discharge_units: match (&v.fee_rules, v.discharge_tier) {
+            (Some(f), Some(t)) => f.discharge_units(t),
+            _ => 0,
+        },
+        discharge_told: when(s.discharge_told_at),
+        notice_days: rule_body.discharge_notice_days_before,
+        rule: v
+            .rule
+            .as_ref()
+            .map(|r| format!("{}（第{}版・{}施行）", r.name, r.version, r.effective_from))
+            .unwrap_or_else(|| {
+                lang.tr(
+                    "（ルール未設定：標準の基準で判定）",
+                    "(no rule: default criteria)",
+                )
+                .to_string()
+            }),
+        channels: ContactChannel::ALL
+            .iter()
+            .filter(|c| **c != ContactChannel::Renkei)
+            .map(|c| (c.code(), c.label(code)))
+            .collect(),
+        today: Timestamp::now()
+            .to_jst_display()
+            .get(..10)
+            .unwrap_or("")
+            .to_string(),
+        form,
+        errors,
+        v,
+    };
+    render(&page, status)
+}
+
+pub async fn stay(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+) -> Result<Response, WebError> {
+    stay_page(
+        &Req::new(&state, &p, &ctx, &rc),
+        id,
+        FormData::default(),
+        ValidationErrors::new(),
+    )
+    .await
+}
+
+/// Answers a form posted from the stay page: back to it when accepted,
+/// the page again with the refused fields otherwise.
+async fn on_stay<T>(
+    req: &Req<'_>,
+    id: StayId,
+    form: FormData,
+    result: Result<T, renkei_transitions::TransitionsError>,
+) -> Result<Response, WebError> {
+    refuse_or(
+        result,
+        |_| Redirect::to(&format!("/stays/{id}")).into_response(),
+        |errors| stay_page(req, id, form.clone(), errors),
+    )
+    .await
+}
+
+pub async fn plan_discharge(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .plan_discharge(&p, &rc, id, form.get("planned_discharge_on"), req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn record_discharge(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .record_discharge(&p, &rc, id, form.get("discharged_on"), req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn log_contact(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let input = renkei_transitions::model::ContactInput {
+        contacted_on: form.get("contacted_on").to_string(),
+        channel: form.get("channel").to_string(),
+        informant_profession: form.get("informant_profession").to_string(),
+        informant_name: form.get("informant_name").to_string(),
+        conference: form.get("conference") == "on",
+        note: form.get("note").to_string(),
+    };
+    let result = state
+        .transitions
+        .log_contact(&p, &rc, id, &input, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn send_form(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .send_admission_form(&p, &rc, id, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn log_delivery(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let input = renkei_transitions::model::DeliveryInput {
+        channel: form.get("channel").to_string(),
+        informed_on: form.get("informed_on").to_string(),
+        received_by: form.get("received_by").to_string(),
+    };
+    let result = state
+        .transitions
+        .log_admission_delivery(&p, &rc, id, &input, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn acknowledge(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .acknowledge_admission_form(&p, &rc, id, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}

@@ -1,0 +1,162 @@
+// Browser journey of hospital admission and discharge (入退院支援): on a
+// tablet the care manager records the admission of her patient to the
+// city hospital, writes the pre-filled admission sheet and sends it the
+// same day; the hospital's liaison office opens and acknowledges it and
+// tells the planned discharge; the care manager logs a phone contact; the
+// municipal officer's report counts the admission as (Ⅰ) and the
+// discharge contact; the printed sheet and the rulebook render as PDF.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, checkA11y, shot, demoLogin, menuLink } from './support.mjs';
+
+let base, browser, stop;
+
+before(async () => {
+  ({ base, browser, stop } = await start());
+});
+
+after(async () => {
+  await stop?.();
+});
+
+/** Today in Japan time, YYYY-MM-DD. */
+function todayJst() {
+  return new Date(Date.now() + 9 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+function plusDays(day, n) {
+  const d = new Date(day + 'T00:00:00Z');
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+test('admission sheet sent on the day, acknowledged by the hospital, discharge contact logged, counted in the report', async () => {
+  const today = todayJst();
+  // The care manager, on a tablet.
+  const tablet = await browser.newContext({ locale: 'ja-JP', viewport: { width: 820, height: 1180 }, hasTouch: true });
+  const cm = await tablet.newPage();
+  await demoLogin(cm, base, 'demo-caremanager');
+  await menuLink(cm, '入退院');
+  await cm.waitForURL('**/stays');
+  await checkA11y(cm, '/stays');
+  await cm.getByRole('link', { name: '緑川 ハナ' }).click();
+  await cm.waitForURL(/\/patients\/\d+\/stays/);
+  // Her last stay (discharged five days ago) is listed.
+  assert.match(await cm.locator('table').textContent(), /みどり野市立総合病院/);
+  await cm.getByLabel('医療機関を名前で探す').fill('市立総合');
+  await cm.getByRole('button', { name: '検索' }).click();
+  await cm.getByLabel(/みどり野市立総合病院/).check();
+  await cm.getByLabel('入院日時').fill(`${today}T09:30`);
+  await cm.getByLabel('病棟').fill('5階西病棟');
+  await cm.getByLabel('入院を知った経路').selectOption('family');
+  await checkA11y(cm, '/patients/{id}/stays');
+  await cm.getByRole('button', { name: '入院を記録してチームに知らせる' }).click();
+  await cm.waitForURL(/\/stays\/\d+$/);
+  const stayUrl = cm.url();
+  const stayPath = new URL(stayUrl).pathname;
+  // Care level 3 meets the region's rule; home five days after a discharge.
+  await cm.getByText('退院調整が必要', { exact: true }).waitFor();
+  await cm.getByText('退院後の再入院').waitFor();
+  assert.equal((await cm.locator('#admission-status').textContent()).trim(), '未作成');
+
+  // The sheet comes pre-filled from the team's record.
+  await cm.getByRole('link', { name: '入院時情報提供書を作成・編集' }).click();
+  await cm.waitForURL(/forms\/admission$/);
+  assert.equal(await cm.getByLabel('氏名', { exact: true }).inputValue(), '緑川 ハナ');
+  assert.equal(await cm.getByLabel('要介護度').inputValue(), '要介護3');
+  assert.equal(await cm.getByLabel('医療機関名').inputValue(), 'みどり野市立総合病院');
+  // A value off the sheet's scale is refused with a message in Japanese.
+  await cm.getByLabel('ご担当者名').fill('地域連携室');
+  await cm.getByLabel('ADL 移動').selectOption('見守り');
+  await cm.getByLabel('食事形態').selectOption('きざみ');
+  await cm.getByLabel('退院前カンファレンスへの参加').selectOption('希望あり');
+  await checkA11y(cm, '/stays/{id}/forms/admission (tablet)');
+  await shot(cm, 'transitions-admission-form', true);
+  await cm.getByRole('button', { name: '保存して送付へ進む' }).click();
+  await cm.waitForURL(/\/stays\/\d+#send$/);
+  await cm.getByRole('button', { name: 'Renkei で病院の地域連携室へ送る' }).click();
+  await cm.waitForURL(stayUrl);
+  assert.equal((await cm.locator('#admission-status').textContent()).trim(), '送付済');
+  assert.match(await cm.locator('#admission-tier').textContent(), /入院時情報連携加算（Ⅰ）（250単位）/);
+
+  // The hospital's liaison office, on a desktop.
+  const desk = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
+  const liaison = await desk.newPage();
+  await demoLogin(liaison, base, 'demo-liaison');
+  assert.match(await liaison.locator('main').textContent(), /入院時情報提供書が届いています：緑川 ハナ/);
+  await menuLink(liaison, '入退院');
+  await liaison.waitForURL('**/stays');
+  await liaison.getByRole('link', { name: '緑川 ハナ' }).first().click();
+  await liaison.waitForURL(stayUrl);
+  await liaison.getByRole('link', { name: '入院時情報提供書を見る' }).click();
+  await liaison.getByText('状態: 既読').waitFor();
+  assert.match(await liaison.locator('main').textContent(), /見守り/);
+  await checkA11y(liaison, '/stays/{id}/forms/admission (hospital)');
+  await liaison.goto(stayUrl);
+  await liaison.getByRole('button', { name: '受領を確認する' }).click();
+  await liaison.waitForURL(stayUrl);
+  assert.equal((await liaison.locator('#admission-status').textContent()).trim(), '受領確認済');
+  // The hospital cannot log the care manager's contacts: no such form.
+  assert.equal(await liaison.getByRole('button', { name: '連絡を記録' }).count(), 0);
+  await liaison.getByLabel('退院予定日', { exact: true }).fill(plusDays(today, 7));
+  await liaison.getByRole('button', { name: '退院予定日を連絡' }).click();
+  await liaison.waitForURL(stayUrl);
+  await liaison.getByText('期限内').waitFor();
+  await checkA11y(liaison, '/stays/{id} (hospital)');
+  await shot(liaison, 'transitions-stay-hospital', true);
+
+  // Back on the tablet: the status moved; a phone call with the MSW.
+  await cm.reload();
+  assert.equal((await cm.locator('#admission-status').textContent()).trim(), '受領確認済');
+  await cm.locator('#contact_channel').selectOption('phone');
+  await cm.getByLabel('情報提供者の職種').fill('医療ソーシャルワーカー');
+  await cm.getByLabel('情報提供者の氏名').fill('連携室 ひろみ');
+  await cm.getByRole('button', { name: '連絡を記録' }).click();
+  await cm.waitForURL(stayUrl);
+  assert.match(await cm.locator('#discharge-tier').textContent(), /退院・退所加算（Ⅰ）イ（450単位）/);
+  // A contact without the informant's name is refused, field by field.
+  await cm.getByLabel('情報提供者の職種').fill('');
+  await cm.getByLabel('情報提供者の氏名').fill('');
+  await cm.getByRole('button', { name: '連絡を記録' }).click();
+  await cm.getByText('情報提供者の氏名を入力してください。').waitFor();
+  await shot(cm, 'transitions-stay-team', true);
+
+  // The printed sheet renders as an A4 PDF.
+  const print = await tablet.newPage();
+  await print.goto(base + stayPath + '/forms/admission/print');
+  await print.getByRole('heading', { name: '入院時情報提供書' }).waitFor();
+  assert.match(await print.locator('main').textContent(), /☑ 見守り/);
+  await checkA11y(print, '/stays/{id}/forms/admission/print');
+  const pdf = await print.pdf({ format: 'A4', printBackground: true });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  assert.ok(pdf.length > 20_000, `a real sheet, not an empty page (${pdf.length} bytes)`);
+  await tablet.close();
+
+  // The municipal officer's report for the month.
+  const officer = await (await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } })).newPage();
+  await demoLogin(officer, base, 'demo-officer');
+  await menuLink(officer, '入退院ルールの運用状況');
+  await officer.waitForURL('**/transitions/compliance');
+  const total = officer.locator('table.report').first().locator('tbody tr').first();
+  const cells = (await total.locator('td').allTextContents()).map(Number);
+  // (Ⅰ) at least this admission, and no patient name anywhere.
+  assert.ok(cells[1] >= 1, `(Ⅰ) counted: ${cells}`);
+  assert.doesNotMatch(await officer.locator('main').textContent(), /緑川/);
+  await checkA11y(officer, '/transitions/compliance');
+  await shot(officer, 'transitions-compliance', true);
+  const csv = await officer.request.get(base + '/transitions/compliance.csv?month=' + today.slice(0, 7));
+  assert.equal(csv.status(), 200);
+  assert.match(await csv.text(), /区分,名称,入院,情報提供（Ⅰ）/);
+
+  // The rulebook, generated from the rule data, prints too.
+  await officer.goto(base + '/transitions/rules');
+  await officer.getByRole('link', { name: 'みどり野圏域 入退院支援ルール' }).first().click();
+  await officer.getByRole('heading', { name: 'みどり野圏域 入退院支援ルール' }).waitFor();
+  assert.match(await officer.locator('article.rulebook').textContent(), /要介護3以上/);
+  await checkA11y(officer, '/transitions/rules/{id}');
+  await shot(officer, 'transitions-rulebook', true);
+  const book = await officer.pdf({ format: 'A4' });
+  assert.equal(book.subarray(0, 5).toString(), '%PDF-');
+  await desk.close();
+});
