@@ -103,6 +103,13 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await liaison.getByRole('button', { name: '退院予定日を連絡' }).click();
   await liaison.waitForURL(stayUrl);
   await liaison.getByText('期限内').waitFor();
+  // The hospital schedules the pre-discharge conference.
+  await liaison.getByLabel('日時', { exact: true }).fill(`${plusDays(today, 5)}T14:00`);
+  await liaison.getByLabel('場所', { exact: true }).fill('5階 面談室');
+  await liaison.getByLabel('招待する人（職種・氏名、1行に1人）').fill('主治医 青空 健\n訪問看護 看護 みどり\nケアマネジャー 支援 誠');
+  await liaison.getByRole('button', { name: '予定する' }).click();
+  await liaison.waitForURL(stayUrl);
+  assert.match(await liaison.locator('article.conference').textContent(), /5階 面談室.*予定/s);
   await checkA11y(liaison, '/stays/{id} (hospital)');
   await shot(liaison, 'transitions-stay-hospital', true);
 
@@ -120,6 +127,12 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await cm.getByLabel('情報提供者の氏名').fill('');
   await cm.getByRole('button', { name: '連絡を記録' }).click();
   await cm.getByText('情報提供者の氏名を入力してください。').waitFor();
+  // The conference is on her page with the rule's checklist; she asks
+  // for the discharge summary, whose return is tracked.
+  assert.match(await cm.locator('article.conference').textContent(), /退院日・退院時刻・移送手段/);
+  await cm.getByRole('button', { name: '退院サマリーを依頼する' }).click();
+  await cm.waitForURL(stayUrl);
+  assert.match(await cm.locator('#summary-status').textContent(), /依頼済/);
   await shot(cm, 'transitions-stay-team', true);
 
   // The printed sheet renders as an A4 PDF.

@@ -108,3 +108,7 @@ id_type!(
     /// One contact of a discharge's contact log (退院・退所情報記録書).
     DischargeContactId
 );
+id_type!(
+    /// A pre-discharge conference (退院前カンファレンス) of a stay.
+    ConferenceId
+);

@@ -23,9 +23,9 @@ pub mod validation;
 
 pub use codes::LocalGovernmentCode;
 pub use ids::{
-    AdoptionId, AttachmentId, BreakGlassId, ChangeRequestId, ConsentId, DischargeContactId,
-    EntryId, HandoffFormId, MunicipalityId, OrgId, PatientId, PostId, RegionId, RuleSetId,
-    RuleVersionId, SameFacilityPairId, SpaceId, StayId, UserId,
+    AdoptionId, AttachmentId, BreakGlassId, ChangeRequestId, ConferenceId, ConsentId,
+    DischargeContactId, EntryId, HandoffFormId, MunicipalityId, OrgId, PatientId, PostId, RegionId,
+    RuleSetId, RuleVersionId, SameFacilityPairId, SpaceId, StayId, UserId,
 };
 pub use org::OrgKind;
 pub use people::{Profession, Role};

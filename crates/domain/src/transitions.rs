@@ -380,6 +380,15 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// Where a pre-discharge conference (退院前カンファレンス) stands.
+    ConferenceStatus {
+        Scheduled = ("scheduled", "予定", "Scheduled"),
+        Held = ("held", "開催済", "Held"),
+        Cancelled = ("cancelled", "中止", "Cancelled"),
+    }
+);
+
+labelled_enum!(
     /// Who learned of an admission first and recorded it.
     ReportedVia {
         CareManager = ("care_manager", "ケアマネジャー", "Care manager"),
@@ -592,9 +601,42 @@ pub struct RuleBody {
     pub hub: String,
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// Days after discharge within which the hospital returns the
+    /// discharge summary (退院時サマリー) once asked for.
+    #[serde(default = "default_summary_due_days")]
+    pub summary_due_days: u32,
+    /// What a pre-discharge conference confirms, one item each (the
+    /// region edits it).
+    #[serde(default = "default_conference_checklist")]
+    pub conference_checklist: Vec<String>,
     /// Commentary printed in the rulebook.
     #[serde(default)]
     pub commentary: String,
+}
+
+fn default_summary_due_days() -> u32 {
+    14
+}
+
+/// The checklist a conference starts from.
+pub fn default_conference_checklist() -> Vec<String> {
+    [
+        "退院日・退院時刻・移送手段",
+        "退院後の医療（訪問診療・通院先・主治医）",
+        "服薬内容と薬の管理方法",
+        "医療処置・医療機器と物品の調達",
+        "食事形態・嚥下・口腔ケア",
+        "排泄の方法",
+        "移動・移乗と福祉用具",
+        "住環境の調整",
+        "介護サービス・訪問看護の開始日",
+        "緊急時の連絡先と対応",
+        "家族の介護力と支援",
+        "本人・家族の意向",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 impl Default for RuleBody {
@@ -620,6 +662,8 @@ impl Default for RuleBody {
             required_forms: vec!["national_admission".into()],
             hub: String::new(),
             routes: Vec::new(),
+            summary_due_days: default_summary_due_days(),
+            conference_checklist: default_conference_checklist(),
             commentary: String::new(),
         }
     }
@@ -638,6 +682,16 @@ impl RuleBody {
         }
         if self.follow_up_days > 180 {
             problems.push("退院後フォローの期間は180日以内で設定してください。".to_string());
+        }
+        if self.summary_due_days > 90 {
+            problems.push("退院サマリーの返却期限は90日以内で設定してください。".to_string());
+        }
+        if self
+            .conference_checklist
+            .iter()
+            .any(|i| i.chars().count() > 200)
+        {
+            problems.push("カンファレンスの確認項目は1項目200文字以内にしてください。".to_string());
         }
         if self.readmission_within_days == 0 || self.readmission_within_days > 365 {
             problems.push("再入院とみなす日数は1〜365日で設定してください。".to_string());

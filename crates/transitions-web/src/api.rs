@@ -11,8 +11,8 @@ use axum::Json;
 use renkei_domain::transitions::FormKind;
 use renkei_domain::{PatientId, StayId, Timestamp};
 use renkei_transitions::model::{
-    AdmissionInput, ComplianceReport, ContactInput, DeliveryInput, DischargeContactRecord,
-    HandoffForm, Stay, StayLine, StayView,
+    AdmissionInput, ComplianceReport, Conference, ConferenceInput, ConferenceRecord, ContactInput,
+    DeliveryInput, DischargeContactRecord, HandoffForm, Stay, StayLine, StayView,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -52,6 +52,11 @@ pub struct StayOut {
     pub admission_form: Option<HandoffForm>,
     pub discharge_form: Option<HandoffForm>,
     pub contacts: Vec<DischargeContactRecord>,
+    pub conferences: Vec<Conference>,
+    /// The discharge summary was asked for and is overdue.
+    pub summary_overdue: bool,
+    /// The last day of the follow-up after discharge.
+    pub follow_up_until: Option<String>,
     pub admission_tier: Option<String>,
     /// The last day for (Ⅰ) and for (Ⅱ).
     pub admission_deadline_one: String,
@@ -82,6 +87,9 @@ fn out(v: StayView) -> StayOut {
         admission_form: v.admission_form,
         discharge_form: v.discharge_form,
         contacts: v.contacts,
+        conferences: v.conferences,
+        summary_overdue: v.summary_overdue,
+        follow_up_until: v.follow_up_until,
         stay: v.stay,
     }
 }
@@ -321,6 +329,82 @@ pub async fn log_contact(
     state
         .transitions
         .log_contact(&p, &rc, id, &b, Timestamp::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/stays/{id}/conferences", tag = "transitions",
+    params(("id" = i64, Path, description = "Stay id")), request_body = ConferenceInput,
+    responses((status = 201, body = Created), (status = 422, description = "Invalid fields", content_type = "application/problem+json")))]
+pub async fn schedule_conference(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    ApiJson(b): ApiJson<ConferenceInput>,
+) -> Result<Response, WebError> {
+    let cid = state
+        .transitions
+        .schedule_conference(&p, &rc, id, &b, Timestamp::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: cid.0 })).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/stays/{id}/conferences/record", tag = "transitions",
+    params(("id" = i64, Path, description = "Stay id")), request_body = ConferenceRecord,
+    responses((status = 204, description = "Recorded, and logged as a conference contact"), (status = 409, description = "Already recorded", content_type = "application/problem+json")))]
+pub async fn record_conference(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    ApiJson(b): ApiJson<ConferenceRecord>,
+) -> Result<StatusCode, WebError> {
+    state
+        .transitions
+        .record_conference(&p, &rc, id, &b, Timestamp::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/stays/{id}/summary/request", tag = "transitions",
+    params(("id" = i64, Path, description = "Stay id")),
+    responses((status = 204, description = "The discharge summary's return is tracked from now")))]
+pub async fn request_summary(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+) -> Result<StatusCode, WebError> {
+    state
+        .transitions
+        .request_summary(&p, &rc, id, Timestamp::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The discharge summary came back.
+#[derive(Deserialize, ToSchema)]
+pub struct SummaryReturnedIn {
+    /// YYYY-MM-DD.
+    pub on: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/stays/{id}/summary/returned", tag = "transitions",
+    params(("id" = i64, Path, description = "Stay id")), request_body = SummaryReturnedIn,
+    responses((status = 204), (status = 422, description = "Invalid day", content_type = "application/problem+json")))]
+pub async fn summary_returned(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    ApiJson(b): ApiJson<SummaryReturnedIn>,
+) -> Result<StatusCode, WebError> {
+    state
+        .transitions
+        .record_summary_returned(&p, &rc, id, &b.on, &b.note, Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

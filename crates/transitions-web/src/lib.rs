@@ -132,6 +132,37 @@ fn routes() -> RouteTable<TransitionsState> {
         .sample("/stays/{stay}/contacts")
         .body("contacted_on=")
         .conceals()
+        .post(
+            "/stays/{id}/conferences",
+            pages::schedule_conference,
+            TEAM_PRO,
+        )
+        .sample("/stays/{stay}/conferences")
+        .body("scheduled_at=")
+        .conceals()
+        .post(
+            "/stays/{id}/conferences/record",
+            pages::record_conference,
+            TEAM_PRO,
+        )
+        .sample("/stays/{stay}/conferences/record")
+        .body("conference_id=0")
+        .conceals()
+        .post(
+            "/stays/{id}/summary/request",
+            pages::request_summary,
+            TEAM_PRO,
+        )
+        .sample("/stays/{stay}/summary/request")
+        .conceals()
+        .post(
+            "/stays/{id}/summary/returned",
+            pages::summary_returned,
+            TEAM_PRO,
+        )
+        .sample("/stays/{stay}/summary/returned")
+        .body("summary_returned_on=")
+        .conceals()
         .get("/transitions/rules", pages::rules, RULE_READERS)
         .post("/transitions/rules", pages::create_rule_set, RULE_EDITORS)
         .body("name=")
@@ -208,6 +239,38 @@ fn routes() -> RouteTable<TransitionsState> {
         .sample("/api/v1/stays/{stay}/contacts")
         .body(r#"{"contacted_on":"","channel":"","informant_profession":"","informant_name":""}"#)
         .conceals()
+        .post(
+            "/api/v1/stays/{id}/conferences",
+            api::schedule_conference,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/stays/{stay}/conferences")
+        .body(r#"{"scheduled_at":""}"#)
+        .conceals()
+        .post(
+            "/api/v1/stays/{id}/conferences/record",
+            api::record_conference,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/stays/{stay}/conferences/record")
+        .body(r#"{"conference_id":0,"held_on":""}"#)
+        .conceals()
+        .post(
+            "/api/v1/stays/{id}/summary/request",
+            api::request_summary,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/stays/{stay}/summary/request")
+        .body("{}")
+        .conceals()
+        .post(
+            "/api/v1/stays/{id}/summary/returned",
+            api::summary_returned,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/stays/{stay}/summary/returned")
+        .body(r#"{"on":""}"#)
+        .conceals()
         .get(
             "/api/v1/transitions/compliance",
             api::compliance,
@@ -230,6 +293,10 @@ fn routes() -> RouteTable<TransitionsState> {
     api::plan_discharge,
     api::record_discharge,
     api::log_contact,
+    api::schedule_conference,
+    api::record_conference,
+    api::request_summary,
+    api::summary_returned,
     api::compliance,
     api::rules
 ))]

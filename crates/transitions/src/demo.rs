@@ -106,6 +106,8 @@ pub fn demo_rule() -> RuleBody {
                 steps: vec!["退院前カンファレンスに多職種を招く".into()],
             },
         ],
+        summary_due_days: 14,
+        conference_checklist: renkei_domain::transitions::default_conference_checklist(),
         commentary: "みどり野圏域の病院と居宅介護支援事業所が合意した入退院時の連携ルールです。入院を知った日から3日以内に入院時情報提供書を病院へ、病院は退院の3日前までに担当ケアマネジャーへ連絡します。".into(),
     }
 }

@@ -2,12 +2,12 @@
 //! takes and returns, and what its web crate builds pages and JSON from.
 
 use renkei_domain::transitions::{
-    AdmissionFeeTier, ContactChannel, DischargeFeeTier, FeeRules, FormKind, FormStatus,
-    ReportedVia, RouteCase, RuleBody, RuleScope,
+    AdmissionFeeTier, ConferenceStatus, ContactChannel, DischargeFeeTier, FeeRules, FormKind,
+    FormStatus, ReportedVia, RouteCase, RuleBody, RuleScope,
 };
 use renkei_domain::{
-    AdoptionId, DischargeContactId, EntryId, HandoffFormId, OrgId, PatientId, RegionId, RuleSetId,
-    RuleVersionId, StayId, UserId,
+    AdoptionId, ConferenceId, DischargeContactId, EntryId, HandoffFormId, OrgId, PatientId,
+    RegionId, RuleSetId, RuleVersionId, StayId, UserId,
 };
 use serde::Serialize;
 
@@ -64,6 +64,12 @@ pub struct Stay {
     /// When the hospital told the team the planned discharge date.
     pub discharge_told_at: Option<i64>,
     pub discharged_on: Option<String>,
+    /// When the team asked the hospital for the discharge summary.
+    pub summary_requested_at: Option<i64>,
+    /// The day it came back (YYYY-MM-DD).
+    pub summary_returned_on: Option<String>,
+    /// What came back (the summary's kind, pages, where it is kept).
+    pub summary_note: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -171,6 +177,70 @@ pub struct AdmissionInput {
     pub terminal: bool,
 }
 
+/// A pre-discharge conference.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Conference {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: ConferenceId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub stay_id: StayId,
+    /// YYYY-MM-DDTHH:MM, Japan time.
+    pub scheduled_local: String,
+    pub place: String,
+    pub online: bool,
+    /// One invitee per line.
+    pub invited: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: ConferenceStatus,
+    /// Who came, one per line.
+    pub attended: String,
+    /// [[item, confirmed], ...] as JSON.
+    pub checklist: String,
+    pub minutes: String,
+    pub held_on: Option<String>,
+    pub created_at: i64,
+}
+
+impl Conference {
+    /// The checklist's items with whether each was confirmed.
+    pub fn items(&self) -> Vec<(String, bool)> {
+        serde_json::from_str(&self.checklist).unwrap_or_default()
+    }
+}
+
+/// A conference as scheduled.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConferenceInput {
+    /// YYYY-MM-DDTHH:MM, Japan time.
+    pub scheduled_at: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub online: bool,
+    /// One invitee per line (profession and name).
+    #[serde(default)]
+    pub invited: String,
+}
+
+/// What a held conference recorded.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConferenceRecord {
+    pub conference_id: i64,
+    /// YYYY-MM-DD.
+    pub held_on: String,
+    /// One attendee per line.
+    #[serde(default)]
+    pub attended: String,
+    /// The checklist items confirmed (their text).
+    #[serde(default)]
+    pub confirmed: Vec<String>,
+    #[serde(default)]
+    pub minutes: String,
+}
+
 /// A contact as the care manager logs it.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -231,6 +301,12 @@ pub struct StayView {
     pub admission_form: Option<HandoffForm>,
     pub discharge_form: Option<HandoffForm>,
     pub contacts: Vec<DischargeContactRecord>,
+    pub conferences: Vec<Conference>,
+    /// The discharge summary was asked for and has not come back within
+    /// the rule's days after discharge.
+    pub summary_overdue: bool,
+    /// The last day of the follow-up after discharge (YYYY-MM-DD).
+    pub follow_up_until: Option<String>,
     /// The tier the admission information earned (none until it is given).
     pub admission_tier: Option<AdmissionFeeTier>,
     /// The last day for (Ⅰ) and for (Ⅱ), YYYY-MM-DD.
@@ -344,6 +420,10 @@ pub struct ComplianceRow {
     pub contacts: usize,
     pub conferences: usize,
     pub readmissions: usize,
+    /// Discharge summaries asked for, returned, and overdue.
+    pub summaries_requested: usize,
+    pub summaries_returned: usize,
+    pub summaries_overdue: usize,
 }
 
 /// A handoff that fell through (退院調整漏れ), with the reason.

@@ -202,6 +202,7 @@ pub fn build(i: Inputs<'_>) -> ComplianceReport {
         if discharged_in_month {
             let on_time =
                 crate::service::discharge_notice_on_time(stay, rule.discharge_notice_days_before);
+            let overdue = crate::service::summary_overdue(stay, rule.summary_due_days, i.today);
             apply(&|r: &mut ComplianceRow| {
                 r.discharges += 1;
                 if on_time == Some(true) {
@@ -209,6 +210,15 @@ pub fn build(i: Inputs<'_>) -> ComplianceReport {
                 }
                 r.contacts += contacts;
                 r.conferences += conferences;
+                if stay.summary_requested_at.is_some() {
+                    r.summaries_requested += 1;
+                }
+                if stay.summary_returned_on.is_some() {
+                    r.summaries_returned += 1;
+                }
+                if overdue {
+                    r.summaries_overdue += 1;
+                }
             });
             let base = |ja: String, en: String| MissedHandoff {
                 stay_id: stay.id,
@@ -222,6 +232,18 @@ pub fn build(i: Inputs<'_>) -> ComplianceReport {
                 missed.push(base(
                     "退院調整が必要だったが退院前後の連絡記録なし".into(),
                     "Needed coordination but no discharge contact was logged".into(),
+                ));
+            }
+            if overdue {
+                missed.push(base(
+                    format!(
+                        "退院サマリー未返却（退院後{}日を経過）",
+                        rule.summary_due_days
+                    ),
+                    format!(
+                        "Discharge summary not returned ({} days after discharge)",
+                        rule.summary_due_days
+                    ),
                 ));
             }
             match on_time {

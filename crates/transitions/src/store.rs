@@ -3,14 +3,18 @@
 //! contact log. Functions here do what they are told; who may do it is
 //! decided in [`crate::service`].
 
-use renkei_domain::transitions::{ContactChannel, FormKind, FormStatus, ReportedVia, RuleScope};
+use renkei_domain::transitions::{
+    ConferenceStatus, ContactChannel, FormKind, FormStatus, ReportedVia, RuleScope,
+};
 use renkei_domain::{
-    AdoptionId, DischargeContactId, EntryId, HandoffFormId, OrgId, PatientId, RegionId, RuleSetId,
-    RuleVersionId, StayId, Timestamp, UserId,
+    AdoptionId, ConferenceId, DischargeContactId, EntryId, HandoffFormId, OrgId, PatientId,
+    RegionId, RuleSetId, RuleVersionId, StayId, Timestamp, UserId,
 };
 use renkei_store::{read, write, Db, StoreError, Tx};
 
-use crate::model::{Adoption, DischargeContactRecord, HandoffForm, RuleSet, RuleVersion, Stay};
+use crate::model::{
+    Adoption, Conference, DischargeContactRecord, HandoffForm, RuleSet, RuleVersion, Stay,
+};
 
 // ------------------------------------------------------------------ rules
 
@@ -240,9 +244,9 @@ pub async fn insert_stay(
             "INSERT INTO transitions_stays (region_id, patient_id, patient_name, patient_kana, patient_birth_date, \
              municipality_code, hospital_entry_id, hospital_name, hospital_org_id, ward, admitted_local, admitted_at, \
              outside_hours, reported_via, reported_by, learned_at, office_org_id, rule_version_id, needs_coordination, \
-             screening, route_cases, terminal, readmission_of, created_at, updated_at) \
+             screening, route_cases, terminal, readmission_of, summary_note, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23, $16, $16) RETURNING id",
+             $22, $23, '', $16, $16) RETURNING id",
         )
         .bind(s.region_id)
         .bind(s.patient_id)
@@ -277,7 +281,7 @@ const STAY: &str = "SELECT id, region_id, patient_id, patient_name, patient_kana
     municipality_code, hospital_entry_id, hospital_name, hospital_org_id, ward, admitted_local, admitted_at, \
     outside_hours, reported_via, reported_by, learned_at, office_org_id, rule_version_id, needs_coordination, \
     screening, route_cases, terminal, readmission_of, planned_discharge_on, discharge_told_at, discharged_on, \
-    created_at, updated_at FROM transitions_stays";
+    summary_requested_at, summary_returned_on, summary_note, created_at, updated_at FROM transitions_stays";
 
 pub async fn stay(db: &Db, id: StayId) -> Result<Option<Stay>, StoreError> {
     let sql = format!("{STAY} WHERE id = $1");
@@ -444,6 +448,118 @@ pub async fn record_discharge(
         .await?;
     });
     Ok(())
+}
+
+/// The team asks the hospital for the discharge summary.
+pub async fn request_summary(tx: &mut Tx, id: StayId, now: Timestamp) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE transitions_stays SET summary_requested_at = COALESCE(summary_requested_at, $2), \
+             updated_at = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The discharge summary came back.
+pub async fn summary_returned(
+    tx: &mut Tx,
+    id: StayId,
+    on: &str,
+    note: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE transitions_stays SET summary_returned_on = $2, summary_note = $3, \
+             summary_requested_at = COALESCE(summary_requested_at, $4), updated_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(on)
+        .bind(note)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+// ------------------------------------------------------------ conferences
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_conference(
+    tx: &mut Tx,
+    stay: StayId,
+    scheduled_local: &str,
+    place: &str,
+    online: bool,
+    invited: &str,
+    checklist: &str,
+    by: UserId,
+    now: Timestamp,
+) -> Result<ConferenceId, StoreError> {
+    let id = write!(tx, |c| {
+        sqlx::query_scalar(
+            "INSERT INTO transitions_conferences (stay_id, scheduled_local, place, online, invited, status, attended, \
+             checklist, minutes, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, '', $7, '', $8, $9, $9) RETURNING id",
+        )
+        .bind(stay)
+        .bind(scheduled_local)
+        .bind(place)
+        .bind(online)
+        .bind(invited)
+        .bind(ConferenceStatus::Scheduled)
+        .bind(checklist)
+        .bind(by)
+        .bind(now.millis())
+        .fetch_one(&mut *c)
+        .await?
+    });
+    Ok(id)
+}
+
+pub async fn record_conference(
+    tx: &mut Tx,
+    id: ConferenceId,
+    held_on: &str,
+    attended: &str,
+    checklist: &str,
+    minutes: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE transitions_conferences SET status = $2, held_on = $3, attended = $4, checklist = $5, \
+             minutes = $6, updated_at = $7 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(ConferenceStatus::Held)
+        .bind(held_on)
+        .bind(attended)
+        .bind(checklist)
+        .bind(minutes)
+        .bind(now.millis())
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+const CONFERENCE: &str =
+    "SELECT id, stay_id, scheduled_local, place, online, invited, status, attended, \
+    checklist, minutes, held_on, created_at FROM transitions_conferences";
+
+pub async fn conferences(db: &Db, stay: StayId) -> Result<Vec<Conference>, StoreError> {
+    let sql = format!("{CONFERENCE} WHERE stay_id = $1 ORDER BY scheduled_local, id");
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(stay)
+        .fetch_all(c)
+        .await?))
 }
 
 // ------------------------------------------------------------------ forms

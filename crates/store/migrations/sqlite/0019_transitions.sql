@@ -96,6 +96,11 @@ CREATE TABLE transitions_stays (
     discharge_told_at     BIGINT,
     discharge_told_by     BIGINT,
     discharged_on         TEXT,
+    -- the discharge summary (退院時サマリー): asked for, and when it came
+    -- back (YYYY-MM-DD) with a note of what came
+    summary_requested_at  BIGINT,
+    summary_returned_on   TEXT,
+    summary_note          TEXT NOT NULL,
     created_at            BIGINT NOT NULL,
     updated_at            BIGINT NOT NULL
 );
@@ -146,3 +151,27 @@ CREATE TABLE transitions_contacts (
     recorded_at           BIGINT NOT NULL
 );
 CREATE INDEX transitions_contacts_stay ON transitions_contacts (stay_id);
+
+-- A pre-discharge conference (退院前カンファレンス): when and where, who
+-- is invited, and once held who came, the checklist of the rule in force
+-- as confirmed, and the minutes.
+CREATE TABLE transitions_conferences (
+    id              INTEGER PRIMARY KEY,
+    stay_id         BIGINT NOT NULL REFERENCES transitions_stays (id),
+    -- YYYY-MM-DDTHH:MM, Japan time
+    scheduled_local TEXT NOT NULL,
+    place           TEXT NOT NULL,
+    online          BOOLEAN NOT NULL,
+    -- one invitee per line (profession and name)
+    invited         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attended        TEXT NOT NULL,
+    -- [[item, confirmed], ...] as JSON
+    checklist       TEXT NOT NULL,
+    minutes         TEXT NOT NULL,
+    held_on         TEXT,
+    created_by      BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX transitions_conferences_stay ON transitions_conferences (stay_id);

@@ -73,6 +73,9 @@ const HEADER: &[&str] = &[
     "退院連絡が期限内",
     "退院時の連絡",
     "うちカンファレンス",
+    "退院サマリー依頼",
+    "退院サマリー返却",
+    "退院サマリー期限超過",
     "再入院",
 ];
 
@@ -93,6 +96,9 @@ fn csv_row(kind: &str, r: &ComplianceRow) -> Vec<String> {
         n(r.discharge_notice_on_time),
         n(r.contacts),
         n(r.conferences),
+        n(r.summaries_requested),
+        n(r.summaries_returned),
+        n(r.summaries_overdue),
         n(r.readmissions),
     ]
 }
@@ -121,8 +127,7 @@ pub async fn compliance_csv(
         w.write_record(csv_row("居宅介護支援事業所", row))
             .map_err(fail)?;
     }
-    w.write_record(["", "", "", "", "", "", "", "", "", "", "", "", "", "", ""])
-        .map_err(fail)?;
+    w.write_record([""]).map_err(fail)?;
     w.write_record(["退院調整漏れ", "入院日", "医療機関", "事業所", "理由"])
         .map_err(fail)?;
     for m in &r.missed {

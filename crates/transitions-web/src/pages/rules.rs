@@ -37,6 +37,9 @@ pub struct RuleFormValues {
     pub discharge_notice_days_before: u32,
     pub follow_up_days: u32,
     pub readmission_within_days: u32,
+    pub summary_due_days: u32,
+    /// One item per line.
+    pub conference_checklist: String,
     /// One criterion per line, as JSON objects (the screen shows their
     /// labels beside).
     pub screening: Vec<(String, bool)>,
@@ -79,6 +82,8 @@ fn form_values(lang: Lang, body: &RuleBody) -> RuleFormValues {
         discharge_notice_days_before: body.discharge_notice_days_before,
         follow_up_days: body.follow_up_days,
         readmission_within_days: body.readmission_within_days,
+        summary_due_days: body.summary_due_days,
+        conference_checklist: body.conference_checklist.join("\n"),
         screening: criteria_offered()
             .into_iter()
             .map(|c| {
@@ -133,6 +138,7 @@ fn body_of(form: &FormData) -> Result<RuleBody, ValidationErrors> {
     let discharge_notice_days_before = days("discharge_notice_days_before", "退院連絡の日数");
     let follow_up_days = days("follow_up_days", "退院後フォローの期間");
     let readmission_within_days = days("readmission_within_days", "再入院とみなす日数");
+    let summary_due_days = days("summary_due_days", "退院サマリーの返却期限");
     let screening = form
         .all("screening")
         .iter()
@@ -170,6 +176,14 @@ fn body_of(form: &FormData) -> Result<RuleBody, ValidationErrors> {
         discharge_notice_days_before,
         follow_up_days,
         readmission_within_days,
+        summary_due_days,
+        conference_checklist: form
+            .get("conference_checklist")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect(),
         screening,
         required_forms: vec!["national_admission".into(), "national_discharge".into()],
         hub: form.get("hub").trim().to_string(),

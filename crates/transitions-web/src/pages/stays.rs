@@ -171,6 +171,9 @@ struct StayPage {
     discharge_told: String,
     notice_days: u32,
     rule: String,
+    /// Each conference with its checklist items.
+    conferences: Vec<(renkei_transitions::model::Conference, Vec<(String, bool)>)>,
+    summary_requested: String,
     channels: Vec<(&'static str, &'static str)>,
     today: String,
     form: FormData,
@@ -277,6 +280,12 @@ async fn stay_page(
                 )
                 .to_string()
             }),
+        conferences: v
+            .conferences
+            .iter()
+            .map(|c| (c.clone(), c.items()))
+            .collect(),
+        summary_requested: when(s.summary_requested_at),
         channels: ContactChannel::ALL
             .iter()
             .filter(|c| **c != ContactChannel::Renkei)
@@ -431,6 +440,94 @@ pub async fn acknowledge(
     let result = state
         .transitions
         .acknowledge_admission_form(&p, &rc, id, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn schedule_conference(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let input = renkei_transitions::model::ConferenceInput {
+        scheduled_at: form.get("scheduled_at").to_string(),
+        place: form.get("place").to_string(),
+        online: form.get("online") == "on",
+        invited: form.get("invited").replace("\r\n", "\n"),
+    };
+    let result = state
+        .transitions
+        .schedule_conference(&p, &rc, id, &input, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn record_conference(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let input = renkei_transitions::model::ConferenceRecord {
+        conference_id: form.opt_i64("conference_id")?.unwrap_or(0),
+        held_on: form.get("held_on").to_string(),
+        attended: form.get("attended").replace("\r\n", "\n"),
+        confirmed: form
+            .all("confirmed")
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        minutes: form.get("minutes").replace("\r\n", "\n"),
+    };
+    let result = state
+        .transitions
+        .record_conference(&p, &rc, id, &input, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn request_summary(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .request_summary(&p, &rc, id, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn summary_returned(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .record_summary_returned(
+            &p,
+            &rc,
+            id,
+            form.get("summary_returned_on"),
+            form.get("summary_note"),
+            req.now,
+        )
         .await;
     on_stay(&req, id, form, result).await
 }

@@ -26,7 +26,10 @@ use renkei_identity::{
 use renkei_mail::CapturingMailer;
 use renkei_store::audit::{self, AuditQuery, Verification};
 use renkei_store::{both_backends, Db, ServiceError};
-use renkei_transitions::model::{AdmissionInput, ContactInput, DeliveryInput, Timeliness, Viewer};
+use renkei_transitions::model::{
+    AdmissionInput, ConferenceInput, ConferenceRecord, ContactInput, DeliveryInput, Timeliness,
+    Viewer,
+};
 use renkei_transitions::Transitions;
 
 fn ctx() -> RequestContext {
@@ -545,11 +548,77 @@ both_backends!(
             .plan_discharge(&w.liaison, &c, stay, "2026-12-14", at("2026-12-10 10:00"))
             .await
             .unwrap();
-        for (on, conference) in [
-            ("2026-12-10", false),
-            ("2026-12-12", true),
-            ("2026-12-12", false),
-        ] {
+        // The hospital schedules the pre-discharge conference; the care
+        // manager records it as held: it is a conference contact.
+        let conference = w
+            .transitions
+            .schedule_conference(
+                &w.liaison,
+                &c,
+                stay,
+                &ConferenceInput {
+                    scheduled_at: "2026-12-12T14:00".into(),
+                    place: "3階西 面談室".into(),
+                    online: false,
+                    invited: "主治医\n訪問看護\n\n".into(),
+                },
+                at("2026-12-10 10:05"),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.transitions
+                .schedule_conference(&w.cm, &c, stay, &ConferenceInput::default(), at("2026-12-10 10:05"))
+                .await,
+            Err(ServiceError::Validation(v)) if v.0.len() == 2
+        ));
+        let scheduled = w
+            .transitions
+            .stay(&w.cm, &c, stay, at("2026-12-10 10:10"))
+            .await
+            .unwrap();
+        assert_eq!(scheduled.conferences.len(), 1);
+        assert_eq!(scheduled.conferences[0].invited, "主治医\n訪問看護");
+        let items = scheduled.conferences[0].items();
+        assert_eq!(items.len(), RuleBody::default().conference_checklist.len());
+        let record = ConferenceRecord {
+            conference_id: conference.0,
+            held_on: "2026-12-12".into(),
+            attended: "主治医 doctorさん\n病棟看護師".into(),
+            confirmed: vec![
+                items[0].0.clone(),
+                items[2].0.clone(),
+                "ないはずの項目".into(),
+            ],
+            minutes: "自宅退院の方針を確認".into(),
+        };
+        w.transitions
+            .record_conference(&w.cm, &c, stay, &record, at("2026-12-12 16:00"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.transitions
+                .record_conference(&w.cm, &c, stay, &record, at("2026-12-12 16:00"))
+                .await,
+            Err(ServiceError::Conflict(_))
+        ));
+        let held = w
+            .transitions
+            .stay(&w.cm, &c, stay, at("2026-12-12 16:05"))
+            .await
+            .unwrap();
+        let confirmed: Vec<bool> = held.conferences[0]
+            .items()
+            .iter()
+            .map(|(_, d)| *d)
+            .collect();
+        assert_eq!(confirmed.iter().filter(|d| **d).count(), 2);
+        assert!(confirmed[0] && confirmed[2]);
+        assert!(held
+            .contacts
+            .iter()
+            .any(|k| k.conference && k.contacted_on == "2026-12-12"));
+        for (on, conference) in [("2026-12-10", false), ("2026-12-12", false)] {
             w.transitions
                 .log_contact(
                     &w.cm,
@@ -588,6 +657,19 @@ both_backends!(
                 .map(|f| f.admission_units(AdmissionFeeTier::One)),
             Some(250)
         );
+
+        // The team asks for the discharge summary; it is overdue 14 days
+        // after discharge (below, in the report) until it comes back.
+        w.transitions
+            .request_summary(&w.cm, &c, stay, at("2026-12-14 12:00"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.transitions
+                .request_summary(&w.liaison, &c, stay, at("2026-12-14 12:00"))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
 
         // Back in hospital within 30 days: a readmission.
         let again = w
@@ -651,7 +733,7 @@ both_backends!(
         // readmission; one missed handoff.
         let report = w
             .transitions
-            .compliance(&w.officer, &c, "2026-12", at("2026-12-28 09:00"))
+            .compliance(&w.officer, &c, "2026-12", at("2026-12-29 09:00"))
             .await
             .unwrap();
         let t = &report.total;
@@ -679,8 +761,43 @@ both_backends!(
         assert_eq!(t.readmissions, 1);
         assert_eq!(report.by_hospital.len(), 1);
         assert_eq!(report.by_office[0].name, "ひかり居宅介護支援");
-        assert_eq!(report.missed.len(), 1, "{:?}", report.missed);
-        assert!(report.missed[0].reason_ja.starts_with("入院時情報提供なし"));
+        assert_eq!(
+            (
+                t.summaries_requested,
+                t.summaries_returned,
+                t.summaries_overdue
+            ),
+            (1, 0, 1)
+        );
+        let reasons: Vec<&str> = report.missed.iter().map(|m| m.reason_ja.as_str()).collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons.iter().any(|r| r.starts_with("入院時情報提供なし")));
+        assert!(reasons.iter().any(|r| r.starts_with("退院サマリー未返却")));
+        // It comes back: no longer overdue.
+        w.transitions
+            .record_summary_returned(
+                &w.liaison,
+                &c,
+                stay,
+                "2026-12-29",
+                "退院時サマリー 2枚（FAX）",
+                at("2026-12-29 10:00"),
+            )
+            .await
+            .unwrap();
+        let report = w
+            .transitions
+            .compliance(&w.officer, &c, "2026-12", at("2026-12-29 11:00"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                report.total.summaries_returned,
+                report.total.summaries_overdue
+            ),
+            (1, 0)
+        );
+        assert_eq!(report.missed.len(), 1);
         let _ = Timeliness::One;
         // Earlier, the second admission was still pending.
         let early = w
