@@ -2010,7 +2010,7 @@ impl Transitions {
             .items()
             .into_iter()
             .map(|(item, _)| {
-                let done = input.confirmed.iter().any(|c| *c == item);
+                let done = input.confirmed.contains(&item);
                 (item, done)
             })
             .collect();
