@@ -1,0 +1,587 @@
+//! Admissions: recording one (screening, routing, readmission, the team told), finding hospitals, the lists of stays, and the stay with its tiers.
+
+use super::*;
+
+impl Transitions {
+    // -------------------------------------------------------- admissions
+
+    /// Records an admission: the hospital (a directory entry, in or out of
+    /// the region), when, whether outside the office's hours, and who
+    /// learned of it. Screens the patient by the rule in force, marks a
+    /// readmission, and tells the team on its timeline.
+    pub async fn record_admission(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: PatientId,
+        input: &AdmissionInput,
+        now: Timestamp,
+    ) -> Result<StayId, TransitionsError> {
+        let patient = self.require_team_writer(p, ctx, patient_id, now).await?;
+        let mut errors = ValidationErrors::new();
+        let admitted = parse_local_datetime(&input.admitted_at);
+        let today = jst_day(now);
+        match admitted {
+            None => errors.add(
+                "admitted_at",
+                "datetime",
+                "入院日時を入力してください（例: 2026-12-07 10:30）。",
+                "Give the admission date and time.",
+            ),
+            Some(at)
+                if at.date() > today + Duration::days(60)
+                    || at.date() < today - Duration::days(366) =>
+            {
+                errors.add(
+                    "admitted_at",
+                    "range",
+                    "入院日は過去1年から60日先までの日付にしてください。",
+                    "The admission day must be within the past year or the next 60 days.",
+                )
+            }
+            Some(_) => {}
+        }
+        let via = ReportedVia::from_code(&input.reported_via);
+        if via.is_none() {
+            errors.add(
+                "reported_via",
+                "choice",
+                "誰から入院を知ったかを選んでください。",
+                "Choose who reported the admission.",
+            );
+        }
+        let hospital = self
+            .directory
+            .entry_for_interop(EntryId(input.hospital_entry_id))
+            .await
+            .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
+        if hospital.is_none() {
+            errors.add(
+                "hospital_entry_id",
+                "hospital",
+                "医療機関を地域資源から選んでください。",
+                "Choose the hospital from the directory.",
+            );
+        }
+        errors.into_result()?;
+        let (Some(admitted), Some(via), Some(hospital)) = (admitted, via, hospital) else {
+            return Err(TransitionsError::Forbidden);
+        };
+        let hospital_org = self
+            .directory
+            .receiving_organisation(hospital.id)
+            .await
+            .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
+
+        // What the screening looks at: the record, the summary, the team.
+        let team = self.care.team(p, ctx, patient.space_id, now).await?;
+        let active = |role: TeamRole| {
+            team.members
+                .iter()
+                .any(|m| m.team_role == role && m.status == MemberStatus::Active)
+        };
+        let office_org = team
+            .members
+            .iter()
+            .find(|m| m.team_role == TeamRole::CareManager && m.status == MemberStatus::Active)
+            .and_then(|m| m.org_id);
+        let summary = self.care.summary(p, ctx, patient_id, now).await.ok();
+        let procedures = summary
+            .as_ref()
+            .and_then(|s| s.current.as_ref())
+            .is_some_and(|s| !s.fields.procedures.trim().is_empty());
+        let record = &patient.record;
+        let facts = ScreeningFacts {
+            age: parse_date(&record.birth_date).and_then(|b| age_on(b, admitted.date())),
+            care_level: record.care_level,
+            household: record.household,
+            dementia: record.independence_dementia,
+            medical_procedures: procedures,
+            has_care_manager: active(TeamRole::CareManager),
+            has_home_doctor: active(TeamRole::AttendingDoctor),
+            terminal: input.terminal,
+        };
+        let municipality = self
+            .patient_municipality(&input.municipality_code, patient.region_id, office_org)
+            .await?;
+        let admitted_on = format_date(admitted.date());
+        let rule = self
+            .rule_in_force(patient.region_id, &municipality, "", &admitted_on)
+            .await?;
+        let body = rule.as_ref().map(|r| r.body.clone()).unwrap_or_default();
+        let met: Vec<String> = body.screen(&facts).iter().map(|c| c.label_ja()).collect();
+        let cases: Vec<&str> = RuleBody::route_cases(&facts, false)
+            .iter()
+            .map(|c| c.code())
+            .collect();
+        let admitted_at = jst_instant(admitted);
+        if let Some(open) = store::stays_of_patient(&self.db, patient_id)
+            .await?
+            .into_iter()
+            .find(|s| s.discharged_on.is_none() && s.admitted_at <= admitted_at)
+        {
+            return Err(invalid(
+                "admitted_at",
+                "still_in_hospital",
+                &format!(
+                    "{}（{}入院）の退院がまだ記録されていません。先に退院日を記録してください。",
+                    open.hospital_name,
+                    open.admitted_on()
+                ),
+                "The previous stay has no discharge yet: record it first.",
+            ));
+        }
+        let readmission_of = match store::last_discharge(&self.db, patient_id, admitted_at).await? {
+            Some(prev) => prev
+                .discharged_on
+                .as_deref()
+                .and_then(parse_date)
+                .filter(|d| {
+                    (admitted.date() - *d).whole_days() <= i64::from(body.readmission_within_days)
+                })
+                .map(|_| prev.id),
+            None => None,
+        };
+        let calendar = match office_org {
+            Some(o) => self.office_calendar(o).await?,
+            None => BusinessCalendar::default(),
+        };
+        let outside_hours = input
+            .outside_hours
+            .unwrap_or_else(|| calendar.is_outside_hours(admitted, &self.holidays()));
+        let screening = json(&met)?;
+        let route_cases = json(&cases)?;
+        let local = format!(
+            "{}T{:02}:{:02}",
+            admitted_on,
+            admitted.hour(),
+            admitted.minute()
+        );
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_stay(
+            &mut tx,
+            &store::NewStay {
+                region_id: patient.region_id,
+                patient_id,
+                patient_name: &record.name,
+                patient_kana: &record.kana,
+                patient_birth_date: &record.birth_date,
+                municipality_code: &municipality,
+                hospital_entry_id: hospital.id,
+                hospital_name: &hospital.name,
+                hospital_org_id: hospital_org,
+                ward: input.ward.trim(),
+                admitted_local: &local,
+                admitted_at,
+                outside_hours,
+                reported_via: via,
+                reported_by: p.user_id,
+                office_org_id: office_org,
+                rule_version_id: rule.as_ref().map(|r| r.version_id),
+                needs_coordination: !met.is_empty(),
+                screening: &screening,
+                route_cases: &route_cases,
+                terminal: input.terminal,
+                readmission_of,
+            },
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "stay.create", "stay", id, Some(patient_id)),
+        )
+        .await?;
+        tx.commit().await?;
+
+        // The team hears of it on the patient's timeline.
+        let mut body_text = format!(
+            "【入院】{} に入院（{} {}）。",
+            hospital.name,
+            local.replace('T', " "),
+            if outside_hours {
+                "営業時間外"
+            } else {
+                "営業時間内"
+            }
+        );
+        if !met.is_empty() {
+            body_text.push_str(&format!(" 退院調整が必要: {}。", met.join("、")));
+        }
+        if readmission_of.is_some() {
+            body_text.push_str(" 退院後の再入院です。");
+        }
+        let post = PostInput {
+            category: "other".into(),
+            body: body_text,
+            urgent: false,
+            idempotency_key: format!("transitions-stay-{id}"),
+            ..PostInput::default()
+        };
+        if let Err(e) = self
+            .care
+            .post(p, ctx, patient.space_id, post, Vec::new(), now)
+            .await
+        {
+            tracing::warn!(error = %e, stay = %id, "could not tell the team of an admission");
+        }
+        Ok(id)
+    }
+
+    /// The patient's municipality: as given (one of the region's), else
+    /// the care-management office's, else the region's first.
+    pub(super) async fn patient_municipality(
+        &self,
+        given: &str,
+        region: RegionId,
+        office: Option<OrgId>,
+    ) -> Result<String, TransitionsError> {
+        let known = store::municipalities(&self.db, region).await?;
+        let given = given.trim();
+        if !given.is_empty() {
+            if known.iter().any(|(c, _)| c == given) {
+                return Ok(given.to_string());
+            }
+            return Err(invalid(
+                "municipality_code",
+                "municipality",
+                "圏域の市区町村を選んでください。",
+                "Choose a municipality of the region.",
+            ));
+        }
+        if let Some(o) = office {
+            let entries = self
+                .directory
+                .entries_of_organisations(&[o])
+                .await
+                .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
+            if let Some(entry) = entries.get(&o) {
+                if let Some(e) = self
+                    .directory
+                    .entry_for_interop(*entry)
+                    .await
+                    .map_err(|e| TransitionsError::Conflict(e.to_string()))?
+                {
+                    if known.iter().any(|(c, _)| *c == e.municipality_code) {
+                        return Ok(e.municipality_code);
+                    }
+                }
+            }
+        }
+        Ok(known.first().map(|(c, _)| c.clone()).unwrap_or_default())
+    }
+
+    /// Hospitals and clinics with beds by name, from the directory (in and
+    /// out of the region): what an admission names.
+    pub fn find_hospitals(&self, text: &str, limit: usize) -> Vec<(EntryId, String, String)> {
+        let text = text.trim();
+        let q = renkei_directory::search::Query {
+            text: (!text.is_empty()).then(|| text.to_string()),
+            kinds: vec!["hospital".into(), "clinic".into()],
+            limit,
+            ..Default::default()
+        };
+        self.directory
+            .live()
+            .search(&q)
+            .items
+            .into_iter()
+            .map(|h| (h.entry.id, h.entry.name, h.entry.address))
+            .collect()
+    }
+
+    /// The patients whose teams the user writes for (name, id): where an
+    /// admission is recorded from. Care audits the listing.
+    pub async fn my_patients(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<(PatientId, String)>, TransitionsError> {
+        if !professional(p) {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .care
+            .my_spaces(p, ctx)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == MemberStatus::Active && c.team_role != TeamRole::Family)
+            .filter_map(|c| c.patient_id.map(|id| (id, c.name)))
+            .collect())
+    }
+
+    /// The open stays of the user's care-management offices.
+    pub async fn office_stays(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<StayLine>, TransitionsError> {
+        if !professional(p) {
+            return Err(TransitionsError::Forbidden);
+        }
+        let stays = store::open_stays_of_offices(&self.db, &p.org_ids, 200).await?;
+        let entries: Vec<AuditEntry> = stays
+            .iter()
+            .map(|s| audit_entry(p, ctx, "stays.office", "stay", s.id, Some(s.patient_id)))
+            .collect();
+        let lines = self.lines(stays).await?;
+        if !entries.is_empty() {
+            self.audit(entries).await?;
+        }
+        Ok(lines)
+    }
+
+    /// A patient's stays, for the team.
+    pub async fn stays_of_patient(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: PatientId,
+        now: Timestamp,
+    ) -> Result<(renkei_care::model::Patient, Vec<StayLine>), TransitionsError> {
+        let patient = self.require_team_writer(p, ctx, patient_id, now).await?;
+        let stays = store::stays_of_patient(&self.db, patient_id).await?;
+        let lines = self.lines(stays).await?;
+        self.audit(vec![audit_entry(
+            p,
+            ctx,
+            "stays.list",
+            "patient",
+            patient_id,
+            Some(patient_id),
+        )])
+        .await?;
+        Ok((patient, lines))
+    }
+
+    pub(super) async fn lines(&self, stays: Vec<Stay>) -> Result<Vec<StayLine>, TransitionsError> {
+        let ids: Vec<StayId> = stays.iter().map(|s| s.id).collect();
+        let forms = store::forms_of_stays(&self.db, &ids).await?;
+        let holidays = self.holidays();
+        let mut out = Vec::with_capacity(stays.len());
+        for stay in stays {
+            let form = forms
+                .iter()
+                .find(|f| f.stay_id == stay.id && f.kind == FormKind::Admission);
+            let tier = match form {
+                Some(f) => self.tier_of(&stay, f, &holidays).await?,
+                None => None,
+            };
+            out.push(StayLine {
+                admission_status: form.map(|f| f.status),
+                admission_tier: tier,
+                stay,
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn calendar_of(
+        &self,
+        stay: &Stay,
+    ) -> Result<BusinessCalendar, TransitionsError> {
+        Ok(match stay.office_org_id {
+            Some(o) => self.office_calendar(o).await?,
+            None => BusinessCalendar::default(),
+        })
+    }
+
+    pub(super) async fn tier_of(
+        &self,
+        stay: &Stay,
+        form: &HandoffForm,
+        holidays: &Holidays,
+    ) -> Result<Option<renkei_domain::transitions::AdmissionFeeTier>, TransitionsError> {
+        let (Some(informed), Some(admitted)) = (
+            form.informed_on.as_deref().and_then(parse_date),
+            parse_local_datetime(&stay.admitted_local),
+        ) else {
+            return Ok(None);
+        };
+        let calendar = self.calendar_of(stay).await?;
+        Ok(Some(admission_fee_tier(
+            AdmissionTiming {
+                admitted_at: admitted,
+                outside_hours: stay.outside_hours,
+                informed_on: informed,
+            },
+            &calendar,
+            holidays,
+        )))
+    }
+
+    /// The stays handed to the user's hospitals (the liaison's list).
+    pub async fn hospital_inbox(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<StayLine>, TransitionsError> {
+        if !professional(p) {
+            return Err(TransitionsError::Forbidden);
+        }
+        let stays = store::stays_of_hospitals(&self.db, &p.org_ids, 200).await?;
+        let entries: Vec<AuditEntry> = stays
+            .iter()
+            .map(|s| audit_entry(p, ctx, "stays.inbox", "stay", s.id, Some(s.patient_id)))
+            .collect();
+        let lines = self.lines(stays).await?;
+        if !entries.is_empty() {
+            self.audit(entries).await?;
+        }
+        Ok(lines)
+    }
+
+    /// What needs the user now: for a care-management office, admissions
+    /// whose information has not been given and discharges coming within a
+    /// week; for a hospital, admission forms not yet acknowledged. Audited
+    /// like a listing.
+    pub async fn work_list(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<Vec<StayLine>, TransitionsError> {
+        if !professional(p) {
+            return Ok(Vec::new());
+        }
+        let today = format_date(jst_day(now));
+        let week = format_date(jst_day(now) + Duration::days(7));
+        let mut lines = Vec::new();
+        for line in self
+            .lines(store::open_stays_of_offices(&self.db, &p.org_ids, 100).await?)
+            .await?
+        {
+            let unsent = matches!(line.admission_status, None | Some(FormStatus::Draft));
+            let leaving = line
+                .stay
+                .planned_discharge_on
+                .as_deref()
+                .is_some_and(|d| d >= today.as_str() && d <= week.as_str());
+            if unsent || leaving {
+                lines.push(line);
+            }
+        }
+        for line in self
+            .lines(store::stays_of_hospitals(&self.db, &p.org_ids, 100).await?)
+            .await?
+        {
+            if matches!(
+                line.admission_status,
+                Some(FormStatus::Sent | FormStatus::Opened)
+            ) {
+                lines.push(line);
+            }
+        }
+        let entries: Vec<AuditEntry> = lines
+            .iter()
+            .map(|l| {
+                audit_entry(
+                    p,
+                    ctx,
+                    "stays.work_list",
+                    "stay",
+                    l.stay.id,
+                    Some(l.stay.patient_id),
+                )
+            })
+            .collect();
+        if !entries.is_empty() {
+            self.audit(entries).await?;
+        }
+        Ok(lines)
+    }
+
+    /// One stay with its forms, contacts, fee tiers and rule.
+    pub async fn stay(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: StayId,
+        now: Timestamp,
+    ) -> Result<StayView, TransitionsError> {
+        let stay = self.stay_row(id).await?;
+        let viewer = self.viewer(p, ctx, &stay, now).await?;
+        let view = self.view_of(stay, viewer, jst_day(now)).await?;
+        self.audit(vec![audit_entry(
+            p,
+            ctx,
+            "stay.read",
+            "stay",
+            id,
+            Some(view.stay.patient_id),
+        )])
+        .await?;
+        Ok(view)
+    }
+
+    pub(super) async fn view_of(
+        &self,
+        stay: Stay,
+        viewer: Viewer,
+        today: time::Date,
+    ) -> Result<StayView, TransitionsError> {
+        let holidays = self.holidays();
+        let admission_form = store::form(&self.db, stay.id, FormKind::Admission).await?;
+        let discharge_form = store::form(&self.db, stay.id, FormKind::Discharge).await?;
+        let contacts = store::contacts(&self.db, stay.id).await?;
+        let conferences = store::conferences(&self.db, stay.id).await?;
+        let admission_tier = match &admission_form {
+            Some(f) => self.tier_of(&stay, f, &holidays).await?,
+            None => None,
+        };
+        let calendar = self.calendar_of(&stay).await?;
+        let admitted = parse_local_datetime(&stay.admitted_local);
+        let deadlines = admitted
+            .map(|a| admission_fee_deadlines(a, stay.outside_hours, &calendar, &holidays))
+            .map(|(a, b)| (format_date(a), format_date(b)))
+            .unwrap_or_default();
+        let counted = match admitted {
+            Some(a) => {
+                let logged: Vec<DischargeContact> = contacts
+                    .iter()
+                    .filter_map(|c| {
+                        parse_date(&c.contacted_on).map(|on| DischargeContact {
+                            on,
+                            conference: c.conference,
+                        })
+                    })
+                    .collect();
+                counted_discharge_contacts(
+                    &logged,
+                    a.date(),
+                    stay.discharged_on.as_deref().and_then(parse_date),
+                )
+            }
+            None => (0, 0),
+        };
+        let rule = self.rule_of_stay(&stay).await?;
+        let notice_days = rule
+            .as_ref()
+            .map(|r| r.body.discharge_notice_days_before)
+            .unwrap_or_else(|| RuleBody::default().discharge_notice_days_before);
+        let discharge_notice_on_time = discharge_notice_on_time(&stay, notice_days);
+        let body = rule.as_ref().map(|r| r.body.clone()).unwrap_or_default();
+        let discharged = stay.discharged_on.as_deref().and_then(parse_date);
+        let follow_up_until =
+            discharged.map(|d| format_date(d + Duration::days(i64::from(body.follow_up_days))));
+        let summary_overdue = summary_overdue(&stay, body.summary_due_days, today);
+        let fee_rules = admitted.and_then(|a| FeeRules::in_force(a.date()));
+        Ok(StayView {
+            viewer,
+            admission_form,
+            discharge_form,
+            contacts,
+            conferences,
+            summary_overdue,
+            follow_up_until,
+            admission_tier,
+            admission_deadlines: deadlines,
+            counted_contacts: counted,
+            discharge_tier: discharge_fee_tier(counted.0, counted.1),
+            fee_rules,
+            rule,
+            discharge_notice_on_time,
+            stay,
+        })
+    }
+}
