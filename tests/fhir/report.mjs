@@ -127,7 +127,7 @@ const pathOf = (url) => { const u = new URL(url); return u.pathname + u.search; 
 /** Follows `next` from every search this user made (a few pages each),
  *  validating each page and checking the links keep `_count`. */
 async function followPages(user, cookie) {
-  const searches = results.filter((r) => r.user === user && r.type === 'Bundle' && r.status === 200 && !r.paged);
+  const searches = results.filter((r) => r.user === user && r.type === 'Bundle' && r.body?.type === 'searchset' && r.status === 200 && !r.paged);
   for (const r of searches) {
     const self = linkOf(r.body, 'self');
     check(`self link keeps _count (${r.url})`, self && new URL(self).searchParams.has('_count'), self);
@@ -277,7 +277,12 @@ try {
         const bundle = await get(user, cookie, `/fhir/${t}?patient=${id}&_count=20`);
         for (const x of (bundle?.entry ?? []).slice(0, 5)) {
           const key = `${user} ${t}/${x.resource?.id}`;
-          if (x.resource?.id && !seen.has(key)) { seen.add(key); await get(user, cookie, `/fhir/${t}/${x.resource.id}`); }
+          if (x.resource?.id && !seen.has(key)) {
+            seen.add(key);
+            await get(user, cookie, `/fhir/${t}/${x.resource.id}`);
+            // A Composition is also a document: its $document Bundle.
+            if (t === 'Composition') await get(user, cookie, `/fhir/Composition/${x.resource.id}/$document`);
+          }
         }
       }
     }

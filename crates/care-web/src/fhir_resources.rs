@@ -83,25 +83,6 @@ fn time(ms: i64) -> String {
     Timestamp(ms).to_rfc3339()
 }
 
-fn human_name(text: &str, representation: &str) -> Value {
-    let mut parts = text.split([' ', '　']).filter(|p| !p.is_empty());
-    let family = parts.next().unwrap_or("");
-    let given: Vec<&str> = parts.collect();
-    let mut n = json!({
-        "extension": [{
-            "url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation",
-            "valueCode": representation,
-        }],
-        "use": "official",
-        "text": text,
-        "family": family,
-    });
-    if !given.is_empty() {
-        n["given"] = json!(given);
-    }
-    n
-}
-
 /// JP_Patient: kanji and kana names, sex, birth date, address, phone, the
 /// Renkei id and the 介護保険被保険者番号, and the care level (要介護度) as a
 /// Renkei extension.
@@ -120,8 +101,8 @@ pub fn patient(p: &Patient, refs: &References) -> Value {
         // The kana name as JP Core writes it: full-width katakana, one
         // half-width space between the parts (however it was typed).
         "name": [
-            human_name(&f.name, "IDE"),
-            human_name(&renkei_domain::text::katakana_name(&f.kana), "SYL"),
+            renkei_interop::human_name(&f.name, "IDE"),
+            renkei_interop::human_name(&renkei_domain::text::katakana_name(&f.kana), "SYL"),
         ],
         // Renkei's codes are FHIR's administrative genders.
         "gender": f.sex.code(),

@@ -141,6 +141,28 @@ pub fn searchset(
     })
 }
 
+/// A JP Core HumanName: `text` split into family and given names at a
+/// space (half- or full-width), marked as the kanji (`IDE`) or kana
+/// (`SYL`) representation with the iso21090-EN-representation extension.
+pub fn human_name(text: &str, representation: &str) -> Value {
+    let mut parts = text.split([' ', '\u{3000}']).filter(|p| !p.is_empty());
+    let family = parts.next().unwrap_or("");
+    let given: Vec<&str> = parts.collect();
+    let mut n = json!({
+        "extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation",
+            "valueCode": representation,
+        }],
+        "use": "official",
+        "text": text,
+        "family": family,
+    });
+    if !given.is_empty() {
+        n["given"] = json!(given);
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 pub mod api;
+pub mod fhir;
+pub mod fhir_resources;
 pub mod pages;
 
 use std::sync::Arc;
@@ -277,6 +279,16 @@ fn routes() -> RouteTable<TransitionsState> {
             REPORT_READERS,
         )
         .get("/api/v1/transitions/rules", api::rules, RULE_READERS)
+        // FHIR
+        .get("/fhir/Composition", fhir::search_composition, TEAM_PRO)
+        .sample("/fhir/Composition?patient={patient}")
+        .conceals()
+        .get("/fhir/Composition/{id}", fhir::read_composition, TEAM_PRO)
+        .sample("/fhir/Composition/{stay}-admission")
+        .conceals()
+        .get("/fhir/Composition/{id}/$document", fhir::document, TEAM_PRO)
+        .sample("/fhir/Composition/{stay}-admission/$document")
+        .conceals()
 }
 
 #[derive(OpenApi)]
@@ -409,6 +421,7 @@ pub fn capability(state: TransitionsState) -> Capability {
             shown_to: |p| p.role.may(Permission::ViewHandoffCompliance),
         },
     ];
+    cap.fhir = vec![fhir::COMPOSITION];
     cap.home = Some(Arc::new(TransitionsHome(state.clone())));
     let demo = state.clone();
     cap.demo = Some(Arc::new(move |now| {

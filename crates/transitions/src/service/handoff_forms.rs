@@ -472,4 +472,26 @@ impl Transitions {
         tx.commit().await?;
         Ok(())
     }
+
+    /// The saved forms of a patient's stays, for the team (FHIR
+    /// Composition search). Audited like the stays list.
+    pub async fn saved_forms_of_patient(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: PatientId,
+        now: Timestamp,
+    ) -> Result<Vec<(Stay, HandoffForm)>, TransitionsError> {
+        let (_, lines) = self.stays_of_patient(p, ctx, patient_id, now).await?;
+        let stays: Vec<Stay> = lines.into_iter().map(|l| l.stay).collect();
+        let ids: Vec<StayId> = stays.iter().map(|s| s.id).collect();
+        let forms = store::forms_of_stays(&self.db, &ids).await?;
+        let mut out = Vec::new();
+        for stay in stays {
+            for f in forms.iter().filter(|f| f.stay_id == stay.id) {
+                out.push((stay.clone(), f.clone()));
+            }
+        }
+        Ok(out)
+    }
 }

@@ -483,7 +483,8 @@ async fn fhir_directory_on_both_databases() {
                 "CareTeam",
                 "Communication",
                 "Observation",
-                "Consent"
+                "Consent",
+                "Composition"
             ]
         );
 

@@ -375,6 +375,31 @@ async fn transitions_world(
         )
         .await
         .unwrap();
+    // A saved admission sheet (a FHIR Composition), not sent: the hospital
+    // is not on Renkei.
+    let draft = state
+        .transitions
+        .form(
+            &pro,
+            &c,
+            stay,
+            renkei_domain::transitions::FormKind::Admission,
+            now,
+        )
+        .await
+        .unwrap();
+    state
+        .transitions
+        .save_form(
+            &pro,
+            &c,
+            stay,
+            renkei_domain::transitions::FormKind::Admission,
+            &draft.content,
+            now,
+        )
+        .await
+        .unwrap();
     (stay, rule_set)
 }
 
