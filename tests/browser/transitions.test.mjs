@@ -40,6 +40,12 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await menuLink(cm, '入退院');
   await cm.waitForURL('**/stays');
   await checkA11y(cm, '/stays');
+  // Her office's business week decides what "outside business hours" is.
+  await cm.getByRole('link', { name: '事業所の営業日・営業時間' }).click();
+  await cm.waitForURL('**/transitions/calendar');
+  assert.equal(await cm.getByLabel('営業開始').inputValue(), '08:30');
+  await checkA11y(cm, '/transitions/calendar');
+  await cm.goBack();
   await cm.getByRole('link', { name: '緑川 ハナ' }).click();
   await cm.waitForURL(/\/patients\/\d+\/stays/);
   // Her last stay (discharged five days ago) is listed.
@@ -161,6 +167,10 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   const csv = await officer.request.get(base + '/transitions/compliance.csv?month=' + today.slice(0, 7));
   assert.equal(csv.status(), 200);
   assert.match(await csv.text(), /区分,名称,入院,情報提供（Ⅰ）/);
+  const xlsx = await officer.request.get(base + '/transitions/compliance.xlsx?month=' + today.slice(0, 7));
+  assert.equal(xlsx.status(), 200);
+  assert.match(xlsx.headers()['content-type'], /spreadsheetml/);
+  assert.equal((await xlsx.body()).subarray(0, 2).toString(), 'PK', 'an Office Open XML (zip) workbook');
 
   // The rulebook, generated from the rule data, prints too.
   await officer.goto(base + '/transitions/rules');

@@ -165,6 +165,9 @@ fn routes() -> RouteTable<TransitionsState> {
         .sample("/stays/{stay}/summary/returned")
         .body("summary_returned_on=")
         .conceals()
+        .get("/transitions/calendar", pages::calendar, PROFESSIONALS)
+        .post("/transitions/calendar", pages::save_calendar, PROFESSIONALS)
+        .body("org_id=0")
         .get("/transitions/rules", pages::rules, RULE_READERS)
         .post("/transitions/rules", pages::create_rule_set, RULE_EDITORS)
         .body("name=")
@@ -184,6 +187,11 @@ fn routes() -> RouteTable<TransitionsState> {
         .get(
             "/transitions/compliance.csv",
             pages::compliance_csv,
+            REPORT_READERS,
+        )
+        .get(
+            "/transitions/compliance.xlsx",
+            pages::compliance_xlsx,
             REPORT_READERS,
         )
         // JSON API

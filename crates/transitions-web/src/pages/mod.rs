@@ -2,11 +2,13 @@
 //! page with its discharge), the handoff forms and their print layout,
 //! the regional rules and rulebook, and the compliance report.
 
+mod calendar;
 mod forms;
 mod report;
 mod rules;
 mod stays;
 
+pub use calendar::*;
 pub use forms::*;
 pub use report::*;
 pub use rules::*;

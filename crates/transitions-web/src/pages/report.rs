@@ -158,3 +158,77 @@ pub async fn compliance_csv(
     )
         .into_response())
 }
+
+/// The report as an .xlsx workbook: the counts (total, by hospital, by
+/// office) on one sheet, the missed handoffs on another.
+pub async fn compliance_xlsx(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    let month = month_or_now(&q);
+    let r = state
+        .transitions
+        .compliance(&p, &rc, &month, Timestamp::now())
+        .await?;
+    let bytes = workbook(&r).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"handoff-compliance-{}.xlsx\"",
+                    r.month
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn workbook(r: &ComplianceReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let counts = book.add_worksheet();
+    counts.set_name(&format!("集計 {}", r.month))?;
+    for (col, title) in HEADER.iter().enumerate() {
+        counts.write_string_with_format(0, col as u16, *title, &bold)?;
+    }
+    let mut row = 1u32;
+    let rows = std::iter::once(("合計", &r.total))
+        .chain(r.by_hospital.iter().map(|x| ("医療機関", x)))
+        .chain(r.by_office.iter().map(|x| ("居宅介護支援事業所", x)));
+    for (kind, x) in rows {
+        for (col, value) in csv_row(kind, x).iter().enumerate() {
+            match value.parse::<f64>() {
+                Ok(n) if col >= 2 => counts.write_number(row, col as u16, n)?,
+                _ => counts.write_string(row, col as u16, value)?,
+            };
+        }
+        row += 1;
+    }
+    counts.set_column_width(1, 28)?;
+    let missed = book.add_worksheet();
+    missed.set_name("退院調整漏れ")?;
+    for (col, title) in ["入院日", "医療機関", "事業所", "理由"].iter().enumerate() {
+        missed.write_string_with_format(0, col as u16, *title, &bold)?;
+    }
+    for (i, m) in r.missed.iter().enumerate() {
+        let row = i as u32 + 1;
+        missed.write_string(row, 0, &m.admitted_on)?;
+        missed.write_string(row, 1, &m.hospital)?;
+        missed.write_string(row, 2, &m.office)?;
+        missed.write_string(row, 3, &m.reason_ja)?;
+    }
+    missed.set_column_width(1, 28)?;
+    missed.set_column_width(3, 48)?;
+    book.save_to_buffer()
+}

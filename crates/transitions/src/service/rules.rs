@@ -349,8 +349,16 @@ impl Transitions {
         calendar: &BusinessCalendar,
         now: Timestamp,
     ) -> Result<(), TransitionsError> {
-        if !professional(p) || !p.org_ids.contains(&org) {
+        if !professional(p) {
             return Err(TransitionsError::Forbidden);
+        }
+        if !p.org_ids.contains(&org) {
+            return Err(invalid(
+                "org_id",
+                "not_member",
+                "所属している事業所を選んでください。",
+                "Choose one of your organisations.",
+            ));
         }
         if let Err(problem) = calendar.validate() {
             return Err(invalid(
@@ -370,5 +378,25 @@ impl Transitions {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The business weeks of the user's organisations (id, name, week).
+    pub async fn my_office_calendars(
+        &self,
+        p: &Principal,
+    ) -> Result<Vec<(OrgId, String, BusinessCalendar)>, TransitionsError> {
+        if !professional(p) {
+            return Err(TransitionsError::Forbidden);
+        }
+        let names = store::organisation_names(&self.db, &p.org_ids).await?;
+        let mut out = Vec::new();
+        for org in &p.org_ids {
+            out.push((
+                *org,
+                names.get(org).cloned().unwrap_or_else(|| format!("#{org}")),
+                self.office_calendar(*org).await?,
+            ));
+        }
+        Ok(out)
     }
 }

@@ -1126,3 +1126,65 @@ both_backends!(rules_are_versioned_scoped_and_shared, |db| async move {
     let _ = StayId(0);
     let _ = SummaryFields::default();
 });
+
+both_backends!(the_office_week_decides_outside_hours, |db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let pid = patient(&w, "週末 花子", "care2", at("2026-12-01 09:00")).await;
+    let office = w.cm.org_ids[0];
+    let mut week = renkei_domain::transitions::BusinessCalendar {
+        open_days: [true, true, true, true, true, true, false],
+        opens: "09:00".into(),
+        closes: "18:00".into(),
+        ..Default::default()
+    };
+    // Not one of the care manager's offices; an impossible week.
+    assert!(matches!(
+        w.transitions
+            .save_office_calendar(
+                &w.cm,
+                &c,
+                w.doctor.org_ids[0],
+                &week,
+                at("2026-12-01 09:00")
+            )
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    week.opens = "19:00".into();
+    assert!(matches!(
+        w.transitions
+            .save_office_calendar(&w.cm, &c, office, &week, at("2026-12-01 09:00"))
+            .await,
+        Err(ServiceError::Validation(_))
+    ));
+    week.opens = "09:00".into();
+    w.transitions
+        .save_office_calendar(&w.cm, &c, office, &week, at("2026-12-01 09:00"))
+        .await
+        .unwrap();
+    let mine = w.transitions.my_office_calendars(&w.cm).await.unwrap();
+    assert_eq!(mine[0].2, week);
+    // Saturday 10:00 is in this office's hours: (Ⅰ) ends that day.
+    let stay = w
+        .transitions
+        .record_admission(
+            &w.cm,
+            &c,
+            pid,
+            &admission(w.hospital, "2026-12-12T10:00"),
+            at("2026-12-12 10:30"),
+        )
+        .await
+        .unwrap();
+    let view = w
+        .transitions
+        .stay(&w.cm, &c, stay, at("2026-12-12 10:30"))
+        .await
+        .unwrap();
+    assert!(!view.stay.outside_hours);
+    assert_eq!(
+        view.admission_deadlines,
+        ("2026-12-12".into(), "2026-12-14".into())
+    );
+});
