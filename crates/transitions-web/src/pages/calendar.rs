@@ -6,17 +6,20 @@ use renkei_domain::OrgId;
 
 use super::*;
 
+/// One office on the page: its id, name, week, and the week's days as
+/// (index, name, open).
+pub struct OfficeWeek {
+    pub id: OrgId,
+    pub name: String,
+    pub week: BusinessCalendar,
+    pub days: Vec<(usize, &'static str, bool)>,
+}
+
 #[derive(Template)]
 #[template(path = "transitions/calendar.html")]
 struct CalendarPage {
     l: Layout,
-    /// Organisation id, name, week, and the week's days as (code, name, open).
-    offices: Vec<(
-        OrgId,
-        String,
-        BusinessCalendar,
-        Vec<(usize, &'static str, bool)>,
-    )>,
+    offices: Vec<OfficeWeek>,
     errors: ValidationErrors,
 }
 
@@ -35,7 +38,12 @@ async fn calendar_page(req: &Req<'_>, errors: ValidationErrors) -> Result<Respon
                 .enumerate()
                 .map(|(i, d)| (i, *d, c.open_days[i]))
                 .collect();
-            (id, name, c, days)
+            OfficeWeek {
+                id,
+                name,
+                week: c,
+                days,
+            }
         })
         .collect();
     let status = renkei_web_kit::page::form_status(&errors);

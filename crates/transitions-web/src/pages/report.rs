@@ -198,7 +198,7 @@ fn workbook(r: &ComplianceReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError>
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let counts = book.add_worksheet();
-    counts.set_name(&format!("集計 {}", r.month))?;
+    counts.set_name(format!("集計 {}", r.month))?;
     for (col, title) in HEADER.iter().enumerate() {
         counts.write_string_with_format(0, col as u16, *title, &bold)?;
     }
