@@ -202,18 +202,16 @@ fn workbook(r: &ComplianceReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError>
     for (col, title) in HEADER.iter().enumerate() {
         counts.write_string_with_format(0, col as u16, *title, &bold)?;
     }
-    let mut row = 1u32;
     let rows = std::iter::once(("合計", &r.total))
         .chain(r.by_hospital.iter().map(|x| ("医療機関", x)))
         .chain(r.by_office.iter().map(|x| ("居宅介護支援事業所", x)));
-    for (kind, x) in rows {
+    for (row, (kind, x)) in (1u32..).zip(rows) {
         for (col, value) in csv_row(kind, x).iter().enumerate() {
             match value.parse::<f64>() {
                 Ok(n) if col >= 2 => counts.write_number(row, col as u16, n)?,
                 _ => counts.write_string(row, col as u16, value)?,
             };
         }
-        row += 1;
     }
     counts.set_column_width(1, 28)?;
     let missed = book.add_worksheet();
