@@ -182,4 +182,22 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   const book = await officer.pdf({ format: 'A4' });
   assert.equal(book.subarray(0, 5).toString(), '%PDF-');
   await desk.close();
+
+  // The region administrator defines the region's own sheet from the
+  // national fields; a line naming no national field is refused.
+  const admin = await (await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } })).newPage();
+  await demoLogin(admin, base, 'demo-region-admin');
+  await admin.goto(base + '/transitions/rules');
+  await admin.getByText('地域の様式を作る').click();
+  await admin.getByLabel('様式の名称').fill('みどり野 情報連携シート');
+  const sections = admin.getByLabel(/見出しと項目/);
+  await sections.fill((await sections.inputValue()) + '\nno_such_field');
+  await admin.getByRole('button', { name: '様式を作成' }).click();
+  await admin.getByText('「no_such_field」は全国様式の項目にありません。').first().waitFor();
+  await admin.getByText('地域の様式を作る').click();
+  await admin.getByLabel('様式の名称').fill('みどり野 情報連携シート');
+  await admin.getByRole('button', { name: '様式を作成' }).click();
+  await admin.waitForURL(/\/transitions\/rules/);
+  await admin.getByText('みどり野 情報連携シート（入院時情報提供書）').waitFor();
+  await checkA11y(admin, '/transitions/rules (region admin)');
 });

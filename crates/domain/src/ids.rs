@@ -112,3 +112,7 @@ id_type!(
     /// A pre-discharge conference (退院前カンファレンス) of a stay.
     ConferenceId
 );
+id_type!(
+    /// A region's own handoff sheet template (情報連携シート).
+    FormTemplateId
+);

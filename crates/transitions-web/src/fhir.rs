@@ -73,7 +73,7 @@ pub async fn read_composition(
     let subject = format!("Patient/{}", v.stay.patient_id);
     Ok(fhir_json(
         StatusCode::OK,
-        fhir::composition(&v.stay, &v.form, &subject),
+        fhir::composition(&v.stay, &v.form, &v.template, &subject),
     ))
 }
 
@@ -84,7 +84,10 @@ pub async fn document(
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
     let v = saved_form(&state, &p, &rc, &id).await?;
-    Ok(fhir_json(StatusCode::OK, fhir::document(&v.stay, &v.form)))
+    Ok(fhir_json(
+        StatusCode::OK,
+        fhir::document(&v.stay, &v.form, &v.template),
+    ))
 }
 
 pub async fn search_composition(
@@ -123,8 +126,8 @@ pub async fn search_composition(
         Err(e) => return Err(e.into()),
     };
     let base = base(&state);
-    Ok(search.bundle_all(&base, forms, |(stay, form)| {
+    Ok(search.bundle_all(&base, forms, |(stay, form, template)| {
         let subject = format!("Patient/{}", stay.patient_id);
-        fhir::composition(&stay, &form, &subject)
+        fhir::composition(&stay, &form, &template, &subject)
     }))
 }

@@ -77,8 +77,7 @@ fn narrative(fields: &[(&str, String)]) -> String {
 
 /// The Composition of a saved form. `subject` is how it names the patient
 /// (`Patient/{id}` standalone, the Patient entry's urn:uuid in a document).
-pub fn composition(stay: &Stay, form: &HandoffForm, subject: &str) -> Value {
-    let template = Template::national(form.kind);
+pub fn composition(stay: &Stay, form: &HandoffForm, template: &Template, subject: &str) -> Value {
     let content: Content = form.content();
     let (code, display) = loinc(form.kind);
     let sections: Vec<Value> = template
@@ -127,7 +126,7 @@ pub fn composition(stay: &Stay, form: &HandoffForm, subject: &str) -> Value {
 
 /// The document Bundle of a saved form: the Composition, then the Patient
 /// as the stay knows it (name, reading, birth date, Renkei's id).
-pub fn document(stay: &Stay, form: &HandoffForm) -> Value {
+pub fn document(stay: &Stay, form: &HandoffForm, template: &Template) -> Value {
     let patient_url = uuid(stay, form.kind, 2);
     let composition_url = uuid(stay, form.kind, 1);
     // JP Core's names: kanji (IDE) and, when known, the reading in
@@ -155,7 +154,7 @@ pub fn document(stay: &Stay, form: &HandoffForm) -> Value {
         "type": "document",
         "timestamp": Timestamp(form.updated_at).to_rfc3339(),
         "entry": [
-            {"fullUrl": composition_url, "resource": composition(stay, form, &patient_url)},
+            {"fullUrl": composition_url, "resource": composition(stay, form, template, &patient_url)},
             {"fullUrl": patient_url, "resource": patient},
         ],
     })

@@ -171,6 +171,12 @@ fn routes() -> RouteTable<TransitionsState> {
         .get("/transitions/rules", pages::rules, RULE_READERS)
         .post("/transitions/rules", pages::create_rule_set, RULE_EDITORS)
         .body("name=")
+        .post(
+            "/transitions/templates",
+            pages::create_template,
+            RULE_EDITORS,
+        )
+        .body("kind=")
         .get("/transitions/rules/{id}", pages::rulebook, RULE_READERS)
         .sample("/transitions/rules/{rule_set}")
         .post(

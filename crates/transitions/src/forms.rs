@@ -553,6 +553,79 @@ pub fn check_content(kind: FormKind, raw: &Content) -> Result<Content, Vec<(Stri
     }
 }
 
+/// A region's sheet written as text: a line starting with `#` opens a
+/// section (its title after the `#`), every other line names one national
+/// field by its key (anything after the key on the line is a comment).
+/// Refused with every problem named when a key is unknown or repeated, a
+/// section is empty, or there is no section.
+pub fn parse_sections(kind: FormKind, text: &str) -> Result<Vec<TemplateSection>, Vec<String>> {
+    let mut sections: Vec<TemplateSection> = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(title) = line.strip_prefix('#') {
+            let title = title.trim();
+            if title.is_empty() {
+                problems.push(format!("{}行目: 見出しの名前がありません。", n + 1));
+            }
+            sections.push(TemplateSection {
+                title: title.to_string(),
+                fields: Vec::new(),
+            });
+            continue;
+        }
+        let key = line.split_whitespace().next().unwrap_or("");
+        if field(kind, key).is_none() {
+            problems.push(format!(
+                "{}行目: 「{key}」は全国様式の項目にありません。",
+                n + 1
+            ));
+            continue;
+        }
+        if !seen.insert(key.to_string()) {
+            problems.push(format!("{}行目: 「{key}」が2回あります。", n + 1));
+            continue;
+        }
+        match sections.last_mut() {
+            Some(s) => s.fields.push(key.to_string()),
+            None => problems.push(format!(
+                "{}行目: 最初に「# 見出し」の行を書いてください。",
+                n + 1
+            )),
+        }
+    }
+    if sections.is_empty() {
+        problems.push("見出し（# で始まる行）が1つもありません。".to_string());
+    }
+    for s in &sections {
+        if s.fields.is_empty() && !s.title.is_empty() {
+            problems.push(format!("「{}」に項目がありません。", s.title));
+        }
+    }
+    if problems.is_empty() {
+        Ok(sections)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A template's sections as the text [`parse_sections`] reads.
+pub fn sections_text(template: &Template) -> String {
+    let mut out = String::new();
+    for s in &template.sections {
+        out.push_str(&format!("# {}\n", s.title));
+        for key in &s.fields {
+            let label = field(template.kind, key).map(|f| f.ja).unwrap_or("");
+            out.push_str(&format!("{key}  {label}\n"));
+        }
+    }
+    out
+}
+
 /// A sheet's layout: its sections in the sheet's order, each listing
 /// national field keys. The national sample is [`Template::national`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -634,6 +707,21 @@ mod tests {
                 .map(|s| s.fields.len())
                 .sum::<usize>()
         );
+    }
+
+    #[test]
+    fn a_regional_sheet_is_read_from_text_and_checked() {
+        let text = "# 基本情報\nname 氏名\nkana\n\n# 口腔・食形態\nmeal_form\ndentures\n";
+        let sections = parse_sections(FormKind::Admission, text).expect("valid");
+        assert_eq!(sections.len(), 2);
+        assert_eq!(sections[1].fields, ["meal_form", "dentures"]);
+        let bad = "name\n# 基本\nnosuch\nkana\nkana\n# 空\n";
+        let problems = parse_sections(FormKind::Admission, bad).expect_err("problems");
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        // The national sample round-trips through its text.
+        let national = Template::national(FormKind::Admission);
+        let again = parse_sections(FormKind::Admission, &sections_text(&national)).expect("valid");
+        assert_eq!(again, national.sections);
     }
 
     #[test]

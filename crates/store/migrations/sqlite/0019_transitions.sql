@@ -175,3 +175,19 @@ CREATE TABLE transitions_conferences (
     updated_at      BIGINT NOT NULL
 );
 CREATE INDEX transitions_conferences_stay ON transitions_conferences (stay_id);
+
+-- A region's own handoff sheet (情報連携シート): its sections in order,
+-- each listing national field keys, so pre-fill, print and FHIR work for
+-- every template. The national samples are built in, not stored.
+CREATE TABLE transitions_templates (
+    id          INTEGER PRIMARY KEY,
+    region_id   BIGINT NOT NULL,
+    kind        TEXT NOT NULL,
+    code        TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    -- [{"title": ..., "fields": [key, ...]}, ...] as JSON
+    sections    TEXT NOT NULL,
+    created_by  BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX transitions_templates_region ON transitions_templates (region_id);

@@ -5,6 +5,9 @@
 
 use renkei_domain::transitions::{Criterion, Route, RouteCase, RuleBody, RuleScope};
 use renkei_domain::RuleSetId;
+use renkei_transitions::forms::{sections_text, Template};
+
+use renkei_domain::transitions::FormKind;
 
 use super::*;
 
@@ -27,6 +30,11 @@ struct RulesPage {
     adoptions: Vec<(String, String, String, String)>,
     may_edit: bool,
     default_body: RuleFormValues,
+    /// (code, kind label, name, sections as text)
+    templates: Vec<(String, &'static str, String, String)>,
+    /// Every national field of each kind: (kind label, [(key, label)]).
+    catalogue: Vec<(&'static str, Vec<(&'static str, &'static str)>)>,
+    kinds: Vec<(&'static str, &'static str)>,
     today: String,
     errors: ValidationErrors,
 }
@@ -44,8 +52,20 @@ pub struct RuleFormValues {
     /// labels beside).
     pub screening: Vec<(String, bool)>,
     pub hub: String,
+    /// The required sheet of each kind.
+    pub forms: Vec<FormChoice>,
     pub routes: Vec<(&'static str, &'static str, String, u32, String)>,
     pub commentary: String,
+}
+
+/// Which sheet a rule uses for one kind of form.
+pub struct FormChoice {
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// The chosen template's code.
+    pub chosen: String,
+    /// Every (code, name) of that kind.
+    pub options: Vec<(String, String)>,
 }
 
 /// The criteria a form offers, each with its code.
@@ -76,8 +96,30 @@ fn criteria_offered() -> Vec<Criterion> {
     ]
 }
 
-fn form_values(lang: Lang, body: &RuleBody) -> RuleFormValues {
+fn form_values(lang: Lang, body: &RuleBody, templates: &[Template]) -> RuleFormValues {
     RuleFormValues {
+        forms: FormKind::ALL
+            .iter()
+            .map(|kind| {
+                let of_kind: Vec<(String, String)> = templates
+                    .iter()
+                    .filter(|t| t.kind == *kind)
+                    .map(|t| (t.code.clone(), t.name.clone()))
+                    .collect();
+                let chosen = body
+                    .required_forms
+                    .iter()
+                    .find(|c| of_kind.iter().any(|(code, _)| code == *c))
+                    .cloned()
+                    .unwrap_or_else(|| Template::national(*kind).code);
+                FormChoice {
+                    kind: kind.code(),
+                    label: kind.label(lang.code()),
+                    chosen,
+                    options: of_kind,
+                }
+            })
+            .collect(),
         admission_info_within_days: body.admission_info_within_days,
         discharge_notice_days_before: body.discharge_notice_days_before,
         follow_up_days: body.follow_up_days,
@@ -185,7 +227,17 @@ fn body_of(form: &FormData) -> Result<RuleBody, ValidationErrors> {
             .map(String::from)
             .collect(),
         screening,
-        required_forms: vec!["national_admission".into(), "national_discharge".into()],
+        required_forms: FormKind::ALL
+            .iter()
+            .map(|k| {
+                let chosen = form.get(&format!("form_{}", k.code())).trim();
+                if chosen.is_empty() {
+                    Template::national(*k).code
+                } else {
+                    chosen.to_string()
+                }
+            })
+            .collect(),
         hub: form.get("hub").trim().to_string(),
         routes,
         commentary: form
@@ -207,8 +259,37 @@ async fn rules_page(req: &Req<'_>, errors: ValidationErrors) -> Result<Response,
         .chain(view.shared_by_others.iter().map(|s| (s.id, s.name.clone())))
         .collect();
     let municipalities = t.municipalities(req.p).await?;
+    let templates = t.templates(req.p).await?;
     let status = renkei_web_kit::page::form_status(&errors);
     let page = RulesPage {
+        templates: templates
+            .iter()
+            .map(|tp| {
+                (
+                    tp.code.clone(),
+                    tp.kind.label(lang.code()),
+                    tp.name.clone(),
+                    sections_text(tp),
+                )
+            })
+            .collect(),
+        catalogue: FormKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.label(lang.code()),
+                    renkei_transitions::forms::sections(*k)
+                        .iter()
+                        .flat_map(|s| s.fields.iter())
+                        .map(|f| (f.key, f.ja))
+                        .collect(),
+                )
+            })
+            .collect(),
+        kinds: FormKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label(lang.code())))
+            .collect(),
         l: Layout::new(
             req.ctx,
             lang.tr("入退院支援ルール", "Admission and discharge rules"),
@@ -260,7 +341,7 @@ async fn rules_page(req: &Req<'_>, errors: ValidationErrors) -> Result<Response,
             })
             .collect(),
         may_edit: view.may_edit,
-        default_body: form_values(lang, &RuleBody::default()),
+        default_body: form_values(lang, &RuleBody::default(), &templates),
         today: req.now.to_jst_display().get(..10).unwrap_or("").to_string(),
         errors,
     };
@@ -401,7 +482,7 @@ async fn rulebook_page(
             .p
             .role
             .may(renkei_domain::people::Permission::EditHandoffRules),
-        values: form_values(lang, &body),
+        values: form_values(lang, &body, &t.templates(req.p).await?),
         scopes: RuleScope::ALL
             .iter()
             .map(|s| (s.code(), s.label(lang.code())))
@@ -489,6 +570,33 @@ pub async fn adopt(
     refuse_or(
         result,
         |_| Redirect::to("/transitions/rules").into_response(),
+        |errors| rules_page(&req, errors),
+    )
+    .await
+}
+
+pub async fn create_template(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .create_template(
+            &p,
+            &rc,
+            form.get("kind"),
+            form.get("name"),
+            &form.get("sections").replace("\r\n", "\n"),
+            req.now,
+        )
+        .await;
+    refuse_or(
+        result,
+        |_| Redirect::to("/transitions/rules#templates").into_response(),
         |errors| rules_page(&req, errors),
     )
     .await

@@ -47,7 +47,7 @@ impl Transitions {
                     id: renkei_domain::HandoffFormId(0),
                     stay_id: id,
                     kind,
-                    template: Template::national(kind).code,
+                    template: self.template_for(&stay, kind).await?.code,
                     content: String::new(),
                     status: FormStatus::Draft,
                     created_by: p.user_id,
@@ -72,8 +72,13 @@ impl Transitions {
             Some(stay.patient_id),
         )])
         .await?;
+        let template = if form.id.0 == 0 {
+            self.template_for(&stay, kind).await?
+        } else {
+            self.template_of_form(&form).await?
+        };
         Ok(FormView {
-            template: Template::national(kind),
+            template,
             stay,
             viewer,
             form,
@@ -242,13 +247,19 @@ impl Transitions {
         if self.viewer(p, ctx, &stay, now).await? != Viewer::Team {
             return Err(TransitionsError::Forbidden);
         }
-        if let Some(f) = store::form(&self.db, id, kind).await? {
+        let saved = store::form(&self.db, id, kind).await?;
+        if let Some(f) = &saved {
             if kind == FormKind::Admission && f.status != FormStatus::Draft {
                 return Err(TransitionsError::Conflict(
                     "送付済みの入院時情報提供書は変更できません。".into(),
                 ));
             }
         }
+        // A form keeps the template it was first written in.
+        let template = match &saved {
+            Some(f) => f.template.clone(),
+            None => self.template_for(&stay, kind).await?.code,
+        };
         let content = forms::check_content(kind, raw).map_err(|problems| {
             let mut e = ValidationErrors::new();
             for (field, msg) in problems {
@@ -258,16 +269,7 @@ impl Transitions {
         })?;
         let json = json(&content)?;
         let mut tx = self.db.begin().await?;
-        store::save_form(
-            &mut tx,
-            id,
-            kind,
-            &Template::national(kind).code,
-            &json,
-            p.user_id,
-            now,
-        )
-        .await?;
+        store::save_form(&mut tx, id, kind, &template, &json, p.user_id, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(
@@ -481,7 +483,7 @@ impl Transitions {
         ctx: &RequestContext,
         patient_id: PatientId,
         now: Timestamp,
-    ) -> Result<Vec<(Stay, HandoffForm)>, TransitionsError> {
+    ) -> Result<Vec<(Stay, HandoffForm, Template)>, TransitionsError> {
         let (_, lines) = self.stays_of_patient(p, ctx, patient_id, now).await?;
         let stays: Vec<Stay> = lines.into_iter().map(|l| l.stay).collect();
         let ids: Vec<StayId> = stays.iter().map(|s| s.id).collect();
@@ -489,7 +491,8 @@ impl Transitions {
         let mut out = Vec::new();
         for stay in stays {
             for f in forms.iter().filter(|f| f.stay_id == stay.id) {
-                out.push((stay.clone(), f.clone()));
+                let template = self.template_of_form(f).await?;
+                out.push((stay.clone(), f.clone(), template));
             }
         }
         Ok(out)

@@ -399,4 +399,127 @@ impl Transitions {
         }
         Ok(out)
     }
+
+    /// The templates a region's rules may require: the national samples,
+    /// then the region's own sheets.
+    pub async fn templates(&self, p: &Principal) -> Result<Vec<Template>, TransitionsError> {
+        if p.role == Role::Family {
+            return Err(TransitionsError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(TransitionsError::Forbidden)?;
+        let mut out = vec![
+            Template::national(FormKind::Admission),
+            Template::national(FormKind::Discharge),
+        ];
+        for t in store::templates_of_region(&self.db, region).await? {
+            out.push(stored_template(t));
+        }
+        Ok(out)
+    }
+
+    /// A region's own sheet, written as text (see
+    /// [`crate::forms::parse_sections`]); returns its code, which a rule
+    /// version then requires.
+    pub async fn create_template(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        kind: &str,
+        name: &str,
+        sections: &str,
+        now: Timestamp,
+    ) -> Result<String, TransitionsError> {
+        if !Self::may_edit_rules(p) {
+            return Err(TransitionsError::Forbidden);
+        }
+        let region = p.region_scope().ok_or(TransitionsError::Forbidden)?;
+        let mut errors = ValidationErrors::new();
+        let kind = FormKind::from_code(kind);
+        if kind.is_none() {
+            errors.add(
+                "kind",
+                "choice",
+                "様式の種類を選んでください。",
+                "Choose the kind of form.",
+            );
+        }
+        errors.require("name", name, "様式の名称", "Name");
+        errors.into_result()?;
+        let Some(kind) = kind else {
+            return Err(TransitionsError::Forbidden);
+        };
+        let parsed = crate::forms::parse_sections(kind, sections).map_err(|problems| {
+            let mut e = ValidationErrors::new();
+            for p in problems {
+                e.add("sections", "sections", &p, &p);
+            }
+            TransitionsError::Validation(e)
+        })?;
+        let count = store::templates_of_region(&self.db, region).await?.len();
+        let code = format!("r{}_{}_{}", region, kind.code(), count + 1);
+        let mut tx = self.db.begin().await?;
+        store::insert_template(
+            &mut tx,
+            region,
+            kind,
+            &code,
+            name.trim(),
+            &json(&parsed)?,
+            p.user_id,
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "template.create", "template", &code, None),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(code)
+    }
+
+    /// The template a stay's form of `kind` uses: the one the stay's rule
+    /// requires for that kind, else the national sample.
+    pub(super) async fn template_for(
+        &self,
+        stay: &Stay,
+        kind: FormKind,
+    ) -> Result<Template, TransitionsError> {
+        let required = self
+            .rule_of_stay(stay)
+            .await?
+            .map(|r| r.body.required_forms)
+            .unwrap_or_default();
+        for code in required {
+            if let Some(t) = store::template_by_code(&self.db, &code).await? {
+                if t.kind == kind && t.region_id == stay.region_id {
+                    return Ok(stored_template(t));
+                }
+            }
+        }
+        Ok(Template::national(kind))
+    }
+
+    /// The template a saved form was written in (its code), else the
+    /// national sample of its kind.
+    pub(super) async fn template_of_form(
+        &self,
+        form: &HandoffForm,
+    ) -> Result<Template, TransitionsError> {
+        if let Some(t) = store::template_by_code(&self.db, &form.template).await? {
+            if t.kind == form.kind {
+                return Ok(stored_template(t));
+            }
+        }
+        Ok(Template::national(form.kind))
+    }
+}
+
+fn stored_template(t: store::StoredTemplate) -> Template {
+    Template {
+        code: t.code,
+        name: t.name,
+        kind: t.kind,
+        sections: serde_json::from_str(&t.sections).unwrap_or_default(),
+    }
 }

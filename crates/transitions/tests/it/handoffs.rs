@@ -1188,3 +1188,130 @@ both_backends!(the_office_week_decides_outside_hours, |db| async move {
         ("2026-12-12".into(), "2026-12-14".into())
     );
 });
+
+both_backends!(
+    a_regional_sheet_is_used_where_the_rule_requires_it,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        region_rule(&w).await;
+        // A sheet that names a field the national sample does not have is
+        // refused, with the line.
+        let refused = w
+            .transitions
+            .create_template(
+                &w.admin,
+                &c,
+                "admission",
+                "壊れた様式",
+                "# 基本\nnosuch\n",
+                at("2026-12-01 09:00"),
+            )
+            .await;
+        assert!(
+            matches!(&refused, Err(ServiceError::Validation(v)) if v.0[0].message.contains("nosuch")),
+            "{refused:?}"
+        );
+        assert!(matches!(
+            w.transitions
+                .create_template(
+                    &w.cm,
+                    &c,
+                    "admission",
+                    "様式",
+                    "# 基本\nname\n",
+                    at("2026-12-01 09:00")
+                )
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        let code = w
+        .transitions
+        .create_template(
+            &w.admin,
+            &c,
+            "admission",
+            "第一圏域 情報連携シート",
+            "# 基本情報\nname\nkana\n# 介護保険情報\ncare_level\n# 日常生活情報（口腔・食形態）\nmeal_form\ndentures\n",
+            at("2026-12-01 09:00"),
+        )
+        .await
+        .unwrap();
+        let templates = w.transitions.templates(&w.cm).await.unwrap();
+        assert_eq!(templates.len(), 3, "two national samples and the region's");
+        // From the 10th, the rule requires it.
+        let set = w.transitions.rules(&w.admin).await.unwrap().own[0].0.id;
+        let body = RuleBody {
+            screening: vec![Criterion::CareLevelAtLeast {
+                level: CareLevel::Care3,
+            }],
+            required_forms: vec![code.clone(), "national_discharge".into()],
+            ..RuleBody::default()
+        };
+        w.transitions
+            .add_rule_version(
+                &w.admin,
+                &c,
+                set,
+                &body,
+                "2026-12-10",
+                "地域様式へ",
+                at("2026-12-01 09:00"),
+            )
+            .await
+            .unwrap();
+        let pid = patient(&w, "様式 花子", "care3", at("2026-12-01 09:00")).await;
+        let stay = w
+            .transitions
+            .record_admission(
+                &w.cm,
+                &c,
+                pid,
+                &admission(w.hospital, "2026-12-11T10:00"),
+                at("2026-12-11 11:00"),
+            )
+            .await
+            .unwrap();
+        let draft = w
+            .transitions
+            .form(&w.cm, &c, stay, FormKind::Admission, at("2026-12-11 11:00"))
+            .await
+            .unwrap();
+        assert_eq!(draft.template.code, code);
+        let titles: Vec<&str> = draft.template.layout().iter().map(|(t, _)| *t).collect();
+        assert_eq!(
+            titles,
+            ["基本情報", "介護保険情報", "日常生活情報（口腔・食形態）"]
+        );
+        // Pre-fill works the same: national keys.
+        assert_eq!(
+            draft.content.get("care_level").map(String::as_str),
+            Some("要介護3")
+        );
+        w.transitions
+            .save_form(
+                &w.cm,
+                &c,
+                stay,
+                FormKind::Admission,
+                &draft.content,
+                at("2026-12-11 11:05"),
+            )
+            .await
+            .unwrap();
+        let saved = w
+            .transitions
+            .form(&w.cm, &c, stay, FormKind::Admission, at("2026-12-11 11:06"))
+            .await
+            .unwrap();
+        assert_eq!(saved.form.template, code);
+        assert_eq!(saved.template.sections.len(), 3);
+        // The discharge record stays national.
+        let discharge = w
+            .transitions
+            .form(&w.cm, &c, stay, FormKind::Discharge, at("2026-12-11 11:06"))
+            .await
+            .unwrap();
+        assert_eq!(discharge.template.code, "national_discharge");
+    }
+);
