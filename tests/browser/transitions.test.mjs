@@ -118,6 +118,16 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   assert.match(await liaison.locator('article.conference').textContent(), /5階 面談室.*予定/s);
   await checkA11y(liaison, '/stays/{id} (hospital)');
   await shot(liaison, 'transitions-stay-hospital', true);
+  // Someone admitted whose care manager nobody knows: ask the city.
+  await liaison.goto(base + '/transitions/inquiries');
+  await liaison.getByLabel('氏名', { exact: true }).fill('照会 タロウ');
+  await liaison.getByLabel('生年月日').fill('1938-02-03');
+  await liaison.getByLabel('医療機関名').fill('みどり野市立総合病院');
+  await liaison.getByLabel('入院日').fill(today);
+  await liaison.getByRole('button', { name: '照会する' }).click();
+  await liaison.waitForURL('**/transitions/inquiries');
+  await liaison.getByText('回答待ち').first().waitFor();
+  await checkA11y(liaison, '/transitions/inquiries');
 
   // Back on the tablet: the status moved; a phone call with the MSW.
   await cm.reload();
@@ -171,6 +181,18 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   assert.equal(xlsx.status(), 200);
   assert.match(xlsx.headers()['content-type'], /spreadsheetml/);
   assert.equal((await xlsx.body()).subarray(0, 2).toString(), 'PK', 'an Office Open XML (zip) workbook');
+
+  // The city's officer (signed in with two factors, as answering names a
+  // person) answers the request; the hospital sees the answer.
+  await menuLink(officer, '担当ケアマネ照会');
+  await officer.waitForURL('**/transitions/inquiries');
+  assert.match(await officer.locator('main').textContent(), /照会 タロウ/);
+  await checkA11y(officer, '/transitions/inquiries (municipality)');
+  await officer.getByLabel('担当の居宅介護支援事業所').first().fill('みどり野居宅介護支援事業所');
+  await officer.getByRole('button', { name: '回答する' }).first().click();
+  await officer.waitForURL('**/transitions/inquiries');
+  await officer.getByText('回答済').first().waitFor();
+  assert.match(await officer.locator('main').textContent(), /みどり野居宅介護支援事業所/);
 
   // The rulebook, generated from the rule data, prints too.
   await officer.goto(base + '/transitions/rules');

@@ -116,3 +116,8 @@ id_type!(
     /// A region's own handoff sheet template (情報連携シート).
     FormTemplateId
 );
+id_type!(
+    /// A request to the municipality to name an admitted person's care
+    /// manager (担当ケアマネ照会).
+    InquiryId
+);

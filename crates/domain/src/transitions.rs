@@ -389,6 +389,14 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// Where a request to the municipality to name a care manager stands.
+    InquiryStatus {
+        Open = ("open", "回答待ち", "Waiting for the answer"),
+        Answered = ("answered", "回答済", "Answered"),
+    }
+);
+
+labelled_enum!(
     /// Who learned of an admission first and recorded it.
     ReportedVia {
         CareManager = ("care_manager", "ケアマネジャー", "Care manager"),

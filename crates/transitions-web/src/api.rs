@@ -12,7 +12,8 @@ use renkei_domain::transitions::FormKind;
 use renkei_domain::{PatientId, StayId, Timestamp};
 use renkei_transitions::model::{
     AdmissionInput, ComplianceReport, Conference, ConferenceInput, ConferenceRecord, ContactInput,
-    DeliveryInput, DischargeContactRecord, HandoffForm, Stay, StayLine, StayView,
+    DeliveryInput, DischargeContactRecord, HandoffForm, Inquiry, InquiryAnswer, InquiryInput, Stay,
+    StayLine, StayView,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -405,6 +406,48 @@ pub async fn summary_returned(
     state
         .transitions
         .record_summary_returned(&p, &rc, id, &b.on, &b.note, Timestamp::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/transitions/inquiries", tag = "transitions",
+    responses((status = 200, body = [Inquiry], description = "The region's requests (municipality, support centre) or the caller's own")))]
+pub async fn inquiries(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+) -> Result<Json<Vec<Inquiry>>, WebError> {
+    Ok(Json(state.transitions.inquiries(&p, &rc).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/transitions/inquiries", tag = "transitions",
+    request_body = InquiryInput,
+    responses((status = 201, body = Created), (status = 422, description = "Invalid fields", content_type = "application/problem+json")))]
+pub async fn ask_for_care_manager(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    ApiJson(b): ApiJson<InquiryInput>,
+) -> Result<Response, WebError> {
+    let id = state
+        .transitions
+        .ask_for_care_manager(&p, &rc, &b, Timestamp::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: id.0 })).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/transitions/inquiries/answer", tag = "transitions",
+    request_body = InquiryAnswer,
+    responses((status = 204), (status = 409, description = "Already answered", content_type = "application/problem+json"), (status = 422, description = "Invalid fields, or no two-factor sign-in", content_type = "application/problem+json")))]
+pub async fn answer_inquiry(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    ApiJson(b): ApiJson<InquiryAnswer>,
+) -> Result<StatusCode, WebError> {
+    state
+        .transitions
+        .answer_inquiry(&p, &rc, &b, Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -76,6 +76,11 @@ const RULE_READERS: &[Persona] = &[
 const RULE_EDITORS: &[Persona] = &[RegionAdmin, Coordinator];
 /// Who sees the region's compliance report (no patient names).
 const REPORT_READERS: &[Persona] = &[RegionAdmin, MunicipalOfficer, Coordinator];
+/// Who sees requests to name a care manager: those who ask (their own)
+/// and those who answer (the region's).
+const INQUIRY_READERS: &[Persona] = &[MunicipalOfficer, Coordinator, Professional];
+/// The municipality's care division and the support centre answer them.
+const ANSWERERS: &[Persona] = &[MunicipalOfficer, Coordinator];
 /// Only the hospital's staff acknowledge an admission form; the matrix
 /// world has none.
 const HOSPITAL: &[Persona] = &[];
@@ -165,6 +170,11 @@ fn routes() -> RouteTable<TransitionsState> {
         .sample("/stays/{stay}/summary/returned")
         .body("summary_returned_on=")
         .conceals()
+        .get("/transitions/inquiries", pages::inquiries, INQUIRY_READERS)
+        .post("/transitions/inquiries", pages::ask, PROFESSIONALS)
+        .body("person_name=")
+        .post("/transitions/inquiries/answer", pages::answer, ANSWERERS)
+        .body("inquiry_id=0")
         .get("/transitions/calendar", pages::calendar, PROFESSIONALS)
         .post("/transitions/calendar", pages::save_calendar, PROFESSIONALS)
         .body("org_id=0")
@@ -293,6 +303,23 @@ fn routes() -> RouteTable<TransitionsState> {
             REPORT_READERS,
         )
         .get("/api/v1/transitions/rules", api::rules, RULE_READERS)
+        .get(
+            "/api/v1/transitions/inquiries",
+            api::inquiries,
+            INQUIRY_READERS,
+        )
+        .post(
+            "/api/v1/transitions/inquiries",
+            api::ask_for_care_manager,
+            PROFESSIONALS,
+        )
+        .body(r#"{"municipality_code":"","hospital_name":"","person_name":"","birth_date":"","admitted_on":""}"#)
+        .post(
+            "/api/v1/transitions/inquiries/answer",
+            api::answer_inquiry,
+            ANSWERERS,
+        )
+        .body(r#"{"inquiry_id":0}"#)
         // FHIR
         .get("/fhir/Composition", fhir::search_composition, TEAM_PRO)
         .sample("/fhir/Composition?patient={patient}")
@@ -324,7 +351,10 @@ fn routes() -> RouteTable<TransitionsState> {
     api::request_summary,
     api::summary_returned,
     api::compliance,
-    api::rules
+    api::rules,
+    api::inquiries,
+    api::ask_for_care_manager,
+    api::answer_inquiry
 ))]
 struct TransitionsApi;
 
@@ -426,6 +456,13 @@ pub fn capability(state: TransitionsState) -> Capability {
             en: "Admissions",
             order: 30,
             shown_to: |p| matches!(p.role, Role::Professional | Role::Coordinator),
+        },
+        NavEntry {
+            href: "/transitions/inquiries",
+            ja: "担当ケアマネ照会",
+            en: "Care manager requests",
+            order: 55,
+            shown_to: |p| matches!(p.role, Role::MunicipalOfficer),
         },
         NavEntry {
             href: "/transitions/compliance",

@@ -3,11 +3,11 @@
 
 use renkei_domain::transitions::{
     AdmissionFeeTier, ConferenceStatus, ContactChannel, DischargeFeeTier, FeeRules, FormKind,
-    FormStatus, ReportedVia, RouteCase, RuleBody, RuleScope,
+    FormStatus, InquiryStatus, ReportedVia, RouteCase, RuleBody, RuleScope,
 };
 use renkei_domain::{
-    AdoptionId, ConferenceId, DischargeContactId, EntryId, HandoffFormId, OrgId, PatientId,
-    RegionId, RuleSetId, RuleVersionId, StayId, UserId,
+    AdoptionId, ConferenceId, DischargeContactId, EntryId, HandoffFormId, InquiryId, OrgId,
+    PatientId, RegionId, RuleSetId, RuleVersionId, StayId, UserId,
 };
 use serde::Serialize;
 
@@ -450,4 +450,70 @@ pub struct ComplianceReport {
     pub by_hospital: Vec<ComplianceRow>,
     pub by_office: Vec<ComplianceRow>,
     pub missed: Vec<MissedHandoff>,
+}
+
+/// A request to the municipality to name an admitted person's care
+/// manager (担当ケアマネ照会).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Inquiry {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: InquiryId,
+    pub municipality_code: String,
+    pub hospital_name: String,
+    pub person_name: String,
+    pub person_kana: String,
+    pub birth_date: String,
+    pub insured_number: String,
+    pub address: String,
+    pub admitted_on: String,
+    pub note: String,
+    /// When the answer is due (the rule's days for this case).
+    pub due_at: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: InquiryStatus,
+    /// The care-management office and care manager, as the municipality
+    /// answered (empty: none on record).
+    pub answer_office: String,
+    pub answer_care_manager: String,
+    pub answer_note: String,
+    pub answered_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A request as the hospital (or the coordinator) writes it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InquiryInput {
+    /// The person's municipality (全国地方公共団体コード).
+    pub municipality_code: String,
+    pub hospital_name: String,
+    pub person_name: String,
+    #[serde(default)]
+    pub person_kana: String,
+    pub birth_date: String,
+    /// 被保険者番号, when known.
+    #[serde(default)]
+    pub insured_number: String,
+    #[serde(default)]
+    pub address: String,
+    /// YYYY-MM-DD.
+    pub admitted_on: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// The municipality's answer.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InquiryAnswer {
+    pub inquiry_id: i64,
+    /// Empty when the person has no care manager on record (then the
+    /// note says what to do: apply for care insurance, the 地域包括支援センター).
+    #[serde(default)]
+    pub office: String,
+    #[serde(default)]
+    pub care_manager: String,
+    #[serde(default)]
+    pub note: String,
 }

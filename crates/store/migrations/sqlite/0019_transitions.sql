@@ -191,3 +191,32 @@ CREATE TABLE transitions_templates (
     created_at  BIGINT NOT NULL
 );
 CREATE INDEX transitions_templates_region ON transitions_templates (region_id);
+
+-- A request to the municipality's care division (介護保険担当課, which
+-- holds the benefit records) to name an admitted person's care manager
+-- when nobody knows it (担当ケアマネ照会): the person as the hospital
+-- knows them, the answer due by the rule's days, and the audited answer.
+CREATE TABLE transitions_inquiries (
+    id                  INTEGER PRIMARY KEY,
+    region_id           BIGINT NOT NULL,
+    municipality_code   TEXT NOT NULL,
+    asked_by            BIGINT NOT NULL,
+    asked_by_org        BIGINT,
+    hospital_name       TEXT NOT NULL,
+    person_name         TEXT NOT NULL,
+    person_kana         TEXT NOT NULL,
+    birth_date          TEXT NOT NULL,
+    insured_number      TEXT NOT NULL,
+    address             TEXT NOT NULL,
+    admitted_on         TEXT NOT NULL,
+    note                TEXT NOT NULL,
+    due_at              BIGINT NOT NULL,
+    status              TEXT NOT NULL,
+    answer_office       TEXT NOT NULL,
+    answer_care_manager TEXT NOT NULL,
+    answer_note         TEXT NOT NULL,
+    answered_by         BIGINT,
+    answered_at         BIGINT,
+    created_at          BIGINT NOT NULL
+);
+CREATE INDEX transitions_inquiries_region ON transitions_inquiries (region_id, status);

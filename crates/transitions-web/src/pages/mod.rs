@@ -4,12 +4,14 @@
 
 mod calendar;
 mod forms;
+mod inquiries;
 mod report;
 mod rules;
 mod stays;
 
 pub use calendar::*;
 pub use forms::*;
+pub use inquiries::*;
 pub use report::*;
 pub use rules::*;
 pub use stays::*;

@@ -15,6 +15,7 @@
 mod admissions;
 mod discharge;
 mod handoff_forms;
+mod inquiries;
 mod report;
 mod rules;
 

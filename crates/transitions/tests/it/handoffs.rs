@@ -1315,3 +1315,96 @@ both_backends!(
         assert_eq!(discharge.template.code, "national_discharge");
     }
 );
+
+both_backends!(
+    the_municipality_names_an_unknown_care_manager,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        region_rule(&w).await;
+        let ask = renkei_transitions::model::InquiryInput {
+            municipality_code: CITY.into(),
+            hospital_name: "第一市立病院".into(),
+            person_name: "照会 太郎".into(),
+            birth_date: "1938-02-03".into(),
+            insured_number: "0000012345".into(),
+            admitted_on: "2026-12-07".into(),
+            ..Default::default()
+        };
+        let bad = renkei_transitions::model::InquiryInput {
+            municipality_code: "999999".into(),
+            birth_date: "昭和13年".into(),
+            ..ask.clone()
+        };
+        assert!(matches!(
+            w.transitions.ask_for_care_manager(&w.liaison, &c, &bad, at("2026-12-07 12:00")).await,
+            Err(ServiceError::Validation(v)) if v.0.len() == 2
+        ));
+        let id = w
+            .transitions
+            .ask_for_care_manager(&w.liaison, &c, &ask, at("2026-12-07 12:00"))
+            .await
+            .unwrap();
+        // The hospital sees what it asked; another hospital sees nothing; the
+        // municipality sees the region's, due in the default two days.
+        let mine = w.transitions.inquiries(&w.liaison, &c).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].due_at, at("2026-12-09 12:00").millis());
+        assert!(w
+            .transitions
+            .inquiries(&w.other_liaison, &c)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            w.transitions.inquiries(&w.officer, &c).await.unwrap().len(),
+            1
+        );
+        let answer = renkei_transitions::model::InquiryAnswer {
+            inquiry_id: id.0,
+            office: "ひかり居宅介護支援".into(),
+            care_manager: "伊藤".into(),
+            note: String::new(),
+        };
+        // Naming a person needs two-factor sign-in, whatever the role needs
+        // otherwise; professionals do not answer.
+        assert!(matches!(
+            w.transitions.answer_inquiry(&w.officer, &c, &answer, at("2026-12-08 09:00")).await,
+            Err(ServiceError::Validation(v)) if v.0[0].code == "mfa"
+        ));
+        assert!(matches!(
+            w.transitions
+                .answer_inquiry(&w.cm, &c, &answer, at("2026-12-08 09:00"))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        let officer = Principal {
+            mfa_enabled: true,
+            ..w.officer.clone()
+        };
+        w.transitions
+            .answer_inquiry(&officer, &c, &answer, at("2026-12-08 09:00"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.transitions
+                .answer_inquiry(&officer, &c, &answer, at("2026-12-08 09:05"))
+                .await,
+            Err(ServiceError::Conflict(_))
+        ));
+        let answered = &w.transitions.inquiries(&w.liaison, &c).await.unwrap()[0];
+        assert_eq!(answered.answer_office, "ひかり居宅介護支援");
+        assert!(answered.answered_at.is_some_and(|t| t <= answered.due_at));
+        let records = audit::search(
+            &db,
+            &AuditQuery {
+                action: Some("inquiry.answer".into()),
+                limit: 10,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(records.len(), 1);
+    }
+);
