@@ -155,6 +155,8 @@ struct StayPage {
     admitted: String,
     flagged: Vec<String>,
     routes: Vec<(String, String)>,
+    /// The hub every discharge of the region's residents goes to first.
+    hub: String,
     admission_status: String,
     /// No form yet, or a draft: the team may still write and send it.
     admission_draft: bool,
@@ -212,6 +214,7 @@ async fn stay_page(
         .collect();
     let status = renkei_web_kit::page::form_status(&errors);
     let page = StayPage {
+        hub: rule_body.hub.clone(),
         l: Layout::new(
             req.ctx,
             &format!("{} {}", s.patient_name, lang.tr("入退院", "stay")),
