@@ -121,3 +121,7 @@ id_type!(
     /// manager (担当ケアマネ照会).
     InquiryId
 );
+id_type!(
+    /// A FHIR document a hospital sent, attached to a patient.
+    DocumentId
+);

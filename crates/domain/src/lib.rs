@@ -24,9 +24,9 @@ pub mod validation;
 pub use codes::LocalGovernmentCode;
 pub use ids::{
     AdoptionId, AttachmentId, BreakGlassId, ChangeRequestId, ConferenceId, ConsentId,
-    DischargeContactId, EntryId, FormTemplateId, HandoffFormId, InquiryId, MunicipalityId, OrgId,
-    PatientId, PostId, RegionId, RuleSetId, RuleVersionId, SameFacilityPairId, SpaceId, StayId,
-    UserId,
+    DischargeContactId, DocumentId, EntryId, FormTemplateId, HandoffFormId, InquiryId,
+    MunicipalityId, OrgId, PatientId, PostId, RegionId, RuleSetId, RuleVersionId,
+    SameFacilityPairId, SpaceId, StayId, UserId,
 };
 pub use org::OrgKind;
 pub use people::{Profession, Role};

@@ -12,8 +12,8 @@ use renkei_domain::transitions::FormKind;
 use renkei_domain::{PatientId, StayId, Timestamp};
 use renkei_transitions::model::{
     AdmissionInput, ComplianceReport, Conference, ConferenceInput, ConferenceRecord, ContactInput,
-    DeliveryInput, DischargeContactRecord, HandoffForm, Inquiry, InquiryAnswer, InquiryInput, Stay,
-    StayLine, StayView,
+    DeliveryInput, DischargeContactRecord, Document, HandoffForm, Inquiry, InquiryAnswer,
+    InquiryInput, Stay, StayLine, StayView,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -450,6 +450,41 @@ pub async fn answer_inquiry(
         .answer_inquiry(&p, &rc, &b, Timestamp::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/patients/{id}/documents", tag = "transitions",
+    params(("id" = i64, Path, description = "Patient id")),
+    responses((status = 200, body = [Document])))]
+pub async fn documents(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<PatientId>,
+) -> Result<Json<Vec<Document>>, WebError> {
+    Ok(Json(
+        state
+            .transitions
+            .documents_of_patient(&p, &rc, id, Timestamp::now())
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/patients/{id}/documents", tag = "transitions",
+    params(("id" = i64, Path, description = "Patient id")),
+    request_body(content = Object, description = "A FHIR R4 document Bundle (JP-CLINS), application/fhir+json", content_type = "application/fhir+json"),
+    responses((status = 201, body = Created), (status = 422, description = "Each structural problem with its place", content_type = "application/problem+json")))]
+pub async fn attach_document(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<PatientId>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let doc = state
+        .transitions
+        .import_document(&p, &rc, id, &body, Timestamp::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: doc.0 })).into_response())
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -96,6 +96,10 @@ fn routes() -> RouteTable<TransitionsState> {
         .sample("/patients/{patient}/stays")
         .body("admitted_at=")
         .conceals()
+        .post("/patients/{id}/documents", pages::attach_document, TEAM_PRO)
+        .sample("/patients/{patient}/documents")
+        .body("x=")
+        .conceals()
         .get("/stays/{id}", pages::stay, TEAM_PRO)
         .sample("/stays/{stay}")
         .conceals()
@@ -222,6 +226,17 @@ fn routes() -> RouteTable<TransitionsState> {
         )
         .sample("/api/v1/patients/{patient}/stays")
         .body(r#"{"hospital_entry_id":0,"admitted_at":"","reported_via":""}"#)
+        .conceals()
+        .get("/api/v1/patients/{id}/documents", api::documents, TEAM_PRO)
+        .sample("/api/v1/patients/{patient}/documents")
+        .conceals()
+        .post(
+            "/api/v1/patients/{id}/documents",
+            api::attach_document,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/patients/{patient}/documents")
+        .body("{}")
         .conceals()
         .get("/api/v1/stays/{id}", api::get_stay, TEAM_PRO)
         .sample("/api/v1/stays/{stay}")
@@ -352,6 +367,8 @@ fn routes() -> RouteTable<TransitionsState> {
     api::summary_returned,
     api::compliance,
     api::rules,
+    api::documents,
+    api::attach_document,
     api::inquiries,
     api::ask_for_care_manager,
     api::answer_inquiry

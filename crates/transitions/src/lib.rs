@@ -8,6 +8,7 @@
 //! No HTTP here: `renkei-transitions-web` serves it.
 
 pub mod demo;
+pub mod documents;
 pub mod forms;
 pub mod model;
 pub mod report;

@@ -6,8 +6,8 @@ use renkei_domain::transitions::{
     FormStatus, InquiryStatus, ReportedVia, RouteCase, RuleBody, RuleScope,
 };
 use renkei_domain::{
-    AdoptionId, ConferenceId, DischargeContactId, EntryId, HandoffFormId, InquiryId, OrgId,
-    PatientId, RegionId, RuleSetId, RuleVersionId, StayId, UserId,
+    AdoptionId, ConferenceId, DischargeContactId, DocumentId, EntryId, HandoffFormId, InquiryId,
+    OrgId, PatientId, RegionId, RuleSetId, RuleVersionId, StayId, UserId,
 };
 use serde::Serialize;
 
@@ -516,4 +516,32 @@ pub struct InquiryAnswer {
     pub care_manager: String,
     #[serde(default)]
     pub note: String,
+}
+
+/// A document a hospital sent (a FHIR document Bundle), attached to a
+/// patient after its structure was checked.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Document {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: DocumentId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub patient_id: PatientId,
+    pub title: String,
+    /// The Composition's type (LOINC).
+    pub type_code: String,
+    pub type_display: String,
+    pub doc_date: String,
+    /// Its authors, one per line.
+    pub authors: String,
+    /// [[title, text], ...] as JSON.
+    pub sections: String,
+    pub imported_at: i64,
+}
+
+impl Document {
+    /// Each section's title and plain text.
+    pub fn sections(&self) -> Vec<(String, String)> {
+        serde_json::from_str(&self.sections).unwrap_or_default()
+    }
 }

@@ -220,3 +220,25 @@ CREATE TABLE transitions_inquiries (
     created_at          BIGINT NOT NULL
 );
 CREATE INDEX transitions_inquiries_region ON transitions_inquiries (region_id, status);
+
+-- A FHIR document Bundle a hospital sent (JP-CLINS 診療情報提供書 or
+-- 退院時サマリー), checked for its structure and attached to the patient:
+-- the Bundle as received, and what its page shows.
+CREATE TABLE transitions_documents (
+    id           INTEGER PRIMARY KEY,
+    region_id    BIGINT NOT NULL,
+    patient_id   BIGINT NOT NULL,
+    title        TEXT NOT NULL,
+    -- the Composition's type (LOINC code and display)
+    type_code    TEXT NOT NULL,
+    type_display TEXT NOT NULL,
+    -- the Composition's date, and its authors' names
+    doc_date     TEXT NOT NULL,
+    authors      TEXT NOT NULL,
+    -- [[title, text], ...] as JSON: the sections' narrative as plain text
+    sections     TEXT NOT NULL,
+    bundle       TEXT NOT NULL,
+    imported_by  BIGINT NOT NULL,
+    imported_at  BIGINT NOT NULL
+);
+CREATE INDEX transitions_documents_patient ON transitions_documents (patient_id);

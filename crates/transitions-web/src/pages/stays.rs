@@ -45,6 +45,10 @@ struct PatientStaysPage {
     hospitals: Vec<(i64, String, String)>,
     municipalities: Vec<(String, String)>,
     via: Vec<(&'static str, &'static str)>,
+    /// Documents hospitals sent: title, date, authors, sections.
+    documents: Vec<(renkei_transitions::model::Document, Vec<(String, String)>)>,
+    /// Why an uploaded document was refused, one line per problem.
+    document_errors: Vec<String>,
     form: FormData,
     errors: ValidationErrors,
 }
@@ -66,7 +70,24 @@ async fn patient_stays_page(
     let (patient, lines) = t.stays_of_patient(req.p, req.rc, id, req.now).await?;
     let lang = req.ctx.lang;
     let status = renkei_web_kit::page::form_status(&errors);
+    let documents = t
+        .documents_of_patient(req.p, req.rc, id, req.now)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let sections = d.sections();
+            (d, sections)
+        })
+        .collect();
+    let document_errors = errors
+        .0
+        .iter()
+        .filter(|e| e.code == "document")
+        .map(|e| lang.tr(&e.message, &e.message_en).to_string())
+        .collect();
     let page = PatientStaysPage {
+        documents,
+        document_errors,
         l: Layout::new(req.ctx, lang.tr("入退院の記録", "Hospital stays")),
         patient_id: id,
         patient_name: patient.record.name.clone(),
@@ -533,4 +554,48 @@ pub async fn summary_returned(
         )
         .await;
     on_stay(&req, id, form, result).await
+}
+
+/// Attaches a FHIR document Bundle a hospital sent (an uploaded .json).
+pub async fn attach_document(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<PatientId>,
+    request: axum::extract::Request,
+) -> Result<Response, WebError> {
+    use axum::extract::FromRequest;
+    let req = Req::new(&state, &p, &ctx, &rc);
+    state
+        .transitions
+        .may_attach_documents(&p, &rc, id, req.now)
+        .await?;
+    let mut multipart = axum::extract::Multipart::from_request(request, &state)
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let mut bytes = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| WebError::BadRequest(e.body_text()))?
+    {
+        if field.name() == Some("document") {
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|e| WebError::BadRequest(e.body_text()))?
+                .to_vec();
+        }
+    }
+    let result = state
+        .transitions
+        .import_document(&p, &rc, id, &bytes, req.now)
+        .await;
+    refuse_or(
+        result,
+        |_| Redirect::to(&format!("/patients/{id}/stays#documents")).into_response(),
+        |errors| patient_stays_page(&req, id, "", FormData::default(), errors),
+    )
+    .await
 }

@@ -14,6 +14,7 @@
 
 mod admissions;
 mod discharge;
+mod documents;
 mod handoff_forms;
 mod inquiries;
 mod report;

@@ -6,6 +6,7 @@
 mod calendars;
 mod conferences;
 mod contacts;
+mod documents;
 mod forms;
 mod identity_views;
 mod inquiries;
@@ -16,6 +17,7 @@ mod templates;
 pub use calendars::*;
 pub use conferences::*;
 pub use contacts::*;
+pub use documents::*;
 pub use forms::*;
 pub use identity_views::*;
 pub use inquiries::*;
@@ -27,11 +29,13 @@ use renkei_domain::transitions::{
     ConferenceStatus, ContactChannel, FormKind, FormStatus, InquiryStatus, ReportedVia, RuleScope,
 };
 use renkei_domain::{
-    AdoptionId, ConferenceId, DischargeContactId, EntryId, FormTemplateId, HandoffFormId,
-    InquiryId, OrgId, PatientId, RegionId, RuleSetId, RuleVersionId, StayId, Timestamp, UserId,
+    AdoptionId, ConferenceId, DischargeContactId, DocumentId, EntryId, FormTemplateId,
+    HandoffFormId, InquiryId, OrgId, PatientId, RegionId, RuleSetId, RuleVersionId, StayId,
+    Timestamp, UserId,
 };
 use renkei_store::{Db, StoreError, Tx};
 
 use crate::model::{
-    Adoption, Conference, DischargeContactRecord, HandoffForm, Inquiry, RuleSet, RuleVersion, Stay,
+    Adoption, Conference, DischargeContactRecord, Document, HandoffForm, Inquiry, RuleSet,
+    RuleVersion, Stay,
 };

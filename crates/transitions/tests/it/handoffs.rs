@@ -1408,3 +1408,60 @@ both_backends!(
         assert_eq!(records.len(), 1);
     }
 );
+
+both_backends!(a_hospitals_document_is_checked_and_attached, |db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let pid = patient(&w, "文書 花子", "care2", at("2026-12-01 09:00")).await;
+    let good = serde_json::json!({
+        "resourceType": "Bundle",
+        "type": "document",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7f1d0e5e-0000-4000-8000-000000000002"},
+        "timestamp": "2026-12-14T10:00:00+09:00",
+        "entry": [
+            {"fullUrl": "urn:uuid:c", "resource": {
+                "resourceType": "Composition", "status": "final",
+                "type": {"coding": [{"system": "http://loinc.org", "code": "18842-5", "display": "Discharge summary"}]},
+                "subject": {"reference": "urn:uuid:p"},
+                "date": "2026-12-14T10:00:00+09:00",
+                "author": [{"display": "第一市立病院 内科"}],
+                "title": "退院時サマリー",
+                "section": [{"title": "経過", "text": {"status": "generated",
+                    "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>改善して退院</p></div>"}}]
+            }},
+            {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "name": [{"text": "文書 花子"}]}}
+        ]
+    });
+    let bytes = serde_json::to_vec(&good).unwrap();
+    // Not the team's: as if it did not exist.
+    assert!(matches!(
+        w.transitions.import_document(&w.outsider, &c, pid, &bytes, at("2026-12-14 11:00")).await,
+        Err(ServiceError::NotFound)
+    ));
+    let mut broken = good.clone();
+    broken["type"] = serde_json::json!("collection");
+    broken["entry"][0]["resource"]["title"] = serde_json::json!("");
+    let refused = w
+        .transitions
+        .import_document(&w.cm, &c, pid, &serde_json::to_vec(&broken).unwrap(), at("2026-12-14 11:00"))
+        .await;
+    match refused {
+        Err(ServiceError::Validation(v)) => {
+            let fields: Vec<&str> = v.0.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["Bundle.type", "Composition.title"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    w.transitions
+        .import_document(&w.cm, &c, pid, &bytes, at("2026-12-14 11:00"))
+        .await
+        .unwrap();
+    let docs = w
+        .transitions
+        .documents_of_patient(&w.doctor, &c, pid, at("2026-12-14 11:05"))
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].title, "退院時サマリー");
+    assert_eq!(docs[0].sections(), [("経過".to_string(), "改善して退院".to_string())]);
+});
