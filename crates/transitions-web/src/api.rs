@@ -111,7 +111,7 @@ pub async fn list_stays(
     lines.extend(
         state
             .transitions
-            .office_stays(&p, &rc)
+            .office_stays(&p, &rc, Timestamp::now())
             .await?
             .into_iter()
             .filter(|l| !known.contains(&l.stay.id)),

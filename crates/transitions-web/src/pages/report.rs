@@ -83,7 +83,7 @@ fn csv_row(kind: &str, r: &ComplianceRow) -> Vec<String> {
     let n = |v: usize| v.to_string();
     vec![
         kind.to_string(),
-        r.name.clone(),
+        renkei_domain::text::csv_safe(&r.name).into_owned(),
         n(r.admissions),
         n(r.informed_one),
         n(r.informed_two),
@@ -131,8 +131,15 @@ pub async fn compliance_csv(
     w.write_record(["退院調整漏れ", "入院日", "医療機関", "事業所", "理由"])
         .map_err(fail)?;
     for m in &r.missed {
-        w.write_record(["", &m.admitted_on, &m.hospital, &m.office, &m.reason_ja])
-            .map_err(fail)?;
+        let safe = |v: &str| renkei_domain::text::csv_safe(v).into_owned();
+        w.write_record([
+            "".to_string(),
+            safe(&m.admitted_on),
+            safe(&m.hospital),
+            safe(&m.office),
+            safe(&m.reason_ja),
+        ])
+        .map_err(fail)?;
     }
     let bytes = w
         .into_inner()

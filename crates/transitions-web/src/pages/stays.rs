@@ -24,7 +24,10 @@ pub async fn stays(
     Ctx(rc): Ctx,
 ) -> Result<Response, WebError> {
     let hospital = state.transitions.hospital_inbox(&p, &rc).await?;
-    let office = state.transitions.office_stays(&p, &rc).await?;
+    let office = state
+        .transitions
+        .office_stays(&p, &rc, Timestamp::now())
+        .await?;
     let patients = state.transitions.my_patients(&p, &rc).await?;
     ok(&StaysPage {
         patients,

@@ -55,7 +55,11 @@ impl Transitions {
             .entry_for_interop(EntryId(input.hospital_entry_id))
             .await
             .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
-        if hospital.is_none() {
+        if hospital.is_none()
+            || hospital
+                .as_ref()
+                .is_some_and(|h| !matches!(h.kind.as_str(), "hospital" | "clinic"))
+        {
             errors.add(
                 "hospital_entry_id",
                 "hospital",
@@ -118,17 +122,23 @@ impl Transitions {
         if let Some(open) = store::stays_of_patient(&self.db, patient_id)
             .await?
             .into_iter()
-            .find(|s| s.discharged_on.is_none() && s.admitted_at <= admitted_at)
+            .find(|s| {
+                let left = s.discharged_on.as_deref().and_then(parse_date);
+                let overlaps_earlier =
+                    s.admitted_at <= admitted_at && left.is_none_or(|d| d > admitted.date());
+                let later = s.admitted_at > admitted_at;
+                overlaps_earlier || later
+            })
         {
             return Err(invalid(
                 "admitted_at",
                 "still_in_hospital",
                 &format!(
-                    "{}（{}入院）の退院がまだ記録されていません。先に退院日を記録してください。",
+                    "{}（{}入院）と期間が重なります。前回の退院日を先に記録するか、入院日を確認してください。",
                     open.hospital_name,
                     open.admitted_on()
                 ),
-                "The previous stay has no discharge yet: record it first.",
+                "Another stay overlaps this one (no discharge yet, or a later admission): check the dates.",
             ));
         }
         let readmission_of = match store::last_discharge(&self.db, patient_id, admitted_at).await? {
@@ -137,7 +147,8 @@ impl Transitions {
                 .as_deref()
                 .and_then(parse_date)
                 .filter(|d| {
-                    (admitted.date() - *d).whole_days() <= i64::from(body.readmission_within_days)
+                    let gap = (admitted.date() - *d).whole_days();
+                    (0..=i64::from(body.readmission_within_days)).contains(&gap)
                 })
                 .map(|_| prev.id),
             None => None,
@@ -148,7 +159,7 @@ impl Transitions {
         };
         let outside_hours = input
             .outside_hours
-            .unwrap_or_else(|| calendar.is_outside_hours(admitted, &self.holidays()));
+            .unwrap_or_else(|| calendar.is_outside_hours_of_day(admitted.time()));
         let screening = json(&met)?;
         let route_cases = json(&cases)?;
         let local = format!(
@@ -290,6 +301,34 @@ impl Transitions {
             .collect()
     }
 
+    /// Only the stays of patients whose team the user writes for (an
+    /// office colleague off the team does not see them).
+    async fn on_my_teams(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        stays: Vec<Stay>,
+        now: Timestamp,
+    ) -> Result<Vec<Stay>, TransitionsError> {
+        if stays.is_empty() {
+            return Ok(stays);
+        }
+        let mine: Vec<PatientId> = self
+            .care
+            .accessible_patients(p, ctx, now)
+            .await?
+            .into_iter()
+            .filter(|(_, access)| {
+                access.may_write() && access.team_role() != Some(TeamRole::Family)
+            })
+            .map(|(patient, _)| patient.id)
+            .collect();
+        Ok(stays
+            .into_iter()
+            .filter(|s| mine.contains(&s.patient_id))
+            .collect())
+    }
+
     /// The patients whose teams the user writes for (name, id): where an
     /// admission is recorded from. Care audits the listing.
     pub async fn my_patients(
@@ -315,11 +354,19 @@ impl Transitions {
         &self,
         p: &Principal,
         ctx: &RequestContext,
+        now: Timestamp,
     ) -> Result<Vec<StayLine>, TransitionsError> {
         if !professional(p) {
             return Err(TransitionsError::Forbidden);
         }
-        let stays = store::open_stays_of_offices(&self.db, &p.org_ids, 200).await?;
+        let stays = self
+            .on_my_teams(
+                p,
+                ctx,
+                store::open_stays_of_offices(&self.db, &p.org_ids, 200).await?,
+                now,
+            )
+            .await?;
         let entries: Vec<AuditEntry> = stays
             .iter()
             .map(|s| audit_entry(p, ctx, "stays.office", "stay", s.id, Some(s.patient_id)))
@@ -448,7 +495,15 @@ impl Transitions {
         let week = format_date(jst_day(now) + Duration::days(7));
         let mut lines = Vec::new();
         for line in self
-            .lines(store::open_stays_of_offices(&self.db, &p.org_ids, 100).await?)
+            .lines(
+                self.on_my_teams(
+                    p,
+                    ctx,
+                    store::open_stays_of_offices(&self.db, &p.org_ids, 100).await?,
+                    now,
+                )
+                .await?,
+            )
             .await?
         {
             let unsent = matches!(line.admission_status, None | Some(FormStatus::Draft));
@@ -521,9 +576,16 @@ impl Transitions {
         today: time::Date,
     ) -> Result<StayView, TransitionsError> {
         let holidays = self.holidays();
-        let admission_form = store::form(&self.db, stay.id, FormKind::Admission).await?;
-        let discharge_form = store::form(&self.db, stay.id, FormKind::Discharge).await?;
-        let contacts = store::contacts(&self.db, stay.id).await?;
+        let mut admission_form = store::form(&self.db, stay.id, FormKind::Admission).await?;
+        let mut discharge_form = store::form(&self.db, stay.id, FormKind::Discharge).await?;
+        let mut contacts = store::contacts(&self.db, stay.id).await?;
+        // The hospital sees what was sent to it, not the team's drafts, its
+        // discharge record or its contact log.
+        if viewer == Viewer::Hospital {
+            admission_form = admission_form.filter(|f| f.status != FormStatus::Draft);
+            discharge_form = None;
+            contacts.clear();
+        }
         let conferences = store::conferences(&self.db, stay.id).await?;
         let admission_tier = match &admission_form {
             Some(f) => self.tier_of(&stay, f, &holidays).await?,

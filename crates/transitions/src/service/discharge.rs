@@ -63,6 +63,11 @@ impl Transitions {
     ) -> Result<(), TransitionsError> {
         let stay = self.stay_row(id).await?;
         let viewer = self.viewer(p, ctx, &stay, now).await?;
+        if let Some(d) = &stay.discharged_on {
+            return Err(TransitionsError::Conflict(format!(
+                "退院日（{d}）は記録済みです。"
+            )));
+        }
         let Some(day) = parse_date(on) else {
             return Err(invalid(
                 "discharged_on",
@@ -418,7 +423,7 @@ impl Transitions {
             ContactChannel::Visit
         };
         let mut tx = self.db.begin().await?;
-        store::record_conference(
+        let recorded = store::record_conference(
             &mut tx,
             conference.id,
             &format_date(day),
@@ -428,6 +433,11 @@ impl Transitions {
             now,
         )
         .await?;
+        if !recorded {
+            return Err(TransitionsError::Conflict(
+                "このカンファレンスは記録済みです。".into(),
+            ));
+        }
         store::insert_contact(
             &mut tx,
             id,

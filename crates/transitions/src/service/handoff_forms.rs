@@ -269,7 +269,14 @@ impl Transitions {
         })?;
         let json = json(&content)?;
         let mut tx = self.db.begin().await?;
-        store::save_form(&mut tx, id, kind, &template, &json, p.user_id, now).await?;
+        if store::save_form(&mut tx, id, kind, &template, &json, p.user_id, now)
+            .await?
+            .is_none()
+        {
+            return Err(TransitionsError::Conflict(
+                "送付済みの入院時情報提供書は変更できません。".into(),
+            ));
+        }
         audit::append(
             &mut tx,
             &audit_entry(
@@ -412,7 +419,7 @@ impl Transitions {
         if org.is_some() {
             store::set_hospital_org(&mut tx, stay.id, org, now).await?;
         }
-        store::mark_sent(
+        if !store::mark_sent(
             &mut tx,
             form.id,
             channel,
@@ -421,7 +428,12 @@ impl Transitions {
             p.user_id,
             now,
         )
-        .await?;
+        .await?
+        {
+            return Err(TransitionsError::Conflict(
+                "この入院時情報提供書は送付済みです。".into(),
+            ));
+        }
         audit::append(
             &mut tx,
             &audit_entry(
@@ -494,6 +506,22 @@ impl Transitions {
                 let template = self.template_of_form(f).await?;
                 out.push((stay.clone(), f.clone(), template));
             }
+        }
+        let entries: Vec<AuditEntry> = out
+            .iter()
+            .map(|(stay, f, _)| {
+                audit_entry(
+                    p,
+                    ctx,
+                    &format!("form.{}.read", f.kind.code()),
+                    "stay",
+                    stay.id,
+                    Some(stay.patient_id),
+                )
+            })
+            .collect();
+        if !entries.is_empty() {
+            self.audit(entries).await?;
         }
         Ok(out)
     }

@@ -142,7 +142,10 @@ impl Transitions {
         if !answers(p) {
             return Err(TransitionsError::Forbidden);
         }
-        if !p.mfa_enabled {
+        // Two factors at sign-in: a session of an account with MFA (an API
+        // token of such an account has not passed the second factor).
+        let session = matches!(p.credential, renkei_identity::Credential::Session { .. });
+        if !p.mfa_enabled || !session {
             return Err(invalid(
                 "inquiry_id",
                 "mfa",

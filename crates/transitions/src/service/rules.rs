@@ -18,43 +18,48 @@ impl Transitions {
         area: &str,
         on: &str,
     ) -> Result<Option<RuleInForce>, TransitionsError> {
-        let adoptions = store::adoptions(&self.db, region).await?;
-        let best = adoptions
-            .iter()
+        let rank = |s: RuleScope| match s {
+            RuleScope::Region => 0,
+            RuleScope::Municipality => 1,
+            RuleScope::Area => 2,
+        };
+        let mut adoptions: Vec<_> = store::adoptions(&self.db, region)
+            .await?
+            .into_iter()
             .filter(|a| a.adopted_from.as_str() <= on)
             .filter(|a| match a.scope {
                 RuleScope::Region => true,
                 RuleScope::Municipality => a.scope_code == municipality,
                 RuleScope::Area => !area.is_empty() && a.scope_code == area,
             })
-            .max_by(|a, b| {
-                let rank = |s: RuleScope| match s {
-                    RuleScope::Region => 0,
-                    RuleScope::Municipality => 1,
-                    RuleScope::Area => 2,
-                };
-                (rank(a.scope), &a.adopted_from, a.id).cmp(&(rank(b.scope), &b.adopted_from, b.id))
-            });
-        let Some(adoption) = best else {
-            return Ok(None);
-        };
-        let Some(set) = store::rule_set(&self.db, adoption.rule_set_id).await? else {
-            return Ok(None);
-        };
-        let versions = store::rule_versions(&self.db, set.id).await?;
-        let version = versions
-            .into_iter()
-            .filter(|v| v.effective_from.as_str() <= on)
-            .max_by(|a, b| (&a.effective_from, a.version).cmp(&(&b.effective_from, b.version)));
-        Ok(version.map(|v| RuleInForce {
-            rule_set_id: set.id,
-            name: set.name.clone(),
-            publisher: set.publisher.clone(),
-            version_id: v.id,
-            version: v.version,
-            effective_from: v.effective_from.clone(),
-            body: v.body(),
-        }))
+            .collect();
+        // The most specific, then the latest adopted; an adoption whose
+        // rule set has no version in force yet gives way to the next.
+        adoptions.sort_by(|a, b| {
+            (rank(b.scope), &b.adopted_from, b.id).cmp(&(rank(a.scope), &a.adopted_from, a.id))
+        });
+        for adoption in adoptions {
+            let Some(set) = store::rule_set(&self.db, adoption.rule_set_id).await? else {
+                continue;
+            };
+            let version = store::rule_versions(&self.db, set.id)
+                .await?
+                .into_iter()
+                .filter(|v| v.effective_from.as_str() <= on)
+                .max_by(|a, b| (&a.effective_from, a.version).cmp(&(&b.effective_from, b.version)));
+            if let Some(v) = version {
+                return Ok(Some(RuleInForce {
+                    rule_set_id: set.id,
+                    name: set.name.clone(),
+                    publisher: set.publisher.clone(),
+                    version_id: v.id,
+                    version: v.version,
+                    effective_from: v.effective_from.clone(),
+                    body: v.body(),
+                }));
+            }
+        }
+        Ok(None)
     }
 
     pub(super) async fn rule_of_stay(

@@ -44,11 +44,11 @@ pub async fn record_conference(
     checklist: &str,
     minutes: &str,
     now: Timestamp,
-) -> Result<(), StoreError> {
-    write!(tx, |c| {
+) -> Result<bool, StoreError> {
+    let n = write!(tx, |c| {
         sqlx::query(
             "UPDATE transitions_conferences SET status = $2, held_on = $3, attended = $4, checklist = $5, \
-             minutes = $6, updated_at = $7 WHERE id = $1",
+             minutes = $6, updated_at = $7 WHERE id = $1 AND status = $8",
         )
         .bind(id)
         .bind(ConferenceStatus::Held)
@@ -57,10 +57,12 @@ pub async fn record_conference(
         .bind(checklist)
         .bind(minutes)
         .bind(now.millis())
+        .bind(ConferenceStatus::Scheduled)
         .execute(&mut *c)
-        .await?;
+        .await?
+        .rows_affected()
     });
-    Ok(())
+    Ok(n > 0)
 }
 
 const CONFERENCE: &str =

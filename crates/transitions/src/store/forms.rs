@@ -36,7 +36,8 @@ pub async fn forms_of_stays(db: &Db, stays: &[StayId]) -> Result<Vec<HandoffForm
     }))
 }
 
-/// Writes a form's content (creating it as a draft the first time).
+/// Writes a form's content (creating it as a draft the first time); a
+/// form no longer a draft is left alone (`None`).
 pub async fn save_form(
     tx: &mut Tx,
     stay: StayId,
@@ -45,13 +46,14 @@ pub async fn save_form(
     content: &str,
     by: UserId,
     now: Timestamp,
-) -> Result<HandoffFormId, StoreError> {
+) -> Result<Option<HandoffFormId>, StoreError> {
     let id = write!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO transitions_forms (stay_id, kind, template, content, status, created_by, created_at, \
              updated_by, updated_at, received_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $6, $7, '') \
              ON CONFLICT (stay_id, kind) DO UPDATE SET template = excluded.template, content = excluded.content, \
-             updated_by = excluded.updated_by, updated_at = excluded.updated_at RETURNING id",
+             updated_by = excluded.updated_by, updated_at = excluded.updated_at \
+             WHERE transitions_forms.status = $5 RETURNING id",
         )
         .bind(stay)
         .bind(kind)
@@ -60,7 +62,7 @@ pub async fn save_form(
         .bind(FormStatus::Draft)
         .bind(by)
         .bind(now.millis())
-        .fetch_one(&mut *c)
+        .fetch_optional(&mut *c)
         .await?
     });
     Ok(id)
@@ -75,11 +77,11 @@ pub async fn mark_sent(
     received_by: &str,
     by: UserId,
     now: Timestamp,
-) -> Result<(), StoreError> {
-    write!(tx, |c| {
+) -> Result<bool, StoreError> {
+    let n = write!(tx, |c| {
         sqlx::query(
             "UPDATE transitions_forms SET status = $2, channel = $3, informed_on = $4, received_by = $5, \
-             sent_at = $6, sent_by = $7 WHERE id = $1",
+             sent_at = $6, sent_by = $7 WHERE id = $1 AND status = $8",
         )
         .bind(id)
         .bind(FormStatus::Sent)
@@ -88,10 +90,12 @@ pub async fn mark_sent(
         .bind(received_by)
         .bind(now.millis())
         .bind(by)
+        .bind(FormStatus::Draft)
         .execute(&mut *c)
-        .await?;
+        .await?
+        .rows_affected()
     });
-    Ok(())
+    Ok(n > 0)
 }
 
 /// Marks a sent form as opened, once.

@@ -503,6 +503,9 @@ both_backends!(
             .save_form(&w.cm, &c, stay, FormKind::Admission, &content, now)
             .await
             .unwrap();
+        // The hospital does not see the draft, not even through the stay.
+        let before_send = w.transitions.stay(&w.liaison, &c, stay, now).await.unwrap();
+        assert!(before_send.admission_form.is_none());
         let sent = at("2026-12-07 15:00");
         w.transitions
             .send_admission_form(&w.cm, &c, stay, sent)
@@ -670,6 +673,37 @@ both_backends!(
                 .await,
             Err(ServiceError::Forbidden)
         ));
+
+        // A discharge is recorded once; an admission inside a finished
+        // stay is refused; the hospital never sees the team's contact log.
+        assert!(matches!(
+            w.transitions
+                .record_discharge(&w.cm, &c, stay, "2026-12-15", at("2026-12-15 11:00"))
+                .await,
+            Err(ServiceError::Conflict(_))
+        ));
+        assert!(matches!(
+            w.transitions
+                .record_admission(
+                    &w.cm,
+                    &c,
+                    pid,
+                    &admission(w.hospital, "2026-12-10T10:00"),
+                    at("2026-12-15 11:00")
+                )
+                .await,
+            Err(ServiceError::Validation(_))
+        ));
+        let hospital_view = w
+            .transitions
+            .stay(&w.liaison, &c, stay, at("2026-12-15 11:00"))
+            .await
+            .unwrap();
+        assert!(hospital_view.contacts.is_empty() && hospital_view.discharge_form.is_none());
+        assert!(
+            hospital_view.admission_form.is_some(),
+            "the sent sheet is the hospital's to read"
+        );
 
         // Back in hospital within 30 days: a readmission.
         let again = w
@@ -1409,59 +1443,73 @@ both_backends!(
     }
 );
 
-both_backends!(a_hospitals_document_is_checked_and_attached, |db| async move {
-    let w = world(&db).await;
-    let c = ctx();
-    let pid = patient(&w, "文書 花子", "care2", at("2026-12-01 09:00")).await;
-    let good = serde_json::json!({
-        "resourceType": "Bundle",
-        "type": "document",
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7f1d0e5e-0000-4000-8000-000000000002"},
-        "timestamp": "2026-12-14T10:00:00+09:00",
-        "entry": [
-            {"fullUrl": "urn:uuid:c", "resource": {
-                "resourceType": "Composition", "status": "final",
-                "type": {"coding": [{"system": "http://loinc.org", "code": "18842-5", "display": "Discharge summary"}]},
-                "subject": {"reference": "urn:uuid:p"},
-                "date": "2026-12-14T10:00:00+09:00",
-                "author": [{"display": "第一市立病院 内科"}],
-                "title": "退院時サマリー",
-                "section": [{"title": "経過", "text": {"status": "generated",
-                    "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>改善して退院</p></div>"}}]
-            }},
-            {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "name": [{"text": "文書 花子"}]}}
-        ]
-    });
-    let bytes = serde_json::to_vec(&good).unwrap();
-    // Not the team's: as if it did not exist.
-    assert!(matches!(
-        w.transitions.import_document(&w.outsider, &c, pid, &bytes, at("2026-12-14 11:00")).await,
-        Err(ServiceError::NotFound)
-    ));
-    let mut broken = good.clone();
-    broken["type"] = serde_json::json!("collection");
-    broken["entry"][0]["resource"]["title"] = serde_json::json!("");
-    let refused = w
-        .transitions
-        .import_document(&w.cm, &c, pid, &serde_json::to_vec(&broken).unwrap(), at("2026-12-14 11:00"))
-        .await;
-    match refused {
-        Err(ServiceError::Validation(v)) => {
-            let fields: Vec<&str> = v.0.iter().map(|e| e.field.as_str()).collect();
-            assert_eq!(fields, ["Bundle.type", "Composition.title"]);
+both_backends!(
+    a_hospitals_document_is_checked_and_attached,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        let pid = patient(&w, "文書 花子", "care2", at("2026-12-01 09:00")).await;
+        let good = serde_json::json!({
+            "resourceType": "Bundle",
+            "type": "document",
+            "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:7f1d0e5e-0000-4000-8000-000000000002"},
+            "timestamp": "2026-12-14T10:00:00+09:00",
+            "entry": [
+                {"fullUrl": "urn:uuid:c", "resource": {
+                    "resourceType": "Composition", "status": "final",
+                    "type": {"coding": [{"system": "http://loinc.org", "code": "18842-5", "display": "Discharge summary"}]},
+                    "subject": {"reference": "urn:uuid:p"},
+                    "date": "2026-12-14T10:00:00+09:00",
+                    "author": [{"display": "第一市立病院 内科"}],
+                    "title": "退院時サマリー",
+                    "section": [{"title": "経過", "text": {"status": "generated",
+                        "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p>改善して退院</p></div>"}}]
+                }},
+                {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "name": [{"text": "文書 花子"}]}}
+            ]
+        });
+        let bytes = serde_json::to_vec(&good).unwrap();
+        // Not the team's: as if it did not exist.
+        assert!(matches!(
+            w.transitions
+                .import_document(&w.outsider, &c, pid, &bytes, at("2026-12-14 11:00"))
+                .await,
+            Err(ServiceError::NotFound)
+        ));
+        let mut broken = good.clone();
+        broken["type"] = serde_json::json!("collection");
+        broken["entry"][0]["resource"]["title"] = serde_json::json!("");
+        let refused = w
+            .transitions
+            .import_document(
+                &w.cm,
+                &c,
+                pid,
+                &serde_json::to_vec(&broken).unwrap(),
+                at("2026-12-14 11:00"),
+            )
+            .await;
+        match refused {
+            Err(ServiceError::Validation(v)) => {
+                let fields: Vec<&str> = v.0.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["Bundle.type", "Composition.title"]);
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
+        w.transitions
+            .import_document(&w.cm, &c, pid, &bytes, at("2026-12-14 11:00"))
+            .await
+            .unwrap();
+        let docs = w
+            .transitions
+            .documents_of_patient(&w.doctor, &c, pid, at("2026-12-14 11:05"))
+            .await
+            .unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].title, "退院時サマリー");
+        assert_eq!(
+            docs[0].sections(),
+            [("経過".to_string(), "改善して退院".to_string())]
+        );
     }
-    w.transitions
-        .import_document(&w.cm, &c, pid, &bytes, at("2026-12-14 11:00"))
-        .await
-        .unwrap();
-    let docs = w
-        .transitions
-        .documents_of_patient(&w.doctor, &c, pid, at("2026-12-14 11:05"))
-        .await
-        .unwrap();
-    assert_eq!(docs.len(), 1);
-    assert_eq!(docs[0].title, "退院時サマリー");
-    assert_eq!(docs[0].sections(), [("経過".to_string(), "改善して退院".to_string())]);
-});
+);
