@@ -151,6 +151,24 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   assert.match(await cm.locator('#summary-status').textContent(), /依頼済/);
   await shot(cm, 'transitions-stay-team', true);
 
+  // A FHIR document (here the sheet's own, exported) attaches to the
+  // patient; a broken one is refused with each problem's place.
+  const stayId = stayPath.split('/').pop();
+  const exported = await cm.request.get(`${base}/fhir/Composition/${stayId}-admission/$document`);
+  assert.equal(exported.status(), 200);
+  const doc = await exported.body();
+  await cm.getByRole('link', { name: 'この患者の入退院の記録' }).click();
+  await cm.waitForURL(/\/patients\/\d+\/stays/);
+  await cm.setInputFiles('#document', { name: 'broken.json', mimeType: 'application/fhir+json', buffer: Buffer.from('{"resourceType":"Bundle","type":"collection","entry":[]}') });
+  await cm.getByRole('button', { name: '取り込む' }).click();
+  await cm.getByText('Bundle.type: Bundle.type が document ではありません。').waitFor();
+  await cm.setInputFiles('#document', { name: 'sheet.json', mimeType: 'application/fhir+json', buffer: doc });
+  await cm.getByRole('button', { name: '取り込む' }).click();
+  await cm.waitForURL(/#documents$/);
+  assert.match(await cm.locator('#documents').locator('..').textContent(), /入院時情報提供書/);
+  await checkA11y(cm, '/patients/{id}/stays (documents)');
+  await cm.goto(stayUrl);
+
   // The printed sheet renders as an A4 PDF.
   const print = await tablet.newPage();
   await print.goto(base + stayPath + '/forms/admission/print');
