@@ -318,11 +318,7 @@ async fn stay_page(
             .filter(|c| **c != ContactChannel::Renkei)
             .map(|c| (c.code(), c.label(code)))
             .collect(),
-        today: Timestamp::now()
-            .to_jst_display()
-            .get(..10)
-            .unwrap_or("")
-            .to_string(),
+        today: req.now.to_jst_display().get(..10).unwrap_or("").to_string(),
         form,
         errors,
         v,

@@ -53,9 +53,10 @@ const INQUIRY: &str = "SELECT id, municipality_code, hospital_name, person_name,
 /// A region's requests (the municipality's inbox), open first, newest first.
 pub async fn inquiries_of_region(db: &Db, region: RegionId) -> Result<Vec<Inquiry>, StoreError> {
     let sql =
-        format!("{INQUIRY} WHERE region_id = $1 ORDER BY status DESC, created_at DESC LIMIT 200");
+        format!("{INQUIRY} WHERE region_id = $1 ORDER BY CASE WHEN status = $2 THEN 0 ELSE 1 END, created_at DESC LIMIT 200");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(region)
+        .bind(InquiryStatus::Open)
         .fetch_all(c)
         .await?))
 }
