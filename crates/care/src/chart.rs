@@ -14,12 +14,7 @@ pub struct Series<'a> {
     pub points: &'a [(i64, f64)],
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use renkei_domain::text::xml_escape as escape;
 
 const W: f64 = 640.0;
 const H: f64 = 220.0;

@@ -213,3 +213,12 @@ mod csv_safe_tests {
         }
     }
 }
+
+/// Text as XML/HTML element or attribute content: `&`, `<`, `>` and `"`
+/// escaped (SVG charts, FHIR narrative).
+pub fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -67,12 +67,21 @@ impl Timestamp {
             .map(|t| from(t.assume_offset(JST)))
     }
 
+    /// The calendar day of this instant in Japan time.
+    pub fn jst_date(self) -> time::Date {
+        self.to_offset_datetime().to_offset(JST).date()
+    }
+
+    /// The instant of a Japan-time wall-clock moment.
+    pub fn from_jst(at: time::PrimitiveDateTime) -> Self {
+        Self((at.assume_offset(JST).unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
     /// Parses a `YYYY-MM-DD` date as the start of that day in Japan time.
     pub fn from_jst_date(date: &str) -> Option<Self> {
         let format = time::macros::format_description!("[year]-[month]-[day]");
         let day = time::Date::parse(date.trim(), &format).ok()?;
-        let at = day.midnight().assume_offset(JST);
-        Some(Self((at.unix_timestamp_nanos() / 1_000_000) as i64))
+        Some(Self::from_jst(day.midnight()))
     }
 }
 

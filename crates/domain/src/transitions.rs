@@ -57,20 +57,17 @@ impl Default for BusinessCalendar {
     }
 }
 
-/// "HH:MM" as a time of day.
+/// "HH:MM" as a time of day (the directory's reading of hours, before
+/// midnight).
 pub fn parse_hhmm(s: &str) -> Option<Time> {
-    let (h, m) = s.trim().split_once(':')?;
-    let (h, m) = (h.parse::<u8>().ok()?, m.parse::<u8>().ok()?);
-    Time::from_hms(h, m, 0).ok()
+    let m = crate::directory::minutes_of(s).filter(|m| *m < 24 * 60)?;
+    Time::from_hms((m / 60) as u8, (m % 60) as u8, 0).ok()
 }
 
 /// "YYYY-MM-DD" as a date.
 pub fn parse_date(s: &str) -> Option<Date> {
-    let mut parts = s.trim().splitn(3, '-');
-    let y = parts.next()?.parse::<i32>().ok()?;
-    let m = parts.next()?.parse::<u8>().ok()?;
-    let d = parts.next()?.parse::<u8>().ok()?;
-    Date::from_calendar_date(y, time::Month::try_from(m).ok()?, d).ok()
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s.trim(), &format).ok()
 }
 
 /// A date as "YYYY-MM-DD".

@@ -49,12 +49,7 @@ fn uuid(stay: &Stay, kind: FormKind, part: u16) -> String {
     )
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use renkei_domain::text::xml_escape as escape;
 
 /// One section's narrative: its filled fields as a table.
 fn narrative(fields: &[(&str, String)]) -> String {

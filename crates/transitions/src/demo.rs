@@ -25,19 +25,11 @@ fn failed(what: &str, e: impl std::fmt::Display) -> TransitionsError {
 
 /// A Japan-time wall clock moment `days` before `now`'s day at hh:mm.
 fn local(now: Timestamp, days: i64, hh: u8, mm: u8) -> (String, Timestamp) {
-    let day = now
-        .to_offset_datetime()
-        .to_offset(renkei_domain::timestamp::JST)
-        .date()
-        - time::Duration::days(days);
+    let day = now.jst_date() - time::Duration::days(days);
     let at = time::PrimitiveDateTime::new(
         day,
         time::Time::from_hms(hh, mm, 0).unwrap_or(time::Time::MIDNIGHT),
     );
-    let ms = (at
-        .assume_offset(renkei_domain::timestamp::JST)
-        .unix_timestamp_nanos()
-        / 1_000_000) as i64;
     (
         format!(
             "{} {:02}:{:02}",
@@ -45,7 +37,7 @@ fn local(now: Timestamp, days: i64, hh: u8, mm: u8) -> (String, Timestamp) {
             hh,
             mm
         ),
-        Timestamp(ms),
+        Timestamp::from_jst(at),
     )
 }
 

@@ -20,7 +20,7 @@ impl Transitions {
         let patient = self.require_team_writer(p, ctx, patient_id, now).await?;
         let mut errors = ValidationErrors::new();
         let admitted = parse_local_datetime(&input.admitted_at);
-        let today = jst_day(now);
+        let today = now.jst_date();
         match admitted {
             None => errors.add(
                 "admitted_at",
@@ -118,7 +118,7 @@ impl Transitions {
             .iter()
             .map(|c| c.code())
             .collect();
-        let admitted_at = jst_instant(admitted);
+        let admitted_at = Timestamp::from_jst(admitted).millis();
         if let Some(open) = store::stays_of_patient(&self.db, patient_id)
             .await?
             .into_iter()
@@ -491,8 +491,8 @@ impl Transitions {
         if !professional(p) {
             return Ok(Vec::new());
         }
-        let today = format_date(jst_day(now));
-        let week = format_date(jst_day(now) + Duration::days(7));
+        let today = format_date(now.jst_date());
+        let week = format_date(now.jst_date() + Duration::days(7));
         let mut lines = Vec::new();
         for line in self
             .lines(
@@ -556,7 +556,7 @@ impl Transitions {
     ) -> Result<StayView, TransitionsError> {
         let stay = self.stay_row(id).await?;
         let viewer = self.viewer(p, ctx, &stay, now).await?;
-        let view = self.view_of(stay, viewer, jst_day(now)).await?;
+        let view = self.view_of(stay, viewer, now.jst_date()).await?;
         self.audit(vec![audit_entry(
             p,
             ctx,

@@ -76,7 +76,7 @@ impl Transitions {
                 "Give the discharge day as YYYY-MM-DD.",
             ));
         };
-        if format_date(day).as_str() < stay.admitted_on() || day > jst_day(now) {
+        if format_date(day).as_str() < stay.admitted_on() || day > now.jst_date() {
             return Err(invalid(
                 "discharged_on",
                 "range",
@@ -148,7 +148,7 @@ impl Transitions {
                 "日付を YYYY-MM-DD の形で入力してください。",
                 "Give the day as YYYY-MM-DD.",
             ),
-            Some(d) if d > jst_day(now) => errors.add(
+            Some(d) if d > now.jst_date() => errors.add(
                 "contacted_on",
                 "future",
                 "未来の日付は記録できません。",
@@ -249,7 +249,7 @@ impl Transitions {
         let stay = self.stay_row(id).await?;
         self.viewer(p, ctx, &stay, now).await?;
         let day = parse_date(on)
-            .filter(|d| *d <= jst_day(now) && format_date(*d).as_str() >= stay.admitted_on());
+            .filter(|d| *d <= now.jst_date() && format_date(*d).as_str() >= stay.admitted_on());
         let Some(day) = day else {
             return Err(invalid(
                 "summary_returned_on",
@@ -400,7 +400,7 @@ impl Transitions {
             ));
         }
         let day = parse_date(&input.held_on)
-            .filter(|d| *d <= jst_day(now) && format_date(*d).as_str() >= stay.admitted_on());
+            .filter(|d| *d <= now.jst_date() && format_date(*d).as_str() >= stay.admitted_on());
         let Some(day) = day else {
             return Err(invalid(
                 "held_on",

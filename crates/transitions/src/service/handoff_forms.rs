@@ -112,7 +112,7 @@ impl Transitions {
         }
         let (patient, _) = self.care.patient(p, ctx, stay.patient_id, now).await?;
         let r = &patient.record;
-        put("filled_on", format_date(jst_day(now)));
+        put("filled_on", format_date(now.jst_date()));
         put("admitted_on", admitted_on);
         put("hospital", stay.hospital_name.clone());
         put("name", r.name.clone());
@@ -325,7 +325,7 @@ impl Transitions {
             &stay,
             Some(org),
             ContactChannel::Renkei,
-            jst_day(now),
+            now.jst_date(),
             "",
             now,
         )
@@ -365,7 +365,7 @@ impl Transitions {
                 "情報提供日を YYYY-MM-DD の形で入力してください。",
                 "Give the day as YYYY-MM-DD.",
             ),
-            Some(d) if d > jst_day(now) => errors.add(
+            Some(d) if d > now.jst_date() => errors.add(
                 "informed_on",
                 "future",
                 "情報提供日に未来の日付は入力できません。",

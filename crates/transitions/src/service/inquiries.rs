@@ -70,7 +70,7 @@ impl Transitions {
             );
         }
         errors.into_result()?;
-        let today = format_date(jst_day(now));
+        let today = format_date(now.jst_date());
         let days = self
             .rule_in_force(region, input.municipality_code.trim(), "", &today)
             .await?

@@ -95,19 +95,6 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, TransitionsEr
         .map_err(|e| TransitionsError::Store(renkei_store::StoreError::Invalid(e.to_string())))
 }
 
-/// The Japan-time calendar day of an instant.
-fn jst_day(t: Timestamp) -> time::Date {
-    t.to_offset_datetime()
-        .to_offset(renkei_domain::timestamp::JST)
-        .date()
-}
-
-/// The instant of a Japan-time wall-clock moment.
-fn jst_instant(at: PrimitiveDateTime) -> i64 {
-    let t = at.assume_offset(renkei_domain::timestamp::JST);
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 /// Whether the role takes part in care teams as a professional (the
 /// people who record admissions, write forms and staff liaison offices).
 fn professional(p: &Principal) -> bool {
@@ -216,6 +203,6 @@ pub fn summary_overdue(stay: &Stay, due_days: u32, today: time::Date) -> bool {
 /// Whether the planned discharge was told at least `days` ahead.
 pub fn discharge_notice_on_time(stay: &Stay, days: u32) -> Option<bool> {
     let planned = stay.planned_discharge_on.as_deref().and_then(parse_date)?;
-    let told = jst_day(Timestamp(stay.discharge_told_at?));
+    let told = Timestamp(stay.discharge_told_at?).jst_date();
     Some((planned - told).whole_days() >= i64::from(days))
 }

@@ -26,8 +26,9 @@ impl Transitions {
             ));
         };
         let next = crate::report::next_month(first);
-        let from = jst_instant(PrimitiveDateTime::new(first, time::Time::MIDNIGHT));
-        let to = jst_instant(PrimitiveDateTime::new(next, time::Time::MIDNIGHT));
+        let from =
+            Timestamp::from_jst(PrimitiveDateTime::new(first, time::Time::MIDNIGHT)).millis();
+        let to = Timestamp::from_jst(PrimitiveDateTime::new(next, time::Time::MIDNIGHT)).millis();
         let month = &format_date(first)[..7];
         let stays = store::stays_of_region_month(&self.db, region, from, to, month).await?;
         let ids: Vec<StayId> = stays.iter().map(|s| s.id).collect();
@@ -55,7 +56,7 @@ impl Transitions {
             month,
             from,
             to,
-            today: jst_day(now),
+            today: now.jst_date(),
             stays: &stays,
             forms: &forms,
             contacts: &contacts,

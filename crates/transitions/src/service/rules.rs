@@ -153,7 +153,7 @@ impl Transitions {
                 "Give the effective date as YYYY-MM-DD.",
             ));
         };
-        if date < jst_day(now) {
+        if date < now.jst_date() {
             return Err(invalid(
                 "effective_from",
                 "past",
