@@ -30,12 +30,8 @@ use renkei_web_kit::Layout;
 use renkei_web_kit::WebError;
 
 pub(crate) fn acceptance_label(lang: Lang, code: &str) -> &'static str {
-    match code {
-        "accepting" => lang.tr("受入可", "Accepting"),
-        "waiting_list" => lang.tr("待機あり", "Waiting list"),
-        "full" => lang.tr("満床・受入不可", "Full"),
-        _ => lang.tr("未登録", "Unknown"),
-    }
+    let (ja, en) = renkei_domain::directory::acceptance_labels(code);
+    lang.tr(ja, en)
 }
 
 pub(crate) fn kind_label(lang: Lang, code: &str) -> String {

@@ -711,6 +711,16 @@ pub const ACCEPTANCE_FRESH_DAYS: &[(&str, i64)] = &[
     ("serviced_housing", 14),
 ];
 
+/// An acceptance status (受入状況) in Japanese and English.
+pub fn acceptance_labels(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "accepting" => ("受入可", "Accepting"),
+        "waiting_list" => ("待機あり", "Waiting list"),
+        "full" => ("満床・受入不可", "Full"),
+        _ => ("未登録", "Unknown"),
+    }
+}
+
 /// The days an acceptance status of `kind` stays current.
 pub fn acceptance_fresh_days(kind: &str) -> i64 {
     ACCEPTANCE_FRESH_DAYS

@@ -125,3 +125,8 @@ id_type!(
     /// A FHIR document a hospital sent, attached to a patient.
     DocumentId
 );
+id_type!(
+    /// A piece of work a handoff created (連携タスク): a routing case in an
+    /// inbox, or the follow-up after discharge.
+    HandoffTaskId
+);

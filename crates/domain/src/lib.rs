@@ -24,8 +24,8 @@ pub mod validation;
 pub use codes::LocalGovernmentCode;
 pub use ids::{
     AdoptionId, AttachmentId, BreakGlassId, ChangeRequestId, ConferenceId, ConsentId,
-    DischargeContactId, DocumentId, EntryId, FormTemplateId, HandoffFormId, InquiryId,
-    MunicipalityId, OrgId, PatientId, PostId, RegionId, RuleSetId, RuleVersionId,
+    DischargeContactId, DocumentId, EntryId, FormTemplateId, HandoffFormId, HandoffTaskId,
+    InquiryId, MunicipalityId, OrgId, PatientId, PostId, RegionId, RuleSetId, RuleVersionId,
     SameFacilityPairId, SpaceId, StayId, UserId,
 };
 pub use org::OrgKind;

@@ -20,6 +20,7 @@ use time::{Date, Duration, PrimitiveDateTime, Time, Weekday};
 
 use crate::care::{CareLevel, DementiaIndependence, Household};
 use crate::holidays::Holidays;
+use crate::EntryId;
 
 // ---------------------------------------------------------------- calendar
 
@@ -567,6 +568,67 @@ labelled_enum!(
     }
 );
 
+labelled_enum!(
+    /// A piece of work a handoff creates (連携タスク): a routing case sent
+    /// to the inbox that acts on it, or the follow-up after discharge.
+    TaskKind {
+        /// No home doctor but medical care needed: the support centre
+        /// finds a doctor.
+        NoHomeDoctor = ("no_home_doctor", "かかりつけ医の調整", "Find a home doctor"),
+        /// No care manager: help the family apply for care insurance or
+        /// choose a care-management office.
+        NoCareManager = ("no_care_manager", "介護保険申請・居宅介護支援事業所の選定", "Apply for care insurance or choose an office"),
+        /// Terminal or high medical need: invite the wider team.
+        WidenTeam = ("widen_team", "チームの拡大（医師・薬剤師・訪問看護・リハビリ職）", "Invite the wider team"),
+        /// The region's discharges go first to its hub.
+        HubDischarge = ("hub_discharge", "拠点への退院連絡", "Discharge through the hub"),
+        /// The team's follow-up in the weeks after discharge.
+        FollowUp = ("follow_up", "退院後フォロー", "Follow-up after discharge"),
+    }
+);
+
+labelled_enum!(
+    /// Whose inbox a task is in.
+    TaskInbox {
+        /// 在宅医療・介護連携支援センター (the region's coordinators).
+        SupportCentre = ("support_centre", "連携支援センター", "Support centre"),
+        /// The hub hospital or office named by the rule (its staff).
+        Hub = ("hub", "拠点病院・事業所", "Hub"),
+        /// The patient's care team.
+        Team = ("team", "ケアチーム", "Care team"),
+    }
+);
+
+labelled_enum!(
+    /// Where a task stands.
+    TaskStatus {
+        Open = ("open", "未対応", "Open"),
+        Done = ("done", "対応済", "Done"),
+    }
+);
+
+impl TaskKind {
+    /// The task a routing case makes (the care-manager-unknown case is
+    /// the municipality's inquiry instead).
+    pub fn of_route(case: RouteCase) -> Option<TaskKind> {
+        match case {
+            RouteCase::NoHomeDoctor => Some(TaskKind::NoHomeDoctor),
+            RouteCase::NoCareManager => Some(TaskKind::NoCareManager),
+            RouteCase::HighMedicalNeed => Some(TaskKind::WidenTeam),
+            RouteCase::CareManagerUnknown => None,
+        }
+    }
+
+    /// The inbox that acts on it.
+    pub fn inbox(self) -> TaskInbox {
+        match self {
+            TaskKind::NoHomeDoctor | TaskKind::NoCareManager => TaskInbox::SupportCentre,
+            TaskKind::HubDischarge => TaskInbox::Hub,
+            TaskKind::WidenTeam | TaskKind::FollowUp => TaskInbox::Team,
+        }
+    }
+}
+
 /// One routing rule: for a case, who receives the handoff and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Route {
@@ -604,6 +666,10 @@ pub struct RuleBody {
     /// to first (hub routing), in words; empty when none.
     #[serde(default)]
     pub hub: String,
+    /// The hub's directory entry: its staff get a task for each discharge
+    /// (`None`: the hub is named in words only, and the team tells it).
+    #[serde(default)]
+    pub hub_entry_id: Option<EntryId>,
     #[serde(default)]
     pub routes: Vec<Route>,
     /// Days after discharge within which the hospital returns the
@@ -666,6 +732,7 @@ impl Default for RuleBody {
             ],
             required_forms: vec!["national_admission".into()],
             hub: String::new(),
+            hub_entry_id: None,
             routes: Vec::new(),
             summary_due_days: default_summary_due_days(),
             conference_checklist: default_conference_checklist(),

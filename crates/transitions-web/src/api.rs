@@ -9,11 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use renkei_domain::transitions::FormKind;
-use renkei_domain::{PatientId, StayId, Timestamp};
+use renkei_domain::{HandoffTaskId, PatientId, StayId, Timestamp};
 use renkei_transitions::model::{
     AdmissionInput, ComplianceReport, Conference, ConferenceInput, ConferenceRecord, ContactInput,
-    DeliveryInput, DischargeContactRecord, Document, HandoffForm, Inquiry, InquiryAnswer,
-    InquiryInput, Stay, StayLine, StayView,
+    DeliveryInput, DischargeContactRecord, Document, HandoffForm, HandoffTask, Inquiry,
+    InquiryAnswer, InquiryInput, Stay, StayLine, StayView, TaskDoneInput,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -554,4 +554,90 @@ pub async fn rules(
             })
             .collect(),
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/transitions/tasks", tag = "transitions",
+    responses((status = 200, body = [HandoffTask], description = "The tasks in the caller's inboxes (support centre, hub, team), open first, the earliest due first")))]
+pub async fn tasks(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+) -> Result<Json<Vec<HandoffTask>>, WebError> {
+    Ok(Json(
+        state.transitions.tasks(&p, &rc, Timestamp::now()).await?,
+    ))
+}
+
+/// A care-management office a task may choose.
+#[derive(Serialize, ToSchema)]
+pub struct OfficeItem {
+    pub entry_id: i64,
+    pub name: String,
+    pub phone: String,
+    /// accepting, waiting_list, full or unknown (受入状況).
+    pub acceptance: String,
+}
+
+/// One task with what helps to act on it.
+#[derive(Serialize, ToSchema)]
+pub struct TaskOut {
+    pub task: HandoffTask,
+    /// The rule's steps.
+    pub steps: Vec<String>,
+    /// For a person without a care manager: the offices of their
+    /// municipality, accepting first.
+    pub offices: Vec<OfficeItem>,
+    /// For widening the team: the roles it lacks (Japanese names).
+    pub missing_roles: Vec<String>,
+    /// The chosen office's name, once done.
+    pub chosen_name: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/transitions/tasks/{id}", tag = "transitions",
+    params(("id" = i64, Path, description = "Task id")),
+    responses((status = 200, body = TaskOut), (status = 404, description = "No such task in the caller's inboxes", content_type = "application/problem+json")))]
+pub async fn task(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<HandoffTaskId>,
+) -> Result<Json<TaskOut>, WebError> {
+    let v = state
+        .transitions
+        .task(&p, &rc, id, Timestamp::now())
+        .await?;
+    Ok(Json(TaskOut {
+        steps: v.task.steps(),
+        offices: v
+            .offices
+            .into_iter()
+            .map(|(id, name, phone, acceptance)| OfficeItem {
+                entry_id: id.0,
+                name,
+                phone,
+                acceptance,
+            })
+            .collect(),
+        missing_roles: v.missing_roles,
+        chosen_name: v.chosen_name,
+        task: v.task,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/transitions/tasks/{id}/done", tag = "transitions",
+    params(("id" = i64, Path, description = "Task id")), request_body = TaskDoneInput,
+    responses((status = 204), (status = 409, description = "Done already", content_type = "application/problem+json"),
+        (status = 422, description = "No outcome, or an office not listed", content_type = "application/problem+json")))]
+pub async fn close_task(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<HandoffTaskId>,
+    ApiJson(b): ApiJson<TaskDoneInput>,
+) -> Result<StatusCode, WebError> {
+    state
+        .transitions
+        .close_task(&p, &rc, id, &b, Timestamp::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

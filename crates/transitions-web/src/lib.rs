@@ -179,6 +179,14 @@ fn routes() -> RouteTable<TransitionsState> {
         .body("person_name=")
         .post("/transitions/inquiries/answer", pages::answer, ANSWERERS)
         .body("inquiry_id=0")
+        .get("/transitions/tasks", pages::tasks, PROFESSIONALS)
+        .get("/transitions/tasks/{id}", pages::task, TEAM_PRO)
+        .sample("/transitions/tasks/{task}")
+        .conceals()
+        .post("/transitions/tasks/{id}/done", pages::close_task, TEAM_PRO)
+        .sample("/transitions/tasks/{task}/done")
+        .body("outcome=")
+        .conceals()
         .get("/transitions/calendar", pages::calendar, PROFESSIONALS)
         .post("/transitions/calendar", pages::save_calendar, PROFESSIONALS)
         .body("org_id=0")
@@ -335,6 +343,18 @@ fn routes() -> RouteTable<TransitionsState> {
             ANSWERERS,
         )
         .body(r#"{"inquiry_id":0}"#)
+        .get("/api/v1/transitions/tasks", api::tasks, PROFESSIONALS)
+        .get("/api/v1/transitions/tasks/{id}", api::task, TEAM_PRO)
+        .sample("/api/v1/transitions/tasks/{task}")
+        .conceals()
+        .post(
+            "/api/v1/transitions/tasks/{id}/done",
+            api::close_task,
+            TEAM_PRO,
+        )
+        .sample("/api/v1/transitions/tasks/{task}/done")
+        .body(r#"{"outcome":""}"#)
+        .conceals()
         // FHIR
         .get("/fhir/Composition", fhir::search_composition, TEAM_PRO)
         .sample("/fhir/Composition?patient={patient}")
@@ -371,13 +391,16 @@ fn routes() -> RouteTable<TransitionsState> {
     api::attach_document,
     api::inquiries,
     api::ask_for_care_manager,
-    api::answer_inquiry
+    api::answer_inquiry,
+    api::tasks,
+    api::task,
+    api::close_task
 ))]
 struct TransitionsApi;
 
-/// Transitions' part of a user's work list: admission information still
-/// to give, discharges within a week, forms a hospital has not yet
-/// acknowledged.
+/// Transitions' part of a user's work list: open handoff tasks, admission
+/// information still to give, discharges within a week, forms a hospital
+/// has not yet acknowledged.
 struct TransitionsHome(TransitionsState);
 
 impl HomeItems for TransitionsHome {
@@ -399,6 +422,37 @@ impl HomeItems for TransitionsHome {
                 .await
                 .map_err(|e| e.to_string())?;
             let mut items = Vec::new();
+            let (open, overdue) = self
+                .0
+                .transitions
+                .open_task_count(user, ctx, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            if open > 0 {
+                items.push(HomeItem {
+                    urgency: if overdue > 0 {
+                        Urgency::Urgent
+                    } else {
+                        Urgency::Due
+                    },
+                    title: lang
+                        .tr(
+                            &format!("連携タスクが {open} 件あります"),
+                            &format!("{open} handoff tasks to do"),
+                        )
+                        .to_string(),
+                    detail: if overdue > 0 {
+                        lang.tr(
+                            &format!("うち {overdue} 件は期限超過"),
+                            &format!("{overdue} overdue"),
+                        )
+                        .to_string()
+                    } else {
+                        String::new()
+                    },
+                    href: "/transitions/tasks".into(),
+                });
+            }
             for line in lines {
                 let s = &line.stay;
                 let href = format!("/stays/{}", s.id);
@@ -472,6 +526,13 @@ pub fn capability(state: TransitionsState) -> Capability {
             ja: "入退院",
             en: "Admissions",
             order: 30,
+            shown_to: |p| matches!(p.role, Role::Professional | Role::Coordinator),
+        },
+        NavEntry {
+            href: "/transitions/tasks",
+            ja: "連携タスク",
+            en: "Handoff tasks",
+            order: 31,
             shown_to: |p| matches!(p.role, Role::Professional | Role::Coordinator),
         },
         NavEntry {

@@ -63,6 +63,7 @@ pub fn demo_rule() -> RuleBody {
         ],
         required_forms: vec!["national_admission".into(), "national_discharge".into()],
         hub: String::new(),
+        hub_entry_id: None,
         routes: vec![
             Route {
                 case: RouteCase::NoHomeDoctor,

@@ -3,13 +3,14 @@
 
 use renkei_domain::transitions::{
     AdmissionFeeTier, ConferenceStatus, ContactChannel, DischargeFeeTier, FeeRules, FormKind,
-    FormStatus, InquiryStatus, ReportedVia, RouteCase, RuleBody, RuleScope,
+    FormStatus, InquiryStatus, ReportedVia, RouteCase, RuleBody, RuleScope, TaskInbox, TaskKind,
+    TaskStatus,
 };
 use renkei_domain::{
-    AdoptionId, ConferenceId, DischargeContactId, DocumentId, EntryId, HandoffFormId, InquiryId,
-    OrgId, PatientId, RegionId, RuleSetId, RuleVersionId, StayId, UserId,
+    AdoptionId, ConferenceId, DischargeContactId, DocumentId, EntryId, HandoffFormId,
+    HandoffTaskId, InquiryId, OrgId, PatientId, RegionId, RuleSetId, RuleVersionId, StayId, UserId,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::forms::{Content, Template};
 
@@ -319,6 +320,8 @@ pub struct StayView {
     /// Whether the planned discharge was told at least the rule's days
     /// ahead (none until it is told).
     pub discharge_notice_on_time: Option<bool>,
+    /// The work the stay made (連携タスク), for the team.
+    pub tasks: Vec<HandoffTask>,
 }
 
 /// One line of a list of stays (the team's, the hospital's).
@@ -544,4 +547,92 @@ impl Document {
     pub fn sections(&self) -> Vec<(String, String)> {
         serde_json::from_str(&self.sections).unwrap_or_default()
     }
+}
+
+/// A piece of work a handoff created (連携タスク), with the stay it is
+/// for: a routing case in the support centre's, the hub's or the team's
+/// inbox, or the team's follow-up after discharge.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HandoffTask {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: HandoffTaskId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub stay_id: StayId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub patient_id: PatientId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: TaskKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub inbox: TaskInbox,
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub region_id: RegionId,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub org_id: Option<OrgId>,
+    /// Who the rule names, in its words.
+    pub recipient: String,
+    /// The rule's steps, a JSON array (see [`HandoffTask::steps`]).
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub steps_json: String,
+    /// YYYY-MM-DD.
+    pub due_on: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: TaskStatus,
+    /// What was done, as the person who closed it wrote.
+    pub outcome: String,
+    /// The directory entry chosen (a care-management office, a doctor).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub chosen_entry_id: Option<EntryId>,
+    pub done_at: Option<i64>,
+    pub created_at: i64,
+    pub patient_name: String,
+    pub patient_kana: String,
+    pub patient_birth_date: String,
+    pub municipality_code: String,
+    pub hospital_name: String,
+    pub admitted_local: String,
+    pub planned_discharge_on: Option<String>,
+    pub discharged_on: Option<String>,
+}
+
+impl HandoffTask {
+    /// The rule's steps, one per line as the rulebook prints them.
+    pub fn steps(&self) -> Vec<String> {
+        serde_json::from_str(&self.steps_json).unwrap_or_default()
+    }
+
+    /// Whether it is open past its due day.
+    pub fn overdue(&self, today: &str) -> bool {
+        self.status == TaskStatus::Open && self.due_on.as_str() < today
+    }
+}
+
+/// What the person closing a task tells.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskDoneInput {
+    /// What was done (required).
+    pub outcome: String,
+    /// The directory entry chosen, when the task chose one (a
+    /// care-management office for a person without a care manager).
+    #[serde(default)]
+    pub chosen_entry_id: Option<i64>,
+}
+
+/// One task's page: the task, and what helps to act on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskView {
+    pub task: HandoffTask,
+    /// Whether the user may close it.
+    pub may_close: bool,
+    /// For a person without a care manager: the care-management offices
+    /// of their municipality, accepting ones first (id, name, phone,
+    /// acceptance code).
+    pub offices: Vec<(EntryId, String, String, String)>,
+    /// For widening the team: the roles the team lacks.
+    pub missing_roles: Vec<String>,
+    /// The chosen entry's name.
+    pub chosen_name: String,
 }

@@ -8,6 +8,7 @@ mod inquiries;
 mod report;
 mod rules;
 mod stays;
+mod tasks;
 
 pub use calendar::*;
 pub use forms::*;
@@ -15,6 +16,7 @@ pub use inquiries::*;
 pub use report::*;
 pub use rules::*;
 pub use stays::*;
+pub use tasks::*;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};

@@ -4,7 +4,7 @@
 //! generated from the rule data.
 
 use renkei_domain::transitions::{Criterion, Route, RouteCase, RuleBody, RuleScope};
-use renkei_domain::RuleSetId;
+use renkei_domain::{EntryId, RuleSetId};
 use renkei_transitions::forms::{sections_text, Template};
 
 use renkei_domain::transitions::FormKind;
@@ -52,6 +52,8 @@ pub struct RuleFormValues {
     /// labels beside).
     pub screening: Vec<(String, bool)>,
     pub hub: String,
+    /// The hub's directory entry number, or empty.
+    pub hub_entry_id: String,
     /// The required sheet of each kind.
     pub forms: Vec<FormChoice>,
     pub routes: Vec<(&'static str, &'static str, String, u32, String)>,
@@ -142,6 +144,7 @@ fn form_values(lang: Lang, body: &RuleBody, templates: &[Template]) -> RuleFormV
             })
             .collect(),
         hub: body.hub.clone(),
+        hub_entry_id: body.hub_entry_id.map(|e| e.to_string()).unwrap_or_default(),
         routes: RouteCase::ALL
             .iter()
             .map(|case| {
@@ -212,6 +215,20 @@ fn body_of(form: &FormData) -> Result<RuleBody, ValidationErrors> {
                 .collect(),
         });
     }
+    let hub_entry = form.get("hub_entry_id").trim();
+    let hub_entry_id = if hub_entry.is_empty() {
+        None
+    } else if let Ok(n) = hub_entry.parse::<i64>() {
+        Some(EntryId(n))
+    } else {
+        errors.add(
+            "hub_entry_id",
+            "number",
+            "拠点の地域資源番号は数字で入力してください。",
+            "Give the hub's directory entry number.",
+        );
+        None
+    };
     errors.clone().into_result()?;
     Ok(RuleBody {
         admission_info_within_days,
@@ -239,6 +256,7 @@ fn body_of(form: &FormData) -> Result<RuleBody, ValidationErrors> {
             })
             .collect(),
         hub: form.get("hub").trim().to_string(),
+        hub_entry_id,
         routes,
         commentary: form
             .get("commentary")

@@ -114,10 +114,8 @@ impl Transitions {
             .await?;
         let body = rule.as_ref().map(|r| r.body.clone()).unwrap_or_default();
         let met: Vec<String> = body.screen(&facts).iter().map(|c| c.label_ja()).collect();
-        let cases: Vec<&str> = RuleBody::route_cases(&facts, false)
-            .iter()
-            .map(|c| c.code())
-            .collect();
+        let route_list = RuleBody::route_cases(&facts, false);
+        let cases: Vec<&str> = route_list.iter().map(|c| c.code()).collect();
         let admitted_at = Timestamp::from_jst(admitted).millis();
         if let Some(open) = store::stays_of_patient(&self.db, patient_id)
             .await?
@@ -195,6 +193,17 @@ impl Transitions {
                 terminal: input.terminal,
                 readmission_of,
             },
+            now,
+        )
+        .await?;
+        Self::add_route_tasks(
+            &mut tx,
+            patient.region_id,
+            id,
+            patient_id,
+            &body,
+            &route_list,
+            now.jst_date(),
             now,
         )
         .await?;
@@ -313,7 +322,21 @@ impl Transitions {
         if stays.is_empty() {
             return Ok(stays);
         }
-        let mine: Vec<PatientId> = self
+        let mine = self.my_team_patients(p, ctx, now).await?;
+        Ok(stays
+            .into_iter()
+            .filter(|s| mine.contains(&s.patient_id))
+            .collect())
+    }
+
+    /// The patients on whose teams the user writes as a professional.
+    pub(super) async fn my_team_patients(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<Vec<PatientId>, TransitionsError> {
+        Ok(self
             .care
             .accessible_patients(p, ctx, now)
             .await?
@@ -322,10 +345,6 @@ impl Transitions {
                 access.may_write() && access.team_role() != Some(TeamRole::Family)
             })
             .map(|(patient, _)| patient.id)
-            .collect();
-        Ok(stays
-            .into_iter()
-            .filter(|s| mine.contains(&s.patient_id))
             .collect())
     }
 
@@ -586,6 +605,13 @@ impl Transitions {
             discharge_form = None;
             contacts.clear();
         }
+        // The team follows the work its stay made (the hub and the support
+        // centre see theirs in their own inboxes).
+        let tasks = if viewer == Viewer::Team {
+            store::tasks_of_stay(&self.db, stay.id).await?
+        } else {
+            Vec::new()
+        };
         let conferences = store::conferences(&self.db, stay.id).await?;
         let admission_tier = match &admission_form {
             Some(f) => self.tier_of(&stay, f, &holidays).await?,
@@ -643,6 +669,7 @@ impl Transitions {
             fee_rules,
             rule,
             discharge_notice_on_time,
+            tasks,
             stay,
         })
     }

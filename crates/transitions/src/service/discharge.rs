@@ -34,8 +34,14 @@ impl Transitions {
                 "The discharge cannot be before the admission.",
             ));
         }
+        let body = self
+            .rule_of_stay(&stay)
+            .await?
+            .map(|r| r.body)
+            .unwrap_or_default();
         let mut tx = self.db.begin().await?;
         store::plan_discharge(&mut tx, id, &format_date(day), p.user_id, now).await?;
+        self.add_hub_task(&mut tx, &stay, &body, day, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(
@@ -84,8 +90,14 @@ impl Transitions {
                 "The discharge day must be between the admission and today.",
             ));
         }
+        let body = self
+            .rule_of_stay(&stay)
+            .await?
+            .map(|r| r.body)
+            .unwrap_or_default();
         let mut tx = self.db.begin().await?;
         store::record_discharge(&mut tx, id, &format_date(day), now).await?;
+        Self::add_follow_up_task(&mut tx, &stay, &body, day, now).await?;
         audit::append(
             &mut tx,
             &audit_entry(p, ctx, "stay.discharge", "stay", id, Some(stay.patient_id)),
@@ -94,11 +106,6 @@ impl Transitions {
         tx.commit().await?;
         // The team hears of it, with the follow-up period of the rule.
         if viewer == Viewer::Team {
-            let body = self
-                .rule_of_stay(&stay)
-                .await?
-                .map(|r| r.body)
-                .unwrap_or_default();
             let until = format_date(day + Duration::days(i64::from(body.follow_up_days)));
             let post = PostInput {
                 category: "other".into(),

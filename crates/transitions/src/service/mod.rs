@@ -19,6 +19,7 @@ mod handoff_forms;
 mod inquiries;
 mod report;
 mod rules;
+mod tasks;
 
 use std::collections::HashMap;
 

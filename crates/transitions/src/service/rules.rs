@@ -129,14 +129,31 @@ impl Transitions {
         Ok((set, versions))
     }
 
-    pub(super) fn check_body(body: &RuleBody) -> Result<(), TransitionsError> {
-        body.validate().map_err(|problems| {
-            let mut e = ValidationErrors::new();
+    /// The body's own checks, and that its hub is an entry of the
+    /// directory.
+    pub(super) async fn check_body(&self, body: &RuleBody) -> Result<(), TransitionsError> {
+        let mut e = ValidationErrors::new();
+        if let Err(problems) = body.validate() {
             for p in problems {
                 e.add("body", "rule", &p, &p);
             }
-            TransitionsError::Validation(e)
-        })
+        }
+        if let Some(hub) = body.hub_entry_id {
+            let found = self
+                .directory
+                .entry_for_interop(hub)
+                .await
+                .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
+            if found.is_none() {
+                e.add(
+                    "hub_entry_id",
+                    "hub",
+                    &format!("地域資源番号 {hub} の拠点が見つかりません。"),
+                    "No directory entry has that number.",
+                );
+            }
+        }
+        e.into_result().map_err(TransitionsError::Validation)
     }
 
     /// A version takes effect today (Japan time) or later: changing a rule
@@ -187,7 +204,7 @@ impl Transitions {
         errors.require("name", name, "ルールの名称", "Name");
         errors.require("publisher", publisher, "策定主体", "Publisher");
         errors.into_result()?;
-        Self::check_body(body)?;
+        self.check_body(body).await?;
         let from = Self::check_effective_from(effective_from, now)?;
         let json = json(body)?;
         let mut tx = self.db.begin().await?;
@@ -244,7 +261,7 @@ impl Transitions {
             .await?
             .filter(|s| s.region_id == region)
             .ok_or(TransitionsError::NotFound)?;
-        Self::check_body(body)?;
+        self.check_body(body).await?;
         let from = Self::check_effective_from(effective_from, now)?;
         let json = json(body)?;
         let mut tx = self.db.begin().await?;

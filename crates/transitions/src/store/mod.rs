@@ -12,6 +12,7 @@ mod identity_views;
 mod inquiries;
 mod rules;
 mod stays;
+mod tasks;
 mod templates;
 
 pub use calendars::*;
@@ -23,6 +24,7 @@ pub use identity_views::*;
 pub use inquiries::*;
 pub use rules::*;
 pub use stays::*;
+pub use tasks::*;
 pub use templates::*;
 
 use renkei_domain::transitions::{

@@ -65,6 +65,11 @@ struct World {
     other_liaison: Principal,
     outsider: Principal,
     foreign_admin: Principal,
+    /// The region's support centre (在宅医療・介護連携支援センター).
+    coordinator: Principal,
+    /// The directory's live index, for offices the tasks list.
+    live: LiveIndex,
+    db: Db,
 }
 
 async fn user(
@@ -258,6 +263,9 @@ async fn world(db: &Db) -> World {
         )
         .await,
         foreign_admin: user(&identity, "admin2", "region_admin", "other", other, vec![]).await,
+        coordinator: user(&identity, "centre", "coordinator", "other", region, vec![]).await,
+        live,
+        db: db.clone(),
         care,
         transitions,
         hospital,
@@ -1511,5 +1519,312 @@ both_backends!(
             docs[0].sections(),
             [("経過".to_string(), "改善して退院".to_string())]
         );
+    }
+);
+
+both_backends!(
+    routing_cases_become_work_in_their_inboxes,
+    |db| async move {
+        use renkei_domain::transitions::{TaskInbox, TaskKind, TaskStatus};
+        use renkei_transitions::model::TaskDoneInput;
+        let w = world(&db).await;
+        let c = ctx();
+        let before = at("2026-11-20 09:00");
+        // The hub every discharge goes to first: 第二総合病院, on Renkei.
+        let (hub, full_office, open_office) = {
+            let mut tx = w.db.begin().await.unwrap();
+            let new = |kind: &str, name: &str, org: Option<OrgId>| NewLocalEntry {
+                kind: kind.into(),
+                name: name.into(),
+                municipality_code: CITY.into(),
+                municipality_name: "千代田区".into(),
+                org_id: org,
+                ..NewLocalEntry::default()
+            };
+            let hub = renkei_directory::fixtures::insert_local_entry(
+                &mut tx,
+                &new("hospital", "第二総合病院", Some(w.other_liaison.org_ids[0])),
+                before,
+            )
+            .await
+            .unwrap();
+            let full = renkei_directory::fixtures::insert_local_entry(
+                &mut tx,
+                &new("care_management", "あおば居宅介護支援", None),
+                before,
+            )
+            .await
+            .unwrap();
+            let open = renkei_directory::fixtures::insert_local_entry(
+                &mut tx,
+                &new("care_management", "みなと居宅介護支援", None),
+                before,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            (hub, full, open)
+        };
+        renkei_directory::fixtures::set_acceptance(&w.db, full_office, "full", "", before)
+            .await
+            .unwrap();
+        renkei_directory::fixtures::set_acceptance(&w.db, open_office, "accepting", "", before)
+            .await
+            .unwrap();
+        w.live.refresh(&w.db, before).await.unwrap();
+        let mut body = RuleBody {
+            hub: String::new(),
+            hub_entry_id: Some(EntryId(999_999)),
+            ..RuleBody::default()
+        };
+        // A hub that is not in the directory is refused.
+        let err = w
+            .transitions
+            .create_rule_set(
+                &w.admin,
+                &c,
+                "圏域ルール",
+                "協議会",
+                false,
+                &body,
+                "2026-11-21",
+                true,
+                before,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ServiceError::Validation(_)), "{err:?}");
+        body.hub_entry_id = Some(hub);
+        body.routes = vec![renkei_domain::transitions::Route {
+            case: renkei_domain::transitions::RouteCase::NoCareManager,
+            to: "第一圏域 連携支援センター".into(),
+            respond_within_days: 2,
+            steps: vec!["家族と介護保険を申請する".into()],
+        }];
+        w.transitions
+            .create_rule_set(
+                &w.admin,
+                &c,
+                "圏域ルール",
+                "協議会",
+                false,
+                &body,
+                "2026-11-21",
+                true,
+                before,
+            )
+            .await
+            .unwrap();
+
+        // A terminal patient of the care manager, with a doctor on the team.
+        let terminal = patient(&w, "終末 一郎", "care2", before).await;
+        let now = at("2026-12-01 10:00");
+        let mut input = admission(w.hospital, "2026-12-01T09:00");
+        input.terminal = true;
+        let stay = w
+            .transitions
+            .record_admission(&w.cm, &c, terminal, &input, now)
+            .await
+            .unwrap();
+        let mine = w.transitions.tasks(&w.cm, &c, now).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        let widen = &mine[0];
+        assert_eq!(
+            (widen.kind, widen.inbox, widen.due_on.as_str()),
+            (TaskKind::WidenTeam, TaskInbox::Team, "2026-12-04")
+        );
+        let view = w.transitions.task(&w.cm, &c, widen.id, now).await.unwrap();
+        assert_eq!(view.missing_roles, ["訪問看護", "薬剤師", "リハ"]);
+        assert!(view.may_close);
+        // Nobody off the team (or the support centre) sees the team's task.
+        for who in [&w.outsider, &w.coordinator] {
+            assert!(matches!(
+                w.transitions.task(who, &c, widen.id, now).await,
+                Err(ServiceError::NotFound)
+            ));
+        }
+        assert!(matches!(
+            w.transitions
+                .close_task(&w.cm, &c, widen.id, &TaskDoneInput::default(), now)
+                .await,
+            Err(ServiceError::Validation(_))
+        ));
+        let done = TaskDoneInput {
+            outcome: "訪問看護と薬局をチームに招待".into(),
+            chosen_entry_id: None,
+        };
+        w.transitions
+            .close_task(&w.cm, &c, widen.id, &done, now)
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.transitions
+                .close_task(&w.cm, &c, widen.id, &done, now)
+                .await,
+            Err(ServiceError::Conflict(_))
+        ));
+
+        // The hospital tells the discharge day: the hub's staff get it, due
+        // the rule's 3 days ahead.
+        w.transitions
+            .plan_discharge(&w.liaison, &c, stay, "2026-12-10", now)
+            .await
+            .unwrap();
+        let hub_tasks = w
+            .transitions
+            .tasks(&w.other_liaison, &c, now)
+            .await
+            .unwrap();
+        assert_eq!(hub_tasks.len(), 1);
+        assert_eq!(
+            (
+                hub_tasks[0].kind,
+                hub_tasks[0].inbox,
+                hub_tasks[0].due_on.as_str()
+            ),
+            (TaskKind::HubDischarge, TaskInbox::Hub, "2026-12-07")
+        );
+        assert_eq!(hub_tasks[0].recipient, "第二総合病院");
+        // Told again: still one hub task.
+        w.transitions
+            .plan_discharge(&w.liaison, &c, stay, "2026-12-11", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            w.transitions
+                .tasks(&w.other_liaison, &c, now)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // Discharged: the team's follow-up, due at the end of the rule's 14 days.
+        let later = at("2026-12-11 15:00");
+        w.transitions
+            .record_discharge(&w.cm, &c, stay, "2026-12-11", later)
+            .await
+            .unwrap();
+        let follow = w.transitions.tasks(&w.doctor, &c, later).await.unwrap();
+        let follow: Vec<_> = follow
+            .iter()
+            .filter(|t| t.kind == TaskKind::FollowUp)
+            .collect();
+        assert_eq!(follow.len(), 1);
+        assert_eq!(follow[0].due_on, "2026-12-25");
+        assert_eq!(follow[0].status, TaskStatus::Open);
+
+        // A doctor's patient with no care manager: the support centre helps
+        // the family choose an office (accepting ones first).
+        let no_cm = w
+            .care
+            .register_patient(
+                &w.doctor,
+                &c,
+                None,
+                "attending_doctor",
+                &renkei_care::model::PatientInput {
+                    name: "単身 花".into(),
+                    kana: "たんしん はな".into(),
+                    birth_date: "1938-01-02".into(),
+                    sex: "female".into(),
+                    address: "千代田区2-2".into(),
+                    care_level: "support2".into(),
+                    care_application: "certified".into(),
+                    household: "alone".into(),
+                    ..Default::default()
+                },
+                before,
+            )
+            .await
+            .unwrap();
+        w.transitions
+            .record_admission(
+                &w.doctor,
+                &c,
+                no_cm,
+                &admission(w.fax_hospital, "2026-12-01T09:30"),
+                now,
+            )
+            .await
+            .unwrap();
+        let centre = w.transitions.tasks(&w.coordinator, &c, now).await.unwrap();
+        assert_eq!(centre.len(), 1);
+        let find = &centre[0];
+        assert_eq!(
+            (
+                find.kind,
+                find.inbox,
+                find.due_on.as_str(),
+                find.recipient.as_str()
+            ),
+            (
+                TaskKind::NoCareManager,
+                TaskInbox::SupportCentre,
+                "2026-12-03",
+                "第一圏域 連携支援センター"
+            )
+        );
+        assert_eq!(find.steps(), ["家族と介護保険を申請する"]);
+        let view = w
+            .transitions
+            .task(&w.coordinator, &c, find.id, now)
+            .await
+            .unwrap();
+        let offices: Vec<_> = view.offices.iter().map(|o| (o.0, o.3.as_str())).collect();
+        assert_eq!(offices, [(open_office, "accepting"), (full_office, "full")]);
+        // The doctor (the team) reads it but the support centre closes it.
+        let doctors = w
+            .transitions
+            .task(&w.doctor, &c, find.id, now)
+            .await
+            .unwrap();
+        assert!(!doctors.may_close);
+        assert!(matches!(
+            w.transitions
+                .close_task(&w.doctor, &c, find.id, &done, now)
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        // An office not on the list is refused; the listed one is recorded.
+        let mut chosen = TaskDoneInput {
+            outcome: "家族と申請、みなと居宅に依頼".into(),
+            chosen_entry_id: Some(hub.0),
+        };
+        assert!(matches!(
+            w.transitions
+                .close_task(&w.coordinator, &c, find.id, &chosen, now)
+                .await,
+            Err(ServiceError::Validation(_))
+        ));
+        chosen.chosen_entry_id = Some(open_office.0);
+        w.transitions
+            .close_task(&w.coordinator, &c, find.id, &chosen, now)
+            .await
+            .unwrap();
+        let closed = w
+            .transitions
+            .task(&w.coordinator, &c, find.id, now)
+            .await
+            .unwrap();
+        assert_eq!(closed.task.status, TaskStatus::Done);
+        assert_eq!(closed.chosen_name, "みなと居宅介護支援");
+
+        // Every read and close is in the audit trail.
+        let entries = audit::search(
+            &db,
+            &AuditQuery {
+                limit: 1000,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        for action in ["task.read", "task.close"] {
+            assert!(entries.iter().any(|e| e.action == action), "{action}");
+        }
+        assert!(entries
+            .iter()
+            .any(|e| e.action == "task.read" && e.outcome == "denied"));
     }
 );

@@ -65,6 +65,8 @@ pub struct World {
     /// the Professional, and the region's rule set.
     pub stay: renkei_domain::StayId,
     pub rule_set: renkei_domain::RuleSetId,
+    /// The stay's task for the team (the admission was terminal).
+    pub task: renkei_domain::HandoffTaskId,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -283,7 +285,8 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         vitals_post,
         image,
     } = care_world(&state, &identity, &sessions).await;
-    let (stay, rule_set) = transitions_world(&state, &identity, &sessions, patient, &db.db).await;
+    let (stay, rule_set, task) =
+        transitions_world(&state, &identity, &sessions, patient, &db.db).await;
     let assembly = renkei_web::assemble(state.clone());
     World {
         _db: db,
@@ -307,6 +310,7 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         image,
         stay,
         rule_set,
+        task,
         sessions,
     }
 }
@@ -320,7 +324,11 @@ async fn transitions_world(
     sessions: &[(Who, Session)],
     patient: renkei_domain::PatientId,
     db: &renkei_store::Db,
-) -> (renkei_domain::StayId, renkei_domain::RuleSetId) {
+) -> (
+    renkei_domain::StayId,
+    renkei_domain::RuleSetId,
+    renkei_domain::HandoffTaskId,
+) {
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
     let admin = principal_of(identity, session(Who::RegionAdmin)).await;
@@ -369,6 +377,8 @@ async fn transitions_world(
                 hospital_entry_id: hospital.0,
                 admitted_at: format!("{today}T10:00"),
                 reported_via: "family".into(),
+                // Terminal: the team gets a task to widen itself.
+                terminal: true,
                 ..Default::default()
             },
             now,
@@ -400,7 +410,15 @@ async fn transitions_world(
         )
         .await
         .unwrap();
-    (stay, rule_set)
+    let task = state
+        .transitions
+        .tasks(&pro, &c, now)
+        .await
+        .unwrap()
+        .first()
+        .map(|t| t.id)
+        .expect("the terminal admission made a task");
+    (stay, rule_set, task)
 }
 
 /// The signed-in principal behind a session.
@@ -599,6 +617,7 @@ impl World {
             ("user", self.target_user.to_string()),
             ("stay", self.stay.to_string()),
             ("rule_set", self.rule_set.to_string()),
+            ("task", self.task.to_string()),
         ]
     }
 
