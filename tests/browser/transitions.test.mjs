@@ -2,7 +2,8 @@
 // tablet the care manager records the admission of her patient to the
 // city hospital, writes the pre-filled admission sheet and sends it the
 // same day; the hospital's liaison office opens and acknowledges it and
-// tells the planned discharge; the care manager logs a phone contact; the
+// tells the planned discharge; the care manager logs a phone contact and
+// works her handoff tasks (a terminal patient's team to widen); the
 // municipal officer's report counts the admission as (Ⅰ) and the
 // discharge contact; the printed sheet and the rulebook render as PDF.
 
@@ -85,6 +86,8 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await cm.waitForURL(stayUrl);
   assert.equal((await cm.locator('#admission-status').textContent()).trim(), '送付済');
   assert.match(await cm.locator('#admission-tier').textContent(), /入院時情報連携加算（Ⅰ）（250単位）/);
+  // The hospital's liaison window comes from its directory entry.
+  assert.match(await cm.locator('#stay-liaison').textContent(), /地域連携室（入退院支援）.*受付 Renkei/);
 
   // The hospital's liaison office, on a desktop.
   const desk = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
@@ -167,6 +170,31 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await cm.waitForURL(/#documents$/);
   assert.match(await cm.locator('#documents').locator('..').textContent(), /入院時情報提供書/);
   await checkA11y(cm, '/patients/{id}/stays (documents)');
+  // Routing is work: her inbox of handoff tasks (a terminal patient's
+  // team to widen, a discharge to follow up), announced on her home page.
+  await cm.goto(base + '/');
+  assert.match(await cm.locator('main').textContent(), /連携タスクが \d+ 件あります/);
+  await menuLink(cm, '連携タスク');
+  await cm.waitForURL('**/transitions/tasks');
+  const list = await cm.locator('table').textContent();
+  assert.match(list, /退院後フォロー/);
+  assert.match(list, /チームの拡大/);
+  await checkA11y(cm, '/transitions/tasks');
+  await shot(cm, 'transitions-tasks', true);
+  await cm.getByRole('link', { name: /チームの拡大/ }).first().click();
+  await cm.waitForURL(/\/transitions\/tasks\/\d+$/);
+  // The roles the team lacks, and the way to invite them.
+  await cm.getByRole('heading', { name: 'チームに加える職種' }).waitFor();
+  assert.ok(await cm.getByRole('link', { name: 'チームに招待する' }).isVisible());
+  // Closing without saying what was done is refused in Japanese.
+  await cm.getByRole('button', { name: '完了にする' }).click();
+  await cm.getByText('対応した内容を入力してください。').first().waitFor();
+  await checkA11y(cm, '/transitions/tasks/{id}');
+  await cm.getByLabel('対応内容').fill('訪問看護ステーションと薬局をチームに招待した');
+  await cm.getByRole('button', { name: '完了にする' }).click();
+  await cm.waitForURL(/\/transitions\/tasks\/\d+$/);
+  assert.equal((await cm.locator('#task-status').textContent()).trim(), '対応済');
+  assert.match(await cm.locator('#task-outcome').textContent(), /薬局をチームに招待した/);
   await cm.goto(stayUrl);
 
   // The printed sheet renders as an A4 PDF.

@@ -12,10 +12,11 @@ use renkei_directory::model::{
 };
 use renkei_directory::search::{self, Entry};
 use renkei_domain::directory::{
-    service_name, ContactWindow, CARE_SERVICES, CONTACT_METHODS, HOME_CARE_FUNCTIONS,
-    LIFE_SUPPORT_SERVICES, PUBLIC_FIELD_CHOICES, WEEKDAYS_EN, WEEKDAYS_JA,
+    service_name, ContactWindow, LiaisonWindow, CARE_SERVICES, CONTACT_METHODS,
+    HOME_CARE_FUNCTIONS, LIFE_SUPPORT_SERVICES, PUBLIC_FIELD_CHOICES, WEEKDAYS_EN, WEEKDAYS_JA,
 };
 use renkei_domain::people::Permission;
+use renkei_domain::transitions::ContactChannel;
 use renkei_domain::{OrgKind, Timestamp, ValidationErrors};
 use renkei_identity::{Actor, Principal};
 use serde::Serialize;
@@ -570,6 +571,8 @@ struct EntryPage {
     /// For a curator viewing an entry outside the region: whether the
     /// region lists it (the button lists or unlists it).
     listing: Option<bool>,
+    /// The liaison window in one line, or empty.
+    liaison: String,
 }
 
 /// One entry with everything a professional may see.
@@ -631,6 +634,7 @@ pub(crate) async fn entry_response(
     };
     let page = EntryPage {
         listing,
+        liaison: v.local.liaison_window.describe_ja(),
         card: Card {
             region: v.place.map(|pl| place_label(lang, pl)).unwrap_or(""),
             ..card(ctx.lang, &v.entry, None, false, Timestamp::now())
@@ -809,6 +813,8 @@ struct EditPage {
     weekdays: Vec<(u8, &'static str)>,
     qualifications: Vec<(&'static str, &'static str)>,
     staff_count: String,
+    /// How a liaison window takes handoffs (code, label).
+    channels: Vec<(&'static str, &'static str)>,
     /// Keying in a returned confirmation sheet (確認票) rather than an edit:
     /// the form posts there and asks how the sheet came back.
     sheet_return: bool,
@@ -898,6 +904,10 @@ pub(crate) fn edit_page_for(
             .collect(),
         qualifications: qualification_choices(lang),
         staff_count: f.staff_count.map(|n| n.to_string()).unwrap_or_default(),
+        channels: ContactChannel::ALL
+            .iter()
+            .map(|c| (c.code(), c.label(lang.code())))
+            .collect(),
         sheet_return: mode == EditMode::SheetReturn,
         returns: renkei_directory::model::SheetReturn::ALL
             .iter()
@@ -966,7 +976,30 @@ pub(crate) fn local_fields_from(form: &FormData) -> LocalFields {
         });
     }
     let list = |k: &str| -> Vec<String> { form.all(k).iter().map(|s| s.to_string()).collect() };
+    let liaison_window = LiaisonWindow {
+        department: form.get("lw_department").trim().to_string(),
+        phone: renkei_domain::text::nfkc(form.get("lw_phone"))
+            .trim()
+            .to_string(),
+        fax: renkei_domain::text::nfkc(form.get("lw_fax"))
+            .trim()
+            .to_string(),
+        weekdays: form
+            .all("lw_day")
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect(),
+        from: renkei_domain::text::nfkc(form.get("lw_from"))
+            .trim()
+            .to_string(),
+        to: renkei_domain::text::nfkc(form.get("lw_to"))
+            .trim()
+            .to_string(),
+        person: form.get("lw_person").trim().to_string(),
+        channel: form.get("lw_channel").trim().to_string(),
+    };
     LocalFields {
+        liaison_window,
         area: form.get("area").trim().to_string(),
         functions: list("functions"),
         procedures: list("procedures"),
@@ -1176,6 +1209,7 @@ fn describe_fields(lang: Lang, f: &LocalFields) -> Vec<(&'static str, String)> {
                 .join(" / "),
         ),
         ("contact_person", f.contact_person.clone()),
+        ("liaison_window", f.liaison_window.describe_ja()),
         ("features", f.features.clone()),
         ("languages", f.languages.clone()),
         ("local_notes", f.local_notes.clone()),

@@ -261,6 +261,22 @@ pub async fn load(
                     ("care_management", _) => vec!["social_worker".into(), "care_worker".into()],
                     _ => Vec::new(),
                 },
+                // Hospitals hand over through their 地域連携室: in Renkei
+                // when their staff use it, else by FAX.
+                liaison_window: if kind == "hospital" {
+                    renkei_domain::directory::LiaisonWindow {
+                        department: "地域連携室（入退院支援）".into(),
+                        phone: format!("0999-{:02}-2210", 20 + i),
+                        fax: format!("0999-{:02}-2211", 20 + i),
+                        weekdays: vec![1, 2, 3, 4, 5],
+                        from: "08:30".into(),
+                        to: "17:15".into(),
+                        person: "退院支援看護師・MSW".into(),
+                        channel: if org_id.is_some() { "renkei" } else { "fax" }.into(),
+                    }
+                } else {
+                    Default::default()
+                },
                 ..LocalFields::default()
             },
             now,

@@ -32,6 +32,9 @@ pub struct LocalFields {
     /// Qualifications its staff hold (`STAFF_QUALIFICATIONS` codes).
     #[serde(default)]
     pub staff_qualifications: Vec<String>,
+    /// A hospital's liaison window (地域連携室), a contact of its own.
+    #[serde(default)]
+    pub liaison_window: renkei_domain::directory::LiaisonWindow,
 }
 
 impl LocalFields {
@@ -64,6 +67,7 @@ impl LocalFields {
             "staff_qualifications",
             self.staff_qualifications != new.staff_qualifications,
         );
+        check("liaison_window", self.liaison_window != new.liaison_window);
         out
     }
 }

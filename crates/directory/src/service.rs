@@ -324,6 +324,19 @@ impl Directory {
         Ok(entry.filter(|e| e.published))
     }
 
+    /// An entry's liaison window (地域連携室), for other capabilities'
+    /// handoff pages: professional contact details, never patient data
+    /// (callers show it to professionals only). Empty when not told.
+    pub async fn liaison_window(
+        &self,
+        id: EntryId,
+    ) -> Result<renkei_domain::directory::LiaisonWindow, DirectoryError> {
+        Ok(store::local_fields(&self.db, id)
+            .await?
+            .map(|f| f.liaison_window)
+            .unwrap_or_default())
+    }
+
     /// One entry for the FHIR read interactions (callers check the role).
     pub async fn entry_for_interop(&self, id: EntryId) -> Result<Option<Entry>, DirectoryError> {
         Ok(store::entry_by_id(&self.db, id).await?)
@@ -467,6 +480,14 @@ impl Directory {
                 "too_many",
                 "連絡可能時間は20件までです。",
                 "At most 20 contact windows.",
+            );
+        }
+        if let Err(message) = f.liaison_window.validate() {
+            v.add(
+                "liaison_window",
+                "invalid",
+                &message,
+                "Check the liaison window.",
             );
         }
         for (field, value, max) in [

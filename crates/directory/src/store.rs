@@ -980,6 +980,7 @@ struct LocalRow {
     publish_consent: bool,
     staff_count: Option<i64>,
     staff_qualifications: String,
+    liaison_window: String,
 }
 
 pub async fn entry_meta(db: &Db, id: EntryId) -> Result<Option<EntryMeta>, StoreError> {
@@ -1001,7 +1002,8 @@ pub async fn local_fields(db: &Db, id: EntryId) -> Result<Option<LocalFields>, S
     let row: Option<LocalRow> = read!(db, |c| {
         sqlx::query_as(
             "SELECT area, functions, procedures, contact_windows, contact_person, features, languages, local_notes, \
-             public_fields, publish_consent, staff_count, staff_qualifications FROM directory_entries WHERE id = $1",
+             public_fields, publish_consent, staff_count, staff_qualifications, liaison_window \
+             FROM directory_entries WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(c)
@@ -1021,6 +1023,12 @@ pub async fn local_fields(db: &Db, id: EntryId) -> Result<Option<LocalFields>, S
         publish_consent: r.publish_consent,
         staff_count: r.staff_count,
         staff_qualifications: codes(&r.staff_qualifications),
+        // Written by this crate only; a value it cannot read is "not told".
+        liaison_window: if r.liaison_window.is_empty() {
+            Default::default()
+        } else {
+            serde_json::from_str(&r.liaison_window).unwrap_or_default()
+        },
     }))
 }
 
@@ -1032,11 +1040,17 @@ pub async fn write_local_fields(
 ) -> Result<(), StoreError> {
     let windows = serde_json::to_string(&f.contact_windows)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let liaison = if f.liaison_window.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&f.liaison_window).map_err(|e| StoreError::Invalid(e.to_string()))?
+    };
     write!(tx, |c| {
         sqlx::query(
             "UPDATE directory_entries SET area = $2, functions = $3, procedures = $4, contact_windows = $5, \
              contact_person = $6, features = $7, languages = $8, local_notes = $9, public_fields = $10, \
-             publish_consent = $11, updated_at = $12, staff_count = $13, staff_qualifications = $14 WHERE id = $1",
+             publish_consent = $11, updated_at = $12, staff_count = $13, staff_qualifications = $14, \
+             liaison_window = $15 WHERE id = $1",
         )
         .bind(id)
         .bind(&f.area)
@@ -1052,6 +1066,7 @@ pub async fn write_local_fields(
         .bind(now.millis())
         .bind(f.staff_count)
         .bind(f.staff_qualifications.join(","))
+        .bind(&liaison)
         .execute(&mut *c)
         .await?;
     });

@@ -193,6 +193,120 @@ pub struct ContactWindow {
     pub note: String,
 }
 
+/// A hospital's liaison window (地域連携室・入退院支援窓口) as a contact of
+/// its own: where admissions and discharges are handed over, which can
+/// differ from the facility's switchboard and hours.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LiaisonWindow {
+    /// 部署名 (地域連携室, 患者支援センター …).
+    pub department: String,
+    pub phone: String,
+    pub fax: String,
+    /// 1 = Monday … 7 = Sunday.
+    pub weekdays: Vec<u8>,
+    /// "HH:MM", Japan time (empty: not told).
+    pub from: String,
+    pub to: String,
+    /// 担当者.
+    pub person: String,
+    /// How it takes handoffs: a `transitions::ContactChannel` code
+    /// (renkei, fax, phone, mail …).
+    pub channel: String,
+}
+
+impl LiaisonWindow {
+    /// Nothing told.
+    pub fn is_empty(&self) -> bool {
+        *self == LiaisonWindow::default()
+    }
+
+    /// Checks the window, naming the first problem in Japanese.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        if self.department.trim().is_empty() {
+            return Err("連携窓口の部署名を入力してください".into());
+        }
+        if !self.channel.is_empty()
+            && crate::transitions::ContactChannel::from_code(&self.channel).is_none()
+        {
+            return Err(format!("受付方法「{}」は選べません", self.channel));
+        }
+        if self.weekdays.iter().any(|d| !(1..=7).contains(d)) {
+            return Err("曜日を選び直してください".into());
+        }
+        match (self.from.trim(), self.to.trim()) {
+            ("", "") => {}
+            (from, to) if minutes_of(from).is_some() && minutes_of(to).is_some() => {}
+            (from, to) => {
+                return Err(format!(
+                    "連携窓口の時刻は 09:00 のように入力してください（{from}〜{to}）"
+                ))
+            }
+        }
+        for (name, value, max) in [
+            ("部署名", &self.department, 100),
+            ("電話", &self.phone, 30),
+            ("FAX", &self.fax, 30),
+            ("担当者", &self.person, 100),
+        ] {
+            if value.chars().count() > max {
+                return Err(format!("連携窓口の{name}は{max}文字以内にしてください"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The window in one line: 部署・電話・FAX・時間・担当・受付方法.
+    pub fn describe_ja(&self) -> String {
+        if self.is_empty() {
+            return String::new();
+        }
+        let labelled = |label: &str, v: &str| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                format!("{label} {v}")
+            }
+        };
+        let channel = crate::transitions::ContactChannel::from_code(&self.channel)
+            .map(|c| c.label_ja())
+            .unwrap_or_default();
+        [
+            self.department.clone(),
+            labelled("電話", &self.phone),
+            labelled("FAX", &self.fax),
+            self.hours_ja(),
+            labelled("担当", &self.person),
+            labelled("受付", channel),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ・ ")
+    }
+
+    /// "月火水木金 08:30〜17:00" in Japanese.
+    pub fn hours_ja(&self) -> String {
+        let days: String = self
+            .weekdays
+            .iter()
+            .filter_map(|d| {
+                ["月", "火", "水", "木", "金", "土", "日"].get(usize::from(*d).wrapping_sub(1))
+            })
+            .copied()
+            .collect();
+        match (days.is_empty(), self.from.is_empty()) {
+            (true, true) => String::new(),
+            (false, true) => days,
+            (_, false) => format!("{days} {}〜{}", self.from, self.to)
+                .trim()
+                .to_string(),
+        }
+    }
+}
+
 /// Minutes after midnight of "HH:MM" (24:00 allowed as an end).
 pub fn minutes_of(hhmm: &str) -> Option<u16> {
     let (h, m) = hhmm.trim().split_once(':')?;
@@ -883,6 +997,32 @@ mod tests {
         assert!(
             w.is_open(at(3, "21:00", 1, false), internal),
             "the whole facility's night"
+        );
+    }
+
+    #[test]
+    fn a_liaison_window_is_checked_and_told_in_one_line() {
+        let mut w = LiaisonWindow::default();
+        assert!(w.validate().is_ok() && w.describe_ja().is_empty());
+        w.phone = "0999-20-2210".into();
+        assert_eq!(
+            w.validate().unwrap_err(),
+            "連携窓口の部署名を入力してください"
+        );
+        w.department = "地域連携室".into();
+        w.channel = "pigeon".into();
+        assert!(w.validate().unwrap_err().contains("pigeon"));
+        w.channel = "fax".into();
+        w.from = "8時".into();
+        w.to = "17:00".into();
+        assert!(w.validate().unwrap_err().contains("09:00 のように"));
+        w.from = "08:30".into();
+        w.weekdays = vec![1, 2, 3, 4, 5];
+        w.fax = "0999-20-2211".into();
+        assert!(w.validate().is_ok());
+        assert_eq!(
+            w.describe_ja(),
+            "地域連携室 ・ 電話 0999-20-2210 ・ FAX 0999-20-2211 ・ 月火水木金 08:30〜17:00 ・ 受付 FAX"
         );
     }
 

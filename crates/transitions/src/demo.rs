@@ -284,6 +284,7 @@ pub async fn load(
 
     // The second patient: admitted last night to the neighbouring town's
     // hospital, which is not on Renkei; the information is still to go.
+    // Terminal care: the team has a task to widen itself.
     let mut second_stay = None;
     if let (Some(second), Some(neighbour)) = (patient_ids.next(), neighbour_hospital) {
         let (admitted, at) = local(now, 1, 21, 10);
@@ -300,7 +301,7 @@ pub async fn load(
                         outside_hours: None,
                         reported_via: "care_manager".into(),
                         municipality_code: String::new(),
-                        terminal: false,
+                        terminal: true,
                     },
                     at.plus_seconds(600),
                 )

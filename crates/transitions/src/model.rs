@@ -322,6 +322,8 @@ pub struct StayView {
     pub discharge_notice_on_time: Option<bool>,
     /// The work the stay made (連携タスク), for the team.
     pub tasks: Vec<HandoffTask>,
+    /// The hospital's liaison window (地域連携室) as the directory keeps it.
+    pub liaison_window: renkei_domain::directory::LiaisonWindow,
 }
 
 /// One line of a list of stays (the team's, the hospital's).

@@ -181,6 +181,8 @@ struct StayPage {
     routes: Vec<(String, String)>,
     /// The hub every discharge of the region's residents goes to first.
     hub: String,
+    /// The hospital's liaison window in one line, or empty.
+    liaison: String,
     admission_status: String,
     /// No form yet, or a draft: the team may still write and send it.
     admission_draft: bool,
@@ -239,6 +241,7 @@ async fn stay_page(
     let status = renkei_web_kit::page::form_status(&errors);
     let page = StayPage {
         hub: rule_body.hub.clone(),
+        liaison: v.liaison_window.describe_ja(),
         l: Layout::new(
             req.ctx,
             &format!("{} {}", s.patient_name, lang.tr("入退院", "stay")),

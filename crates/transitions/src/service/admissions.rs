@@ -612,6 +612,11 @@ impl Transitions {
         } else {
             Vec::new()
         };
+        let liaison_window = self
+            .directory
+            .liaison_window(stay.hospital_entry_id)
+            .await
+            .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
         let conferences = store::conferences(&self.db, stay.id).await?;
         let admission_tier = match &admission_form {
             Some(f) => self.tier_of(&stay, f, &holidays).await?,
@@ -670,6 +675,7 @@ impl Transitions {
             rule,
             discharge_notice_on_time,
             tasks,
+            liaison_window,
             stay,
         })
     }

@@ -1626,6 +1626,29 @@ both_backends!(
             .record_admission(&w.cm, &c, terminal, &input, now)
             .await
             .unwrap();
+        // The hospital's liaison window, as the directory keeps it, shows
+        // on the stay.
+        let window = renkei_domain::directory::LiaisonWindow {
+            department: "地域連携室".into(),
+            fax: "03-0000-0001".into(),
+            channel: "fax".into(),
+            ..Default::default()
+        };
+        let mut tx = w.db.begin().await.unwrap();
+        renkei_directory::fixtures::write_local_fields(
+            &mut tx,
+            w.hospital,
+            &renkei_directory::model::LocalFields {
+                liaison_window: window.clone(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let view = w.transitions.stay(&w.cm, &c, stay, now).await.unwrap();
+        assert_eq!(view.liaison_window, window);
         let mine = w.transitions.tasks(&w.cm, &c, now).await.unwrap();
         assert_eq!(mine.len(), 1);
         let widen = &mine[0];
