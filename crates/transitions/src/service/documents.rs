@@ -6,6 +6,10 @@ use super::*;
 use crate::documents::check_bundle;
 use crate::model::Document;
 
+/// LOINC 18842-5 Discharge summary: the Composition.type of a JP-CLINS
+/// 退院時サマリー.
+const DISCHARGE_SUMMARY_LOINC: &str = "18842-5";
+
 impl Transitions {
     /// Attaches a document Bundle to the patient. A Bundle that fails the
     /// structural checks is refused with every problem and its place; the
@@ -54,6 +58,36 @@ impl Transitions {
             &audit_entry(p, ctx, "document.import", "document", id, Some(patient_id)),
         )
         .await?;
+        // A discharge summary (退院時サマリー) is the one a stay asked for:
+        // its return is recorded with the document attached.
+        if summary.type_code == DISCHARGE_SUMMARY_LOINC {
+            let awaiting = store::stays_of_patient(&self.db, patient_id)
+                .await?
+                .into_iter()
+                .find(|s| s.summary_requested_at.is_some() && s.summary_returned_on.is_none());
+            if let Some(stay) = awaiting {
+                store::summary_returned(
+                    &mut tx,
+                    stay.id,
+                    &format_date(now.jst_date()),
+                    &format!("FHIR文書「{}」として添付（文書番号 {id}）", summary.title),
+                    now,
+                )
+                .await?;
+                audit::append(
+                    &mut tx,
+                    &audit_entry(
+                        p,
+                        ctx,
+                        "stay.summary_returned",
+                        "stay",
+                        stay.id,
+                        Some(patient_id),
+                    ),
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         Ok(id)
     }

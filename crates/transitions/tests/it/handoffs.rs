@@ -1477,6 +1477,26 @@ both_backends!(
             ]
         });
         let bytes = serde_json::to_vec(&good).unwrap();
+        // A stay that asked for its discharge summary.
+        let stay = w
+            .transitions
+            .record_admission(
+                &w.cm,
+                &c,
+                pid,
+                &admission(w.hospital, "2026-12-02T10:00"),
+                at("2026-12-02 11:00"),
+            )
+            .await
+            .unwrap();
+        w.transitions
+            .record_discharge(&w.cm, &c, stay, "2026-12-10", at("2026-12-10 15:00"))
+            .await
+            .unwrap();
+        w.transitions
+            .request_summary(&w.cm, &c, stay, at("2026-12-10 15:05"))
+            .await
+            .unwrap();
         // Not the team's: as if it did not exist.
         assert!(matches!(
             w.transitions
@@ -1515,6 +1535,18 @@ both_backends!(
             .unwrap();
         assert_eq!(docs.len(), 1);
         assert_eq!(docs[0].title, "退院時サマリー");
+        // The summary the stay asked for has come back, attached.
+        let view = w
+            .transitions
+            .stay(&w.cm, &c, stay, at("2026-12-14 11:05"))
+            .await
+            .unwrap();
+        assert_eq!(view.stay.summary_returned_on.as_deref(), Some("2026-12-14"));
+        assert!(
+            view.stay.summary_note.contains("退院時サマリー"),
+            "{}",
+            view.stay.summary_note
+        );
         assert_eq!(
             docs[0].sections(),
             [("経過".to_string(), "改善して退院".to_string())]
