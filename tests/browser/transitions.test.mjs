@@ -106,6 +106,11 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await liaison.getByRole('button', { name: '受領を確認する' }).click();
   await liaison.waitForURL(stayUrl);
   assert.equal((await liaison.locator('#admission-status').textContent()).trim(), '受領確認済');
+  // It returns the sheet with what changed since admission.
+  await liaison.getByLabel(/入院後に変わった点を書いて返送する/).fill('入院後は歩行器で見守り。眠前の薬が追加。');
+  await liaison.getByRole('button', { name: '変更点を添えて返送する' }).click();
+  await liaison.waitForURL(stayUrl);
+  assert.match(await liaison.locator('#hospital-note').textContent(), /歩行器で見守り/);
   // The hospital cannot log the care manager's contacts: no such form.
   assert.equal(await liaison.getByRole('button', { name: '連絡を記録' }).count(), 0);
   await liaison.getByLabel('退院予定日', { exact: true }).fill(plusDays(today, 7));
@@ -141,6 +146,8 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await cm.getByRole('button', { name: '連絡を記録' }).click();
   await cm.waitForURL(stayUrl);
   assert.match(await cm.locator('#discharge-tier').textContent(), /退院・退所加算（Ⅰ）イ（450単位）/);
+  // The hospital's returned note is on her page.
+  assert.match(await cm.locator('#hospital-note').textContent(), /眠前の薬が追加/);
   // A contact without the informant's name is refused, field by field.
   await cm.getByLabel('情報提供者の職種').fill('');
   await cm.getByLabel('情報提供者の氏名').fill('');

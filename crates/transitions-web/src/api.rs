@@ -276,6 +276,31 @@ pub async fn acknowledge(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The hospital's note on the sheet it returns.
+#[derive(Deserialize, ToSchema)]
+pub struct AnnotationIn {
+    /// What changed since admission.
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/stays/{id}/annotate", tag = "transitions",
+    params(("id" = i64, Path, description = "Stay id")), request_body = AnnotationIn,
+    responses((status = 204), (status = 403, description = "Not the hospital's staff", content_type = "application/problem+json"),
+        (status = 422, description = "No note", content_type = "application/problem+json")))]
+pub async fn annotate(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    ApiJson(b): ApiJson<AnnotationIn>,
+) -> Result<StatusCode, WebError> {
+    state
+        .transitions
+        .annotate_admission_form(&p, &rc, id, &b.note, Timestamp::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A day.
 #[derive(Deserialize, ToSchema)]
 pub struct DayIn {

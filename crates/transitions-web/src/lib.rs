@@ -127,6 +127,10 @@ fn routes() -> RouteTable<TransitionsState> {
         .post("/stays/{id}/acknowledge", pages::acknowledge, HOSPITAL)
         .sample("/stays/{stay}/acknowledge")
         .conceals()
+        .post("/stays/{id}/annotate", pages::annotate, HOSPITAL)
+        .sample("/stays/{stay}/annotate")
+        .body("hospital_note=")
+        .conceals()
         .post(
             "/stays/{id}/discharge-plan",
             pages::plan_discharge,
@@ -268,6 +272,10 @@ fn routes() -> RouteTable<TransitionsState> {
         .sample("/api/v1/stays/{stay}/acknowledge")
         .body("{}")
         .conceals()
+        .post("/api/v1/stays/{id}/annotate", api::annotate, HOSPITAL)
+        .sample("/api/v1/stays/{stay}/annotate")
+        .body(r#"{"note":""}"#)
+        .conceals()
         .post(
             "/api/v1/stays/{id}/discharge-plan",
             api::plan_discharge,
@@ -378,6 +386,7 @@ fn routes() -> RouteTable<TransitionsState> {
     api::send_form,
     api::log_delivery,
     api::acknowledge,
+    api::annotate,
     api::plan_discharge,
     api::record_discharge,
     api::log_contact,

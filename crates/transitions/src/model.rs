@@ -126,6 +126,10 @@ pub struct HandoffForm {
     pub received_by: String,
     pub opened_at: Option<i64>,
     pub acknowledged_at: Option<i64>,
+    /// What changed since admission, as the hospital noted when it
+    /// returned the sheet (empty: not returned).
+    pub hospital_note: String,
+    pub hospital_note_at: Option<i64>,
 }
 
 impl HandoffForm {

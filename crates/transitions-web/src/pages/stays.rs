@@ -191,6 +191,8 @@ struct StayPage {
     admission_sent: String,
     admission_opened: String,
     admission_acknowledged: String,
+    /// When the hospital returned the sheet annotated.
+    hospital_note_at: String,
     admission_channel: String,
     tier: String,
     tier_units: u32,
@@ -267,6 +269,7 @@ async fn stay_page(
             .unwrap_or_default(),
         admission_opened: when(af.and_then(|f| f.opened_at)),
         admission_acknowledged: when(af.and_then(|f| f.acknowledged_at)),
+        hospital_note_at: when(af.and_then(|f| f.hospital_note_at)),
         admission_channel: af
             .and_then(|f| f.channel)
             .map(|c| {
@@ -466,6 +469,22 @@ pub async fn acknowledge(
     let result = state
         .transitions
         .acknowledge_admission_form(&p, &rc, id, req.now)
+        .await;
+    on_stay(&req, id, form, result).await
+}
+
+pub async fn annotate(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<StayId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let req = Req::new(&state, &p, &ctx, &rc);
+    let result = state
+        .transitions
+        .annotate_admission_form(&p, &rc, id, form.get("hospital_note"), req.now)
         .await;
     on_stay(&req, id, form, result).await
 }

@@ -59,6 +59,8 @@ impl Transitions {
                     received_by: String::new(),
                     opened_at: None,
                     acknowledged_at: None,
+                    hospital_note: String::new(),
+                    hospital_note_at: None,
                 };
                 (draft, content)
             }
@@ -477,6 +479,64 @@ impl Transitions {
                 p,
                 ctx,
                 "form.admission.acknowledge",
+                "stay",
+                id,
+                Some(stay.patient_id),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The hospital returns the admission sheet annotated with what has
+    /// changed since admission (ADL, medication, the family's situation):
+    /// the team reads it on the stay. The hospital's staff only, on a
+    /// sheet sent to it; the latest note stands. Audited.
+    pub async fn annotate_admission_form(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: StayId,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<(), TransitionsError> {
+        let stay = self.stay_row(id).await?;
+        if self.viewer(p, ctx, &stay, now).await? != Viewer::Hospital {
+            return Err(TransitionsError::Forbidden);
+        }
+        let form = store::form(&self.db, id, FormKind::Admission)
+            .await?
+            .filter(|f| f.status != FormStatus::Draft)
+            .ok_or(TransitionsError::NotFound)?;
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(invalid(
+                "hospital_note",
+                "required",
+                "入院後に変わった点を入力してください。",
+                "Say what changed since admission.",
+            ));
+        }
+        if note.chars().count() > 4000 {
+            return Err(invalid(
+                "hospital_note",
+                "length",
+                "返送メモは4000文字以内にしてください。",
+                "Keep the note within 4,000 characters.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        if form.status != FormStatus::Acknowledged {
+            store::mark_acknowledged(&mut tx, form.id, p.user_id, now).await?;
+        }
+        store::annotate(&mut tx, form.id, note, p.user_id, now).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(
+                p,
+                ctx,
+                "form.admission.annotate",
                 "stay",
                 id,
                 Some(stay.patient_id),

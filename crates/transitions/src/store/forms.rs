@@ -5,7 +5,8 @@ use renkei_store::{read, write};
 
 const FORM: &str =
     "SELECT id, stay_id, kind, template, content, status, created_by, created_at, updated_at, \
-    sent_at, channel, informed_on, received_by, opened_at, acknowledged_at FROM transitions_forms";
+    sent_at, channel, informed_on, received_by, opened_at, acknowledged_at, hospital_note, hospital_note_at \
+    FROM transitions_forms";
 
 pub async fn form(
     db: &Db,
@@ -132,6 +133,30 @@ pub async fn mark_acknowledged(
         )
         .bind(id)
         .bind(FormStatus::Acknowledged)
+        .bind(now.millis())
+        .bind(by)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The hospital's note on the sheet it returns: what changed since
+/// admission.
+pub async fn annotate(
+    tx: &mut Tx,
+    id: HandoffFormId,
+    note: &str,
+    by: UserId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE transitions_forms SET hospital_note = $2, hospital_note_at = $3, hospital_note_by = $4 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(note)
         .bind(now.millis())
         .bind(by)
         .execute(&mut *c)

@@ -552,6 +552,29 @@ both_backends!(
             .await
             .unwrap()
             .is_empty());
+        // The hospital returns the sheet annotated with what changed; the
+        // team reads it and cannot write it.
+        let later = at("2026-12-08 09:00");
+        assert!(matches!(
+            w.transitions
+                .annotate_admission_form(&w.liaison, &c, stay, "  ", later)
+                .await,
+            Err(ServiceError::Validation(_))
+        ));
+        assert!(matches!(
+            w.transitions
+                .annotate_admission_form(&w.cm, &c, stay, "歩行器", later)
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        w.transitions
+            .annotate_admission_form(&w.liaison, &c, stay, "入院後は歩行器で見守り", later)
+            .await
+            .unwrap();
+        let view = w.transitions.stay(&w.cm, &c, stay, later).await.unwrap();
+        let returned = view.admission_form.as_ref().unwrap();
+        assert_eq!(returned.hospital_note, "入院後は歩行器で見守り");
+        assert_eq!(returned.hospital_note_at, Some(later.millis()));
 
         // Discharge: told on the 10th for the 14th (4 days ahead ≥ 3); a phone
         // call and a conference logged; discharged on the 14th.
@@ -751,6 +774,7 @@ both_backends!(
             "form.admission.send",
             "form.admission.read",
             "form.admission.acknowledge",
+            "form.admission.annotate",
             "stay.plan_discharge",
             "stay.contact",
             "stay.discharge",
