@@ -1588,3 +1588,40 @@ pub async fn create_entry(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The edit form's liaison-window fields (full-width digits folded)
+    /// become the entry's liaison window; a blank fieldset is "not told".
+    #[test]
+    fn the_edit_form_reads_the_liaison_window() {
+        let form = |pairs: &[(&str, &str)]| {
+            FormData(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        let f = local_fields_from(&form(&[
+            ("lw_department", " 地域連携室 "),
+            ("lw_phone", "０９９９-２０-２２１０"),
+            ("lw_day", "1"),
+            ("lw_day", "5"),
+            ("lw_from", "08:30"),
+            ("lw_to", "17:00"),
+            ("lw_channel", "fax"),
+        ]));
+        let w = &f.liaison_window;
+        assert_eq!(w.department, "地域連携室");
+        assert_eq!(w.phone, "0999-20-2210");
+        assert_eq!(w.weekdays, [1, 5]);
+        assert_eq!(
+            w.describe_ja(),
+            "地域連携室 ・ 電話 0999-20-2210 ・ 月金 08:30〜17:00 ・ 受付 FAX"
+        );
+        assert!(local_fields_from(&form(&[])).liaison_window.is_empty());
+    }
+}
