@@ -633,9 +633,10 @@ pub struct TaskView {
     pub task: HandoffTask,
     /// Whether the user may close it.
     pub may_close: bool,
-    /// For a person without a care manager: the care-management offices
-    /// of their municipality, accepting ones first (id, name, phone,
-    /// acceptance code).
+    /// What the task chooses from, in the patient's municipality, accepting
+    /// ones first (id, name, phone, acceptance code): care-management
+    /// offices for a person without a care manager, home-care clinics for
+    /// one without a home doctor.
     pub offices: Vec<(EntryId, String, String, String)>,
     /// For widening the team: the roles the team lacks.
     pub missing_roles: Vec<String>,

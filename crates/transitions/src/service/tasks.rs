@@ -339,11 +339,7 @@ impl Transitions {
             Some(task.patient_id),
         )])
         .await?;
-        let offices = if task.kind == TaskKind::NoCareManager {
-            self.care_offices(&task.municipality_code)
-        } else {
-            Vec::new()
-        };
+        let offices = self.candidates(&task);
         let missing_roles = if task.kind == TaskKind::WidenTeam && works {
             self.missing_roles(p, ctx, task.patient_id, now).await?
         } else {
@@ -368,11 +364,20 @@ impl Transitions {
         })
     }
 
-    /// The care-management offices (居宅介護支援事業所) of a municipality,
-    /// accepting ones first, then those with a waiting list.
-    fn care_offices(&self, municipality: &str) -> Vec<(EntryId, String, String, String)> {
+    /// The directory entries a task chooses from, in the patient's
+    /// municipality with their acceptance (受入状況), accepting first: the
+    /// care-management offices (居宅介護支援事業所) for a person without a
+    /// care manager, the home-care clinics (在宅療養支援診療所) for one
+    /// without a home doctor; none for other tasks.
+    fn candidates(&self, task: &HandoffTask) -> Vec<(EntryId, String, String, String)> {
+        let kind = match task.kind {
+            TaskKind::NoCareManager => "care_management",
+            TaskKind::NoHomeDoctor => "home_care_clinic",
+            _ => return Vec::new(),
+        };
+        let municipality = task.municipality_code.as_str();
         let q = renkei_directory::search::Query {
-            kind: Some("care_management".into()),
+            kind: Some(kind.into()),
             municipality: (!municipality.is_empty()).then(|| municipality.to_string()),
             limit: 200,
             ..Default::default()
@@ -451,13 +456,12 @@ impl Transitions {
         }
         let chosen = input.chosen_entry_id.map(EntryId);
         if let Some(e) = chosen {
-            let offices = self.care_offices(&task.municipality_code);
-            if task.kind != TaskKind::NoCareManager || !offices.iter().any(|o| o.0 == e) {
+            if !self.candidates(&task).iter().any(|o| o.0 == e) {
                 return Err(invalid(
                     "chosen_entry_id",
                     "office",
-                    "一覧の居宅介護支援事業所から選んでください。",
-                    "Choose one of the listed offices.",
+                    "一覧の依頼先（事業所・診療所）から選んでください。",
+                    "Choose one of the listed offices or clinics.",
                 ));
             }
         }
