@@ -460,14 +460,7 @@ impl Transitions {
         id: StayId,
         now: Timestamp,
     ) -> Result<(), TransitionsError> {
-        let stay = self.stay_row(id).await?;
-        if self.viewer(p, ctx, &stay, now).await? != Viewer::Hospital {
-            return Err(TransitionsError::Forbidden);
-        }
-        let form = store::form(&self.db, id, FormKind::Admission)
-            .await?
-            .filter(|f| f.status != FormStatus::Draft)
-            .ok_or(TransitionsError::NotFound)?;
+        let (stay, form) = self.sent_to_my_hospital(p, ctx, id, now).await?;
         if form.status == FormStatus::Acknowledged {
             return Ok(());
         }
@@ -489,6 +482,26 @@ impl Transitions {
         Ok(())
     }
 
+    /// The stay and its admission sheet as sent to the user's hospital:
+    /// its staff only (403 for the team), a sheet that left the draft.
+    async fn sent_to_my_hospital(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: StayId,
+        now: Timestamp,
+    ) -> Result<(Stay, HandoffForm), TransitionsError> {
+        let stay = self.stay_row(id).await?;
+        if self.viewer(p, ctx, &stay, now).await? != Viewer::Hospital {
+            return Err(TransitionsError::Forbidden);
+        }
+        let form = store::form(&self.db, id, FormKind::Admission)
+            .await?
+            .filter(|f| f.status != FormStatus::Draft)
+            .ok_or(TransitionsError::NotFound)?;
+        Ok((stay, form))
+    }
+
     /// The hospital returns the admission sheet annotated with what has
     /// changed since admission (ADL, medication, the family's situation):
     /// the team reads it on the stay. The hospital's staff only, on a
@@ -501,14 +514,7 @@ impl Transitions {
         note: &str,
         now: Timestamp,
     ) -> Result<(), TransitionsError> {
-        let stay = self.stay_row(id).await?;
-        if self.viewer(p, ctx, &stay, now).await? != Viewer::Hospital {
-            return Err(TransitionsError::Forbidden);
-        }
-        let form = store::form(&self.db, id, FormKind::Admission)
-            .await?
-            .filter(|f| f.status != FormStatus::Draft)
-            .ok_or(TransitionsError::NotFound)?;
+        let (stay, form) = self.sent_to_my_hospital(p, ctx, id, now).await?;
         let note = note.trim();
         if note.is_empty() {
             return Err(invalid(

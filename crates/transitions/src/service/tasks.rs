@@ -309,7 +309,11 @@ impl Transitions {
             .await?
             .ok_or(TransitionsError::NotFound)?;
         let works = self.works_inbox(p, ctx, &task, now).await?;
-        if !works && !self.on_team(p, ctx, task.patient_id, now).await? {
+        // A team task's inbox check was the team check already.
+        let reads = works
+            || (task.inbox != TaskInbox::Team
+                && self.on_team(p, ctx, task.patient_id, now).await?);
+        if !reads {
             let mut e = audit_entry(p, ctx, "task.read", "task", id, Some(task.patient_id));
             e.outcome = Some(Outcome::Denied);
             self.audit(vec![e]).await?;
