@@ -14,7 +14,7 @@ use renkei_interop::JP_CORE;
 pub const TEAM_ROLE_SYSTEM: &str = "urn:renkei:cs:care-team-role";
 pub const POST_CATEGORY_SYSTEM: &str = "urn:renkei:cs:post-category";
 /// Patient ids within one Renkei deployment.
-pub const PATIENT_ID_SYSTEM: &str = "urn:renkei:sid:patient";
+pub use renkei_domain::ids::PATIENT_ID_SYSTEM;
 /// 介護保険被保険者番号 (there is no JP Core identifier system for it yet).
 pub const CARE_INSURED_SYSTEM: &str = "urn:renkei:sid:care-insurance-insured-number";
 

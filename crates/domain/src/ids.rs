@@ -31,6 +31,11 @@ macro_rules! id_type {
     };
 }
 
+/// The identifier system of a patient's id within one Renkei deployment,
+/// as FHIR resources carry it (`Patient.identifier`), so a document that
+/// comes back names the patient it is about.
+pub const PATIENT_ID_SYSTEM: &str = "urn:renkei:sid:patient";
+
 id_type!(
     /// A region (連携圏域): one deployment may serve several, each fully separated.
     RegionId

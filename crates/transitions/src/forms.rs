@@ -397,6 +397,16 @@ pub const ADMISSION_SECTIONS: &[Section] = &[
                 "Adherence",
                 &["処方通り服用", "時々飲み忘れ", "飲み忘れが多い", "服薬拒否"],
             ),
+            long(
+                "medicines_taken",
+                "服用中の薬（1行に1剤）",
+                "Medicines taken (one a line)",
+            ),
+            long(
+                "allergies",
+                "アレルギー（1行に1つ）",
+                "Allergies (one a line)",
+            ),
             long("medicine_notes", "お薬に関する特記事項", "Notes"),
         ],
     },

@@ -196,11 +196,8 @@ impl Transitions {
                     notes,
                 } = s.fields;
                 put("diseases", diagnoses);
-                let mut med = medicines;
-                if !allergies.trim().is_empty() {
-                    med.push_str(&format!("\nアレルギー: {allergies}"));
-                }
-                put("medicine_notes", med);
+                put("medicines_taken", medicines);
+                put("allergies", allergies);
                 put("procedures_before", procedures);
                 put("outlook_notes", [adl, notes].join("\n").trim().to_string());
             }
