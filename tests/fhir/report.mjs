@@ -202,6 +202,39 @@ async function semantics(c) {
     check(`${t} for a nonexistent patient is an empty Bundle`, r.status === 200 && r.body?.resourceType === 'Bundle' && r.body.total === 0 && !r.body.entry,
       `${r.status} ${r.body?.resourceType} total ${r.body?.total}`);
   }
+  // Documents: a broken one is refused with an OperationOutcome naming
+  // each place; a Renkei document posted back attaches to its patient and
+  // reads back at its Location (issue 14).
+  const home = await fetch(base + '/', { headers: { cookie } });
+  const csrf = (await home.text()).match(/name="csrf" value="([^"]*)"/)?.[1] ?? '';
+  const post = async (path, body) => {
+    const res = await fetch(base + path, {
+      method: 'POST',
+      headers: { cookie, accept: 'application/fhir+json', 'content-type': 'application/fhir+json', 'x-csrf-token': csrf },
+      body,
+    });
+    const parsed = await res.json().catch(() => undefined);
+    results.push({ user, url: `POST ${path}`, status: res.status, type: parsed?.resourceType ?? '(no body)', body: parsed,
+      issues: parsed?.resourceType ? validate(parsed) : [{ validator: 'harness', severity: 'error', path: '', message: `not a FHIR resource (${res.status})` }] });
+    return { status: res.status, body: parsed, location: res.headers.get('location') };
+  };
+  const broken = await post('/fhir/Bundle', JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] }));
+  check('a broken document is refused with an OperationOutcome per place',
+    broken.status === 400 && broken.body?.resourceType === 'OperationOutcome' && broken.body.issue?.some((i) => (i.expression ?? []).includes('Bundle.type')),
+    `${broken.status} ${JSON.stringify(broken.body?.issue?.map((i) => i.expression))}`);
+  const first = results.find((r) => r.user === user && r.type === 'Composition' && r.status === 200)?.body;
+  if (first) {
+    const doc = (await json(`/fhir/Composition/${first.id}/$document`)).body;
+    check('a document carries structured entries (Encounter, Organization, Condition, MedicationStatement)',
+      ['Encounter', 'Organization', 'Condition', 'MedicationStatement'].every((t) => doc?.entry?.some((e) => e.resource?.resourceType === t)),
+      (doc?.entry ?? []).map((e) => e.resource?.resourceType).join(','));
+    const back = await post('/fhir/Bundle', JSON.stringify(doc));
+    check('a Renkei document posted back is attached (201, Location)', back.status === 201 && /\/fhir\/Bundle\/\d+$/.test(back.location ?? ''),
+      `${back.status} ${back.location}`);
+    if (back.location) await get(user, cookie, pathOf(back.location));
+  } else {
+    check('the clinician has a saved handoff form to export', false, `${user} read no Composition`);
+  }
   // Patient identifier: the system is honoured and combines with name.
   const patient = (await json(`/fhir/Patient/${pid}`)).body;
   check('Patient.managingOrganization is an Organization reference with its name',

@@ -35,6 +35,7 @@ const PATIENT_PARAM: SearchParam = SearchParam {
 /// Patient (JP_Patient): the patients the user may see.
 pub const PATIENT: FhirResource = FhirResource {
     kind: "Patient",
+    interactions: &["read", "search-type"],
     profile: Some("JP_Patient"),
     search: &[
         SearchParam {
@@ -55,6 +56,7 @@ pub const PATIENT: FhirResource = FhirResource {
 /// CareTeam: one per patient, its id the patient's.
 pub const CARE_TEAM: FhirResource = FhirResource {
     kind: "CareTeam",
+    interactions: &["read", "search-type"],
     profile: None,
     search: &[PATIENT_PARAM],
     documentation: TEAM_ONLY,
@@ -62,6 +64,7 @@ pub const CARE_TEAM: FhirResource = FhirResource {
 /// Communication: the timeline's posts, newest first.
 pub const COMMUNICATION: FhirResource = FhirResource {
     kind: "Communication",
+    interactions: &["read", "search-type"],
     profile: None,
     search: &[PATIENT_PARAM],
     documentation: TEAM_ONLY,
@@ -69,6 +72,7 @@ pub const COMMUNICATION: FhirResource = FhirResource {
 /// Observation (JP_Observation_VitalSigns): the vital signs of posts.
 pub const OBSERVATION: FhirResource = FhirResource {
     kind: "Observation",
+    interactions: &["read", "search-type"],
     profile: Some("JP_Observation_VitalSigns"),
     search: &[
         PATIENT_PARAM,
@@ -92,6 +96,7 @@ pub const OBSERVATION: FhirResource = FhirResource {
 /// Consent: the patient's consents to share, withdrawn ones included.
 pub const CONSENT: FhirResource = FhirResource {
     kind: "Consent",
+    interactions: &["read", "search-type"],
     profile: None,
     search: &[PATIENT_PARAM],
     documentation: TEAM_ONLY,

@@ -81,6 +81,7 @@ const SERVICE_TYPE: SearchParam = SearchParam {
 /// Organization (JP_Organization): every directory entry.
 pub const ORGANIZATION: FhirResource = FhirResource {
     kind: "Organization",
+    interactions: &["read", "search-type"],
     profile: Some("JP_Organization"),
     search: &[NAME, TYPE, IDENTIFIER],
     documentation: None,
@@ -88,6 +89,7 @@ pub const ORGANIZATION: FhirResource = FhirResource {
 /// Location (JP_Location): the entry's place and position.
 pub const LOCATION: FhirResource = FhirResource {
     kind: "Location",
+    interactions: &["read", "search-type"],
     profile: Some("JP_Location"),
     search: &[NAME, TYPE, IDENTIFIER, NEAR],
     documentation: None,
@@ -95,6 +97,7 @@ pub const LOCATION: FhirResource = FhirResource {
 /// HealthcareService: the entry's services and contact windows.
 pub const HEALTHCARE_SERVICE: FhirResource = FhirResource {
     kind: "HealthcareService",
+    interactions: &["read", "search-type"],
     profile: None,
     search: &[NAME, TYPE, IDENTIFIER, SERVICE_TYPE],
     documentation: None,

@@ -22,6 +22,7 @@ pub const PROFESSION_SYSTEM: &str = "urn:renkei:cs:profession";
 /// Practitioner (JP_Practitioner): staff of the viewer's region.
 pub const PRACTITIONER: FhirResource = FhirResource {
     kind: "Practitioner",
+    interactions: &["read", "search-type"],
     profile: Some("JP_Practitioner"),
     search: &[
         SearchParam {

@@ -21,11 +21,14 @@ pub struct SearchParam {
     pub documentation: &'static str,
 }
 
-/// A resource type a capability serves (read and search-type).
+/// A resource type a capability serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FhirResource {
     /// The FHIR resource type, e.g. `Organization`.
     pub kind: &'static str,
+    /// The interactions it answers (`read`, `search-type`, `create`), as
+    /// `/fhir/metadata` lists them.
+    pub interactions: &'static [&'static str],
     /// The JP Core profile name, e.g. `JP_Organization`, if one applies.
     pub profile: Option<&'static str>,
     /// Exactly the parameters its search handler reads: the handler checks
@@ -39,7 +42,7 @@ impl FhirResource {
     fn to_json(self) -> Value {
         let mut r = json!({
             "type": self.kind,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": self.interactions.iter().map(|i| json!({"code": i})).collect::<Vec<_>>(),
             "searchParam": self.search.iter().map(|p| json!({
                 "name": p.name, "type": p.kind, "documentation": p.documentation,
             })).collect::<Vec<_>>(),

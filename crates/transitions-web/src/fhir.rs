@@ -20,6 +20,7 @@ use renkei_web_kit::{CurrentUser, WebError};
 /// Composition: the saved handoff forms (入院時情報提供書, 退院・退所情報記録書).
 pub const COMPOSITION: FhirResource = FhirResource {
     kind: "Composition",
+    interactions: &["read", "search-type"],
     profile: None,
     search: &[SearchParam {
         name: "patient",
@@ -130,4 +131,71 @@ pub async fn search_composition(
         let subject = format!("Patient/{}", stay.patient_id);
         fhir::composition(&stay, &form, &template, &subject)
     }))
+}
+
+/// Bundle: documents received (JP-CLINS 診療情報提供書, 退院時サマリー),
+/// attached to the patient their Patient names by Renkei's id.
+pub const BUNDLE: FhirResource = FhirResource {
+    kind: "Bundle",
+    interactions: &["read", "create"],
+    search: &[],
+    profile: None,
+    documentation: Some(
+        "POST a document Bundle (type=document) whose Patient carries Renkei's patient id \
+         (identifier.system urn:renkei:sid:patient, as Renkei's own documents do): the patient's \
+         care team, or the staff of a hospital the patient stayed in, attach it to the patient; a \
+         discharge summary (LOINC 18842-5) records the summary's return. Problems come back as an \
+         OperationOutcome with one issue per place. Bundle/{id} reads a received document (the team).",
+    ),
+};
+
+/// `POST /fhir/Bundle`: a document is checked and attached; 201 with an
+/// OperationOutcome that says where it went, and the Location of the
+/// Bundle as received.
+pub async fn create_bundle(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let (patient, id) = state
+        .transitions
+        .import_fhir_document(&p, &rc, &body, Timestamp::now())
+        .await?;
+    let mut r = fhir_json(
+        StatusCode::CREATED,
+        serde_json::json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{
+                "severity": "information",
+                "code": "informational",
+                "diagnostics": format!(
+                    "文書を患者 {patient} に添付しました（文書番号 {id}）。 Attached to patient {patient} as document {id}."
+                ),
+            }],
+        }),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{}/fhir/Bundle/{id}", base(&state)))
+    {
+        r.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+/// `GET /fhir/Bundle/{id}`: a received document as it came.
+pub async fn read_bundle(
+    State(state): State<TransitionsState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<renkei_domain::DocumentId>,
+) -> Result<Response, WebError> {
+    let bundle = state
+        .transitions
+        .document_bundle(&p, &rc, id, Timestamp::now())
+        .await?;
+    let mut value: serde_json::Value =
+        serde_json::from_str(&bundle).map_err(|e| WebError::Internal(e.to_string()))?;
+    // The id under which Renkei keeps it.
+    value["id"] = serde_json::json!(id.to_string());
+    Ok(fhir_json(StatusCode::OK, value))
 }

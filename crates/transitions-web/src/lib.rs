@@ -373,7 +373,27 @@ fn routes() -> RouteTable<TransitionsState> {
         .get("/fhir/Composition/{id}/$document", fhir::document, TEAM_PRO)
         .sample("/fhir/Composition/{stay}-admission/$document")
         .conceals()
+        // A received document: the patient's team or the hospital of one
+        // of the patient's stays attaches it (the world has no hospital
+        // staff; the service tests and the browser cover them).
+        .post("/fhir/Bundle", fhir::create_bundle, TEAM_PRO)
+        .body(WORLD_DOCUMENT)
+        .conceals()
+        .get("/fhir/Bundle/{id}", fhir::read_bundle, TEAM_PRO)
+        .sample("/fhir/Bundle/{document}")
+        .conceals()
 }
+
+/// The matrix's document for `POST /fhir/Bundle`: a discharge summary
+/// naming the world's patient by Renkei's id (`{patient}` is filled in).
+const WORLD_DOCUMENT: &str = r#"{"resourceType":"Bundle","type":"document",
+"identifier":{"system":"urn:ietf:rfc:3986","value":"urn:uuid:00000000-0000-4000-8000-0000000000aa"},
+"timestamp":"2026-12-01T10:00:00+09:00",
+"entry":[{"fullUrl":"urn:uuid:c","resource":{"resourceType":"Composition","status":"final",
+"type":{"coding":[{"system":"http://loinc.org","code":"18842-5"}]},"subject":{"reference":"urn:uuid:p"},
+"date":"2026-12-01T10:00:00+09:00","author":[{"display":"病院"}],"title":"退院時サマリー",
+"section":[{"title":"経過","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">改善</div>"}}]}},
+{"fullUrl":"urn:uuid:p","resource":{"resourceType":"Patient","identifier":[{"system":"urn:renkei:sid:patient","value":"{patient}"}],"name":[{"text":"患者"}]}}]}"#;
 
 #[derive(OpenApi)]
 #[openapi(paths(
@@ -559,7 +579,7 @@ pub fn capability(state: TransitionsState) -> Capability {
             shown_to: |p| p.role.may(Permission::ViewHandoffCompliance),
         },
     ];
-    cap.fhir = vec![fhir::COMPOSITION];
+    cap.fhir = vec![fhir::COMPOSITION, fhir::BUNDLE];
     cap.home = Some(Arc::new(TransitionsHome(state.clone())));
     let demo = state.clone();
     cap.demo = Some(Arc::new(move |now| {

@@ -8,6 +8,8 @@
 //! the Bundle. Each problem names its place (FHIRPath-like) in Japanese
 //! and English, so the sender can fix it.
 
+use renkei_domain::ids::PATIENT_ID_SYSTEM;
+use renkei_domain::PatientId;
 use serde_json::Value;
 
 /// The largest document accepted (bytes).
@@ -39,7 +41,12 @@ pub struct DocumentSummary {
     pub authors: Vec<String>,
     /// The patient's name as the document gives it.
     pub patient_name: String,
-    /// Each section's title and its narrative as plain text.
+    /// The patient's Renkei id, when the document's Patient carries it
+    /// (`identifier` of system [`PATIENT_ID_SYSTEM`]): a hospital returning
+    /// a document about a patient whose sheet Renkei sent it.
+    pub renkei_patient: Option<PatientId>,
+    /// Each section's title and its narrative as plain text, nested
+    /// sections (JP-CLINS's 構造情報) in document order after their parent.
     pub sections: Vec<(String, String)>,
 }
 
@@ -309,15 +316,57 @@ pub fn check_bundle(bytes: &[u8]) -> Result<(Value, DocumentSummary), Vec<Proble
             String::new()
         }
     };
+    let renkei_patient = patient
+        .and_then(|e| e.get("resource"))
+        .and_then(|r| r.get("identifier"))
+        .and_then(Value::as_array)
+        .and_then(|ids| {
+            ids.iter()
+                .find(|i| text_of(i, "system") == PATIENT_ID_SYSTEM)
+                .and_then(|i| text_of(i, "value").parse().ok())
+        });
     let mut sections = Vec::new();
-    for (i, s) in c
+    read_sections(c, "Composition", &mut sections, &mut p, 0);
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let summary = DocumentSummary {
+        title,
+        type_code,
+        type_display: text_of(&coding, "display"),
+        date,
+        authors,
+        patient_name,
+        renkei_patient,
+        sections,
+    };
+    Ok((bundle, summary))
+}
+
+/// The sections under `parent` (the Composition or a section), depth
+/// first, each checked against cmp-1; deeper than 4 levels is refused.
+fn read_sections(
+    parent: &Value,
+    path: &str,
+    out: &mut Vec<(String, String)>,
+    p: &mut Vec<Problem>,
+    depth: usize,
+) {
+    let list: Vec<&Value> = parent
         .get("section")
         .and_then(Value::as_array)
-        .map(|a| a.iter().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    if depth >= 4 && !list.is_empty() {
+        p.push(problem(
+            path,
+            "セクションの入れ子が深すぎます（4階層まで）。",
+            "Sections are nested too deep (4 levels at most).",
+        ));
+        return;
+    }
+    for (i, s) in list.into_iter().enumerate() {
+        let here = format!("{path}.section[{i}]");
         let div = s.get("text").map(|t| text_of(t, "div")).unwrap_or_default();
         let has_entries = s
             .get("entry")
@@ -329,26 +378,17 @@ pub fn check_bundle(bytes: &[u8]) -> Result<(Value, DocumentSummary), Vec<Proble
             .is_some_and(|a| !a.is_empty());
         if div.is_empty() && !has_entries && !has_sub {
             p.push(problem(
-                &format!("Composition.section[{i}]"),
+                &here,
                 "セクションに本文・entry・下位セクションのいずれもありません（cmp-1）。",
                 "A section needs text, entries or sub-sections (cmp-1).",
             ));
         }
-        sections.push((text_of(s, "title"), narrative_text(&div)));
+        // A section that only groups others (構造情報) shows no text.
+        if !(div.is_empty() && has_sub) {
+            out.push((text_of(s, "title"), narrative_text(&div)));
+        }
+        read_sections(s, &here, out, p, depth + 1);
     }
-    if !p.is_empty() {
-        return Err(p);
-    }
-    let summary = DocumentSummary {
-        title,
-        type_code,
-        type_display: text_of(&coding, "display"),
-        date,
-        authors,
-        patient_name,
-        sections,
-    };
-    Ok((bundle, summary))
 }
 
 #[cfg(test)]

@@ -215,6 +215,8 @@ fn message(lang: Lang, status: StatusCode, detail: &str) -> &'static str {
 /// 413) into a proper page or problem document.
 pub async fn render_errors(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
+    // A refused field of a POST is in the posted resource, not the URL.
+    let posted = request.method() == axum::http::Method::POST;
     let lang = crate::auth::lang_of(request.headers());
     let response = next.run(request).await;
     let page_ctx = response.extensions().get::<crate::auth::PageCtx>().cloned();
@@ -245,13 +247,14 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let mut out = if fhir {
         // FHIR's search answers a refused parameter with 400 (R4 has no
-        // 422 for reads and searches); the outcome names each parameter.
+        // 422 for reads and searches), and so does a create whose resource
+        // fails the basic rules; the outcome names each place.
         let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
             StatusCode::BAD_REQUEST
         } else {
             status
         };
-        operation_outcome(status, &info)
+        operation_outcome(status, &info, posted)
     } else if is_api_path(&path) {
         problem(status, &info, &Lang::En)
     } else {
@@ -265,8 +268,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
 
 /// A FHIR R4 OperationOutcome (`application/fhir+json`) for an error of the
 /// FHIR API: one issue with the FHIR issue type of the status, the detail as
-/// diagnostics, and one issue per refused field.
-pub fn operation_outcome(status: StatusCode, info: &ErrorInfo) -> Response {
+/// diagnostics, and one issue per refused field: located as the request
+/// parameter (`http.name`) of a read or search, or by its FHIRPath in the
+/// resource (`expression`) when it was `posted`.
+pub fn operation_outcome(status: StatusCode, info: &ErrorInfo, posted: bool) -> Response {
     let code = match status {
         StatusCode::NOT_FOUND | StatusCode::GONE => "not-found",
         StatusCode::UNAUTHORIZED => "login",
@@ -299,16 +304,20 @@ pub fn operation_outcome(status: StatusCode, info: &ErrorInfo) -> Response {
             } else {
                 "invalid"
             };
-            issues.push(json!({
+            let mut issue = json!({
                 "severity": "error",
                 "code": code,
                 "details": {"text": e.message_en},
                 "diagnostics": e.message,
-                // Every FHIR request Renkei refuses a field of is a search
-                // or read, so the field is a request parameter: R4 locates
-                // it as "http." + its name.
-                "location": [format!("http.{}", e.field)],
-            }));
+            });
+            if posted {
+                issue["expression"] = json!([e.field]);
+            } else {
+                // A read's or search's field is a request parameter: R4
+                // locates it as "http." + its name.
+                issue["location"] = json!([format!("http.{}", e.field)]);
+            }
+            issues.push(issue);
         }
     }
     let body = json!({"resourceType": "OperationOutcome", "issue": issues});

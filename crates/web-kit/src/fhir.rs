@@ -349,6 +349,7 @@ mod tests {
 
     const THING: FhirResource = FhirResource {
         kind: "Thing",
+        interactions: &["read", "search-type"],
         profile: None,
         search: &[SearchParam {
             name: "code",

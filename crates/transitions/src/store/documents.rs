@@ -56,3 +56,16 @@ pub async fn documents_of_patient(
     .await?
     }))
 }
+
+/// A document's patient and the Bundle as it was received.
+pub async fn document_bundle(
+    db: &Db,
+    id: DocumentId,
+) -> Result<Option<(PatientId, String)>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as("SELECT patient_id, bundle FROM transitions_documents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+    }))
+}

@@ -100,13 +100,23 @@ async fn fhir_metadata_lists_exactly_the_fhir_routes() {
         routed.insert(kind);
     }
     assert_eq!(listed, routed);
-    for kind in &listed {
-        for path in [format!("/fhir/{kind}"), format!("/fhir/{kind}/{{id}}")] {
+    // Each interaction a resource lists has its route: read is GET
+    // /fhir/{kind}/{id}, search-type GET /fhir/{kind}, create POST
+    // /fhir/{kind}.
+    for r in meta["rest"][0]["resource"].as_array().unwrap() {
+        let kind = r["type"].as_str().unwrap();
+        for i in r["interaction"].as_array().unwrap() {
+            let (method, path) = match i["code"].as_str().unwrap() {
+                "read" => ("GET", format!("/fhir/{kind}/{{id}}")),
+                "search-type" => ("GET", format!("/fhir/{kind}")),
+                "create" => ("POST", format!("/fhir/{kind}")),
+                other => panic!("{kind}: unexpected interaction {other}"),
+            };
             assert!(
                 w.rows
                     .iter()
-                    .any(|r| r.route.method == "GET" && r.route.path == path),
-                "{path} is listed but not routed"
+                    .any(|r| r.route.method == method && r.route.path == path),
+                "{method} {path} is listed but not routed"
             );
         }
     }
@@ -130,7 +140,8 @@ async fn run_matrix(backend: Backend) {
     for row in &rows {
         let (method, path) = (row.route.method, row.route.path);
         for who in Who::ALL {
-            let req = request(method, &w.concrete(row), w.session(who), row.body);
+            let body = w.concrete_body(row);
+            let req = request(method, &w.concrete(row), w.session(who), body.as_deref());
             let reply = send(&w.app, req).await;
             let expect_allowed = row.allowed.contains(&who);
             checked += 1;
@@ -324,13 +335,18 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
             .iter()
             .filter(|r| r.conceals && !r.route.path.starts_with("/groups"))
         {
-            let (method, path, body) = (row.route.method, row.route.path, row.body);
+            let (method, path) = (row.route.method, row.route.path);
+            let body = w.concrete_body(row);
             for (who, session) in [
                 ("same_org_other_team", &same_org),
                 ("other_org", &other),
                 ("other_region", &far),
             ] {
-                let reply = send(&w.app, request(method, &w.concrete(row), session, body)).await;
+                let reply = send(
+                    &w.app,
+                    request(method, &w.concrete(row), session, body.as_deref()),
+                )
+                .await;
                 checked += 1;
                 // Not theirs answers as not there: 404 (an empty Bundle
                 // for a FHIR search), never 403, so ids cannot be probed
@@ -350,7 +366,8 @@ async fn patient_routes_refuse_other_teams_organisations_and_regions() {
                     .replace(&format!("/{}", w.image), "/987658")
                     .replace(&format!("/{}-", w.vitals_post), "/987659-")
                     .replace(&format!("/{}", w.consent), "/987657");
-                let reply_missing = send(&w.app, request(method, &missing, session, body)).await;
+                let reply_missing =
+                    send(&w.app, request(method, &missing, session, body.as_deref())).await;
                 assert_eq!(
                     (
                         reply_missing.status.as_u16(),
@@ -420,8 +437,8 @@ async fn read_only_tokens_change_nothing() {
         let mut unsafe_checked = 0;
         let mut failures = Vec::new();
         for row in &w.rows {
-            let (method, path, allowed, body) =
-                (row.route.method, row.route.path, row.allowed, row.body);
+            let (method, path, allowed) = (row.route.method, row.route.path, row.allowed);
+            let body = w.concrete_body(row);
             if !(path.starts_with("/api/") || path.starts_with("/fhir/")) {
                 continue;
             }
@@ -435,7 +452,7 @@ async fn read_only_tokens_change_nothing() {
                     b = b.header("content-type", "application/json");
                 }
                 let req = b
-                    .body(axum::body::Body::from(body.unwrap_or("").to_string()))
+                    .body(axum::body::Body::from(body.clone().unwrap_or_default()))
                     .unwrap();
                 let reply = send(&w.app, req).await;
                 if method == "GET" {

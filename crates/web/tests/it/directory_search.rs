@@ -484,7 +484,8 @@ async fn fhir_directory_on_both_databases() {
                 "Communication",
                 "Observation",
                 "Consent",
-                "Composition"
+                "Composition",
+                "Bundle"
             ]
         );
 

@@ -67,6 +67,8 @@ pub struct World {
     pub rule_set: renkei_domain::RuleSetId,
     /// The stay's task for the team (the admission was terminal).
     pub task: renkei_domain::HandoffTaskId,
+    /// A document the team attached to the patient.
+    pub document: renkei_domain::DocumentId,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -285,7 +287,7 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         vitals_post,
         image,
     } = care_world(&state, &identity, &sessions).await;
-    let (stay, rule_set, task) =
+    let (stay, rule_set, task, document) =
         transitions_world(&state, &identity, &sessions, patient, &db.db).await;
     let assembly = renkei_web::assemble(state.clone());
     World {
@@ -311,6 +313,7 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         stay,
         rule_set,
         task,
+        document,
         sessions,
     }
 }
@@ -328,6 +331,7 @@ async fn transitions_world(
     renkei_domain::StayId,
     renkei_domain::RuleSetId,
     renkei_domain::HandoffTaskId,
+    renkei_domain::DocumentId,
 ) {
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
@@ -418,7 +422,33 @@ async fn transitions_world(
         .first()
         .map(|t| t.id)
         .expect("the terminal admission made a task");
-    (stay, rule_set, task)
+    // A document the team attached: the world's `{document}`.
+    let document = state
+        .transitions
+        .import_document(
+            &pro,
+            &c,
+            patient,
+            serde_json::json!({
+                "resourceType": "Bundle", "type": "document",
+                "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:00000000-0000-4000-8000-000000000001"},
+                "timestamp": "2026-12-01T10:00:00+09:00",
+                "entry": [
+                    {"fullUrl": "urn:uuid:c", "resource": {"resourceType": "Composition", "status": "final",
+                        "type": {"coding": [{"system": "http://loinc.org", "code": "18842-5"}]},
+                        "subject": {"reference": "urn:uuid:p"}, "date": "2026-12-01T10:00:00+09:00",
+                        "author": [{"display": "病院"}], "title": "退院時サマリー",
+                        "section": [{"title": "経過", "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">改善</div>"}}]}},
+                    {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient", "name": [{"text": "患者"}]}}
+                ]
+            })
+            .to_string()
+            .as_bytes(),
+            now,
+        )
+        .await
+        .unwrap();
+    (stay, rule_set, task, document)
 }
 
 /// The signed-in principal behind a session.
@@ -618,7 +648,20 @@ impl World {
             ("stay", self.stay.to_string()),
             ("rule_set", self.rule_set.to_string()),
             ("task", self.task.to_string()),
+            ("document", self.document.to_string()),
         ]
+    }
+
+    /// A matrix row's body with the world's ids filled in (a FHIR
+    /// document names its patient in the body).
+    pub fn concrete_body(&self, row: &renkei_web::MatrixRow) -> Option<String> {
+        row.body.map(|body| {
+            let mut body = body.to_string();
+            for (name, id) in self.ids() {
+                body = body.replace(&format!("{{{name}}}"), &id);
+            }
+            body
+        })
     }
 
     /// A matrix row's sample path with the world's ids filled in.
@@ -687,6 +730,12 @@ pub fn request(method: &str, path: &str, session: &Session, body: Option<&str>) 
         (_, Some(json)) if path.starts_with("/api/") => {
             b = b
                 .header(header::CONTENT_TYPE, "application/json")
+                .header("x-csrf-token", &session.csrf);
+            Body::from(json.to_string())
+        }
+        (_, Some(json)) if path.starts_with("/fhir/") => {
+            b = b
+                .header(header::CONTENT_TYPE, "application/fhir+json")
                 .header("x-csrf-token", &session.csrf);
             Body::from(json.to_string())
         }
