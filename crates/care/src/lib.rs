@@ -14,4 +14,4 @@ mod store;
 pub mod synthetic;
 
 pub use access::Access;
-pub use service::{Care, CareConfig, CareError};
+pub use service::{Care, CareConfig, CareError, TeamNotice};

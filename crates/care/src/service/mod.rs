@@ -11,6 +11,7 @@ mod consent;
 mod fhir;
 mod groups;
 mod notifications;
+pub use notifications::TeamNotice;
 mod patients;
 mod posts;
 mod summary;

@@ -70,4 +70,52 @@ impl Care {
         }
         Ok(run)
     }
+
+    /// E-mails the patient's active team members in `roles` a notice from
+    /// another capability (transitions: the discharge day was told): the
+    /// subject and text it gives, and a link into Renkei, never patient
+    /// content. Those who turned time-critical mail off, or have no
+    /// address, are not mailed; a failure is logged, not raised, because
+    /// the notice is also on the home page. Returns at once.
+    pub fn notify_team(
+        &self,
+        space_id: SpaceId,
+        roles: &'static [TeamRole],
+        except: UserId,
+        notice: TeamNotice,
+    ) {
+        let db = self.db.clone();
+        let mailer = self.mailer.clone();
+        let link = format!("{}{}", self.config.public_url, notice.path);
+        tokio::spawn(async move {
+            let recipients = match store::role_recipients(&db, space_id, roles, except).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "notice recipients");
+                    return;
+                }
+            };
+            for r in recipients {
+                let mail = Mail {
+                    to: r.email.clone(),
+                    subject: format!("【Renkei】{}", notice.subject),
+                    body: format!("{}\n\n{link}\n", notice.text),
+                };
+                if let Err(e) = mailer.send(mail).await {
+                    tracing::warn!(error = %e, user = %r.user_id, "team notice not sent");
+                }
+            }
+        });
+    }
+}
+
+/// A notice another capability sends a patient's team by e-mail
+/// ([`Care::notify_team`]): no patient content, only what happened and
+/// where to look.
+#[derive(Debug, Clone)]
+pub struct TeamNotice {
+    pub subject: String,
+    pub text: String,
+    /// The path in Renkei the link opens (`/stays/12`).
+    pub path: String,
 }

@@ -64,6 +64,35 @@ pub async fn urgent_recipients(
     }))
 }
 
+/// Active members of a space in one of `roles` (but `except`) who want
+/// time-critical e-mail and have an address: whom another capability's
+/// notice reaches (the care manager told a discharge day).
+pub async fn role_recipients(
+    db: &Db,
+    space_id: SpaceId,
+    roles: &[TeamRole],
+    except: UserId,
+) -> Result<Vec<Recipient>, StoreError> {
+    let rows: Vec<(UserId, String, TeamRole)> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT u.id, u.email, m.team_role FROM care_members m JOIN identity_people u ON u.id = m.user_id \
+             LEFT JOIN care_notification_prefs n ON n.user_id = u.id \
+             WHERE m.space_id = $1 AND m.status = $3 AND m.user_id <> $2 AND u.email <> '' \
+             AND NOT u.disabled AND COALESCE(n.email_urgent, TRUE)",
+        )
+        .bind(space_id)
+        .bind(except)
+        .bind(MemberStatus::Active)
+        .fetch_all(c)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, role)| roles.contains(role))
+        .map(|(user_id, email, _)| Recipient { user_id, email })
+        .collect())
+}
+
 /// Users who want the daily digest, have an address, and were not sent one
 /// since `not_since`.
 pub async fn digest_candidates(

@@ -55,6 +55,33 @@ impl Transitions {
         )
         .await?;
         tx.commit().await?;
+        // The care manager (and the home doctor) hear of it by e-mail too,
+        // with a link and the day, never the patient's name: the rule's
+        // notice days start now.
+        // The day is saved whatever happens to the mail.
+        let space = match self.care.patient_space(stay.patient_id).await {
+            Ok(space) => space,
+            Err(e) => {
+                tracing::warn!(error = %e, stay = %id, "discharge notice not mailed");
+                return Ok(());
+            }
+        };
+        self.care.notify_team(
+            space,
+            &[TeamRole::CareManager, TeamRole::AttendingDoctor],
+            p.user_id,
+            TeamNotice {
+                subject: "退院予定日の連絡 / Discharge day told".into(),
+                text: format!(
+                    "担当の患者さんの退院予定日（{}）が {} から連絡されました。退院前の調整は Renkei でご確認ください。\n\
+                     A patient of yours is to be discharged on {}. Sign in to Renkei to prepare.",
+                    format_date(day),
+                    stay.hospital_name,
+                    format_date(day),
+                ),
+                path: format!("/stays/{id}"),
+            },
+        );
         Ok(())
     }
 

@@ -24,7 +24,7 @@ mod tasks;
 use std::collections::HashMap;
 
 use renkei_care::model::{PostInput, SummaryFields};
-use renkei_care::Care;
+use renkei_care::{Care, TeamNotice};
 use renkei_directory::service::Directory;
 use renkei_domain::care::{MemberStatus, TeamRole};
 use renkei_domain::holidays::Holidays;
