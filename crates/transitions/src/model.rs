@@ -73,6 +73,9 @@ pub struct Stay {
     pub summary_note: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The patient's daily-life area (日常生活圏域) as the region's area
+    /// adoptions name it; "" when none applies.
+    pub area: String,
 }
 
 impl Stay {
@@ -177,6 +180,11 @@ pub struct AdmissionInput {
     /// region's only or first municipality.
     #[serde(default)]
     pub municipality_code: String,
+    /// The patient's daily-life area (日常生活圏域), one the region has
+    /// adopted a rule set for; empty: none (the municipality's or the
+    /// region's rule applies).
+    #[serde(default)]
+    pub area: String,
     /// 終末期.
     #[serde(default)]
     pub terminal: bool,

@@ -47,6 +47,8 @@ struct PatientStaysPage {
     hospital_q: String,
     hospitals: Vec<(i64, String, String)>,
     municipalities: Vec<(String, String)>,
+    /// The daily-life areas the region has a rule for (none: no choice).
+    areas: Vec<String>,
     via: Vec<(&'static str, &'static str)>,
     /// Documents hospitals sent: title, date, authors, sections.
     documents: Vec<(renkei_transitions::model::Document, Vec<(String, String)>)>,
@@ -102,6 +104,10 @@ async fn patient_stays_page(
             .map(|(id, name, address)| (id.0, name, address))
             .collect(),
         municipalities: t.municipalities(req.p).await?,
+        areas: match req.p.region_scope() {
+            Some(region) => t.adopted_areas(region).await?,
+            None => Vec::new(),
+        },
         via: ReportedVia::ALL
             .iter()
             .map(|v| (v.code(), v.label(lang.code())))
@@ -155,6 +161,7 @@ pub async fn record_admission(
         },
         reported_via: form.get("reported_via").to_string(),
         municipality_code: form.get("municipality_code").to_string(),
+        area: form.get("area").to_string(),
         terminal: form.get("terminal") == "on",
     };
     let result = state

@@ -105,12 +105,17 @@ impl Transitions {
             has_home_doctor: active(TeamRole::AttendingDoctor),
             terminal: input.terminal,
         };
-        let municipality = self
-            .patient_municipality(&input.municipality_code, patient.region_id, office_org)
+        let (municipality, area) = self
+            .patient_place(
+                &input.municipality_code,
+                &input.area,
+                patient.region_id,
+                office_org,
+            )
             .await?;
         let admitted_on = format_date(admitted.date());
         let rule = self
-            .rule_in_force(patient.region_id, &municipality, "", &admitted_on)
+            .rule_in_force(patient.region_id, &municipality, &area, &admitted_on)
             .await?;
         let body = rule.as_ref().map(|r| r.body.clone()).unwrap_or_default();
         let met: Vec<String> = body.screen(&facts).iter().map(|c| c.label_ja()).collect();
@@ -176,6 +181,7 @@ impl Transitions {
                 patient_kana: &record.kana,
                 patient_birth_date: &record.birth_date,
                 municipality_code: &municipality,
+                area: &area,
                 hospital_entry_id: hospital.id,
                 hospital_name: &hospital.name,
                 hospital_org_id: hospital_org,
@@ -248,47 +254,94 @@ impl Transitions {
         Ok(id)
     }
 
-    /// The patient's municipality: as given (one of the region's), else
-    /// the care-management office's, else the region's first.
-    pub(super) async fn patient_municipality(
+    /// Where the patient lives, for the rule in force: the municipality
+    /// as given (one of the region's), else the care-management office's,
+    /// else the region's first; and the daily-life area (日常生活圏域) as
+    /// given (one the region adopted a rule set for), else the office's
+    /// when the region has a rule for it, else none.
+    pub(super) async fn patient_place(
         &self,
-        given: &str,
+        given_municipality: &str,
+        given_area: &str,
         region: RegionId,
         office: Option<OrgId>,
-    ) -> Result<String, TransitionsError> {
+    ) -> Result<(String, String), TransitionsError> {
         let known = store::municipalities(&self.db, region).await?;
-        let given = given.trim();
-        if !given.is_empty() {
-            if known.iter().any(|(c, _)| c == given) {
-                return Ok(given.to_string());
+        let areas = self.adopted_areas(region).await?;
+        let office_entry = match office {
+            Some(o) => self.office_entry(o).await?,
+            None => None,
+        };
+        let given = given_municipality.trim();
+        let municipality = if !given.is_empty() {
+            if !known.iter().any(|(c, _)| c == given) {
+                return Err(invalid(
+                    "municipality_code",
+                    "municipality",
+                    "圏域の市区町村を選んでください。",
+                    "Choose a municipality of the region.",
+                ));
             }
-            return Err(invalid(
-                "municipality_code",
-                "municipality",
-                "圏域の市区町村を選んでください。",
-                "Choose a municipality of the region.",
-            ));
-        }
-        if let Some(o) = office {
-            let entries = self
-                .directory
-                .entries_of_organisations(&[o])
-                .await
-                .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
-            if let Some(entry) = entries.get(&o) {
-                if let Some(e) = self
-                    .directory
-                    .entry_for_interop(*entry)
-                    .await
-                    .map_err(|e| TransitionsError::Conflict(e.to_string()))?
-                {
-                    if known.iter().any(|(c, _)| *c == e.municipality_code) {
-                        return Ok(e.municipality_code);
-                    }
-                }
+            given.to_string()
+        } else {
+            office_entry
+                .as_ref()
+                .map(|e| e.municipality_code.clone())
+                .filter(|c| known.iter().any(|(k, _)| k == c))
+                .or_else(|| known.first().map(|(c, _)| c.clone()))
+                .unwrap_or_default()
+        };
+        let given = given_area.trim();
+        let area = if !given.is_empty() {
+            if !areas.iter().any(|a| a == given) {
+                return Err(invalid(
+                    "area",
+                    "area",
+                    "ルールが定められた日常生活圏域から選んでください。",
+                    "Choose a daily-life area the region has a rule for.",
+                ));
             }
-        }
-        Ok(known.first().map(|(c, _)| c.clone()).unwrap_or_default())
+            given.to_string()
+        } else {
+            office_entry
+                .map(|e| e.area)
+                .filter(|a| areas.contains(a))
+                .unwrap_or_default()
+        };
+        Ok((municipality, area))
+    }
+
+    /// The daily-life areas the region adopted a rule set for (the
+    /// admission form's choices).
+    pub async fn adopted_areas(&self, region: RegionId) -> Result<Vec<String>, TransitionsError> {
+        let mut areas: Vec<String> = store::adoptions(&self.db, region)
+            .await?
+            .into_iter()
+            .filter(|a| a.scope == RuleScope::Area && !a.scope_code.is_empty())
+            .map(|a| a.scope_code)
+            .collect();
+        areas.sort();
+        areas.dedup();
+        Ok(areas)
+    }
+
+    /// The care-management office's directory entry, if it has one.
+    async fn office_entry(
+        &self,
+        office: OrgId,
+    ) -> Result<Option<renkei_directory::search::Entry>, TransitionsError> {
+        let entries = self
+            .directory
+            .entries_of_organisations(&[office])
+            .await
+            .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
+        let Some(entry) = entries.get(&office) else {
+            return Ok(None);
+        };
+        self.directory
+            .entry_for_interop(*entry)
+            .await
+            .map_err(|e| TransitionsError::Conflict(e.to_string()))
     }
 
     /// Hospitals and clinics with beds by name, from the directory (in and

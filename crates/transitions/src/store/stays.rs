@@ -11,6 +11,8 @@ pub struct NewStay<'a> {
     pub patient_kana: &'a str,
     pub patient_birth_date: &'a str,
     pub municipality_code: &'a str,
+    /// 日常生活圏域, as the region's area adoptions name it ("" unknown).
+    pub area: &'a str,
     pub hospital_entry_id: EntryId,
     pub hospital_name: &'a str,
     pub hospital_org_id: Option<OrgId>,
@@ -39,9 +41,9 @@ pub async fn insert_stay(
             "INSERT INTO transitions_stays (region_id, patient_id, patient_name, patient_kana, patient_birth_date, \
              municipality_code, hospital_entry_id, hospital_name, hospital_org_id, ward, admitted_local, admitted_at, \
              outside_hours, reported_via, reported_by, learned_at, office_org_id, rule_version_id, needs_coordination, \
-             screening, route_cases, terminal, readmission_of, summary_note, created_at, updated_at) \
+             screening, route_cases, terminal, readmission_of, summary_note, created_at, updated_at, area) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-             $22, $23, '', $16, $16) RETURNING id",
+             $22, $23, '', $16, $16, $24) RETURNING id",
         )
         .bind(s.region_id)
         .bind(s.patient_id)
@@ -66,6 +68,7 @@ pub async fn insert_stay(
         .bind(s.route_cases)
         .bind(s.terminal)
         .bind(s.readmission_of)
+        .bind(s.area)
         .fetch_one(&mut *c)
         .await?
     });
@@ -76,7 +79,7 @@ const STAY: &str = "SELECT id, region_id, patient_id, patient_name, patient_kana
     municipality_code, hospital_entry_id, hospital_name, hospital_org_id, ward, admitted_local, admitted_at, \
     outside_hours, reported_via, reported_by, learned_at, office_org_id, rule_version_id, needs_coordination, \
     screening, route_cases, terminal, readmission_of, planned_discharge_on, discharge_told_at, discharged_on, \
-    summary_requested_at, summary_returned_on, summary_note, created_at, updated_at FROM transitions_stays";
+    summary_requested_at, summary_returned_on, summary_note, created_at, updated_at, area FROM transitions_stays";
 
 pub async fn stay(db: &Db, id: StayId) -> Result<Option<Stay>, StoreError> {
     let sql = format!("{STAY} WHERE id = $1");
