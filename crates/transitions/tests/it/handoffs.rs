@@ -69,6 +69,8 @@ struct World {
     coordinator: Principal,
     /// The directory's live index, for offices the tasks list.
     live: LiveIndex,
+    /// What care e-mailed (the discharge-day notice).
+    care_mail: Arc<CapturingMailer>,
     db: Db,
 }
 
@@ -200,11 +202,8 @@ async fn world(db: &Db) -> World {
             .await
             .unwrap();
     tx.commit().await.unwrap();
-    let care = Care::new(
-        db.clone(),
-        Arc::new(CapturingMailer::default()),
-        CareConfig::default(),
-    );
+    let care_mail = Arc::new(CapturingMailer::default());
+    let care = Care::new(db.clone(), care_mail.clone(), CareConfig::default());
     let transitions = Transitions::new(db.clone(), care.clone(), directory);
     World {
         admin: user(&identity, "admin", "region_admin", "other", region, vec![]).await,
@@ -265,6 +264,7 @@ async fn world(db: &Db) -> World {
         foreign_admin: user(&identity, "admin2", "region_admin", "other", other, vec![]).await,
         coordinator: user(&identity, "centre", "coordinator", "other", region, vec![]).await,
         live,
+        care_mail,
         db: db.clone(),
         care,
         transitions,
@@ -334,6 +334,7 @@ fn admission(hospital: EntryId, admitted_at: &str) -> AdmissionInput {
         outside_hours: None,
         reported_via: "family".into(),
         municipality_code: CITY.into(),
+        area: String::new(),
         terminal: false,
     }
 }
@@ -1905,5 +1906,335 @@ both_backends!(
         assert!(entries
             .iter()
             .any(|e| e.action == "task.read" && e.outcome == "denied"));
+    }
+);
+
+both_backends!(
+    no_home_doctor_lists_clinics_and_an_area_rule_judges_its_area,
+    |db| async move {
+        use renkei_domain::transitions::{RuleScope, TaskKind};
+        let w = world(&db).await;
+        let c = ctx();
+        let before = at("2026-11-20 09:00");
+        region_rule(&w).await;
+        // The northern daily-life area agreed a stricter rule: care level 1
+        // and up needs coordination.
+        let north = RuleBody {
+            screening: vec![Criterion::CareLevelAtLeast {
+                level: CareLevel::Care1,
+            }],
+            ..RuleBody::default()
+        };
+        let north_set = w
+            .transitions
+            .create_rule_set(
+                &w.admin,
+                &c,
+                "北部圏域ルール",
+                "北部地域包括支援センター",
+                false,
+                &north,
+                "2026-11-21",
+                false,
+                before,
+            )
+            .await
+            .unwrap();
+        w.transitions
+            .adopt(
+                &w.admin,
+                &c,
+                north_set,
+                RuleScope::Area.code(),
+                "北部圏域",
+                "2026-11-21",
+                before,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            w.transitions
+                .adopted_areas(w.admin.region_id.unwrap())
+                .await
+                .unwrap(),
+            ["北部圏域"]
+        );
+        // Two home-care clinics of the city, one accepting.
+        let (busy, open) = {
+            let mut tx = w.db.begin().await.unwrap();
+            let new = |name: &str| NewLocalEntry {
+                kind: "home_care_clinic".into(),
+                name: name.into(),
+                municipality_code: CITY.into(),
+                municipality_name: "千代田区".into(),
+                ..NewLocalEntry::default()
+            };
+            let busy = renkei_directory::fixtures::insert_local_entry(
+                &mut tx,
+                &new("いずみ在宅クリニック"),
+                before,
+            )
+            .await
+            .unwrap();
+            let open = renkei_directory::fixtures::insert_local_entry(
+                &mut tx,
+                &new("さくら在宅診療所"),
+                before,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            (busy, open)
+        };
+        renkei_directory::fixtures::set_acceptance(&w.db, busy, "full", "", before)
+            .await
+            .unwrap();
+        renkei_directory::fixtures::set_acceptance(&w.db, open, "accepting", "", before)
+            .await
+            .unwrap();
+        w.live.refresh(&w.db, before).await.unwrap();
+
+        // The care manager's patient, care level 1, on oxygen at home and
+        // with no home doctor.
+        let pid = w
+            .care
+            .register_patient(
+                &w.cm,
+                &c,
+                None,
+                "care_manager",
+                &PatientInput {
+                    name: "在宅 酸素".into(),
+                    kana: "ざいたく さんそ".into(),
+                    birth_date: "1941-03-03".into(),
+                    sex: "male".into(),
+                    address: "千代田区3-3".into(),
+                    care_level: "care1".into(),
+                    care_application: "certified".into(),
+                    household: "with_family".into(),
+                    ..Default::default()
+                },
+                before,
+            )
+            .await
+            .unwrap();
+        w.care
+            .save_summary(
+                &w.cm,
+                &c,
+                pid,
+                0,
+                &SummaryFields {
+                    procedures: "在宅酸素療法".into(),
+                    ..Default::default()
+                },
+                before,
+            )
+            .await
+            .unwrap();
+        let now = at("2026-12-01 10:00");
+        // An area the region has no rule for is refused.
+        let mut input = admission(w.hospital, "2026-12-01T09:00");
+        input.area = "南部圏域".into();
+        assert!(matches!(
+            w.transitions
+                .record_admission(&w.cm, &c, pid, &input, now)
+                .await,
+            Err(ServiceError::Validation(_))
+        ));
+        input.area = "北部圏域".into();
+        let stay = w
+            .transitions
+            .record_admission(&w.cm, &c, pid, &input, now)
+            .await
+            .unwrap();
+        let view = w.transitions.stay(&w.cm, &c, stay, now).await.unwrap();
+        // Judged by the area's rule (care level 1 needs coordination), not
+        // the region's (care level 3).
+        assert_eq!(view.stay.area, "北部圏域");
+        assert_eq!(
+            view.rule.as_ref().map(|r| r.name.as_str()),
+            Some("北部圏域ルール")
+        );
+        assert!(view.stay.needs_coordination);
+
+        // No home doctor but medical care: the support centre finds a
+        // home-care clinic, accepting ones first.
+        let centre = w.transitions.tasks(&w.coordinator, &c, now).await.unwrap();
+        let find = centre
+            .iter()
+            .find(|t| t.kind == TaskKind::NoHomeDoctor)
+            .expect("a no-home-doctor task");
+        let task = w
+            .transitions
+            .task(&w.coordinator, &c, find.id, now)
+            .await
+            .unwrap();
+        let clinics: Vec<_> = task.offices.iter().map(|o| (o.0, o.3.as_str())).collect();
+        assert_eq!(clinics, [(open, "accepting"), (busy, "full")]);
+
+        // Without an area the region's rule judges (care level 1 does not
+        // need coordination there).
+        let other = patient(&w, "市内 一郎", "care1", before).await;
+        let stay = w
+            .transitions
+            .record_admission(
+                &w.cm,
+                &c,
+                other,
+                &admission(w.hospital, "2026-12-01T09:30"),
+                now,
+            )
+            .await
+            .unwrap();
+        let view = w.transitions.stay(&w.cm, &c, stay, now).await.unwrap();
+        assert_eq!(view.stay.area, "");
+        assert_eq!(
+            view.rule.as_ref().map(|r| r.name.as_str()),
+            Some("第一圏域ルール")
+        );
+        assert!(!view.stay.needs_coordination);
+    }
+);
+
+both_backends!(
+    documents_come_back_through_fhir_and_the_discharge_day_is_mailed,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        region_rule(&w).await;
+        let before = at("2026-12-01 09:00");
+        let pid = patient(&w, "文書 花子", "care3", before).await;
+        let now = at("2026-12-07 11:00");
+        let stay = w
+            .transitions
+            .record_admission(
+                &w.cm,
+                &c,
+                pid,
+                &admission(w.hospital, "2026-12-07T10:30"),
+                now,
+            )
+            .await
+            .unwrap();
+
+        // The hospital tells the discharge day: the care manager and the
+        // doctor are e-mailed a link, never the patient's name.
+        w.transitions
+            .plan_discharge(&w.liaison, &c, stay, "2026-12-20", now)
+            .await
+            .unwrap();
+        let mut sent = Vec::new();
+        for _ in 0..100 {
+            sent = w.care_mail.sent();
+            if sent.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let mut to: Vec<_> = sent.iter().map(|m| m.to.as_str()).collect();
+        to.sort();
+        assert_eq!(to, ["cm_ito@example.jp", "doctor@example.jp"]);
+        for m in &sent {
+            assert!(m.subject.contains("退院予定日"), "{}", m.subject);
+            assert!(m.body.contains("2026-12-20"), "{}", m.body);
+            assert!(m.body.contains(&format!("/stays/{stay}")), "{}", m.body);
+            assert!(!m.body.contains("文書 花子"), "{}", m.body);
+        }
+        // The team asks for the discharge summary.
+        w.transitions
+            .request_summary(&w.cm, &c, stay, now)
+            .await
+            .unwrap();
+
+        // A discharge summary naming the patient by Renkei's id.
+        let summary = |patient: Option<PatientId>| {
+            let mut p =
+                serde_json::json!({"resourceType": "Patient", "name": [{"text": "文書 花子"}]});
+            if let Some(id) = patient {
+                p["identifier"] = serde_json::json!([{"system": "urn:renkei:sid:patient", "value": id.to_string()}]);
+            }
+            serde_json::json!({
+                "resourceType": "Bundle", "type": "document",
+                "identifier": {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:5e0b7a51-0000-4000-8000-000000000014"},
+                "timestamp": "2026-12-20T10:00:00+09:00",
+                "entry": [
+                    {"fullUrl": "urn:uuid:c", "resource": {
+                        "resourceType": "Composition", "status": "final",
+                        "type": {"coding": [{"system": "http://loinc.org", "code": "18842-5"}]},
+                        "subject": {"reference": "urn:uuid:p"}, "date": "2026-12-20T10:00:00+09:00",
+                        "author": [{"display": "第一市立病院 内科"}], "title": "退院時サマリー",
+                        "section": [{"title": "構造情報", "section": [
+                            {"title": "入院中の経過", "text": {"status": "generated",
+                                "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">肺炎は改善</div>"}}
+                        ]}]
+                    }},
+                    {"fullUrl": "urn:uuid:p", "resource": p}
+                ]
+            })
+            .to_string()
+        };
+        // Without Renkei's patient id the document cannot be placed.
+        let err = w
+            .transitions
+            .import_fhir_document(&w.liaison, &c, summary(None).as_bytes(), now)
+            .await
+            .unwrap_err();
+        match err {
+            ServiceError::Validation(e) => {
+                assert_eq!(e.0[0].field, "Patient.identifier");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Another hospital's staff, and a professional off the team, learn
+        // nothing.
+        for who in [&w.other_liaison, &w.outsider] {
+            assert!(matches!(
+                w.transitions
+                    .import_fhir_document(who, &c, summary(Some(pid)).as_bytes(), now)
+                    .await,
+                Err(ServiceError::NotFound)
+            ));
+        }
+        // The hospital the patient stays in returns it: attached, and the
+        // summary's return is recorded.
+        let later = at("2026-12-20 10:30");
+        let (patient, doc) = w
+            .transitions
+            .import_fhir_document(&w.liaison, &c, summary(Some(pid)).as_bytes(), later)
+            .await
+            .unwrap();
+        assert_eq!(patient, pid);
+        let view = w.transitions.stay(&w.cm, &c, stay, later).await.unwrap();
+        assert_eq!(view.stay.summary_returned_on.as_deref(), Some("2026-12-20"));
+        let docs = w
+            .transitions
+            .documents_of_patient(&w.cm, &c, pid, later)
+            .await
+            .unwrap();
+        assert_eq!(docs.len(), 1);
+        // The nested section (JP-CLINS's 構造情報) is read for its text.
+        assert_eq!(
+            docs[0].sections(),
+            [("入院中の経過".to_string(), "肺炎は改善".to_string())]
+        );
+        // The team reads it back as received; the hospital cannot.
+        let bundle = w
+            .transitions
+            .document_bundle(&w.cm, &c, doc, later)
+            .await
+            .unwrap();
+        assert!(bundle.contains("18842-5"));
+        assert!(matches!(
+            w.transitions
+                .document_bundle(&w.outsider, &c, doc, later)
+                .await,
+            Err(ServiceError::NotFound)
+        ));
+        // The team may post one too.
+        w.transitions
+            .import_fhir_document(&w.cm, &c, summary(Some(pid)).as_bytes(), later)
+            .await
+            .unwrap();
     }
 );
