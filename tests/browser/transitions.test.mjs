@@ -49,6 +49,7 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await cm.goBack();
   await cm.getByRole('link', { name: '緑川 ハナ' }).click();
   await cm.waitForURL(/\/patients\/\d+\/stays/);
+  const patientStaysUrl = cm.url();
   // Her last stay (discharged five days ago) is listed.
   assert.match(await cm.locator('table').textContent(), /みどり野市立総合病院/);
   await cm.getByLabel('医療機関を名前で探す').fill('市立総合');
@@ -275,4 +276,19 @@ test('admission sheet sent on the day, acknowledged by the hospital, discharge c
   await admin.waitForURL(/\/transitions\/rules/);
   await admin.getByText('みどり野 情報連携シート（入院時情報提供書）').waitFor();
   await checkA11y(admin, '/transitions/rules (region admin)');
+  // The region adopts its rule for one daily-life area by name.
+  await admin.getByRole('link', { name: 'みどり野圏域 入退院支援ルール' }).first().click();
+  await admin.getByLabel('範囲', { exact: true }).selectOption('area');
+  await admin.getByLabel(/日常生活圏域の名称/).fill('北部圏域');
+  await admin.getByRole('button', { name: '採用する' }).click();
+  await admin.waitForURL(/\/transitions\/rules$/);
+  assert.match(await admin.locator('table').first().textContent(), /日常生活圏域\s*北部圏域/);
+
+  // A team member recording an admission can now name the patient's area.
+  const doctor = await (await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } })).newPage();
+  await demoLogin(doctor, base, 'demo-doctor');
+  await doctor.goto(patientStaysUrl);
+  const areas = await doctor.getByLabel('日常生活圏域').locator('option').allTextContents();
+  assert.ok(areas.includes('北部圏域'), `the area is offered: ${areas}`);
+  await checkA11y(doctor, '/patients/{id}/stays (with areas)');
 });

@@ -573,14 +573,21 @@ pub async fn adopt(
     form: FormData,
 ) -> Result<Response, WebError> {
     let req = Req::new(&state, &p, &ctx, &rc);
+    // A municipality is chosen from the list; an area is named.
+    let scope = form.get("scope");
+    let scope_code = if scope == RuleScope::Area.code() {
+        form.get("area_name")
+    } else {
+        form.get("scope_code")
+    };
     let result = state
         .transitions
         .adopt(
             &p,
             &rc,
             id,
-            form.get("scope"),
-            form.get("scope_code"),
+            scope,
+            scope_code,
             form.get("adopted_from"),
             req.now,
         )
