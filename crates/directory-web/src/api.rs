@@ -3,10 +3,6 @@
 //! in-process search; the public one answers with a type that has no
 //! professional-only fields, so it cannot leak them.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
-
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use renkei_directory::model::EntryId;
@@ -749,29 +745,7 @@ pub fn check_public_rate(
     }
 }
 
-/// Requests per minute per source address, in this process.
-#[derive(Default)]
-pub struct RateLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl RateLimiter {
-    pub fn allow(&self, key: &str, per_minute: u32) -> bool {
-        let Ok(mut windows) = self.windows.lock() else {
-            return true;
-        };
-        let now = Instant::now();
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start).as_secs() < 60);
-        }
-        let slot = windows.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(slot.0).as_secs() >= 60 {
-            *slot = (now, 0);
-        }
-        slot.1 += 1;
-        slot.1 <= per_minute
-    }
-}
+pub use renkei_web_kit::limit::RateLimiter;
 
 /// Query parameters of the partner export.
 #[derive(Debug, Default, Clone, Deserialize, IntoParams)]

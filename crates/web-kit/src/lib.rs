@@ -23,6 +23,7 @@ pub mod fhir;
 pub mod form;
 pub mod i18n;
 pub mod layout;
+pub mod limit;
 pub mod page;
 pub mod routes;
 

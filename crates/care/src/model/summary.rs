@@ -34,3 +34,15 @@ pub struct SummaryView {
     pub current: Option<Summary>,
     pub history: Vec<Summary>,
 }
+
+/// When a patient's record last changed in ways that make their emergency
+/// information doubtful (Unix ms; none: never). See `Care::change_marks`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeMarks {
+    /// The shared summary's latest version.
+    pub summary_at: Option<i64>,
+    /// The latest post in the 服薬 (medication) category.
+    pub medication_post_at: Option<i64>,
+    /// When the current care manager joined the team.
+    pub care_manager_since: Option<i64>,
+}

@@ -41,10 +41,10 @@ use sha2::{Digest, Sha256};
 use crate::access::{self, Access};
 use crate::attachments::CheckedUpload;
 use crate::model::{
-    AttachmentMeta, BreakGlassAccess, BreakGlassRequest, CategoryFilter, Consent, ConsentInput,
-    ConsentView, Coverage, DigestRun, Member, Patient, PatientInput, Post, PostDetail, PostInput,
-    PostOutcome, PostView, Preferences, Receipt, SpaceCard, SummaryFields, SummaryView, TeamView,
-    TimelineQuery, TimelineView,
+    AttachmentMeta, BreakGlassAccess, BreakGlassRequest, CategoryFilter, ChangeMarks, Consent,
+    ConsentInput, ConsentView, Coverage, DigestRun, Member, Patient, PatientInput, Post,
+    PostDetail, PostInput, PostOutcome, PostView, Preferences, Receipt, SpaceCard, SummaryFields,
+    SummaryView, TeamView, TimelineQuery, TimelineView,
 };
 use crate::store;
 

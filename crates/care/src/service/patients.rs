@@ -151,6 +151,24 @@ impl Care {
         Ok(cards)
     }
 
+    /// The ids of the patients whose teams the user is an active member of
+    /// and may see right now (as [`Care::my_spaces`] decides), for other
+    /// capabilities' lists of the user's patients. Ids only, so nothing to
+    /// audit here: the caller audits what it shows.
+    pub async fn visible_patients(
+        &self,
+        p: &Principal,
+        _ctx: &RequestContext,
+    ) -> Result<Vec<PatientId>, CareError> {
+        Ok(self
+            .visible_spaces(p)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == MemberStatus::Active)
+            .filter_map(|c| c.patient_id)
+            .collect())
+    }
+
     /// The spaces that need the user now, for the home page's work list:
     /// invitations to answer (shown without the patient's name, as on the
     /// patients page, until accepted) and spaces with unacknowledged urgent

@@ -3,6 +3,23 @@
 use super::*;
 
 impl Care {
+    /// When something last happened to a patient that makes their
+    /// emergency information (緊急時情報) doubtful: the shared summary's
+    /// latest version, the latest 服薬 post, and when the current care
+    /// manager joined. Times only, no content, so emergency can judge a
+    /// record's freshness for whoever holds the record; no audit entry,
+    /// as nothing about the patient leaves the service.
+    pub async fn change_marks(&self, patient_id: PatientId) -> Result<ChangeMarks, CareError> {
+        let space = self.space_of_patient(patient_id).await?;
+        let (summary_at, medication_post_at, care_manager_since) =
+            store::change_marks(&self.db, patient_id, space.space_id).await?;
+        Ok(ChangeMarks {
+            summary_at,
+            medication_post_at,
+            care_manager_since,
+        })
+    }
+
     pub async fn summary(
         &self,
         p: &Principal,

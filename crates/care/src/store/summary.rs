@@ -46,3 +46,40 @@ pub async fn insert_summary(
     });
     Ok(())
 }
+
+/// When the patient's shared summary, its medication posts and its care
+/// manager last changed (see `Care::change_marks`).
+pub async fn change_marks(
+    db: &Db,
+    patient_id: PatientId,
+    space_id: SpaceId,
+) -> Result<(Option<i64>, Option<i64>, Option<i64>), StoreError> {
+    let summary: Option<i64> = read!(db, |c| {
+        sqlx::query_scalar("SELECT MAX(changed_at) FROM care_summaries WHERE patient_id = $1")
+            .bind(patient_id)
+            .fetch_one(c)
+            .await?
+    });
+    let medication: Option<i64> = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT MAX(created_at) FROM care_posts WHERE space_id = $1 AND category = $2 \
+             AND withdrawn_at IS NULL",
+        )
+        .bind(space_id)
+        .bind(PostCategory::Medication)
+        .fetch_one(c)
+        .await?
+    });
+    let care_manager: Option<i64> = read!(db, |c| {
+        sqlx::query_scalar(
+            "SELECT MAX(accepted_at) FROM care_members WHERE space_id = $1 AND team_role = $2 \
+             AND status = $3",
+        )
+        .bind(space_id)
+        .bind(TeamRole::CareManager)
+        .bind(MemberStatus::Active)
+        .fetch_one(c)
+        .await?
+    });
+    Ok((summary, medication, care_manager))
+}

@@ -501,3 +501,20 @@ impl Transitions {
         Ok(())
     }
 }
+
+impl Transitions {
+    /// The day of the patient's latest recorded discharge (YYYY-MM-DD),
+    /// for emergency's freshness: a discharge makes the emergency
+    /// information doubtful until it is verified again. The day only, no
+    /// content and no audit entry; callers hold the record.
+    pub async fn last_discharge_on(
+        &self,
+        patient_id: PatientId,
+    ) -> Result<Option<String>, TransitionsError> {
+        Ok(store::stays_of_patient(&self.db, patient_id)
+            .await?
+            .into_iter()
+            .filter_map(|s| s.discharged_on)
+            .max())
+    }
+}
