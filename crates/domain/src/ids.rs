@@ -135,3 +135,11 @@ id_type!(
     /// inbox, or the follow-up after discharge.
     HandoffTaskId
 );
+id_type!(
+    /// An emergency information record (緊急時情報) of one resident.
+    EmergencyRecordId
+);
+id_type!(
+    /// A card's capability link to a record's emergency view.
+    EmergencyLinkId
+);

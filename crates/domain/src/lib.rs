@@ -10,6 +10,7 @@ mod labelled;
 pub mod care;
 pub mod codes;
 pub mod directory;
+pub mod emergency;
 pub mod holidays;
 pub mod ids;
 pub mod municipalities;
@@ -24,9 +25,9 @@ pub mod validation;
 pub use codes::LocalGovernmentCode;
 pub use ids::{
     AdoptionId, AttachmentId, BreakGlassId, ChangeRequestId, ConferenceId, ConsentId,
-    DischargeContactId, DocumentId, EntryId, FormTemplateId, HandoffFormId, HandoffTaskId,
-    InquiryId, MunicipalityId, OrgId, PatientId, PostId, RegionId, RuleSetId, RuleVersionId,
-    SameFacilityPairId, SpaceId, StayId, UserId,
+    DischargeContactId, DocumentId, EmergencyLinkId, EmergencyRecordId, EntryId, FormTemplateId,
+    HandoffFormId, HandoffTaskId, InquiryId, MunicipalityId, OrgId, PatientId, PostId, RegionId,
+    RuleSetId, RuleVersionId, SameFacilityPairId, SpaceId, StayId, UserId,
 };
 pub use org::OrgKind;
 pub use people::{Profession, Role};

@@ -47,6 +47,8 @@ pub struct Inner {
     pub care: renkei_care::Care,
     /// Admissions, discharges, handoff forms and regional rules.
     pub transitions: renkei_transitions::Transitions,
+    /// Emergency information, its freshness and the cards' links.
+    pub emergency: renkei_emergency::Emergency,
     /// The Content-Security-Policy, which names the map tile server.
     pub csp: axum::http::HeaderValue,
 }
@@ -76,6 +78,11 @@ pub fn capabilities(state: &AppState) -> Vec<Capability> {
             identity.clone(),
             config.clone(),
             state.transitions.clone(),
+        )),
+        renkei_emergency_web::capability(renkei_emergency_web::EmergencyState::new(
+            identity.clone(),
+            config.clone(),
+            state.emergency.clone(),
         )),
     ]
 }
@@ -142,6 +149,11 @@ impl AppState {
             care.clone(),
             directory_service.clone(),
         );
+        let emergency = renkei_emergency::Emergency::new(
+            identity.db().clone(),
+            care.clone(),
+            transitions.clone(),
+        );
         let csp = security::content_security_policy(&config.map_tile_url);
         Self(Arc::new(Inner {
             identity,
@@ -151,6 +163,7 @@ impl AppState {
             directory_service,
             care,
             transitions,
+            emergency,
             csp,
         }))
     }

@@ -69,6 +69,11 @@ pub struct World {
     pub task: renkei_domain::HandoffTaskId,
     /// A document the team attached to the patient.
     pub document: renkei_domain::DocumentId,
+    /// The test patient's emergency record, a live link of its card, and
+    /// that link's token.
+    pub emergency_record: renkei_domain::EmergencyRecordId,
+    pub emergency_link: renkei_domain::EmergencyLinkId,
+    pub card_token: String,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -289,6 +294,8 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
     } = care_world(&state, &identity, &sessions).await;
     let (stay, rule_set, task, document) =
         transitions_world(&state, &identity, &sessions, patient, &db.db).await;
+    let (emergency_record, emergency_link, card_token) =
+        emergency_world(&state, &identity, &sessions, patient).await;
     let assembly = renkei_web::assemble(state.clone());
     World {
         _db: db,
@@ -314,6 +321,9 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         rule_set,
         task,
         document,
+        emergency_record,
+        emergency_link,
+        card_token,
         sessions,
     }
 }
@@ -449,6 +459,51 @@ async fn transitions_world(
         .await
         .unwrap();
     (stay, rule_set, task, document)
+}
+
+/// The test patient's emergency record (by the lead professional) with a
+/// card link.
+async fn emergency_world(
+    state: &AppState,
+    identity: &Identity,
+    sessions: &[(Who, Session)],
+    patient: renkei_domain::PatientId,
+) -> (
+    renkei_domain::EmergencyRecordId,
+    renkei_domain::EmergencyLinkId,
+    String,
+) {
+    let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
+    let pro = principal_of(identity, session(Who::Professional)).await;
+    let c = RequestContext {
+        source_addr: "127.0.0.1".into(),
+        user_agent: "matrix".into(),
+    };
+    let now = renkei_domain::Timestamp::now();
+    let mut input = state
+        .emergency
+        .prefill(&pro, &c, patient, now)
+        .await
+        .unwrap();
+    input.municipality_code = state
+        .emergency
+        .municipalities(pro.region_id.unwrap())
+        .await
+        .unwrap()[0]
+        .0
+        .clone();
+    input.contacts = "長男 090-0000-0000".into();
+    let record = state
+        .emergency
+        .create_record(&pro, &c, &input, now)
+        .await
+        .unwrap();
+    let link = state
+        .emergency
+        .create_link(&pro, &c, record, false, now)
+        .await
+        .unwrap();
+    (record, link.id, link.token)
 }
 
 /// The signed-in principal behind a session.
@@ -649,6 +704,9 @@ impl World {
             ("rule_set", self.rule_set.to_string()),
             ("task", self.task.to_string()),
             ("document", self.document.to_string()),
+            ("emergency_record", self.emergency_record.to_string()),
+            ("emergency_link", self.emergency_link.to_string()),
+            ("card_token", self.card_token.clone()),
         ]
     }
 

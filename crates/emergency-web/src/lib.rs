@@ -1,0 +1,220 @@
+//! Emergency's web side (急変時): the records a user keeps with their
+//! freshness, a record's page (verify, edit, the card's links and who
+//! opened them), the printable card with its QR code, the read-only sheet
+//! a card's link opens on a phone (`/e/{token}`, no sign-in, no script),
+//! and the JSON API under `/api/v1/emergency`. Rules live in
+//! `renkei_emergency`; [`capability`] declares all of this for the
+//! assembly.
+
+// The edge: handlers read the clock and pass the moment down to the
+// services (clippy.toml forbids reading it below the edge).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
+pub mod api;
+pub mod pages;
+
+use std::sync::Arc;
+
+use renkei_domain::{Role, Timestamp};
+use renkei_emergency::Emergency;
+use renkei_identity::{Identity, Principal, RequestContext};
+use renkei_web_kit::capability::BoxFuture;
+use renkei_web_kit::i18n::Lang;
+use renkei_web_kit::limit::RateLimiter;
+use renkei_web_kit::routes::audience::EVERYONE;
+use renkei_web_kit::routes::Persona;
+use renkei_web_kit::{Capability, HomeItem, HomeItems, NavEntry, RouteTable, Urgency, WebConfig};
+use utoipa::OpenApi;
+
+/// What emergency's handlers need.
+#[derive(Clone)]
+pub struct EmergencyState(Arc<Inner>);
+
+pub struct Inner {
+    pub identity: Identity,
+    pub config: WebConfig,
+    pub emergency: Emergency,
+    /// Openings of card links per source address and minute.
+    pub card_limiter: RateLimiter,
+}
+
+impl EmergencyState {
+    pub fn new(identity: Identity, config: WebConfig, emergency: Emergency) -> Self {
+        Self(Arc::new(Inner {
+            identity,
+            config,
+            emergency,
+            card_limiter: RateLimiter::default(),
+        }))
+    }
+}
+
+impl std::ops::Deref for EmergencyState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+use Persona::*;
+/// Who keeps records: the team's professionals and family, and the desk
+/// (the support centre) for residents without a team.
+const KEEPERS: &[Persona] = &[Coordinator, Professional, Family];
+/// Who may write the test patient's record: its team (the lead
+/// professional and the family member on it).
+const TEAM: &[Persona] = &[Professional, Family];
+/// Openings of one card's link per source address and minute.
+pub const CARD_OPENINGS_PER_MINUTE: u32 = 30;
+
+fn routes() -> RouteTable<EmergencyState> {
+    RouteTable::new()
+        // pages
+        .get("/emergency", pages::list, KEEPERS)
+        .get("/emergency/new", pages::new_record, TEAM)
+        .sample("/emergency/new?patient={patient}")
+        .conceals()
+        .post("/emergency/records", pages::create_record, TEAM)
+        .body("patient_id={patient}&name=")
+        .conceals()
+        .get("/emergency/records/{id}", pages::record, TEAM)
+        .sample("/emergency/records/{emergency_record}")
+        .conceals()
+        .get("/emergency/records/{id}/edit", pages::edit_record, TEAM)
+        .sample("/emergency/records/{emergency_record}/edit")
+        .conceals()
+        .post("/emergency/records/{id}", pages::update_record, TEAM)
+        .sample("/emergency/records/{emergency_record}")
+        .body("name=")
+        .conceals()
+        .post("/emergency/records/{id}/verify", pages::verify, TEAM)
+        .sample("/emergency/records/{emergency_record}/verify")
+        .conceals()
+        .post("/emergency/records/{id}/links", pages::create_link, TEAM)
+        .sample("/emergency/records/{emergency_record}/links")
+        .conceals()
+        .post(
+            "/emergency/records/{id}/links/{link}/revoke",
+            pages::revoke_link,
+            TEAM,
+        )
+        .sample("/emergency/records/{emergency_record}/links/{emergency_link}/revoke")
+        .conceals()
+        // The card's link: anyone holding the card, no sign-in.
+        .get("/e/{token}", pages::card_sheet, EVERYONE)
+        .sample("/e/{card_token}")
+        // JSON API
+        .get("/api/v1/emergency/records", api::list, KEEPERS)
+        .post("/api/v1/emergency/records", api::create, TEAM)
+        .body(r#"{"patient_id":{patient},"name":""}"#)
+        .conceals()
+        .get("/api/v1/emergency/records/{id}", api::get, TEAM)
+        .sample("/api/v1/emergency/records/{emergency_record}")
+        .conceals()
+        .post("/api/v1/emergency/records/{id}/verify", api::verify, TEAM)
+        .sample("/api/v1/emergency/records/{emergency_record}/verify")
+        .body("{}")
+        .conceals()
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(api::list, api::create, api::get, api::verify))]
+struct EmergencyApi;
+
+/// The home page's emergency items: records due for verification and
+/// cards opened in the last day (counts only, so no names leave).
+struct EmergencyHome(EmergencyState);
+
+impl HomeItems for EmergencyHome {
+    fn items<'a>(
+        &'a self,
+        p: &'a Principal,
+        ctx: &'a RequestContext,
+        lang: Lang,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<HomeItem>, String>> {
+        Box::pin(async move {
+            if !matches!(
+                p.role,
+                Role::Professional | Role::Coordinator | Role::Family
+            ) {
+                return Ok(Vec::new());
+            }
+            let (due, opened) = self
+                .0
+                .emergency
+                .home_counts(p, ctx, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut items = Vec::new();
+            if opened > 0 {
+                items.push(HomeItem {
+                    urgency: Urgency::Urgent,
+                    title: lang
+                        .tr(
+                            &format!("緊急時情報カードが開かれました（{opened}件、24時間以内）"),
+                            &format!("{opened} emergency cards opened in the last day"),
+                        )
+                        .to_string(),
+                    detail: lang
+                        .tr(
+                            "救急隊・病院がカードを読み取りました。搬送先を確認してください。",
+                            "An ambulance crew or a hospital read the card: check where the person went.",
+                        )
+                        .to_string(),
+                    href: "/emergency".into(),
+                });
+            }
+            if due > 0 {
+                items.push(HomeItem {
+                    urgency: Urgency::Due,
+                    title: lang
+                        .tr(
+                            &format!("確認が必要な緊急時情報が {due} 件あります"),
+                            &format!("{due} emergency records need verifying"),
+                        )
+                        .to_string(),
+                    detail: lang
+                        .tr(
+                            "退院・サマリーの変更・服薬の投稿・担当の交代、または定期確認の期限です。",
+                            "A discharge, a summary change, a medication post, a new care manager, or the regular check.",
+                        )
+                        .to_string(),
+                    href: "/emergency".into(),
+                });
+            }
+            Ok(items)
+        })
+    }
+}
+
+/// Everything emergency contributes to the assembly.
+pub fn capability(state: EmergencyState) -> Capability {
+    let mut cap = Capability::new(
+        "emergency",
+        routes().with_state(state.clone()),
+        EmergencyApi::openapi(),
+    );
+    cap.nav = vec![NavEntry {
+        href: "/emergency",
+        ja: "緊急時情報",
+        en: "Emergency info",
+        order: 35,
+        shown_to: |p| {
+            matches!(
+                p.role,
+                Role::Professional | Role::Coordinator | Role::Family
+            )
+        },
+    }];
+    cap.home = Some(Arc::new(EmergencyHome(state.clone())));
+    let demo = state.clone();
+    cap.demo = Some(Arc::new(move |now| {
+        let state = demo.clone();
+        Box::pin(async move {
+            renkei_emergency::demo::load(&state.emergency, &state.identity, now)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }));
+    cap
+}

@@ -1,0 +1,444 @@
+//! Emergency's pages: the records list, a record's page, its form, the
+//! printable card (shown once, when its link is made), and the sheet a
+//! card's link opens.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use renkei_domain::emergency::Device;
+use renkei_domain::{EmergencyLinkId, EmergencyRecordId, PatientId, Timestamp, ValidationErrors};
+use renkei_emergency::model::{EmergencySheet, RecordInput, RecordLine, RecordView};
+use renkei_emergency::Emergency;
+use renkei_identity::Principal;
+use serde::Deserialize;
+
+use crate::EmergencyState;
+use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
+use renkei_web_kit::page::{form_status, ok, refuse_or, render};
+use renkei_web_kit::{FormData, Layout, WebError};
+
+/// An instant as Japan time, or "".
+fn when(ms: Option<i64>) -> String {
+    ms.map(|t| Timestamp(t).to_jst_display())
+        .unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "emergency/list.html")]
+struct ListPage {
+    l: Layout,
+    lines: Vec<(RecordLine, String, String)>,
+    without: Vec<(PatientId, String)>,
+    may_register_unlinked: bool,
+}
+
+pub async fn list(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+) -> Result<Response, WebError> {
+    let now = Timestamp::now();
+    let e = &state.emergency;
+    let lines = e
+        .records(&p, &rc, now)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let verified = when(l.verified_at);
+            let reasons = l.freshness.reasons_ja();
+            (l, verified, reasons)
+        })
+        .collect();
+    let page = ListPage {
+        l: Layout::new(&ctx, ctx.lang.tr("緊急時情報", "Emergency information")),
+        lines,
+        without: e.patients_without_record(&p, &rc).await?,
+        may_register_unlinked: Emergency::may_register_unlinked(&p),
+    };
+    ok(&page)
+}
+
+#[derive(Template)]
+#[template(path = "emergency/form.html")]
+struct FormPage {
+    l: Layout,
+    /// The record being edited; none: a new one.
+    id: Option<EmergencyRecordId>,
+    input: RecordInput,
+    municipalities: Vec<(String, String)>,
+    devices: Vec<(&'static str, &'static str, bool)>,
+    errors: ValidationErrors,
+}
+
+fn form_page(
+    ctx: &PageCtx,
+    id: Option<EmergencyRecordId>,
+    input: RecordInput,
+    municipalities: Vec<(String, String)>,
+    errors: ValidationErrors,
+) -> Result<Response, WebError> {
+    let status = form_status(&errors);
+    let devices = Device::ALL
+        .iter()
+        .map(|d| {
+            (
+                d.code(),
+                d.label(ctx.lang.code()),
+                input.devices.iter().any(|c| c == d.code()),
+            )
+        })
+        .collect();
+    let title = if id.is_some() {
+        ctx.lang
+            .tr("緊急時情報の編集", "Edit emergency information")
+    } else {
+        ctx.lang.tr("緊急時情報の登録", "New emergency information")
+    };
+    render(
+        &FormPage {
+            l: Layout::new(ctx, title),
+            id,
+            input,
+            municipalities,
+            devices,
+            errors,
+        },
+        status,
+    )
+}
+
+fn input_of(form: &FormData) -> RecordInput {
+    RecordInput {
+        patient_id: form.opt_i64("patient_id").ok().flatten().map(PatientId),
+        name: form.get("name").to_string(),
+        kana: form.get("kana").to_string(),
+        birth_date: form.get("birth_date").to_string(),
+        address: form.get("address").to_string(),
+        municipality_code: form.get("municipality_code").to_string(),
+        phone: form.get("phone").to_string(),
+        family_doctor: form.get("family_doctor").to_string(),
+        diseases: form.get("diseases").to_string(),
+        medicines: form.get("medicines").to_string(),
+        allergies: form.get("allergies").to_string(),
+        contacts: form.get("contacts").to_string(),
+        insurance: form.get("insurance").to_string(),
+        devices: form.all("devices").into_iter().map(String::from).collect(),
+        home_file: form.get("home_file").to_string(),
+        wishes: form.get("wishes").to_string(),
+        lives_alone: form.get("lives_alone") == "on",
+    }
+}
+
+async fn municipalities(
+    state: &EmergencyState,
+    p: &Principal,
+) -> Result<Vec<(String, String)>, WebError> {
+    Ok(match p.region_id {
+        Some(r) => state.emergency.municipalities(r).await?,
+        None => Vec::new(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    #[serde(default)]
+    pub patient: Option<i64>,
+}
+
+pub async fn new_record(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, WebError> {
+    let now = Timestamp::now();
+    let input = match q.patient {
+        Some(pid) => {
+            let pid = PatientId(pid);
+            if let Some(id) = state.emergency.record_of_patient(&p, &rc, pid, now).await? {
+                return Ok(Redirect::to(&format!("/emergency/records/{id}")).into_response());
+            }
+            state.emergency.prefill(&p, &rc, pid, now).await?
+        }
+        None if Emergency::may_register_unlinked(&p) => RecordInput::default(),
+        None => return Err(WebError::Forbidden),
+    };
+    let m = municipalities(&state, &p).await?;
+    form_page(&ctx, None, input, m, ValidationErrors::new())
+}
+
+pub async fn create_record(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let input = input_of(&form);
+    let result = state
+        .emergency
+        .create_record(&p, &rc, &input, Timestamp::now())
+        .await;
+    let m = municipalities(&state, &p).await?;
+    refuse_or(
+        result,
+        |id| Redirect::to(&format!("/emergency/records/{id}")).into_response(),
+        |errors| async { form_page(&ctx, None, input.clone(), m, errors) },
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "emergency/record.html")]
+struct RecordPage {
+    l: Layout,
+    v: RecordView,
+    devices: String,
+    verified: String,
+    reasons: String,
+    /// Links: id, made, revoked ("" live).
+    links: Vec<(EmergencyLinkId, String, String)>,
+    /// Openings: when, from where.
+    openings: Vec<(String, String)>,
+}
+
+pub async fn record(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<EmergencyRecordId>,
+) -> Result<Response, WebError> {
+    let v = state
+        .emergency
+        .record(&p, &rc, id, Timestamp::now())
+        .await?;
+    let page = RecordPage {
+        l: Layout::new(
+            &ctx,
+            &format!(
+                "{} {}",
+                ctx.lang.tr("緊急時情報", "Emergency information"),
+                v.record.name
+            ),
+        ),
+        devices: v
+            .record
+            .devices()
+            .iter()
+            .map(|d| d.label(ctx.lang.code()))
+            .collect::<Vec<_>>()
+            .join("、"),
+        verified: when(v.record.verified_at),
+        reasons: v.freshness.reasons_ja(),
+        links: v
+            .links
+            .iter()
+            .map(|k| (k.id, when(Some(k.created_at)), when(k.revoked_at)))
+            .collect(),
+        openings: v
+            .openings
+            .iter()
+            .map(|o| (when(Some(o.opened_at)), o.source_addr.clone()))
+            .collect(),
+        v,
+    };
+    ok(&page)
+}
+
+pub async fn edit_record(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<EmergencyRecordId>,
+) -> Result<Response, WebError> {
+    let v = state
+        .emergency
+        .record(&p, &rc, id, Timestamp::now())
+        .await?;
+    if !v.may_write {
+        return Err(WebError::Forbidden);
+    }
+    let r = &v.record;
+    let input = RecordInput {
+        patient_id: r.patient_id,
+        name: r.name.clone(),
+        kana: r.kana.clone(),
+        birth_date: r.birth_date.clone(),
+        address: r.address.clone(),
+        municipality_code: r.municipality_code.clone(),
+        phone: r.phone.clone(),
+        family_doctor: r.family_doctor.clone(),
+        diseases: r.diseases.clone(),
+        medicines: r.medicines.clone(),
+        allergies: r.allergies.clone(),
+        contacts: r.contacts.clone(),
+        insurance: r.insurance.clone(),
+        devices: r.devices().iter().map(|d| d.code().to_string()).collect(),
+        home_file: r.home_file.clone(),
+        wishes: r.wishes.clone(),
+        lives_alone: r.lives_alone,
+    };
+    let m = municipalities(&state, &p).await?;
+    form_page(&ctx, Some(id), input, m, ValidationErrors::new())
+}
+
+pub async fn update_record(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<EmergencyRecordId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let input = input_of(&form);
+    let result = state
+        .emergency
+        .update_record(&p, &rc, id, &input, Timestamp::now())
+        .await;
+    let m = municipalities(&state, &p).await?;
+    refuse_or(
+        result,
+        |_| Redirect::to(&format!("/emergency/records/{id}")).into_response(),
+        |errors| async { form_page(&ctx, Some(id), input.clone(), m, errors) },
+    )
+    .await
+}
+
+pub async fn verify(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<EmergencyRecordId>,
+) -> Result<Response, WebError> {
+    state
+        .emergency
+        .verify(&p, &rc, id, Timestamp::now())
+        .await?;
+    Ok(Redirect::to(&format!("/emergency/records/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "emergency/card.html")]
+struct CardPage {
+    l: Layout,
+    id: EmergencyRecordId,
+    name: String,
+    url: String,
+    /// The QR code as SVG (drawn here from the URL; no user text in it).
+    qr_svg: String,
+}
+
+/// Makes a link (with `rotate=on`, the earlier ones stop working) and
+/// shows the card to print: the only time its token is shown.
+pub async fn create_link(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+    Path(id): Path<EmergencyRecordId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let now = Timestamp::now();
+    let rotate = form.get("rotate") == "on";
+    let link = state
+        .emergency
+        .create_link(&p, &rc, id, rotate, now)
+        .await?;
+    let v = state.emergency.record(&p, &rc, id, now).await?;
+    let url = format!("{}/e/{}", state.config.public_url, link.token);
+    let qr_svg = qrcode::QrCode::new(url.as_bytes())
+        .map_err(|e| WebError::Internal(format!("qr: {e}")))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    let page = CardPage {
+        l: Layout::new(&ctx, ctx.lang.tr("緊急時情報カード", "Emergency card")),
+        id,
+        name: v.record.name,
+        url,
+        qr_svg,
+    };
+    ok(&page)
+}
+
+pub async fn revoke_link(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path((id, link)): Path<(EmergencyRecordId, EmergencyLinkId)>,
+) -> Result<Response, WebError> {
+    state
+        .emergency
+        .revoke_link(&p, &rc, id, link, Timestamp::now())
+        .await?;
+    Ok(Redirect::to(&format!("/emergency/records/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "emergency/sheet.html")]
+struct SheetPage {
+    s: EmergencySheet,
+    devices: String,
+    reasons: String,
+}
+
+#[derive(Template)]
+#[template(path = "emergency/sheet_missing.html")]
+struct SheetMissing;
+
+/// The sheet a card's link opens: one small page in large type, no
+/// script, not cached, not indexed, no referrer. An unknown, revoked or
+/// rotated token is one and the same 404; past the address's budget, 429.
+pub async fn card_sheet(
+    State(state): State<EmergencyState>,
+    Ctx(rc): Ctx,
+    Path(token): Path<String>,
+) -> Result<Response, WebError> {
+    if !state
+        .card_limiter
+        .allow(&rc.source_addr, crate::CARD_OPENINGS_PER_MINUTE)
+    {
+        return Err(WebError::TooManyRequests(60));
+    }
+    let (status, html) = match state
+        .emergency
+        .open_link(&token, &rc, Timestamp::now())
+        .await
+    {
+        Ok(s) => {
+            let page = SheetPage {
+                devices: s
+                    .devices
+                    .iter()
+                    .map(|d| d.label_ja())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                reasons: s.freshness.reasons_ja(),
+                s,
+            };
+            (StatusCode::OK, page.render()?)
+        }
+        Err(renkei_emergency::EmergencyError::NotFound) => {
+            (StatusCode::NOT_FOUND, SheetMissing.render()?)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut r = (status, axum::response::Html(html)).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(r)
+}

@@ -1,0 +1,16 @@
+//! Emergency (急変時, program scene 急変時の対応): emergency information
+//! (緊急時情報, 救急医療情報キット / 安心カード) that stays fresh, and the
+//! card's capability link an ambulance crew opens. A record belongs to a
+//! team's patient or, without a team, to the support centre's desk; it
+//! falls due for verification on the calendar and at the events that make
+//! it doubtful (a discharge, a summary change, a medication post, a new
+//! care manager). Opening a card's link is audited and told to the team.
+//!
+//! No HTTP here: `renkei-emergency-web` serves it.
+
+pub mod demo;
+pub mod model;
+pub mod service;
+mod store;
+
+pub use service::{Emergency, EmergencyError};

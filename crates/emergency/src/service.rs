@@ -1,0 +1,841 @@
+//! The emergency service: who keeps a record, its freshness, the card's
+//! links and what opening one does. Every read and write of a record is
+//! in the audit trail; so is every opening of a card's link, which the
+//! team also hears of by e-mail.
+
+use base64::Engine;
+use rand::RngCore;
+use renkei_care::{Care, TeamNotice};
+use renkei_domain::care::{MemberStatus, TeamRole};
+use renkei_domain::emergency::{ChangeEvent, Device, DueReason, Freshness, DEFAULT_VERIFY_MONTHS};
+use renkei_domain::transitions::{age_on, format_date, parse_date};
+use renkei_domain::{EmergencyLinkId, EmergencyRecordId, PatientId, Role, Timestamp, UserId};
+use renkei_identity::{Principal, RequestContext};
+use renkei_store::audit::{self, AuditEntry, Outcome};
+use renkei_store::{Db, ServiceError};
+use renkei_transitions::Transitions;
+use sha2::{Digest, Sha256};
+
+use crate::model::{EmergencyRecord, EmergencySheet, NewLink, RecordInput, RecordLine, RecordView};
+use crate::store;
+
+/// The one error type of the emergency service.
+pub type EmergencyError = ServiceError;
+
+fn invalid(field: &str, code: &str, ja: &str, en: &str) -> EmergencyError {
+    ServiceError::invalid(field, code, ja, en)
+}
+
+/// The longest free text of a field.
+const MAX_TEXT: usize = 4_000;
+
+/// The emergency capability's service.
+#[derive(Clone)]
+pub struct Emergency {
+    db: Db,
+    care: Care,
+    transitions: Transitions,
+}
+
+fn audit_entry(
+    p: &Principal,
+    ctx: &RequestContext,
+    action: &str,
+    id: impl std::fmt::Display,
+    patient: Option<PatientId>,
+) -> AuditEntry {
+    AuditEntry {
+        region_id: p.region_id,
+        actor_user_id: Some(p.user_id),
+        actor_username: p.username.clone(),
+        role: p.role.code().to_string(),
+        org_id: p.org_ids.first().copied(),
+        action: action.to_string(),
+        object_kind: "emergency_record".to_string(),
+        object_id: id.to_string(),
+        patient_id: patient.map(|i| i.to_string()),
+        outcome: Some(Outcome::Success),
+        source_addr: ctx.source_addr.clone(),
+        user_agent: ctx.user_agent.clone(),
+        reason: String::new(),
+    }
+}
+
+/// The SHA-256 of a card's token, as stored: the database alone cannot be
+/// turned back into working links, and a lookup compares hashes, so how
+/// long it takes says nothing about how much of a guess was right.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh card token: 256 random bits, base64url without padding.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A token as a card carries it: 43 base64url characters.
+pub fn is_token_shaped(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A record's fields checked: trimmed, required ones present, the birth
+/// date a date, devices known, nothing too long.
+struct Checked {
+    input: RecordInput,
+    devices: String,
+}
+
+fn check(input: &RecordInput) -> Result<Checked, EmergencyError> {
+    let mut errors = renkei_domain::ValidationErrors::new();
+    let mut c = input.clone();
+    for f in [
+        &mut c.name,
+        &mut c.kana,
+        &mut c.birth_date,
+        &mut c.address,
+        &mut c.municipality_code,
+        &mut c.phone,
+        &mut c.family_doctor,
+        &mut c.diseases,
+        &mut c.medicines,
+        &mut c.allergies,
+        &mut c.contacts,
+        &mut c.insurance,
+        &mut c.home_file,
+        &mut c.wishes,
+    ] {
+        *f = f.trim().to_string();
+    }
+    if c.name.is_empty() {
+        errors.add(
+            "name",
+            "required",
+            "氏名を入力してください。",
+            "Give the name.",
+        );
+    }
+    if parse_date(&c.birth_date).is_none() {
+        errors.add(
+            "birth_date",
+            "date",
+            "生年月日を YYYY-MM-DD の形で入力してください。",
+            "Give the date of birth as YYYY-MM-DD.",
+        );
+    }
+    if c.contacts.is_empty() {
+        errors.add(
+            "contacts",
+            "required",
+            "緊急連絡先を1件以上入力してください。",
+            "Give at least one emergency contact.",
+        );
+    }
+    for (field, value) in [
+        ("diseases", &c.diseases),
+        ("medicines", &c.medicines),
+        ("allergies", &c.allergies),
+        ("contacts", &c.contacts),
+        ("wishes", &c.wishes),
+        ("family_doctor", &c.family_doctor),
+        ("insurance", &c.insurance),
+        ("address", &c.address),
+        ("home_file", &c.home_file),
+    ] {
+        if value.chars().count() > MAX_TEXT {
+            errors.add(
+                field,
+                "too_long",
+                "4,000文字以内で入力してください。",
+                "At most 4,000 characters.",
+            );
+        }
+    }
+    let mut devices = Vec::new();
+    for d in &c.devices {
+        match Device::from_code(d.trim()) {
+            Some(d) if !devices.contains(&d) => devices.push(d),
+            Some(_) => {}
+            None => errors.add(
+                "devices",
+                "choice",
+                "医療機器は一覧から選んでください。",
+                "Choose devices from the list.",
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let devices = devices
+        .iter()
+        .map(|d| d.code())
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok(Checked { input: c, devices })
+}
+
+impl Checked {
+    fn fields(&self) -> store::Fields<'_> {
+        let c = &self.input;
+        store::Fields {
+            patient_id: c.patient_id,
+            name: &c.name,
+            kana: &c.kana,
+            birth_date: &c.birth_date,
+            address: &c.address,
+            municipality_code: &c.municipality_code,
+            phone: &c.phone,
+            family_doctor: &c.family_doctor,
+            diseases: &c.diseases,
+            medicines: &c.medicines,
+            allergies: &c.allergies,
+            contacts: &c.contacts,
+            insurance: &c.insurance,
+            devices: &self.devices,
+            home_file: &c.home_file,
+            wishes: &c.wishes,
+            lives_alone: c.lives_alone,
+        }
+    }
+}
+
+/// Whom a record's opening is told to: the whole active team.
+const TOLD_OF_OPENINGS: &[TeamRole] = TeamRole::ALL;
+
+impl Emergency {
+    pub fn new(db: Db, care: Care, transitions: Transitions) -> Self {
+        Self {
+            db,
+            care,
+            transitions,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The care service records are kept beside.
+    pub fn care(&self) -> &Care {
+        &self.care
+    }
+
+    async fn audit(&self, entries: Vec<AuditEntry>) -> Result<(), EmergencyError> {
+        let mut tx = self.db.begin().await?;
+        for e in &entries {
+            audit::append(&mut tx, e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the user keeps records without a care team: the region's
+    /// support centre (the desk).
+    fn keeps_unlinked(p: &Principal, record_region: Option<renkei_domain::RegionId>) -> bool {
+        p.role == Role::Coordinator && record_region.is_none_or(|r| p.region_id == Some(r))
+    }
+
+    /// Who the user is to a record: `Ok(true)` may write, `Ok(false)` may
+    /// only read; anyone else gets "not found", and the refusal is audited.
+    async fn access(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        record: &EmergencyRecord,
+        now: Timestamp,
+    ) -> Result<bool, EmergencyError> {
+        let allowed = match record.patient_id {
+            // The patient's team, as care decides (consent, membership).
+            Some(pid) => match self.care.patient(p, ctx, pid, now).await {
+                Ok((_, access)) => Some(access.may_write()),
+                Err(ServiceError::NotFound | ServiceError::Forbidden) => None,
+                Err(e) => return Err(e),
+            },
+            None => (Self::keeps_unlinked(p, Some(record.region_id))
+                || record.created_by == p.user_id
+                || record.responsible_user_id == p.user_id)
+                .then_some(true),
+        };
+        match allowed {
+            Some(w) => Ok(w),
+            None => {
+                let mut e = audit_entry(p, ctx, "emergency.read", record.id, record.patient_id);
+                e.outcome = Some(Outcome::Denied);
+                self.audit(vec![e]).await?;
+                Err(ServiceError::NotFound)
+            }
+        }
+    }
+
+    /// The region's municipalities (code, name), for the form's choice.
+    pub async fn municipalities(
+        &self,
+        region: renkei_domain::RegionId,
+    ) -> Result<Vec<(String, String)>, EmergencyError> {
+        Ok(store::municipalities(&self.db, region).await?)
+    }
+
+    /// Refuses a municipality that is not the region's.
+    async fn check_municipality(
+        &self,
+        region: renkei_domain::RegionId,
+        code: &str,
+    ) -> Result<(), EmergencyError> {
+        if store::municipalities(&self.db, region)
+            .await?
+            .iter()
+            .any(|(c, _)| c == code.trim())
+        {
+            Ok(())
+        } else {
+            Err(invalid(
+                "municipality_code",
+                "municipality",
+                "住所地の市区町村を選んでください。",
+                "Choose the municipality of the address.",
+            ))
+        }
+    }
+
+    async fn row(&self, id: EmergencyRecordId) -> Result<EmergencyRecord, EmergencyError> {
+        store::record(&self.db, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// What makes the record doubtful since its last verification: for a
+    /// team's patient, the summary, medication posts, a new care manager
+    /// (care) and a discharge (transitions).
+    async fn events(&self, record: &EmergencyRecord) -> Result<Vec<ChangeEvent>, EmergencyError> {
+        let Some(pid) = record.patient_id else {
+            return Ok(Vec::new());
+        };
+        let marks = self.care.change_marks(pid).await?;
+        let mut events: Vec<ChangeEvent> = [
+            (DueReason::SummaryChanged, marks.summary_at),
+            (DueReason::MedicationPost, marks.medication_post_at),
+            (DueReason::NewCareManager, marks.care_manager_since),
+        ]
+        .into_iter()
+        .filter_map(|(reason, at)| at.map(|at| ChangeEvent { reason, at }))
+        .collect();
+        if let Some(day) = self.transitions.last_discharge_on(pid).await? {
+            if let Some(at) = Timestamp::from_jst_date(&day) {
+                events.push(ChangeEvent {
+                    reason: DueReason::Discharge,
+                    at: at.millis(),
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    /// The record's freshness today.
+    pub async fn freshness(
+        &self,
+        record: &EmergencyRecord,
+        now: Timestamp,
+    ) -> Result<Freshness, EmergencyError> {
+        let events = self.events(record).await?;
+        let verified = record.verified_at.map(|at| (at, Timestamp(at).jst_date()));
+        Ok(Freshness::judge(
+            verified,
+            DEFAULT_VERIFY_MONTHS,
+            &events,
+            now.jst_date(),
+        ))
+    }
+
+    /// A new record's fields from a team's patient: the record, the shared
+    /// summary and the attending doctor, so the team starts from what it
+    /// already wrote.
+    pub async fn prefill(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: PatientId,
+        now: Timestamp,
+    ) -> Result<RecordInput, EmergencyError> {
+        let (patient, _) = self.care.patient(p, ctx, patient_id, now).await?;
+        let r = &patient.record;
+        let mut input = RecordInput {
+            patient_id: Some(patient_id),
+            name: r.name.clone(),
+            kana: r.kana.clone(),
+            birth_date: r.birth_date.clone(),
+            address: r.address.clone(),
+            phone: r.phone.clone(),
+            insurance: if r.insured_number.is_empty() {
+                String::new()
+            } else {
+                format!("介護保険 被保険者番号 {}", r.insured_number)
+            },
+            ..RecordInput::default()
+        };
+        if let Ok(summary) = self.care.summary(p, ctx, patient_id, now).await {
+            if let Some(s) = summary.current {
+                input.diseases = s.fields.diagnoses;
+                input.medicines = s.fields.medicines;
+                input.allergies = s.fields.allergies;
+            }
+        }
+        if let Ok(team) = self.care.team(p, ctx, patient.space_id, now).await {
+            if let Some(doc) = team.members.iter().find(|m| {
+                m.team_role == TeamRole::AttendingDoctor && m.status == MemberStatus::Active
+            }) {
+                input.family_doctor = format!(
+                    "{} {}",
+                    doc.org_name.clone().unwrap_or_default(),
+                    doc.display_name
+                )
+                .trim()
+                .to_string();
+            }
+            let family: Vec<String> = team
+                .members
+                .iter()
+                .filter(|m| m.team_role == TeamRole::Family && m.status == MemberStatus::Active)
+                .map(|m| m.display_name.clone())
+                .collect();
+            if !family.is_empty() {
+                input.contacts = family.join("\n");
+            }
+        }
+        Ok(input)
+    }
+
+    /// Registers a record: for a team's patient by a team member who may
+    /// write (one record a patient), or without a team by the desk.
+    /// Audited.
+    pub async fn create_record(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        input: &RecordInput,
+        now: Timestamp,
+    ) -> Result<EmergencyRecordId, EmergencyError> {
+        let region = match input.patient_id {
+            Some(pid) => {
+                let (patient, access) = self.care.patient(p, ctx, pid, now).await?;
+                if !access.may_write() {
+                    return Err(ServiceError::Forbidden);
+                }
+                if store::record_of_patient(&self.db, pid).await?.is_some() {
+                    return Err(ServiceError::Conflict(
+                        "この患者の緊急時情報はすでにあります。 The patient already has a record."
+                            .into(),
+                    ));
+                }
+                patient.region_id
+            }
+            None => {
+                if !Self::keeps_unlinked(p, None) {
+                    return Err(ServiceError::Forbidden);
+                }
+                p.region_id.ok_or(ServiceError::Forbidden)?
+            }
+        };
+        let checked = check(input)?;
+        self.check_municipality(region, &checked.input.municipality_code)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_record(&mut tx, region, &checked.fields(), p.user_id, now).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "emergency.create", id, input.patient_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Rewrites a record's fields (its team or keeper). Audited. Editing is
+    /// not verifying: the record stays due until someone verifies it.
+    pub async fn update_record(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        input: &RecordInput,
+        now: Timestamp,
+    ) -> Result<(), EmergencyError> {
+        let record = self.row(id).await?;
+        if !self.access(p, ctx, &record, now).await? {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut input = input.clone();
+        input.patient_id = record.patient_id;
+        let checked = check(&input)?;
+        self.check_municipality(record.region_id, &checked.input.municipality_code)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        store::update_record(&mut tx, id, &checked.fields(), now).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "emergency.update", id, record.patient_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Confirms the record is current as of now; the verifier becomes its
+    /// responsible person (reminders go to them). Audited.
+    pub async fn verify(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        now: Timestamp,
+    ) -> Result<(), EmergencyError> {
+        let record = self.row(id).await?;
+        if !self.access(p, ctx, &record, now).await? {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut tx = self.db.begin().await?;
+        store::verify(&mut tx, id, p.user_id, now).await?;
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "emergency.verify", id, record.patient_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A record with its freshness, links and latest openings. Audited.
+    pub async fn record(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        now: Timestamp,
+    ) -> Result<RecordView, EmergencyError> {
+        let record = self.row(id).await?;
+        let may_write = self.access(p, ctx, &record, now).await?;
+        let freshness = self.freshness(&record, now).await?;
+        let links = store::links(&self.db, id).await?;
+        let openings = store::openings(&self.db, id, 20).await?;
+        let ids: Vec<UserId> = [Some(record.responsible_user_id), record.verified_by]
+            .into_iter()
+            .flatten()
+            .collect();
+        let names = store::display_names(&self.db, &ids).await?;
+        let name = |u: Option<UserId>| u.and_then(|u| names.get(&u).cloned()).unwrap_or_default();
+        self.audit(vec![audit_entry(
+            p,
+            ctx,
+            "emergency.read",
+            id,
+            record.patient_id,
+        )])
+        .await?;
+        Ok(RecordView {
+            responsible_name: name(Some(record.responsible_user_id)),
+            verified_by_name: name(record.verified_by),
+            record,
+            freshness,
+            verify_months: DEFAULT_VERIFY_MONTHS,
+            links,
+            openings,
+            may_write,
+        })
+    }
+
+    /// The team patient's record, if there is one (the patient page's link).
+    pub async fn record_of_patient(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: PatientId,
+        now: Timestamp,
+    ) -> Result<Option<EmergencyRecordId>, EmergencyError> {
+        self.care.patient(p, ctx, patient_id, now).await?;
+        Ok(store::record_of_patient(&self.db, patient_id)
+            .await?
+            .map(|r| r.id))
+    }
+
+    /// The records the user keeps: those of their teams' patients, and for
+    /// the desk the region's records without a team. Not audited: callers
+    /// audit what they show.
+    async fn rows_of(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<EmergencyRecord>, EmergencyError> {
+        let patients: Vec<PatientId> = match p.role {
+            Role::Professional | Role::Coordinator | Role::Family => {
+                self.care.visible_patients(p, ctx).await?
+            }
+            _ => return Err(ServiceError::Forbidden),
+        };
+        let mut rows = store::records_of_patients(&self.db, &patients).await?;
+        if Self::keeps_unlinked(p, None) {
+            if let Some(region) = p.region_id {
+                rows.extend(store::unlinked_records(&self.db, region).await?);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// The records the user keeps, due ones first. The listing is audited
+    /// (it shows names).
+    pub async fn records(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<Vec<RecordLine>, EmergencyError> {
+        let rows = self.rows_of(p, ctx).await?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for r in &rows {
+            lines.push(RecordLine {
+                id: r.id,
+                name: r.name.clone(),
+                municipality_code: r.municipality_code.clone(),
+                verified_at: r.verified_at,
+                freshness: self.freshness(r, now).await?,
+                devices: r
+                    .devices()
+                    .iter()
+                    .map(|d| d.label_ja())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            });
+        }
+        lines.sort_by_key(|l| (l.freshness.is_current(), l.name.clone()));
+        let entries = rows
+            .iter()
+            .map(|r| {
+                let mut e = audit_entry(p, ctx, "emergency.list", r.id, r.patient_id);
+                e.reason = "records listed".into();
+                e
+            })
+            .collect();
+        self.audit(entries).await?;
+        Ok(lines)
+    }
+
+    /// The user's team patients who have no record yet (care audits the
+    /// listing), to start one from.
+    pub async fn patients_without_record(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+    ) -> Result<Vec<(PatientId, String)>, EmergencyError> {
+        if !matches!(
+            p.role,
+            Role::Professional | Role::Coordinator | Role::Family
+        ) {
+            return Ok(Vec::new());
+        }
+        let cards: Vec<(PatientId, String)> = self
+            .care
+            .my_spaces(p, ctx)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == MemberStatus::Active)
+            .filter_map(|c| c.patient_id.map(|id| (id, c.name)))
+            .collect();
+        let ids: Vec<PatientId> = cards.iter().map(|(id, _)| *id).collect();
+        let with: Vec<PatientId> = store::records_of_patients(&self.db, &ids)
+            .await?
+            .into_iter()
+            .filter_map(|r| r.patient_id)
+            .collect();
+        Ok(cards
+            .into_iter()
+            .filter(|(id, _)| !with.contains(id))
+            .collect())
+    }
+
+    /// Whether the user registers residents without a care team (the desk).
+    pub fn may_register_unlinked(p: &Principal) -> bool {
+        Self::keeps_unlinked(p, None)
+    }
+
+    /// For the home page, counts only (no names, so nothing to audit): the
+    /// records the user keeps that are due, and those whose card was
+    /// opened in the last day (the team knows an ambulance came).
+    pub async fn home_counts(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<(usize, usize), EmergencyError> {
+        let rows = self.rows_of(p, ctx).await?;
+        let since = now.plus_seconds(-24 * 3600).millis();
+        let (mut due, mut opened) = (0, 0);
+        for r in &rows {
+            if !self.freshness(r, now).await?.is_current() {
+                due += 1;
+            }
+            if store::openings(&self.db, r.id, 1)
+                .await?
+                .first()
+                .is_some_and(|o| o.opened_at >= since)
+            {
+                opened += 1;
+            }
+        }
+        Ok((due, opened))
+    }
+
+    /// A new link for the record's card. With `rotate`, every earlier link
+    /// stops working (a lost card). The token is returned once; only its
+    /// hash is kept. Audited.
+    pub async fn create_link(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        rotate: bool,
+        now: Timestamp,
+    ) -> Result<NewLink, EmergencyError> {
+        let record = self.row(id).await?;
+        if !self.access(p, ctx, &record, now).await? {
+            return Err(ServiceError::Forbidden);
+        }
+        let token = new_token();
+        let mut tx = self.db.begin().await?;
+        if rotate {
+            store::revoke_all_links(&mut tx, id, p.user_id, now).await?;
+        }
+        let link = store::insert_link(&mut tx, id, &token_hash(&token), p.user_id, now).await?;
+        let mut e = audit_entry(p, ctx, "emergency.link_create", id, record.patient_id);
+        e.reason = if rotate { "rotated" } else { "added" }.into();
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(NewLink { id: link, token })
+    }
+
+    /// Revokes one link (a card taken back; again changes nothing). Audited.
+    pub async fn revoke_link(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        link: EmergencyLinkId,
+        now: Timestamp,
+    ) -> Result<(), EmergencyError> {
+        let record = self.row(id).await?;
+        if !self.access(p, ctx, &record, now).await? {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut tx = self.db.begin().await?;
+        if !store::revoke_link(&mut tx, id, link, p.user_id, now).await? {
+            return Err(ServiceError::NotFound);
+        }
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "emergency.link_revoke", id, record.patient_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Opens a card's link (anyone holding the card: an ambulance crew, a
+    /// hospital): the sheet, read-only. A wrong, revoked or rotated token
+    /// is "not found", the same answer as a token that never existed.
+    /// Every opening is kept, written to the audit trail with the source
+    /// address, and e-mailed to the patient's team.
+    pub async fn open_link(
+        &self,
+        token: &str,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<EmergencySheet, EmergencyError> {
+        if !is_token_shaped(token) {
+            return Err(ServiceError::NotFound);
+        }
+        let Some((link, id)) = store::live_link(&self.db, &token_hash(token)).await? else {
+            return Err(ServiceError::NotFound);
+        };
+        let record = self.row(id).await?;
+        let mut tx = self.db.begin().await?;
+        store::insert_opening(&mut tx, id, link, &ctx.source_addr, now).await?;
+        audit::append(
+            &mut tx,
+            &AuditEntry {
+                region_id: Some(record.region_id),
+                actor_user_id: None,
+                actor_username: "card-link".into(),
+                role: "anonymous".into(),
+                org_id: None,
+                action: "emergency.card_open".into(),
+                object_kind: "emergency_record".into(),
+                object_id: id.to_string(),
+                patient_id: record.patient_id.map(|p| p.to_string()),
+                outcome: Some(Outcome::Success),
+                source_addr: ctx.source_addr.clone(),
+                user_agent: ctx.user_agent.clone(),
+                reason: format!("link {link}"),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        if let Some(pid) = record.patient_id {
+            match self.care.patient_space(pid).await {
+                Ok(space) => self.care.notify_team(
+                    space,
+                    TOLD_OF_OPENINGS,
+                    UserId(0),
+                    TeamNotice {
+                        subject: "緊急時情報が開かれました / Emergency card opened".into(),
+                        text: format!(
+                            "担当の方の緊急時情報カードのリンクが {} に開かれました（救急隊・病院など）。\
+                             搬送先などを Renkei でご確認ください。\n\
+                             The emergency card of a person in your care was opened at {}.",
+                            now.to_jst_display(),
+                            now.to_jst_display()
+                        ),
+                        path: format!("/emergency/records/{id}"),
+                    },
+                ),
+                Err(e) => tracing::warn!(error = %e, record = %id, "card opening not mailed"),
+            }
+        }
+        let freshness = self.freshness(&record, now).await?;
+        let verified_by_name = match record.verified_by {
+            Some(u) => store::display_names(&self.db, &[u])
+                .await?
+                .remove(&u)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let today = now.jst_date();
+        Ok(EmergencySheet {
+            age: parse_date(&record.birth_date)
+                .and_then(|b| age_on(b, today))
+                .map(|a| a as i32),
+            devices: record.devices(),
+            verified_on: record
+                .verified_at
+                .map(|at| format_date(Timestamp(at).jst_date()))
+                .unwrap_or_default(),
+            verified_by_name,
+            freshness,
+            name: record.name,
+            kana: record.kana,
+            birth_date: record.birth_date,
+            address: record.address,
+            phone: record.phone,
+            family_doctor: record.family_doctor,
+            diseases: record.diseases,
+            medicines: record.medicines,
+            allergies: record.allergies,
+            contacts: record.contacts,
+            insurance: record.insurance,
+            home_file: record.home_file,
+            wishes: record.wishes,
+            lives_alone: record.lives_alone,
+        })
+    }
+}

@@ -1,0 +1,503 @@
+//! Emergency records on SQLite and PostgreSQL: who keeps them (the team,
+//! or the desk for a resident without one), freshness by the calendar and
+//! by events, and the card's link (a wrong, revoked or rotated token; each
+//! opening kept, audited and e-mailed to the team).
+
+use std::sync::Arc;
+
+use renkei_care::model::{ConsentInput, PatientInput, PostInput};
+use renkei_care::{Care, CareConfig};
+use renkei_directory::live::LiveIndex;
+use renkei_directory::service::{Directory, DirectoryConfig};
+use renkei_domain::emergency::DueReason;
+use renkei_domain::{PatientId, Timestamp};
+use renkei_emergency::model::RecordInput;
+use renkei_emergency::Emergency;
+use renkei_identity::service_types::SessionState;
+use renkei_identity::{
+    Actor, Identity, IdentityConfig, NewMunicipality, NewOrganisation, NewUser, Principal,
+    RequestContext,
+};
+use renkei_mail::CapturingMailer;
+use renkei_store::audit::{self, AuditQuery};
+use renkei_store::{both_backends, Db, ServiceError};
+use renkei_transitions::Transitions;
+
+const CITY: &str = "131016";
+const DAY: i64 = 24 * 3600;
+
+fn ctx() -> RequestContext {
+    RequestContext {
+        source_addr: "192.0.2.7".into(),
+        user_agent: "emergency-test".into(),
+    }
+}
+
+struct World {
+    care: Care,
+    emergency: Emergency,
+    care_mail: Arc<CapturingMailer>,
+    cm: Principal,
+    doctor: Principal,
+    outsider: Principal,
+    desk: Principal,
+    db: Db,
+}
+
+async fn user(
+    identity: &Identity,
+    name: &str,
+    role: &str,
+    profession: &str,
+    region: i64,
+    orgs: Vec<i64>,
+) -> Principal {
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    identity
+        .create_user(
+            &cli,
+            &NewUser {
+                region_id: Some(region),
+                username: name.into(),
+                display_name: format!("{name}さん"),
+                email: format!("{name}@example.jp"),
+                role: role.into(),
+                profession: profession.into(),
+                password: "correct horse battery".into(),
+                org_ids: orgs,
+                ..Default::default()
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let login = identity
+        .login(name, "correct horse battery", &ctx())
+        .await
+        .unwrap();
+    match identity.session(&login.session_token).await.unwrap() {
+        Some(SessionState::Active(p)) => p,
+        _ => panic!("no active session"),
+    }
+}
+
+async fn world(db: &Db) -> World {
+    let identity = Identity::new(
+        db.clone(),
+        IdentityConfig {
+            require_mfa: false,
+            ..IdentityConfig::default()
+        },
+    );
+    let cli = Actor::Cli {
+        os_user: "test".into(),
+    };
+    let region = identity
+        .create_region(&cli, "r1", "第一圏域", false, &ctx())
+        .await
+        .unwrap();
+    identity
+        .create_municipality(
+            &cli,
+            &NewMunicipality {
+                region_id: Some(region),
+                code: CITY.into(),
+                name: "千代田区".into(),
+                kana: String::new(),
+                population: None,
+            },
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let mut orgs = Vec::new();
+    for (name, kind) in [
+        ("さくら診療所", "clinic"),
+        ("ひかり居宅介護支援", "care_management"),
+        ("よその診療所", "clinic"),
+    ] {
+        orgs.push(
+            identity
+                .create_organisation(
+                    &cli,
+                    &NewOrganisation {
+                        region_id: Some(region),
+                        kind: kind.into(),
+                        name: name.into(),
+                        ..Default::default()
+                    },
+                    &ctx(),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    let mail = Arc::new(CapturingMailer::default());
+    let directory = Directory::new(
+        db.clone(),
+        LiveIndex::empty(),
+        mail.clone(),
+        DirectoryConfig::default(),
+    );
+    let care_mail = Arc::new(CapturingMailer::default());
+    let care = Care::new(db.clone(), care_mail.clone(), CareConfig::default());
+    let transitions = Transitions::new(db.clone(), care.clone(), directory);
+    let emergency = Emergency::new(db.clone(), care.clone(), transitions);
+    World {
+        cm: user(
+            &identity,
+            "cm_ito",
+            "professional",
+            "care_manager",
+            region,
+            vec![orgs[1]],
+        )
+        .await,
+        doctor: user(
+            &identity,
+            "doctor",
+            "professional",
+            "doctor",
+            region,
+            vec![orgs[0]],
+        )
+        .await,
+        outsider: user(
+            &identity,
+            "nurse",
+            "professional",
+            "nurse",
+            region,
+            vec![orgs[2]],
+        )
+        .await,
+        desk: user(&identity, "desk", "coordinator", "other", region, vec![]).await,
+        care,
+        emergency,
+        care_mail,
+        db: db.clone(),
+    }
+}
+
+/// The care manager's patient with the doctor on the team.
+async fn patient(w: &World, now: Timestamp) -> PatientId {
+    let c = ctx();
+    let pid = w
+        .care
+        .register_patient(
+            &w.cm,
+            &c,
+            None,
+            "care_manager",
+            &PatientInput {
+                name: "緊急 花子".into(),
+                kana: "きんきゅう はなこ".into(),
+                birth_date: "1936-04-01".into(),
+                sex: "female".into(),
+                address: "千代田区1-1".into(),
+                care_level: "care2".into(),
+                care_application: "certified".into(),
+                household: "alone".into(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let space = w.care.patient_space(pid).await.unwrap();
+    w.care
+        .record_consent(
+            &w.cm,
+            &c,
+            pid,
+            &ConsentInput {
+                covers_orgs: vec![w.doctor.org_ids[0]],
+                covers_professions: vec![],
+                covers_family: false,
+                obtained_on: "2026-10-01".into(),
+                obtained_by: "ケアマネジャー".into(),
+                signer: "本人".into(),
+            },
+            None,
+            now,
+        )
+        .await
+        .unwrap();
+    w.care
+        .invite(&w.cm, &c, space, "doctor", "attending_doctor", now)
+        .await
+        .unwrap();
+    w.care.accept(&w.doctor, &c, space, now).await.unwrap();
+    pid
+}
+
+both_backends!(
+    a_teams_record_stays_fresh_and_its_card_opens_once_per_live_link,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        let t0 = Timestamp::from_jst_date("2026-11-01").unwrap();
+        let pid = patient(&w, t0).await;
+
+        // Pre-filled from care; the contacts are required.
+        let mut input = w.emergency.prefill(&w.cm, &c, pid, t0).await.unwrap();
+        assert_eq!(input.name, "緊急 花子");
+        assert_eq!(input.patient_id, Some(pid));
+        input.municipality_code = CITY.into();
+        input.devices = vec!["oxygen".into()];
+        match w.emergency.create_record(&w.cm, &c, &input, t0).await {
+            Err(ServiceError::Validation(e)) => assert_eq!(e.0[0].field, "contacts"),
+            other => panic!("{other:?}"),
+        }
+        input.contacts = "長男 090-0000-0000".into();
+        let id = w
+            .emergency
+            .create_record(&w.cm, &c, &input, t0)
+            .await
+            .unwrap();
+        // One record a patient.
+        assert!(matches!(
+            w.emergency.create_record(&w.cm, &c, &input, t0).await,
+            Err(ServiceError::Conflict(_))
+        ));
+        // Off the team: not found (and the refusal is audited).
+        assert!(matches!(
+            w.emergency.record(&w.outsider, &c, id, t0).await,
+            Err(ServiceError::NotFound)
+        ));
+
+        // Never verified, then verified: current until six months on.
+        let v = w.emergency.record(&w.doctor, &c, id, t0).await.unwrap();
+        assert_eq!(v.freshness.reasons, [DueReason::NeverVerified]);
+        let t1 = t0.plus_seconds(DAY);
+        w.emergency.verify(&w.doctor, &c, id, t1).await.unwrap();
+        let v = w.emergency.record(&w.cm, &c, id, t1).await.unwrap();
+        assert!(v.freshness.is_current(), "{:?}", v.freshness);
+        assert_eq!(v.freshness.due_on.as_deref(), Some("2027-05-02"));
+        assert_eq!(v.verified_by_name, "doctorさん");
+        let later = Timestamp::from_jst_date("2027-05-02").unwrap();
+        let v = w.emergency.record(&w.cm, &c, id, later).await.unwrap();
+        assert_eq!(v.freshness.reasons, [DueReason::Calendar]);
+
+        // A medication post after the verification makes it doubtful at once.
+        let t2 = t1.plus_seconds(DAY);
+        let space = w.care.patient_space(pid).await.unwrap();
+        w.care
+            .post(
+                &w.doctor,
+                &c,
+                space,
+                PostInput {
+                    category: "medication".into(),
+                    body: "降圧薬を変更".into(),
+                    idempotency_key: "emergency-test-1".into(),
+                    ..Default::default()
+                },
+                Vec::new(),
+                t2,
+            )
+            .await
+            .unwrap();
+        let v = w.emergency.record(&w.cm, &c, id, t2).await.unwrap();
+        assert_eq!(v.freshness.reasons, [DueReason::MedicationPost]);
+        let lines = w.emergency.records(&w.cm, &c, t2).await.unwrap();
+        assert_eq!(lines.len(), 1);
+        assert!(!lines[0].freshness.is_current());
+        assert_eq!(
+            w.emergency.home_counts(&w.cm, &c, t2).await.unwrap(),
+            (1, 0)
+        );
+        w.emergency
+            .verify(&w.cm, &c, id, t2.plus_seconds(60))
+            .await
+            .unwrap();
+        assert!(w
+            .emergency
+            .record(&w.cm, &c, id, t2.plus_seconds(60))
+            .await
+            .unwrap()
+            .freshness
+            .is_current());
+
+        // The card: a wrong token, the right one, revoked, rotated.
+        let link = w
+            .emergency
+            .create_link(&w.cm, &c, id, false, t2)
+            .await
+            .unwrap();
+        assert_eq!(link.token.len(), 43);
+        let crew = RequestContext {
+            source_addr: "198.51.100.9".into(),
+            user_agent: "ambulance".into(),
+        };
+        for wrong in [
+            "",
+            "short",
+            &"A".repeat(43),
+            &format!("{}x", &link.token[..42]),
+        ] {
+            assert!(
+                matches!(
+                    w.emergency.open_link(wrong, &crew, t2).await,
+                    Err(ServiceError::NotFound)
+                ),
+                "{wrong}"
+            );
+        }
+        let t3 = t2.plus_seconds(3600);
+        let sheet = w.emergency.open_link(&link.token, &crew, t3).await.unwrap();
+        assert_eq!(sheet.name, "緊急 花子");
+        assert_eq!(sheet.age, Some(90));
+        assert!(sheet.freshness.is_current());
+        assert_eq!(sheet.devices.len(), 1);
+        // The opening is on the record, and the team is e-mailed (not the
+        // patient's name).
+        let v = w.emergency.record(&w.cm, &c, id, t3).await.unwrap();
+        assert_eq!(v.openings.len(), 1);
+        assert_eq!(v.openings[0].source_addr, "198.51.100.9");
+        assert_eq!(
+            w.emergency.home_counts(&w.doctor, &c, t3).await.unwrap(),
+            (0, 1)
+        );
+        let mut sent = Vec::new();
+        for _ in 0..100 {
+            sent = w.care_mail.sent();
+            if sent.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let mut to: Vec<_> = sent.iter().map(|m| m.to.as_str()).collect();
+        to.sort();
+        assert_eq!(to, ["cm_ito@example.jp", "doctor@example.jp"]);
+        assert!(sent.iter().all(|m| !m.body.contains("緊急 花子")
+            && m.body.contains(&format!("/emergency/records/{id}"))));
+        // Revoked: the same answer as a token that never existed.
+        w.emergency
+            .revoke_link(&w.cm, &c, id, link.id, t3)
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.emergency.open_link(&link.token, &crew, t3).await,
+            Err(ServiceError::NotFound)
+        ));
+        // Rotation: a new card, and every earlier link stops working.
+        let a = w
+            .emergency
+            .create_link(&w.cm, &c, id, false, t3)
+            .await
+            .unwrap();
+        let b = w
+            .emergency
+            .create_link(&w.cm, &c, id, true, t3)
+            .await
+            .unwrap();
+        assert!(w.emergency.open_link(&a.token, &crew, t3).await.is_err());
+        assert!(w.emergency.open_link(&b.token, &crew, t3).await.is_ok());
+        // Someone off the team cannot make or revoke links.
+        assert!(matches!(
+            w.emergency.create_link(&w.outsider, &c, id, true, t3).await,
+            Err(ServiceError::NotFound)
+        ));
+
+        // Every step is in the audit trail, the openings as the card's link.
+        let entries = audit::search(
+            &w.db,
+            &AuditQuery {
+                limit: 1000,
+                ..AuditQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        for action in [
+            "emergency.create",
+            "emergency.read",
+            "emergency.verify",
+            "emergency.list",
+            "emergency.link_create",
+            "emergency.link_revoke",
+            "emergency.card_open",
+        ] {
+            assert!(entries.iter().any(|e| e.action == action), "{action}");
+        }
+        let opened: Vec<_> = entries
+            .iter()
+            .filter(|e| e.action == "emergency.card_open")
+            .collect();
+        assert_eq!(opened.len(), 2);
+        assert!(opened.iter().all(|e| e.source_addr == "198.51.100.9"
+            && e.patient_id.as_deref() == Some(pid.to_string().as_str())));
+        assert!(entries
+            .iter()
+            .any(|e| e.action == "emergency.read" && e.outcome == "denied"));
+    }
+);
+
+both_backends!(the_desk_keeps_residents_without_a_team, |db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let now = Timestamp::from_jst_date("2026-11-01").unwrap();
+    let input = RecordInput {
+        name: "山本 一人".into(),
+        birth_date: "1939-02-11".into(),
+        municipality_code: CITY.into(),
+        contacts: "甥 080-0000-3333".into(),
+        devices: vec!["oxygen".into()],
+        lives_alone: true,
+        ..RecordInput::default()
+    };
+    // A professional does not register residents without a team.
+    assert!(matches!(
+        w.emergency.create_record(&w.cm, &c, &input, now).await,
+        Err(ServiceError::Forbidden)
+    ));
+    // A municipality outside the region, an unknown device: refused.
+    let mut bad = input.clone();
+    bad.municipality_code = "999999".into();
+    bad.devices = vec!["jetpack".into()];
+    match w.emergency.create_record(&w.desk, &c, &bad, now).await {
+        Err(ServiceError::Validation(e)) => assert_eq!(e.0[0].field, "devices"),
+        other => panic!("{other:?}"),
+    }
+    bad.devices = vec![];
+    match w.emergency.create_record(&w.desk, &c, &bad, now).await {
+        Err(ServiceError::Validation(e)) => assert_eq!(e.0[0].field, "municipality_code"),
+        other => panic!("{other:?}"),
+    }
+    let id = w
+        .emergency
+        .create_record(&w.desk, &c, &input, now)
+        .await
+        .unwrap();
+    let v = w.emergency.record(&w.desk, &c, id, now).await.unwrap();
+    assert!(v.may_write);
+    assert_eq!(v.record.devices().len(), 1);
+    // The team's people do not see it.
+    assert!(matches!(
+        w.emergency.record(&w.cm, &c, id, now).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert_eq!(
+        w.emergency.records(&w.desk, &c, now).await.unwrap().len(),
+        1
+    );
+    assert!(w
+        .emergency
+        .records(&w.cm, &c, now)
+        .await
+        .unwrap()
+        .is_empty());
+    // Editing is not verifying.
+    let mut edited = input.clone();
+    edited.medicines = "吸入薬".into();
+    w.emergency
+        .update_record(&w.desk, &c, id, &edited, now)
+        .await
+        .unwrap();
+    let v = w.emergency.record(&w.desk, &c, id, now).await.unwrap();
+    assert_eq!(v.record.medicines, "吸入薬");
+    assert_eq!(v.freshness.reasons, [DueReason::NeverVerified]);
+});
