@@ -75,3 +75,19 @@ pub async fn verify(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[utoipa::path(get, path = "/api/v1/emergency/freshness", tag = "emergency",
+    responses((status = 200, body = [renkei_emergency::model::FreshnessLine], description = "Per municipality of the caller's region: registered, current, due and why (counts only)"),
+              (status = 403, description = "Not the municipality, the support centre or the region's administrator", content_type = "application/problem+json")))]
+pub async fn freshness(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+) -> Result<Json<Vec<renkei_emergency::model::FreshnessLine>>, WebError> {
+    Ok(Json(
+        state
+            .emergency
+            .freshness_dashboard(&p, &rc, Timestamp::now())
+            .await?,
+    ))
+}

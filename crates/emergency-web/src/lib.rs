@@ -23,7 +23,9 @@ use renkei_web_kit::i18n::Lang;
 use renkei_web_kit::limit::RateLimiter;
 use renkei_web_kit::routes::audience::EVERYONE;
 use renkei_web_kit::routes::Persona;
-use renkei_web_kit::{Capability, HomeItem, HomeItems, NavEntry, RouteTable, Urgency, WebConfig};
+use renkei_web_kit::{
+    Capability, HomeItem, HomeItems, Job, NavEntry, RouteTable, Urgency, WebConfig,
+};
 use utoipa::OpenApi;
 
 /// What emergency's handlers need.
@@ -63,6 +65,8 @@ const KEEPERS: &[Persona] = &[Coordinator, Professional, Family];
 /// Who may write the test patient's record: its team (the lead
 /// professional and the family member on it).
 const TEAM: &[Persona] = &[Professional, Family];
+/// Who reads the region's freshness dashboard (counts, no names).
+const DASHBOARD: &[Persona] = &[RegionAdmin, MunicipalOfficer, Coordinator];
 /// Openings of one card's link per source address and minute.
 pub const CARD_OPENINGS_PER_MINUTE: u32 = 30;
 
@@ -99,6 +103,7 @@ fn routes() -> RouteTable<EmergencyState> {
         )
         .sample("/emergency/records/{emergency_record}/links/{emergency_link}/revoke")
         .conceals()
+        .get("/emergency/freshness", pages::freshness, DASHBOARD)
         // The card's link: anyone holding the card, no sign-in.
         .get("/e/{token}", pages::card_sheet, EVERYONE)
         .sample("/e/{card_token}")
@@ -107,6 +112,7 @@ fn routes() -> RouteTable<EmergencyState> {
         .post("/api/v1/emergency/records", api::create, TEAM)
         .body(r#"{"patient_id":{patient},"name":""}"#)
         .conceals()
+        .get("/api/v1/emergency/freshness", api::freshness, DASHBOARD)
         .get("/api/v1/emergency/records/{id}", api::get, TEAM)
         .sample("/api/v1/emergency/records/{emergency_record}")
         .conceals()
@@ -117,7 +123,7 @@ fn routes() -> RouteTable<EmergencyState> {
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(api::list, api::create, api::get, api::verify))]
+#[openapi(paths(api::list, api::create, api::get, api::verify, api::freshness))]
 struct EmergencyApi;
 
 /// The home page's emergency items: records due for verification and
@@ -194,19 +200,46 @@ pub fn capability(state: EmergencyState) -> Capability {
         routes().with_state(state.clone()),
         EmergencyApi::openapi(),
     );
-    cap.nav = vec![NavEntry {
-        href: "/emergency",
-        ja: "緊急時情報",
-        en: "Emergency info",
-        order: 35,
-        shown_to: |p| {
-            matches!(
-                p.role,
-                Role::Professional | Role::Coordinator | Role::Family
-            )
+    cap.nav = vec![
+        NavEntry {
+            href: "/emergency",
+            ja: "緊急時情報",
+            en: "Emergency info",
+            order: 35,
+            shown_to: |p| {
+                matches!(
+                    p.role,
+                    Role::Professional | Role::Coordinator | Role::Family
+                )
+            },
         },
-    }];
+        NavEntry {
+            href: "/emergency/freshness",
+            ja: "緊急時情報の鮮度",
+            en: "Emergency info freshness",
+            order: 62,
+            shown_to: Emergency::reads_dashboard,
+        },
+    ];
     cap.home = Some(Arc::new(EmergencyHome(state.clone())));
+    let reminders = state.clone();
+    cap.jobs = vec![Job {
+        name: "emergency reminders",
+        every: std::time::Duration::from_secs(3600),
+        first_run_at_start: false,
+        run: Arc::new(move |now: Timestamp| {
+            let state = reminders.clone();
+            Box::pin(async move {
+                match state.emergency.send_reminders(now).await {
+                    Ok((0, 0)) => Ok(String::new()),
+                    Ok((sent, failed)) => {
+                        Ok(format!("emergency reminders: {sent} sent, {failed} failed"))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+        }),
+    }];
     let demo = state.clone();
     cap.demo = Some(Arc::new(move |now| {
         let state = demo.clone();

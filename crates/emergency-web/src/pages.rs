@@ -442,3 +442,44 @@ pub async fn card_sheet(
     );
     Ok(r)
 }
+
+#[derive(Template)]
+#[template(path = "emergency/freshness.html")]
+struct FreshnessPage {
+    l: Layout,
+    lines: Vec<renkei_emergency::model::FreshnessLine>,
+    /// The reasons' labels, in the columns' order.
+    reasons: Vec<String>,
+    total: (usize, usize, usize),
+}
+
+/// The region's freshness dashboard: per municipality, registered,
+/// current, due and why (counts only).
+pub async fn freshness(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    ctx: PageCtx,
+    Ctx(rc): Ctx,
+) -> Result<Response, WebError> {
+    let lines = state
+        .emergency
+        .freshness_dashboard(&p, &rc, Timestamp::now())
+        .await?;
+    let reasons = renkei_domain::emergency::DueReason::ALL
+        .iter()
+        .map(|r| r.label(ctx.lang.code()).to_string())
+        .collect();
+    let total = lines.iter().fold((0, 0, 0), |(a, b, c), l| {
+        (a + l.registered, b + l.current, c + l.due)
+    });
+    ok(&FreshnessPage {
+        l: Layout::new(
+            &ctx,
+            ctx.lang
+                .tr("緊急時情報の鮮度", "Emergency information freshness"),
+        ),
+        lines,
+        reasons,
+        total,
+    })
+}

@@ -194,3 +194,22 @@ pub struct EmergencySheet {
     pub verified_by_name: String,
     pub freshness: Freshness,
 }
+
+/// One municipality's line of the freshness dashboard (鮮度): counts only.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FreshnessLine {
+    pub municipality_code: String,
+    pub municipality_name: String,
+    pub registered: usize,
+    /// Verified and nothing has happened since.
+    pub current: usize,
+    /// Due for verification, for any reason.
+    pub due: usize,
+    /// Of the due, how many for each reason (a record may have several):
+    /// (reason code, label, count), in the vocabulary's order.
+    pub reasons: Vec<(String, String, usize)>,
+    /// With a powered device (for the disaster list later).
+    pub with_devices: usize,
+    pub living_alone: usize,
+}

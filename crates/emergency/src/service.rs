@@ -3,20 +3,25 @@
 //! in the audit trail; so is every opening of a card's link, which the
 //! team also hears of by e-mail.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use rand::RngCore;
 use renkei_care::{Care, TeamNotice};
-use renkei_domain::care::{MemberStatus, TeamRole};
+use renkei_domain::care::{Household, MemberStatus, TeamRole};
 use renkei_domain::emergency::{ChangeEvent, Device, DueReason, Freshness, DEFAULT_VERIFY_MONTHS};
 use renkei_domain::transitions::{age_on, format_date, parse_date};
 use renkei_domain::{EmergencyLinkId, EmergencyRecordId, PatientId, Role, Timestamp, UserId};
 use renkei_identity::{Principal, RequestContext};
+use renkei_mail::{Mail, Mailer};
 use renkei_store::audit::{self, AuditEntry, Outcome};
 use renkei_store::{Db, ServiceError};
 use renkei_transitions::Transitions;
 use sha2::{Digest, Sha256};
 
-use crate::model::{EmergencyRecord, EmergencySheet, NewLink, RecordInput, RecordLine, RecordView};
+use crate::model::{
+    EmergencyRecord, EmergencySheet, FreshnessLine, NewLink, RecordInput, RecordLine, RecordView,
+};
 use crate::store;
 
 /// The one error type of the emergency service.
@@ -35,7 +40,13 @@ pub struct Emergency {
     db: Db,
     care: Care,
     transitions: Transitions,
+    mailer: Arc<dyn Mailer>,
+    /// Links in e-mail start here.
+    public_url: String,
 }
+
+/// A reminder is sent again after this many days while a record stays due.
+pub const REMIND_EVERY_DAYS: i64 = 7;
 
 fn audit_entry(
     p: &Principal,
@@ -208,11 +219,19 @@ impl Checked {
 const TOLD_OF_OPENINGS: &[TeamRole] = TeamRole::ALL;
 
 impl Emergency {
-    pub fn new(db: Db, care: Care, transitions: Transitions) -> Self {
+    pub fn new(
+        db: Db,
+        care: Care,
+        transitions: Transitions,
+        mailer: Arc<dyn Mailer>,
+        public_url: &str,
+    ) -> Self {
         Self {
             db,
             care,
             transitions,
+            mailer,
+            public_url: public_url.trim_end_matches('/').to_string(),
         }
     }
 
@@ -370,6 +389,7 @@ impl Emergency {
             birth_date: r.birth_date.clone(),
             address: r.address.clone(),
             phone: r.phone.clone(),
+            lives_alone: r.household == Some(Household::Alone),
             insurance: if r.insured_number.is_empty() {
                 String::new()
             } else {
@@ -837,5 +857,116 @@ impl Emergency {
             wishes: record.wishes,
             lives_alone: record.lives_alone,
         })
+    }
+
+    /// Whether the user reads the region's freshness dashboard (counts,
+    /// no names): the municipal officer, the support centre, the region's
+    /// administrator.
+    pub fn reads_dashboard(p: &Principal) -> bool {
+        matches!(
+            p.role,
+            Role::MunicipalOfficer | Role::Coordinator | Role::RegionAdmin
+        ) && p.region_id.is_some()
+    }
+
+    /// The freshness dashboard: per municipality of the region, records
+    /// registered, current and due, why they are due, and how many depend
+    /// on a device or live alone. Counts only, so no patient leaves the
+    /// service; the viewing is audited once.
+    pub async fn freshness_dashboard(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        now: Timestamp,
+    ) -> Result<Vec<FreshnessLine>, EmergencyError> {
+        if !Self::reads_dashboard(p) {
+            return Err(ServiceError::Forbidden);
+        }
+        let region = p.region_id.ok_or(ServiceError::Forbidden)?;
+        let mut lines: Vec<FreshnessLine> = store::municipalities(&self.db, region)
+            .await?
+            .into_iter()
+            .map(|(code, name)| FreshnessLine {
+                municipality_code: code,
+                municipality_name: name,
+                reasons: DueReason::ALL
+                    .iter()
+                    .map(|r| (r.code().to_string(), r.label_ja().to_string(), 0))
+                    .collect(),
+                ..FreshnessLine::default()
+            })
+            .collect();
+        for r in store::records_of_region(&self.db, region).await? {
+            let Some(line) = lines
+                .iter_mut()
+                .find(|l| l.municipality_code == r.municipality_code)
+            else {
+                continue;
+            };
+            let f = self.freshness(&r, now).await?;
+            line.registered += 1;
+            if f.is_current() {
+                line.current += 1;
+            } else {
+                line.due += 1;
+                for reason in &f.reasons {
+                    if let Some(slot) = line.reasons.iter_mut().find(|x| x.0 == reason.code()) {
+                        slot.2 += 1;
+                    }
+                }
+            }
+            if !r.devices().is_empty() {
+                line.with_devices += 1;
+            }
+            if r.lives_alone {
+                line.living_alone += 1;
+            }
+        }
+        let mut e = audit_entry(p, ctx, "emergency.dashboard", region, None);
+        e.object_kind = "region".into();
+        self.audit(vec![e]).await?;
+        Ok(lines)
+    }
+
+    /// The daily reminder: e-mails the person who keeps each record that is
+    /// due (a link and the reasons, never the person's name), again every
+    /// [`REMIND_EVERY_DAYS`] days while it stays due. A failed send is
+    /// counted and tried again next time. Returns (sent, failed).
+    pub async fn send_reminders(&self, now: Timestamp) -> Result<(usize, usize), EmergencyError> {
+        let again_after = now.plus_seconds(-REMIND_EVERY_DAYS * 24 * 3600).millis();
+        let (mut sent, mut failed) = (0, 0);
+        for (record, email, reminded_at) in store::records_to_remind(&self.db).await? {
+            if email.is_empty() || reminded_at.is_some_and(|at| at > again_after) {
+                continue;
+            }
+            let f = self.freshness(&record, now).await?;
+            if f.is_current() {
+                continue;
+            }
+            let mail = Mail {
+                to: email,
+                subject: "【Renkei】緊急時情報の確認をお願いします / Emergency information to verify".into(),
+                body: format!(
+                    "担当の緊急時情報に確認が必要です（{}）。内容を本人・家族と確かめ、「内容を確認した」を押してください。\n\
+                     Emergency information you keep needs verifying. Sign in to Renkei to check it.\n\n{}/emergency/records/{}\n",
+                    f.reasons_ja(),
+                    self.public_url,
+                    record.id
+                ),
+            };
+            match self.mailer.send(mail).await {
+                Ok(()) => {
+                    let mut tx = self.db.begin().await?;
+                    store::mark_reminded(&mut tx, record.id, now).await?;
+                    tx.commit().await?;
+                    sent += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, record = %record.id, "reminder not sent");
+                    failed += 1;
+                }
+            }
+        }
+        Ok((sent, failed))
     }
 }

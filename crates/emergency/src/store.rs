@@ -357,3 +357,58 @@ pub async fn municipalities(
     .fetch_all(c)
     .await?))
 }
+
+/// Every record of the region (the freshness dashboard counts them).
+pub async fn records_of_region(
+    db: &Db,
+    region: RegionId,
+) -> Result<Vec<EmergencyRecord>, StoreError> {
+    let sql = format!("{RECORD} WHERE region_id = $1 ORDER BY municipality_code, id");
+    Ok(read!(db, |c| sqlx::query_as(&sql)
+        .bind(region)
+        .fetch_all(c)
+        .await?))
+}
+
+/// Every region's records with the e-mail of the person who keeps each
+/// ("" when none), for the reminder job: (record, email, reminded_at).
+pub async fn records_to_remind(
+    db: &Db,
+) -> Result<Vec<(EmergencyRecord, String, Option<i64>)>, StoreError> {
+    let sql = format!("{RECORD} ORDER BY id");
+    let records: Vec<EmergencyRecord> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
+    let rows: Vec<(EmergencyRecordId, Option<i64>, String, bool)> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT r.id, r.reminded_at, COALESCE(u.email, ''), COALESCE(u.disabled, TRUE) \
+             FROM emergency_records r LEFT JOIN identity_people u ON u.id = r.responsible_user_id",
+        )
+        .fetch_all(c)
+        .await?
+    });
+    let by_id: std::collections::HashMap<EmergencyRecordId, (Option<i64>, String, bool)> = rows
+        .into_iter()
+        .map(|(id, at, email, disabled)| (id, (at, email, disabled)))
+        .collect();
+    Ok(records
+        .into_iter()
+        .filter_map(|r| {
+            let (at, email, disabled) = by_id.get(&r.id)?.clone();
+            (!disabled).then_some((r, email, at))
+        })
+        .collect())
+}
+
+pub async fn mark_reminded(
+    tx: &mut Tx,
+    id: EmergencyRecordId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("UPDATE emergency_records SET reminded_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now.millis())
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}

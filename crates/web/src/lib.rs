@@ -136,12 +136,13 @@ impl AppState {
             directory: directory_config,
             care: care_config,
         } = settings;
+        let public_url = care_config.public_url.clone();
         let care = renkei_care::Care::new(identity.db().clone(), mailer.clone(), care_config);
         let live = renkei_directory::live::LiveIndex::new(directory_config.index_snapshot.clone());
         let directory_service = renkei_directory::service::Directory::new(
             identity.db().clone(),
             live.clone(),
-            mailer,
+            mailer.clone(),
             directory_config,
         );
         let transitions = renkei_transitions::Transitions::new(
@@ -153,6 +154,8 @@ impl AppState {
             identity.db().clone(),
             care.clone(),
             transitions.clone(),
+            mailer.clone(),
+            &public_url,
         );
         let csp = security::content_security_policy(&config.map_tile_url);
         Self(Arc::new(Inner {

@@ -37,10 +37,13 @@ struct World {
     care: Care,
     emergency: Emergency,
     care_mail: Arc<CapturingMailer>,
+    /// What emergency e-mailed (reminders).
+    desk_mail: Arc<CapturingMailer>,
     cm: Principal,
     doctor: Principal,
     outsider: Principal,
     desk: Principal,
+    officer: Principal,
     db: Db,
 }
 
@@ -144,7 +147,14 @@ async fn world(db: &Db) -> World {
     let care_mail = Arc::new(CapturingMailer::default());
     let care = Care::new(db.clone(), care_mail.clone(), CareConfig::default());
     let transitions = Transitions::new(db.clone(), care.clone(), directory);
-    let emergency = Emergency::new(db.clone(), care.clone(), transitions);
+    let desk_mail = Arc::new(CapturingMailer::default());
+    let emergency = Emergency::new(
+        db.clone(),
+        care.clone(),
+        transitions,
+        desk_mail.clone(),
+        "https://renkei.example.jp",
+    );
     World {
         cm: user(
             &identity,
@@ -174,9 +184,19 @@ async fn world(db: &Db) -> World {
         )
         .await,
         desk: user(&identity, "desk", "coordinator", "other", region, vec![]).await,
+        officer: user(
+            &identity,
+            "officer",
+            "municipal_officer",
+            "municipal_officer",
+            region,
+            vec![],
+        )
+        .await,
         care,
         emergency,
         care_mail,
+        desk_mail,
         db: db.clone(),
     }
 }
@@ -501,3 +521,104 @@ both_backends!(the_desk_keeps_residents_without_a_team, |db| async move {
     assert_eq!(v.record.medicines, "吸入薬");
     assert_eq!(v.freshness.reasons, [DueReason::NeverVerified]);
 });
+
+both_backends!(
+    the_dashboard_counts_by_municipality_and_reason,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        let now = Timestamp::from_jst_date("2026-11-01").unwrap();
+        // A team's record on oxygen, never verified.
+        let pid = patient(&w, now).await;
+        let mut team = w.emergency.prefill(&w.cm, &c, pid, now).await.unwrap();
+        team.municipality_code = CITY.into();
+        team.contacts = "長男 090".into();
+        team.devices = vec!["oxygen".into()];
+        w.emergency
+            .create_record(&w.cm, &c, &team, now)
+            .await
+            .unwrap();
+        // The desk's two residents living alone: one verified, one not.
+        let resident = |name: &str| RecordInput {
+            name: name.into(),
+            birth_date: "1940-01-01".into(),
+            municipality_code: CITY.into(),
+            contacts: "甥 080".into(),
+            lives_alone: true,
+            ..RecordInput::default()
+        };
+        let verified = w
+            .emergency
+            .create_record(&w.desk, &c, &resident("確認 済子"), now)
+            .await
+            .unwrap();
+        w.emergency
+            .verify(&w.desk, &c, verified, now)
+            .await
+            .unwrap();
+        w.emergency
+            .create_record(&w.desk, &c, &resident("未確認 太郎"), now)
+            .await
+            .unwrap();
+
+        let lines = w
+            .emergency
+            .freshness_dashboard(&w.officer, &c, now)
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 1);
+        let l = &lines[0];
+        assert_eq!(l.municipality_name, "千代田区");
+        assert_eq!((l.registered, l.current, l.due), (3, 1, 2));
+        assert_eq!((l.with_devices, l.living_alone), (1, 3));
+        let never = l.reasons.iter().find(|r| r.0 == "never_verified").unwrap();
+        assert_eq!(never.2, 2);
+        assert!(l
+            .reasons
+            .iter()
+            .filter(|r| r.0 != "never_verified")
+            .all(|r| r.2 == 0));
+        // Seven months on, the verified one is due on the calendar too.
+        let later = Timestamp::from_jst_date("2027-06-01").unwrap();
+        let l = &w
+            .emergency
+            .freshness_dashboard(&w.desk, &c, later)
+            .await
+            .unwrap()[0];
+        assert_eq!((l.current, l.due), (0, 3));
+        assert_eq!(l.reasons.iter().find(|r| r.0 == "calendar").unwrap().2, 1);
+        // A professional does not read it.
+        assert!(matches!(
+            w.emergency.freshness_dashboard(&w.cm, &c, now).await,
+            Err(ServiceError::Forbidden)
+        ));
+
+        // Reminders: the keepers of the two due records, once a week while due.
+        assert_eq!(w.emergency.send_reminders(now).await.unwrap(), (2, 0));
+        let mut to: Vec<_> = w.desk_mail.sent().iter().map(|m| m.to.clone()).collect();
+        to.sort();
+        assert_eq!(to, ["cm_ito@example.jp", "desk@example.jp"]);
+        assert!(w
+            .desk_mail
+            .sent()
+            .iter()
+            .all(|m| !m.body.contains("未確認 太郎")
+                && m.body
+                    .contains("https://renkei.example.jp/emergency/records/")
+                && m.body.contains("未確認")));
+        assert_eq!(
+            w.emergency
+                .send_reminders(now.plus_seconds(DAY))
+                .await
+                .unwrap(),
+            (0, 0)
+        );
+        assert_eq!(
+            w.emergency
+                .send_reminders(now.plus_seconds(8 * DAY))
+                .await
+                .unwrap(),
+            (2, 0)
+        );
+    }
+);

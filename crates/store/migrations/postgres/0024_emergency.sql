@@ -32,6 +32,8 @@ CREATE TABLE emergency_records (
     responsible_user_id BIGINT NOT NULL,
     verified_at         BIGINT,
     verified_by         BIGINT,
+    -- when the responsible person was last reminded by e-mail
+    reminded_at         BIGINT,
     created_by          BIGINT NOT NULL,
     created_at          BIGINT NOT NULL,
     updated_at          BIGINT NOT NULL
