@@ -47,14 +47,14 @@ fn ctx() -> RequestContext {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-fn summary(label: &str, mut ms: Vec<f64>) {
+pub(crate) fn summary(label: &str, mut ms: Vec<f64>) {
     ms.sort_by(|a, b| a.total_cmp(b));
     println!(
         "| {label} | {} | {:.2} | {:.2} | {:.2} |",

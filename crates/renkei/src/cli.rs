@@ -140,6 +140,18 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Time opening an emergency card's link in-process (p50/p99 against a
+    /// baseline read in the same run), on an empty database
+    /// (RENKEI_DATABASE_URL) it fills with `records` residents, each with a
+    /// verified record and a card.
+    Emergency {
+        #[arg(long, default_value_t = 2000)]
+        records: usize,
+        #[arg(long, default_value_t = 2000)]
+        samples: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Load the directory from the database into the search index and time
     /// each query shape in-process (p50/p99 over seeded random queries).
     Search {
@@ -608,6 +620,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Search { queries, seed }) => {
             let db = open(&config, true).await?;
             crate::bench::search(&db, queries, seed).await?;
+        }
+        Command::Bench(BenchCommand::Emergency {
+            records,
+            samples,
+            seed,
+        }) => {
+            let db = open(&config, true).await?;
+            crate::bench_emergency::measure(&db, records, samples.max(1), seed).await?;
         }
         Command::Bench(BenchCommand::Index { edits, seed }) => {
             let db = open(&config, true).await?;

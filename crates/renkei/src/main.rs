@@ -7,6 +7,7 @@
 
 mod bench;
 mod bench_care;
+mod bench_emergency;
 mod cli;
 mod config;
 mod demo;
