@@ -3,7 +3,8 @@
 // makes the card with its QR code; an ambulance crew opens the card's
 // link on a phone without signing in and reads the sheet; the team sees
 // the opening on the home page and on the record; a wrong link is a plain
-// "not found".
+// "not found"; the municipal officer sees the region's freshness by
+// municipality, without names.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,4 +98,18 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
   const again = await cm.request.get(base + path);
   assert.equal(again.status(), 404);
   await desk.close();
+
+  // The town sees which records are stale and why, without names.
+  const office = await (await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } })).newPage();
+  await demoLogin(office, base, 'demo-officer');
+  await menuLink(office, '緊急時情報の鮮度');
+  await office.waitForURL('**/emergency/freshness');
+  assert.match(await office.locator('#freshness-total').textContent(), /登録 2、確認済 1、要確認 1/);
+  // みどり野市: 2 registered, 1 current, 1 due (the resident living alone,
+  // on the calendar); both on oxygen, one living alone.
+  const cells = (await office.locator('tr', { hasText: 'みどり野市' }).locator('td').allTextContents()).map(Number);
+  assert.deepEqual(cells, [2, 1, 1, 0, 1, 0, 0, 0, 0, 2, 1]);
+  assert.doesNotMatch(await office.locator('main').textContent(), /緑川|山本/);
+  await checkA11y(office, '/emergency/freshness');
+  await shot(office, 'emergency-freshness', true);
 });
