@@ -30,6 +30,7 @@ labelled_enum!(
         SummaryChanged = ("summary_changed", "共有サマリーの変更", "Shared summary changed"),
         MedicationPost = ("medication_post", "服薬の投稿", "Medication post"),
         NewCareManager = ("new_care_manager", "担当ケアマネジャーの交代", "New care manager"),
+        EditedSinceVerified = ("edited", "確認後の編集", "Edited since verified"),
     }
 );
 

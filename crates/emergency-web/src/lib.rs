@@ -59,12 +59,13 @@ impl std::ops::Deref for EmergencyState {
 }
 
 use Persona::*;
-/// Who keeps records: the team's professionals and family, and the desk
-/// (the support centre) for residents without a team.
-const KEEPERS: &[Persona] = &[Coordinator, Professional, Family];
-/// Who may write the test patient's record: its team (the lead
-/// professional and the family member on it).
-const TEAM: &[Persona] = &[Professional, Family];
+/// Who keeps records: the team's professionals, and the desk (the
+/// support centre) for residents without a team.
+const KEEPERS: &[Persona] = &[Coordinator, Professional];
+/// Who reads and writes the test patient's record: the team's
+/// professionals. (A family member reads it only when care lets family
+/// see clinical records, which the world's family member may not.)
+const PRO: &[Persona] = &[Professional];
 /// Who reads the region's freshness dashboard (counts, no names).
 const DASHBOARD: &[Persona] = &[RegionAdmin, MunicipalOfficer, Coordinator];
 /// Openings of one card's link per source address and minute.
@@ -74,32 +75,32 @@ fn routes() -> RouteTable<EmergencyState> {
     RouteTable::new()
         // pages
         .get("/emergency", pages::list, KEEPERS)
-        .get("/emergency/new", pages::new_record, TEAM)
+        .get("/emergency/new", pages::new_record, PRO)
         .sample("/emergency/new?patient={patient}")
         .conceals()
-        .post("/emergency/records", pages::create_record, TEAM)
+        .post("/emergency/records", pages::create_record, PRO)
         .body("patient_id={patient}&name=")
         .conceals()
-        .get("/emergency/records/{id}", pages::record, TEAM)
+        .get("/emergency/records/{id}", pages::record, PRO)
         .sample("/emergency/records/{emergency_record}")
         .conceals()
-        .get("/emergency/records/{id}/edit", pages::edit_record, TEAM)
+        .get("/emergency/records/{id}/edit", pages::edit_record, PRO)
         .sample("/emergency/records/{emergency_record}/edit")
         .conceals()
-        .post("/emergency/records/{id}", pages::update_record, TEAM)
+        .post("/emergency/records/{id}", pages::update_record, PRO)
         .sample("/emergency/records/{emergency_record}")
         .body("name=")
         .conceals()
-        .post("/emergency/records/{id}/verify", pages::verify, TEAM)
+        .post("/emergency/records/{id}/verify", pages::verify, PRO)
         .sample("/emergency/records/{emergency_record}/verify")
         .conceals()
-        .post("/emergency/records/{id}/links", pages::create_link, TEAM)
+        .post("/emergency/records/{id}/links", pages::create_link, PRO)
         .sample("/emergency/records/{emergency_record}/links")
         .conceals()
         .post(
             "/emergency/records/{id}/links/{link}/revoke",
             pages::revoke_link,
-            TEAM,
+            PRO,
         )
         .sample("/emergency/records/{emergency_record}/links/{emergency_link}/revoke")
         .conceals()
@@ -109,14 +110,14 @@ fn routes() -> RouteTable<EmergencyState> {
         .sample("/e/{card_token}")
         // JSON API
         .get("/api/v1/emergency/records", api::list, KEEPERS)
-        .post("/api/v1/emergency/records", api::create, TEAM)
+        .post("/api/v1/emergency/records", api::create, PRO)
         .body(r#"{"patient_id":{patient},"name":""}"#)
         .conceals()
         .get("/api/v1/emergency/freshness", api::freshness, DASHBOARD)
-        .get("/api/v1/emergency/records/{id}", api::get, TEAM)
+        .get("/api/v1/emergency/records/{id}", api::get, PRO)
         .sample("/api/v1/emergency/records/{emergency_record}")
         .conceals()
-        .post("/api/v1/emergency/records/{id}/verify", api::verify, TEAM)
+        .post("/api/v1/emergency/records/{id}/verify", api::verify, PRO)
         .sample("/api/v1/emergency/records/{emergency_record}/verify")
         .body("{}")
         .conceals()

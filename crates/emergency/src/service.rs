@@ -146,6 +146,16 @@ fn check(input: &RecordInput) -> Result<Checked, EmergencyError> {
             "Give at least one emergency contact.",
         );
     }
+    for (field, value) in [("name", &c.name), ("kana", &c.kana), ("phone", &c.phone)] {
+        if value.chars().count() > 200 {
+            errors.add(
+                field,
+                "too_long",
+                "200文字以内で入力してください。",
+                "At most 200 characters.",
+            );
+        }
+    }
     for (field, value) in [
         ("diseases", &c.diseases),
         ("medicines", &c.medicines),
@@ -269,16 +279,20 @@ impl Emergency {
         now: Timestamp,
     ) -> Result<bool, EmergencyError> {
         let allowed = match record.patient_id {
-            // The patient's team, as care decides (consent, membership).
+            // The patient's team, as care decides (consent, membership),
+            // and only those who see its clinical records: the sheet is
+            // clinical. Family members read it when care lets them; only
+            // professionals write it (as only they write the summary).
             Some(pid) => match self.care.patient(p, ctx, pid, now).await {
-                Ok((_, access)) => Some(access.may_write()),
-                Err(ServiceError::NotFound | ServiceError::Forbidden) => None,
+                Ok((_, access)) if access.sees_clinical() => {
+                    Some(access.may_write() && access.team_role() != Some(TeamRole::Family))
+                }
+                Ok(_) | Err(ServiceError::NotFound | ServiceError::Forbidden) => None,
                 Err(e) => return Err(e),
             },
-            None => (Self::keeps_unlinked(p, Some(record.region_id))
-                || record.created_by == p.user_id
-                || record.responsible_user_id == p.user_id)
-                .then_some(true),
+            // Without a team: the region's desk, as long as the user is
+            // the desk of that region.
+            None => Self::keeps_unlinked(p, Some(record.region_id)).then_some(true),
         };
         match allowed {
             Some(w) => Ok(w),
@@ -331,8 +345,14 @@ impl Emergency {
     /// team's patient, the summary, medication posts, a new care manager
     /// (care) and a discharge (transitions).
     async fn events(&self, record: &EmergencyRecord) -> Result<Vec<ChangeEvent>, EmergencyError> {
+        // Content changed after the verification: the verifier did not see
+        // it, so the sheet must not carry their name as if they had.
+        let edited = ChangeEvent {
+            reason: DueReason::EditedSinceVerified,
+            at: record.updated_at,
+        };
         let Some(pid) = record.patient_id else {
-            return Ok(Vec::new());
+            return Ok(vec![edited]);
         };
         let marks = self.care.change_marks(pid).await?;
         let mut events: Vec<ChangeEvent> = [
@@ -343,11 +363,15 @@ impl Emergency {
         .into_iter()
         .filter_map(|(reason, at)| at.map(|at| ChangeEvent { reason, at }))
         .collect();
+        events.push(edited);
+        // A discharge is known by its day only: it counts as at the day's
+        // end, so a check earlier that day (perhaps before the patient
+        // left with new medicines) does not clear it. Verify the next day.
         if let Some(day) = self.transitions.last_discharge_on(pid).await? {
-            if let Some(at) = Timestamp::from_jst_date(&day) {
+            if let Some(start) = Timestamp::from_jst_date(&day) {
                 events.push(ChangeEvent {
                     reason: DueReason::Discharge,
-                    at: at.millis(),
+                    at: start.plus_seconds(24 * 3600).millis() - 1,
                 });
             }
         }
@@ -380,7 +404,10 @@ impl Emergency {
         patient_id: PatientId,
         now: Timestamp,
     ) -> Result<RecordInput, EmergencyError> {
-        let (patient, _) = self.care.patient(p, ctx, patient_id, now).await?;
+        let (patient, access) = self.care.patient(p, ctx, patient_id, now).await?;
+        if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
+            return Err(ServiceError::Forbidden);
+        }
         let r = &patient.record;
         let mut input = RecordInput {
             patient_id: Some(patient_id),
@@ -442,7 +469,7 @@ impl Emergency {
         let region = match input.patient_id {
             Some(pid) => {
                 let (patient, access) = self.care.patient(p, ctx, pid, now).await?;
-                if !access.may_write() {
+                if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
                     return Err(ServiceError::Forbidden);
                 }
                 if store::record_of_patient(&self.db, pid).await?.is_some() {
@@ -567,7 +594,8 @@ impl Emergency {
         })
     }
 
-    /// The team patient's record, if there is one (the patient page's link).
+    /// The team patient's record, if there is one, for a professional of
+    /// the team who may keep it (the new-record page goes there instead).
     pub async fn record_of_patient(
         &self,
         p: &Principal,
@@ -575,7 +603,10 @@ impl Emergency {
         patient_id: PatientId,
         now: Timestamp,
     ) -> Result<Option<EmergencyRecordId>, EmergencyError> {
-        self.care.patient(p, ctx, patient_id, now).await?;
+        let (_, access) = self.care.patient(p, ctx, patient_id, now).await?;
+        if !access.may_write() || access.team_role() == Some(TeamRole::Family) {
+            return Err(ServiceError::Forbidden);
+        }
         Ok(store::record_of_patient(&self.db, patient_id)
             .await?
             .map(|r| r.id))
@@ -590,9 +621,7 @@ impl Emergency {
         ctx: &RequestContext,
     ) -> Result<Vec<EmergencyRecord>, EmergencyError> {
         let patients: Vec<PatientId> = match p.role {
-            Role::Professional | Role::Coordinator | Role::Family => {
-                self.care.visible_patients(p, ctx).await?
-            }
+            Role::Professional | Role::Coordinator => self.care.visible_patients(p, ctx).await?,
             _ => return Err(ServiceError::Forbidden),
         };
         let mut rows = store::records_of_patients(&self.db, &patients).await?;
@@ -649,10 +678,7 @@ impl Emergency {
         p: &Principal,
         ctx: &RequestContext,
     ) -> Result<Vec<(PatientId, String)>, EmergencyError> {
-        if !matches!(
-            p.role,
-            Role::Professional | Role::Coordinator | Role::Family
-        ) {
+        if !matches!(p.role, Role::Professional | Role::Coordinator) {
             return Ok(Vec::new());
         }
         let cards: Vec<(PatientId, String)> = self
@@ -775,33 +801,52 @@ impl Emergency {
         if !is_token_shaped(token) {
             return Err(ServiceError::NotFound);
         }
-        let Some((link, id)) = store::live_link(&self.db, &token_hash(token)).await? else {
+        let Some((link, id, revoked)) = store::link_by_hash(&self.db, &token_hash(token)).await?
+        else {
             return Err(ServiceError::NotFound);
         };
         let record = self.row(id).await?;
+        let anonymous = |outcome: Outcome, reason: String| AuditEntry {
+            region_id: Some(record.region_id),
+            actor_user_id: None,
+            actor_username: "card-link".into(),
+            role: "anonymous".into(),
+            org_id: None,
+            action: "emergency.card_open".into(),
+            object_kind: "emergency_record".into(),
+            object_id: id.to_string(),
+            patient_id: record.patient_id.map(|p| p.to_string()),
+            outcome: Some(outcome),
+            source_addr: ctx.source_addr.clone(),
+            user_agent: ctx.user_agent.clone(),
+            reason,
+        };
+        // A revoked (lost, remade) card in use is worth knowing: audited as
+        // refused, and answered like a token that never existed.
+        if revoked {
+            self.audit(vec![anonymous(
+                Outcome::Denied,
+                format!("revoked link {link}"),
+            )])
+            .await?;
+            return Err(ServiceError::NotFound);
+        }
+        // The team is told once per half hour of openings, not at each.
+        let told_recently = store::openings(&self.db, id, 1)
+            .await?
+            .first()
+            .is_some_and(|o| o.opened_at > now.plus_seconds(-30 * 60).millis());
         let mut tx = self.db.begin().await?;
         store::insert_opening(&mut tx, id, link, &ctx.source_addr, now).await?;
         audit::append(
             &mut tx,
-            &AuditEntry {
-                region_id: Some(record.region_id),
-                actor_user_id: None,
-                actor_username: "card-link".into(),
-                role: "anonymous".into(),
-                org_id: None,
-                action: "emergency.card_open".into(),
-                object_kind: "emergency_record".into(),
-                object_id: id.to_string(),
-                patient_id: record.patient_id.map(|p| p.to_string()),
-                outcome: Some(Outcome::Success),
-                source_addr: ctx.source_addr.clone(),
-                user_agent: ctx.user_agent.clone(),
-                reason: format!("link {link}"),
-            },
+            &anonymous(Outcome::Success, format!("link {link}")),
         )
         .await?;
         tx.commit().await?;
-        if let Some(pid) = record.patient_id {
+        if told_recently {
+            // Already told within the half hour.
+        } else if let Some(pid) = record.patient_id {
             match self.care.patient_space(pid).await {
                 Ok(space) => self.care.notify_team(
                     space,
@@ -821,6 +866,9 @@ impl Emergency {
                 ),
                 Err(e) => tracing::warn!(error = %e, record = %id, "card opening not mailed"),
             }
+        } else {
+            // A resident without a team: the desk person who keeps it.
+            self.tell_keeper(&record, now).await;
         }
         let freshness = self.freshness(&record, now).await?;
         let verified_by_name = match record.verified_by {
@@ -928,7 +976,35 @@ impl Emergency {
         Ok(lines)
     }
 
-    /// The daily reminder: e-mails the person who keeps each record that is
+    /// E-mails a team-less record's keeper that its card was opened (a
+    /// link, no name); a failure is logged, the opening stands.
+    async fn tell_keeper(&self, record: &EmergencyRecord, now: Timestamp) {
+        let email = match store::email_of(&self.db, record.responsible_user_id).await {
+            Ok(Some(e)) if !e.is_empty() => e,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, record = %record.id, "card opening not mailed");
+                return;
+            }
+        };
+        let mail = Mail {
+            to: email,
+            subject: "【Renkei】緊急時情報が開かれました / Emergency card opened".into(),
+            body: format!(
+                "担当の方の緊急時情報カードのリンクが {} に開かれました（救急隊・病院など）。\n\
+                 The emergency card of a person you keep was opened at {}.\n\n{}/emergency/records/{}\n",
+                now.to_jst_display(),
+                now.to_jst_display(),
+                self.public_url,
+                record.id
+            ),
+        };
+        if let Err(e) = self.mailer.send(mail).await {
+            tracing::warn!(error = %e, record = %record.id, "card opening not mailed");
+        }
+    }
+
+    /// The reminder (the job runs hourly): e-mails the person who keeps each record that is
     /// due (a link and the reasons, never the person's name), again every
     /// [`REMIND_EVERY_DAYS`] days while it stays due. A failed send is
     /// counted and tried again next time. Returns (sent, failed).

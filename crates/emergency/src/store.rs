@@ -120,8 +120,8 @@ pub async fn verify(
 ) -> Result<(), StoreError> {
     write!(tx, |c| {
         sqlx::query(
-            "UPDATE emergency_records SET verified_at = $2, verified_by = $3, responsible_user_id = $3 \
-             WHERE id = $1",
+            "UPDATE emergency_records SET verified_at = $2, verified_by = $3, responsible_user_id = $3, \
+             reminded_at = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(now.millis())
@@ -272,17 +272,32 @@ pub async fn links(db: &Db, record: EmergencyRecordId) -> Result<Vec<CardLink>, 
     .await?))
 }
 
-/// The live link with this token hash: (link, record).
-pub async fn live_link(
+/// The link with this token hash, live or revoked: (link, record, revoked).
+pub async fn link_by_hash(
     db: &Db,
     token_hash: &str,
-) -> Result<Option<(EmergencyLinkId, EmergencyRecordId)>, StoreError> {
-    Ok(read!(db, |c| sqlx::query_as(
-        "SELECT id, record_id FROM emergency_links WHERE token_hash = $1 AND revoked_at IS NULL"
-    )
-    .bind(token_hash)
-    .fetch_optional(c)
-    .await?))
+) -> Result<Option<(EmergencyLinkId, EmergencyRecordId, bool)>, StoreError> {
+    let row: Option<(EmergencyLinkId, EmergencyRecordId, Option<i64>)> = read!(db, |c| {
+        sqlx::query_as(
+            "SELECT id, record_id, revoked_at FROM emergency_links WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(c)
+        .await?
+    });
+    Ok(row.map(|(l, r, revoked)| (l, r, revoked.is_some())))
+}
+
+/// A person's e-mail address ("" unknown; none for a disabled account),
+/// from identity's published view.
+pub async fn email_of(db: &Db, user: UserId) -> Result<Option<String>, StoreError> {
+    let row: Option<(String, bool)> = read!(db, |c| {
+        sqlx::query_as("SELECT email, disabled FROM identity_people WHERE id = $1")
+            .bind(user)
+            .fetch_optional(c)
+            .await?
+    });
+    Ok(row.and_then(|(email, disabled)| (!disabled).then_some(email)))
 }
 
 pub async fn insert_opening(

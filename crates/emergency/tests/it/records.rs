@@ -447,9 +447,16 @@ both_backends!(
             .iter()
             .filter(|e| e.action == "emergency.card_open")
             .collect();
-        assert_eq!(opened.len(), 2);
+        // Two openings, and two uses of revoked links refused (the lost
+        // card in use is worth knowing).
+        let outcomes: Vec<&str> = opened.iter().map(|e| e.outcome.as_str()).collect();
+        assert_eq!(outcomes.iter().filter(|o| **o == "success").count(), 2);
+        assert_eq!(outcomes.iter().filter(|o| **o == "denied").count(), 2);
         assert!(opened.iter().all(|e| e.source_addr == "198.51.100.9"
             && e.patient_id.as_deref() == Some(pid.to_string().as_str())));
+        // The team was told of the first opening only: the second came
+        // within the half hour.
+        assert_eq!(w.care_mail.sent().len(), 2);
         assert!(entries
             .iter()
             .any(|e| e.action == "emergency.read" && e.outcome == "denied"));
@@ -520,6 +527,42 @@ both_backends!(the_desk_keeps_residents_without_a_team, |db| async move {
     let v = w.emergency.record(&w.desk, &c, id, now).await.unwrap();
     assert_eq!(v.record.medicines, "吸入薬");
     assert_eq!(v.freshness.reasons, [DueReason::NeverVerified]);
+    // Verified, then edited: due again, as the verifier did not see the edit.
+    let t1 = now.plus_seconds(60);
+    w.emergency.verify(&w.desk, &c, id, t1).await.unwrap();
+    assert!(w
+        .emergency
+        .record(&w.desk, &c, id, t1)
+        .await
+        .unwrap()
+        .freshness
+        .is_current());
+    edited.medicines = "吸入薬（朝夕）".into();
+    let t2 = now.plus_seconds(120);
+    w.emergency
+        .update_record(&w.desk, &c, id, &edited, t2)
+        .await
+        .unwrap();
+    let v = w.emergency.record(&w.desk, &c, id, t2).await.unwrap();
+    assert_eq!(v.freshness.reasons, [DueReason::EditedSinceVerified]);
+    // Its card's opening is told to the desk person keeping it.
+    let link = w
+        .emergency
+        .create_link(&w.desk, &c, id, false, t2)
+        .await
+        .unwrap();
+    w.emergency
+        .open_link(&link.token, &c, now.plus_seconds(180))
+        .await
+        .unwrap();
+    let told: Vec<_> = w
+        .desk_mail
+        .sent()
+        .into_iter()
+        .filter(|m| m.subject.contains("開かれました"))
+        .collect();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].to, "desk@example.jp");
 });
 
 both_backends!(
