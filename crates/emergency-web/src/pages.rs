@@ -182,11 +182,13 @@ pub async fn create_record(
         .emergency
         .create_record(&p, &rc, &input, Timestamp::now())
         .await;
-    let m = municipalities(&state, &p).await?;
     refuse_or(
         result,
         |id| Redirect::to(&format!("/emergency/records/{id}")).into_response(),
-        |errors| async { form_page(&ctx, None, input.clone(), m, errors) },
+        |errors| async {
+            let m = municipalities(&state, &p).await?;
+            form_page(&ctx, None, input.clone(), m, errors)
+        },
     )
     .await
 }
@@ -263,26 +265,7 @@ pub async fn edit_record(
     if !v.may_write {
         return Err(WebError::Forbidden);
     }
-    let r = &v.record;
-    let input = RecordInput {
-        patient_id: r.patient_id,
-        name: r.name.clone(),
-        kana: r.kana.clone(),
-        birth_date: r.birth_date.clone(),
-        address: r.address.clone(),
-        municipality_code: r.municipality_code.clone(),
-        phone: r.phone.clone(),
-        family_doctor: r.family_doctor.clone(),
-        diseases: r.diseases.clone(),
-        medicines: r.medicines.clone(),
-        allergies: r.allergies.clone(),
-        contacts: r.contacts.clone(),
-        insurance: r.insurance.clone(),
-        devices: r.devices().iter().map(|d| d.code().to_string()).collect(),
-        home_file: r.home_file.clone(),
-        wishes: r.wishes.clone(),
-        lives_alone: r.lives_alone,
-    };
+    let input = RecordInput::from(&v.record);
     let m = municipalities(&state, &p).await?;
     form_page(&ctx, Some(id), input, m, ValidationErrors::new())
 }
@@ -300,11 +283,13 @@ pub async fn update_record(
         .emergency
         .update_record(&p, &rc, id, &input, Timestamp::now())
         .await;
-    let m = municipalities(&state, &p).await?;
     refuse_or(
         result,
         |_| Redirect::to(&format!("/emergency/records/{id}")).into_response(),
-        |errors| async { form_page(&ctx, Some(id), input.clone(), m, errors) },
+        |errors| async {
+            let m = municipalities(&state, &p).await?;
+            form_page(&ctx, Some(id), input.clone(), m, errors)
+        },
     )
     .await
 }
@@ -349,7 +334,6 @@ pub async fn create_link(
         .emergency
         .create_link(&p, &rc, id, rotate, now)
         .await?;
-    let v = state.emergency.record(&p, &rc, id, now).await?;
     let url = format!("{}/e/{}", state.config.public_url, link.token);
     let qr_svg = qrcode::QrCode::new(url.as_bytes())
         .map_err(|e| WebError::Internal(format!("qr: {e}")))?
@@ -360,7 +344,7 @@ pub async fn create_link(
     let page = CardPage {
         l: Layout::new(&ctx, ctx.lang.tr("緊急時情報カード", "Emergency card")),
         id,
-        name: v.record.name,
+        name: link.name,
         url,
         qr_svg,
     };

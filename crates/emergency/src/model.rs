@@ -106,6 +106,31 @@ pub struct RecordInput {
     pub lives_alone: bool,
 }
 
+impl From<&EmergencyRecord> for RecordInput {
+    /// A stored record as the form edits it.
+    fn from(r: &EmergencyRecord) -> Self {
+        RecordInput {
+            patient_id: r.patient_id,
+            name: r.name.clone(),
+            kana: r.kana.clone(),
+            birth_date: r.birth_date.clone(),
+            address: r.address.clone(),
+            municipality_code: r.municipality_code.clone(),
+            phone: r.phone.clone(),
+            family_doctor: r.family_doctor.clone(),
+            diseases: r.diseases.clone(),
+            medicines: r.medicines.clone(),
+            allergies: r.allergies.clone(),
+            contacts: r.contacts.clone(),
+            insurance: r.insurance.clone(),
+            devices: r.devices().iter().map(|d| d.code().to_string()).collect(),
+            home_file: r.home_file.clone(),
+            wishes: r.wishes.clone(),
+            lives_alone: r.lives_alone,
+        }
+    }
+}
+
 /// A card's link as the record page lists it (never the token).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -166,6 +191,8 @@ pub struct RecordLine {
 pub struct NewLink {
     pub id: EmergencyLinkId,
     pub token: String,
+    /// The name the card is printed with.
+    pub name: String,
 }
 
 /// What the card's link shows EMS: the medical sheet only, with when and

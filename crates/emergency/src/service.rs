@@ -758,7 +758,11 @@ impl Emergency {
         e.reason = if rotate { "rotated" } else { "added" }.into();
         audit::append(&mut tx, &e).await?;
         tx.commit().await?;
-        Ok(NewLink { id: link, token })
+        Ok(NewLink {
+            id: link,
+            token,
+            name: record.name,
+        })
     }
 
     /// Revokes one link (a card taken back; again changes nothing). Audited.
