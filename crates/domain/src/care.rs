@@ -187,13 +187,15 @@ labelled_enum!(
     }
 );
 
-/// 投稿者の立場: the team role a post was written in, or 緊急アクセス for the
-/// notice written when someone outside the team breaks the glass. Stored as
-/// the team role's code or `break_glass`.
+/// 投稿者の立場: the team role a post was written in, 緊急アクセス for the
+/// notice written when someone outside the team breaks the glass, or
+/// 救急隊 for the notice of an ambulance crew's transport report
+/// (搬送報告). Stored as the team role's code, `break_glass` or `ems`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PostAuthorRole {
     Team(TeamRole),
     BreakGlass,
+    Ems,
 }
 
 impl PostAuthorRole {
@@ -202,12 +204,14 @@ impl PostAuthorRole {
         match self {
             PostAuthorRole::Team(role) => role.code(),
             PostAuthorRole::BreakGlass => "break_glass",
+            PostAuthorRole::Ems => "ems",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Self> {
         match code {
             "break_glass" => Some(PostAuthorRole::BreakGlass),
+            "ems" => Some(PostAuthorRole::Ems),
             _ => TeamRole::from_code(code).map(PostAuthorRole::Team),
         }
     }
@@ -218,6 +222,8 @@ impl PostAuthorRole {
             PostAuthorRole::Team(role) => role.label(lang),
             PostAuthorRole::BreakGlass if lang == "en" => "Break-glass",
             PostAuthorRole::BreakGlass => "緊急アクセス",
+            PostAuthorRole::Ems if lang == "en" => "EMS crew",
+            PostAuthorRole::Ems => "救急隊",
         }
     }
 }

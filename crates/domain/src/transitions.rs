@@ -402,6 +402,8 @@ labelled_enum!(
         Coordinator = ("coordinator", "連携支援センター", "Support centre"),
         Family = ("family", "家族からの連絡", "Family"),
         Team = ("team", "チームの他の職種", "Another team member"),
+        /// 救急隊: the crew's transport report through the patient's card.
+        Ems = ("ems", "救急隊（搬送報告）", "EMS crew (transport report)"),
     }
 );
 

@@ -56,6 +56,8 @@ pub struct PageCtx {
     /// The main menu of every registered capability (filtered per user by
     /// the layout).
     pub nav: std::sync::Arc<[NavEntry]>,
+    /// Every capability's lines for a care patient's page.
+    pub patient_items: crate::capability::PatientItemProviders,
 }
 
 impl PageCtx {
@@ -68,6 +70,7 @@ impl PageCtx {
             path: String::new(),
             session_token: None,
             nav: std::sync::Arc::from(Vec::new()),
+            patient_items: Default::default(),
         }
     }
 
@@ -362,6 +365,7 @@ async fn authenticate_inner(
         path: path.clone(),
         session_token,
         nav: state.nav.clone(),
+        patient_items: state.patient_items.clone(),
     };
     request.extensions_mut().insert(ctx);
     request.extensions_mut().insert(page_ctx.clone());

@@ -33,6 +33,8 @@ pub struct Capability {
     pub fhir: Vec<renkei_interop::FhirResource>,
     /// What needs the signed-in user now, for the home page.
     pub home: Option<Arc<dyn HomeItems>>,
+    /// What it shows on a care patient's page.
+    pub patient: Option<Arc<dyn PatientItems>>,
     /// Background work the server runs while it is up.
     pub jobs: Vec<Job>,
     /// Whether the capability can answer yet; `Some(reason)` keeps
@@ -57,6 +59,7 @@ impl Capability {
             nav: Vec::new(),
             fhir: Vec::new(),
             home: None,
+            patient: None,
             jobs: Vec::new(),
             not_ready: None,
             demo: None,
@@ -134,6 +137,70 @@ pub trait HomeItems: Send + Sync {
         lang: Lang,
         now: Timestamp,
     ) -> BoxFuture<'a, Result<Vec<HomeItem>, String>>;
+}
+
+/// One line another capability shows on a care patient's page (the
+/// emergency record and its ACP summary; later the 副主治医): what it is
+/// and where to read more, already in the page's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientItem {
+    pub title: String,
+    pub detail: String,
+    pub href: String,
+}
+
+/// A capability's contribution to a care patient's page. Care's page asks
+/// every registered provider; each decides (and audits) what the viewer
+/// may see of the patient, and answers nothing for anyone else.
+pub trait PatientItems: Send + Sync {
+    fn items<'a>(
+        &'a self,
+        user: &'a Principal,
+        ctx: &'a RequestContext,
+        patient: renkei_domain::PatientId,
+        lang: Lang,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<PatientItem>, String>>;
+}
+
+/// Every registered [`PatientItems`] provider, as the request context
+/// carries them to care's patient page.
+#[derive(Clone)]
+pub struct PatientItemProviders(pub Arc<[Arc<dyn PatientItems>]>);
+
+impl Default for PatientItemProviders {
+    fn default() -> Self {
+        Self(Arc::from(Vec::new()))
+    }
+}
+
+impl std::fmt::Debug for PatientItemProviders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PatientItemProviders({})", self.0.len())
+    }
+}
+
+impl PatientItemProviders {
+    /// Every provider's lines for the patient, in registration order; a
+    /// provider that fails is logged and left out, so one capability's
+    /// trouble never hides the patient's page.
+    pub async fn items(
+        &self,
+        user: &Principal,
+        ctx: &RequestContext,
+        patient: renkei_domain::PatientId,
+        lang: Lang,
+        now: Timestamp,
+    ) -> Vec<PatientItem> {
+        let mut out = Vec::new();
+        for provider in self.0.iter() {
+            match provider.items(user, ctx, patient, lang, now).await {
+                Ok(items) => out.extend(items),
+                Err(e) => tracing::warn!(error = %e, patient = %patient, "patient page items"),
+            }
+        }
+        out
+    }
 }
 
 /// Background work the server runs every `every`, given the current time.

@@ -33,7 +33,9 @@ use renkei_identity::Identity;
 
 pub use api::ApiJson;
 pub use auth::{AuthState, CurrentUser, PageCtx};
-pub use capability::{Capability, HomeItem, HomeItems, Job, NavEntry, Synthetic, Urgency};
+pub use capability::{
+    Capability, HomeItem, HomeItems, Job, NavEntry, PatientItem, PatientItems, Synthetic, Urgency,
+};
 pub use config::{ProxyHeader, WebConfig, GSI_TILES};
 pub use error::WebError;
 pub use form::FormData;
@@ -49,14 +51,22 @@ pub struct KitInner {
     pub identity: Identity,
     pub config: WebConfig,
     pub nav: Arc<[NavEntry]>,
+    /// Every capability's provider of lines on a care patient's page.
+    pub patient_items: capability::PatientItemProviders,
 }
 
 impl Kit {
-    pub fn new(identity: Identity, config: WebConfig, nav: Vec<NavEntry>) -> Self {
+    pub fn new(
+        identity: Identity,
+        config: WebConfig,
+        nav: Vec<NavEntry>,
+        patient_items: Vec<Arc<dyn PatientItems>>,
+    ) -> Self {
         Self(Arc::new(KitInner {
             identity,
             config,
             nav: nav.into(),
+            patient_items: capability::PatientItemProviders(patient_items.into()),
         }))
     }
 }

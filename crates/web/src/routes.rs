@@ -78,6 +78,7 @@ pub fn assemble(state: AppState) -> Assembly {
     let mut nav: Vec<NavEntry> = Vec::new();
     let mut fhir = Vec::new();
     let mut home = Vec::new();
+    let mut patient_items = Vec::new();
     let mut not_ready = Vec::new();
     let mut jobs = Vec::new();
     let mut demo = Vec::new();
@@ -90,6 +91,7 @@ pub fn assemble(state: AppState) -> Assembly {
         nav.extend(cap.nav);
         fhir.extend(cap.fhir);
         home.extend(cap.home);
+        patient_items.extend(cap.patient);
         not_ready.extend(cap.not_ready);
         jobs.extend(cap.jobs.into_iter().map(|j| (cap.name, j)));
         demo.extend(cap.demo.map(|d| (cap.name, d)));
@@ -119,7 +121,12 @@ pub fn assemble(state: AppState) -> Assembly {
     let (own_router, own_rows) = own_routes().with_state(assembled).into_parts();
     router = router.merge(own_router);
     rows.splice(0..0, own_rows);
-    let kit = Kit::new(state.identity.clone(), state.config.clone(), nav);
+    let kit = Kit::new(
+        state.identity.clone(),
+        state.config.clone(),
+        nav,
+        patient_items,
+    );
     Assembly {
         router: with_middleware(router, &state, kit),
         rows,

@@ -90,6 +90,8 @@ struct TimelinePage {
     errors: ValidationErrors,
     members: usize,
     posted: bool,
+    /// Other capabilities' lines about the patient (emergency, ACP).
+    elsewhere: Vec<renkei_web_kit::PatientItem>,
 }
 
 #[derive(Deserialize, Default)]
@@ -186,7 +188,16 @@ async fn timeline_page(
         }
         _ => String::new(),
     };
+    let elsewhere = match which {
+        Timeline::Patient(id) => {
+            ctx.patient_items
+                .items(p, rc, id, ctx.lang, Timestamp(now))
+                .await
+        }
+        Timeline::Group(_) => Vec::new(),
+    };
     let page = TimelinePage {
+        elsewhere,
         l: Layout::new(ctx, &title),
         base,
         is_group,

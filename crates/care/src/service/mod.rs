@@ -12,6 +12,7 @@ mod fhir;
 mod groups;
 mod notifications;
 pub use notifications::TeamNotice;
+mod outside;
 mod patients;
 mod posts;
 mod summary;

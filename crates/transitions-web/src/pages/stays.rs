@@ -110,6 +110,7 @@ async fn patient_stays_page(
         },
         via: ReportedVia::ALL
             .iter()
+            .filter(|v| **v != ReportedVia::Ems)
             .map(|v| (v.code(), v.label(lang.code())))
             .collect(),
         form,

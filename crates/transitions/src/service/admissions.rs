@@ -18,6 +18,90 @@ impl Transitions {
         now: Timestamp,
     ) -> Result<StayId, TransitionsError> {
         let patient = self.require_team_writer(p, ctx, patient_id, now).await?;
+        // What the screening looks at: the record, the summary, the team.
+        let team = self.care.team(p, ctx, patient.space_id, now).await?;
+        let summary = self.care.summary(p, ctx, patient_id, now).await.ok();
+        let procedures = summary
+            .as_ref()
+            .and_then(|s| s.current.as_ref())
+            .is_some_and(|s| !s.fields.procedures.trim().is_empty());
+        let (id, told) = self
+            .admit(
+                p,
+                ctx,
+                &patient,
+                &team.members,
+                procedures,
+                input,
+                None,
+                now,
+            )
+            .await?;
+        // The team hears of it on the patient's timeline.
+        let post = PostInput {
+            category: "other".into(),
+            body: told,
+            urgent: false,
+            idempotency_key: format!("transitions-stay-{id}"),
+            ..PostInput::default()
+        };
+        if let Err(e) = self
+            .care
+            .post(p, ctx, patient.space_id, post, Vec::new(), now)
+            .await
+        {
+            tracing::warn!(error = %e, stay = %id, "could not tell the team of an admission");
+        }
+        Ok(id)
+    }
+
+    /// Records the admission an ambulance crew reports (救急搬送): an EMS
+    /// user who held the patient's card link (emergency checked the link
+    /// and audits the report) names the hospital and the time. The crew
+    /// is not on the team, so the team's facts come from care as for an
+    /// outside reader, the stay is screened like any other (the summary's
+    /// procedures are not read), and the team is told by an urgent notice
+    /// on the timeline, written with the stay.
+    pub async fn record_transport_admission(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient_id: PatientId,
+        input: &AdmissionInput,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<StayId, TransitionsError> {
+        if p.role != renkei_domain::Role::Ems {
+            return Err(TransitionsError::Forbidden);
+        }
+        let (patient, members) = self.care.patient_and_team_for_outside(patient_id).await?;
+        let mut input = input.clone();
+        input.reported_via = ReportedVia::Ems.code().into();
+        let (id, told) = self
+            .admit(p, ctx, &patient, &members, false, &input, Some(reason), now)
+            .await?;
+        tracing::debug!(stay = %id, "transport admission: {told}");
+        Ok(id)
+    }
+
+    /// The admission itself, once the caller has decided who may record
+    /// it: checks the input, screens, inserts the stay and its tasks, and
+    /// audits; with `transport_reason` (an ambulance crew's report) the
+    /// team's notice is written in the same transaction. Returns the stay
+    /// and the text that tells the team.
+    #[allow(clippy::too_many_arguments)]
+    async fn admit(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient: &renkei_care::model::Patient,
+        members: &[renkei_care::model::Member],
+        procedures: bool,
+        input: &AdmissionInput,
+        transport_reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(StayId, String), TransitionsError> {
+        let patient_id = patient.id;
         let mut errors = ValidationErrors::new();
         let admitted = parse_local_datetime(&input.admitted_at);
         let today = now.jst_date();
@@ -41,7 +125,9 @@ impl Transitions {
             }
             Some(_) => {}
         }
-        let via = ReportedVia::from_code(&input.reported_via);
+        // "ems" is the crew's transport report's own, set by that path only.
+        let via = ReportedVia::from_code(&input.reported_via)
+            .filter(|v| (*v == ReportedVia::Ems) == transport_reason.is_some());
         if via.is_none() {
             errors.add(
                 "reported_via",
@@ -77,23 +163,15 @@ impl Transitions {
             .await
             .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
 
-        // What the screening looks at: the record, the summary, the team.
-        let team = self.care.team(p, ctx, patient.space_id, now).await?;
         let active = |role: TeamRole| {
-            team.members
+            members
                 .iter()
                 .any(|m| m.team_role == role && m.status == MemberStatus::Active)
         };
-        let office_org = team
-            .members
+        let office_org = members
             .iter()
             .find(|m| m.team_role == TeamRole::CareManager && m.status == MemberStatus::Active)
             .and_then(|m| m.org_id);
-        let summary = self.care.summary(p, ctx, patient_id, now).await.ok();
-        let procedures = summary
-            .as_ref()
-            .and_then(|s| s.current.as_ref())
-            .is_some_and(|s| !s.fields.procedures.trim().is_empty());
         let record = &patient.record;
         let facts = ScreeningFacts {
             age: parse_date(&record.birth_date).and_then(|b| age_on(b, admitted.date())),
@@ -213,45 +291,54 @@ impl Transitions {
             now,
         )
         .await?;
-        audit::append(
-            &mut tx,
-            &audit_entry(p, ctx, "stay.create", "stay", id, Some(patient_id)),
-        )
-        .await?;
-        tx.commit().await?;
-
-        // The team hears of it on the patient's timeline.
-        let mut body_text = format!(
-            "【入院】{} に入院（{} {}）。",
-            hospital.name,
-            local.replace('T', " "),
-            if outside_hours {
-                "営業時間外"
-            } else {
-                "営業時間内"
-            }
-        );
+        let mut body_text = match transport_reason {
+            Some(reason) => format!(
+                "【救急搬送】救急隊（{}）から: {} に搬送（{}）。理由: {}。",
+                p.display_name,
+                hospital.name,
+                local.replace('T', " "),
+                reason
+            ),
+            None => format!(
+                "【入院】{} に入院（{} {}）。",
+                hospital.name,
+                local.replace('T', " "),
+                if outside_hours {
+                    "営業時間外"
+                } else {
+                    "営業時間内"
+                }
+            ),
+        };
         if !met.is_empty() {
             body_text.push_str(&format!(" 退院調整が必要: {}。", met.join("、")));
         }
         if readmission_of.is_some() {
             body_text.push_str(" 退院後の再入院です。");
         }
-        let post = PostInput {
-            category: "other".into(),
-            body: body_text,
-            urgent: false,
-            idempotency_key: format!("transitions-stay-{id}"),
-            ..PostInput::default()
-        };
-        if let Err(e) = self
-            .care
-            .post(p, ctx, patient.space_id, post, Vec::new(), now)
-            .await
-        {
-            tracing::warn!(error = %e, stay = %id, "could not tell the team of an admission");
+        if transport_reason.is_some() {
+            self.care
+                .post_outside_notice(
+                    &mut tx,
+                    patient_id,
+                    p.user_id,
+                    renkei_domain::care::PostAuthorRole::Ems,
+                    &body_text,
+                    now,
+                )
+                .await?;
         }
-        Ok(id)
+        audit::append(
+            &mut tx,
+            &audit_entry(p, ctx, "stay.create", "stay", id, Some(patient_id)),
+        )
+        .await?;
+        tx.commit().await?;
+        if transport_reason.is_some() {
+            self.care
+                .notify_outside_notice(patient.space_id, patient_id, p.user_id);
+        }
+        Ok((id, body_text))
     }
 
     /// Where the patient lives, for the rule in force: the municipality
