@@ -1,10 +1,14 @@
 // Browser journey of emergency information (緊急時情報): the care manager
-// finds her patient's record due since the discharge, re-verifies it and
-// makes the card with its QR code; an ambulance crew opens the card's
-// link on a phone without signing in and reads the sheet; the team sees
-// the opening on the home page and on the record; a wrong link is a plain
-// "not found"; the municipal officer sees the region's freshness by
-// municipality, without names.
+// finds her patient's record due since the discharge, re-verifies it,
+// writes the patient's ACP (人生会議) and makes the card with its QR code;
+// an ambulance crew opens the card's link on a phone without signing in
+// and reads the sheet with the medical wishes only; signed in, the crew
+// records the transport, and the admission appears in transitions; the
+// team sees the opening on the home page and on the record; a wrong link
+// is a plain "not found"; the municipal officer sees the region's
+// freshness by municipality, without names; the coordinator starts a
+// safety confirmation, marks a resident, and prints the disaster list
+// for one area.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +59,21 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
   await cm.waitForURL(recordUrl);
   assert.match(await cm.locator('#record-freshness').textContent(), /確認済/);
 
+  // The patient's ACP (人生会議), a first version on the region's template.
+  await cm.getByRole('link', { name: '人生会議の記録を見る・書く' }).click();
+  await cm.waitForURL(/\/acp$/);
+  await cm.getByLabel('参加した人').fill('本人、長女、主治医、ケアマネジャー');
+  await cm.locator('#choice_s1').selectOption('希望しない');
+  await cm.locator('#text_s1').fill('心肺蘇生は望まない（主治医と確認済）');
+  await cm.locator('#choice_s3').selectOption('自宅');
+  await cm.locator('#text_s7').fill('葬儀は家族だけで');
+  await cm.getByRole('button', { name: 'この版を記録する' }).click();
+  await cm.waitForURL(/\/acp#current$/);
+  assert.match(await cm.locator('#acp-current').textContent(), /希望しない/);
+  await checkA11y(cm, '/emergency/records/{id}/acp');
+  await shot(cm, 'emergency-acp', true);
+  await cm.goto(recordUrl);
+
   // The card, with its link shown once.
   await cm.getByRole('button', { name: 'カードを作る' }).click();
   await cm.getByRole('heading', { name: '緊急時情報カード' }).waitFor();
@@ -76,6 +95,9 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
   const sheet = await crew.locator('main').textContent();
   assert.match(sheet, /ペニシリン系/);
   assert.match(sheet, /在宅酸素/);
+  // The medical wishes of the ACP, never its non-medical sections.
+  assert.match(sheet, /最期を迎えたい場所: 自宅/);
+  assert.doesNotMatch(sheet, /葬儀/);
   assert.equal(await crew.locator('script').count(), 0, 'the sheet needs no script');
   await checkA11y(crew, '/e/{token}');
   await shot(crew, 'emergency-sheet', true);
@@ -84,13 +106,42 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
   assert.equal(wrong.status(), 404);
   await crew.getByRole('heading', { name: 'この緊急時情報は表示できません' }).waitFor();
   await checkA11y(crew, '/e/{wrong token}');
+
+  // Back from EMS: the crew signs in and records where it took her.
+  await demoLogin(crew, base, 'demo-ems');
+  await crew.goto(base + path);
+  await crew.getByRole('link', { name: /搬送先を記録する/ }).click();
+  await crew.waitForURL(/\/transport$/);
+  // Refused in Japanese without a hospital and a reason.
+  await crew.getByRole('button', { name: '搬送を記録する' }).click();
+  await crew.getByText('搬送先の医療機関を一覧から選んでください。').waitFor();
+  await crew.getByLabel('医療機関を名前で探す').fill('病院');
+  await crew.getByRole('button', { name: '検索' }).click();
+  const hospital = crew.locator('input[name="hospital_entry_id"]').first();
+  const hospitalName = (await crew.locator('fieldset label.check').first().textContent()).trim().split(/\s+/)[0];
+  await hospital.check();
+  await crew.getByLabel('搬送理由（短く）').fill('呼吸苦・SpO2 低下');
+  await crew.getByRole('button', { name: '搬送を記録する' }).click();
+  await crew.locator('#transport-recorded').waitFor();
+  assert.match(await crew.locator('#transport-list').textContent(), new RegExp(hospitalName));
+  await checkA11y(crew, '/e/{token}/transport');
+  await shot(crew, 'emergency-transport', true);
   await phone.close();
 
   // The team sees it: on the home page and on the record.
   await cm.goto(base + '/');
   assert.match(await cm.locator('main').textContent(), /緊急時情報カードが開かれました（1件/);
   await cm.goto(recordUrl);
-  assert.equal(await cm.locator('#opening-list li').count(), 1);
+  // Two openings: the crew on the doorstep, then signed in to report.
+  assert.equal(await cm.locator('#opening-list li').count(), 2);
+  // …and where she went: the transport, and the admission in transitions.
+  assert.match(await cm.locator('#transport-list').textContent(), new RegExp(hospitalName));
+  await cm.locator('#transport-list').getByRole('link', { name: '入院の記録' }).click();
+  await cm.waitForURL(/\/stays\/\d+$/);
+  const stay = await cm.locator('main').textContent();
+  assert.match(stay, new RegExp(hospitalName));
+  assert.match(stay, /救急隊（搬送報告）/);
+  await cm.goto(recordUrl);
 
   // A lost card: remaking it stops the old link.
   await cm.getByRole('button', { name: 'カードを作る' }).click();
@@ -112,4 +163,58 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
   assert.doesNotMatch(await office.locator('main').textContent(), /緑川|山本/);
   await checkA11y(office, '/emergency/freshness');
   await shot(office, 'emergency-freshness', true);
+});
+
+test('the coordinator confirms safety by area and prints the disaster list', async () => {
+  const ctx = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
+  const desk = await ctx.newPage();
+  await demoLogin(desk, base, 'demo-coordinator');
+  await menuLink(desk, '災害時の名簿');
+  await desk.waitForURL('**/emergency/disaster');
+  await desk.getByLabel('地区').selectOption('緑町地区');
+  await desk.getByRole('button', { name: '表示' }).click();
+  await desk.waitForURL(/area=/);
+  assert.match(await desk.locator('#disaster-list').textContent(), /山本 一人/);
+  // A name is required to start; then the typhoon opens.
+  await desk.getByLabel('災害の名前').fill('台風10号');
+  await desk.getByRole('button', { name: '安否確認を始める' }).click();
+  await desk.locator('#open-disaster').waitFor();
+  assert.match(await desk.locator('#open-disaster').textContent(), /台風10号/);
+  const line = desk.locator('li.disaster-line', { hasText: '山本 一人' });
+  await line.getByLabel('安否').selectOption('needs_help');
+  await line.getByLabel('メモ').fill('停電中、酸素ボンベ残り2時間');
+  await line.getByRole('button', { name: '記録' }).click();
+  await desk.waitForURL(/#r\d+$/);
+  assert.match(await desk.locator('li.disaster-line', { hasText: '山本 一人' }).textContent(), /要支援/);
+  assert.match(await desk.locator('#safety-counts').textContent(), /要支援 1/);
+  // The equipment register.
+  await desk.getByLabel('種類').selectOption('satellite_phone');
+  await desk.getByLabel('保管場所').fill('みどり野市役所 防災課');
+  await desk.getByRole('button', { name: '登録する' }).click();
+  await desk.waitForURL(/#equipment$/);
+  assert.match(await desk.locator('main').textContent(), /みどり野市役所 防災課/);
+  await checkA11y(desk, '/emergency/disaster');
+  await shot(desk, 'emergency-disaster', true);
+  // On a phone, the same list works.
+  await desk.setViewportSize({ width: 390, height: 844 });
+  await checkA11y(desk, '/emergency/disaster (phone)');
+  await desk.setViewportSize({ width: 1280, height: 900 });
+
+  // The print for the fire service, and the CSV.
+  await desk.getByRole('link', { name: '印刷用の名簿' }).click();
+  await desk.waitForURL(/\/emergency\/disaster\/print\?/);
+  const printed = await desk.locator('main').textContent();
+  assert.match(printed, /緑町地区/);
+  assert.match(printed, /山本 一人/);
+  assert.match(printed, /要支援/);
+  await checkA11y(desk, '/emergency/disaster/print');
+  await shot(desk, 'emergency-disaster-print', true);
+  const pdf = await desk.pdf({ format: 'A4', landscape: true });
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  const csv = await desk.request.get(base + '/emergency/disaster.csv?municipality=&area=' + encodeURIComponent('緑町地区'));
+  assert.equal(csv.status(), 200);
+  const text = (await csv.body()).toString('utf8');
+  assert.ok(text.startsWith('\ufeff市区町村コード'), 'UTF-8 with BOM and the header');
+  assert.match(text, /山本 一人/);
+  await ctx.close();
 });

@@ -34,6 +34,80 @@ labelled_enum!(
     }
 );
 
+labelled_enum!(
+    /// 安否確認: where a resident on the disaster list stands.
+    SafetyStatus {
+        Unconfirmed = ("unconfirmed", "未確認", "Not yet reached"),
+        Safe = ("safe", "無事", "Safe"),
+        NeedsHelp = ("needs_help", "要支援", "Needs help"),
+        Moved = ("moved", "避難・入院など移動済み", "Moved (evacuated, admitted)"),
+    }
+);
+
+labelled_enum!(
+    /// Disaster equipment a region keeps track of (災害時の備品).
+    EquipmentKind {
+        SatellitePhone = ("satellite_phone", "衛星電話", "Satellite phone"),
+        ManualResuscitator = ("manual_resuscitator", "手動式人工呼吸器（バッグバルブマスク）", "Manual resuscitator"),
+        FootPumpSuction = ("foot_pump_suction", "足踏み式吸引器", "Foot-pump suction"),
+        Generator = ("generator", "発電機", "Generator"),
+        PortableBattery = ("portable_battery", "ポータブル電源・蓄電池", "Portable battery"),
+        OxygenCylinder = ("oxygen_cylinder", "酸素ボンベ", "Oxygen cylinder"),
+        Other = ("other", "その他", "Other"),
+    }
+);
+
+labelled_enum!(
+    /// The place of death in the categories of 人口動態統計 (vital
+    /// statistics), so that hand-entered figures line up with the national
+    /// ones.
+    DeathPlace {
+        Home = ("home", "自宅", "Home"),
+        NursingHome = ("nursing_home", "老人ホーム", "Nursing home"),
+        CareFacility = ("care_facility", "介護医療院・介護老人保健施設", "Long-term care facility"),
+        Hospital = ("hospital", "病院", "Hospital"),
+        Clinic = ("clinic", "診療所", "Clinic"),
+        Other = ("other", "その他", "Other"),
+    }
+);
+
+impl DeathPlace {
+    /// A death at home in the program's sense (在宅): home or a nursing
+    /// home (老人ホーム), where home-visit medicine reaches.
+    pub fn is_home(self) -> bool {
+        matches!(self, DeathPlace::Home | DeathPlace::NursingHome)
+    }
+}
+
+labelled_enum!(
+    /// How a death was certified: a death certificate (死亡診断書) by the
+    /// attending doctor or a substitute doctor (看取り), or a police
+    /// examination (検案) of an unexpected death — which the indicators must
+    /// not count as 在宅看取り.
+    Certification {
+        AttendingDoctor = ("attending_doctor", "主治医による死亡診断", "Attending doctor"),
+        SubstituteDoctor = ("substitute_doctor", "代診医による死亡診断", "Substitute doctor"),
+        Police = ("police", "警察による検案", "Police examination"),
+    }
+);
+
+impl Certification {
+    /// 看取り: certified by a doctor who knew the patient's care (not a
+    /// police examination).
+    pub fn is_certified_by_doctor(self) -> bool {
+        !matches!(self, Certification::Police)
+    }
+}
+
+labelled_enum!(
+    /// Whether the recorded wish about the place of death was met.
+    WishMet {
+        Met = ("met", "希望どおり", "Met"),
+        NotMet = ("not_met", "希望と異なる", "Not met"),
+        NoWish = ("no_wish", "希望の記録なし", "No recorded wish"),
+    }
+);
+
 /// The default interval between verifications (months), when the region
 /// has not set one.
 pub const DEFAULT_VERIFY_MONTHS: u8 = 6;

@@ -143,3 +143,27 @@ id_type!(
     /// A card's capability link to a record's emergency view.
     EmergencyLinkId
 );
+id_type!(
+    /// An ambulance crew's transport report (救急搬送の報告).
+    TransportId
+);
+id_type!(
+    /// A disaster a region confirms its residents' safety for (災害).
+    DisasterId
+);
+id_type!(
+    /// A piece of disaster equipment in the region's register (災害時の備品).
+    EquipmentId
+);
+id_type!(
+    /// A region's ACP notebook template (人生会議の様式), one version of it.
+    AcpTemplateId
+);
+id_type!(
+    /// One version of a resident's ACP record (人生会議の記録).
+    AcpVersionId
+);
+id_type!(
+    /// A resident's end-of-life record (看取りの記録).
+    DeathRecordId
+);

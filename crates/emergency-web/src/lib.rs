@@ -24,7 +24,8 @@ use renkei_web_kit::limit::RateLimiter;
 use renkei_web_kit::routes::audience::EVERYONE;
 use renkei_web_kit::routes::Persona;
 use renkei_web_kit::{
-    Capability, HomeItem, HomeItems, Job, NavEntry, RouteTable, Urgency, WebConfig,
+    Capability, HomeItem, HomeItems, Job, NavEntry, PatientItem, PatientItems, RouteTable, Urgency,
+    WebConfig,
 };
 use utoipa::OpenApi;
 
@@ -68,6 +69,18 @@ const KEEPERS: &[Persona] = &[Coordinator, Professional];
 const PRO: &[Persona] = &[Professional];
 /// Who reads the region's freshness dashboard (counts, no names).
 const DASHBOARD: &[Persona] = &[RegionAdmin, MunicipalOfficer, Coordinator];
+/// Who runs the region's disaster list (the desk; the municipal officer
+/// too once two-factor sign-in is on, which the matrix's officer is not).
+const DISASTER_RUNNERS: &[Persona] = &[Coordinator];
+/// Who sees a disaster list: those who run it, and professionals (their
+/// own residents).
+const DISASTER_READERS: &[Persona] = &[Coordinator, Professional];
+/// Who keeps the region's ACP template.
+const TEMPLATE_KEEPERS: &[Persona] = &[Coordinator, RegionAdmin];
+/// Who reads and prints the blank template.
+const TEMPLATE_READERS: &[Persona] = &[Coordinator, RegionAdmin, MunicipalOfficer, Professional];
+/// Who records a transport through a card: an ambulance crew.
+const CREW: &[Persona] = &[Ems];
 /// Openings of one card's link per source address and minute.
 pub const CARD_OPENINGS_PER_MINUTE: u32 = 30;
 
@@ -105,9 +118,92 @@ fn routes() -> RouteTable<EmergencyState> {
         .sample("/emergency/records/{emergency_record}/links/{emergency_link}/revoke")
         .conceals()
         .get("/emergency/freshness", pages::freshness, DASHBOARD)
+        // ACP and the end of life
+        .get("/emergency/records/{id}/acp", pages::acp, PRO)
+        .sample("/emergency/records/{emergency_record}/acp")
+        .conceals()
+        .post("/emergency/records/{id}/acp", pages::save_acp, PRO)
+        .sample("/emergency/records/{emergency_record}/acp")
+        .body("participants=")
+        .conceals()
+        .get("/emergency/records/{id}/death", pages::death_form, PRO)
+        .sample("/emergency/records/{emergency_record}/death")
+        .conceals()
+        .post("/emergency/records/{id}/death", pages::record_death, PRO)
+        .sample("/emergency/records/{emergency_record}/death")
+        .body("place=")
+        .conceals()
+        .get(
+            "/emergency/acp-template",
+            pages::acp_template,
+            TEMPLATE_KEEPERS,
+        )
+        .post(
+            "/emergency/acp-template",
+            pages::save_acp_template,
+            TEMPLATE_KEEPERS,
+        )
+        .body("rows=0&name=")
+        .get(
+            "/emergency/acp-template/print",
+            pages::acp_blank,
+            TEMPLATE_READERS,
+        )
+        .get("/emergency/deaths", pages::deaths, DASHBOARD)
+        // The disaster list
+        .get("/emergency/disaster", pages::disaster, DISASTER_READERS)
+        .get(
+            "/emergency/disaster/print",
+            pages::disaster_print,
+            DISASTER_RUNNERS,
+        )
+        .get(
+            "/emergency/disaster.csv",
+            pages::disaster_csv,
+            DISASTER_RUNNERS,
+        )
+        .post(
+            "/emergency/disasters",
+            pages::start_disaster,
+            DISASTER_RUNNERS,
+        )
+        .body("name=")
+        .post(
+            "/emergency/disasters/{id}/close",
+            pages::close_disaster,
+            DISASTER_RUNNERS,
+        )
+        .sample("/emergency/disasters/{disaster}/close")
+        .post(
+            "/emergency/records/{id}/safety",
+            pages::confirm_safety,
+            DISASTER_READERS,
+        )
+        .sample("/emergency/records/{emergency_record}/safety")
+        .body("status=")
+        .conceals()
+        .post(
+            "/emergency/equipment",
+            pages::add_equipment,
+            DISASTER_RUNNERS,
+        )
+        .body("place=")
+        .post(
+            "/emergency/equipment/{id}",
+            pages::update_equipment,
+            DISASTER_RUNNERS,
+        )
+        .sample("/emergency/equipment/{equipment}")
+        .body("place=")
         // The card's link: anyone holding the card, no sign-in.
         .get("/e/{token}", pages::card_sheet, EVERYONE)
         .sample("/e/{card_token}")
+        // Back from EMS: the crew, signed in, through the card's link.
+        .get("/e/{token}/transport", pages::transport_form, CREW)
+        .sample("/e/{card_token}/transport")
+        .post("/e/{token}/transport", pages::record_transport, CREW)
+        .sample("/e/{card_token}/transport")
+        .body("reason=")
         // JSON API
         .get("/api/v1/emergency/records", api::list, KEEPERS)
         .post("/api/v1/emergency/records", api::create, PRO)
@@ -121,10 +217,75 @@ fn routes() -> RouteTable<EmergencyState> {
         .sample("/api/v1/emergency/records/{emergency_record}/verify")
         .body("{}")
         .conceals()
+        .get(
+            "/api/v1/emergency/disaster",
+            api::disaster,
+            DISASTER_READERS,
+        )
+        .post(
+            "/api/v1/emergency/records/{id}/safety",
+            api::safety,
+            DISASTER_READERS,
+        )
+        .sample("/api/v1/emergency/records/{emergency_record}/safety")
+        .body(r#"{"status":""}"#)
+        .conceals()
+        .post(
+            "/api/v1/emergency/equipment",
+            api::add_equipment,
+            DISASTER_RUNNERS,
+        )
+        .body(r#"{"place":""}"#)
+        .get("/api/v1/emergency/records/{id}/acp", api::acp, PRO)
+        .sample("/api/v1/emergency/records/{emergency_record}/acp")
+        .conceals()
+        .post("/api/v1/emergency/records/{id}/acp", api::save_acp, PRO)
+        .sample("/api/v1/emergency/records/{emergency_record}/acp")
+        .body(r#"{"participants":""}"#)
+        .conceals()
+        .post(
+            "/api/v1/emergency/records/{id}/death",
+            api::record_death,
+            PRO,
+        )
+        .sample("/api/v1/emergency/records/{emergency_record}/death")
+        .body(r#"{"place":""}"#)
+        .conceals()
+        .get(
+            "/api/v1/emergency/acp-template",
+            api::acp_template,
+            TEMPLATE_READERS,
+        )
+        .post(
+            "/api/v1/emergency/acp-template",
+            api::save_acp_template,
+            TEMPLATE_KEEPERS,
+        )
+        .body(r#"{"name":""}"#)
+        .get("/api/v1/emergency/deaths", api::deaths, DASHBOARD)
+        .sample("/api/v1/emergency/deaths?fiscal_year=2026")
+        .post("/api/v1/emergency/transports", api::transport, CREW)
+        .body(r#"{"token":"","reason":""}"#)
 }
 
 #[derive(OpenApi)]
-#[openapi(paths(api::list, api::create, api::get, api::verify, api::freshness))]
+#[openapi(paths(
+    api::list,
+    api::create,
+    api::get,
+    api::verify,
+    api::freshness,
+    api::disaster,
+    api::safety,
+    api::add_equipment,
+    api::transport,
+    api::acp,
+    api::save_acp,
+    api::acp_template,
+    api::save_acp_template,
+    api::record_death,
+    api::deaths
+))]
 struct EmergencyApi;
 
 /// The home page's emergency items: records due for verification and
@@ -194,6 +355,55 @@ impl HomeItems for EmergencyHome {
     }
 }
 
+/// The lines on a care patient's page: the emergency record's freshness
+/// and the newest ACP version's medical wishes.
+struct EmergencyOnPatientPage(EmergencyState);
+
+impl PatientItems for EmergencyOnPatientPage {
+    fn items<'a>(
+        &'a self,
+        p: &'a Principal,
+        ctx: &'a RequestContext,
+        patient: renkei_domain::PatientId,
+        lang: Lang,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Vec<PatientItem>, String>> {
+        Box::pin(async move {
+            let Some((id, freshness, acp)) = self
+                .0
+                .emergency
+                .patient_page_line(p, ctx, patient, now)
+                .await
+                .map_err(|e| e.to_string())?
+            else {
+                return Ok(Vec::new());
+            };
+            let mut items = vec![PatientItem {
+                title: lang.tr("緊急時情報", "Emergency information").to_string(),
+                detail: if freshness.is_current() {
+                    lang.tr("確認済", "Current").to_string()
+                } else {
+                    format!("{}（{}）", lang.tr("要確認", "Due"), freshness.reasons_ja())
+                },
+                href: format!("/emergency/records/{id}"),
+            }];
+            if let Some(v) = acp {
+                let wishes: Vec<String> = v
+                    .ems_summary()
+                    .iter()
+                    .map(|a| format!("{} {}", a.choice, a.text).trim().to_string())
+                    .collect();
+                items.push(PatientItem {
+                    title: format!("{}（{}）", lang.tr("人生会議", "ACP"), v.discussed_on),
+                    detail: wishes.join(" / "),
+                    href: format!("/emergency/records/{id}/acp"),
+                });
+            }
+            Ok(items)
+        })
+    }
+}
+
 /// Everything emergency contributes to the assembly.
 pub fn capability(state: EmergencyState) -> Capability {
     let mut cap = Capability::new(
@@ -215,6 +425,27 @@ pub fn capability(state: EmergencyState) -> Capability {
             },
         },
         NavEntry {
+            href: "/emergency/disaster",
+            ja: "災害時の名簿",
+            en: "Disaster list",
+            order: 36,
+            shown_to: Emergency::reads_disaster_list,
+        },
+        NavEntry {
+            href: "/emergency/deaths",
+            ja: "看取りの集計",
+            en: "End-of-life counts",
+            order: 63,
+            shown_to: Emergency::reads_dashboard,
+        },
+        NavEntry {
+            href: "/emergency/acp-template",
+            ja: "人生会議の様式",
+            en: "ACP template",
+            order: 64,
+            shown_to: Emergency::keeps_acp_template,
+        },
+        NavEntry {
             href: "/emergency/freshness",
             ja: "緊急時情報の鮮度",
             en: "Emergency info freshness",
@@ -223,6 +454,7 @@ pub fn capability(state: EmergencyState) -> Capability {
         },
     ];
     cap.home = Some(Arc::new(EmergencyHome(state.clone())));
+    cap.patient = Some(Arc::new(EmergencyOnPatientPage(state.clone())));
     let reminders = state.clone();
     cap.jobs = vec![Job {
         name: "emergency reminders",

@@ -53,6 +53,7 @@ pub async fn load(
         .ok_or_else(|| failed("patient", "the care manager has none"))?;
     let mut input = service.prefill(&cm, ctx, first, forty_days_ago).await?;
     input.municipality_code = city.clone();
+    input.area = "緑町地区".into();
     input.contacts = "長女 家族 和子 090-0000-1111\n次女 家族 直子 090-0000-2222".into();
     input.home_file = "冷蔵庫のドアポケット（緑の筒）".into();
     input.wishes =
@@ -72,7 +73,8 @@ pub async fn load(
         kana: "やまもと かずと".into(),
         birth_date: "1939-02-11".into(),
         address: "みどり野市 緑町3-4-5 みどり荘101".into(),
-        municipality_code: city,
+        municipality_code: city.clone(),
+        area: "緑町地区".into(),
         phone: "0000-11-2233".into(),
         family_doctor: "みどり野内科クリニック 緑野 医師 0000-22-3344".into(),
         diseases: "慢性閉塞性肺疾患（COPD）\n高血圧".into(),

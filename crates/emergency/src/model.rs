@@ -1,8 +1,13 @@
 //! Emergency's public vocabulary: the record (緊急時情報) as stored, as
 //! typed, and as shown, the card's links and their openings.
 
-use renkei_domain::emergency::{Device, Freshness};
-use renkei_domain::{EmergencyLinkId, EmergencyRecordId, PatientId, RegionId, UserId};
+use renkei_domain::emergency::{
+    Certification, DeathPlace, Device, EquipmentKind, Freshness, SafetyStatus, WishMet,
+};
+use renkei_domain::{
+    AcpTemplateId, AcpVersionId, DeathRecordId, DisasterId, EmergencyLinkId, EmergencyRecordId,
+    EquipmentId, PatientId, RegionId, StayId, TransportId, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 /// One resident's emergency information, as stored.
@@ -23,6 +28,9 @@ pub struct EmergencyRecord {
     pub address: String,
     /// 全国地方公共団体コード.
     pub municipality_code: String,
+    /// 地区: the area within the municipality the disaster list is cut by
+    /// (日常生活圏域, 町名, 自治会 — as the town calls them).
+    pub area: String,
     pub phone: String,
     /// かかりつけ医: clinic, doctor, phone.
     pub family_doctor: String,
@@ -81,6 +89,9 @@ pub struct RecordInput {
     pub address: String,
     #[serde(default)]
     pub municipality_code: String,
+    /// 地区 (see [`EmergencyRecord::area`]).
+    #[serde(default)]
+    pub area: String,
     #[serde(default)]
     pub phone: String,
     #[serde(default)]
@@ -116,6 +127,7 @@ impl From<&EmergencyRecord> for RecordInput {
             birth_date: r.birth_date.clone(),
             address: r.address.clone(),
             municipality_code: r.municipality_code.clone(),
+            area: r.area.clone(),
             phone: r.phone.clone(),
             family_doctor: r.family_doctor.clone(),
             diseases: r.diseases.clone(),
@@ -167,6 +179,12 @@ pub struct RecordView {
     pub links: Vec<CardLink>,
     /// The latest openings of its links, newest first.
     pub openings: Vec<Opening>,
+    /// Where ambulances took the resident, newest first.
+    pub transports: Vec<Transport>,
+    /// The newest ACP version (人生会議), if any.
+    pub acp: Option<AcpVersion>,
+    /// The death, once recorded.
+    pub death: Option<DeathRecord>,
     /// Whether the user may edit, verify and manage links.
     pub may_write: bool,
 }
@@ -215,6 +233,10 @@ pub struct EmergencySheet {
     pub devices: Vec<Device>,
     pub home_file: String,
     pub wishes: String,
+    /// The newest ACP version's medical sections (title, answer), never
+    /// the non-medical ones, and the day it was discussed.
+    pub acp: Vec<(String, String)>,
+    pub acp_on: String,
     pub lives_alone: bool,
     /// YYYY-MM-DD of the last verification; "" never.
     pub verified_on: String,
@@ -239,4 +261,376 @@ pub struct FreshnessLine {
     /// With a powered device (for the disaster list later).
     pub with_devices: usize,
     pub living_alone: usize,
+}
+
+// ------------------------------------------------------------ transport
+
+/// An ambulance crew's transport report (救急搬送の報告) as typed on the
+/// card's page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransportInput {
+    /// The destination hospital's directory entry.
+    #[serde(default)]
+    pub hospital_entry_id: i64,
+    /// YYYY-MM-DDTHH:MM, Japan time.
+    #[serde(default)]
+    pub transported_at: String,
+    /// A short reason (主訴・状況).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A recorded transport, as the record's page lists it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Transport {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: TransportId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub record_id: EmergencyRecordId,
+    pub hospital_entry_id: i64,
+    pub hospital_name: String,
+    /// YYYY-MM-DDTHH:MM, Japan time.
+    pub transported_local: String,
+    pub reason: String,
+    /// The stay transitions opened for a team's patient.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub stay_id: Option<StayId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub reported_by: UserId,
+    pub created_at: i64,
+}
+
+// ------------------------------------------------------------ disaster list
+
+/// A disaster a region confirms its residents' safety for (災害).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Disaster {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: DisasterId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub region_id: RegionId,
+    pub name: String,
+    pub started_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+/// Which part of the region a disaster list covers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+pub struct DisasterScope {
+    /// 全国地方公共団体コード; empty: every municipality of the region.
+    #[serde(default)]
+    pub municipality: String,
+    /// 地区; empty: every area.
+    #[serde(default)]
+    pub area: String,
+}
+
+/// One resident on the disaster list (災害時の名簿): who, where, what
+/// they depend on, whom to call, and whether they have been reached.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisasterLine {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub record_id: EmergencyRecordId,
+    pub name: String,
+    pub kana: String,
+    pub birth_date: String,
+    pub address: String,
+    pub municipality_code: String,
+    pub area: String,
+    pub phone: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
+    pub devices: Vec<Device>,
+    pub lives_alone: bool,
+    /// The family doctor and the emergency contacts, as the record has them.
+    pub family_doctor: String,
+    pub contacts: String,
+    /// Who keeps the record (the team's professional or the desk).
+    pub keeper_name: String,
+    /// The latest safety confirmation in the open disaster.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: SafetyStatus,
+    pub status_note: String,
+    pub status_at: Option<i64>,
+    pub status_by_name: String,
+    /// Whether the viewer may update the status (the desk, the team).
+    pub may_update: bool,
+}
+
+/// The disaster list of a scope, with the open disaster and the counts.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisasterList {
+    pub scope: DisasterScope,
+    pub disaster: Option<Disaster>,
+    pub lines: Vec<DisasterLine>,
+    /// (status code, label, count), in the vocabulary's order.
+    pub counts: Vec<(String, String, usize)>,
+    pub equipment: Vec<Equipment>,
+    /// Whether the viewer sees the whole region (the desk, the
+    /// municipality) rather than their own team's residents.
+    pub whole_region: bool,
+}
+
+/// A safety confirmation as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SafetyInput {
+    /// A SafetyStatus code.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A piece of disaster equipment (災害時の備品) and where it is.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Equipment {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: EquipmentId,
+    pub municipality_code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: EquipmentKind,
+    pub label: String,
+    pub place: String,
+    pub quantity: i64,
+    pub contact: String,
+    pub updated_at: i64,
+}
+
+/// Equipment as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EquipmentInput {
+    #[serde(default)]
+    pub municipality_code: String,
+    /// An EquipmentKind code.
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub quantity: i64,
+    #[serde(default)]
+    pub contact: String,
+}
+
+/// What the disaster list is read for: each is audited under its own
+/// action, and only those who run the list print or export it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisasterUse {
+    Screen,
+    Print,
+    Export,
+}
+
+impl DisasterUse {
+    pub fn audit_action(self) -> &'static str {
+        match self {
+            DisasterUse::Screen => "emergency.disaster_list",
+            DisasterUse::Print => "emergency.disaster_print",
+            DisasterUse::Export => "emergency.disaster_export",
+        }
+    }
+}
+
+// ------------------------------------------------------------ ACP (人生会議)
+
+/// One section of a region's ACP notebook (わたしの想い, エンディングノート):
+/// what it asks, the choices it offers (none: free text only), and
+/// whether its answer belongs on the ambulance crew's sheet. Non-medical
+/// sections (guardianship, money, funeral) never do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpSectionDef {
+    /// Stable within a template: `s1`, `s2` …
+    pub key: String,
+    pub title: String,
+    #[serde(default)]
+    pub hint: String,
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// Shown on the emergency sheet (medical wishes only).
+    #[serde(default)]
+    pub ems: bool,
+}
+
+/// A region's ACP template as in force (`id` none: Renkei's built-in one,
+/// until the region saves its own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpTemplate {
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
+    pub id: Option<AcpTemplateId>,
+    pub name: String,
+    pub sections: Vec<AcpSectionDef>,
+}
+
+/// A template as typed: sections in order (a blank title drops one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpTemplateInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub sections: Vec<AcpSectionDef>,
+}
+
+/// One answer of an ACP version: a snapshot of its section (title, and
+/// whether EMS sees it) with the choice and the words written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpAnswer {
+    pub key: String,
+    pub title: String,
+    pub ems: bool,
+    #[serde(default)]
+    pub choice: String,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// One version of a resident's ACP record, as kept (every one stays).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpVersion {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: AcpVersionId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub record_id: EmergencyRecordId,
+    pub version: i64,
+    pub template_name: String,
+    pub answers: Vec<AcpAnswer>,
+    pub participants: String,
+    /// YYYY-MM-DD.
+    pub discussed_on: String,
+    pub written_by_name: String,
+    pub written_at: i64,
+}
+
+impl AcpVersion {
+    /// What the crew's sheet shows: the answered sections marked for EMS.
+    pub fn ems_summary(&self) -> Vec<&AcpAnswer> {
+        self.answers
+            .iter()
+            .filter(|a| a.ems && !(a.choice.is_empty() && a.text.is_empty()))
+            .collect()
+    }
+}
+
+/// A new ACP version as typed: the day, who took part, and an answer per
+/// section key of the template in force.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpInput {
+    #[serde(default)]
+    pub discussed_on: String,
+    #[serde(default)]
+    pub participants: String,
+    /// (key, choice, text) per section.
+    #[serde(default)]
+    pub answers: Vec<AcpAnswerInput>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpAnswerInput {
+    pub key: String,
+    #[serde(default)]
+    pub choice: String,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// A resident's ACP: the template in force and every version, newest
+/// first.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcpView {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub record_id: EmergencyRecordId,
+    pub name: String,
+    pub template: AcpTemplate,
+    pub versions: Vec<AcpVersion>,
+    pub may_write: bool,
+}
+
+// ------------------------------------------------------------ end of life
+
+/// A death as recorded (看取りの記録): where (人口動態統計's places), how
+/// it was certified, whether EMS was called, whether the wish was met.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeathRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: DeathRecordId,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub record_id: EmergencyRecordId,
+    pub municipality_code: String,
+    /// YYYY-MM-DD.
+    pub died_on: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub place: DeathPlace,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub certified_by: Certification,
+    pub attending_doctor: String,
+    pub ems_called: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub wish_met: WishMet,
+    pub note: String,
+    pub recorded_at: i64,
+}
+
+/// A death as typed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeathInput {
+    #[serde(default)]
+    pub died_on: String,
+    /// A DeathPlace code.
+    #[serde(default)]
+    pub place: String,
+    /// A Certification code.
+    #[serde(default)]
+    pub certified_by: String,
+    #[serde(default)]
+    pub attending_doctor: String,
+    #[serde(default)]
+    pub ems_called: bool,
+    /// A WishMet code.
+    #[serde(default)]
+    pub wish_met: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// End-of-life counts of a municipality and fiscal year, for the
+/// program's indicators: home deaths (在宅死亡) and deaths at home
+/// certified by a doctor who cared for the patient (在宅看取り) apart, and
+/// how often the wish about the place was met.
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeathCounts {
+    pub municipality_code: String,
+    pub municipality_name: String,
+    pub deaths: usize,
+    /// At home or in a nursing home, however certified.
+    pub home_deaths: usize,
+    /// Of the home deaths, certified by the attending or a substitute doctor.
+    pub home_certified: usize,
+    /// Of the home deaths, examined by the police (検案).
+    pub home_police: usize,
+    /// (place code, label, count), in the vocabulary's order.
+    pub by_place: Vec<(String, String, usize)>,
+    pub ems_called: usize,
+    pub wish_met: usize,
+    pub wish_not_met: usize,
+    pub no_wish: usize,
 }

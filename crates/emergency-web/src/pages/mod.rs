@@ -14,9 +14,16 @@ use renkei_identity::Principal;
 use serde::Deserialize;
 
 use crate::EmergencyState;
+
+mod acp;
+mod disaster;
+mod transport;
+pub use acp::*;
+pub use disaster::*;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
 use renkei_web_kit::page::{form_status, ok, refuse_or, render};
 use renkei_web_kit::{FormData, Layout, WebError};
+pub use transport::*;
 
 /// An instant as Japan time, or "".
 fn when(ms: Option<i64>) -> String {
@@ -117,6 +124,7 @@ fn input_of(form: &FormData) -> RecordInput {
         birth_date: form.get("birth_date").to_string(),
         address: form.get("address").to_string(),
         municipality_code: form.get("municipality_code").to_string(),
+        area: form.get("area").to_string(),
         phone: form.get("phone").to_string(),
         family_doctor: form.get("family_doctor").to_string(),
         diseases: form.get("diseases").to_string(),
@@ -368,6 +376,8 @@ pub async fn revoke_link(
 #[template(path = "emergency/sheet.html")]
 struct SheetPage {
     s: EmergencySheet,
+    /// The card's token (from the path, checked), for the transport link.
+    token: String,
     devices: String,
     reasons: String,
 }
@@ -404,6 +414,7 @@ pub async fn card_sheet(
                     .collect::<Vec<_>>()
                     .join("、"),
                 reasons: s.freshness.reasons_ja(),
+                token: token.clone(),
                 s,
             };
             (StatusCode::OK, page.render()?)

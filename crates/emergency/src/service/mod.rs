@@ -11,7 +11,9 @@ use renkei_care::{Care, TeamNotice};
 use renkei_domain::care::{Household, MemberStatus, TeamRole};
 use renkei_domain::emergency::{ChangeEvent, Device, DueReason, Freshness, DEFAULT_VERIFY_MONTHS};
 use renkei_domain::transitions::{age_on, format_date, parse_date};
-use renkei_domain::{EmergencyLinkId, EmergencyRecordId, PatientId, Role, Timestamp, UserId};
+use renkei_domain::{
+    EmergencyLinkId, EmergencyRecordId, PatientId, Role, Timestamp, TransportId, UserId,
+};
 use renkei_identity::{Principal, RequestContext};
 use renkei_mail::{Mail, Mailer};
 use renkei_store::audit::{self, AuditEntry, Outcome};
@@ -23,6 +25,11 @@ use crate::model::{
     EmergencyRecord, EmergencySheet, FreshnessLine, NewLink, RecordInput, RecordLine, RecordView,
 };
 use crate::store;
+
+mod acp;
+mod disaster;
+mod transport;
+pub use acp::builtin_acp_template;
 
 /// The one error type of the emergency service.
 pub type EmergencyError = ServiceError;
@@ -110,6 +117,7 @@ fn check(input: &RecordInput) -> Result<Checked, EmergencyError> {
         &mut c.birth_date,
         &mut c.address,
         &mut c.municipality_code,
+        &mut c.area,
         &mut c.phone,
         &mut c.family_doctor,
         &mut c.diseases,
@@ -146,7 +154,12 @@ fn check(input: &RecordInput) -> Result<Checked, EmergencyError> {
             "Give at least one emergency contact.",
         );
     }
-    for (field, value) in [("name", &c.name), ("kana", &c.kana), ("phone", &c.phone)] {
+    for (field, value) in [
+        ("name", &c.name),
+        ("kana", &c.kana),
+        ("phone", &c.phone),
+        ("area", &c.area),
+    ] {
         if value.chars().count() > 200 {
             errors.add(
                 field,
@@ -210,6 +223,7 @@ impl Checked {
             birth_date: &c.birth_date,
             address: &c.address,
             municipality_code: &c.municipality_code,
+            area: &c.area,
             phone: &c.phone,
             family_doctor: &c.family_doctor,
             diseases: &c.diseases,
@@ -278,6 +292,26 @@ impl Emergency {
         record: &EmergencyRecord,
         now: Timestamp,
     ) -> Result<bool, EmergencyError> {
+        match self.access_of(p, ctx, record, now).await? {
+            Some(w) => Ok(w),
+            None => {
+                let mut e = audit_entry(p, ctx, "emergency.read", record.id, record.patient_id);
+                e.outcome = Some(Outcome::Denied);
+                self.audit(vec![e]).await?;
+                Err(ServiceError::NotFound)
+            }
+        }
+    }
+
+    /// Who the user is to a record, without auditing a refusal: `None`
+    /// nobody, `Some(true)` a writer, `Some(false)` a reader.
+    async fn access_of(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        record: &EmergencyRecord,
+        now: Timestamp,
+    ) -> Result<Option<bool>, EmergencyError> {
         let allowed = match record.patient_id {
             // The patient's team, as care decides (consent, membership),
             // and only those who see its clinical records: the sheet is
@@ -294,15 +328,39 @@ impl Emergency {
             // the desk of that region.
             None => Self::keeps_unlinked(p, Some(record.region_id)).then_some(true),
         };
-        match allowed {
-            Some(w) => Ok(w),
-            None => {
-                let mut e = audit_entry(p, ctx, "emergency.read", record.id, record.patient_id);
-                e.outcome = Some(Outcome::Denied);
-                self.audit(vec![e]).await?;
-                Err(ServiceError::NotFound)
-            }
+        Ok(allowed)
+    }
+
+    /// What a care patient's page shows of emergency: the record's id and
+    /// freshness and the newest ACP version, for a viewer who may read the
+    /// record (audited as a read); nothing for anyone else, and nothing
+    /// audited then, since nothing was shown.
+    pub async fn patient_page_line(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient: PatientId,
+        now: Timestamp,
+    ) -> Result<
+        Option<(
+            EmergencyRecordId,
+            Freshness,
+            Option<crate::model::AcpVersion>,
+        )>,
+        EmergencyError,
+    > {
+        let Some(record) = store::record_of_patient(&self.db, patient).await? else {
+            return Ok(None);
+        };
+        if self.access_of(p, ctx, &record, now).await?.is_none() {
+            return Ok(None);
         }
+        let freshness = self.freshness(&record, now).await?;
+        let acp = self.latest_acp(record.id).await?;
+        let mut e = audit_entry(p, ctx, "emergency.read", record.id, record.patient_id);
+        e.reason = "patient page".into();
+        self.audit(vec![e]).await?;
+        Ok(Some((record.id, freshness, acp)))
     }
 
     /// The region's municipalities (code, name), for the form's choice.
@@ -568,6 +626,9 @@ impl Emergency {
         let freshness = self.freshness(&record, now).await?;
         let links = store::links(&self.db, id).await?;
         let openings = store::openings(&self.db, id, 20).await?;
+        let transports = self.transports_of(id).await?;
+        let acp = self.latest_acp(id).await?;
+        let death = store::death_of(&self.db, id).await?;
         let ids: Vec<UserId> = [Some(record.responsible_user_id), record.verified_by]
             .into_iter()
             .flatten()
@@ -590,6 +651,9 @@ impl Emergency {
             verify_months: DEFAULT_VERIFY_MONTHS,
             links,
             openings,
+            transports,
+            acp,
+            death,
             may_write,
         })
     }
@@ -883,7 +947,25 @@ impl Emergency {
             None => String::new(),
         };
         let today = now.jst_date();
+        let acp = self.latest_acp(id).await?;
         Ok(EmergencySheet {
+            acp: acp
+                .as_ref()
+                .map(|v| {
+                    v.ems_summary()
+                        .into_iter()
+                        .map(|a| {
+                            let answer = match (a.choice.is_empty(), a.text.is_empty()) {
+                                (false, false) => format!("{}（{}）", a.choice, a.text),
+                                (false, true) => a.choice.clone(),
+                                _ => a.text.clone(),
+                            };
+                            (a.title.clone(), answer)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            acp_on: acp.map(|v| v.discussed_on).unwrap_or_default(),
             age: parse_date(&record.birth_date)
                 .and_then(|b| age_on(b, today))
                 .map(|a| a as i32),

@@ -6,6 +6,13 @@ use renkei_store::{read, write, Db, StoreError, Tx};
 
 use crate::model::{CardLink, EmergencyRecord, Opening};
 
+mod acp;
+mod disaster;
+mod transport;
+pub use acp::*;
+pub use disaster::*;
+pub use transport::*;
+
 /// A record's fields, checked by the service.
 pub struct Fields<'a> {
     pub patient_id: Option<PatientId>,
@@ -14,6 +21,7 @@ pub struct Fields<'a> {
     pub birth_date: &'a str,
     pub address: &'a str,
     pub municipality_code: &'a str,
+    pub area: &'a str,
     pub phone: &'a str,
     pub family_doctor: &'a str,
     pub diseases: &'a str,
@@ -28,9 +36,14 @@ pub struct Fields<'a> {
 }
 
 const RECORD: &str = "SELECT id, region_id, patient_id, name, kana, birth_date, address, municipality_code, \
-    phone, family_doctor, diseases, medicines, allergies, contacts, insurance, devices, home_file, wishes, \
+    area, phone, family_doctor, diseases, medicines, allergies, contacts, insurance, devices, home_file, wishes, \
     lives_alone, responsible_user_id, verified_at, verified_by, created_by, created_at, updated_at \
     FROM emergency_records";
+
+/// Records whose resident has not died (a death takes a record out of
+/// the reminders, the freshness count and the disaster list).
+const ALIVE: &str =
+    "NOT EXISTS (SELECT 1 FROM emergency_deaths d WHERE d.record_id = emergency_records.id)";
 
 pub async fn insert_record(
     tx: &mut Tx,
@@ -43,9 +56,9 @@ pub async fn insert_record(
         sqlx::query_scalar(
             "INSERT INTO emergency_records (region_id, patient_id, name, kana, birth_date, address, \
              municipality_code, phone, family_doctor, diseases, medicines, allergies, contacts, insurance, \
-             devices, home_file, wishes, lives_alone, responsible_user_id, created_by, created_at, updated_at) \
+             devices, home_file, wishes, lives_alone, responsible_user_id, created_by, created_at, updated_at, area) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, \
-             $20, $20) RETURNING id",
+             $20, $20, $21) RETURNING id",
         )
         .bind(region)
         .bind(f.patient_id)
@@ -67,6 +80,7 @@ pub async fn insert_record(
         .bind(f.lives_alone)
         .bind(by)
         .bind(now.millis())
+        .bind(f.area)
         .fetch_one(&mut *c)
         .await?
     });
@@ -85,7 +99,7 @@ pub async fn update_record(
             "UPDATE emergency_records SET name = $2, kana = $3, birth_date = $4, address = $5, \
              municipality_code = $6, phone = $7, family_doctor = $8, diseases = $9, medicines = $10, \
              allergies = $11, contacts = $12, insurance = $13, devices = $14, home_file = $15, wishes = $16, \
-             lives_alone = $17, updated_at = $18 WHERE id = $1",
+             lives_alone = $17, updated_at = $18, area = $19 WHERE id = $1",
         )
         .bind(id)
         .bind(f.name)
@@ -105,6 +119,7 @@ pub async fn update_record(
         .bind(f.wishes)
         .bind(f.lives_alone)
         .bind(now.millis())
+        .bind(f.area)
         .execute(&mut *c)
         .await?;
     });
@@ -378,7 +393,7 @@ pub async fn records_of_region(
     db: &Db,
     region: RegionId,
 ) -> Result<Vec<EmergencyRecord>, StoreError> {
-    let sql = format!("{RECORD} WHERE region_id = $1 ORDER BY municipality_code, id");
+    let sql = format!("{RECORD} WHERE region_id = $1 AND {ALIVE} ORDER BY municipality_code, id");
     Ok(read!(db, |c| sqlx::query_as(&sql)
         .bind(region)
         .fetch_all(c)
@@ -390,7 +405,7 @@ pub async fn records_of_region(
 pub async fn records_to_remind(
     db: &Db,
 ) -> Result<Vec<(EmergencyRecord, String, Option<i64>)>, StoreError> {
-    let sql = format!("{RECORD} ORDER BY id");
+    let sql = format!("{RECORD} WHERE {ALIVE} ORDER BY id");
     let records: Vec<EmergencyRecord> = read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await?);
     let rows: Vec<(EmergencyRecordId, Option<i64>, String, bool)> = read!(db, |c| {
         sqlx::query_as(

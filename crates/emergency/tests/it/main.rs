@@ -5,4 +5,8 @@
 // (clippy.toml forbids reading it in the capabilities' own code).
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
+mod acp;
+mod disaster;
 mod records;
+mod support;
+mod transport;

@@ -74,6 +74,8 @@ pub struct World {
     pub emergency_record: renkei_domain::EmergencyRecordId,
     pub emergency_link: renkei_domain::EmergencyLinkId,
     pub card_token: String,
+    pub disaster: renkei_domain::DisasterId,
+    pub equipment: renkei_domain::EquipmentId,
     pub sessions: Vec<(Who, Session)>,
 }
 
@@ -294,7 +296,7 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
     } = care_world(&state, &identity, &sessions).await;
     let (stay, rule_set, task, document) =
         transitions_world(&state, &identity, &sessions, patient, &db.db).await;
-    let (emergency_record, emergency_link, card_token) =
+    let (emergency_record, emergency_link, card_token, disaster, equipment) =
         emergency_world(&state, &identity, &sessions, patient).await;
     let assembly = renkei_web::assemble(state.clone());
     World {
@@ -324,6 +326,8 @@ pub async fn world(backend: Backend, config: WebConfig) -> World {
         emergency_record,
         emergency_link,
         card_token,
+        disaster,
+        equipment,
         sessions,
     }
 }
@@ -472,6 +476,8 @@ async fn emergency_world(
     renkei_domain::EmergencyRecordId,
     renkei_domain::EmergencyLinkId,
     String,
+    renkei_domain::DisasterId,
+    renkei_domain::EquipmentId,
 ) {
     let session = |w: Who| &sessions.iter().find(|(x, _)| *x == w).unwrap().1;
     let pro = principal_of(identity, session(Who::Professional)).await;
@@ -503,7 +509,32 @@ async fn emergency_world(
         .create_link(&pro, &c, record, false, now)
         .await
         .unwrap();
-    (record, link.id, link.token)
+    // The desk opens a disaster and registers a piece of equipment.
+    let desk = principal_of(identity, session(Who::Coordinator)).await;
+    let disaster = state
+        .emergency
+        .start_disaster(&desk, &c, "台風テスト", now)
+        .await
+        .unwrap();
+    let equipment = state
+        .emergency
+        .save_equipment(
+            &desk,
+            &c,
+            None,
+            &renkei_emergency::model::EquipmentInput {
+                municipality_code: input.municipality_code.clone(),
+                kind: "satellite_phone".into(),
+                label: "衛星電話".into(),
+                place: "市役所 防災課".into(),
+                quantity: 1,
+                contact: String::new(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    (record, link.id, link.token, disaster, equipment)
 }
 
 /// The signed-in principal behind a session.
@@ -707,6 +738,8 @@ impl World {
             ("emergency_record", self.emergency_record.to_string()),
             ("emergency_link", self.emergency_link.to_string()),
             ("card_token", self.card_token.clone()),
+            ("disaster", self.disaster.to_string()),
+            ("equipment", self.equipment.to_string()),
         ]
     }
 

@@ -1,0 +1,222 @@
+//! Back from EMS (救急搬送の報告): an ambulance crew that opened a card
+//! records where it took the resident. For a team's patient this opens a
+//! stay in transitions, whose notice the team reads on the timeline; for
+//! a resident without a team, the desk person who keeps the record is
+//! mailed. Every report is in the audit trail.
+
+use renkei_domain::transitions::parse_local_datetime;
+use renkei_domain::EntryId;
+use renkei_transitions::model::AdmissionInput;
+
+use super::*;
+use crate::model::{Transport, TransportInput};
+
+/// The longest reason a crew types.
+const MAX_REASON: usize = 200;
+
+impl Emergency {
+    /// The card's record behind a live link: a wrong, revoked or rotated
+    /// token is "not found", as for opening it.
+    async fn live_record(&self, token: &str) -> Result<EmergencyRecord, EmergencyError> {
+        if !is_token_shaped(token) {
+            return Err(ServiceError::NotFound);
+        }
+        match store::link_by_hash(&self.db, &token_hash(token)).await? {
+            Some((_, id, false)) => self.row(id).await,
+            _ => Err(ServiceError::NotFound),
+        }
+    }
+
+    /// Whether the user records transports: an EMS user of a region.
+    pub fn reports_transports(p: &Principal) -> bool {
+        p.role == Role::Ems && p.region_id.is_some()
+    }
+
+    /// What the transport form shows an EMS user holding the card: the
+    /// resident's name and the transports already reported. Audited.
+    pub async fn transport_form(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        token: &str,
+    ) -> Result<(String, Vec<Transport>), EmergencyError> {
+        if !Self::reports_transports(p) {
+            return Err(ServiceError::Forbidden);
+        }
+        let record = self.live_record(token).await?;
+        let transports = store::transports(&self.db, record.id, 5).await?;
+        let mut e = audit_entry(p, ctx, "emergency.read", record.id, record.patient_id);
+        e.reason = "transport form (card link)".into();
+        self.audit(vec![e]).await?;
+        Ok((record.name, transports))
+    }
+
+    /// Hospitals and clinics by name, from the directory (the transport
+    /// form's choice; the same list an admission names).
+    pub fn find_hospitals(&self, text: &str, limit: usize) -> Vec<(EntryId, String, String)> {
+        self.transitions.find_hospitals(text, limit)
+    }
+
+    /// Records a transport an EMS user reports through a card's live
+    /// link: the hospital, when, and a short reason. For a team's patient
+    /// transitions opens the stay (and tells the team on the timeline);
+    /// for a resident without a team the keeper is mailed. Audited.
+    pub async fn record_transport(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        token: &str,
+        input: &TransportInput,
+        now: Timestamp,
+    ) -> Result<TransportId, EmergencyError> {
+        if !Self::reports_transports(p) {
+            return Err(ServiceError::Forbidden);
+        }
+        let record = self.live_record(token).await?;
+        let reason = input.reason.trim().to_string();
+        let mut errors = renkei_domain::ValidationErrors::new();
+        let at = parse_local_datetime(input.transported_at.trim());
+        if at.is_none() {
+            errors.add(
+                "transported_at",
+                "datetime",
+                "搬送日時を入力してください（例: 2026-12-08 10:30）。",
+                "Give the transport date and time.",
+            );
+        }
+        if reason.is_empty() {
+            errors.add(
+                "reason",
+                "required",
+                "搬送理由を短く入力してください。",
+                "Give a short reason.",
+            );
+        } else if reason.chars().count() > MAX_REASON {
+            errors.add(
+                "reason",
+                "too_long",
+                "200文字以内で入力してください。",
+                "At most 200 characters.",
+            );
+        }
+        let hospital = self
+            .find_hospitals("", 5_000)
+            .into_iter()
+            .find(|(id, _, _)| id.0 == input.hospital_entry_id);
+        if hospital.is_none() {
+            errors.add(
+                "hospital_entry_id",
+                "hospital",
+                "搬送先の医療機関を一覧から選んでください。",
+                "Choose the hospital from the list.",
+            );
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let (Some(at), Some((_, hospital_name, _))) = (at, hospital) else {
+            return Err(ServiceError::Forbidden);
+        };
+        let local = format!(
+            "{}T{:02}:{:02}",
+            format_date(at.date()),
+            at.hour(),
+            at.minute()
+        );
+        let stay_id = match record.patient_id {
+            Some(pid) => {
+                let admission = AdmissionInput {
+                    hospital_entry_id: input.hospital_entry_id,
+                    admitted_at: local.clone(),
+                    municipality_code: record.municipality_code.clone(),
+                    ..AdmissionInput::default()
+                };
+                match self
+                    .transitions
+                    .record_transport_admission(p, ctx, pid, &admission, &reason, now)
+                    .await
+                {
+                    Ok(stay) => Some(stay),
+                    // The stay's own checks speak of the admission: say
+                    // them of the transport's fields.
+                    Err(ServiceError::Validation(mut errs)) => {
+                        for e in &mut errs.0 {
+                            if e.field == "admitted_at" {
+                                e.field = "transported_at".into();
+                            }
+                        }
+                        return Err(ServiceError::Validation(errs));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            None => None,
+        };
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_transport(
+            &mut tx,
+            &store::NewTransport {
+                record_id: record.id,
+                hospital_entry_id: input.hospital_entry_id,
+                hospital_name: &hospital_name,
+                transported_local: &local,
+                reason: &reason,
+                stay_id,
+                reported_by: p.user_id,
+            },
+            now,
+        )
+        .await?;
+        let mut e = audit_entry(p, ctx, "emergency.transport", record.id, record.patient_id);
+        e.reason = format!(
+            "transport #{id} to entry {}{}",
+            input.hospital_entry_id,
+            stay_id.map(|s| format!(", stay {s}")).unwrap_or_default()
+        );
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        if record.patient_id.is_none() {
+            self.tell_keeper_of_transport(&record, &hospital_name, &local)
+                .await;
+        }
+        Ok(id)
+    }
+
+    /// A record's latest transports (its page lists them).
+    pub(super) async fn transports_of(
+        &self,
+        id: EmergencyRecordId,
+    ) -> Result<Vec<Transport>, EmergencyError> {
+        Ok(store::transports(&self.db, id, 10).await?)
+    }
+
+    /// Mails a team-less record's keeper that the resident was taken to
+    /// hospital (a link and the hospital, no name); a failure is logged.
+    async fn tell_keeper_of_transport(&self, record: &EmergencyRecord, hospital: &str, at: &str) {
+        let email = match store::email_of(&self.db, record.responsible_user_id).await {
+            Ok(Some(e)) if !e.is_empty() => e,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, record = %record.id, "transport not mailed");
+                return;
+            }
+        };
+        let mail = Mail {
+            to: email,
+            subject: "【Renkei】救急搬送の報告 / Transport reported".into(),
+            body: format!(
+                "担当の方が救急搬送されました（{} {}）。\n\
+                 A person you keep was taken to hospital ({} {}).\n\n{}/emergency/records/{}\n",
+                at.replace('T', " "),
+                hospital,
+                at.replace('T', " "),
+                hospital,
+                self.public_url,
+                record.id
+            ),
+        };
+        if let Err(e) = self.mailer.send(mail).await {
+            tracing::warn!(error = %e, record = %record.id, "transport not mailed");
+        }
+    }
+}
