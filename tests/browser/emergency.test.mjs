@@ -218,3 +218,29 @@ test('the coordinator confirms safety by area and prints the disaster list', asy
   assert.match(text, /山本 一人/);
   await ctx.close();
 });
+
+test('a 民生委員 sees only the resident assigned to her, and confirms his safety from a phone', async () => {
+  const ctx = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const page = await ctx.newPage();
+  await demoLogin(page, base, 'demo-watcher');
+  await menuLink(page, '緊急時情報');
+  await page.waitForURL('**/emergency');
+  const main = await page.locator('main').textContent();
+  assert.match(main, /山本 一人/);
+  assert.doesNotMatch(main, /緑川 ハナ/, 'a team patient is not hers');
+  await checkA11y(page, '/emergency (watcher)');
+  await menuLink(page, '災害時の名簿');
+  await page.waitForURL('**/emergency/disaster');
+  assert.equal(await page.locator('li.disaster-line').count(), 1);
+  const line = page.locator('li.disaster-line', { hasText: '山本 一人' });
+  await line.getByLabel('安否').selectOption('safe');
+  await line.getByLabel('メモ').fill('訪問して無事を確認');
+  await line.getByRole('button', { name: '記録' }).click();
+  await page.waitForURL(/#r\d+$/);
+  assert.match(await page.locator('li.disaster-line').textContent(), /無事/);
+  // No print or export for her.
+  assert.equal(await page.getByRole('link', { name: '印刷用の名簿' }).count(), 0);
+  const print = await page.request.get(base + '/emergency/disaster/print');
+  assert.equal(print.status(), 403);
+  await ctx.close();
+});

@@ -39,6 +39,9 @@ labelled_enum!(
         Family = ("family", "家族", "Family member"),
         /// 消防・救急: reads emergency information, audited.
         Ems = ("ems", "消防・救急", "EMS"),
+        /// 民生委員・見守りサポーター: checks the emergency information of the
+        /// residents the support centre assigned to them, and nothing else.
+        Watcher = ("watcher", "民生委員・見守りサポーター", "Community watcher"),
     }
 );
 
@@ -99,7 +102,7 @@ impl Role {
             ManageOrganisations => matches!(self, SystemAdmin | RegionAdmin | Coordinator),
             ManageUsers => matches!(self, SystemAdmin | RegionAdmin),
             ViewAudit => matches!(self, SystemAdmin | RegionAdmin),
-            ViewProfessionalDirectory => !matches!(self, Family),
+            ViewProfessionalDirectory => !matches!(self, Family | Watcher),
             CurateDirectory => matches!(self, SystemAdmin | RegionAdmin | Coordinator),
             RegisterPatients => matches!(self, Professional | Coordinator),
             JoinCareTeams => matches!(self, Professional | Coordinator | Family),

@@ -181,6 +181,12 @@ pub async fn transport(
     Ctx(rc): Ctx,
     ApiJson(b): ApiJson<TransportReport>,
 ) -> Result<Response, WebError> {
+    if !state
+        .transport_limiter
+        .allow(&p.user_id.to_string(), crate::TRANSPORTS_PER_MINUTE)
+    {
+        return Err(WebError::TooManyRequests(60));
+    }
     let id = state
         .emergency
         .record_transport(&p, &rc, &b.token, &b.transport, Timestamp::now())

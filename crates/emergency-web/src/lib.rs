@@ -39,6 +39,8 @@ pub struct Inner {
     pub emergency: Emergency,
     /// Openings of card links per source address and minute.
     pub card_limiter: RateLimiter,
+    /// Transport reports per EMS user and minute.
+    pub transport_limiter: RateLimiter,
 }
 
 impl EmergencyState {
@@ -48,6 +50,7 @@ impl EmergencyState {
             config,
             emergency,
             card_limiter: RateLimiter::default(),
+            transport_limiter: RateLimiter::default(),
         }))
     }
 }
@@ -60,9 +63,10 @@ impl std::ops::Deref for EmergencyState {
 }
 
 use Persona::*;
-/// Who keeps records: the team's professionals, and the desk (the
-/// support centre) for residents without a team.
-const KEEPERS: &[Persona] = &[Coordinator, Professional];
+/// Who keeps records: the team's professionals, the desk (the support
+/// centre) for residents without a team, and the watchers (民生委員・見守り
+/// サポーター) for the residents the desk assigned to them.
+const KEEPERS: &[Persona] = &[Coordinator, Professional, Watcher];
 /// Who reads and writes the test patient's record: the team's
 /// professionals. (A family member reads it only when care lets family
 /// see clinical records, which the world's family member may not.)
@@ -74,15 +78,25 @@ const DASHBOARD: &[Persona] = &[RegionAdmin, MunicipalOfficer, Coordinator];
 const DISASTER_RUNNERS: &[Persona] = &[Coordinator];
 /// Who sees a disaster list: those who run it, and professionals (their
 /// own residents).
-const DISASTER_READERS: &[Persona] = &[Coordinator, Professional];
+const DISASTER_READERS: &[Persona] = &[Coordinator, Professional, Watcher];
+/// Who sets the region's verification interval.
+const SETTINGS_KEEPERS: &[Persona] = &[Coordinator, RegionAdmin];
+/// The support centre's desk: assigns watchers to residents.
+const DESK: &[Persona] = &[Coordinator];
 /// Who keeps the region's ACP template.
 const TEMPLATE_KEEPERS: &[Persona] = &[Coordinator, RegionAdmin];
 /// Who reads and prints the blank template.
 const TEMPLATE_READERS: &[Persona] = &[Coordinator, RegionAdmin, MunicipalOfficer, Professional];
+/// Who confirms the test patient's safety: the team, and the desk (the
+/// record is on the region's list by consent); a watcher only for the
+/// residents assigned, which the test patient is not.
+const SAFETY: &[Persona] = &[Coordinator, Professional];
 /// Who records a transport through a card: an ambulance crew.
 const CREW: &[Persona] = &[Ems];
 /// Openings of one card's link per source address and minute.
 pub const CARD_OPENINGS_PER_MINUTE: u32 = 30;
+/// Transport reports one EMS user sends a minute (pages and API).
+pub const TRANSPORTS_PER_MINUTE: u32 = 10;
 
 fn routes() -> RouteTable<EmergencyState> {
     RouteTable::new()
@@ -118,6 +132,25 @@ fn routes() -> RouteTable<EmergencyState> {
         .sample("/emergency/records/{emergency_record}/links/{emergency_link}/revoke")
         .conceals()
         .get("/emergency/freshness", pages::freshness, DASHBOARD)
+        .post(
+            "/emergency/settings",
+            pages::save_settings,
+            SETTINGS_KEEPERS,
+        )
+        .body("verify_months=6")
+        .post(
+            "/emergency/records/{id}/watchers",
+            pages::assign_watcher,
+            DESK,
+        )
+        .sample("/emergency/records/{emergency_record}/watchers")
+        .body("user_id=")
+        .post(
+            "/emergency/records/{id}/watchers/{user}/end",
+            pages::end_watcher,
+            DESK,
+        )
+        .sample("/emergency/records/{emergency_record}/watchers/{user}/end")
         // ACP and the end of life
         .get("/emergency/records/{id}/acp", pages::acp, PRO)
         .sample("/emergency/records/{emergency_record}/acp")
@@ -177,7 +210,7 @@ fn routes() -> RouteTable<EmergencyState> {
         .post(
             "/emergency/records/{id}/safety",
             pages::confirm_safety,
-            DISASTER_READERS,
+            SAFETY,
         )
         .sample("/emergency/records/{emergency_record}/safety")
         .body("status=")
@@ -222,11 +255,7 @@ fn routes() -> RouteTable<EmergencyState> {
             api::disaster,
             DISASTER_READERS,
         )
-        .post(
-            "/api/v1/emergency/records/{id}/safety",
-            api::safety,
-            DISASTER_READERS,
-        )
+        .post("/api/v1/emergency/records/{id}/safety", api::safety, SAFETY)
         .sample("/api/v1/emergency/records/{emergency_record}/safety")
         .body(r#"{"status":""}"#)
         .conceals()
@@ -303,7 +332,7 @@ impl HomeItems for EmergencyHome {
         Box::pin(async move {
             if !matches!(
                 p.role,
-                Role::Professional | Role::Coordinator | Role::Family
+                Role::Professional | Role::Coordinator | Role::Family | Role::Watcher
             ) {
                 return Ok(Vec::new());
             }
@@ -420,7 +449,7 @@ pub fn capability(state: EmergencyState) -> Capability {
             shown_to: |p| {
                 matches!(
                     p.role,
-                    Role::Professional | Role::Coordinator | Role::Family
+                    Role::Professional | Role::Coordinator | Role::Family | Role::Watcher
                 )
             },
         },

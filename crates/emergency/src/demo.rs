@@ -54,6 +54,7 @@ pub async fn load(
     let mut input = service.prefill(&cm, ctx, first, forty_days_ago).await?;
     input.municipality_code = city.clone();
     input.area = "緑町地区".into();
+    input.disaster_share = true;
     input.contacts = "長女 家族 和子 090-0000-1111\n次女 家族 直子 090-0000-2222".into();
     input.home_file = "冷蔵庫のドアポケット（緑の筒）".into();
     input.wishes =
@@ -86,6 +87,7 @@ pub async fn load(
         home_file: "冷蔵庫の上".into(),
         wishes: "入院はできれば避けたい。".into(),
         lives_alone: true,
+        disaster_share: true,
         ..RecordInput::default()
     };
     let kept = service
@@ -94,5 +96,10 @@ pub async fn load(
     service
         .verify(&desk, ctx, kept, seven_months_ago.plus_seconds(600))
         .await?;
-    Ok("emergency: 2 records (one due after a discharge, one due on the calendar)".into())
+    // The 民生委員 of his block checks on him.
+    let watcher = principal("demo-watcher").await?;
+    service
+        .assign_watcher(&desk, ctx, kept, watcher.user_id, seven_months_ago)
+        .await?;
+    Ok("emergency: 2 records (one due after a discharge, one due on the calendar, watched by the 民生委員)".into())
 }

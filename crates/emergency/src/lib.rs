@@ -20,5 +20,6 @@ pub mod export;
 pub mod model;
 pub mod service;
 mod store;
+pub mod synthetic;
 
 pub use service::{Emergency, EmergencyError};

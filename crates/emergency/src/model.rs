@@ -48,6 +48,10 @@ pub struct EmergencyRecord {
     /// Wishes about treatment and place of care (ACP summary).
     pub wishes: String,
     pub lives_alone: bool,
+    /// Consent to be on the region's disaster list (災害時の名簿への提供に
+    /// 同意): the support centre, the municipality and the fire service
+    /// see the resident there only with it.
+    pub disaster_share: bool,
     /// Who keeps it verified.
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub responsible_user_id: UserId,
@@ -115,6 +119,9 @@ pub struct RecordInput {
     pub wishes: String,
     #[serde(default)]
     pub lives_alone: bool,
+    /// See [`EmergencyRecord::disaster_share`].
+    #[serde(default)]
+    pub disaster_share: bool,
 }
 
 impl From<&EmergencyRecord> for RecordInput {
@@ -139,6 +146,7 @@ impl From<&EmergencyRecord> for RecordInput {
             home_file: r.home_file.clone(),
             wishes: r.wishes.clone(),
             lives_alone: r.lives_alone,
+            disaster_share: r.disaster_share,
         }
     }
 }
@@ -530,6 +538,12 @@ impl AcpVersion {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AcpInput {
+    /// The template the answers were typed against (0: the built-in one);
+    /// when the region's template changed meanwhile, the answers are
+    /// refused rather than filed under other sections. Omitted: the one
+    /// in force.
+    #[serde(default)]
+    pub template_id: Option<i64>,
     #[serde(default)]
     pub discussed_on: String,
     #[serde(default)]

@@ -363,6 +363,14 @@ const USERS: &[UserRow] = &[
         Some("みどり野広域消防本部"),
         "消防・救急 / EMS",
     ),
+    (
+        "demo-watcher",
+        "見守 正子",
+        "watcher",
+        "other",
+        None,
+        "民生委員 / Community watcher",
+    ),
 ];
 
 pub fn logins() -> Vec<DemoLogin> {

@@ -151,6 +151,10 @@ enum BenchCommand {
         samples: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Then a town of this many residents with a record each (written
+        /// in bulk), whose disaster list is timed (0: none).
+        #[arg(long, default_value_t = 50_000)]
+        town: usize,
     },
     /// Load the directory from the database into the search index and time
     /// each query shape in-process (p50/p99 over seeded random queries).
@@ -625,9 +629,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             records,
             samples,
             seed,
+            town,
         }) => {
             let db = open(&config, true).await?;
-            crate::bench_emergency::measure(&db, records, samples.max(1), seed).await?;
+            crate::bench_emergency::measure(&db, records, samples.max(1), seed, town).await?;
         }
         Command::Bench(BenchCommand::Index { edits, seed }) => {
             let db = open(&config, true).await?;

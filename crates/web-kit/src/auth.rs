@@ -295,7 +295,7 @@ async fn authenticate_inner(
     // write scope can change nothing, whatever the handler checks.
     if let AuthState::Active(p) = &auth {
         if unsafe_method && !p.may_write() {
-            tracing::warn!(path = %path, "API token without the write scope");
+            tracing::warn!(path = %crate::loggable_path(&path), "API token without the write scope");
             return Err(WebError::InsufficientScope);
         }
     }
@@ -350,7 +350,7 @@ async fn authenticate_inner(
             match sent {
                 Some(s) if constant_time_eq(&s, &expected_csrf) => {}
                 _ => {
-                    tracing::warn!(path = %path, "CSRF token missing or wrong");
+                    tracing::warn!(path = %crate::loggable_path(&path), "CSRF token missing or wrong");
                     return Err(WebError::Csrf);
                 }
             }

@@ -77,3 +77,28 @@ impl std::ops::Deref for Kit {
         &self.0
     }
 }
+
+/// A path as a log may keep it: a capability link's secret (an emergency
+/// card's `/e/{token}`, and the pages under it) is never written to a log,
+/// whoever logs the path — the request span, or a refusal's warning.
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/e/") {
+        "/e/{token}"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_card_token_never_reaches_the_log() {
+        let token = "LcHHMqizH5JAz4AnjnKHfnk8w3chyBewZrNRUEi_pxQ";
+        assert_eq!(super::loggable_path(&format!("/e/{token}")), "/e/{token}");
+        assert_eq!(
+            super::loggable_path(&format!("/e/{token}/transport")),
+            "/e/{token}"
+        );
+        assert_eq!(super::loggable_path("/patients/12"), "/patients/12");
+    }
+}

@@ -37,10 +37,12 @@ pub enum Persona {
     /// A family member on the test patient's team.
     Family,
     Ems,
+    /// A 民生委員 / 見守りサポーター, assigned to residents by the desk.
+    Watcher,
 }
 
 impl Persona {
-    pub const ALL: [Persona; 9] = [
+    pub const ALL: [Persona; 10] = [
         Persona::Anonymous,
         Persona::PendingMfa,
         Persona::SystemAdmin,
@@ -50,6 +52,7 @@ impl Persona {
         Persona::Professional,
         Persona::Family,
         Persona::Ems,
+        Persona::Watcher,
     ];
 }
 
@@ -67,6 +70,7 @@ pub mod audience {
         Professional,
         Family,
         Ems,
+        Watcher,
     ];
     /// Signed in, or half-way (password given).
     pub const HALF_OR_MORE: &[Persona] = &[
@@ -78,8 +82,9 @@ pub mod audience {
         Professional,
         Family,
         Ems,
+        Watcher,
     ];
-    /// Everyone signed in but family members.
+    /// Everyone signed in but family members and community watchers.
     pub const STAFF: &[Persona] = &[
         SystemAdmin,
         RegionAdmin,

@@ -136,16 +136,6 @@ pub fn assemble(state: AppState) -> Assembly {
     }
 }
 
-/// A path as the request log may keep it: a capability link's secret
-/// (an emergency card's `/e/{token}`) is never written to the log.
-pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/e/") {
-        "/e/{token}"
-    } else {
-        path
-    }
-}
-
 /// The whole application with its middleware.
 pub fn app(state: AppState) -> Router {
     assemble(state).router
@@ -160,7 +150,7 @@ fn with_middleware(router: Router, state: &AppState, kit: Kit) -> Router {
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %loggable_path(req.uri().path()))
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %renkei_web_kit::loggable_path(req.uri().path()))
         })
         // One structured line per request (status, latency) inside the span
         // that carries the request id.
@@ -179,14 +169,4 @@ fn with_middleware(router: Router, state: &AppState, kit: Kit) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(max_body.max(max_upload)))
         .layer(from_fn_with_state(kit, renkei_web_kit::auth::authenticate));
     router.fallback(not_found).layer(middleware)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_card_token_never_reaches_the_log() {
-        let token = "LcHHMqizH5JAz4AnjnKHfnk8w3chyBewZrNRUEi_pxQ";
-        assert_eq!(super::loggable_path(&format!("/e/{token}")), "/e/{token}");
-        assert_eq!(super::loggable_path("/patients/12"), "/patients/12");
-    }
 }

@@ -86,6 +86,7 @@ pub async fn acp(
 
 fn acp_input(form: &FormData, template: &AcpTemplate) -> AcpInput {
     AcpInput {
+        template_id: Some(form.get("template_id").trim().parse().unwrap_or(-1)),
         discussed_on: form.get("discussed_on").to_string(),
         participants: form.get("participants").to_string(),
         answers: template

@@ -256,16 +256,26 @@ pub async fn disaster_print(
     } else {
         format!("{muni} {}", list.scope.area)
     };
-    let page = DisasterPrint {
-        shown: shown(&list, "ja"),
-        list,
-        scope_label,
-        printed_at: Timestamp::now().to_jst_display(),
-    };
-    let mut r = axum::response::Html(page.render()?).into_response();
+    let html = print_html(list, scope_label, Timestamp::now().to_jst_display())?;
+    let mut r = axum::response::Html(html).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
+}
+
+/// The print view's HTML of a list (the benchmark renders it too).
+pub fn print_html(
+    list: DisasterList,
+    scope_label: String,
+    printed_at: String,
+) -> Result<String, askama::Error> {
+    DisasterPrint {
+        shown: shown(&list, "ja"),
+        list,
+        scope_label,
+        printed_at,
+    }
+    .render()
 }
 
 /// The list as CSV (UTF-8 with BOM) for the fire service; audited as an
@@ -282,13 +292,17 @@ pub async fn disaster_csv(
         .await?;
     let body = renkei_emergency::export::disaster_csv(&list)
         .map_err(|e| WebError::Internal(e.to_string()))?;
+    // The file's name carries only digits of the municipality's code.
+    let code: String = list
+        .scope
+        .municipality
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
     let name = format!(
         "disaster-list-{}{}.csv",
-        if list.scope.municipality.is_empty() {
-            "region"
-        } else {
-            &list.scope.municipality
-        },
+        if code.is_empty() { "region" } else { &code },
         if list.scope.area.is_empty() {
             ""
         } else {

@@ -136,6 +136,7 @@ fn input_of(form: &FormData) -> RecordInput {
         home_file: form.get("home_file").to_string(),
         wishes: form.get("wishes").to_string(),
         lives_alone: form.get("lives_alone") == "on",
+        disaster_share: form.get("disaster_share") == "on",
     }
 }
 
@@ -213,6 +214,11 @@ struct RecordPage {
     links: Vec<(EmergencyLinkId, String, String)>,
     /// Openings: when, from where.
     openings: Vec<(String, String)>,
+    /// The resident's watchers, and those the desk may assign.
+    watchers: Vec<(renkei_domain::UserId, String)>,
+    candidates: Vec<(renkei_domain::UserId, String)>,
+    /// Whether the user is the desk keeping this resident.
+    desk: bool,
 }
 
 pub async fn record(
@@ -222,11 +228,15 @@ pub async fn record(
     Ctx(rc): Ctx,
     Path(id): Path<EmergencyRecordId>,
 ) -> Result<Response, WebError> {
-    let v = state
-        .emergency
-        .record(&p, &rc, id, Timestamp::now())
-        .await?;
+    let now = Timestamp::now();
+    let v = state.emergency.record(&p, &rc, id, now).await?;
+    let (watchers, candidates) = state.emergency.watchers(&p, &rc, id, now).await?;
     let page = RecordPage {
+        desk: p.role == renkei_domain::Role::Coordinator
+            && v.record.patient_id.is_none()
+            && v.may_write,
+        watchers,
+        candidates,
         l: Layout::new(
             &ctx,
             &format!(
@@ -442,6 +452,9 @@ pub async fn card_sheet(
 #[template(path = "emergency/freshness.html")]
 struct FreshnessPage {
     l: Layout,
+    /// The region's interval, and whether the user may change it.
+    verify_months: u8,
+    may_set: bool,
     lines: Vec<renkei_emergency::model::FreshnessLine>,
     /// The reasons' labels, in the columns' order.
     reasons: Vec<String>,
@@ -464,6 +477,10 @@ pub async fn freshness(
         .iter()
         .map(|r| r.label(ctx.lang.code()).to_string())
         .collect();
+    let verify_months = match p.region_id {
+        Some(r) => state.emergency.verify_months(r).await?,
+        None => renkei_domain::emergency::DEFAULT_VERIFY_MONTHS,
+    };
     let total = lines.iter().fold((0, 0, 0), |(a, b, c), l| {
         (a + l.registered, b + l.current, c + l.due)
     });
@@ -476,5 +493,53 @@ pub async fn freshness(
         lines,
         reasons,
         total,
+        verify_months,
+        may_set: Emergency::keeps_settings(&p),
     })
+}
+
+/// Sets the region's verification interval (the support centre, the
+/// region's administrator) and goes back to the dashboard.
+pub async fn save_settings(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let months = form.get("verify_months").trim().parse::<i64>().unwrap_or(0);
+    state
+        .emergency
+        .set_verify_months(&p, &rc, months, Timestamp::now())
+        .await?;
+    Ok(Redirect::to("/emergency/freshness?saved=1").into_response())
+}
+
+/// Assigns a watcher to a resident without a team (the desk).
+pub async fn assign_watcher(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path(id): Path<EmergencyRecordId>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let user = renkei_domain::UserId(form.get("user_id").trim().parse().unwrap_or(0));
+    state
+        .emergency
+        .assign_watcher(&p, &rc, id, user, Timestamp::now())
+        .await?;
+    Ok(Redirect::to(&format!("/emergency/records/{id}#watchers")).into_response())
+}
+
+/// Ends a watcher's assignment (the desk).
+pub async fn end_watcher(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    Path((id, user)): Path<(EmergencyRecordId, renkei_domain::UserId)>,
+) -> Result<Response, WebError> {
+    state
+        .emergency
+        .end_watcher(&p, &rc, id, user, Timestamp::now())
+        .await?;
+    Ok(Redirect::to(&format!("/emergency/records/{id}#watchers")).into_response())
 }

@@ -65,7 +65,15 @@ async fn transport_page(
         recorded,
         errors,
     };
-    render(&page, status)
+    let mut r = render(&page, status)?;
+    // The crew's page names the resident: not cached, no referrer.
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(r)
 }
 
 pub async fn transport_form(
@@ -102,6 +110,12 @@ pub async fn record_transport(
     Path(token): Path<String>,
     form: FormData,
 ) -> Result<Response, WebError> {
+    if !state
+        .transport_limiter
+        .allow(&p.user_id.to_string(), crate::TRANSPORTS_PER_MINUTE)
+    {
+        return Err(WebError::TooManyRequests(60));
+    }
     let input = TransportInput {
         hospital_entry_id: form.get("hospital_entry_id").trim().parse().unwrap_or(0),
         transported_at: form.get("transported_at").to_string(),

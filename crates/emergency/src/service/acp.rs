@@ -253,7 +253,21 @@ impl Emergency {
         if !self.access(p, ctx, &record, now).await? {
             return Err(ServiceError::Forbidden);
         }
+        if store::death_of(&self.db, id).await?.is_some() {
+            return Err(ServiceError::Conflict(
+                "亡くなった方の記録です。 The death of this resident is recorded.".into(),
+            ));
+        }
         let template = self.acp_template(record.region_id).await?;
+        let in_force = template.id.map(|t| t.0).unwrap_or(0);
+        if input.template_id.is_some_and(|t| t != in_force) {
+            return Err(invalid(
+                "answers",
+                "template_changed",
+                "入力中に地域の様式が更新されました。新しい様式でもう一度入力してください。",
+                "The region's template changed meanwhile: answer the new one.",
+            ));
+        }
         let mut errors = renkei_domain::ValidationErrors::new();
         let discussed = input.discussed_on.trim();
         match parse_date(discussed) {
@@ -487,6 +501,14 @@ impl Emergency {
     ) -> Result<Vec<DeathCounts>, EmergencyError> {
         if !Self::reads_dashboard(p) {
             return Err(ServiceError::Forbidden);
+        }
+        if !(2000..=2100).contains(&fiscal_year) {
+            return Err(invalid(
+                "fiscal_year",
+                "range",
+                "年度は2000〜2100で指定してください。",
+                "The fiscal year is 2000 to 2100.",
+            ));
         }
         let region = p.region_id.ok_or(ServiceError::Forbidden)?;
         let from = format!("{fiscal_year:04}-04-01");

@@ -24,10 +24,11 @@ impl Emergency {
             && (p.role == Role::Coordinator || (p.role == Role::MunicipalOfficer && p.mfa_enabled))
     }
 
-    /// Whether the user sees a disaster list at all: those who run it, and
-    /// professionals (their own residents).
+    /// Whether the user sees a disaster list at all: those who run it,
+    /// professionals (their own residents) and watchers (those assigned).
     pub fn reads_disaster_list(p: &Principal) -> bool {
-        Self::runs_disaster_list(p) || (p.role == Role::Professional && p.region_id.is_some())
+        Self::runs_disaster_list(p)
+            || (matches!(p.role, Role::Professional | Role::Watcher) && p.region_id.is_some())
     }
 
     fn region_of(p: &Principal) -> Result<renkei_domain::RegionId, EmergencyError> {
@@ -69,7 +70,15 @@ impl Emergency {
             municipality: scope.municipality.trim().to_string(),
             area: scope.area.trim().to_string(),
         };
-        let mut rows = store::list_rows(&self.db, region, &scope.municipality, &scope.area).await?;
+        let mut rows = store::list_rows(
+            &self.db,
+            region,
+            &scope.municipality,
+            &scope.area,
+            whole_region,
+            p.role == Role::Coordinator,
+        )
+        .await?;
         if !whole_region {
             let mine: std::collections::HashSet<EmergencyRecordId> =
                 self.writable_ids(p, ctx).await?;
@@ -84,6 +93,8 @@ impl Emergency {
             .iter()
             .map(|s| (s.code().to_string(), s.label_ja().to_string(), 0))
             .collect();
+        let patients: Vec<Option<renkei_domain::PatientId>> =
+            rows.iter().map(|r| r.patient_id).collect();
         let lines: Vec<DisasterLine> = rows
             .into_iter()
             .map(|r| {
@@ -126,6 +137,12 @@ impl Emergency {
             })
             .collect();
         let equipment = store::equipment(&self.db, region, &scope.municipality).await?;
+        // One entry for the list (its scope and size), and one per care
+        // patient on it, so each patient's trail (searched by patient) says
+        // their data was listed, printed or exported, and by whom. The
+        // desk's own residents are in the list's entry by scope and count:
+        // a town's list runs to tens of thousands of lines, and an entry
+        // each would make it slower than a typhoon allows.
         let mut e = audit_entry(p, ctx, purpose.audit_action(), region, None);
         e.object_kind = "region".into();
         e.reason = format!(
@@ -134,7 +151,21 @@ impl Emergency {
             scope.area,
             lines.len()
         );
-        self.audit(vec![e]).await?;
+        let mut entries = Vec::with_capacity(lines.len() + 1);
+        entries.push(e);
+        for (line, patient) in lines.iter().zip(patients) {
+            let Some(patient) = patient else { continue };
+            let mut e = audit_entry(
+                p,
+                ctx,
+                purpose.audit_action(),
+                line.record_id,
+                Some(patient),
+            );
+            e.reason = "on the disaster list".into();
+            entries.push(e);
+        }
+        self.audit(entries).await?;
         Ok(DisasterList {
             scope,
             disaster,
@@ -152,7 +183,10 @@ impl Emergency {
         p: &Principal,
         ctx: &RequestContext,
     ) -> Result<std::collections::HashSet<EmergencyRecordId>, EmergencyError> {
-        if !matches!(p.role, Role::Professional | Role::Coordinator) {
+        if !matches!(
+            p.role,
+            Role::Professional | Role::Coordinator | Role::Watcher
+        ) {
             return Ok(Default::default());
         }
         Ok(self
@@ -241,7 +275,10 @@ impl Emergency {
         }
         let record = self.row(record_id).await?;
         let allowed = if Self::runs_disaster_list(p) {
+            // Those the whole-region list shows them.
             p.region_id == Some(record.region_id)
+                && (record.disaster_share
+                    || (p.role == Role::Coordinator && record.patient_id.is_none()))
         } else {
             self.writable_ids(p, ctx).await?.contains(&record_id)
         };

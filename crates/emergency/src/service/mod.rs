@@ -52,6 +52,9 @@ pub struct Emergency {
     public_url: String,
 }
 
+/// The longest interval between verifications a region may set (months).
+pub const MAX_VERIFY_MONTHS: u8 = 24;
+
 /// A reminder is sent again after this many days while a record stays due.
 pub const REMIND_EVERY_DAYS: i64 = 7;
 
@@ -235,6 +238,7 @@ impl Checked {
             home_file: &c.home_file,
             wishes: &c.wishes,
             lives_alone: c.lives_alone,
+            disaster_share: c.disaster_share,
         }
     }
 }
@@ -326,7 +330,16 @@ impl Emergency {
             },
             // Without a team: the region's desk, as long as the user is
             // the desk of that region.
-            None => Self::keeps_unlinked(p, Some(record.region_id)).then_some(true),
+            // Without a team: the region's desk, as long as the user is
+            // the desk of that region; or a watcher (民生委員・見守りサポー
+            // ター) the desk assigned to this resident.
+            None if Self::keeps_unlinked(p, Some(record.region_id)) => Some(true),
+            None if p.role == Role::Watcher && p.region_id == Some(record.region_id) => {
+                store::is_watcher(&self.db, record.id, p.user_id)
+                    .await?
+                    .then_some(true)
+            }
+            None => None,
         };
         Ok(allowed)
     }
@@ -443,13 +456,58 @@ impl Emergency {
         now: Timestamp,
     ) -> Result<Freshness, EmergencyError> {
         let events = self.events(record).await?;
+        let months = self.verify_months(record.region_id).await?;
         let verified = record.verified_at.map(|at| (at, Timestamp(at).jst_date()));
-        Ok(Freshness::judge(
-            verified,
-            DEFAULT_VERIFY_MONTHS,
-            &events,
-            now.jst_date(),
-        ))
+        Ok(Freshness::judge(verified, months, &events, now.jst_date()))
+    }
+
+    /// The region's interval between verifications (months): its own
+    /// setting, else [`DEFAULT_VERIFY_MONTHS`].
+    pub async fn verify_months(
+        &self,
+        region: renkei_domain::RegionId,
+    ) -> Result<u8, EmergencyError> {
+        Ok(store::verify_months(&self.db, region)
+            .await?
+            .and_then(|m| u8::try_from(m).ok())
+            .filter(|m| (1..=MAX_VERIFY_MONTHS).contains(m))
+            .unwrap_or(DEFAULT_VERIFY_MONTHS))
+    }
+
+    /// Sets the region's interval between verifications (1 to 24 months):
+    /// the support centre or the region's administrator. Audited.
+    pub async fn set_verify_months(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        months: i64,
+        now: Timestamp,
+    ) -> Result<(), EmergencyError> {
+        if !Self::keeps_settings(p) {
+            return Err(ServiceError::Forbidden);
+        }
+        let region = p.region_id.ok_or(ServiceError::Forbidden)?;
+        if !(1..=i64::from(MAX_VERIFY_MONTHS)).contains(&months) {
+            return Err(invalid(
+                "verify_months",
+                "range",
+                "確認の間隔は1〜24か月で入力してください。",
+                "The interval is 1 to 24 months.",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        store::set_verify_months(&mut tx, region, months, p.user_id, now).await?;
+        let mut e = audit_entry(p, ctx, "emergency.settings", region, None);
+        e.object_kind = "region".into();
+        e.reason = format!("verify every {months} months");
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the user sets the region's emergency settings.
+    pub fn keeps_settings(p: &Principal) -> bool {
+        matches!(p.role, Role::Coordinator | Role::RegionAdmin) && p.region_id.is_some()
     }
 
     /// A new record's fields from a team's patient: the record, the shared
@@ -539,7 +597,7 @@ impl Emergency {
                 patient.region_id
             }
             None => {
-                if !Self::keeps_unlinked(p, None) {
+                if !Self::may_register_unlinked(p) {
                     return Err(ServiceError::Forbidden);
                 }
                 p.region_id.ok_or(ServiceError::Forbidden)?
@@ -550,6 +608,10 @@ impl Emergency {
             .await?;
         let mut tx = self.db.begin().await?;
         let id = store::insert_record(&mut tx, region, &checked.fields(), p.user_id, now).await?;
+        // A watcher who registers a resident watches them.
+        if p.role == Role::Watcher {
+            store::assign_watcher(&mut tx, id, p.user_id, p.user_id, now).await?;
+        }
         audit::append(
             &mut tx,
             &audit_entry(p, ctx, "emergency.create", id, input.patient_id),
@@ -627,6 +689,7 @@ impl Emergency {
         let links = store::links(&self.db, id).await?;
         let openings = store::openings(&self.db, id, 20).await?;
         let transports = self.transports_of(id).await?;
+        let verify_months = self.verify_months(record.region_id).await?;
         let acp = self.latest_acp(id).await?;
         let death = store::death_of(&self.db, id).await?;
         let ids: Vec<UserId> = [Some(record.responsible_user_id), record.verified_by]
@@ -648,7 +711,7 @@ impl Emergency {
             verified_by_name: name(record.verified_by),
             record,
             freshness,
-            verify_months: DEFAULT_VERIFY_MONTHS,
+            verify_months,
             links,
             openings,
             transports,
@@ -686,6 +749,18 @@ impl Emergency {
     ) -> Result<Vec<EmergencyRecord>, EmergencyError> {
         let patients: Vec<PatientId> = match p.role {
             Role::Professional | Role::Coordinator => self.care.visible_patients(p, ctx).await?,
+            // A watcher: the residents assigned to them, nothing else.
+            Role::Watcher => {
+                let mut rows = Vec::new();
+                for id in store::watched_records(&self.db, p.user_id).await? {
+                    if let Some(r) = store::record(&self.db, id).await? {
+                        if Some(r.region_id) == p.region_id && r.patient_id.is_none() {
+                            rows.push(r);
+                        }
+                    }
+                }
+                return Ok(rows);
+            }
             _ => return Err(ServiceError::Forbidden),
         };
         let mut rows = store::records_of_patients(&self.db, &patients).await?;
@@ -765,9 +840,104 @@ impl Emergency {
             .collect())
     }
 
-    /// Whether the user registers residents without a care team (the desk).
+    /// Whether the user registers residents without a care team: the desk,
+    /// and a watcher (who then watches the resident).
     pub fn may_register_unlinked(p: &Principal) -> bool {
-        Self::keeps_unlinked(p, None)
+        Self::keeps_unlinked(p, None) || (p.role == Role::Watcher && p.region_id.is_some())
+    }
+
+    /// The watchers of a record and, for the desk, the region's watchers
+    /// it may assign: (current, candidates), each (user, name).
+    pub async fn watchers(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        now: Timestamp,
+    ) -> Result<(Vec<(UserId, String)>, Vec<(UserId, String)>), EmergencyError> {
+        let record = self.row(id).await?;
+        self.access(p, ctx, &record, now).await?;
+        let current = store::watchers_of(&self.db, id).await?;
+        let candidates =
+            if Self::keeps_unlinked(p, Some(record.region_id)) && record.patient_id.is_none() {
+                store::region_watchers(&self.db, record.region_id, Role::Watcher.code())
+                    .await?
+                    .into_iter()
+                    .filter(|(u, _)| !current.iter().any(|(c, _)| c == u))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        Ok((current, candidates))
+    }
+
+    /// Assigns a watcher (民生委員・見守りサポーター of the region) to a
+    /// resident without a team: the desk only; the watcher then sees,
+    /// verifies and confirms the safety of this resident. Audited.
+    pub async fn assign_watcher(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        watcher: UserId,
+        now: Timestamp,
+    ) -> Result<(), EmergencyError> {
+        let record = self.row(id).await?;
+        if !Self::keeps_unlinked(p, Some(record.region_id)) {
+            return Err(ServiceError::Forbidden);
+        }
+        if record.patient_id.is_some() {
+            return Err(invalid(
+                "user_id",
+                "team",
+                "チームのある方の緊急時情報は、チームが管理します（見守りの担当は付けられません）。",
+                "A team keeps its patient's record: no watcher can be assigned.",
+            ));
+        }
+        let candidates =
+            store::region_watchers(&self.db, record.region_id, Role::Watcher.code()).await?;
+        if !candidates.iter().any(|(u, _)| *u == watcher) {
+            return Err(invalid(
+                "user_id",
+                "watcher",
+                "圏域の民生委員・見守りサポーターから選んでください。",
+                "Choose a community watcher of the region.",
+            ));
+        }
+        if store::is_watcher(&self.db, id, watcher).await? {
+            return Ok(());
+        }
+        let mut tx = self.db.begin().await?;
+        store::assign_watcher(&mut tx, id, watcher, p.user_id, now).await?;
+        let mut e = audit_entry(p, ctx, "emergency.watcher_assign", id, None);
+        e.reason = format!("watcher user {watcher}");
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a watcher's assignment (the desk). Audited.
+    pub async fn end_watcher(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        id: EmergencyRecordId,
+        watcher: UserId,
+        now: Timestamp,
+    ) -> Result<(), EmergencyError> {
+        let record = self.row(id).await?;
+        if !Self::keeps_unlinked(p, Some(record.region_id)) {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut tx = self.db.begin().await?;
+        if !store::end_watcher(&mut tx, id, watcher, now).await? {
+            return Err(ServiceError::NotFound);
+        }
+        let mut e = audit_entry(p, ctx, "emergency.watcher_end", id, None);
+        e.reason = format!("watcher user {watcher}");
+        audit::append(&mut tx, &e).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// For the home page, counts only (no names, so nothing to audit): the

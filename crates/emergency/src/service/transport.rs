@@ -58,9 +58,16 @@ impl Emergency {
     }
 
     /// Records a transport an EMS user reports through a card's live
-    /// link: the hospital, when, and a short reason. For a team's patient
-    /// transitions opens the stay (and tells the team on the timeline);
-    /// for a resident without a team the keeper is mailed. Audited.
+    /// link: the hospital (a directory entry), when (not more than an hour
+    /// ahead nor a week back) and a short reason. The report is kept and
+    /// audited first, so it stands whatever follows; then, for a team's
+    /// patient, transitions opens the stay and tells the team. When it
+    /// cannot (the patient is already recorded as in hospital), the team is
+    /// told by a notice all the same and the crew learns nothing of the
+    /// earlier stay. For a resident without a team the keeper is mailed.
+    /// A second report of the same record within half an hour is refused
+    /// (a double submission, not a second ambulance), and a resident whose
+    /// death is recorded takes none.
     pub async fn record_transport(
         &self,
         p: &Principal,
@@ -75,13 +82,18 @@ impl Emergency {
         let record = self.live_record(token).await?;
         let reason = input.reason.trim().to_string();
         let mut errors = renkei_domain::ValidationErrors::new();
-        let at = parse_local_datetime(input.transported_at.trim());
+        let at = parse_local_datetime(input.transported_at.trim())
+            .map(Timestamp::from_jst)
+            .filter(|t| {
+                t.millis() <= now.plus_seconds(3600).millis()
+                    && t.millis() >= now.plus_seconds(-7 * 24 * 3600).millis()
+            });
         if at.is_none() {
             errors.add(
                 "transported_at",
                 "datetime",
-                "搬送日時を入力してください（例: 2026-12-08 10:30）。",
-                "Give the transport date and time.",
+                "搬送日時を、1週間前から現在までの日時で入力してください（例: 2026-12-08 10:30）。",
+                "Give the transport time, within the past week.",
             );
         }
         if reason.is_empty() {
@@ -100,9 +112,9 @@ impl Emergency {
             );
         }
         let hospital = self
-            .find_hospitals("", 5_000)
-            .into_iter()
-            .find(|(id, _, _)| id.0 == input.hospital_entry_id);
+            .transitions
+            .hospital(EntryId(input.hospital_entry_id))
+            .await?;
         if hospital.is_none() {
             errors.add(
                 "hospital_entry_id",
@@ -114,70 +126,93 @@ impl Emergency {
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors));
         }
-        let (Some(at), Some((_, hospital_name, _))) = (at, hospital) else {
+        let (Some(at), Some((hospital_id, hospital_name))) = (at, hospital) else {
             return Err(ServiceError::Forbidden);
         };
-        let local = format!(
-            "{}T{:02}:{:02}",
-            format_date(at.date()),
-            at.hour(),
-            at.minute()
-        );
-        let stay_id = match record.patient_id {
-            Some(pid) => {
-                let admission = AdmissionInput {
-                    hospital_entry_id: input.hospital_entry_id,
-                    admitted_at: local.clone(),
-                    municipality_code: record.municipality_code.clone(),
-                    ..AdmissionInput::default()
-                };
-                match self
-                    .transitions
-                    .record_transport_admission(p, ctx, pid, &admission, &reason, now)
-                    .await
-                {
-                    Ok(stay) => Some(stay),
-                    // The stay's own checks speak of the admission: say
-                    // them of the transport's fields.
-                    Err(ServiceError::Validation(mut errs)) => {
-                        for e in &mut errs.0 {
-                            if e.field == "admitted_at" {
-                                e.field = "transported_at".into();
-                            }
-                        }
-                        return Err(ServiceError::Validation(errs));
-                    }
-                    Err(e) => return Err(e),
-                }
+        if store::death_of(&self.db, record.id).await?.is_some() {
+            return Err(ServiceError::Conflict(
+                "亡くなった方の記録です。 The death of this resident is recorded.".into(),
+            ));
+        }
+        if let Some(last) = store::transports(&self.db, record.id, 1).await?.first() {
+            if last.created_at > now.plus_seconds(-30 * 60).millis() {
+                return Err(ServiceError::Conflict(format!(
+                    "この方の搬送は {} に記録済みです（{}）。 Already recorded.",
+                    last.transported_local.replace('T', " "),
+                    last.hospital_name
+                )));
             }
-            None => None,
-        };
+        }
+        let local = at.to_jst_display().replace(' ', "T");
+        // The report first: acknowledged, it is kept whatever follows.
         let mut tx = self.db.begin().await?;
         let id = store::insert_transport(
             &mut tx,
             &store::NewTransport {
                 record_id: record.id,
-                hospital_entry_id: input.hospital_entry_id,
+                hospital_entry_id: hospital_id.0,
                 hospital_name: &hospital_name,
                 transported_local: &local,
                 reason: &reason,
-                stay_id,
+                stay_id: None,
                 reported_by: p.user_id,
             },
             now,
         )
         .await?;
         let mut e = audit_entry(p, ctx, "emergency.transport", record.id, record.patient_id);
-        e.reason = format!(
-            "transport #{id} to entry {}{}",
-            input.hospital_entry_id,
-            stay_id.map(|s| format!(", stay {s}")).unwrap_or_default()
-        );
+        e.reason = format!("transport #{id} to entry {hospital_id}");
         audit::append(&mut tx, &e).await?;
         tx.commit().await?;
-        if record.patient_id.is_none() {
+
+        let Some(pid) = record.patient_id else {
             self.tell_keeper_of_transport(&record, &hospital_name, &local)
                 .await;
+            return Ok(id);
+        };
+        let admission = AdmissionInput {
+            hospital_entry_id: hospital_id.0,
+            admitted_at: local.clone(),
+            municipality_code: record.municipality_code.clone(),
+            ..AdmissionInput::default()
+        };
+        match self
+            .transitions
+            .record_transport_admission(p, ctx, pid, &admission, &reason, now)
+            .await
+        {
+            Ok(stay) => {
+                let mut tx = self.db.begin().await?;
+                store::set_transport_stay(&mut tx, id, stay).await?;
+                tx.commit().await?;
+            }
+            Err(err) => {
+                // No stay (the patient is already recorded as in hospital,
+                // or transitions refused it): the team hears of the
+                // transport all the same, and sees why on its own pages.
+                tracing::warn!(error = %err, transport = %id, "transport without a stay");
+                let body = format!(
+                    "【救急搬送】救急隊（{}）から: {} に搬送（{}）。理由: {}。入退院の記録は自動で作れませんでした（入院中の記録と重なるなど）。入退院の画面で確認してください。",
+                    p.display_name,
+                    hospital_name,
+                    local.replace('T', " "),
+                    reason
+                );
+                let mut tx = self.db.begin().await?;
+                let space = self
+                    .care
+                    .post_outside_notice(
+                        &mut tx,
+                        pid,
+                        p.user_id,
+                        renkei_domain::care::PostAuthorRole::Ems,
+                        &body,
+                        now,
+                    )
+                    .await?;
+                tx.commit().await?;
+                self.care.notify_outside_notice(space, pid, p.user_id);
+            }
         }
         Ok(id)
     }

@@ -13,6 +13,7 @@ use crate::model::{Disaster, Equipment};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListRow {
     pub id: EmergencyRecordId,
+    pub patient_id: Option<renkei_domain::PatientId>,
     pub name: String,
     pub kana: String,
     pub birth_date: String,
@@ -28,28 +29,37 @@ pub struct ListRow {
 }
 
 /// The region's records in the scope whose resident depends on a device
-/// or lives alone, by municipality, area and kana. One statement.
+/// or lives alone (and has not died), by municipality, area and kana, in
+/// one statement. With `consented_only`, only those who agreed to be on
+/// the list, and (`desk`) the desk's own residents without a team.
 pub async fn list_rows(
     db: &Db,
     region: RegionId,
     municipality: &str,
     area: &str,
+    consented_only: bool,
+    desk: bool,
 ) -> Result<Vec<ListRow>, StoreError> {
-    Ok(read!(db, |c| sqlx::query_as(
-        "SELECT r.id, r.name, r.kana, r.birth_date, r.address, r.municipality_code, r.area, \
+    Ok(read!(db, |c| {
+        sqlx::query_as(
+        "SELECT r.id, r.patient_id, r.name, r.kana, r.birth_date, r.address, r.municipality_code, r.area, \
          r.phone, r.devices, r.lives_alone, r.family_doctor, r.contacts, \
          COALESCE(u.display_name, '') AS keeper_name \
          FROM emergency_records r LEFT JOIN identity_people u ON u.id = r.responsible_user_id \
          WHERE r.region_id = $1 AND (r.devices <> '' OR r.lives_alone) \
          AND NOT EXISTS (SELECT 1 FROM emergency_deaths d WHERE d.record_id = r.id) \
          AND ($2 = '' OR r.municipality_code = $2) AND ($3 = '' OR r.area = $3) \
+         AND (NOT $4 OR r.disaster_share OR ($5 AND r.patient_id IS NULL)) \
          ORDER BY r.municipality_code, r.area, r.kana, r.id"
     )
     .bind(region)
     .bind(municipality)
     .bind(area)
+    .bind(consented_only)
+    .bind(desk)
     .fetch_all(c)
-    .await?))
+    .await?
+    }))
 }
 
 /// The areas the region's records name, by municipality (code, area).

@@ -8,9 +8,11 @@ use crate::model::{CardLink, EmergencyRecord, Opening};
 
 mod acp;
 mod disaster;
+mod settings;
 mod transport;
 pub use acp::*;
 pub use disaster::*;
+pub use settings::*;
 pub use transport::*;
 
 /// A record's fields, checked by the service.
@@ -33,11 +35,12 @@ pub struct Fields<'a> {
     pub home_file: &'a str,
     pub wishes: &'a str,
     pub lives_alone: bool,
+    pub disaster_share: bool,
 }
 
 const RECORD: &str = "SELECT id, region_id, patient_id, name, kana, birth_date, address, municipality_code, \
     area, phone, family_doctor, diseases, medicines, allergies, contacts, insurance, devices, home_file, wishes, \
-    lives_alone, responsible_user_id, verified_at, verified_by, created_by, created_at, updated_at \
+    lives_alone, disaster_share, responsible_user_id, verified_at, verified_by, created_by, created_at, updated_at \
     FROM emergency_records";
 
 /// Records whose resident has not died (a death takes a record out of
@@ -56,9 +59,9 @@ pub async fn insert_record(
         sqlx::query_scalar(
             "INSERT INTO emergency_records (region_id, patient_id, name, kana, birth_date, address, \
              municipality_code, phone, family_doctor, diseases, medicines, allergies, contacts, insurance, \
-             devices, home_file, wishes, lives_alone, responsible_user_id, created_by, created_at, updated_at, area) \
+             devices, home_file, wishes, lives_alone, responsible_user_id, created_by, created_at, updated_at, area, disaster_share) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, \
-             $20, $20, $21) RETURNING id",
+             $20, $20, $21, $22) RETURNING id",
         )
         .bind(region)
         .bind(f.patient_id)
@@ -81,6 +84,7 @@ pub async fn insert_record(
         .bind(by)
         .bind(now.millis())
         .bind(f.area)
+        .bind(f.disaster_share)
         .fetch_one(&mut *c)
         .await?
     });
@@ -99,7 +103,7 @@ pub async fn update_record(
             "UPDATE emergency_records SET name = $2, kana = $3, birth_date = $4, address = $5, \
              municipality_code = $6, phone = $7, family_doctor = $8, diseases = $9, medicines = $10, \
              allergies = $11, contacts = $12, insurance = $13, devices = $14, home_file = $15, wishes = $16, \
-             lives_alone = $17, updated_at = $18, area = $19 WHERE id = $1",
+             lives_alone = $17, updated_at = $18, area = $19, disaster_share = $20 WHERE id = $1",
         )
         .bind(id)
         .bind(f.name)
@@ -120,6 +124,7 @@ pub async fn update_record(
         .bind(f.lives_alone)
         .bind(now.millis())
         .bind(f.area)
+        .bind(f.disaster_share)
         .execute(&mut *c)
         .await?;
     });

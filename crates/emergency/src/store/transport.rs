@@ -41,6 +41,22 @@ pub async fn insert_transport(
     Ok(id)
 }
 
+/// Marks the stay transitions opened for a transport.
+pub async fn set_transport_stay(
+    tx: &mut Tx,
+    id: TransportId,
+    stay: StayId,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query("UPDATE emergency_transports SET stay_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(stay)
+            .execute(&mut *c)
+            .await?;
+    });
+    Ok(())
+}
+
 /// A record's transports, newest first.
 pub async fn transports(
     db: &Db,

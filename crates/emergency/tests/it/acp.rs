@@ -66,6 +66,7 @@ both_backends!(
                 &c,
                 id,
                 &AcpInput {
+                    template_id: None,
                     discussed_on: "2026-12-31".into(),
                     participants: String::new(),
                     answers: vec![answer("s1", "たぶん", "")],
@@ -82,6 +83,7 @@ both_backends!(
             other => panic!("{other:?}"),
         }
         let first = AcpInput {
+            template_id: Some(0),
             discussed_on: "2026-10-20".into(),
             participants: "本人、長女、主治医".into(),
             answers: vec![
@@ -122,7 +124,24 @@ both_backends!(
             Err(ServiceError::Forbidden)
         ));
         let later = now.plus_seconds(30 * DAY);
+        // Answers typed against the built-in template are refused now that
+        // the region's own is in force (they would land under other titles).
+        let stale = AcpInput {
+            template_id: Some(0),
+            ..first.clone()
+        };
+        match w.emergency.save_acp(&w.desk, &c, id, &stale, later).await {
+            Err(ServiceError::Validation(e)) => assert_eq!(e.0[0].code, "template_changed"),
+            other => panic!("{other:?}"),
+        }
+        let region_template = w
+            .emergency
+            .acp(&w.desk, &c, id, later)
+            .await
+            .unwrap()
+            .template;
         let second = AcpInput {
+            template_id: region_template.id.map(|t| t.0),
             discussed_on: "2026-11-25".into(),
             participants: "本人、長女".into(),
             answers: vec![

@@ -65,6 +65,8 @@ both_backends!(
         team.contacts = "長男 090".into();
         team.devices = vec!["oxygen".into()];
         team.lives_alone = false;
+        // Without consent the team's patient is on the team's own list only.
+        team.disaster_share = false;
         let team_id = w
             .emergency
             .create_record(&w.cm, &c, &team, now)
@@ -80,6 +82,23 @@ both_backends!(
         assert_eq!(names, ["独居 花子", "酸素 一郎"]);
         assert!(list.disaster.is_none());
         assert!(list.lines.iter().all(|l| !l.may_update));
+        let all = w
+            .emergency
+            .disaster_list(&w.desk, &c, &scope(""), DisasterUse::Screen)
+            .await
+            .unwrap();
+        assert_eq!(all.lines.len(), 3, "the team's patient has not agreed");
+        let mut agreed = w
+            .emergency
+            .record(&w.cm, &c, team_id, now)
+            .await
+            .unwrap()
+            .record;
+        agreed.disaster_share = true;
+        w.emergency
+            .update_record(&w.cm, &c, team_id, &RecordInput::from(&agreed), now)
+            .await
+            .unwrap();
         let all = w
             .emergency
             .disaster_list(&w.desk, &c, &scope(""), DisasterUse::Screen)
@@ -254,13 +273,16 @@ both_backends!(
         .await
         .unwrap();
         let of = |action: &str| trail.iter().filter(|a| a.action == action).count();
-        assert_eq!(of("emergency.disaster_list"), 3);
-        assert_eq!(of("emergency.disaster_print"), 1);
+        // One entry for each list and one for each care patient on it.
+        assert_eq!(of("emergency.disaster_list"), 1 + 1 + (1 + 1) + (1 + 1));
+        assert_eq!(of("emergency.disaster_print"), 1 + 1);
         assert_eq!(of("emergency.disaster_export"), 1);
+        assert!(trail.iter().any(|a| a.action == "emergency.disaster_print"
+            && a.patient_id.as_deref() == Some(pid.to_string().as_str())));
         assert_eq!(of("emergency.safety"), 4);
         let export = trail
             .iter()
-            .find(|a| a.action == "emergency.disaster_export")
+            .find(|a| a.action == "emergency.disaster_export" && a.object_kind == "region")
             .unwrap();
         assert!(
             export.reason.contains("area=北地区 residents=3"),
@@ -358,4 +380,205 @@ both_backends!(the_desk_keeps_the_equipment_register, |db| async move {
     assert_eq!(list.equipment.len(), 1);
     assert_eq!(list.equipment[0].place, "〇〇公民館");
     assert_eq!(list.equipment[0].quantity, 2);
+});
+
+both_backends!(
+    a_watcher_sees_and_checks_only_the_residents_assigned,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        let now = Timestamp::from_jst_date("2026-11-01").unwrap();
+        let kept = w
+            .emergency
+            .create_record(
+                &w.desk,
+                &c,
+                &resident("見守 太郎", "北地区", &["oxygen"], true),
+                now,
+            )
+            .await
+            .unwrap();
+        let other = w
+            .emergency
+            .create_record(
+                &w.desk,
+                &c,
+                &resident("別の 花子", "北地区", &[], true),
+                now,
+            )
+            .await
+            .unwrap();
+        // Before the desk assigns anyone, the watcher sees nobody.
+        assert!(w
+            .emergency
+            .records(&w.watcher, &c, now)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            w.emergency.record(&w.watcher, &c, kept, now).await,
+            Err(ServiceError::NotFound)
+        ));
+        // Only the desk assigns, only watchers, only to residents without a team.
+        assert!(matches!(
+            w.emergency
+                .assign_watcher(&w.cm, &c, kept, w.watcher.user_id, now)
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        match w
+            .emergency
+            .assign_watcher(&w.desk, &c, kept, w.cm.user_id, now)
+            .await
+        {
+            Err(ServiceError::Validation(e)) => assert_eq!(e.0[0].code, "watcher"),
+            other => panic!("{other:?}"),
+        }
+        w.emergency
+            .assign_watcher(&w.desk, &c, kept, w.watcher.user_id, now)
+            .await
+            .unwrap();
+        let pid = patient(&w, now).await;
+        let mut team = w.emergency.prefill(&w.cm, &c, pid, now).await.unwrap();
+        team.municipality_code = CITY.into();
+        team.contacts = "長男".into();
+        let team_id = w
+            .emergency
+            .create_record(&w.cm, &c, &team, now)
+            .await
+            .unwrap();
+        match w
+            .emergency
+            .assign_watcher(&w.desk, &c, team_id, w.watcher.user_id, now)
+            .await
+        {
+            Err(ServiceError::Validation(e)) => assert_eq!(e.0[0].code, "team"),
+            other => panic!("{other:?}"),
+        }
+
+        // The watcher: the assigned resident, read and verified; nobody else.
+        let lines = w.emergency.records(&w.watcher, &c, now).await.unwrap();
+        assert_eq!(lines.iter().map(|l| l.id).collect::<Vec<_>>(), [kept]);
+        w.emergency.verify(&w.watcher, &c, kept, now).await.unwrap();
+        assert!(matches!(
+            w.emergency.record(&w.watcher, &c, other, now).await,
+            Err(ServiceError::NotFound)
+        ));
+        assert!(matches!(
+            w.emergency.record(&w.watcher, &c, team_id, now).await,
+            Err(ServiceError::NotFound)
+        ));
+        assert!(w
+            .emergency
+            .records(&w.other_watcher, &c, now)
+            .await
+            .unwrap()
+            .is_empty());
+        // The disaster list: the assigned resident only, and their safety.
+        w.emergency
+            .start_disaster(&w.desk, &c, "地震", now)
+            .await
+            .unwrap();
+        let list = w
+            .emergency
+            .disaster_list(&w.watcher, &c, &scope(""), DisasterUse::Screen)
+            .await
+            .unwrap();
+        assert_eq!(list.lines.len(), 1);
+        assert_eq!(list.lines[0].record_id, kept);
+        let safe = SafetyInput {
+            status: "safe".into(),
+            note: "訪問して無事を確認".into(),
+        };
+        w.emergency
+            .confirm_safety(&w.watcher, &c, kept, &safe, now)
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.emergency
+                .confirm_safety(&w.watcher, &c, other, &safe, now)
+                .await,
+            Err(ServiceError::NotFound)
+        ));
+        assert!(matches!(
+            w.emergency
+                .disaster_list(&w.watcher, &c, &scope(""), DisasterUse::Print)
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        // A watcher registers a neighbour, and watches them.
+        let neighbour = w
+            .emergency
+            .create_record(
+                &w.watcher,
+                &c,
+                &resident("隣 次郎", "北地区", &[], true),
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            w.emergency
+                .records(&w.watcher, &c, now)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let (watchers, _) = w
+            .emergency
+            .watchers(&w.desk, &c, neighbour, now)
+            .await
+            .unwrap();
+        assert_eq!(watchers.len(), 1);
+        // The desk ends an assignment: the resident is out of reach again.
+        w.emergency
+            .end_watcher(&w.desk, &c, kept, w.watcher.user_id, now)
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.emergency.record(&w.watcher, &c, kept, now).await,
+            Err(ServiceError::NotFound)
+        ));
+    }
+);
+
+both_backends!(the_region_sets_its_own_interval, |db| async move {
+    let w = world(&db).await;
+    let c = ctx();
+    let now = Timestamp::from_jst_date("2026-11-01").unwrap();
+    let id = w
+        .emergency
+        .create_record(&w.desk, &c, &resident("間隔 一", "北地区", &[], true), now)
+        .await
+        .unwrap();
+    w.emergency.verify(&w.desk, &c, id, now).await.unwrap();
+    let v = w.emergency.record(&w.desk, &c, id, now).await.unwrap();
+    assert_eq!(v.verify_months, 6);
+    assert_eq!(v.freshness.due_on.as_deref(), Some("2027-05-01"));
+    for bad in [0, 25] {
+        match w.emergency.set_verify_months(&w.desk, &c, bad, now).await {
+            Err(ServiceError::Validation(e)) => assert_eq!(e.0[0].field, "verify_months"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(
+        w.emergency.set_verify_months(&w.officer, &c, 3, now).await,
+        Err(ServiceError::Forbidden)
+    ));
+    w.emergency
+        .set_verify_months(&w.desk, &c, 3, now)
+        .await
+        .unwrap();
+    let v = w.emergency.record(&w.desk, &c, id, now).await.unwrap();
+    assert_eq!(v.verify_months, 3);
+    assert_eq!(v.freshness.due_on.as_deref(), Some("2027-02-01"));
+    let later = Timestamp::from_jst_date("2027-02-01").unwrap();
+    assert!(!w
+        .emergency
+        .record(&w.desk, &c, id, later)
+        .await
+        .unwrap()
+        .freshness
+        .is_current());
 });

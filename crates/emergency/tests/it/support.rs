@@ -45,6 +45,9 @@ pub struct World {
     pub db: Db,
     /// An EMS user of the region (救急隊).
     pub ems: Principal,
+    /// Two 民生委員 of the region: the desk assigns residents to them.
+    pub watcher: Principal,
+    pub other_watcher: Principal,
     /// The hospital in the directory an ambulance takes people to.
     pub hospital: EntryId,
 }
@@ -213,6 +216,8 @@ pub async fn world(db: &Db) -> World {
         )
         .await,
         ems: user(&identity, "ems", "ems", "ems", region, vec![]).await,
+        watcher: user(&identity, "minsei", "watcher", "other", region, vec![]).await,
+        other_watcher: user(&identity, "mimamori", "watcher", "other", region, vec![]).await,
         hospital,
         care,
         emergency,

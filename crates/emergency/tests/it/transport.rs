@@ -33,7 +33,7 @@ both_backends!(
             .create_link(&w.cm, &c, id, false, t0)
             .await
             .unwrap();
-        let now = t0.plus_seconds(3 * DAY);
+        let now = t0.plus_seconds(4 * DAY);
         let report = TransportInput {
             hospital_entry_id: w.hospital.0,
             transported_at: "2026-11-04T09:40".into(),
@@ -57,7 +57,7 @@ both_backends!(
         // Bad fields, each named.
         let bad = TransportInput {
             hospital_entry_id: 999_999,
-            transported_at: "yesterday".into(),
+            transported_at: "2026-11-06T09:00".into(),
             reason: String::new(),
         };
         match w
@@ -145,6 +145,56 @@ both_backends!(
             Some(pid.to_string().as_str())
         );
 
+        // A double submission within half an hour is refused, in words.
+        assert!(matches!(
+            w.emergency
+                .record_transport(&w.ems, &c, &link.token, &report, now.plus_seconds(60))
+                .await,
+            Err(ServiceError::Conflict(_))
+        ));
+        // A second transport while the stay is open: kept, no second stay,
+        // and the team told all the same.
+        let again = now.plus_seconds(3600);
+        let second = TransportInput {
+            transported_at: "2026-11-05T00:30".into(),
+            reason: "転院搬送".into(),
+            ..report.clone()
+        };
+        w.emergency
+            .record_transport(&w.ems, &c, &link.token, &second, again)
+            .await
+            .unwrap();
+        let v = w.emergency.record(&w.cm, &c, id, again).await.unwrap();
+        assert_eq!(v.transports.len(), 2);
+        assert_eq!(v.transports[0].stay_id, None);
+        let (_, stays) = w
+            .transitions
+            .stays_of_patient(&w.cm, &c, pid, again)
+            .await
+            .unwrap();
+        assert_eq!(stays.len(), 1);
+        let timeline = w
+            .care
+            .timeline(
+                &w.doctor,
+                &c,
+                space,
+                TimelineQuery {
+                    before: None,
+                    text: None,
+                    category: CategoryFilter::Any,
+                    limit: 20,
+                },
+                again,
+            )
+            .await
+            .unwrap();
+        assert!(timeline
+            .urgent
+            .iter()
+            .chain(timeline.posts.iter())
+            .any(|p| p.post.body.contains("転院搬送")));
+
         // A revoked card reports nothing.
         w.emergency
             .create_link(&w.cm, &c, id, true, now)
@@ -194,7 +244,7 @@ both_backends!(
                 &link.token,
                 &TransportInput {
                     hospital_entry_id: w.hospital.0,
-                    transported_at: "2026-11-01T22:15".into(),
+                    transported_at: "2026-10-31T22:15".into(),
                     reason: "転倒".into(),
                 },
                 now,

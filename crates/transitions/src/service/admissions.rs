@@ -77,10 +77,9 @@ impl Transitions {
         let (patient, members) = self.care.patient_and_team_for_outside(patient_id).await?;
         let mut input = input.clone();
         input.reported_via = ReportedVia::Ems.code().into();
-        let (id, told) = self
+        let (id, _) = self
             .admit(p, ctx, &patient, &members, false, &input, Some(reason), now)
             .await?;
-        tracing::debug!(stay = %id, "transport admission: {told}");
         Ok(id)
     }
 
@@ -429,6 +428,23 @@ impl Transitions {
             .entry_for_interop(*entry)
             .await
             .map_err(|e| TransitionsError::Conflict(e.to_string()))
+    }
+
+    /// A hospital or clinic of the directory (in or out of the region) by
+    /// its entry, as an admission names it: (entry, name); `None` when the
+    /// entry is no such place.
+    pub async fn hospital(
+        &self,
+        entry: EntryId,
+    ) -> Result<Option<(EntryId, String)>, TransitionsError> {
+        let found = self
+            .directory
+            .entry_for_interop(entry)
+            .await
+            .map_err(|e| TransitionsError::Conflict(e.to_string()))?;
+        Ok(found
+            .filter(|h| matches!(h.kind.as_str(), "hospital" | "clinic"))
+            .map(|h| (h.id, h.name)))
     }
 
     /// Hospitals and clinics with beds by name, from the directory (in and

@@ -94,7 +94,7 @@ impl Transitions {
 
     /// The rules page.
     pub async fn rules(&self, p: &Principal) -> Result<RulesView, TransitionsError> {
-        if p.role == Role::Family {
+        if matches!(p.role, Role::Family | Role::Watcher) {
             return Err(TransitionsError::Forbidden);
         }
         let region = p.region_scope().ok_or(TransitionsError::Forbidden)?;
@@ -117,7 +117,7 @@ impl Transitions {
         p: &Principal,
         id: RuleSetId,
     ) -> Result<(crate::model::RuleSet, Vec<crate::model::RuleVersion>), TransitionsError> {
-        if p.role == Role::Family {
+        if matches!(p.role, Role::Family | Role::Watcher) {
             return Err(TransitionsError::Forbidden);
         }
         let region = p.region_scope().ok_or(TransitionsError::Forbidden)?;
@@ -425,7 +425,7 @@ impl Transitions {
     /// The templates a region's rules may require: the national samples,
     /// then the region's own sheets.
     pub async fn templates(&self, p: &Principal) -> Result<Vec<Template>, TransitionsError> {
-        if p.role == Role::Family {
+        if matches!(p.role, Role::Family | Role::Watcher) {
             return Err(TransitionsError::Forbidden);
         }
         let region = p.region_scope().ok_or(TransitionsError::Forbidden)?;

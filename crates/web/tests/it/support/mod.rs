@@ -27,6 +27,7 @@ fn role_of(who: Who) -> Option<&'static str> {
         Who::Professional | Who::PendingMfa => "professional",
         Who::Family => "family",
         Who::Ems => "ems",
+        Who::Watcher => "watcher",
         Who::Anonymous => return None,
     })
 }
@@ -499,6 +500,8 @@ async fn emergency_world(
         .0
         .clone();
     input.contacts = "長男 090-0000-0000".into();
+    // On the region's disaster list by consent, so the desk confirms safety.
+    input.disaster_share = true;
     let record = state
         .emergency
         .create_record(&pro, &c, &input, now)
