@@ -126,6 +126,21 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
   assert.match(await crew.locator('#transport-list').textContent(), new RegExp(hospitalName));
   await checkA11y(crew, '/e/{token}/transport');
   await shot(crew, 'emergency-transport', true);
+
+  // Without a card: the crew finds a person by name and birth date, with a reason.
+  await crew.goto(base + '/');
+  await menuLink(crew, '救急隊による検索');
+  await crew.waitForURL('**/emergency/search');
+  await crew.getByLabel('氏名またはふりがな').fill('やまもと かずと');
+  await crew.getByLabel('生年月日').fill('1939-02-11');
+  await crew.getByRole('button', { name: '検索する' }).click();
+  await crew.getByText('検索の理由を選んでください。').waitFor();
+  await crew.getByLabel('理由').selectOption('emergency_transport');
+  await crew.getByLabel(/状況/).fill('路上で倒れていた。本人が氏名と生年月日を述べた');
+  await crew.getByRole('button', { name: '検索する' }).click();
+  await crew.getByRole('heading', { name: /山本 一人/ }).waitFor();
+  assert.match(await crew.locator('main').textContent(), /緊急アクセス/);
+  await checkA11y(crew, '/emergency/search (found)');
   await phone.close();
 
   // The team sees it: on the home page and on the record.

@@ -299,3 +299,22 @@ pub async fn deaths(
         state.emergency.death_counts(&p, &rc, q.fiscal_year).await?,
     ))
 }
+
+#[utoipa::path(post, path = "/api/v1/emergency/search", tag = "emergency",
+    request_body = renkei_emergency::model::EmsSearchInput,
+    responses((status = 200, body = renkei_emergency::model::EmergencySheet, description = "The one living resident matching, in the caller's region or one that agreed (break-glass: audited with the reason, the team told)"),
+              (status = 422, description = "Invalid fields, nobody or several match", content_type = "application/problem+json"),
+              (status = 429, description = "10 searches a day reached", content_type = "application/problem+json")))]
+pub async fn search(
+    State(state): State<EmergencyState>,
+    CurrentUser(p): CurrentUser,
+    Ctx(rc): Ctx,
+    ApiJson(b): ApiJson<renkei_emergency::model::EmsSearchInput>,
+) -> Result<Json<renkei_emergency::model::EmergencySheet>, WebError> {
+    Ok(Json(
+        state
+            .emergency
+            .ems_search(&p, &rc, &b, Timestamp::now())
+            .await?,
+    ))
+}

@@ -91,6 +91,9 @@ const TEMPLATE_READERS: &[Persona] = &[Coordinator, RegionAdmin, MunicipalOffice
 /// record is on the region's list by consent); a watcher only for the
 /// residents assigned, which the test patient is not.
 const SAFETY: &[Persona] = &[Coordinator, Professional];
+/// Who agrees that a neighbouring region's EMS may search: the region's
+/// administrator.
+const AGREEMENT_KEEPERS: &[Persona] = &[RegionAdmin];
 /// Who records a transport through a card: an ambulance crew.
 const CREW: &[Persona] = &[Ems];
 /// Openings of one card's link per source address and minute.
@@ -228,6 +231,24 @@ fn routes() -> RouteTable<EmergencyState> {
         )
         .sample("/emergency/equipment/{equipment}")
         .body("place=")
+        // EMS search without the card (break-glass), and the agreements
+        // with neighbouring regions.
+        .get("/emergency/search", pages::search_form, CREW)
+        .post("/emergency/search", pages::search, CREW)
+        .body("name=")
+        .get(
+            "/emergency/agreements",
+            pages::agreements,
+            AGREEMENT_KEEPERS,
+        )
+        .post("/emergency/agreements", pages::agree, AGREEMENT_KEEPERS)
+        .body("region_code=")
+        .post(
+            "/emergency/agreements/{id}/end",
+            pages::end_agreement,
+            AGREEMENT_KEEPERS,
+        )
+        .sample("/emergency/agreements/0/end")
         // The card's link: anyone holding the card, no sign-in.
         .get("/e/{token}", pages::card_sheet, EVERYONE)
         .sample("/e/{card_token}")
@@ -293,6 +314,8 @@ fn routes() -> RouteTable<EmergencyState> {
         .body(r#"{"name":""}"#)
         .get("/api/v1/emergency/deaths", api::deaths, DASHBOARD)
         .sample("/api/v1/emergency/deaths?fiscal_year=2026")
+        .post("/api/v1/emergency/search", api::search, CREW)
+        .body(r#"{"name":""}"#)
         .post("/api/v1/emergency/transports", api::transport, CREW)
         .body(r#"{"token":"","reason":""}"#)
 }
@@ -313,7 +336,8 @@ fn routes() -> RouteTable<EmergencyState> {
     api::acp_template,
     api::save_acp_template,
     api::record_death,
-    api::deaths
+    api::deaths,
+    api::search
 ))]
 struct EmergencyApi;
 
@@ -459,6 +483,20 @@ pub fn capability(state: EmergencyState) -> Capability {
             en: "Disaster list",
             order: 36,
             shown_to: Emergency::reads_disaster_list,
+        },
+        NavEntry {
+            href: "/emergency/search",
+            ja: "救急隊による検索",
+            en: "EMS search",
+            order: 37,
+            shown_to: Emergency::searches_by_name,
+        },
+        NavEntry {
+            href: "/emergency/agreements",
+            ja: "救急隊の検索の協定",
+            en: "EMS search agreements",
+            order: 65,
+            shown_to: Emergency::keeps_agreements,
         },
         NavEntry {
             href: "/emergency/deaths",

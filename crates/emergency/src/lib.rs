@@ -22,4 +22,4 @@ pub mod service;
 mod store;
 pub mod synthetic;
 
-pub use service::{Emergency, EmergencyError};
+pub use service::{Emergency, EmergencyError, SEARCHES_PER_DAY};

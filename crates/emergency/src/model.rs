@@ -224,6 +224,7 @@ pub struct NewLink {
 /// What the card's link shows EMS: the medical sheet only, with when and
 /// by whom it was last verified (no ids, no non-medical notes).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmergencySheet {
     pub name: String,
     pub kana: String,
@@ -238,6 +239,7 @@ pub struct EmergencySheet {
     pub allergies: String,
     pub contacts: String,
     pub insurance: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub devices: Vec<Device>,
     pub home_file: String,
     pub wishes: String,
@@ -249,6 +251,7 @@ pub struct EmergencySheet {
     /// YYYY-MM-DD of the last verification; "" never.
     pub verified_on: String,
     pub verified_by_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub freshness: Freshness,
 }
 
@@ -647,4 +650,28 @@ pub struct DeathCounts {
     pub wish_met: usize,
     pub wish_not_met: usize,
     pub no_wish: usize,
+}
+
+// ------------------------------------------------------------ EMS search
+
+/// An EMS user's search for a person without the card (救急隊による検索,
+/// break-glass): the name and birth date the crew has, a reason and why.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmsSearchInput {
+    /// 氏名 or ふりがな, as the crew heard it.
+    #[serde(default)]
+    pub name: String,
+    /// YYYY-MM-DD.
+    #[serde(default)]
+    pub birth_date: String,
+    /// Part of the address, when several people share name and birth date.
+    #[serde(default)]
+    pub address: String,
+    /// A care::BreakGlassReason code.
+    #[serde(default)]
+    pub reason: String,
+    /// Why, in words (at least 10 characters).
+    #[serde(default)]
+    pub explanation: String,
 }

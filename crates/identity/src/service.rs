@@ -963,6 +963,12 @@ impl Identity {
         Ok(store::region_by_code(&self.db, code).await?)
     }
 
+    /// A region by its id (its code and name are not secret: another
+    /// region's agreements name it).
+    pub async fn region_by_id(&self, id: i64) -> Result<Option<Region>, IdentityError> {
+        Ok(store::region_by_id(&self.db, id).await?)
+    }
+
     /// Whether the database holds no region yet (the demo loads only then).
     pub async fn is_empty(&self) -> Result<bool, IdentityError> {
         Ok(store::count_regions(&self.db).await? == 0 && store::count_users(&self.db).await? == 0)

@@ -49,6 +49,15 @@ pub async fn region_by_code(db: &Db, code: &str) -> Result<Option<Region>, Store
     }))
 }
 
+pub async fn region_by_id(db: &Db, id: i64) -> Result<Option<Region>, StoreError> {
+    Ok(read!(db, |c| {
+        sqlx::query_as("SELECT id, code, name, is_demo, created_at FROM regions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+    }))
+}
+
 pub async fn count_regions(db: &Db) -> Result<i64, StoreError> {
     Ok(read!(db, |c| sqlx::query_scalar(
         "SELECT COUNT(*) FROM regions"

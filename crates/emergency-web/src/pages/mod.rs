@@ -17,12 +17,14 @@ use crate::EmergencyState;
 
 mod acp;
 mod disaster;
+mod search;
 mod transport;
 pub use acp::*;
 pub use disaster::*;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
 use renkei_web_kit::page::{form_status, ok, refuse_or, render};
 use renkei_web_kit::{FormData, Layout, WebError};
+pub use search::*;
 pub use transport::*;
 
 /// An instant as Japan time, or "".
@@ -410,31 +412,45 @@ pub async fn card_sheet(
     {
         return Err(WebError::TooManyRequests(60));
     }
-    let (status, html) = match state
+    match state
         .emergency
         .open_link(&token, &rc, Timestamp::now())
         .await
     {
-        Ok(s) => {
-            let page = SheetPage {
-                devices: s
-                    .devices
-                    .iter()
-                    .map(|d| d.label_ja())
-                    .collect::<Vec<_>>()
-                    .join("、"),
-                reasons: s.freshness.reasons_ja(),
-                token: token.clone(),
-                s,
-            };
-            (StatusCode::OK, page.render()?)
-        }
-        Err(renkei_emergency::EmergencyError::NotFound) => {
-            (StatusCode::NOT_FOUND, SheetMissing.render()?)
-        }
-        Err(e) => return Err(e.into()),
+        Ok(s) => Ok(sheet_response(s, token)),
+        Err(renkei_emergency::EmergencyError::NotFound) => Ok(private(
+            (
+                StatusCode::NOT_FOUND,
+                axum::response::Html(SheetMissing.render()?),
+            )
+                .into_response(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The sheet as EMS reads it: from a card (`token`, which links the
+/// transport form) or found by a search (no token).
+pub(crate) fn sheet_response(s: EmergencySheet, token: String) -> Response {
+    let page = SheetPage {
+        devices: s
+            .devices
+            .iter()
+            .map(|d| d.label_ja())
+            .collect::<Vec<_>>()
+            .join("、"),
+        reasons: s.freshness.reasons_ja(),
+        token,
+        s,
     };
-    let mut r = (status, axum::response::Html(html)).into_response();
+    match page.render() {
+        Ok(html) => private(axum::response::Html(html).into_response()),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// A page about one person: not cached, not indexed, no referrer.
+fn private(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
@@ -445,7 +461,7 @@ pub async fn card_sheet(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    Ok(r)
+    r
 }
 
 #[derive(Template)]

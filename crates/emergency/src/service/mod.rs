@@ -28,8 +28,10 @@ use crate::store;
 
 mod acp;
 mod disaster;
+mod search;
 mod transport;
 pub use acp::builtin_acp_template;
+pub use search::SEARCHES_PER_DAY;
 
 /// The one error type of the emergency service.
 pub type EmergencyError = ServiceError;
@@ -1082,9 +1084,22 @@ impl Emergency {
         )
         .await?;
         tx.commit().await?;
-        if told_recently {
-            // Already told within the half hour.
-        } else if let Some(pid) = record.patient_id {
+        if !told_recently {
+            self.tell_of_opening(
+                &record,
+                now,
+                "カードのリンクが開かれました（救急隊・病院など）",
+            )
+            .await;
+        }
+        self.sheet_of(record, now).await
+    }
+
+    /// Tells the record's team (or, without a team, its keeper) that its
+    /// sheet was opened: a link and the moment, never the name.
+    async fn tell_of_opening(&self, record: &EmergencyRecord, now: Timestamp, what: &str) {
+        let id = record.id;
+        if let Some(pid) = record.patient_id {
             match self.care.patient_space(pid).await {
                 Ok(space) => self.care.notify_team(
                     space,
@@ -1093,9 +1108,9 @@ impl Emergency {
                     TeamNotice {
                         subject: "緊急時情報が開かれました / Emergency card opened".into(),
                         text: format!(
-                            "担当の方の緊急時情報カードのリンクが {} に開かれました（救急隊・病院など）。\
+                            "担当の方の緊急時情報の{what}（{}）。\
                              搬送先などを Renkei でご確認ください。\n\
-                             The emergency card of a person in your care was opened at {}.",
+                             The emergency information of a person in your care was opened at {}.",
                             now.to_jst_display(),
                             now.to_jst_display()
                         ),
@@ -1106,8 +1121,18 @@ impl Emergency {
             }
         } else {
             // A resident without a team: the desk person who keeps it.
-            self.tell_keeper(&record, now).await;
+            self.tell_keeper(record, now).await;
         }
+    }
+
+    /// The sheet EMS reads of a record: the medical facts, the newest ACP's
+    /// medical wishes, and when and by whom it was last verified.
+    async fn sheet_of(
+        &self,
+        record: EmergencyRecord,
+        now: Timestamp,
+    ) -> Result<EmergencySheet, EmergencyError> {
+        let id = record.id;
         let freshness = self.freshness(&record, now).await?;
         let verified_by_name = match record.verified_by {
             Some(u) => store::display_names(&self.db, &[u])

@@ -8,10 +8,12 @@ use crate::model::{CardLink, EmergencyRecord, Opening};
 
 mod acp;
 mod disaster;
+mod search;
 mod settings;
 mod transport;
 pub use acp::*;
 pub use disaster::*;
+pub use search::*;
 pub use settings::*;
 pub use transport::*;
 

@@ -8,5 +8,6 @@
 mod acp;
 mod disaster;
 mod records;
+mod search;
 mod support;
 mod transport;

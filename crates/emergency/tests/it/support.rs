@@ -31,6 +31,8 @@ pub fn ctx() -> RequestContext {
 }
 
 pub struct World {
+    pub identity: Identity,
+    pub region: i64,
     pub care: Care,
     pub emergency: Emergency,
     pub transitions: Transitions,
@@ -52,7 +54,7 @@ pub struct World {
     pub hospital: EntryId,
 }
 
-async fn user(
+pub async fn user(
     identity: &Identity,
     name: &str,
     role: &str,
@@ -178,6 +180,8 @@ pub async fn world(db: &Db) -> World {
         "https://renkei.example.jp",
     );
     World {
+        identity: identity.clone(),
+        region,
         cm: user(
             &identity,
             "cm_ito",
