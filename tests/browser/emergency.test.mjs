@@ -79,7 +79,9 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
   await cm.getByRole('heading', { name: '緊急時情報カード' }).waitFor();
   const cardUrl = (await cm.locator('#card-url').textContent()).trim();
   assert.match(cardUrl, /\/e\/[A-Za-z0-9_-]{43}$/);
-  assert.equal(await cm.locator('.qr svg').count(), 1);
+  // The A6 card, the medicine-notebook sticker and the A4 sheet for a hospital.
+  assert.equal(await cm.locator('.qr svg').count(), 3);
+  assert.match(await cm.locator('#card-team').textContent(), /ケアマネジャー/);
   await checkA11y(cm, '/emergency/records/{id}/links (card)');
   await shot(cm, 'emergency-card', true);
   const card = await cm.pdf({ format: 'A4' });

@@ -11,6 +11,8 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 pub mod api;
+pub mod fhir;
+pub mod fhir_resources;
 pub mod pages;
 
 use std::sync::Arc;
@@ -258,6 +260,21 @@ fn routes() -> RouteTable<EmergencyState> {
         .post("/e/{token}/transport", pages::record_transport, CREW)
         .sample("/e/{card_token}/transport")
         .body("reason=")
+        // FHIR
+        .get(
+            "/fhir/DocumentReference",
+            fhir::search_document_reference,
+            PRO,
+        )
+        .sample("/fhir/DocumentReference?patient={patient}")
+        .conceals()
+        .get(
+            "/fhir/DocumentReference/{id}",
+            fhir::read_document_reference,
+            PRO,
+        )
+        .sample("/fhir/DocumentReference/emergency-{emergency_record}")
+        .conceals()
         // JSON API
         .get("/api/v1/emergency/records", api::list, KEEPERS)
         .post("/api/v1/emergency/records", api::create, PRO)
@@ -520,6 +537,7 @@ pub fn capability(state: EmergencyState) -> Capability {
             shown_to: Emergency::reads_dashboard,
         },
     ];
+    cap.fhir = vec![fhir::DOCUMENT_REFERENCE];
     cap.home = Some(Arc::new(EmergencyHome(state.clone())));
     cap.patient = Some(Arc::new(EmergencyOnPatientPage(state.clone())));
     let reminders = state.clone();

@@ -66,6 +66,32 @@ pub async fn load(
     service
         .verify(&cm, ctx, record, forty_days_ago.plus_seconds(600))
         .await?;
+    // Her first ACP conversation, at the discharge conference's time.
+    service
+        .save_acp(
+            &cm,
+            ctx,
+            record,
+            &crate::model::AcpInput {
+                template_id: None,
+                discussed_on: renkei_domain::transitions::format_date(forty_days_ago.jst_date()),
+                participants: "本人、長女、主治医、ケアマネジャー".into(),
+                answers: vec![
+                    crate::model::AcpAnswerInput {
+                        key: "s1".into(),
+                        choice: "医師と相談して決めたい".into(),
+                        text: String::new(),
+                    },
+                    crate::model::AcpAnswerInput {
+                        key: "s2".into(),
+                        choice: "自宅".into(),
+                        text: "畑の見える部屋で過ごしたい".into(),
+                    },
+                ],
+            },
+            forty_days_ago.plus_seconds(900),
+        )
+        .await?;
 
     // A resident without a care team, kept by the desk.
     let seven_months_ago = now.plus_seconds(-213 * DAY);

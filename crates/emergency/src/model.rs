@@ -219,6 +219,12 @@ pub struct NewLink {
     pub token: String,
     /// The name the card is printed with.
     pub name: String,
+    /// For the A4 sheet a hospital receives at admission: the care team's
+    /// active professionals (role, name, organisation), and for a resident
+    /// without a team the desk keeping the record.
+    pub team: Vec<(String, String, String)>,
+    /// Where the home file is kept (printed on the fridge card).
+    pub home_file: String,
 }
 
 /// What the card's link shows EMS: the medical sheet only, with when and

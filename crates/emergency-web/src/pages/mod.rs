@@ -334,6 +334,9 @@ struct CardPage {
     id: EmergencyRecordId,
     name: String,
     url: String,
+    /// The care team for the hospital's A4 sheet: (role, name, organisation).
+    team: Vec<(String, String, String)>,
+    home_file: String,
     /// The QR code as SVG (drawn here from the URL; no user text in it).
     qr_svg: String,
 }
@@ -365,6 +368,8 @@ pub async fn create_link(
         l: Layout::new(&ctx, ctx.lang.tr("緊急時情報カード", "Emergency card")),
         id,
         name: link.name,
+        team: link.team,
+        home_file: link.home_file,
         url,
         qr_svg,
     };

@@ -561,3 +561,55 @@ impl Emergency {
         Ok(lines)
     }
 }
+
+impl Emergency {
+    /// For FHIR: a team patient's emergency record and every ACP version,
+    /// for the team members who read the record (audited as one read);
+    /// "not found" for anyone else and for a patient without a record.
+    pub async fn documents_of_patient(
+        &self,
+        p: &Principal,
+        ctx: &RequestContext,
+        patient: PatientId,
+        now: Timestamp,
+    ) -> Result<(EmergencyRecord, Vec<AcpVersion>), EmergencyError> {
+        let record = store::record_of_patient(&self.db, patient)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.access(p, ctx, &record, now).await?;
+        let versions = store::versions(&self.db, record.id)
+            .await?
+            .into_iter()
+            .map(|row| Self::version_of(record.id, row))
+            .collect();
+        let mut e = audit_entry(p, ctx, "emergency.read", record.id, record.patient_id);
+        e.reason = "FHIR DocumentReference".into();
+        self.audit(vec![e]).await?;
+        Ok((record, versions))
+    }
+}
+
+impl Emergency {
+    /// The care patient a FHIR document id names (`emergency-{record}`,
+    /// `acp-{version}`), if any: the caller then reads through
+    /// [`Emergency::documents_of_patient`], which decides and audits.
+    pub async fn patient_of_document(&self, id: &str) -> Result<Option<PatientId>, EmergencyError> {
+        let record = if let Some(n) = id.strip_prefix("emergency-") {
+            match n.parse::<EmergencyRecordId>() {
+                Ok(r) => store::record(&self.db, r).await?,
+                Err(_) => None,
+            }
+        } else if let Some(n) = id.strip_prefix("acp-") {
+            match n.parse::<AcpVersionId>() {
+                Ok(v) => match store::record_of_version(&self.db, v).await? {
+                    Some(r) => store::record(&self.db, r).await?,
+                    None => None,
+                },
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        Ok(record.and_then(|r| r.patient_id))
+    }
+}

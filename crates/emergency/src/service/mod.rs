@@ -994,10 +994,39 @@ impl Emergency {
         e.reason = if rotate { "rotated" } else { "added" }.into();
         audit::append(&mut tx, &e).await?;
         tx.commit().await?;
+        let team = match record.patient_id {
+            Some(pid) => {
+                let space = self.care.patient_space(pid).await?;
+                match self.care.team(p, ctx, space, now).await {
+                    Ok(t) => t
+                        .members
+                        .iter()
+                        .filter(|m| {
+                            m.status == MemberStatus::Active && m.team_role != TeamRole::Family
+                        })
+                        .map(|m| {
+                            (
+                                m.team_role.label_ja().to_string(),
+                                m.display_name.clone(),
+                                m.org_name.clone().unwrap_or_default(),
+                            )
+                        })
+                        .collect(),
+                    Err(_) => Vec::new(),
+                }
+            }
+            None => vec![(
+                "連携支援センター".to_string(),
+                p.display_name.clone(),
+                String::new(),
+            )],
+        };
         Ok(NewLink {
             id: link,
             token,
             name: record.name,
+            team,
+            home_file: record.home_file,
         })
     }
 

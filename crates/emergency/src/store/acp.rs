@@ -204,3 +204,16 @@ pub async fn deaths_between(
         .fetch_all(c)
         .await?))
 }
+
+/// The record an ACP version belongs to.
+pub async fn record_of_version(
+    db: &Db,
+    version: AcpVersionId,
+) -> Result<Option<EmergencyRecordId>, StoreError> {
+    Ok(read!(db, |c| sqlx::query_scalar(
+        "SELECT record_id FROM emergency_acp_versions WHERE id = $1"
+    )
+    .bind(version)
+    .fetch_optional(c)
+    .await?))
+}

@@ -485,7 +485,8 @@ async fn fhir_directory_on_both_databases() {
                 "Observation",
                 "Consent",
                 "Composition",
-                "Bundle"
+                "Bundle",
+                "DocumentReference"
             ]
         );
 
