@@ -67,8 +67,9 @@ impl std::ops::Deref for EmergencyState {
 use Persona::*;
 /// Who keeps records: the team's professionals, the desk (the support
 /// centre) for residents without a team, and the watchers (民生委員・見守り
-/// サポーター) for the residents the desk assigned to them.
-const KEEPERS: &[Persona] = &[Coordinator, Professional, Watcher];
+/// サポーター) for the residents the desk assigned to them, and family
+/// members for the relative they registered without a team.
+const KEEPERS: &[Persona] = &[Coordinator, Professional, Watcher, Family];
 /// Who reads and writes the test patient's record: the team's
 /// professionals. (A family member reads it only when care lets family
 /// see clinical records, which the world's family member may not.)

@@ -336,7 +336,9 @@ impl Emergency {
             // the desk of that region; or a watcher (民生委員・見守りサポー
             // ター) the desk assigned to this resident.
             None if Self::keeps_unlinked(p, Some(record.region_id)) => Some(true),
-            None if p.role == Role::Watcher && p.region_id == Some(record.region_id) => {
+            None if matches!(p.role, Role::Watcher | Role::Family)
+                && p.region_id == Some(record.region_id) =>
+            {
                 store::is_watcher(&self.db, record.id, p.user_id)
                     .await?
                     .then_some(true)
@@ -610,8 +612,9 @@ impl Emergency {
             .await?;
         let mut tx = self.db.begin().await?;
         let id = store::insert_record(&mut tx, region, &checked.fields(), p.user_id, now).await?;
-        // A watcher who registers a resident watches them.
-        if p.role == Role::Watcher {
+        // A watcher (or a family member) who registers a resident keeps
+        // watching them.
+        if matches!(p.role, Role::Watcher | Role::Family) {
             store::assign_watcher(&mut tx, id, p.user_id, p.user_id, now).await?;
         }
         audit::append(
@@ -751,8 +754,11 @@ impl Emergency {
     ) -> Result<Vec<EmergencyRecord>, EmergencyError> {
         let patients: Vec<PatientId> = match p.role {
             Role::Professional | Role::Coordinator => self.care.visible_patients(p, ctx).await?,
-            // A watcher: the residents assigned to them, nothing else.
-            Role::Watcher => {
+            // A watcher: the residents assigned to them, nothing else; a
+            // family member: the relative they registered without a team
+            // (a team's record they read from the patient's page, as care
+            // lets them).
+            Role::Watcher | Role::Family => {
                 let mut rows = Vec::new();
                 for id in store::watched_records(&self.db, p.user_id).await? {
                     if let Some(r) = store::record(&self.db, id).await? {
@@ -843,9 +849,11 @@ impl Emergency {
     }
 
     /// Whether the user registers residents without a care team: the desk,
-    /// and a watcher (who then watches the resident).
+    /// a watcher and a family member (who then watch the resident; the
+    /// desk sees the record too and may assign others).
     pub fn may_register_unlinked(p: &Principal) -> bool {
-        Self::keeps_unlinked(p, None) || (p.role == Role::Watcher && p.region_id.is_some())
+        Self::keeps_unlinked(p, None)
+            || (matches!(p.role, Role::Watcher | Role::Family) && p.region_id.is_some())
     }
 
     /// The watchers of a record and, for the desk, the region's watchers

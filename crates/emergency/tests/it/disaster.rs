@@ -582,3 +582,44 @@ both_backends!(the_region_sets_its_own_interval, |db| async move {
         .freshness
         .is_current());
 });
+
+both_backends!(
+    a_family_member_registers_a_relative_without_a_team,
+    |db| async move {
+        let w = world(&db).await;
+        let c = ctx();
+        let now = Timestamp::from_jst_date("2026-11-01").unwrap();
+        let family = user(&w.identity, "kazoku", "family", "family", w.region, vec![]).await;
+        assert!(Emergency::may_register_unlinked(&family));
+        let id = w
+            .emergency
+            .create_record(&family, &c, &resident("母 ハル", "北地区", &[], true), now)
+            .await
+            .unwrap();
+        // Theirs to read and verify; the desk sees it too.
+        assert_eq!(
+            w.emergency.records(&family, &c, now).await.unwrap().len(),
+            1
+        );
+        w.emergency.verify(&family, &c, id, now).await.unwrap();
+        assert!(w
+            .emergency
+            .records(&w.desk, &c, now)
+            .await
+            .unwrap()
+            .iter()
+            .any(|l| l.id == id));
+        // Another family member sees nothing of it.
+        let other = user(&w.identity, "tanin", "family", "family", w.region, vec![]).await;
+        assert!(w
+            .emergency
+            .records(&other, &c, now)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            w.emergency.record(&other, &c, id, now).await,
+            Err(ServiceError::NotFound)
+        ));
+    }
+);
