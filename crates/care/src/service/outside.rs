@@ -27,7 +27,8 @@ impl Care {
     /// A notice on the patient's timeline from someone outside the team
     /// (`author_role` says who: an ambulance crew's transport report), in
     /// the caller's transaction so it stands or falls with the record it
-    /// tells of, then the team is told as of an urgent post.
+    /// tells of; urgent, for the care manager (else the attending doctor)
+    /// to acknowledge. The caller then tells the team as of an urgent post.
     pub async fn post_outside_notice(
         &self,
         tx: &mut renkei_store::Tx,
@@ -38,6 +39,19 @@ impl Care {
         now: Timestamp,
     ) -> Result<SpaceId, CareError> {
         let patient = self.space_of_patient(patient_id).await?;
+        // Someone must be able to acknowledge an urgent notice, or it stays
+        // open for ever: the care manager, else the attending doctor, else
+        // the first active member's role; with nobody, it is not urgent.
+        let members = store::members(&self.db, patient.space_id).await?;
+        let active: Vec<TeamRole> = members
+            .iter()
+            .filter(|m| m.status == MemberStatus::Active && m.team_role != TeamRole::Family)
+            .map(|m| m.team_role)
+            .collect();
+        let ack_role = [TeamRole::CareManager, TeamRole::AttendingDoctor]
+            .into_iter()
+            .find(|r| active.contains(r))
+            .or_else(|| active.first().copied());
         store::insert_post(
             tx,
             &store::NewPost {
@@ -50,8 +64,8 @@ impl Care {
                 body: body.to_string(),
                 reply_to: None,
                 vitals: Vitals::default(),
-                urgent: true,
-                ack_role: None,
+                urgent: ack_role.is_some(),
+                ack_role,
                 idempotency_key: None,
                 request_hash: String::new(),
                 mentions: Vec::new(),

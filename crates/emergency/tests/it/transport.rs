@@ -5,6 +5,7 @@
 //! report, only through a live link, and every report is audited.
 
 use renkei_care::model::{CategoryFilter, TimelineQuery};
+use renkei_domain::care::TeamRole;
 use renkei_domain::transitions::ReportedVia;
 use renkei_domain::Timestamp;
 use renkei_emergency::model::{RecordInput, TransportInput};
@@ -121,6 +122,8 @@ both_backends!(
             .find(|p| p.post.body.contains("救急搬送"))
             .expect("the crew's notice");
         assert!(notice.post.body.contains("第一市立病院"));
+        // Urgent, for the care manager to acknowledge (so it can close).
+        assert_eq!(notice.post.ack_role, Some(TeamRole::CareManager));
         assert!(notice.post.body.contains("呼吸苦"));
         // The record lists the transport with its stay.
         let v = w.emergency.record(&w.cm, &c, id, now).await.unwrap();
