@@ -183,9 +183,35 @@ test('a record flagged by a discharge is re-verified, its card opened by a crew 
 });
 
 test('the coordinator confirms safety by area and prints the disaster list', async () => {
+  // A resident without an account applies on the public form, from a phone.
+  const pub = await browser.newContext({ locale: 'ja-JP', viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const resident = await pub.newPage();
+  await resident.goto(base + '/emergency/apply?region=demo');
+  await resident.getByLabel('氏名', { exact: true }).fill('申込 ふみ');
+  await resident.getByRole('button', { name: '申し込む' }).click();
+  await resident.getByText('緊急連絡先を1件以上入力してください。').waitFor();
+  await resident.getByLabel('生年月日').fill('1942-03-03');
+  await resident.getByLabel('住所', { exact: true }).fill('みどり野市 緑町5-5');
+  await resident.getByLabel('住所地の市区町村').selectOption({ label: 'みどり野市' });
+  await resident.getByLabel(/緊急連絡先/).fill('長男 090-3333-4444');
+  await resident.getByLabel('一人暮らし').check();
+  await resident.getByRole('button', { name: '申し込む' }).click();
+  await resident.locator('#applied').waitFor();
+  await checkA11y(resident, '/emergency/apply (received)');
+  await pub.close();
+
   const ctx = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 900 } });
   const desk = await ctx.newPage();
   await demoLogin(desk, base, 'demo-coordinator');
+  // The desk confirms it by phone and registers it.
+  await desk.goto(base + '/emergency');
+  await desk.locator('#applications-link').click();
+  await desk.waitForURL('**/emergency/applications');
+  const item = desk.locator('#application-list li', { hasText: '申込 ふみ' });
+  await checkA11y(desk, '/emergency/applications');
+  await item.getByRole('button', { name: '確認して登録する' }).click();
+  await desk.waitForURL(/\/emergency\/records\/\d+$/);
+  assert.match(await desk.locator('h1').textContent(), /申込 ふみ/);
   await menuLink(desk, '災害時の名簿');
   await desk.waitForURL('**/emergency/disaster');
   await desk.getByLabel('地区').selectOption('緑町地区');

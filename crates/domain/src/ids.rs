@@ -167,3 +167,8 @@ id_type!(
     /// A resident's end-of-life record (看取りの記録).
     DeathRecordId
 );
+id_type!(
+    /// A resident's own application for emergency information (住民から
+    /// の申し込み), waiting for the desk.
+    ApplicationId
+);

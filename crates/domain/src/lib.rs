@@ -24,11 +24,11 @@ pub mod validation;
 
 pub use codes::LocalGovernmentCode;
 pub use ids::{
-    AcpTemplateId, AcpVersionId, AdoptionId, AttachmentId, BreakGlassId, ChangeRequestId,
-    ConferenceId, ConsentId, DeathRecordId, DisasterId, DischargeContactId, DocumentId,
-    EmergencyLinkId, EmergencyRecordId, EntryId, EquipmentId, FormTemplateId, HandoffFormId,
-    HandoffTaskId, InquiryId, MunicipalityId, OrgId, PatientId, PostId, RegionId, RuleSetId,
-    RuleVersionId, SameFacilityPairId, SpaceId, StayId, TransportId, UserId,
+    AcpTemplateId, AcpVersionId, AdoptionId, ApplicationId, AttachmentId, BreakGlassId,
+    ChangeRequestId, ConferenceId, ConsentId, DeathRecordId, DisasterId, DischargeContactId,
+    DocumentId, EmergencyLinkId, EmergencyRecordId, EntryId, EquipmentId, FormTemplateId,
+    HandoffFormId, HandoffTaskId, InquiryId, MunicipalityId, OrgId, PatientId, PostId, RegionId,
+    RuleSetId, RuleVersionId, SameFacilityPairId, SpaceId, StayId, TransportId, UserId,
 };
 pub use org::OrgKind;
 pub use people::{Profession, Role};

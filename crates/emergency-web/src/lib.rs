@@ -252,6 +252,24 @@ fn routes() -> RouteTable<EmergencyState> {
             AGREEMENT_KEEPERS,
         )
         .sample("/emergency/agreements/0/end")
+        // A resident's own application: the public form, and the desk.
+        .get("/emergency/apply", pages::apply_form, EVERYONE)
+        .sample("/emergency/apply?region=r1")
+        .post("/emergency/apply", pages::apply, EVERYONE)
+        .body("region=r1&name=")
+        .get("/emergency/applications", pages::applications, DESK)
+        .post(
+            "/emergency/applications/{id}/accept",
+            pages::accept_application,
+            DESK,
+        )
+        .sample("/emergency/applications/0/accept")
+        .post(
+            "/emergency/applications/{id}/decline",
+            pages::decline_application,
+            DESK,
+        )
+        .sample("/emergency/applications/0/decline")
         // The card's link: anyone holding the card, no sign-in.
         .get("/e/{token}", pages::card_sheet, EVERYONE)
         .sample("/e/{card_token}")

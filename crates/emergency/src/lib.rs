@@ -22,4 +22,4 @@ pub mod service;
 mod store;
 pub mod synthetic;
 
-pub use service::{Emergency, EmergencyError, SEARCHES_PER_DAY};
+pub use service::{Emergency, EmergencyError, APPLICATIONS_PER_HOUR, SEARCHES_PER_DAY};

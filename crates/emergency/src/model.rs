@@ -5,8 +5,8 @@ use renkei_domain::emergency::{
     Certification, DeathPlace, Device, EquipmentKind, Freshness, SafetyStatus, WishMet,
 };
 use renkei_domain::{
-    AcpTemplateId, AcpVersionId, DeathRecordId, DisasterId, EmergencyLinkId, EmergencyRecordId,
-    EquipmentId, PatientId, RegionId, StayId, TransportId, UserId,
+    AcpTemplateId, AcpVersionId, ApplicationId, DeathRecordId, DisasterId, EmergencyLinkId,
+    EmergencyRecordId, EquipmentId, PatientId, RegionId, StayId, TransportId, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -680,4 +680,14 @@ pub struct EmsSearchInput {
     /// Why, in words (at least 10 characters).
     #[serde(default)]
     pub explanation: String,
+}
+
+/// A resident's own application (住民からの申し込み) as the desk sees it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Application {
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: ApplicationId,
+    pub input: RecordInput,
+    pub submitted_at: i64,
 }

@@ -16,10 +16,12 @@ use serde::Deserialize;
 use crate::EmergencyState;
 
 mod acp;
+mod applications;
 mod disaster;
 mod search;
 mod transport;
 pub use acp::*;
+pub use applications::*;
 pub use disaster::*;
 use renkei_web_kit::auth::{Ctx, CurrentUser, PageCtx};
 use renkei_web_kit::page::{form_status, ok, refuse_or, render};
@@ -40,6 +42,9 @@ struct ListPage {
     lines: Vec<(RecordLine, String, String)>,
     without: Vec<(PatientId, String)>,
     may_register_unlinked: bool,
+    /// The desk: residents' applications waiting.
+    desk: bool,
+    pending: usize,
 }
 
 pub async fn list(
@@ -65,6 +70,12 @@ pub async fn list(
         lines,
         without: e.patients_without_record(&p, &rc).await?,
         may_register_unlinked: Emergency::may_register_unlinked(&p),
+        desk: p.role == renkei_domain::Role::Coordinator,
+        pending: if p.role == renkei_domain::Role::Coordinator {
+            e.pending_applications(&p).await?
+        } else {
+            0
+        },
     };
     ok(&page)
 }
@@ -75,6 +86,8 @@ struct FormPage {
     l: Layout,
     /// The record being edited; none: a new one.
     id: Option<EmergencyRecordId>,
+    /// A resident's own application to this region (the public form).
+    region_code: Option<String>,
     input: RecordInput,
     municipalities: Vec<(String, String)>,
     devices: Vec<(&'static str, &'static str, bool)>,
@@ -84,6 +97,19 @@ struct FormPage {
 fn form_page(
     ctx: &PageCtx,
     id: Option<EmergencyRecordId>,
+    input: RecordInput,
+    municipalities: Vec<(String, String)>,
+    errors: ValidationErrors,
+) -> Result<Response, WebError> {
+    form_page_for(ctx, id, None, input, municipalities, errors)
+}
+
+/// The record's form: the team's or desk's (`region_code` none), or a
+/// resident's application to a region.
+pub(crate) fn form_page_for(
+    ctx: &PageCtx,
+    id: Option<EmergencyRecordId>,
+    region_code: Option<String>,
     input: RecordInput,
     municipalities: Vec<(String, String)>,
     errors: ValidationErrors,
@@ -99,7 +125,12 @@ fn form_page(
             )
         })
         .collect();
-    let title = if id.is_some() {
+    let title = if region_code.is_some() {
+        ctx.lang.tr(
+            "緊急時情報（救急医療情報キット）の申し込み",
+            "Apply for emergency information",
+        )
+    } else if id.is_some() {
         ctx.lang
             .tr("緊急時情報の編集", "Edit emergency information")
     } else {
@@ -109,6 +140,7 @@ fn form_page(
         &FormPage {
             l: Layout::new(ctx, title),
             id,
+            region_code,
             input,
             municipalities,
             devices,
@@ -118,7 +150,7 @@ fn form_page(
     )
 }
 
-fn input_of(form: &FormData) -> RecordInput {
+pub(crate) fn input_of(form: &FormData) -> RecordInput {
     RecordInput {
         patient_id: form.opt_i64("patient_id").ok().flatten().map(PatientId),
         name: form.get("name").to_string(),

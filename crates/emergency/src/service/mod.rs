@@ -27,10 +27,12 @@ use crate::model::{
 use crate::store;
 
 mod acp;
+mod applications;
 mod disaster;
 mod search;
 mod transport;
 pub use acp::builtin_acp_template;
+pub use applications::APPLICATIONS_PER_HOUR;
 pub use search::SEARCHES_PER_DAY;
 
 /// The one error type of the emergency service.

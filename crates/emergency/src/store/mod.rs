@@ -7,11 +7,13 @@ use renkei_store::{read, write, Db, StoreError, Tx};
 use crate::model::{CardLink, EmergencyRecord, Opening};
 
 mod acp;
+mod applications;
 mod disaster;
 mod search;
 mod settings;
 mod transport;
 pub use acp::*;
+pub use applications::*;
 pub use disaster::*;
 pub use search::*;
 pub use settings::*;

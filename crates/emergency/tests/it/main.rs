@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
 
 mod acp;
+mod applications;
 mod disaster;
 mod records;
 mod search;
