@@ -142,8 +142,10 @@ pub struct PractitionerView {
 impl UserRecord {
     /// Whether this account is a practitioner ([`PractitionerView`]).
     pub fn is_practitioner(&self) -> bool {
-        !matches!(self.role(), Role::Family | Role::SystemAdmin)
-            && self.profession() != Profession::Family
+        !matches!(
+            self.role(),
+            Role::Family | Role::SystemAdmin | Role::Watcher
+        ) && self.profession() != Profession::Family
     }
 }
 

@@ -250,7 +250,8 @@ impl Emergency {
         now: Timestamp,
     ) -> Result<(AcpVersionId, i64), EmergencyError> {
         let record = self.row(id).await?;
-        if !self.access(p, ctx, &record, now).await? {
+        if !self.access(p, ctx, &record, now).await? || p.role == Role::Watcher {
+            // A watcher checks the sheet; the ACP is the team's or the desk's.
             return Err(ServiceError::Forbidden);
         }
         if store::death_of(&self.db, id).await?.is_some() {
@@ -399,7 +400,8 @@ impl Emergency {
         now: Timestamp,
     ) -> Result<DeathRecordId, EmergencyError> {
         let record = self.row(id).await?;
-        if !self.access(p, ctx, &record, now).await? {
+        if !self.access(p, ctx, &record, now).await? || p.role == Role::Watcher {
+            // A death is recorded by the team or the desk, not a watcher.
             return Err(ServiceError::Forbidden);
         }
         let mut errors = renkei_domain::ValidationErrors::new();

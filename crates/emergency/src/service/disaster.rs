@@ -76,7 +76,9 @@ impl Emergency {
             &scope.municipality,
             &scope.area,
             whole_region,
-            p.role == Role::Coordinator,
+            // The desk's own residents who did not agree are on its
+            // screen only, never in a print or file for others.
+            p.role == Role::Coordinator && purpose == DisasterUse::Screen,
         )
         .await?;
         if !whole_region {

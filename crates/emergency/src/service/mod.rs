@@ -851,11 +851,11 @@ impl Emergency {
     }
 
     /// Whether the user registers residents without a care team: the desk,
-    /// a watcher and a family member (who then watch the resident; the
-    /// desk sees the record too and may assign others).
+    /// and a watcher (an appointed 民生委員, who then watches the resident).
+    /// Family members and residents apply on the public form instead, for
+    /// the desk to confirm.
     pub fn may_register_unlinked(p: &Principal) -> bool {
-        Self::keeps_unlinked(p, None)
-            || (matches!(p.role, Role::Watcher | Role::Family) && p.region_id.is_some())
+        Self::keeps_unlinked(p, None) || (p.role == Role::Watcher && p.region_id.is_some())
     }
 
     /// The watchers of a record and, for the desk, the region's watchers
@@ -945,6 +945,9 @@ impl Emergency {
         if !store::end_watcher(&mut tx, id, watcher, now).await? {
             return Err(ServiceError::NotFound);
         }
+        // Nothing of the record stays with them: the desk keeps it again
+        // (reminders, mails), and the cards they made stop working.
+        store::take_back(&mut tx, id, watcher, p.user_id, now).await?;
         let mut e = audit_entry(p, ctx, "emergency.watcher_end", id, None);
         e.reason = format!("watcher user {watcher}");
         audit::append(&mut tx, &e).await?;
@@ -1026,7 +1029,7 @@ impl Emergency {
                 }
             }
             None => vec![(
-                "連携支援センター".to_string(),
+                p.role.label_ja().to_string(),
                 p.display_name.clone(),
                 String::new(),
             )],

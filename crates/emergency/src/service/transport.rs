@@ -136,11 +136,10 @@ impl Emergency {
         }
         if let Some(last) = store::transports(&self.db, record.id, 1).await?.first() {
             if last.created_at > now.plus_seconds(-30 * 60).millis() {
-                return Err(ServiceError::Conflict(format!(
-                    "この方の搬送は {} に記録済みです（{}）。 Already recorded.",
-                    last.transported_local.replace('T', " "),
-                    last.hospital_name
-                )));
+                return Err(ServiceError::Conflict(
+                    "この方の搬送は30分以内に記録済みです。 Already recorded in the last half hour."
+                        .into(),
+                ));
             }
         }
         let local = at.to_jst_display().replace(' ', "T");
@@ -182,9 +181,11 @@ impl Emergency {
             .await
         {
             Ok(stay) => {
-                let mut tx = self.db.begin().await?;
-                store::set_transport_stay(&mut tx, id, stay).await?;
-                tx.commit().await?;
+                // The stay stands and the team was told; linking it to the
+                // report is a convenience, so a failure is logged only.
+                if let Err(e) = self.link_stay(id, stay).await {
+                    tracing::warn!(error = %e, transport = %id, "transport not linked to its stay");
+                }
             }
             Err(err) => {
                 // No stay (the patient is already recorded as in hospital,
@@ -198,23 +199,51 @@ impl Emergency {
                     local.replace('T', " "),
                     reason
                 );
-                let mut tx = self.db.begin().await?;
-                let space = self
-                    .care
-                    .post_outside_notice(
-                        &mut tx,
-                        pid,
-                        p.user_id,
-                        renkei_domain::care::PostAuthorRole::Ems,
-                        &body,
-                        now,
-                    )
-                    .await?;
-                tx.commit().await?;
-                self.care.notify_outside_notice(space, pid, p.user_id);
+                // The report is kept; a notice that fails is logged (the
+                // team still sees the transport on the record's page).
+                match self.notice_without_stay(pid, p.user_id, &body, now).await {
+                    Ok(space) => self.care.notify_outside_notice(space, pid, p.user_id),
+                    Err(e) => {
+                        tracing::warn!(error = %e, transport = %id, "transport notice not posted")
+                    }
+                }
             }
         }
         Ok(id)
+    }
+
+    async fn link_stay(
+        &self,
+        id: TransportId,
+        stay: renkei_domain::StayId,
+    ) -> Result<(), EmergencyError> {
+        let mut tx = self.db.begin().await?;
+        store::set_transport_stay(&mut tx, id, stay).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn notice_without_stay(
+        &self,
+        patient: PatientId,
+        author: UserId,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<renkei_domain::SpaceId, EmergencyError> {
+        let mut tx = self.db.begin().await?;
+        let space = self
+            .care
+            .post_outside_notice(
+                &mut tx,
+                patient,
+                author,
+                renkei_domain::care::PostAuthorRole::Ems,
+                body,
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(space)
     }
 
     /// A record's latest transports (its page lists them).

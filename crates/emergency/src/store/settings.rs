@@ -141,3 +141,38 @@ pub async fn region_watchers(
     .fetch_all(c)
     .await?))
 }
+
+/// After a watcher's assignment ends: the desk person becomes the record's
+/// responsible person if the watcher was, and the links the watcher made
+/// are revoked.
+pub async fn take_back(
+    tx: &mut Tx,
+    record: EmergencyRecordId,
+    watcher: UserId,
+    desk: UserId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE emergency_records SET responsible_user_id = $3 WHERE id = $1 AND responsible_user_id = $2",
+        )
+        .bind(record)
+        .bind(watcher)
+        .bind(desk)
+        .execute(&mut *c)
+        .await?;
+    });
+    write!(tx, |c| {
+        sqlx::query(
+            "UPDATE emergency_links SET revoked_at = $3, revoked_by = $4 \
+             WHERE record_id = $1 AND created_by = $2 AND revoked_at IS NULL",
+        )
+        .bind(record)
+        .bind(watcher)
+        .bind(now.millis())
+        .bind(desk)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}

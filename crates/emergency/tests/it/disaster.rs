@@ -24,6 +24,7 @@ fn resident(name: &str, area: &str, devices: &[&str], alone: bool) -> RecordInpu
         contacts: "家族 080".into(),
         devices: devices.iter().map(|d| d.to_string()).collect(),
         lives_alone: alone,
+        disaster_share: true,
         ..RecordInput::default()
     }
 }
@@ -531,11 +532,31 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(watchers.len(), 1);
-        // The desk ends an assignment: the resident is out of reach again.
+        // The watcher verified it (so keeps it) and made a card; the desk
+        // ends the assignment: the resident is out of reach again, the desk
+        // keeps the record, and the watcher's card stops working.
+        let card = w
+            .emergency
+            .create_link(&w.watcher, &c, kept, false, now)
+            .await
+            .unwrap();
+        // A watcher writes no ACP and records no death.
+        assert!(matches!(
+            w.emergency
+                .save_acp(&w.watcher, &c, kept, &Default::default(), now)
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
         w.emergency
             .end_watcher(&w.desk, &c, kept, w.watcher.user_id, now)
             .await
             .unwrap();
+        let v = w.emergency.record(&w.desk, &c, kept, now).await.unwrap();
+        assert_eq!(v.responsible_name, "deskさん");
+        assert!(matches!(
+            w.emergency.open_link(&card.token, &c, now).await,
+            Err(ServiceError::NotFound)
+        ));
         assert!(matches!(
             w.emergency.record(&w.watcher, &c, kept, now).await,
             Err(ServiceError::NotFound)
@@ -584,42 +605,26 @@ both_backends!(the_region_sets_its_own_interval, |db| async move {
 });
 
 both_backends!(
-    a_family_member_registers_a_relative_without_a_team,
+    a_family_member_applies_instead_of_registering,
     |db| async move {
         let w = world(&db).await;
         let c = ctx();
         let now = Timestamp::from_jst_date("2026-11-01").unwrap();
         let family = user(&w.identity, "kazoku", "family", "family", w.region, vec![]).await;
-        assert!(Emergency::may_register_unlinked(&family));
-        let id = w
-            .emergency
-            .create_record(&family, &c, &resident("母 ハル", "北地区", &[], true), now)
-            .await
-            .unwrap();
-        // Theirs to read and verify; the desk sees it too.
-        assert_eq!(
-            w.emergency.records(&family, &c, now).await.unwrap().len(),
-            1
-        );
-        w.emergency.verify(&family, &c, id, now).await.unwrap();
+        // A record anyone could plant would reach EMS search: family members
+        // apply on the public form for the desk to confirm.
+        assert!(!Emergency::may_register_unlinked(&family));
+        assert!(matches!(
+            w.emergency
+                .create_record(&family, &c, &resident("母 ハル", "北地区", &[], true), now)
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
         assert!(w
             .emergency
-            .records(&w.desk, &c, now)
-            .await
-            .unwrap()
-            .iter()
-            .any(|l| l.id == id));
-        // Another family member sees nothing of it.
-        let other = user(&w.identity, "tanin", "family", "family", w.region, vec![]).await;
-        assert!(w
-            .emergency
-            .records(&other, &c, now)
+            .records(&family, &c, now)
             .await
             .unwrap()
             .is_empty());
-        assert!(matches!(
-            w.emergency.record(&other, &c, id, now).await,
-            Err(ServiceError::NotFound)
-        ));
     }
 );
