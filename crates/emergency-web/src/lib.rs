@@ -477,11 +477,7 @@ impl PatientItems for EmergencyOnPatientPage {
                 href: format!("/emergency/records/{id}"),
             }];
             if let Some(v) = acp {
-                let wishes: Vec<String> = v
-                    .ems_summary()
-                    .iter()
-                    .map(|a| format!("{} {}", a.choice, a.text).trim().to_string())
-                    .collect();
+                let wishes: Vec<String> = v.ems_summary().iter().map(|a| a.display()).collect();
                 items.push(PatientItem {
                     title: format!("{}（{}）", lang.tr("人生会議", "ACP"), v.discussed_on),
                     detail: wishes.join(" / "),

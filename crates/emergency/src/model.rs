@@ -532,6 +532,18 @@ pub struct AcpVersion {
     pub written_at: i64,
 }
 
+impl AcpAnswer {
+    /// The answer in one line: the choice, the words, or both
+    /// (`自宅（畑の見える部屋で）`).
+    pub fn display(&self) -> String {
+        match (self.choice.is_empty(), self.text.is_empty()) {
+            (false, false) => format!("{}（{}）", self.choice, self.text),
+            (false, true) => self.choice.clone(),
+            _ => self.text.clone(),
+        }
+    }
+}
+
 impl AcpVersion {
     /// What the crew's sheet shows: the answered sections marked for EMS.
     pub fn ems_summary(&self) -> Vec<&AcpAnswer> {

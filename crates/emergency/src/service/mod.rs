@@ -1191,14 +1191,7 @@ impl Emergency {
                 .map(|v| {
                     v.ems_summary()
                         .into_iter()
-                        .map(|a| {
-                            let answer = match (a.choice.is_empty(), a.text.is_empty()) {
-                                (false, false) => format!("{}（{}）", a.choice, a.text),
-                                (false, true) => a.choice.clone(),
-                                _ => a.text.clone(),
-                            };
-                            (a.title.clone(), answer)
-                        })
+                        .map(|a| (a.title.clone(), a.display()))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -1302,28 +1295,40 @@ impl Emergency {
     /// E-mails a team-less record's keeper that its card was opened (a
     /// link, no name); a failure is logged, the opening stands.
     async fn tell_keeper(&self, record: &EmergencyRecord, now: Timestamp) {
+        let at = now.to_jst_display();
+        self.mail_keeper(
+            record,
+            "緊急時情報が開かれました / Emergency card opened",
+            &format!(
+                "担当の方の緊急時情報カードのリンクが {at} に開かれました（救急隊・病院など）。\n\
+                 The emergency card of a person you keep was opened at {at}."
+            ),
+        )
+        .await;
+    }
+
+    /// E-mails the person who keeps a record (a team-less resident's
+    /// keeper) a notice and the record's link, never the resident's name;
+    /// no address or a failed send is logged, what happened stands.
+    pub(super) async fn mail_keeper(&self, record: &EmergencyRecord, subject: &str, text: &str) {
         let email = match store::email_of(&self.db, record.responsible_user_id).await {
             Ok(Some(e)) if !e.is_empty() => e,
             Ok(_) => return,
             Err(e) => {
-                tracing::warn!(error = %e, record = %record.id, "card opening not mailed");
+                tracing::warn!(error = %e, record = %record.id, subject, "keeper not mailed");
                 return;
             }
         };
         let mail = Mail {
             to: email,
-            subject: "【Renkei】緊急時情報が開かれました / Emergency card opened".into(),
+            subject: format!("【Renkei】{subject}"),
             body: format!(
-                "担当の方の緊急時情報カードのリンクが {} に開かれました（救急隊・病院など）。\n\
-                 The emergency card of a person you keep was opened at {}.\n\n{}/emergency/records/{}\n",
-                now.to_jst_display(),
-                now.to_jst_display(),
-                self.public_url,
-                record.id
+                "{text}\n\n{}/emergency/records/{}\n",
+                self.public_url, record.id
             ),
         };
         if let Err(e) = self.mailer.send(mail).await {
-            tracing::warn!(error = %e, record = %record.id, "card opening not mailed");
+            tracing::warn!(error = %e, record = %record.id, subject, "keeper not mailed");
         }
     }
 

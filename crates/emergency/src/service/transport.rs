@@ -257,30 +257,15 @@ impl Emergency {
     /// Mails a team-less record's keeper that the resident was taken to
     /// hospital (a link and the hospital, no name); a failure is logged.
     async fn tell_keeper_of_transport(&self, record: &EmergencyRecord, hospital: &str, at: &str) {
-        let email = match store::email_of(&self.db, record.responsible_user_id).await {
-            Ok(Some(e)) if !e.is_empty() => e,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, record = %record.id, "transport not mailed");
-                return;
-            }
-        };
-        let mail = Mail {
-            to: email,
-            subject: "【Renkei】救急搬送の報告 / Transport reported".into(),
-            body: format!(
-                "担当の方が救急搬送されました（{} {}）。\n\
-                 A person you keep was taken to hospital ({} {}).\n\n{}/emergency/records/{}\n",
-                at.replace('T', " "),
-                hospital,
-                at.replace('T', " "),
-                hospital,
-                self.public_url,
-                record.id
+        let at = at.replace('T', " ");
+        self.mail_keeper(
+            record,
+            "救急搬送の報告 / Transport reported",
+            &format!(
+                "担当の方が救急搬送されました（{at} {hospital}）。\n\
+                 A person you keep was taken to hospital ({at} {hospital})."
             ),
-        };
-        if let Err(e) = self.mailer.send(mail).await {
-            tracing::warn!(error = %e, record = %record.id, "transport not mailed");
-        }
+        )
+        .await;
     }
 }
